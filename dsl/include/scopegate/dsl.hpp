@@ -1,0 +1,23 @@
+// The policy compiler: policy text -> syntax tree with spans -> resolved, checked model
+// -> engine::Policy. Every error is reported, sorted, with file:line:col and a fix.
+// Functions are reentrant; nothing is cached between calls.
+#pragma once
+
+#include <filesystem>
+#include <string_view>
+#include <vector>
+
+#include "scopegate/dsl/diagnostic.hpp"
+#include "scopegate/policy.hpp"
+#include "scopegate/result.hpp"
+
+namespace scopegate {
+
+// Compiles every given file, and every `*.policy` file (sorted by name) inside every
+// given directory, as one policy. A missing path or an unreadable file is a diagnostic.
+Result<Policy, Diagnostics> compile_files(const std::vector<std::filesystem::path>& paths);
+
+// Compiles one in-memory source; `file_name` is what diagnostics print.
+Result<Policy, Diagnostics> compile_source(std::string_view file_name, std::string_view text);
+
+}  // namespace scopegate

@@ -1,0 +1,444 @@
+// compile_source / compile_files: load -> parse -> resolve -> PolicyBuilder, and every
+// BuildError mapped back to the span it is about, with a help line and notes.
+#include <algorithm>
+#include <cstdio>
+#include <map>
+#include <optional>
+#include <set>
+#include <string_view>
+#include <system_error>
+
+#include <fmt/format.h>
+
+#include "scopegate/dsl.hpp"
+#include "scopegate/dsl/parse.hpp"
+#include "scopegate/dsl/resolve.hpp"
+#include "scopegate/policy_builder.hpp"
+#include "suggest.hpp"
+
+namespace scopegate {
+
+namespace {
+
+namespace fs = std::filesystem;
+
+std::string route_text(const RouteSpec& route) {
+  return fmt::format("{} {}", to_string(route.method), route.path_template);
+}
+
+// "scope 'a'", "user scope 'b'", "the public block".
+std::string route_owner(const RouteEntry& entry) {
+  switch (entry.spec.access) {
+    case Access::public_:
+      return "the public block";
+    case Access::authenticated:
+      return "the authenticated block";
+    case Access::scoped:
+      break;
+  }
+  return fmt::format("{} '{}'", to_string(entry.scope_kind), entry.spec.scope);
+}
+
+const char* const scope_name_rule =
+    "a scope name is `resource:action`, each part a lower-case letter followed by lower-case "
+    "letters, digits or '-', e.g. 'sessions:read'";
+
+// `Sessions_Read` -> `sessions-read`: a likely intended name, if that one is valid.
+std::optional<std::string> normalized_scope_name(std::string_view name) {
+  std::string fixed;
+  for (char c : name) {
+    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+    if (c == '_' || c == ' ') c = '-';
+    fixed.push_back(c);
+  }
+  if (fixed != name && is_valid_scope_name(fixed)) return fixed;
+  return std::nullopt;
+}
+
+class ErrorMapper {
+ public:
+  explicit ErrorMapper(const Model& model) : m_model(model) {
+    for (const auto& scope : model.scopes) m_scope_names.push_back(scope.spec.name);
+  }
+
+  Diagnostic map(const BuildError& error) {
+    using Kind = BuildError::Kind;
+    switch (error.kind) {
+      case Kind::bad_scope_name:
+        return bad_scope_name(error);
+      case Kind::duplicate_scope:
+        return duplicate_scope(error);
+      case Kind::unknown_scope:
+        return unknown_scope(error);
+      case Kind::implies_cycle:
+        return implies_cycle(error);
+      case Kind::future_scope_routes:
+        return future_scope_routes(error);
+      case Kind::bad_template:
+        return bad_template(error);
+      case Kind::duplicate_route:
+        return duplicate_route(error);
+      case Kind::route_tie:
+        return route_tie(error);
+      case Kind::access_conflict:
+        return access_conflict(error);
+      case Kind::plain_covers_user:
+        return plain_covers_user(error);
+      case Kind::duplicate_role:
+        return duplicate_role(error);
+    }
+    return {};
+  }
+
+ private:
+  static Diagnostic make(std::string code, Span span, std::string message, std::string help = {}) {
+    Diagnostic d;
+    d.code = std::move(code);
+    d.span = std::move(span);
+    d.message = std::move(message);
+    d.help = std::move(help);
+    return d;
+  }
+
+  const ScopeEntry* find_scope(std::string_view name) const {
+    const auto found = std::find_if(m_model.scopes.begin(), m_model.scopes.end(),
+                                    [&](const ScopeEntry& s) { return s.spec.name == name; });
+    return found == m_model.scopes.end() ? nullptr : &*found;
+  }
+
+  // The span of the n-th mention of `name` in `names` (n counts earlier reports of the
+  // same name in the same list), or `fallback`.
+  Span nth_mention(const std::vector<std::string>& names, const std::vector<Span>& spans,
+                   const std::string& key, const std::string& name, const Span& fallback) {
+    std::size_t wanted = m_mentions[key]++;
+    for (std::size_t i = 0; i < names.size() && i < spans.size(); ++i) {
+      if (names[i] != name) continue;
+      if (wanted == 0) return spans[i];
+      --wanted;
+    }
+    return fallback;
+  }
+
+  Diagnostic bad_scope_name(const BuildError& error) {
+    const ScopeEntry& scope = m_model.scopes[error.first];
+    std::string help = scope_name_rule;
+    if (auto fixed = normalized_scope_name(scope.spec.name)) {
+      help = fmt::format("did you mean '{}'? {}", *fixed, scope_name_rule);
+    }
+    return make("bad-scope-name", scope.name,
+                fmt::format("invalid scope name '{}'", scope.spec.name), help);
+  }
+
+  Diagnostic duplicate_scope(const BuildError& error) {
+    const ScopeEntry& scope = m_model.scopes[error.first];
+    const ScopeEntry& earlier = m_model.scopes[error.second];
+    Diagnostic d = make("duplicate-scope", scope.name,
+                        fmt::format("scope '{}' is declared twice", scope.spec.name),
+                        "merge the two blocks into one, or rename one of them");
+    d.notes.push_back({earlier.name, fmt::format("'{}' is first declared here", scope.spec.name)});
+    return d;
+  }
+
+  Diagnostic unknown_scope(const BuildError& error) {
+    using Subject = BuildError::Subject;
+    const std::string& name = error.detail;
+    Span span;
+    std::string message;
+    if (error.subject == Subject::role) {
+      const RoleEntry& role = m_model.roles[error.first];
+      span = nth_mention(role.spec.scopes, role.scopes, fmt::format("role {}", error.first), name,
+                         role.name);
+      message = fmt::format("unknown scope '{}' in role '{}'", name, role.spec.name);
+    } else if (error.subject == Subject::scope) {
+      const ScopeEntry& scope = m_model.scopes[error.first];
+      span = nth_mention(scope.spec.implies, scope.implies, fmt::format("scope {}", error.first),
+                         name, scope.name);
+      message = fmt::format("unknown scope '{}' implied by scope '{}'", name, scope.spec.name);
+    } else {
+      const RouteEntry& route = m_model.routes[error.first];
+      span = route.line;
+      message = fmt::format("route '{}' names unknown scope '{}'", route_text(route.spec), name);
+    }
+    Diagnostic d = make("unknown-scope", span, message);
+    if (auto suggestion = closest_match(name, m_scope_names)) {
+      d.help = fmt::format("did you mean '{}'?", *suggestion);
+      if (const ScopeEntry* target = find_scope(*suggestion)) {
+        d.notes.push_back({target->name, fmt::format("'{}' is defined here", *suggestion)});
+      }
+    } else {
+      d.help = fmt::format("declare it with `scope {} {{ ... }}`, or remove it", name);
+    }
+    return d;
+  }
+
+  Diagnostic implies_cycle(const BuildError& error) {
+    const ScopeEntry& scope = m_model.scopes[error.first];
+    // detail is "a -> b -> ... -> a", starting at this scope: point at its `implies b`.
+    Span span = scope.name;
+    std::string next;
+    const std::string_view arrow = " -> ";
+    const std::size_t first_arrow = error.detail.find(arrow);
+    if (first_arrow != std::string::npos) {
+      const std::size_t start = first_arrow + arrow.size();
+      const std::size_t end = error.detail.find(arrow, start);
+      next = error.detail.substr(start, end == std::string::npos ? std::string::npos : end - start);
+      for (std::size_t i = 0; i < scope.spec.implies.size(); ++i) {
+        if (scope.spec.implies[i] == next) {
+          span = scope.implies[i];
+          break;
+        }
+      }
+    }
+    Diagnostic d = make("implies-cycle", span,
+                        fmt::format("scope '{}' implies itself: {}", scope.spec.name, error.detail),
+                        "remove one `implies` of the cycle; a scope that should grant both can "
+                        "be granted alongside the other");
+    if (!next.empty() && next != scope.spec.name) {
+      if (const ScopeEntry* target = find_scope(next)) {
+        d.notes.push_back({target->name, fmt::format("'{}' is declared here", next)});
+      }
+    }
+    return d;
+  }
+
+  Diagnostic future_scope_routes(const BuildError& error) {
+    const RouteEntry& route = m_model.routes[error.first];
+    Diagnostic d = make(
+        "future-scope-routes", route.line,
+        fmt::format("future scope '{}' lists route '{}'", route.spec.scope, route_text(route.spec)),
+        "a future scope grants nothing yet: remove the route, or drop `future` once the scope "
+        "can be granted");
+    if (const ScopeEntry* scope = find_scope(route.spec.scope)) {
+      d.notes.push_back({scope->name, "declared future here"});
+    }
+    return d;
+  }
+
+  Diagnostic bad_template(const BuildError& error) {
+    const RouteEntry& route = m_model.routes[error.first];
+    const TemplateError& te = error.template_error;
+    const Span& whole = route.path_template;
+    Span span = whole;
+    span.offset = whole.offset + std::min(te.offset, whole.length);
+    span.column = whole.column + static_cast<std::uint32_t>(span.offset - whole.offset);
+    span.length = std::min(te.length, whole.length - (span.offset - whole.offset));
+    const std::string& reason = te.message.empty() ? error.detail : te.message;
+    return make("bad-template", span,
+                fmt::format("invalid route template '{}': {}", route.spec.path_template, reason),
+                te.help);
+  }
+
+  Diagnostic duplicate_route(const BuildError& error) {
+    const RouteEntry& route = m_model.routes[error.first];
+    const RouteEntry& earlier = m_model.routes[error.second];
+    Diagnostic d = make(
+        "duplicate-route", route.line,
+        fmt::format("route '{}' is listed twice in {}", route_text(route.spec), route_owner(route)),
+        "remove one of the two lines");
+    d.notes.push_back({earlier.line, "first listed here"});
+    return d;
+  }
+
+  Diagnostic route_tie(const BuildError& error) {
+    const RouteEntry& route = m_model.routes[error.first];
+    const RouteEntry& other = m_model.routes[error.second];
+    Diagnostic d = make(
+        "route-tie", route.line,
+        fmt::format("route '{}' ties with '{}'", route_text(route.spec), route_text(other.spec)),
+        "both templates match exactly the same paths, so no request could tell them apart; "
+        "write them the same way (same parameter names, `{name}` rather than `*`), or keep "
+        "only one");
+    d.notes.push_back({other.line, "the other route is here"});
+    return d;
+  }
+
+  Diagnostic access_conflict(const BuildError& error) {
+    const RouteEntry& route = m_model.routes[error.first];
+    const RouteEntry& other = m_model.routes[error.second];
+    Diagnostic d = make("access-conflict", route.line,
+                        fmt::format("route '{}' is listed in {} and in {}", route_text(route.spec),
+                                    route_owner(other), route_owner(route)),
+                        "an endpoint is either public, or authenticated, or granted by scopes: "
+                        "keep only one of the lines");
+    d.notes.push_back({other.line, fmt::format("also listed in {} here", route_owner(other))});
+    return d;
+  }
+
+  Diagnostic plain_covers_user(const BuildError& error) {
+    const RouteEntry& route = m_model.routes[error.first];
+    const RouteEntry& user = m_model.routes[error.second];
+    Diagnostic d = make(
+        "plain-covers-user", route.line,
+        fmt::format("route '{}' of scope '{}' covers '{}' of user scope '{}'",
+                    route_text(route.spec), route.spec.scope, route_text(user.spec),
+                    user.spec.scope),
+        fmt::format("API keys holding '{}' would reach a user-only endpoint: narrow the template, "
+                    "or make '{}' a `user scope`",
+                    route.spec.scope, route.spec.scope));
+    d.notes.push_back({user.line, "the user-only endpoint is defined here"});
+    return d;
+  }
+
+  Diagnostic duplicate_role(const BuildError& error) {
+    const RoleEntry& role = m_model.roles[error.first];
+    const RoleEntry& earlier = m_model.roles[error.second];
+    Diagnostic d = make("duplicate-role", role.name,
+                        fmt::format("role '{}' is declared twice", role.spec.name),
+                        "merge the two blocks into one (a role may have several `scopes` lines), "
+                        "or rename one of them");
+    d.notes.push_back({earlier.name, fmt::format("'{}' is first declared here", role.spec.name)});
+    return d;
+  }
+
+  const Model& m_model;
+  std::vector<std::string> m_scope_names;
+  std::map<std::string, std::size_t> m_mentions;
+};
+
+Result<Policy, Diagnostics> compile_files_parsed(std::vector<ast::File> files,
+                                                 Diagnostics diagnostics) {
+  if (!diagnostics.empty()) {
+    diagnostics.sort();
+    return unexpected(std::move(diagnostics));
+  }
+  ResolveResult resolved = resolve(files);
+  diagnostics.append(std::move(resolved.diagnostics));
+
+  PolicyBuilder builder;
+  for (const ScopeEntry& scope : resolved.model.scopes) builder.add_scope(scope.spec);
+  for (const RouteEntry& route : resolved.model.routes) builder.add_route(route.spec);
+  for (const RoleEntry& role : resolved.model.roles) builder.add_role(role.spec);
+  auto built = std::move(builder).build();
+  if (!built) {
+    ErrorMapper mapper(resolved.model);
+    for (const BuildError& error : built.error()) diagnostics.add(mapper.map(error));
+  }
+  if (!diagnostics.empty()) {
+    diagnostics.sort();
+    return unexpected(std::move(diagnostics));
+  }
+  return std::move(*built);
+}
+
+Diagnostic file_diagnostic(std::string code, const std::string& name, std::string message,
+                           std::string help) {
+  Diagnostic d;
+  d.code = std::move(code);
+  d.span.file = std::make_shared<SourceFile>(SourceFile{name, {}});
+  d.message = std::move(message);
+  d.help = std::move(help);
+  return d;
+}
+
+// The whole file, or false on any read error (std::FILE reports errors that streams hide).
+bool read_whole_file(const fs::path& path, std::string& out) {
+  std::FILE* file = std::fopen(path.c_str(), "rb");
+  if (file == nullptr) return false;
+  char buffer[1 << 16];
+  bool ok = true;
+  for (;;) {
+    const std::size_t n = std::fread(buffer, 1, sizeof buffer, file);
+    out.append(buffer, n);
+    if (n < sizeof buffer) {
+      ok = std::ferror(file) == 0;
+      break;
+    }
+    if (out.size() > max_file_bytes) break;
+  }
+  std::fclose(file);
+  return ok;
+}
+
+// Reads one file into `files`, or reports why it cannot.
+void load_file(const fs::path& path, std::vector<ast::File>& files, Diagnostics& diagnostics) {
+  const std::string name = path.generic_string();
+  std::error_code ec;
+  const auto size = fs::file_size(path, ec);
+  if (!ec && size > max_file_bytes) {
+    diagnostics.add(file_diagnostic("limit-exceeded", name,
+                                    fmt::format("file is larger than {} MiB", max_file_bytes >> 20),
+                                    "split the policy into several files in one directory"));
+    return;
+  }
+  std::string text;
+  if (!read_whole_file(path, text)) {
+    diagnostics.add(file_diagnostic("read-error", name, "cannot read file",
+                                    "check that it is a readable regular file"));
+    return;
+  }
+  auto source = std::make_shared<const SourceFile>(SourceFile{name, std::move(text)});
+  ParseResult parsed = parse(std::move(source));
+  diagnostics.append(std::move(parsed.diagnostics));
+  files.push_back(std::move(parsed.file));
+}
+
+}  // namespace
+
+Result<Policy, Diagnostics> compile_source(std::string_view file_name, std::string_view text) {
+  auto source =
+      std::make_shared<const SourceFile>(SourceFile{std::string(file_name), std::string(text)});
+  ParseResult parsed = parse(std::move(source));
+  std::vector<ast::File> files;
+  files.push_back(std::move(parsed.file));
+  return compile_files_parsed(std::move(files), std::move(parsed.diagnostics));
+}
+
+Result<Policy, Diagnostics> compile_files(const std::vector<std::filesystem::path>& paths) {
+  Diagnostics diagnostics;
+  std::vector<ast::File> files;
+  std::set<fs::path> seen;  // a file reached twice (as itself and through its directory)
+  const auto load_once = [&](const fs::path& path) {
+    std::error_code ec;
+    fs::path key = fs::weakly_canonical(path, ec);
+    if (ec) key = path;
+    if (seen.insert(key).second) load_file(path, files, diagnostics);
+  };
+
+  if (paths.empty()) {
+    Diagnostic d;
+    d.code = "no-policy-files";
+    d.message = "no policy files given";
+    d.help = "name policy files or directories holding *.policy files";
+    diagnostics.add(std::move(d));
+  }
+  for (const fs::path& path : paths) {
+    std::error_code ec;
+    const fs::file_status status = fs::status(path, ec);
+    if (ec || !fs::exists(status)) {
+      diagnostics.add(
+          file_diagnostic("file-not-found", path.generic_string(), "no such file or directory",
+                          "check the path; a directory is searched for *.policy files"));
+      continue;
+    }
+    if (!fs::is_directory(status)) {
+      load_once(path);
+      continue;
+    }
+    std::vector<fs::path> found;
+    for (fs::directory_iterator it(path, ec), end; !ec && it != end; it.increment(ec)) {
+      const fs::path& entry = it->path();
+      std::error_code type_ec;
+      if (entry.extension() == ".policy" && fs::is_regular_file(entry, type_ec)) {
+        found.push_back(entry);
+      }
+    }
+    if (ec) {
+      diagnostics.add(file_diagnostic("read-error", path.generic_string(), "cannot read directory",
+                                      "check its permissions"));
+      continue;
+    }
+    if (found.empty()) {
+      diagnostics.add(file_diagnostic("no-policy-files", path.generic_string(),
+                                      "directory holds no *.policy file",
+                                      "policy files must end in `.policy`"));
+      continue;
+    }
+    std::sort(found.begin(), found.end(), [](const fs::path& a, const fs::path& b) {
+      return a.filename().string() < b.filename().string();
+    });
+    for (const fs::path& file : found) load_once(file);
+  }
+  return compile_files_parsed(std::move(files), std::move(diagnostics));
+}
+
+}  // namespace scopegate

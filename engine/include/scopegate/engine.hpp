@@ -1,0 +1,38 @@
+// Engine: holds the current Policy and swaps it atomically. decide() takes a snapshot
+// of the policy for the length of one decision, so a reload never blocks or tears a
+// decision in flight. All members are safe to call from any thread.
+// This is the one header an embedder includes; it needs only the standard library.
+#pragma once
+
+#include <atomic>
+#include <memory>
+#include <string_view>
+
+#include "scopegate/decision.hpp"
+#include "scopegate/policy.hpp"
+#include "scopegate/policy_builder.hpp"
+#include "scopegate/principal.hpp"
+#include "scopegate/result.hpp"
+
+namespace scopegate {
+
+class Engine {
+ public:
+  explicit Engine(Policy policy);
+
+  // The policy in force now; keep the pointer for as long as you use what it returns.
+  std::shared_ptr<const Policy> policy() const noexcept;
+  // Makes `policy` the one in force for every decision that starts after this returns.
+  void replace(Policy policy);
+
+  // Decides against the current policy. A principal built for an earlier policy is
+  // rebound by name first (that, and only that, allocates). The Decision keeps its
+  // policy alive.
+  Decision decide(const Principal& principal, std::string_view method,
+                  std::string_view path) const;
+
+ private:
+  std::atomic<std::shared_ptr<const Policy>> m_policy;
+};
+
+}  // namespace scopegate

@@ -1,0 +1,134 @@
+// Policy: a compiled, immutable policy — scopes, roles, endpoints and the route trie —
+// and decide(). Built by PolicyBuilder (or scopegate::compile_files in dsl/). Once built
+// nothing in it changes, so any number of threads may call decide() at once.
+// decide() costs O(path segments), independent of the number of routes and scopes,
+// and allocates nothing.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <initializer_list>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "scopegate/decision.hpp"
+#include "scopegate/method.hpp"
+#include "scopegate/principal.hpp"
+#include "scopegate/scope_set.hpp"
+#include "scopegate/template.hpp"
+
+namespace scopegate {
+
+enum class ScopeKind : std::uint8_t {
+  plain,   // grantable to API keys and to users (through roles)
+  future,  // declared and documented, grants nothing yet
+  user,    // granted to signed-in users through roles, never to API keys
+};
+
+std::string_view to_string(ScopeKind kind) noexcept;
+
+// Who may call an endpoint before scopes are looked at.
+enum class Access : std::uint8_t {
+  scoped,         // needs a granting scope
+  public_,        // anyone, even without credentials
+  authenticated,  // any valid API key or signed-in user
+};
+
+std::string_view to_string(Access access) noexcept;
+
+struct Scope {
+  std::string name;
+  ScopeKind kind = ScopeKind::plain;
+  std::string summary;
+  std::vector<std::string> use_cases;
+  std::vector<std::string> notes;
+  std::vector<ScopeId> implies;  // as written
+  ScopeSet closure;              // itself and everything it implies, transitively
+  SourceLocation location;
+};
+
+// One route line of a scope that grants an endpoint (directly or through a wildcard).
+struct Grant {
+  ScopeId scope = 0;
+  std::string path_template;  // as written on that line
+  SourceLocation location;
+};
+
+struct Endpoint {
+  Method method = Method::any;
+  std::string path_template;  // as written
+  Template parsed;
+  // For each `{name}` in order: its index in parsed.segments and its position among
+  // the one-segment wildcards (`{name}` and `*`), so decide() binds without a search.
+  struct ParamSlot {
+    std::uint8_t segment = 0;
+    std::uint8_t wildcard = 0;
+  };
+  std::vector<ParamSlot> params;
+  std::string description;
+  Access access = Access::scoped;
+  SourceLocation location;  // the route line that defines it
+  // Every route line whose scope grants this endpoint, in policy order.
+  std::vector<Grant> grants;
+  // Names of the scopes that grant it to an API key (plain scopes) and to a user (any).
+  std::vector<std::string> key_scopes;
+  std::vector<std::string> user_scopes;
+  // Precomputed refusals, e.g. "API key does not have required scope: a or b".
+  std::string key_message;
+  std::string user_message;
+};
+
+struct Role {
+  std::string name;
+  std::string summary;
+  bool all_scopes = false;      // `scopes *`
+  std::vector<ScopeId> listed;  // as written
+  ScopeSet closure;             // what a user with this role holds
+  SourceLocation location;
+};
+
+class Policy {
+ public:
+  Policy(Policy&&) noexcept;
+  Policy& operator=(Policy&&) noexcept;
+  ~Policy();
+
+  Decision decide(const Principal& principal, std::string_view method,
+                  std::string_view path) const noexcept;
+
+  // A key holding `scopes` (closed under `implies`). Names this policy does not know
+  // are kept in scope_names() but grant nothing: fail closed.
+  Principal principal_for_key(std::span<const std::string_view> scopes) const;
+  Principal principal_for_key(std::initializer_list<std::string_view> scopes) const;
+  Principal principal_for_key(const std::vector<std::string>& scopes) const;
+  // A signed-in user with `role`. An unknown role holds no scope.
+  Principal principal_for_role(std::string_view role) const;
+  // The same principal, resolved against this policy (after a reload).
+  Principal rebind(const Principal& principal) const;
+
+  const std::vector<Scope>& scopes() const noexcept;
+  const std::vector<Endpoint>& endpoints() const noexcept;
+  const std::vector<Role>& roles() const noexcept;
+  std::optional<ScopeId> find_scope(std::string_view name) const noexcept;
+  const Role* find_role(std::string_view name) const noexcept;
+  // The endpoint defined by exactly this method and template text, if any.
+  const Endpoint* find_endpoint(Method method, std::string_view path_template) const noexcept;
+
+  // Unique within the process for every Policy built; principals remember it.
+  std::uint64_t id() const noexcept;
+  // Bytes held by the policy's own structures (an estimate for the memory benchmark).
+  std::size_t memory_usage() const noexcept;
+
+  // Opaque: defined inside engine/ only. PolicyBuilder is the way to make a Policy.
+  struct Impl;
+  explicit Policy(std::unique_ptr<Impl> impl);
+
+ private:
+  std::unique_ptr<Impl> m_impl;
+};
+
+}  // namespace scopegate

@@ -1,0 +1,87 @@
+// PolicyBuilder: the one way to make a Policy. The dsl/ compiler feeds it what it
+// parsed; an embedder may feed it directly. build() checks every structural rule and
+// reports each violation with the index of the offending input (so a caller with
+// source spans can point at it); it never builds a policy that breaks one.
+// Single-threaded use; build() consumes the builder.
+#pragma once
+
+#include <cstddef>
+#include <string>
+#include <vector>
+
+#include "scopegate/method.hpp"
+#include "scopegate/policy.hpp"
+#include "scopegate/result.hpp"
+
+namespace scopegate {
+
+struct ScopeSpec {
+  std::string name;
+  ScopeKind kind = ScopeKind::plain;
+  std::string summary;
+  std::vector<std::string> use_cases;
+  std::vector<std::string> notes;
+  std::vector<std::string> implies;
+  SourceLocation location;
+};
+
+struct RouteSpec {
+  Method method = Method::get;
+  std::string path_template;
+  std::string description;
+  Access access = Access::scoped;
+  std::string scope;  // the granting scope when access is scoped; empty otherwise
+  SourceLocation location;
+};
+
+struct RoleSpec {
+  std::string name;
+  std::string summary;
+  bool all_scopes = false;
+  std::vector<std::string> scopes;
+  SourceLocation location;
+};
+
+struct BuildError {
+  enum class Kind {
+    bad_scope_name,       // scope `first`: name is not `resource:action`
+    duplicate_scope,      // scope `first` declared again (`second` is the earlier one)
+    unknown_scope,        // route `first` / implies of scope `first` / role `first`
+    implies_cycle,        // scope `first` implies itself through `detail`
+    future_scope_routes,  // route `first` belongs to a future scope
+    bad_template,         // route `first`; `detail` and `template_error` say why
+    duplicate_route,      // route `first` repeats route `second` in the same block
+    route_tie,            // route `first` ties with route `second`
+    access_conflict,      // route `first` is also listed as route `second` elsewhere
+    plain_covers_user,    // plain route `first` covers user-scope route `second`
+    duplicate_role,       // role `first` declared again (`second` is the earlier one)
+  };
+  enum class Subject { scope, route, role };
+
+  Kind kind;
+  Subject subject;
+  std::size_t first = 0;   // index into the scopes, routes or roles added, by subject
+  std::size_t second = 0;  // a second route/scope/role index where the kind says so
+  std::string detail;      // e.g. the unknown name, or a rendered cycle "a -> b -> a"
+  TemplateError template_error;
+};
+
+class PolicyBuilder {
+ public:
+  void add_scope(ScopeSpec scope);
+  void add_route(RouteSpec route);
+  void add_role(RoleSpec role);
+
+  // Errors are sorted by kind of subject and index, all of them reported at once.
+  Result<Policy, std::vector<BuildError>> build() &&;
+
+ private:
+  std::vector<ScopeSpec> m_scopes;
+  std::vector<RouteSpec> m_routes;
+  std::vector<RoleSpec> m_roles;
+};
+
+// `resource:action`, each part `[a-z][a-z0-9-]*`.
+bool is_valid_scope_name(std::string_view name) noexcept;
+
+}  // namespace scopegate

@@ -1,0 +1,26 @@
+#include "scopegate/engine.hpp"
+
+namespace scopegate {
+
+Engine::Engine(Policy policy) : m_policy(std::make_shared<const Policy>(std::move(policy))) {}
+
+std::shared_ptr<const Policy> Engine::policy() const noexcept {
+  return m_policy.load(std::memory_order_acquire);
+}
+
+void Engine::replace(Policy policy) {
+  m_policy.store(std::make_shared<const Policy>(std::move(policy)), std::memory_order_release);
+}
+
+Decision Engine::decide(const Principal& principal, std::string_view method,
+                        std::string_view path) const {
+  std::shared_ptr<const Policy> snapshot = m_policy.load(std::memory_order_acquire);
+  Decision decision =
+      principal.kind() == PrincipalKind::anonymous || principal.policy_id() == snapshot->id()
+          ? snapshot->decide(principal, method, path)
+          : snapshot->decide(snapshot->rebind(principal), method, path);
+  decision.m_keepalive = std::move(snapshot);
+  return decision;
+}
+
+}  // namespace scopegate

@@ -1,0 +1,225 @@
+// Request path validation, as a table over split_path() and over decide(): every
+// refused path is `invalid_path` (400) before any route is looked at.
+#include <catch2/catch.hpp>
+
+#include <string>
+#include <vector>
+
+#include "support.hpp"
+
+using namespace scopegate;
+using namespace scopegate::test;
+
+namespace {
+
+struct PathRow {
+  const char* note;
+  std::string path;
+  PathError error;
+};
+
+std::string repeat_segments(std::size_t count) {
+  std::string out;
+  for (std::size_t i = 0; i < count; ++i) out += "/s";
+  return out;
+}
+
+std::string printable(std::string_view text) {
+  std::string out;
+  for (const char c : text) {
+    const auto u = static_cast<unsigned char>(c);
+    if (u < 0x20 || u >= 0x7f) {
+      static constexpr char hex[] = "0123456789abcdef";
+      out += "\\x";
+      out += hex[u >> 4];
+      out += hex[u & 15];
+    } else {
+      out += c;
+    }
+  }
+  return out;
+}
+
+const std::vector<PathRow>& invalid_paths() {
+  using namespace std::string_literals;
+  static const std::vector<PathRow> rows = {
+      {"dot segment", "/a/.", PathError::dot_segment},
+      {"dot-dot segment", "/a/..", PathError::dot_segment},
+      {"dot segment first", "/./a", PathError::dot_segment},
+      {"dot-dot in the middle", "/a/../b", PathError::dot_segment},
+      {"encoded dot", "/a/%2e", PathError::dot_segment},
+      {"encoded dot upper-case", "/a/%2E/b", PathError::dot_segment},
+      {"encoded dot-dot mixed case", "/a/%2E%2e", PathError::dot_segment},
+      {"half-encoded dot-dot", "/a/.%2E", PathError::dot_segment},
+      {"half-encoded dot-dot other half", "/a/%2e./b", PathError::dot_segment},
+      {"empty segment in the middle", "/a//b", PathError::empty_segment},
+      {"empty segment first", "//a", PathError::empty_segment},
+      {"only slashes", "//", PathError::empty_segment},
+      {"trailing slash", "/a/", PathError::empty_segment},
+      {"trailing slash before the query", "/a/?x=1", PathError::empty_segment},
+      {"encoded slash", "/a%2fb", PathError::encoded_separator},
+      {"encoded slash upper-case", "/a/%2F/b", PathError::encoded_separator},
+      {"encoded backslash", "/a%5cb", PathError::encoded_separator},
+      {"encoded backslash upper-case", "/a%5Cb", PathError::encoded_separator},
+      {"raw backslash", "/a\\b", PathError::encoded_separator},
+      {"raw backslash as traversal", "/a/..\\b", PathError::encoded_separator},
+      {"raw NUL", "/a\0b"s, PathError::nul_byte},
+      {"raw NUL at the end", "/a\0"s, PathError::nul_byte},
+      {"encoded NUL", "/a%00b", PathError::nul_byte},
+      {"tab", "/a\tb", PathError::control_character},
+      {"newline", "/a\nb", PathError::control_character},
+      {"carriage return", "/a\rb", PathError::control_character},
+      {"byte 0x01", "/a\x01" "b", PathError::control_character},
+      {"byte 0x1f", "/a\x1f" "b", PathError::control_character},
+      {"DEL 0x7f", "/a\x7f" "b", PathError::control_character},
+      {"lone percent", "/a%", PathError::bad_percent_encoding},
+      {"percent with one digit", "/a%4", PathError::bad_percent_encoding},
+      {"percent with one digit mid-path", "/a%4/b", PathError::bad_percent_encoding},
+      {"percent with non-hex", "/a%zz", PathError::bad_percent_encoding},
+      {"percent with one non-hex digit", "/a%4g", PathError::bad_percent_encoding},
+      {"percent then slash", "/%/a", PathError::bad_percent_encoding},
+      {"empty path", "", PathError::not_absolute},
+      {"relative path", "a/b", PathError::not_absolute},
+      {"query only", "?x=1", PathError::not_absolute},
+      {"absolute URL", "http://host/a", PathError::not_absolute},
+      {"too many segments", repeat_segments(max_path_segments + 1),
+       PathError::too_many_segments},
+  };
+  return rows;
+}
+
+}  // namespace
+
+TEST_CASE("engine: split_path refuses every invalid path with the right error") {
+  for (const PathRow& row : invalid_paths()) {
+    INFO(row.note << ": '" << printable(row.path) << "' expects " << describe(row.error));
+    PathSegments segments;
+    const PathError error = split_path(row.path, segments);
+    INFO("got: " << describe(error));
+    CHECK(error == row.error);
+  }
+}
+
+TEST_CASE("engine: split_path accepts valid paths and splits them") {
+  struct Row {
+    const char* note;
+    std::string path;
+    std::vector<std::string> segments;
+    std::uint64_t encoded_mask;
+  };
+  std::vector<std::string> many(max_path_segments, "s");
+  const std::vector<Row> rows = {
+      {"root", "/", {}, 0},
+      {"root with a query", "/?a=b", {}, 0},
+      {"two segments", "/a/b", {"a", "b"}, 0},
+      {"query string ignored", "/a/b?x=../..&y=%zz//", {"a", "b"}, 0},
+      {"fragment-like text in the query", "/a?#", {"a"}, 0},
+      {"valid encoding kept encoded", "/%41/b%20c", {"%41", "b%20c"}, 0b11},
+      {"encoded segment flagged", "/a/%41", {"a", "%41"}, 0b10},
+      {"dots inside a segment", "/v1.2/.a/a./..a/...", {"v1.2", ".a", "a.", "..a", "..."}, 0},
+      {"encoded dot inside a segment", "/a%2e/%2ea", {"a%2e", "%2ea"}, 0b11},
+      {"sub-delims and unreserved", "/a-b_c~d/!$&'()*+,;=:@", {"a-b_c~d", "!$&'()*+,;=:@"}, 0},
+      {"exactly the most segments", repeat_segments(max_path_segments), many, 0},
+  };
+  for (const Row& row : rows) {
+    INFO(row.note << ": '" << row.path << "'");
+    PathSegments out;
+    const PathError error = split_path(row.path, out);
+    INFO("got: " << describe(error));
+    REQUIRE(error == PathError::none);
+    REQUIRE(out.size == row.segments.size());
+    for (std::size_t i = 0; i < out.size; ++i) CHECK(out.segment(i) == row.segments[i]);
+    CHECK(out.encoded_mask == row.encoded_mask);
+  }
+}
+
+TEST_CASE("engine: decide refuses every invalid path with 400 before routing") {
+  // A public catch-all: every valid path is allowed, so only validation can refuse.
+  PolicyInput in;
+  in.routes = {open_route(Access::public_, Method::any, "/**")};
+  const Policy policy = build(std::move(in));
+  const Principal anonymous;
+  for (const PathRow& row : invalid_paths()) {
+    INFO(row.note << ": '" << printable(row.path) << "'");
+    const Decision d = policy.decide(anonymous, "GET", row.path);
+    INFO(describe(d));
+    CHECK_FALSE(d.allowed());
+    CHECK(d.reason() == Reason::invalid_path);
+    CHECK(d.reason_code() == "invalid_path");
+    CHECK(d.status() == 400);
+    CHECK(d.path_error() == row.error);
+    CHECK(d.endpoint() == nullptr);
+    CHECK(d.message() == describe(row.error));
+  }
+  const Decision ok = policy.decide(anonymous, "GET", "/a/b?x=%zz");
+  CHECK(ok.allowed());
+  CHECK(ok.path_error() == PathError::none);
+}
+
+TEST_CASE("engine: valid percent-encoding matches literals by their decoded bytes") {
+  PolicyInput in;
+  in.scopes = {scope("r:all")};
+  in.routes = {
+      route(Method::get, "/A/{x}", "r:all", "A"),
+      route(Method::get, "/AB", "r:all", "AB"),
+      route(Method::get, "/a~b", "r:all", "a~b"),
+      route(Method::get, "/J", "r:all", "J"),
+  };
+  const Policy policy = build(std::move(in));
+  const Principal key = policy.principal_for_key({"r:all"});
+  struct Row {
+    const char* path;
+    const char* endpoint;  // description, or empty for no_route
+  };
+  const std::vector<Row> rows = {
+      {"/%41/1", "A"},   {"/A/1", "A"},      {"/%41%42", "AB"},  {"/A%42", "AB"},
+      {"/a%7Eb", "a~b"}, {"/a%7eb", "a~b"},  {"/%4a", "J"},      {"/%4A", "J"},
+      {"/%61/1", ""},    {"/%41B%43", ""},   {"/%41?q=1", ""},   {"/AB?x=1", "AB"},
+  };
+  for (const Row& row : rows) {
+    INFO("GET " << row.path);
+    const Decision d = policy.decide(key, "GET", row.path);
+    INFO(describe(d));
+    if (std::string_view(row.endpoint).empty()) {
+      CHECK(d.reason() == Reason::no_route);
+    } else {
+      REQUIRE(d.allowed());
+      CHECK(d.endpoint()->description == row.endpoint);
+    }
+  }
+}
+
+TEST_CASE("engine: compare_segment compares decoded bytes and percent_decode decodes") {
+  struct Compare {
+    const char* encoded;
+    const char* literal;
+    int sign;
+  };
+  const std::vector<Compare> compares = {
+      {"A", "A", 0},      {"%41", "A", 0},    {"%41%42", "AB", 0}, {"a%7eb", "a~b", 0},
+      {"", "", 0},        {"a", "b", -1},     {"b", "a", 1},       {"ab", "abc", -1},
+      {"abc", "ab", 1},   {"%41", "B", -1},   {"%42", "A", 1},     {"%41", "%41", 1},
+      {"%41", "AB", -1},  {"%41%42", "A", 1},
+  };
+  for (const Compare& row : compares) {
+    INFO("'" << row.encoded << "' vs '" << row.literal << "'");
+    const int result = compare_segment(row.encoded, row.literal);
+    CHECK((result > 0) - (result < 0) == row.sign);
+  }
+  struct Decode {
+    const char* encoded;
+    std::string decoded;
+  };
+  const std::vector<Decode> decodes = {
+      {"", ""},
+      {"abc", "abc"},
+      {"%41%42c", "ABc"},
+      {"a%20b", "a b"},
+      {"%e2%82%AC", "\xe2\x82\xac"},
+      {"%7e", "~"},
+  };
+  for (const Decode& row : decodes) {
+    INFO("'" << row.encoded << "'");
+    CHECK(percent_decode(row.encoded) == row.decoded);
+  }
+}

@@ -1,0 +1,138 @@
+// The PEGTL grammar: free of PEG problems, in step with grammar/policy.peg, and
+// accepting exactly the shapes of the language (checks of names, methods and templates
+// are the dsl's, so the grammar accepts `GTE x//y`).
+#include <catch2/catch.hpp>
+
+#include <fstream>
+#include <regex>
+#include <set>
+#include <sstream>
+#include <string>
+
+#include <tao/pegtl/contrib/analyze.hpp>
+
+#include "scopegate/grammar/policy.hpp"
+
+namespace {
+
+namespace pegtl = tao::pegtl;
+using scopegate::grammar::policy;
+
+std::string read_file(const std::string& relative) {
+  std::ifstream in(std::string(SCOPEGATE_SOURCE_DIR) + "/" + relative, std::ios::binary);
+  REQUIRE(in);
+  std::ostringstream out;
+  out << in.rdbuf();
+  return out.str();
+}
+
+// Every `name <-` at the start of a line of the PEG.
+std::set<std::string> peg_rules(const std::string& text) {
+  std::set<std::string> names;
+  const std::regex definition(R"(^([a-z_]+)\s+<-)", std::regex::multiline);
+  for (auto it = std::sregex_iterator(text.begin(), text.end(), definition);
+       it != std::sregex_iterator(); ++it) {
+    names.insert((*it)[1]);
+  }
+  return names;
+}
+
+// Every `struct name` at the start of a line of the header.
+std::set<std::string> header_rules(const std::string& text) {
+  std::set<std::string> names;
+  const std::regex definition(R"(^struct ([a-z_]+)\b)", std::regex::multiline);
+  for (auto it = std::sregex_iterator(text.begin(), text.end(), definition);
+       it != std::sregex_iterator(); ++it) {
+    names.insert((*it)[1]);
+  }
+  return names;
+}
+
+bool accepts(const std::string& text) {
+  pegtl::memory_input in(text, "test");
+  try {
+    return pegtl::parse<policy>(in);
+  } catch (const pegtl::parse_error&) {
+    return false;
+  }
+}
+
+}  // namespace
+
+TEST_CASE("the grammar has no PEG problems") { CHECK(pegtl::analyze<policy>() == 0); }
+
+TEST_CASE("every rule of policy.peg is a struct of the PEGTL header and vice versa") {
+  const auto in_peg = peg_rules(read_file("grammar/policy.peg"));
+  const auto in_header = header_rules(read_file("grammar/include/scopegate/grammar/policy.hpp"));
+  REQUIRE(in_peg.size() > 40);
+  for (const auto& name : in_peg) {
+    INFO("rule in policy.peg: " << name);
+    CHECK(in_header.count(name) == 1);
+  }
+  for (const auto& name : in_header) {
+    INFO("struct in policy.hpp: " << name);
+    CHECK(in_peg.count(name) == 1);
+  }
+}
+
+TEST_CASE("the grammar accepts the language and rejects what is not") {
+  struct Case {
+    const char* note;
+    const char* text;
+    bool accepted;
+  };
+  const Case cases[] = {
+      {"empty file", "", true},
+      {"only comments and blank lines", "# a\n\n  # b\n", true},
+      {"byte order mark", "\xEF\xBB\xBFscope a:b {}", true},
+      {"empty scope", "scope a:b {}", true},
+      {"scope with metadata and routes",
+       "scope a:b {\n summary \"s\"\n note \"n\" note \"m\"\n use_case \"u\"\n"
+       " GET /x \"d\"\n POST /x/{id}\n}",
+       true},
+      {"newlines are not significant", "scope a:b{GET /x \"d\" POST /y}", true},
+      {"route on several lines", "scope a:b {\n GET\n /x\n \"d\"\n}", true},
+      {"comment after a route", "scope a:b { GET /x # comment\n }", true},
+      {"future scope", "future scope a:b { summary \"s\" }", true},
+      {"user scope", "user scope a:b { GET /x }", true},
+      {"implies then a route", "scope a:b { implies c:d e:f GET /x }", true},
+      {"public and authenticated blocks", "public { POST /login } authenticated { GET /me }", true},
+      {"wildcard method and templates", "scope a:b { * /files/* GET /static/** }", true},
+      {"role with every scope", "role admin { scopes * }", true},
+      {"role with repeated scopes lines", "role m { summary \"s\" scopes a:b scopes c:d e:f }",
+       true},
+      {"string escapes", R"(scope a:b { summary "q\" b\\ n\n t\t" })", true},
+      {"utf-8 in strings and comments", "# caf\xC3\xA9\nscope a:b { summary \"\xE2\x9C\x93\" }",
+       true},
+      {"lenient method, checked later", "scope a:b { GTE /x }", true},
+      {"lenient template, checked later", "scope a:b { GET x//y }", true},
+      {"lenient scope name, checked later", "scope Sessions { }", true},
+      {"a keyword prefix is a name", "scope scope:read { }", true},
+      {"reserved forbid is recognized (the compiler refuses it)", "forbid", true},
+      {"reserved when is recognized (the compiler refuses it)", "scope a:b { GET /x when }", true},
+      {"unclosed scope", "scope a:b {", false},
+      {"missing scope name", "scope { }", false},
+      {"missing brace", "scope a:b GET /x }", false},
+      {"future without scope", "future a:b { }", false},
+      {"unknown declaration", "scop a:b { }", false},
+      {"unknown item", "scope a:b { summery \"x\" }", false},
+      {"route without template", "scope a:b { GET }", false},
+      {"route outside a block", "GET /x", false},
+      {"metadata in a public block", "public { summary \"x\" }", false},
+      {"scopes in a scope block", "scope a:b { scopes c:d }", false},
+      {"implies without names", "scope a:b { implies }", false},
+      {"summary without string", "scope a:b { summary }", false},
+      {"role without scopes list", "role x { scopes }", false},
+      {"role with a route", "role x { GET /x }", false},
+      {"unterminated string", "scope a:b { summary \"x }", false},
+      {"raw newline in string", "scope a:b { summary \"x\ny\" }", false},
+      {"unknown escape", R"(scope a:b { summary "\q" })", false},
+      {"unclosed template parameter", "scope a:b { GET /x/{id }", false},
+      {"unmatched close brace", "}", false},
+      {"two descriptions", "scope a:b { GET /x \"a\" \"b\" }", false},
+  };
+  for (const Case& c : cases) {
+    INFO(c.note << ": " << c.text);
+    CHECK(accepts(c.text) == c.accepted);
+  }
+}
