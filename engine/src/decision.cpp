@@ -11,6 +11,8 @@ std::string_view to_string(Reason reason) noexcept {
     case Reason::unauthenticated: return "unauthenticated";
     case Reason::api_key_not_supported: return "api_key_not_supported";
     case Reason::missing_scope: return "missing_scope";
+    case Reason::condition_failed: return "condition_failed";
+    case Reason::forbidden: return "forbidden";
     case Reason::no_route: return "no_route";
     case Reason::method_not_allowed: return "method_not_allowed";
   }
@@ -23,7 +25,9 @@ int status_for(Reason reason) noexcept {
     case Reason::invalid_path: return 400;
     case Reason::unauthenticated: return 401;
     case Reason::api_key_not_supported:
-    case Reason::missing_scope: return 403;
+    case Reason::missing_scope:
+    case Reason::condition_failed:
+    case Reason::forbidden: return 403;
     case Reason::no_route: return 404;
     case Reason::method_not_allowed: return 405;
   }

@@ -14,11 +14,15 @@ void Engine::replace(Policy policy) {
 
 Decision Engine::decide(const Principal& principal, std::string_view method,
                         std::string_view path) const {
+  return decide(principal, Request{method, path, std::nullopt, {}, std::nullopt});
+}
+
+Decision Engine::decide(const Principal& principal, const Request& request) const {
   std::shared_ptr<const Policy> snapshot = m_policy.load(std::memory_order_acquire);
   Decision decision =
       principal.kind() == PrincipalKind::anonymous || principal.policy_id() == snapshot->id()
-          ? snapshot->decide(principal, method, path)
-          : snapshot->decide(snapshot->rebind(principal), method, path);
+          ? snapshot->decide(principal, request)
+          : snapshot->decide(snapshot->rebind(principal), request);
   decision.m_keepalive = std::move(snapshot);
   return decision;
 }

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 
+#include "condition_program.hpp"
 #include "policy_impl.hpp"
 #include "scopegate/path.hpp"
 
@@ -112,19 +113,39 @@ std::size_t method_slot_of(std::string_view method) noexcept {
   }
 }
 
-// The first route line granting `endpoint` whose scope `principal` holds and may use:
-// an API key counts plain scopes only, a user any scope but future ones. Bits of another
-// policy mean nothing here, so such a principal holds no scope (fail closed).
+// The first route line granting `endpoint` whose scope `principal` holds and may use
+// and whose condition holds: an API key counts plain scopes only, a user any scope but
+// future ones. Sets `failed` to the first held grant whose condition failed. Bits of
+// another policy mean nothing here, so such a principal holds no scope (fail closed).
 const Grant* find_grant(const Policy::Impl& impl, const Endpoint& endpoint,
-                        const Principal& principal) noexcept {
-  if (principal.policy_id() != impl.id) return nullptr;
+                        const Principal& principal, const EvalContext& context,
+                        const Grant*& failed) noexcept {
+  if (!context.principal_bound) return nullptr;
   const bool key = principal.kind() == PrincipalKind::api_key;
   for (const Grant& grant : endpoint.grants) {
     const ScopeKind kind = impl.scopes[grant.scope].kind;
     const bool counts = key ? kind == ScopeKind::plain : kind != ScopeKind::future;
-    if (counts && principal.scopes().contains(grant.scope)) return &grant;
+    if (!counts || !principal.scopes().contains(grant.scope)) continue;
+    if (!grant.has_condition() || impl.conditions.evaluate(grant.condition, context)) return &grant;
+    if (failed == nullptr) failed = &grant;
   }
   return nullptr;
+}
+
+// Does `parsed` match the concrete path? (Literals compare after percent-decoding.)
+bool template_matches(const Template& parsed, const PathSegments& path) noexcept {
+  const auto& segments = parsed.segments;
+  for (std::size_t i = 0; i < segments.size(); ++i) {
+    if (segments[i].kind == SegmentKind::rest) return true;
+    if (i >= path.size) return false;
+    if (segments[i].kind == SegmentKind::literal) {
+      const std::string_view segment = path.segment(i);
+      const bool equal = path.encoded(i) ? compare_segment(segment, segments[i].text) == 0
+                                         : segment == segments[i].text;
+      if (!equal) return false;
+    }
+  }
+  return segments.size() == path.size;
 }
 
 }  // namespace
@@ -136,6 +157,12 @@ Policy::~Policy() = default;
 
 Decision Policy::decide(const Principal& principal, std::string_view method,
                         std::string_view path) const noexcept {
+  return decide(principal, Request{method, path, std::nullopt, {}, std::nullopt});
+}
+
+Decision Policy::decide(const Principal& principal, const Request& request) const noexcept {
+  const std::string_view method = request.method;
+  const std::string_view path = request.target;
   Decision decision;
   decision.m_policy = this;
   decision.m_for_key = principal.kind() == PrincipalKind::api_key;
@@ -181,20 +208,44 @@ Decision Policy::decide(const Principal& principal, std::string_view method,
     }
   };
 
+  const bool bound = principal.policy_id() == m_impl->id;
+  const EvalContext context{request, segments, principal, decision.params(), bound};
+  const Grant* failed = nullptr;
   if (endpoint.access == Access::public_) {
     conclude(Reason::allowed, allowed_message, nullptr);
   } else if (principal.kind() == PrincipalKind::anonymous) {
     conclude(Reason::unauthenticated, unauthenticated_message, nullptr);
   } else if (endpoint.access == Access::authenticated) {
     conclude(Reason::allowed, allowed_message, nullptr);
-  } else if (const Grant* grant = find_grant(*m_impl, endpoint, principal)) {
+  } else if (const Grant* grant = find_grant(*m_impl, endpoint, principal, context, failed)) {
     conclude(Reason::allowed, allowed_message, grant);
+  } else if (failed != nullptr) {
+    conclude(Reason::condition_failed, failed->condition_message, nullptr);
+    decision.m_failed_grant = failed;
+    decision.m_rule = &failed->condition_location;
   } else if (principal.kind() == PrincipalKind::user) {
     conclude(Reason::missing_scope, endpoint.user_message, nullptr);
   } else if (endpoint.key_scopes.empty()) {
     conclude(Reason::api_key_not_supported, endpoint.key_message, nullptr);
   } else {
     conclude(Reason::missing_scope, endpoint.key_message, nullptr);
+  }
+  // A matching forbid rule refuses what would be allowed, whatever granted it.
+  if (decision.allowed()) {
+    const std::size_t slot = search.method_slot;
+    for (const std::uint32_t index : endpoint.forbids) {
+      const ForbidRule& rule = m_impl->forbids[index];
+      const bool method_matches =
+          rule.method == Method::any || static_cast<std::size_t>(rule.method) == slot;
+      if (method_matches && template_matches(rule.parsed, segments) &&
+          (rule.condition == UINT32_MAX || m_impl->conditions.evaluate(rule.condition, context))) {
+        conclude(Reason::forbidden, rule.message, nullptr);
+        decision.m_grant = nullptr;
+        decision.m_forbid = &rule;
+        decision.m_rule = &rule.location;
+        break;
+      }
+    }
   }
   return decision;
 }
@@ -234,17 +285,21 @@ Principal Policy::principal_for_role(std::string_view role) const {
 }
 
 Principal Policy::rebind(const Principal& principal) const {
+  Principal rebound;
   switch (principal.kind()) {
-    case PrincipalKind::anonymous: return Principal{};
-    case PrincipalKind::api_key: return principal_for_key(principal.scope_names());
-    case PrincipalKind::user: return principal_for_role(principal.role());
+    case PrincipalKind::anonymous: return rebound;
+    case PrincipalKind::api_key: rebound = principal_for_key(principal.scope_names()); break;
+    case PrincipalKind::user: rebound = principal_for_role(principal.role()); break;
   }
-  return Principal{};
+  rebound.set_identity(principal.id(), principal.name(), principal.org());
+  rebound.set_allowed_cidrs({principal.allowed_cidrs().begin(), principal.allowed_cidrs().end()});
+  return rebound;
 }
 
 const std::vector<Scope>& Policy::scopes() const noexcept { return m_impl->scopes; }
 const std::vector<Endpoint>& Policy::endpoints() const noexcept { return m_impl->endpoints; }
 const std::vector<Role>& Policy::roles() const noexcept { return m_impl->roles; }
+const std::vector<ForbidRule>& Policy::forbids() const noexcept { return m_impl->forbids; }
 
 std::optional<ScopeId> Policy::find_scope(std::string_view name) const noexcept {
   const auto found = m_impl->scope_index.find(name);
@@ -297,6 +352,7 @@ std::size_t Policy::memory_usage() const noexcept {
   }
   for (const std::string& header : m_impl->allow_headers) total += text(header);
   total += m_impl->scope_index.size() * (sizeof(std::string) + sizeof(ScopeId) + 32);
+  total += m_impl->conditions.memory_usage();
   total += m_impl->roles.capacity() * sizeof(Role);
   for (const Role& r : m_impl->roles) total += (m_impl->scopes.size() + 63) / 64 * 8 + text(r.name);
   return total;

@@ -42,14 +42,32 @@ bool literal_order(const std::string& a, const std::string& b) noexcept {
   return a.size() != b.size() ? a.size() < b.size() : a < b;
 }
 
+// Can some path match both templates?
+bool overlaps(const Template& a, const Template& b) noexcept {
+  const std::size_t common = std::min(a.segments.size(), b.segments.size());
+  for (std::size_t i = 0; i < common; ++i) {
+    const Segment& x = a.segments[i];
+    const Segment& y = b.segments[i];
+    if (x.kind == SegmentKind::rest || y.kind == SegmentKind::rest) return true;
+    if (x.kind == SegmentKind::literal && y.kind == SegmentKind::literal && x.text != y.text) return false;
+  }
+  if (a.segments.size() == b.segments.size()) return true;
+  const Template& longer = a.segments.size() > b.segments.size() ? a : b;
+  const Template& shorter = a.segments.size() > b.segments.size() ? b : a;
+  // The shorter ran out: only a `**` right after it in the longer one matches zero more.
+  return longer.segments[common].kind == SegmentKind::rest && longer.segments.size() == common + 1 &&
+         shorter.segments.size() == common;
+}
+
 void add_unique(std::vector<std::string>& names, const std::string& name) {
   if (std::find(names.begin(), names.end(), name) == names.end()) names.push_back(name);
 }
 
 class Build {
  public:
-  Build(std::vector<ScopeSpec>& scopes, std::vector<RouteSpec>& routes, std::vector<RoleSpec>& roles)
-      : m_scope_specs(scopes), m_route_specs(routes), m_role_specs(roles),
+  Build(std::vector<ScopeSpec>& scopes, std::vector<RouteSpec>& routes, std::vector<RoleSpec>& roles,
+        std::vector<ForbidSpec>& forbids)
+      : m_scope_specs(scopes), m_route_specs(routes), m_role_specs(roles), m_forbid_specs(forbids),
         m_impl(std::make_unique<Policy::Impl>()) {
     m_impl->id = next_policy_id();
   }
@@ -63,6 +81,7 @@ class Build {
     add_routes();
     build_trie();
     add_grants();
+    add_forbids();
     check_user_endpoints();
     finish_endpoints();
     if (!m_errors.empty()) {
@@ -81,11 +100,38 @@ class Build {
     Template parsed;
     ScopeId scope = 0;
     std::uint32_t endpoint = no_index;
+    std::uint32_t condition = UINT32_MAX;
   };
+
+  ConditionProgram::ScopeLookup scope_lookup() const {
+    return [this](std::string_view name) -> std::optional<ScopeId> {
+      const auto found = m_impl->scope_index.find(name);
+      if (found == m_impl->scope_index.end()) return std::nullopt;
+      return found->second;
+    };
+  }
+
+  void condition_error(Subject subject, std::size_t index, ConditionError failure) {
+    BuildError built;
+    built.kind = Kind::bad_condition;
+    built.subject = subject;
+    built.first = index;
+    built.detail = std::move(failure.message);
+    built.help = std::move(failure.help);
+    built.condition_tag = failure.tag;
+    m_errors.push_back(std::move(built));
+  }
 
   void error(Kind kind, Subject subject, std::size_t first, std::size_t second = 0,
              std::string detail = {}, TemplateError template_error = {}) {
-    m_errors.push_back({kind, subject, first, second, std::move(detail), std::move(template_error)});
+    BuildError built;
+    built.kind = kind;
+    built.subject = subject;
+    built.first = first;
+    built.second = second;
+    built.detail = std::move(detail);
+    built.template_error = std::move(template_error);
+    m_errors.push_back(std::move(built));
   }
 
   void add_scopes() {
@@ -224,6 +270,26 @@ class Build {
       }
       if (!valid) continue;
       info.parsed = std::move(*parsed);
+      if (spec.condition) {
+        if (spec.access != Access::scoped) {
+          condition_error(Subject::route, i,
+                          {spec.condition->tag,
+                           "a condition needs a scope grant: public and authenticated routes "
+                           "have none",
+                           "move the route into a scope, or use a `forbid` rule"});
+          continue;
+        }
+        std::vector<std::string> params;
+        for (const Segment& segment : info.parsed.segments) {
+          if (segment.kind == SegmentKind::param) params.push_back(segment.text);
+        }
+        auto compiled = m_impl->conditions.compile(*spec.condition, scope_lookup(), &params);
+        if (!compiled) {
+          condition_error(Subject::route, i, std::move(compiled).error());
+          continue;
+        }
+        info.condition = *compiled;
+      }
 
       const std::string key = std::string(to_string(spec.method)) + ' ' + info.parsed.shape();
       const auto [it, inserted] =
@@ -398,9 +464,54 @@ class Build {
       for (const std::uint32_t e : covered) {
         Endpoint& endpoint = m_impl->endpoints[e];
         if (spec.method != Method::any && spec.method != endpoint.method) continue;
-        endpoint.grants.push_back({info.scope, spec.path_template, spec.location});
+        Grant grant;
+        grant.scope = info.scope;
+        grant.path_template = spec.path_template;
+        grant.location = spec.location;
+        if (info.condition != UINT32_MAX) {
+          grant.condition = info.condition;
+          grant.condition_text = spec.condition_text;
+          grant.condition_location = spec.condition_location;
+          grant.condition_message = "Condition not met: " + spec.condition_text;
+        }
+        endpoint.grants.push_back(std::move(grant));
         m_grant_routes[e].push_back(i);
       }
+    }
+  }
+
+  // Compiles the forbid rules and lists, on each endpoint, those whose template may
+  // match one of its paths (decide() checks the concrete path).
+  void add_forbids() {
+    for (std::size_t k = 0; k < m_forbid_specs.size(); ++k) {
+      ForbidSpec& spec = m_forbid_specs[k];
+      auto parsed = parse_template(spec.path_template);
+      if (!parsed) {
+        error(Kind::bad_template, Subject::forbid, k, 0, parsed.error().message, parsed.error());
+        continue;
+      }
+      ForbidRule rule;
+      if (spec.condition) {
+        auto compiled = m_impl->conditions.compile(*spec.condition, scope_lookup(), nullptr);
+        if (!compiled) {
+          condition_error(Subject::forbid, k, std::move(compiled).error());
+          continue;
+        }
+        rule.condition = *compiled;
+      }
+      rule.method = spec.method;
+      rule.path_template = spec.path_template;
+      rule.parsed = std::move(*parsed);
+      rule.condition_text = std::move(spec.condition_text);
+      rule.message = spec.message.empty() ? "Forbidden by policy" : std::move(spec.message);
+      rule.location = spec.location;
+      const auto index = static_cast<std::uint32_t>(m_impl->forbids.size());
+      for (Endpoint& endpoint : m_impl->endpoints) {
+        const bool methods = rule.method == Method::any || endpoint.method == Method::any ||
+                             rule.method == endpoint.method;
+        if (methods && overlaps(rule.parsed, endpoint.parsed)) endpoint.forbids.push_back(index);
+      }
+      m_impl->forbids.push_back(std::move(rule));
     }
   }
 
@@ -440,6 +551,7 @@ class Build {
   std::vector<ScopeSpec>& m_scope_specs;
   std::vector<RouteSpec>& m_route_specs;
   std::vector<RoleSpec>& m_role_specs;
+  std::vector<ForbidSpec>& m_forbid_specs;
   std::unique_ptr<Policy::Impl> m_impl;
   std::vector<BuildError> m_errors;
   std::vector<std::size_t> m_spec_of_scope;  // ScopeId -> index in m_scope_specs
@@ -478,9 +590,10 @@ std::string_view to_string(Access access) noexcept {
 void PolicyBuilder::add_scope(ScopeSpec scope) { m_scopes.push_back(std::move(scope)); }
 void PolicyBuilder::add_route(RouteSpec route) { m_routes.push_back(std::move(route)); }
 void PolicyBuilder::add_role(RoleSpec role) { m_roles.push_back(std::move(role)); }
+void PolicyBuilder::add_forbid(ForbidSpec forbid) { m_forbids.push_back(std::move(forbid)); }
 
 Result<Policy, std::vector<BuildError>> PolicyBuilder::build() && {
-  return Build(m_scopes, m_routes, m_roles).run();
+  return Build(m_scopes, m_routes, m_roles, m_forbids).run();
 }
 
 }  // namespace scopegate

@@ -9,6 +9,7 @@
 #include <utility>
 #include <vector>
 
+#include "condition_program.hpp"
 #include "scopegate/policy.hpp"
 
 namespace scopegate {
@@ -34,6 +35,8 @@ struct Policy::Impl {
   std::vector<Scope> scopes;
   std::vector<Endpoint> endpoints;
   std::vector<Role> roles;
+  std::vector<ForbidRule> forbids;
+  ConditionProgram conditions;
   std::vector<TrieNode> nodes;  // nodes[0] is the root `/`
   std::map<std::string, ScopeId, std::less<>> scope_index;
   std::map<std::string, std::size_t, std::less<>> role_index;

@@ -24,6 +24,7 @@ namespace scopegate {
 class Policy;
 struct Endpoint;
 struct Grant;
+struct ForbidRule;
 
 // Stable reason codes: part of the public contract (logs, `explain`, JSON output).
 enum class Reason : std::uint8_t {
@@ -32,6 +33,8 @@ enum class Reason : std::uint8_t {
   unauthenticated,        // 401: nobody asked for an endpoint that is not public
   api_key_not_supported,  // 403: an API key on an endpoint only users may call
   missing_scope,          // 403: no granting scope is held
+  condition_failed,       // 403: a granting scope is held, but its `when` fails
+  forbidden,              // 403: a `forbid` rule matched
   no_route,               // 404: no endpoint matches the path
   method_not_allowed,     // 405: the path exists, but not for this method
 };
@@ -66,6 +69,10 @@ class Decision {
   const SourceLocation* rule() const noexcept { return m_rule; }
   // The scope that granted access (allow by scope only).
   std::optional<std::string_view> granted_by() const noexcept;
+  // condition_failed: the held grant whose condition failed (its text and location).
+  const Grant* failed_grant() const noexcept { return m_failed_grant; }
+  // forbidden: the rule that refused.
+  const ForbidRule* forbid() const noexcept { return m_forbid; }
   // The scopes that would grant this endpoint to this kind of principal.
   std::span<const std::string> required_scopes() const noexcept;
   // For method_not_allowed: the `Allow` header value, e.g. "GET, POST".
@@ -87,6 +94,8 @@ class Decision {
   const Endpoint* m_endpoint = nullptr;
   const SourceLocation* m_rule = nullptr;
   const Grant* m_grant = nullptr;
+  const Grant* m_failed_grant = nullptr;
+  const ForbidRule* m_forbid = nullptr;
   const Policy* m_policy = nullptr;
   bool m_for_key = false;
   std::uint8_t m_param_count = 0;

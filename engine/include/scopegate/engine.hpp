@@ -30,6 +30,7 @@ class Engine {
   // policy alive.
   Decision decide(const Principal& principal, std::string_view method,
                   std::string_view path) const;
+  Decision decide(const Principal& principal, const Request& request) const;
 
  private:
   std::atomic<std::shared_ptr<const Policy>> m_policy;

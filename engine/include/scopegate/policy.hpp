@@ -15,6 +15,7 @@
 #include <string_view>
 #include <vector>
 
+#include "scopegate/condition.hpp"
 #include "scopegate/decision.hpp"
 #include "scopegate/method.hpp"
 #include "scopegate/principal.hpp"
@@ -56,6 +57,24 @@ struct Grant {
   ScopeId scope = 0;
   std::string path_template;  // as written on that line
   SourceLocation location;
+  // `when ...` on that line (or its scope): the grant counts only while it holds.
+  std::uint32_t condition = UINT32_MAX;  // index of the compiled condition; none: always
+  std::string condition_text;
+  SourceLocation condition_location;
+  std::string condition_message;  // "Condition not met: request.query.size <= 100"
+
+  bool has_condition() const noexcept { return condition != UINT32_MAX; }
+};
+
+// `forbid METHOD TEMPLATE when CONDITION { message "..." }`.
+struct ForbidRule {
+  Method method = Method::any;
+  std::string path_template;
+  Template parsed;
+  std::uint32_t condition = UINT32_MAX;  // none: always
+  std::string condition_text;
+  std::string message;
+  SourceLocation location;
 };
 
 struct Endpoint {
@@ -80,6 +99,8 @@ struct Endpoint {
   // Precomputed refusals, e.g. "API key does not have required scope: a or b".
   std::string key_message;
   std::string user_message;
+  // Forbid rules whose template can match a path of this endpoint (checked per request).
+  std::vector<std::uint32_t> forbids;
 };
 
 struct Role {
@@ -99,6 +120,8 @@ class Policy {
 
   Decision decide(const Principal& principal, std::string_view method,
                   std::string_view path) const noexcept;
+  // The same, with what conditions may read (ip, headers, query, time).
+  Decision decide(const Principal& principal, const Request& request) const noexcept;
 
   // A key holding `scopes` (closed under `implies`). Names this policy does not know
   // are kept in scope_names() but grant nothing: fail closed.
@@ -113,6 +136,7 @@ class Policy {
   const std::vector<Scope>& scopes() const noexcept;
   const std::vector<Endpoint>& endpoints() const noexcept;
   const std::vector<Role>& roles() const noexcept;
+  const std::vector<ForbidRule>& forbids() const noexcept;
   std::optional<ScopeId> find_scope(std::string_view name) const noexcept;
   const Role* find_role(std::string_view name) const noexcept;
   // The endpoint defined by exactly this method and template text, if any.

@@ -6,9 +6,11 @@
 #pragma once
 
 #include <cstddef>
+#include <optional>
 #include <string>
 #include <vector>
 
+#include "scopegate/condition.hpp"
 #include "scopegate/method.hpp"
 #include "scopegate/policy.hpp"
 #include "scopegate/result.hpp"
@@ -31,6 +33,21 @@ struct RouteSpec {
   std::string description;
   Access access = Access::scoped;
   std::string scope;  // the granting scope when access is scoped; empty otherwise
+  SourceLocation location;
+  // `when ...`: the grant counts only while this holds (scoped routes only).
+  std::optional<ConditionSpec> condition;
+  std::string condition_text;  // as written, for messages and `explain`
+  SourceLocation condition_location;
+};
+
+// `forbid METHOD TEMPLATE [when CONDITION] { message "..." }`: refuses a request that
+// would otherwise be allowed, whatever granted it.
+struct ForbidSpec {
+  Method method = Method::any;
+  std::string path_template;
+  std::optional<ConditionSpec> condition;  // none: always
+  std::string condition_text;
+  std::string message;  // empty: "Forbidden by policy"
   SourceLocation location;
 };
 
@@ -55,15 +72,18 @@ struct BuildError {
     access_conflict,      // route `first` is also listed as route `second` elsewhere
     plain_covers_user,    // plain route `first` covers user-scope route `second`
     duplicate_role,       // role `first` declared again (`second` is the earlier one)
+    bad_condition,        // the condition of route/forbid `first`: node `condition_tag`
   };
-  enum class Subject { scope, route, role };
+  enum class Subject { scope, route, role, forbid };
 
-  Kind kind;
-  Subject subject;
+  Kind kind = Kind::bad_template;
+  Subject subject = Subject::route;
   std::size_t first = 0;   // index into the scopes, routes or roles added, by subject
   std::size_t second = 0;  // a second route/scope/role index where the kind says so
   std::string detail;      // e.g. the unknown name, or a rendered cycle "a -> b -> a"
   TemplateError template_error;
+  std::string help;                // bad_condition: a concrete fix, or empty
+  std::uint32_t condition_tag = 0;  // bad_condition: the ConditionSpec::tag at fault
 };
 
 class PolicyBuilder {
@@ -71,6 +91,7 @@ class PolicyBuilder {
   void add_scope(ScopeSpec scope);
   void add_route(RouteSpec route);
   void add_role(RoleSpec role);
+  void add_forbid(ForbidSpec forbid);
 
   // Errors are sorted by kind of subject and index, all of them reported at once.
   Result<Policy, std::vector<BuildError>> build() &&;
@@ -79,6 +100,7 @@ class PolicyBuilder {
   std::vector<ScopeSpec> m_scopes;
   std::vector<RouteSpec> m_routes;
   std::vector<RoleSpec> m_roles;
+  std::vector<ForbidSpec> m_forbids;
 };
 
 // `resource:action`, each part `[a-z][a-z0-9-]*`.
