@@ -7,6 +7,7 @@
 #include <set>
 #include <string_view>
 #include <system_error>
+#include <tuple>
 
 #include <fmt/format.h>
 
@@ -86,6 +87,8 @@ class ErrorMapper {
         return plain_covers_user(error);
       case Kind::duplicate_role:
         return duplicate_role(error);
+      case Kind::bad_condition:
+        return bad_condition(error);
     }
     return {};
   }
@@ -215,17 +218,21 @@ class ErrorMapper {
   }
 
   Diagnostic bad_template(const BuildError& error) {
-    const RouteEntry& route = m_model.routes[error.first];
+    const bool forbid = error.subject == BuildError::Subject::forbid;
+    const std::string& written = forbid ? m_model.forbids[error.first].spec.path_template
+                                        : m_model.routes[error.first].spec.path_template;
     const TemplateError& te = error.template_error;
-    const Span& whole = route.path_template;
+    const Span& whole = forbid ? m_model.forbids[error.first].path_template
+                               : m_model.routes[error.first].path_template;
     Span span = whole;
     span.offset = whole.offset + std::min(te.offset, whole.length);
     span.column = whole.column + static_cast<std::uint32_t>(span.offset - whole.offset);
     span.length = std::min(te.length, whole.length - (span.offset - whole.offset));
     const std::string& reason = te.message.empty() ? error.detail : te.message;
-    return make("bad-template", span,
-                fmt::format("invalid route template '{}': {}", route.spec.path_template, reason),
-                te.help);
+    return make(
+        "bad-template", span,
+        fmt::format("invalid {} template '{}': {}", forbid ? "forbid" : "route", written, reason),
+        te.help);
   }
 
   Diagnostic duplicate_route(const BuildError& error) {
@@ -290,6 +297,102 @@ class ErrorMapper {
     return d;
   }
 
+  // A condition the engine refused, at the node it names. The engine's error kind decides
+  // the code: an unknown attribute or route parameter, a malformed literal, an unknown
+  // scope name, and otherwise a type error.
+  Diagnostic bad_condition(const BuildError& error) {
+    const bool forbid = error.subject == BuildError::Subject::forbid;
+    const std::vector<Span>& nodes = forbid ? m_model.forbids[error.first].condition_nodes
+                                            : m_model.routes[error.first].condition_nodes;
+    const Span fallback =
+        forbid ? m_model.forbids[error.first].line : m_model.routes[error.first].line;
+    const Span span = error.condition_tag < nodes.size() ? nodes[error.condition_tag] : fallback;
+    const std::string& detail = error.detail;
+    const std::string_view written =
+        span.file ? std::string_view(span.file->text).substr(span.offset, span.length)
+                  : std::string_view();
+
+    std::string code = "bad-condition";
+    std::string help = error.help;
+    using ErrorKind = ConditionErrorKind;
+    if (error.condition_error == ErrorKind::unknown_attribute) {
+      code = "unknown-attribute";
+      help = attribute_help(written, error.help);
+    } else if (error.condition_error == ErrorKind::unknown_parameter) {
+      code = "unknown-attribute";
+      help = parameter_help(error);
+    } else if (error.condition_error == ErrorKind::bad_literal) {
+      code = "bad-literal";
+      if (is_valid_scope_name(written)) {
+        help = fmt::format("a scope name is written as a string: `\"{}\" in principal.scopes`",
+                           written);
+      }
+    } else if (error.condition_error == ErrorKind::unknown_scope) {
+      code = "unknown-scope";
+      const std::string name(written.size() >= 2 ? written.substr(1, written.size() - 2) : written);
+      if (auto suggestion = closest_match(name, m_scope_names)) {
+        help = fmt::format("did you mean '{}'?", *suggestion);
+      }
+    }
+    Diagnostic d = make(code, span, detail, help);
+    if (!forbid && error.condition_tag < m_model.routes[error.first].scope_condition_nodes) {
+      const RouteEntry& route = m_model.routes[error.first];
+      d.notes.push_back({route.line, fmt::format("in the condition of scope '{}' for this route",
+                                                 route.spec.scope)});
+    }
+    return d;
+  }
+
+  // The engine suggests a close name, or lists them all: narrow the list to the family
+  // the author started (request.*, principal.*), or fix the first part.
+  static std::string attribute_help(std::string_view written, const std::string& engine_help) {
+    if (engine_help.starts_with("did you mean")) return engine_help;
+    const std::size_t dot = written.find('.');
+    const std::string_view head = written.substr(0, dot);
+    std::vector<std::string> families = {"request", "principal"};
+    std::string family(head);
+    if (std::find(families.begin(), families.end(), family) == families.end()) {
+      if (auto suggestion = closest_match(head, families)) {
+        const std::string fixed =
+            *suggestion + std::string(dot == std::string_view::npos ? "" : written.substr(dot));
+        if (find_attribute(fixed)) return fmt::format("did you mean '{}'?", fixed);
+        return fmt::format("did you mean '{}'? `{}` has: {}", *suggestion, *suggestion,
+                           join_attributes(*suggestion + "."));
+      }
+      return "attributes start with `request.` or `principal.`: " + join_attributes({});
+    }
+    return fmt::format("`{}` has: {}", family, join_attributes(family + "."));
+  }
+
+  static std::string join_attributes(const std::string& prefix) {
+    std::string out;
+    for (const std::string_view name : attribute_names()) {
+      if (!name.starts_with(prefix)) continue;
+      if (!out.empty()) out += ", ";
+      out += name;
+    }
+    return out;
+  }
+
+  // `request.param.NAME` that the route's template does not bind.
+  std::string parameter_help(const BuildError& error) const {
+    if (error.subject != BuildError::Subject::route) return error.help;
+    const std::string prefix = "this route has no parameter '";
+    const std::string name =
+        error.detail.substr(prefix.size(), error.detail.size() - prefix.size() - 1);
+    const auto parsed = parse_template(m_model.routes[error.first].spec.path_template);
+    std::vector<std::string> params;
+    if (parsed) {
+      for (const Segment& segment : parsed->segments) {
+        if (segment.kind == SegmentKind::param) params.push_back(segment.text);
+      }
+    }
+    if (auto suggestion = closest_match(name, params)) {
+      return fmt::format("did you mean 'request.param.{}'? {}", *suggestion, error.help);
+    }
+    return error.help;
+  }
+
   const Model& m_model;
   std::vector<std::string> m_scope_names;
   std::map<std::string, std::size_t> m_mentions;
@@ -308,10 +411,20 @@ Result<Policy, Diagnostics> compile_files_parsed(std::vector<ast::File> files,
   for (const ScopeEntry& scope : resolved.model.scopes) builder.add_scope(scope.spec);
   for (const RouteEntry& route : resolved.model.routes) builder.add_route(route.spec);
   for (const RoleEntry& role : resolved.model.roles) builder.add_role(role.spec);
+  for (const ForbidEntry& forbid : resolved.model.forbids) builder.add_forbid(forbid.spec);
   auto built = std::move(builder).build();
   if (!built) {
     ErrorMapper mapper(resolved.model);
-    for (const BuildError& error : built.error()) diagnostics.add(mapper.map(error));
+    // A scope's condition is checked once per route: report each fault once.
+    std::set<std::tuple<std::string, std::size_t, std::string>> seen;
+    for (const BuildError& error : built.error()) {
+      Diagnostic d = mapper.map(error);
+      if (error.kind == BuildError::Kind::bad_condition && d.span.file &&
+          !seen.emplace(d.span.file->name, d.span.offset, d.message).second) {
+        continue;
+      }
+      diagnostics.add(std::move(d));
+    }
   }
   if (!diagnostics.empty()) {
     diagnostics.sort();

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <optional>
 #include <string_view>
 
 #include <fmt/format.h>
@@ -41,6 +42,8 @@ class Locator {
     return {m_file->name, s.line, s.column};
   }
 
+  std::string_view text() const { return m_file->text; }
+
  private:
   std::shared_ptr<const SourceFile> m_file;
   std::vector<std::size_t> m_line_starts;
@@ -61,6 +64,86 @@ std::string methods_help(std::string_view written) {
   return list;
 }
 
+// A condition converted for the builder: its tree, and the span of each node by tag.
+struct ConvertedCondition {
+  ConditionSpec spec;
+  std::vector<Span> nodes;
+  std::string text;
+  SourceLocation location;
+  Span span;           // the whole expression
+  bool is_or = false;  // its root is an `or` (parenthesized when joined with `and`)
+};
+
+ConditionSpec::Kind spec_kind(ast::Expression::Kind kind) {
+  using K = ast::Expression::Kind;
+  using S = ConditionSpec::Kind;
+  switch (kind) {
+    case K::string:
+      return S::string_literal;
+    case K::integer:
+      return S::integer_literal;
+    case K::boolean:
+      return S::boolean_literal;
+    case K::ip:
+      return S::ip_literal;
+    case K::cidr:
+      return S::cidr_literal;
+    case K::list:
+      return S::list_literal;
+    case K::attribute:
+      return S::attribute;
+    case K::compare:
+      return S::compare;
+    case K::in:
+      return S::in;
+    case K::not_:
+      return S::not_;
+    case K::and_:
+      return S::and_;
+    case K::or_:
+      return S::or_;
+  }
+  return S::boolean_literal;
+}
+
+// The node and its operands, tagged in the order they are visited (tags continue
+// `spans`). Depth is bounded by the parser's max_condition_depth.
+ConditionSpec convert_node(const Locator& at, const ast::Condition& condition, std::uint32_t index,
+                           std::vector<Span>& spans) {
+  const ast::Expression& node = condition.nodes[index];
+  ConditionSpec spec;
+  spec.kind = spec_kind(node.kind);
+  spec.op = node.op;
+  spec.text = node.text;
+  spec.integer = node.integer;
+  spec.boolean = node.boolean;
+  spec.tag = static_cast<std::uint32_t>(spans.size());
+  spans.push_back(at.span(node.range));
+  for (const std::uint32_t operand : node.operands) {
+    spec.children.push_back(convert_node(at, condition, operand, spans));
+  }
+  return spec;
+}
+
+ConvertedCondition convert(const Locator& at, const ast::Condition& condition,
+                           std::size_t first_tag = 0) {
+  ConvertedCondition converted;
+  converted.nodes.resize(first_tag);
+  converted.spec = convert_node(at, condition, condition.root, converted.nodes);
+  converted.nodes.erase(converted.nodes.begin(),
+                        converted.nodes.begin() + static_cast<std::ptrdiff_t>(first_tag));
+  const std::string_view source = at.text();
+  converted.text = condition_text(source.substr(condition.range.offset, condition.range.length));
+  converted.location = at.location(condition.range);
+  converted.span = at.span(condition.range);
+  converted.is_or = condition.nodes[condition.root].kind == ast::Expression::Kind::or_;
+  return converted;
+}
+
+std::string joinable(const ConvertedCondition& condition) {
+  return condition.is_or ? "(" + condition.text + ")" : condition.text;
+}
+
 class Resolver {
  public:
   ResolveResult run(const std::vector<ast::File>& files) {
@@ -75,6 +158,20 @@ class Resolver {
 
  private:
   void add(const Locator& at, const ast::ScopeDecl& decl) {
+    std::optional<ConvertedCondition> condition;
+    if (decl.condition) {
+      condition = convert(at, *decl.condition);
+      if (decl.routes.empty()) {
+        Diagnostic d;
+        d.code = "bad-condition";
+        d.message = fmt::format("scope '{}' has a condition but no route lines", decl.name.text);
+        d.span = condition->span;
+        d.help =
+            "a scope's `when` applies to the scope's own route lines only (not to what it "
+            "implies): put the condition on the routes it should restrict, or remove it";
+        m_result.diagnostics.add(std::move(d));
+      }
+    }
     ScopeEntry entry;
     entry.spec.name = decl.name.text;
     entry.spec.kind = decl.kind;
@@ -90,14 +187,39 @@ class Resolver {
     }
     m_result.model.scopes.push_back(std::move(entry));
     for (const auto& route : decl.routes) {
-      add_route(at, route, Access::scoped, decl.name.text, decl.kind);
+      add_route(at, route, Access::scoped, decl.name.text, decl.kind,
+                condition ? &*condition : nullptr);
     }
   }
 
   void add(const Locator& at, const ast::AccessBlock& block) {
     for (const auto& route : block.routes) {
-      add_route(at, route, block.access, {}, ScopeKind::plain);
+      add_route(at, route, block.access, {}, ScopeKind::plain, nullptr);
     }
+  }
+
+  void add(const Locator& at, const ast::ForbidDecl& decl) {
+    check_single(at, decl.messages, "the forbid rule has more than one message",
+                 "keep one `message` line", "the first message is here");
+    const auto method = check_method(at, decl.method);
+    if (!method) return;
+    ForbidEntry entry;
+    entry.spec.method = *method;
+    entry.spec.path_template = decl.path_template.text;
+    if (!decl.messages.empty()) entry.spec.message = decl.messages.front().text.value;
+    entry.spec.location = at.location(decl.keyword);
+    if (decl.condition) {
+      ConvertedCondition condition = convert(at, *decl.condition);
+      entry.spec.condition = std::move(condition.spec);
+      entry.spec.condition_text = std::move(condition.text);
+      entry.spec.condition_location = condition.location;
+      entry.condition_nodes = std::move(condition.nodes);
+    }
+    entry.keyword = at.span(decl.keyword);
+    const auto& path = decl.path_template.range;
+    entry.line = at.span({decl.keyword.offset, path.offset + path.length - decl.keyword.offset});
+    entry.path_template = at.span(path);
+    m_result.model.forbids.push_back(std::move(entry));
   }
 
   void add(const Locator& at, const ast::RoleDecl& decl) {
@@ -116,19 +238,26 @@ class Resolver {
     m_result.model.roles.push_back(std::move(entry));
   }
 
-  void add_route(const Locator& at, const ast::Route& route, Access access,
-                 const std::string& scope, ScopeKind kind) {
-    const auto method = parse_method(route.method.text);
+  std::optional<Method> check_method(const Locator& at, const ast::Word& written) {
+    const auto method = parse_method(written.text);
     if (!method) {
       Diagnostic d;
       d.code = "unknown-method";
-      d.message = fmt::format("unknown method '{}'", route.method.text);
-      d.span = at.span(route.method.range);
-      d.help = methods_help(route.method.text);
+      d.message = fmt::format("unknown method '{}'", written.text);
+      d.span = at.span(written.range);
+      d.help = methods_help(written.text);
       m_result.diagnostics.add(std::move(d));
-      return;
     }
+    return method;
+  }
+
+  void add_route(const Locator& at, const ast::Route& route, Access access,
+                 const std::string& scope, ScopeKind kind,
+                 const ConvertedCondition* scope_condition) {
+    const auto method = check_method(at, route.method);
+    if (!method) return;
     RouteEntry entry;
+    add_conditions(at, route, scope_condition, entry);
     entry.spec.method = *method;
     entry.spec.path_template = route.path_template.text;
     if (route.description) entry.spec.description = route.description->value;
@@ -143,15 +272,57 @@ class Resolver {
     m_result.model.routes.push_back(std::move(entry));
   }
 
+  // The scope's condition, the route's own, or both joined by `and`.
+  static void add_conditions(const Locator& at, const ast::Route& route,
+                             const ConvertedCondition* scope_condition, RouteEntry& entry) {
+    std::optional<ConvertedCondition> own;
+    const std::size_t first_tag = scope_condition ? scope_condition->nodes.size() : 0;
+    if (route.condition) own = convert(at, *route.condition, first_tag);
+    RouteSpec& spec = entry.spec;
+    if (scope_condition) {
+      entry.condition_nodes = scope_condition->nodes;
+      entry.scope_condition_nodes = scope_condition->nodes.size();
+    }
+    if (scope_condition && own) {
+      entry.condition_nodes.insert(entry.condition_nodes.end(), own->nodes.begin(),
+                                   own->nodes.end());
+      ConditionSpec both;
+      both.kind = ConditionSpec::Kind::and_;
+      both.tag = static_cast<std::uint32_t>(entry.condition_nodes.size());
+      entry.condition_nodes.push_back(own->span);
+      both.children.push_back(scope_condition->spec);
+      both.children.push_back(std::move(own->spec));
+      spec.condition = std::move(both);
+      spec.condition_text = joinable(*scope_condition) + " and " + joinable(*own);
+      spec.condition_location = own->location;
+    } else if (own) {
+      entry.condition_nodes = std::move(own->nodes);
+      spec.condition = std::move(own->spec);
+      spec.condition_text = std::move(own->text);
+      spec.condition_location = own->location;
+    } else if (scope_condition) {
+      spec.condition = scope_condition->spec;
+      spec.condition_text = scope_condition->text;
+      spec.condition_location = scope_condition->location;
+    }
+  }
+
   void check_single_summary(const Locator& at, const std::vector<ast::Metadata>& summaries,
                             const std::string& owner) {
-    for (std::size_t i = 1; i < summaries.size(); ++i) {
+    check_single(at, summaries, fmt::format("{} has more than one summary", owner),
+                 "keep one `summary` line; put further text in `note` lines",
+                 "the first summary is here");
+  }
+
+  void check_single(const Locator& at, const std::vector<ast::Metadata>& items,
+                    const std::string& message, const std::string& help, const std::string& note) {
+    for (std::size_t i = 1; i < items.size(); ++i) {
       Diagnostic d;
       d.code = "duplicate-metadata";
-      d.message = fmt::format("{} has more than one summary", owner);
-      d.span = at.span(summaries[i].keyword);
-      d.help = "keep one `summary` line; put further text in `note` lines";
-      d.notes.push_back({at.span(summaries.front().keyword), "the first summary is here"});
+      d.message = message;
+      d.span = at.span(items[i].keyword);
+      d.help = help;
+      d.notes.push_back({at.span(items.front().keyword), note});
       m_result.diagnostics.add(std::move(d));
     }
   }
@@ -162,5 +333,39 @@ class Resolver {
 }  // namespace
 
 ResolveResult resolve(const std::vector<ast::File>& files) { return Resolver{}.run(files); }
+
+std::string condition_text(std::string_view written) {
+  std::string out;
+  bool pending_space = false;
+  for (std::size_t i = 0; i < written.size(); ++i) {
+    const char c = written[i];
+    if (c == ' ' || c == '\t' || c == '\r' || c == '\n') {
+      pending_space = true;
+      continue;
+    }
+    if (c == '#') {
+      while (i < written.size() && written[i] != '\n') ++i;
+      pending_space = true;
+      continue;
+    }
+    if (pending_space && !out.empty()) out.push_back(' ');
+    pending_space = false;
+    if (c != '"') {
+      out.push_back(c);
+      continue;
+    }
+    // A string, copied as written (escapes included).
+    out.push_back(c);
+    for (++i; i < written.size(); ++i) {
+      out.push_back(written[i]);
+      if (written[i] == '\\' && i + 1 < written.size()) {
+        out.push_back(written[++i]);
+      } else if (written[i] == '"') {
+        break;
+      }
+    }
+  }
+  return out;
+}
 
 }  // namespace scopegate

@@ -1,6 +1,7 @@
 // Conditions: attribute table, type checking (compile) and evaluation.
 #include <algorithm>
 #include <array>
+#include <charconv>
 
 #include "condition_program.hpp"
 #include "scopegate/policy.hpp"
@@ -86,8 +87,20 @@ std::string suggest_attribute(std::string_view written) {
   return all;
 }
 
-Unexpected<ConditionError> fail(const ConditionSpec& spec, std::string message, std::string help = {}) {
-  return unexpected(ConditionError{spec.tag, std::move(message), std::move(help)});
+Unexpected<ConditionError> fail(const ConditionSpec& spec, std::string message, std::string help = {},
+                                ConditionErrorKind kind = ConditionErrorKind::type) {
+  return unexpected(ConditionError{kind, spec.tag, std::move(message), std::move(help)});
+}
+
+std::string a(ValueType type) { return std::string(with_article(type)); }
+
+// What one item of a list literal of this type is, for messages.
+std::string_view item_name(ValueType list) noexcept {
+  switch (list) {
+    case ValueType::string_list: return "a string";
+    case ValueType::integer_list: return "an integer";
+    default: return "an address or CIDR range";
+  }
 }
 
 bool is_list(ValueType type) noexcept {
@@ -101,19 +114,76 @@ bool is_text_attribute(Attribute attribute) noexcept {
          attribute == Attribute::request_param;
 }
 
-std::optional<std::int64_t> parse_integer(std::string_view text) noexcept {
-  bool negative = false;
-  if (!text.empty() && text.front() == '-') {
-    negative = true;
-    text.remove_prefix(1);
+// How a request text is encoded: path parameters are percent-encoded, query keys and
+// values also use '+' for a space; literals and headers are plain.
+enum class Encoding : std::uint8_t { plain, percent, form };
+
+// Reads the decoded bytes of a text one at a time; -1 at the end.
+class Decoder {
+ public:
+  Decoder(std::string_view text, Encoding encoding) noexcept : m_text(text), m_encoding(encoding) {}
+
+  int next() noexcept {
+    if (m_at >= m_text.size()) return -1;
+    const auto c = static_cast<unsigned char>(m_text[m_at]);
+    if (m_encoding == Encoding::plain) {
+      ++m_at;
+      return c;
+    }
+    if (c == '+' && m_encoding == Encoding::form) {
+      ++m_at;
+      return ' ';
+    }
+    if (c == '%' && m_at + 2 < m_text.size()) {
+      const int high = hex(m_text[m_at + 1]);
+      const int low = hex(m_text[m_at + 2]);
+      if (high >= 0 && low >= 0) {
+        m_at += 3;
+        return high * 16 + low;
+      }
+    }
+    ++m_at;
+    return c;
   }
-  if (text.empty() || text.size() > 18) return std::nullopt;
+
+ private:
+  static int hex(char c) noexcept {
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+    return -1;
+  }
+
+  std::string_view m_text;
+  Encoding m_encoding;
+  std::size_t m_at = 0;
+};
+
+bool decoded_equal(std::string_view a, Encoding a_encoding, std::string_view b,
+                   Encoding b_encoding) noexcept {
+  if (a_encoding == Encoding::plain && b_encoding == Encoding::plain) return a == b;
+  Decoder left(a, a_encoding);
+  Decoder right(b, b_encoding);
+  while (true) {
+    const int x = left.next();
+    if (x != right.next()) return false;
+    if (x < 0) return true;
+  }
+}
+
+// A decimal integer in the full int64 range, optionally negative; nothing else.
+std::optional<std::int64_t> parse_integer(std::string_view text, Encoding encoding) noexcept {
+  char digits[24];
+  std::size_t length = 0;
+  Decoder decoder(text, encoding);
+  for (int c = decoder.next(); c >= 0; c = decoder.next()) {
+    if (length == sizeof digits) return std::nullopt;
+    digits[length++] = static_cast<char>(c);
+  }
   std::int64_t value = 0;
-  for (const char c : text) {
-    if (c < '0' || c > '9') return std::nullopt;
-    value = value * 10 + (c - '0');
-  }
-  return negative ? -value : value;
+  const auto [end, error] = std::from_chars(digits, digits + length, value);
+  if (length == 0 || error != std::errc{} || end != digits + length) return std::nullopt;
+  return value;
 }
 
 std::optional<std::string_view> query_value(std::string_view target, std::string_view key) noexcept {
@@ -125,7 +195,7 @@ std::optional<std::string_view> query_value(std::string_view target, std::string
     const std::size_t amp = rest.find('&');
     const std::string_view pair = rest.substr(0, amp);
     const std::size_t equals = pair.find('=');
-    if (pair.substr(0, equals) == key) {
+    if (decoded_equal(pair.substr(0, equals), Encoding::form, key, Encoding::plain)) {
       return equals == std::string_view::npos ? std::string_view{} : pair.substr(equals + 1);
     }
     if (amp == std::string_view::npos) break;
@@ -169,6 +239,23 @@ std::string_view to_string(ValueType type) noexcept {
     case ValueType::empty_list: return "empty list";
   }
   return "value";
+}
+
+std::string_view with_article(ValueType type) noexcept {
+  switch (type) {
+    case ValueType::string: return "a string";
+    case ValueType::integer: return "an integer";
+    case ValueType::boolean: return "a boolean";
+    case ValueType::ip: return "an IP address";
+    case ValueType::cidr: return "a CIDR range";
+    case ValueType::time: return "a time";
+    case ValueType::string_list: return "a list of strings";
+    case ValueType::integer_list: return "a list of integers";
+    case ValueType::cidr_list: return "a list of CIDR ranges";
+    case ValueType::scope_set: return "a set of scopes";
+    case ValueType::empty_list: return "an empty list";
+  }
+  return "a value";
 }
 
 std::string_view to_string(CompareOp op) noexcept {
@@ -231,6 +318,7 @@ struct ConditionProgram::Value {
   bool present = false;
   ValueType type = ValueType::boolean;
   std::string_view text;
+  Encoding encoding = Encoding::plain;  // of `text`
   std::int64_t integer = 0;
   IpAddress ip;
   const Cidr* cidr = nullptr;
@@ -246,7 +334,7 @@ Result<std::uint32_t, ConditionError> ConditionProgram::compile(
   if (!root) return root;
   const ValueType type = m_nodes[*root].type;
   if (type != ValueType::boolean) {
-    return fail(spec, "a condition must be true or false, not a " + std::string(to_string(type)),
+    return fail(spec, "a condition must be true or false, not " + a(type),
                 "compare it with something, e.g. `request.query.size <= 100`");
   }
   return root;
@@ -254,6 +342,30 @@ Result<std::uint32_t, ConditionError> ConditionProgram::compile(
 
 Result<std::uint32_t, ConditionError> ConditionProgram::compile_node(
     const ConditionSpec& spec, const ScopeLookup& scopes, const std::vector<std::string>* params) {
+  // Arity first: an embedder's tree may be malformed.
+  const std::size_t operands = spec.children.size();
+  const auto arity = [&](std::string_view what) {
+    return fail(spec, "malformed condition: " + std::string(what),
+                "build the ConditionSpec with the operands its kind takes");
+  };
+  switch (spec.kind) {
+    case Kind::compare:
+    case Kind::in:
+      if (operands != 2) return arity("a comparison takes exactly two operands");
+      break;
+    case Kind::not_:
+      if (operands != 1) return arity("'not' takes exactly one operand");
+      break;
+    case Kind::and_:
+    case Kind::or_:
+      if (operands < 2) return arity("'and' and 'or' take two or more operands");
+      break;
+    case Kind::list_literal: break;
+    default:
+      if (operands != 0) return arity("a literal or attribute has no operands");
+      break;
+  }
+
   Node node;
   node.kind = spec.kind;
   node.op = spec.op;
@@ -285,7 +397,8 @@ Result<std::uint32_t, ConditionError> ConditionProgram::compile_node(
       const auto ip = parse_ip(spec.text);
       if (!ip) {
         return fail(spec, "invalid IP address '" + spec.text + "'",
-                    "write an IPv4 address like 192.0.2.1 or an IPv6 address like 2001:db8::1");
+                    "write an IPv4 address like 192.0.2.1 or an IPv6 address like 2001:db8::1",
+                    ConditionErrorKind::bad_literal);
       }
       node.type = ValueType::ip;
       node.ip = *ip;
@@ -296,7 +409,8 @@ Result<std::uint32_t, ConditionError> ConditionProgram::compile_node(
       if (!cidr) {
         return fail(spec, "invalid CIDR range '" + spec.text + "'",
                     "write a network address and a prefix length with the host bits zero, "
-                    "e.g. 10.0.0.0/8 or 2001:db8::/32");
+                    "e.g. 10.0.0.0/8 or 2001:db8::/32",
+                    ConditionErrorKind::bad_literal);
       }
       node.type = ValueType::cidr;
       node.cidr = *cidr;
@@ -325,20 +439,19 @@ Result<std::uint32_t, ConditionError> ConditionProgram::compile_node(
                                     std::string(item.kind == Kind::ip_literal ? "IP address"
                                                                               : "CIDR range") +
                                     " '" + item.text + "'",
-                          "e.g. 10.0.0.0/8, 192.0.2.1 or 2001:db8::/32");
+                          "e.g. 10.0.0.0/8, 192.0.2.1 or 2001:db8::/32", ConditionErrorKind::bad_literal);
             }
             item_type = ValueType::cidr_list;
             node.cidrs.push_back(*cidr);
             break;
           }
           default:
-            return fail(item, "list items must be literals",
-                        "write strings, integers, or addresses and CIDR ranges");
+            return fail(item, "list items are strings, integers, or addresses and CIDR ranges",
+                        "write `[\"a\", \"b\"]`, `[1, 2]` or `[10.0.0.0/8, 192.0.2.1]`");
         }
         if (node.type != ValueType::empty_list && node.type != item_type) {
-          return fail(item, "a list holds one kind of item: this " +
-                                std::string(to_string(item_type)).substr(8) +
-                                " follows a " + std::string(to_string(node.type)).substr(8),
+          return fail(item, "a list holds one kind of item: " + std::string(item_name(item_type)) +
+                                " follows " + std::string(item_name(node.type)),
                       "split it into two lists joined with `or`");
         }
         node.type = item_type;
@@ -347,7 +460,10 @@ Result<std::uint32_t, ConditionError> ConditionProgram::compile_node(
     }
     case Kind::attribute: {
       const auto info = find_attribute(spec.text);
-      if (!info) return fail(spec, "unknown attribute '" + spec.text + "'", suggest_attribute(spec.text));
+      if (!info) {
+        return fail(spec, "unknown attribute '" + spec.text + "'", suggest_attribute(spec.text),
+                    ConditionErrorKind::unknown_attribute);
+      }
       node.attribute = info->attribute;
       node.type = info->type;
       node.text = std::string(info->key);
@@ -357,7 +473,8 @@ Result<std::uint32_t, ConditionError> ConditionProgram::compile_node(
         for (const auto& name : *params) bound += (bound.empty() ? "{" : ", {") + name + "}";
         return fail(spec, "this route has no parameter '" + node.text + "'",
                     bound.empty() ? "the route's template binds no parameters"
-                                  : "the route binds " + bound);
+                                  : "the route binds " + bound,
+                    ConditionErrorKind::unknown_parameter);
       }
       break;
     }
@@ -369,7 +486,8 @@ Result<std::uint32_t, ConditionError> ConditionProgram::compile_node(
           const auto seconds = parse_timestamp(other.text);
           if (!seconds) {
             return fail(spec.children[1 - side], "invalid timestamp '" + other.text + "'",
-                        "write UTC ISO-8601 with seconds, e.g. \"2026-02-18T10:30:00Z\"");
+                        "write UTC ISO-8601 with seconds, e.g. \"2026-02-18T10:30:00Z\"",
+                        ConditionErrorKind::bad_literal);
           }
           other.type = ValueType::time;
           other.integer = *seconds;
@@ -388,8 +506,8 @@ Result<std::uint32_t, ConditionError> ConditionProgram::compile_node(
         const bool numbers = text_vs_integer || (left == right && (left == ValueType::integer ||
                                                                    left == ValueType::time));
         if (!numbers) {
-          return fail(spec, "'" + std::string(to_string(spec.op)) + "' compares integers or times, not a " +
-                                std::string(to_string(left)) + " with a " + std::string(to_string(right)),
+          return fail(spec, "'" + std::string(to_string(spec.op)) + "' compares integers or times, not " +
+                                a(left) + " with " + a(right),
                       "use == or != for other values");
         }
       } else {
@@ -397,8 +515,7 @@ Result<std::uint32_t, ConditionError> ConditionProgram::compile_node(
         const bool emptiness = (is_list(left) && right == ValueType::empty_list) ||
                                (left == ValueType::empty_list && is_list(right));
         if (!same && !emptiness && !text_vs_integer) {
-          return fail(spec, "cannot compare a " + std::string(to_string(left)) + " with a " +
-                                std::string(to_string(right)),
+          return fail(spec, "cannot compare " + a(left) + " with " + a(right),
                       is_list(left) || is_list(right)
                           ? "lists compare only with [] (empty); use `in` to test membership"
                           : "both sides of == and != must have the same type");
@@ -410,14 +527,17 @@ Result<std::uint32_t, ConditionError> ConditionProgram::compile_node(
     case Kind::in: {
       const ValueType left = type_of(0);
       const ValueType right = type_of(1);
-      const bool fits = right == ValueType::empty_list ||
+      const bool text_in_integers = right == ValueType::integer_list && left == ValueType::string &&
+                                    kind_of(0) == Kind::attribute &&
+                                    is_text_attribute(m_nodes[children[0]].attribute);
+      node.coerce_integer = text_in_integers;
+      const bool fits = right == ValueType::empty_list || text_in_integers ||
                         (left == ValueType::string && right == ValueType::string_list) ||
                         (left == ValueType::integer && right == ValueType::integer_list) ||
                         (left == ValueType::ip && (right == ValueType::cidr || right == ValueType::cidr_list)) ||
                         (left == ValueType::string && right == ValueType::scope_set);
       if (!fits) {
-        return fail(spec, "cannot test a " + std::string(to_string(left)) + " for membership in a " +
-                              std::string(to_string(right)),
+        return fail(spec, "cannot test " + a(left) + " for membership in " + a(right),
                     "`in` takes a string and a list of strings, an integer and a list of integers, "
                     "an IP address and a CIDR range or a list of them, or a scope name and "
                     "principal.scopes");
@@ -429,7 +549,11 @@ Result<std::uint32_t, ConditionError> ConditionProgram::compile_node(
                       "e.g. `\"sessions:read\" in principal.scopes`");
         }
         const auto id = scopes(name.text);
-        if (!id) return fail(spec.children[0], "unknown scope '" + name.text + "'", "declare it with `scope " + name.text + " { ... }`");
+        if (!id) {
+          return fail(spec.children[0], "unknown scope '" + name.text + "'",
+                      "declare it with `scope " + name.text + " { ... }`",
+                      ConditionErrorKind::unknown_scope);
+        }
         name.scope = *id;
         name.scope_known = true;
       }
@@ -442,8 +566,8 @@ Result<std::uint32_t, ConditionError> ConditionProgram::compile_node(
       for (std::size_t i = 0; i < children.size(); ++i) {
         if (type_of(i) != ValueType::boolean) {
           const std::string_view word = spec.kind == Kind::not_ ? "not" : spec.kind == Kind::and_ ? "and" : "or";
-          return fail(spec.children[i], "'" + std::string(word) + "' needs a condition, not a " +
-                                            std::string(to_string(type_of(i))),
+          return fail(spec.children[i], "'" + std::string(word) + "' needs a condition, not " +
+                                            a(type_of(i)),
                       "compare the value with something, e.g. `principal.kind == \"api_key\"`");
         }
       }
@@ -491,6 +615,7 @@ ConditionProgram::Value ConditionProgram::value_of(const Node& node, const EvalC
       for (const PathParam& param : context.params) {
         if (param.name == node.text) {
           value.text = param.value;
+          value.encoding = Encoding::percent;
           return value;
         }
       }
@@ -500,6 +625,7 @@ ConditionProgram::Value ConditionProgram::value_of(const Node& node, const EvalC
       const auto found = query_value(context.request.target, node.text);
       value.present = found.has_value();
       if (found) value.text = *found;
+      value.encoding = Encoding::form;
       return value;
     }
     case Attribute::request_header:
@@ -556,7 +682,7 @@ bool ConditionProgram::test(const Node& node, const EvalContext& context) const 
       if (node.coerce_integer) {
         for (Value* side : {&left, &right}) {
           if (side->type != ValueType::string) continue;
-          const auto number = parse_integer(side->text);
+          const auto number = parse_integer(side->text, side->encoding);
           if (!number) return false;
           side->integer = *number;
           side->type = ValueType::integer;
@@ -564,7 +690,9 @@ bool ConditionProgram::test(const Node& node, const EvalContext& context) const 
       }
       int order = 0;  // <0, 0, >0; for unordered types only 0 or 1
       switch (left.type) {
-        case ValueType::string: order = left.text == right.text ? 0 : 1; break;
+        case ValueType::string:
+          order = decoded_equal(left.text, left.encoding, right.text, right.encoding) ? 0 : 1;
+          break;
         case ValueType::integer:
         case ValueType::time:
         case ValueType::boolean:
@@ -592,12 +720,19 @@ bool ConditionProgram::test(const Node& node, const EvalContext& context) const 
     }
     case Kind::in: {
       const Node& left_node = m_nodes[node.children[0]];
-      const Value left = value_of(left_node, context);
+      Value left = value_of(left_node, context);
       const Value right = value_of(m_nodes[node.children[1]], context);
       if (!left.present || !right.present) return false;
+      if (node.coerce_integer) {
+        const auto number = parse_integer(left.text, left.encoding);
+        if (!number) return false;
+        left.integer = *number;
+      }
       switch (right.type) {
         case ValueType::string_list:
-          return std::find(right.strings.begin(), right.strings.end(), left.text) != right.strings.end();
+          return std::any_of(right.strings.begin(), right.strings.end(), [&](const std::string& item) {
+            return decoded_equal(left.text, left.encoding, item, Encoding::plain);
+          });
         case ValueType::integer_list:
           return std::find(right.integers.begin(), right.integers.end(), left.integer) != right.integers.end();
         case ValueType::cidr: return right.cidr->contains(left.ip);

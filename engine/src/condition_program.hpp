@@ -25,6 +25,7 @@ class Policy;
 inline constexpr std::uint32_t no_condition = UINT32_MAX;
 
 struct ConditionError {
+  ConditionErrorKind kind = ConditionErrorKind::type;
   std::uint32_t tag = 0;
   std::string message;  // lowercase, no trailing period
   std::string help;

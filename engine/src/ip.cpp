@@ -40,10 +40,11 @@ int hex_digit(char c) noexcept {
 bool parse_v6(std::string_view text, std::array<std::uint8_t, 16>& out) noexcept {
   std::array<std::uint16_t, 8> groups{};
   std::size_t count = 0;
-  std::size_t gap = 8;  // index where "::" stands, 8 when absent
+  std::size_t gap = 0;  // where "::" stands, when has_gap
+  bool has_gap = false;
   std::size_t i = 0;
   if (text.size() >= 2 && text[0] == ':' && text[1] == ':') {
-    gap = 0;
+    has_gap = true;
     i = 2;
     if (i == text.size()) {
       out.fill(0);
@@ -78,7 +79,8 @@ bool parse_v6(std::string_view text, std::array<std::uint8_t, 16>& out) noexcept
     if (text[i] != ':') return false;
     ++i;
     if (i < text.size() && text[i] == ':') {
-      if (gap != 8) return false;
+      if (has_gap) return false;
+      has_gap = true;
       gap = count;
       ++i;
       if (i == text.size()) break;
@@ -86,9 +88,10 @@ bool parse_v6(std::string_view text, std::array<std::uint8_t, 16>& out) noexcept
       return false;  // trailing single ':'
     }
   }
-  if (gap == 8 && count != 8) return false;
-  if (gap != 8 && count == 8) return false;
+  if (!has_gap && count != 8) return false;
+  if (has_gap && count == 8) return false;
   std::array<std::uint16_t, 8> full{};
+  if (!has_gap) gap = count;
   const std::size_t tail = count - gap;
   for (std::size_t k = 0; k < gap; ++k) full[k] = groups[k];
   for (std::size_t k = 0; k < tail; ++k) full[8 - tail + k] = groups[gap + k];

@@ -133,16 +133,21 @@ const Grant* find_grant(const Policy::Impl& impl, const Endpoint& endpoint,
 }
 
 // Does `parsed` match the concrete path? (Literals compare after percent-decoding.)
-bool template_matches(const Template& parsed, const PathSegments& path) noexcept {
+// Binds its `{name}` segments into `params`, returning how many through `count`.
+bool template_matches(const Template& parsed, const PathSegments& path, PathParam* params,
+                      std::size_t& count) noexcept {
   const auto& segments = parsed.segments;
+  count = 0;
   for (std::size_t i = 0; i < segments.size(); ++i) {
     if (segments[i].kind == SegmentKind::rest) return true;
     if (i >= path.size) return false;
+    const std::string_view segment = path.segment(i);
     if (segments[i].kind == SegmentKind::literal) {
-      const std::string_view segment = path.segment(i);
       const bool equal = path.encoded(i) ? compare_segment(segment, segments[i].text) == 0
                                          : segment == segments[i].text;
       if (!equal) return false;
+    } else if (segments[i].kind == SegmentKind::param) {
+      params[count++] = {segments[i].text, segment};
     }
   }
   return segments.size() == path.size;
@@ -230,15 +235,24 @@ Decision Policy::decide(const Principal& principal, const Request& request) cons
   } else {
     conclude(Reason::missing_scope, endpoint.key_message, nullptr);
   }
-  // A matching forbid rule refuses what would be allowed, whatever granted it.
-  if (decision.allowed()) {
+  // A matching forbid rule refuses what would be allowed, whatever granted it. Its
+  // condition reads the parameters its own template binds.
+  if (decision.allowed() && !endpoint.forbids.empty()) {
     const std::size_t slot = search.method_slot;
+    std::array<PathParam, max_path_params> forbid_params;
     for (const std::uint32_t index : endpoint.forbids) {
       const ForbidRule& rule = m_impl->forbids[index];
       const bool method_matches =
           rule.method == Method::any || static_cast<std::size_t>(rule.method) == slot;
-      if (method_matches && template_matches(rule.parsed, segments) &&
-          (rule.condition == UINT32_MAX || m_impl->conditions.evaluate(rule.condition, context))) {
+      std::size_t bound_count = 0;
+      if (!method_matches ||
+          !template_matches(rule.parsed, segments, forbid_params.data(), bound_count)) {
+        continue;
+      }
+      const EvalContext forbid_context{request, segments, principal,
+                                       {forbid_params.data(), bound_count}, bound};
+      if (rule.condition == UINT32_MAX ||
+          m_impl->conditions.evaluate(rule.condition, forbid_context)) {
         conclude(Reason::forbidden, rule.message, nullptr);
         decision.m_grant = nullptr;
         decision.m_forbid = &rule;
@@ -353,6 +367,14 @@ std::size_t Policy::memory_usage() const noexcept {
   for (const std::string& header : m_impl->allow_headers) total += text(header);
   total += m_impl->scope_index.size() * (sizeof(std::string) + sizeof(ScopeId) + 32);
   total += m_impl->conditions.memory_usage();
+  total += m_impl->forbids.capacity() * sizeof(ForbidRule);
+  for (const ForbidRule& rule : m_impl->forbids) {
+    total += text(rule.path_template) + text(rule.condition_text) + text(rule.message);
+  }
+  for (const Endpoint& e : m_impl->endpoints) {
+    total += e.forbids.capacity() * sizeof(std::uint32_t);
+    for (const Grant& g : e.grants) total += text(g.condition_text) + text(g.condition_message);
+  }
   total += m_impl->roles.capacity() * sizeof(Role);
   for (const Role& r : m_impl->roles) total += (m_impl->scopes.size() + 63) / 64 * 8 + text(r.name);
   return total;

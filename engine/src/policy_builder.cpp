@@ -119,6 +119,7 @@ class Build {
     built.detail = std::move(failure.message);
     built.help = std::move(failure.help);
     built.condition_tag = failure.tag;
+    built.condition_error = failure.kind;
     m_errors.push_back(std::move(built));
   }
 
@@ -273,7 +274,7 @@ class Build {
       if (spec.condition) {
         if (spec.access != Access::scoped) {
           condition_error(Subject::route, i,
-                          {spec.condition->tag,
+                          {ConditionErrorKind::type, spec.condition->tag,
                            "a condition needs a scope grant: public and authenticated routes "
                            "have none",
                            "move the route into a scope, or use a `forbid` rule"});
@@ -492,7 +493,11 @@ class Build {
       }
       ForbidRule rule;
       if (spec.condition) {
-        auto compiled = m_impl->conditions.compile(*spec.condition, scope_lookup(), nullptr);
+        std::vector<std::string> params;
+        for (const Segment& segment : parsed->segments) {
+          if (segment.kind == SegmentKind::param) params.push_back(segment.text);
+        }
+        auto compiled = m_impl->conditions.compile(*spec.condition, scope_lookup(), &params);
         if (!compiled) {
           condition_error(Subject::forbid, k, std::move(compiled).error());
           continue;
@@ -503,6 +508,7 @@ class Build {
       rule.path_template = spec.path_template;
       rule.parsed = std::move(*parsed);
       rule.condition_text = std::move(spec.condition_text);
+      rule.condition_location = spec.condition_location;
       rule.message = spec.message.empty() ? "Forbidden by policy" : std::move(spec.message);
       rule.location = spec.location;
       const auto index = static_cast<std::uint32_t>(m_impl->forbids.size());

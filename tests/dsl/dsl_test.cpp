@@ -275,15 +275,3 @@ TEST_CASE("missing paths, empty directories and no paths at all are diagnostics"
         "      = help: name policy files or directories holding *.policy files\n"
         "1 error generated.\n");
 }
-
-TEST_CASE("forbid rules and conditions are refused as not supported yet") {
-  auto forbid = scopegate::compile_source("x.policy", "forbid * /api/**");
-  REQUIRE_FALSE(forbid.has_value());
-  CHECK(codes_of(forbid.error()) == std::vector<std::string>{"unsupported"});
-  CHECK(forbid.error().items().front().message == "`forbid` rules are not supported yet");
-
-  auto when = scopegate::compile_source("x.policy", "scope a:b { GET /x when x }");
-  REQUIRE_FALSE(when.has_value());
-  CHECK(codes_of(when.error()) == std::vector<std::string>{"unsupported"});
-  CHECK(when.error().items().front().span.column == 20);
-}

@@ -122,12 +122,65 @@ TEST_CASE("syntax errors say what was expected, where, and what to do") {
        "unexpected string in scope 'a:b'", "one description"},
       {"invalid utf-8", "scope a:b { summary \"\xff\" }", "syntax-error", 1, 22,
        "invalid UTF-8 byte 0xff", "UTF-8"},
-      {"forbid", "\n  forbid * /x", "unsupported", 2, 3, "`forbid` rules are not supported yet",
-       "remove"},
-      {"when at top level", "when x", "unsupported", 1, 1,
-       "conditions (`when ...`) are not supported yet", "remove"},
-      {"when", "scope a:b {\n  GET /x \"d\" when x\n}", "unsupported", 2, 14,
-       "conditions (`when ...`) are not supported yet", "remove"},
+      // Conditions and forbid rules.
+      {"when at top level", "when x", "syntax-error", 1, 1, "`when` outside a route line or scope",
+       "after a route line"},
+      {"when as a block item", "scope a:b {\n  when a == 1\n}", "syntax-error", 2, 3,
+       "`when` is not an item of scope 'a:b'", "`scope a:b when ... {`"},
+      {"when without a condition", "scope a:b {\n  GET /x \"d\" when\n}", "syntax-error", 3, 1,
+       "expected a condition after 'when', found '}'", "request.query.size <= 100"},
+      {"a bare value", "scope a:b { GET /x when request.ip }", "syntax-error", 1, 36,
+       "expected a comparison operator after 'request.ip', found '}'", "`in`"},
+      {"single equals", "scope a:b { GET /x when a.b = 1 }", "syntax-error", 1, 29,
+       "expected a comparison operator after 'a.b', found '='", "write `==`"},
+      {"not after the value", "scope a:b { GET /x when request.ip not in 10.0.0.0/8 }",
+       "syntax-error", 1, 36, "expected a comparison operator after 'request.ip', found 'not'",
+       "`not` goes before the comparison"},
+      {"unquoted scope name", "scope a:b { GET /x when sessions:read in principal.scopes }",
+       "syntax-error", 1, 33, "expected a comparison operator after 'sessions', found ':read'",
+       "\"sessions:read\" in principal.scopes"},
+      {"missing value", "scope a:b { GET /x when a.b <= }", "syntax-error", 1, 32,
+       "expected a value after '<=', found '}'", "a value is an attribute"},
+      {"dangling and", "scope a:b { GET /x when a.b == 1 and }", "syntax-error", 1, 38,
+       "expected a condition after 'and', found '}'", "combine comparisons"},
+      {"bang for not", "scope a:b { GET /x when !(a.b == 1) }", "syntax-error", 1, 25,
+       "expected a condition after 'when', found '!'", "write `not`"},
+      {"c-style and", "scope a:b { GET /x when a.b == 1 && a.c == 2 }", "syntax-error", 1, 34,
+       "unexpected '&&' in a condition", "write `and`"},
+      {"c-style or in a scope head", "scope a:b when a.b == 1 || a.c == 2 { }", "syntax-error", 1,
+       25, "unexpected '||' in a condition", "write `or`"},
+      {"upper-case operator", "scope a:b { GET /x when a.b == 1 AND a.c == 2 }", "syntax-error", 1,
+       34, "unknown operator 'AND'", "did you mean 'and'?"},
+      {"chained comparison", "scope a:b { GET /x when 1 < a.b < 5 }", "syntax-error", 1, 33,
+       "comparisons do not chain", "`a >= 1 and a <= 10`"},
+      {"description after the condition", "scope a:b { GET /x when a.b == 1 \"d\" }",
+       "syntax-error", 1, 34, "unexpected string after the condition", "before its condition"},
+      {"second when", "scope a:b { GET /x when a.b == 1 when a.c == 2 }", "syntax-error", 1, 34,
+       "a second `when` after a condition", "join the two with `and`"},
+      {"unclosed parenthesis", "scope a:b { GET /x when (a.b == 1 }", "syntax-error", 1, 35,
+       "expected ')' to close '(', found '}'", "close every '('"},
+      {"unmatched parenthesis", "scope a:b { GET /x when a.b == 1) }", "syntax-error", 1, 33,
+       "unmatched ')' in a condition", "remove it"},
+      {"parenthesized value", "scope a:b { GET /x when (a.b) == 1 }", "syntax-error", 1, 29,
+       "expected a comparison operator after 'a.b', found ')'", "compare the value"},
+      {"list without commas", "scope a:b { GET /x when a.b in [1 2] }", "syntax-error", 1, 35,
+       "expected ',' or ']' in a list, found '2'", "separate list items"},
+      {"trailing comma", "scope a:b { GET /x when a.b in [1, ] }", "syntax-error", 1, 36,
+       "expected a list item after ',', found ']'", "trailing ','"},
+      {"attribute in a list", "scope a:b { GET /x when a.b in [a.c] }", "syntax-error", 1, 33,
+       "expected ',' or ']' in a list, found 'a.c'", "items are strings"},
+      {"forbid without a method", "forbid /x { }", "syntax-error", 1, 8,
+       "expected a method after 'forbid', found '/x'", "forbid METHOD /path"},
+      {"forbid without a template", "forbid * { }", "syntax-error", 1, 10,
+       "expected a path template after '*', found '{'", "forbid METHOD /path"},
+      {"forbid without braces", "forbid * /x when a.b == 1\nscope a:b { }", "syntax-error", 2, 1,
+       "expected '{' after the condition, found 'scope'", "forbid METHOD /path"},
+      {"forbid with a route", "forbid * /x { GET /y }", "unknown-keyword", 1, 15,
+       "unknown item 'GET' in the forbid rule", "one `message"},
+      {"message in a scope", "scope a:b { message \"m\" }", "syntax-error", 1, 13,
+       "'message' is not allowed in scope 'a:b'", "a scope holds"},
+      {"message outside a block", "message \"m\"", "syntax-error", 1, 1,
+       "'message' outside a block", "`forbid` rule"},
   };
   for (const Case& c : cases) {
     INFO(c.note << ":\n" << c.text);
@@ -153,6 +206,65 @@ TEST_CASE("an unclosed block notes where it opened") {
   CHECK(d.notes[0].message == "scope 'a:b' opens here");
   CHECK(d.notes[0].span.line == 1);
   CHECK(d.notes[0].span.column == 11);
+}
+
+TEST_CASE("a condition keeps every node with its byte range") {
+  const auto parsed = scopegate::parse(
+      source("scope a:b when principal.kind == \"user\" {\n  GET /x \"d\" when not (request.ip in "
+             "[10.0.0.0/8, ::1] or\n    request.query.n >= -2) and true\n  POST /y\n}\n"
+             "forbid DELETE /z when request.header.x-a != \"\" { message \"no\" }\n"));
+  INFO(parsed.diagnostics.render());
+  REQUIRE(parsed.diagnostics.empty());
+  using Kind = scopegate::ast::Expression::Kind;
+  const auto& scope = std::get<scopegate::ast::ScopeDecl>(parsed.file.declarations.at(0));
+  REQUIRE(scope.condition.has_value());
+  CHECK(text_at(parsed.file, scope.condition->keyword) == "when");
+  CHECK(text_at(parsed.file, scope.condition->range) == "principal.kind == \"user\"");
+  REQUIRE(scope.routes.size() == 2);
+  CHECK_FALSE(scope.routes[1].condition.has_value());
+
+  const auto& condition = *scope.routes[0].condition;
+  CHECK(text_at(parsed.file, condition.range) ==
+        "not (request.ip in [10.0.0.0/8, ::1] or\n    request.query.n >= -2) and true");
+  const auto& nodes = condition.nodes;
+  const auto& root = nodes.at(condition.root);
+  CHECK(root.kind == Kind::and_);
+  REQUIRE(root.operands.size() == 2);
+  const auto& negation = nodes.at(root.operands[0]);
+  CHECK(negation.kind == Kind::not_);
+  CHECK(text_at(parsed.file, negation.range) ==
+        "not (request.ip in [10.0.0.0/8, ::1] or\n    request.query.n >= -2)");
+  const auto& either = nodes.at(negation.operands.at(0));
+  CHECK(either.kind == Kind::or_);
+  const auto& in = nodes.at(either.operands.at(0));
+  CHECK(in.kind == Kind::in);
+  CHECK(text_at(parsed.file, in.range) == "request.ip in [10.0.0.0/8, ::1]");
+  CHECK(nodes.at(in.operands.at(0)).kind == Kind::attribute);
+  CHECK(nodes.at(in.operands.at(0)).text == "request.ip");
+  const auto& list = nodes.at(in.operands.at(1));
+  CHECK(list.kind == Kind::list);
+  REQUIRE(list.operands.size() == 2);
+  CHECK(nodes.at(list.operands[0]).kind == Kind::cidr);
+  CHECK(nodes.at(list.operands[1]).kind == Kind::ip);
+  CHECK(text_at(parsed.file, nodes.at(list.operands[1]).range) == "::1");
+  const auto& at_least = nodes.at(either.operands.at(1));
+  CHECK(at_least.kind == Kind::compare);
+  CHECK(at_least.op == scopegate::CompareOp::ge);
+  CHECK(nodes.at(at_least.operands.at(1)).integer == -2);
+  CHECK(nodes.at(root.operands[1]).kind == Kind::boolean);
+  CHECK(nodes.at(root.operands[1]).boolean);
+  for (std::size_t i = 0; i < nodes.size(); ++i) {
+    for (const auto operand : nodes[i].operands) CHECK(operand < i);
+  }
+
+  const auto& forbid = std::get<scopegate::ast::ForbidDecl>(parsed.file.declarations.at(1));
+  CHECK(text_at(parsed.file, forbid.keyword) == "forbid");
+  CHECK(forbid.method.text == "DELETE");
+  CHECK(forbid.path_template.text == "/z");
+  REQUIRE(forbid.condition.has_value());
+  CHECK(text_at(parsed.file, forbid.condition->range) == "request.header.x-a != \"\"");
+  REQUIRE(forbid.messages.size() == 1);
+  CHECK(forbid.messages[0].text.value == "no");
 }
 
 TEST_CASE("tokens longer than the limit are refused") {

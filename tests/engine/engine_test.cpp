@@ -3,6 +3,7 @@
 #include <catch2/catch.hpp>
 
 #include <atomic>
+#include <chrono>
 #include <string>
 #include <thread>
 #include <vector>
@@ -119,7 +120,10 @@ TEST_CASE("engine: decisions stay consistent while another thread replaces the p
 
   std::vector<std::thread> threads;
   for (int i = 0; i < 3; ++i) threads.emplace_back(worker, i);
-  for (int i = 0; i < 100; ++i) {
+  // At least 100 swaps, and on until the workers have decided a few hundred times: on a
+  // loaded machine they may not have been scheduled at all during the first 100.
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  for (int i = 0; i < 100 || (seen_a + seen_b < 300 && std::chrono::steady_clock::now() < deadline); ++i) {
     engine.replace(i % 2 == 0 ? policy_b() : policy_a());
     std::this_thread::yield();
   }
@@ -132,4 +136,65 @@ TEST_CASE("engine: decisions stay consistent while another thread replaces the p
   CHECK(seen_a + seen_b > 0);
   const Decision last = engine.decide(key, "GET", "/x/9");
   CHECK(last.reason() == Reason::missing_scope);
+}
+
+TEST_CASE("engine: rebinding after replace keeps the principal's identity and allowed_cidrs") {
+  using namespace scopegate::test::cond;
+  // Conditions read principal.org (a grant) and principal.id and allowed_cidrs (forbid
+  // rules): a rebound principal that lost them would be decided differently.
+  const auto conditional_policy = [] {
+    PolicyInput input;
+    input.scopes = {scope("s:read")};
+    input.routes = {when(route(Method::get, "/x/{id}", "s:read"),
+                         cmp(attr("principal.org"), CompareOp::eq, str("acme")))};
+    input.roles = {role("member", {"s:read"})};
+    input.forbids = {
+        forbid(Method::any, "/**", cmp(attr("principal.id"), CompareOp::eq, str("k-revoked")), "revoked"),
+        forbid(Method::any, "/**",
+               all({cmp(attr("principal.allowed_cidrs"), CompareOp::ne, list({})),
+                    not_(in(attr("request.ip"), attr("principal.allowed_cidrs")))}),
+               "not from this address"),
+    };
+    return build(std::move(input));
+  };
+  Engine engine{conditional_policy()};
+  Principal key = engine.policy()->principal_for_key({"s:read"});
+  key.set_identity("k-1", "deploy key", "acme");
+  key.set_allowed_cidrs({*parse_cidr("10.0.0.0/8")});
+  Principal revoked = engine.policy()->principal_for_key({"s:read"});
+  revoked.set_identity("k-revoked", "old key", "acme");
+  Principal member = engine.policy()->principal_for_role("member");
+  member.set_identity("u-1", "Ann", "acme");
+  member.set_allowed_cidrs({*parse_cidr("2001:db8::/32")});
+
+  const auto decide = [&](const Principal& who, const char* address) {
+    Request request{"GET", "/x/1", std::nullopt, {}, std::nullopt};
+    request.ip = parse_ip(address);
+    return engine.decide(who, request);
+  };
+  const auto check_all = [&](const char* when) {
+    INFO(when);
+    CHECK(decide(key, "10.1.2.3").allowed());
+    CHECK(decide(key, "192.0.2.1").message() == "not from this address");
+    CHECK(decide(revoked, "10.1.2.3").message() == "revoked");
+    CHECK(decide(member, "2001:db8::1").allowed());
+    CHECK(decide(member, "10.1.2.3").reason() == Reason::forbidden);
+  };
+  check_all("before replace");
+  const std::uint64_t first_id = engine.policy()->id();
+  engine.replace(conditional_policy());
+  REQUIRE(engine.policy()->id() != first_id);
+  REQUIRE(key.policy_id() == first_id);
+  check_all("after replace: rebound by name");
+
+  const Principal rebound = engine.policy()->rebind(key);
+  CHECK(rebound.id() == "k-1");
+  CHECK(rebound.name() == "deploy key");
+  CHECK(rebound.org() == "acme");
+  REQUIRE(rebound.allowed_cidrs().size() == 1);
+  CHECK(rebound.allowed_cidrs()[0] == *parse_cidr("10.0.0.0/8"));
+  const Principal rebound_member = engine.policy()->rebind(member);
+  CHECK(rebound_member.role() == "member");
+  CHECK(rebound_member.org() == "acme");
+  REQUIRE(rebound_member.allowed_cidrs().size() == 1);
 }

@@ -6,6 +6,8 @@
 #include <catch2/catch.hpp>
 
 #include <algorithm>
+#include <cstdint>
+#include <optional>
 #include <sstream>
 #include <string>
 #include <string_view>
@@ -60,10 +62,169 @@ inline RoleSpec all_scopes_role(std::string name) {
   return spec;
 }
 
+inline SourceLocation at(std::string file, std::uint32_t line, std::uint32_t column) {
+  return SourceLocation{std::move(file), line, column};
+}
+
+// Terse ConditionSpec builders: cmp(attr("request.query.size"), CompareOp::le, num(100)).
+namespace cond {
+
+inline ConditionSpec node(ConditionSpec::Kind kind) {
+  ConditionSpec spec;
+  spec.kind = kind;
+  return spec;
+}
+
+inline ConditionSpec attr(std::string name) {
+  ConditionSpec spec = node(ConditionSpec::Kind::attribute);
+  spec.text = std::move(name);
+  return spec;
+}
+
+// request.query.KEY and request.header.KEY.
+inline ConditionSpec query(std::string key) { return attr("request.query." + key); }
+inline ConditionSpec header(std::string key) { return attr("request.header." + key); }
+
+inline ConditionSpec str(std::string text) {
+  ConditionSpec spec = node(ConditionSpec::Kind::string_literal);
+  spec.text = std::move(text);
+  return spec;
+}
+
+inline ConditionSpec num(std::int64_t value) {
+  ConditionSpec spec = node(ConditionSpec::Kind::integer_literal);
+  spec.integer = value;
+  return spec;
+}
+
+inline ConditionSpec boolean(bool value) {
+  ConditionSpec spec = node(ConditionSpec::Kind::boolean_literal);
+  spec.boolean = value;
+  return spec;
+}
+
+inline ConditionSpec ip(std::string text) {
+  ConditionSpec spec = node(ConditionSpec::Kind::ip_literal);
+  spec.text = std::move(text);
+  return spec;
+}
+
+inline ConditionSpec cidr(std::string text) {
+  ConditionSpec spec = node(ConditionSpec::Kind::cidr_literal);
+  spec.text = std::move(text);
+  return spec;
+}
+
+inline ConditionSpec list(std::vector<ConditionSpec> items) {
+  ConditionSpec spec = node(ConditionSpec::Kind::list_literal);
+  spec.children = std::move(items);
+  return spec;
+}
+
+inline ConditionSpec cmp(ConditionSpec left, CompareOp op, ConditionSpec right) {
+  ConditionSpec spec = node(ConditionSpec::Kind::compare);
+  spec.op = op;
+  spec.children.push_back(std::move(left));
+  spec.children.push_back(std::move(right));
+  return spec;
+}
+
+inline ConditionSpec in(ConditionSpec left, ConditionSpec right) {
+  ConditionSpec spec = node(ConditionSpec::Kind::in);
+  spec.children.push_back(std::move(left));
+  spec.children.push_back(std::move(right));
+  return spec;
+}
+
+inline ConditionSpec not_(ConditionSpec operand) {
+  ConditionSpec spec = node(ConditionSpec::Kind::not_);
+  spec.children.push_back(std::move(operand));
+  return spec;
+}
+
+inline ConditionSpec all(std::vector<ConditionSpec> operands) {
+  ConditionSpec spec = node(ConditionSpec::Kind::and_);
+  spec.children = std::move(operands);
+  return spec;
+}
+
+inline ConditionSpec any(std::vector<ConditionSpec> operands) {
+  ConditionSpec spec = node(ConditionSpec::Kind::or_);
+  spec.children = std::move(operands);
+  return spec;
+}
+
+inline ConditionSpec tagged(ConditionSpec spec, std::uint32_t tag) {
+  spec.tag = tag;
+  return spec;
+}
+
+// The condition as the policy language would write it (for condition_text).
+inline std::string render(const ConditionSpec& spec) {
+  using K = ConditionSpec::Kind;
+  const auto wrapped = [](const ConditionSpec& child) {
+    const bool compound = child.kind == K::and_ || child.kind == K::or_ ||
+                          child.kind == K::compare || child.kind == K::in;
+    return compound ? "(" + render(child) + ")" : render(child);
+  };
+  const auto join = [&](std::string_view separator) {
+    std::string out;
+    for (const ConditionSpec& child : spec.children) {
+      if (!out.empty()) out += separator;
+      out += child.kind == K::and_ || child.kind == K::or_ ? "(" + render(child) + ")"
+                                                           : render(child);
+    }
+    return out;
+  };
+  switch (spec.kind) {
+    case K::string_literal: return "\"" + spec.text + "\"";
+    case K::integer_literal: return std::to_string(spec.integer);
+    case K::boolean_literal: return spec.boolean ? "true" : "false";
+    case K::ip_literal:
+    case K::cidr_literal:
+    case K::attribute: return spec.text;
+    case K::list_literal: return "[" + join(", ") + "]";
+    case K::compare:
+    case K::in: {
+      if (spec.children.size() != 2) return "<malformed>";
+      const std::string op = spec.kind == K::in ? "in" : std::string(to_string(spec.op));
+      return render(spec.children[0]) + " " + op + " " + render(spec.children[1]);
+    }
+    case K::not_: return spec.children.empty() ? "not <malformed>" : "not " + wrapped(spec.children[0]);
+    case K::and_: return join(" and ");
+    case K::or_: return join(" or ");
+  }
+  return "?";
+}
+
+}  // namespace cond
+
+// A scoped route that counts only while `condition` holds.
+inline RouteSpec when(RouteSpec spec, ConditionSpec condition, SourceLocation location = {}) {
+  spec.condition_text = cond::render(condition);
+  spec.condition = std::move(condition);
+  spec.condition_location = std::move(location);
+  return spec;
+}
+
+inline ForbidSpec forbid(Method method, std::string path_template,
+                         std::optional<ConditionSpec> condition = std::nullopt,
+                         std::string message = {}, SourceLocation location = {}) {
+  ForbidSpec spec;
+  spec.method = method;
+  spec.path_template = std::move(path_template);
+  if (condition) spec.condition_text = cond::render(*condition);
+  spec.condition = std::move(condition);
+  spec.message = std::move(message);
+  spec.location = std::move(location);
+  return spec;
+}
+
 struct PolicyInput {
   std::vector<ScopeSpec> scopes;
   std::vector<RouteSpec> routes;
   std::vector<RoleSpec> roles;
+  std::vector<ForbidSpec> forbids = {};
 };
 
 inline std::string_view to_string(BuildError::Kind kind) {
@@ -80,6 +241,7 @@ inline std::string_view to_string(BuildError::Kind kind) {
     case Kind::access_conflict: return "access_conflict";
     case Kind::plain_covers_user: return "plain_covers_user";
     case Kind::duplicate_role: return "duplicate_role";
+    case Kind::bad_condition: return "bad_condition";
   }
   return "?";
 }
@@ -89,6 +251,7 @@ inline std::string_view to_string(BuildError::Subject subject) {
     case BuildError::Subject::scope: return "scope";
     case BuildError::Subject::route: return "route";
     case BuildError::Subject::role: return "role";
+    case BuildError::Subject::forbid: return "forbid";
   }
   return "?";
 }
@@ -99,6 +262,9 @@ inline std::string describe(const std::vector<BuildError>& errors) {
     out << to_string(e.kind) << " " << to_string(e.subject) << " first=" << e.first
         << " second=" << e.second << " detail='" << e.detail << "'";
     if (!e.template_error.message.empty()) out << " template: " << e.template_error.message;
+    if (e.kind == BuildError::Kind::bad_condition) {
+      out << " tag=" << e.condition_tag << " help='" << e.help << "'";
+    }
     out << "\n";
   }
   return out.str();
@@ -109,6 +275,7 @@ inline Result<Policy, std::vector<BuildError>> try_build(PolicyInput input) {
   for (ScopeSpec& s : input.scopes) builder.add_scope(std::move(s));
   for (RouteSpec& r : input.routes) builder.add_route(std::move(r));
   for (RoleSpec& r : input.roles) builder.add_role(std::move(r));
+  for (ForbidSpec& f : input.forbids) builder.add_forbid(std::move(f));
   return std::move(builder).build();
 }
 

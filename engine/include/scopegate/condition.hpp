@@ -31,6 +31,8 @@ enum class ValueType : std::uint8_t {
 };
 
 std::string_view to_string(ValueType type) noexcept;
+// With its article, for messages: "an IP address", "a list of strings".
+std::string_view with_article(ValueType type) noexcept;
 
 enum class Attribute : std::uint8_t {
   request_method,    // string, e.g. "GET"
@@ -61,6 +63,15 @@ std::optional<AttributeInfo> find_attribute(std::string_view dotted) noexcept;
 std::span<const std::string_view> attribute_names() noexcept;
 
 enum class CompareOp : std::uint8_t { eq, ne, lt, le, gt, ge };
+
+// Why a condition was refused at compile time.
+enum class ConditionErrorKind : std::uint8_t {
+  type,               // operands or operators that do not fit together
+  unknown_attribute,  // not in the attribute table
+  unknown_parameter,  // request.param.NAME that the route does not bind
+  bad_literal,        // an IP address, CIDR range or timestamp that does not parse
+  unknown_scope,      // `"x:y" in principal.scopes` with an undeclared scope
+};
 std::string_view to_string(CompareOp op) noexcept;
 
 // An owning expression tree. `tag` is the caller's own id for the node (dsl/ puts an

@@ -73,6 +73,7 @@ struct ForbidRule {
   Template parsed;
   std::uint32_t condition = UINT32_MAX;  // none: always
   std::string condition_text;
+  SourceLocation condition_location;
   std::string message;
   SourceLocation location;
 };

@@ -47,6 +47,7 @@ struct ForbidSpec {
   std::string path_template;
   std::optional<ConditionSpec> condition;  // none: always
   std::string condition_text;
+  SourceLocation condition_location;
   std::string message;  // empty: "Forbidden by policy"
   SourceLocation location;
 };
@@ -84,6 +85,7 @@ struct BuildError {
   TemplateError template_error;
   std::string help;                // bad_condition: a concrete fix, or empty
   std::uint32_t condition_tag = 0;  // bad_condition: the ConditionSpec::tag at fault
+  ConditionErrorKind condition_error = ConditionErrorKind::type;  // bad_condition: why
 };
 
 class PolicyBuilder {

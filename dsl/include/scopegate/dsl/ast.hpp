@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <memory>
 #include <optional>
 #include <string>
@@ -40,11 +41,49 @@ struct Metadata {
   Text text;
 };
 
-// `METHOD TEMPLATE "description"?`
+// One node of a condition. Operands are indices into Condition::nodes; an operand
+// always comes before the node that holds it. `range` covers the node as written:
+// the token of a literal or attribute, `a == 1` for a comparison, `not x` for a
+// negation, `a and b and c` for a chain (parentheses around an operand are not part of
+// the operand's range, but they are inside the range of the node that holds it).
+struct Expression {
+  enum class Kind : std::uint8_t {
+    string,     // text: the unescaped value
+    integer,    // integer
+    boolean,    // boolean
+    ip,         // text: a bare address as written, e.g. 192.0.2.1 or ::1
+    cidr,       // text: an address with a prefix length, e.g. 10.0.0.0/8
+    list,       // operands: the items (literals only)
+    attribute,  // text: the dotted path, e.g. request.query.size
+    compare,    // operands[0] op operands[1]
+    in,         // operands[0] in operands[1]
+    not_,       // not operands[0]
+    and_,       // operands[0] and operands[1] and ...
+    or_,        // operands[0] or operands[1] or ...
+  };
+  Kind kind = Kind::boolean;
+  CompareOp op = CompareOp::eq;  // compare only
+  std::string text;
+  std::int64_t integer = 0;
+  bool boolean = false;
+  std::vector<std::uint32_t> operands;
+  Range range;
+};
+
+// `when EXPRESSION`.
+struct Condition {
+  Range keyword;  // `when`
+  Range range;    // the expression, from its first to its last byte
+  std::vector<Expression> nodes;
+  std::uint32_t root = 0;  // index of the whole expression in nodes
+};
+
+// `METHOD TEMPLATE "description"? (when CONDITION)?`
 struct Route {
   Word method;
   Word path_template;
   std::optional<Text> description;
+  std::optional<Condition> condition;
   Range range;  // from the method to the end of the line's last token
 };
 
@@ -53,6 +92,7 @@ struct ScopeDecl {
   ScopeKind kind = ScopeKind::plain;
   Range head;  // `scope`, `future scope` or `user scope`
   Word name;
+  std::optional<Condition> condition;  // `scope NAME when ... {`: on each of its routes
   Range open_brace;
   std::vector<Metadata> summaries;  // more than one is an error, reported by resolve
   std::vector<Metadata> notes;
@@ -79,7 +119,17 @@ struct RoleDecl {
   std::vector<Word> scopes;
 };
 
-using Declaration = std::variant<ScopeDecl, AccessBlock, RoleDecl>;
+// `forbid METHOD TEMPLATE (when CONDITION)? { message "..." }`.
+struct ForbidDecl {
+  Range keyword;  // `forbid`
+  Word method;
+  Word path_template;
+  std::optional<Condition> condition;
+  Range open_brace;
+  std::vector<Metadata> messages;  // more than one is an error, reported by resolve
+};
+
+using Declaration = std::variant<ScopeDecl, AccessBlock, RoleDecl, ForbidDecl>;
 
 struct File {
   std::shared_ptr<const SourceFile> source;

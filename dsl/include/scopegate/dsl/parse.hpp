@@ -15,7 +15,8 @@ namespace scopegate {
 // Sanity limits, reported as `limit-exceeded`.
 inline constexpr std::size_t max_file_bytes = std::size_t{16} << 20;  // per file
 inline constexpr std::size_t max_token_bytes = 1024;                  // a name, method or template
-inline constexpr std::size_t max_string_bytes = 4096;  // a string literal, as written
+inline constexpr std::size_t max_string_bytes = 4096;   // a string literal, as written
+inline constexpr std::size_t max_condition_depth = 32;  // parentheses and `not`, nested
 
 struct ParseResult {
   ast::File file;           // everything parsed before the first error, if any

@@ -2,7 +2,8 @@
 // the same names and each production in a trailing comment. Rules only: no actions and
 // no error messages live here (dsl/src/parse.cpp attaches both). Every `must<>` marks a
 // point of no return; the dsl's control class gives each of them a message for people.
-// The language does not nest, so the parser's depth is bounded by the grammar itself.
+// Only conditions nest (parentheses and `not`); the dsl's actions bound their depth
+// (max_condition_depth in scopegate/dsl/parse.hpp), so the parser's depth is bounded.
 // Header-only; the rules are empty types, safe to use from any thread.
 #pragma once
 
@@ -74,13 +75,31 @@ struct kw_implies : keyword_text<'i', 'm', 'p', 'l', 'i', 'e', 's'> {};
 // kw_implies <- 'implies' !name_char
 struct kw_scopes : keyword_text<'s', 'c', 'o', 'p', 'e', 's'> {};
 // kw_scopes <- 'scopes' !name_char
-struct kw_when : keyword_text<'w', 'h', 'e', 'n'> {};  // kw_when <- 'when' !name_char
 struct kw_forbid : keyword_text<'f', 'o', 'r', 'b', 'i', 'd'> {};
 // kw_forbid <- 'forbid' !name_char
+struct kw_message : keyword_text<'m', 'e', 's', 's', 'a', 'g', 'e'> {};
+// kw_message <- 'message' !name_char
+
+// Words of conditions end at any non-word character: `when(`, `not(` are words.
+template <char... Cs>
+using operator_text = seq<pegtl::string<Cs...>, not_at<word_char>>;
+
+struct kw_when : operator_text<'w', 'h', 'e', 'n'> {};  // kw_when <- 'when' !word_char
 struct keyword : sor<kw_scope, kw_future, kw_user, kw_public, kw_authenticated, kw_role, kw_summary,
-                     kw_note, kw_use_case, kw_implies, kw_scopes, kw_when, kw_forbid> {};
+                     kw_note, kw_use_case, kw_implies, kw_scopes, kw_when, kw_forbid, kw_message> {
+};
 // keyword <- kw_scope / kw_future / kw_user / kw_public / kw_authenticated / kw_role
 //          / kw_summary / kw_note / kw_use_case / kw_implies / kw_scopes / kw_when / kw_forbid
+//          / kw_message
+
+struct kw_and : operator_text<'a', 'n', 'd'> {};              // kw_and <- 'and' !word_char
+struct kw_or : operator_text<'o', 'r'> {};                    // kw_or <- 'or' !word_char
+struct kw_not : operator_text<'n', 'o', 't'> {};              // kw_not <- 'not' !word_char
+struct kw_in : operator_text<'i', 'n'> {};                    // kw_in <- 'in' !word_char
+struct kw_true : operator_text<'t', 'r', 'u', 'e'> {};        // kw_true <- 'true' !word_char
+struct kw_false : operator_text<'f', 'a', 'l', 's', 'e'> {};  // kw_false <- 'false' !word_char
+struct operator_word : sor<kw_and, kw_or, kw_not, kw_in, kw_true, kw_false> {};
+// operator_word <- kw_and / kw_or / kw_not / kw_in / kw_true / kw_false
 
 // ---------------------------------------------------------------- routes -----------
 
@@ -92,7 +111,64 @@ struct template_char : sor<seq<one<'{'>, star<not_one<'}', ' ', '\t', '\r', '\n'
 // template_char <- '{' [^}\s]* '}' / [^\s"#{}]
 struct path_template : plus<template_char> {};  // path_template <- template_char+
 struct description : quoted_string {};          // description <- quoted_string
-struct condition : kw_when {};                  // condition <- kw_when
+
+// ---------------------------------------------------------------- conditions -------
+
+struct expression;
+
+struct open_paren : one<'('> {};                             // open_paren <- '('
+struct close_paren : one<')'> {};                            // close_paren <- ')'
+struct open_bracket : one<'['> {};                           // open_bracket <- '['
+struct close_bracket : one<']'> {};                          // close_bracket <- ']'
+struct string_value : quoted_string {};                      // string_value <- quoted_string
+struct hex_digit : ranges<'0', '9', 'A', 'F', 'a', 'f'> {};  // hex_digit <- [0-9A-Fa-f]
+struct address_char : ranges<'0', '9', 'A', 'F', 'a', 'f', ':', ':', '.', '.'> {};
+// address_char <- [0-9A-Fa-f:.]
+struct ipv6_body : seq<star<hex_digit>, one<':'>, star<address_char>> {};
+// ipv6_body <- hex_digit* ':' address_char*
+struct ipv4_body : seq<plus<range<'0', '9'>>, plus<one<'.'>, plus<range<'0', '9'>>>> {};
+// ipv4_body <- [0-9]+ ('.' [0-9]+)+
+struct prefix_length : seq<one<'/'>, plus<range<'0', '9'>>> {};  // prefix_length <- '/' [0-9]+
+struct address : seq<sor<ipv6_body, ipv4_body>, opt<prefix_length>, not_at<word_char>> {};
+// address <- (ipv6_body / ipv4_body) prefix_length? !word_char
+struct integer : seq<opt<one<'-'>>, plus<range<'0', '9'>>, not_at<word_char>> {};
+// integer <- '-'? [0-9]+ !word_char
+struct attribute_head : seq<ranges<'a', 'z', '_', '_'>, star<word_char>> {};
+// attribute_head <- [a-z_] word_char*
+struct attribute_part : plus<word_char> {};  // attribute_part <- word_char+
+struct attribute : seq<not_at<operator_word>, attribute_head, star<one<'.'>, attribute_part>> {};
+// attribute <- !operator_word attribute_head ('.' attribute_part)*
+struct list_item : sor<string_value, address, integer> {};
+// list_item <- string_value / address / integer
+struct list
+    : seq<open_bracket, skip, opt<list_item, skip, star<one<','>, skip, must<list_item>, skip>>,
+          must<close_bracket>> {};
+// list <- open_bracket skip (list_item skip (',' skip ^list_item skip)*)? ^close_bracket
+struct value : sor<list, string_value, address, integer, attribute> {};
+// value <- list / string_value / address / integer / attribute
+struct boolean : sor<kw_true, kw_false> {};  // boolean <- kw_true / kw_false
+struct compare_op : sor<pegtl::string<'=', '='>, pegtl::string<'!', '='>, pegtl::string<'<', '='>,
+                        pegtl::string<'>', '='>, one<'<'>, one<'>'>, kw_in> {};
+// compare_op <- '==' / '!=' / '<=' / '>=' / '<' / '>' / kw_in
+struct compare : seq<value, skip, must<compare_op>, skip, must<value>> {};
+// compare <- value skip ^compare_op skip ^value
+struct group : seq<open_paren, skip, must<expression>, skip, must<close_paren>> {};
+// group <- open_paren skip ^expression skip ^close_paren
+struct comparison : sor<group, compare, boolean> {};  // comparison <- group / compare / boolean
+struct negation;
+struct not_expr : seq<kw_not, skip, must<negation>> {};  // not_expr <- kw_not skip ^negation
+struct negation : sor<not_expr, comparison> {};          // negation <- not_expr / comparison
+struct and_tail : seq<kw_and, skip, must<negation>> {};  // and_tail <- kw_and skip ^negation
+struct conjunction : seq<negation, star<skip, and_tail>> {};
+// conjunction <- negation (skip and_tail)*
+struct or_tail : seq<kw_or, skip, must<conjunction>> {};  // or_tail <- kw_or skip ^conjunction
+struct expression : seq<conjunction, star<skip, or_tail>> {};
+// expression <- conjunction (skip or_tail)*
+struct condition : seq<kw_when, skip, must<expression>> {};
+// condition <- kw_when skip ^expression
+
+// ---------------------------------------------------------------- routes (cont.) ---
+
 struct route_line : seq<not_at<keyword>, method, skip, must<path_template>, opt<skip, description>,
                         opt<skip, condition>> {};
 // route_line <- !keyword method skip ^path_template (skip description)? (skip condition)?
@@ -118,10 +194,10 @@ struct implies_item : seq<kw_implies, skip, must<implied_ref>, star<skip, implie
 // implies_item <- kw_implies skip ^implied_ref (skip implied_ref)*
 struct scope_item : sor<summary_item, note_item, use_case_item, implies_item, route_line> {};
 // scope_item <- summary_item / note_item / use_case_item / implies_item / route_line
-struct scope_decl : seq<scope_head, skip, must<scope_name>, skip, must<open_brace>, skip,
-                        star<scope_item, skip>, must<close_brace>> {};
-// scope_decl <- scope_head skip ^scope_name skip ^open_brace skip (scope_item skip)*
-//               ^close_brace
+struct scope_decl : seq<scope_head, skip, must<scope_name>, skip, opt<condition, skip>,
+                        must<open_brace>, skip, star<scope_item, skip>, must<close_brace>> {};
+// scope_decl <- scope_head skip ^scope_name skip (condition skip)? ^open_brace skip
+//               (scope_item skip)* ^close_brace
 
 // ---------------------------------------------------------------- access blocks ----
 
@@ -146,12 +222,21 @@ struct role_decl : seq<kw_role, skip, must<role_name>, skip, must<open_brace>, s
                        star<role_item, skip>, must<close_brace>> {};
 // role_decl <- kw_role skip ^role_name skip ^open_brace skip (role_item skip)* ^close_brace
 
+// ---------------------------------------------------------------- forbid rules -----
+
+struct message_item : seq<kw_message, skip, must<quoted_string>> {};
+// message_item <- kw_message skip ^quoted_string
+struct forbid_item : sor<message_item> {};  // forbid_item <- message_item
+struct forbid_decl
+    : seq<kw_forbid, skip, must<method>, skip, must<path_template>, opt<skip, condition>, skip,
+          must<open_brace>, skip, star<forbid_item, skip>, must<close_brace>> {};
+// forbid_decl <- kw_forbid skip ^method skip ^path_template (skip condition)? skip
+//                ^open_brace skip (forbid_item skip)* ^close_brace
+
 // ---------------------------------------------------------------- file -------------
 
-struct reserved_decl : kw_forbid {};  // reserved_decl <- kw_forbid
-struct declaration : sor<scope_decl, public_block, authenticated_block, role_decl, reserved_decl> {
-};
-// declaration <- scope_decl / public_block / authenticated_block / role_decl / reserved_decl
+struct declaration : sor<scope_decl, public_block, authenticated_block, role_decl, forbid_decl> {};
+// declaration <- scope_decl / public_block / authenticated_block / role_decl / forbid_decl
 struct policy
     : seq<opt<bom>, skip, star<not_at<end_of_file>, must<declaration>, skip>, end_of_file> {};
 // policy <- bom? skip (!end_of_file ^declaration skip)* end_of_file
