@@ -1,0 +1,509 @@
+// Engine benchmarks (issue 2). One decision per benchmark iteration, cycling through a
+// fixed, shuffled request mix, so the Time column is the cost of one decision.
+//   BM_decide_shipped        Policy::decide on policies/ (the shipped policy)
+//   BM_engine_decide_shipped Engine::decide on the same mix (atomic snapshot + keepalive)
+//   BM_baseline_shipped      a hand-written hash map from "METHOD template" to scope
+//                            bits, with the template already known, on the same mix
+//   BM_decide_large/N        Policy::decide on a generated policy: 1,000 scopes,
+//                            10,000 route templates, over a mix of N requests
+//   BM_compile_large         compile_source() of that generated policy text
+//   BM_compile_shipped       compile_files() of policies/
+// Counters: routes, policy_bytes (Policy::memory_usage()) and bytes_per_route.
+// See docs/performance.md for the figures and bench/run-engine-bench to reproduce them.
+#include <benchmark/benchmark.h>
+
+#include <algorithm>
+#include <cstdint>
+#include <deque>
+#include <random>
+#include <stdexcept>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "scopegate/dsl.hpp"
+#include "scopegate/engine.hpp"
+
+namespace {
+
+using scopegate::Access;
+using scopegate::Decision;
+using scopegate::Endpoint;
+using scopegate::Method;
+using scopegate::Policy;
+using scopegate::Principal;
+using scopegate::PrincipalKind;
+using scopegate::SegmentKind;
+
+// One request of a mix. `baseline_key` is what the hand-written baseline looks up: the
+// request's method with the template of the endpoint it was made from (already known),
+// or a key no endpoint has for unknown routes and wrong methods.
+struct Request {
+  const Principal* principal = nullptr;
+  std::string method;
+  std::string path;
+  std::string baseline_key;
+};
+
+struct Mix {
+  std::deque<Principal> principals;  // stable addresses for Request::principal
+  std::vector<Request> requests;
+};
+
+// A concrete path for `endpoint`, with parameter values chosen by `variant`.
+std::string concrete_path(const Endpoint& endpoint, std::size_t variant) {
+  static const std::array<std::string_view, 3> ids = {"42", "7f9c2ba4-e88f-4c1b-9a0e-2d6b3c8e1f00",
+                                                      "1234567"};
+  std::string path;
+  for (const auto& segment : endpoint.parsed.segments) {
+    switch (segment.kind) {
+      case SegmentKind::literal:
+        path += '/';
+        path += segment.text;
+        break;
+      case SegmentKind::param:
+        path += '/';
+        path += ids[variant % ids.size()];
+        break;
+      case SegmentKind::any:
+        path += "/x";
+        break;
+      case SegmentKind::rest:
+        if (variant % 2 == 0) path += "/7/roles";
+        break;
+    }
+  }
+  return path.empty() ? "/" : path;
+}
+
+std::string baseline_key(std::string_view method, std::string_view path_template) {
+  std::string key(method);
+  key += ' ';
+  key += path_template;
+  return key;
+}
+
+// The method a request for `endpoint` uses, and the key the baseline finds it under.
+std::pair<std::string, std::string> method_and_key(const Endpoint& endpoint, std::size_t variant) {
+  const std::string_view listed = scopegate::to_string(endpoint.method);
+  const std::string method = endpoint.method == Method::any
+                                 ? std::string(variant % 2 == 0 ? "GET" : "DELETE")
+                                 : std::string(listed);
+  return {method, baseline_key(listed, endpoint.path_template)};
+}
+
+// Requests that match no endpoint (404) or no endpoint for their method (405).
+void add_misses(Mix& mix, const std::vector<const Principal*>& principals,
+                const std::vector<std::pair<std::string, std::string>>& misses) {
+  for (const auto& [method, path] : misses) {
+    for (const Principal* principal : principals) {
+      mix.requests.push_back({principal, method, path, baseline_key(method, path)});
+    }
+  }
+}
+
+void shuffle(Mix& mix) {
+  std::mt19937 random(20261127);
+  std::shuffle(mix.requests.begin(), mix.requests.end(), random);
+}
+
+// Every endpoint of the shipped policy with concrete ids, for every principal (anonymous,
+// keys with 0 to 4 scopes, an admin and a member), plus unknown routes and 405s.
+Mix shipped_mix(const Policy& policy) {
+  Mix mix;
+  mix.principals.emplace_back();
+  mix.principals.push_back(policy.principal_for_key(std::vector<std::string>{}));
+  mix.principals.push_back(policy.principal_for_key({"sessions:read"}));
+  mix.principals.push_back(policy.principal_for_key({"sessions:read", "sessions:write"}));
+  mix.principals.push_back(
+      policy.principal_for_key({"sessions:read", "sessions:write", "resources:read"}));
+  mix.principals.push_back(policy.principal_for_key(
+      {"sessions:read", "sessions:write", "resources:read", "audit:read"}));
+  mix.principals.push_back(policy.principal_for_role("admin"));
+  mix.principals.push_back(policy.principal_for_role("member"));
+  std::vector<const Principal*> principals;
+  for (const Principal& principal : mix.principals) principals.push_back(&principal);
+
+  for (const Endpoint& endpoint : policy.endpoints()) {
+    for (std::size_t variant = 0; variant < 2; ++variant) {
+      auto [method, key] = method_and_key(endpoint, variant);
+      const std::string path = concrete_path(endpoint, variant);
+      for (const Principal* principal : principals) {
+        mix.requests.push_back({principal, method, path, key});
+      }
+    }
+  }
+  add_misses(mix, principals,
+             {{"GET", "/api/v1/nowhere"},
+              {"GET", "/api/v2/sessions"},
+              {"POST", "/api/v1/sessions/42/delete"},
+              {"GET", "/favicon.ico"},
+              {"DELETE", "/api/v1/sessions"},
+              {"PUT", "/api/v1/audit-logs"},
+              {"PATCH", "/api/v1/sessions/42"}});
+  shuffle(mix);
+  return mix;
+}
+
+// The generated policy: 500 resources, each with a :read and a :write scope (1,000
+// scopes) of 10 routes each (10,000 route templates), and two roles.
+std::string generated_policy_text() {
+  static const std::array<std::string_view, 20> qualifiers = {
+      "archive", "billing",  "build",    "cloud",   "customer", "edge",    "export",
+      "fleet",   "import",   "internal", "legacy",  "mobile",   "partner", "payment",
+      "public",  "regional", "shared",   "staging", "storage",  "team"};
+  static const std::array<std::string_view, 25> nouns = {
+      "accounts",  "alerts",      "backups", "buckets", "certificates", "clusters", "contacts",
+      "databases", "deployments", "devices", "domains", "events",       "files",    "firewalls",
+      "images",    "invoices",    "jobs",    "keys",    "networks",     "nodes",    "orders",
+      "pipelines", "projects",    "queues",  "reports"};
+  static const std::array<std::pair<std::string_view, std::string_view>, 10> reads = {{
+      {"GET", ""},
+      {"GET", "/{id}"},
+      {"GET", "/{id}/history"},
+      {"GET", "/{id}/members"},
+      {"GET", "/{id}/members/{member_id}"},
+      {"GET", "/{id}/events"},
+      {"GET", "/{id}/events/{event_id}"},
+      {"GET", "/{id}/settings"},
+      {"GET", "/{id}/tags"},
+      {"GET", "/{id}/status"},
+  }};
+  static const std::array<std::pair<std::string_view, std::string_view>, 10> writes = {{
+      {"POST", ""},
+      {"PUT", "/{id}"},
+      {"PATCH", "/{id}"},
+      {"DELETE", "/{id}"},
+      {"POST", "/{id}/start"},
+      {"POST", "/{id}/stop"},
+      {"POST", "/{id}/members"},
+      {"DELETE", "/{id}/members/{member_id}"},
+      {"PUT", "/{id}/settings"},
+      {"POST", "/{id}/tags"},
+  }};
+  std::string text = "# generated by bench/engine_bench.cpp\n";
+  std::string viewer_scopes;
+  for (const auto qualifier : qualifiers) {
+    for (const auto noun : nouns) {
+      const std::string resource = std::string(qualifier) + "-" + std::string(noun);
+      const auto add_scope = [&](std::string_view action, const auto& routes) {
+        text += "scope " + resource + ":" + std::string(action) + " {\n";
+        text += "  summary \"" + std::string(action) + " " + resource + "\"\n";
+        for (const auto& [method, suffix] : routes) {
+          text += "  " + std::string(method) + " /api/v1/" + resource + std::string(suffix) +
+                  "  \"" + std::string(method) + " " + resource + std::string(suffix) + "\"\n";
+        }
+        text += "}\n\n";
+      };
+      add_scope("read", reads);
+      add_scope("write", writes);
+      viewer_scopes += " " + resource + ":read";
+    }
+  }
+  text += "role admin { scopes * }\n";
+  text += "role viewer { scopes" + viewer_scopes + " }\n";
+  return text;
+}
+
+// `size` requests over the generated policy: random endpoints with concrete ids, keys
+// holding 0 to 4 random scopes (half of them including a granting one), users, and
+// unknown routes and wrong methods (1 in 16 each).
+Mix large_mix(const Policy& policy, std::size_t size) {
+  Mix mix;
+  std::mt19937 random(42);
+  const auto& endpoints = policy.endpoints();
+  const auto& scopes = policy.scopes();
+  const auto pick = [&random](std::size_t size) {
+    return std::uniform_int_distribution<std::size_t>(0, size - 1)(random);
+  };
+  const Principal* anonymous = &mix.principals.emplace_back();
+  const Principal* admin = &mix.principals.emplace_back(policy.principal_for_role("admin"));
+  const Principal* viewer = &mix.principals.emplace_back(policy.principal_for_role("viewer"));
+  for (std::size_t i = 0; i < size; ++i) {
+    const Endpoint& endpoint = endpoints[pick(endpoints.size())];
+    const std::size_t variant = pick(6);
+    auto [method, key] = method_and_key(endpoint, variant);
+    std::string path = concrete_path(endpoint, variant);
+    const std::size_t kind = i % 16;
+    if (kind == 14) {
+      path += "/unknown";  // no route
+      key = baseline_key(method, path);
+    } else if (kind == 15) {
+      method = "OPTIONS";  // the generated policy lists no OPTIONS route: 405
+      key = baseline_key(method, endpoint.path_template);
+    }
+    const Principal* principal = nullptr;
+    if (kind == 0) {
+      principal = anonymous;
+    } else if (kind == 1) {
+      principal = admin;
+    } else if (kind == 2) {
+      principal = viewer;
+    } else {
+      std::vector<std::string> names;
+      const std::size_t count = i % 5;
+      if (count > 0 && i % 2 == 0 && !endpoint.key_scopes.empty()) {
+        names.push_back(endpoint.key_scopes.front());
+      }
+      while (names.size() < count) names.push_back(scopes[pick(scopes.size())].name);
+      principal = &mix.principals.emplace_back(policy.principal_for_key(names));
+    }
+    mix.requests.push_back({principal, std::move(method), std::move(path), std::move(key)});
+  }
+  return mix;
+}
+
+// What the baseline knows per "METHOD template": who may call it, and which scope bits
+// grant it to a key and to a user.
+struct BaselineEntry {
+  Access access = Access::scoped;
+  std::uint64_t key_mask = 0;
+  std::uint64_t user_mask = 0;
+};
+
+struct BaselineRequest {
+  PrincipalKind kind = PrincipalKind::anonymous;
+  std::uint64_t held = 0;  // the principal's scope bits
+  const std::string* key = nullptr;
+};
+
+struct Baseline {
+  std::unordered_map<std::string, BaselineEntry> routes;
+  std::vector<BaselineRequest> requests;
+
+  bool allowed(const BaselineRequest& request) const {
+    const auto found = routes.find(*request.key);
+    if (found == routes.end()) return false;
+    const BaselineEntry& entry = found->second;
+    switch (entry.access) {
+      case Access::public_:
+        return true;
+      case Access::authenticated:
+        return request.kind != PrincipalKind::anonymous;
+      case Access::scoped:
+        break;
+    }
+    const std::uint64_t mask =
+        request.kind == PrincipalKind::api_key ? entry.key_mask : entry.user_mask;
+    return (request.held & mask) != 0;
+  }
+};
+
+std::uint64_t scope_bits(const Policy& policy, const std::vector<std::string>& names) {
+  std::uint64_t bits = 0;
+  for (const std::string& name : names) {
+    const auto id = policy.find_scope(name);
+    if (id && *id < 64) bits |= std::uint64_t{1} << *id;
+  }
+  return bits;
+}
+
+Baseline make_baseline(const Policy& policy, const Mix& mix) {
+  if (policy.scopes().size() > 64) throw std::runtime_error("baseline needs <= 64 scopes");
+  Baseline baseline;
+  for (const Endpoint& endpoint : policy.endpoints()) {
+    baseline.routes[baseline_key(scopegate::to_string(endpoint.method), endpoint.path_template)] = {
+        endpoint.access, scope_bits(policy, endpoint.key_scopes),
+        scope_bits(policy, endpoint.user_scopes)};
+  }
+  for (const Request& request : mix.requests) {
+    std::uint64_t held = 0;
+    for (std::uint32_t id = 0; id < policy.scopes().size(); ++id) {
+      if (request.principal->scopes().contains(id)) held |= std::uint64_t{1} << id;
+    }
+    baseline.requests.push_back({request.principal->kind(), held, &request.baseline_key});
+  }
+  return baseline;
+}
+
+struct Fixture {
+  std::shared_ptr<const Policy> policy;
+  Mix mix;
+  std::string error;
+};
+
+const Fixture& shipped() {
+  static const Fixture fixture = [] {
+    Fixture result;
+    auto compiled = scopegate::compile_files({std::string(SCOPEGATE_SOURCE_DIR) + "/policies"});
+    if (!compiled) {
+      result.error = compiled.error().render();
+      return result;
+    }
+    result.policy = std::make_shared<const Policy>(std::move(*compiled));
+    result.mix = shipped_mix(*result.policy);
+    return result;
+  }();
+  return fixture;
+}
+
+const std::string& large_text() {
+  static const std::string text = generated_policy_text();
+  return text;
+}
+
+struct LargePolicy {
+  std::shared_ptr<const Policy> policy;
+  std::string error;
+};
+
+const LargePolicy& large_policy() {
+  static const LargePolicy large = [] {
+    LargePolicy result;
+    auto compiled = scopegate::compile_source("generated.policy", large_text());
+    if (!compiled) {
+      result.error = compiled.error().render().substr(0, 2000);
+    } else {
+      result.policy = std::make_shared<const Policy>(std::move(*compiled));
+    }
+    return result;
+  }();
+  return large;
+}
+
+// The generated policy with a mix of `size` requests.
+Fixture large(std::size_t size) {
+  const LargePolicy& large = large_policy();
+  Fixture fixture;
+  fixture.error = large.error;
+  if (!large.policy) return fixture;
+  fixture.policy = large.policy;
+  fixture.mix = large_mix(*large.policy, size);
+  return fixture;
+}
+
+void add_policy_counters(benchmark::State& state, const Fixture& fixture) {
+  const double routes = static_cast<double>(fixture.policy->endpoints().size());
+  const double bytes = static_cast<double>(fixture.policy->memory_usage());
+  state.counters["routes"] = routes;
+  state.counters["scopes"] = static_cast<double>(fixture.policy->scopes().size());
+  state.counters["policy_bytes"] = bytes;
+  state.counters["bytes_per_route"] = bytes / routes;
+  state.counters["mix"] = static_cast<double>(fixture.mix.requests.size());
+}
+
+// The share of the mix that is allowed, so that a broken mix (all denied) shows.
+double allowed_share(const Fixture& fixture) {
+  std::size_t allowed = 0;
+  for (const Request& request : fixture.mix.requests) {
+    if (fixture.policy->decide(*request.principal, request.method, request.path).allowed()) {
+      ++allowed;
+    }
+  }
+  return static_cast<double>(allowed) / static_cast<double>(fixture.mix.requests.size());
+}
+
+void run_decide(benchmark::State& state, const Fixture& fixture) {
+  if (!fixture.error.empty()) {
+    state.SkipWithError(fixture.error.c_str());
+    return;
+  }
+  const Policy& policy = *fixture.policy;
+  const std::vector<Request>& requests = fixture.mix.requests;
+  std::size_t next = 0;
+  for (auto _ : state) {
+    const Request& request = requests[next];
+    Decision decision = policy.decide(*request.principal, request.method, request.path);
+    benchmark::DoNotOptimize(decision);
+    if (++next == requests.size()) next = 0;
+  }
+  state.SetItemsProcessed(state.iterations());
+  add_policy_counters(state, fixture);
+  state.counters["allowed_share"] = allowed_share(fixture);
+}
+
+void BM_decide_shipped(benchmark::State& state) { run_decide(state, shipped()); }
+BENCHMARK(BM_decide_shipped);
+
+void BM_engine_decide_shipped(benchmark::State& state) {
+  const Fixture& fixture = shipped();
+  if (!fixture.error.empty()) {
+    state.SkipWithError(fixture.error.c_str());
+    return;
+  }
+  auto compiled = scopegate::compile_files({std::string(SCOPEGATE_SOURCE_DIR) + "/policies"});
+  const scopegate::Engine engine{std::move(*compiled)};
+  // Principals bound to the engine's own policy, so that none needs rebinding.
+  const auto current = engine.policy();
+  std::vector<Principal> principals;
+  principals.reserve(fixture.mix.requests.size());
+  for (const Request& request : fixture.mix.requests) {
+    principals.push_back(current->rebind(*request.principal));
+  }
+  const std::vector<Request>& requests = fixture.mix.requests;
+  std::size_t next = 0;
+  for (auto _ : state) {
+    const Request& request = requests[next];
+    Decision decision = engine.decide(principals[next], request.method, request.path);
+    benchmark::DoNotOptimize(decision);
+    if (++next == requests.size()) next = 0;
+  }
+  state.SetItemsProcessed(state.iterations());
+}
+BENCHMARK(BM_engine_decide_shipped);
+
+void BM_baseline_shipped(benchmark::State& state) {
+  const Fixture& fixture = shipped();
+  if (!fixture.error.empty()) {
+    state.SkipWithError(fixture.error.c_str());
+    return;
+  }
+  const Baseline baseline = make_baseline(*fixture.policy, fixture.mix);
+  // The baseline must agree with the engine, or the comparison means nothing.
+  for (std::size_t i = 0; i < baseline.requests.size(); ++i) {
+    const Request& request = fixture.mix.requests[i];
+    const bool engine_allowed =
+        fixture.policy->decide(*request.principal, request.method, request.path).allowed();
+    if (engine_allowed != baseline.allowed(baseline.requests[i])) {
+      const std::string message =
+          "baseline disagrees with the engine on " + request.method + " " + request.path;
+      state.SkipWithError(message.c_str());
+      return;
+    }
+  }
+  std::size_t next = 0;
+  for (auto _ : state) {
+    bool allowed = baseline.allowed(baseline.requests[next]);
+    benchmark::DoNotOptimize(allowed);
+    if (++next == baseline.requests.size()) next = 0;
+  }
+  state.SetItemsProcessed(state.iterations());
+}
+BENCHMARK(BM_baseline_shipped);
+
+// The argument is the size of the request mix: 512 is about the shipped mix's size
+// (456), 4096 spreads the requests over more of the trie and of memory.
+void BM_decide_large(benchmark::State& state) {
+  run_decide(state, large(static_cast<std::size_t>(state.range(0))));
+}
+BENCHMARK(BM_decide_large)->Arg(512)->Arg(4096);
+
+void BM_compile_large(benchmark::State& state) {
+  const std::string& text = large_text();
+  for (auto _ : state) {
+    auto compiled = scopegate::compile_source("generated.policy", text);
+    if (!compiled) {
+      state.SkipWithError("the generated policy does not compile");
+      return;
+    }
+    benchmark::DoNotOptimize(compiled);
+  }
+  state.counters["source_bytes"] = static_cast<double>(text.size());
+}
+BENCHMARK(BM_compile_large)->Unit(benchmark::kMillisecond);
+
+void BM_compile_shipped(benchmark::State& state) {
+  for (auto _ : state) {
+    auto compiled = scopegate::compile_files({std::string(SCOPEGATE_SOURCE_DIR) + "/policies"});
+    if (!compiled) {
+      state.SkipWithError("the shipped policy does not compile");
+      return;
+    }
+    benchmark::DoNotOptimize(compiled);
+  }
+}
+BENCHMARK(BM_compile_shipped)->Unit(benchmark::kMicrosecond);
+
+}  // namespace
+
+BENCHMARK_MAIN();

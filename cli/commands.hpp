@@ -1,0 +1,34 @@
+// The subcommands of `scopegate`. Each lives in its own file and registers itself on the
+// top-level CLI::App; main.cpp only parses the command line and returns the status the
+// chosen subcommand left in Outcome. Adding a subcommand (e.g. `serve`) means one new
+// file, one declaration here and one call in main.cpp; the others stay untouched.
+// Single-threaded: everything runs inside CLI::App::parse() on the main thread.
+#pragma once
+
+#include <CLI/CLI.hpp>
+
+namespace scopegate::cli {
+
+// Exit statuses every subcommand shares (documented in cli/README.md).
+enum class Exit : int {
+  ok = 0,            // done; for `explain`, the decision was printed (allow or deny)
+  policy_error = 1,  // the policy did not compile, or a file could not be read
+  usage = 2,         // bad command line (every CLI11 parse error maps here)
+  denied = 3,        // `explain --exit-code` only: the decision was a deny
+};
+
+// Where a subcommand's callback leaves its exit status for main().
+struct Outcome {
+  Exit exit = Exit::ok;
+};
+
+// `scopegate check [PATH...] [--format text|json]`
+void add_check_command(CLI::App& app, Outcome& outcome);
+// `scopegate explain [--policy PATH...] (--scopes a,b | --role NAME) METHOD PATH`
+void add_explain_command(CLI::App& app, Outcome& outcome);
+// `scopegate serve [--config FILE] [--listen HOST:PORT] [--db PATH] [--policies DIR]`
+void add_serve_command(CLI::App& app, Outcome& outcome);
+// `scopegate keys create --db PATH --email USER --name NAME --scopes a,b [--expires 30d]`
+void add_keys_command(CLI::App& app, Outcome& outcome);
+
+}  // namespace scopegate::cli

@@ -1,0 +1,347 @@
+// `scopegate explain [--policy PATH...] (--scopes a,b | --role NAME) METHOD PATH`:
+// compiles the policy, builds the principal (an API key with the given scopes, a user
+// with the given role, or nobody) and prints the engine's decision with its reasons.
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <iostream>
+#include <memory>
+#include <optional>
+
+#include "commands.hpp"
+#include "output.hpp"
+#include "scopegate/dsl.hpp"
+#include "scopegate/engine.hpp"
+
+namespace scopegate::cli {
+
+namespace {
+
+using Json = nlohmann::ordered_json;
+
+enum class OnDeny : std::uint8_t { exit_ok, exit_denied };
+
+struct ExplainOptions {
+  std::vector<std::string> policy;
+  std::string scopes;
+  std::string role;
+  Format format = Format::text;
+  bool exit_code = false;
+  std::string method;
+  std::string path;
+  // Set from the parsed options: which principal to build.
+  bool has_scopes = false;
+  bool has_role = false;
+};
+
+std::string_view trim(std::string_view text) {
+  const auto first = text.find_first_not_of(" \t");
+  if (first == std::string_view::npos) return {};
+  const auto last = text.find_last_not_of(" \t");
+  return text.substr(first, last - first + 1);
+}
+
+// "a, b,,c" -> {"a", "b", "c"}; "" -> {} (a key with no scopes).
+std::vector<std::string> split_scopes(std::string_view text) {
+  std::vector<std::string> names;
+  while (!text.empty()) {
+    const auto comma = text.find(',');
+    const std::string_view item = trim(text.substr(0, comma));
+    if (!item.empty()) names.emplace_back(item);
+    if (comma == std::string_view::npos) break;
+    text.remove_prefix(comma + 1);
+  }
+  return names;
+}
+
+std::size_t edit_distance(std::string_view a, std::string_view b) {
+  std::vector<std::size_t> row(b.size() + 1);
+  for (std::size_t j = 0; j <= b.size(); ++j) row[j] = j;
+  for (std::size_t i = 1; i <= a.size(); ++i) {
+    std::size_t diagonal = row[0];
+    row[0] = i;
+    for (std::size_t j = 1; j <= b.size(); ++j) {
+      const std::size_t above = row[j];
+      row[j] = std::min({row[j] + 1, row[j - 1] + 1, diagonal + (a[i - 1] == b[j - 1] ? 0 : 1)});
+      diagonal = above;
+    }
+  }
+  return row[b.size()];
+}
+
+// The closest known scope name, if it is close enough to be a typo.
+std::optional<std::string_view> closest_scope(const Policy& policy, std::string_view name) {
+  std::optional<std::string_view> best;
+  std::size_t best_distance = std::max<std::size_t>(2, name.size() / 4) + 1;
+  for (const Scope& scope : policy.scopes()) {
+    const std::size_t distance = edit_distance(name, scope.name);
+    if (distance < best_distance) {
+      best_distance = distance;
+      best = scope.name;
+    }
+  }
+  return best;
+}
+
+// Warns on stderr about key scopes that will grant nothing, so a typo is not mistaken
+// for a policy decision.
+void warn_about_key_scopes(const Policy& policy, const std::vector<std::string>& names) {
+  for (const std::string& name : names) {
+    const auto id = policy.find_scope(name);
+    if (!id) {
+      std::cerr << fmt::format("warning: unknown scope `{}`: it grants nothing", name);
+      if (const auto suggestion = closest_scope(policy, name)) {
+        std::cerr << fmt::format("; did you mean `{}`?", *suggestion);
+      }
+      std::cerr << '\n';
+      continue;
+    }
+    const ScopeKind kind = policy.scopes()[*id].kind;
+    if (kind != ScopeKind::plain) {
+      std::cerr << fmt::format("warning: `{}` is a {}: API keys never hold it\n", name,
+                               to_string(kind));
+    }
+  }
+}
+
+std::string join(const std::vector<std::string>& items, std::string_view separator) {
+  std::string joined;
+  for (const auto& item : items) {
+    if (!joined.empty()) joined += separator;
+    joined += item;
+  }
+  return joined;
+}
+
+std::vector<std::string> split_allowed_methods(std::string_view text) {
+  std::vector<std::string> methods;
+  while (!text.empty()) {
+    const auto comma = text.find(',');
+    const std::string_view item = trim(text.substr(0, comma));
+    if (!item.empty()) methods.emplace_back(item);
+    if (comma == std::string_view::npos) break;
+    text.remove_prefix(comma + 1);
+  }
+  return methods;
+}
+
+// The PathError enumerator's name: a stable code for scripts ("dot_segment").
+std::string_view path_error_code(PathError error) {
+  switch (error) {
+    case PathError::none:
+      return "none";
+    case PathError::not_absolute:
+      return "not_absolute";
+    case PathError::empty_segment:
+      return "empty_segment";
+    case PathError::dot_segment:
+      return "dot_segment";
+    case PathError::encoded_separator:
+      return "encoded_separator";
+    case PathError::nul_byte:
+      return "nul_byte";
+    case PathError::control_character:
+      return "control_character";
+    case PathError::bad_percent_encoding:
+      return "bad_percent_encoding";
+    case PathError::too_many_segments:
+      return "too_many_segments";
+  }
+  return "invalid";
+}
+
+std::optional<std::string> endpoint_text(const Decision& decision) {
+  const Endpoint* endpoint = decision.endpoint();
+  if (endpoint == nullptr) return std::nullopt;
+  return fmt::format("{} {}", to_string(endpoint->method), endpoint->path_template);
+}
+
+std::optional<std::string> rule_text(const Decision& decision) {
+  const SourceLocation* rule = decision.rule();
+  if (rule == nullptr || !rule->known()) return std::nullopt;
+  return to_string(*rule);
+}
+
+Json principal_json(const Principal& principal) {
+  Json object = Json::object();
+  switch (principal.kind()) {
+    case PrincipalKind::anonymous:
+      object["kind"] = "anonymous";
+      break;
+    case PrincipalKind::api_key:
+      object["kind"] = "api_key";
+      object["scopes"] = principal.scope_names();
+      break;
+    case PrincipalKind::user:
+      object["kind"] = "user";
+      object["role"] = principal.role();
+      break;
+  }
+  return object;
+}
+
+std::string principal_text(const Principal& principal) {
+  switch (principal.kind()) {
+    case PrincipalKind::anonymous:
+      return "anonymous (no credentials)";
+    case PrincipalKind::api_key:
+      if (principal.scope_names().empty()) return "API key with no scopes";
+      return fmt::format("API key with scopes {}", join(principal.scope_names(), ", "));
+    case PrincipalKind::user:
+      return fmt::format("user with role {}", principal.role());
+  }
+  return "unknown";
+}
+
+template <typename T>
+Json or_null(const std::optional<T>& value) {
+  return value ? Json(*value) : Json(nullptr);
+}
+
+void print_json_decision(const ExplainOptions& options, const Principal& principal,
+                         const Decision& decision) {
+  const Endpoint* endpoint = decision.endpoint();
+  Json object = Json::object();
+  object["allowed"] = decision.allowed();
+  object["status"] = decision.status();
+  object["reason"] = decision.reason_code();
+  object["message"] = decision.message();
+  object["method"] = options.method;
+  object["path"] = options.path;
+  object["principal"] = principal_json(principal);
+  object["endpoint"] = or_null(endpoint_text(decision));
+  object["description"] = endpoint != nullptr && !endpoint->description.empty()
+                              ? Json(endpoint->description)
+                              : Json(nullptr);
+  object["access"] = endpoint != nullptr ? Json(to_string(endpoint->access)) : Json(nullptr);
+  Json params = Json::object();
+  for (const PathParam& param : decision.params()) {
+    params[std::string(param.name)] = percent_decode(param.value);
+  }
+  object["params"] = std::move(params);
+  Json required = Json::array();
+  for (const std::string& scope : decision.required_scopes()) required.push_back(scope);
+  object["required_scopes"] = std::move(required);
+  object["granted_by"] = or_null(decision.granted_by());
+  object["rule"] = or_null(rule_text(decision));
+  object["allowed_methods"] = split_allowed_methods(decision.allowed_methods());
+  object["path_error"] = decision.reason() == Reason::invalid_path
+                             ? Json(path_error_code(decision.path_error()))
+                             : Json(nullptr);
+  print_json(std::cout, object);
+}
+
+void print_text_decision(const ExplainOptions& options, const Principal& principal,
+                         const Decision& decision) {
+  const Endpoint* endpoint = decision.endpoint();
+  auto line = [](std::string_view label, std::string_view value) {
+    std::cout << fmt::format("{:<12}{}\n", fmt::format("{}:", label), value);
+  };
+  std::cout << fmt::format("{} {} {}\n", decision.allowed() ? "ALLOW" : "DENY", decision.status(),
+                           decision.reason_code());
+  line("message", decision.message());
+  line("request", fmt::format("{} {}", options.method, options.path));
+  line("principal", principal_text(principal));
+  if (decision.reason() == Reason::invalid_path) {
+    line("path error", path_error_code(decision.path_error()));
+  }
+  if (!decision.allowed_methods().empty()) line("allowed", decision.allowed_methods());
+  if (endpoint == nullptr) {
+    line("endpoint", "-");
+  } else {
+    const std::string text = *endpoint_text(decision);
+    line("endpoint", endpoint->description.empty()
+                         ? text
+                         : fmt::format("{}  \"{}\"", text, endpoint->description));
+    line("access", to_string(endpoint->access));
+  }
+  std::string params;
+  for (const PathParam& param : decision.params()) {
+    if (!params.empty()) params += ", ";
+    params += fmt::format("{}={}", param.name, percent_decode(param.value));
+  }
+  line("params", params.empty() ? "-" : params);
+  std::vector<std::string> required(decision.required_scopes().begin(),
+                                    decision.required_scopes().end());
+  line("required", required.empty() ? "-" : join(required, " or "));
+  const auto granted_by = decision.granted_by();
+  line("granted by", granted_by ? *granted_by : "-");
+  line("rule", rule_text(decision).value_or("-"));
+}
+
+// HTTP methods are case-sensitive, so `get` would be decided as an unknown method; refuse
+// it as a usage error rather than print a misleading 405.
+void check_method(std::string_view method) {
+  std::string upper(method);
+  std::transform(upper.begin(), upper.end(), upper.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::toupper(c)); });
+  if (upper != method && parse_method(upper)) {
+    throw CLI::ValidationError(
+        "METHOD",
+        fmt::format("`{}`: HTTP methods are case-sensitive; did you mean `{}`?", method, upper));
+  }
+}
+
+Exit run_explain(const ExplainOptions& options) {
+  check_method(options.method);
+  auto compiled = compile_files(policy_paths(options.policy));
+  if (!compiled) {
+    std::cerr << compiled.error();
+    return Exit::policy_error;
+  }
+  const Policy& policy = *compiled;
+
+  Principal principal;
+  if (options.has_role) {
+    if (policy.find_role(options.role) == nullptr) {
+      std::vector<std::string> roles;
+      for (const Role& role : policy.roles()) roles.push_back(role.name);
+      throw CLI::ValidationError("--role",
+                                 fmt::format("unknown role `{}`; the policy has: {}", options.role,
+                                             roles.empty() ? "no roles" : join(roles, ", ")));
+    }
+    principal = policy.principal_for_role(options.role);
+  } else if (options.has_scopes) {
+    const std::vector<std::string> names = split_scopes(options.scopes);
+    warn_about_key_scopes(policy, names);
+    principal = policy.principal_for_key(names);
+  }
+
+  const Decision decision = policy.decide(principal, options.method, options.path);
+  if (options.format == Format::json) {
+    print_json_decision(options, principal, decision);
+  } else {
+    print_text_decision(options, principal, decision);
+  }
+  const OnDeny on_deny = options.exit_code ? OnDeny::exit_denied : OnDeny::exit_ok;
+  return decision.allowed() || on_deny == OnDeny::exit_ok ? Exit::ok : Exit::denied;
+}
+
+}  // namespace
+
+void add_explain_command(CLI::App& app, Outcome& outcome) {
+  auto options = std::make_shared<ExplainOptions>();
+  CLI::App* command =
+      app.add_subcommand("explain", "show how the policy decides one request, and why");
+  command->add_option("--policy", options->policy, "policy files or directories (repeatable)")
+      ->default_str("policies/")
+      ->expected(1)
+      ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
+  CLI::Option* scopes =
+      command->add_option("--scopes", options->scopes,
+                          "an API key holding these comma-separated scopes (\"\" for none)");
+  CLI::Option* role =
+      command->add_option("--role", options->role, "a signed-in user with this role");
+  scopes->excludes(role);
+  add_format_option(*command, options->format);
+  command->add_flag("--exit-code", options->exit_code, "exit with status 3 when denied");
+  command->add_option("METHOD", options->method, "HTTP method, e.g. GET")->required();
+  command->add_option("PATH", options->path, "request path, e.g. /api/v1/sessions/42")->required();
+  command->callback([options, scopes, role, &outcome] {
+    options->has_scopes = scopes->count() > 0;
+    options->has_role = role->count() > 0;
+    outcome.exit = run_explain(*options);
+  });
+}
+
+}  // namespace scopegate::cli

@@ -1,0 +1,73 @@
+// `scopegate keys create --db PATH --email USER --name NAME --scopes a,b [--expires 30d]`:
+// issues an API key offline (bootstrap, CI), with the same validation as
+// POST /api/v1/api-keys. The key is printed once, alone on stdout; a summary goes to
+// stderr. Only its hash is stored.
+#include <fmt/format.h>
+
+#include <iostream>
+
+#include "commands.hpp"
+#include "server/clock.hpp"
+#include "server/server.hpp"
+
+namespace scopegate::cli {
+
+namespace {
+
+struct KeysCreateOptions {
+  std::string database = "./scopegate.db";
+  std::string policies = "./policies";
+  std::string organization = "default";
+  std::string email;
+  std::string name;
+  std::vector<std::string> scopes;
+  std::string expires;
+};
+
+Exit run_keys_create(const KeysCreateOptions& options) {
+  server::OfflineKeyRequest request;
+  request.database_path = options.database;
+  request.policy_directory = options.policies;
+  request.organization_slug = options.organization;
+  request.email = options.email;
+  request.name = options.name;
+  request.scopes = options.scopes;
+  if (!options.expires.empty()) request.expires = options.expires;
+  const auto issued = server::create_key_offline(request);
+  if (!issued) {
+    for (const auto& message : issued.error()) std::cerr << message << '\n';
+    return Exit::policy_error;
+  }
+  std::string scopes;
+  for (const auto& scope : issued->key.scopes) scopes += scopes.empty() ? scope : " " + scope;
+  std::cerr << fmt::format(
+      "created API key `{}` ({}) for {} with scopes: {}{}\n"
+      "the key is printed below once; store it now, it cannot be shown again\n",
+      issued->key.name, issued->key.key_prefix, options.email, scopes,
+      issued->key.expires_at ? fmt::format(", expiring {}", server::wire_time(*issued->key.expires_at)) : "");
+  std::cout << issued->plaintext << '\n';
+  return Exit::ok;
+}
+
+}  // namespace
+
+void add_keys_command(CLI::App& app, Outcome& outcome) {
+  auto options = std::make_shared<KeysCreateOptions>();
+  auto* keys = app.add_subcommand("keys", "Manage API keys offline");
+  keys->require_subcommand(1);
+  auto* create = keys->add_subcommand("create", "Create an API key and print it once");
+  create->add_option("--db", options->database, "SQLite database file")->capture_default_str();
+  create->add_option("--policies", options->policies, "policy directory")->capture_default_str();
+  create->add_option("--org", options->organization, "organization slug")->capture_default_str();
+  create->add_option("--email", options->email, "the user the key acts as")->required();
+  create->add_option("--name", options->name, "a name for the key")->required();
+  create
+      ->add_option("--scopes", options->scopes,
+                   "comma-separated scopes, e.g. sessions:read,sessions:write")
+      ->required()
+      ->delimiter(',');
+  create->add_option("--expires", options->expires, "lifetime (30d, 12h, 45m) or an ISO-8601 time");
+  create->callback([options, &outcome] { outcome.exit = run_keys_create(*options); });
+}
+
+}  // namespace scopegate::cli

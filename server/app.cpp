@@ -1,0 +1,130 @@
+#include "server/app.hpp"
+
+#include <fmt/format.h>
+
+#include <chrono>
+
+#include "scopegate/path.hpp"
+#include "server/audit_writer.hpp"
+#include "server/auth.hpp"
+#include "server/clock.hpp"
+#include "server/json.hpp"
+
+namespace scopegate::server {
+
+App::App(Services& services, HandlerTable table)
+    : m_services(services), m_table(std::move(table)) {
+  for (const auto& proxy : services.config.trusted_proxies) {
+    if (const auto range = parse_cidr(proxy)) m_trusted_proxies.push_back(*range);
+  }
+}
+
+Result<std::unique_ptr<App>, std::vector<std::string>> App::create(Services& services) {
+  auto table = make_handler_table();
+  auto problems = table.check_against(*services.engine.policy());
+  if (!problems.empty()) return unexpected(std::move(problems));
+  return std::unique_ptr<App>(new App(services, std::move(table)));
+}
+
+std::vector<std::string> App::check_policy(const Policy& policy) const {
+  return m_table.check_against(policy);
+}
+
+HttpResponse App::handle(const HttpRequest& request) const {
+  const auto started = std::chrono::steady_clock::now();
+  std::string principal = "-";
+  std::string reason = "-";
+  HttpResponse response;
+  try {
+    response = run(request, principal, reason);
+  } catch (const std::exception& failure) {
+    m_services.logger->error("{} {}: handler failed: {}", request.method, request.path, failure.what());
+    response = error_response(500, "internal error", request.path);
+  }
+  const auto elapsed = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started);
+  m_services.logger->info("{} {} {} {:.3f}ms principal={} reason={}", request.method, request.path,
+                          response.status, elapsed.count(), principal, reason);
+  return response;
+}
+
+HttpResponse App::run(const HttpRequest& request, std::string& principal_label,
+                      std::string& reason) const {
+  const auto& path = request.path;
+  PathSegments segments;
+  if (const auto error = split_path(path, segments); error != PathError::none) {
+    reason = std::string(to_string(Reason::invalid_path));
+    return error_response(400, describe(error), path);
+  }
+  nlohmann::json body;
+  const bool has_body = !request.body.empty();
+  if (has_body) {
+    body = nlohmann::json::parse(request.body, nullptr, false);
+    if (body.is_discarded()) {
+      reason = "malformed_json";
+      return error_response(400, "malformed JSON request body", path);
+    }
+  }
+  const auto client = client_ip(request.peer_ip, request.header("x-forwarded-for"),
+                                request.header("x-real-ip"), m_trusted_proxies);
+
+  auto& engine = m_services.engine;
+  std::optional<Actor> actor;
+  Decision decision = engine.decide(Principal{}, request.method, path);
+  if (!decision.allowed()) {
+    auto authenticated = authenticate(request, m_services.store);
+    if (!authenticated) {
+      reason = "unauthenticated";
+      return error_response(authenticated.error().status, authenticated.error().message, path);
+    }
+    actor = std::move(*authenticated);
+    principal_label = actor->label();
+    if (actor->key) {
+      m_services.audit.submit_key_use(actor->key->id, format_stored(now()), client);
+    }
+    const auto policy = engine.policy();
+    decision = engine.decide(principal_for(*policy, *actor), request.method, path);
+  }
+  reason = std::string(decision.reason_code());
+
+  RequestContext context{request, decision, actor ? &*actor : nullptr, has_body ? &body : nullptr,
+                         client, m_services};
+  if (!decision.allowed()) {
+    if (decision.status() == 403) {
+      // missing_scope, api_key_not_supported, and any condition or forbid refusal.
+      if (actor && actor->kind == ActorKind::api_key) {
+        auto denied = context.audit("ACCESS_DENIED");
+        denied.result = "FAILURE";
+        denied.error_message = std::string(decision.message());
+        denied.resource_type = "ENDPOINT";
+        denied.resource_name = fmt::format("{} {}", request.method, path);
+        m_services.audit.submit_audit(std::move(denied));
+        return insufficient_permissions(decision.message());
+      }
+      return error_response(403, decision.message(), path);
+    }
+    switch (decision.reason()) {
+      case Reason::method_not_allowed: {
+        auto response = error_response(405, fmt::format("method {} is not allowed here", request.method), path);
+        response.headers.emplace_back("Allow", std::string(decision.allowed_methods()));
+        return response;
+      }
+      case Reason::no_route:
+        return error_response(404, "no such endpoint", path);
+      default:
+        return error_response(decision.status(),
+                              decision.message().empty() ? std::string_view("request refused")
+                                                         : decision.message(),
+                              path);
+    }
+  }
+  const auto* endpoint = decision.endpoint();
+  const Handler* handler =
+      endpoint == nullptr ? nullptr : m_table.find(endpoint->method, endpoint->path_template);
+  if (handler == nullptr) {
+    reason = "no_handler";
+    return error_response(500, "no handler for this endpoint", path);
+  }
+  return (*handler)(context);
+}
+
+}  // namespace scopegate::server

@@ -1,0 +1,42 @@
+// App: the request pipeline, in the order of DESIGN.md section 4 —
+//   validate (400 bad path, 400 malformed JSON) -> authenticate (401) ->
+//   engine decision (404/405/403 with the bodies of API.md) -> the handler of the
+//   endpoint the engine matched (which loads objects: 404, then checks state: 400).
+// The engine is the router: App dispatches on Decision::endpoint() through a
+// HandlerTable checked against the policy at start. One log line per request.
+// handle() is thread-safe; the table is immutable after create().
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "scopegate/result.hpp"
+#include "server/context.hpp"
+#include "server/net.hpp"
+
+namespace scopegate::server {
+
+// Every handler of the bundled API, keyed as the shipped policy writes its endpoints.
+HandlerTable make_handler_table();
+
+class App {
+ public:
+  // Fails with one message per mismatch between the handlers and the engine's policy.
+  static Result<std::unique_ptr<App>, std::vector<std::string>> create(Services& services);
+
+  HttpResponse handle(const HttpRequest& request) const;
+
+  // Checks a policy before it replaces the current one (the hot-reload seam).
+  std::vector<std::string> check_policy(const Policy& policy) const;
+
+ private:
+  App(Services& services, HandlerTable table);
+  HttpResponse run(const HttpRequest& request, std::string& principal, std::string& reason) const;
+
+  Services& m_services;
+  HandlerTable m_table;
+  std::vector<Cidr> m_trusted_proxies;
+};
+
+}  // namespace scopegate::server

@@ -1,0 +1,104 @@
+#include "server/audit_writer.hpp"
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+#include <spdlog/logger.h>
+
+#include "server/clock.hpp"
+
+namespace scopegate::server {
+
+namespace {
+constexpr std::size_t flush_threshold = 512;
+}
+
+AuditWriter::AuditWriter(Store& store, std::chrono::milliseconds interval,
+                         std::shared_ptr<spdlog::logger> logger)
+    : m_store(store),
+      m_interval(interval),
+      m_logger(std::move(logger)),
+      m_thread([this] { loop(); }) {}
+
+AuditWriter::~AuditWriter() {
+  {
+    std::lock_guard lock(m_mutex);
+    m_stopping = true;
+  }
+  m_wake.notify_all();
+  m_thread.join();
+}
+
+void AuditWriter::submit_audit(AuditEntry entry) {
+  auto identity = fmt::format("{}\n{}\n{}\n{}\n{}\n{}", entry.event_type, entry.organization_id,
+                              entry.ip_address.value_or(""),
+                              entry.details_json, entry.resource_name.value_or(""),
+                              entry.error_message.value_or(""));
+  bool wake = false;
+  {
+    std::lock_guard lock(m_mutex);
+    const auto found = m_coalesce.find(identity);
+    if (found != m_coalesce.end()) {
+      auto& pending = m_audits[found->second];
+      ++pending.count;
+      pending.last_at = std::move(entry.created_at);
+      return;
+    }
+    m_coalesce.emplace(std::move(identity), m_audits.size());
+    m_audits.push_back(Pending{std::move(entry), 1, {}});
+    wake = m_audits.size() >= flush_threshold;
+  }
+  if (wake) m_wake.notify_all();
+}
+
+void AuditWriter::submit_key_use(std::string key_id, std::string at, std::string ip) {
+  std::lock_guard lock(m_mutex);
+  auto& use = m_uses[key_id];
+  if (use.at < at) use = Store::KeyUse{std::move(key_id), std::move(at), std::move(ip)};
+}
+
+void AuditWriter::flush() {
+  std::unique_lock lock(m_mutex);
+  write_pending(lock);
+}
+
+void AuditWriter::write_pending(std::unique_lock<std::mutex>& lock) {
+  if (m_audits.empty() && m_uses.empty()) return;
+  std::vector<Pending> pending;
+  pending.swap(m_audits);
+  m_coalesce.clear();
+  std::vector<Store::KeyUse> uses;
+  uses.reserve(m_uses.size());
+  for (auto& [id, use] : m_uses) uses.push_back(std::move(use));
+  m_uses.clear();
+  lock.unlock();
+  std::vector<AuditEntry> audits;
+  audits.reserve(pending.size());
+  for (auto& item : pending) {
+    if (item.count > 1) {
+      auto details = nlohmann::json::parse(item.entry.details_json, nullptr, false);
+      if (!details.is_object()) details = nlohmann::json::object();
+      details["count"] = item.count;
+      details["lastAt"] = wire_time(item.last_at);
+      item.entry.details_json = details.dump();
+    }
+    audits.push_back(std::move(item.entry));
+  }
+  const auto written = m_store.record_key_uses(uses, audits);
+  if (!written) {
+    m_logger->error("audit writer: {} entries and {} key uses lost: {}", audits.size(), uses.size(),
+                  written.error().message);
+  }
+  lock.lock();
+}
+
+void AuditWriter::loop() {
+  std::unique_lock lock(m_mutex);
+  while (!m_stopping) {
+    m_wake.wait_for(lock, m_interval,
+                    [this] { return m_stopping || m_audits.size() >= flush_threshold; });
+    write_pending(lock);
+  }
+  write_pending(lock);
+}
+
+}  // namespace scopegate::server

@@ -1,0 +1,58 @@
+// AuditWriter: takes the writes that must stay off the request's hot path — ACCESS_DENIED
+// entries for refused key requests and each key's last use — and flushes them in one
+// transaction every flush interval (or sooner when many are queued). Pending key uses
+// are coalesced per key; identical denials (same key, request, message) pending in one
+// interval become one entry with `details.count` and `details.lastAt`, so that a key
+// hammering a refused endpoint costs one row per interval, not one per request.
+// submit_*() never touch the database and are thread-safe; flush() forces a write now;
+// the destructor flushes what is left.
+#pragma once
+
+#include <chrono>
+#include <condition_variable>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+#include <spdlog/logger.h>
+
+#include "server/store/store.hpp"
+
+namespace scopegate::server {
+
+class AuditWriter {
+ public:
+  AuditWriter(Store& store, std::chrono::milliseconds interval,
+              std::shared_ptr<spdlog::logger> logger);
+  ~AuditWriter();
+  AuditWriter(const AuditWriter&) = delete;
+  AuditWriter& operator=(const AuditWriter&) = delete;
+
+  void submit_audit(AuditEntry entry);
+  void submit_key_use(std::string key_id, std::string at, std::string ip);
+  void flush();
+
+ private:
+  void loop();
+  void write_pending(std::unique_lock<std::mutex>& lock);
+
+  Store& m_store;
+  std::chrono::milliseconds m_interval;
+  std::shared_ptr<spdlog::logger> m_logger;
+  std::mutex m_mutex;
+  std::condition_variable m_wake;
+  struct Pending {
+    AuditEntry entry;
+    std::size_t count = 1;
+    std::string last_at;
+  };
+  std::vector<Pending> m_audits;
+  std::map<std::string, std::size_t> m_coalesce;  // denial identity -> index in m_audits
+  std::map<std::string, Store::KeyUse> m_uses;
+  bool m_stopping = false;
+  std::thread m_thread;
+};
+
+}  // namespace scopegate::server

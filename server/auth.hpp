@@ -1,0 +1,37 @@
+// Authentication: turns the request's credentials into an Actor, or says why not (401).
+// `Authorization: Bearer <token>` wins over an API key; an API key comes from
+// `X-API-Key` or `Authorization: ApiKey <key>`. Keys and tokens are looked up by the
+// SHA-256 of the whole string, every time (no cache: a revocation is seen at once).
+// A key's effective scopes are those it was created with that its creator still holds.
+// Stateless functions; thread-safe.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "scopegate/policy.hpp"
+#include "scopegate/result.hpp"
+#include "server/context.hpp"
+#include "server/store/store.hpp"
+
+namespace scopegate::server {
+
+enum class CredentialKind { none, api_key, bearer };
+
+// Which credential the request presents, without checking it.
+CredentialKind credential_kind(const HttpRequest& request);
+
+struct AuthFailure {
+  int status = 401;  // 500 when the store failed
+  std::string message;
+};
+
+Result<Actor, AuthFailure> authenticate(const HttpRequest& request, Store& store);
+
+// The key's scopes that its creator's role still grants (after `implies`), in key order.
+std::vector<std::string> effective_key_scopes(const Policy& policy, const ApiKey& key,
+                                              const User& creator);
+// The principal the engine judges for `actor`.
+Principal principal_for(const Policy& policy, const Actor& actor);
+
+}  // namespace scopegate::server

@@ -1,0 +1,240 @@
+#include "server/config.hpp"
+
+#include <fmt/format.h>
+
+#include <fstream>
+#include <functional>
+#include <map>
+#include <sstream>
+#include <toml++/toml.h>
+
+#include "server/net.hpp"
+
+namespace scopegate::server {
+
+namespace {
+
+std::string where(std::string_view file, const toml::source_region& source) {
+  return fmt::format("{}:{}:{}", file, source.begin.line, source.begin.column);
+}
+
+// Reads one table's keys into the config, reporting unknown keys and bad values.
+class Reader {
+ public:
+  Reader(std::string_view file, ConfigError& errors) : m_file(file), m_errors(errors) {}
+
+  void error(const toml::node& node, std::string_view message) {
+    m_errors.messages.push_back(fmt::format("{}: error: {}", where(m_file, node.source()), message));
+  }
+
+  void string(const toml::node& node, std::string_view key, std::string& out) {
+    if (const auto* value = node.as_string()) {
+      out = value->get();
+    } else {
+      error(node, fmt::format("`{}` must be a string", key));
+    }
+  }
+
+  void integer(const toml::node& node, std::string_view key, long long low, long long high,
+               auto& out) {
+    const auto* value = node.as_integer();
+    if (value == nullptr || value->get() < low || value->get() > high) {
+      error(node, fmt::format("`{}` must be an integer from {} to {}", key, low, high));
+      return;
+    }
+    out = static_cast<std::remove_reference_t<decltype(out)>>(value->get());
+  }
+
+ private:
+  std::string_view m_file;
+  ConfigError& m_errors;
+};
+
+using KeyHandler = std::function<void(Reader&, const toml::node&)>;
+
+std::map<std::string, std::map<std::string, KeyHandler>> schema(Config& c) {
+  std::map<std::string, std::map<std::string, KeyHandler>> s;
+  s["server"]["listen"] = [&c](Reader& r, const toml::node& n) {
+    std::string text;
+    r.string(n, "server.listen", text);
+    if (!text.empty() && !parse_listen(text, c.listen_host, c.listen_port)) {
+      r.error(n, fmt::format("`server.listen` must be HOST:PORT, got `{}`", text));
+    }
+  };
+  s["server"]["threads"] = [&c](Reader& r, const toml::node& n) {
+    r.integer(n, "server.threads", 1, 64, c.threads);
+  };
+  s["server"]["shutdown_grace_seconds"] = [&c](Reader& r, const toml::node& n) {
+    r.integer(n, "server.shutdown_grace_seconds", 0, 3600, c.shutdown_grace_seconds);
+  };
+  s["server"]["idle_timeout_seconds"] = [&c](Reader& r, const toml::node& n) {
+    r.integer(n, "server.idle_timeout_seconds", 1, 3600, c.idle_timeout_seconds);
+  };
+  s["database"]["path"] = [&c](Reader& r, const toml::node& n) {
+    r.string(n, "database.path", c.database_path);
+  };
+  s["policy"]["directory"] = [&c](Reader& r, const toml::node& n) {
+    r.string(n, "policy.directory", c.policy_directory);
+  };
+  s["log"]["level"] = [&c](Reader& r, const toml::node& n) {
+    r.string(n, "log.level", c.log_level);
+    static const std::vector<std::string> levels = {"trace", "debug", "info", "warn",
+                                                    "error", "critical", "off"};
+    if (std::find(levels.begin(), levels.end(), c.log_level) == levels.end()) {
+      r.error(n, fmt::format("`log.level` must be one of trace, debug, info, warn, error, "
+                             "critical, off; got `{}`",
+                             c.log_level));
+    }
+  };
+  s["log"]["file"] = [&c](Reader& r, const toml::node& n) { r.string(n, "log.file", c.log_file); };
+  s["limits"]["max_body_bytes"] = [&c](Reader& r, const toml::node& n) {
+    r.integer(n, "limits.max_body_bytes", 1024, 64LL * 1024 * 1024, c.max_body_bytes);
+  };
+  s["limits"]["max_header_bytes"] = [&c](Reader& r, const toml::node& n) {
+    r.integer(n, "limits.max_header_bytes", 1024, 1024LL * 1024, c.max_header_bytes);
+  };
+  s["network"]["trusted_proxies"] = [&c](Reader& r, const toml::node& n) {
+    const auto* array = n.as_array();
+    if (array == nullptr) {
+      r.error(n, "`network.trusted_proxies` must be an array of IP addresses or CIDRs");
+      return;
+    }
+    for (const auto& item : *array) {
+      const auto* text = item.as_string();
+      if (text == nullptr || !parse_cidr(text->get())) {
+        r.error(item, "trusted proxy must be an IP address or CIDR such as `10.0.0.0/8`");
+        continue;
+      }
+      c.trusted_proxies.push_back(text->get());
+    }
+  };
+  s["sessions"]["default_hours"] = [&c](Reader& r, const toml::node& n) {
+    r.integer(n, "sessions.default_hours", 1, 720, c.session_default_hours);
+  };
+  s["sessions"]["max_hours"] = [&c](Reader& r, const toml::node& n) {
+    r.integer(n, "sessions.max_hours", 1, 720, c.session_max_hours);
+  };
+  s["sessions"]["admin_max_hours"] = [&c](Reader& r, const toml::node& n) {
+    r.integer(n, "sessions.admin_max_hours", 1, 720, c.session_admin_max_hours);
+  };
+  s["sessions"]["sweep_interval_seconds"] = [&c](Reader& r, const toml::node& n) {
+    r.integer(n, "sessions.sweep_interval_seconds", 1, 3600, c.sweep_interval_seconds);
+  };
+  s["tokens"]["access_token_seconds"] = [&c](Reader& r, const toml::node& n) {
+    r.integer(n, "tokens.access_token_seconds", 60, 7LL * 24 * 3600, c.access_token_seconds);
+  };
+  s["tokens"]["refresh_token_seconds"] = [&c](Reader& r, const toml::node& n) {
+    r.integer(n, "tokens.refresh_token_seconds", 60, 365LL * 24 * 3600, c.refresh_token_seconds);
+  };
+  s["audit"]["flush_milliseconds"] = [&c](Reader& r, const toml::node& n) {
+    r.integer(n, "audit.flush_milliseconds", 10, 60000, c.audit_flush_milliseconds);
+  };
+  s["audit"]["max_page_size"] = [&c](Reader& r, const toml::node& n) {
+    r.integer(n, "audit.max_page_size", 1, 1000, c.audit_max_page_size);
+  };
+  s["bootstrap"]["organization_slug"] = [&c](Reader& r, const toml::node& n) {
+    r.string(n, "bootstrap.organization_slug", c.bootstrap_organization_slug);
+  };
+  s["bootstrap"]["organization_name"] = [&c](Reader& r, const toml::node& n) {
+    r.string(n, "bootstrap.organization_name", c.bootstrap_organization_name);
+  };
+  s["bootstrap"]["admin_email"] = [&c](Reader& r, const toml::node& n) {
+    r.string(n, "bootstrap.admin_email", c.bootstrap_admin_email);
+  };
+  return s;
+}
+
+}  // namespace
+
+bool parse_listen(std::string_view text, std::string& host, std::uint16_t& port) {
+  std::string_view host_part;
+  std::string_view port_part;
+  if (!text.empty() && text.front() == '[') {
+    const auto close = text.find(']');
+    if (close == std::string_view::npos || close + 1 >= text.size() || text[close + 1] != ':') {
+      return false;
+    }
+    host_part = text.substr(1, close - 1);
+    port_part = text.substr(close + 2);
+  } else {
+    const auto colon = text.rfind(':');
+    if (colon == std::string_view::npos) return false;
+    host_part = text.substr(0, colon);
+    port_part = text.substr(colon + 1);
+  }
+  if (host_part.empty() || port_part.empty() || port_part.size() > 5) return false;
+  unsigned value = 0;
+  for (const char c : port_part) {
+    if (c < '0' || c > '9') return false;
+    value = value * 10 + static_cast<unsigned>(c - '0');
+  }
+  if (value > 65535) return false;
+  if (!parse_ip(host_part) && host_part != "localhost") return false;
+  host = std::string(host_part == "localhost" ? "127.0.0.1" : host_part);
+  port = static_cast<std::uint16_t>(value);
+  return true;
+}
+
+Result<Config, ConfigError> parse_config(std::string_view file_name, std::string_view text) {
+  ConfigError errors;
+  toml::table root;
+  try {
+    root = toml::parse(text, file_name);
+  } catch (const toml::parse_error& error) {
+    errors.messages.push_back(fmt::format("{}: error: {}", where(file_name, error.source()),
+                                          error.description()));
+    return unexpected(std::move(errors));
+  }
+  Config config;
+  const auto tables = schema(config);
+  Reader reader(file_name, errors);
+  for (const auto& [name, node] : root) {
+    const auto table_schema = tables.find(std::string(name.str()));
+    if (table_schema == tables.end()) {
+      reader.error(node, fmt::format("unknown section `{}`", name.str()));
+      continue;
+    }
+    const auto* table = node.as_table();
+    if (table == nullptr) {
+      reader.error(node, fmt::format("`{}` must be a table (`[{}]`)", name.str(), name.str()));
+      continue;
+    }
+    for (const auto& [key, value] : *table) {
+      const auto handler = table_schema->second.find(std::string(key.str()));
+      if (handler == table_schema->second.end()) {
+        reader.error(value, fmt::format("unknown key `{}.{}`", name.str(), key.str()));
+        continue;
+      }
+      handler->second(reader, value);
+    }
+  }
+  if (config.session_default_hours > config.session_max_hours) {
+    errors.messages.push_back(fmt::format(
+        "{}: error: `sessions.default_hours` ({}) exceeds `sessions.max_hours` ({})", file_name,
+        config.session_default_hours, config.session_max_hours));
+  }
+  if (!errors.messages.empty()) return unexpected(std::move(errors));
+  return config;
+}
+
+Result<Config, ConfigError> load_config(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) {
+    return unexpected(ConfigError{{fmt::format("{}: error: cannot read the configuration file", path)}});
+  }
+  std::ostringstream text;
+  text << in.rdbuf();
+  return parse_config(path, text.str());
+}
+
+Result<Config, ConfigError> apply_overrides(Config config, const Overrides& overrides) {
+  if (overrides.listen && !parse_listen(*overrides.listen, config.listen_host, config.listen_port)) {
+    return unexpected(ConfigError{
+        {fmt::format("--listen: error: expected HOST:PORT, got `{}`", *overrides.listen)}});
+  }
+  if (overrides.database_path) config.database_path = *overrides.database_path;
+  if (overrides.policy_directory) config.policy_directory = *overrides.policy_directory;
+  return config;
+}
+
+}  // namespace scopegate::server

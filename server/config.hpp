@@ -1,0 +1,72 @@
+// Config: every setting of `scopegate serve`, with a default for each, read from a TOML
+// file (toml++). Unknown keys and bad values are errors that name file:line:col; the
+// server does not start with any of them. Command-line flags override the file through
+// apply_overrides(). A plain value; thread-safe to share once built.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "scopegate/result.hpp"
+
+namespace scopegate::server {
+
+struct Config {
+  // [server]
+  std::string listen_host = "127.0.0.1";
+  std::uint16_t listen_port = 8080;
+  int threads = 2;
+  int shutdown_grace_seconds = 10;
+  int idle_timeout_seconds = 60;
+  // [database]
+  std::string database_path = "./scopegate.db";
+  // [policy]
+  std::string policy_directory = "./policies";
+  // [log]
+  std::string log_level = "info";
+  std::string log_file;  // empty: stderr
+  // [limits]
+  std::size_t max_body_bytes = 1024 * 1024;
+  std::size_t max_header_bytes = 16 * 1024;
+  // [network]
+  std::vector<std::string> trusted_proxies;  // IPs or CIDRs whose X-Forwarded-For is believed
+  // [sessions]
+  int session_default_hours = 1;
+  int session_max_hours = 8;         // members
+  int session_admin_max_hours = 24;  // admins
+  int sweep_interval_seconds = 5;
+  // [tokens]
+  int access_token_seconds = 3600;
+  int refresh_token_seconds = 7 * 24 * 3600;
+  // [audit]
+  int audit_flush_milliseconds = 200;
+  int audit_max_page_size = 100;
+  // [bootstrap]
+  std::string bootstrap_organization_slug = "default";
+  std::string bootstrap_organization_name = "Default";
+  std::string bootstrap_admin_email = "admin@localhost";
+};
+
+// Every problem found, one per line: "scopegate.toml:3:9: error: ...".
+struct ConfigError {
+  std::vector<std::string> messages;
+};
+
+// Parses TOML text; `file_name` is what errors print.
+Result<Config, ConfigError> parse_config(std::string_view file_name, std::string_view text);
+// Reads and parses a file; a missing file is an error.
+Result<Config, ConfigError> load_config(const std::string& path);
+
+struct Overrides {
+  std::optional<std::string> listen;  // HOST:PORT
+  std::optional<std::string> database_path;
+  std::optional<std::string> policy_directory;
+};
+Result<Config, ConfigError> apply_overrides(Config config, const Overrides& overrides);
+
+// "127.0.0.1:8080" -> host, port; "[::1]:8080" too.
+bool parse_listen(std::string_view text, std::string& host, std::uint16_t& port);
+
+}  // namespace scopegate::server

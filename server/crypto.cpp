@@ -1,0 +1,87 @@
+#include "server/crypto.hpp"
+
+#include <fmt/format.h>
+#include <sodium.h>
+
+#include <array>
+#include <chrono>
+#include <cstdint>
+
+namespace scopegate::server {
+
+namespace {
+
+// OWASP's Argon2id floor (t=2, m=19 MiB): slow for guessing, small enough for a server
+// that must stay under 50 MB resident.
+constexpr unsigned long long password_opslimit = 2;
+constexpr std::size_t password_memlimit = 19U * 1024U * 1024U;
+
+}  // namespace
+
+bool init_crypto() { return sodium_init() >= 0; }
+
+std::string random_alphanumeric(std::size_t length) {
+  static constexpr std::string_view alphabet = "abcdefghijklmnopqrstuvwxyz0123456789";
+  std::string out;
+  out.reserve(length);
+  for (std::size_t i = 0; i < length; ++i) {
+    out.push_back(alphabet[randombytes_uniform(static_cast<std::uint32_t>(alphabet.size()))]);
+  }
+  return out;
+}
+
+std::string generate_api_key() {
+  return fmt::format("{}{}", api_key_marker, random_alphanumeric(api_key_random_length));
+}
+
+std::string key_prefix(std::string_view key) { return std::string(key.substr(0, key_prefix_length)); }
+
+std::string generate_uuid() {
+  // Version 7: 48 bits of Unix milliseconds, then randomness. Ids sort by creation time,
+  // so inserts append to the primary-key index instead of landing at random pages.
+  std::array<unsigned char, 16> bytes{};
+  randombytes_buf(bytes.data() + 6, bytes.size() - 6);
+  const auto millis = static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                                     std::chrono::system_clock::now().time_since_epoch())
+                                                     .count());
+  for (int i = 0; i < 6; ++i) bytes[static_cast<std::size_t>(i)] = static_cast<unsigned char>(millis >> (8 * (5 - i)));
+  bytes[6] = static_cast<unsigned char>((bytes[6] & 0x0F) | 0x70);
+  bytes[8] = static_cast<unsigned char>((bytes[8] & 0x3F) | 0x80);
+  std::string out;
+  out.reserve(36);
+  for (std::size_t i = 0; i < bytes.size(); ++i) {
+    if (i == 4 || i == 6 || i == 8 || i == 10) out.push_back('-');
+    out += fmt::format("{:02x}", bytes[i]);
+  }
+  return out;
+}
+
+std::string sha256_hex(std::string_view text) {
+  std::array<unsigned char, crypto_hash_sha256_BYTES> digest{};
+  crypto_hash_sha256(digest.data(), reinterpret_cast<const unsigned char*>(text.data()),
+                     text.size());
+  std::array<char, crypto_hash_sha256_BYTES * 2 + 1> hex{};
+  sodium_bin2hex(hex.data(), hex.size(), digest.data(), digest.size());
+  return std::string(hex.data(), crypto_hash_sha256_BYTES * 2);
+}
+
+bool constant_time_equal(std::string_view a, std::string_view b) {
+  if (a.size() != b.size()) return false;
+  return sodium_memcmp(a.data(), b.data(), a.size()) == 0;
+}
+
+std::string hash_password(std::string_view password) {
+  std::array<char, crypto_pwhash_STRBYTES> out{};
+  if (crypto_pwhash_str_alg(out.data(), password.data(), password.size(), password_opslimit,
+                            password_memlimit, crypto_pwhash_ALG_ARGON2ID13) != 0) {
+    return {};
+  }
+  return std::string(out.data());
+}
+
+bool verify_password(std::string_view stored_hash, std::string_view password) {
+  const std::string hash(stored_hash);
+  return crypto_pwhash_str_verify(hash.c_str(), password.data(), password.size()) == 0;
+}
+
+}  // namespace scopegate::server

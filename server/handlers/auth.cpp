@@ -1,0 +1,87 @@
+// POST /api/v1/auth/login (public) and GET /api/v1/auth/me (any authenticated caller).
+#include "server/clock.hpp"
+#include "server/crypto.hpp"
+#include "server/handlers/handlers.hpp"
+#include "server/store/store.hpp"
+
+namespace scopegate::server {
+
+namespace {
+
+constexpr std::size_t token_length = 64;
+
+// Verifying against a real hash when the user does not exist keeps the time of a failed
+// login independent of whether the email is known.
+const std::string& decoy_password_hash() {
+  static const std::string hash = hash_password(random_alphanumeric(24));
+  return hash;
+}
+
+HttpResponse login(RequestContext& context) {
+  auto& services = context.services;
+  ValidationErrors errors;
+  const auto& body = body_object(context, errors);
+  auto slug = optional_string(body, "organizationSlug", errors);
+  const auto email = optional_string(body, "email", errors);
+  const auto password = optional_string(body, "password", errors);
+  if (!email || email->empty()) errors.try_emplace("email", "is required");
+  if (!password || password->empty()) errors.try_emplace("password", "is required");
+  if (!errors.empty()) return validation_response(context.request.path, errors);
+  if (!slug || slug->empty()) slug = services.config.bootstrap_organization_slug;
+
+  const auto organization = services.store.find_organization_by_slug(*slug);
+  if (!organization) return store_failure(context, organization.error().message);
+  std::optional<User> user;
+  if (*organization) {
+    auto found = services.store.find_user_by_email((*organization)->id, *email);
+    if (!found) return store_failure(context, found.error().message);
+    user = std::move(*found);
+  }
+  const bool verified = user ? verify_password(user->password_hash, *password)
+                             : (verify_password(decoy_password_hash(), *password), false);
+  if (!verified || !user->active) {
+    return error_response(401, "invalid organization, email or password", context.request.path);
+  }
+
+  const auto issued = now();
+  const auto access = random_alphanumeric(token_length);
+  const auto refresh = random_alphanumeric(token_length);
+  const auto at = format_stored(issued);
+  std::vector<AccessToken> tokens = {
+      {sha256_hex(access), user->id, TokenKind::access,
+       format_stored(issued + std::chrono::seconds(services.config.access_token_seconds)), at},
+      {sha256_hex(refresh), user->id, TokenKind::refresh,
+       format_stored(issued + std::chrono::seconds(services.config.refresh_token_seconds)), at},
+  };
+  Actor actor{ActorKind::user, *user, **organization, std::nullopt};
+  RequestContext as_user{context.request, context.decision, &actor, context.body,
+                         context.client_ip, context.services};
+  auto audit = as_user.audit("USER_LOGIN");
+  audit.resource_type = "USER";
+  audit.resource_id = user->id;
+  audit.resource_name = user->email;
+  const auto recorded = services.store.record_login(user->id, at, tokens, audit);
+  if (!recorded) return store_failure(context, recorded.error().message);
+  user->last_login_at = at;
+
+  Json out;
+  out["accessToken"] = access;
+  out["refreshToken"] = refresh;
+  out["expiresIn"] = services.config.access_token_seconds;
+  out["tokenType"] = "Bearer";
+  out["user"] = user_json(*user, **organization);
+  return json_response(200, out);
+}
+
+HttpResponse me(RequestContext& context) {
+  return json_response(200, user_json(context.actor->user, context.actor->organization));
+}
+
+}  // namespace
+
+void add_auth_handlers(HandlerTable& table) {
+  table.add(Method::post, "/api/v1/auth/login", login);
+  table.add(Method::get, "/api/v1/auth/me", me);
+}
+
+}  // namespace scopegate::server

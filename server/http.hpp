@@ -1,0 +1,78 @@
+// The HTTP/1.1 front: accepts connections, parses requests strictly (Boost.Beast, which
+// stays inside http.cpp), calls one Handler per request and writes its response, with
+// keep-alive. Transport errors are answered here: 400 malformed request or missing Host,
+// 413 body over the limit, 431 headers over the limit. Idle connections time out and
+// never stall the others (async I/O on a small thread pool).
+// run() blocks until stop(); stop() may be called from any thread (e.g. a signal
+// watcher): it stops accepting, lets requests in flight finish, closes idle connections.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "scopegate/result.hpp"
+
+namespace scopegate::server {
+
+struct HttpRequest {
+  std::string method;
+  std::string target;  // as received, with the query string
+  std::string path;    // target up to `?`
+  std::string query;   // after `?`, without it
+  std::vector<std::pair<std::string, std::string>> headers;  // names lowercased
+  std::string body;
+  std::string peer_ip;
+
+  // The first header named `name` (lowercase), or empty.
+  std::string_view header(std::string_view name) const noexcept;
+  bool has_header(std::string_view name) const noexcept;
+};
+
+struct HttpResponse {
+  int status = 200;
+  std::string content_type = "application/json";
+  std::vector<std::pair<std::string, std::string>> headers;
+  std::string body;
+};
+
+using HttpHandler = std::function<HttpResponse(const HttpRequest&)>;
+// Builds the body of an error the transport answers itself (status, message, path).
+using HttpErrorBody = std::function<std::string(int, std::string_view, std::string_view)>;
+
+struct HttpOptions {
+  std::string host = "127.0.0.1";
+  std::uint16_t port = 8080;  // 0: any free port (see HttpServer::port())
+  int threads = 2;
+  std::size_t max_body_bytes = 1024 * 1024;
+  std::size_t max_header_bytes = 16 * 1024;
+  int idle_timeout_seconds = 60;
+  int shutdown_grace_seconds = 10;
+};
+
+class HttpServer {
+ public:
+  // Binds and listens; an error (address in use, bad address) comes back as text.
+  static Result<std::unique_ptr<HttpServer>, std::string> listen(const HttpOptions& options,
+                                                                 HttpHandler handler,
+                                                                 HttpErrorBody error_body);
+  ~HttpServer();
+  HttpServer(const HttpServer&) = delete;
+  HttpServer& operator=(const HttpServer&) = delete;
+
+  std::uint16_t port() const noexcept;
+  void run();
+  void stop();
+
+  struct Impl;
+
+ private:
+  explicit HttpServer(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> m_impl;
+};
+
+}  // namespace scopegate::server

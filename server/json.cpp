@@ -1,0 +1,172 @@
+#include "server/json.hpp"
+
+#include "server/clock.hpp"
+
+namespace scopegate::server {
+
+std::string_view status_text(int status) {
+  switch (status) {
+    case 200: return "OK";
+    case 201: return "Created";
+    case 204: return "No Content";
+    case 400: return "Bad Request";
+    case 401: return "Unauthorized";
+    case 403: return "Forbidden";
+    case 404: return "Not Found";
+    case 405: return "Method Not Allowed";
+    case 409: return "Conflict";
+    case 413: return "Payload Too Large";
+    case 429: return "Too Many Requests";
+    case 431: return "Request Header Fields Too Large";
+    case 500: return "Internal Server Error";
+    case 501: return "Not Implemented";
+    case 503: return "Service Unavailable";
+    default: return "Error";
+  }
+}
+
+std::string error_body(int status, std::string_view message, std::string_view path,
+                       const std::map<std::string, std::string>* validation_errors) {
+  Json body;
+  body["timestamp"] = wire_time(format_stored(now()));
+  body["status"] = status;
+  body["error"] = status_text(status);
+  body["message"] = message;
+  body["path"] = path;
+  if (validation_errors != nullptr) {
+    Json errors = Json::object();
+    for (const auto& [field, reason] : *validation_errors) errors[field] = reason;
+    body["validationErrors"] = std::move(errors);
+  }
+  return body.dump();
+}
+
+HttpResponse error_response(int status, std::string_view message, std::string_view path) {
+  return HttpResponse{status, "application/json", {}, error_body(status, message, path)};
+}
+
+HttpResponse validation_response(std::string_view path,
+                                 const std::map<std::string, std::string>& validation_errors,
+                                 std::string_view message) {
+  return HttpResponse{400, "application/json", {}, error_body(400, message, path, &validation_errors)};
+}
+
+HttpResponse insufficient_permissions(std::string_view message) {
+  Json body;
+  body["error"] = "Insufficient permissions";
+  body["message"] = message;
+  return HttpResponse{403, "application/json", {}, body.dump()};
+}
+
+HttpResponse json_response(int status, const Json& body) {
+  return HttpResponse{status, "application/json", {}, body.dump()};
+}
+
+Json nullable(const OptionalText& text) { return text ? Json(*text) : Json(nullptr); }
+Json nullable_time(const OptionalText& text) { return text ? Json(wire_time(*text)) : Json(nullptr); }
+
+Json user_json(const User& user, const Organization& organization) {
+  Json out;
+  out["id"] = user.id;
+  out["email"] = user.email;
+  out["name"] = user.name;
+  out["role"] = user.role;
+  out["isActive"] = user.active;
+  out["organizationId"] = organization.id;
+  out["organizationSlug"] = organization.slug;
+  out["organizationName"] = organization.name;
+  out["lastLoginAt"] = nullable_time(user.last_login_at);
+  out["createdAt"] = wire_time(user.created_at);
+  return out;
+}
+
+Json api_key_json(const ApiKey& key) {
+  Json out;
+  out["id"] = key.id;
+  out["name"] = key.name;
+  out["description"] = nullable(key.description);
+  out["keyPrefix"] = key.key_prefix;
+  out["scopes"] = key.scopes;
+  out["isRevoked"] = key.revoked_at.has_value();
+  out["revokedAt"] = nullable_time(key.revoked_at);
+  out["expiresAt"] = nullable_time(key.expires_at);
+  out["lastUsedAt"] = nullable_time(key.last_used_at);
+  out["lastUsedIp"] = nullable(key.last_used_ip);
+  out["createdByEmail"] = key.created_by_email;
+  out["createdAt"] = wire_time(key.created_at);
+  return out;
+}
+
+Json resource_json(const Resource& r) {
+  Json out;
+  out["id"] = r.id;
+  out["name"] = r.name;
+  out["credentialId"] = nullable(r.credential_id);
+  out["credentialName"] = nullptr;
+  out["provider"] = r.provider;
+  out["resourceType"] = r.resource_type;
+  out["resourceIdentifier"] = r.resource_identifier;
+  out["region"] = nullable(r.region);
+  out["config"] = r.config_json ? Json::parse(*r.config_json, nullptr, false) : Json(nullptr);
+  if (out["config"].is_discarded()) out["config"] = nullptr;
+  out["isActive"] = r.active;
+  out["lastVerifiedAt"] = nullable_time(r.last_verified_at);
+  out["createdAt"] = wire_time(r.created_at);
+  out["updatedAt"] = wire_time(r.updated_at);
+  return out;
+}
+
+Json session_json(const Session& s, const User& user, const Organization& organization) {
+  Json out;
+  out["id"] = s.id;
+  out["userId"] = s.user_id;
+  out["userName"] = user.name;
+  out["userEmail"] = user.email;
+  out["ipv4Address"] = nullable(s.ipv4_address);
+  out["ipv6Address"] = nullable(s.ipv6_address);
+  out["status"] = s.status;
+  out["startedAt"] = wire_time(s.started_at);
+  out["expiresAt"] = wire_time(s.expires_at);
+  out["endedAt"] = nullable_time(s.ended_at);
+  out["endedReason"] = nullable(s.ended_reason);
+  Json ips = Json::array();
+  for (const auto& ip : s.resource_ips) {
+    Json entry;
+    entry["id"] = ip.id;
+    entry["resourceId"] = ip.resource_id;
+    entry["resourceName"] = ip.resource_name;
+    entry["ipVersion"] = ip.ip_version;
+    entry["ipAddress"] = ip.ip_address;
+    entry["status"] = ip.status;
+    entry["providerRuleId"] = nullable(ip.provider_rule_id);
+    entry["appliedAt"] = nullable_time(ip.applied_at);
+    entry["removedAt"] = nullable_time(ip.removed_at);
+    entry["errorMessage"] = nullable(ip.error_message);
+    ips.push_back(std::move(entry));
+  }
+  out["resourceIps"] = std::move(ips);
+  out["createdAt"] = wire_time(s.created_at);
+  out["organizationName"] = organization.name;
+  return out;
+}
+
+Json audit_json(const AuditEntry& a, const std::string& organization_name) {
+  Json out;
+  out["id"] = a.id;
+  out["eventType"] = a.event_type;
+  out["actorEmail"] = nullable(a.actor_email);
+  out["actorType"] = a.actor_type;
+  out["resourceType"] = nullable(a.resource_type);
+  out["resourceId"] = nullable(a.resource_id);
+  out["resourceName"] = nullable(a.resource_name);
+  out["result"] = a.result;
+  out["ipAddress"] = nullable(a.ip_address);
+  out["errorMessage"] = nullable(a.error_message);
+  out["details"] = Json::parse(a.details_json, nullptr, false);
+  if (out["details"].is_discarded()) out["details"] = nullptr;
+  out["organizationName"] = organization_name;
+  out["createdAt"] = wire_time(a.created_at);
+  return out;
+}
+
+}  // namespace scopegate::server

@@ -1,0 +1,41 @@
+// The wire format of API.md: error bodies and the JSON shape of every object the server
+// returns (camelCase, explicit nulls, ISO-8601 UTC times without fractions). Pure
+// functions; thread-safe.
+#pragma once
+
+#include <map>
+#include <string>
+#include <string_view>
+
+#include <nlohmann/json.hpp>
+
+#include "server/http.hpp"
+#include "server/store/records.hpp"
+
+namespace scopegate::server {
+
+using Json = nlohmann::ordered_json;
+
+std::string_view status_text(int status);
+
+// {"timestamp","status","error","message","path"} (+ "validationErrors" when given).
+std::string error_body(int status, std::string_view message, std::string_view path,
+                       const std::map<std::string, std::string>* validation_errors = nullptr);
+HttpResponse error_response(int status, std::string_view message, std::string_view path);
+HttpResponse validation_response(std::string_view path,
+                                 const std::map<std::string, std::string>& validation_errors,
+                                 std::string_view message = "Validation failed");
+// The exact body of a refused scope check: {"error":"Insufficient permissions","message":...}.
+HttpResponse insufficient_permissions(std::string_view message);
+HttpResponse json_response(int status, const Json& body);
+
+Json nullable(const OptionalText& text);
+Json nullable_time(const OptionalText& text);
+
+Json user_json(const User& user, const Organization& organization);
+Json api_key_json(const ApiKey& key);
+Json resource_json(const Resource& resource);
+Json session_json(const Session& session, const User& user, const Organization& organization);
+Json audit_json(const AuditEntry& entry, const std::string& organization_name);
+
+}  // namespace scopegate::server

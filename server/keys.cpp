@@ -1,0 +1,96 @@
+#include "server/keys.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+
+#include "server/clock.hpp"
+#include "server/crypto.hpp"
+
+namespace scopegate::server {
+
+namespace {
+
+constexpr std::size_t max_name_length = 255;
+constexpr std::size_t max_description_length = 1000;
+
+std::string trimmed(const std::string& text) {
+  const auto first = text.find_first_not_of(" \t\r\n");
+  if (first == std::string::npos) return {};
+  const auto last = text.find_last_not_of(" \t\r\n");
+  return text.substr(first, last - first + 1);
+}
+
+}  // namespace
+
+Result<IssuedKey, KeyErrors> issue_key(const Policy& policy, const User& creator,
+                                       const Organization& organization, const KeyRequest& request) {
+  KeyErrors errors;
+  const auto name = request.name ? trimmed(*request.name) : std::string();
+  if (name.empty()) {
+    errors["name"] = "is required";
+  } else if (name.size() > max_name_length) {
+    errors["name"] = fmt::format("must be at most {} characters", max_name_length);
+  }
+  if (request.description && request.description->size() > max_description_length) {
+    errors["description"] = fmt::format("must be at most {} characters", max_description_length);
+  }
+
+  std::vector<std::string> scopes;
+  if (!request.scopes || request.scopes->empty()) {
+    errors["scopes"] = "at least one scope is required";
+  } else {
+    const Role* role = policy.find_role(creator.role);
+    std::vector<std::string> problems;
+    for (const auto& scope : *request.scopes) {
+      if (std::find(scopes.begin(), scopes.end(), scope) != scopes.end()) continue;
+      const auto id = policy.find_scope(scope);
+      if (!id) {
+        problems.push_back(fmt::format("unknown scope: {}", scope));
+      } else if (policy.scopes()[*id].kind == ScopeKind::future) {
+        problems.push_back(fmt::format("scope {} is not available yet", scope));
+      } else if (policy.scopes()[*id].kind == ScopeKind::user) {
+        problems.push_back(fmt::format("scope {} cannot be granted to an API key", scope));
+      } else if (role == nullptr || !role->closure.contains(*id)) {
+        problems.push_back(fmt::format("scope {} is not held by the key's creator", scope));
+      }
+      scopes.push_back(scope);
+    }
+    if (!problems.empty()) {
+      std::string joined;
+      for (const auto& problem : problems) joined += joined.empty() ? problem : "; " + problem;
+      errors["scopes"] = joined;
+    }
+  }
+
+  std::optional<std::string> expires_at;
+  if (request.expires_at) {
+    const auto parsed = parse_iso(*request.expires_at);
+    if (!parsed) {
+      errors["expiresAt"] = "must be an ISO-8601 timestamp such as 2026-02-18T10:30:00Z";
+    } else if (*parsed <= now()) {
+      errors["expiresAt"] = "must be in the future";
+    } else {
+      expires_at = format_stored(*parsed);
+    }
+  }
+  if (!errors.empty()) return unexpected(std::move(errors));
+
+  IssuedKey issued;
+  issued.plaintext = generate_api_key();
+  auto& key = issued.key;
+  key.id = generate_uuid();
+  key.organization_id = organization.id;
+  key.created_by = creator.id;
+  key.created_by_email = creator.email;
+  key.name = name;
+  key.description = request.description;
+  key.key_prefix = key_prefix(issued.plaintext);
+  key.key_hash = sha256_hex(issued.plaintext);
+  key.scopes = std::move(scopes);
+  key.expires_at = std::move(expires_at);
+  key.created_at = format_stored(now());
+  return issued;
+}
+
+}  // namespace scopegate::server

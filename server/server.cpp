@@ -1,0 +1,330 @@
+#include "server/server.hpp"
+
+#include <fmt/format.h>
+#include <spdlog/sinks/basic_file_sink.h>
+#include <spdlog/sinks/stdout_sinks.h>
+#include <spdlog/spdlog.h>
+
+#include <atomic>
+#include <csignal>
+#include <cstdlib>
+#include <ostream>
+#include <pthread.h>
+#include <sstream>
+#include <thread>
+
+#include "scopegate/dsl.hpp"
+#include "scopegate/engine.hpp"
+#include "server/app.hpp"
+#include "server/audit_writer.hpp"
+#include "server/clock.hpp"
+#include "server/crypto.hpp"
+#include "server/handlers/handlers.hpp"
+#include "server/http.hpp"
+#include "server/json.hpp"
+#include "server/provider.hpp"
+#include "server/store/store.hpp"
+#include "server/sweeper.hpp"
+
+namespace scopegate::server {
+
+HandlerTable make_handler_table() {
+  HandlerTable table;
+  add_auth_handlers(table);
+  add_api_key_handlers(table);
+  add_session_handlers(table);
+  add_resource_handlers(table);
+  add_audit_handlers(table);
+  add_user_handlers(table);
+  add_misc_handlers(table);
+  return table;
+}
+
+namespace {
+
+constexpr std::size_t generated_password_length = 24;
+
+std::vector<std::string> lines_of(const std::string& text) {
+  std::vector<std::string> out;
+  std::istringstream in(text);
+  std::string line;
+  while (std::getline(in, line)) out.push_back(line);
+  return out;
+}
+
+Result<Policy, std::vector<std::string>> load_policy(const std::string& directory) {
+  auto compiled = compile_files({directory});
+  if (!compiled) return unexpected(lines_of(compiled.error().render()));
+  return std::move(*compiled);
+}
+
+std::shared_ptr<spdlog::logger> make_logger(const Config& config) {
+  static std::atomic<int> instances{0};
+  const auto name = fmt::format("scopegate-{}", instances++);
+  spdlog::sink_ptr sink;
+  if (config.log_file.empty()) {
+    sink = std::make_shared<spdlog::sinks::stderr_sink_mt>();
+  } else {
+    sink = std::make_shared<spdlog::sinks::basic_file_sink_mt>(config.log_file);
+  }
+  auto logger = std::make_shared<spdlog::logger>(name, std::move(sink));
+  logger->set_pattern("%Y-%m-%dT%H:%M:%S.%eZ %l %v", spdlog::pattern_time_type::utc);
+  logger->set_level(spdlog::level::from_str(config.log_level));
+  logger->flush_on(spdlog::level::warn);
+  return logger;
+}
+
+// First start on an empty database: the organization and its admin.
+Result<Done, std::string> bootstrap(const Config& config, Store& store, std::ostream& notices) {
+  const auto users = store.count_users();
+  if (!users) return unexpected(users.error().message);
+  if (*users > 0) return Done{};
+  auto organization = store.find_organization_by_slug(config.bootstrap_organization_slug);
+  if (!organization) return unexpected(organization.error().message);
+  Organization org;
+  if (*organization) {
+    org = **organization;
+  } else {
+    org = Organization{generate_uuid(), config.bootstrap_organization_slug,
+                       config.bootstrap_organization_name, format_stored(now())};
+    const auto created = store.create_organization(org);
+    if (!created) return unexpected(created.error().message);
+  }
+  const char* chosen = std::getenv("SCOPEGATE_ADMIN_PASSWORD");
+  const bool from_env = chosen != nullptr && *chosen != '\0';
+  const std::string password = from_env ? std::string(chosen) : random_alphanumeric(generated_password_length);
+  User admin;
+  admin.id = generate_uuid();
+  admin.organization_id = org.id;
+  admin.email = config.bootstrap_admin_email;
+  admin.name = "Administrator";
+  admin.role = "admin";
+  admin.password_hash = hash_password(password);
+  admin.created_at = format_stored(now());
+  const auto created = store.create_user(admin, {}, nullptr);
+  if (!created) return unexpected(created.error().message);
+  const std::string shown = from_env ? "$SCOPEGATE_ADMIN_PASSWORD" : password;
+  notices << fmt::format(
+      "scopegate: new database: created organization `{}` ({}) and admin user `{}`\n", org.slug,
+      org.name, admin.email);
+  if (from_env) {
+    notices << "scopegate: the admin password is the value of SCOPEGATE_ADMIN_PASSWORD\n";
+  } else {
+    notices << fmt::format("scopegate: admin password (shown this once): {}\n", password);
+  }
+  notices << fmt::format(
+      "scopegate: sign in with:\n"
+      "  curl -s -X POST http://{}:{}/api/v1/auth/login -H 'Content-Type: application/json' \\\n"
+      "    -d '{{\"organizationSlug\":\"{}\",\"email\":\"{}\",\"password\":\"{}\"}}'\n",
+      config.listen_host, config.listen_port, org.slug, admin.email, shown);
+  notices.flush();
+  return Done{};
+}
+
+}  // namespace
+
+struct Server::Parts {
+  Config config;
+  std::shared_ptr<spdlog::logger> logger;
+  std::unique_ptr<Store> store;
+  std::unique_ptr<Engine> engine;
+  std::unique_ptr<FirewallProvider> provider;
+  std::unique_ptr<AuditWriter> audit;
+  std::unique_ptr<Sweeper> sweeper;
+  std::unique_ptr<Services> services;
+  std::unique_ptr<App> app;
+  std::unique_ptr<HttpServer> http;
+};
+
+Result<std::unique_ptr<Server>, std::vector<std::string>> Server::start(const Config& config,
+                                                                        std::ostream& notices) {
+  if (!init_crypto()) return unexpected(std::vector<std::string>{"error: libsodium failed to initialize"});
+  auto parts = std::make_unique<Parts>();
+  parts->config = config;
+  try {
+    parts->logger = make_logger(config);
+  } catch (const spdlog::spdlog_ex& error) {
+    return unexpected(std::vector<std::string>{fmt::format("{}: error: cannot open the log file: {}", config.log_file, error.what())});
+  }
+  auto policy = load_policy(config.policy_directory);
+  if (!policy) return unexpected(std::move(policy.error()));
+  parts->engine = std::make_unique<Engine>(std::move(*policy));
+
+  auto store = open_sqlite_store(config.database_path);
+  if (!store) {
+    return unexpected(std::vector<std::string>{
+        fmt::format("{}: error: cannot open the database: {}", config.database_path, store.error().message)});
+  }
+  parts->store = std::move(*store);
+  const auto bootstrapped = bootstrap(config, *parts->store, notices);
+  if (!bootstrapped) {
+    return unexpected(std::vector<std::string>{
+        fmt::format("{}: error: cannot bootstrap the database: {}", config.database_path, bootstrapped.error())});
+  }
+
+  parts->provider = make_immediate_provider();
+  parts->audit = std::make_unique<AuditWriter>(
+      *parts->store, std::chrono::milliseconds(config.audit_flush_milliseconds), parts->logger);
+  parts->sweeper = std::make_unique<Sweeper>(*parts->store, *parts->provider,
+                                             std::chrono::seconds(config.sweep_interval_seconds), parts->logger);
+  parts->services = std::make_unique<Services>(Services{parts->config, *parts->store, *parts->engine,
+                                                        *parts->audit, *parts->provider,
+                                                        parts->sweeper.get(), parts->logger});
+  auto app = App::create(*parts->services);
+  if (!app) {
+    auto problems = std::move(app.error());
+    problems.insert(problems.begin(), "error: the policy and the server's handlers do not match:");
+    return unexpected(std::move(problems));
+  }
+  parts->app = std::move(*app);
+  parts->sweeper->wake();
+
+  HttpOptions options;
+  options.host = config.listen_host;
+  options.port = config.listen_port;
+  options.threads = config.threads;
+  options.max_body_bytes = config.max_body_bytes;
+  options.max_header_bytes = config.max_header_bytes;
+  options.idle_timeout_seconds = config.idle_timeout_seconds;
+  options.shutdown_grace_seconds = config.shutdown_grace_seconds;
+  const App* handler = parts->app.get();
+  auto http = HttpServer::listen(
+      options, [handler](const HttpRequest& request) { return handler->handle(request); },
+      [](int status, std::string_view message, std::string_view path) {
+        return error_body(status, message, path);
+      });
+  if (!http) return unexpected(std::vector<std::string>{fmt::format("error: {}", http.error())});
+  parts->http = std::move(*http);
+  parts->logger->info("listening on {}:{} (policy {}, database {})", config.listen_host,
+                      parts->http->port(), config.policy_directory, config.database_path);
+  parts->logger->flush();
+  return std::unique_ptr<Server>(new Server(std::move(parts)));
+}
+
+Server::Server(std::unique_ptr<Parts> parts) : m_parts(std::move(parts)) {}
+
+Server::~Server() {
+  // Order matters: no more requests, then no more background writes, then the database.
+  m_parts->http.reset();
+  m_parts->sweeper.reset();
+  m_parts->audit.reset();
+  m_parts->app.reset();
+  m_parts->store.reset();
+  m_parts->logger->info("stopped; database closed");
+  m_parts->logger->flush();
+}
+
+std::uint16_t Server::port() const noexcept { return m_parts->http->port(); }
+
+void Server::run() {
+  m_parts->http->run();
+  m_parts->audit->flush();
+}
+
+void Server::stop() {
+  m_parts->logger->info("stopping: draining requests in flight");
+  m_parts->http->stop();
+}
+
+void block_termination_signals() {
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGINT);
+  sigaddset(&signals, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+}
+
+void serve_until_signal(Server& server) {
+  std::thread watcher([&server] {
+    sigset_t signals;
+    sigemptyset(&signals);
+    sigaddset(&signals, SIGINT);
+    sigaddset(&signals, SIGTERM);
+    int received = 0;
+    sigwait(&signals, &received);
+    server.stop();
+  });
+  server.run();
+  if (watcher.joinable()) watcher.join();
+}
+
+namespace {
+
+Result<std::string, std::string> resolve_expiry(const std::string& text) {
+  if (parse_iso(text)) return text;
+  if (text.size() >= 2) {
+    const char unit = text.back();
+    const auto digits = text.substr(0, text.size() - 1);
+    if (digits.find_first_not_of("0123456789") == std::string::npos && digits.size() <= 6) {
+      const long amount = std::stol(digits);
+      std::chrono::seconds span{0};
+      if (unit == 'd') span = std::chrono::hours(24 * amount);
+      if (unit == 'h') span = std::chrono::hours(amount);
+      if (unit == 'm') span = std::chrono::minutes(amount);
+      if (span.count() > 0) return wire_time(format_stored(now() + span));
+    }
+  }
+  return unexpected(fmt::format("--expires: expected a duration such as 30d, 12h or 45m, or an "
+                                "ISO-8601 time; got `{}`",
+                                text));
+}
+
+}  // namespace
+
+Result<IssuedKey, std::vector<std::string>> create_key_offline(const OfflineKeyRequest& request) {
+  using Errors = std::vector<std::string>;
+  if (!init_crypto()) return unexpected(Errors{"error: libsodium failed to initialize"});
+  auto policy = load_policy(request.policy_directory);
+  if (!policy) return unexpected(std::move(policy.error()));
+  auto store = open_sqlite_store(request.database_path);
+  if (!store) {
+    return unexpected(Errors{fmt::format("{}: error: cannot open the database: {}",
+                                         request.database_path, store.error().message)});
+  }
+  const auto organization = (*store)->find_organization_by_slug(request.organization_slug);
+  if (!organization) return unexpected(Errors{organization.error().message});
+  if (!*organization) {
+    return unexpected(Errors{fmt::format("error: no organization `{}` in {} (start `scopegate serve` once to create it)",
+                                         request.organization_slug, request.database_path)});
+  }
+  const auto user = (*store)->find_user_by_email((*organization)->id, request.email);
+  if (!user) return unexpected(Errors{user.error().message});
+  if (!*user) {
+    return unexpected(Errors{fmt::format("error: no user `{}` in organization `{}`", request.email,
+                                         request.organization_slug)});
+  }
+  KeyRequest key_request;
+  key_request.name = request.name;
+  key_request.scopes = request.scopes;
+  if (request.expires) {
+    auto expiry = resolve_expiry(*request.expires);
+    if (!expiry) return unexpected(Errors{fmt::format("error: {}", expiry.error())});
+    key_request.expires_at = *expiry;
+  }
+  auto issued = issue_key(*policy, **user, **organization, key_request);
+  if (!issued) {
+    Errors errors;
+    for (const auto& [field, reason] : issued.error()) errors.push_back(fmt::format("error: {}: {}", field, reason));
+    return unexpected(std::move(errors));
+  }
+  AuditEntry audit;
+  audit.id = generate_uuid();
+  audit.organization_id = (*organization)->id;
+  audit.event_type = "API_KEY_CREATE";
+  audit.actor_email = (*user)->email;
+  audit.actor_type = "USER";
+  audit.resource_type = "API_KEY";
+  audit.resource_id = issued->key.id;
+  audit.resource_name = issued->key.name;
+  nlohmann::json details;
+  details["via"] = "scopegate keys create";
+  details["keyPrefix"] = issued->key.key_prefix;
+  details["scopes"] = issued->key.scopes;
+  audit.details_json = details.dump();
+  audit.created_at = issued->key.created_at;
+  const auto created = (*store)->create_key(issued->key, &audit);
+  if (!created) return unexpected(Errors{fmt::format("error: cannot store the key: {}", created.error().message)});
+  return std::move(*issued);
+}
+
+}  // namespace scopegate::server

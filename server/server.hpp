@@ -1,0 +1,60 @@
+// Server: `scopegate serve` as a library. start() compiles the policy, opens (and
+// migrates) the database, bootstraps an empty one (organization + admin, announced once
+// on `notices`), checks the handlers against the policy, and binds the listen address;
+// any failure comes back as messages and nothing keeps running. run() serves until
+// stop() (thread-safe, callable from a signal watcher): in-flight requests finish,
+// pending audit writes are flushed, background threads stop, the database is closed.
+#pragma once
+
+#include <cstdint>
+#include <iosfwd>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "scopegate/result.hpp"
+#include "server/config.hpp"
+#include "server/keys.hpp"
+
+namespace scopegate::server {
+
+class Server {
+ public:
+  static Result<std::unique_ptr<Server>, std::vector<std::string>> start(const Config& config,
+                                                                         std::ostream& notices);
+  ~Server();
+  Server(const Server&) = delete;
+  Server& operator=(const Server&) = delete;
+
+  std::uint16_t port() const noexcept;
+  void run();
+  void stop();
+
+  struct Parts;
+
+ private:
+  explicit Server(std::unique_ptr<Parts> parts);
+  std::unique_ptr<Parts> m_parts;
+};
+
+// Blocks SIGINT and SIGTERM in the calling thread (and so in every thread it starts
+// afterwards); call before Server::start(). Then serve_until_signal() runs the server
+// and stops it gracefully on the first of those signals.
+void block_termination_signals();
+void serve_until_signal(Server& server);
+
+// `scopegate keys create`: issues a key offline for the user `email` of organization
+// `organization_slug`, writing the key and its audit entry. Errors as messages.
+struct OfflineKeyRequest {
+  std::string database_path;
+  std::string policy_directory;
+  std::string organization_slug = "default";
+  std::string email;
+  std::string name;
+  std::vector<std::string> scopes;
+  std::optional<std::string> expires;  // "30d", "12h", "45m" or an ISO-8601 time
+};
+Result<IssuedKey, std::vector<std::string>> create_key_offline(const OfflineKeyRequest& request);
+
+}  // namespace scopegate::server

@@ -1,0 +1,113 @@
+#include "server/store/migrations.hpp"
+
+namespace scopegate::server {
+
+const std::vector<Migration>& migrations() {
+  static const std::vector<Migration> all = {
+      {1,
+       "initial schema",
+       {
+           R"(CREATE TABLE organizations (
+                id TEXT PRIMARY KEY,
+                slug TEXT NOT NULL UNIQUE,
+                name TEXT NOT NULL,
+                created_at TEXT NOT NULL))",
+           R"(CREATE TABLE users (
+                id TEXT PRIMARY KEY,
+                organization_id TEXT NOT NULL REFERENCES organizations(id),
+                email TEXT NOT NULL,
+                name TEXT NOT NULL,
+                role TEXT NOT NULL,
+                password_hash TEXT NOT NULL,
+                is_active INTEGER NOT NULL DEFAULT 1,
+                created_at TEXT NOT NULL,
+                last_login_at TEXT,
+                UNIQUE (organization_id, email)))",
+           R"(CREATE TABLE resources (
+                id TEXT PRIMARY KEY,
+                organization_id TEXT NOT NULL REFERENCES organizations(id),
+                name TEXT NOT NULL,
+                credential_id TEXT,
+                provider TEXT NOT NULL,
+                resource_type TEXT NOT NULL,
+                resource_identifier TEXT NOT NULL,
+                region TEXT,
+                config TEXT,
+                is_active INTEGER NOT NULL DEFAULT 1,
+                last_verified_at TEXT,
+                created_at TEXT NOT NULL,
+                updated_at TEXT NOT NULL))",
+           R"(CREATE INDEX resources_organization ON resources (organization_id, name))",
+           R"(CREATE TABLE user_resources (
+                user_id TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+                resource_id TEXT NOT NULL REFERENCES resources(id) ON DELETE CASCADE,
+                PRIMARY KEY (user_id, resource_id)))",
+           R"(CREATE TABLE api_keys (
+                id TEXT PRIMARY KEY,
+                organization_id TEXT NOT NULL REFERENCES organizations(id),
+                created_by TEXT NOT NULL REFERENCES users(id),
+                name TEXT NOT NULL,
+                description TEXT,
+                key_prefix TEXT NOT NULL,
+                key_hash TEXT NOT NULL UNIQUE,
+                scopes TEXT NOT NULL,
+                expires_at TEXT,
+                revoked_at TEXT,
+                last_used_at TEXT,
+                last_used_ip TEXT,
+                created_at TEXT NOT NULL))",
+           R"(CREATE INDEX api_keys_organization ON api_keys (organization_id, created_at))",
+           R"(CREATE TABLE access_tokens (
+                token_hash TEXT PRIMARY KEY,
+                user_id TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+                kind TEXT NOT NULL,
+                expires_at TEXT NOT NULL,
+                created_at TEXT NOT NULL))",
+           R"(CREATE TABLE sessions (
+                id TEXT PRIMARY KEY,
+                organization_id TEXT NOT NULL REFERENCES organizations(id),
+                user_id TEXT NOT NULL REFERENCES users(id),
+                ipv4_address TEXT,
+                ipv6_address TEXT,
+                status TEXT NOT NULL,
+                started_at TEXT NOT NULL,
+                expires_at TEXT NOT NULL,
+                ended_at TEXT,
+                ended_reason TEXT,
+                created_at TEXT NOT NULL))",
+           R"(CREATE INDEX sessions_user ON sessions (user_id, created_at))",
+           R"(CREATE INDEX sessions_status ON sessions (status, expires_at))",
+           R"(CREATE TABLE session_resource_ips (
+                id TEXT PRIMARY KEY,
+                session_id TEXT NOT NULL REFERENCES sessions(id) ON DELETE CASCADE,
+                resource_id TEXT NOT NULL,
+                resource_name TEXT NOT NULL,
+                ip_version TEXT NOT NULL,
+                ip_address TEXT NOT NULL,
+                status TEXT NOT NULL,
+                provider_rule_id TEXT,
+                applied_at TEXT,
+                removed_at TEXT,
+                error_message TEXT))",
+           R"(CREATE INDEX session_resource_ips_session ON session_resource_ips (session_id))",
+           R"(CREATE TABLE audit_logs (
+                id TEXT PRIMARY KEY,
+                organization_id TEXT NOT NULL REFERENCES organizations(id),
+                event_type TEXT NOT NULL,
+                actor_email TEXT,
+                actor_type TEXT NOT NULL,
+                resource_type TEXT,
+                resource_id TEXT,
+                resource_name TEXT,
+                result TEXT NOT NULL,
+                ip_address TEXT,
+                error_message TEXT,
+                details TEXT NOT NULL,
+                created_at TEXT NOT NULL))",
+           R"(CREATE INDEX audit_logs_organization ON audit_logs (organization_id, created_at))",
+       }},
+  };
+  return all;
+}
+
+}  // namespace scopegate::server

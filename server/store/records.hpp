@@ -1,0 +1,137 @@
+// The rows the server keeps, as plain values: organizations, users, API keys, access
+// tokens, resources, sessions with their per-resource IP entries, and audit entries.
+// Times are stored UTC ISO-8601 text (see clock.hpp); ids are UUID text. No behaviour.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace scopegate::server {
+
+using OptionalText = std::optional<std::string>;
+
+struct Organization {
+  std::string id;
+  std::string slug;
+  std::string name;
+  std::string created_at;
+};
+
+struct User {
+  std::string id;
+  std::string organization_id;
+  std::string email;
+  std::string name;
+  std::string role;
+  std::string password_hash;
+  bool active = true;
+  std::string created_at;
+  OptionalText last_login_at;
+};
+
+struct ApiKey {
+  std::string id;
+  std::string organization_id;
+  std::string created_by;        // user id: the key acts as this user
+  std::string created_by_email;  // filled on reads
+  std::string name;
+  OptionalText description;
+  std::string key_prefix;
+  std::string key_hash;  // SHA-256 hex of the whole key
+  std::vector<std::string> scopes;
+  OptionalText expires_at;
+  OptionalText revoked_at;
+  OptionalText last_used_at;
+  OptionalText last_used_ip;
+  std::string created_at;
+};
+
+enum class TokenKind { access, refresh };
+
+struct AccessToken {
+  std::string token_hash;
+  std::string user_id;
+  TokenKind kind = TokenKind::access;
+  std::string expires_at;
+  std::string created_at;
+};
+
+struct Resource {
+  std::string id;
+  std::string organization_id;
+  std::string name;
+  OptionalText credential_id;
+  std::string provider;
+  std::string resource_type;
+  std::string resource_identifier;
+  OptionalText region;
+  OptionalText config_json;  // a JSON object as text
+  bool active = true;
+  OptionalText last_verified_at;
+  std::string created_at;
+  std::string updated_at;
+};
+
+struct SessionResourceIp {
+  std::string id;
+  std::string session_id;
+  std::string resource_id;
+  std::string resource_name;
+  std::string ip_version;  // "IPV4" | "IPV6"
+  std::string ip_address;
+  std::string status;      // PENDING APPLIED FAILED REMOVING REMOVED
+  OptionalText provider_rule_id;
+  OptionalText applied_at;
+  OptionalText removed_at;
+  OptionalText error_message;
+};
+
+struct Session {
+  std::string id;
+  std::string organization_id;
+  std::string user_id;
+  OptionalText ipv4_address;
+  OptionalText ipv6_address;
+  std::string status;  // PENDING ACTIVE PARTIAL FAILED EXPIRING EXPIRED CANCELLED
+  std::string started_at;
+  std::string expires_at;
+  OptionalText ended_at;
+  OptionalText ended_reason;  // MANUAL | EXPIRED
+  std::string created_at;
+  std::vector<SessionResourceIp> resource_ips;
+};
+
+struct AuditEntry {
+  std::string id;
+  std::string organization_id;
+  std::string event_type;
+  OptionalText actor_email;
+  std::string actor_type;  // USER | API_KEY | SYSTEM
+  OptionalText resource_type;
+  OptionalText resource_id;
+  OptionalText resource_name;
+  std::string result = "SUCCESS";  // SUCCESS | FAILURE
+  OptionalText ip_address;
+  OptionalText error_message;
+  std::string details_json = "{}";
+  std::string created_at;
+};
+
+struct AuditFilter {
+  std::string organization_id;
+  OptionalText event_type;
+  OptionalText actor_email;
+  OptionalText from;  // inclusive, stored form
+  OptionalText to;    // exclusive, stored form
+  std::int64_t page = 0;
+  std::int64_t size = 20;
+};
+
+struct AuditPage {
+  std::vector<AuditEntry> content;
+  std::int64_t total = 0;
+};
+
+}  // namespace scopegate::server

@@ -1,0 +1,108 @@
+// Store: the one narrow interface between the server and its database. Every state
+// change takes the audit entry that records it and writes both in one transaction.
+// Reads never cache: a key revoked through any connection (or any process sharing the
+// database) is seen by the next authenticate_key(). Implementations are thread-safe.
+// Errors come back as values (StoreError); nothing here throws.
+#pragma once
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "scopegate/result.hpp"
+#include "server/store/records.hpp"
+
+namespace scopegate::server {
+
+struct StoreError {
+  enum class Kind { failure, conflict };  // conflict: a unique constraint was violated
+  Kind kind = Kind::failure;
+  std::string message;
+};
+
+struct Done {};
+
+template <typename T>
+using StoreResult = Result<T, StoreError>;
+
+class Store {
+ public:
+  virtual ~Store() = default;
+
+  // Organizations and users.
+  virtual StoreResult<std::int64_t> count_users() = 0;
+  virtual StoreResult<Done> create_organization(const Organization& organization) = 0;
+  virtual StoreResult<std::optional<Organization>> find_organization(const std::string& id) = 0;
+  virtual StoreResult<std::optional<Organization>> find_organization_by_slug(
+      const std::string& slug) = 0;
+  // `audit` may be null (bootstrap writes no audit entry).
+  virtual StoreResult<Done> create_user(const User& user,
+                                        const std::vector<std::string>& resource_ids,
+                                        const AuditEntry* audit) = 0;
+  virtual StoreResult<std::optional<User>> find_user(const std::string& id) = 0;
+  virtual StoreResult<std::optional<User>> find_user_by_email(const std::string& organization_id,
+                                                              const std::string& email) = 0;
+  virtual StoreResult<std::vector<User>> list_users(const std::string& organization_id) = 0;
+  virtual StoreResult<Done> record_login(const std::string& user_id, const std::string& at,
+                                         const std::vector<AccessToken>& tokens,
+                                         const AuditEntry& audit) = 0;
+  // The token with its user and organization, in one read (the per-request path).
+  struct TokenActor {
+    AccessToken token;
+    User user;
+    Organization organization;
+  };
+  virtual StoreResult<std::optional<TokenActor>> authenticate_token(const std::string& token_hash) = 0;
+
+  // API keys.
+  virtual StoreResult<Done> create_key(const ApiKey& key, const AuditEntry* audit) = 0;
+  virtual StoreResult<std::optional<ApiKey>> find_key(const std::string& id) = 0;
+  // The key with its creator and organization, in one read (the per-request path).
+  struct KeyActor {
+    ApiKey key;
+    User user;
+    Organization organization;
+  };
+  virtual StoreResult<std::optional<KeyActor>> authenticate_key(const std::string& key_hash) = 0;
+  virtual StoreResult<std::vector<ApiKey>> list_keys(const std::string& organization_id) = 0;
+  // Sets revoked_at only if the key is not revoked yet.
+  virtual StoreResult<Done> revoke_key(const std::string& id, const std::string& at,
+                                       const AuditEntry& audit) = 0;
+  // Last use per key, applied in one transaction (the batched hot-path writes).
+  struct KeyUse {
+    std::string key_id;
+    std::string at;
+    std::string ip;
+  };
+  virtual StoreResult<Done> record_key_uses(const std::vector<KeyUse>& uses,
+                                            const std::vector<AuditEntry>& audits) = 0;
+
+  // Resources.
+  virtual StoreResult<std::vector<Resource>> list_resources(const std::string& organization_id) = 0;
+  virtual StoreResult<std::vector<Resource>> list_user_resources(const std::string& user_id) = 0;
+  virtual StoreResult<std::optional<Resource>> find_resource(const std::string& id) = 0;
+  virtual StoreResult<Done> save_resource(const Resource& resource, const AuditEntry& audit) = 0;
+  virtual StoreResult<Done> delete_resource(const std::string& id, const AuditEntry& audit) = 0;
+
+  // Sessions (with their resource IP entries).
+  virtual StoreResult<std::vector<Session>> list_sessions(const std::string& user_id) = 0;
+  virtual StoreResult<std::optional<Session>> find_session(const std::string& id) = 0;
+  // Inserts the session (expected_status empty) or updates it only if its stored status
+  // is still `expected_status` (false: someone else changed it first; nothing written),
+  // with every resource IP entry it carries. `audit` may be null for internal steps.
+  virtual StoreResult<bool> save_session(const Session& session, const OptionalText& expected_status,
+                                         const AuditEntry* audit) = 0;
+  // Sessions in any of `statuses` (and, when given, with expires_at <= `expires_before`).
+  virtual StoreResult<std::vector<Session>> find_sessions_by_status(
+      const std::vector<std::string>& statuses, const OptionalText& expires_before) = 0;
+
+  // Audit.
+  virtual StoreResult<AuditPage> query_audit(const AuditFilter& filter) = 0;
+};
+
+// Opens (creating if needed) a SQLite database in WAL mode with foreign keys on, and
+// applies every pending migration.
+StoreResult<std::unique_ptr<Store>> open_sqlite_store(const std::string& path);
+
+}  // namespace scopegate::server

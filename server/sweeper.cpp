@@ -1,0 +1,92 @@
+#include "server/sweeper.hpp"
+
+#include <nlohmann/json.hpp>
+
+#include "server/clock.hpp"
+#include "server/crypto.hpp"
+#include "server/sessions.hpp"
+
+namespace scopegate::server {
+
+Sweeper::Sweeper(Store& store, FirewallProvider& provider, std::chrono::milliseconds interval,
+                 std::shared_ptr<spdlog::logger> logger)
+    : m_store(store),
+      m_provider(provider),
+      m_interval(interval),
+      m_logger(std::move(logger)),
+      m_thread([this] { loop(); }) {}
+
+Sweeper::~Sweeper() {
+  {
+    std::lock_guard lock(m_mutex);
+    m_stopping = true;
+  }
+  m_wake.notify_all();
+  m_thread.join();
+}
+
+void Sweeper::wake() {
+  {
+    std::lock_guard lock(m_mutex);
+    m_woken = true;
+  }
+  m_wake.notify_all();
+}
+
+std::size_t Sweeper::sweep() {
+  std::lock_guard sweeping(m_sweep_mutex);
+  std::size_t changed = 0;
+  const auto at = format_stored(now());
+  const auto due = m_store.find_sessions_by_status({"PENDING", "ACTIVE", "PARTIAL"}, at);
+  if (!due) {
+    m_logger->error("sweeper: cannot list sessions: {}", due.error().message);
+    return 0;
+  }
+  for (auto session : *due) {
+    const auto previous = session.status;
+    begin_ending(session, "EXPIRED", at);
+    AuditEntry audit;
+    audit.id = generate_uuid();
+    audit.organization_id = session.organization_id;
+    audit.event_type = "SESSION_EXPIRE";
+    audit.actor_type = "SYSTEM";
+    audit.resource_type = "SESSION";
+    audit.resource_id = session.id;
+    nlohmann::json details;
+    details["userId"] = session.user_id;
+    details["expiresAt"] = session.expires_at;
+    audit.details_json = details.dump();
+    audit.created_at = at;
+    const auto saved = m_store.save_session(session, previous, &audit);
+    if (saved && *saved) ++changed;
+  }
+  const auto ending = m_store.find_sessions_by_status({"EXPIRING"}, std::nullopt);
+  if (!ending) {
+    m_logger->error("sweeper: cannot list sessions: {}", ending.error().message);
+    return changed;
+  }
+  for (auto session : *ending) {
+    finish_ending(session, m_provider);
+    const auto saved = m_store.save_session(session, std::string("EXPIRING"), nullptr);
+    if (!saved) {
+      m_logger->error("sweeper: cannot finish session {}: {}", session.id, saved.error().message);
+    } else if (*saved) {
+      ++changed;
+    }
+  }
+  return changed;
+}
+
+void Sweeper::loop() {
+  std::unique_lock lock(m_mutex);
+  while (!m_stopping) {
+    m_wake.wait_for(lock, m_interval, [this] { return m_stopping || m_woken; });
+    if (m_stopping) break;
+    m_woken = false;
+    lock.unlock();
+    sweep();
+    lock.lock();
+  }
+}
+
+}  // namespace scopegate::server

@@ -1,0 +1,48 @@
+// Sweeper: a background thread that, every interval (or when woken), moves sessions past
+// their expiresAt to EXPIRING (endedReason EXPIRED, with a SESSION_EXPIRE audit entry in
+// the same transaction), then removes the entries of every EXPIRING session through the
+// provider and finishes it (EXPIRED, or CANCELLED after a manual stop). No request is
+// needed for a session to expire. sweep() may also be called directly (tests).
+#pragma once
+
+#include <chrono>
+#include <condition_variable>
+#include <memory>
+#include <mutex>
+#include <thread>
+
+#include <spdlog/logger.h>
+
+#include "server/provider.hpp"
+#include "server/store/store.hpp"
+
+namespace scopegate::server {
+
+class Sweeper {
+ public:
+  Sweeper(Store& store, FirewallProvider& provider, std::chrono::milliseconds interval,
+          std::shared_ptr<spdlog::logger> logger);
+  ~Sweeper();
+  Sweeper(const Sweeper&) = delete;
+  Sweeper& operator=(const Sweeper&) = delete;
+
+  void wake();
+  // One pass; returns how many sessions changed status.
+  std::size_t sweep();
+
+ private:
+  void loop();
+
+  Store& m_store;
+  FirewallProvider& m_provider;
+  std::chrono::milliseconds m_interval;
+  std::shared_ptr<spdlog::logger> m_logger;
+  std::mutex m_mutex;
+  std::mutex m_sweep_mutex;
+  std::condition_variable m_wake;
+  bool m_woken = false;
+  bool m_stopping = false;
+  std::thread m_thread;
+};
+
+}  // namespace scopegate::server

@@ -1,0 +1,21 @@
+// Runs a program to completion and captures its stdout, stderr and exit status: what the
+// CLI tests need to drive the real `scopegate` binary. Blocking; not thread-safe.
+#pragma once
+
+#include <filesystem>
+#include <string>
+#include <vector>
+
+namespace scopegate::test {
+
+struct RunResult {
+  int status = -1;  // the exit status, or -1 when the program did not exit normally
+  std::string out;
+  std::string err;
+};
+
+// Runs `program` with `args` (argv[1...]) in `working_dir` (the current one when empty).
+RunResult run(const std::string& program, const std::vector<std::string>& args,
+              const std::filesystem::path& working_dir = {});
+
+}  // namespace scopegate::test

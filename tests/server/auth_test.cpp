@@ -1,0 +1,159 @@
+#include <catch2/catch.hpp>
+
+#include <algorithm>
+
+#include "scopegate/dsl.hpp"
+#include "server/app.hpp"
+#include "server/auth.hpp"
+#include "server/clock.hpp"
+#include "server/crypto.hpp"
+#include "server/keys.hpp"
+#include "server/net.hpp"
+#include "test_support.hpp"
+
+using namespace scopegate::server;
+
+namespace {
+
+scopegate::Policy shipped_policy() {
+  auto policy = scopegate::compile_files({SCOPEGATE_SOURCE_DIR "/policies"});
+  REQUIRE(policy);
+  return std::move(*policy);
+}
+
+HttpRequest with_headers(std::vector<std::pair<std::string, std::string>> headers) {
+  HttpRequest request;
+  request.method = "GET";
+  request.path = "/api/v1/sessions";
+  request.headers = std::move(headers);
+  return request;
+}
+
+}  // namespace
+
+TEST_CASE("API keys are egk_live_ plus 48 lowercase alphanumerics, with a 15-character prefix") {
+  REQUIRE(init_crypto());
+  const auto key = generate_api_key();
+  CHECK(key.rfind("egk_live_", 0) == 0);
+  CHECK(key.size() == 9 + 48);
+  CHECK(std::all_of(key.begin() + 9, key.end(), [](char c) { return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9'); }));
+  CHECK(key_prefix(key) == key.substr(0, 15));
+  CHECK(generate_api_key() != key);
+}
+
+TEST_CASE("sha256 matches a known vector and uuids are version 7") {
+  REQUIRE(init_crypto());
+  CHECK(sha256_hex("abc") == "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+  const auto id = generate_uuid();
+  CHECK(id.size() == 36);
+  CHECK(id[14] == '7');
+}
+
+TEST_CASE("passwords are Argon2id hashes that verify only the right password") {
+  REQUIRE(init_crypto());
+  const auto hash = hash_password("correct horse");
+  CHECK(hash.rfind("$argon2id$", 0) == 0);
+  CHECK(verify_password(hash, "correct horse"));
+  CHECK_FALSE(verify_password(hash, "correct horsE"));
+}
+
+TEST_CASE("credentials: Bearer wins over an API key, ApiKey and X-API-Key both work") {
+  CHECK(credential_kind(with_headers({})) == CredentialKind::none);
+  CHECK(credential_kind(with_headers({{"x-api-key", "egk_live_x"}})) == CredentialKind::api_key);
+  CHECK(credential_kind(with_headers({{"authorization", "ApiKey egk_live_x"}})) == CredentialKind::api_key);
+  CHECK(credential_kind(with_headers({{"authorization", "Bearer t"}, {"x-api-key", "k"}})) == CredentialKind::bearer);
+}
+
+TEST_CASE("issuing a key validates name, scopes and expiry as API.md lists") {
+  REQUIRE(init_crypto());
+  const auto policy = shipped_policy();
+  const User admin{"u1", "o1", "a@x", "A", "admin", "", true, "", std::nullopt};
+  const User member{"u2", "o1", "m@x", "M", "member", "", true, "", std::nullopt};
+  const Organization org{"o1", "default", "Default", ""};
+  const auto errors_for = [&](const User& user, KeyRequest request) {
+    auto issued = issue_key(policy, user, org, request);
+    REQUIRE_FALSE(issued);
+    return issued.error();
+  };
+  KeyRequest ok;
+  ok.name = "CI";
+  ok.scopes = std::vector<std::string>{"sessions:read", "sessions:read", "sessions:write"};
+  const auto issued = issue_key(policy, admin, org, ok);
+  REQUIRE(issued);
+  CHECK(issued->key.scopes == std::vector<std::string>{"sessions:read", "sessions:write"});
+  CHECK(issued->key.key_hash == sha256_hex(issued->plaintext));
+  CHECK(issued->key.key_prefix == issued->plaintext.substr(0, 15));
+
+  auto bad = ok;
+  bad.name.reset();
+  CHECK(errors_for(admin, bad).count("name"));
+  bad.name = std::string(256, 'x');
+  CHECK(errors_for(admin, bad).count("name"));
+  bad = ok;
+  bad.scopes = std::vector<std::string>{};
+  CHECK(errors_for(admin, bad).at("scopes") == "at least one scope is required");
+  bad.scopes = std::vector<std::string>{"sesions:read"};
+  CHECK(errors_for(admin, bad).at("scopes") == "unknown scope: sesions:read");
+  bad.scopes = std::vector<std::string>{"resources:write"};
+  CHECK(errors_for(admin, bad).at("scopes") == "scope resources:write is not available yet");
+  bad.scopes = std::vector<std::string>{"api-keys:manage"};
+  CHECK(errors_for(admin, bad).at("scopes") == "scope api-keys:manage cannot be granted to an API key");
+  bad.scopes = std::vector<std::string>{"audit:read"};
+  CHECK(errors_for(member, bad).at("scopes") == "scope audit:read is not held by the key's creator");
+  bad = ok;
+  bad.expires_at = "yesterday";
+  CHECK(errors_for(admin, bad).count("expiresAt"));
+  bad.expires_at = "2000-01-01T00:00:00Z";
+  CHECK(errors_for(admin, bad).at("expiresAt") == "must be in the future");
+}
+
+TEST_CASE("a key's effective scopes are those its creator's role still holds") {
+  const auto policy = shipped_policy();
+  ApiKey key;
+  key.scopes = {"sessions:read", "audit:read"};
+  const User member{"u2", "o1", "m@x", "M", "member", "", true, "", std::nullopt};
+  const User admin{"u1", "o1", "a@x", "A", "admin", "", true, "", std::nullopt};
+  CHECK(effective_key_scopes(policy, key, member) == std::vector<std::string>{"sessions:read"});
+  CHECK(effective_key_scopes(policy, key, admin) == key.scopes);
+}
+
+TEST_CASE("the client address comes from X-Forwarded-For only through a trusted proxy") {
+  const std::vector<Cidr> trusted = {*parse_cidr("10.0.0.0/8")};
+  CHECK(client_ip("203.0.113.9", "1.2.3.4", "", trusted) == "203.0.113.9");
+  CHECK(client_ip("10.0.0.2", "1.2.3.4", "", trusted) == "1.2.3.4");
+  CHECK(client_ip("10.0.0.2", "6.6.6.6, 1.2.3.4, 10.0.0.7", "", trusted) == "1.2.3.4");
+  CHECK(client_ip("10.0.0.2", "", "5.6.7.8", trusted) == "5.6.7.8");
+  CHECK(client_ip("10.0.0.2", "", "", trusted) == "10.0.0.2");
+  CHECK(client_ip("10.0.0.2", "garbage", "", trusted) == "10.0.0.2");
+}
+
+TEST_CASE("ISO-8601 times parse with offsets and print in the wire form") {
+  const auto parsed = parse_iso("2026-02-18T12:30:00+02:00");
+  REQUIRE(parsed);
+  CHECK(wire_time(format_stored(*parsed)) == "2026-02-18T10:30:00Z");
+  CHECK(format_stored(*parse_iso("2026-02-18T10:30:00.5Z")) == "2026-02-18T10:30:00.500000Z");
+  CHECK_FALSE(parse_iso("2026-02-30T10:30:00Z"));
+  CHECK_FALSE(parse_iso("2026-02-18 10:30:00Z"));
+  CHECK_FALSE(parse_iso("2026-02-18T10:30:00"));
+}
+
+TEST_CASE("the handler table matches the shipped policy exactly, and a mismatch is named") {
+  const auto policy = shipped_policy();
+  const auto table = make_handler_table();
+  CHECK(table.check_against(policy).empty());
+  auto extra = scopegate::compile_source("extra.policy", R"(
+public {
+  GET /healthz
+  GET /api/v1/brand-new
+}
+)");
+  REQUIRE(extra);
+  const auto problems = table.check_against(*extra);
+  const auto mentions = [&](const std::string& text) {
+    return std::any_of(problems.begin(), problems.end(),
+                       [&](const std::string& p) { return p.find(text) != std::string::npos; });
+  };
+  CHECK(mentions("extra.policy:4: policy endpoint `GET /api/v1/brand-new` has no handler"));
+  CHECK(mentions("server handler `GET /api/v1/sessions` has no endpoint in the policy"));
+  CHECK_FALSE(mentions("`GET /healthz`"));
+}

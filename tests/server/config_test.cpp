@@ -1,0 +1,108 @@
+#include <catch2/catch.hpp>
+
+#include "server/config.hpp"
+
+using namespace scopegate::server;
+
+namespace {
+std::string first_error(const scopegate::Result<Config, ConfigError>& result) {
+  REQUIRE_FALSE(result);
+  REQUIRE_FALSE(result.error().messages.empty());
+  return result.error().messages.front();
+}
+}  // namespace
+
+TEST_CASE("an empty config file gives every default") {
+  const auto config = parse_config("scopegate.toml", "");
+  REQUIRE(config);
+  CHECK(config->listen_host == "127.0.0.1");
+  CHECK(config->listen_port == 8080);
+  CHECK(config->database_path == "./scopegate.db");
+  CHECK(config->policy_directory == "./policies");
+  CHECK(config->log_level == "info");
+  CHECK(config->bootstrap_organization_slug == "default");
+  CHECK(config->bootstrap_organization_name == "Default");
+  CHECK(config->bootstrap_admin_email == "admin@localhost");
+  CHECK(config->trusted_proxies.empty());
+}
+
+TEST_CASE("config values are read from their sections") {
+  const auto config = parse_config("scopegate.toml", R"(
+[server]
+listen = "0.0.0.0:9000"
+threads = 4
+[database]
+path = "/var/lib/scopegate.db"
+[limits]
+max_body_bytes = 2048
+[network]
+trusted_proxies = ["10.0.0.0/8", "::1"]
+[sessions]
+max_hours = 12
+)");
+  REQUIRE(config);
+  CHECK(config->listen_host == "0.0.0.0");
+  CHECK(config->listen_port == 9000);
+  CHECK(config->threads == 4);
+  CHECK(config->database_path == "/var/lib/scopegate.db");
+  CHECK(config->max_body_bytes == 2048);
+  CHECK(config->trusted_proxies.size() == 2);
+  CHECK(config->session_max_hours == 12);
+}
+
+TEST_CASE("an unknown config key is reported with file:line:col") {
+  const auto message = first_error(parse_config("conf.toml", "[server]\nthreads = 2\nlisten_port = 80\n"));
+  CHECK(message.rfind("conf.toml:3:", 0) == 0);
+  CHECK(message.find("unknown key `server.listen_port`") != std::string::npos);
+}
+
+TEST_CASE("an unknown config section is reported") {
+  const auto message = first_error(parse_config("conf.toml", "\n[sever]\nlisten = \"1.2.3.4:5\"\n"));
+  CHECK(message.find("conf.toml:2:") == 0);
+  CHECK(message.find("unknown section `sever`") != std::string::npos);
+}
+
+TEST_CASE("a bad config value is reported with its position") {
+  const auto type = first_error(parse_config("c.toml", "[server]\nthreads = \"four\"\n"));
+  CHECK(type == "c.toml:2:11: error: `server.threads` must be an integer from 1 to 64");
+  const auto listen = first_error(parse_config("c.toml", "[server]\nlisten = \"nowhere\"\n"));
+  CHECK(listen.find("c.toml:2:10: error: `server.listen` must be HOST:PORT") == 0);
+  const auto proxy = first_error(parse_config("c.toml", "[network]\ntrusted_proxies = [\"10.0.0.0/99\"]\n"));
+  CHECK(proxy.find("c.toml:2:20: error: trusted proxy") == 0);
+  const auto level = first_error(parse_config("c.toml", "[log]\nlevel = \"loud\"\n"));
+  CHECK(level.find("`log.level` must be one of") != std::string::npos);
+}
+
+TEST_CASE("every problem in a config file is reported at once") {
+  const auto result = parse_config("c.toml", "[server]\nthreads = 0\nbogus = 1\n[x]\n");
+  REQUIRE_FALSE(result);
+  CHECK(result.error().messages.size() == 3);
+}
+
+TEST_CASE("malformed TOML is reported with its position") {
+  const auto message = first_error(parse_config("c.toml", "[server\nthreads = 2\n"));
+  CHECK(message.rfind("c.toml:1:", 0) == 0);
+}
+
+TEST_CASE("a missing config file is an error") {
+  const auto result = load_config("/nonexistent/scopegate.toml");
+  REQUIRE_FALSE(result);
+  CHECK(result.error().messages.front().find("cannot read") != std::string::npos);
+}
+
+TEST_CASE("command-line flags override the config file") {
+  const auto base = parse_config("c.toml", "[server]\nlisten = \"127.0.0.1:1111\"\n[database]\npath = \"a.db\"\n");
+  REQUIRE(base);
+  Overrides overrides;
+  overrides.listen = "[::1]:2222";
+  overrides.database_path = "b.db";
+  overrides.policy_directory = "pol";
+  const auto config = apply_overrides(*base, overrides);
+  REQUIRE(config);
+  CHECK(config->listen_host == "::1");
+  CHECK(config->listen_port == 2222);
+  CHECK(config->database_path == "b.db");
+  CHECK(config->policy_directory == "pol");
+  overrides.listen = "127.0.0.1:99999";
+  CHECK_FALSE(apply_overrides(*base, overrides));
+}
