@@ -1,9 +1,10 @@
-// `scopegate explain [--policy PATH...] (--scopes a,b | --role NAME) METHOD PATH`:
+// `scopegate explain [--policy PATH...] (--scopes a,b | --role NAME) [--ip ...] METHOD PATH`:
 // compiles the policy, builds the principal (an API key with the given scopes, a user
 // with the given role, or nobody) and prints the engine's decision with its reasons.
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <chrono>
 #include <iostream>
 #include <memory>
 #include <optional>
@@ -29,6 +30,11 @@ struct ExplainOptions {
   bool exit_code = false;
   std::string method;
   std::string path;
+  // What conditions may read: the client address, headers, the time, the key's ranges.
+  std::string ip;
+  std::vector<std::string> headers;  // "Name: value"
+  std::string time;                  // ISO-8601 UTC; default: now
+  std::string allowed_cidrs;         // comma-separated
   // Set from the parsed options: which principal to build.
   bool has_scopes = false;
   bool has_role = false;
@@ -224,6 +230,20 @@ void print_json_decision(const ExplainOptions& options, const Principal& princip
   object["required_scopes"] = std::move(required);
   object["granted_by"] = or_null(decision.granted_by());
   object["rule"] = or_null(rule_text(decision));
+  if (const Grant* failed = decision.failed_grant()) {
+    object["failed_condition"] = {{"condition", failed->condition_text},
+                                  {"rule", to_string(failed->condition_location)}};
+  } else {
+    object["failed_condition"] = nullptr;
+  }
+  if (const ForbidRule* rule = decision.forbid()) {
+    object["forbid"] = {{"message", rule->message},
+                        {"condition", rule->condition_text.empty() ? Json(nullptr)
+                                                                   : Json(rule->condition_text)},
+                        {"rule", to_string(rule->location)}};
+  } else {
+    object["forbid"] = nullptr;
+  }
   object["allowed_methods"] = split_allowed_methods(decision.allowed_methods());
   object["path_error"] = decision.reason() == Reason::invalid_path
                              ? Json(path_error_code(decision.path_error()))
@@ -266,7 +286,71 @@ void print_text_decision(const ExplainOptions& options, const Principal& princip
   line("required", required.empty() ? "-" : join(required, " or "));
   const auto granted_by = decision.granted_by();
   line("granted by", granted_by ? *granted_by : "-");
+  if (const Grant* failed = decision.failed_grant()) {
+    line("condition", fmt::format("{}  (failed, {})", failed->condition_text,
+                                  to_string(failed->condition_location)));
+  }
+  if (const ForbidRule* rule = decision.forbid()) {
+    line("forbidden", fmt::format("{} {}{}  ({})", to_string(rule->method), rule->path_template,
+                                  rule->condition_text.empty() ? ""
+                                                               : " when " + rule->condition_text,
+                                  to_string(rule->location)));
+  }
   line("rule", rule_text(decision).value_or("-"));
+}
+
+// The request attributes given on the command line, checked.
+struct RequestInput {
+  std::optional<IpAddress> ip;
+  std::vector<std::string> header_text;
+  std::vector<Header> headers;
+  std::int64_t time = 0;
+};
+
+RequestInput request_input(const ExplainOptions& options) {
+  RequestInput input;
+  if (!options.ip.empty()) {
+    input.ip = parse_ip(options.ip);
+    if (!input.ip) {
+      throw CLI::ValidationError("--ip", fmt::format("`{}` is not an IP address", options.ip));
+    }
+  }
+  input.header_text = options.headers;
+  for (const std::string& text : input.header_text) {
+    const auto colon = text.find(':');
+    if (colon == std::string::npos || colon == 0) {
+      throw CLI::ValidationError("--header",
+                                 fmt::format("`{}`: write a header as `Name: value`", text));
+    }
+    input.headers.push_back({trim(std::string_view(text).substr(0, colon)),
+                             trim(std::string_view(text).substr(colon + 1))});
+  }
+  if (!options.time.empty()) {
+    const auto seconds = parse_timestamp(options.time);
+    if (!seconds) {
+      throw CLI::ValidationError(
+          "--time", fmt::format("`{}`: write UTC ISO-8601, e.g. 2026-02-18T10:30:00Z", options.time));
+    }
+    input.time = *seconds;
+  } else {
+    input.time = std::chrono::duration_cast<std::chrono::seconds>(
+                     std::chrono::system_clock::now().time_since_epoch())
+                     .count();
+  }
+  return input;
+}
+
+std::vector<Cidr> cidr_list(std::string_view text) {
+  std::vector<Cidr> cidrs;
+  for (const std::string& item : split_scopes(text)) {
+    const auto cidr = parse_cidr(item);
+    if (!cidr) {
+      throw CLI::ValidationError(
+          "--allowed-cidrs", fmt::format("`{}` is not an address or CIDR range", item));
+    }
+    cidrs.push_back(*cidr);
+  }
+  return cidrs;
 }
 
 // HTTP methods are case-sensitive, so `get` would be decided as an unknown method; refuse
@@ -305,9 +389,12 @@ Exit run_explain(const ExplainOptions& options) {
     const std::vector<std::string> names = split_scopes(options.scopes);
     warn_about_key_scopes(policy, names);
     principal = policy.principal_for_key(names);
+    principal.set_allowed_cidrs(cidr_list(options.allowed_cidrs));
   }
 
-  const Decision decision = policy.decide(principal, options.method, options.path);
+  const RequestInput input = request_input(options);
+  const Decision decision = policy.decide(
+      principal, Request{options.method, options.path, input.ip, input.headers, input.time});
   if (options.format == Format::json) {
     print_json_decision(options, principal, decision);
   } else {
@@ -335,6 +422,15 @@ void add_explain_command(CLI::App& app, Outcome& outcome) {
   scopes->excludes(role);
   add_format_option(*command, options->format);
   command->add_flag("--exit-code", options->exit_code, "exit with status 3 when denied");
+  command->add_option("--ip", options->ip, "the client address conditions see (request.ip)");
+  command->add_option("--header", options->headers, "a request header `Name: value` (repeatable)")
+      ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
+  command->add_option("--time", options->time,
+                      "the request time conditions see, UTC ISO-8601 (default: now)");
+  CLI::Option* cidrs = command->add_option(
+      "--allowed-cidrs", options->allowed_cidrs,
+      "the key's allowed address ranges, comma-separated (principal.allowed_cidrs)");
+  cidrs->needs(scopes);
   command->add_option("METHOD", options->method, "HTTP method, e.g. GET")->required();
   command->add_option("PATH", options->path, "request path, e.g. /api/v1/sessions/42")->required();
   command->callback([options, scopes, role, &outcome] {

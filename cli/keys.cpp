@@ -1,4 +1,5 @@
-// `scopegate keys create --db PATH --email USER --name NAME --scopes a,b [--expires 30d]`:
+// `scopegate keys create --db PATH --email USER --name NAME --scopes a,b [--expires 30d]
+// [--allowed-cidrs 10.0.0.0/8,192.0.2.1]`:
 // issues an API key offline (bootstrap, CI), with the same validation as
 // POST /api/v1/api-keys. The key is printed once, alone on stdout; a summary goes to
 // stderr. Only its hash is stored.
@@ -22,6 +23,7 @@ struct KeysCreateOptions {
   std::string name;
   std::vector<std::string> scopes;
   std::string expires;
+  std::vector<std::string> allowed_cidrs;
 };
 
 Exit run_keys_create(const KeysCreateOptions& options) {
@@ -32,6 +34,7 @@ Exit run_keys_create(const KeysCreateOptions& options) {
   request.email = options.email;
   request.name = options.name;
   request.scopes = options.scopes;
+  request.allowed_cidrs = options.allowed_cidrs;
   if (!options.expires.empty()) request.expires = options.expires;
   const auto issued = server::create_key_offline(request);
   if (!issued) {
@@ -40,11 +43,14 @@ Exit run_keys_create(const KeysCreateOptions& options) {
   }
   std::string scopes;
   for (const auto& scope : issued->key.scopes) scopes += scopes.empty() ? scope : " " + scope;
+  std::string allowed;
+  for (const auto& range : issued->key.allowed_cidrs) allowed += allowed.empty() ? range : " " + range;
   std::cerr << fmt::format(
-      "created API key `{}` ({}) for {} with scopes: {}{}\n"
+      "created API key `{}` ({}) for {} with scopes: {}{}{}\n"
       "the key is printed below once; store it now, it cannot be shown again\n",
       issued->key.name, issued->key.key_prefix, options.email, scopes,
-      issued->key.expires_at ? fmt::format(", expiring {}", server::wire_time(*issued->key.expires_at)) : "");
+      issued->key.expires_at ? fmt::format(", expiring {}", server::wire_time(*issued->key.expires_at)) : "",
+      allowed.empty() ? "" : fmt::format(", usable from: {}", allowed));
   std::cout << issued->plaintext << '\n';
   return Exit::ok;
 }
@@ -67,6 +73,11 @@ void add_keys_command(CLI::App& app, Outcome& outcome) {
       ->required()
       ->delimiter(',');
   create->add_option("--expires", options->expires, "lifetime (30d, 12h, 45m) or an ISO-8601 time");
+  create
+      ->add_option("--allowed-cidrs", options->allowed_cidrs,
+                   "comma-separated addresses or CIDR ranges the key may be used from "
+                   "(default: anywhere), e.g. 10.0.0.0/8,192.0.2.1")
+      ->delimiter(',');
   create->callback([options, &outcome] { outcome.exit = run_keys_create(*options); });
 }
 

@@ -16,6 +16,10 @@ int main(int argc, char** argv) {
   scopegate::cli::add_explain_command(app, outcome);
   scopegate::cli::add_serve_command(app, outcome);
   scopegate::cli::add_keys_command(app, outcome);
+  scopegate::cli::add_test_command(app, outcome);
+  scopegate::cli::add_docs_command(app, outcome);
+  scopegate::cli::add_fmt_command(app, outcome);
+  scopegate::cli::add_diff_command(app, outcome);
 
   try {
     app.parse(argc, argv);

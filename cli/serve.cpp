@@ -1,5 +1,7 @@
 // `scopegate serve [--config FILE] [--listen HOST:PORT] [--db PATH] [--policies DIR]`:
-// runs the bundled HTTP server until SIGINT/SIGTERM. Settings come from --config, else
+// runs the bundled HTTP server until SIGINT/SIGTERM; SIGHUP (and, unless
+// `policy.reload_interval_milliseconds` is 0, a change to the policy directory) reloads
+// the policy, keeping the last good one if the new one fails. Settings come from --config, else
 // ./scopegate.toml when it exists, else the defaults; the flags override them. Any
 // configuration, policy or database problem is printed and the server does not start.
 #include <fmt/format.h>

@@ -67,9 +67,21 @@ HttpResponse App::run(const HttpRequest& request, std::string& principal_label,
   const auto client = client_ip(request.peer_ip, request.header("x-forwarded-for"),
                                 request.header("x-real-ip"), m_trusted_proxies);
 
+  // What conditions may read: the target with its query, the client address as detected
+  // above (peer, or a trusted proxy's header), the headers and the time.
+  std::vector<Header> headers;
+  headers.reserve(request.headers.size());
+  for (const auto& [name, value] : request.headers) headers.push_back(Header{name, value});
+  Request facts;
+  facts.method = request.method;
+  facts.target = request.target;
+  facts.ip = ::scopegate::parse_ip(client);
+  facts.headers = headers;
+  facts.time = std::chrono::duration_cast<std::chrono::seconds>(now().time_since_epoch()).count();
+
   auto& engine = m_services.engine;
   std::optional<Actor> actor;
-  Decision decision = engine.decide(Principal{}, request.method, path);
+  Decision decision = engine.decide(Principal{}, facts);
   if (!decision.allowed()) {
     auto authenticated = authenticate(request, m_services.store);
     if (!authenticated) {
@@ -82,7 +94,7 @@ HttpResponse App::run(const HttpRequest& request, std::string& principal_label,
       m_services.audit.submit_key_use(actor->key->id, format_stored(now()), client);
     }
     const auto policy = engine.policy();
-    decision = engine.decide(principal_for(*policy, *actor), request.method, path);
+    decision = engine.decide(principal_for(*policy, *actor), facts);
   }
   reason = std::string(decision.reason_code());
 
@@ -90,7 +102,8 @@ HttpResponse App::run(const HttpRequest& request, std::string& principal_label,
                          client, m_services};
   if (!decision.allowed()) {
     if (decision.status() == 403) {
-      // missing_scope, api_key_not_supported, and any condition or forbid refusal.
+      // missing_scope, api_key_not_supported, condition_failed ("Condition not met: ...")
+      // and forbidden (the forbid rule's message): the engine's message is the body's.
       if (actor && actor->kind == ActorKind::api_key) {
         auto denied = context.audit("ACCESS_DENIED");
         denied.result = "FAILURE";

@@ -106,10 +106,23 @@ std::vector<std::string> effective_key_scopes(const Policy& policy, const ApiKey
 }
 
 Principal principal_for(const Policy& policy, const Actor& actor) {
+  Principal principal;
   if (actor.kind == ActorKind::api_key && actor.key) {
-    return policy.principal_for_key(effective_key_scopes(policy, *actor.key, actor.user));
+    principal = policy.principal_for_key(effective_key_scopes(policy, *actor.key, actor.user));
+    if (!actor.key->allowed_cidrs.empty()) {
+      std::vector<::scopegate::Cidr> ranges;
+      ranges.reserve(actor.key->allowed_cidrs.size());
+      for (const auto& text : actor.key->allowed_cidrs) {
+        // Canonical text written by issue_key(), so every entry parses.
+        if (const auto range = ::scopegate::parse_cidr(text)) ranges.push_back(*range);
+      }
+      principal.set_allowed_cidrs(std::move(ranges));
+    }
+  } else {
+    principal = policy.principal_for_role(actor.user.role);
   }
-  return policy.principal_for_role(actor.user.role);
+  principal.set_identity(actor.user.id, actor.user.email, actor.organization.slug);
+  return principal;
 }
 
 }  // namespace scopegate::server

@@ -31,7 +31,10 @@ Result<Actor, AuthFailure> authenticate(const HttpRequest& request, Store& store
 // The key's scopes that its creator's role still grants (after `implies`), in key order.
 std::vector<std::string> effective_key_scopes(const Policy& policy, const ApiKey& key,
                                               const User& creator);
-// The principal the engine judges for `actor`.
+// The principal the engine judges for `actor`: its scopes (a key's effective scopes, or
+// the user's role), its identity for conditions (principal.id = the user's id, or the
+// key creator's; principal.name = that user's email; principal.org = the organization
+// slug) and, for a key, principal.allowed_cidrs.
 Principal principal_for(const Policy& policy, const Actor& actor);
 
 }  // namespace scopegate::server

@@ -76,6 +76,9 @@ std::map<std::string, std::map<std::string, KeyHandler>> schema(Config& c) {
   s["policy"]["directory"] = [&c](Reader& r, const toml::node& n) {
     r.string(n, "policy.directory", c.policy_directory);
   };
+  s["policy"]["reload_interval_milliseconds"] = [&c](Reader& r, const toml::node& n) {
+    r.integer(n, "policy.reload_interval_milliseconds", 0, 3'600'000, c.reload_interval_milliseconds);
+  };
   s["log"]["level"] = [&c](Reader& r, const toml::node& n) {
     r.string(n, "log.level", c.log_level);
     static const std::vector<std::string> levels = {"trace", "debug", "info", "warn",

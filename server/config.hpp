@@ -24,6 +24,7 @@ struct Config {
   std::string database_path = "./scopegate.db";
   // [policy]
   std::string policy_directory = "./policies";
+  int reload_interval_milliseconds = 1000;  // polling for changes; 0: no watching (SIGHUP only)
   // [log]
   std::string log_level = "info";
   std::string log_file;  // empty: stderr

@@ -87,6 +87,7 @@ Json api_key_json(const ApiKey& key) {
   out["description"] = nullable(key.description);
   out["keyPrefix"] = key.key_prefix;
   out["scopes"] = key.scopes;
+  out["allowedCidrs"] = key.allowed_cidrs;
   out["isRevoked"] = key.revoked_at.has_value();
   out["revokedAt"] = nullable_time(key.revoked_at);
   out["expiresAt"] = nullable_time(key.expires_at);

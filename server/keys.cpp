@@ -4,6 +4,7 @@
 
 #include <algorithm>
 
+#include "scopegate/ip.hpp"
 #include "server/clock.hpp"
 #include "server/crypto.hpp"
 
@@ -13,6 +14,7 @@ namespace {
 
 constexpr std::size_t max_name_length = 255;
 constexpr std::size_t max_description_length = 1000;
+constexpr std::size_t max_allowed_cidrs = 100;
 
 std::string trimmed(const std::string& text) {
   const auto first = text.find_first_not_of(" \t\r\n");
@@ -74,6 +76,29 @@ Result<IssuedKey, KeyErrors> issue_key(const Policy& policy, const User& creator
       expires_at = format_stored(*parsed);
     }
   }
+  std::vector<std::string> allowed_cidrs;
+  if (request.allowed_cidrs) {
+    std::vector<std::string> problems;
+    if (request.allowed_cidrs->size() > max_allowed_cidrs) {
+      problems.push_back(fmt::format("at most {} entries", max_allowed_cidrs));
+    }
+    for (const auto& text : *request.allowed_cidrs) {
+      const auto range = ::scopegate::parse_cidr(text);
+      if (!range) {
+        problems.push_back(fmt::format("not an IP address or CIDR range (host bits below the prefix must be zero): {}", text));
+        continue;
+      }
+      auto canonical = ::scopegate::to_string(*range);
+      if (std::find(allowed_cidrs.begin(), allowed_cidrs.end(), canonical) == allowed_cidrs.end()) {
+        allowed_cidrs.push_back(std::move(canonical));
+      }
+    }
+    if (!problems.empty()) {
+      std::string joined;
+      for (const auto& problem : problems) joined += joined.empty() ? problem : "; " + problem;
+      errors["allowedCidrs"] = joined;
+    }
+  }
   if (!errors.empty()) return unexpected(std::move(errors));
 
   IssuedKey issued;
@@ -89,6 +114,7 @@ Result<IssuedKey, KeyErrors> issue_key(const Policy& policy, const User& creator
   key.key_hash = sha256_hex(issued.plaintext);
   key.scopes = std::move(scopes);
   key.expires_at = std::move(expires_at);
+  key.allowed_cidrs = std::move(allowed_cidrs);
   key.created_at = format_stored(now());
   return issued;
 }

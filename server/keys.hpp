@@ -1,4 +1,5 @@
-// Issuing API keys: the validation of API.md (name, scopes, expiresAt) and the making of
+// Issuing API keys: the validation of API.md (name, scopes, expiresAt, and the
+// allowedCidrs extension) and the making of
 // the key itself, shared by `POST /api/v1/api-keys` and `scopegate keys create`. The
 // plaintext exists only in IssuedKey::plaintext, for the caller to show once; the
 // ApiKey row holds its SHA-256. Pure apart from the CSPRNG; thread-safe.
@@ -20,6 +21,8 @@ struct KeyRequest {
   std::optional<std::string> description;
   std::optional<std::vector<std::string>> scopes;
   std::optional<std::string> expires_at;  // ISO-8601 as sent
+  // "10.0.0.0/8", "2001:db8::/32", or a bare address (a /32 or /128); stored canonical.
+  std::optional<std::vector<std::string>> allowed_cidrs;
 };
 
 struct IssuedKey {

@@ -133,6 +133,7 @@ struct Server::Parts {
   std::unique_ptr<Sweeper> sweeper;
   std::unique_ptr<Services> services;
   std::unique_ptr<App> app;
+  std::unique_ptr<PolicyReloader> reloader;
   std::unique_ptr<HttpServer> http;
 };
 
@@ -146,6 +147,7 @@ Result<std::unique_ptr<Server>, std::vector<std::string>> Server::start(const Co
   } catch (const spdlog::spdlog_ex& error) {
     return unexpected(std::vector<std::string>{fmt::format("{}: error: cannot open the log file: {}", config.log_file, error.what())});
   }
+  auto fingerprint = fingerprint_policy_directory(config.policy_directory);
   auto policy = load_policy(config.policy_directory);
   if (!policy) return unexpected(std::move(policy.error()));
   parts->engine = std::make_unique<Engine>(std::move(*policy));
@@ -178,6 +180,11 @@ Result<std::unique_ptr<Server>, std::vector<std::string>> Server::start(const Co
   }
   parts->app = std::move(*app);
   parts->sweeper->wake();
+  const App* checker = parts->app.get();
+  parts->reloader = std::make_unique<PolicyReloader>(
+      config.policy_directory, *parts->engine,
+      [checker](const Policy& candidate) { return checker->check_policy(candidate); }, parts->logger,
+      std::move(fingerprint));
 
   HttpOptions options;
   options.host = config.listen_host;
@@ -195,6 +202,7 @@ Result<std::unique_ptr<Server>, std::vector<std::string>> Server::start(const Co
       });
   if (!http) return unexpected(std::vector<std::string>{fmt::format("error: {}", http.error())});
   parts->http = std::move(*http);
+  parts->reloader->watch(std::chrono::milliseconds(config.reload_interval_milliseconds));
   parts->logger->info("listening on {}:{} (policy {}, database {})", config.listen_host,
                       parts->http->port(), config.policy_directory, config.database_path);
   parts->logger->flush();
@@ -204,7 +212,9 @@ Result<std::unique_ptr<Server>, std::vector<std::string>> Server::start(const Co
 Server::Server(std::unique_ptr<Parts> parts) : m_parts(std::move(parts)) {}
 
 Server::~Server() {
-  // Order matters: no more requests, then no more background writes, then the database.
+  // Order matters: no more reloads and requests, then no more background writes, then
+  // the database.
+  m_parts->reloader.reset();
   m_parts->http.reset();
   m_parts->sweeper.reset();
   m_parts->audit.reset();
@@ -221,27 +231,38 @@ void Server::run() {
   m_parts->audit->flush();
 }
 
+ReloadOutcome Server::reload(std::string_view trigger) { return m_parts->reloader->reload(trigger); }
+
+PolicyReloader::Stats Server::reload_stats() const noexcept { return m_parts->reloader->stats(); }
+
 void Server::stop() {
   m_parts->logger->info("stopping: draining requests in flight");
   m_parts->http->stop();
 }
 
-void block_termination_signals() {
+namespace {
+
+sigset_t handled_signals() {
   sigset_t signals;
   sigemptyset(&signals);
   sigaddset(&signals, SIGINT);
   sigaddset(&signals, SIGTERM);
+  sigaddset(&signals, SIGHUP);
+  return signals;
+}
+
+}  // namespace
+
+void block_termination_signals() {
+  const auto signals = handled_signals();
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
 }
 
 void serve_until_signal(Server& server) {
   std::thread watcher([&server] {
-    sigset_t signals;
-    sigemptyset(&signals);
-    sigaddset(&signals, SIGINT);
-    sigaddset(&signals, SIGTERM);
+    const auto signals = handled_signals();
     int received = 0;
-    sigwait(&signals, &received);
+    while (sigwait(&signals, &received) == 0 && received == SIGHUP) server.reload("SIGHUP");
     server.stop();
   });
   server.run();
@@ -296,6 +317,7 @@ Result<IssuedKey, std::vector<std::string>> create_key_offline(const OfflineKeyR
   KeyRequest key_request;
   key_request.name = request.name;
   key_request.scopes = request.scopes;
+  if (!request.allowed_cidrs.empty()) key_request.allowed_cidrs = request.allowed_cidrs;
   if (request.expires) {
     auto expiry = resolve_expiry(*request.expires);
     if (!expiry) return unexpected(Errors{fmt::format("error: {}", expiry.error())});
@@ -320,6 +342,7 @@ Result<IssuedKey, std::vector<std::string>> create_key_offline(const OfflineKeyR
   details["via"] = "scopegate keys create";
   details["keyPrefix"] = issued->key.key_prefix;
   details["scopes"] = issued->key.scopes;
+  if (!issued->key.allowed_cidrs.empty()) details["allowedCidrs"] = issued->key.allowed_cidrs;
   audit.details_json = details.dump();
   audit.created_at = issued->key.created_at;
   const auto created = (*store)->create_key(issued->key, &audit);

@@ -4,6 +4,10 @@
 // any failure comes back as messages and nothing keeps running. run() serves until
 // stop() (thread-safe, callable from a signal watcher): in-flight requests finish,
 // pending audit writes are flushed, background threads stop, the database is closed.
+// While it runs, the policy is reloaded on reload() (SIGHUP) and, unless
+// `policy.reload_interval_milliseconds` is 0, when the policy directory changes; a new
+// policy is used only if it compiles, its tests pass and every endpoint has a handler
+// (see server/reloader.hpp).
 #pragma once
 
 #include <cstdint>
@@ -16,6 +20,7 @@
 #include "scopegate/result.hpp"
 #include "server/config.hpp"
 #include "server/keys.hpp"
+#include "server/reloader.hpp"
 
 namespace scopegate::server {
 
@@ -30,6 +35,11 @@ class Server {
   std::uint16_t port() const noexcept;
   void run();
   void stop();
+  // Recompiles and, if every check passes, swaps in the policy directory's policy now.
+  // Thread-safe; what SIGHUP does.
+  ReloadOutcome reload(std::string_view trigger = "request");
+  // How many reloads were applied and refused since start.
+  PolicyReloader::Stats reload_stats() const noexcept;
 
   struct Parts;
 
@@ -38,9 +48,10 @@ class Server {
   std::unique_ptr<Parts> m_parts;
 };
 
-// Blocks SIGINT and SIGTERM in the calling thread (and so in every thread it starts
-// afterwards); call before Server::start(). Then serve_until_signal() runs the server
-// and stops it gracefully on the first of those signals.
+// Blocks SIGINT, SIGTERM and SIGHUP in the calling thread (and so in every thread it
+// starts afterwards); call before Server::start(). Then serve_until_signal() runs the
+// server, reloads the policy on each SIGHUP and stops gracefully on the first SIGINT or
+// SIGTERM.
 void block_termination_signals();
 void serve_until_signal(Server& server);
 
@@ -54,6 +65,7 @@ struct OfflineKeyRequest {
   std::string name;
   std::vector<std::string> scopes;
   std::optional<std::string> expires;  // "30d", "12h", "45m" or an ISO-8601 time
+  std::vector<std::string> allowed_cidrs;  // empty: usable from anywhere
 };
 Result<IssuedKey, std::vector<std::string>> create_key_offline(const OfflineKeyRequest& request);
 

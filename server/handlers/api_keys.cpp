@@ -1,4 +1,6 @@
-// API keys (admin users only; the policy keeps keys out): create, list, revoke.
+// API keys (admin users only; the policy keeps keys out): create, list, revoke. A key's
+// optional allowedCidrs are stored and handed to the engine as principal.allowed_cidrs;
+// the policy (a `forbid` rule), not this code, refuses a key used from elsewhere.
 #include <nlohmann/json.hpp>
 
 #include "server/clock.hpp"
@@ -25,6 +27,14 @@ HttpResponse create_key(RequestContext& context) {
       request.scopes = found->get<std::vector<std::string>>();
     }
   }
+  if (const auto found = body.find("allowedCidrs"); found != body.end() && !found->is_null()) {
+    if (!found->is_array() ||
+        !std::all_of(found->begin(), found->end(), [](const auto& item) { return item.is_string(); })) {
+      errors["allowedCidrs"] = "must be an array of IP addresses or CIDR ranges";
+    } else {
+      request.allowed_cidrs = found->get<std::vector<std::string>>();
+    }
+  }
   const auto policy = context.services.engine.policy();
   auto issued = issue_key(*policy, context.actor->user, context.actor->organization, request);
   if (!issued) {
@@ -40,6 +50,7 @@ HttpResponse create_key(RequestContext& context) {
   nlohmann::json details = nlohmann::json::parse(audit.details_json);
   details["keyPrefix"] = key.key_prefix;
   details["scopes"] = key.scopes;
+  if (!key.allowed_cidrs.empty()) details["allowedCidrs"] = key.allowed_cidrs;
   audit.details_json = details.dump();
   const auto created = context.services.store.create_key(key, &audit);
   if (!created) return store_failure(context, created.error().message);
@@ -51,6 +62,7 @@ HttpResponse create_key(RequestContext& context) {
   out["keyPrefix"] = key.key_prefix;
   out["plainTextKey"] = issued->plaintext;
   out["scopes"] = key.scopes;
+  out["allowedCidrs"] = key.allowed_cidrs;
   out["expiresAt"] = nullable_time(key.expires_at);
   out["createdAt"] = wire_time(key.created_at);
   return json_response(201, out);

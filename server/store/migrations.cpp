@@ -106,6 +106,11 @@ const std::vector<Migration>& migrations() {
                 created_at TEXT NOT NULL))",
            R"(CREATE INDEX audit_logs_organization ON audit_logs (organization_id, created_at))",
        }},
+      {2,
+       "api key allowed CIDR ranges",
+       {
+           R"(ALTER TABLE api_keys ADD COLUMN allowed_cidrs TEXT NOT NULL DEFAULT '')",
+       }},
   };
   return all;
 }

@@ -46,6 +46,9 @@ struct ApiKey {
   OptionalText last_used_at;
   OptionalText last_used_ip;
   std::string created_at;
+  // Addresses the key may be used from (canonical CIDR text); empty: anywhere. Enforced
+  // by the policy (a `forbid` rule on principal.allowed_cidrs), not by the server.
+  std::vector<std::string> allowed_cidrs;
 };
 
 enum class TokenKind { access, refresh };

@@ -136,7 +136,7 @@ constexpr std::string_view prefixed_user_columns =
 constexpr std::string_view key_columns =
     "k.id, k.organization_id, k.created_by, u.email, k.name, k.description, k.key_prefix, "
     "k.key_hash, k.scopes, k.expires_at, k.revoked_at, k.last_used_at, k.last_used_ip, "
-    "k.created_at";
+    "k.created_at, k.allowed_cidrs";
 constexpr std::string_view resource_columns =
     "r.id, r.organization_id, r.name, r.credential_id, r.provider, r.resource_type, "
     "r.resource_identifier, r.region, r.config, r.is_active, r.last_verified_at, r.created_at, "
@@ -186,6 +186,7 @@ ApiKey read_key(SQLite::Statement& s) {
   k.last_used_at = column_text(s, 11);
   k.last_used_ip = column_text(s, 12);
   k.created_at = s.getColumn(13).getString();
+  k.allowed_cidrs = split_scopes(s.getColumn(14).getString());
   return k;
 }
 
@@ -513,8 +514,8 @@ class SqliteStore final : public Store {
       WriteTransaction tx(db);
       SQLite::Statement& s = db.prepare("INSERT INTO api_keys (id, organization_id, created_by, name, "
                               "description, key_prefix, key_hash, scopes, expires_at, revoked_at, "
-                              "last_used_at, last_used_ip, created_at) "
-                              "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)");
+                              "last_used_at, last_used_ip, created_at, allowed_cidrs) "
+                              "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)");
       s.bind(1, k.id);
       s.bind(2, k.organization_id);
       s.bind(3, k.created_by);
@@ -528,6 +529,7 @@ class SqliteStore final : public Store {
       bind_text(s, 11, k.last_used_at);
       bind_text(s, 12, k.last_used_ip);
       s.bind(13, k.created_at);
+      s.bind(14, join_scopes(k.allowed_cidrs));
       s.exec();
       if (audit != nullptr) insert_audit(db, *audit);
       tx.commit();
@@ -560,8 +562,8 @@ class SqliteStore final : public Store {
       if (!s.executeStep()) return std::nullopt;
       KeyActor actor;
       actor.key = read_key(s);
-      actor.user = read_user(s, 14);
-      actor.organization = read_organization(s, 23);
+      actor.user = read_user(s, 15);
+      actor.organization = read_organization(s, 24);
       return actor;
     });
   }

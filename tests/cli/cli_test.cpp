@@ -479,3 +479,60 @@ TEST_CASE("explain reads several --policy paths as one policy") {
   CHECK(decision["allowed"] == true);
   CHECK(decision["params"] == Json{{"id", "9"}});
 }
+
+TEST_CASE("explain: a failed condition is named with its source line") {
+  const RunResult result =
+      explain({"--format", "json", "--scopes", "audit:read", "GET", "/api/v1/audit-logs?size=500"});
+  INFO(result.err);
+  REQUIRE(result.status == 0);
+  const Json decision = parse(result.out);
+  CHECK(decision["reason"] == "condition_failed");
+  CHECK(decision["status"] == 403);
+  CHECK(decision["message"] == "Condition not met: not request.query.size > 100");
+  CHECK(decision["failed_condition"]["condition"] == "not request.query.size > 100");
+  const int line = line_of(source_dir / "policies/api.policy", "when not request.query.size > 100");
+  CHECK(ends_with(decision["failed_condition"]["rule"].get<std::string>(),
+                  "policies/api.policy:" + std::to_string(line)));
+  CHECK(decision["forbid"].is_null());
+
+  const RunResult small =
+      explain({"--format", "json", "--scopes", "audit:read", "GET", "/api/v1/audit-logs?size=50"});
+  CHECK(parse(small.out)["allowed"] == true);
+  CHECK(parse(small.out)["failed_condition"].is_null());
+}
+
+TEST_CASE("explain: --ip and --allowed-cidrs drive the shipped forbid rule") {
+  const std::vector<std::string> key = {"--format", "json", "--scopes", "sessions:read",
+                                        "--allowed-cidrs", "10.0.0.0/8"};
+  auto with = [&](std::vector<std::string> extra) {
+    std::vector<std::string> args = key;
+    args.insert(args.end(), extra.begin(), extra.end());
+    return explain(args);
+  };
+  const Json outside = parse(with({"--ip", "192.0.2.7", "GET", "/api/v1/sessions"}).out);
+  CHECK(outside["reason"] == "forbidden");
+  CHECK(outside["message"] == "API key is not allowed from this address");
+  const int line = line_of(source_dir / "policies/access.policy", "forbid * /api/v1/**");
+  CHECK(ends_with(outside["forbid"]["rule"].get<std::string>(),
+                  "policies/access.policy:" + std::to_string(line)));
+  const Json inside = parse(with({"--ip", "10.2.3.4", "GET", "/api/v1/sessions"}).out);
+  CHECK(inside["allowed"] == true);
+  const Json unknown = parse(with({"GET", "/api/v1/sessions"}).out);
+  CHECK(unknown["reason"] == "forbidden");  // no client address: fail closed
+}
+
+TEST_CASE("explain: bad --ip, --header, --time and --allowed-cidrs values are usage errors") {
+  const std::vector<std::vector<std::string>> rows = {
+      {"--scopes", "sessions:read", "--ip", "10.0.0.300", "GET", "/api/v1/sessions"},
+      {"--scopes", "sessions:read", "--header", "no-colon", "GET", "/api/v1/sessions"},
+      {"--scopes", "sessions:read", "--time", "yesterday", "GET", "/api/v1/sessions"},
+      {"--scopes", "sessions:read", "--allowed-cidrs", "10.0.0.1/8", "GET", "/api/v1/sessions"},
+      {"--allowed-cidrs", "10.0.0.0/8", "GET", "/api/v1/sessions"},
+  };
+  for (const auto& args : rows) {
+    const RunResult result = explain(args);
+    INFO(args[args.size() - 4] + " " + args[args.size() - 3]);
+    CHECK(result.status == 2);
+    CHECK_FALSE(result.err.empty());
+  }
+}

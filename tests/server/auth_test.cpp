@@ -157,3 +157,62 @@ public {
   CHECK(mentions("server handler `GET /api/v1/sessions` has no endpoint in the policy"));
   CHECK_FALSE(mentions("`GET /healthz`"));
 }
+
+TEST_CASE("a key's principal carries its creator's identity and its allowed ranges for conditions") {
+  const auto policy = shipped_policy();
+  Actor actor;
+  actor.kind = ActorKind::api_key;
+  actor.user.id = "u-1";
+  actor.user.email = "ci@acme.test";
+  actor.user.role = "admin";
+  actor.organization.slug = "acme";
+  actor.key = ApiKey{};
+  actor.key->scopes = {"sessions:read"};
+  actor.key->allowed_cidrs = {"10.0.0.0/8", "192.0.2.1/32"};
+  const auto principal = principal_for(policy, actor);
+  CHECK(principal.kind() == scopegate::PrincipalKind::api_key);
+  CHECK(principal.id() == "u-1");
+  CHECK(principal.name() == "ci@acme.test");
+  CHECK(principal.org() == "acme");
+  REQUIRE(principal.allowed_cidrs().size() == 2);
+  CHECK(scopegate::to_string(principal.allowed_cidrs()[1]) == "192.0.2.1/32");
+
+  const auto decide_from = [&](const char* ip) {
+    scopegate::Request request;
+    request.method = "GET";
+    request.target = "/api/v1/sessions";
+    request.ip = scopegate::parse_ip(ip);
+    return policy.decide(principal, request);
+  };
+  CHECK(decide_from("10.9.8.7").allowed());
+  CHECK(decide_from("192.0.2.1").allowed());
+  const auto refused = decide_from("127.0.0.1");
+  CHECK(refused.reason() == scopegate::Reason::forbidden);
+  CHECK(refused.message() == "API key is not allowed from this address");
+
+  actor.kind = ActorKind::user;
+  const auto user = principal_for(policy, actor);
+  CHECK(user.allowed_cidrs().empty());
+  CHECK(user.role() == "admin");
+}
+
+TEST_CASE("allowedCidrs are validated and stored in canonical form") {
+  REQUIRE(init_crypto());
+  const auto policy = shipped_policy();
+  User creator;
+  creator.id = "u-1";
+  creator.role = "admin";
+  Organization organization;
+  KeyRequest request;
+  request.name = "k";
+  request.scopes = std::vector<std::string>{"sessions:read"};
+  request.allowed_cidrs = std::vector<std::string>{"192.0.2.1", "2001:DB8::/32", "192.0.2.1/32"};
+  const auto issued = issue_key(policy, creator, organization, request);
+  REQUIRE(issued);
+  CHECK(issued->key.allowed_cidrs == std::vector<std::string>{"192.0.2.1/32", "2001:db8::/32"});
+  request.allowed_cidrs = std::vector<std::string>{"10.0.0.1/8", "fe80::1%eth0"};
+  const auto refused = issue_key(policy, creator, organization, request);
+  REQUIRE_FALSE(refused);
+  CHECK(refused.error().at("allowedCidrs").find("10.0.0.1/8") != std::string::npos);
+  CHECK(refused.error().at("allowedCidrs").find("fe80::1%eth0") != std::string::npos);
+}

@@ -9,6 +9,7 @@
 
 #include <chrono>
 #include <future>
+#include <regex>
 #include <thread>
 
 #include "http_client.hpp"
@@ -93,4 +94,74 @@ TEST_CASE("binary: a bad config file is reported with its position and nothing s
   REQUIRE(waitpid(pid, &status, 0) == pid);
   CHECK(WEXITSTATUS(status) == 1);
   CHECK(read_file(output).find(config + ":2:11: error: `server.threads` must be an integer") != std::string::npos);
+}
+
+TEST_CASE("binary: SIGHUP reloads the policy directory, and keys created afterwards get the new scope") {
+  TempDir dir;
+  const auto policies = dir.path() / "policies";
+  std::filesystem::create_directories(policies);
+  for (const auto& entry : std::filesystem::directory_iterator(SCOPEGATE_SOURCE_DIR "/policies")) {
+    if (entry.path().extension() == ".policy") std::filesystem::copy_file(entry.path(), policies / entry.path().filename());
+  }
+  setenv("SCOPEGATE_ADMIN_PASSWORD", "binary-admin-password", 1);
+  const auto port = free_port();
+  const auto config = dir.file("serve.toml");
+  {
+    std::ofstream(config) << "[server]\nlisten = \"127.0.0.1:" << port << "\"\n[database]\npath = \""
+                          << dir.file("s.db") << "\"\n[policy]\ndirectory = \"" << policies.string()
+                          << "\"\nreload_interval_milliseconds = 0\n[log]\nfile = \"" << dir.file("server.log")
+                          << "\"\n";
+  }
+  const auto output = dir.file("serve.out");
+  const pid_t pid = spawn({SCOPEGATE_BINARY_DIR "/scopegate", "serve", "--config", config}, output);
+  const Client client(port);
+  REQUIRE(wait_healthy(client));
+  const auto login = client.post("/api/v1/auth/login", {{"organizationSlug", "default"},
+                                                       {"email", "admin@localhost"},
+                                                       {"password", "binary-admin-password"}});
+  REQUIRE(login.status == 200);
+  const std::map<std::string, std::string> admin = {
+      {"Authorization", "Bearer " + login.json().at("accessToken").get<std::string>()}};
+  const nlohmann::json key_request = {{"name", "writer"}, {"scopes", {"resources:write"}}};
+  REQUIRE(client.post("/api/v1/api-keys", key_request, admin).status == 400);  // a future scope
+
+  const std::regex future(R"(future scope resources:write\s*\{\s*summary "Create and modify resources"\s*\})");
+  const auto api_before = read_file(policies / "api.policy");
+  REQUIRE(std::regex_search(api_before, future));
+  const auto api = std::regex_replace(api_before, future,
+                                      "scope resources:write {\n  summary \"Create and modify resources\"\n"
+                                      "  POST /api/v1/resources  \"Create a resource\"\n}");
+  const std::regex route(R"(^[ \t]*POST[ \t]+/api/v1/resources[ \t]+"[^"\n]*"[ \t]*\n)",
+                         std::regex::ECMAScript | std::regex::multiline);
+  const auto user_before = read_file(policies / "user.policy");
+  REQUIRE(std::regex_search(user_before, route));
+  const auto user = std::regex_replace(user_before, route, "");
+  { std::ofstream(policies / "api.policy", std::ios::trunc) << api; }
+  { std::ofstream(policies / "user.policy", std::ios::trunc) << user; }
+  // Watching is off: nothing happens until the signal.
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  CHECK(client.post("/api/v1/api-keys", key_request, admin).status == 400);
+
+  REQUIRE(kill(pid, SIGHUP) == 0);
+  int created = 0;
+  std::string key;
+  for (int i = 0; i < 100 && created != 201; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    const auto reply = client.post("/api/v1/api-keys", key_request, admin);
+    created = reply.status;
+    if (created == 201) key = reply.json().at("plainTextKey").get<std::string>();
+  }
+  REQUIRE(created == 201);
+  const auto resource = client.post("/api/v1/resources",
+                                    {{"name", "db"}, {"provider", "AWS"}, {"resourceType", "SECURITY_GROUP"},
+                                     {"resourceIdentifier", "sg-1"}},
+                                    {{"X-API-Key", key}});
+  CHECK(resource.status == 201);
+
+  REQUIRE(kill(pid, SIGTERM) == 0);  // still a clean stop after a SIGHUP
+  int status = 0;
+  REQUIRE(waitpid(pid, &status, 0) == pid);
+  CHECK(WIFEXITED(status));
+  CHECK(WEXITSTATUS(status) == 0);
+  CHECK(read_file(dir.file("server.log")).find("policy reload (SIGHUP) applied") != std::string::npos);
 }

@@ -106,3 +106,13 @@ TEST_CASE("command-line flags override the config file") {
   overrides.listen = "127.0.0.1:99999";
   CHECK_FALSE(apply_overrides(*base, overrides));
 }
+
+TEST_CASE("the policy reload interval defaults to a second, and 0 turns watching off") {
+  CHECK(parse_config("scopegate.toml", "")->reload_interval_milliseconds == 1000);
+  const auto off = parse_config("scopegate.toml", "[policy]\nreload_interval_milliseconds = 0\n");
+  REQUIRE(off);
+  CHECK(off->reload_interval_milliseconds == 0);
+  const auto message = first_error(parse_config("conf.toml", "[policy]\nreload_interval_milliseconds = -5\n"));
+  CHECK(message.rfind("conf.toml:2:", 0) == 0);
+  CHECK(message.find("`policy.reload_interval_milliseconds` must be an integer") != std::string::npos);
+}

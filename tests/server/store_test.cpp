@@ -77,12 +77,14 @@ TEST_CASE("a key is found by the hash of the whole key, with its creator and org
   key.key_prefix = "egk_live_abcdef";
   key.key_hash = sha256_hex("egk_live_secret");
   key.scopes = {"sessions:read", "sessions:write"};
+  key.allowed_cidrs = {"10.0.0.0/8", "2001:db8::/32"};
   key.created_at = format_stored(now());
   REQUIRE(f.store->create_key(key, nullptr));
   const auto found = f.store->authenticate_key(sha256_hex("egk_live_secret"));
   REQUIRE(found);
   REQUIRE(found->has_value());
   CHECK((*found)->key.scopes == key.scopes);
+  CHECK((*found)->key.allowed_cidrs == key.allowed_cidrs);
   CHECK((*found)->user.email == "admin@acme.test");
   CHECK((*found)->organization.slug == "acme");
   const auto missing = f.store->authenticate_key(sha256_hex("egk_live_other"));

@@ -116,4 +116,7 @@ struct Request {
   std::optional<std::int64_t> time;  // seconds since the epoch, UTC
 };
 
+// "2026-02-18T10:30:00Z" -> seconds since the epoch; nullopt unless exactly that form.
+std::optional<std::int64_t> parse_timestamp(std::string_view text) noexcept;
+
 }  // namespace scopegate

@@ -1,0 +1,669 @@
+// Drives `scopegate test` and `scopegate docs` as a subprocess: the shipped policy tests
+// pass with every endpoint covered, failures and bad test files are reported as
+// documented, the tests catch a policy that grants too much, and the generated scope
+// reference matches its golden file and the seed page's content.
+#include <stdlib.h>
+
+#include <algorithm>
+#include <catch2/catch.hpp>
+#include <filesystem>
+#include <fstream>
+#include <regex>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "subprocess.hpp"
+
+namespace {
+
+namespace fs = std::filesystem;
+using scopegate::test::run;
+using scopegate::test::RunResult;
+
+const std::string exe = SCOPEGATE_EXE;
+const fs::path source_dir = SCOPEGATE_SOURCE_DIR;
+const std::string policies = (source_dir / "policies").string();
+const std::string policy_tests = (source_dir / "policies" / "tests").string();
+const fs::path golden_md = source_dir / "tests" / "cli" / "golden" / "api-key-scopes.md";
+
+std::string read_file(const fs::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::ostringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+std::vector<std::string> lines_of(const std::string& text) {
+  std::vector<std::string> lines;
+  std::istringstream in(text);
+  for (std::string line; std::getline(in, line);) lines.push_back(line);
+  return lines;
+}
+
+// The last line, or "" when there is none.
+std::string last_line(const std::string& text) {
+  const std::vector<std::string> lines = lines_of(text);
+  return lines.empty() ? std::string() : lines.back();
+}
+
+bool contains(const std::string& text, const std::string& needle) {
+  return text.find(needle) != std::string::npos;
+}
+
+std::size_t count_of(const std::string& text, const std::string& needle) {
+  std::size_t count = 0;
+  for (auto at = text.find(needle); at != std::string::npos; at = text.find(needle, at + 1))
+    ++count;
+  return count;
+}
+
+// The 1-based line of `needle` in `file`.
+int line_of(const fs::path& file, const std::string& needle) {
+  std::ifstream in(file);
+  std::string line;
+  for (int number = 1; std::getline(in, line); ++number) {
+    if (contains(line, needle)) return number;
+  }
+  FAIL("`" << needle << "` not found in " << file);
+  return 0;
+}
+
+// A temporary directory, removed when the test ends.
+class TempDir {
+ public:
+  TempDir() {
+    std::string pattern = (fs::temp_directory_path() / "scopegate-tools-XXXXXX").string();
+    if (::mkdtemp(pattern.data()) == nullptr) throw std::runtime_error("mkdtemp failed");
+    m_path = pattern;
+  }
+  ~TempDir() {
+    std::error_code ignored;
+    fs::remove_all(m_path, ignored);
+  }
+  TempDir(const TempDir&) = delete;
+  TempDir& operator=(const TempDir&) = delete;
+
+  fs::path write(const std::string& name, const std::string& text) const {
+    const fs::path file = m_path / name;
+    fs::create_directories(file.parent_path());
+    std::ofstream(file, std::ios::binary) << text;
+    return file;
+  }
+  fs::path path() const { return m_path; }
+  std::string str() const { return m_path.string(); }
+
+ private:
+  fs::path m_path;
+};
+
+// The closing line of `scopegate test`: "N passed, M failed".
+struct Counts {
+  int passed = -1;
+  int failed = -1;
+};
+
+Counts closing_counts(const std::string& out) {
+  const std::vector<std::string> lines = lines_of(out);
+  REQUIRE_FALSE(lines.empty());
+  static const std::regex closing(R"(^(\d+) passed, (\d+) failed$)");
+  std::smatch match;
+  REQUIRE(std::regex_match(lines.back(), match, closing));
+  return {std::stoi(match[1]), std::stoi(match[2])};
+}
+
+// A small policy that uses every attribute a test case can set.
+const std::string attribute_policy = R"(scope a:read {
+  GET /a "Read A" when request.header.x-env == "prod" and request.time < "2030-01-01T00:00:00Z"
+}
+scope b:read {
+  GET /b when principal.name == "ci" and principal.org == "acme" and principal.id == "k1"
+}
+forbid * /** when principal.kind == "api_key"
+                and principal.allowed_cidrs != []
+                and not request.ip in principal.allowed_cidrs {
+  message "not from this address"
+}
+)";
+
+const std::string attribute_tests = R"([[case]]
+name = "header and time hold"
+scopes = ["a:read"]
+request = "GET /a"
+headers = { "X-Env" = "prod" }
+time = 2029-12-31T23:59:59Z
+expect = "allow"
+
+[[case]]
+name = "time as a quoted string with an offset"
+scopes = ["a:read"]
+request = "GET /a?x=1"
+headers = { "x-env" = "prod" }
+time = "2030-01-01T00:30:00+01:00"
+expect = "allow"
+
+[[case]]
+name = "time as a quoted string with a negative offset"
+scopes = ["a:read"]
+request = "GET /a"
+headers = { "X-Env" = "prod" }
+time = "2029-12-31T19:30:00-05:00"
+expect = "deny"
+reason = "condition_failed"
+
+[[case]]
+name = "a TOML date-time with a negative offset"
+scopes = ["a:read"]
+request = "GET /a"
+headers = { "X-Env" = "prod" }
+time = 2029-12-31T18:59:59-05:00
+expect = "allow"
+
+[[case]]
+name = "too late"
+scopes = ["a:read"]
+request = "GET /a"
+headers = { "X-Env" = "prod" }
+time = 2030-01-01T00:00:00Z
+expect = "deny"
+reason = "condition_failed"
+
+[[case]]
+name = "identity holds"
+scopes = ["b:read"]
+request = "GET /b"
+id = "k1"
+org = "acme"
+principal.name = "ci"
+expect = "allow"
+
+[[case]]
+name = "identity from the principal table"
+scopes = ["b:read"]
+request = "GET /b"
+principal = { id = "k1", name = "ci", org = "acme" }
+expect = "allow"
+
+[[case]]
+name = "wrong org"
+scopes = ["b:read"]
+request = "GET /b"
+id = "k1"
+org = "other"
+principal.name = "ci"
+expect = "deny"
+status = 403
+reason = "condition_failed"
+
+[[case]]
+name = "inside the allowed range"
+scopes = ["a:read"]
+request = "GET /a"
+headers = { "X-Env" = "prod" }
+time = 2029-01-01T00:00:00Z
+ip = "10.1.2.3"
+allowed_cidrs = ["10.0.0.0/8"]
+expect = "allow"
+
+[[case]]
+name = "outside the allowed range"
+scopes = ["a:read"]
+request = "GET /a"
+headers = { "X-Env" = "prod" }
+time = 2029-01-01T00:00:00Z
+ip = "192.0.2.1"
+allowed_cidrs = ["10.0.0.0/8", "2001:db8::/32"]
+expect = "deny"
+status = 403
+reason = "forbidden"
+message = "not from this address"
+)";
+
+}  // namespace
+
+// ---- scopegate test ----
+
+TEST_CASE("scopegate test passes every shipped policy test and covers every endpoint") {
+  const RunResult result = run(exe, {"test"}, source_dir);
+  INFO(result.out << result.err);
+  CHECK(result.status == 0);
+  CHECK(result.err.empty());
+  const Counts counts = closing_counts(result.out);
+  CHECK(counts.failed == 0);
+  CHECK(counts.passed >= 150);
+  CHECK_FALSE(contains(result.out, "not covered"));
+  CHECK_FALSE(contains(result.out, "never refused"));
+  CHECK_FALSE(contains(result.out, "FAIL"));
+}
+
+TEST_CASE("the shipped tests pin the seed table, including sessions:write alone on the list") {
+  const std::string keys = read_file(source_dir / "policies" / "tests" / "key-scopes.toml");
+  CHECK(contains(keys,
+                 "name = \"key with sessions:write may not GET /api/v1/sessions\"\n"
+                 "scopes = [\"sessions:write\"]\n"
+                 "request = \"GET /api/v1/sessions\"\n"
+                 "expect = \"deny\"\n"
+                 "status = 403\n"
+                 "reason = \"missing_scope\"\n"
+                 "message = \"API key does not have required scope: sessions:read\"\n"));
+  // Every scope set of the seed page against every key route: 8 sets x 8 routes.
+  CHECK(count_of(keys, "[[case]]") == 64);
+}
+
+TEST_CASE("scopegate test catches a policy that grants more than the seed table") {
+  const TempDir dir;
+  for (const auto& entry : fs::directory_iterator(policies)) {
+    if (entry.path().extension() == ".policy") {
+      dir.write(entry.path().filename().string(), read_file(entry.path()));
+    }
+  }
+  // sessions:write now implies sessions:read: the seed page says it must not.
+  std::string api = read_file(dir.path() / "api.policy");
+  const std::string anchor = "scope sessions:write {\n";
+  REQUIRE(contains(api, anchor));
+  api.replace(api.find(anchor), anchor.size(), anchor + "  implies sessions:read\n");
+  dir.write("api.policy", api);
+
+  const RunResult result = run(exe, {"test", "--policy", dir.str(), policy_tests});
+  INFO(result.out << result.err);
+  CHECK(result.status == 1);
+  const Counts counts = closing_counts(result.out);
+  CHECK(counts.failed > 0);
+  CHECK(contains(result.out,
+                 "key with sessions:write may not GET /api/v1/sessions: "
+                 "GET /api/v1/sessions: expected deny 403 missing_scope "
+                 "\"API key does not have required scope: sessions:read\", "
+                 "got allow 200 allowed"));
+}
+
+TEST_CASE("a failing case prints expected, actual and the deciding rule on one line") {
+  const TempDir dir;
+  const fs::path file = dir.write("t.toml", R"(# one failing case
+[[case]]
+name = "sessions:write alone lists sessions"
+scopes = ["sessions:write"]
+request = "GET /api/v1/sessions"
+expect = "allow"
+)");
+  const RunResult result = run(exe, {"test", "--policy", policies, file.string()});
+  INFO(result.out << result.err);
+  CHECK(result.status == 1);
+  const int rule_line = line_of(source_dir / "policies" / "api.policy", "GET /api/v1/sessions ");
+  const std::string expected = "FAIL " + file.string() +
+                               ":2: sessions:write alone lists sessions: GET /api/v1/sessions: "
+                               "expected allow, got deny 403 missing_scope "
+                               "\"API key does not have required scope: sessions:read\" [rule " +
+                               policies + "/api.policy:" + std::to_string(rule_line) + "]";
+  const std::vector<std::string> lines = lines_of(result.out);
+  CHECK(std::count(lines.begin(), lines.end(), expected) == 1);
+  CHECK(last_line(result.out) == "0 passed, 1 failed");
+}
+
+TEST_CASE("coverage lists the endpoints no case reached") {
+  const TempDir dir;
+  const fs::path file = dir.write("t.toml", R"([[case]]
+name = "list sessions"
+scopes = ["sessions:read"]
+request = "GET /api/v1/sessions"
+expect = "allow"
+)");
+  const RunResult result = run(exe, {"test", "--policy", policies, file.string()});
+  INFO(result.out << result.err);
+  CHECK(result.status == 0);
+  CHECK(result.out.rfind("not covered: ", 0) == 0);
+  CHECK(contains(result.out,
+                 "not covered: POST /api/v1/auth/login (" + policies + "/access.policy:"));
+  CHECK(contains(result.out, "not covered: * /api/v1/users/** ("));
+  CHECK_FALSE(contains(result.out, "not covered: GET /api/v1/sessions ("));
+  CHECK(last_line(result.out) == "1 passed, 0 failed");
+}
+
+TEST_CASE("test cases set every request and principal attribute conditions read") {
+  const TempDir dir;
+  const fs::path policy = dir.write("p/attributes.policy", attribute_policy);
+  const fs::path tests = dir.write("t/attributes.toml", attribute_tests);
+  const RunResult result = run(exe, {"test", "--policy", policy.string(), tests.string()});
+  INFO(result.out << result.err);
+  CHECK(result.status == 0);
+  CHECK(result.out == "10 passed, 0 failed\n");
+}
+
+TEST_CASE("a forbid rule that refused no case is reported") {
+  const TempDir dir;
+  const fs::path policy = dir.write("p/attributes.policy", attribute_policy);
+  const fs::path tests = dir.write("t/one.toml", R"([[case]]
+name = "no range set"
+scopes = ["b:read"]
+request = "GET /b"
+expect = "deny"
+reason = "condition_failed"
+)");
+  const RunResult result = run(exe, {"test", "--policy", policy.string(), tests.string()});
+  INFO(result.out << result.err);
+  CHECK(result.status == 0);
+  CHECK(contains(result.out, "not covered: GET /a (" + policy.string() + ":2)\n"));
+  CHECK(contains(result.out, "never refused a case: forbid * /** (" + policy.string() + ":7)\n"));
+}
+
+TEST_CASE("a case whose role the policy does not declare fails") {
+  const TempDir dir;
+  const fs::path file = dir.write("t.toml", R"([[case]]
+name = "typo"
+role = "admni"
+request = "GET /api/v1/sessions"
+expect = "deny"
+)");
+  const RunResult result = run(exe, {"test", "--policy", policies, file.string()});
+  INFO(result.out << result.err);
+  CHECK(result.status == 1);
+  CHECK(contains(result.out, "(the policy declares no role `admni`)"));
+  CHECK(last_line(result.out) == "0 passed, 1 failed");
+}
+
+TEST_CASE("bad values in a test file are errors at file:line:col") {
+  const TempDir dir;
+  const fs::path file = dir.write("bad.toml", R"([[case]]
+name = "bad"
+scopes = "sessions:read"
+request = "GET"
+expect = "maybe"
+status = 200
+reason = "missing_scope"
+colour = 1
+ip = "300.1.1.1"
+time = "yesterday"
+allowed_cidrs = ["10.0.0.1/8"]
+
+[[case]]
+request = "GET /x"
+role = "admin"
+scopes = []
+)");
+  const RunResult result = run(exe, {"test", "--policy", policies, file.string()});
+  INFO(result.out << result.err);
+  CHECK(result.status == 1);
+  const std::string prefix = file.string() + ":";
+  for (const std::string& expected : {
+           prefix + "3:10: error: `scopes` must be a list of strings [test-bad-value]",
+           prefix + "4:11: error: `request` must be `METHOD TARGET`, not `GET` [test-bad-value]",
+           prefix + "5:10: error: `expect` must be \"allow\" or \"deny\", not \"maybe\"",
+           prefix + "7:10: error: reason `missing_scope` always has status 403, not 200",
+           prefix + "8:1: error: unknown key `colour` in a case [test-unknown-key]",
+           prefix + "9:6: error: `300.1.1.1` is not an IP address",
+           prefix + "10:8: error: `time` must be an ISO-8601 timestamp",
+           prefix + "11:18: error: `10.0.0.1/8` is not an IP address or CIDR range",
+           prefix + "13:1: error: case has no `name` [test-missing-key]",
+           prefix + "13:1: error: case has no `expect` [test-missing-key]",
+           prefix + "15:8: error: a case has `scopes` (an API key) or `role` (a user), not both",
+       }) {
+    CHECK(contains(result.err, expected + (expected.back() == ']' ? "\n" : "")));
+  }
+  // A file with errors runs no case.
+  CHECK(last_line(result.out) == "0 passed, 0 failed");
+}
+
+TEST_CASE("a TOML syntax error is reported at file:line:col") {
+  const TempDir dir;
+  const fs::path file = dir.write("broken.toml", "[[case]]\nname = \"unterminated\n");
+  const RunResult result = run(exe, {"test", "--policy", policies, file.string()});
+  INFO(result.out << result.err);
+  CHECK(result.status == 1);
+  CHECK(result.err.rfind(file.string() + ":2:", 0) == 0);
+  CHECK(contains(result.err, ": error: invalid TOML: "));
+  CHECK(contains(result.err, "[test-syntax]"));
+}
+
+TEST_CASE("a bad file does not stop the other files from running") {
+  const TempDir dir;
+  dir.write("a.toml", "[[case]]\nname = \"ok\"\nrequest = \"GET /healthz\"\nexpect = \"allow\"\n");
+  dir.write("b.toml", "[[case]]\nname = 1\n");
+  dir.write("notes.txt", "not a test file");
+  const RunResult result = run(exe, {"test", "--policy", policies, dir.str()});
+  INFO(result.out << result.err);
+  CHECK(result.status == 1);
+  CHECK(contains(result.err, "b.toml:2:8: error: `name` must be a string"));
+  CHECK(last_line(result.out) == "1 passed, 0 failed");
+  // Coverage of a partial run is not printed.
+  CHECK_FALSE(contains(result.out, "not covered"));
+}
+
+TEST_CASE("missing test paths and empty directories are errors") {
+  const TempDir dir;
+  RunResult result = run(exe, {"test", "--policy", policies, dir.str() + "/nope"});
+  CHECK(result.status == 1);
+  CHECK(contains(result.err, "nope: error: no such file or directory [file-not-found]"));
+  result = run(exe, {"test", "--policy", policies, dir.str()});
+  CHECK(result.status == 1);
+  CHECK(contains(result.err, "directory holds no *.toml file [no-test-files]"));
+}
+
+TEST_CASE("scopegate test exits 2 on a usage error and 1 on a broken policy") {
+  CHECK(run(exe, {"test", "--no-such-option"}).status == 2);
+  const TempDir dir;
+  const fs::path policy =
+      dir.write("bad.policy", "scope a:read { GET /a when request.nope == 1 }\n");
+  const RunResult result = run(exe, {"test", "--policy", policy.string(), policy_tests});
+  CHECK(result.status == 1);
+  CHECK(contains(result.err, "[unknown-attribute]"));
+  CHECK(result.out.empty());
+}
+
+// ---- scopegate docs ----
+
+TEST_CASE("docs --format md on the shipped policy equals the golden file") {
+  // To update after a policy change: build/scopegate docs > tests/cli/golden/api-key-scopes.md
+  const RunResult result = run(exe, {"docs", "--format", "md"}, source_dir);
+  INFO(result.err);
+  CHECK(result.status == 0);
+  CHECK(result.err.empty());
+  CHECK(result.out == read_file(golden_md));
+  // Markdown is the default format.
+  CHECK(run(exe, {"docs"}, source_dir).out == result.out);
+}
+
+TEST_CASE("the golden scope reference holds everything the seed page lists, in its order") {
+  const std::string page = read_file(golden_md);
+  REQUIRE_FALSE(page.empty());
+  CHECK(page.rfind("# API Key Scopes\n\nScopes control what actions an API key can perform. Use "
+                   "the principle of least privilege: grant only the scopes required for the "
+                   "specific use case.\n",
+                   0) == 0);
+  // The seed page "API Key Scopes", item by item, in the order it lists them.
+  const std::vector<std::string> in_order = {
+      "## Available Scopes",
+      "### sessions:read",
+      "View session information.",
+      "**Grants access to:**",
+      "- `GET /api/v1/sessions` - List all sessions\n",
+      "- `GET /api/v1/sessions/{id}` - Get session details\n",
+      "**Use cases:**",
+      "- Monitoring active sessions\n",
+      "- Audit and compliance reporting\n",
+      "- Dashboard integrations\n",
+      "### sessions:write",
+      "Create, modify, and delete sessions.",
+      "- `POST /api/v1/sessions` - Start a new session\n",
+      "- `POST /api/v1/sessions/{id}/stop` - Stop a session\n",
+      "- `POST /api/v1/sessions/{id}/extend` - Extend session duration\n",
+      "- CI/CD pipelines that need temporary IP access\n",
+      "- Automated session management scripts\n",
+      "- Integration tests\n",
+      "**Note:** sessions:write does not include sessions:read. To both read and write "
+      "sessions, grant both scopes.\n",
+      "### resources:read",
+      "View resource information.",
+      "- `GET /api/v1/resources` - List all resources\n",
+      "- `GET /api/v1/resources/{id}` - Get resource details\n",
+      "- Inventory management\n",
+      "- Resource discovery for automation\n",
+      "- Integration with asset management systems\n",
+      "### audit:read",
+      "View audit logs.",
+      "- `GET /api/v1/audit-logs` - List audit logs (with pagination and filtering)",
+      "- Security information and event management (SIEM) integration\n",
+      "- Compliance reporting\n",
+      "- Security audits\n",
+      "## Endpoint Protection",
+      "Not all endpoints support API key authentication.",
+      "Currently unsupported endpoints:",
+      "- User management (`users:manage`): `* /api/v1/users/**`\n",
+      "- Role management (`roles:manage`): `* /api/v1/roles/**`\n",
+      "- Credential management (`credentials:manage`): `* /api/v1/credentials/**`\n",
+      "- Organization settings (`organization:manage`): `* /api/v1/organization/**`\n",
+      "- MFA endpoints (`mfa:manage`): `* /api/v1/mfa/**`\n",
+      "- Static IP rules (`static-ip-rules:manage`): `* /api/v1/static-ip-rules/**`\n",
+      "These endpoints require user authentication via `Authorization: Bearer` tokens.",
+      "## Scope Validation",
+      "API key does not have required scope: sessions:read",
+      "## Future Scopes",
+      "Additional scopes may be added in future releases:",
+      "- `resources:write` - Create and modify resources\n",
+      "- `users:read` - View user information\n",
+      "- `roles:read` - View roles\n",
+      "- `credentials:read` - View credentials (without secrets)\n",
+  };
+  std::size_t at = 0;
+  for (const std::string& item : in_order) {
+    INFO(item);
+    const std::size_t found = page.find(item, at);
+    REQUIRE(found != std::string::npos);
+    at = found + item.size();
+  }
+  // Each route is listed once among the key scopes (user scopes are listed apart).
+  CHECK(count_of(page, "`GET /api/v1/sessions`") == 1);
+  CHECK(count_of(page, "### ") == 4);
+}
+
+TEST_CASE("docs is generic: another policy gives its own names and nothing of the shipped one") {
+  const TempDir dir;
+  const fs::path policy = dir.write("shop.policy", R"(scope orders:read {
+  summary "Read *orders* and <carts>"
+  use_case "Reporting_tool"
+  note "Pairs with orders:write"
+  GET /orders "List orders"
+  GET /orders/{id} "One order" when request.param.id != "draft"
+}
+scope orders:admin { implies orders:read }
+future scope refunds:write { summary "Issue refunds" }
+user scope billing:manage { summary "Billing" * /billing/** "Billing area" }
+public { GET /status "Status" }
+forbid DELETE /orders/** { message "Orders are kept" }
+)");
+  const RunResult result = run(exe, {"docs", "--policy", policy.string()});
+  INFO(result.err);
+  REQUIRE(result.status == 0);
+  const std::string& page = result.out;
+  CHECK(contains(page, "### orders:read\n\nRead \\*orders\\* and \\<carts\\>\n"));
+  CHECK(contains(page, "- `GET /orders` - List orders\n"));
+  CHECK(contains(page,
+                 "- `GET /orders/{id}` - One order; only when `request.param.id != \"draft\"`\n"));
+  CHECK(contains(page, "- Reporting\\_tool\n"));
+  CHECK(contains(page, "**Note:** Pairs with orders:write\n"));
+  CHECK(contains(page, "Also grants everything `orders:read` grants."));
+  CHECK(contains(page, "- Billing (`billing:manage`): `* /billing/**`\n"));
+  CHECK(contains(page, "- `GET /status` - Status\n"));
+  CHECK(contains(page, "- `DELETE /orders/**`: Orders are kept\n"));
+  CHECK(contains(page, "- `refunds:write` - Issue refunds\n"));
+  for (const char* shipped : {"sessions", "audit", "/api/v1", "EntryGuard", "entryguard"}) {
+    CHECK_FALSE(contains(page, shipped));
+  }
+}
+
+TEST_CASE("docs --format html is one self-contained, escaped page with the access matrix") {
+  const TempDir dir;
+  const fs::path policy = dir.write("x.policy", R"(scope a:read {
+  summary "Read <b>A</b> & \"more\""
+  GET /a "<script>alert('x')</script>"
+  GET /c when request.query.n <= 5
+}
+user scope u:manage { * /u/** "User area" }
+public { GET /p "Open" }
+authenticated { GET /me "Me" }
+)");
+  const RunResult result = run(exe, {"docs", "--format", "html", "--policy", policy.string()});
+  INFO(result.err);
+  REQUIRE(result.status == 0);
+  const std::string& page = result.out;
+  CHECK(page.rfind("<!DOCTYPE html>\n", 0) == 0);
+  CHECK(contains(page, "<style>"));
+  CHECK_FALSE(contains(page, "<script"));
+  CHECK_FALSE(contains(page, "<link"));
+  CHECK_FALSE(contains(page, "src="));
+  CHECK_FALSE(contains(page, "http"));
+  CHECK(contains(page, "&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt;"));
+  CHECK(contains(page, "Read &lt;b&gt;A&lt;/b&gt; &amp; &quot;more&quot;"));
+  // The matrix: one row per endpoint, one column per key and user scope.
+  CHECK(contains(page, "<table class=\"matrix\">"));
+  CHECK(count_of(page, "<tr class=") == 5);
+  CHECK(contains(page, "<th class=\"scope\" title=\"API key scope\">a:read</th>"));
+  CHECK(contains(page, "<th class=\"scope user-scope\""));
+  CHECK(contains(page, "<tr class=\"user-only\"><td><code>* /u/**</code>"));
+  CHECK(contains(page, "<td class=\"access\">user only (Bearer token)</td>"));
+  CHECK(contains(page, "<tr class=\"public\"><td><code>GET /p</code>"));
+  CHECK(contains(page, "<tr class=\"authenticated\"><td><code>GET /me</code>"));
+  CHECK(contains(page, "<td class=\"grant\">&#10003;</td>"));
+  CHECK(contains(page, "<td class=\"conditional\" title=\"only when request.query.n &lt;= 5\">"));
+}
+
+TEST_CASE("the shipped policy's HTML reference parses with balanced tags") {
+  const RunResult page = run(exe, {"docs", "--format", "html"}, source_dir);
+  REQUIRE(page.status == 0);
+  const TempDir dir;
+  const fs::path file = dir.write("scopes.html", page.out);
+  // Python's html.parser, with a stack of open elements: every tag closes, in order.
+  const std::string checker = R"(
+import sys
+from html.parser import HTMLParser
+VOID = {"meta", "br", "hr", "img", "input", "link"}
+class Check(HTMLParser):
+    def __init__(self):
+        super().__init__()
+        self.stack, self.rows, self.errors = [], 0, []
+    def handle_starttag(self, tag, attrs):
+        if tag == "tr": self.rows += 1
+        if tag not in VOID: self.stack.append(tag)
+    def handle_endtag(self, tag):
+        if not self.stack or self.stack.pop() != tag: self.errors.append(tag)
+c = Check()
+c.feed(open(sys.argv[1], encoding="utf-8").read())
+c.close()
+if c.stack or c.errors:
+    sys.exit("unbalanced: open %s, bad closes %s" % (c.stack, c.errors))
+print(c.rows)
+)";
+  if (!fs::exists("/usr/bin/python3")) {
+    WARN("python3 not installed: HTML not parsed");
+    return;
+  }
+  const RunResult parsed = run("/usr/bin/python3", {"-c", checker, file.string()});
+  INFO(parsed.err);
+  CHECK(parsed.status == 0);
+  // A header row and one row per endpoint of the shipped policy (25).
+  const RunResult check = run(exe, {"check"}, source_dir);
+  static const std::regex endpoints(R"((\d+) endpoints)");
+  std::smatch match;
+  REQUIRE(std::regex_search(check.out, match, endpoints));
+  CHECK(parsed.out == std::to_string(std::stoi(match[1]) + 1) + "\n");
+}
+
+TEST_CASE("docs --output writes the file, and an unwritable one exits 1") {
+  const TempDir dir;
+  const fs::path file = dir.path() / "scopes.md";
+  RunResult result = run(exe, {"docs", "--output", file.string()}, source_dir);
+  CHECK(result.status == 0);
+  CHECK(result.out.empty());
+  CHECK(read_file(file) == read_file(golden_md));
+  result = run(exe, {"docs", "-o", (dir.path() / "no" / "dir" / "x.md").string()}, source_dir);
+  CHECK(result.status == 1);
+  CHECK(contains(result.err, "cannot write"));
+}
+
+TEST_CASE("docs exits 2 on a bad format and 1 on a broken policy") {
+  CHECK(run(exe, {"docs", "--format", "pdf"}, source_dir).status == 2);
+  const TempDir dir;
+  const fs::path policy = dir.write("bad.policy", "scope A { }\n");
+  const RunResult result = run(exe, {"docs", "--policy", policy.string()});
+  CHECK(result.status == 1);
+  CHECK(result.out.empty());
+  CHECK(contains(result.err, "[bad-scope-name]"));
+}
