@@ -13,6 +13,7 @@
 #include "output.hpp"
 #include "scopegate/dsl.hpp"
 #include "scopegate/engine.hpp"
+#include "scopegate/suggest.hpp"
 
 namespace scopegate::cli {
 
@@ -58,21 +59,6 @@ std::vector<std::string> split_scopes(std::string_view text) {
     text.remove_prefix(comma + 1);
   }
   return names;
-}
-
-std::size_t edit_distance(std::string_view a, std::string_view b) {
-  std::vector<std::size_t> row(b.size() + 1);
-  for (std::size_t j = 0; j <= b.size(); ++j) row[j] = j;
-  for (std::size_t i = 1; i <= a.size(); ++i) {
-    std::size_t diagonal = row[0];
-    row[0] = i;
-    for (std::size_t j = 1; j <= b.size(); ++j) {
-      const std::size_t above = row[j];
-      row[j] = std::min({row[j] + 1, row[j - 1] + 1, diagonal + (a[i - 1] == b[j - 1] ? 0 : 1)});
-      diagonal = above;
-    }
-  }
-  return row[b.size()];
 }
 
 // The closest known scope name, if it is close enough to be a typo.

@@ -11,11 +11,12 @@
 
 #include <fmt/format.h>
 
+#include "read_file.hpp"
 #include "scopegate/dsl.hpp"
 #include "scopegate/dsl/parse.hpp"
 #include "scopegate/dsl/resolve.hpp"
 #include "scopegate/policy_builder.hpp"
-#include "suggest.hpp"
+#include "scopegate/suggest.hpp"
 
 namespace scopegate {
 
@@ -443,24 +444,6 @@ Diagnostic file_diagnostic(std::string code, const std::string& name, std::strin
   return d;
 }
 
-// The whole file, or false on any read error (std::FILE reports errors that streams hide).
-bool read_whole_file(const fs::path& path, std::string& out) {
-  std::FILE* file = std::fopen(path.c_str(), "rb");
-  if (file == nullptr) return false;
-  char buffer[1 << 16];
-  bool ok = true;
-  for (;;) {
-    const std::size_t n = std::fread(buffer, 1, sizeof buffer, file);
-    out.append(buffer, n);
-    if (n < sizeof buffer) {
-      ok = std::ferror(file) == 0;
-      break;
-    }
-    if (out.size() > max_file_bytes) break;
-  }
-  std::fclose(file);
-  return ok;
-}
 
 // Reads one file into `files`, or reports why it cannot.
 void load_file(const fs::path& path, std::vector<ast::File>& files, Diagnostics& diagnostics) {
@@ -474,7 +457,7 @@ void load_file(const fs::path& path, std::vector<ast::File>& files, Diagnostics&
     return;
   }
   std::string text;
-  if (!read_whole_file(path, text)) {
+  if (!read_whole_file(path, text, max_file_bytes)) {
     diagnostics.add(file_diagnostic("read-error", name, "cannot read file",
                                     "check that it is a readable regular file"));
     return;

@@ -15,7 +15,7 @@
 
 #include "scopegate/grammar/policy.hpp"
 #include "scopegate/method.hpp"
-#include "suggest.hpp"
+#include "scopegate/suggest.hpp"
 
 namespace scopegate {
 

@@ -12,6 +12,8 @@
 #include <set>
 #include <unordered_map>
 
+#include "read_file.hpp"
+
 namespace scopegate {
 
 namespace {
@@ -444,23 +446,6 @@ class CaseReader {
   bool m_failed = false;
 };
 
-bool read_whole_file(const fs::path& path, std::string& out) {
-  std::FILE* file = std::fopen(path.c_str(), "rb");
-  if (file == nullptr) return false;
-  char buffer[1 << 16];
-  bool ok = true;
-  for (;;) {
-    const std::size_t n = std::fread(buffer, 1, sizeof buffer, file);
-    out.append(buffer, n);
-    if (n < sizeof buffer) {
-      ok = std::ferror(file) == 0;
-      break;
-    }
-    if (out.size() > max_test_file_bytes) break;
-  }
-  std::fclose(file);
-  return ok;
-}
 
 void append(LoadedTests& into, LoadedTests from) {
   into.errors.append(std::move(from.errors));
@@ -567,7 +552,7 @@ LoadedTests load_policy_tests(const std::vector<fs::path>& paths) {
       return;
     }
     std::string text;
-    if (!read_whole_file(path, text)) {
+    if (!read_whole_file(path, text, max_test_file_bytes)) {
       loaded.errors.add(file_error("read-error", name, "cannot read file",
                                    "check that it is a readable regular file"));
       return;

@@ -8,7 +8,7 @@
 #include <fmt/format.h>
 
 #include "scopegate/method.hpp"
-#include "suggest.hpp"
+#include "scopegate/suggest.hpp"
 
 namespace scopegate {
 

@@ -4,6 +4,7 @@
 #include <charconv>
 
 #include "condition_program.hpp"
+#include "scopegate/suggest.hpp"
 #include "scopegate/policy.hpp"
 
 namespace scopegate {
@@ -39,21 +40,6 @@ constexpr std::array<std::string_view, 14> attribute_name_list = [] {
   for (std::size_t i = 0; i < attribute_table.size(); ++i) names[i] = attribute_table[i].name;
   return names;
 }();
-
-std::size_t edit_distance(std::string_view a, std::string_view b) {
-  std::vector<std::size_t> row(b.size() + 1);
-  for (std::size_t j = 0; j <= b.size(); ++j) row[j] = j;
-  for (std::size_t i = 1; i <= a.size(); ++i) {
-    std::size_t diagonal = row[0];
-    row[0] = i;
-    for (std::size_t j = 1; j <= b.size(); ++j) {
-      const std::size_t above = row[j];
-      row[j] = std::min({row[j] + 1, row[j - 1] + 1, diagonal + (a[i - 1] == b[j - 1] ? 0 : 1)});
-      diagonal = above;
-    }
-  }
-  return row[b.size()];
-}
 
 std::string suggest_attribute(std::string_view written) {
   std::string best;

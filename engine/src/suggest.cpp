@@ -1,4 +1,4 @@
-#include "suggest.hpp"
+#include "scopegate/suggest.hpp"
 
 #include <algorithm>
 

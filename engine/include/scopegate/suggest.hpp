@@ -1,5 +1,6 @@
 // Did-you-mean: the candidate closest to a misspelt word, by edit distance (optimal
-// string alignment, so a swap of two neighbours costs one). Pure functions.
+// string alignment, so a swap of two neighbours costs one). Shared by the condition
+// checker, the policy compiler and the command line. Pure functions.
 #pragma once
 
 #include <cstddef>
