@@ -112,11 +112,18 @@ Result<Done, std::string> bootstrap(const Config& config, Store& store, std::ost
   } else {
     notices << fmt::format("scopegate: admin password (shown this once): {}\n", password);
   }
+  // With the password in the environment, the body is double-quoted so that the shell
+  // expands $SCOPEGATE_ADMIN_PASSWORD when the command is pasted.
+  const std::string body =
+      from_env ? fmt::format(R"("{{\"organizationSlug\":\"{}\",\"email\":\"{}\",\"password\":\"{}\"}}")",
+                             org.slug, admin.email, shown)
+               : fmt::format(R"('{{"organizationSlug":"{}","email":"{}","password":"{}"}}')", org.slug,
+                             admin.email, shown);
   notices << fmt::format(
       "scopegate: sign in with:\n"
       "  curl -s -X POST http://{}:{}/api/v1/auth/login -H 'Content-Type: application/json' \\\n"
-      "    -d '{{\"organizationSlug\":\"{}\",\"email\":\"{}\",\"password\":\"{}\"}}'\n",
-      config.listen_host, config.listen_port, org.slug, admin.email, shown);
+      "    -d {}\n",
+      config.listen_host, config.listen_port, body);
   notices.flush();
   return Done{};
 }
