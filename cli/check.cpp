@@ -5,12 +5,11 @@
 
 #include <iostream>
 #include <memory>
-#include <set>
-#include <system_error>
 
 #include "commands.hpp"
 #include "output.hpp"
 #include "scopegate/dsl.hpp"
+#include "scopegate/dsl/format.hpp"
 
 namespace scopegate::cli {
 
@@ -21,26 +20,10 @@ struct CheckOptions {
   Format format = Format::text;
 };
 
-// How many files compile_files() reads for `paths`: each file given, and each `*.policy`
-// directly inside each directory given; a file reached twice counts once.
+// How many files compile_files() reads for `paths` (the same expansion: each file given,
+// each `*.policy` directly inside each directory given, a file reached twice once).
 std::size_t count_policy_files(const std::vector<std::filesystem::path>& paths) {
-  std::set<std::filesystem::path> files;
-  const auto add = [&files](const std::filesystem::path& file) {
-    std::error_code error;
-    const auto canonical = std::filesystem::weakly_canonical(file, error);
-    files.insert(error ? file : canonical);
-  };
-  for (const auto& path : paths) {
-    std::error_code error;
-    if (!std::filesystem::is_directory(path, error)) {
-      add(path);
-      continue;
-    }
-    for (const auto& entry : std::filesystem::directory_iterator(path, error)) {
-      if (entry.path().extension() == ".policy" && entry.is_regular_file(error)) add(entry.path());
-    }
-  }
-  return files.size();
+  return policy_files(paths).size();
 }
 
 std::string plural(std::size_t count, std::string_view noun) {

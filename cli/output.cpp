@@ -10,17 +10,6 @@ namespace {
 
 using Json = nlohmann::ordered_json;
 
-std::string_view to_string(Severity severity) {
-  switch (severity) {
-    case Severity::error:
-      return "error";
-    case Severity::warning:
-      return "warning";
-    case Severity::note:
-      return "note";
-  }
-  return "error";
-}
 
 struct Position {
   std::uint32_t line = 1;

@@ -482,14 +482,6 @@ Result<Policy, Diagnostics> compile_source(std::string_view file_name, std::stri
 Result<Policy, Diagnostics> compile_files(const std::vector<std::filesystem::path>& paths) {
   Diagnostics diagnostics;
   std::vector<ast::File> files;
-  std::set<fs::path> seen;  // a file reached twice (as itself and through its directory)
-  const auto load_once = [&](const fs::path& path) {
-    std::error_code ec;
-    fs::path key = fs::weakly_canonical(path, ec);
-    if (ec) key = path;
-    if (seen.insert(key).second) load_file(path, files, diagnostics);
-  };
-
   if (paths.empty()) {
     Diagnostic d;
     d.code = "no-policy-files";
@@ -497,42 +489,25 @@ Result<Policy, Diagnostics> compile_files(const std::vector<std::filesystem::pat
     d.help = "name policy files or directories holding *.policy files";
     diagnostics.add(std::move(d));
   }
-  for (const fs::path& path : paths) {
-    std::error_code ec;
-    const fs::file_status status = fs::status(path, ec);
-    if (ec || !fs::exists(status)) {
-      diagnostics.add(
-          file_diagnostic("file-not-found", path.generic_string(), "no such file or directory",
-                          "check the path; a directory is searched for *.policy files"));
-      continue;
+  for (const ExpandedPath& entry : expand_paths(paths, ".policy")) {
+    const std::string name = entry.given.generic_string();
+    switch (entry.problem) {
+      case ExpandedPath::Problem::missing:
+        diagnostics.add(file_diagnostic("file-not-found", name, "no such file or directory",
+                                        "check the path; a directory is searched for *.policy files"));
+        break;
+      case ExpandedPath::Problem::unreadable_directory:
+        diagnostics.add(
+            file_diagnostic("read-error", name, "cannot read directory", "check its permissions"));
+        break;
+      case ExpandedPath::Problem::empty_directory:
+        diagnostics.add(file_diagnostic("no-policy-files", name, "directory holds no *.policy file",
+                                        "policy files must end in `.policy`"));
+        break;
+      case ExpandedPath::Problem::none:
+        for (const fs::path& file : entry.files) load_file(file, files, diagnostics);
+        break;
     }
-    if (!fs::is_directory(status)) {
-      load_once(path);
-      continue;
-    }
-    std::vector<fs::path> found;
-    for (fs::directory_iterator it(path, ec), end; !ec && it != end; it.increment(ec)) {
-      const fs::path& entry = it->path();
-      std::error_code type_ec;
-      if (entry.extension() == ".policy" && fs::is_regular_file(entry, type_ec)) {
-        found.push_back(entry);
-      }
-    }
-    if (ec) {
-      diagnostics.add(file_diagnostic("read-error", path.generic_string(), "cannot read directory",
-                                      "check its permissions"));
-      continue;
-    }
-    if (found.empty()) {
-      diagnostics.add(file_diagnostic("no-policy-files", path.generic_string(),
-                                      "directory holds no *.policy file",
-                                      "policy files must end in `.policy`"));
-      continue;
-    }
-    std::sort(found.begin(), found.end(), [](const fs::path& a, const fs::path& b) {
-      return a.filename().string() < b.filename().string();
-    });
-    for (const fs::path& file : found) load_once(file);
   }
   return compile_files_parsed(std::move(files), std::move(diagnostics));
 }

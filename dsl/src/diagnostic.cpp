@@ -63,17 +63,6 @@ std::string location_prefix(const Span& span) {
   return fmt::format("{}:{}:{}", span.file->name, span.line, span.column);
 }
 
-std::string_view severity_name(Severity severity) {
-  switch (severity) {
-    case Severity::error:
-      return "error";
-    case Severity::warning:
-      return "warning";
-    case Severity::note:
-      return "note";
-  }
-  return "error";
-}
 
 // The source line under the span, with a gutter, and the caret/tilde underline.
 void render_excerpt(std::string& out, const Span& span) {
@@ -152,7 +141,7 @@ std::string Diagnostics::render() const {
   std::size_t warnings = 0;
   for (const Diagnostic& d : m_items) {
     if (d.severity == Severity::warning) ++warnings;
-    out += fmt::format("{}: {}: {} [{}]\n", location_prefix(d.span), severity_name(d.severity),
+    out += fmt::format("{}: {}: {} [{}]\n", location_prefix(d.span), to_string(d.severity),
                        d.message, d.code);
     render_excerpt(out, d.span);
     if (!d.help.empty()) {
@@ -169,6 +158,18 @@ std::string Diagnostics::render() const {
 
 std::ostream& operator<<(std::ostream& out, const Diagnostics& diagnostics) {
   return out << diagnostics.render();
+}
+
+std::string_view to_string(Severity severity) noexcept {
+  switch (severity) {
+    case Severity::error:
+      return "error";
+    case Severity::warning:
+      return "warning";
+    case Severity::note:
+      return "note";
+  }
+  return "error";
 }
 
 }  // namespace scopegate

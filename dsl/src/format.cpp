@@ -5,6 +5,8 @@
 // formatted text as on the original: that is what makes the layout idempotent.
 #include "scopegate/dsl/format.hpp"
 
+#include "read_file.hpp"
+
 #include <algorithm>
 #include <memory>
 #include <optional>
@@ -673,30 +675,10 @@ std::string canonical_condition_text(std::string_view text) {
 
 std::vector<fs::path> policy_files(const std::vector<fs::path>& paths) {
   std::vector<fs::path> files;
-  std::set<fs::path> seen;
-  const auto add = [&](const fs::path& path) {
-    std::error_code ec;
-    fs::path key = fs::weakly_canonical(path, ec);
-    if (ec) key = path;
-    if (seen.insert(key).second) files.push_back(path);
-  };
-  for (const fs::path& path : paths) {
-    std::error_code ec;
-    if (!fs::is_directory(path, ec)) {
-      add(path);
-      continue;
-    }
-    std::vector<fs::path> found;
-    for (fs::directory_iterator it(path, ec), end; !ec && it != end; it.increment(ec)) {
-      std::error_code type_ec;
-      if (it->path().extension() == ".policy" && fs::is_regular_file(it->path(), type_ec)) {
-        found.push_back(it->path());
-      }
-    }
-    std::sort(found.begin(), found.end(), [](const fs::path& a, const fs::path& b) {
-      return a.filename().string() < b.filename().string();
-    });
-    for (const fs::path& file : found) add(file);
+  for (const ExpandedPath& entry : expand_paths(paths, ".policy")) {
+    // A path that is not there is returned as given: reading it reports why.
+    if (entry.problem == ExpandedPath::Problem::missing) files.push_back(entry.given);
+    files.insert(files.end(), entry.files.begin(), entry.files.end());
   }
   return files;
 }

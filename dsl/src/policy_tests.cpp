@@ -539,12 +539,9 @@ LoadedTests load_policy_tests(const std::vector<fs::path>& paths) {
     d.help = "name test files or directories holding *.toml files";
     loaded.errors.add(std::move(d));
   }
-  std::set<fs::path> done;
   const auto load_file = [&](const fs::path& path) {
-    std::error_code ec;
-    const fs::path canonical = fs::weakly_canonical(path, ec);
-    if (!done.insert(ec ? path : canonical).second) return;
     const std::string name = path.generic_string();
+    std::error_code ec;
     const auto size = fs::file_size(path, ec);
     if (!ec && size > max_test_file_bytes) {
       loaded.errors.add(file_error("limit-exceeded", name, "file is larger than 16 MiB",
@@ -559,41 +556,25 @@ LoadedTests load_policy_tests(const std::vector<fs::path>& paths) {
     }
     append(loaded, parse_policy_tests(name, text));
   };
-  for (const fs::path& path : paths) {
-    std::error_code ec;
-    const fs::file_status status = fs::status(path, ec);
-    if (ec || !fs::exists(status)) {
-      loaded.errors.add(file_error("file-not-found", path.generic_string(),
-                                   "no such file or directory",
-                                   "check the path; a directory is searched for *.toml files"));
-      continue;
+  for (const ExpandedPath& entry : expand_paths(paths, ".toml")) {
+    const std::string name = entry.given.generic_string();
+    switch (entry.problem) {
+      case ExpandedPath::Problem::missing:
+        loaded.errors.add(file_error("file-not-found", name, "no such file or directory",
+                                     "check the path; a directory is searched for *.toml files"));
+        break;
+      case ExpandedPath::Problem::unreadable_directory:
+        loaded.errors.add(
+            file_error("read-error", name, "cannot read directory", "check its permissions"));
+        break;
+      case ExpandedPath::Problem::empty_directory:
+        loaded.errors.add(file_error("no-test-files", name, "directory holds no *.toml file",
+                                     "test files must end in `.toml`"));
+        break;
+      case ExpandedPath::Problem::none:
+        for (const fs::path& file : entry.files) load_file(file);
+        break;
     }
-    if (!fs::is_directory(status)) {
-      load_file(path);
-      continue;
-    }
-    std::vector<fs::path> found;
-    for (fs::directory_iterator it(path, ec), end; !ec && it != end; it.increment(ec)) {
-      std::error_code type_ec;
-      if (it->path().extension() == ".toml" && fs::is_regular_file(it->path(), type_ec)) {
-        found.push_back(it->path());
-      }
-    }
-    if (ec) {
-      loaded.errors.add(file_error("read-error", path.generic_string(), "cannot read directory",
-                                   "check its permissions"));
-      continue;
-    }
-    if (found.empty()) {
-      loaded.errors.add(file_error("no-test-files", path.generic_string(),
-                                   "directory holds no *.toml file",
-                                   "test files must end in `.toml`"));
-      continue;
-    }
-    std::sort(found.begin(), found.end(), [](const fs::path& a, const fs::path& b) {
-      return a.filename().string() < b.filename().string();
-    });
-    for (const fs::path& file : found) load_file(file);
   }
   loaded.errors.sort();
   return loaded;

@@ -8,6 +8,7 @@
 #include <iosfwd>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace scopegate {
@@ -29,6 +30,9 @@ struct Span {
 Span make_span(std::shared_ptr<const SourceFile> file, std::size_t offset, std::size_t length);
 
 enum class Severity : std::uint8_t { error, warning, note };
+
+// "error", "warning", "note": as printed after file:line:col.
+std::string_view to_string(Severity severity) noexcept;
 
 struct Label {
   Span span;
