@@ -20,12 +20,6 @@ struct CheckOptions {
   Format format = Format::text;
 };
 
-// How many files compile_files() reads for `paths` (the same expansion: each file given,
-// each `*.policy` directly inside each directory given, a file reached twice once).
-std::size_t count_policy_files(const std::vector<std::filesystem::path>& paths) {
-  return policy_files(paths).size();
-}
-
 std::string plural(std::size_t count, std::string_view noun) {
   return fmt::format("{} {}{}", count, noun, count == 1 ? "" : "s");
 }
@@ -43,7 +37,7 @@ Exit run_check(const CheckOptions& options) {
   }
   const Policy& policy = *compiled;
   std::cout << fmt::format(
-      "{}: {}, {}, {}, {}: ok\n", join_paths(paths), plural(count_policy_files(paths), "file"),
+      "{}: {}, {}, {}, {}: ok\n", join_paths(paths), plural(policy_files(paths).size(), "file"),
       plural(policy.scopes().size(), "scope"), plural(policy.endpoints().size(), "endpoint"),
       plural(policy.roles().size(), "role"));
   return Exit::ok;

@@ -96,15 +96,6 @@ void warn_about_key_scopes(const Policy& policy, const std::vector<std::string>&
   }
 }
 
-std::string join(const std::vector<std::string>& items, std::string_view separator) {
-  std::string joined;
-  for (const auto& item : items) {
-    if (!joined.empty()) joined += separator;
-    joined += item;
-  }
-  return joined;
-}
-
 std::vector<std::string> split_allowed_methods(std::string_view text) {
   std::vector<std::string> methods;
   while (!text.empty()) {
@@ -178,7 +169,7 @@ std::string principal_text(const Principal& principal) {
       return "anonymous (no credentials)";
     case PrincipalKind::api_key:
       if (principal.scope_names().empty()) return "API key with no scopes";
-      return fmt::format("API key with scopes {}", join(principal.scope_names(), ", "));
+      return fmt::format("API key with scopes {}", fmt::join(principal.scope_names(), ", "));
     case PrincipalKind::user:
       return fmt::format("user with role {}", principal.role());
   }
@@ -223,10 +214,10 @@ void print_json_decision(const ExplainOptions& options, const Principal& princip
     object["failed_condition"] = nullptr;
   }
   if (const ForbidRule* rule = decision.forbid()) {
-    object["forbid"] = {{"message", rule->message},
-                        {"condition", rule->condition_text.empty() ? Json(nullptr)
-                                                                   : Json(rule->condition_text)},
-                        {"rule", to_string(rule->location)}};
+    object["forbid"] = {
+        {"message", rule->message},
+        {"condition", rule->condition_text.empty() ? Json(nullptr) : Json(rule->condition_text)},
+        {"rule", to_string(rule->location)}};
   } else {
     object["forbid"] = nullptr;
   }
@@ -269,7 +260,7 @@ void print_text_decision(const ExplainOptions& options, const Principal& princip
   line("params", params.empty() ? "-" : params);
   std::vector<std::string> required(decision.required_scopes().begin(),
                                     decision.required_scopes().end());
-  line("required", required.empty() ? "-" : join(required, " or "));
+  line("required", required.empty() ? "-" : fmt::to_string(fmt::join(required, " or ")));
   const auto granted_by = decision.granted_by();
   line("granted by", granted_by ? *granted_by : "-");
   if (const Grant* failed = decision.failed_grant()) {
@@ -277,10 +268,10 @@ void print_text_decision(const ExplainOptions& options, const Principal& princip
                                   to_string(failed->condition_location)));
   }
   if (const ForbidRule* rule = decision.forbid()) {
-    line("forbidden", fmt::format("{} {}{}  ({})", to_string(rule->method), rule->path_template,
-                                  rule->condition_text.empty() ? ""
-                                                               : " when " + rule->condition_text,
-                                  to_string(rule->location)));
+    line("forbidden",
+         fmt::format("{} {}{}  ({})", to_string(rule->method), rule->path_template,
+                     rule->condition_text.empty() ? "" : " when " + rule->condition_text,
+                     to_string(rule->location)));
   }
   line("rule", rule_text(decision).value_or("-"));
 }
@@ -315,7 +306,8 @@ RequestInput request_input(const ExplainOptions& options) {
     const auto seconds = parse_timestamp(options.time);
     if (!seconds) {
       throw CLI::ValidationError(
-          "--time", fmt::format("`{}`: write UTC ISO-8601, e.g. 2026-02-18T10:30:00Z", options.time));
+          "--time",
+          fmt::format("`{}`: write UTC ISO-8601, e.g. 2026-02-18T10:30:00Z", options.time));
     }
     input.time = *seconds;
   } else {
@@ -331,8 +323,8 @@ std::vector<Cidr> cidr_list(std::string_view text) {
   for (const std::string& item : split_scopes(text)) {
     const auto cidr = parse_cidr(item);
     if (!cidr) {
-      throw CLI::ValidationError(
-          "--allowed-cidrs", fmt::format("`{}` is not an address or CIDR range", item));
+      throw CLI::ValidationError("--allowed-cidrs",
+                                 fmt::format("`{}` is not an address or CIDR range", item));
     }
     cidrs.push_back(*cidr);
   }
@@ -366,9 +358,10 @@ Exit run_explain(const ExplainOptions& options) {
     if (policy.find_role(options.role) == nullptr) {
       std::vector<std::string> roles;
       for (const Role& role : policy.roles()) roles.push_back(role.name);
-      throw CLI::ValidationError("--role",
-                                 fmt::format("unknown role `{}`; the policy has: {}", options.role,
-                                             roles.empty() ? "no roles" : join(roles, ", ")));
+      throw CLI::ValidationError(
+          "--role",
+          fmt::format("unknown role `{}`; the policy has: {}", options.role,
+                      roles.empty() ? "no roles" : fmt::to_string(fmt::join(roles, ", "))));
     }
     principal = policy.principal_for_role(options.role);
   } else if (options.has_scopes) {

@@ -35,15 +35,6 @@ constexpr std::array<Reason, 9> all_reasons = {
     Reason::forbidden,         Reason::no_route,
     Reason::method_not_allowed};
 
-std::string join(const std::vector<std::string>& items, std::string_view separator) {
-  std::string joined;
-  for (const auto& item : items) {
-    if (!joined.empty()) joined += separator;
-    joined += item;
-  }
-  return joined;
-}
-
 template <std::size_t N>
 std::string quoted_list(const std::array<std::string_view, N>& names) {
   std::string joined;
@@ -343,7 +334,7 @@ class CaseReader {
         std::vector<std::string> codes;
         for (Reason reason : all_reasons) codes.emplace_back(to_string(reason));
         error(node->source(), "test-bad-value", fmt::format("unknown reason `{}`", *text),
-              fmt::format("one of: {}", join(codes, ", ")));
+              fmt::format("one of: {}", fmt::join(codes, ", ")));
         return;
       }
       if ((*test.reason == Reason::allowed) != test.expect_allow) {
@@ -446,7 +437,6 @@ class CaseReader {
   bool m_failed = false;
 };
 
-
 void append(LoadedTests& into, LoadedTests from) {
   into.errors.append(std::move(from.errors));
   for (auto& test : from.cases) into.cases.push_back(std::move(test));
@@ -472,7 +462,7 @@ Principal make_principal(const Policy& policy, const PrincipalSpec& spec, std::s
         if (!policy.find_scope(scope)) unknown.push_back(fmt::format("`{}`", scope));
       }
       if (!unknown.empty()) {
-        problem = fmt::format("the policy declares no scope {}", join(unknown, ", "));
+        problem = fmt::format("the policy declares no scope {}", fmt::join(unknown, ", "));
       }
       principal = policy.principal_for_key(spec.scopes);
       break;

@@ -1,30 +1,30 @@
 #include "scopegate/path.hpp"
 
+#include "percent.hpp"
+
 #include <array>
 
 namespace scopegate {
-namespace {
-
-int hex_value(char c) noexcept {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
-
-}  // namespace
-
 std::string_view describe(PathError error) noexcept {
   switch (error) {
-    case PathError::none: return "Path is valid";
-    case PathError::not_absolute: return "Path must start with '/'";
-    case PathError::empty_segment: return "Path contains an empty segment";
-    case PathError::dot_segment: return "Path contains a dot segment";
-    case PathError::encoded_separator: return "Path contains an encoded or backslash separator";
-    case PathError::nul_byte: return "Path contains a NUL byte";
-    case PathError::control_character: return "Path contains a control character";
-    case PathError::bad_percent_encoding: return "Path contains invalid percent-encoding";
-    case PathError::too_many_segments: return "Path has too many segments";
+    case PathError::none:
+      return "Path is valid";
+    case PathError::not_absolute:
+      return "Path must start with '/'";
+    case PathError::empty_segment:
+      return "Path contains an empty segment";
+    case PathError::dot_segment:
+      return "Path contains a dot segment";
+    case PathError::encoded_separator:
+      return "Path contains an encoded or backslash separator";
+    case PathError::nul_byte:
+      return "Path contains a NUL byte";
+    case PathError::control_character:
+      return "Path contains a control character";
+    case PathError::bad_percent_encoding:
+      return "Path contains invalid percent-encoding";
+    case PathError::too_many_segments:
+      return "Path has too many segments";
   }
   return "Path is invalid";
 }
@@ -102,10 +102,14 @@ PathError split_path(std::string_view path, PathSegments& out) noexcept {
       continue;
     }
     switch (kind) {
-      case nul: return PathError::nul_byte;
-      case control: return PathError::control_character;
-      case backslash: return PathError::encoded_separator;
-      default: break;
+      case nul:
+        return PathError::nul_byte;
+      case control:
+        return PathError::control_character;
+      case backslash:
+        return PathError::encoded_separator;
+      default:
+        break;
     }
     // kind == percent
     if (i + 2 >= length) return PathError::bad_percent_encoding;
@@ -121,36 +125,20 @@ PathError split_path(std::string_view path, PathSegments& out) noexcept {
 }
 
 int compare_segment(std::string_view encoded, std::string_view literal) noexcept {
-  std::size_t i = 0;
-  std::size_t j = 0;
-  while (i < encoded.size() && j < literal.size()) {
-    auto c = static_cast<unsigned char>(encoded[i]);
-    if (c == '%' && i + 2 < encoded.size()) {
-      c = static_cast<unsigned char>(hex_value(encoded[i + 1]) * 16 + hex_value(encoded[i + 2]));
-      i += 3;
-    } else {
-      ++i;
-    }
-    const auto l = static_cast<unsigned char>(literal[j++]);
-    if (c != l) return c < l ? -1 : 1;
+  Decoder decoder(encoded, Encoding::percent);
+  for (const char l : literal) {
+    const int c = decoder.next();
+    if (c < 0) return -1;
+    if (c != static_cast<unsigned char>(l)) return c < static_cast<unsigned char>(l) ? -1 : 1;
   }
-  if (i < encoded.size()) return 1;
-  if (j < literal.size()) return -1;
-  return 0;
+  return decoder.next() < 0 ? 0 : 1;
 }
 
 std::string percent_decode(std::string_view text) {
   std::string out;
   out.reserve(text.size());
-  for (std::size_t i = 0; i < text.size(); ++i) {
-    if (text[i] == '%' && i + 2 < text.size() && hex_value(text[i + 1]) >= 0 &&
-        hex_value(text[i + 2]) >= 0) {
-      out += static_cast<char>(hex_value(text[i + 1]) * 16 + hex_value(text[i + 2]));
-      i += 2;
-    } else {
-      out += text[i];
-    }
-  }
+  Decoder decoder(text, Encoding::percent);
+  for (int c = decoder.next(); c >= 0; c = decoder.next()) out += static_cast<char>(c);
   return out;
 }
 

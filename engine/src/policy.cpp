@@ -351,7 +351,11 @@ std::size_t Policy::memory_usage() const noexcept {
     total += e.parsed.segments.capacity() * sizeof(Segment);
     for (const Segment& s : e.parsed.segments) total += text(s.text);
     total += e.grants.capacity() * sizeof(Grant);
-    for (const Grant& g : e.grants) total += text(g.path_template) + location(g.location);
+    for (const Grant& g : e.grants) {
+      total += text(g.path_template) + location(g.location) + text(g.condition_text) +
+               text(g.condition_message) + location(g.condition_location);
+    }
+    total += e.forbids.capacity() * sizeof(std::uint32_t);
     total += (e.key_scopes.capacity() + e.user_scopes.capacity()) * sizeof(std::string);
     for (const auto& s : e.key_scopes) total += text(s);
     for (const auto& s : e.user_scopes) total += text(s);
@@ -370,10 +374,6 @@ std::size_t Policy::memory_usage() const noexcept {
   total += m_impl->forbids.capacity() * sizeof(ForbidRule);
   for (const ForbidRule& rule : m_impl->forbids) {
     total += text(rule.path_template) + text(rule.condition_text) + text(rule.message);
-  }
-  for (const Endpoint& e : m_impl->endpoints) {
-    total += e.forbids.capacity() * sizeof(std::uint32_t);
-    for (const Grant& g : e.grants) total += text(g.condition_text) + text(g.condition_message);
   }
   total += m_impl->roles.capacity() * sizeof(Role);
   for (const Role& r : m_impl->roles) total += (m_impl->scopes.size() + 63) / 64 * 8 + text(r.name);
