@@ -55,7 +55,7 @@ std::string concrete_path(const Endpoint& endpoint, std::size_t variant) {
   static const std::array<std::string_view, 3> ids = {"42", "7f9c2ba4-e88f-4c1b-9a0e-2d6b3c8e1f00",
                                                       "1234567"};
   std::string path;
-  for (const auto& segment : endpoint.parsed.segments) {
+  for (const auto& segment : endpoint.parsed().segments) {
     switch (segment.kind) {
       case SegmentKind::literal:
         path += '/';
@@ -242,10 +242,10 @@ Mix large_mix(const Policy& policy, std::size_t size) {
     } else {
       std::vector<std::string> names;
       const std::size_t count = i % 5;
-      if (count > 0 && i % 2 == 0 && !endpoint.key_scopes.empty()) {
-        names.push_back(endpoint.key_scopes.front());
+      if (count > 0 && i % 2 == 0 && !endpoint.key_scopes().empty()) {
+        names.emplace_back(endpoint.key_scopes().front());
       }
-      while (names.size() < count) names.push_back(scopes[pick(scopes.size())].name);
+      while (names.size() < count) names.emplace_back(scopes[pick(scopes.size())].name);
       principal = &mix.principals.emplace_back(policy.principal_for_key(names));
     }
     mix.requests.push_back({principal, std::move(method), std::move(path), std::move(key)});
@@ -289,9 +289,9 @@ struct Baseline {
   }
 };
 
-std::uint64_t scope_bits(const Policy& policy, const std::vector<std::string>& names) {
+std::uint64_t scope_bits(const Policy& policy, std::span<const std::string_view> names) {
   std::uint64_t bits = 0;
-  for (const std::string& name : names) {
+  for (const std::string_view name : names) {
     const auto id = policy.find_scope(name);
     if (id && *id < 64) bits |= std::uint64_t{1} << *id;
   }
@@ -303,8 +303,8 @@ Baseline make_baseline(const Policy& policy, const Mix& mix) {
   Baseline baseline;
   for (const Endpoint& endpoint : policy.endpoints()) {
     baseline.routes[baseline_key(scopegate::to_string(endpoint.method), endpoint.path_template)] = {
-        endpoint.access, scope_bits(policy, endpoint.key_scopes),
-        scope_bits(policy, endpoint.user_scopes)};
+        endpoint.access, scope_bits(policy, endpoint.key_scopes()),
+        scope_bits(policy, endpoint.user_scopes())};
   }
   for (const Request& request : mix.requests) {
     std::uint64_t held = 0;

@@ -71,14 +71,14 @@ std::string route_of(const Endpoint& endpoint) {
 }
 
 RouteDoc route_doc(const Endpoint& endpoint) {
-  return RouteDoc{route_of(endpoint), endpoint.description, {}};
+  return RouteDoc{route_of(endpoint), std::string(endpoint.description), {}};
 }
 
 // The endpoints `scope` grants, in policy order, with the conditions of its grants.
 std::vector<RouteDoc> routes_of(const Policy& policy, ScopeId scope, bool user_only) {
   std::vector<RouteDoc> routes;
   for (const Endpoint& endpoint : policy.endpoints()) {
-    if (user_only && !endpoint.key_scopes.empty()) continue;
+    if (user_only && !endpoint.key_scopes().empty()) continue;
     bool granted = false;
     bool always = false;
     RouteDoc doc = route_doc(endpoint);
@@ -87,9 +87,9 @@ std::vector<RouteDoc> routes_of(const Policy& policy, ScopeId scope, bool user_o
       granted = true;
       if (!grant.has_condition()) {
         always = true;
-      } else if (std::find(doc.conditions.begin(), doc.conditions.end(), grant.condition_text) ==
+      } else if (std::find(doc.conditions.begin(), doc.conditions.end(), grant.condition->text) ==
                  doc.conditions.end()) {
-        doc.conditions.push_back(grant.condition_text);
+        doc.conditions.emplace_back(grant.condition->text);
       }
     }
     if (!granted) continue;
@@ -103,8 +103,10 @@ Reference build_reference(const Policy& policy) {
   Reference reference;
   for (ScopeId id = 0; id < policy.scopes().size(); ++id) {
     const Scope& scope = policy.scopes()[id];
-    ScopeDoc doc{scope.name, scope.summary, scope.use_cases, scope.notes, {}, {}};
-    for (ScopeId implied : scope.implies) doc.implies.push_back(policy.scopes()[implied].name);
+    ScopeDoc doc{std::string(scope.name), std::string(scope.summary),
+                 {scope.use_cases.begin(), scope.use_cases.end()}, {scope.notes.begin(), scope.notes.end()},
+                 {}, {}};
+    for (ScopeId implied : scope.implies) doc.implies.emplace_back(policy.scopes()[implied].name);
     switch (scope.kind) {
       case ScopeKind::plain:
         doc.routes = routes_of(policy, id, false);
@@ -125,13 +127,13 @@ Reference build_reference(const Policy& policy) {
       reference.authenticated.push_back(route_doc(endpoint));
     }
     if (reference.refusal_example.empty() && endpoint.access == Access::scoped &&
-        !endpoint.key_scopes.empty()) {
-      reference.refusal_example = endpoint.key_message;
+        !endpoint.key_scopes().empty()) {
+      reference.refusal_example = endpoint.key_message();
     }
   }
   for (const ForbidRule& rule : policy.forbids()) {
     reference.forbids.push_back({fmt::format("{} {}", to_string(rule.method), rule.path_template),
-                                 rule.condition_text, rule.message});
+                                 std::string(rule.condition_text), std::string(rule.message)});
   }
   return reference;
 }
@@ -363,8 +365,8 @@ std::string html_matrix(const Policy& policy) {
         access = "authenticated: any key or user";
         break;
       case Access::scoped:
-        row_class = endpoint.key_scopes.empty() ? "user-only" : "key";
-        access = endpoint.key_scopes.empty() ? "user only (Bearer token)" : "API key with a scope";
+        row_class = endpoint.key_scopes().empty() ? "user-only" : "key";
+        access = endpoint.key_scopes().empty() ? "user only (Bearer token)" : "API key with a scope";
         break;
     }
     out += fmt::format("<tr class=\"{}\"><td><code>{}</code>", row_class,
@@ -384,7 +386,7 @@ std::string html_matrix(const Policy& policy) {
         if (!grant.has_condition())
           always = true;
         else
-          conditions += (conditions.empty() ? "" : " or ") + grant.condition_text;
+          conditions += fmt::format("{}{}", conditions.empty() ? "" : " or ", grant.condition->text);
       }
       if (!granted) {
         out += "<td></td>";

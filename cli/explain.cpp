@@ -194,7 +194,7 @@ void print_json_decision(const ExplainOptions& options, const Principal& princip
   object["principal"] = principal_json(principal);
   object["endpoint"] = or_null(endpoint_text(decision));
   object["description"] = endpoint != nullptr && !endpoint->description.empty()
-                              ? Json(endpoint->description)
+                              ? Json(std::string(endpoint->description))
                               : Json(nullptr);
   object["access"] = endpoint != nullptr ? Json(to_string(endpoint->access)) : Json(nullptr);
   Json params = Json::object();
@@ -203,13 +203,13 @@ void print_json_decision(const ExplainOptions& options, const Principal& princip
   }
   object["params"] = std::move(params);
   Json required = Json::array();
-  for (const std::string& scope : decision.required_scopes()) required.push_back(scope);
+  for (const std::string_view scope : decision.required_scopes()) required.push_back(std::string(scope));
   object["required_scopes"] = std::move(required);
   object["granted_by"] = or_null(decision.granted_by());
   object["rule"] = or_null(rule_text(decision));
   if (const Grant* failed = decision.failed_grant()) {
-    object["failed_condition"] = {{"condition", failed->condition_text},
-                                  {"rule", to_string(failed->condition_location)}};
+    object["failed_condition"] = {{"condition", std::string(failed->condition->text)},
+                                  {"rule", to_string(failed->condition->location)}};
   } else {
     object["failed_condition"] = nullptr;
   }
@@ -264,13 +264,13 @@ void print_text_decision(const ExplainOptions& options, const Principal& princip
   const auto granted_by = decision.granted_by();
   line("granted by", granted_by ? *granted_by : "-");
   if (const Grant* failed = decision.failed_grant()) {
-    line("condition", fmt::format("{}  (failed, {})", failed->condition_text,
-                                  to_string(failed->condition_location)));
+    line("condition", fmt::format("{}  (failed, {})", failed->condition->text,
+                                  to_string(failed->condition->location)));
   }
   if (const ForbidRule* rule = decision.forbid()) {
     line("forbidden",
-         fmt::format("{} {}{}  ({})", to_string(rule->method), rule->path_template,
-                     rule->condition_text.empty() ? "" : " when " + rule->condition_text,
+         fmt::format("{} {}{}{}  ({})", to_string(rule->method), rule->path_template,
+                     rule->condition_text.empty() ? "" : " when ", rule->condition_text,
                      to_string(rule->location)));
   }
   line("rule", rule_text(decision).value_or("-"));
@@ -357,7 +357,7 @@ Exit run_explain(const ExplainOptions& options) {
   if (options.has_role) {
     if (policy.find_role(options.role) == nullptr) {
       std::vector<std::string> roles;
-      for (const Role& role : policy.roles()) roles.push_back(role.name);
+      for (const Role& role : policy.roles()) roles.emplace_back(role.name);
       throw CLI::ValidationError(
           "--role",
           fmt::format("unknown role `{}`; the policy has: {}", options.role,

@@ -47,7 +47,7 @@ std::string key_of(Method method, std::string_view path_template) {
 }
 
 EndpointRef ref_of(const Endpoint& endpoint) {
-  return {std::string(to_string(endpoint.method)), endpoint.path_template};
+  return {std::string(to_string(endpoint.method)), std::string(endpoint.path_template)};
 }
 
 // One policy, enumerated.
@@ -71,11 +71,11 @@ class Side {
     if (it == m_index.end()) return std::nullopt;
     return it->second;
   }
-  const Scope* scope(const std::string& name) const {
+  const Scope* scope(std::string_view name) const {
     const auto it = m_scope_index.find(name);
     return it == m_scope_index.end() ? nullptr : it->second;
   }
-  const Role* role(const std::string& name) const {
+  const Role* role(std::string_view name) const {
     const auto it = m_role_index.find(name);
     return it == m_role_index.end() ? nullptr : it->second;
   }
@@ -91,10 +91,10 @@ class Side {
  private:
   const std::string* condition_of(const Grant& grant) {
     if (!grant.has_condition()) return nullptr;
-    auto it = m_canonical.find(grant.condition_text);
+    const std::string_view text = grant.condition->text;
+    auto it = m_canonical.find(text);
     if (it == m_canonical.end()) {
-      it = m_canonical.emplace(grant.condition_text, canonical_condition_text(grant.condition_text))
-               .first;
+      it = m_canonical.emplace(std::string(text), canonical_condition_text(text)).first;
     }
     return &it->second;
   }
@@ -106,7 +106,7 @@ class Side {
     // Which scopes hold each scope through their closure.
     std::vector<std::vector<ScopeId>> holders(scopes.size());
     for (ScopeId s = 0; s < scopes.size(); ++s) {
-      for (const ScopeId t : scopes[s].closure.ids()) holders[t].push_back(s);
+      for (const ScopeId t : scopes[s].closure) holders[t].push_back(s);
     }
     m_scope_reach.resize(scopes.size());
     m_role_reach.resize(roles.size());
@@ -115,7 +115,7 @@ class Side {
       for (const Grant& grant : endpoints[e].grants) {
         const std::string* condition = condition_of(grant);
         const ScopeKind granting = scopes[grant.scope].kind;
-        m_grants[e][scopes[grant.scope].name].add(condition);
+        m_grants[e][std::string(scopes[grant.scope].name)].add(condition);
         if (granting == ScopeKind::future) continue;
         for (const ScopeId holder : holders[grant.scope]) {
           const ScopeKind kind = scopes[holder].kind;
@@ -132,9 +132,9 @@ class Side {
 
   const Policy& m_policy;
   std::unordered_map<std::string, std::uint32_t> m_index;
-  std::unordered_map<std::string, const Scope*> m_scope_index;
-  std::unordered_map<std::string, const Role*> m_role_index;
-  std::unordered_map<std::string, std::string> m_canonical;
+  std::unordered_map<std::string_view, const Scope*> m_scope_index;  // views into the policy
+  std::unordered_map<std::string_view, const Role*> m_role_index;
+  std::map<std::string, std::string, std::less<>> m_canonical;
   std::vector<ReachMap> m_scope_reach;
   std::vector<ReachMap> m_role_reach;
   std::vector<std::map<std::string, Accumulator>> m_grants;
@@ -189,10 +189,10 @@ bool has_changes(const SubjectDiff& diff) {
 std::vector<ForbidRef> forbid_refs(const Policy& policy) {
   std::vector<ForbidRef> refs;
   for (const ForbidRule& rule : policy.forbids()) {
-    refs.push_back({std::string(to_string(rule.method)), rule.path_template,
+    refs.push_back({std::string(to_string(rule.method)), std::string(rule.path_template),
                     rule.condition == UINT32_MAX ? std::string()
                                                  : canonical_condition_text(rule.condition_text),
-                    rule.message});
+                    std::string(rule.message)});
   }
   return refs;
 }
@@ -267,43 +267,43 @@ void diff_subjects(const Side& old_side, const Side& new_side, PolicyDiff& diff)
     const Scope& scope = after.scopes()[id];
     const Scope* old_scope = old_side.scope(scope.name);
     if (old_scope == nullptr) {
-      diff.scopes_added.push_back({scope.name, scope.kind});
+      diff.scopes_added.push_back({std::string(scope.name), scope.kind});
     } else if (old_scope->kind != scope.kind) {
-      diff.scope_kinds_changed.push_back({scope.name, old_scope->kind, scope.kind});
+      diff.scope_kinds_changed.push_back({std::string(scope.name), old_scope->kind, scope.kind});
     }
     const ReachMap& old_reach =
         old_scope == nullptr
             ? empty_reach()
             : old_side.scope_reach(static_cast<ScopeId>(old_scope - before.scopes().data()));
     SubjectDiff subject = compare(old_side, old_reach, new_side, new_side.scope_reach(id));
-    subject.name = scope.name;
+    subject.name = std::string(scope.name);
     subject.kind = std::string(kind_name(scope.kind));
     if (has_changes(subject)) diff.scopes.push_back(std::move(subject));
   }
   for (ScopeId id = 0; id < before.scopes().size(); ++id) {
     const Scope& scope = before.scopes()[id];
     if (new_side.scope(scope.name) != nullptr) continue;
-    diff.scopes_removed.push_back({scope.name, scope.kind});
+    diff.scopes_removed.push_back({std::string(scope.name), scope.kind});
     SubjectDiff subject = compare(old_side, old_side.scope_reach(id), new_side, empty_reach());
-    subject.name = scope.name;
+    subject.name = std::string(scope.name);
     subject.kind = std::string(kind_name(scope.kind));
     if (has_changes(subject)) diff.scopes.push_back(std::move(subject));
   }
   for (const Role& role : after.roles()) {
     const Role* old_role = old_side.role(role.name);
-    if (old_role == nullptr) diff.roles_added.push_back(role.name);
+    if (old_role == nullptr) diff.roles_added.push_back(std::string(role.name));
     const ReachMap& old_reach =
         old_role == nullptr ? empty_reach() : old_side.role_reach(*old_role);
     SubjectDiff subject = compare(old_side, old_reach, new_side, new_side.role_reach(role));
-    subject.name = role.name;
+    subject.name = std::string(role.name);
     subject.kind = "role";
     if (has_changes(subject)) diff.roles.push_back(std::move(subject));
   }
   for (const Role& role : before.roles()) {
     if (new_side.role(role.name) != nullptr) continue;
-    diff.roles_removed.push_back(role.name);
+    diff.roles_removed.push_back(std::string(role.name));
     SubjectDiff subject = compare(old_side, old_side.role_reach(role), new_side, empty_reach());
-    subject.name = role.name;
+    subject.name = std::string(role.name);
     subject.kind = "role";
     if (has_changes(subject)) diff.roles.push_back(std::move(subject));
   }

@@ -39,10 +39,9 @@ std::optional<std::string_view> Decision::granted_by() const noexcept {
   return m_policy->scopes()[m_grant->scope].name;
 }
 
-std::span<const std::string> Decision::required_scopes() const noexcept {
+std::span<const std::string_view> Decision::required_scopes() const noexcept {
   if (m_endpoint == nullptr || m_endpoint->access != Access::scoped) return {};
-  return m_for_key ? std::span<const std::string>(m_endpoint->key_scopes)
-                   : std::span<const std::string>(m_endpoint->user_scopes);
+  return m_for_key ? m_endpoint->key_scopes() : m_endpoint->user_scopes();
 }
 
 std::optional<std::string_view> Decision::param(std::string_view name) const noexcept {

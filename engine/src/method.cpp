@@ -10,8 +10,9 @@ std::optional<Method> parse_method(std::string_view text) noexcept {
 }
 
 std::string to_string(const SourceLocation& location) {
-  if (!location.known()) return location.file;
-  return location.file + ':' + std::to_string(location.line);
+  std::string text(location.file);
+  if (location.known()) text += ':' + std::to_string(location.line);
+  return text;
 }
 
 }  // namespace scopegate

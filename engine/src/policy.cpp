@@ -24,35 +24,35 @@ struct Search {
   std::size_t method_slot;  // index into TrieNode::by_method; method_count if unknown
   std::array<std::uint8_t, max_path_segments> captured;  // segment index of each wildcard
   std::size_t captured_count = 0;
-  std::uint32_t endpoint = no_index;
+  const TrieEntry* entry = nullptr;
   std::uint8_t path_methods = 0;  // methods of every endpoint matching the path (for 405)
 };
 
-std::uint32_t endpoint_for(const TrieNode& node, std::size_t method_slot) noexcept {
-  constexpr auto any = static_cast<std::size_t>(Method::any);
-  if (method_slot < any && node.by_method[method_slot] != no_index) {
-    return node.by_method[method_slot];
+// Segments are short: an inline loop beats a call to memcmp.
+int compare_bytes(const char* a, const char* b, std::size_t size) noexcept {
+  for (std::size_t i = 0; i < size; ++i) {
+    if (a[i] != b[i]) return static_cast<unsigned char>(a[i]) < static_cast<unsigned char>(b[i]) ? -1 : 1;
   }
-  return node.by_method[any];
+  return 0;
 }
 
 // Literals are sorted by (size, text): most probes stop at the size comparison.
-std::uint32_t find_literal(const TrieNode& node, std::string_view segment, bool encoded) noexcept {
-  const auto& literals = node.literals;
+std::uint32_t find_literal(const TrieEdge* edges, std::size_t count, std::string_view segment,
+                           bool encoded) noexcept {
   if (encoded) {  // rare: compare decoded bytes, one by one
-    for (const auto& [text, child] : literals) {
-      if (compare_segment(segment, text) == 0) return child;
+    for (std::size_t i = 0; i < count; ++i) {
+      if (compare_segment(segment, edges[i].view()) == 0) return edges[i].child;
     }
     return no_index;
   }
   std::size_t low = 0;
-  std::size_t high = literals.size();
+  std::size_t high = count;
   while (low < high) {
     const std::size_t middle = (low + high) / 2;
-    const std::string& text = literals[middle].first;
-    int order = segment.size() < text.size() ? -1 : segment.size() > text.size() ? 1 : 0;
-    if (order == 0) order = std::char_traits<char>::compare(segment.data(), text.data(), text.size());
-    if (order == 0) return literals[middle].second;
+    const TrieEdge& edge = edges[middle];
+    int order = segment.size() < edge.size ? -1 : segment.size() > edge.size ? 1 : 0;
+    if (order == 0) order = compare_bytes(segment.data(), edge.text, edge.size);
+    if (order == 0) return edge.child;
     if (order > 0) {
       low = middle + 1;
     } else {
@@ -62,38 +62,41 @@ std::uint32_t find_literal(const TrieNode& node, std::string_view segment, bool 
   return no_index;
 }
 
-// Terminal check at `node` for the request's method; collects the methods of every
-// node that matches the path (the Allow header of a 405).
-bool accept(const std::vector<TrieNode>& nodes, std::uint32_t index, Search& search) noexcept {
-  const TrieNode& node = nodes[index];
-  if (!node.has_endpoints) return false;
-  const std::uint32_t endpoint = endpoint_for(node, search.method_slot);
-  if (endpoint != no_index) {
-    search.endpoint = endpoint;
+// Terminal check at `node` for the request's method (exact method first, then `*`);
+// collects the methods of every node that matches the path (the Allow header of a 405).
+bool accept(const Policy::Impl& impl, std::uint32_t index, Search& search) noexcept {
+  const TrieNode& node = impl.nodes[index];
+  if (node.entry_count == 0) return false;
+  constexpr auto any = static_cast<std::size_t>(Method::any);
+  const bool exact = search.method_slot < any && (node.method_mask >> search.method_slot & 1U) != 0;
+  if (exact || (node.method_mask >> any & 1U) != 0) {
+    const std::size_t wanted = exact ? search.method_slot : any;
+    const TrieEntry* entry = impl.entries.data() + node.entries_begin;
+    while (entry->method != wanted) ++entry;
+    search.entry = entry;
     return true;
   }
   search.path_methods |= node.method_mask;
   return false;
 }
 
-bool match(const std::vector<TrieNode>& nodes, std::uint32_t index, std::size_t depth,
-           Search& search) noexcept {
-  const TrieNode& node = nodes[index];
+bool match(const Policy::Impl& impl, std::uint32_t index, std::size_t depth, Search& search) noexcept {
+  const TrieNode& node = impl.nodes[index];
   if (depth == search.path.size) {
-    if (accept(nodes, index, search)) return true;
+    if (accept(impl, index, search)) return true;
   } else {
-    if (!node.literals.empty()) {
-      const std::uint32_t child =
-          find_literal(node, search.path.segment(depth), search.path.encoded(depth));
-      if (child != no_index && match(nodes, child, depth + 1, search)) return true;
+    if (node.edge_count != 0) {
+      const std::uint32_t child = find_literal(impl.edges.data() + node.edges_begin, node.edge_count,
+                                               search.path.segment(depth), search.path.encoded(depth));
+      if (child != no_index && match(impl, child, depth + 1, search)) return true;
     }
     if (node.single != no_index) {
       search.captured[search.captured_count++] = static_cast<std::uint8_t>(depth);
-      if (match(nodes, node.single, depth + 1, search)) return true;
+      if (match(impl, node.single, depth + 1, search)) return true;
       --search.captured_count;
     }
   }
-  return node.rest != no_index && accept(nodes, node.rest, search);
+  return node.rest != no_index && accept(impl, node.rest, search);
 }
 
 std::size_t method_slot_of(std::string_view method) noexcept {
@@ -126,7 +129,7 @@ const Grant* find_grant(const Policy::Impl& impl, const Endpoint& endpoint,
     const ScopeKind kind = impl.scopes[grant.scope].kind;
     const bool counts = key ? kind == ScopeKind::plain : kind != ScopeKind::future;
     if (!counts || !principal.scopes().contains(grant.scope)) continue;
-    if (!grant.has_condition() || impl.conditions.evaluate(grant.condition, context)) return &grant;
+    if (!grant.has_condition() || impl.conditions.evaluate(grant.condition->index, context)) return &grant;
     if (failed == nullptr) failed = &grant;
   }
   return nullptr;
@@ -181,7 +184,7 @@ Decision Policy::decide(const Principal& principal, const Request& request) cons
   }
 
   Search search(segments, method_slot_of(method));
-  if (!match(m_impl->nodes, 0, 0, search)) {
+  if (!match(*m_impl, 0, 0, search)) {
     if (search.path_methods != 0) {
       decision.m_reason = Reason::method_not_allowed;
       decision.m_message = method_not_allowed_message;
@@ -193,15 +196,17 @@ Decision Policy::decide(const Principal& principal, const Request& request) cons
     return decision;
   }
 
-  const Endpoint& endpoint = m_impl->endpoints[search.endpoint];
+  const TrieEntry& entry = *search.entry;
+  const Endpoint& endpoint = m_impl->endpoints[entry.endpoint];
   decision.m_endpoint = &endpoint;
   decision.m_rule = &endpoint.location;
-  for (std::size_t i = 0; i < endpoint.params.size(); ++i) {
-    const Endpoint::ParamSlot slot = endpoint.params[i];
-    new (decision.m_params + sizeof(PathParam) * i) PathParam{
-        endpoint.parsed.segments[slot.segment].text, segments.segment(search.captured[slot.wildcard])};
+  const ParamSlot* slots = m_impl->params.data() + entry.params_begin;
+  for (std::size_t i = 0; i < entry.param_count; ++i) {
+    new (decision.m_params + sizeof(PathParam) * i)
+        PathParam{endpoint.path_template.substr(slots[i].name_offset, slots[i].name_length),
+                  segments.segment(search.captured[slots[i].wildcard])};
   }
-  decision.m_param_count = static_cast<std::uint8_t>(endpoint.params.size());
+  decision.m_param_count = entry.param_count;
 
   // Every exit below returns `decision` itself, so it is built in place (no copy).
   const auto conclude = [&](Reason reason, std::string_view message, const Grant* grant) {
@@ -225,23 +230,24 @@ Decision Policy::decide(const Principal& principal, const Request& request) cons
   } else if (const Grant* grant = find_grant(*m_impl, endpoint, principal, context, failed)) {
     conclude(Reason::allowed, allowed_message, grant);
   } else if (failed != nullptr) {
-    conclude(Reason::condition_failed, failed->condition_message, nullptr);
+    conclude(Reason::condition_failed, failed->condition->message, nullptr);
     decision.m_failed_grant = failed;
-    decision.m_rule = &failed->condition_location;
+    decision.m_rule = &failed->condition->location;
   } else if (principal.kind() == PrincipalKind::user) {
-    conclude(Reason::missing_scope, endpoint.user_message, nullptr);
-  } else if (endpoint.key_scopes.empty()) {
-    conclude(Reason::api_key_not_supported, endpoint.key_message, nullptr);
+    conclude(Reason::missing_scope, endpoint.granting->user_message, nullptr);
+  } else if (endpoint.granting->key_scopes.empty()) {
+    conclude(Reason::api_key_not_supported, endpoint.granting->key_message, nullptr);
   } else {
-    conclude(Reason::missing_scope, endpoint.key_message, nullptr);
+    conclude(Reason::missing_scope, endpoint.granting->key_message, nullptr);
   }
   // A matching forbid rule refuses what would be allowed, whatever granted it. Its
   // condition reads the parameters its own template binds.
-  if (decision.allowed() && !endpoint.forbids.empty()) {
+  if (decision.allowed() && entry.forbid_count != 0) {
     const std::size_t slot = search.method_slot;
     std::array<PathParam, max_path_params> forbid_params;
-    for (const std::uint32_t index : endpoint.forbids) {
-      const ForbidRule& rule = m_impl->forbids[index];
+    const std::uint32_t* forbids = m_impl->forbid_lists.data() + entry.forbids_begin;
+    for (std::size_t k = 0; k < entry.forbid_count; ++k) {
+      const ForbidRule& rule = m_impl->forbids[forbids[k]];
       const bool method_matches =
           rule.method == Method::any || static_cast<std::size_t>(rule.method) == slot;
       std::size_t bound_count = 0;
@@ -271,7 +277,9 @@ Principal Policy::principal_for_key(std::span<const std::string_view> scopes) co
   principal.m_scopes = ScopeSet(m_impl->scopes.size());
   for (const std::string_view name : scopes) {
     principal.m_scope_names.emplace_back(name);
-    if (const auto id = find_scope(name)) principal.m_scopes.insert_all(m_impl->scopes[*id].closure);
+    if (const auto id = find_scope(name)) {
+      for (const ScopeId held : m_impl->scopes[*id].closure) principal.m_scopes.insert(held);
+    }
   }
   return principal;
 }
@@ -315,16 +323,67 @@ const std::vector<Endpoint>& Policy::endpoints() const noexcept { return m_impl-
 const std::vector<Role>& Policy::roles() const noexcept { return m_impl->roles; }
 const std::vector<ForbidRule>& Policy::forbids() const noexcept { return m_impl->forbids; }
 
+namespace {
+
+// Binary search in a name index sorted by name.
+template <typename Index>
+auto find_named(const Index& index, std::string_view name) noexcept {
+  const auto found = std::lower_bound(index.begin(), index.end(), name,
+                                      [](const auto& entry, std::string_view wanted) { return entry.first < wanted; });
+  return found != index.end() && found->first == name ? found : index.end();
+}
+
+const Granting no_granting;
+
+}  // namespace
+
 std::optional<ScopeId> Policy::find_scope(std::string_view name) const noexcept {
-  const auto found = m_impl->scope_index.find(name);
+  const auto found = find_named(m_impl->scope_index, name);
   if (found == m_impl->scope_index.end()) return std::nullopt;
   return found->second;
 }
 
 const Role* Policy::find_role(std::string_view name) const noexcept {
-  const auto found = m_impl->role_index.find(name);
+  const auto found = find_named(m_impl->role_index, name);
   if (found == m_impl->role_index.end()) return nullptr;
   return &m_impl->roles[found->second];
+}
+
+std::span<const std::string_view> Endpoint::key_scopes() const noexcept {
+  return (granting != nullptr ? *granting : no_granting).key_scopes;
+}
+
+std::span<const std::string_view> Endpoint::user_scopes() const noexcept {
+  return (granting != nullptr ? *granting : no_granting).user_scopes;
+}
+
+std::string_view Endpoint::key_message() const noexcept {
+  return (granting != nullptr ? *granting : no_granting).key_message;
+}
+
+std::string_view Endpoint::user_message() const noexcept {
+  return (granting != nullptr ? *granting : no_granting).user_message;
+}
+
+Template Endpoint::parsed() const {
+  auto parsed = parse_template(path_template);
+  return parsed ? std::move(*parsed) : Template{};
+}
+
+std::string_view TextStore::add(std::string_view text) {
+  if (text.size() > m_left) {
+    // Chunks double up to max_chunk, so a small policy holds little unused room.
+    const std::size_t size = std::max(text.size(), std::clamp(m_reserved, min_chunk, max_chunk));
+    m_chunks.push_back(std::make_unique<char[]>(size));
+    m_next = m_chunks.back().get();
+    m_left = size;
+    m_reserved += size;
+  }
+  char* stored = m_next;
+  std::char_traits<char>::copy(stored, text.data(), text.size());
+  m_next += text.size();
+  m_left -= text.size();
+  return {stored, text.size()};
 }
 
 const Endpoint* Policy::find_endpoint(Method method, std::string_view path_template) const noexcept {
@@ -337,46 +396,22 @@ const Endpoint* Policy::find_endpoint(Method method, std::string_view path_templ
 std::uint64_t Policy::id() const noexcept { return m_impl->id; }
 
 std::size_t Policy::memory_usage() const noexcept {
-  const auto text = [](const std::string& s) { return s.capacity() > 15 ? s.capacity() + 1 : 0; };
-  const auto location = [&](const SourceLocation& l) { return text(l.file); };
-  std::size_t total = sizeof(Impl);
-  total += m_impl->nodes.capacity() * sizeof(TrieNode);
-  for (const TrieNode& node : m_impl->nodes) {
-    total += node.literals.capacity() * sizeof(node.literals[0]);
-    for (const auto& [literal, child] : node.literals) total += text(literal);
-  }
-  total += m_impl->endpoints.capacity() * sizeof(Endpoint);
-  for (const Endpoint& e : m_impl->endpoints) {
-    total += text(e.path_template) + text(e.description) + location(e.location);
-    total += e.parsed.segments.capacity() * sizeof(Segment);
-    for (const Segment& s : e.parsed.segments) total += text(s.text);
-    total += e.grants.capacity() * sizeof(Grant);
-    for (const Grant& g : e.grants) {
-      total += text(g.path_template) + location(g.location) + text(g.condition_text) +
-               text(g.condition_message) + location(g.condition_location);
+  const Impl& impl = *m_impl;
+  const auto pool = [](const auto& vector) { return vector.capacity() * sizeof(vector[0]); };
+  const std::size_t set = (impl.scopes.size() + 63) / 64 * 8;  // a role's ScopeSet words
+  std::size_t total = sizeof(Impl) + impl.text.memory_usage() + impl.conditions.memory_usage();
+  total += pool(impl.scopes) + pool(impl.endpoints) + pool(impl.roles) + pool(impl.forbids);
+  total += pool(impl.names) + pool(impl.scope_ids) + pool(impl.grants) + pool(impl.grant_conditions) +
+           pool(impl.grantings);
+  total += pool(impl.nodes) + pool(impl.edges) + pool(impl.entries) + pool(impl.params) +
+           pool(impl.forbid_lists) + pool(impl.scope_index) + pool(impl.role_index);
+  total += impl.roles.size() * set;
+  for (const ForbidRule& rule : impl.forbids) {
+    total += pool(rule.parsed.segments);
+    for (const Segment& segment : rule.parsed.segments) {
+      total += segment.text.capacity() > 15 ? segment.text.capacity() + 1 : 0;
     }
-    total += e.forbids.capacity() * sizeof(std::uint32_t);
-    total += (e.key_scopes.capacity() + e.user_scopes.capacity()) * sizeof(std::string);
-    for (const auto& s : e.key_scopes) total += text(s);
-    for (const auto& s : e.user_scopes) total += text(s);
-    total += text(e.key_message) + text(e.user_message);
   }
-  total += m_impl->scopes.capacity() * sizeof(Scope);
-  for (const Scope& s : m_impl->scopes) {
-    total += text(s.name) + text(s.summary) + location(s.location);
-    total += (m_impl->scopes.size() + 63) / 64 * 8 + s.implies.capacity() * sizeof(ScopeId);
-    for (const auto& u : s.use_cases) total += sizeof(std::string) + text(u);
-    for (const auto& n : s.notes) total += sizeof(std::string) + text(n);
-  }
-  for (const std::string& header : m_impl->allow_headers) total += text(header);
-  total += m_impl->scope_index.size() * (sizeof(std::string) + sizeof(ScopeId) + 32);
-  total += m_impl->conditions.memory_usage();
-  total += m_impl->forbids.capacity() * sizeof(ForbidRule);
-  for (const ForbidRule& rule : m_impl->forbids) {
-    total += text(rule.path_template) + text(rule.condition_text) + text(rule.message);
-  }
-  total += m_impl->roles.capacity() * sizeof(Role);
-  for (const Role& r : m_impl->roles) total += (m_impl->scopes.size() + 63) / 64 * 8 + text(r.name);
   return total;
 }
 

@@ -5,8 +5,10 @@
 
 #include <algorithm>
 #include <atomic>
+#include <map>
 #include <tuple>
 #include <unordered_map>
+#include <unordered_set>
 
 #include "policy_impl.hpp"
 
@@ -28,17 +30,8 @@ bool is_name_part(std::string_view part) noexcept {
   });
 }
 
-std::string join(const std::vector<std::string>& names, std::string_view separator) {
-  std::string out;
-  for (const auto& name : names) {
-    if (!out.empty()) out += separator;
-    out += name;
-  }
-  return out;
-}
-
 // The order of TrieNode::literals: by size, then bytes (decide() compares sizes first).
-bool literal_order(const std::string& a, const std::string& b) noexcept {
+bool literal_order(std::string_view a, std::string_view b) noexcept {
   return a.size() != b.size() ? a.size() < b.size() : a < b;
 }
 
@@ -57,10 +50,6 @@ bool overlaps(const Template& a, const Template& b) noexcept {
   // The shorter ran out: only a `**` right after it in the longer one matches zero more.
   return longer.segments[common].kind == SegmentKind::rest && longer.segments.size() == common + 1 &&
          shorter.segments.size() == common;
-}
-
-void add_unique(std::vector<std::string>& names, const std::string& name) {
-  if (std::find(names.begin(), names.end(), name) == names.end()) names.push_back(name);
 }
 
 class Build {
@@ -83,7 +72,6 @@ class Build {
     add_grants();
     add_forbids();
     check_user_endpoints();
-    finish_endpoints();
     if (!m_errors.empty()) {
       std::sort(m_errors.begin(), m_errors.end(), [](const BuildError& a, const BuildError& b) {
         return std::tie(a.subject, a.first, a.second, a.kind) <
@@ -91,25 +79,68 @@ class Build {
       });
       return unexpected(std::move(m_errors));
     }
+    freeze();
     return Policy(std::move(m_impl));
   }
 
  private:
+  // The working form of the policy while it is checked; freeze() turns it into the
+  // compact Policy::Impl. Texts here are views into the specs, which outlive the build.
+  struct WorkScope {
+    std::size_t spec = 0;
+    std::vector<ScopeId> implies;
+    ScopeSet closure;
+  };
+  struct WorkRole {
+    std::size_t spec = 0;
+    std::vector<ScopeId> listed;
+    ScopeSet closure;
+  };
+  struct WorkGrant {
+    ScopeId scope = 0;
+    std::size_t route = 0;  // the granting route spec
+  };
+  struct WorkEndpoint {
+    Method method = Method::any;
+    Access access = Access::scoped;
+    std::size_t route = 0;  // the defining route spec
+    std::string_view description;
+    Template parsed;
+    std::vector<WorkGrant> grants;
+    std::vector<std::uint32_t> forbids;
+  };
+  struct WorkNode {
+    std::vector<std::pair<std::string_view, std::uint32_t>> literals;
+    std::uint32_t single = no_index;
+    std::uint32_t rest = no_index;
+    std::array<std::uint32_t, method_count> by_method;
+
+    WorkNode() { by_method.fill(no_index); }
+  };
+  struct WorkForbid {
+    std::size_t spec = 0;
+    Template parsed;
+    std::uint32_t condition = no_condition;
+  };
   struct RouteInfo {
     bool valid = false;
     Template parsed;
     ScopeId scope = 0;
     std::uint32_t endpoint = no_index;
-    std::uint32_t condition = UINT32_MAX;
+    std::uint32_t condition = no_condition;
   };
 
   ConditionProgram::ScopeLookup scope_lookup() const {
-    return [this](std::string_view name) -> std::optional<ScopeId> {
-      const auto found = m_impl->scope_index.find(name);
-      if (found == m_impl->scope_index.end()) return std::nullopt;
-      return found->second;
-    };
+    return [this](std::string_view name) { return find_scope(name); };
   }
+
+  std::optional<ScopeId> find_scope(std::string_view name) const {
+    const auto found = m_scope_ids.find(name);
+    if (found == m_scope_ids.end()) return std::nullopt;
+    return found->second;
+  }
+
+  const ScopeSpec& spec_of(ScopeId id) const { return m_scope_specs[m_scopes[id].spec]; }
 
   void condition_error(Subject subject, std::size_t index, ConditionError failure) {
     BuildError built;
@@ -137,35 +168,25 @@ class Build {
 
   void add_scopes() {
     for (std::size_t i = 0; i < m_scope_specs.size(); ++i) {
-      ScopeSpec& spec = m_scope_specs[i];
+      const ScopeSpec& spec = m_scope_specs[i];
       if (!is_valid_scope_name(spec.name)) error(Kind::bad_scope_name, Subject::scope, i, 0, spec.name);
       const auto [it, inserted] =
-          m_impl->scope_index.try_emplace(spec.name, static_cast<ScopeId>(m_impl->scopes.size()));
+          m_scope_ids.try_emplace(spec.name, static_cast<ScopeId>(m_scopes.size()));
       if (!inserted) {
-        error(Kind::duplicate_scope, Subject::scope, i, m_spec_of_scope[it->second], spec.name);
+        error(Kind::duplicate_scope, Subject::scope, i, m_scopes[it->second].spec, spec.name);
         continue;
       }
-      m_spec_of_scope.push_back(i);
-      Scope scope;
-      scope.name = spec.name;
-      scope.kind = spec.kind;
-      scope.summary = std::move(spec.summary);
-      scope.use_cases = std::move(spec.use_cases);
-      scope.notes = std::move(spec.notes);
-      scope.location = spec.location;
-      m_impl->scopes.push_back(std::move(scope));
+      m_scopes.push_back({i, {}, {}});
     }
   }
 
   void resolve_implies() {
-    for (ScopeId id = 0; id < m_impl->scopes.size(); ++id) {
-      const std::size_t spec = m_spec_of_scope[id];
-      for (const std::string& name : m_scope_specs[spec].implies) {
-        const auto found = m_impl->scope_index.find(name);
-        if (found == m_impl->scope_index.end()) {
-          error(Kind::unknown_scope, Subject::scope, spec, 0, name);
+    for (WorkScope& scope : m_scopes) {
+      for (const std::string& name : m_scope_specs[scope.spec].implies) {
+        if (const auto found = find_scope(name)) {
+          scope.implies.push_back(*found);
         } else {
-          m_impl->scopes[id].implies.push_back(found->second);
+          error(Kind::unknown_scope, Subject::scope, scope.spec, 0, name);
         }
       }
     }
@@ -174,18 +195,18 @@ class Build {
   // Reports each `implies` cycle once, at the scope where the search entered it.
   void find_cycles() {
     enum class Mark : std::uint8_t { unvisited, active, done };
-    std::vector<Mark> marks(m_impl->scopes.size(), Mark::unvisited);
+    std::vector<Mark> marks(m_scopes.size(), Mark::unvisited);
     std::vector<ScopeId> stack;
     const auto visit = [&](auto&& self, ScopeId id) -> void {
       marks[id] = Mark::active;
       stack.push_back(id);
-      for (const ScopeId next : m_impl->scopes[id].implies) {
+      for (const ScopeId next : m_scopes[id].implies) {
         if (marks[next] == Mark::active) {
           const auto start = std::find(stack.begin(), stack.end(), next);
           std::string path;
-          for (auto it = start; it != stack.end(); ++it) path += m_impl->scopes[*it].name + " -> ";
-          path += m_impl->scopes[next].name;
-          error(Kind::implies_cycle, Subject::scope, m_spec_of_scope[next], 0, path);
+          for (auto it = start; it != stack.end(); ++it) path += spec_of(*it).name + " -> ";
+          path += spec_of(next).name;
+          error(Kind::implies_cycle, Subject::scope, m_scopes[next].spec, 0, path);
         } else if (marks[next] == Mark::unvisited) {
           self(self, next);
         }
@@ -193,13 +214,13 @@ class Build {
       stack.pop_back();
       marks[id] = Mark::done;
     };
-    for (ScopeId id = 0; id < m_impl->scopes.size(); ++id) {
+    for (ScopeId id = 0; id < m_scopes.size(); ++id) {
       if (marks[id] == Mark::unvisited) visit(visit, id);
     }
   }
 
   void compute_closures() {
-    const std::size_t count = m_impl->scopes.size();
+    const std::size_t count = m_scopes.size();
     for (ScopeId id = 0; id < count; ++id) {
       ScopeSet closure(count);
       std::vector<ScopeId> pending{id};
@@ -208,40 +229,35 @@ class Build {
         pending.pop_back();
         if (closure.contains(next)) continue;
         closure.insert(next);
-        for (const ScopeId implied : m_impl->scopes[next].implies) pending.push_back(implied);
+        for (const ScopeId implied : m_scopes[next].implies) pending.push_back(implied);
       }
-      m_impl->scopes[id].closure = std::move(closure);
+      m_scopes[id].closure = std::move(closure);
     }
   }
 
   void add_roles() {
+    std::unordered_map<std::string_view, std::size_t> seen;  // name -> index in m_roles
     for (std::size_t i = 0; i < m_role_specs.size(); ++i) {
-      RoleSpec& spec = m_role_specs[i];
-      const auto [it, inserted] = m_impl->role_index.try_emplace(spec.name, m_impl->roles.size());
+      const RoleSpec& spec = m_role_specs[i];
+      const auto [it, inserted] = seen.try_emplace(spec.name, m_roles.size());
       if (!inserted) {
-        error(Kind::duplicate_role, Subject::role, i, m_spec_of_role[it->second], spec.name);
+        error(Kind::duplicate_role, Subject::role, i, m_roles[it->second].spec, spec.name);
         continue;
       }
-      m_spec_of_role.push_back(i);
-      Role role;
-      role.name = spec.name;
-      role.summary = std::move(spec.summary);
-      role.all_scopes = spec.all_scopes;
-      role.location = spec.location;
-      role.closure = ScopeSet(m_impl->scopes.size());
+      WorkRole role{i, {}, ScopeSet(m_scopes.size())};
       for (const std::string& name : spec.scopes) {
-        const auto found = m_impl->scope_index.find(name);
-        if (found == m_impl->scope_index.end()) {
+        const auto found = find_scope(name);
+        if (!found) {
           error(Kind::unknown_scope, Subject::role, i, 0, name);
           continue;
         }
-        role.listed.push_back(found->second);
-        role.closure.insert_all(m_impl->scopes[found->second].closure);
+        role.listed.push_back(*found);
+        role.closure.insert_all(m_scopes[*found].closure);
       }
-      if (role.all_scopes) {
-        for (ScopeId id = 0; id < m_impl->scopes.size(); ++id) role.closure.insert(id);
+      if (spec.all_scopes) {
+        for (ScopeId id = 0; id < m_scopes.size(); ++id) role.closure.insert(id);
       }
-      m_impl->roles.push_back(std::move(role));
+      m_roles.push_back(std::move(role));
     }
   }
 
@@ -258,15 +274,15 @@ class Build {
         valid = false;
       }
       if (spec.access == Access::scoped) {
-        const auto found = m_impl->scope_index.find(spec.scope);
-        if (found == m_impl->scope_index.end()) {
+        const auto found = find_scope(spec.scope);
+        if (!found) {
           error(Kind::unknown_scope, Subject::route, i, 0, spec.scope);
           valid = false;
-        } else if (m_impl->scopes[found->second].kind == ScopeKind::future) {
+        } else if (spec_of(*found).kind == ScopeKind::future) {
           error(Kind::future_scope_routes, Subject::route, i, 0, spec.scope);
           valid = false;
         } else {
-          info.scope = found->second;
+          info.scope = *found;
         }
       }
       if (!valid) continue;
@@ -293,24 +309,15 @@ class Build {
       }
 
       const std::string key = std::string(to_string(spec.method)) + ' ' + info.parsed.shape();
-      const auto [it, inserted] =
-          by_shape.try_emplace(key, static_cast<std::uint32_t>(m_impl->endpoints.size()));
+      const auto [it, inserted] = by_shape.try_emplace(key, static_cast<std::uint32_t>(m_endpoints.size()));
       if (inserted) {
-        Endpoint endpoint;
+        WorkEndpoint endpoint;
         endpoint.method = spec.method;
-        endpoint.path_template = spec.path_template;
-        endpoint.parsed = info.parsed;
-        endpoint.description = spec.description;
         endpoint.access = spec.access;
-        for (std::size_t k = 0, wildcard = 0; k < info.parsed.segments.size(); ++k) {
-          const SegmentKind kind = info.parsed.segments[k].kind;
-          if (kind == SegmentKind::param) {
-            endpoint.params.push_back({static_cast<std::uint8_t>(k), static_cast<std::uint8_t>(wildcard)});
-          }
-          if (kind == SegmentKind::param || kind == SegmentKind::any) ++wildcard;
-        }
-        endpoint.location = spec.location;
-        m_impl->endpoints.push_back(std::move(endpoint));
+        endpoint.route = i;
+        endpoint.description = spec.description;
+        endpoint.parsed = info.parsed;
+        m_endpoints.push_back(std::move(endpoint));
         m_defining.push_back({i});
         info.valid = true;
         info.endpoint = it->second;
@@ -335,7 +342,7 @@ class Build {
         continue;
       }
       // The same route listed by another scope: one endpoint, one more grant.
-      Endpoint& endpoint = m_impl->endpoints[existing];
+      WorkEndpoint& endpoint = m_endpoints[existing];
       if (endpoint.description.empty()) endpoint.description = spec.description;
       m_defining[existing].push_back(i);
       info.valid = true;
@@ -344,15 +351,15 @@ class Build {
   }
 
   std::uint32_t new_node() {
-    m_impl->nodes.emplace_back();
-    return static_cast<std::uint32_t>(m_impl->nodes.size() - 1);
+    m_nodes.emplace_back();
+    return static_cast<std::uint32_t>(m_nodes.size() - 1);
   }
 
   void build_trie() {
     new_node();
     std::unordered_map<std::string, std::uint32_t> literal_children;  // "node\0text" -> child
-    for (std::uint32_t e = 0; e < m_impl->endpoints.size(); ++e) {
-      const Endpoint& endpoint = m_impl->endpoints[e];
+    for (std::uint32_t e = 0; e < m_endpoints.size(); ++e) {
+      const WorkEndpoint& endpoint = m_endpoints[e];
       std::uint32_t node = 0;
       for (const Segment& segment : endpoint.parsed.segments) {
         switch (segment.kind) {
@@ -365,7 +372,7 @@ class Build {
               node = found->second;
             } else {
               const std::uint32_t child = new_node();
-              m_impl->nodes[node].literals.emplace_back(segment.text, child);
+              m_nodes[node].literals.emplace_back(segment.text, child);
               literal_children.emplace(std::move(key), child);
               node = child;
             }
@@ -373,47 +380,32 @@ class Build {
           }
           case SegmentKind::param:
           case SegmentKind::any:
-            if (m_impl->nodes[node].single == no_index) {
+            if (m_nodes[node].single == no_index) {
               const std::uint32_t child = new_node();
-              m_impl->nodes[node].single = child;
+              m_nodes[node].single = child;
             }
-            node = m_impl->nodes[node].single;
+            node = m_nodes[node].single;
             break;
           case SegmentKind::rest:
-            if (m_impl->nodes[node].rest == no_index) {
+            if (m_nodes[node].rest == no_index) {
               const std::uint32_t child = new_node();
-              m_impl->nodes[node].rest = child;
+              m_nodes[node].rest = child;
             }
-            node = m_impl->nodes[node].rest;
+            node = m_nodes[node].rest;
             break;
         }
       }
-      TrieNode& target = m_impl->nodes[node];
-      target.by_method[static_cast<std::size_t>(endpoint.method)] = e;
-      target.has_endpoints = true;
+      m_nodes[node].by_method[static_cast<std::size_t>(endpoint.method)] = e;
     }
-    for (TrieNode& node : m_impl->nodes) {
+    for (WorkNode& node : m_nodes) {
       std::sort(node.literals.begin(), node.literals.end(),
                 [](const auto& a, const auto& b) { return literal_order(a.first, b.first); });
-      node.literals.shrink_to_fit();
-      for (std::size_t m = 0; m < method_count; ++m) {
-        if (node.by_method[m] != no_index) node.method_mask |= static_cast<std::uint8_t>(1U << m);
-      }
     }
-    for (std::size_t mask = 0; mask < m_impl->allow_headers.size(); ++mask) {
-      std::string& header = m_impl->allow_headers[mask];
-      for (std::size_t m = 0; m < method_count; ++m) {
-        if ((mask >> m & 1U) == 0) continue;
-        if (!header.empty()) header += ", ";
-        header += method_names[m];
-      }
-    }
-    m_impl->nodes.shrink_to_fit();
   }
 
   // Every endpoint in the subtree under `node`, `**` children included.
   void collect_subtree(std::uint32_t node, std::vector<std::uint32_t>& out) const {
-    const TrieNode& n = m_impl->nodes[node];
+    const WorkNode& n = m_nodes[node];
     for (const std::uint32_t e : n.by_method) {
       if (e != no_index) out.push_back(e);
     }
@@ -425,7 +417,7 @@ class Build {
   // Every endpoint whose template `parsed` covers (see scopegate::covers).
   void collect_covered(std::uint32_t node, const Template& parsed, std::size_t depth,
                        std::vector<std::uint32_t>& out) const {
-    const TrieNode& n = m_impl->nodes[node];
+    const WorkNode& n = m_nodes[node];
     if (depth == parsed.segments.size()) {
       for (const std::uint32_t e : n.by_method) {
         if (e != no_index) out.push_back(e);
@@ -435,11 +427,12 @@ class Build {
     const Segment& segment = parsed.segments[depth];
     switch (segment.kind) {
       case SegmentKind::literal: {
-        const auto found = std::lower_bound(n.literals.begin(), n.literals.end(), segment.text,
-                                            [](const auto& entry, const std::string& text) {
-                                              return literal_order(entry.first, text);
+        const std::string_view text = segment.text;
+        const auto found = std::lower_bound(n.literals.begin(), n.literals.end(), text,
+                                            [](const auto& entry, std::string_view wanted) {
+                                              return literal_order(entry.first, wanted);
                                             });
-        if (found != n.literals.end() && found->first == segment.text) {
+        if (found != n.literals.end() && found->first == text) {
           collect_covered(found->second, parsed, depth + 1, out);
         }
         break;
@@ -454,7 +447,6 @@ class Build {
   }
 
   void add_grants() {
-    m_grant_routes.resize(m_impl->endpoints.size());
     std::vector<std::uint32_t> covered;
     for (std::size_t i = 0; i < m_route_specs.size(); ++i) {
       const RouteSpec& spec = m_route_specs[i];
@@ -463,20 +455,9 @@ class Build {
       covered.clear();
       collect_covered(0, info.parsed, 0, covered);
       for (const std::uint32_t e : covered) {
-        Endpoint& endpoint = m_impl->endpoints[e];
+        WorkEndpoint& endpoint = m_endpoints[e];
         if (spec.method != Method::any && spec.method != endpoint.method) continue;
-        Grant grant;
-        grant.scope = info.scope;
-        grant.path_template = spec.path_template;
-        grant.location = spec.location;
-        if (info.condition != UINT32_MAX) {
-          grant.condition = info.condition;
-          grant.condition_text = spec.condition_text;
-          grant.condition_location = spec.condition_location;
-          grant.condition_message = "Condition not met: " + spec.condition_text;
-        }
-        endpoint.grants.push_back(std::move(grant));
-        m_grant_routes[e].push_back(i);
+        endpoint.grants.push_back({info.scope, i});
       }
     }
   }
@@ -485,16 +466,16 @@ class Build {
   // match one of its paths (decide() checks the concrete path).
   void add_forbids() {
     for (std::size_t k = 0; k < m_forbid_specs.size(); ++k) {
-      ForbidSpec& spec = m_forbid_specs[k];
+      const ForbidSpec& spec = m_forbid_specs[k];
       auto parsed = parse_template(spec.path_template);
       if (!parsed) {
         error(Kind::bad_template, Subject::forbid, k, 0, parsed.error().message, parsed.error());
         continue;
       }
-      ForbidRule rule;
+      WorkForbid rule{k, std::move(*parsed), no_condition};
       if (spec.condition) {
         std::vector<std::string> params;
-        for (const Segment& segment : parsed->segments) {
+        for (const Segment& segment : rule.parsed.segments) {
           if (segment.kind == SegmentKind::param) params.push_back(segment.text);
         }
         auto compiled = m_impl->conditions.compile(*spec.condition, scope_lookup(), &params);
@@ -504,54 +485,297 @@ class Build {
         }
         rule.condition = *compiled;
       }
-      rule.method = spec.method;
-      rule.path_template = spec.path_template;
-      rule.parsed = std::move(*parsed);
-      rule.condition_text = std::move(spec.condition_text);
-      rule.condition_location = spec.condition_location;
-      rule.message = spec.message.empty() ? "Forbidden by policy" : std::move(spec.message);
-      rule.location = spec.location;
-      const auto index = static_cast<std::uint32_t>(m_impl->forbids.size());
-      for (Endpoint& endpoint : m_impl->endpoints) {
-        const bool methods = rule.method == Method::any || endpoint.method == Method::any ||
-                             rule.method == endpoint.method;
+      const auto index = static_cast<std::uint32_t>(m_forbids.size());
+      for (WorkEndpoint& endpoint : m_endpoints) {
+        const bool methods = spec.method == Method::any || endpoint.method == Method::any ||
+                             spec.method == endpoint.method;
         if (methods && overlaps(rule.parsed, endpoint.parsed)) endpoint.forbids.push_back(index);
       }
-      m_impl->forbids.push_back(std::move(rule));
+      m_forbids.push_back(std::move(rule));
     }
   }
 
   // A plain scope must not reach an endpoint that a user scope defines: that would
   // hand a user-only endpoint to API keys.
   void check_user_endpoints() {
-    for (std::uint32_t e = 0; e < m_impl->endpoints.size(); ++e) {
+    for (std::uint32_t e = 0; e < m_endpoints.size(); ++e) {
       const auto user_route = std::find_if(
           m_defining[e].begin(), m_defining[e].end(), [&](std::size_t route) {
             return m_route_specs[route].access == Access::scoped &&
-                   m_impl->scopes[m_routes[route].scope].kind == ScopeKind::user;
+                   spec_of(m_routes[route].scope).kind == ScopeKind::user;
           });
       if (user_route == m_defining[e].end()) continue;
-      for (const std::size_t route : m_grant_routes[e]) {
-        if (m_impl->scopes[m_routes[route].scope].kind == ScopeKind::plain) {
-          error(Kind::plain_covers_user, Subject::route, route, *user_route);
+      for (const WorkGrant& grant : m_endpoints[e].grants) {
+        if (spec_of(grant.scope).kind == ScopeKind::plain) {
+          error(Kind::plain_covers_user, Subject::route, grant.route, *user_route);
         }
       }
     }
   }
 
-  void finish_endpoints() {
-    for (Endpoint& endpoint : m_impl->endpoints) {
-      for (const Grant& grant : endpoint.grants) {
-        const Scope& scope = m_impl->scopes[grant.scope];
-        if (scope.kind == ScopeKind::plain) add_unique(endpoint.key_scopes, scope.name);
-        if (scope.kind != ScopeKind::future) add_unique(endpoint.user_scopes, scope.name);
-      }
-      endpoint.key_message =
-          endpoint.key_scopes.empty()
-              ? "API key authentication is not supported for this endpoint"
-              : "API key does not have required scope: " + join(endpoint.key_scopes, " or ");
-      endpoint.user_message = "User does not have required scope: " + join(endpoint.user_scopes, " or ");
+  // ---- freeze: the checked working form into the compact Policy::Impl ----
+
+  std::string_view intern(std::string_view text) {
+    if (text.empty()) return {};
+    const auto found = m_interned.find(text);
+    if (found != m_interned.end()) return *found;
+    const std::string_view stored = m_impl->text.add(text);
+    m_interned.insert(stored);
+    return stored;
+  }
+
+  SourceLocation locate(const SourceLocation& location) {
+    return {intern(location.file), location.line, location.column};
+  }
+
+  // Appends to a pool whose capacity was reserved up front, so earlier spans stay valid.
+  template <typename T, typename Range>
+  std::span<const T> append(std::vector<T>& pool, const Range& items) {
+    const std::size_t begin = pool.size();
+    for (const auto& item : items) pool.push_back(item);
+    return {pool.data() + begin, pool.size() - begin};
+  }
+
+  // The granting scopes of each endpoint: key (plain) and user (plain and user) names,
+  // as scope ids in grant order without repeats.
+  struct GrantingKey {
+    std::vector<ScopeId> key;
+    std::vector<ScopeId> user;
+    auto operator<=>(const GrantingKey&) const = default;
+  };
+
+  GrantingKey granting_key(const WorkEndpoint& endpoint) const {
+    GrantingKey key;
+    const auto add = [](std::vector<ScopeId>& ids, ScopeId id) {
+      if (std::find(ids.begin(), ids.end(), id) == ids.end()) ids.push_back(id);
+    };
+    for (const WorkGrant& grant : endpoint.grants) {
+      const ScopeKind kind = spec_of(grant.scope).kind;
+      if (kind == ScopeKind::plain) add(key.key, grant.scope);
+      if (kind != ScopeKind::future) add(key.user, grant.scope);
     }
+    return key;
+  }
+
+  std::string joined(const std::vector<ScopeId>& ids) const {
+    std::string out;
+    for (const ScopeId id : ids) {
+      if (!out.empty()) out += " or ";
+      out += spec_of(id).name;
+    }
+    return out;
+  }
+
+  void freeze() {
+    Policy::Impl& impl = *m_impl;
+    // Sizes first: every pool is filled once, within its reserved capacity.
+    std::map<GrantingKey, std::uint32_t> granting_index;
+    std::vector<std::uint32_t> granting_of(m_endpoints.size());
+    for (std::size_t e = 0; e < m_endpoints.size(); ++e) {
+      granting_of[e] = granting_index.try_emplace(granting_key(m_endpoints[e]),
+                                                  static_cast<std::uint32_t>(granting_index.size()))
+                           .first->second;
+    }
+    std::size_t name_count = 0;
+    std::size_t id_count = 0;
+    for (const WorkScope& scope : m_scopes) {
+      const ScopeSpec& spec = m_scope_specs[scope.spec];
+      name_count += spec.use_cases.size() + spec.notes.size();
+      id_count += scope.implies.size() + scope.closure.count();
+    }
+    for (const auto& [key, index] : granting_index) name_count += key.key.size() + key.user.size();
+    for (const WorkRole& role : m_roles) id_count += role.listed.size();
+    std::size_t grant_count = 0;
+    std::size_t param_count = 0;
+    std::size_t forbid_count = 0;
+    for (const WorkEndpoint& endpoint : m_endpoints) {
+      grant_count += endpoint.grants.size();
+      param_count += endpoint.parsed.param_count();
+      forbid_count += endpoint.forbids.size();
+    }
+    std::size_t condition_count = 0;
+    for (const RouteInfo& info : m_routes) condition_count += info.valid && info.condition != no_condition;
+    impl.names.reserve(name_count);
+    impl.scope_ids.reserve(id_count);
+    impl.grants.reserve(grant_count);
+    impl.grant_conditions.reserve(condition_count);
+    impl.grantings.reserve(granting_index.size());
+    impl.params.reserve(param_count);
+    impl.forbid_lists.reserve(forbid_count);
+
+    impl.scopes.reserve(m_scopes.size());
+    for (const WorkScope& work : m_scopes) {
+      const ScopeSpec& spec = m_scope_specs[work.spec];
+      std::vector<std::string_view> use_cases;
+      for (const std::string& text : spec.use_cases) use_cases.push_back(intern(text));
+      std::vector<std::string_view> notes;
+      for (const std::string& text : spec.notes) notes.push_back(intern(text));
+      Scope scope;
+      scope.name = intern(spec.name);
+      scope.kind = spec.kind;
+      scope.summary = intern(spec.summary);
+      scope.use_cases = append(impl.names, use_cases);
+      scope.notes = append(impl.names, notes);
+      scope.implies = append(impl.scope_ids, work.implies);
+      scope.closure = append(impl.scope_ids, work.closure.ids());
+      scope.location = locate(spec.location);
+      impl.scopes.push_back(std::move(scope));
+    }
+
+    std::vector<const GrantingKey*> keys(granting_index.size());
+    for (const auto& [key, index] : granting_index) keys[index] = &key;
+    for (const GrantingKey* key : keys) {
+      std::vector<std::string_view> key_names;
+      for (const ScopeId id : key->key) key_names.push_back(impl.scopes[id].name);
+      std::vector<std::string_view> user_names;
+      for (const ScopeId id : key->user) user_names.push_back(impl.scopes[id].name);
+      Granting granting;
+      granting.key_scopes = append(impl.names, key_names);
+      granting.user_scopes = append(impl.names, user_names);
+      granting.key_message =
+          key->key.empty() ? intern("API key authentication is not supported for this endpoint")
+                           : intern("API key does not have required scope: " + joined(key->key));
+      granting.user_message = intern("User does not have required scope: " + joined(key->user));
+      impl.grantings.push_back(granting);
+    }
+
+    std::vector<std::uint32_t> condition_of_route(m_route_specs.size(), no_index);
+    impl.endpoints.reserve(m_endpoints.size());
+    for (std::size_t e = 0; e < m_endpoints.size(); ++e) {
+      const WorkEndpoint& work = m_endpoints[e];
+      const RouteSpec& defining = m_route_specs[work.route];
+      std::vector<Grant> grants;
+      for (const WorkGrant& item : work.grants) {
+        const RouteSpec& spec = m_route_specs[item.route];
+        Grant grant;
+        grant.scope = item.scope;
+        grant.path_template = intern(spec.path_template);
+        grant.location = locate(spec.location);
+        if (m_routes[item.route].condition != no_condition) {
+          std::uint32_t& slot = condition_of_route[item.route];
+          if (slot == no_index) {
+            slot = static_cast<std::uint32_t>(impl.grant_conditions.size());
+            impl.grant_conditions.push_back({m_routes[item.route].condition, intern(spec.condition_text),
+                                             locate(spec.condition_location),
+                                             intern("Condition not met: " + spec.condition_text)});
+          }
+          grant.condition = &impl.grant_conditions[slot];
+        }
+        grants.push_back(grant);
+      }
+      Endpoint endpoint;
+      endpoint.method = work.method;
+      endpoint.access = work.access;
+      endpoint.path_template = intern(defining.path_template);
+      endpoint.description = intern(work.description);
+      endpoint.location = locate(defining.location);
+      endpoint.grants = append(impl.grants, grants);
+      endpoint.granting = &impl.grantings[granting_of[e]];
+      impl.endpoints.push_back(endpoint);
+    }
+
+    impl.forbids.reserve(m_forbids.size());
+    for (WorkForbid& work : m_forbids) {
+      const ForbidSpec& spec = m_forbid_specs[work.spec];
+      ForbidRule rule;
+      rule.method = spec.method;
+      rule.path_template = intern(spec.path_template);
+      rule.parsed = std::move(work.parsed);
+      rule.condition = work.condition;
+      rule.condition_text = intern(spec.condition_text);
+      rule.condition_location = locate(spec.condition_location);
+      rule.message = intern(spec.message.empty() ? std::string_view("Forbidden by policy") : spec.message);
+      rule.location = locate(spec.location);
+      impl.forbids.push_back(std::move(rule));
+    }
+
+    impl.roles.reserve(m_roles.size());
+    for (const WorkRole& work : m_roles) {
+      const RoleSpec& spec = m_role_specs[work.spec];
+      Role role;
+      role.name = intern(spec.name);
+      role.summary = intern(spec.summary);
+      role.all_scopes = spec.all_scopes;
+      role.listed = append(impl.scope_ids, work.listed);
+      role.closure = work.closure;
+      role.location = locate(spec.location);
+      impl.roles.push_back(std::move(role));
+    }
+
+    freeze_trie();
+
+    for (ScopeId id = 0; id < impl.scopes.size(); ++id) impl.scope_index.emplace_back(impl.scopes[id].name, id);
+    std::sort(impl.scope_index.begin(), impl.scope_index.end());
+    for (std::uint32_t r = 0; r < impl.roles.size(); ++r) impl.role_index.emplace_back(impl.roles[r].name, r);
+    std::sort(impl.role_index.begin(), impl.role_index.end());
+    for (std::size_t mask = 0; mask < impl.allow_headers.size(); ++mask) {
+      std::string header;
+      for (std::size_t m = 0; m < method_count; ++m) {
+        if ((mask >> m & 1U) == 0) continue;
+        if (!header.empty()) header += ", ";
+        header += method_names[m];
+      }
+      impl.allow_headers[mask] = intern(header);
+    }
+  }
+
+  void freeze_trie() {
+    Policy::Impl& impl = *m_impl;
+    std::size_t edge_count = 0;
+    std::size_t entry_count = 0;
+    for (const WorkNode& node : m_nodes) {
+      edge_count += node.literals.size();
+      entry_count += static_cast<std::size_t>(
+          std::count_if(node.by_method.begin(), node.by_method.end(), [](std::uint32_t e) { return e != no_index; }));
+    }
+    impl.nodes.reserve(m_nodes.size());
+    impl.edges.reserve(edge_count);
+    impl.entries.reserve(entry_count);
+    for (const WorkNode& work : m_nodes) {
+      TrieNode node;
+      node.edges_begin = static_cast<std::uint32_t>(impl.edges.size());
+      node.edge_count = static_cast<std::uint16_t>(work.literals.size());
+      for (const auto& [text, child] : work.literals) {
+        const std::string_view stored = intern(text);
+        impl.edges.push_back({stored.data(), static_cast<std::uint32_t>(stored.size()), child});
+      }
+      node.single = work.single;
+      node.rest = work.rest;
+      node.entries_begin = static_cast<std::uint32_t>(impl.entries.size());
+      for (std::size_t m = 0; m < method_count; ++m) {
+        const std::uint32_t e = work.by_method[m];
+        if (e == no_index) continue;
+        node.method_mask |= static_cast<std::uint8_t>(1U << m);
+        impl.entries.push_back(entry_for(e, static_cast<std::uint8_t>(m)));
+        ++node.entry_count;
+      }
+      impl.nodes.push_back(node);
+    }
+  }
+
+  TrieEntry entry_for(std::uint32_t e, std::uint8_t method) {
+    Policy::Impl& impl = *m_impl;
+    const WorkEndpoint& work = m_endpoints[e];
+    const std::string_view written = impl.endpoints[e].path_template;
+    TrieEntry entry;
+    entry.endpoint = e;
+    entry.method = method;
+    entry.params_begin = static_cast<std::uint32_t>(impl.params.size());
+    std::size_t wildcard = 0;
+    for (const Segment& segment : work.parsed.segments) {
+      if (segment.kind == SegmentKind::param) {
+        // `{name}` appears in the written template exactly once (names are unique).
+        const std::size_t at = written.find("{" + segment.text + "}");
+        impl.params.push_back({static_cast<std::uint32_t>(at + 1), static_cast<std::uint16_t>(segment.text.size()),
+                               static_cast<std::uint8_t>(wildcard)});
+        ++entry.param_count;
+      }
+      if (segment.kind == SegmentKind::param || segment.kind == SegmentKind::any) ++wildcard;
+    }
+    entry.forbids_begin = static_cast<std::uint32_t>(impl.forbid_lists.size());
+    for (const std::uint32_t index : work.forbids) impl.forbid_lists.push_back(index);
+    entry.forbid_count = static_cast<std::uint16_t>(work.forbids.size());
+    return entry;
   }
 
   std::vector<ScopeSpec>& m_scope_specs;
@@ -560,11 +784,15 @@ class Build {
   std::vector<ForbidSpec>& m_forbid_specs;
   std::unique_ptr<Policy::Impl> m_impl;
   std::vector<BuildError> m_errors;
-  std::vector<std::size_t> m_spec_of_scope;  // ScopeId -> index in m_scope_specs
-  std::vector<std::size_t> m_spec_of_role;
-  std::vector<RouteInfo> m_routes;                         // per route spec
-  std::vector<std::vector<std::size_t>> m_defining;        // per endpoint: its route lines
-  std::vector<std::vector<std::size_t>> m_grant_routes;    // per endpoint: granting lines
+  std::unordered_map<std::string_view, ScopeId> m_scope_ids;
+  std::vector<WorkScope> m_scopes;  // by ScopeId
+  std::vector<WorkRole> m_roles;
+  std::vector<RouteInfo> m_routes;                   // per route spec
+  std::vector<WorkEndpoint> m_endpoints;
+  std::vector<std::vector<std::size_t>> m_defining;  // per endpoint: its route lines
+  std::vector<WorkNode> m_nodes;
+  std::vector<WorkForbid> m_forbids;
+  std::unordered_set<std::string_view> m_interned;  // views into m_impl->text
 };
 
 }  // namespace

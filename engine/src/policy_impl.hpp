@@ -1,11 +1,17 @@
 // Policy::Impl: the compiled policy's storage and its route trie. Private to engine/.
 // Built once by PolicyBuilder, never modified afterwards.
+//
+// Layout: every text (names, templates, descriptions, messages, file names) is stored
+// once in `text`; the public structures (Scope, Endpoint, Grant, ...) are views into it
+// and into the flat pools below. The trie is three flat arrays of small fixed-size
+// records, so that decide() walks a few cache lines and the policy costs a few hundred
+// bytes per route (bench/engine_bench.cpp reports it).
 #pragma once
 
 #include <array>
 #include <cstdint>
-#include <map>
-#include <string>
+#include <memory>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -16,32 +22,85 @@ namespace scopegate {
 
 inline constexpr std::uint32_t no_index = UINT32_MAX;
 
+// Append-only text storage: a string added once keeps its address for the store's life.
+class TextStore {
+ public:
+  std::string_view add(std::string_view text);
+  std::size_t memory_usage() const noexcept { return m_reserved + m_chunks.capacity() * sizeof(m_chunks[0]); }
+
+ private:
+  static constexpr std::size_t min_chunk = 512;
+  static constexpr std::size_t max_chunk = 16 * 1024;
+  std::vector<std::unique_ptr<char[]>> m_chunks;
+  std::size_t m_left = 0;  // free bytes in the last chunk
+  char* m_next = nullptr;
+  std::size_t m_reserved = 0;
+};
+
+// A literal child: the segment text (in the TextStore) and the node it leads to.
+struct TrieEdge {
+  const char* text = nullptr;
+  std::uint32_t size = 0;
+  std::uint32_t child = 0;
+
+  std::string_view view() const noexcept { return {text, size}; }
+};
+
+// An endpoint ending at a node, with what decide() needs right after the match.
+struct TrieEntry {
+  std::uint32_t endpoint = 0;
+  std::uint32_t params_begin = 0;   // into Impl::params
+  std::uint32_t forbids_begin = 0;  // into Impl::forbid_lists
+  std::uint8_t method = 0;          // a Method; entries of a node are sorted by it
+  std::uint8_t param_count = 0;
+  std::uint16_t forbid_count = 0;
+};
+
+// For each `{name}` of an endpoint, in order: where the name is in the endpoint's
+// template text and its position among the one-segment wildcards (`{name}` and `*`).
+struct ParamSlot {
+  std::uint32_t name_offset = 0;
+  std::uint16_t name_length = 0;
+  std::uint8_t wildcard = 0;
+};
+
 // One trie node: the path so far. Children are tried literal first, then the
 // single-segment wildcard (`{param}` or `*`), then `**`.
 struct TrieNode {
-  std::vector<std::pair<std::string, std::uint32_t>> literals;  // sorted by text
+  std::uint32_t edges_begin = 0;  // literal children, sorted by (size, text)
   std::uint32_t single = no_index;
   std::uint32_t rest = no_index;
-  // Endpoint index per Method (Method::any last); no_index when none.
-  std::array<std::uint32_t, method_count> by_method;
-  bool has_endpoints = false;
+  std::uint32_t entries_begin = 0;
+  std::uint16_t edge_count = 0;
+  std::uint8_t entry_count = 0;
   std::uint8_t method_mask = 0;  // bit m set: an endpoint for Method m ends here
-
-  TrieNode() { by_method.fill(no_index); }
 };
 
 struct Policy::Impl {
   std::uint64_t id = 0;
+  TextStore text;
   std::vector<Scope> scopes;
   std::vector<Endpoint> endpoints;
   std::vector<Role> roles;
   std::vector<ForbidRule> forbids;
   ConditionProgram conditions;
-  std::vector<TrieNode> nodes;  // nodes[0] is the root `/`
-  std::map<std::string, ScopeId, std::less<>> scope_index;
-  std::map<std::string, std::size_t, std::less<>> role_index;
+  // Pools the views point into.
+  std::vector<std::string_view> names;  // use cases, notes, granting scope names
+  std::vector<ScopeId> scope_ids;       // implies, closures and role lists
+  std::vector<Grant> grants;
+  std::vector<GrantCondition> grant_conditions;
+  std::vector<Granting> grantings;
+  // The route trie: nodes[0] is the root `/`.
+  std::vector<TrieNode> nodes;
+  std::vector<TrieEdge> edges;
+  std::vector<TrieEntry> entries;
+  std::vector<ParamSlot> params;
+  std::vector<std::uint32_t> forbid_lists;
+  // Sorted by name, for find_scope() and find_role().
+  std::vector<std::pair<std::string_view, ScopeId>> scope_index;
+  std::vector<std::pair<std::string_view, std::uint32_t>> role_index;
   // The Allow header for every set of methods, by method mask: "GET, POST".
-  std::array<std::string, 1U << method_count> allow_headers;
+  std::array<std::string_view, 1U << method_count> allow_headers;
 };
 
 }  // namespace scopegate

@@ -58,7 +58,7 @@ HttpResponse create_user(RequestContext& context) {
   const auto policy = services.engine.policy();
   if (!role || policy->find_role(*role) == nullptr) {
     std::string known;
-    for (const auto& r : policy->roles()) known += known.empty() ? r.name : ", " + r.name;
+    for (const auto& r : policy->roles()) known += fmt::format("{}{}", known.empty() ? "" : ", ", r.name);
     errors.try_emplace("role", fmt::format("must be one of: {}", known));
   }
   if (!password || password->size() < min_password_length) {

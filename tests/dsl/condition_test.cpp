@@ -79,10 +79,10 @@ TEST_CASE("a route condition is compiled into its grant with normalized text and
   REQUIRE(list.grants.size() == 1);
   const scopegate::Grant& grant = list.grants.front();
   CHECK(grant.has_condition());
-  CHECK(grant.condition_text == "request.query.size <= 100");
-  CHECK(grant.condition_message == "Condition not met: request.query.size <= 100");
+  CHECK(grant.condition->text == "request.query.size <= 100");
+  CHECK(grant.condition->message == "Condition not met: request.query.size <= 100");
   const auto [line, column] = position_of(audit_policy, "request.query.size   <=");
-  CHECK(grant.condition_location == scopegate::SourceLocation{"c.policy", line, column});
+  CHECK(grant.condition->location == scopegate::SourceLocation{"c.policy", line, column});
   CHECK(list.description == "List audit logs");
 }
 
@@ -96,7 +96,7 @@ TEST_CASE("request.query.size <= 100 refuses a request without size, not > 100 a
   CHECK(too_big.reason() == Reason::condition_failed);
   CHECK(too_big.status() == 403);
   REQUIRE(too_big.failed_grant() != nullptr);
-  CHECK(too_big.failed_grant()->condition_text == "request.query.size <= 100");
+  CHECK(too_big.failed_grant()->condition->text == "request.query.size <= 100");
 
   CHECK(decide(policy, key, "GET", "/api/v1/audit-logs").reason() == Reason::condition_failed);
   CHECK(decide(policy, key, "GET", "/api/v1/audit-logs?size=lots").reason() ==
@@ -125,19 +125,19 @@ scope c:read when request.query.x == "1" or request.query.y == "2" {
 role r { scopes a:read c:read }
 )";
   const scopegate::Policy policy = compile(text);
-  const auto& a = endpoint(policy, Method::get, "/a").grants.at(0);
-  CHECK(a.condition_text == "principal.kind == \"api_key\"");
+  const auto& a = endpoint(policy, Method::get, "/a").grants[0];
+  CHECK(a.condition->text == "principal.kind == \"api_key\"");
   const auto [scope_line, scope_column] = position_of(text, "principal.kind == \"api_key\" {");
-  CHECK(a.condition_location == scopegate::SourceLocation{"c.policy", scope_line, scope_column});
+  CHECK(a.condition->location == scopegate::SourceLocation{"c.policy", scope_line, scope_column});
 
-  const auto& b = endpoint(policy, Method::get, "/b").grants.at(0);
-  CHECK(b.condition_text ==
+  const auto& b = endpoint(policy, Method::get, "/b").grants[0];
+  CHECK(b.condition->text ==
         "principal.kind == \"api_key\" and (request.query.x == \"1\" or request.query.y == \"2\")");
   const auto [own_line, own_column] = position_of(text, "request.query.x == \"1\"\n");
-  CHECK(b.condition_location == scopegate::SourceLocation{"c.policy", own_line, own_column});
+  CHECK(b.condition->location == scopegate::SourceLocation{"c.policy", own_line, own_column});
 
-  const auto& c = endpoint(policy, Method::get, "/c").grants.at(0);
-  CHECK(c.condition_text ==
+  const auto& c = endpoint(policy, Method::get, "/c").grants[0];
+  CHECK(c.condition->text ==
         "(request.query.x == \"1\" or request.query.y == \"2\") and principal.kind == \"api_key\"");
 
   const auto key = policy.principal_for_key({"a:read", "c:read"});
@@ -155,11 +155,11 @@ TEST_CASE("a route line after a conditioned route is its own route") {
   const scopegate::Policy policy = compile(
       "scope a:b {\n  GET /x when request.query.n >= 1\n  POST /y \"d\"\n  * /z when true\n"
       "  DELETE /w\n}\n");
-  CHECK(endpoint(policy, Method::get, "/x").grants.at(0).has_condition());
-  CHECK_FALSE(endpoint(policy, Method::post, "/y").grants.at(0).has_condition());
+  CHECK(endpoint(policy, Method::get, "/x").grants[0].has_condition());
+  CHECK_FALSE(endpoint(policy, Method::post, "/y").grants[0].has_condition());
   CHECK(endpoint(policy, Method::post, "/y").description == "d");
-  CHECK(endpoint(policy, Method::any, "/z").grants.at(0).condition_text == "true");
-  CHECK_FALSE(endpoint(policy, Method::delete_, "/w").grants.at(0).has_condition());
+  CHECK(endpoint(policy, Method::any, "/z").grants[0].condition->text == "true");
+  CHECK_FALSE(endpoint(policy, Method::delete_, "/w").grants[0].has_condition());
 }
 
 const char* const cidr_policy = R"(scope sessions:read { GET /api/v1/sessions }

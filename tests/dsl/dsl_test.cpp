@@ -98,7 +98,7 @@ TEST_CASE("the design example compiles with its metadata kept") {
   const auto& read = scope_named(policy, "sessions:read");
   CHECK(read.kind == ScopeKind::plain);
   CHECK(read.summary == "View session information.");
-  CHECK(read.use_cases ==
+  CHECK(std::vector<std::string>(read.use_cases.begin(), read.use_cases.end()) ==
         std::vector<std::string>{"Monitoring active sessions", "Audit and compliance reporting"});
   CHECK(read.location == scopegate::SourceLocation{"policies/api.policy", 2, 7});
 
@@ -155,7 +155,8 @@ TEST_CASE("string escapes are unescaped") {
   REQUIRE(compiled.has_value());
   const auto& scope = scope_named(*compiled, "a:b");
   CHECK(scope.summary == "say \"hi\"\\");
-  CHECK(scope.notes == std::vector<std::string>{"line\nnext\ttab"});
+  CHECK(std::vector<std::string>(scope.notes.begin(), scope.notes.end()) ==
+        std::vector<std::string>{"line\nnext\ttab"});
 }
 
 TEST_CASE("repeated public and authenticated blocks are merged") {

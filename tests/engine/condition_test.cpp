@@ -1055,8 +1055,8 @@ TEST_CASE("engine: condition_failed when every held grant's condition fails") {
         CHECK(d.message() == "Condition not met: request.query.size <= 100");
         REQUIRE(d.failed_grant() != nullptr);
         CHECK(policy.scopes()[d.failed_grant()->scope].name == "audit:read");
-        CHECK(d.failed_grant()->condition_text == "request.query.size <= 100");
-        CHECK(d.failed_grant()->condition_location == at("api.policy", 10, 42));
+        CHECK(d.failed_grant()->condition->text == "request.query.size <= 100");
+        CHECK(d.failed_grant()->condition->location == at("api.policy", 10, 42));
         CHECK(d.failed_grant()->location == at("api.policy", 10, 3));
         CHECK(d.failed_grant()->has_condition());
         REQUIRE(d.rule() != nullptr);
@@ -1073,13 +1073,13 @@ TEST_CASE("engine: condition_failed when every held grant's condition fails") {
     INFO(describe(d));
     CHECK(d.reason() == Reason::condition_failed);
     REQUIRE(d.failed_grant() != nullptr);
-    CHECK(d.failed_grant()->condition_location == at("api.policy", 10, 42));
+    CHECK(d.failed_grant()->condition->location == at("api.policy", 10, 42));
     const Decision tight_only = policy.decide(tight_key, "GET", "/api/v1/audit-logs?size=50");
     INFO(describe(tight_only));
     CHECK(tight_only.reason() == Reason::condition_failed);
     CHECK(tight_only.message() == "Condition not met: request.query.size <= 10");
     REQUIRE(tight_only.failed_grant() != nullptr);
-    CHECK(tight_only.failed_grant()->condition_location == at("api.policy", 20, 42));
+    CHECK(tight_only.failed_grant()->condition->location == at("api.policy", 20, 42));
   }
   SECTION("one held grant that holds is enough, even after one that fails") {
     const Decision d = policy.decide(both_key, "GET", "/api/v1/audit-logs?size=50");
@@ -1112,10 +1112,10 @@ TEST_CASE("engine: condition_failed when every held grant's condition fails") {
     REQUIRE(endpoint != nullptr);
     REQUIRE(endpoint->grants.size() == 3);
     CHECK(endpoint->grants[0].has_condition());
-    CHECK(endpoint->grants[0].condition_message == "Condition not met: request.query.size <= 100");
+    CHECK(endpoint->grants[0].condition->message == "Condition not met: request.query.size <= 100");
     CHECK(endpoint->grants[1].has_condition());
     CHECK_FALSE(endpoint->grants[2].has_condition());
-    CHECK(endpoint->grants[2].condition_text.empty());
+    CHECK(endpoint->grants[2].condition == nullptr);
   }
 }
 

@@ -62,8 +62,9 @@ inline RoleSpec all_scopes_role(std::string name) {
   return spec;
 }
 
-inline SourceLocation at(std::string file, std::uint32_t line, std::uint32_t column) {
-  return SourceLocation{std::move(file), line, column};
+// `file` must outlive the location (a string literal does).
+inline SourceLocation at(std::string_view file, std::uint32_t line, std::uint32_t column) {
+  return SourceLocation{file, line, column};
 }
 
 // Terse ConditionSpec builders: cmp(attr("request.query.size"), CompareOp::le, num(100)).
@@ -299,7 +300,7 @@ inline std::string describe(const Decision& d) {
   return out.str();
 }
 
-inline std::vector<std::string> to_vector(std::span<const std::string> names) {
+inline std::vector<std::string> to_vector(std::span<const std::string_view> names) {
   return {names.begin(), names.end()};
 }
 

@@ -74,7 +74,7 @@ class Decision {
   // forbidden: the rule that refused.
   const ForbidRule* forbid() const noexcept { return m_forbid; }
   // The scopes that would grant this endpoint to this kind of principal.
-  std::span<const std::string> required_scopes() const noexcept;
+  std::span<const std::string_view> required_scopes() const noexcept;
   // For method_not_allowed: the `Allow` header value, e.g. "GET, POST".
   std::string_view allowed_methods() const noexcept { return m_allowed_methods; }
 

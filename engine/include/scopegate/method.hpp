@@ -1,5 +1,7 @@
 // HTTP methods as the policy language knows them, and the source locations that every
 // compiled rule carries back to its policy file. Plain values; thread-safe to share.
+// A SourceLocation borrows its file name: a compiled Policy keeps its own copy of every
+// file name its locations name, so theirs live as long as the Policy.
 #pragma once
 
 #include <array>
@@ -28,7 +30,7 @@ constexpr std::string_view to_string(Method method) noexcept {
 
 // Where a rule was written: 1-based line and column, as compilers print them.
 struct SourceLocation {
-  std::string file;
+  std::string_view file;
   std::uint32_t line = 0;
   std::uint32_t column = 0;
 

@@ -41,75 +41,88 @@ enum class Access : std::uint8_t {
 
 std::string_view to_string(Access access) noexcept;
 
+// The compiled structures below are views: their text, lists and locations live in
+// storage the Policy owns (each distinct text once), so they are valid while the Policy
+// that returned them lives, and copying one copies no text.
+
 struct Scope {
-  std::string name;
+  std::string_view name;
   ScopeKind kind = ScopeKind::plain;
-  std::string summary;
-  std::vector<std::string> use_cases;
-  std::vector<std::string> notes;
-  std::vector<ScopeId> implies;  // as written
-  ScopeSet closure;              // itself and everything it implies, transitively
+  std::string_view summary;
+  std::span<const std::string_view> use_cases;
+  std::span<const std::string_view> notes;
+  std::span<const ScopeId> implies;  // as written
+  std::span<const ScopeId> closure;  // itself and all it implies, transitively; ascending
   SourceLocation location;
+};
+
+// `when ...` on a route line (or on its scope): the line grants only while it holds.
+struct GrantCondition {
+  std::uint32_t index = 0;     // the compiled condition
+  std::string_view text;       // as written
+  SourceLocation location;
+  std::string_view message;    // "Condition not met: request.query.size <= 100"
 };
 
 // One route line of a scope that grants an endpoint (directly or through a wildcard).
 struct Grant {
   ScopeId scope = 0;
-  std::string path_template;  // as written on that line
+  std::string_view path_template;  // as written on that line
   SourceLocation location;
-  // `when ...` on that line (or its scope): the grant counts only while it holds.
-  std::uint32_t condition = UINT32_MAX;  // index of the compiled condition; none: always
-  std::string condition_text;
-  SourceLocation condition_location;
-  std::string condition_message;  // "Condition not met: request.query.size <= 100"
+  const GrantCondition* condition = nullptr;  // none: the grant always counts
 
-  bool has_condition() const noexcept { return condition != UINT32_MAX; }
+  bool has_condition() const noexcept { return condition != nullptr; }
 };
 
 // `forbid METHOD TEMPLATE when CONDITION { message "..." }`.
 struct ForbidRule {
   Method method = Method::any;
-  std::string path_template;
+  std::string_view path_template;
   Template parsed;
   std::uint32_t condition = UINT32_MAX;  // none: always
-  std::string condition_text;
+  std::string_view condition_text;
   SourceLocation condition_location;
-  std::string message;
+  std::string_view message;
   SourceLocation location;
+};
+
+// Which scopes grant an endpoint and what a refusal says; one per distinct set of
+// granting scopes, shared by every endpoint those scopes grant.
+struct Granting {
+  std::span<const std::string_view> key_scopes;   // plain scopes: what an API key needs
+  std::span<const std::string_view> user_scopes;  // plain and user scopes: what a user needs
+  // "API key does not have required scope: a or b", or "... not supported ..." when no
+  // plain scope grants it; "User does not have required scope: a or b".
+  std::string_view key_message;
+  std::string_view user_message;
 };
 
 struct Endpoint {
   Method method = Method::any;
-  std::string path_template;  // as written
-  Template parsed;
-  // For each `{name}` in order: its index in parsed.segments and its position among
-  // the one-segment wildcards (`{name}` and `*`), so decide() binds without a search.
-  struct ParamSlot {
-    std::uint8_t segment = 0;
-    std::uint8_t wildcard = 0;
-  };
-  std::vector<ParamSlot> params;
-  std::string description;
   Access access = Access::scoped;
+  std::string_view path_template;  // as written
+  std::string_view description;
   SourceLocation location;  // the route line that defines it
   // Every route line whose scope grants this endpoint, in policy order.
-  std::vector<Grant> grants;
+  std::span<const Grant> grants;
+  const Granting* granting = nullptr;  // set on every endpoint of a built Policy
+
   // Names of the scopes that grant it to an API key (plain scopes) and to a user (any).
-  std::vector<std::string> key_scopes;
-  std::vector<std::string> user_scopes;
+  std::span<const std::string_view> key_scopes() const noexcept;
+  std::span<const std::string_view> user_scopes() const noexcept;
   // Precomputed refusals, e.g. "API key does not have required scope: a or b".
-  std::string key_message;
-  std::string user_message;
-  // Forbid rules whose template can match a path of this endpoint (checked per request).
-  std::vector<std::uint32_t> forbids;
+  std::string_view key_message() const noexcept;
+  std::string_view user_message() const noexcept;
+  // The template split into segments (parses path_template again: allocates).
+  Template parsed() const;
 };
 
 struct Role {
-  std::string name;
-  std::string summary;
-  bool all_scopes = false;      // `scopes *`
-  std::vector<ScopeId> listed;  // as written
-  ScopeSet closure;             // what a user with this role holds
+  std::string_view name;
+  std::string_view summary;
+  bool all_scopes = false;            // `scopes *`
+  std::span<const ScopeId> listed;    // as written
+  ScopeSet closure;                   // what a user with this role holds
   SourceLocation location;
 };
 

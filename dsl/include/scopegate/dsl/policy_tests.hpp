@@ -40,9 +40,26 @@ struct HeaderSpec {
   std::string value;
 };
 
+// A source location that owns its file name: cases and reports outlive the test files
+// they were read from and the Policy they ran against (whose locations are views).
+struct TestLocation {
+  std::string file;
+  std::uint32_t line = 0;
+  std::uint32_t column = 0;
+
+  TestLocation() = default;
+  TestLocation(const SourceLocation& location)  // implicit: copies the name the view borrows
+      : file(location.file), line(location.line), column(location.column) {}
+  SourceLocation view() const noexcept { return {file, line, column}; }
+  friend bool operator==(const TestLocation&, const TestLocation&) = default;
+};
+
+// "policies/tests/key-scopes.toml:12"
+inline std::string to_string(const TestLocation& location) { return to_string(location.view()); }
+
 struct PolicyTestCase {
   std::string name;
-  SourceLocation location;  // the `[[case]]` line
+  TestLocation location;  // the `[[case]]` line
   PrincipalSpec principal;
   std::string method;
   std::string target;  // path, optionally with `?query`
@@ -73,20 +90,20 @@ std::optional<Reason> parse_reason(std::string_view code) noexcept;
 
 struct CaseResult {
   std::string name;
-  SourceLocation location;  // of the case
+  TestLocation location;  // of the case
   std::string request;      // "GET /api/v1/sessions"
   bool passed = false;
   std::string expected;  // what the case asked for: "deny 403 missing_scope \"...\""
   std::string actual;    // the decision, in the same form: status, reason and (deny) message
   // Why it failed when it was not the decision: an unknown role or scope in the case.
   std::string problem;
-  std::optional<SourceLocation> rule;  // the deciding rule, when there is one
+  std::optional<TestLocation> rule;  // the deciding rule, when there is one
 };
 
 // An endpoint (or forbid rule) that no case's request reached.
 struct Uncovered {
   std::string route;  // "GET /api/v1/sessions", "forbid * /api/v1/**"
-  SourceLocation location;
+  TestLocation location;
 };
 
 struct PolicyTestReport {
