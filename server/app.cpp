@@ -81,8 +81,10 @@ HttpResponse App::run(const HttpRequest& request, std::string& principal_label,
 
   auto& engine = m_services.engine;
   std::optional<Actor> actor;
+  std::optional<ReadScope> reads;  // authentication and the handler: one read transaction
   Decision decision = engine.decide(Principal{}, facts);
   if (!decision.allowed()) {
+    reads.emplace(m_services.store);
     auto authenticated = authenticate(request, m_services.store);
     if (!authenticated) {
       reason = "unauthenticated";
@@ -105,7 +107,7 @@ HttpResponse App::run(const HttpRequest& request, std::string& principal_label,
       // missing_scope, api_key_not_supported, condition_failed ("Condition not met: ...")
       // and forbidden (the forbid rule's message): the engine's message is the body's.
       if (actor && actor->kind == ActorKind::api_key) {
-        auto denied = context.audit("ACCESS_DENIED");
+        auto denied = context.audit("ACCESS_DENIED", RequestContext::AuditId::when_written);
         denied.result = "FAILURE";
         denied.error_message = std::string(decision.message());
         denied.resource_type = "ENDPOINT";

@@ -5,6 +5,7 @@
 #include <spdlog/logger.h>
 
 #include "server/clock.hpp"
+#include "server/crypto.hpp"
 
 namespace scopegate::server {
 
@@ -74,6 +75,7 @@ void AuditWriter::write_pending(std::unique_lock<std::mutex>& lock) {
   std::vector<AuditEntry> audits;
   audits.reserve(pending.size());
   for (auto& item : pending) {
+    if (item.entry.id.empty()) item.entry.id = generate_uuid();
     if (item.count > 1) {
       auto details = nlohmann::json::parse(item.entry.details_json, nullptr, false);
       if (!details.is_object()) details = nlohmann::json::object();

@@ -4,6 +4,7 @@
 // are coalesced per key; identical denials (same key, request, message) pending in one
 // interval become one entry with `details.count` and `details.lastAt`, so that a key
 // hammering a refused endpoint costs one row per interval, not one per request.
+// An entry submitted without an id gets one when it is written.
 // submit_*() never touch the database and are thread-safe; flush() forces a write now;
 // the destructor flushes what is left.
 #pragma once

@@ -1,7 +1,10 @@
 // Authentication: turns the request's credentials into an Actor, or says why not (401).
 // `Authorization: Bearer <token>` wins over an API key; an API key comes from
 // `X-API-Key` or `Authorization: ApiKey <key>`. Keys and tokens are looked up by the
-// SHA-256 of the whole string, every time (no cache: a revocation is seen at once).
+// SHA-256 of the whole string, every time; the store may answer a key from memory only
+// after checking that nothing about it changed (Store::authenticate_key), so a
+// revocation is seen at once. Revocation, expiry (expiresAt <= now, against the clock)
+// and the creator being disabled are checked here on every request.
 // A key's effective scopes are those it was created with that its creator still holds.
 // Stateless functions; thread-safe.
 #pragma once

@@ -6,6 +6,7 @@
 #include "scopegate/policy.hpp"
 #include "server/clock.hpp"
 #include "server/crypto.hpp"
+#include "server/json.hpp"
 
 namespace scopegate::server {
 
@@ -62,9 +63,9 @@ std::optional<std::string> RequestContext::query(std::string_view name) const {
   return std::nullopt;
 }
 
-AuditEntry RequestContext::audit(std::string_view event_type) const {
+AuditEntry RequestContext::audit(std::string_view event_type, AuditId id) const {
   AuditEntry entry;
-  entry.id = generate_uuid();
+  if (id == AuditId::now) entry.id = generate_uuid();
   entry.event_type = std::string(event_type);
   entry.created_at = format_stored(now());
   entry.ip_address = client_ip;
@@ -73,10 +74,12 @@ AuditEntry RequestContext::audit(std::string_view event_type) const {
     entry.actor_email = actor->user.email;
     entry.actor_type = std::string(actor->actor_type());
     if (actor->key) {
-      nlohmann::json details;
-      details["apiKeyId"] = actor->key->id;
-      details["keyPrefix"] = actor->key->key_prefix;
-      entry.details_json = details.dump();
+      // {"apiKeyId":…,"keyPrefix":…}, as nlohmann::json would write it (keys sorted).
+      entry.details_json = R"({"apiKeyId":)";
+      append_json_string(entry.details_json, actor->key->id);
+      entry.details_json += R"(,"keyPrefix":)";
+      append_json_string(entry.details_json, actor->key->key_prefix);
+      entry.details_json += '}';
     }
   } else {
     entry.actor_type = "ANONYMOUS";

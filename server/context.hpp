@@ -68,7 +68,10 @@ struct RequestContext {
   // A query parameter, percent-decoded; nullopt when absent.
   std::optional<std::string> query(std::string_view name) const;
   // An audit entry stamped with this request's actor, organization, address and time.
-  AuditEntry audit(std::string_view event_type) const;
+  // AuditId::when_written leaves the id empty for the AuditWriter to fill in when it
+  // writes the entry (a denial coalesced into another one never needs an id).
+  enum class AuditId { now, when_written };
+  AuditEntry audit(std::string_view event_type, AuditId id = AuditId::now) const;
 };
 
 using Handler = std::function<HttpResponse(RequestContext&)>;

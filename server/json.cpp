@@ -1,5 +1,7 @@
 #include "server/json.hpp"
 
+#include <algorithm>
+
 #include "server/clock.hpp"
 
 namespace scopegate::server {
@@ -52,10 +54,23 @@ HttpResponse validation_response(std::string_view path,
 }
 
 HttpResponse insufficient_permissions(std::string_view message) {
-  Json body;
-  body["error"] = "Insufficient permissions";
-  body["message"] = message;
-  return HttpResponse{403, "application/json", {}, body.dump()};
+  std::string body = R"({"error":"Insufficient permissions","message":)";
+  append_json_string(body, message);
+  body += '}';
+  return HttpResponse{403, "application/json", {}, std::move(body)};
+}
+
+void append_json_string(std::string& out, std::string_view text) {
+  const bool plain = std::all_of(text.begin(), text.end(), [](char c) {
+    return c >= 0x20 && c <= 0x7e && c != '"' && c != '\\';
+  });
+  if (!plain) {
+    out += Json(std::string(text)).dump();
+    return;
+  }
+  out += '"';
+  out += text;
+  out += '"';
 }
 
 HttpResponse json_response(int status, const Json& body) {
@@ -149,6 +164,88 @@ Json session_json(const Session& s, const User& user, const Organization& organi
   out["createdAt"] = wire_time(s.created_at);
   out["organizationName"] = organization.name;
   return out;
+}
+
+namespace {
+
+// "key":value pairs of one object; the caller writes the braces.
+class ObjectWriter {
+ public:
+  explicit ObjectWriter(std::string& out) : m_out(out) {}
+  void text(std::string_view key, std::string_view value) {
+    this->key(key);
+    append_json_string(m_out, value);
+  }
+  void nullable(std::string_view key, const OptionalText& value) {
+    this->key(key);
+    if (value) {
+      append_json_string(m_out, *value);
+    } else {
+      m_out += "null";
+    }
+  }
+  void time(std::string_view key, std::string_view stored) {
+    this->key(key);
+    append_json_string(m_out, wire_time(stored));
+  }
+  void nullable_time(std::string_view key, const OptionalText& stored) {
+    if (stored) return time(key, *stored);
+    this->key(key);
+    m_out += "null";
+  }
+  // Starts a value written by the caller.
+  void key(std::string_view key) {
+    if (!m_first) m_out += ',';
+    m_first = false;
+    m_out += '"';
+    m_out += key;
+    m_out += "\":";
+  }
+
+ private:
+  std::string& m_out;
+  bool m_first = true;
+};
+
+}  // namespace
+
+void append_session_body(std::string& out, const Session& s, const User& user,
+                         const Organization& organization) {
+  out += '{';
+  ObjectWriter object(out);
+  object.text("id", s.id);
+  object.text("userId", s.user_id);
+  object.text("userName", user.name);
+  object.text("userEmail", user.email);
+  object.nullable("ipv4Address", s.ipv4_address);
+  object.nullable("ipv6Address", s.ipv6_address);
+  object.text("status", s.status);
+  object.time("startedAt", s.started_at);
+  object.time("expiresAt", s.expires_at);
+  object.nullable_time("endedAt", s.ended_at);
+  object.nullable("endedReason", s.ended_reason);
+  object.key("resourceIps");
+  out += '[';
+  for (std::size_t i = 0; i < s.resource_ips.size(); ++i) {
+    const auto& ip = s.resource_ips[i];
+    out += i == 0 ? "{" : ",{";
+    ObjectWriter entry(out);
+    entry.text("id", ip.id);
+    entry.text("resourceId", ip.resource_id);
+    entry.text("resourceName", ip.resource_name);
+    entry.text("ipVersion", ip.ip_version);
+    entry.text("ipAddress", ip.ip_address);
+    entry.text("status", ip.status);
+    entry.nullable("providerRuleId", ip.provider_rule_id);
+    entry.nullable_time("appliedAt", ip.applied_at);
+    entry.nullable_time("removedAt", ip.removed_at);
+    entry.nullable("errorMessage", ip.error_message);
+    out += '}';
+  }
+  out += ']';
+  object.time("createdAt", s.created_at);
+  object.text("organizationName", organization.name);
+  out += '}';
 }
 
 Json audit_json(const AuditEntry& a, const std::string& organization_name) {

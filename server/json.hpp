@@ -32,10 +32,17 @@ HttpResponse json_response(int status, const Json& body);
 Json nullable(const OptionalText& text);
 Json nullable_time(const OptionalText& text);
 
+// Appends `text` as a JSON string, exactly as Json(text).dump() writes it (the common
+// case of printable ASCII without quotes or backslashes is copied directly).
+void append_json_string(std::string& out, std::string_view text);
+
 Json user_json(const User& user, const Organization& organization);
 Json api_key_json(const ApiKey& key);
 Json resource_json(const Resource& resource);
 Json session_json(const Session& session, const User& user, const Organization& organization);
+// session_json(...).dump(), written directly (the per-request path of GET /sessions/{id}).
+void append_session_body(std::string& out, const Session& session, const User& user,
+                         const Organization& organization);
 Json audit_json(const AuditEntry& entry, const std::string& organization_name);
 
 }  // namespace scopegate::server

@@ -34,13 +34,16 @@ std::optional<long long> optional_integer(const nlohmann::json& body, const std:
 }
 
 HttpResponse session_response(RequestContext& context, int status, const Session& session) {
+  HttpResponse response{status, "application/json", {}, {}};
   if (session.user_id == context.actor->user.id) {
-    return json_response(status, session_json(session, context.actor->user, context.actor->organization));
+    append_session_body(response.body, session, context.actor->user, context.actor->organization);
+    return response;
   }
   const auto owner = context.services.store.find_user(session.user_id);
   if (!owner) return store_failure(context, owner.error().message);
   const User user = *owner ? **owner : User{};
-  return json_response(status, session_json(session, user, context.actor->organization));
+  append_session_body(response.body, session, user, context.actor->organization);
+  return response;
 }
 
 // The session named by the path, if the caller may see it.
@@ -68,11 +71,13 @@ AuditEntry session_audit(RequestContext& context, std::string_view event, const 
 HttpResponse list_sessions(RequestContext& context) {
   const auto sessions = context.services.store.list_sessions(context.actor->user.id);
   if (!sessions) return store_failure(context, sessions.error().message);
-  Json out = Json::array();
+  HttpResponse response{200, "application/json", {}, "["};
   for (const auto& session : *sessions) {
-    out.push_back(session_json(session, context.actor->user, context.actor->organization));
+    if (response.body.size() > 1) response.body += ',';
+    append_session_body(response.body, session, context.actor->user, context.actor->organization);
   }
-  return json_response(200, out);
+  response.body += ']';
+  return response;
 }
 
 HttpResponse get_session(RequestContext& context) {

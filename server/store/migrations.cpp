@@ -111,6 +111,45 @@ const std::vector<Migration>& migrations() {
        {
            R"(ALTER TABLE api_keys ADD COLUMN allowed_cidrs TEXT NOT NULL DEFAULT '')",
        }},
+      // The credential epoch: one row whose value changes, inside the writing transaction,
+      // whenever anything authentication reads about a key could change (the key's row
+      // apart from its last use, its creator, its organization). The triggers live in the
+      // database, so every writer bumps it, whatever process or program commits. A new
+      // random value per change: an equal value means the same state, even across a file
+      // restored from a backup. A new api_keys column that authentication reads must be
+      // added to the UPDATE OF list below.
+      {3,
+       "credential epoch for the authenticated-key cache",
+       {
+           R"(CREATE TABLE credential_epoch (
+                id INTEGER PRIMARY KEY CHECK (id = 1),
+                epoch INTEGER NOT NULL))",
+           R"(INSERT INTO credential_epoch (id, epoch) VALUES (1, random()))",
+           R"(CREATE TRIGGER api_keys_epoch_update
+                AFTER UPDATE OF id, organization_id, created_by, name, description, key_prefix,
+                                key_hash, scopes, expires_at, revoked_at, created_at, allowed_cidrs
+                ON api_keys
+                BEGIN UPDATE credential_epoch SET epoch = random() WHERE id = 1; END)",
+           R"(CREATE TRIGGER api_keys_epoch_delete AFTER DELETE ON api_keys
+                BEGIN UPDATE credential_epoch SET epoch = random() WHERE id = 1; END)",
+           R"(CREATE TRIGGER users_epoch_update AFTER UPDATE ON users
+                BEGIN UPDATE credential_epoch SET epoch = random() WHERE id = 1; END)",
+           R"(CREATE TRIGGER users_epoch_delete AFTER DELETE ON users
+                BEGIN UPDATE credential_epoch SET epoch = random() WHERE id = 1; END)",
+           R"(CREATE TRIGGER organizations_epoch_update AFTER UPDATE ON organizations
+                BEGIN UPDATE credential_epoch SET epoch = random() WHERE id = 1; END)",
+           R"(CREATE TRIGGER organizations_epoch_delete AFTER DELETE ON organizations
+                BEGIN UPDATE credential_epoch SET epoch = random() WHERE id = 1; END)",
+       }},
+      // A session's entries in the order responses list them, so that reading a session
+      // needs no sort; it replaces the index on session_id alone (its prefix).
+      {4,
+       "session resource IP entries in response order",
+       {
+           R"(CREATE INDEX session_resource_ips_order
+                ON session_resource_ips (session_id, resource_name, ip_version, id))",
+           R"(DROP INDEX session_resource_ips_session)",
+       }},
   };
   return all;
 }

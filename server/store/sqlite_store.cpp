@@ -1,6 +1,8 @@
 // SQLite implementation of Store through SQLiteCpp: a small pool of connections (WAL
 // lets readers run beside the one writer), every change in a BEGIN IMMEDIATE
-// transaction, every SQLite::Exception caught here and returned as a StoreError.
+// transaction, every SQLite::Exception caught here and returned as a StoreError. A read
+// scope pins one pooled connection to its thread; authenticated keys are cached behind
+// the credential epoch (KeyCache below, migration 3).
 #include <SQLiteCpp/SQLiteCpp.h>
 #include <fmt/format.h>
 #include <sqlite3.h>
@@ -101,10 +103,14 @@ class Conn {
   std::vector<SQLite::Statement*> m_used;
 };
 
-// BEGIN IMMEDIATE ... COMMIT, rolled back unless commit() ran.
+// BEGIN IMMEDIATE ... COMMIT, rolled back unless commit() ran. A read transaction left
+// open by a read scope ends first: a write must start from the latest snapshot.
 class WriteTransaction {
  public:
-  explicit WriteTransaction(Conn& db) : m_db(db) { m_db.exec("BEGIN IMMEDIATE"); }
+  explicit WriteTransaction(Conn& db) : m_db(db) {
+    m_db.finish_statements();
+    m_db.exec("BEGIN IMMEDIATE");
+  }
   ~WriteTransaction() {
     if (!m_done) {
       m_db.finish_statements();
@@ -170,23 +176,23 @@ Organization read_organization(SQLite::Statement& s, int first) {
                       s.getColumn(first + 2).getString(), s.getColumn(first + 3).getString()};
 }
 
-ApiKey read_key(SQLite::Statement& s) {
+ApiKey read_key(SQLite::Statement& s, int first = 0) {
   ApiKey k;
-  k.id = s.getColumn(0).getString();
-  k.organization_id = s.getColumn(1).getString();
-  k.created_by = s.getColumn(2).getString();
-  k.created_by_email = s.getColumn(3).getString();
-  k.name = s.getColumn(4).getString();
-  k.description = column_text(s, 5);
-  k.key_prefix = s.getColumn(6).getString();
-  k.key_hash = s.getColumn(7).getString();
-  k.scopes = split_scopes(s.getColumn(8).getString());
-  k.expires_at = column_text(s, 9);
-  k.revoked_at = column_text(s, 10);
-  k.last_used_at = column_text(s, 11);
-  k.last_used_ip = column_text(s, 12);
-  k.created_at = s.getColumn(13).getString();
-  k.allowed_cidrs = split_scopes(s.getColumn(14).getString());
+  k.id = s.getColumn(first).getString();
+  k.organization_id = s.getColumn(first + 1).getString();
+  k.created_by = s.getColumn(first + 2).getString();
+  k.created_by_email = s.getColumn(first + 3).getString();
+  k.name = s.getColumn(first + 4).getString();
+  k.description = column_text(s, first + 5);
+  k.key_prefix = s.getColumn(first + 6).getString();
+  k.key_hash = s.getColumn(first + 7).getString();
+  k.scopes = split_scopes(s.getColumn(first + 8).getString());
+  k.expires_at = column_text(s, first + 9);
+  k.revoked_at = column_text(s, first + 10);
+  k.last_used_at = column_text(s, first + 11);
+  k.last_used_ip = column_text(s, first + 12);
+  k.created_at = s.getColumn(first + 13).getString();
+  k.allowed_cidrs = split_scopes(s.getColumn(first + 14).getString());
   return k;
 }
 
@@ -243,9 +249,9 @@ AuditEntry read_audit(SQLite::Statement& s) {
 }
 
 void insert_audit(Conn& db, const AuditEntry& a) {
-  SQLite::Statement& s = db.prepare(fmt::format("INSERT INTO audit_logs ({}) VALUES "
-                                      "(?,?,?,?,?,?,?,?,?,?,?,?,?)",
-                                      audit_columns));
+  static const std::string sql =
+      fmt::format("INSERT INTO audit_logs ({}) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)", audit_columns);
+  SQLite::Statement& s = db.prepare(sql);
   s.bind(1, a.id);
   s.bind(2, a.organization_id);
   s.bind(3, a.event_type);
@@ -287,38 +293,117 @@ void load_resource_ips(Conn& db, Session& session) {
   while (s.executeStep()) session.resource_ips.push_back(read_resource_ip(s, 0));
 }
 
+// Authenticated keys by key hash, each tagged with the credential epoch read in the same
+// statement as its row. find() answers only when the caller's freshly read epoch equals
+// the entry's: the epoch changes in the transaction of any change that authentication
+// reads, so an equal epoch means the row is still what the database holds. Bounded:
+// cleared when full (only keys that exist get an entry, so unknown keys cannot fill it).
+class KeyCache {
+ public:
+  std::optional<Store::KeyActor> find(const std::string& key_hash, std::int64_t epoch) {
+    std::shared_ptr<const Entry> entry;
+    {
+      std::lock_guard lock(m_mutex);
+      const auto found = m_entries.find(key_hash);
+      if (found == m_entries.end()) return std::nullopt;
+      entry = found->second;
+    }
+    if (entry->epoch != epoch) return std::nullopt;
+    return entry->actor;
+  }
+
+  void put(const std::string& key_hash, std::int64_t epoch, const Store::KeyActor& actor) {
+    auto entry = std::make_shared<const Entry>(Entry{epoch, actor});
+    std::lock_guard lock(m_mutex);
+    if (m_entries.size() >= capacity && !m_entries.contains(key_hash)) m_entries.clear();
+    m_entries.insert_or_assign(key_hash, std::move(entry));
+  }
+
+ private:
+  static constexpr std::size_t capacity = 50'000;
+  struct Entry {
+    std::int64_t epoch = 0;
+    Store::KeyActor actor;
+  };
+  std::mutex m_mutex;
+  std::unordered_map<std::string, std::shared_ptr<const Entry>> m_entries;
+};
+
+class SqliteStore;
+
+// The calling thread's read scope (Store::begin_read_scope): which store it belongs to,
+// the connection it holds, and how deeply scopes are nested.
+struct ThreadScope {
+  const SqliteStore* store = nullptr;
+  std::unique_ptr<Conn> db;
+  int depth = 0;
+};
+thread_local ThreadScope t_scope;
+
 class SqliteStore final : public Store {
  public:
   explicit SqliteStore(std::string path) : m_path(std::move(path)) {}
 
-  // A pooled connection, returned to the pool when the lease ends.
+  // A pooled connection, returned to the pool (its statements reset, so that it keeps no
+  // read snapshot) when the lease ends; or the connection of the thread's read scope,
+  // which stays as it is until the scope ends.
   class Lease {
    public:
     Lease(SqliteStore& store, std::unique_ptr<Conn> db)
-        : m_store(store), m_db(std::move(db)) {}
+        : m_store(&store), m_owned(std::move(db)), m_db(m_owned.get()) {}
+    explicit Lease(Conn& scoped) : m_db(&scoped) {}
     ~Lease() {
-      m_db->finish_statements();
-      m_store.release(std::move(m_db));
+      if (!m_owned) return;
+      m_owned->finish_statements();
+      m_store->release(std::move(m_owned));
     }
     Lease(const Lease&) = delete;
     Lease& operator=(const Lease&) = delete;
     Conn& operator*() { return *m_db; }
 
    private:
-    SqliteStore& m_store;
-    std::unique_ptr<Conn> m_db;
+    SqliteStore* m_store = nullptr;
+    std::unique_ptr<Conn> m_owned;
+    Conn* m_db;
   };
 
   Lease acquire() {
+    if (t_scope.store == this) return Lease(*t_scope.db);
+    return Lease(*this, take());
+  }
+
+  std::unique_ptr<Conn> take() {
     {
       std::lock_guard lock(m_mutex);
       if (!m_pool.empty()) {
         auto db = std::move(m_pool.back());
         m_pool.pop_back();
-        return Lease(*this, std::move(db));
+        return db;
       }
     }
-    return Lease(*this, std::make_unique<Conn>(m_path));
+    return std::make_unique<Conn>(m_path);
+  }
+
+  void begin_read_scope() override {
+    if (t_scope.store == this) {
+      ++t_scope.depth;
+      return;
+    }
+    if (t_scope.store != nullptr) return;  // another store's scope: this one runs unscoped
+    try {
+      t_scope.db = take();
+    } catch (const SQLite::Exception&) {
+      return;  // unscoped: the reads report the failure themselves
+    }
+    t_scope.store = this;
+    t_scope.depth = 1;
+  }
+
+  void end_read_scope() noexcept override {
+    if (t_scope.store != this || --t_scope.depth > 0) return;
+    t_scope.db->finish_statements();
+    release(std::move(t_scope.db));
+    t_scope.store = nullptr;
   }
 
   void release(std::unique_ptr<Conn> db) {
@@ -428,7 +513,8 @@ class SqliteStore final : public Store {
 
   StoreResult<std::optional<User>> find_user(const std::string& id) override {
     return run<std::optional<User>>([&](Conn& db) -> std::optional<User> {
-      SQLite::Statement& s = db.prepare(fmt::format("SELECT {} FROM users WHERE id = ?", user_columns));
+      static const std::string sql = fmt::format("SELECT {} FROM users WHERE id = ?", user_columns);
+      SQLite::Statement& s = db.prepare(sql);
       s.bind(1, id);
       if (!s.executeStep()) return std::nullopt;
       return read_user(s);
@@ -490,11 +576,12 @@ class SqliteStore final : public Store {
 
   StoreResult<std::optional<TokenActor>> authenticate_token(const std::string& token_hash) override {
     return run<std::optional<TokenActor>>([&](Conn& db) -> std::optional<TokenActor> {
-      SQLite::Statement& s = db.prepare(fmt::format(
+      static const std::string sql = fmt::format(
           "SELECT t.token_hash, t.user_id, t.kind, t.expires_at, t.created_at, {}, o.id, o.slug, "
           "o.name, o.created_at FROM access_tokens t JOIN users u ON u.id = t.user_id JOIN "
           "organizations o ON o.id = u.organization_id WHERE t.token_hash = ?",
-          prefixed_user_columns));
+          prefixed_user_columns);
+      SQLite::Statement& s = db.prepare(sql);
       s.bind(1, token_hash);
       if (!s.executeStep()) return std::nullopt;
       TokenActor actor;
@@ -551,19 +638,30 @@ class SqliteStore final : public Store {
   StoreResult<std::optional<ApiKey>> find_key(const std::string& id) override {
     return find_key_where("id", id);
   }
+  // The per-request path. A cached row is served only if the credential epoch read now
+  // equals the epoch read in the same statement as the row: nothing authentication reads
+  // has changed since, whichever connection or process wrote (see migrations.cpp).
   StoreResult<std::optional<KeyActor>> authenticate_key(const std::string& key_hash) override {
     return run<std::optional<KeyActor>>([&](Conn& db) -> std::optional<KeyActor> {
-      SQLite::Statement& s = db.prepare(fmt::format(
-          "SELECT {}, {}, o.id, o.slug, o.name, o.created_at FROM api_keys k JOIN users u ON "
-          "u.id = k.created_by JOIN organizations o ON o.id = k.organization_id "
-          "WHERE k.key_hash = ?",
-          key_columns, prefixed_user_columns));
+      static const std::string epoch_sql = "SELECT epoch FROM credential_epoch WHERE id = 1";
+      // Left active: within a read scope, the request's later reads share its transaction.
+      SQLite::Statement& e = db.prepare(epoch_sql);
+      const std::int64_t epoch = e.executeStep() ? e.getColumn(0).getInt64() : 0;
+      if (auto cached = m_key_cache.find(key_hash, epoch)) return *cached;
+
+      static const std::string row_sql = fmt::format(
+          "SELECT (SELECT epoch FROM credential_epoch WHERE id = 1), {}, {}, o.id, o.slug, "
+          "o.name, o.created_at FROM api_keys k JOIN users u ON u.id = k.created_by JOIN "
+          "organizations o ON o.id = k.organization_id WHERE k.key_hash = ?",
+          key_columns, prefixed_user_columns);
+      SQLite::Statement& s = db.prepare(row_sql);
       s.bind(1, key_hash);
       if (!s.executeStep()) return std::nullopt;
       KeyActor actor;
-      actor.key = read_key(s);
-      actor.user = read_user(s, 15);
-      actor.organization = read_organization(s, 24);
+      actor.key = read_key(s, 1);
+      actor.user = read_user(s, 16);
+      actor.organization = read_organization(s, 25);
+      m_key_cache.put(key_hash, s.getColumn(0).getInt64(), actor);
       return actor;
     });
   }
@@ -707,12 +805,13 @@ class SqliteStore final : public Store {
   // One statement for the session and its entries: the per-request read of GET /sessions/{id}.
   StoreResult<std::optional<Session>> find_session(const std::string& id) override {
     return run<std::optional<Session>>([&](Conn& db) -> std::optional<Session> {
-      SQLite::Statement& s = db.prepare(fmt::format(
+      static const std::string sql = fmt::format(
           "SELECT {}, i.id, i.session_id, i.resource_id, i.resource_name, i.ip_version, "
           "i.ip_address, i.status, i.provider_rule_id, i.applied_at, i.removed_at, "
           "i.error_message FROM sessions s LEFT JOIN session_resource_ips i ON i.session_id = "
           "s.id WHERE s.id = ? ORDER BY i.resource_name, i.ip_version, i.id",
-          prefixed_session_columns));
+          prefixed_session_columns);
+      SQLite::Statement& s = db.prepare(sql);
       s.bind(1, id);
       if (!s.executeStep()) return std::nullopt;
       auto session = read_session(s);
@@ -838,11 +937,17 @@ class SqliteStore final : public Store {
   std::string m_path;
   std::mutex m_mutex;
   std::vector<std::unique_ptr<Conn>> m_pool;
+  KeyCache m_key_cache;
 };
 
 }  // namespace
 
 StoreResult<std::unique_ptr<Store>> open_sqlite_store(const std::string& path) {
+  // Before SQLite initializes: no allocation statistics, whose global mutex every
+  // allocation of every connection would otherwise take. Refused (harmlessly) if SQLite
+  // was already initialized.
+  static std::once_flag configured;
+  std::call_once(configured, [] { sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0); });
   try {
     auto store = std::make_unique<SqliteStore>(path);
     auto migrated = store->migrate();

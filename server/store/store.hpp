@@ -1,7 +1,10 @@
 // Store: the one narrow interface between the server and its database. Every state
 // change takes the audit entry that records it and writes both in one transaction.
-// Reads never cache: a key revoked through any connection (or any process sharing the
-// database) is seen by the next authenticate_key(). Implementations are thread-safe.
+// Reads never serve stale data: a key revoked through any connection (or any process
+// sharing the database) is seen by the next authenticate_key(). The SQLite store keeps
+// authenticated keys in memory, but serves one only after reading, in the same call, a
+// credential epoch that every such change alters in its own transaction (triggers in the
+// database, so every writer does). Implementations are thread-safe.
 // Errors come back as values (StoreError); nothing here throws.
 #pragma once
 
@@ -58,7 +61,10 @@ class Store {
   // API keys.
   virtual StoreResult<Done> create_key(const ApiKey& key, const AuditEntry* audit) = 0;
   virtual StoreResult<std::optional<ApiKey>> find_key(const std::string& id) = 0;
-  // The key with its creator and organization, in one read (the per-request path).
+  // The key with its creator and organization (the per-request path): one read of the
+  // credential epoch, and the three-table read only when the epoch has changed since the
+  // key was last read. The key's last_used_at/last_used_ip may be older than the
+  // database's (a last use does not change the epoch); list_keys() has the current ones.
   struct KeyActor {
     ApiKey key;
     User user;
@@ -99,6 +105,27 @@ class Store {
 
   // Audit.
   virtual StoreResult<AuditPage> query_audit(const AuditFilter& filter) = 0;
+
+  // One request's reads (see ReadScope). The default does nothing.
+  virtual void begin_read_scope() {}
+  virtual void end_read_scope() noexcept {}
+};
+
+// While a ReadScope lives, the calling thread's reads through `store` use one connection
+// and share one read transaction: one snapshot, and one read transaction to pay for per
+// request instead of one per statement. The first write in the scope ends that read
+// transaction before it begins, so the write and every read after it see the latest
+// data. The request pipeline opens one around authentication and the handler; scopes
+// nest. Not to be shared between threads.
+class ReadScope {
+ public:
+  explicit ReadScope(Store& store) : m_store(store) { m_store.begin_read_scope(); }
+  ~ReadScope() { m_store.end_read_scope(); }
+  ReadScope(const ReadScope&) = delete;
+  ReadScope& operator=(const ReadScope&) = delete;
+
+ private:
+  Store& m_store;
 };
 
 // Opens (creating if needed) a SQLite database in WAL mode with foreign keys on, and

@@ -7,6 +7,7 @@
 #include "server/auth.hpp"
 #include "server/clock.hpp"
 #include "server/crypto.hpp"
+#include "server/json.hpp"
 #include "server/keys.hpp"
 #include "server/net.hpp"
 #include "test_support.hpp"
@@ -215,4 +216,68 @@ TEST_CASE("allowedCidrs are validated and stored in canonical form") {
   REQUIRE_FALSE(refused);
   CHECK(refused.error().at("allowedCidrs").find("10.0.0.1/8") != std::string::npos);
   CHECK(refused.error().at("allowedCidrs").find("fe80::1%eth0") != std::string::npos);
+}
+
+TEST_CASE("JSON strings written directly are exactly what nlohmann-json writes") {
+  const std::vector<std::string> texts = {
+      "",  "plain text", "0195f2a0-7c4e-7abc-9def-0123456789ab", "2026-02-18T10:30:00Z",
+      "quote \" inside", "back\\slash", "tab\tnew\nline\rcr\bbs\fff", std::string("nul\0byte", 8),
+      "\x01\x1f control", "del \x7f", "caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x94\x91", "</script>",
+  };
+  for (const auto& text : texts) {
+    INFO(text);
+    std::string out;
+    append_json_string(out, text);
+    CHECK(out == Json(text).dump());
+  }
+  std::string invalid;
+  CHECK_THROWS(append_json_string(invalid, "bad \xff utf-8"));  // as nlohmann refuses it
+  CHECK(insufficient_permissions("API key does not have required scope: sessions:read").body ==
+        R"({"error":"Insufficient permissions","message":"API key does not have required scope: sessions:read"})");
+  CHECK(insufficient_permissions("Condition not met: \"x\"").body ==
+        Json({{"error", "Insufficient permissions"}, {"message", "Condition not met: \"x\""}}).dump());
+}
+
+TEST_CASE("a session body written directly equals session_json's, with and without entries and nulls") {
+  const Organization org{"o1", "acme", "Acme \"Inc\"", "2026-01-01T00:00:00.000000Z"};
+  User user;
+  user.id = "u1";
+  user.email = "a@acme.test";
+  user.name = "Zo\xc3\xab \\ Admin";
+  Session bare;
+  bare.id = "s1";
+  bare.organization_id = org.id;
+  bare.user_id = user.id;
+  bare.status = "PENDING";
+  bare.started_at = "2026-02-18T10:30:00.123456Z";
+  bare.expires_at = "2026-02-18T18:30:00.123456Z";
+  bare.created_at = bare.started_at;
+  Session full = bare;
+  full.ipv4_address = "203.0.113.7";
+  full.ipv6_address = "2001:db8::7";
+  full.status = "CANCELLED";
+  full.ended_at = "2026-02-18T11:00:00.5Z";
+  full.ended_reason = "MANUAL";
+  for (int i = 0; i < 3; ++i) {
+    SessionResourceIp ip;
+    ip.id = "e" + std::to_string(i);
+    ip.session_id = full.id;
+    ip.resource_id = "r" + std::to_string(i);
+    ip.resource_name = i == 1 ? "db \"primary\"\n" : "web";
+    ip.ip_version = i == 2 ? "IPV6" : "IPV4";
+    ip.ip_address = i == 2 ? "2001:db8::7" : "203.0.113.7";
+    ip.status = i == 0 ? "REMOVED" : "APPLIED";
+    if (i == 0) {
+      ip.provider_rule_id = "rule-1";
+      ip.applied_at = "2026-02-18T10:30:01.000001Z";
+      ip.removed_at = "2026-02-18T11:00:00.000001Z";
+      ip.error_message = "tab\there";
+    }
+    full.resource_ips.push_back(ip);
+  }
+  for (const auto* session : {&bare, &full}) {
+    std::string out;
+    append_session_body(out, *session, user, org);
+    CHECK(out == session_json(*session, user, org).dump());
+  }
 }

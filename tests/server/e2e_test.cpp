@@ -134,6 +134,31 @@ TEST_CASE("e2e: missing, garbage, revoked and expired keys get 401") {
   CHECK(expired.json().at("message") == "API key has expired");
 }
 
+TEST_CASE("e2e: a key revoked through a second server on the same database fails the very next request") {
+  Harness first;
+  Harness second([&](Harness& h) { h.config.database_path = first.config.database_path; });
+  const auto created = first.client().post("/api/v1/api-keys", {{"name", "shared"}, {"scopes", {"sessions:read"}}},
+                                           first.bearer());
+  REQUIRE(created.status == 201);
+  const auto key = created.json().at("plainTextKey").get<std::string>();
+  const auto id = created.json().at("id").get<std::string>();
+  const auto denied = first.key({"resources:read"}, "denied");
+  // Signing in changes the user's row, so it happens before the keys are remembered: the
+  // revocation below is then the only change between the last 200 and the next request.
+  const auto token = second.bearer();
+  for (int i = 0; i < 3; ++i) {  // both servers have read (and remembered) both keys
+    REQUIRE(first.client().get("/api/v1/sessions", with_key(key)).status == 200);
+    REQUIRE(second.client().get("/api/v1/sessions", with_key(key)).status == 200);
+    REQUIRE(first.client().get("/api/v1/sessions", with_key(denied)).status == 403);
+  }
+  REQUIRE(second.client().send("DELETE", "/api/v1/api-keys/" + id, token).status == 204);
+  const auto refused = first.client().get("/api/v1/sessions", with_key(key));
+  CHECK(refused.status == 401);
+  CHECK(refused.json().at("message") == "API key has been revoked");
+  // The key lacking the scope, remembered too, is still judged on its current row.
+  CHECK(first.client().get("/api/v1/sessions", with_key(denied)).status == 403);
+}
+
 TEST_CASE("e2e: a key holding every scope is refused on every user-only area") {
   Harness h;
   const auto key = h.key({"sessions:read", "sessions:write", "resources:read", "audit:read"});

@@ -4,6 +4,9 @@
 #include <nlohmann/json.hpp>
 #include <spdlog/sinks/null_sink.h>
 #include <spdlog/spdlog.h>
+#include <sqlite3.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "server/audit_writer.hpp"
 #include "server/clock.hpp"
@@ -35,6 +38,21 @@ struct Fixture {
     REQUIRE(store->create_user(admin, {}, nullptr));
   }
 
+  // A key of the admin's, stored; `secret` is the plaintext whose hash authenticates.
+  ApiKey add_key(const std::string& secret, std::vector<std::string> scopes = {"sessions:read"}) {
+    ApiKey key;
+    key.id = generate_uuid();
+    key.organization_id = org.id;
+    key.created_by = admin.id;
+    key.name = "k " + secret;
+    key.key_prefix = "egk_live_000000";
+    key.key_hash = sha256_hex(secret);
+    key.scopes = std::move(scopes);
+    key.created_at = format_stored(now());
+    REQUIRE(store->create_key(key, nullptr));
+    return key;
+  }
+
   AuditEntry audit(std::string event, std::string email, std::string at) const {
     AuditEntry entry;
     entry.id = generate_uuid();
@@ -45,6 +63,39 @@ struct Fixture {
     entry.created_at = std::move(at);
     return entry;
   }
+};
+
+// A plain SQLite connection of its own, as another program (the sqlite3 shell, an older
+// binary) would open the same file: it writes without going through Store at all.
+class RawConnection {
+ public:
+  explicit RawConnection(const std::string& path) {
+    REQUIRE(sqlite3_open(path.c_str(), &m_db) == SQLITE_OK);
+    sqlite3_busy_timeout(m_db, 5000);
+  }
+  ~RawConnection() { sqlite3_close(m_db); }
+  RawConnection(const RawConnection&) = delete;
+  RawConnection& operator=(const RawConnection&) = delete;
+
+  void exec(const std::string& sql) {
+    char* error = nullptr;
+    const int code = sqlite3_exec(m_db, sql.c_str(), nullptr, nullptr, &error);
+    INFO(sql << ": " << (error != nullptr ? error : ""));
+    sqlite3_free(error);
+    REQUIRE(code == SQLITE_OK);
+  }
+
+  std::int64_t epoch() {
+    sqlite3_stmt* statement = nullptr;
+    REQUIRE(sqlite3_prepare_v2(m_db, "SELECT epoch FROM credential_epoch", -1, &statement, nullptr) == SQLITE_OK);
+    REQUIRE(sqlite3_step(statement) == SQLITE_ROW);
+    const auto value = sqlite3_column_int64(statement, 0);
+    sqlite3_finalize(statement);
+    return value;
+  }
+
+ private:
+  sqlite3* m_db = nullptr;
 };
 
 }  // namespace
@@ -218,4 +269,158 @@ TEST_CASE("identical denials pending in one interval are written once with a cou
     }
   }
   CHECK(counted);
+}
+
+TEST_CASE("a key revoked by another process is refused by the very next authentication") {
+  // The child process is forked before this process opens the database, so that it starts
+  // with no SQLite state for the file; it revokes the key when told to, through a Store of
+  // its own, as a second `scopegate serve` on the same file would.
+  REQUIRE(init_crypto());
+  TempDir dir;
+  const auto path = dir.file("shared.db");
+  int go[2];
+  int done[2];
+  REQUIRE(pipe(go) == 0);
+  REQUIRE(pipe(done) == 0);
+  const pid_t child = fork();
+  REQUIRE(child >= 0);
+  if (child == 0) {
+    close(go[1]);
+    close(done[0]);
+    char id[64] = {};
+    int status = 1;
+    if (read(go[0], id, sizeof id - 1) > 0) {
+      auto other = open_sqlite_store(path);
+      if (other) {
+        const auto key = (*other)->find_key(id);
+        if (key && *key) {
+          AuditEntry audit;
+          audit.id = generate_uuid();
+          audit.organization_id = (*key)->organization_id;
+          audit.event_type = "API_KEY_REVOKE";
+          audit.actor_type = "USER";
+          audit.created_at = format_stored(now());
+          if ((*other)->revoke_key((*key)->id, format_stored(now()), audit)) status = 0;
+        }
+      }
+    }
+    const char ack = status == 0 ? 'y' : 'n';
+    [[maybe_unused]] const auto written = write(done[1], &ack, 1);
+    _exit(status);
+  }
+  close(go[0]);
+  close(done[1]);
+
+  auto opened = open_sqlite_store(path);
+  REQUIRE(opened);
+  auto& store = **opened;
+  const Organization org{generate_uuid(), "acme", "Acme", format_stored(now())};
+  REQUIRE(store.create_organization(org));
+  const User admin{generate_uuid(), org.id, "admin@acme.test", "Admin", "admin", "x", true,
+                   format_stored(now()), std::nullopt};
+  REQUIRE(store.create_user(admin, {}, nullptr));
+  ApiKey key;
+  key.id = generate_uuid();
+  key.organization_id = org.id;
+  key.created_by = admin.id;
+  key.name = "k";
+  key.key_prefix = "egk_live_000000";
+  key.key_hash = sha256_hex("egk_live_cross_process");
+  key.scopes = {"sessions:read"};
+  key.created_at = format_stored(now());
+  REQUIRE(store.create_key(key, nullptr));
+  for (int i = 0; i < 3; ++i) {  // the first read fills the cache, the others use it
+    const auto found = store.authenticate_key(key.key_hash);
+    REQUIRE(found);
+    REQUIRE(found->has_value());
+    CHECK_FALSE((*found)->key.revoked_at);
+  }
+
+  REQUIRE(write(go[1], key.id.data(), key.id.size()) == static_cast<ssize_t>(key.id.size()));
+  close(go[1]);
+  char ack = 0;
+  REQUIRE(read(done[0], &ack, 1) == 1);
+  close(done[0]);
+  int status = 0;
+  REQUIRE(waitpid(child, &status, 0) == child);
+  REQUIRE(WIFEXITED(status));
+  REQUIRE(WEXITSTATUS(status) == 0);
+  CHECK(ack == 'y');
+
+  const auto after = store.authenticate_key(key.key_hash);
+  REQUIRE(after);
+  REQUIRE(after->has_value());
+  CHECK((*after)->key.revoked_at);
+}
+
+TEST_CASE("changes written by another connection reach the next authentication, whatever wrote them") {
+  Fixture f;
+  const auto path = f.dir.file("test.db");
+  const auto key = f.add_key("egk_live_raw", {"sessions:read", "sessions:write"});
+  const auto read = [&] {
+    auto found = f.store->authenticate_key(key.key_hash);
+    REQUIRE(found);
+    return std::move(*found);
+  };
+  REQUIRE(read().has_value());
+  REQUIRE(read().has_value());  // served from the cache now
+  RawConnection raw(path);
+
+  raw.exec("UPDATE api_keys SET scopes = 'sessions:read' WHERE id = '" + key.id + "'");
+  CHECK(read()->key.scopes == std::vector<std::string>{"sessions:read"});
+  raw.exec("UPDATE api_keys SET expires_at = '2020-01-01T00:00:00.000000Z' WHERE id = '" + key.id + "'");
+  CHECK(read()->key.expires_at == "2020-01-01T00:00:00.000000Z");
+  raw.exec("UPDATE api_keys SET expires_at = NULL WHERE id = '" + key.id + "'");
+  CHECK_FALSE(read()->key.expires_at);
+  raw.exec("UPDATE users SET is_active = 0 WHERE id = '" + f.admin.id + "'");
+  CHECK_FALSE(read()->user.active);
+  raw.exec("UPDATE users SET is_active = 1, role = 'member' WHERE id = '" + f.admin.id + "'");
+  CHECK(read()->user.role == "member");
+  raw.exec("UPDATE organizations SET slug = 'renamed' WHERE id = '" + f.org.id + "'");
+  CHECK(read()->organization.slug == "renamed");
+  raw.exec("UPDATE api_keys SET revoked_at = '2026-01-01T00:00:00.000000Z' WHERE id = '" + key.id + "'");
+  CHECK(read()->key.revoked_at == "2026-01-01T00:00:00.000000Z");
+  raw.exec("DELETE FROM api_keys WHERE id = '" + key.id + "'");
+  CHECK_FALSE(read().has_value());
+
+  // A second Store on the same file (a second server): its revocation is seen at once.
+  const auto second_key = f.add_key("egk_live_second");
+  auto other = open_sqlite_store(path);
+  REQUIRE(other);
+  REQUIRE(f.store->authenticate_key(second_key.key_hash)->has_value());
+  REQUIRE((*other)->revoke_key(second_key.id, format_stored(now()),
+                               f.audit("API_KEY_REVOKE", "a", format_stored(now()))));
+  const auto revoked = f.store->authenticate_key(second_key.key_hash);
+  REQUIRE(revoked);
+  REQUIRE(revoked->has_value());
+  CHECK((*revoked)->key.revoked_at);
+}
+
+TEST_CASE("the credential epoch changes with every key, user or organization change but not with a last use") {
+  Fixture f;
+  const auto key = f.add_key("egk_live_epoch");
+  RawConnection raw(f.dir.file("test.db"));
+  auto epoch = raw.epoch();
+  const auto changed = [&] {
+    const auto now_epoch = raw.epoch();
+    const bool different = now_epoch != epoch;
+    epoch = now_epoch;
+    return different;
+  };
+  REQUIRE(f.store->record_key_uses({{key.id, format_stored(now()), "10.0.0.1"}}, {}));
+  CHECK_FALSE(changed());
+  REQUIRE(f.store->create_key([&] {
+    auto other = key;
+    other.id = generate_uuid();
+    other.key_hash = sha256_hex("egk_live_epoch_2");
+    return other;
+  }(), nullptr));
+  CHECK_FALSE(changed());  // a new key has no cached row to invalidate
+  REQUIRE(f.store->record_login(f.admin.id, format_stored(now()), {}, f.audit("USER_LOGIN", "a", format_stored(now()))));
+  CHECK(changed());
+  REQUIRE(f.store->revoke_key(key.id, format_stored(now()), f.audit("API_KEY_REVOKE", "a", format_stored(now()))));
+  CHECK(changed());
+  // Revoking an already revoked key changes no row, so nothing to see.
+  REQUIRE(f.store->revoke_key(key.id, format_stored(now()), f.audit("API_KEY_REVOKE", "a", format_stored(now()))));
+  CHECK_FALSE(changed());
 }
