@@ -94,6 +94,21 @@ HttpResponse App::run(const HttpRequest& request, std::string& principal_label,
     principal_label = actor->label();
     if (actor->key) {
       m_services.audit.submit_key_use(actor->key->id, format_stored(now()), client);
+      // The key's rate limit (API.md: 429 with Retry-After): after authentication, before
+      // the decision with the principal; in memory only. Bearer tokens are not limited.
+      const auto limit = m_rate_limiter.acquire(actor->key->id, std::chrono::steady_clock::now());
+      if (!limit.allowed) {
+        reason = "rate_limited";
+        auto response = error_response(
+            429,
+            fmt::format("rate limit exceeded: this API key may make {} requests per minute, in "
+                        "bursts of up to {}; retry in {} s",
+                        m_rate_limiter.requests_per_minute(), m_rate_limiter.burst(),
+                        limit.retry_after_seconds),
+            path);
+        response.headers.emplace_back("Retry-After", std::to_string(limit.retry_after_seconds));
+        return response;
+      }
     }
     const auto policy = engine.policy();
     decision = engine.decide(principal_for(*policy, *actor), facts);

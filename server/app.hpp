@@ -14,6 +14,7 @@
 #include "scopegate/result.hpp"
 #include "server/context.hpp"
 #include "server/net.hpp"
+#include "server/rate_limiter.hpp"
 
 namespace scopegate::server {
 
@@ -37,6 +38,10 @@ class App {
   Services& m_services;
   HandlerTable m_table;
   std::vector<Cidr> m_trusted_proxies;
+  // Per API key, checked right after a key authenticates; mutable: handle() is const
+  // and the limiter is thread-safe.
+  mutable RateLimiter m_rate_limiter{m_services.config.rate_limit_requests_per_minute,
+                                     m_services.config.rate_limit_burst};
 };
 
 }  // namespace scopegate::server

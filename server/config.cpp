@@ -135,6 +135,12 @@ std::map<std::string, std::map<std::string, KeyHandler>> schema(Config& c) {
   s["audit"]["max_page_size"] = [&c](Reader& r, const toml::node& n) {
     r.integer(n, "audit.max_page_size", 1, 1000, c.audit_max_page_size);
   };
+  s["rate_limit"]["requests_per_minute"] = [&c](Reader& r, const toml::node& n) {
+    r.integer(n, "rate_limit.requests_per_minute", 0, 6'000'000, c.rate_limit_requests_per_minute);
+  };
+  s["rate_limit"]["burst"] = [&c](Reader& r, const toml::node& n) {
+    r.integer(n, "rate_limit.burst", 0, 1'000'000, c.rate_limit_burst);
+  };
   s["bootstrap"]["organization_slug"] = [&c](Reader& r, const toml::node& n) {
     r.string(n, "bootstrap.organization_slug", c.bootstrap_organization_slug);
   };
@@ -215,6 +221,17 @@ Result<Config, ConfigError> parse_config(std::string_view file_name, std::string
     errors.messages.push_back(fmt::format(
         "{}: error: `sessions.default_hours` ({}) exceeds `sessions.max_hours` ({})", file_name,
         config.session_default_hours, config.session_max_hours));
+  }
+  if (config.rate_limit_requests_per_minute > 0 && config.rate_limit_burst == 0) {
+    // Only reachable when the file sets `burst` (the default is not 0), so it has a node.
+    constexpr std::string_view message =
+        "`rate_limit.burst` must be at least 1 while `rate_limit.requests_per_minute` is not 0 "
+        "(0 turns the limit off)";
+    if (const auto* burst = root.at_path("rate_limit.burst").node()) {
+      reader.error(*burst, message);
+    } else {
+      errors.messages.push_back(fmt::format("{}: error: {}", file_name, message));
+    }
   }
   if (!errors.messages.empty()) return unexpected(std::move(errors));
   return config;

@@ -44,6 +44,9 @@ struct Config {
   // [audit]
   int audit_flush_milliseconds = 200;
   int audit_max_page_size = 100;
+  // [rate_limit] per API key (users with Bearer tokens are not limited)
+  std::int64_t rate_limit_requests_per_minute = 6000;  // 0: no limit
+  std::int64_t rate_limit_burst = 200;                 // at least 1 unless the limit is off
   // [bootstrap]
   std::string bootstrap_organization_slug = "default";
   std::string bootstrap_organization_name = "Default";

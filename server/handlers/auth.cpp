@@ -1,4 +1,5 @@
 // POST /api/v1/auth/login (public) and GET /api/v1/auth/me (any authenticated caller).
+#include "server/audit_writer.hpp"
 #include "server/clock.hpp"
 #include "server/crypto.hpp"
 #include "server/handlers/handlers.hpp"
@@ -15,6 +16,33 @@ constexpr std::size_t token_length = 64;
 const std::string& decoy_password_hash() {
   static const std::string hash = hash_password(random_alphanumeric(24));
   return hash;
+}
+
+// User text for a log line: JSON-quoted (control characters escaped), at most 64 bytes.
+std::string log_quoted(std::string_view text) {
+  return nlohmann::json(std::string(text.substr(0, 64)))
+      .dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
+// A refused login is a USER_LOGIN entry with result FAILURE in the organization it was
+// aimed at, shaped like the successful one (actor and resource: the user; for an email
+// the organization does not know, the email as given). It goes through the AuditWriter,
+// like ACCESS_DENIED: a password-guessing loop costs no synchronous write, and identical
+// failures (same organization, address, email and reason) within one flush interval
+// become one entry with details.count. The password is never part of it.
+void audit_failed_login(const RequestContext& context, const Organization& organization,
+                        const std::string& email, const std::optional<User>& user,
+                        std::string_view why) {
+  auto audit = context.audit("USER_LOGIN", RequestContext::AuditId::when_written);
+  audit.organization_id = organization.id;
+  audit.actor_type = "USER";
+  audit.actor_email = user ? user->email : email;
+  audit.resource_type = "USER";
+  if (user) audit.resource_id = user->id;
+  audit.resource_name = audit.actor_email;
+  audit.result = "FAILURE";
+  audit.error_message = std::string(why);
+  context.services.audit.submit_audit(std::move(audit));
 }
 
 HttpResponse login(RequestContext& context) {
@@ -40,6 +68,16 @@ HttpResponse login(RequestContext& context) {
   const bool verified = user ? verify_password(user->password_hash, *password)
                              : (verify_password(decoy_password_hash(), *password), false);
   if (!verified || !user->active) {
+    if (*organization) {
+      const std::string_view why = !user       ? "unknown user"
+                                   : !verified ? "invalid password"
+                                               : "user account is disabled";
+      audit_failed_login(context, **organization, *email, user, why);
+    } else {
+      // Audit entries belong to an organization: a login to none is only logged.
+      services.logger->warn("login failed: unknown organization {} from {}", log_quoted(*slug),
+                            context.client_ip);
+    }
     return error_response(401, "invalid organization, email or password", context.request.path);
   }
 

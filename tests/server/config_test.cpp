@@ -116,3 +116,45 @@ TEST_CASE("the policy reload interval defaults to a second, and 0 turns watching
   CHECK(message.rfind("conf.toml:2:", 0) == 0);
   CHECK(message.find("`policy.reload_interval_milliseconds` must be an integer") != std::string::npos);
 }
+
+TEST_CASE("the per-key rate limit defaults to 6000 a minute in bursts of 200") {
+  const auto config = parse_config("scopegate.toml", "");
+  REQUIRE(config);
+  CHECK(config->rate_limit_requests_per_minute == 6000);
+  CHECK(config->rate_limit_burst == 200);
+  const auto set = parse_config("scopegate.toml", "[rate_limit]\nrequests_per_minute = 60\nburst = 3\n");
+  REQUIRE(set);
+  CHECK(set->rate_limit_requests_per_minute == 60);
+  CHECK(set->rate_limit_burst == 3);
+}
+
+TEST_CASE("rate_limit.requests_per_minute = 0 turns the limit off, whatever the burst") {
+  const auto off = parse_config("scopegate.toml", "[rate_limit]\nrequests_per_minute = 0\n");
+  REQUIRE(off);
+  CHECK(off->rate_limit_requests_per_minute == 0);
+  const auto zero_burst = parse_config("scopegate.toml", "[rate_limit]\nrequests_per_minute = 0\nburst = 0\n");
+  REQUIRE(zero_burst);
+  CHECK(zero_burst->rate_limit_burst == 0);
+}
+
+TEST_CASE("bad rate_limit values are reported with file:line:col") {
+  CHECK(first_error(parse_config("c.toml", "[rate_limit]\nrequests_per_minute = -1\n")) ==
+        "c.toml:2:23: error: `rate_limit.requests_per_minute` must be an integer from 0 to 6000000");
+  CHECK(first_error(parse_config("c.toml", "[rate_limit]\nrequests_per_minute = \"60\"\n")) ==
+        "c.toml:2:23: error: `rate_limit.requests_per_minute` must be an integer from 0 to 6000000");
+  CHECK(first_error(parse_config("c.toml", "[rate_limit]\nrequests_per_minute = 1.5\n")) ==
+        "c.toml:2:23: error: `rate_limit.requests_per_minute` must be an integer from 0 to 6000000");
+  CHECK(first_error(parse_config("c.toml", "[rate_limit]\nburst = -3\n")) ==
+        "c.toml:2:9: error: `rate_limit.burst` must be an integer from 0 to 1000000");
+  CHECK(first_error(parse_config("c.toml", "[rate_limit]\nburst = true\n")) ==
+        "c.toml:2:9: error: `rate_limit.burst` must be an integer from 0 to 1000000");
+  CHECK(first_error(parse_config("c.toml", "[rate_limit]\nburst = 0\n")) ==
+        "c.toml:2:9: error: `rate_limit.burst` must be at least 1 while "
+        "`rate_limit.requests_per_minute` is not 0 (0 turns the limit off)");
+  CHECK(first_error(parse_config("c.toml", "[rate_limit]\nrequests_per_minute = 10\nburst = 0\n")) ==
+        "c.toml:3:9: error: `rate_limit.burst` must be at least 1 while "
+        "`rate_limit.requests_per_minute` is not 0 (0 turns the limit off)");
+  const auto unknown = first_error(parse_config("c.toml", "[rate_limit]\nper_second = 5\n"));
+  CHECK(unknown.rfind("c.toml:2:", 0) == 0);
+  CHECK(unknown.find("error: unknown key `rate_limit.per_second`") != std::string::npos);
+}
