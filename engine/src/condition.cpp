@@ -448,8 +448,10 @@ Result<std::uint32_t, ConditionError> ConditionProgram::compile_node(
         const bool numbers = text_vs_integer || (left == right && (left == ValueType::integer ||
                                                                    left == ValueType::time));
         if (!numbers) {
-          return fail(spec, "'" + std::string(to_string(spec.op)) + "' compares integers or times, not " +
-                                a(left) + " with " + a(right),
+          std::string message = "'";  // built in steps: g++ 12 -O3 warns on "x" + string&&
+          message.append(to_string(spec.op)).append("' compares integers or times, not ");
+          message.append(a(left)).append(" with ").append(a(right));
+          return fail(spec, std::move(message),
                       "use == or != for other values");
         }
       } else {
@@ -508,8 +510,9 @@ Result<std::uint32_t, ConditionError> ConditionProgram::compile_node(
       for (std::size_t i = 0; i < children.size(); ++i) {
         if (type_of(i) != ValueType::boolean) {
           const std::string_view word = spec.kind == Kind::not_ ? "not" : spec.kind == Kind::and_ ? "and" : "or";
-          return fail(spec.children[i], "'" + std::string(word) + "' needs a condition, not " +
-                                            a(type_of(i)),
+          std::string message = "'";  // built in steps: g++ 12 -O3 warns on "x" + string&&
+          message.append(word).append("' needs a condition, not ").append(a(type_of(i)));
+          return fail(spec.children[i], std::move(message),
                       "compare the value with something, e.g. `principal.kind == \"api_key\"`");
         }
       }
