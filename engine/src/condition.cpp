@@ -466,6 +466,7 @@ Result<std::uint32_t, ConditionError> ConditionProgram::compile_node(
         }
       }
       node.type = ValueType::boolean;
+      if (!ordering) set_shortcut(node, m_nodes[children[0]], m_nodes[children[1]]);
       break;
     }
     case Kind::in: {
@@ -523,6 +524,39 @@ Result<std::uint32_t, ConditionError> ConditionProgram::compile_node(
   node.children = std::move(children);
   m_nodes.push_back(std::move(node));
   return static_cast<std::uint32_t>(m_nodes.size() - 1);
+}
+
+namespace {
+
+// What `principal.kind` reads for each kind of principal.
+std::string_view kind_name(PrincipalKind kind) noexcept {
+  switch (kind) {
+    case PrincipalKind::api_key: return "api_key";
+    case PrincipalKind::user: return "user";
+    case PrincipalKind::anonymous: return "anonymous";
+  }
+  return "anonymous";
+}
+
+}  // namespace
+
+void ConditionProgram::set_shortcut(Node& node, const Node& left, const Node& right) noexcept {
+  for (const auto& [attribute, literal] : {std::pair{&left, &right}, std::pair{&right, &left}}) {
+    if (attribute->kind != Kind::attribute) continue;
+    if (attribute->attribute == Attribute::principal_kind && literal->kind == Kind::string_literal) {
+      node.shortcut = Shortcut::principal_kind;
+      node.shortcut_kind = 0xFF;
+      for (const PrincipalKind kind : {PrincipalKind::anonymous, PrincipalKind::api_key, PrincipalKind::user}) {
+        if (literal->text == kind_name(kind)) node.shortcut_kind = static_cast<std::uint8_t>(kind);
+      }
+      return;
+    }
+    if (attribute->attribute == Attribute::principal_allowed_cidrs && literal->kind == Kind::list_literal &&
+        literal->type == ValueType::empty_list) {
+      node.shortcut = Shortcut::allowed_cidrs_empty;
+      return;
+    }
+  }
 }
 
 ConditionProgram::Value ConditionProgram::value_of(const Node& node, const EvalContext& context) const noexcept {
@@ -586,10 +620,7 @@ ConditionProgram::Value ConditionProgram::value_of(const Node& node, const EvalC
       value.present = context.request.time.has_value();
       if (value.present) value.integer = *context.request.time;
       return value;
-    case Attribute::principal_kind:
-      return text(principal.kind() == PrincipalKind::api_key ? "api_key"
-                  : principal.kind() == PrincipalKind::user  ? "user"
-                                                             : "anonymous");
+    case Attribute::principal_kind: return text(kind_name(principal.kind()));
     case Attribute::principal_id: return text(principal.id());
     case Attribute::principal_name: return text(principal.name());
     case Attribute::principal_org: return text(principal.org());
@@ -619,6 +650,15 @@ bool ConditionProgram::test(const Node& node, const EvalContext& context) const 
       }
       return false;
     case Kind::compare: {
+      // Shortcuts give what the general comparison below gives, without the Values.
+      if (node.shortcut == Shortcut::principal_kind) {
+        const bool equal = static_cast<std::uint8_t>(context.principal.kind()) == node.shortcut_kind;
+        return node.op == CompareOp::eq ? equal : !equal;
+      }
+      if (node.shortcut == Shortcut::allowed_cidrs_empty) {
+        const bool empty = context.principal.allowed_cidrs().empty();
+        return node.op == CompareOp::eq ? empty : !empty;
+      }
       const Node& left_node = m_nodes[node.children[0]];
       const Node& right_node = m_nodes[node.children[1]];
       Value left = value_of(left_node, context);

@@ -57,8 +57,18 @@ class ConditionProgram {
   std::size_t memory_usage() const noexcept;
 
  private:
+  // Comparisons that the shipped policies use on every request, decided without
+  // building a Value for each side (see test()).
+  enum class Shortcut : std::uint8_t {
+    none,
+    principal_kind,       // principal.kind ==/!= "api_key" | "user" | "anonymous" | other
+    allowed_cidrs_empty,  // principal.allowed_cidrs ==/!= []
+  };
+
   struct Node {
     ConditionSpec::Kind kind = ConditionSpec::Kind::boolean_literal;
+    Shortcut shortcut = Shortcut::none;
+    std::uint8_t shortcut_kind = 0;  // principal_kind: the PrincipalKind, or 0xFF for none
     CompareOp op = CompareOp::eq;
     ValueType type = ValueType::boolean;
     Attribute attribute = Attribute::request_method;
@@ -79,6 +89,7 @@ class ConditionProgram {
   Result<std::uint32_t, ConditionError> compile_node(const ConditionSpec& spec,
                                                      const ScopeLookup& scopes,
                                                      const std::vector<std::string>* params);
+  static void set_shortcut(Node& node, const Node& left, const Node& right) noexcept;
   Value value_of(const Node& node, const EvalContext& context) const noexcept;
   bool test(const Node& node, const EvalContext& context) const noexcept;
 

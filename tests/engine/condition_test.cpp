@@ -558,6 +558,31 @@ TEST_CASE("engine: principal attributes read kind, identity, role, scopes and al
   check_rows(rows);
 }
 
+// principal.kind ==/!= "..." and principal.allowed_cidrs ==/!= [] are evaluated by a
+// shortcut (no Value per side): every combination of operator, operand order, literal
+// and principal must give what the general comparison gives.
+TEST_CASE("engine: principal.kind and allowed_cidrs comparisons hold exactly as written") {
+  const Probe key{};
+  const Probe user{.kind = PrincipalKind::user};
+  const Probe limited{.cidrs = {"10.0.0.0/8"}};
+  const std::vector<Row> rows = {
+      {"key, != api_key", cmp(attr("principal.kind"), Op::ne, str("api_key")), key, false},
+      {"user, != api_key", cmp(attr("principal.kind"), Op::ne, str("api_key")), user, true},
+      {"user, == user, literal first", cmp(str("user"), Op::eq, attr("principal.kind")), user, true},
+      {"key, == user, literal first", cmp(str("user"), Op::eq, attr("principal.kind")), key, false},
+      {"key, == anonymous", cmp(attr("principal.kind"), Op::eq, str("anonymous")), key, false},
+      {"user, != anonymous", cmp(attr("principal.kind"), Op::ne, str("anonymous")), user, true},
+      {"no such kind, ==", cmp(attr("principal.kind"), Op::eq, str("robot")), key, false},
+      {"no such kind, !=", cmp(attr("principal.kind"), Op::ne, str("robot")), user, true},
+      {"case matters", cmp(attr("principal.kind"), Op::eq, str("API_KEY")), key, false},
+      {"cidrs set, == []", cmp(attr("principal.allowed_cidrs"), Op::eq, list({})), limited, false},
+      {"cidrs set, [] != cidrs", cmp(list({}), Op::ne, attr("principal.allowed_cidrs")), limited, true},
+      {"no cidrs, [] != cidrs", cmp(list({}), Op::ne, attr("principal.allowed_cidrs")), key, false},
+      {"user without cidrs, == []", cmp(attr("principal.allowed_cidrs"), Op::eq, list({})), user, true},
+  };
+  check_rows(rows);
+}
+
 TEST_CASE("engine: a missing attribute makes == and != both false") {
   struct MissingRow {
     const char* note;
