@@ -66,10 +66,13 @@ Result<Segment, TemplateError> parse_segment(std::string_view text, std::size_t 
                   "write '/{id}/', not a parameter inside other text");
     }
     if (!is_literal_char(c)) {
-      std::string shown = (static_cast<unsigned char>(c) < 0x20 || c == 0x7f)
-                              ? std::string("a control character")
-                              : "'" + std::string(1, c) + "'";
-      return fail(offset + i, 1, "character " + shown + " is not allowed in a route template",
+      // Built in steps: g++ 12 at -O3 warns (-Wrestrict, a false positive) on "x" + string&&.
+      std::string message = "a control character";
+      if (static_cast<unsigned char>(c) >= 0x20 && c != 0x7f) {
+        message.assign("character '").append(1, c).append(1, '\'');
+      }
+      message.append(" is not allowed in a route template");
+      return fail(offset + i, 1, std::move(message),
                   "templates hold plain path text: letters, digits and -._~!$&'()+,;=:@");
     }
   }

@@ -248,6 +248,16 @@ TEST_CASE("engine: parse_template accepts and rejects templates") {
   }
 }
 
+TEST_CASE("engine: parse_template names the character it refuses") {
+  const auto space = parse_template("/a b");
+  REQUIRE_FALSE(space.has_value());
+  CHECK(space.error().message == "character ' ' is not allowed in a route template");
+  CHECK(space.error().offset == 2);
+  const auto tab = parse_template("/a\tb");
+  REQUIRE_FALSE(tab.has_value());
+  CHECK(tab.error().message == "a control character is not allowed in a route template");
+}
+
 TEST_CASE("engine: parse_template splits segments by kind") {
   const auto parsed = parse_template("/api/{id}/*/**");
   REQUIRE(parsed);
