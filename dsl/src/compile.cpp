@@ -434,40 +434,6 @@ Result<Policy, Diagnostics> compile_files_parsed(std::vector<ast::File> files,
   return std::move(*built);
 }
 
-Diagnostic file_diagnostic(std::string code, const std::string& name, std::string message,
-                           std::string help) {
-  Diagnostic d;
-  d.code = std::move(code);
-  d.span.file = std::make_shared<SourceFile>(SourceFile{name, {}});
-  d.message = std::move(message);
-  d.help = std::move(help);
-  return d;
-}
-
-
-// Reads one file into `files`, or reports why it cannot.
-void load_file(const fs::path& path, std::vector<ast::File>& files, Diagnostics& diagnostics) {
-  const std::string name = path.generic_string();
-  std::error_code ec;
-  const auto size = fs::file_size(path, ec);
-  if (!ec && size > max_file_bytes) {
-    diagnostics.add(file_diagnostic("limit-exceeded", name,
-                                    fmt::format("file is larger than {} MiB", max_file_bytes >> 20),
-                                    "split the policy into several files in one directory"));
-    return;
-  }
-  std::string text;
-  if (!read_whole_file(path, text, max_file_bytes)) {
-    diagnostics.add(file_diagnostic("read-error", name, "cannot read file",
-                                    "check that it is a readable regular file"));
-    return;
-  }
-  auto source = std::make_shared<const SourceFile>(SourceFile{name, std::move(text)});
-  ParseResult parsed = parse(std::move(source));
-  diagnostics.append(std::move(parsed.diagnostics));
-  files.push_back(std::move(parsed.file));
-}
-
 }  // namespace
 
 Result<Policy, Diagnostics> compile_source(std::string_view file_name, std::string_view text) {
@@ -482,33 +448,13 @@ Result<Policy, Diagnostics> compile_source(std::string_view file_name, std::stri
 Result<Policy, Diagnostics> compile_files(const std::vector<std::filesystem::path>& paths) {
   Diagnostics diagnostics;
   std::vector<ast::File> files;
-  if (paths.empty()) {
-    Diagnostic d;
-    d.code = "no-policy-files";
-    d.message = "no policy files given";
-    d.help = "name policy files or directories holding *.policy files";
-    diagnostics.add(std::move(d));
-  }
-  for (const ExpandedPath& entry : expand_paths(paths, ".policy")) {
-    const std::string name = entry.given.generic_string();
-    switch (entry.problem) {
-      case ExpandedPath::Problem::missing:
-        diagnostics.add(file_diagnostic("file-not-found", name, "no such file or directory",
-                                        "check the path; a directory is searched for *.policy files"));
-        break;
-      case ExpandedPath::Problem::unreadable_directory:
-        diagnostics.add(
-            file_diagnostic("read-error", name, "cannot read directory", "check its permissions"));
-        break;
-      case ExpandedPath::Problem::empty_directory:
-        diagnostics.add(file_diagnostic("no-policy-files", name, "directory holds no *.policy file",
-                                        "policy files must end in `.policy`"));
-        break;
-      case ExpandedPath::Problem::none:
-        for (const fs::path& file : entry.files) load_file(file, files, diagnostics);
-        break;
-    }
-  }
+  const FileKind kind{"policy", ".policy", "no-policy-files", max_file_bytes,
+                      "split the policy into several files in one directory"};
+  read_files(paths, kind, diagnostics, [&](std::string name, std::string text) {
+    ParseResult parsed = parse(std::make_shared<const SourceFile>(SourceFile{std::move(name), std::move(text)}));
+    diagnostics.append(std::move(parsed.diagnostics));
+    files.push_back(std::move(parsed.file));
+  });
   return compile_files_parsed(std::move(files), std::move(diagnostics));
 }
 

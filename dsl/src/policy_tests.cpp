@@ -62,16 +62,6 @@ std::size_t offset_of(std::string_view text, std::uint32_t line, std::uint32_t c
   return offset;
 }
 
-Diagnostic file_error(std::string code, const std::string& name, std::string message,
-                      std::string help) {
-  Diagnostic d;
-  d.code = std::move(code);
-  d.span.file = std::make_shared<SourceFile>(SourceFile{name, {}});
-  d.message = std::move(message);
-  d.help = std::move(help);
-  return d;
-}
-
 // The decimal number written by text[from, from + count), or -1 if that is not all digits.
 int digits(std::string_view text, std::size_t from, std::size_t count) {
   if (from + count > text.size()) return -1;
@@ -512,8 +502,8 @@ LoadedTests parse_policy_tests(std::string_view file_name, std::string_view text
   CaseReader reader(file, loaded.errors);
   std::vector<PolicyTestCase> cases = reader.read(root);
   if (cases.empty() && loaded.errors.empty()) {
-    loaded.errors.add(file_error("no-test-cases", file->name, "file holds no `[[case]]`",
-                                 "add cases, or remove the file"));
+    loaded.errors.add(file_diagnostic("no-test-cases", file->name, "file holds no `[[case]]`",
+                                      "add cases, or remove the file"));
   }
   // A file with any error contributes nothing: half a file is not a test suite.
   if (loaded.errors.empty()) loaded.cases = std::move(cases);
@@ -522,50 +512,9 @@ LoadedTests parse_policy_tests(std::string_view file_name, std::string_view text
 
 LoadedTests load_policy_tests(const std::vector<fs::path>& paths) {
   LoadedTests loaded;
-  if (paths.empty()) {
-    Diagnostic d;
-    d.code = "no-test-files";
-    d.message = "no test files given";
-    d.help = "name test files or directories holding *.toml files";
-    loaded.errors.add(std::move(d));
-  }
-  const auto load_file = [&](const fs::path& path) {
-    const std::string name = path.generic_string();
-    std::error_code ec;
-    const auto size = fs::file_size(path, ec);
-    if (!ec && size > max_test_file_bytes) {
-      loaded.errors.add(file_error("limit-exceeded", name, "file is larger than 16 MiB",
-                                   "split the cases into several files"));
-      return;
-    }
-    std::string text;
-    if (!read_whole_file(path, text, max_test_file_bytes)) {
-      loaded.errors.add(file_error("read-error", name, "cannot read file",
-                                   "check that it is a readable regular file"));
-      return;
-    }
-    append(loaded, parse_policy_tests(name, text));
-  };
-  for (const ExpandedPath& entry : expand_paths(paths, ".toml")) {
-    const std::string name = entry.given.generic_string();
-    switch (entry.problem) {
-      case ExpandedPath::Problem::missing:
-        loaded.errors.add(file_error("file-not-found", name, "no such file or directory",
-                                     "check the path; a directory is searched for *.toml files"));
-        break;
-      case ExpandedPath::Problem::unreadable_directory:
-        loaded.errors.add(
-            file_error("read-error", name, "cannot read directory", "check its permissions"));
-        break;
-      case ExpandedPath::Problem::empty_directory:
-        loaded.errors.add(file_error("no-test-files", name, "directory holds no *.toml file",
-                                     "test files must end in `.toml`"));
-        break;
-      case ExpandedPath::Problem::none:
-        for (const fs::path& file : entry.files) load_file(file);
-        break;
-    }
-  }
+  const FileKind kind{"test", ".toml", "no-test-files", max_test_file_bytes, "split the cases into several files"};
+  read_files(paths, kind, loaded.errors,
+             [&](std::string name, std::string text) { append(loaded, parse_policy_tests(name, text)); });
   loaded.errors.sort();
   return loaded;
 }

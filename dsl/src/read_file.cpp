@@ -1,7 +1,10 @@
 #include "read_file.hpp"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <cstdio>
+#include <memory>
 #include <set>
 
 namespace scopegate {
@@ -68,6 +71,66 @@ bool read_whole_file(const std::filesystem::path& path, std::string& out, std::s
   }
   std::fclose(file);
   return ok;
+}
+
+Diagnostic file_diagnostic(std::string_view code, const std::string& name, std::string message,
+                           std::string_view help) {
+  Diagnostic d;
+  d.code = std::string(code);
+  d.span.file = std::make_shared<SourceFile>(SourceFile{name, {}});
+  d.message = std::move(message);
+  d.help = std::string(help);
+  return d;
+}
+
+void read_files(const std::vector<fs::path>& paths, const FileKind& kind, Diagnostics& diagnostics,
+                const std::function<void(std::string name, std::string text)>& load) {
+  if (paths.empty()) {
+    Diagnostic d;
+    d.code = std::string(kind.empty_code);
+    d.message = fmt::format("no {} files given", kind.noun);
+    d.help = fmt::format("name {} files or directories holding *{} files", kind.noun, kind.extension);
+    diagnostics.add(std::move(d));
+  }
+  const auto read_one = [&](const fs::path& path) {
+    const std::string name = path.generic_string();
+    std::error_code ec;
+    const auto size = fs::file_size(path, ec);
+    if (!ec && size > kind.max_bytes) {
+      diagnostics.add(file_diagnostic("limit-exceeded", name,
+                                      fmt::format("file is larger than {} MiB", kind.max_bytes >> 20),
+                                      kind.too_large_help));
+      return;
+    }
+    std::string text;
+    if (!read_whole_file(path, text, kind.max_bytes)) {
+      diagnostics.add(
+          file_diagnostic("read-error", name, "cannot read file", "check that it is a readable regular file"));
+      return;
+    }
+    load(name, std::move(text));
+  };
+  for (const ExpandedPath& entry : expand_paths(paths, kind.extension)) {
+    const std::string name = entry.given.generic_string();
+    switch (entry.problem) {
+      case ExpandedPath::Problem::missing:
+        diagnostics.add(file_diagnostic(
+            "file-not-found", name, "no such file or directory",
+            fmt::format("check the path; a directory is searched for *{} files", kind.extension)));
+        break;
+      case ExpandedPath::Problem::unreadable_directory:
+        diagnostics.add(file_diagnostic("read-error", name, "cannot read directory", "check its permissions"));
+        break;
+      case ExpandedPath::Problem::empty_directory:
+        diagnostics.add(file_diagnostic(kind.empty_code, name,
+                                        fmt::format("directory holds no *{} file", kind.extension),
+                                        fmt::format("{} files must end in `{}`", kind.noun, kind.extension)));
+        break;
+      case ExpandedPath::Problem::none:
+        for (const fs::path& file : entry.files) read_one(file);
+        break;
+    }
+  }
 }
 
 }  // namespace scopegate

@@ -9,6 +9,7 @@
 #include <string>
 
 #include "scopegate/dsl.hpp"
+#include "scopegate/dsl/policy_tests.hpp"
 #include "scopegate/policy.hpp"
 
 namespace {
@@ -275,4 +276,42 @@ TEST_CASE("missing paths, empty directories and no paths at all are diagnostics"
         "scopegate: error: no policy files given [no-policy-files]\n"
         "      = help: name policy files or directories holding *.policy files\n"
         "1 error generated.\n");
+}
+
+// The policy compiler and the policy-test loader read files through one function
+// (dsl/src/read_file.cpp); each names its own kind of file in what it reports.
+TEST_CASE("dsl: policy files and test files report missing, empty and oversized input in their own words") {
+  const fs::path dir = fs::temp_directory_path() / "scopegate-dsl-test-read-files";
+  fs::remove_all(dir);
+  fs::create_directories(dir / "empty");
+  {
+    std::ofstream big(dir / "big.toml", std::ios::binary);
+    big << std::string((std::size_t{16} << 20) + 1, '#');
+    std::ofstream big_policy(dir / "big.policy", std::ios::binary);
+    big_policy << std::string((std::size_t{16} << 20) + 1, '#');
+  }
+  const auto messages = [](const scopegate::Diagnostics& diagnostics) {
+    std::vector<std::string> out;
+    for (const auto& d : diagnostics.items()) out.push_back(d.code + ": " + d.message + " / " + d.help);
+    return out;
+  };
+
+  // Sorted by file: big.toml, empty, nope.
+  const auto tests = scopegate::load_policy_tests({dir / "nope", dir / "empty", dir / "big.toml"});
+  CHECK(messages(tests.errors) ==
+        std::vector<std::string>{
+            "limit-exceeded: file is larger than 16 MiB / split the cases into several files",
+            "no-test-files: directory holds no *.toml file / test files must end in `.toml`",
+            "file-not-found: no such file or directory / check the path; a directory is searched for *.toml files"});
+  CHECK(messages(scopegate::load_policy_tests({}).errors) ==
+        std::vector<std::string>{
+            "no-test-files: no test files given / name test files or directories holding *.toml files"});
+
+  const auto policy = scopegate::compile_files({dir / "big.policy", dir / "empty"});
+  REQUIRE_FALSE(policy.has_value());
+  CHECK(messages(policy.error()) ==
+        std::vector<std::string>{
+            "limit-exceeded: file is larger than 16 MiB / split the policy into several files in one directory",
+            "no-policy-files: directory holds no *.policy file / policy files must end in `.policy`"});
+  fs::remove_all(dir);
 }
