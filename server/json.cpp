@@ -132,40 +132,6 @@ Json resource_json(const Resource& r) {
   return out;
 }
 
-Json session_json(const Session& s, const User& user, const Organization& organization) {
-  Json out;
-  out["id"] = s.id;
-  out["userId"] = s.user_id;
-  out["userName"] = user.name;
-  out["userEmail"] = user.email;
-  out["ipv4Address"] = nullable(s.ipv4_address);
-  out["ipv6Address"] = nullable(s.ipv6_address);
-  out["status"] = s.status;
-  out["startedAt"] = wire_time(s.started_at);
-  out["expiresAt"] = wire_time(s.expires_at);
-  out["endedAt"] = nullable_time(s.ended_at);
-  out["endedReason"] = nullable(s.ended_reason);
-  Json ips = Json::array();
-  for (const auto& ip : s.resource_ips) {
-    Json entry;
-    entry["id"] = ip.id;
-    entry["resourceId"] = ip.resource_id;
-    entry["resourceName"] = ip.resource_name;
-    entry["ipVersion"] = ip.ip_version;
-    entry["ipAddress"] = ip.ip_address;
-    entry["status"] = ip.status;
-    entry["providerRuleId"] = nullable(ip.provider_rule_id);
-    entry["appliedAt"] = nullable_time(ip.applied_at);
-    entry["removedAt"] = nullable_time(ip.removed_at);
-    entry["errorMessage"] = nullable(ip.error_message);
-    ips.push_back(std::move(entry));
-  }
-  out["resourceIps"] = std::move(ips);
-  out["createdAt"] = wire_time(s.created_at);
-  out["organizationName"] = organization.name;
-  return out;
-}
-
 namespace {
 
 // "key":value pairs of one object; the caller writes the braces.

@@ -39,8 +39,8 @@ void append_json_string(std::string& out, std::string_view text);
 Json user_json(const User& user, const Organization& organization);
 Json api_key_json(const ApiKey& key);
 Json resource_json(const Resource& resource);
-Json session_json(const Session& session, const User& user, const Organization& organization);
-// session_json(...).dump(), written directly (the per-request path of GET /sessions/{id}).
+// A session object as API.md shapes it, written directly into `out` (the per-request
+// path of the session endpoints): what nlohmann::ordered_json would dump, byte for byte.
 void append_session_body(std::string& out, const Session& session, const User& user,
                          const Organization& organization);
 Json audit_json(const AuditEntry& entry, const std::string& organization_name);

@@ -238,6 +238,46 @@ TEST_CASE("JSON strings written directly are exactly what nlohmann-json writes")
         Json({{"error", "Insufficient permissions"}, {"message", "Condition not met: \"x\""}}).dump());
 }
 
+namespace {
+
+// The session object built with nlohmann::ordered_json, field by field as API.md lists
+// them: the oracle for append_session_body, which writes the same bytes directly.
+Json session_json(const Session& s, const User& user, const Organization& organization) {
+  Json out;
+  out["id"] = s.id;
+  out["userId"] = s.user_id;
+  out["userName"] = user.name;
+  out["userEmail"] = user.email;
+  out["ipv4Address"] = nullable(s.ipv4_address);
+  out["ipv6Address"] = nullable(s.ipv6_address);
+  out["status"] = s.status;
+  out["startedAt"] = wire_time(s.started_at);
+  out["expiresAt"] = wire_time(s.expires_at);
+  out["endedAt"] = nullable_time(s.ended_at);
+  out["endedReason"] = nullable(s.ended_reason);
+  Json ips = Json::array();
+  for (const auto& ip : s.resource_ips) {
+    Json entry;
+    entry["id"] = ip.id;
+    entry["resourceId"] = ip.resource_id;
+    entry["resourceName"] = ip.resource_name;
+    entry["ipVersion"] = ip.ip_version;
+    entry["ipAddress"] = ip.ip_address;
+    entry["status"] = ip.status;
+    entry["providerRuleId"] = nullable(ip.provider_rule_id);
+    entry["appliedAt"] = nullable_time(ip.applied_at);
+    entry["removedAt"] = nullable_time(ip.removed_at);
+    entry["errorMessage"] = nullable(ip.error_message);
+    ips.push_back(std::move(entry));
+  }
+  out["resourceIps"] = std::move(ips);
+  out["createdAt"] = wire_time(s.created_at);
+  out["organizationName"] = organization.name;
+  return out;
+}
+
+}  // namespace
+
 TEST_CASE("a session body written directly equals session_json's, with and without entries and nulls") {
   const Organization org{"o1", "acme", "Acme \"Inc\"", "2026-01-01T00:00:00.000000Z"};
   User user;
