@@ -2,7 +2,11 @@
 // refused path is `invalid_path` (400) before any route is looked at.
 #include <catch2/catch.hpp>
 
+#include <algorithm>
+#include <cctype>
+#include <cstdint>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "support.hpp"
@@ -69,9 +73,18 @@ const std::vector<PathRow>& invalid_paths() {
       {"tab", "/a\tb", PathError::control_character},
       {"newline", "/a\nb", PathError::control_character},
       {"carriage return", "/a\rb", PathError::control_character},
-      {"byte 0x01", "/a\x01" "b", PathError::control_character},
-      {"byte 0x1f", "/a\x1f" "b", PathError::control_character},
-      {"DEL 0x7f", "/a\x7f" "b", PathError::control_character},
+      {"byte 0x01",
+       "/a\x01"
+       "b",
+       PathError::control_character},
+      {"byte 0x1f",
+       "/a\x1f"
+       "b",
+       PathError::control_character},
+      {"DEL 0x7f",
+       "/a\x7f"
+       "b",
+       PathError::control_character},
       {"lone percent", "/a%", PathError::bad_percent_encoding},
       {"percent with one digit", "/a%4", PathError::bad_percent_encoding},
       {"percent with one digit mid-path", "/a%4/b", PathError::bad_percent_encoding},
@@ -82,8 +95,30 @@ const std::vector<PathRow>& invalid_paths() {
       {"relative path", "a/b", PathError::not_absolute},
       {"query only", "?x=1", PathError::not_absolute},
       {"absolute URL", "http://host/a", PathError::not_absolute},
-      {"too many segments", repeat_segments(max_path_segments + 1),
-       PathError::too_many_segments},
+      {"too many segments", repeat_segments(max_path_segments + 1), PathError::too_many_segments},
+      // split_path() reads 16 bytes at a time: problems at the edges of those blocks.
+      {"NUL as byte 15", "/aaaaaaaaaaaaaa\0b"s, PathError::nul_byte},
+      {"NUL as byte 16", "/aaaaaaaaaaaaaaa\0b"s, PathError::nul_byte},
+      {"NUL as the last of 17 bytes", "/aaaaaaaaaaaaaaa\0"s, PathError::nul_byte},
+      {"tab as the last of 33 bytes", "/aaaaaaaaaaaaaaa/aaaaaaaaaaaaaaa\t",
+       PathError::control_character},
+      {"trailing slash as byte 15", "/aaaaaaaaaaaaaa/", PathError::empty_segment},
+      {"trailing slash as byte 16", "/aaaaaaaaaaaaaaa/", PathError::empty_segment},
+      {"empty segment across bytes 15 and 16", "/aaaaaaaaaaaaaa//b", PathError::empty_segment},
+      {"dot-dot ending a 16-byte path", "/aaaaaaaaaaaa/..", PathError::dot_segment},
+      {"encoded dot-dot across bytes 15 to 20", "/aaaaaaaaaaaaa/%2e%2E/b", PathError::dot_segment},
+      {"percent as the second to last of 16 bytes", "/aaaaaaaaaaaaa%4",
+       PathError::bad_percent_encoding},
+      {"escape across bytes 15 to 17", "/aaaaaaaaaaaaaa%2fb", PathError::encoded_separator},
+      {"the first problem wins: empty segment before NUL", "/a//b\0"s, PathError::empty_segment},
+      {"the first problem wins: NUL before empty segment", "/a\0b//"s, PathError::nul_byte},
+      {"the first problem wins: dot segment before bad escape", "/../%zz", PathError::dot_segment},
+      {"the first problem wins: bad escape inside a would-be dot segment", "/.%zz/",
+       PathError::bad_percent_encoding},
+      {"the first problem wins: too many segments before NUL",
+       repeat_segments(max_path_segments + 1) + "/\0"s, PathError::too_many_segments},
+      {"the first problem wins: NUL in the 65th segment",
+       repeat_segments(max_path_segments) + "/\0"s, PathError::nul_byte},
   };
   return rows;
 }
@@ -120,6 +155,25 @@ TEST_CASE("engine: split_path accepts valid paths and splits them") {
       {"encoded dot inside a segment", "/a%2e/%2ea", {"a%2e", "%2ea"}, 0b11},
       {"sub-delims and unreserved", "/a-b_c~d/!$&'()*+,;=:@", {"a-b_c~d", "!$&'()*+,;=:@"}, 0},
       {"exactly the most segments", repeat_segments(max_path_segments), many, 0},
+      {"15 bytes", "/aaaaaaa/bbbbbb", {"aaaaaaa", "bbbbbb"}, 0},
+      {"16 bytes", "/aaaaaaa/bbbbbbb", {"aaaaaaa", "bbbbbbb"}, 0},
+      {"17 bytes", "/aaaaaaa/bbbbbbbb", {"aaaaaaa", "bbbbbbbb"}, 0},
+      {"a slash as byte 16", "/aaaaaaaaaaaaaaa/b", {"aaaaaaaaaaaaaaa", "b"}, 0},
+      {"a one-byte segment as byte 32",
+       "/aaaaaaaaaaaaaaa/bbbbbbbbbbbbbb/c",
+       {"aaaaaaaaaaaaaaa", "bbbbbbbbbbbbbb", "c"},
+       0},
+      {"a query as byte 16", "/aaaaaaaaaaaaaaa?x=%zz", {"aaaaaaaaaaaaaaa"}, 0},
+      {"an escape across bytes 15 to 17", "/aaaaaaaaaaaaaa%41/b", {"aaaaaaaaaaaaaa%41", "b"}, 0b01},
+      {"an escape ending a 33-byte path",
+       "/a/bbbbbbbbbbbbbbbbbbbbbbbbbbb%41",
+       {"a", "bbbbbbbbbbbbbbbbbbbbbbbbbbb%41"},
+       0b10},
+      {"bytes from 0x80 up are plain", "/caf\xc3\xa9/\xff\x80", {"caf\xc3\xa9", "\xff\x80"}, 0},
+      {"a UUID",
+       "/api/v1/sessions/3fa85f64-5717-4562-b3fc-2c963f66afa6/stop",
+       {"api", "v1", "sessions", "3fa85f64-5717-4562-b3fc-2c963f66afa6", "stop"},
+       0},
   };
   for (const Row& row : rows) {
     INFO(row.note << ": '" << row.path << "'");
@@ -172,9 +226,9 @@ TEST_CASE("engine: valid percent-encoding matches literals by their decoded byte
     const char* endpoint;  // description, or empty for no_route
   };
   const std::vector<Row> rows = {
-      {"/%41/1", "A"},   {"/A/1", "A"},      {"/%41%42", "AB"},  {"/A%42", "AB"},
-      {"/a%7Eb", "a~b"}, {"/a%7eb", "a~b"},  {"/%4a", "J"},      {"/%4A", "J"},
-      {"/%61/1", ""},    {"/%41B%43", ""},   {"/%41?q=1", ""},   {"/AB?x=1", "AB"},
+      {"/%41/1", "A"},   {"/A/1", "A"},     {"/%41%42", "AB"}, {"/A%42", "AB"},
+      {"/a%7Eb", "a~b"}, {"/a%7eb", "a~b"}, {"/%4a", "J"},     {"/%4A", "J"},
+      {"/%61/1", ""},    {"/%41B%43", ""},  {"/%41?q=1", ""},  {"/AB?x=1", "AB"},
   };
   for (const Row& row : rows) {
     INFO("GET " << row.path);
@@ -196,10 +250,10 @@ TEST_CASE("engine: compare_segment compares decoded bytes and percent_decode dec
     int sign;
   };
   const std::vector<Compare> compares = {
-      {"A", "A", 0},      {"%41", "A", 0},    {"%41%42", "AB", 0}, {"a%7eb", "a~b", 0},
-      {"", "", 0},        {"a", "b", -1},     {"b", "a", 1},       {"ab", "abc", -1},
-      {"abc", "ab", 1},   {"%41", "B", -1},   {"%42", "A", 1},     {"%41", "%41", 1},
-      {"%41", "AB", -1},  {"%41%42", "A", 1},
+      {"A", "A", 0},     {"%41", "A", 0},    {"%41%42", "AB", 0}, {"a%7eb", "a~b", 0},
+      {"", "", 0},       {"a", "b", -1},     {"b", "a", 1},       {"ab", "abc", -1},
+      {"abc", "ab", 1},  {"%41", "B", -1},   {"%42", "A", 1},     {"%41", "%41", 1},
+      {"%41", "AB", -1}, {"%41%42", "A", 1},
   };
   for (const Compare& row : compares) {
     INFO("'" << row.encoded << "' vs '" << row.literal << "'");
@@ -221,5 +275,115 @@ TEST_CASE("engine: compare_segment compares decoded bytes and percent_decode dec
   for (const Decode& row : decodes) {
     INFO("'" << row.encoded << "'");
     CHECK(percent_decode(row.encoded) == row.decoded);
+  }
+}
+
+namespace {
+
+// The rules of split_path(), one byte at a time and without any speed-up: the oracle for
+// the test below. Returns the error and, on success, the segments as [begin, end) offsets.
+struct Reference {
+  PathError error = PathError::none;
+  std::vector<std::pair<std::size_t, std::size_t>> segments;
+  std::uint64_t encoded_mask = 0;
+  std::size_t length = 0;  // of the path without its query
+};
+
+Reference reference_split(std::string_view path) {
+  Reference out;
+  const auto fail = [&](PathError error) {
+    out.error = error;
+    return out;
+  };
+  if (path.empty() || path[0] != '/') return fail(PathError::not_absolute);
+  const std::size_t end = std::min(path.find('?'), path.size());
+  if (end == 1) {
+    out.length = 1;  // the root
+    return out;
+  }
+  std::size_t start = 1;
+  bool encoded = false;
+  for (std::size_t i = 1; i <= end; ++i) {
+    if (i == end || path[i] == '/') {
+      const std::string_view segment = path.substr(start, i - start);
+      if (segment.empty()) return fail(PathError::empty_segment);
+      const std::string decoded = percent_decode(segment);
+      if (decoded == "." || decoded == "..") return fail(PathError::dot_segment);
+      if (out.segments.size() == max_path_segments) return fail(PathError::too_many_segments);
+      if (encoded) out.encoded_mask |= std::uint64_t{1} << out.segments.size();
+      out.segments.emplace_back(start, i);
+      start = i + 1;
+      encoded = false;
+      continue;
+    }
+    const auto c = static_cast<unsigned char>(path[i]);
+    if (c == 0) return fail(PathError::nul_byte);
+    if (c == '\\') return fail(PathError::encoded_separator);
+    if (c < 0x20 || c == 0x7f) return fail(PathError::control_character);
+    if (c != '%') continue;
+    const auto hex = [&](std::size_t at) {
+      return at < path.size() && std::isxdigit(static_cast<unsigned char>(path[at])) != 0;
+    };
+    if (!hex(i + 1) || !hex(i + 2)) return fail(PathError::bad_percent_encoding);
+    const std::string value = percent_decode(path.substr(i, 3));
+    if (value[0] == '\0') return fail(PathError::nul_byte);
+    if (value == "/" || value == "\\") return fail(PathError::encoded_separator);
+    encoded = true;
+    i += 2;
+  }
+  out.length = end;
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("engine: split_path agrees with a byte-at-a-time reference on generated paths") {
+  // Pieces that matter to the rules, and plain runs of 7 and 15 bytes to move them across
+  // the 16-byte blocks split_path() reads.
+  using namespace std::string_literals;
+  const std::vector<std::string> pieces = {
+      "a",    "b",   "/",   "/",    ".",   "..",      "%",
+      "%2e",  "%2E", "%2f", "%5C",  "%00", "%41",     "%4",
+      "?",    "\\",  "\0"s, "\x01", "\t",  "\x7f",    "\x80",
+      "\xff", "-",   "~",   "/./",  "//",  "aaaaaaa", "bbbbbbbbbbbbbbb",
+  };
+  std::uint64_t state = 0x9e3779b97f4a7c15;  // a fixed seed: the same paths on every run
+  const auto next = [&state](std::size_t bound) {
+    state = state * 6364136223846793005 + 1442695040888963407;
+    return static_cast<std::size_t>((state >> 33) % bound);
+  };
+  std::vector<std::string> paths;
+  for (int i = 0; i < 20'000; ++i) {
+    std::string path = next(16) == 0 ? "" : "/";
+    const std::size_t length = next(4) == 0 ? next(160) : next(48);
+    while (path.size() < length) {
+      path += next(3) == 0 ? pieces[next(pieces.size())] : std::string(1, "abcxyz019"[next(9)]);
+    }
+    paths.push_back(path);
+  }
+  // Every cut of a few long paths: each length, so each position of the end in a block.
+  for (int i = 0; i < 20; ++i) {
+    const std::string whole = paths[static_cast<std::size_t>(i)] + "/abc/%41/def/ghijklmnop/q";
+    for (std::size_t cut = 0; cut <= whole.size(); ++cut) paths.push_back(whole.substr(0, cut));
+  }
+  for (const std::string& path : paths) {
+    // An exact-size copy, so that a sanitizer build sees any read past the end.
+    const std::vector<char> bytes(path.begin(), path.end());
+    const std::string_view text(bytes.data(), bytes.size());
+    const Reference expected = reference_split(text);
+    PathSegments out;
+    const PathError error = split_path(text, out);
+    INFO("'" << printable(path) << "' expects " << describe(expected.error) << ", got "
+             << describe(error));
+    REQUIRE(error == expected.error);
+    if (error != PathError::none) continue;
+    REQUIRE(out.size == expected.segments.size());
+    for (std::size_t i = 0; i < out.size; ++i) {
+      CHECK(out.begin[i] == expected.segments[i].first);
+      CHECK(out.end[i] == expected.segments[i].second);
+    }
+    CHECK(out.encoded_mask == expected.encoded_mask);
+    CHECK(out.path.data() == text.data());
+    CHECK(out.path.size() == expected.length);
   }
 }

@@ -44,7 +44,9 @@ struct PathSegments {
 };
 
 // Validates `path` (no query string: everything from the first `?` is ignored) and
-// splits it. Returns PathError::none on success.
+// splits it. Returns PathError::none on success; on an error `out` is left empty. When a
+// path has several problems, the one reported is the first from the left (a segment's
+// own problems, empty or dot segment or one too many, count at the `/` that ends it).
 PathError split_path(std::string_view path, PathSegments& out) noexcept;
 
 // Compares a request segment (percent-encoded) with a literal, as the decoded bytes:
