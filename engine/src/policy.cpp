@@ -3,6 +3,8 @@
 #include "scopegate/policy.hpp"
 
 #include <algorithm>
+#include <bit>
+#include <cstring>
 
 #include "condition_program.hpp"
 #include "policy_impl.hpp"
@@ -16,17 +18,56 @@ constexpr std::string_view no_route_message = "No endpoint matches this path";
 constexpr std::string_view method_not_allowed_message = "Method not allowed for this path";
 constexpr std::string_view allowed_message = "Allowed";
 
-// Where the search stands; lives on decide()'s stack.
-struct Search {
-  Search(const PathSegments& segments, std::size_t slot) noexcept : path(segments), method_slot(slot) {}
+// Node counts up to this are scanned in order; larger ones are binary-searched.
+constexpr std::size_t linear_scan_limit = 8;
 
-  const PathSegments& path;
-  std::size_t method_slot;  // index into TrieNode::by_method; method_count if unknown
-  std::array<std::uint8_t, max_path_segments> captured;  // segment index of each wildcard
-  std::size_t captured_count = 0;
-  const TrieEntry* entry = nullptr;
-  std::uint8_t path_methods = 0;  // methods of every endpoint matching the path (for 405)
+// A request segment as find_literal() compares it: where it is and its head (see
+// segment_head() in policy_impl.hpp).
+struct SegmentKey {
+  const char* data;
+  std::size_t size;
+  std::uint64_t head;
 };
+
+// Reads segment `i` of `path` without a byte past the end of `path.path` (a view into the
+// caller's text): the word at the segment when 8 bytes are left, else the path's last
+// word shifted down to the segment (byte by byte for a path shorter than 8 bytes).
+SegmentKey key_of(const PathSegments& path, std::size_t i) noexcept {
+  const std::size_t begin = path.begin[i];
+  const char* data = path.path.data() + begin;
+  const std::size_t size = path.end[i] - begin;
+  std::uint64_t word = 0;
+  if (begin + 8 <= path.path.size()) {
+    std::memcpy(&word, data, 8);
+  } else if (path.path.size() >= 8) {
+    const std::size_t at = path.path.size() - 8;
+    std::memcpy(&word, path.path.data() + at, 8);
+    const std::size_t skipped = 8 * (begin - at);  // 8..56
+    if constexpr (std::endian::native == std::endian::little) {
+      word >>= skipped;
+    } else {
+      word <<= skipped;
+    }
+  } else {
+    return {data, size, segment_head(data, size)};
+  }
+  return {data, size, keep_first_bytes(word, size)};
+}
+
+std::uint64_t load_word(const char* bytes) noexcept {
+  std::uint64_t word = 0;
+  std::memcpy(&word, bytes, 8);
+  return word;
+}
+
+// Are the bytes after the first 8 equal? Both have `size` > 8 bytes: compared a word at a
+// time, the last word ending at the last byte (it may overlap the one before).
+bool same_tail(const char* a, const char* b, std::size_t size) noexcept {
+  for (std::size_t at = 8; at + 8 < size; at += 8) {
+    if (load_word(a + at) != load_word(b + at)) return false;
+  }
+  return load_word(a + size - 8) == load_word(b + size - 8);
+}
 
 // Segments are short: an inline loop beats a call to memcmp.
 int compare_bytes(const char* a, const char* b, std::size_t size) noexcept {
@@ -36,12 +77,16 @@ int compare_bytes(const char* a, const char* b, std::size_t size) noexcept {
   return 0;
 }
 
-// Literals are sorted by (size, text): most probes stop at the size comparison.
-std::uint32_t find_literal(const TrieEdge* edges, std::size_t count, std::string_view segment,
-                           bool encoded) noexcept {
-  if (encoded) {  // rare: compare decoded bytes, one by one
-    for (std::size_t i = 0; i < count; ++i) {
-      if (compare_segment(segment, edges[i].view()) == 0) return edges[i].child;
+// The child of the literal edge equal to `key`, or no_index. Edges are in TrieEdge order
+// (head, size, text): a probe compares two words, and sizes and bytes past the first 8
+// only for a head that matches (see segment_head()).
+std::uint32_t find_literal(const TrieEdge* edges, std::size_t count, const SegmentKey& key) noexcept {
+  if (count <= linear_scan_limit) {
+    for (const TrieEdge* edge = edges; edge != edges + count; ++edge) {
+      if (edge->head == key.head && edge->size == key.size &&
+          (key.size <= 8 || same_tail(key.data, edge->text, key.size))) {
+        return edge->child;
+      }
     }
     return no_index;
   }
@@ -50,54 +95,142 @@ std::uint32_t find_literal(const TrieEdge* edges, std::size_t count, std::string
   while (low < high) {
     const std::size_t middle = (low + high) / 2;
     const TrieEdge& edge = edges[middle];
-    int order = segment.size() < edge.size ? -1 : segment.size() > edge.size ? 1 : 0;
-    if (order == 0) order = compare_bytes(segment.data(), edge.text, edge.size);
-    if (order == 0) return edge.child;
-    if (order > 0) {
-      low = middle + 1;
+    bool before = false;  // does `key` sort before `edge`?
+    if (key.head != edge.head) {
+      before = key.head < edge.head;
+    } else if (key.size != edge.size) {
+      before = key.size < edge.size;
     } else {
+      const int order = key.size <= 8 ? 0 : compare_bytes(key.data + 8, edge.text + 8, key.size - 8);
+      if (order == 0) return edge.child;
+      before = order < 0;
+    }
+    if (before) {
       high = middle;
+    } else {
+      low = middle + 1;
     }
   }
   return no_index;
 }
 
-// Terminal check at `node` for the request's method (exact method first, then `*`);
-// collects the methods of every node that matches the path (the Allow header of a 405).
-bool accept(const Policy::Impl& impl, std::uint32_t index, Search& search) noexcept {
-  const TrieNode& node = impl.nodes[index];
-  if (node.entry_count == 0) return false;
-  constexpr auto any = static_cast<std::size_t>(Method::any);
-  const bool exact = search.method_slot < any && (node.method_mask >> search.method_slot & 1U) != 0;
-  if (exact || (node.method_mask >> any & 1U) != 0) {
-    const std::size_t wanted = exact ? search.method_slot : any;
-    const TrieEntry* entry = impl.entries.data() + node.entries_begin;
-    while (entry->method != wanted) ++entry;
-    search.entry = entry;
-    return true;
+// A segment with a `%` matches the literal its decoded bytes spell: compared one by one.
+std::uint32_t find_encoded_literal(const TrieEdge* edges, std::size_t count,
+                                   std::string_view segment) noexcept {
+  for (std::size_t i = 0; i < count; ++i) {
+    if (compare_segment(segment, edges[i].view()) == 0) return edges[i].child;
   }
-  search.path_methods |= node.method_mask;
-  return false;
+  return no_index;
 }
 
-bool match(const Policy::Impl& impl, std::uint32_t index, std::size_t depth, Search& search) noexcept {
-  const TrieNode& node = impl.nodes[index];
-  if (depth == search.path.size) {
-    if (accept(impl, index, search)) return true;
-  } else {
-    if (node.edge_count != 0) {
-      const std::uint32_t child = find_literal(impl.edges.data() + node.edges_begin, node.edge_count,
-                                               search.path.segment(depth), search.path.encoded(depth));
-      if (child != no_index && match(impl, child, depth + 1, search)) return true;
-    }
-    if (node.single != no_index) {
-      search.captured[search.captured_count++] = static_cast<std::uint8_t>(depth);
-      if (match(impl, node.single, depth + 1, search)) return true;
-      --search.captured_count;
+// The route search for one request; lives on decide()'s stack. Depth first: at each node
+// the literal child, then the single-segment wildcard (`{param}` or `*`), then `**`.
+// The walk follows literal children in a loop and remembers each node passed that has a
+// wildcard child, to come back to it when the literal path dead-ends.
+class RouteSearch {
+ public:
+  RouteSearch(const Policy::Impl& impl, const PathSegments& path, std::size_t method_slot) noexcept
+      : m_nodes(impl.nodes.data()), m_edges(impl.edges.data()), m_entries(impl.entries.data()),
+        m_path(path),
+        m_method_bit(method_slot < any_slot ? 1U << method_slot : 0U),
+        m_method_slot(method_slot) {}
+
+  // Finds the entry for the request, or null. Then captured() holds the segment index of
+  // each wildcard on the matched template and path_methods() is meaningless; on failure
+  // path_methods() holds the methods of every endpoint matching the path (for a 405).
+  const TrieEntry* run() noexcept {
+    std::uint32_t index = 0;
+    std::size_t depth = 0;
+    while (true) {
+      // Down the literal children as far as they match.
+      while (true) {
+        const TrieNode& node = m_nodes[index];
+        if (depth == m_path.size) {
+          if (const TrieEntry* entry = accept(node)) return entry;
+          if (node.rest != no_index) {
+            if (const TrieEntry* entry = accept(m_nodes[node.rest])) return entry;
+          }
+          break;
+        }
+        if (node.single != no_index || node.rest != no_index) {
+          m_frames[m_frame_count++] = {index, static_cast<std::uint8_t>(depth), m_captured_count, false};
+        }
+        if (node.edge_count == 0) break;
+        const std::uint32_t child = literal_child(node, depth);
+        if (child == no_index) break;
+        index = child;
+        ++depth;
+      }
+      // Back to the deepest remembered node with an alternative left.
+      while (true) {
+        if (m_frame_count == 0) return nullptr;
+        Frame& frame = m_frames[m_frame_count - 1];
+        const TrieNode& node = m_nodes[frame.node];
+        if (!frame.single_tried && node.single != no_index) {
+          frame.single_tried = true;
+          m_captured_count = frame.captured_count;
+          m_captured[m_captured_count++] = frame.depth;
+          index = node.single;
+          depth = frame.depth + std::size_t{1};
+          break;
+        }
+        --m_frame_count;
+        if (node.rest != no_index) {
+          if (const TrieEntry* entry = accept(m_nodes[node.rest])) return entry;
+        }
+      }
     }
   }
-  return node.rest != no_index && accept(impl, node.rest, search);
-}
+
+  std::size_t captured(std::size_t wildcard) const noexcept { return m_captured[wildcard]; }
+  std::uint8_t path_methods() const noexcept { return m_path_methods; }
+
+ private:
+  static constexpr auto any_slot = static_cast<std::size_t>(Method::any);
+
+  // A node passed on the way down that has a `{param}`/`*` or `**` child.
+  struct Frame {
+    std::uint32_t node;
+    std::uint8_t depth;
+    std::uint8_t captured_count;  // wildcards bound above this node
+    bool single_tried;
+  };
+
+  std::uint32_t literal_child(const TrieNode& node, std::size_t depth) const noexcept {
+    const TrieEdge* edges = m_edges + node.edges_begin;
+    if (m_path.encoded(depth)) return find_encoded_literal(edges, node.edge_count, m_path.segment(depth));
+    return find_literal(edges, node.edge_count, key_of(m_path, depth));
+  }
+
+  // Terminal check for the request's method (exact method first, then `*`); collects
+  // the methods of a node that matches the path but not the method.
+  const TrieEntry* accept(const TrieNode& node) noexcept {
+    const unsigned mask = node.method_mask;
+    if (mask == 0) return nullptr;
+    std::size_t wanted = any_slot;
+    if ((mask & m_method_bit) != 0) {
+      wanted = m_method_slot;
+    } else if ((mask >> any_slot & 1U) == 0) {
+      m_path_methods |= node.method_mask;
+      return nullptr;
+    }
+    const TrieEntry* entry = m_entries + node.entries_begin;
+    while (entry->method != wanted) ++entry;
+    return entry;
+  }
+
+  const TrieNode* m_nodes;
+  const TrieEdge* m_edges;
+  const TrieEntry* m_entries;
+  const PathSegments& m_path;
+  unsigned m_method_bit;     // 1 << the request's Method; 0 for `*` or one not named
+  std::size_t m_method_slot;
+  std::uint8_t m_path_methods = 0;
+  std::uint8_t m_captured_count = 0;
+  std::size_t m_frame_count = 0;
+  std::array<std::uint8_t, max_path_segments> m_captured;  // segment index of each wildcard
+  std::array<Frame, max_path_segments> m_frames;
+};
 
 std::size_t method_slot_of(std::string_view method) noexcept {
   const auto slot = [&](Method m) {
@@ -156,6 +289,17 @@ bool template_matches(const Template& parsed, const PathSegments& path, PathPara
   return segments.size() == path.size;
 }
 
+// Room for the parameters a forbid rule binds, left uninitialized (decide() runs often):
+// PathParam is an implicit-lifetime type, so writing one into the bytes creates it.
+class ParamBuffer {
+ public:
+  PathParam* data() noexcept { return std::launder(reinterpret_cast<PathParam*>(m_bytes)); }
+  PathParam& operator[](std::size_t i) noexcept { return data()[i]; }
+
+ private:
+  alignas(PathParam) unsigned char m_bytes[sizeof(PathParam) * max_path_params];
+};
+
 }  // namespace
 
 Policy::Policy(std::unique_ptr<Impl> impl) : m_impl(std::move(impl)) {}
@@ -183,12 +327,14 @@ Decision Policy::decide(const Principal& principal, const Request& request) cons
     return decision;
   }
 
-  Search search(segments, method_slot_of(method));
-  if (!match(*m_impl, 0, 0, search)) {
-    if (search.path_methods != 0) {
+  const std::size_t method_slot = method_slot_of(method);
+  RouteSearch search(*m_impl, segments, method_slot);
+  const TrieEntry* const found = search.run();
+  if (found == nullptr) {
+    if (search.path_methods() != 0) {
       decision.m_reason = Reason::method_not_allowed;
       decision.m_message = method_not_allowed_message;
-      decision.m_allowed_methods = m_impl->allow_headers[search.path_methods];
+      decision.m_allowed_methods = m_impl->allow_headers[search.path_methods()];
     } else {
       decision.m_reason = Reason::no_route;
       decision.m_message = no_route_message;
@@ -196,15 +342,16 @@ Decision Policy::decide(const Principal& principal, const Request& request) cons
     return decision;
   }
 
-  const TrieEntry& entry = *search.entry;
+  const TrieEntry& entry = *found;
   const Endpoint& endpoint = m_impl->endpoints[entry.endpoint];
   decision.m_endpoint = &endpoint;
   decision.m_rule = &endpoint.location;
   const ParamSlot* slots = m_impl->params.data() + entry.params_begin;
   for (std::size_t i = 0; i < entry.param_count; ++i) {
+    const std::size_t at = search.captured(slots[i].wildcard);
     new (decision.m_params + sizeof(PathParam) * i)
-        PathParam{endpoint.path_template.substr(slots[i].name_offset, slots[i].name_length),
-                  segments.segment(search.captured[slots[i].wildcard])};
+        PathParam{{endpoint.path_template.data() + slots[i].name_offset, slots[i].name_length},
+                  {segments.path.data() + segments.begin[at], segments.end[at] - segments.begin[at]}};
   }
   decision.m_param_count = entry.param_count;
 
@@ -241,24 +388,29 @@ Decision Policy::decide(const Principal& principal, const Request& request) cons
     conclude(Reason::missing_scope, endpoint.granting->key_message, nullptr);
   }
   // A matching forbid rule refuses what would be allowed, whatever granted it. Its
-  // condition reads the parameters its own template binds.
+  // condition reads the parameters its own template binds. A rule whose template covers
+  // the endpoint's matches the path already: its parameters are the segments at its
+  // `{name}` positions, and the path is not compared again.
   if (decision.allowed() && entry.forbid_count != 0) {
-    const std::size_t slot = search.method_slot;
-    std::array<PathParam, max_path_params> forbid_params;
-    const std::uint32_t* forbids = m_impl->forbid_lists.data() + entry.forbids_begin;
+    const ForbidLink* links = m_impl->forbid_links.data() + entry.forbids_begin;
     for (std::size_t k = 0; k < entry.forbid_count; ++k) {
-      const ForbidRule& rule = m_impl->forbids[forbids[k]];
-      const bool method_matches =
-          rule.method == Method::any || static_cast<std::size_t>(rule.method) == slot;
+      const ForbidRule& rule = m_impl->forbids[links[k].rule];
+      if (rule.method != Method::any && static_cast<std::size_t>(rule.method) != method_slot) continue;
+      ParamBuffer forbid_params;
       std::size_t bound_count = 0;
-      if (!method_matches ||
-          !template_matches(rule.parsed, segments, forbid_params.data(), bound_count)) {
+      if (links[k].covers) {
+        const std::uint32_t first = m_impl->forbid_params_begin[links[k].rule];
+        const std::uint32_t last = m_impl->forbid_params_begin[links[k].rule + 1];
+        for (std::uint32_t p = first; p != last; ++p) {
+          const ForbidParam& param = m_impl->forbid_params[p];
+          forbid_params[bound_count++] = {param.name, segments.segment(param.segment)};
+        }
+      } else if (!template_matches(rule.parsed, segments, forbid_params.data(), bound_count)) {
         continue;
       }
       const EvalContext forbid_context{request, segments, principal,
                                        {forbid_params.data(), bound_count}, bound};
-      if (rule.condition == UINT32_MAX ||
-          m_impl->conditions.evaluate(rule.condition, forbid_context)) {
+      if (rule.condition == UINT32_MAX || m_impl->conditions.evaluate(rule.condition, forbid_context)) {
         conclude(Reason::forbidden, rule.message, nullptr);
         decision.m_grant = nullptr;
         decision.m_forbid = &rule;
@@ -404,7 +556,8 @@ std::size_t Policy::memory_usage() const noexcept {
   total += pool(impl.names) + pool(impl.scope_ids) + pool(impl.grants) + pool(impl.grant_conditions) +
            pool(impl.grantings);
   total += pool(impl.nodes) + pool(impl.edges) + pool(impl.entries) + pool(impl.params) +
-           pool(impl.forbid_lists) + pool(impl.scope_index) + pool(impl.role_index);
+           pool(impl.forbid_links) + pool(impl.forbid_params) + pool(impl.forbid_params_begin) +
+           pool(impl.scope_index) + pool(impl.role_index);
   total += impl.roles.size() * set;
   for (const ForbidRule& rule : impl.forbids) {
     total += pool(rule.parsed.segments);

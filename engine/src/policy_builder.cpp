@@ -30,9 +30,16 @@ bool is_name_part(std::string_view part) noexcept {
   });
 }
 
-// The order of TrieNode::literals: by size, then bytes (decide() compares sizes first).
+// The order of WorkNode::literals, for collect_covered(): by size, then bytes.
 bool literal_order(std::string_view a, std::string_view b) noexcept {
   return a.size() != b.size() ? a.size() < b.size() : a < b;
+}
+
+// The order of a node's TrieEdges: by head, then size, then text (see find_literal()).
+bool edge_order(const TrieEdge& a, const TrieEdge& b) noexcept {
+  if (a.head != b.head) return a.head < b.head;
+  if (a.size != b.size) return a.size < b.size;
+  return a.view() < b.view();
 }
 
 // Can some path match both templates?
@@ -601,7 +608,7 @@ class Build {
     impl.grant_conditions.reserve(condition_count);
     impl.grantings.reserve(granting_index.size());
     impl.params.reserve(param_count);
-    impl.forbid_lists.reserve(forbid_count);
+    impl.forbid_links.reserve(forbid_count);
 
     impl.scopes.reserve(m_scopes.size());
     for (const WorkScope& work : m_scopes) {
@@ -686,8 +693,16 @@ class Build {
       rule.condition_location = locate(spec.condition_location);
       rule.message = intern(spec.message.empty() ? std::string_view("Forbidden by policy") : spec.message);
       rule.location = locate(spec.location);
+      impl.forbid_params_begin.push_back(static_cast<std::uint32_t>(impl.forbid_params.size()));
+      for (std::size_t i = 0; i < rule.parsed.segments.size(); ++i) {
+        const Segment& segment = rule.parsed.segments[i];
+        if (segment.kind == SegmentKind::param) {
+          impl.forbid_params.push_back({intern(segment.text), static_cast<std::uint32_t>(i)});
+        }
+      }
       impl.forbids.push_back(std::move(rule));
     }
+    impl.forbid_params_begin.push_back(static_cast<std::uint32_t>(impl.forbid_params.size()));
 
     impl.roles.reserve(m_roles.size());
     for (const WorkRole& work : m_roles) {
@@ -737,8 +752,10 @@ class Build {
       node.edge_count = static_cast<std::uint16_t>(work.literals.size());
       for (const auto& [text, child] : work.literals) {
         const std::string_view stored = intern(text);
-        impl.edges.push_back({stored.data(), static_cast<std::uint32_t>(stored.size()), child});
+        impl.edges.push_back({segment_head(stored.data(), stored.size()), stored.data(),
+                              static_cast<std::uint32_t>(stored.size()), child});
       }
+      std::sort(impl.edges.begin() + node.edges_begin, impl.edges.end(), edge_order);
       node.single = work.single;
       node.rest = work.rest;
       node.entries_begin = static_cast<std::uint32_t>(impl.entries.size());
@@ -772,8 +789,10 @@ class Build {
       }
       if (segment.kind == SegmentKind::param || segment.kind == SegmentKind::any) ++wildcard;
     }
-    entry.forbids_begin = static_cast<std::uint32_t>(impl.forbid_lists.size());
-    for (const std::uint32_t index : work.forbids) impl.forbid_lists.push_back(index);
+    entry.forbids_begin = static_cast<std::uint32_t>(impl.forbid_links.size());
+    for (const std::uint32_t index : work.forbids) {
+      impl.forbid_links.push_back({index, covers(impl.forbids[index].parsed, work.parsed)});
+    }
     entry.forbid_count = static_cast<std::uint16_t>(work.forbids.size());
     return entry;
   }

@@ -8,8 +8,11 @@
 // bytes per route (bench/engine_bench.cpp reports it).
 #pragma once
 
+#include <algorithm>
 #include <array>
+#include <bit>
 #include <cstdint>
+#include <cstring>
 #include <memory>
 #include <string_view>
 #include <utility>
@@ -37,8 +40,42 @@ class TextStore {
   std::size_t m_reserved = 0;
 };
 
-// A literal child: the segment text (in the TextStore) and the node it leads to.
+// The first (up to) 8 bytes of a segment, zero-padded, as one word in memory order.
+// Neither a request segment nor a literal holds a NUL byte, so two segments of at most
+// 8 bytes are equal exactly when their heads are, and a head shows whether its segment
+// is shorter than 8 bytes.
+inline std::uint64_t segment_head(const char* data, std::size_t size) noexcept {
+  std::array<char, 8> bytes{};
+  std::memcpy(bytes.data(), data, std::min<std::size_t>(size, bytes.size()));
+  std::uint64_t head = 0;
+  std::memcpy(&head, bytes.data(), bytes.size());
+  return head;
+}
+
+// `word` loaded whole from memory, with only its first `size` bytes kept (all of them
+// when `size` is 8 or more).
+inline std::uint64_t keep_first_bytes(std::uint64_t word, std::size_t size) noexcept {
+  static_assert(std::endian::native == std::endian::little || std::endian::native == std::endian::big);
+  static constexpr std::array<std::uint64_t, 8> masks = [] {
+    std::array<std::uint64_t, 8> out{};
+    for (std::size_t kept = 0; kept < out.size(); ++kept) {
+      const std::size_t dropped = 8 * (8 - kept);  // 8..64
+      if constexpr (std::endian::native == std::endian::little) {
+        out[kept] = dropped == 64 ? 0 : ~std::uint64_t{0} >> dropped;
+      } else {
+        out[kept] = dropped == 64 ? 0 : ~std::uint64_t{0} << dropped;
+      }
+    }
+    return out;
+  }();
+  return size < masks.size() ? word & masks[size] : word;
+}
+
+// A literal child: the segment text (in the TextStore), its first 8 bytes as
+// segment_head() gives them, and the node it leads to. The edges of a node are sorted by
+// (head, size, text), the order find_literal() in policy.cpp searches them in.
 struct TrieEdge {
+  std::uint64_t head = 0;
   const char* text = nullptr;
   std::uint32_t size = 0;
   std::uint32_t child = 0;
@@ -50,7 +87,7 @@ struct TrieEdge {
 struct TrieEntry {
   std::uint32_t endpoint = 0;
   std::uint32_t params_begin = 0;   // into Impl::params
-  std::uint32_t forbids_begin = 0;  // into Impl::forbid_lists
+  std::uint32_t forbids_begin = 0;  // into Impl::forbid_links
   std::uint8_t method = 0;          // a Method; entries of a node are sorted by it
   std::uint8_t param_count = 0;
   std::uint16_t forbid_count = 0;
@@ -64,10 +101,23 @@ struct ParamSlot {
   std::uint8_t wildcard = 0;
 };
 
+// A forbid rule listed on an entry: the rule, and whether its template matches every
+// path the endpoint's template matches (then decide() does not check the path again).
+struct ForbidLink {
+  std::uint32_t rule = 0;  // into Impl::forbids
+  bool covers = false;
+};
+
+// A `{name}` of a forbid rule's template: the name and the path segment it binds.
+struct ForbidParam {
+  std::string_view name;
+  std::uint32_t segment = 0;
+};
+
 // One trie node: the path so far. Children are tried literal first, then the
 // single-segment wildcard (`{param}` or `*`), then `**`.
 struct TrieNode {
-  std::uint32_t edges_begin = 0;  // literal children, sorted by (size, text)
+  std::uint32_t edges_begin = 0;  // literal children, in TrieEdge order
   std::uint32_t single = no_index;
   std::uint32_t rest = no_index;
   std::uint32_t entries_begin = 0;
@@ -95,7 +145,11 @@ struct Policy::Impl {
   std::vector<TrieEdge> edges;
   std::vector<TrieEntry> entries;
   std::vector<ParamSlot> params;
-  std::vector<std::uint32_t> forbid_lists;
+  std::vector<ForbidLink> forbid_links;
+  // The parameters of forbids[k] are forbid_params[forbid_params_begin[k]] up to
+  // forbid_params[forbid_params_begin[k + 1]].
+  std::vector<ForbidParam> forbid_params;
+  std::vector<std::uint32_t> forbid_params_begin;
   // Sorted by name, for find_scope() and find_role().
   std::vector<std::pair<std::string_view, ScopeId>> scope_index;
   std::vector<std::pair<std::string_view, std::uint32_t>> role_index;

@@ -405,3 +405,60 @@ TEST_CASE("engine: a forbid rule with a bad template is a build error on the rul
     CHECK_FALSE(built.error()[i].detail.empty());
   }
 }
+
+// decide() skips the path check for a rule whose template covers the endpoint's (and
+// binds the rule's params by position); these rows pin both kinds of pair down.
+TEST_CASE("engine: forbid rules covering the endpoint and rules only overlapping it") {
+  PolicyInput input;
+  input.scopes = {scope("o:read")};
+  input.routes = {route(Method::get, "/orgs/{id}/items/{item}", "o:read"),
+                  route(Method::get, "/orgs/{id}", "o:read"),
+                  route(Method::get, "/w/**", "o:read"),
+                  route(Method::any, "/m/{id}", "o:read"),
+                  route(Method::get, "/lit/one/two", "o:read")};
+  input.forbids = {
+      forbid(Method::any, "/orgs/{org}/**", cmp(attr("request.param.org"), Op::eq, str("acme")),
+             "acme is closed"),
+      forbid(Method::get, "/orgs/*/items/{thing}",
+             cmp(attr("request.param.thing"), Op::eq, str("secret")), "secret item"),
+      forbid(Method::get, "/orgs/globex/**", std::nullopt, "globex literal"),
+      forbid(Method::get, "/w/*", std::nullopt, "one segment under w"),
+      forbid(Method::post, "/m/*", std::nullopt, "no POST on m"),
+      forbid(Method::get, "/lit/{a}/two", cmp(attr("request.param.a"), Op::eq, str("one")),
+             "param over a literal"),
+  };
+  const Policy policy = build(std::move(input));
+  const Principal key = policy.principal_for_key({"o:read"});
+  check_rows(
+      policy,
+      {
+          {"covering rest, param at position 1", &key, "GET", "/orgs/acme/items/7", Reason::forbidden,
+           "acme is closed"},
+          {"covering rest on the shorter endpoint", &key, "GET", "/orgs/acme", Reason::forbidden,
+           "acme is closed"},
+          {"covering rest, encoded param value", &key, "GET", "/orgs/%61cme/items/7",
+           Reason::forbidden, "acme is closed"},
+          {"covering rest, condition false", &key, "GET", "/orgs/initech/items/7", Reason::allowed},
+          {"covering template, param at position 3", &key, "GET", "/orgs/initech/items/secret",
+           Reason::forbidden, "secret item"},
+          {"covering template, condition false", &key, "GET", "/orgs/initech/items/public",
+           Reason::allowed},
+          {"a literal rule over a param endpoint: the path decides", &key, "GET",
+           "/orgs/globex/items/1", Reason::forbidden, "globex literal"},
+          {"a literal rule, zero segments after it", &key, "GET", "/orgs/globex", Reason::forbidden,
+           "globex literal"},
+          {"a literal rule, another value", &key, "GET", "/orgs/globexx/items/1", Reason::allowed},
+          {"a one-segment rule over a rest endpoint: zero segments", &key, "GET", "/w",
+           Reason::allowed},
+          {"a one-segment rule over a rest endpoint: one segment", &key, "GET", "/w/x",
+           Reason::forbidden, "one segment under w"},
+          {"a one-segment rule over a rest endpoint: two segments", &key, "GET", "/w/x/y",
+           Reason::allowed},
+          {"covering template, another method on a `*` endpoint", &key, "GET", "/m/1",
+           Reason::allowed},
+          {"covering template, its method on a `*` endpoint", &key, "POST", "/m/1",
+           Reason::forbidden, "no POST on m"},
+          {"a param rule over a literal endpoint", &key, "GET", "/lit/one/two", Reason::forbidden,
+           "param over a literal"},
+      });
+}

@@ -2,7 +2,11 @@
 // parameters, on policies built directly with PolicyBuilder (no dsl).
 #include <catch2/catch.hpp>
 
+#include <algorithm>
+#include <memory>
+#include <set>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "support.hpp"
@@ -211,4 +215,212 @@ TEST_CASE("engine: a template without the method falls back to a less specific o
   INFO(describe(d));
   CHECK(d.reason() == Reason::method_not_allowed);
   CHECK(split_allow(d.allowed_methods()) == std::vector<std::string>{"GET", "POST"});
+}
+
+namespace {
+
+// The path copied into a buffer of exactly its size, so that an ASan build reports a
+// read past the end of the caller's text.
+class ExactPath {
+ public:
+  explicit ExactPath(std::string_view path) : m_bytes(new char[path.size()]), m_size(path.size()) {
+    std::copy(path.begin(), path.end(), m_bytes.get());
+  }
+  std::string_view view() const { return {m_bytes.get(), m_size}; }
+
+ private:
+  std::unique_ptr<char[]> m_bytes;
+  std::size_t m_size;
+};
+
+// Literal children compared by their first 8 bytes as one word: sizes around 8 and 16,
+// literals sharing their first 8 bytes, and segments that are prefixes of literals.
+// Every literal has a `{param}` sibling, so a literal that wrongly fails to match shows
+// as the param endpoint, and one that wrongly matches shows as the literal's.
+Policy literal_policy() {
+  PolicyInput in;
+  in.scopes = {scope("r:all")};
+  in.routes = {
+      route(Method::get, "/k/abcdefg", "r:all", "7 bytes"),
+      route(Method::get, "/k/abcdefgh", "r:all", "8 bytes"),
+      route(Method::get, "/k/abcdefghi", "r:all", "9 bytes"),
+      route(Method::get, "/k/abcdefghabcdefgh", "r:all", "16 bytes"),
+      route(Method::get, "/k/abcdefghabcdefghi", "r:all", "17 bytes"),
+      route(Method::get, "/k/abcdefghabcdefgX", "r:all", "16 bytes, last differs"),
+      route(Method::get, "/k/abcdefghXbcdefgh", "r:all", "16 bytes, ninth differs"),
+      route(Method::get, "/k/a", "r:all", "1 byte"),
+      route(Method::get, "/k/{x}", "r:all", "param"),
+      route(Method::get, "/k/abcdefgh/z", "r:all", "8 bytes then z"),
+      route(Method::get, "/s", "r:all", "short s"),
+      route(Method::get, "/sh/{x}", "r:all", "param under sh"),
+      route(Method::get, "/sh/ab", "r:all", "literal ab under sh"),
+  };
+  return build(std::move(in));
+}
+
+}  // namespace
+
+TEST_CASE("engine: literal segments match by their bytes whatever their length") {
+  const Policy policy = literal_policy();
+  const Principal key = policy.principal_for_key({"r:all"});
+  struct Row {
+    const char* note;
+    const char* path;
+    const char* winner;
+  };
+  const std::vector<Row> rows = {
+      {"7 bytes", "/k/abcdefg", "7 bytes"},
+      {"8 bytes", "/k/abcdefgh", "8 bytes"},
+      {"9 bytes", "/k/abcdefghi", "9 bytes"},
+      {"16 bytes", "/k/abcdefghabcdefgh", "16 bytes"},
+      {"17 bytes", "/k/abcdefghabcdefghi", "17 bytes"},
+      {"16 bytes sharing 15 with another", "/k/abcdefghabcdefgX", "16 bytes, last differs"},
+      {"16 bytes sharing the first 8 with others", "/k/abcdefghXbcdefgh", "16 bytes, ninth differs"},
+      {"1 byte", "/k/a", "1 byte"},
+      {"a prefix of the 7-byte literal", "/k/abcdef", "param"},
+      {"the 7-byte literal with another last byte", "/k/abcdefX", "param"},
+      {"the first 8 bytes of the 9-byte literal plus another", "/k/abcdefghX", "param"},
+      {"10 bytes extending the 9-byte literal", "/k/abcdefghij", "param"},
+      {"15 bytes, a prefix of the 16-byte literals", "/k/abcdefghabcdefg", "param"},
+      {"16 bytes differing in the 9th byte only", "/k/abcdefghYbcdefgh", "param"},
+      {"17 bytes differing in the last byte only", "/k/abcdefghabcdefghj", "param"},
+      {"18 bytes extending the 17-byte literal", "/k/abcdefghabcdefghij", "param"},
+      {"8 bytes differing in the first byte", "/k/Xbcdefgh", "param"},
+      {"8 bytes differing in the 8th byte", "/k/abcdefgX", "param"},
+      {"the 8-byte literal before another segment", "/k/abcdefgh/z", "8 bytes then z"},
+      {"the 16-byte literal before a query", "/k/abcdefghabcdefgh?q=abcdefgh", "16 bytes"},
+      {"a prefix of the literal before a query", "/k/abcdefgh?i", "8 bytes"},
+      {"a whole path shorter than 8 bytes", "/s", "short s"},
+      {"a short last segment in a short path", "/sh/ab", "literal ab under sh"},
+      {"a prefix of a literal in a short path", "/sh/a", "param under sh"},
+      {"a short path extending a literal", "/sh/abc", "param under sh"},
+      {"encoded byte in the first 8", "/k/%61bcdefgh", "8 bytes"},
+      {"encoded byte past the first 8", "/k/abcdefghabcdefg%68", "16 bytes"},
+      {"encoded 17-byte literal, all bytes encoded at the end", "/k/abcdefghabcdef%67%68%69",
+       "17 bytes"},
+      {"encoded segment that decodes to no literal", "/k/abcdefg%58", "param"},
+      {"encoded 1-byte literal", "/k/%61", "1 byte"},
+  };
+  for (const Row& row : rows) {
+    INFO(row.note << ": GET " << row.path);
+    const ExactPath path(row.path);
+    const Decision d = policy.decide(key, "GET", path.view());
+    INFO(describe(d));
+    REQUIRE(d.allowed());
+    CHECK(d.endpoint()->description == row.winner);
+  }
+  const ExactPath unknown("/s/x");
+  CHECK(policy.decide(key, "GET", unknown.view()).reason() == Reason::no_route);
+}
+
+TEST_CASE("engine: a node with many literal children finds each of them, and only them") {
+  // More children than a linear scan takes: sizes 1 to 24, many sharing their first 8
+  // bytes, so the search orders and compares by word, size and the bytes after 8.
+  std::vector<std::string> literals;
+  for (std::size_t size = 1; size <= 24; ++size) {
+    for (const char first : {'a', 'm', 'z'}) {
+      std::string text(size, 'q');
+      text[0] = first;
+      literals.push_back(text);
+      if (size > 8) {
+        text[size - 1] = 'r';
+        literals.push_back(text);
+        text[8] = 'b';
+        literals.push_back(text);
+      }
+    }
+  }
+  PolicyInput in;
+  in.scopes = {scope("r:all")};
+  for (const std::string& text : literals) in.routes.push_back(route(Method::get, "/n/" + text, "r:all", text));
+  in.routes.push_back(route(Method::get, "/n/{x}", "r:all", "param"));
+  const Policy policy = build(std::move(in));
+  const Principal key = policy.principal_for_key({"r:all"});
+
+  const auto winner = [&](const std::string& segment) {
+    const ExactPath path("/n/" + segment);
+    const Decision d = policy.decide(key, "GET", path.view());
+    INFO(describe(d));
+    REQUIRE(d.allowed());
+    return std::string(d.endpoint()->description);
+  };
+  const std::set<std::string> known(literals.begin(), literals.end());
+  for (const std::string& text : literals) {
+    INFO("literal " << text);
+    CHECK(winner(text) == text);
+    // One byte more, one byte less, and each byte changed: the literal's own endpoint
+    // never answers, another literal only if it is exactly that text.
+    std::vector<std::string> near = {text + "q", text.substr(0, text.size() - 1)};
+    for (std::size_t i = 0; i < text.size(); ++i) {
+      std::string changed = text;
+      changed[i] = 'x';
+      near.push_back(changed);
+    }
+    for (const std::string& other : near) {
+      if (other.empty()) continue;
+      INFO("near miss " << other);
+      CHECK(winner(other) == (known.count(other) != 0 ? other : "param"));
+    }
+    std::string encoded = "%" + std::string(text[0] == 'a' ? "61" : text[0] == 'm' ? "6D" : "7a") + text.substr(1);
+    INFO("encoded " << encoded);
+    CHECK(winner(encoded) == text);
+  }
+}
+
+TEST_CASE("engine: backtracking tries every alternative in order and binds the winner's params") {
+  PolicyInput in;
+  in.scopes = {scope("r:all")};
+  in.routes = {
+      route(Method::get, "/a/b/c/d", "r:all", "a/b/c/d"),
+      route(Method::get, "/a/{x}/c/e", "r:all", "a/{x}/c/e"),
+      route(Method::get, "/a/b/{y}/f", "r:all", "a/b/{y}/f"),
+      route(Method::get, "/{z}/b/c/g", "r:all", "{z}/b/c/g"),
+      route(Method::get, "/{z}/{w}/c/h", "r:all", "{z}/{w}/c/h"),
+      route(Method::get, "/{z}/**", "r:all", "{z}/**"),
+      route(Method::put, "/a/{x}/c/d", "r:all", "PUT a/{x}/c/d"),
+      route(Method::delete_, "/{z}/b/c/d", "r:all", "DELETE {z}/b/c/d"),
+      route(Method::patch, "/q/**", "r:all", "PATCH q/**"),
+      route(Method::post, "/q/r/{s}", "r:all", "POST q/r/{s}"),
+  };
+  const Policy policy = build(std::move(in));
+  const Principal key = policy.principal_for_key({"r:all"});
+  struct Row {
+    const char* note;
+    const char* method;
+    const char* path;
+    const char* winner;
+    std::vector<std::pair<std::string, std::string>> params;
+  };
+  const std::vector<Row> rows = {
+      {"literal chain", "GET", "/a/b/c/d", "a/b/c/d", {}},
+      {"the deepest wildcard first", "GET", "/a/b/c/f", "a/b/{y}/f", {{"y", "c"}}},
+      {"back two levels", "GET", "/a/b/c/e", "a/{x}/c/e", {{"x", "b"}}},
+      {"back to the root's wildcard", "GET", "/a/b/c/g", "{z}/b/c/g", {{"z", "a"}}},
+      {"two wildcards after three dead ends", "GET", "/a/b/c/h", "{z}/{w}/c/h", {{"z", "a"}, {"w", "b"}}},
+      {"nothing deeper: the root wildcard's rest", "GET", "/a/b/c/i", "{z}/**", {{"z", "a"}}},
+      {"a method only a wildcard template has", "PUT", "/a/b/c/d", "PUT a/{x}/c/d", {{"x", "b"}}},
+      {"a method only the root wildcard has", "DELETE", "/a/b/c/d", "DELETE {z}/b/c/d", {{"z", "a"}}},
+      {"rest after the param's method fails", "PATCH", "/q/r/s", "PATCH q/**", {}},
+  };
+  for (const Row& row : rows) {
+    INFO(row.note << ": " << row.method << " " << row.path);
+    const Decision d = policy.decide(key, row.method, row.path);
+    INFO(describe(d));
+    REQUIRE(d.allowed());
+    CHECK(d.endpoint()->description == row.winner);
+    REQUIRE(d.params().size() == row.params.size());
+    for (std::size_t i = 0; i < row.params.size(); ++i) {
+      CHECK(d.params()[i].name == row.params[i].first);
+      CHECK(d.params()[i].value == row.params[i].second);
+    }
+  }
+  // A 405 names the methods of every template matching the path, wherever it is.
+  const Decision d = policy.decide(key, "POST", "/a/b/c/d");
+  INFO(describe(d));
+  CHECK(d.reason() == Reason::method_not_allowed);
+  CHECK(split_allow(d.allowed_methods()) == std::vector<std::string>{"DELETE", "GET", "PUT"});
+  const Decision q = policy.decide(key, "HEAD", "/q/r/s");
+  INFO(describe(q));
+  CHECK(q.reason() == Reason::method_not_allowed);
+  CHECK(split_allow(q.allowed_methods()) == std::vector<std::string>{"GET", "PATCH", "POST"});
 }
