@@ -1,8 +1,10 @@
 // SQLite implementation of Store through SQLiteCpp: a small pool of connections (WAL
 // lets readers run beside the one writer), every change in a BEGIN IMMEDIATE
 // transaction, every SQLite::Exception caught here and returned as a StoreError. A read
-// scope pins one pooled connection to its thread; authenticated keys are cached behind
-// the credential epoch (KeyCache below, migration 3).
+// scope pins one pooled connection to its thread from its first read; authenticated keys
+// are cached behind the credential epoch (migration 3) and sessions behind the WAL-index
+// header (TaggedCache and ConfirmedEpoch below, change_probe.hpp), so that a request
+// whose rows are cached opens no transaction at all.
 #include <SQLiteCpp/SQLiteCpp.h>
 #include <fmt/format.h>
 #include <sqlite3.h>
@@ -12,6 +14,7 @@
 #include <sstream>
 
 #include "server/clock.hpp"
+#include "server/store/change_probe.hpp"
 #include "server/store/migrations.hpp"
 #include "server/store/store.hpp"
 
@@ -293,40 +296,67 @@ void load_resource_ips(Conn& db, Session& session) {
   while (s.executeStep()) session.resource_ips.push_back(read_resource_ip(s, 0));
 }
 
-// Authenticated keys by key hash, each tagged with the credential epoch read in the same
-// statement as its row. find() answers only when the caller's freshly read epoch equals
-// the entry's: the epoch changes in the transaction of any change that authentication
-// reads, so an equal epoch means the row is still what the database holds. Bounded:
-// cleared when full (only keys that exist get an entry, so unknown keys cannot fill it).
-class KeyCache {
+// Rows by key, each tagged with the database state it was read at: the credential epoch
+// for authenticated keys (a change to anything authentication reads alters it, in the
+// changing transaction: migration 3), the WAL-index header for sessions (any commit
+// alters it: ChangeProbe). find() answers only when the caller's current tag equals the
+// entry's, so it never serves a row older than the database's. Bounded: cleared when
+// full (only rows that exist get an entry, so unknown ids cannot fill it).
+template <typename Tag, typename Value>
+class TaggedCache {
  public:
-  std::optional<Store::KeyActor> find(const std::string& key_hash, std::int64_t epoch) {
+  explicit TaggedCache(std::size_t capacity) : m_capacity(capacity) {}
+
+  std::optional<Value> find(const std::string& key, const Tag& tag) {
     std::shared_ptr<const Entry> entry;
     {
       std::lock_guard lock(m_mutex);
-      const auto found = m_entries.find(key_hash);
+      const auto found = m_entries.find(key);
       if (found == m_entries.end()) return std::nullopt;
       entry = found->second;
     }
-    if (entry->epoch != epoch) return std::nullopt;
-    return entry->actor;
+    if (entry->tag != tag) return std::nullopt;
+    return entry->value;
   }
 
-  void put(const std::string& key_hash, std::int64_t epoch, const Store::KeyActor& actor) {
-    auto entry = std::make_shared<const Entry>(Entry{epoch, actor});
+  void put(const std::string& key, const Tag& tag, const Value& value) {
+    auto entry = std::make_shared<const Entry>(Entry{tag, value});
     std::lock_guard lock(m_mutex);
-    if (m_entries.size() >= capacity && !m_entries.contains(key_hash)) m_entries.clear();
-    m_entries.insert_or_assign(key_hash, std::move(entry));
+    if (m_entries.size() >= m_capacity && !m_entries.contains(key)) m_entries.clear();
+    m_entries.insert_or_assign(key, std::move(entry));
   }
 
  private:
-  static constexpr std::size_t capacity = 50'000;
   struct Entry {
-    std::int64_t epoch = 0;
-    Store::KeyActor actor;
+    Tag tag;
+    Value value;
   };
+  std::size_t m_capacity;
   std::mutex m_mutex;
   std::unordered_map<std::string, std::shared_ptr<const Entry>> m_entries;
+};
+
+// The credential epoch last read in a transaction whose WAL-index header is known: while
+// the header is still that one, nothing was committed, so the epoch is still that one and
+// authentication needs no transaction to learn it.
+class ConfirmedEpoch {
+ public:
+  std::optional<std::int64_t> at(const ChangeProbe::Token& header) {
+    std::lock_guard lock(m_mutex);
+    if (!m_header || *m_header != header) return std::nullopt;
+    return m_epoch;
+  }
+
+  void confirm(const ChangeProbe::Token& header, std::int64_t epoch) {
+    std::lock_guard lock(m_mutex);
+    m_header = header;
+    m_epoch = epoch;
+  }
+
+ private:
+  std::mutex m_mutex;
+  std::optional<ChangeProbe::Token> m_header;
+  std::int64_t m_epoch = 0;
 };
 
 class SqliteStore;
@@ -335,7 +365,8 @@ class SqliteStore;
 // the connection it holds, and how deeply scopes are nested.
 struct ThreadScope {
   const SqliteStore* store = nullptr;
-  std::unique_ptr<Conn> db;
+  std::unique_ptr<Conn> db;  // taken at the scope's first read
+  std::optional<ChangeProbe::Token> start;  // the WAL-index header just before it
   int depth = 0;
 };
 thread_local ThreadScope t_scope;
@@ -346,12 +377,13 @@ class SqliteStore final : public Store {
 
   // A pooled connection, returned to the pool (its statements reset, so that it keeps no
   // read snapshot) when the lease ends; or the connection of the thread's read scope,
-  // which stays as it is until the scope ends.
+  // which stays as it is until the scope ends. start() is the WAL-index header read just
+  // before the connection's first statement (see settled()).
   class Lease {
    public:
-    Lease(SqliteStore& store, std::unique_ptr<Conn> db)
-        : m_store(&store), m_owned(std::move(db)), m_db(m_owned.get()) {}
-    explicit Lease(Conn& scoped) : m_db(&scoped) {}
+    Lease(SqliteStore& store, std::unique_ptr<Conn> db, std::optional<ChangeProbe::Token> start)
+        : m_store(&store), m_owned(std::move(db)), m_db(m_owned.get()), m_start(start) {}
+    Lease(Conn& scoped, std::optional<ChangeProbe::Token> start) : m_db(&scoped), m_start(start) {}
     ~Lease() {
       if (!m_owned) return;
       m_owned->finish_statements();
@@ -360,16 +392,25 @@ class SqliteStore final : public Store {
     Lease(const Lease&) = delete;
     Lease& operator=(const Lease&) = delete;
     Conn& operator*() { return *m_db; }
+    const std::optional<ChangeProbe::Token>& start() const { return m_start; }
 
    private:
     SqliteStore* m_store = nullptr;
     std::unique_ptr<Conn> m_owned;
     Conn* m_db;
+    std::optional<ChangeProbe::Token> m_start;
   };
 
   Lease acquire() {
-    if (t_scope.store == this) return Lease(*t_scope.db);
-    return Lease(*this, take());
+    if (t_scope.store == this) {
+      if (!t_scope.db) {
+        t_scope.start = header();
+        t_scope.db = take();
+      }
+      return Lease(*t_scope.db, t_scope.start);
+    }
+    const auto start = header();
+    return Lease(*this, take(), start);
   }
 
   std::unique_ptr<Conn> take() {
@@ -384,27 +425,45 @@ class SqliteStore final : public Store {
     return std::make_unique<Conn>(m_path);
   }
 
+  // The connection is taken at the scope's first read, so that a request served from
+  // the caches below opens no transaction at all.
   void begin_read_scope() override {
     if (t_scope.store == this) {
       ++t_scope.depth;
       return;
     }
     if (t_scope.store != nullptr) return;  // another store's scope: this one runs unscoped
-    try {
-      t_scope.db = take();
-    } catch (const SQLite::Exception&) {
-      return;  // unscoped: the reads report the failure themselves
-    }
     t_scope.store = this;
     t_scope.depth = 1;
   }
 
   void end_read_scope() noexcept override {
     if (t_scope.store != this || --t_scope.depth > 0) return;
-    t_scope.db->finish_statements();
-    release(std::move(t_scope.db));
+    if (t_scope.db) {
+      t_scope.db->finish_statements();
+      release(std::move(t_scope.db));
+    }
+    t_scope.start.reset();
     t_scope.store = nullptr;
   }
+
+  // The WAL-index header now; nullopt without a probe or when it reads torn.
+  std::optional<ChangeProbe::Token> header() const noexcept {
+    return m_probe ? m_probe->read() : std::nullopt;
+  }
+
+  // The header that the reads made through `lease` so far saw, if it is known: the one
+  // read before its first statement, provided it has not changed since. Nothing was
+  // committed in between, so the transaction's snapshot is exactly that state and what
+  // it read may be cached under it.
+  std::optional<ChangeProbe::Token> settled(const Lease& lease) const noexcept {
+    if (!lease.start()) return std::nullopt;
+    const auto now = header();
+    if (!now || *now != *lease.start()) return std::nullopt;
+    return lease.start();
+  }
+
+  void enable_change_probe(std::unique_ptr<ChangeProbe> probe) { m_probe = std::move(probe); }
 
   void release(std::unique_ptr<Conn> db) {
     if (!db) return;
@@ -417,7 +476,11 @@ class SqliteStore final : public Store {
   StoreResult<T> run(Body&& body) {
     try {
       auto lease = acquire();
-      return StoreResult<T>(body(*lease));
+      if constexpr (std::is_invocable_v<Body, Conn&, const Lease&>) {
+        return StoreResult<T>(body(*lease, lease));
+      } else {
+        return StoreResult<T>(body(*lease));
+      }
     } catch (const SQLite::Exception& error) {
       return unexpected(to_error(error));
     }
@@ -638,15 +701,23 @@ class SqliteStore final : public Store {
   StoreResult<std::optional<ApiKey>> find_key(const std::string& id) override {
     return find_key_where("id", id);
   }
-  // The per-request path. A cached row is served only if the credential epoch read now
-  // equals the epoch read in the same statement as the row: nothing authentication reads
-  // has changed since, whichever connection or process wrote (see migrations.cpp).
+  // The per-request path. A cached row is served only if the credential epoch now equals
+  // the epoch read in the same statement as the row: nothing authentication reads has
+  // changed since, whichever connection or process wrote (see migrations.cpp). The epoch
+  // now is known without a transaction while the WAL-index header is the one it was
+  // last read under (ConfirmedEpoch); otherwise it is read.
   StoreResult<std::optional<KeyActor>> authenticate_key(const std::string& key_hash) override {
-    return run<std::optional<KeyActor>>([&](Conn& db) -> std::optional<KeyActor> {
+    if (const auto now = header()) {
+      if (const auto epoch = m_confirmed_epoch.at(*now)) {
+        if (auto cached = m_key_cache.find(key_hash, *epoch)) return std::optional<KeyActor>(std::move(*cached));
+      }
+    }
+    return run<std::optional<KeyActor>>([&](Conn& db, const Lease& lease) -> std::optional<KeyActor> {
       static const std::string epoch_sql = "SELECT epoch FROM credential_epoch WHERE id = 1";
       // Left active: within a read scope, the request's later reads share its transaction.
       SQLite::Statement& e = db.prepare(epoch_sql);
       const std::int64_t epoch = e.executeStep() ? e.getColumn(0).getInt64() : 0;
+      if (const auto read_under = settled(lease)) m_confirmed_epoch.confirm(*read_under, epoch);
       if (auto cached = m_key_cache.find(key_hash, epoch)) return *cached;
 
       static const std::string row_sql = fmt::format(
@@ -802,9 +873,14 @@ class SqliteStore final : public Store {
     });
   }
 
-  // One statement for the session and its entries: the per-request read of GET /sessions/{id}.
+  // One statement for the session and its entries: the per-request read of GET
+  // /sessions/{id}. Served from memory while the WAL-index header is the one the cached
+  // copy was read under (nothing committed since, by anyone).
   StoreResult<std::optional<Session>> find_session(const std::string& id) override {
-    return run<std::optional<Session>>([&](Conn& db) -> std::optional<Session> {
+    if (const auto now = header()) {
+      if (auto cached = m_session_cache.find(id, *now)) return std::optional<Session>(std::move(*cached));
+    }
+    return run<std::optional<Session>>([&](Conn& db, const Lease& lease) -> std::optional<Session> {
       static const std::string sql = fmt::format(
           "SELECT {}, i.id, i.session_id, i.resource_id, i.resource_name, i.ip_version, "
           "i.ip_address, i.status, i.provider_rule_id, i.applied_at, i.removed_at, "
@@ -819,6 +895,7 @@ class SqliteStore final : public Store {
         if (s.getColumn(11).isNull()) break;
         session.resource_ips.push_back(read_resource_ip(s, 11));
       } while (s.executeStep());
+      if (const auto read_under = settled(lease)) m_session_cache.put(id, *read_under, session);
       return session;
     });
   }
@@ -937,7 +1014,10 @@ class SqliteStore final : public Store {
   std::string m_path;
   std::mutex m_mutex;
   std::vector<std::unique_ptr<Conn>> m_pool;
-  KeyCache m_key_cache;
+  std::unique_ptr<ChangeProbe> m_probe;
+  TaggedCache<std::int64_t, KeyActor> m_key_cache{50'000};
+  ConfirmedEpoch m_confirmed_epoch;
+  TaggedCache<ChangeProbe::Token, Session> m_session_cache{10'000};
 };
 
 }  // namespace
@@ -952,6 +1032,7 @@ StoreResult<std::unique_ptr<Store>> open_sqlite_store(const std::string& path) {
     auto store = std::make_unique<SqliteStore>(path);
     auto migrated = store->migrate();
     if (!migrated) return unexpected(migrated.error());
+    store->enable_change_probe(ChangeProbe::open(path));
     return std::unique_ptr<Store>(std::move(store));
   } catch (const SQLite::Exception& error) {
     return unexpected(to_error(error));

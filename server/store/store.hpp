@@ -2,9 +2,12 @@
 // change takes the audit entry that records it and writes both in one transaction.
 // Reads never serve stale data: a key revoked through any connection (or any process
 // sharing the database) is seen by the next authenticate_key(). The SQLite store keeps
-// authenticated keys in memory, but serves one only after reading, in the same call, a
-// credential epoch that every such change alters in its own transaction (triggers in the
-// database, so every writer does). Implementations are thread-safe.
+// authenticated keys and sessions read by find_session() in memory, but serves one only
+// while nothing that could have changed it has been committed: for keys, a credential
+// epoch that every such change alters in its own transaction (triggers in the database,
+// so every writer does); for sessions, and to know the epoch without a transaction, the
+// WAL-index header that every commit rewrites (ChangeProbe). Implementations are
+// thread-safe.
 // Errors come back as values (StoreError); nothing here throws.
 #pragma once
 
@@ -61,9 +64,9 @@ class Store {
   // API keys.
   virtual StoreResult<Done> create_key(const ApiKey& key, const AuditEntry* audit) = 0;
   virtual StoreResult<std::optional<ApiKey>> find_key(const std::string& id) = 0;
-  // The key with its creator and organization (the per-request path): one read of the
-  // credential epoch, and the three-table read only when the epoch has changed since the
-  // key was last read. The key's last_used_at/last_used_ip may be older than the
+  // The key with its creator and organization (the per-request path): no read at all
+  // while nothing has been committed since the key was last read, one read of the
+  // credential epoch otherwise, and the three-table read only when the epoch has changed. The key's last_used_at/last_used_ip may be older than the
   // database's (a last use does not change the epoch); list_keys() has the current ones.
   struct KeyActor {
     ApiKey key;

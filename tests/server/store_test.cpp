@@ -11,6 +11,7 @@
 #include "server/audit_writer.hpp"
 #include "server/clock.hpp"
 #include "server/crypto.hpp"
+#include "server/store/change_probe.hpp"
 #include "server/store/migrations.hpp"
 #include "server/store/store.hpp"
 #include "test_support.hpp"
@@ -394,6 +395,103 @@ TEST_CASE("changes written by another connection reach the next authentication, 
   REQUIRE(revoked);
   REQUIRE(revoked->has_value());
   CHECK((*revoked)->key.revoked_at);
+}
+
+TEST_CASE("the change probe sees every commit, by any connection, and nothing else") {
+  Fixture f;
+  const auto path = f.dir.file("test.db");
+  const auto probe = ChangeProbe::open(path);
+  REQUIRE(probe);
+  const auto before = probe->read();
+  REQUIRE(before);
+  CHECK(probe->read() == before);  // reading changes nothing
+  REQUIRE(f.store->find_session(generate_uuid()));
+  REQUIRE(f.store->authenticate_key(sha256_hex("egk_live_nobody")));
+  CHECK(probe->read() == before);  // neither do reads through the store
+
+  RawConnection raw(path);
+  raw.exec("UPDATE organizations SET name = 'Renamed' WHERE id = '" + f.org.id + "'");
+  const auto after_raw = probe->read();
+  REQUIRE(after_raw);
+  CHECK(after_raw != before);
+  raw.exec("BEGIN; UPDATE organizations SET name = 'Again' WHERE id = '" + f.org.id + "'; ROLLBACK");
+  CHECK(probe->read() == after_raw);  // a rolled-back transaction commits nothing
+
+  // After a checkpoint the next commit restarts the log from its first frame: the
+  // header must differ all the same.
+  raw.exec("PRAGMA wal_checkpoint(TRUNCATE)");
+  const auto checkpointed = probe->read();
+  REQUIRE(checkpointed);
+  f.add_key("egk_live_after_checkpoint");
+  const auto after_restart = probe->read();
+  REQUIRE(after_restart);
+  CHECK(after_restart != checkpointed);
+  CHECK(after_restart != after_raw);
+  CHECK(after_restart != before);
+}
+
+TEST_CASE("the change probe stays off where there is no WAL index to read") {
+  CHECK_FALSE(ChangeProbe::open(":memory:"));
+  TempDir dir;
+  CHECK_FALSE(ChangeProbe::open(dir.file("missing.db")));
+  const auto rollback_journal = dir.file("journal.db");
+  {
+    RawConnection raw(rollback_journal);
+    raw.exec("CREATE TABLE t (x INTEGER)");
+  }
+  CHECK_FALSE(ChangeProbe::open(rollback_journal));
+}
+
+TEST_CASE("a cached session is never served after another connection changed it") {
+  Fixture f;
+  const auto path = f.dir.file("test.db");
+  Session session;
+  session.id = generate_uuid();
+  session.organization_id = f.org.id;
+  session.user_id = f.admin.id;
+  session.status = "ACTIVE";
+  session.started_at = format_stored(now());
+  session.expires_at = session.started_at;
+  session.created_at = session.started_at;
+  REQUIRE(f.store->save_session(session, std::nullopt, nullptr));
+  const auto read = [&] {
+    auto found = f.store->find_session(session.id);
+    REQUIRE(found);
+    return std::move(*found);
+  };
+  REQUIRE(read()->status == "ACTIVE");
+  REQUIRE(read()->status == "ACTIVE");  // served from memory now
+
+  RawConnection raw(path);
+  raw.exec("UPDATE sessions SET status = 'EXPIRING' WHERE id = '" + session.id + "'");
+  CHECK(read()->status == "EXPIRING");
+  CHECK(read()->status == "EXPIRING");
+  raw.exec("UPDATE sessions SET expires_at = '2030-01-01T00:00:00.000000Z' WHERE id = '" + session.id + "'");
+  CHECK(read()->expires_at == "2030-01-01T00:00:00.000000Z");
+
+  // A second Store on the same file (a second server) stops it.
+  auto other = open_sqlite_store(path);
+  REQUIRE(other);
+  auto stopped = *read();
+  stopped.status = "CANCELLED";
+  stopped.ended_reason = "MANUAL";
+  REQUIRE((*other)->save_session(stopped, std::string("EXPIRING"), nullptr));
+  CHECK(read()->status == "CANCELLED");
+  CHECK(read()->ended_reason == "MANUAL");
+
+  // Inside one read scope, a write and the read after it.
+  {
+    ReadScope scope(*f.store);
+    REQUIRE(read()->status == "CANCELLED");
+    auto expired = *read();
+    expired.status = "EXPIRED";
+    REQUIRE(f.store->save_session(expired, std::string("CANCELLED"), nullptr));
+    CHECK(read()->status == "EXPIRED");
+  }
+  CHECK(read()->status == "EXPIRED");
+
+  raw.exec("DELETE FROM sessions WHERE id = '" + session.id + "'");
+  CHECK_FALSE(read().has_value());
 }
 
 TEST_CASE("the credential epoch changes with every key, user or organization change but not with a last use") {
