@@ -93,7 +93,7 @@ HttpResponse App::run(const HttpRequest& request, std::string& principal_label,
     actor = std::move(*authenticated);
     principal_label = actor->label();
     if (actor->key) {
-      m_services.audit.submit_key_use(actor->key->id, format_stored(now()), client);
+      m_services.audit.submit_key_use(actor->key->id, now(), client);
       // The key's rate limit (API.md: 429 with Retry-After): after authentication, before
       // the decision with the principal; in memory only. Bearer tokens are not limited.
       const auto limit = m_rate_limiter.acquire(actor->key->id, std::chrono::steady_clock::now());

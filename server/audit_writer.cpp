@@ -51,10 +51,15 @@ void AuditWriter::submit_audit(AuditEntry entry) {
   if (wake) m_wake.notify_all();
 }
 
-void AuditWriter::submit_key_use(std::string key_id, std::string at, std::string ip) {
+void AuditWriter::submit_key_use(std::string_view key_id, TimePoint at, std::string_view ip) {
   std::lock_guard lock(m_mutex);
-  auto& use = m_uses[key_id];
-  if (use.at < at) use = Store::KeyUse{std::move(key_id), std::move(at), std::move(ip)};
+  const auto found = m_uses.find(key_id);
+  if (found == m_uses.end()) {
+    m_uses.emplace(std::string(key_id), PendingUse{at, std::string(ip)});
+  } else if (found->second.at < at) {
+    found->second.at = at;
+    if (found->second.ip != ip) found->second.ip.assign(ip);
+  }
 }
 
 void AuditWriter::flush() {
@@ -69,7 +74,7 @@ void AuditWriter::write_pending(std::unique_lock<std::mutex>& lock) {
   m_coalesce.clear();
   std::vector<Store::KeyUse> uses;
   uses.reserve(m_uses.size());
-  for (auto& [id, use] : m_uses) uses.push_back(std::move(use));
+  for (auto& [id, use] : m_uses) uses.push_back({id, format_stored(use.at), std::move(use.ip)});
   m_uses.clear();
   lock.unlock();
   std::vector<AuditEntry> audits;

@@ -14,11 +14,13 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <string_view>
 #include <thread>
 #include <vector>
 
 #include <spdlog/logger.h>
 
+#include "server/clock.hpp"
 #include "server/store/store.hpp"
 
 namespace scopegate::server {
@@ -32,7 +34,9 @@ class AuditWriter {
   AuditWriter& operator=(const AuditWriter&) = delete;
 
   void submit_audit(AuditEntry entry);
-  void submit_key_use(std::string key_id, std::string at, std::string ip);
+  // The key's last use; only the latest per key is kept. The time is formatted when the
+  // batch is written, off the request path.
+  void submit_key_use(std::string_view key_id, TimePoint at, std::string_view ip);
   void flush();
 
  private:
@@ -51,7 +55,11 @@ class AuditWriter {
   };
   std::vector<Pending> m_audits;
   std::map<std::string, std::size_t> m_coalesce;  // denial identity -> index in m_audits
-  std::map<std::string, Store::KeyUse> m_uses;
+  struct PendingUse {
+    TimePoint at;
+    std::string ip;
+  };
+  std::map<std::string, PendingUse, std::less<>> m_uses;  // by key id
   bool m_stopping = false;
   std::thread m_thread;
 };
