@@ -80,17 +80,18 @@ HttpResponse App::run(const HttpRequest& request, std::string& principal_label,
   facts.time = std::chrono::duration_cast<std::chrono::seconds>(now().time_since_epoch()).count();
 
   auto& engine = m_services.engine;
-  std::optional<Actor> actor;
+  std::shared_ptr<const Actor> actor;
   std::optional<ReadScope> reads;  // authentication and the handler: one read transaction
   Decision decision = engine.decide(Principal{}, facts);
   if (!decision.allowed()) {
     reads.emplace(m_services.store);
-    auto authenticated = authenticate(request, m_services.store);
+    const auto policy = engine.policy();
+    auto authenticated = authenticate(request, m_services.store, *policy);
     if (!authenticated) {
       reason = "unauthenticated";
       return error_response(authenticated.error().status, authenticated.error().message, path);
     }
-    actor = std::move(*authenticated);
+    actor = authenticated->actor;
     principal_label = actor->label();
     if (actor->key) {
       m_services.audit.submit_key_use(actor->key->id, now(), client);
@@ -110,12 +111,11 @@ HttpResponse App::run(const HttpRequest& request, std::string& principal_label,
         return response;
       }
     }
-    const auto policy = engine.policy();
-    decision = engine.decide(principal_for(*policy, *actor), facts);
+    decision = engine.decide(*authenticated->principal, facts);
   }
   reason = std::string(decision.reason_code());
 
-  RequestContext context{request, decision, actor ? &*actor : nullptr, has_body ? &body : nullptr,
+  RequestContext context{request, decision, actor.get(), has_body ? &body : nullptr,
                          client, m_services};
   if (!decision.allowed()) {
     if (decision.status() == 403) {

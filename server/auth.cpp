@@ -3,6 +3,9 @@
 #include "server/clock.hpp"
 #include "server/crypto.hpp"
 
+#include <mutex>
+#include <unordered_map>
+
 namespace scopegate::server {
 
 namespace {
@@ -24,11 +27,56 @@ std::string_view after_word(std::string_view text, std::string_view word) {
   return rest;
 }
 
-Result<Actor, AuthFailure> failure(std::string message, int status = 401) {
+Result<Authenticated, AuthFailure> failure(std::string message, int status = 401) {
   return unexpected(AuthFailure{status, std::move(message)});
 }
 
-Result<Actor, AuthFailure> authenticate_bearer(std::string_view token, Store& store) {
+// The Actor and Principal of each key row the store has handed out, by key hash: reused
+// while the store returns the same row object (it does until the row changes) and, for
+// the principal, while the policy is the same one. Bounded: cleared when full.
+class KeyActorMemo {
+ public:
+  Authenticated get(const std::shared_ptr<const Store::KeyActor>& row, const std::string& hash,
+                    const Policy& policy) {
+    {
+      std::lock_guard lock(m_mutex);
+      const auto found = m_entries.find(hash);
+      if (found != m_entries.end() && found->second.row == row &&
+          found->second.policy_id == policy.id()) {
+        return found->second.authenticated;
+      }
+    }
+    auto actor = std::make_shared<Actor>();
+    actor->kind = ActorKind::api_key;
+    actor->user = row->user;
+    actor->organization = row->organization;
+    actor->key = row->key;
+    auto principal = std::make_shared<const Principal>(principal_for(policy, *actor));
+    Authenticated made{std::move(actor), std::move(principal)};
+    std::lock_guard lock(m_mutex);
+    if (m_entries.size() >= capacity && !m_entries.contains(hash)) m_entries.clear();
+    m_entries.insert_or_assign(hash, Entry{row, policy.id(), made});
+    return made;
+  }
+
+ private:
+  static constexpr std::size_t capacity = 10'000;
+  struct Entry {
+    std::shared_ptr<const Store::KeyActor> row;  // held, so that its address stays its own
+    std::uint64_t policy_id = 0;
+    Authenticated authenticated;
+  };
+  std::mutex m_mutex;
+  std::unordered_map<std::string, Entry> m_entries;
+};
+
+KeyActorMemo& key_actor_memo() {
+  static KeyActorMemo memo;
+  return memo;
+}
+
+Result<Authenticated, AuthFailure> authenticate_bearer(std::string_view token, Store& store,
+                                                       const Policy& policy) {
   if (token.empty()) return failure("invalid or expired access token");
   const auto found = store.authenticate_token(sha256_hex(token));
   if (!found) return failure("authentication is unavailable", 500);
@@ -38,33 +86,28 @@ Result<Actor, AuthFailure> authenticate_bearer(std::string_view token, Store& st
   const auto& row = **found;
   if (row.token.expires_at <= format_stored(now())) return failure("invalid or expired access token");
   if (!row.user.active) return failure("user account is disabled");
-  Actor actor;
-  actor.kind = ActorKind::user;
-  actor.user = row.user;
-  actor.organization = row.organization;
-  return actor;
+  auto actor = std::make_shared<Actor>();
+  actor->kind = ActorKind::user;
+  actor->user = row.user;
+  actor->organization = row.organization;
+  auto principal = std::make_shared<const Principal>(principal_for(policy, *actor));
+  return Authenticated{std::move(actor), std::move(principal)};
 }
 
-Result<Actor, AuthFailure> authenticate_key(std::string_view key, Store& store) {
+Result<Authenticated, AuthFailure> authenticate_key(std::string_view key, Store& store,
+                                                    const Policy& policy) {
   if (key.empty()) return failure("invalid API key");
   const auto hash = sha256_hex(key);
   const auto found = store.authenticate_key(hash);
   if (!found) return failure("authentication is unavailable", 500);
-  if (!*found || !constant_time_equal((*found)->key.key_hash, hash)) {
-    return failure("invalid API key");
-  }
-  auto& row = **found;
-  if (row.key.revoked_at) return failure("API key has been revoked");
-  if (row.key.expires_at && *row.key.expires_at <= format_stored(now())) {
+  const auto& row = *found;
+  if (!row || !constant_time_equal(row->key.key_hash, hash)) return failure("invalid API key");
+  if (row->key.revoked_at) return failure("API key has been revoked");
+  if (row->key.expires_at && *row->key.expires_at <= format_stored(now())) {
     return failure("API key has expired");
   }
-  if (!row.user.active) return failure("the API key's creator is disabled");
-  Actor actor;
-  actor.kind = ActorKind::api_key;
-  actor.user = std::move(row.user);
-  actor.organization = std::move(row.organization);
-  actor.key = std::move(row.key);
-  return actor;
+  if (!row->user.active) return failure("the API key's creator is disabled");
+  return key_actor_memo().get(row, hash, policy);
 }
 
 }  // namespace
@@ -77,16 +120,17 @@ CredentialKind credential_kind(const HttpRequest& request) {
   return CredentialKind::none;
 }
 
-Result<Actor, AuthFailure> authenticate(const HttpRequest& request, Store& store) {
+Result<Authenticated, AuthFailure> authenticate(const HttpRequest& request, Store& store,
+                                                const Policy& policy) {
   const auto authorization = request.header("authorization");
   switch (credential_kind(request)) {
     case CredentialKind::bearer:
-      return authenticate_bearer(after_word(authorization, "Bearer"), store);
+      return authenticate_bearer(after_word(authorization, "Bearer"), store, policy);
     case CredentialKind::api_key:
       if (starts_with_word(authorization, "ApiKey")) {
-        return authenticate_key(after_word(authorization, "ApiKey"), store);
+        return authenticate_key(after_word(authorization, "ApiKey"), store, policy);
       }
-      return authenticate_key(request.header("x-api-key"), store);
+      return authenticate_key(request.header("x-api-key"), store, policy);
     case CredentialKind::none:
       break;
   }

@@ -6,9 +6,14 @@
 // revocation is seen at once. Revocation, expiry (expiresAt <= now, against the clock)
 // and the creator being disabled are checked here on every request.
 // A key's effective scopes are those it was created with that its creator still holds.
-// Stateless functions; thread-safe.
+// The Actor and the Principal derived from a key's row are built once per row and shared:
+// the store hands out the same immutable row while it is current, so they are kept by the
+// row (and, for the principal, by the policy it was made for) in a bounded, thread-safe
+// memo, and rebuilt as soon as the store has a new row or the policy is reloaded.
+// Thread-safe.
 #pragma once
 
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -29,7 +34,14 @@ struct AuthFailure {
   std::string message;
 };
 
-Result<Actor, AuthFailure> authenticate(const HttpRequest& request, Store& store);
+// Who is calling, and the principal the engine judges for them under `policy`.
+struct Authenticated {
+  std::shared_ptr<const Actor> actor;
+  std::shared_ptr<const Principal> principal;
+};
+
+Result<Authenticated, AuthFailure> authenticate(const HttpRequest& request, Store& store,
+                                                const Policy& policy);
 
 // The key's scopes that its creator's role still grants (after `implies`), in key order.
 std::vector<std::string> effective_key_scopes(const Policy& policy, const ApiKey& key,

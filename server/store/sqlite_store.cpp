@@ -307,23 +307,26 @@ class TaggedCache {
  public:
   explicit TaggedCache(std::size_t capacity) : m_capacity(capacity) {}
 
-  std::optional<Value> find(const std::string& key, const Tag& tag) {
+  // The cached value (shared, immutable), or null.
+  std::shared_ptr<const Value> find(const std::string& key, const Tag& tag) {
     std::shared_ptr<const Entry> entry;
     {
       std::lock_guard lock(m_mutex);
       const auto found = m_entries.find(key);
-      if (found == m_entries.end()) return std::nullopt;
+      if (found == m_entries.end()) return nullptr;
       entry = found->second;
     }
-    if (entry->tag != tag) return std::nullopt;
-    return entry->value;
+    if (entry->tag != tag) return nullptr;
+    return {entry, &entry->value};
   }
 
-  void put(const std::string& key, const Tag& tag, const Value& value) {
-    auto entry = std::make_shared<const Entry>(Entry{tag, value});
+  std::shared_ptr<const Value> put(const std::string& key, const Tag& tag, Value value) {
+    auto entry = std::make_shared<const Entry>(Entry{tag, std::move(value)});
+    std::shared_ptr<const Value> shared(entry, &entry->value);
     std::lock_guard lock(m_mutex);
     if (m_entries.size() >= m_capacity && !m_entries.contains(key)) m_entries.clear();
     m_entries.insert_or_assign(key, std::move(entry));
+    return shared;
   }
 
  private:
@@ -706,19 +709,20 @@ class SqliteStore final : public Store {
   // changed since, whichever connection or process wrote (see migrations.cpp). The epoch
   // now is known without a transaction while the WAL-index header is the one it was
   // last read under (ConfirmedEpoch); otherwise it is read.
-  StoreResult<std::optional<KeyActor>> authenticate_key(const std::string& key_hash) override {
+  StoreResult<std::shared_ptr<const KeyActor>> authenticate_key(const std::string& key_hash) override {
+    using Found = std::shared_ptr<const KeyActor>;
     if (const auto now = header()) {
       if (const auto epoch = m_confirmed_epoch.at(*now)) {
-        if (auto cached = m_key_cache.find(key_hash, *epoch)) return std::optional<KeyActor>(std::move(*cached));
+        if (auto cached = m_key_cache.find(key_hash, *epoch)) return cached;
       }
     }
-    return run<std::optional<KeyActor>>([&](Conn& db, const Lease& lease) -> std::optional<KeyActor> {
+    return run<Found>([&](Conn& db, const Lease& lease) -> Found {
       static const std::string epoch_sql = "SELECT epoch FROM credential_epoch WHERE id = 1";
       // Left active: within a read scope, the request's later reads share its transaction.
       SQLite::Statement& e = db.prepare(epoch_sql);
       const std::int64_t epoch = e.executeStep() ? e.getColumn(0).getInt64() : 0;
       if (const auto read_under = settled(lease)) m_confirmed_epoch.confirm(*read_under, epoch);
-      if (auto cached = m_key_cache.find(key_hash, epoch)) return *cached;
+      if (auto cached = m_key_cache.find(key_hash, epoch)) return cached;
 
       static const std::string row_sql = fmt::format(
           "SELECT (SELECT epoch FROM credential_epoch WHERE id = 1), {}, {}, o.id, o.slug, "
@@ -727,13 +731,12 @@ class SqliteStore final : public Store {
           key_columns, prefixed_user_columns);
       SQLite::Statement& s = db.prepare(row_sql);
       s.bind(1, key_hash);
-      if (!s.executeStep()) return std::nullopt;
+      if (!s.executeStep()) return nullptr;
       KeyActor actor;
       actor.key = read_key(s, 1);
       actor.user = read_user(s, 16);
       actor.organization = read_organization(s, 25);
-      m_key_cache.put(key_hash, s.getColumn(0).getInt64(), actor);
-      return actor;
+      return m_key_cache.put(key_hash, s.getColumn(0).getInt64(), std::move(actor));
     });
   }
 
@@ -878,7 +881,7 @@ class SqliteStore final : public Store {
   // copy was read under (nothing committed since, by anyone).
   StoreResult<std::optional<Session>> find_session(const std::string& id) override {
     if (const auto now = header()) {
-      if (auto cached = m_session_cache.find(id, *now)) return std::optional<Session>(std::move(*cached));
+      if (const auto cached = m_session_cache.find(id, *now)) return std::optional<Session>(*cached);
     }
     return run<std::optional<Session>>([&](Conn& db, const Lease& lease) -> std::optional<Session> {
       static const std::string sql = fmt::format(

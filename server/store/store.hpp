@@ -73,7 +73,10 @@ class Store {
     User user;
     Organization organization;
   };
-  virtual StoreResult<std::optional<KeyActor>> authenticate_key(const std::string& key_hash) = 0;
+  // Null when no key has that hash. The row is shared and immutable: while it stays
+  // current, every call returns the same object (callers may memoize what they derive
+  // from it by its address, holding it so that the address is not reused).
+  virtual StoreResult<std::shared_ptr<const KeyActor>> authenticate_key(const std::string& key_hash) = 0;
   virtual StoreResult<std::vector<ApiKey>> list_keys(const std::string& organization_id) = 0;
   // Sets revoked_at only if the key is not revoked yet.
   virtual StoreResult<Done> revoke_key(const std::string& id, const std::string& at,

@@ -8,7 +8,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "scopegate/dsl.hpp"
 #include "server/audit_writer.hpp"
+#include "server/auth.hpp"
 #include "server/clock.hpp"
 #include "server/crypto.hpp"
 #include "server/store/change_probe.hpp"
@@ -134,14 +136,14 @@ TEST_CASE("a key is found by the hash of the whole key, with its creator and org
   REQUIRE(f.store->create_key(key, nullptr));
   const auto found = f.store->authenticate_key(sha256_hex("egk_live_secret"));
   REQUIRE(found);
-  REQUIRE(found->has_value());
+  REQUIRE(*found != nullptr);
   CHECK((*found)->key.scopes == key.scopes);
   CHECK((*found)->key.allowed_cidrs == key.allowed_cidrs);
   CHECK((*found)->user.email == "admin@acme.test");
   CHECK((*found)->organization.slug == "acme");
   const auto missing = f.store->authenticate_key(sha256_hex("egk_live_other"));
   REQUIRE(missing);
-  CHECK_FALSE(missing->has_value());
+  CHECK(*missing == nullptr);
 }
 
 TEST_CASE("revoking a key twice keeps the first revokedAt, and both audits are written") {
@@ -333,7 +335,7 @@ TEST_CASE("a key revoked by another process is refused by the very next authenti
   for (int i = 0; i < 3; ++i) {  // the first read fills the cache, the others use it
     const auto found = store.authenticate_key(key.key_hash);
     REQUIRE(found);
-    REQUIRE(found->has_value());
+    REQUIRE(*found != nullptr);
     CHECK_FALSE((*found)->key.revoked_at);
   }
 
@@ -350,7 +352,7 @@ TEST_CASE("a key revoked by another process is refused by the very next authenti
 
   const auto after = store.authenticate_key(key.key_hash);
   REQUIRE(after);
-  REQUIRE(after->has_value());
+  REQUIRE(*after != nullptr);
   CHECK((*after)->key.revoked_at);
 }
 
@@ -363,8 +365,8 @@ TEST_CASE("changes written by another connection reach the next authentication, 
     REQUIRE(found);
     return std::move(*found);
   };
-  REQUIRE(read().has_value());
-  REQUIRE(read().has_value());  // served from the cache now
+  REQUIRE(read() != nullptr);
+  REQUIRE(read() != nullptr);  // served from the cache now
   RawConnection raw(path);
 
   raw.exec("UPDATE api_keys SET scopes = 'sessions:read' WHERE id = '" + key.id + "'");
@@ -382,18 +384,18 @@ TEST_CASE("changes written by another connection reach the next authentication, 
   raw.exec("UPDATE api_keys SET revoked_at = '2026-01-01T00:00:00.000000Z' WHERE id = '" + key.id + "'");
   CHECK(read()->key.revoked_at == "2026-01-01T00:00:00.000000Z");
   raw.exec("DELETE FROM api_keys WHERE id = '" + key.id + "'");
-  CHECK_FALSE(read().has_value());
+  CHECK(read() == nullptr);
 
   // A second Store on the same file (a second server): its revocation is seen at once.
   const auto second_key = f.add_key("egk_live_second");
   auto other = open_sqlite_store(path);
   REQUIRE(other);
-  REQUIRE(f.store->authenticate_key(second_key.key_hash)->has_value());
+  REQUIRE(*f.store->authenticate_key(second_key.key_hash) != nullptr);
   REQUIRE((*other)->revoke_key(second_key.id, format_stored(now()),
                                f.audit("API_KEY_REVOKE", "a", format_stored(now()))));
   const auto revoked = f.store->authenticate_key(second_key.key_hash);
   REQUIRE(revoked);
-  REQUIRE(revoked->has_value());
+  REQUIRE(*revoked != nullptr);
   CHECK((*revoked)->key.revoked_at);
 }
 
@@ -492,6 +494,53 @@ TEST_CASE("a cached session is never served after another connection changed it"
 
   raw.exec("DELETE FROM sessions WHERE id = '" + session.id + "'");
   CHECK_FALSE(read().has_value());
+}
+
+TEST_CASE("authentication reuses a key's actor and principal until its row or the policy changes") {
+  Fixture f;
+  const auto key = f.add_key("egk_live_memo", {"sessions:read", "sessions:write"});
+  const auto compile = [] {
+    auto policy = scopegate::compile_files({SCOPEGATE_SOURCE_DIR "/policies"});
+    REQUIRE(policy);
+    return std::move(*policy);
+  };
+  const auto policy = compile();
+  HttpRequest request;
+  request.method = "GET";
+  request.path = "/api/v1/sessions";
+  request.headers = {{"x-api-key", "egk_live_memo"}};
+
+  const auto first = authenticate(request, *f.store, policy);
+  REQUIRE(first);
+  const auto second = authenticate(request, *f.store, policy);
+  REQUIRE(second);
+  CHECK(second->actor == first->actor);
+  CHECK(second->principal == first->principal);
+  CHECK(first->principal->policy_id() == policy.id());
+  CHECK(policy.decide(*first->principal, "POST", "/api/v1/sessions").allowed());
+
+  RawConnection raw(f.dir.file("test.db"));
+  raw.exec("UPDATE api_keys SET scopes = 'sessions:read' WHERE id = '" + key.id + "'");
+  const auto narrowed = authenticate(request, *f.store, policy);
+  REQUIRE(narrowed);
+  CHECK(narrowed->actor != first->actor);
+  CHECK(narrowed->actor->key->scopes == std::vector<std::string>{"sessions:read"});
+  CHECK(policy.decide(*narrowed->principal, "GET", "/api/v1/sessions").allowed());
+  CHECK_FALSE(policy.decide(*narrowed->principal, "POST", "/api/v1/sessions").allowed());
+
+  // A reloaded policy: the same row, a principal made for the new policy.
+  const auto reloaded = compile();
+  REQUIRE(reloaded.id() != policy.id());
+  const auto rebound = authenticate(request, *f.store, reloaded);
+  REQUIRE(rebound);
+  CHECK(rebound->principal != narrowed->principal);
+  CHECK(rebound->principal->policy_id() == reloaded.id());
+  CHECK_FALSE(reloaded.decide(*rebound->principal, "POST", "/api/v1/sessions").allowed());
+
+  raw.exec("UPDATE api_keys SET revoked_at = '2026-01-01T00:00:00.000000Z' WHERE id = '" + key.id + "'");
+  const auto revoked = authenticate(request, *f.store, reloaded);
+  REQUIRE_FALSE(revoked);
+  CHECK(revoked.error().message == "API key has been revoked");
 }
 
 TEST_CASE("the credential epoch changes with every key, user or organization change but not with a last use") {
