@@ -522,6 +522,7 @@ Result<std::uint32_t, ConditionError> ConditionProgram::compile_node(
     }
   }
   node.children = std::move(children);
+  node.verdicts = verdicts_of(node);
   m_nodes.push_back(std::move(node));
   return static_cast<std::uint32_t>(m_nodes.size() - 1);
 }
@@ -559,6 +560,50 @@ void ConditionProgram::set_shortcut(Node& node, const Node& left, const Node& ri
   }
 }
 
+std::uint16_t ConditionProgram::verdicts_of(const Node& node) const noexcept {
+  const auto of = [](bool value) { return value ? Verdict::yes : Verdict::no; };
+  std::uint16_t out = 0;
+  for (unsigned c = 0; c < case_count; ++c) {
+    const auto kind = static_cast<std::uint8_t>(c / 2);
+    const bool cidrs_empty = c % 2 == 0;
+    Verdict verdict = Verdict::depends;
+    switch (node.kind) {
+      case Kind::boolean_literal: verdict = of(node.integer != 0); break;
+      case Kind::compare:
+        if (node.shortcut == Shortcut::principal_kind) {
+          verdict = of((kind == node.shortcut_kind) == (node.op == CompareOp::eq));
+        } else if (node.shortcut == Shortcut::allowed_cidrs_empty) {
+          verdict = of(cidrs_empty == (node.op == CompareOp::eq));
+        }
+        break;
+      case Kind::not_: {
+        const Verdict operand = verdict_for(m_nodes[node.children[0]], c);
+        verdict = operand == Verdict::depends ? operand : of(operand == Verdict::no);
+        break;
+      }
+      case Kind::and_:
+      case Kind::or_: {
+        // `and`: one false operand decides, all true decide; `or` the other way round.
+        const Verdict deciding = node.kind == Kind::and_ ? Verdict::no : Verdict::yes;
+        const Verdict otherwise = node.kind == Kind::and_ ? Verdict::yes : Verdict::no;
+        verdict = otherwise;
+        for (const std::uint32_t child : node.children) {
+          const Verdict operand = verdict_for(m_nodes[child], c);
+          if (operand == deciding) {
+            verdict = deciding;
+            break;
+          }
+          if (operand == Verdict::depends) verdict = Verdict::depends;
+        }
+        break;
+      }
+      default: break;
+    }
+    out |= static_cast<std::uint16_t>(static_cast<unsigned>(verdict) << (2 * c));
+  }
+  return out;
+}
+
 ConditionProgram::Value ConditionProgram::value_of(const Node& node, const EvalContext& context) const noexcept {
   Value value;
   value.type = node.type;
@@ -575,7 +620,7 @@ ConditionProgram::Value ConditionProgram::value_of(const Node& node, const EvalC
       value.cidrs = node.cidrs;
       return value;
     case Kind::attribute: break;
-    default: value.integer = test(node, context) ? 1 : 0; return value;
+    default: value.integer = test(node, context, case_of(context.principal)) ? 1 : 0; return value;
   }
   const Principal& principal = context.principal;
   const auto text = [&](std::string_view s) {
@@ -635,30 +680,26 @@ ConditionProgram::Value ConditionProgram::value_of(const Node& node, const EvalC
   return value;
 }
 
-bool ConditionProgram::test(const Node& node, const EvalContext& context) const noexcept {
+bool ConditionProgram::test(const Node& node, const EvalContext& context,
+                            unsigned principal_case) const noexcept {
+  // Nodes the principal alone decides (shortcut comparisons, literals, and whatever
+  // and/or/not make of them) are answered from the table built by verdicts_of().
+  if (const Verdict known = verdict_for(node, principal_case); known != Verdict::depends) {
+    return known == Verdict::yes;
+  }
   switch (node.kind) {
-    case Kind::boolean_literal: return node.integer != 0;
-    case Kind::not_: return !test(m_nodes[node.children[0]], context);
+    case Kind::not_: return !test(m_nodes[node.children[0]], context, principal_case);
     case Kind::and_:
       for (const std::uint32_t child : node.children) {
-        if (!test(m_nodes[child], context)) return false;
+        if (!test(m_nodes[child], context, principal_case)) return false;
       }
       return true;
     case Kind::or_:
       for (const std::uint32_t child : node.children) {
-        if (test(m_nodes[child], context)) return true;
+        if (test(m_nodes[child], context, principal_case)) return true;
       }
       return false;
     case Kind::compare: {
-      // Shortcuts give what the general comparison below gives, without the Values.
-      if (node.shortcut == Shortcut::principal_kind) {
-        const bool equal = static_cast<std::uint8_t>(context.principal.kind()) == node.shortcut_kind;
-        return node.op == CompareOp::eq ? equal : !equal;
-      }
-      if (node.shortcut == Shortcut::allowed_cidrs_empty) {
-        const bool empty = context.principal.allowed_cidrs().empty();
-        return node.op == CompareOp::eq ? empty : !empty;
-      }
       const Node& left_node = m_nodes[node.children[0]];
       const Node& right_node = m_nodes[node.children[1]];
       Value left = value_of(left_node, context);
@@ -734,7 +775,7 @@ bool ConditionProgram::test(const Node& node, const EvalContext& context) const 
 }
 
 bool ConditionProgram::evaluate(std::uint32_t root, const EvalContext& context) const noexcept {
-  return root < m_nodes.size() && test(m_nodes[root], context);
+  return root < m_nodes.size() && test(m_nodes[root], context, case_of(context.principal));
 }
 
 std::size_t ConditionProgram::memory_usage() const noexcept {

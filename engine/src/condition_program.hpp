@@ -54,20 +54,38 @@ class ConditionProgram {
 
   bool evaluate(std::uint32_t root, const EvalContext& context) const noexcept;
 
+  // What `root` gives when the principal alone decides it: its kind and whether its
+  // allowed_cidrs is empty. Precomputed for each of those 6 cases from the shortcut
+  // comparisons and the literals, through `and`, `or` and `not` (a branch that is false
+  // for the case makes an `and` false whatever its other operands read, and so on).
+  // `depends` means evaluate() must look at the request.
+  enum class Verdict : std::uint8_t { depends, no, yes };
+  Verdict verdict(std::uint32_t root, const Principal& principal) const noexcept {
+    return root < m_nodes.size() ? verdict_for(m_nodes[root], case_of(principal)) : Verdict::depends;
+  }
+
   std::size_t memory_usage() const noexcept;
 
  private:
   // Comparisons that the shipped policies use on every request, decided without
-  // building a Value for each side (see test()).
+  // building a Value for each side: they fill Node::verdicts (see verdicts_of()).
   enum class Shortcut : std::uint8_t {
     none,
     principal_kind,       // principal.kind ==/!= "api_key" | "user" | "anonymous" | other
     allowed_cidrs_empty,  // principal.allowed_cidrs ==/!= []
   };
 
+  // The 6 cases a verdict is known for: case_of() is 2 * kind + (allowed_cidrs empty ?
+  // 0 : 1), and a Verdict for case c sits at bits 2c and 2c + 1 of Node::verdicts.
+  static constexpr unsigned case_count = 6;
+  static unsigned case_of(const Principal& principal) noexcept {
+    return static_cast<unsigned>(principal.kind()) * 2 + (principal.allowed_cidrs().empty() ? 0 : 1);
+  }
+
   struct Node {
     ConditionSpec::Kind kind = ConditionSpec::Kind::boolean_literal;
     Shortcut shortcut = Shortcut::none;
+    std::uint16_t verdicts = 0;      // a Verdict per case (see case_of()); 0: all depend
     std::uint8_t shortcut_kind = 0;  // principal_kind: the PrincipalKind, or 0xFF for none
     CompareOp op = CompareOp::eq;
     ValueType type = ValueType::boolean;
@@ -90,8 +108,12 @@ class ConditionProgram {
                                                      const ScopeLookup& scopes,
                                                      const std::vector<std::string>* params);
   static void set_shortcut(Node& node, const Node& left, const Node& right) noexcept;
+  std::uint16_t verdicts_of(const Node& node) const noexcept;
+  static Verdict verdict_for(const Node& node, unsigned principal_case) noexcept {
+    return static_cast<Verdict>(node.verdicts >> (2 * principal_case) & 3U);
+  }
   Value value_of(const Node& node, const EvalContext& context) const noexcept;
-  bool test(const Node& node, const EvalContext& context) const noexcept;
+  bool test(const Node& node, const EvalContext& context, unsigned principal_case) const noexcept;
 
   std::vector<Node> m_nodes;
 };

@@ -396,21 +396,29 @@ Decision Policy::decide(const Principal& principal, const Request& request) cons
     for (std::size_t k = 0; k < entry.forbid_count; ++k) {
       const ForbidRule& rule = m_impl->forbids[links[k].rule];
       if (rule.method != Method::any && static_cast<std::size_t>(rule.method) != method_slot) continue;
+      // A condition the principal alone decides (e.g. `principal.kind == "api_key" and
+      // ...` for a user) is not evaluated, and its parameters are not bound.
+      const ConditionProgram::Verdict verdict = rule.condition == no_condition
+                                                    ? ConditionProgram::Verdict::yes
+                                                    : m_impl->conditions.verdict(rule.condition, principal);
+      if (verdict == ConditionProgram::Verdict::no) continue;
       ParamBuffer forbid_params;
       std::size_t bound_count = 0;
       if (links[k].covers) {
-        const std::uint32_t first = m_impl->forbid_params_begin[links[k].rule];
-        const std::uint32_t last = m_impl->forbid_params_begin[links[k].rule + 1];
-        for (std::uint32_t p = first; p != last; ++p) {
-          const ForbidParam& param = m_impl->forbid_params[p];
-          forbid_params[bound_count++] = {param.name, segments.segment(param.segment)};
+        if (verdict == ConditionProgram::Verdict::depends) {
+          const std::uint32_t first = m_impl->forbid_params_begin[links[k].rule];
+          const std::uint32_t last = m_impl->forbid_params_begin[links[k].rule + 1];
+          for (std::uint32_t p = first; p != last; ++p) {
+            const ForbidParam& param = m_impl->forbid_params[p];
+            forbid_params[bound_count++] = {param.name, segments.segment(param.segment)};
+          }
         }
       } else if (!template_matches(rule.parsed, segments, forbid_params.data(), bound_count)) {
         continue;
       }
       const EvalContext forbid_context{request, segments, principal,
                                        {forbid_params.data(), bound_count}, bound};
-      if (rule.condition == UINT32_MAX || m_impl->conditions.evaluate(rule.condition, forbid_context)) {
+      if (verdict == ConditionProgram::Verdict::yes || m_impl->conditions.evaluate(rule.condition, forbid_context)) {
         conclude(Reason::forbidden, rule.message, nullptr);
         decision.m_grant = nullptr;
         decision.m_forbid = &rule;
