@@ -122,12 +122,26 @@ HttpResponse App::run(const HttpRequest& request, std::string& principal_label,
       // missing_scope, api_key_not_supported, condition_failed ("Condition not met: ...")
       // and forbidden (the forbid rule's message): the engine's message is the body's.
       if (actor && actor->kind == ActorKind::api_key) {
-        auto denied = context.audit("ACCESS_DENIED", RequestContext::AuditId::when_written);
-        denied.result = "FAILURE";
-        denied.error_message = std::string(decision.message());
-        denied.resource_type = "ENDPOINT";
-        denied.resource_name = fmt::format("{} {}", request.method, path);
-        m_services.audit.submit_audit(std::move(denied));
+        // Denials are audited in batches, identical ones once with a count: a repeat
+        // costs only its identity (built in this thread's buffers) and one lookup.
+        thread_local std::string details;
+        thread_local std::string resource;
+        thread_local std::string identity;
+        details.clear();
+        append_key_details(details, *actor->key);
+        resource.clear();
+        resource.append(request.method).append(" ").append(path);
+        identity.clear();
+        AuditWriter::append_identity(identity, "ACCESS_DENIED", actor->organization.id, client,
+                                     details, resource, decision.message());
+        if (!m_services.audit.count_repeat(identity, now())) {
+          auto denied = context.audit("ACCESS_DENIED", RequestContext::AuditId::when_written);
+          denied.result = "FAILURE";
+          denied.error_message = std::string(decision.message());
+          denied.resource_type = "ENDPOINT";
+          denied.resource_name = resource;
+          m_services.audit.submit_audit(std::move(denied));
+        }
         return insufficient_permissions(decision.message());
       }
       return error_response(403, decision.message(), path);

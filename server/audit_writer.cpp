@@ -29,19 +29,41 @@ AuditWriter::~AuditWriter() {
   m_thread.join();
 }
 
+void AuditWriter::append_identity(std::string& out, std::string_view event_type,
+                                  std::string_view organization_id, std::string_view ip,
+                                  std::string_view details_json, std::string_view resource_name,
+                                  std::string_view error_message) {
+  for (const std::string_view part : {event_type, organization_id, ip, details_json, resource_name}) {
+    out += part;
+    out += '\n';
+  }
+  out += error_message;
+}
+
+bool AuditWriter::count_repeat(std::string_view identity, TimePoint at) {
+  std::lock_guard lock(m_mutex);
+  const auto found = m_coalesce.find(identity);
+  if (found == m_coalesce.end()) return false;
+  auto& pending = m_audits[found->second];
+  ++pending.count;
+  pending.last_at = std::max(pending.last_at, at);
+  return true;
+}
+
 void AuditWriter::submit_audit(AuditEntry entry) {
-  auto identity = fmt::format("{}\n{}\n{}\n{}\n{}\n{}", entry.event_type, entry.organization_id,
-                              entry.ip_address.value_or(""),
-                              entry.details_json, entry.resource_name.value_or(""),
-                              entry.error_message.value_or(""));
+  std::string identity;
+  append_identity(identity, entry.event_type, entry.organization_id, entry.ip_address.value_or(""),
+                  entry.details_json, entry.resource_name.value_or(""),
+                  entry.error_message.value_or(""));
+  const TimePoint at = parse_iso(entry.created_at).value_or(now());
+  if (count_repeat(identity, at)) return;
   bool wake = false;
   {
     std::lock_guard lock(m_mutex);
-    const auto found = m_coalesce.find(identity);
-    if (found != m_coalesce.end()) {
-      auto& pending = m_audits[found->second];
+    if (const auto found = m_coalesce.find(identity); found != m_coalesce.end()) {
+      auto& pending = m_audits[found->second];  // submitted by another thread meanwhile
       ++pending.count;
-      pending.last_at = std::move(entry.created_at);
+      pending.last_at = std::max(pending.last_at, at);
       return;
     }
     m_coalesce.emplace(std::move(identity), m_audits.size());
@@ -85,7 +107,7 @@ void AuditWriter::write_pending(std::unique_lock<std::mutex>& lock) {
       auto details = nlohmann::json::parse(item.entry.details_json, nullptr, false);
       if (!details.is_object()) details = nlohmann::json::object();
       details["count"] = item.count;
-      details["lastAt"] = wire_time(item.last_at);
+      details["lastAt"] = wire_time(format_stored(item.last_at));
       item.entry.details_json = details.dump();
     }
     audits.push_back(std::move(item.entry));

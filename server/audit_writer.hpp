@@ -33,7 +33,18 @@ class AuditWriter {
   AuditWriter(const AuditWriter&) = delete;
   AuditWriter& operator=(const AuditWriter&) = delete;
 
+  // Queues `entry`. Identical entries pending in one interval (same identity(): event,
+  // organization, address, details, resource name, error message) are written once,
+  // with a count and the time of the last one in its details.
   void submit_audit(AuditEntry entry);
+  // Counts one more occurrence, at `at`, of the pending entry with this identity and
+  // returns true; false when none is pending (the caller then submits the entry). Lets a
+  // hot path that would submit many identical entries skip building all but the first.
+  bool count_repeat(std::string_view identity, TimePoint at);
+  static void append_identity(std::string& out, std::string_view event_type,
+                              std::string_view organization_id, std::string_view ip,
+                              std::string_view details_json, std::string_view resource_name,
+                              std::string_view error_message);
   // The key's last use; only the latest per key is kept. The time is formatted when the
   // batch is written, off the request path.
   void submit_key_use(std::string_view key_id, TimePoint at, std::string_view ip);
@@ -51,10 +62,10 @@ class AuditWriter {
   struct Pending {
     AuditEntry entry;
     std::size_t count = 1;
-    std::string last_at;
+    TimePoint last_at{};  // of the last repeat, when count > 1
   };
   std::vector<Pending> m_audits;
-  std::map<std::string, std::size_t> m_coalesce;  // denial identity -> index in m_audits
+  std::map<std::string, std::size_t, std::less<>> m_coalesce;  // identity -> index in m_audits
   struct PendingUse {
     TimePoint at;
     std::string ip;

@@ -74,12 +74,8 @@ AuditEntry RequestContext::audit(std::string_view event_type, AuditId id) const 
     entry.actor_email = actor->user.email;
     entry.actor_type = std::string(actor->actor_type());
     if (actor->key) {
-      // {"apiKeyId":…,"keyPrefix":…}, as nlohmann::json would write it (keys sorted).
-      entry.details_json = R"({"apiKeyId":)";
-      append_json_string(entry.details_json, actor->key->id);
-      entry.details_json += R"(,"keyPrefix":)";
-      append_json_string(entry.details_json, actor->key->key_prefix);
-      entry.details_json += '}';
+      entry.details_json.clear();
+      append_key_details(entry.details_json, *actor->key);
     }
   } else {
     entry.actor_type = "ANONYMOUS";

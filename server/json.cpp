@@ -60,6 +60,14 @@ HttpResponse insufficient_permissions(std::string_view message) {
   return HttpResponse{403, "application/json", {}, std::move(body)};
 }
 
+void append_key_details(std::string& out, const ApiKey& key) {
+  out += R"({"apiKeyId":)";
+  append_json_string(out, key.id);
+  out += R"(,"keyPrefix":)";
+  append_json_string(out, key.key_prefix);
+  out += '}';
+}
+
 void append_json_string(std::string& out, std::string_view text) {
   const bool plain = std::all_of(text.begin(), text.end(), [](char c) {
     return c >= 0x20 && c <= 0x7e && c != '"' && c != '\\';

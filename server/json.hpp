@@ -36,6 +36,10 @@ Json nullable_time(const OptionalText& text);
 // case of printable ASCII without quotes or backslashes is copied directly).
 void append_json_string(std::string& out, std::string_view text);
 
+// An audit entry's details for a key: {"apiKeyId":...,"keyPrefix":...}, as nlohmann::json
+// would write it (keys sorted).
+void append_key_details(std::string& out, const ApiKey& key);
+
 Json user_json(const User& user, const Organization& organization);
 Json api_key_json(const ApiKey& key);
 Json resource_json(const Resource& resource);

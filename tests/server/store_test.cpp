@@ -247,6 +247,14 @@ TEST_CASE("identical denials pending in one interval are written once with a cou
       copy.created_at = fmt::format("2026-01-01T10:00:0{}.000000Z", i);
       writer.submit_audit(copy);
     }
+    // A repeat counted by identity alone (the request path's shortcut) joins them.
+    std::string identity;
+    AuditWriter::append_identity(identity, denial.event_type, denial.organization_id,
+                                 denial.ip_address.value_or(""), denial.details_json,
+                                 *denial.resource_name, denial.error_message.value_or(""));
+    CHECK(writer.count_repeat(identity, *parse_iso("2026-01-01T10:00:05Z")));
+    CHECK(writer.count_repeat(identity, *parse_iso("2026-01-01T10:00:04Z")));  // not the last
+    CHECK_FALSE(writer.count_repeat(identity + "x", *parse_iso("2026-01-01T10:00:06Z")));
     auto other = denial;
     other.id = generate_uuid();
     other.resource_name = "GET /api/v1/audit-logs";
@@ -263,8 +271,8 @@ TEST_CASE("identical denials pending in one interval are written once with a cou
   for (const auto& entry : page->content) {
     const auto details = nlohmann::json::parse(entry.details_json);
     if (entry.resource_name == "GET /api/v1/sessions") {
-      CHECK(details.at("count") == 3);
-      CHECK(details.at("lastAt") == "2026-01-01T10:00:02Z");
+      CHECK(details.at("count") == 5);
+      CHECK(details.at("lastAt") == "2026-01-01T10:00:05Z");
       CHECK(details.at("apiKeyId") == "k1");
       counted = true;
     } else {
