@@ -47,13 +47,13 @@ HttpResponse session_response(RequestContext& context, int status, const Session
 }
 
 // The session named by the path, if the caller may see it.
-StoreResult<std::optional<Session>> load_session(RequestContext& context) {
+StoreResult<std::shared_ptr<const Session>> load_session(RequestContext& context) {
   auto found = context.services.store.find_session(context.param("id"));
   if (!found || !*found) return found;
   const auto& session = **found;
   const bool visible = session.organization_id == context.actor->organization.id &&
                        (session.user_id == context.actor->user.id || context.actor->is_admin());
-  if (!visible) return std::optional<Session>();
+  if (!visible) return std::shared_ptr<const Session>();
   return found;
 }
 
@@ -159,7 +159,7 @@ HttpResponse stop_session(RequestContext& context) {
   auto loaded = load_session(context);
   if (!loaded) return store_failure(context, loaded.error().message);
   if (!*loaded) return not_found(context, "session");
-  auto session = std::move(**loaded);
+  auto session = **loaded;  // a copy to change
   if (!can_stop(session.status)) {
     return validation_response(context.request.path,
                                {{"status", fmt::format("a {} session cannot be stopped", session.status)}},
@@ -182,7 +182,7 @@ HttpResponse extend_session(RequestContext& context) {
   auto loaded = load_session(context);
   if (!loaded) return store_failure(context, loaded.error().message);
   if (!*loaded) return not_found(context, "session");
-  auto session = std::move(**loaded);
+  auto session = **loaded;  // a copy to change
   ValidationErrors errors;
   const auto& body = body_object(context, errors);
   const auto additional = optional_integer(body, "additionalHours", errors);

@@ -879,11 +879,12 @@ class SqliteStore final : public Store {
   // One statement for the session and its entries: the per-request read of GET
   // /sessions/{id}. Served from memory while the WAL-index header is the one the cached
   // copy was read under (nothing committed since, by anyone).
-  StoreResult<std::optional<Session>> find_session(const std::string& id) override {
+  StoreResult<std::shared_ptr<const Session>> find_session(const std::string& id) override {
+    using Found = std::shared_ptr<const Session>;
     if (const auto now = header()) {
-      if (const auto cached = m_session_cache.find(id, *now)) return std::optional<Session>(*cached);
+      if (auto cached = m_session_cache.find(id, *now)) return cached;
     }
-    return run<std::optional<Session>>([&](Conn& db, const Lease& lease) -> std::optional<Session> {
+    return run<Found>([&](Conn& db, const Lease& lease) -> Found {
       static const std::string sql = fmt::format(
           "SELECT {}, i.id, i.session_id, i.resource_id, i.resource_name, i.ip_version, "
           "i.ip_address, i.status, i.provider_rule_id, i.applied_at, i.removed_at, "
@@ -892,14 +893,14 @@ class SqliteStore final : public Store {
           prefixed_session_columns);
       SQLite::Statement& s = db.prepare(sql);
       s.bind(1, id);
-      if (!s.executeStep()) return std::nullopt;
+      if (!s.executeStep()) return nullptr;
       auto session = read_session(s);
       do {
         if (s.getColumn(11).isNull()) break;
         session.resource_ips.push_back(read_resource_ip(s, 11));
       } while (s.executeStep());
-      if (const auto read_under = settled(lease)) m_session_cache.put(id, *read_under, session);
-      return session;
+      if (const auto read_under = settled(lease)) return m_session_cache.put(id, *read_under, std::move(session));
+      return std::make_shared<const Session>(std::move(session));
     });
   }
 

@@ -99,7 +99,8 @@ class Store {
 
   // Sessions (with their resource IP entries).
   virtual StoreResult<std::vector<Session>> list_sessions(const std::string& user_id) = 0;
-  virtual StoreResult<std::optional<Session>> find_session(const std::string& id) = 0;
+  // Null when there is no such session. Shared and immutable (copy it to change it).
+  virtual StoreResult<std::shared_ptr<const Session>> find_session(const std::string& id) = 0;
   // Inserts the session (expected_status empty) or updates it only if its stored status
   // is still `expected_status` (false: someone else changed it first; nothing written),
   // with every resource IP entry it carries. `audit` may be null for internal steps.

@@ -299,7 +299,7 @@ TEST_CASE("e2e: a session past expiresAt becomes EXPIRED without any request") {
   {
     auto session = store->find_session(id);
     REQUIRE(session);
-    REQUIRE(session->has_value());
+    REQUIRE(*session != nullptr);
     auto moved = **session;
     moved.expires_at = format_stored(now() - std::chrono::seconds(1));
     REQUIRE(*store->save_session(moved, std::string("ACTIVE"), nullptr));
