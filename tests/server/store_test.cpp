@@ -56,6 +56,20 @@ struct Fixture {
     return key;
   }
 
+  // An ACTIVE session of the admin's, stored.
+  Session add_session() {
+    Session session;
+    session.id = generate_uuid();
+    session.organization_id = org.id;
+    session.user_id = admin.id;
+    session.status = "ACTIVE";
+    session.started_at = format_stored(now());
+    session.expires_at = session.started_at;
+    session.created_at = session.started_at;
+    REQUIRE(store->save_session(session, std::nullopt, nullptr));
+    return session;
+  }
+
   AuditEntry audit(std::string event, std::string email, std::string at) const {
     AuditEntry entry;
     entry.id = generate_uuid();
@@ -176,15 +190,7 @@ TEST_CASE("a duplicate user email in one organization is a conflict") {
 
 TEST_CASE("a session update only applies when the status is still the expected one") {
   Fixture f;
-  Session session;
-  session.id = generate_uuid();
-  session.organization_id = f.org.id;
-  session.user_id = f.admin.id;
-  session.status = "ACTIVE";
-  session.started_at = format_stored(now());
-  session.expires_at = session.started_at;
-  session.created_at = session.started_at;
-  REQUIRE(f.store->save_session(session, std::nullopt, nullptr));
+  Session session = f.add_session();
   session.status = "EXPIRING";
   const auto stale = f.store->save_session(session, std::string("PENDING"), nullptr);
   REQUIRE(stale);
@@ -455,15 +461,7 @@ TEST_CASE("the change probe stays off where there is no WAL index to read") {
 TEST_CASE("a cached session is never served after another connection changed it") {
   Fixture f;
   const auto path = f.dir.file("test.db");
-  Session session;
-  session.id = generate_uuid();
-  session.organization_id = f.org.id;
-  session.user_id = f.admin.id;
-  session.status = "ACTIVE";
-  session.started_at = format_stored(now());
-  session.expires_at = session.started_at;
-  session.created_at = session.started_at;
-  REQUIRE(f.store->save_session(session, std::nullopt, nullptr));
+  Session session = f.add_session();
   const auto read = [&] {
     auto found = f.store->find_session(session.id);
     REQUIRE(found);
