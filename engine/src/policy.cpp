@@ -18,10 +18,7 @@ constexpr std::string_view no_route_message = "No endpoint matches this path";
 constexpr std::string_view method_not_allowed_message = "Method not allowed for this path";
 constexpr std::string_view allowed_message = "Allowed";
 
-// Node counts up to this are scanned in order; larger ones are binary-searched.
-constexpr std::size_t linear_scan_limit = 8;
-
-// A request segment as find_literal() compares it: where it is and its head (see
+// A request segment as the literal lookups compare it: where it is and its head (see
 // segment_head() in policy_impl.hpp).
 struct SegmentKey {
   const char* data;
@@ -69,49 +66,35 @@ bool same_tail(const char* a, const char* b, std::size_t size) noexcept {
   return load_word(a + size - 8) == load_word(b + size - 8);
 }
 
-// Segments are short: an inline loop beats a call to memcmp.
-int compare_bytes(const char* a, const char* b, std::size_t size) noexcept {
-  for (std::size_t i = 0; i < size; ++i) {
-    if (a[i] != b[i]) return static_cast<unsigned char>(a[i]) < static_cast<unsigned char>(b[i]) ? -1 : 1;
-  }
-  return 0;
+// Is `edge` the literal `key` spells? Heads and sizes first, bytes past the first 8
+// only for a head that matches (see segment_head()).
+bool same_literal(const TrieEdge& edge, const SegmentKey& key) noexcept {
+  return edge.head == key.head && edge.size == key.size &&
+         (key.size <= 8 || same_tail(key.data, edge.text, key.size));
 }
 
-// The child of the literal edge equal to `key`, or no_index. Edges are in TrieEdge order
-// (head, size, text): a probe compares two words, and sizes and bytes past the first 8
-// only for a head that matches (see segment_head()).
-std::uint32_t find_literal(const TrieEdge* edges, std::size_t count, const SegmentKey& key) noexcept {
-  if (count <= linear_scan_limit) {
-    for (const TrieEdge* edge = edges; edge != edges + count; ++edge) {
-      if (edge->head == key.head && edge->size == key.size &&
-          (key.size <= 8 || same_tail(key.data, edge->text, key.size))) {
-        return edge->child;
-      }
-    }
-    return no_index;
-  }
-  std::size_t low = 0;
-  std::size_t high = count;
-  while (low < high) {
-    const std::size_t middle = (low + high) / 2;
-    const TrieEdge& edge = edges[middle];
-    bool before = false;  // does `key` sort before `edge`?
-    if (key.head != edge.head) {
-      before = key.head < edge.head;
-    } else if (key.size != edge.size) {
-      before = key.size < edge.size;
-    } else {
-      const int order = key.size <= 8 ? 0 : compare_bytes(key.data + 8, edge.text + 8, key.size - 8);
-      if (order == 0) return edge.child;
-      before = order < 0;
-    }
-    if (before) {
-      high = middle;
-    } else {
-      low = middle + 1;
-    }
+// The child of the literal edge equal to `key` among a small node's edges, or no_index.
+std::uint32_t scan_literals(const TrieEdge* edges, std::size_t count, const SegmentKey& key) noexcept {
+  for (const TrieEdge* edge = edges; edge != edges + count; ++edge) {
+    if (same_literal(*edge, key)) return edge->child;
   }
   return no_index;
+}
+
+// The same for a node with more than linear_scan_limit edges, through its hash table
+// (`slots`, see Impl::edge_slots): linear probing from the key's home slot to the first
+// empty one.
+std::uint32_t find_hashed_literal(const TrieEdge* edges, const std::uint32_t* slots, std::size_t count,
+                                  const SegmentKey& key) noexcept {
+  const unsigned bits = edge_table_bits(count);
+  const std::size_t mask = (std::size_t{1} << bits) - 1;
+  const std::uint64_t last = key.size > 8 ? load_word(key.data + key.size - 8) : 0;
+  for (std::size_t slot = edge_slot(key.head, last, key.size, bits);; slot = (slot + 1) & mask) {
+    const std::uint32_t at = slots[slot];
+    if (at == 0) return no_index;
+    const TrieEdge& edge = edges[at - 1];
+    if (same_literal(edge, key)) return edge.child;
+  }
 }
 
 // A segment with a `%` matches the literal its decoded bytes spell: compared one by one.
@@ -130,7 +113,8 @@ std::uint32_t find_encoded_literal(const TrieEdge* edges, std::size_t count,
 class RouteSearch {
  public:
   RouteSearch(const Policy::Impl& impl, const PathSegments& path, std::size_t method_slot) noexcept
-      : m_nodes(impl.nodes.data()), m_edges(impl.edges.data()), m_entries(impl.entries.data()),
+      : m_nodes(impl.nodes.data()), m_edges(impl.edges.data()), m_edge_slots(impl.edge_slots.data()),
+        m_entries(impl.entries.data()),
         m_path(path),
         m_method_bit(method_slot < any_slot ? 1U << method_slot : 0U),
         m_method_slot(method_slot) {}
@@ -199,7 +183,9 @@ class RouteSearch {
   std::uint32_t literal_child(const TrieNode& node, std::size_t depth) const noexcept {
     const TrieEdge* edges = m_edges + node.edges_begin;
     if (m_path.encoded(depth)) return find_encoded_literal(edges, node.edge_count, m_path.segment(depth));
-    return find_literal(edges, node.edge_count, key_of(m_path, depth));
+    const SegmentKey key = key_of(m_path, depth);
+    if (node.edge_count <= linear_scan_limit) return scan_literals(edges, node.edge_count, key);
+    return find_hashed_literal(edges, m_edge_slots + slots_per_edge * node.edges_begin, node.edge_count, key);
   }
 
   // Terminal check for the request's method (exact method first, then `*`); collects
@@ -221,6 +207,7 @@ class RouteSearch {
 
   const TrieNode* m_nodes;
   const TrieEdge* m_edges;
+  const std::uint32_t* m_edge_slots;
   const TrieEntry* m_entries;
   const PathSegments& m_path;
   unsigned m_method_bit;     // 1 << the request's Method; 0 for `*` or one not named
@@ -563,7 +550,7 @@ std::size_t Policy::memory_usage() const noexcept {
   total += pool(impl.scopes) + pool(impl.endpoints) + pool(impl.roles) + pool(impl.forbids);
   total += pool(impl.names) + pool(impl.scope_ids) + pool(impl.grants) + pool(impl.grant_conditions) +
            pool(impl.grantings);
-  total += pool(impl.nodes) + pool(impl.edges) + pool(impl.entries) + pool(impl.params) +
+  total += pool(impl.nodes) + pool(impl.edges) + pool(impl.edge_slots) + pool(impl.entries) + pool(impl.params) +
            pool(impl.forbid_links) + pool(impl.forbid_params) + pool(impl.forbid_params_begin) +
            pool(impl.scope_index) + pool(impl.role_index);
   total += impl.roles.size() * set;

@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <cstring>
 #include <map>
 #include <tuple>
 #include <unordered_map>
@@ -33,13 +34,6 @@ bool is_name_part(std::string_view part) noexcept {
 // The order of WorkNode::literals, for collect_covered(): by size, then bytes.
 bool literal_order(std::string_view a, std::string_view b) noexcept {
   return a.size() != b.size() ? a.size() < b.size() : a < b;
-}
-
-// The order of a node's TrieEdges: by head, then size, then text (see find_literal()).
-bool edge_order(const TrieEdge& a, const TrieEdge& b) noexcept {
-  if (a.head != b.head) return a.head < b.head;
-  if (a.size != b.size) return a.size < b.size;
-  return a.view() < b.view();
 }
 
 // Can some path match both templates?
@@ -746,16 +740,27 @@ class Build {
     impl.nodes.reserve(m_nodes.size());
     impl.edges.reserve(edge_count);
     impl.entries.reserve(entry_count);
-    for (const WorkNode& work : m_nodes) {
-      TrieNode node;
-      node.edges_begin = static_cast<std::uint32_t>(impl.edges.size());
-      node.edge_count = static_cast<std::uint16_t>(work.literals.size());
-      for (const auto& [text, child] : work.literals) {
-        const std::string_view stored = intern(text);
-        impl.edges.push_back({segment_head(stored.data(), stored.size()), stored.data(),
-                              static_cast<std::uint32_t>(stored.size()), child});
+    // The hashed nodes' edges first, so that their tables (at slots_per_edge times where
+    // their edges begin) are packed at the start of edge_slots.
+    std::vector<std::uint32_t> edges_begin(m_nodes.size());
+    for (const bool hashed : {true, false}) {
+      for (std::size_t n = 0; n < m_nodes.size(); ++n) {
+        const WorkNode& work = m_nodes[n];
+        if ((work.literals.size() > linear_scan_limit) != hashed) continue;
+        edges_begin[n] = static_cast<std::uint32_t>(impl.edges.size());
+        for (const auto& [text, child] : work.literals) {
+          const std::string_view stored = intern(text);
+          impl.edges.push_back({segment_head(stored.data(), stored.size()), stored.data(),
+                                static_cast<std::uint32_t>(stored.size()), child});
+        }
       }
-      std::sort(impl.edges.begin() + node.edges_begin, impl.edges.end(), edge_order);
+    }
+    for (std::size_t n = 0; n < m_nodes.size(); ++n) {
+      const WorkNode& work = m_nodes[n];
+      TrieNode node;
+      node.edges_begin = edges_begin[n];
+      node.edge_count = static_cast<std::uint32_t>(work.literals.size());
+      if (node.edge_count > linear_scan_limit) add_edge_table(node);
       node.single = work.single;
       node.rest = work.rest;
       node.entries_begin = static_cast<std::uint32_t>(impl.entries.size());
@@ -767,6 +772,25 @@ class Build {
         ++node.entry_count;
       }
       impl.nodes.push_back(node);
+    }
+    impl.edge_slots.shrink_to_fit();
+  }
+
+  // Fills the hash table of a node with more than linear_scan_limit edges (see
+  // find_hashed_literal() in policy.cpp).
+  void add_edge_table(const TrieNode& node) {
+    Policy::Impl& impl = *m_impl;
+    const unsigned bits = edge_table_bits(node.edge_count);
+    const std::size_t mask = (std::size_t{1} << bits) - 1;
+    const std::size_t table = slots_per_edge * std::size_t{node.edges_begin};
+    impl.edge_slots.resize(std::max(impl.edge_slots.size(), table + mask + 1));
+    for (std::size_t i = 0; i < node.edge_count; ++i) {
+      const TrieEdge& edge = impl.edges[node.edges_begin + i];
+      std::uint64_t last = 0;
+      if (edge.size > 8) std::memcpy(&last, edge.text + edge.size - 8, sizeof(last));
+      std::size_t slot = edge_slot(edge.head, last, edge.size, bits);
+      while (impl.edge_slots[table + slot] != 0) slot = (slot + 1) & mask;
+      impl.edge_slots[table + slot] = static_cast<std::uint32_t>(i + 1);
     }
   }
 

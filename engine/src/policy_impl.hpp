@@ -3,9 +3,10 @@
 //
 // Layout: every text (names, templates, descriptions, messages, file names) is stored
 // once in `text`; the public structures (Scope, Endpoint, Grant, ...) are views into it
-// and into the flat pools below. The trie is three flat arrays of small fixed-size
-// records, so that decide() walks a few cache lines and the policy costs a few hundred
-// bytes per route (bench/engine_bench.cpp reports it).
+// and into the flat pools below. The trie is flat arrays of small fixed-size records
+// (nodes, literal edges, the hash slots of nodes with many edges, entries), so that
+// decide() walks a few cache lines and the policy costs a few hundred bytes per route
+// (bench/engine_bench.cpp reports it).
 #pragma once
 
 #include <algorithm>
@@ -71,9 +72,31 @@ inline std::uint64_t keep_first_bytes(std::uint64_t word, std::size_t size) noex
   return size < masks.size() ? word & masks[size] : word;
 }
 
+// Nodes with more literal children than this are looked up through a hash table
+// (Impl::edge_slots); smaller ones are scanned in order.
+inline constexpr std::size_t linear_scan_limit = 8;
+
+// A hashed node's table has the power of two of slots at or above twice its children, so
+// at least half of them are empty and every probe sequence ends; that is always fewer
+// than slots_per_edge slots per child.
+inline constexpr std::size_t slots_per_edge = 4;
+
+// log2 of the table size for a node with `edge_count` (> linear_scan_limit) children.
+inline unsigned edge_table_bits(std::size_t edge_count) noexcept {
+  return static_cast<unsigned>(std::bit_width(2 * edge_count - 1));
+}
+
+// The home slot of a segment in a table of 2^bits slots: multiply-shift over its head,
+// its size and, past 8 bytes, its last 8 bytes (`last`, 0 for a shorter segment), so that
+// literals sharing their first 8 bytes and their size (`billing-accounts`,
+// `billing-clusters`) still spread.
+inline std::size_t edge_slot(std::uint64_t head, std::uint64_t last, std::size_t size, unsigned bits) noexcept {
+  const std::uint64_t mixed = head ^ std::rotl(last, 29) ^ size;
+  return static_cast<std::size_t>((mixed * 0x9E3779B97F4A7C15U) >> (64 - bits));
+}
+
 // A literal child: the segment text (in the TextStore), its first 8 bytes as
-// segment_head() gives them, and the node it leads to. The edges of a node are sorted by
-// (head, size, text), the order find_literal() in policy.cpp searches them in.
+// segment_head() gives them, and the node it leads to.
 struct TrieEdge {
   std::uint64_t head = 0;
   const char* text = nullptr;
@@ -115,13 +138,15 @@ struct ForbidParam {
 };
 
 // One trie node: the path so far. Children are tried literal first, then the
-// single-segment wildcard (`{param}` or `*`), then `**`.
+// single-segment wildcard (`{param}` or `*`), then `**`. A node with more than
+// linear_scan_limit literal children has its hash table at
+// Impl::edge_slots[slots_per_edge * edges_begin].
 struct TrieNode {
-  std::uint32_t edges_begin = 0;  // literal children, in TrieEdge order
+  std::uint32_t edges_begin = 0;  // literal children
   std::uint32_t single = no_index;
   std::uint32_t rest = no_index;
   std::uint32_t entries_begin = 0;
-  std::uint16_t edge_count = 0;
+  std::uint32_t edge_count = 0;  // as many as there are routes: no narrower type holds them
   std::uint8_t entry_count = 0;
   std::uint8_t method_mask = 0;  // bit m set: an endpoint for Method m ends here
 };
@@ -142,7 +167,11 @@ struct Policy::Impl {
   std::vector<Granting> grantings;
   // The route trie: nodes[0] is the root `/`.
   std::vector<TrieNode> nodes;
-  std::vector<TrieEdge> edges;
+  std::vector<TrieEdge> edges;  // the hashed nodes' edges first
+  // The hashed nodes' tables: in each, a slot holds the index of an edge within its node
+  // plus 1, or 0 when empty. A node's table lies within slots_per_edge times its edges
+  // from where its edges begin, so the tables do not overlap.
+  std::vector<std::uint32_t> edge_slots;
   std::vector<TrieEntry> entries;
   std::vector<ParamSlot> params;
   std::vector<ForbidLink> forbid_links;

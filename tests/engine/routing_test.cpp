@@ -315,7 +315,7 @@ TEST_CASE("engine: literal segments match by their bytes whatever their length")
 
 TEST_CASE("engine: a node with many literal children finds each of them, and only them") {
   // More children than a linear scan takes: sizes 1 to 24, many sharing their first 8
-  // bytes, so the search orders and compares by word, size and the bytes after 8.
+  // bytes, so the lookup compares by word, size and the bytes after 8.
   std::vector<std::string> literals;
   for (std::size_t size = 1; size <= 24; ++size) {
     for (const char first : {'a', 'm', 'z'}) {
@@ -423,4 +423,136 @@ TEST_CASE("engine: backtracking tries every alternative in order and binds the w
   INFO(describe(q));
   CHECK(q.reason() == Reason::method_not_allowed);
   CHECK(split_allow(q.allowed_methods()) == std::vector<std::string>{"GET", "PATCH", "POST"});
+}
+
+namespace {
+
+// About 500 literals for one node, so it is looked up through its hash table, chosen to
+// collide there: many share their first 8 bytes, many share head and size, and 40 share
+// head, size and last 8 bytes (everything the table hashes), so they queue behind one
+// another from the same home slot.
+std::vector<std::string> hashed_node_literals() {
+  std::vector<std::string> out;
+  // 1 to 8 bytes: the head alone tells them apart.
+  for (std::size_t size = 1; size <= 8; ++size) {
+    for (const char first : std::string_view("abcdefghij")) out.push_back(first + std::string(size - 1, 's'));
+  }
+  // The same first 8 bytes, sizes 9 to 24, three texts of each size.
+  for (const std::string head : {"billing-", "customer"}) {
+    for (std::size_t size = 9; size <= 24; ++size) {
+      for (const char fill : {'a', 'k', 'z'}) out.push_back(head + std::string(size - 8, fill));
+    }
+  }
+  // Equal in head, size and last 8 bytes; they differ in bytes 9 and 10 only.
+  for (const char first : std::string_view("abcdefghijklmnopqrst")) {
+    for (const char second : {'a', 'b'}) out.push_back(std::string("internal") + first + second + "mm-endings");
+  }
+  // Equal but for the last byte, at sizes 9, 16 and 17.
+  for (const std::size_t size : {9, 16, 17}) {
+    for (const char last : std::string_view("abcdefghij")) out.push_back("regional" + std::string(size - 9, 'r') + last);
+  }
+  // Names like the benchmark's resources.
+  for (const std::string_view qualifier : {"archive", "build", "cloud", "edge", "export", "fleet", "import", "legacy",
+                                           "mobile", "partner"}) {
+    for (const std::string_view noun : {"accounts", "alerts", "backups", "buckets", "certificates", "clusters",
+                                        "contacts", "databases", "deployments", "devices", "domains", "events", "files",
+                                        "firewalls", "images", "invoices", "jobs", "keys", "networks", "nodes",
+                                        "orders", "pipelines", "projects", "queues", "reports"}) {
+      out.push_back(std::string(qualifier) + "-" + std::string(noun));
+    }
+  }
+  return out;
+}
+
+// `text` with its byte `at` percent-encoded.
+std::string encode_byte(const std::string& text, std::size_t at) {
+  static constexpr std::string_view digits = "0123456789ABCDEF";
+  const auto byte = static_cast<unsigned char>(text[at]);
+  return text.substr(0, at) + '%' + digits[byte >> 4U] + digits[byte & 15U] + text.substr(at + 1);
+}
+
+}  // namespace
+
+TEST_CASE("engine: a node with hundreds of colliding literal children finds each, and only them") {
+  const std::vector<std::string> literals = hashed_node_literals();
+  const std::set<std::string> known(literals.begin(), literals.end());
+  REQUIRE(known.size() == literals.size());
+  PolicyInput in;
+  in.scopes = {scope("r:all")};
+  for (std::size_t i = 0; i < literals.size(); ++i) {
+    in.routes.push_back(route(Method::get, "/h/" + literals[i], "r:all", literals[i]));
+    if (i % 2 == 0) in.routes.push_back(route(Method::get, "/h/" + literals[i] + "/deep", "r:all", "deep"));
+  }
+  in.routes.push_back(route(Method::get, "/h/{x}", "r:all", "param"));
+  in.routes.push_back(route(Method::get, "/h/{x}/tail", "r:all", "param tail"));
+  in.routes.push_back(route(Method::get, "/h/**", "r:all", "rest"));
+  const Policy policy = build(std::move(in));
+  const Principal key = policy.principal_for_key({"r:all"});
+
+  const auto winner = [&](const std::string& path) {
+    const ExactPath exact(path);
+    const Decision d = policy.decide(key, "GET", exact.view());
+    INFO(describe(d));
+    REQUIRE(d.allowed());
+    return std::string(d.endpoint()->description);
+  };
+  for (std::size_t i = 0; i < literals.size(); ++i) {
+    const std::string& text = literals[i];
+    INFO("literal " << text);
+    CHECK(winner("/h/" + text) == text);
+    // One byte more, one byte less, each byte changed: only a literal that is exactly
+    // that text answers, else the parameter.
+    std::vector<std::string> near = {text + "s", text.substr(0, text.size() - 1)};
+    for (std::size_t at = 0; at < text.size(); ++at) {
+      std::string changed = text;
+      changed[at] = 'X';
+      near.push_back(changed);
+      changed[at] = static_cast<char>(text[at] + 1);
+      near.push_back(changed);
+    }
+    for (const std::string& other : near) {
+      if (other.empty()) continue;
+      INFO("near miss " << other);
+      CHECK(winner("/h/" + other) == (known.count(other) != 0 ? other : "param"));
+    }
+    // Percent-encoded segments compare their decoded bytes.
+    CHECK(winner("/h/" + encode_byte(text, 0)) == text);
+    CHECK(winner("/h/" + encode_byte(text, text.size() - 1)) == text);
+    CHECK(winner("/h/" + encode_byte(text + "s", 0)) == (known.count(text + "s") != 0 ? text + "s" : "param"));
+    // Below the hashed node: the literal's own child, else back to the wildcards.
+    CHECK(winner("/h/" + text + "/deep") == (i % 2 == 0 ? "deep" : "rest"));
+    CHECK(winner("/h/" + text + "/tail") == "param tail");
+    CHECK(winner("/h/" + text + "/other/more") == "rest");
+  }
+  const ExactPath tail("/h/" + literals.back() + "/tail");
+  const Decision bound = policy.decide(key, "GET", tail.view());
+  REQUIRE(bound.params().size() == 1);
+  CHECK(bound.params()[0].value == literals.back());
+  const Decision post = policy.decide(key, "POST", "/h/" + literals.front());
+  CHECK(post.reason() == Reason::method_not_allowed);
+  CHECK(split_allow(post.allowed_methods()) == std::vector<std::string>{"GET"});
+}
+
+TEST_CASE("engine: literal lookup is the same on both sides of the linear scan limit") {
+  // 8 children are scanned, 9 and more hashed: each count finds every child and nothing else.
+  for (const std::size_t count : {7, 8, 9, 10, 16, 17, 33}) {
+    std::vector<std::string> literals;
+    for (std::size_t i = 0; i < count; ++i) literals.push_back(std::string(1 + i % 12, 'k') + std::to_string(i));
+    PolicyInput in;
+    in.scopes = {scope("r:all")};
+    for (const std::string& text : literals) in.routes.push_back(route(Method::get, "/t/" + text, "r:all", text));
+    in.routes.push_back(route(Method::get, "/t/{x}", "r:all", "param"));
+    const Policy policy = build(std::move(in));
+    const Principal key = policy.principal_for_key({"r:all"});
+    for (const std::string& text : literals) {
+      INFO(count << " children, literal " << text);
+      for (const auto& [path, expected] : {std::pair{"/t/" + text, text}, std::pair{"/t/" + text + "k", std::string("param")},
+                                           std::pair{"/t/" + text.substr(1), std::string("param")}}) {
+        INFO("path " << path);
+        const Decision d = policy.decide(key, "GET", path);
+        REQUIRE(d.allowed());
+        CHECK(d.endpoint()->description == expected);
+      }
+    }
+  }
 }
