@@ -88,8 +88,7 @@ std::uint32_t find_hashed_literal(const TrieEdge* edges, const std::uint32_t* sl
                                   const SegmentKey& key) noexcept {
   const unsigned bits = edge_table_bits(count);
   const std::size_t mask = (std::size_t{1} << bits) - 1;
-  const std::uint64_t last = key.size > 8 ? load_word(key.data + key.size - 8) : 0;
-  for (std::size_t slot = edge_slot(key.head, last, key.size, bits);; slot = (slot + 1) & mask) {
+  for (std::size_t slot = edge_slot(key.head, key.data, key.size, bits);; slot = (slot + 1) & mask) {
     const std::uint32_t at = slots[slot];
     if (at == 0) return no_index;
     const TrieEdge& edge = edges[at - 1];

@@ -5,7 +5,6 @@
 
 #include <algorithm>
 #include <atomic>
-#include <cstring>
 #include <map>
 #include <tuple>
 #include <unordered_map>
@@ -786,9 +785,7 @@ class Build {
     impl.edge_slots.resize(std::max(impl.edge_slots.size(), table + mask + 1));
     for (std::size_t i = 0; i < node.edge_count; ++i) {
       const TrieEdge& edge = impl.edges[node.edges_begin + i];
-      std::uint64_t last = 0;
-      if (edge.size > 8) std::memcpy(&last, edge.text + edge.size - 8, sizeof(last));
-      std::size_t slot = edge_slot(edge.head, last, edge.size, bits);
+      std::size_t slot = edge_slot(edge.head, edge.text, edge.size, bits);
       while (impl.edge_slots[table + slot] != 0) slot = (slot + 1) & mask;
       impl.edge_slots[table + slot] = static_cast<std::uint32_t>(i + 1);
     }

@@ -86,11 +86,14 @@ inline unsigned edge_table_bits(std::size_t edge_count) noexcept {
   return static_cast<unsigned>(std::bit_width(2 * edge_count - 1));
 }
 
-// The home slot of a segment in a table of 2^bits slots: multiply-shift over its head,
-// its size and, past 8 bytes, its last 8 bytes (`last`, 0 for a shorter segment), so that
-// literals sharing their first 8 bytes and their size (`billing-accounts`,
-// `billing-clusters`) still spread.
-inline std::size_t edge_slot(std::uint64_t head, std::uint64_t last, std::size_t size, unsigned bits) noexcept {
+// The home slot of a segment (`size` bytes at `text`, its head as segment_head() gives
+// it) in a table of 2^bits slots: multiply-shift over its head, its size and, past 8
+// bytes, its last 8 bytes, so that literals sharing their first 8 bytes and their size
+// (`billing-accounts`, `billing-clusters`) still spread. The one hash for the builder's
+// literals and decide()'s request segments.
+inline std::size_t edge_slot(std::uint64_t head, const char* text, std::size_t size, unsigned bits) noexcept {
+  std::uint64_t last = 0;
+  if (size > 8) std::memcpy(&last, text + size - 8, sizeof(last));
   const std::uint64_t mixed = head ^ std::rotl(last, 29) ^ size;
   return static_cast<std::size_t>((mixed * 0x9E3779B97F4A7C15U) >> (64 - bits));
 }
