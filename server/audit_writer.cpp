@@ -42,6 +42,10 @@ void AuditWriter::append_identity(std::string& out, std::string_view event_type,
 
 bool AuditWriter::count_repeat(std::string_view identity, TimePoint at) {
   std::lock_guard lock(m_mutex);
+  return count_repeat_locked(identity, at);
+}
+
+bool AuditWriter::count_repeat_locked(std::string_view identity, TimePoint at) {
   const auto found = m_coalesce.find(identity);
   if (found == m_coalesce.end()) return false;
   auto& pending = m_audits[found->second];
@@ -56,16 +60,10 @@ void AuditWriter::submit_audit(AuditEntry entry) {
                   entry.details_json, entry.resource_name.value_or(""),
                   entry.error_message.value_or(""));
   const TimePoint at = parse_iso(entry.created_at).value_or(now());
-  if (count_repeat(identity, at)) return;
   bool wake = false;
   {
     std::lock_guard lock(m_mutex);
-    if (const auto found = m_coalesce.find(identity); found != m_coalesce.end()) {
-      auto& pending = m_audits[found->second];  // submitted by another thread meanwhile
-      ++pending.count;
-      pending.last_at = std::max(pending.last_at, at);
-      return;
-    }
+    if (count_repeat_locked(identity, at)) return;
     m_coalesce.emplace(std::move(identity), m_audits.size());
     m_audits.push_back(Pending{std::move(entry), 1, {}});
     wake = m_audits.size() >= flush_threshold;

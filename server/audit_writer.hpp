@@ -53,6 +53,7 @@ class AuditWriter {
  private:
   void loop();
   void write_pending(std::unique_lock<std::mutex>& lock);
+  bool count_repeat_locked(std::string_view identity, TimePoint at);  // m_mutex held
 
   Store& m_store;
   std::chrono::milliseconds m_interval;
