@@ -23,6 +23,22 @@ using scopegate::server::testing::TempDir;
 
 namespace {
 
+// A key of `creator`'s in `organization_id`; `secret` is the plaintext whose hash
+// authenticates.
+ApiKey make_key(const std::string& organization_id, const std::string& creator,
+                const std::string& secret, std::vector<std::string> scopes) {
+  ApiKey key;
+  key.id = generate_uuid();
+  key.organization_id = organization_id;
+  key.created_by = creator;
+  key.name = "k " + secret;
+  key.key_prefix = "egk_live_000000";
+  key.key_hash = sha256_hex(secret);
+  key.scopes = std::move(scopes);
+  key.created_at = format_stored(now());
+  return key;
+}
+
 struct Fixture {
   TempDir dir;
   std::unique_ptr<Store> store;
@@ -43,15 +59,7 @@ struct Fixture {
 
   // A key of the admin's, stored; `secret` is the plaintext whose hash authenticates.
   ApiKey add_key(const std::string& secret, std::vector<std::string> scopes = {"sessions:read"}) {
-    ApiKey key;
-    key.id = generate_uuid();
-    key.organization_id = org.id;
-    key.created_by = admin.id;
-    key.name = "k " + secret;
-    key.key_prefix = "egk_live_000000";
-    key.key_hash = sha256_hex(secret);
-    key.scopes = std::move(scopes);
-    key.created_at = format_stored(now());
+    const ApiKey key = make_key(org.id, admin.id, secret, std::move(scopes));
     REQUIRE(store->create_key(key, nullptr));
     return key;
   }
@@ -336,15 +344,7 @@ TEST_CASE("a key revoked by another process is refused by the very next authenti
   const User admin{generate_uuid(), org.id, "admin@acme.test", "Admin", "admin", "x", true,
                    format_stored(now()), std::nullopt};
   REQUIRE(store.create_user(admin, {}, nullptr));
-  ApiKey key;
-  key.id = generate_uuid();
-  key.organization_id = org.id;
-  key.created_by = admin.id;
-  key.name = "k";
-  key.key_prefix = "egk_live_000000";
-  key.key_hash = sha256_hex("egk_live_cross_process");
-  key.scopes = {"sessions:read"};
-  key.created_at = format_stored(now());
+  const ApiKey key = make_key(org.id, admin.id, "egk_live_cross_process", {"sessions:read"});
   REQUIRE(store.create_key(key, nullptr));
   for (int i = 0; i < 3; ++i) {  // the first read fills the cache, the others use it
     const auto found = store.authenticate_key(key.key_hash);
