@@ -235,20 +235,41 @@ std::size_t method_slot_of(std::string_view method) noexcept {
   }
 }
 
-// The first route line granting `endpoint` whose scope `principal` holds and may use
-// and whose condition holds: an API key counts plain scopes only, a user any scope but
-// future ones. Sets `failed` to the first held grant whose condition failed. Bits of
+// The request conditions read: the caller's, or one made of the method and the path the
+// first time a condition asks (decide(principal, method, path) was given nothing else).
+class ConditionRequest {
+ public:
+  ConditionRequest(std::string_view method, std::string_view target, const Request* given) noexcept
+      : m_method(method), m_target(target), m_given(given) {}
+
+  const Request& get() noexcept {
+    if (m_given == nullptr) m_given = &m_made.emplace(Request{m_method, m_target, std::nullopt, {}, std::nullopt});
+    return *m_given;
+  }
+
+ private:
+  std::string_view m_method;
+  std::string_view m_target;
+  const Request* m_given;
+  std::optional<Request> m_made;
+};
+
+// The first route line granting `entry`'s endpoint whose scope `principal` holds and may
+// use and whose condition holds: an API key counts plain scopes only, a user any scope
+// but future ones. Sets `failed` to the first held grant whose condition failed. Bits of
 // another policy mean nothing here, so such a principal holds no scope (fail closed).
-const Grant* find_grant(const Policy::Impl& impl, const Endpoint& endpoint,
-                        const Principal& principal, const EvalContext& context,
-                        const Grant*& failed) noexcept {
-  if (!context.principal_bound) return nullptr;
+// `holds(condition)` evaluates a grant's condition.
+template <typename Holds>
+const Grant* find_grant(const Policy::Impl& impl, const TrieEntry& entry, const Principal& principal,
+                        bool bound, const Holds& holds, const Grant*& failed) noexcept {
+  if (!bound) return nullptr;
   const bool key = principal.kind() == PrincipalKind::api_key;
-  for (const Grant& grant : endpoint.grants) {
-    const ScopeKind kind = impl.scopes[grant.scope].kind;
+  const Grant* const grants = impl.grants.data() + entry.grants_begin;
+  for (const Grant& grant : std::span<const Grant>(grants, entry.grant_count)) {
+    const ScopeKind kind = grant.scope_kind;
     const bool counts = key ? kind == ScopeKind::plain : kind != ScopeKind::future;
     if (!counts || !principal.scopes().contains(grant.scope)) continue;
-    if (!grant.has_condition() || impl.conditions.evaluate(grant.condition->index, context)) return &grant;
+    if (!grant.has_condition() || holds(grant.condition->index)) return &grant;
     if (failed == nullptr) failed = &grant;
   }
   return nullptr;
@@ -286,6 +307,38 @@ class ParamBuffer {
   alignas(PathParam) unsigned char m_bytes[sizeof(PathParam) * max_path_params];
 };
 
+// The rule of `link` when it refuses this request, else null. A condition the principal
+// alone decides (e.g. `principal.kind == "api_key" and ...` for a user) is not evaluated,
+// and its parameters are not bound. The condition reads the parameters the rule's own
+// template binds: for a rule whose template covers the endpoint's (which matches the
+// path already), the segments at its `{name}` positions, without comparing the path.
+const ForbidRule* matching_forbid(const Policy::Impl& impl, const ForbidLink& link, std::size_t method_slot,
+                                  ConditionRequest& request, const PathSegments& segments,
+                                  const Principal& principal, bool bound) noexcept {
+  const ForbidRule& rule = impl.forbids[link.rule];
+  if (rule.method != Method::any && static_cast<std::size_t>(rule.method) != method_slot) return nullptr;
+  const ConditionProgram::Verdict verdict =
+      rule.condition == no_condition ? ConditionProgram::Verdict::yes : impl.conditions.verdict(rule.condition, principal);
+  if (verdict == ConditionProgram::Verdict::no) return nullptr;
+  ParamBuffer params;
+  std::size_t count = 0;
+  if (link.covers) {
+    if (verdict == ConditionProgram::Verdict::depends) {
+      const std::uint32_t first = impl.forbid_params_begin[link.rule];
+      const std::uint32_t last = impl.forbid_params_begin[link.rule + 1];
+      for (std::uint32_t p = first; p != last; ++p) {
+        const ForbidParam& param = impl.forbid_params[p];
+        params[count++] = {param.name, segments.segment(param.segment)};
+      }
+    }
+  } else if (!template_matches(rule.parsed, segments, params.data(), count)) {
+    return nullptr;
+  }
+  if (verdict == ConditionProgram::Verdict::yes) return &rule;
+  const EvalContext context{request.get(), segments, principal, {params.data(), count}, bound};
+  return impl.conditions.evaluate(rule.condition, context) ? &rule : nullptr;
+}
+
 }  // namespace
 
 Policy::Policy(std::unique_ptr<Impl> impl) : m_impl(std::move(impl)) {}
@@ -295,12 +348,16 @@ Policy::~Policy() = default;
 
 Decision Policy::decide(const Principal& principal, std::string_view method,
                         std::string_view path) const noexcept {
-  return decide(principal, Request{method, path, std::nullopt, {}, std::nullopt});
+  return decide(principal, method, path, nullptr);
 }
 
 Decision Policy::decide(const Principal& principal, const Request& request) const noexcept {
-  const std::string_view method = request.method;
-  const std::string_view path = request.target;
+  return decide(principal, request.method, request.target, &request);
+}
+
+// With only a method and a path, no Request is built unless a condition reads it.
+Decision Policy::decide(const Principal& principal, std::string_view method,
+                                                      std::string_view path, const Request* given) const noexcept {
   Decision decision;
   decision.m_policy = this;
   decision.m_for_key = principal.kind() == PrincipalKind::api_key;
@@ -352,15 +409,19 @@ Decision Policy::decide(const Principal& principal, const Request& request) cons
   };
 
   const bool bound = principal.policy_id() == m_impl->id;
-  const EvalContext context{request, segments, principal, decision.params(), bound};
+  ConditionRequest request(method, path, given);
+  const auto holds = [&](std::uint32_t condition) {
+    const EvalContext context{request.get(), segments, principal, decision.params(), bound};
+    return m_impl->conditions.evaluate(condition, context);
+  };
   const Grant* failed = nullptr;
-  if (endpoint.access == Access::public_) {
+  if (entry.access == Access::public_) {
     conclude(Reason::allowed, allowed_message, nullptr);
   } else if (principal.kind() == PrincipalKind::anonymous) {
     conclude(Reason::unauthenticated, unauthenticated_message, nullptr);
-  } else if (endpoint.access == Access::authenticated) {
+  } else if (entry.access == Access::authenticated) {
     conclude(Reason::allowed, allowed_message, nullptr);
-  } else if (const Grant* grant = find_grant(*m_impl, endpoint, principal, context, failed)) {
+  } else if (const Grant* grant = find_grant(*m_impl, entry, principal, bound, holds, failed)) {
     conclude(Reason::allowed, allowed_message, grant);
   } else if (failed != nullptr) {
     conclude(Reason::condition_failed, failed->condition->message, nullptr);
@@ -373,45 +434,18 @@ Decision Policy::decide(const Principal& principal, const Request& request) cons
   } else {
     conclude(Reason::missing_scope, endpoint.granting->key_message, nullptr);
   }
-  // A matching forbid rule refuses what would be allowed, whatever granted it. Its
-  // condition reads the parameters its own template binds. A rule whose template covers
-  // the endpoint's matches the path already: its parameters are the segments at its
-  // `{name}` positions, and the path is not compared again.
-  if (decision.allowed() && entry.forbid_count != 0) {
-    const ForbidLink* links = m_impl->forbid_links.data() + entry.forbids_begin;
-    for (std::size_t k = 0; k < entry.forbid_count; ++k) {
-      const ForbidRule& rule = m_impl->forbids[links[k].rule];
-      if (rule.method != Method::any && static_cast<std::size_t>(rule.method) != method_slot) continue;
-      // A condition the principal alone decides (e.g. `principal.kind == "api_key" and
-      // ...` for a user) is not evaluated, and its parameters are not bound.
-      const ConditionProgram::Verdict verdict = rule.condition == no_condition
-                                                    ? ConditionProgram::Verdict::yes
-                                                    : m_impl->conditions.verdict(rule.condition, principal);
-      if (verdict == ConditionProgram::Verdict::no) continue;
-      ParamBuffer forbid_params;
-      std::size_t bound_count = 0;
-      if (links[k].covers) {
-        if (verdict == ConditionProgram::Verdict::depends) {
-          const std::uint32_t first = m_impl->forbid_params_begin[links[k].rule];
-          const std::uint32_t last = m_impl->forbid_params_begin[links[k].rule + 1];
-          for (std::uint32_t p = first; p != last; ++p) {
-            const ForbidParam& param = m_impl->forbid_params[p];
-            forbid_params[bound_count++] = {param.name, segments.segment(param.segment)};
-          }
-        }
-      } else if (!template_matches(rule.parsed, segments, forbid_params.data(), bound_count)) {
-        continue;
-      }
-      const EvalContext forbid_context{request, segments, principal,
-                                       {forbid_params.data(), bound_count}, bound};
-      if (verdict == ConditionProgram::Verdict::yes || m_impl->conditions.evaluate(rule.condition, forbid_context)) {
-        conclude(Reason::forbidden, rule.message, nullptr);
+  // A matching forbid rule refuses what would be allowed, whatever granted it.
+  if (decision.allowed() && entry.forbids_begin != no_index) {
+    const ForbidLink* link = m_impl->forbid_links.data() + entry.forbids_begin;
+    do {
+      if (const ForbidRule* rule = matching_forbid(*m_impl, *link, method_slot, request, segments, principal, bound)) {
+        conclude(Reason::forbidden, rule->message, nullptr);
         decision.m_grant = nullptr;
-        decision.m_forbid = &rule;
-        decision.m_rule = &rule.location;
+        decision.m_forbid = rule;
+        decision.m_rule = &rule->location;
         break;
       }
-    }
+    } while (!(link++)->last);
   }
   return decision;
 }

@@ -649,6 +649,7 @@ class Build {
         const RouteSpec& spec = m_route_specs[item.route];
         Grant grant;
         grant.scope = item.scope;
+        grant.scope_kind = spec_of(item.scope).kind;
         grant.path_template = intern(spec.path_template);
         grant.location = locate(spec.location);
         if (m_routes[item.route].condition != no_condition) {
@@ -810,11 +811,17 @@ class Build {
       }
       if (segment.kind == SegmentKind::param || segment.kind == SegmentKind::any) ++wildcard;
     }
-    entry.forbids_begin = static_cast<std::uint32_t>(impl.forbid_links.size());
-    for (const std::uint32_t index : work.forbids) {
-      impl.forbid_links.push_back({index, covers(impl.forbids[index].parsed, work.parsed)});
+    if (!work.forbids.empty()) {
+      entry.forbids_begin = static_cast<std::uint32_t>(impl.forbid_links.size());
+      for (const std::uint32_t index : work.forbids) {
+        impl.forbid_links.push_back({index, covers(impl.forbids[index].parsed, work.parsed), false});
+      }
+      impl.forbid_links.back().last = true;
     }
-    entry.forbid_count = static_cast<std::uint16_t>(work.forbids.size());
+    const Endpoint& endpoint = impl.endpoints[e];
+    entry.grants_begin = static_cast<std::uint32_t>(endpoint.grants.data() - impl.grants.data());
+    entry.grant_count = static_cast<std::uint32_t>(endpoint.grants.size());
+    entry.access = endpoint.access;
     return entry;
   }
 

@@ -109,14 +109,18 @@ struct TrieEdge {
   std::string_view view() const noexcept { return {text, size}; }
 };
 
-// An endpoint ending at a node, with what decide() needs right after the match.
+// An endpoint ending at a node, with what decide() needs right after the match, so that
+// an allowed request reads neither its Endpoint nor its Scopes (on a large policy, each
+// is a cache miss of its own).
 struct TrieEntry {
   std::uint32_t endpoint = 0;
-  std::uint32_t params_begin = 0;   // into Impl::params
-  std::uint32_t forbids_begin = 0;  // into Impl::forbid_links
-  std::uint8_t method = 0;          // a Method; entries of a node are sorted by it
+  std::uint32_t params_begin = 0;            // into Impl::params
+  std::uint32_t forbids_begin = no_index;    // into Impl::forbid_links; no_index: none
+  std::uint32_t grants_begin = 0;            // the endpoint's grants: Impl::grants from here
+  std::uint32_t grant_count = 0;
+  std::uint8_t method = 0;                   // a Method; entries of a node are sorted by it
   std::uint8_t param_count = 0;
-  std::uint16_t forbid_count = 0;
+  Access access = Access::scoped;            // the endpoint's
 };
 
 // For each `{name}` of an endpoint, in order: where the name is in the endpoint's
@@ -129,9 +133,11 @@ struct ParamSlot {
 
 // A forbid rule listed on an entry: the rule, and whether its template matches every
 // path the endpoint's template matches (then decide() does not check the path again).
+// An entry's links are consecutive; the last one says so.
 struct ForbidLink {
   std::uint32_t rule = 0;  // into Impl::forbids
   bool covers = false;
+  bool last = false;       // the entry's last link
 };
 
 // A `{name}` of a forbid rule's template: the name and the path segment it binds.

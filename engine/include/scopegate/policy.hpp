@@ -67,6 +67,7 @@ struct GrantCondition {
 // One route line of a scope that grants an endpoint (directly or through a wildcard).
 struct Grant {
   ScopeId scope = 0;
+  ScopeKind scope_kind = ScopeKind::plain;  // the kind of `scope`, kept here for decide()
   std::string_view path_template;  // as written on that line
   SourceLocation location;
   const GrantCondition* condition = nullptr;  // none: the grant always counts
@@ -166,6 +167,10 @@ class Policy {
   explicit Policy(std::unique_ptr<Impl> impl);
 
  private:
+  // Both decide()s: `request` is null when the caller gave only the method and the path.
+  Decision decide(const Principal& principal, std::string_view method, std::string_view target,
+                  const Request* request) const noexcept;
+
   std::unique_ptr<Impl> m_impl;
 };
 
