@@ -2,6 +2,7 @@
 // fixed, shuffled request mix, so the Time column is the cost of one decision.
 //   BM_decide_shipped        Policy::decide on policies/ (the shipped policy)
 //   BM_engine_decide_shipped Engine::decide on the same mix (atomic snapshot + keepalive)
+//   BM_split_path_shipped    split_path() alone on the same mix's paths
 //   BM_baseline_shipped      a hand-written hash map from "METHOD template" to scope
 //                            bits, with the template already known, on the same mix
 //   BM_decide_large/N        Policy::decide on a generated policy: 1,000 scopes,
@@ -441,6 +442,27 @@ void BM_engine_decide_shipped(benchmark::State& state) {
   state.SetItemsProcessed(state.iterations());
 }
 BENCHMARK(BM_engine_decide_shipped);
+
+// split_path() alone on the shipped mix's paths: the part of a decision that validates
+// and splits the path, before any route is looked at.
+void BM_split_path_shipped(benchmark::State& state) {
+  const Fixture& fixture = shipped();
+  if (!fixture.error.empty()) {
+    state.SkipWithError(fixture.error.c_str());
+    return;
+  }
+  const std::vector<Request>& requests = fixture.mix.requests;
+  std::size_t next = 0;
+  for (auto _ : state) {
+    scopegate::PathSegments segments;
+    const auto error = scopegate::split_path(requests[next].path, segments);
+    benchmark::DoNotOptimize(error);
+    benchmark::DoNotOptimize(segments);
+    if (++next == requests.size()) next = 0;
+  }
+  state.SetItemsProcessed(state.iterations());
+}
+BENCHMARK(BM_split_path_shipped);
 
 void BM_baseline_shipped(benchmark::State& state) {
   const Fixture& fixture = shipped();
