@@ -7,6 +7,7 @@
 #include <cstring>
 
 #include "condition_program.hpp"
+#include "path_scan.hpp"
 #include "policy_impl.hpp"
 #include "scopegate/path.hpp"
 
@@ -135,7 +136,7 @@ class RouteSearch {
           }
           break;
         }
-        if (node.single != no_index || node.rest != no_index) {
+        if (node.has_wildcard) {
           m_frames[m_frame_count++] = {index, static_cast<std::uint8_t>(depth), m_captured_count, false};
         }
         if (node.edge_count == 0) break;
@@ -363,7 +364,9 @@ Decision Policy::decide(const Principal& principal, std::string_view method,
   decision.m_for_key = principal.kind() == PrincipalKind::api_key;
 
   PathSegments segments;
-  if (const PathError error = split_path(path, segments); error != PathError::none) {
+  const PathError error =
+      path.empty() || path.front() != '/' ? PathError::not_absolute : path_scan::split(path, segments);
+  if (error != PathError::none) {
     decision.m_reason = Reason::invalid_path;
     decision.m_path_error = error;
     decision.m_message = describe(error);

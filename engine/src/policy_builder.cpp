@@ -763,6 +763,7 @@ class Build {
       if (node.edge_count > linear_scan_limit) add_edge_table(node);
       node.single = work.single;
       node.rest = work.rest;
+      node.has_wildcard = work.single != no_index || work.rest != no_index;
       node.entries_begin = static_cast<std::uint32_t>(impl.entries.size());
       for (std::size_t m = 0; m < method_count; ++m) {
         const std::uint32_t e = work.by_method[m];
