@@ -793,10 +793,17 @@ class Build {
     }
   }
 
+  // Where `name` is in Impl::param_names, added the first time.
+  std::uint32_t param_name_offset(const std::string& name) {
+    std::string& names = m_impl->param_names;
+    const auto [it, added] = m_param_names.try_emplace(name, static_cast<std::uint32_t>(names.size()));
+    if (added) names += name;
+    return it->second;
+  }
+
   TrieEntry entry_for(std::uint32_t e, std::uint8_t method) {
     Policy::Impl& impl = *m_impl;
     const WorkEndpoint& work = m_endpoints[e];
-    const std::string_view written = impl.endpoints[e].path_template;
     TrieEntry entry;
     entry.endpoint = e;
     entry.method = method;
@@ -804,9 +811,7 @@ class Build {
     std::size_t wildcard = 0;
     for (const Segment& segment : work.parsed.segments) {
       if (segment.kind == SegmentKind::param) {
-        // `{name}` appears in the written template exactly once (names are unique).
-        const std::size_t at = written.find("{" + segment.text + "}");
-        impl.params.push_back({static_cast<std::uint32_t>(at + 1), static_cast<std::uint16_t>(segment.text.size()),
+        impl.params.push_back({param_name_offset(segment.text), static_cast<std::uint16_t>(segment.text.size()),
                                static_cast<std::uint8_t>(wildcard)});
         ++entry.param_count;
       }
@@ -841,6 +846,7 @@ class Build {
   std::vector<WorkNode> m_nodes;
   std::vector<WorkForbid> m_forbids;
   std::unordered_set<std::string_view> m_interned;  // views into m_impl->text
+  std::unordered_map<std::string, std::uint32_t> m_param_names;  // into m_impl->param_names
 };
 
 }  // namespace
