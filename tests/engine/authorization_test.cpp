@@ -250,6 +250,13 @@ TEST_CASE("engine: future and user scopes never grant an API key") {
   CHECK(for_user.endpoint()->key_scopes().empty());
   // The endpoint's precomputed refusal for keys is the one decide() gives a key.
   CHECK(for_user.endpoint()->key_message() == for_key.message());
+  // decide() reads a grant's scope kind from the grant itself.
+  for (const Endpoint& endpoint : policy.endpoints()) {
+    for (const Grant& grant : endpoint.grants) {
+      CAPTURE(endpoint.path_template, policy.scopes()[grant.scope].name);
+      CHECK(grant.scope_kind == policy.scopes()[grant.scope].kind);
+    }
+  }
 }
 
 TEST_CASE("engine: public allows anyone, authenticated any principal, anonymous gets 401") {
