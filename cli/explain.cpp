@@ -129,6 +129,8 @@ std::string_view path_error_code(PathError error) {
       return "bad_percent_encoding";
     case PathError::too_many_segments:
       return "too_many_segments";
+    case PathError::too_long:
+      return "too_long";
   }
   return "invalid";
 }

@@ -24,6 +24,8 @@ std::string_view describe(PathError error) noexcept {
       return "Path contains invalid percent-encoding";
     case PathError::too_many_segments:
       return "Path has too many segments";
+    case PathError::too_long:
+      return "Path is too long";
   }
   return "Path is invalid";
 }

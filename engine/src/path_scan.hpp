@@ -112,6 +112,7 @@ inline PathError raw_byte_error(char c) noexcept {
 [[gnu::always_inline]] inline PathError split(std::string_view path, PathSegments& out) noexcept {
   const char* const data = path.data();
   const std::size_t length = path.size();
+  if (length > UINT32_MAX) return PathError::too_long;  // PathSegments keeps 32-bit offsets
   std::size_t count = 0;
   std::uint64_t encoded_mask = 0;
   std::size_t start = 1;  // of the current segment

@@ -210,6 +210,25 @@ TEST_CASE("engine: decide refuses every invalid path with 400 before routing") {
   CHECK(ok.path_error() == PathError::none);
 }
 
+// Segment offsets are 32-bit: a path of 4 GiB or more is refused before any byte past
+// its first is read (so a view of that size over one real byte is enough to test it).
+TEST_CASE("engine: a path of 4 GiB or more is too long") {
+  if constexpr (sizeof(std::size_t) > 4) {
+    static const char slash = '/';
+    const std::string_view huge(&slash, std::size_t{UINT32_MAX} + 1);
+    PathSegments segments;
+    CHECK(split_path(huge, segments) == PathError::too_long);
+    CHECK(segments.size == 0);
+    PolicyInput in;
+    in.routes = {open_route(Access::public_, Method::any, "/**")};
+    const Policy policy = build(std::move(in));
+    const Decision d = policy.decide(Principal{}, "GET", huge);
+    CHECK(d.reason() == Reason::invalid_path);
+    CHECK(d.path_error() == PathError::too_long);
+    CHECK(d.message() == "Path is too long");
+  }
+}
+
 TEST_CASE("engine: valid percent-encoding matches literals by their decoded bytes") {
   PolicyInput in;
   in.scopes = {scope("r:all")};

@@ -21,6 +21,7 @@ enum class PathError : std::uint8_t {
   control_character,     // a raw byte below 0x20 or 0x7F
   bad_percent_encoding,  // `%` not followed by two hex digits
   too_many_segments,     // more than max_path_segments
+  too_long,              // 4 GiB or more (segment offsets are 32-bit); checked first
 };
 
 // A message for people and response bodies: "Path contains a dot segment".
