@@ -396,7 +396,7 @@ Decision Policy::decide(const Principal& principal, std::string_view method,
   for (std::size_t i = 0; i < entry.param_count; ++i) {
     const std::size_t at = search.captured(slots[i].wildcard);
     new (decision.m_params + sizeof(PathParam) * i)
-        PathParam{{m_impl->param_names.data() + slots[i].name_offset, slots[i].name_length},
+        PathParam{m_impl->param_names[slots[i].name],
                   {segments.path.data() + segments.begin[at], segments.end[at] - segments.begin[at]}};
   }
   decision.m_param_count = entry.param_count;
@@ -586,7 +586,7 @@ std::size_t Policy::memory_usage() const noexcept {
   total += pool(impl.scopes) + pool(impl.endpoints) + pool(impl.roles) + pool(impl.forbids);
   total += pool(impl.names) + pool(impl.scope_ids) + pool(impl.grants) + pool(impl.grant_conditions) +
            pool(impl.grantings);
-  total += impl.param_names.capacity() + pool(impl.nodes) + pool(impl.edges) + pool(impl.edge_slots) + pool(impl.entries) + pool(impl.params) +
+  total += pool(impl.param_names) + pool(impl.nodes) + pool(impl.edges) + pool(impl.edge_slots) + pool(impl.entries) + pool(impl.params) +
            pool(impl.forbid_links) + pool(impl.forbid_params) + pool(impl.forbid_params_begin) +
            pool(impl.scope_index) + pool(impl.role_index);
   total += impl.roles.size() * set;

@@ -793,11 +793,12 @@ class Build {
     }
   }
 
-  // Where `name` is in Impl::param_names, added the first time.
-  std::uint32_t param_name_offset(const std::string& name) {
-    std::string& names = m_impl->param_names;
-    const auto [it, added] = m_param_names.try_emplace(name, static_cast<std::uint32_t>(names.size()));
-    if (added) names += name;
+  // The index of `name` in Impl::param_names, added the first time.
+  std::uint32_t param_name(std::string_view name) {
+    std::vector<std::string_view>& names = m_impl->param_names;
+    const std::string_view stored = intern(name);
+    const auto [it, added] = m_param_names.try_emplace(stored, static_cast<std::uint32_t>(names.size()));
+    if (added) names.push_back(stored);
     return it->second;
   }
 
@@ -811,8 +812,7 @@ class Build {
     std::size_t wildcard = 0;
     for (const Segment& segment : work.parsed.segments) {
       if (segment.kind == SegmentKind::param) {
-        impl.params.push_back({param_name_offset(segment.text), static_cast<std::uint16_t>(segment.text.size()),
-                               static_cast<std::uint8_t>(wildcard)});
+        impl.params.push_back({param_name(segment.text), static_cast<std::uint8_t>(wildcard)});
         ++entry.param_count;
       }
       if (segment.kind == SegmentKind::param || segment.kind == SegmentKind::any) ++wildcard;
@@ -846,7 +846,7 @@ class Build {
   std::vector<WorkNode> m_nodes;
   std::vector<WorkForbid> m_forbids;
   std::unordered_set<std::string_view> m_interned;  // views into m_impl->text
-  std::unordered_map<std::string, std::uint32_t> m_param_names;  // into m_impl->param_names
+  std::unordered_map<std::string_view, std::uint32_t> m_param_names;  // into m_impl->param_names
 };
 
 }  // namespace

@@ -15,7 +15,6 @@
 #include <cstdint>
 #include <cstring>
 #include <memory>
-#include <string>
 #include <string_view>
 #include <utility>
 #include <vector>
@@ -124,11 +123,10 @@ struct TrieEntry {
   Access access = Access::scoped;            // the endpoint's
 };
 
-// For each `{name}` of an endpoint, in order: where the name is in Impl::param_names
-// and its position among the one-segment wildcards (`{name}` and `*`).
+// For each `{name}` of an endpoint, in order: the name (an index into
+// Impl::param_names) and its position among the one-segment wildcards (`{name}` and `*`).
 struct ParamSlot {
-  std::uint32_t name_offset = 0;
-  std::uint16_t name_length = 0;
+  std::uint32_t name = 0;
   std::uint8_t wildcard = 0;
 };
 
@@ -185,9 +183,9 @@ struct Policy::Impl {
   std::vector<std::uint32_t> edge_slots;
   std::vector<TrieEntry> entries;
   std::vector<ParamSlot> params;
-  // Every distinct parameter name once, run together: decide() binds names from here,
-  // not from the endpoint's template, so an allowed request does not read its Endpoint.
-  std::string param_names;
+  // Every distinct parameter name once (in `text`): decide() binds names from here, not
+  // from the endpoint's template, so an allowed request does not read its Endpoint.
+  std::vector<std::string_view> param_names;
   std::vector<ForbidLink> forbid_links;
   // The parameters of forbids[k] are forbid_params[forbid_params_begin[k]] up to
   // forbid_params[forbid_params_begin[k + 1]].

@@ -176,6 +176,20 @@ TEST_CASE("engine: path parameters are bound by name and stay percent-encoded") 
   }
 }
 
+// A name's length has no field of its own to overflow (the PolicyBuilder, unlike the
+// language, puts no limit on it).
+TEST_CASE("engine: a parameter name 70000 bytes long is bound whole") {
+  const std::string name(70'000, 'n');
+  PolicyInput in;
+  in.scopes = {scope("r:all")};
+  in.routes = {route(Method::get, "/x/{" + name + "}", "r:all")};
+  const Policy policy = build(std::move(in));
+  const Decision d = policy.decide(policy.principal_for_key({"r:all"}), "GET", "/x/42");
+  REQUIRE(d.params().size() == 1);
+  CHECK(d.params()[0].name.size() == name.size());
+  CHECK(d.param(name) == std::optional<std::string_view>("42"));
+}
+
 // A template that matches the path but not the method does not hide a less specific
 // template that matches both: the request resolves among the templates that accept its
 // method, and 405 is only for a path that no template accepts with that method.

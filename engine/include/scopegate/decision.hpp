@@ -43,7 +43,7 @@ std::string_view to_string(Reason reason) noexcept;
 int status_for(Reason reason) noexcept;
 
 struct PathParam {
-  std::string_view name;   // from the template, e.g. "id"
+  std::string_view name;   // the template's parameter name, e.g. "id" (in the Policy's storage)
   std::string_view value;  // the request's segment, still percent-encoded
 };
 static_assert(std::is_trivially_copyable_v<PathParam> && std::is_trivially_destructible_v<PathParam>);
