@@ -7,6 +7,9 @@
 //                            bits, with the template already known, on the same mix
 //   BM_decide_large/N        Policy::decide on a generated policy: 1,000 scopes,
 //                            10,000 route templates, over a mix of N requests
+//   BM_decide_large_repeated/4096  the 512-request mix copied 8 times (fresh paths
+//                            and principals): the request data of /4096, the policy
+//                            footprint of /512
 //   BM_compile_large         compile_source() of that generated policy text
 //   BM_compile_shipped       compile_files() of policies/
 // Counters: routes, policy_bytes (Policy::memory_usage()) and bytes_per_route.
@@ -16,6 +19,7 @@
 #include <algorithm>
 #include <cstdint>
 #include <deque>
+#include <map>
 #include <random>
 #include <stdexcept>
 #include <string>
@@ -373,6 +377,24 @@ Fixture large(std::size_t size) {
   return fixture;
 }
 
+// `times` copies of the mix of `size` requests one after the other, each request with a
+// path and a principal of its own (fresh allocations): the request data of a mix
+// `times` as large, the endpoints (and so the policy's memory) of the small one.
+Fixture large_repeated(std::size_t size, std::size_t times) {
+  Fixture fixture = large(size);
+  if (!fixture.policy) return fixture;
+  Mix repeated;
+  for (std::size_t copy = 0; copy < times; ++copy) {
+    std::map<const Principal*, const Principal*> copies;
+    for (const Principal& principal : fixture.mix.principals) copies[&principal] = &repeated.principals.emplace_back(principal);
+    for (const Request& request : fixture.mix.requests) {
+      repeated.requests.push_back({copies.at(request.principal), request.method, request.path, request.baseline_key});
+    }
+  }
+  fixture.mix = std::move(repeated);
+  return fixture;
+}
+
 void add_policy_counters(benchmark::State& state, const Fixture& fixture) {
   const double routes = static_cast<double>(fixture.policy->endpoints().size());
   const double bytes = static_cast<double>(fixture.policy->memory_usage());
@@ -499,6 +521,14 @@ void BM_decide_large(benchmark::State& state) {
   run_decide(state, large(static_cast<std::size_t>(state.range(0))));
 }
 BENCHMARK(BM_decide_large)->Arg(512)->Arg(4096);
+
+// The 512-request mix copied 8 times: as much request data as /4096 (paths and
+// principals), the policy footprint of /512. Between the two, it tells whether /4096
+// pays for the requests' data or for reaching more of the policy.
+void BM_decide_large_repeated(benchmark::State& state) {
+  run_decide(state, large_repeated(512, static_cast<std::size_t>(state.range(0)) / 512));
+}
+BENCHMARK(BM_decide_large_repeated)->Arg(4096);
 
 void BM_compile_large(benchmark::State& state) {
   const std::string& text = large_text();
