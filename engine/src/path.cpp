@@ -31,12 +31,6 @@ std::string_view describe(PathError error) noexcept {
 }
 
 PathError split_path(std::string_view path, PathSegments& out) noexcept {
-  if (path.empty() || path.front() != '/') {
-    out.size = 0;
-    out.encoded_mask = 0;
-    out.path = {};
-    return PathError::not_absolute;
-  }
   const PathError error = path_scan::split(path, out);
   if (error != PathError::none) {
     out.size = 0;

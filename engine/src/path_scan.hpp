@@ -106,10 +106,11 @@ inline PathError raw_byte_error(char c) noexcept {
   return PathError::control_character;
 }
 
-// Cuts `path`, which starts with `/`, into segments in `out.begin`/`out.end`, one special
-// byte after the other, so that the first problem from the left is the one reported.
-// Fills `out.size`, `out.encoded_mask` and `out.path` only on success.
+// Cuts `path` into segments in `out.begin`/`out.end`, one special byte after the other,
+// so that the first problem from the left is the one reported. Fills `out.size`,
+// `out.encoded_mask` and `out.path` only on success.
 [[gnu::always_inline]] inline PathError split(std::string_view path, PathSegments& out) noexcept {
+  if (path.empty() || path.front() != '/') return PathError::not_absolute;
   const char* const data = path.data();
   const std::size_t length = path.size();
   if (length > UINT32_MAX) return PathError::too_long;  // PathSegments keeps 32-bit offsets

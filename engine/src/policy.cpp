@@ -357,16 +357,14 @@ Decision Policy::decide(const Principal& principal, const Request& request) cons
 }
 
 // With only a method and a path, no Request is built unless a condition reads it.
-Decision Policy::decide(const Principal& principal, std::string_view method,
-                                                      std::string_view path, const Request* given) const noexcept {
+Decision Policy::decide(const Principal& principal, std::string_view method, std::string_view path,
+                        const Request* given) const noexcept {
   Decision decision;
   decision.m_policy = this;
   decision.m_for_key = principal.kind() == PrincipalKind::api_key;
 
   PathSegments segments;
-  const PathError error =
-      path.empty() || path.front() != '/' ? PathError::not_absolute : path_scan::split(path, segments);
-  if (error != PathError::none) {
+  if (const PathError error = path_scan::split(path, segments); error != PathError::none) {
     decision.m_reason = Reason::invalid_path;
     decision.m_path_error = error;
     decision.m_message = describe(error);
