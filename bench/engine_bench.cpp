@@ -386,9 +386,11 @@ Fixture large_repeated(std::size_t size, std::size_t times) {
   Mix repeated;
   for (std::size_t copy = 0; copy < times; ++copy) {
     std::map<const Principal*, const Principal*> copies;
-    for (const Principal& principal : fixture.mix.principals) copies[&principal] = &repeated.principals.emplace_back(principal);
+    for (const Principal& principal : fixture.mix.principals)
+      copies[&principal] = &repeated.principals.emplace_back(principal);
     for (const Request& request : fixture.mix.requests) {
-      repeated.requests.push_back({copies.at(request.principal), request.method, request.path, request.baseline_key});
+      repeated.requests.push_back(
+          {copies.at(request.principal), request.method, request.path, request.baseline_key});
     }
   }
   fixture.mix = std::move(repeated);

@@ -31,8 +31,8 @@ constexpr unsigned gather_bits(Word word) noexcept {
 // Bit i set for every special byte at lane i of `bytes`.
 inline unsigned special_bytes(Bytes bytes) noexcept {
   // `/` (0x2f) and `?` (0x3f) differ in bit 4 only: one comparison finds both.
-  const auto special = ((bytes | 0x10) == '?') | (bytes == '%') | (bytes == '\\') | (bytes == 0x7f) |
-                       (bytes < 0x20);
+  const auto special =
+      ((bytes | 0x10) == '?') | (bytes == '%') | (bytes == '\\') | (bytes == 0x7f) | (bytes < 0x20);
 #if defined(__SSE2__)
   // One instruction (pmovmskb) gathers the top bit of each lane; a GCC builtin, so no
   // intrinsics header.

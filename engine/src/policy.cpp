@@ -244,7 +244,8 @@ class ConditionRequest {
       : m_method(method), m_target(target), m_given(given) {}
 
   const Request& get() noexcept {
-    if (m_given == nullptr) m_given = &m_made.emplace(Request{m_method, m_target, std::nullopt, {}, std::nullopt});
+    if (m_given == nullptr)
+      m_given = &m_made.emplace(Request{m_method, m_target, std::nullopt, {}, std::nullopt});
     return *m_given;
   }
 
@@ -261,8 +262,9 @@ class ConditionRequest {
 // another policy mean nothing here, so such a principal holds no scope (fail closed).
 // `holds(condition)` evaluates a grant's condition.
 template <typename Holds>
-const Grant* find_grant(const Policy::Impl& impl, const TrieEntry& entry, const Principal& principal,
-                        bool bound, const Holds& holds, const Grant*& failed) noexcept {
+const Grant* find_grant(const Policy::Impl& impl, const TrieEntry& entry,
+                        const Principal& principal, bool bound, const Holds& holds,
+                        const Grant*& failed) noexcept {
   if (!bound) return nullptr;
   const bool key = principal.kind() == PrincipalKind::api_key;
   const Grant* const grants = impl.grants.data() + entry.grants_begin;
@@ -313,13 +315,16 @@ class ParamBuffer {
 // and its parameters are not bound. The condition reads the parameters the rule's own
 // template binds: for a rule whose template covers the endpoint's (which matches the
 // path already), the segments at its `{name}` positions, without comparing the path.
-const ForbidRule* matching_forbid(const Policy::Impl& impl, const ForbidLink& link, std::size_t method_slot,
-                                  ConditionRequest& request, const PathSegments& segments,
-                                  const Principal& principal, bool bound) noexcept {
+const ForbidRule* matching_forbid(const Policy::Impl& impl, const ForbidLink& link,
+                                  std::size_t method_slot, ConditionRequest& request,
+                                  const PathSegments& segments, const Principal& principal,
+                                  bool bound) noexcept {
   const ForbidRule& rule = impl.forbids[link.rule];
-  if (rule.method != Method::any && static_cast<std::size_t>(rule.method) != method_slot) return nullptr;
+  if (rule.method != Method::any && static_cast<std::size_t>(rule.method) != method_slot)
+    return nullptr;
   const ConditionProgram::Verdict verdict =
-      rule.condition == no_condition ? ConditionProgram::Verdict::yes : impl.conditions.verdict(rule.condition, principal);
+      rule.condition == no_condition ? ConditionProgram::Verdict::yes
+                                     : impl.conditions.verdict(rule.condition, principal);
   if (verdict == ConditionProgram::Verdict::no) return nullptr;
   ParamBuffer params;
   std::size_t count = 0;
@@ -393,9 +398,9 @@ Decision Policy::decide(const Principal& principal, std::string_view method, std
   const ParamSlot* slots = m_impl->params.data() + entry.params_begin;
   for (std::size_t i = 0; i < entry.param_count; ++i) {
     const std::size_t at = search.captured(slots[i].wildcard);
-    new (decision.m_params + sizeof(PathParam) * i)
-        PathParam{m_impl->param_names[slots[i].name],
-                  {segments.path.data() + segments.begin[at], segments.end[at] - segments.begin[at]}};
+    new (decision.m_params + sizeof(PathParam) * i) PathParam{
+        m_impl->param_names[slots[i].name],
+        {segments.path.data() + segments.begin[at], segments.end[at] - segments.begin[at]}};
   }
   decision.m_param_count = entry.param_count;
 
@@ -439,7 +444,8 @@ Decision Policy::decide(const Principal& principal, std::string_view method, std
   if (decision.allowed() && entry.forbids_begin != no_index) {
     const ForbidLink* link = m_impl->forbid_links.data() + entry.forbids_begin;
     do {
-      if (const ForbidRule* rule = matching_forbid(*m_impl, *link, method_slot, request, segments, principal, bound)) {
+      if (const ForbidRule* rule =
+              matching_forbid(*m_impl, *link, method_slot, request, segments, principal, bound)) {
         conclude(Reason::forbidden, rule->message, nullptr);
         decision.m_grant = nullptr;
         decision.m_forbid = rule;
@@ -584,9 +590,10 @@ std::size_t Policy::memory_usage() const noexcept {
   total += pool(impl.scopes) + pool(impl.endpoints) + pool(impl.roles) + pool(impl.forbids);
   total += pool(impl.names) + pool(impl.scope_ids) + pool(impl.grants) + pool(impl.grant_conditions) +
            pool(impl.grantings);
-  total += pool(impl.param_names) + pool(impl.nodes) + pool(impl.edges) + pool(impl.edge_slots) + pool(impl.entries) + pool(impl.params) +
-           pool(impl.forbid_links) + pool(impl.forbid_params) + pool(impl.forbid_params_begin) +
-           pool(impl.scope_index) + pool(impl.role_index);
+  total += pool(impl.param_names) + pool(impl.nodes) + pool(impl.edges) + pool(impl.edge_slots) +
+           pool(impl.entries) + pool(impl.params) + pool(impl.forbid_links) +
+           pool(impl.forbid_params) + pool(impl.forbid_params_begin) + pool(impl.scope_index) +
+           pool(impl.role_index);
   total += impl.roles.size() * set;
   for (const ForbidRule& rule : impl.forbids) {
     total += pool(rule.parsed.segments);

@@ -797,7 +797,8 @@ class Build {
   std::uint32_t param_name(std::string_view name) {
     std::vector<std::string_view>& names = m_impl->param_names;
     const std::string_view stored = intern(name);
-    const auto [it, added] = m_param_names.try_emplace(stored, static_cast<std::uint32_t>(names.size()));
+    const auto [it, added] =
+        m_param_names.try_emplace(stored, static_cast<std::uint32_t>(names.size()));
     if (added) names.push_back(stored);
     return it->second;
   }
@@ -820,7 +821,8 @@ class Build {
     if (!work.forbids.empty()) {
       entry.forbids_begin = static_cast<std::uint32_t>(impl.forbid_links.size());
       for (const std::uint32_t index : work.forbids) {
-        impl.forbid_links.push_back({index, covers(impl.forbids[index].parsed, work.parsed), false});
+        impl.forbid_links.push_back(
+            {index, covers(impl.forbids[index].parsed, work.parsed), false});
       }
       impl.forbid_links.back().last = true;
     }

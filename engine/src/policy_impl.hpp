@@ -114,13 +114,13 @@ struct TrieEdge {
 // is a cache miss of its own).
 struct TrieEntry {
   std::uint32_t endpoint = 0;
-  std::uint32_t params_begin = 0;            // into Impl::params
-  std::uint32_t forbids_begin = no_index;    // into Impl::forbid_links; no_index: none
-  std::uint32_t grants_begin = 0;            // the endpoint's grants: Impl::grants from here
+  std::uint32_t params_begin = 0;          // into Impl::params
+  std::uint32_t forbids_begin = no_index;  // into Impl::forbid_links; no_index: none
+  std::uint32_t grants_begin = 0;          // the endpoint's grants: Impl::grants from here
   std::uint32_t grant_count = 0;
-  std::uint8_t method = 0;                   // a Method; entries of a node are sorted by it
+  std::uint8_t method = 0;  // a Method; entries of a node are sorted by it
   std::uint8_t param_count = 0;
-  Access access = Access::scoped;            // the endpoint's
+  Access access = Access::scoped;  // the endpoint's
 };
 
 // For each `{name}` of an endpoint, in order: the name (an index into
@@ -136,7 +136,7 @@ struct ParamSlot {
 struct ForbidLink {
   std::uint32_t rule = 0;  // into Impl::forbids
   bool covers = false;
-  bool last = false;       // the entry's last link
+  bool last = false;  // the entry's last link
 };
 
 // A `{name}` of a forbid rule's template: the name and the path segment it binds.

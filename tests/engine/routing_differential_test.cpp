@@ -25,11 +25,12 @@ using namespace scopegate::test;
 namespace {
 
 // Some longer than 8 bytes, two sharing their first 8, some prefixes of others.
-const std::vector<std::string> literal_alphabet = {"a",  "b",  "api",        "v1",
+const std::vector<std::string> literal_alphabet = {"a",        "b",  "api",        "v1",
                                                    "sessions", "ab", "abcdefghij", "abcdefghijk"};
 
 // Only GET..DELETE and `*` on routes; PATCH and HEAD requests reach `*` endpoints only.
-const std::vector<Method> route_methods = {Method::get, Method::post, Method::put, Method::delete_, Method::any};
+const std::vector<Method> route_methods = {Method::get, Method::post, Method::put, Method::delete_,
+                                           Method::any};
 const std::vector<std::string> request_methods = {"GET", "POST", "PUT", "PATCH", "DELETE", "HEAD"};
 
 using Rng = std::mt19937;
@@ -79,7 +80,8 @@ Written extend(Rng& rng, Written prefix, std::size_t depth) {
 
 // The first `size` segments of `segments`, without a `**` (only last).
 Written prefix_of(const Written& segments, std::size_t size) {
-  Written out(segments.begin(), segments.begin() + static_cast<std::ptrdiff_t>(std::min(size, segments.size())));
+  Written out(segments.begin(),
+              segments.begin() + static_cast<std::ptrdiff_t>(std::min(size, segments.size())));
   if (!out.empty() && out.back() == "**") out.pop_back();
   return out;
 }
@@ -152,7 +154,8 @@ std::optional<std::pair<Policy, std::vector<RouteSpec>>> build_dropping_refused(
 
 std::string describe_routes(const std::vector<RouteSpec>& routes) {
   std::string out;
-  for (const RouteSpec& r : routes) out.append(to_string(r.method)).append(" ").append(r.path_template).append("\n");
+  for (const RouteSpec& r : routes)
+    out.append(to_string(r.method)).append(" ").append(r.path_template).append("\n");
   return out;
 }
 
@@ -189,7 +192,8 @@ std::string random_path(Rng& rng, const std::vector<RouteSpec>& routes) {
     if (segment.kind == SegmentKind::literal) {
       segments.push_back(maybe_encoded(rng, segment.text));
     } else if (segment.kind == SegmentKind::rest) {
-      for (std::size_t n = pick(rng, 4); n > 0; --n) segments.push_back(maybe_encoded(rng, random_filler(rng)));
+      for (std::size_t n = pick(rng, 4); n > 0; --n)
+        segments.push_back(maybe_encoded(rng, random_filler(rng)));
     } else {
       segments.push_back(maybe_encoded(rng, random_filler(rng)));
     }
@@ -233,7 +237,8 @@ Answer engine_answer(const Decision& d) {
   Answer a;
   a.reason = d.reason();
   if (d.endpoint() != nullptr) {
-    a.endpoint = std::string(to_string(d.endpoint()->method)) + " " + std::string(d.endpoint()->path_template);
+    a.endpoint = std::string(to_string(d.endpoint()->method)) + " " +
+                 std::string(d.endpoint()->path_template);
   }
   for (const PathParam& p : d.params()) a.params.emplace_back(p.name, p.value);
   a.allow = d.allowed_methods();
@@ -263,7 +268,8 @@ bool matches(const Template& t, const RequestPath& path) {
   const std::size_t fixed = segments.size() - (rest ? 1 : 0);
   if (rest ? path.decoded.size() < fixed : path.decoded.size() != fixed) return false;
   for (std::size_t i = 0; i < fixed; ++i) {
-    if (segments[i].kind == SegmentKind::literal && segments[i].text != path.decoded[i]) return false;
+    if (segments[i].kind == SegmentKind::literal && segments[i].text != path.decoded[i])
+      return false;
   }
   return true;
 }
@@ -274,7 +280,9 @@ bool matches(const Template& t, const RequestPath& path) {
 std::vector<int> precedence(const Template& t) {
   std::vector<int> key;
   for (const Segment& segment : t.segments) {
-    key.push_back(segment.kind == SegmentKind::literal ? 3 : segment.kind == SegmentKind::rest ? 0 : 2);
+    key.push_back(segment.kind == SegmentKind::literal ? 3
+                  : segment.kind == SegmentKind::rest  ? 0
+                                                       : 2);
   }
   if (key.empty() || key.back() != 0) key.push_back(1);
   return key;
@@ -284,7 +292,8 @@ std::vector<int> precedence(const Template& t) {
 // `*` are the same), the one of highest precedence with an endpoint for the method or
 // for `*`, the exact method first. None: 405 listing every matching endpoint's method,
 // or 404 when nothing matches the path.
-Answer reference_answer(const std::vector<RouteSpec>& routes, std::string_view method, const RequestPath& path) {
+Answer reference_answer(const std::vector<RouteSpec>& routes, std::string_view method,
+                        const RequestPath& path) {
   struct Candidate {
     std::vector<int> precedence;
     int method_rank;  // 2: the request's method, 1: `*`, 0: neither
@@ -302,10 +311,12 @@ Answer reference_answer(const std::vector<RouteSpec>& routes, std::string_view m
     candidates.push_back({precedence(parsed), rank, &r, std::move(parsed)});
   }
   Answer a;
-  const auto best = std::max_element(candidates.begin(), candidates.end(), [](const Candidate& x, const Candidate& y) {
-    if (x.method_rank == 0 || y.method_rank == 0) return x.method_rank == 0 && y.method_rank != 0;
-    return std::pair(x.precedence, x.method_rank) < std::pair(y.precedence, y.method_rank);
-  });
+  const auto best = std::max_element(
+      candidates.begin(), candidates.end(), [](const Candidate& x, const Candidate& y) {
+        if (x.method_rank == 0 || y.method_rank == 0)
+          return x.method_rank == 0 && y.method_rank != 0;
+        return std::pair(x.precedence, x.method_rank) < std::pair(y.precedence, y.method_rank);
+      });
   if (best == candidates.end()) return a;
   if (best->method_rank == 0) {
     a.reason = Reason::method_not_allowed;
@@ -327,7 +338,8 @@ Answer reference_answer(const std::vector<RouteSpec>& routes, std::string_view m
 
 }  // namespace
 
-TEST_CASE("engine: route resolution agrees with a brute-force reference on random policies", "[differential]") {
+TEST_CASE("engine: route resolution agrees with a brute-force reference on random policies",
+          "[differential]") {
   constexpr std::uint32_t seeds = 400;
   constexpr std::size_t requests_per_policy = 60;
   std::size_t policies = 0;
@@ -353,8 +365,9 @@ TEST_CASE("engine: route resolution agrees with a brute-force reference on rando
       if (actual != expected) break;  // one report per policy is enough to debug it
     }
   }
-  WARN("policies " << policies << ", decisions " << compared << ": allowed " << outcomes[Reason::allowed]
-                   << ", 405 " << outcomes[Reason::method_not_allowed] << ", 404 " << outcomes[Reason::no_route]);
+  WARN("policies " << policies << ", decisions " << compared << ": allowed "
+                   << outcomes[Reason::allowed] << ", 405 " << outcomes[Reason::method_not_allowed]
+                   << ", 404 " << outcomes[Reason::no_route]);
   // Enough of each outcome that the test cannot pass by comparing nothing.
   CHECK(policies >= seeds * 9 / 10);
   CHECK(outcomes[Reason::allowed] >= compared / 4);
