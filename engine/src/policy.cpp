@@ -352,15 +352,6 @@ Policy::Policy(Policy&&) noexcept = default;
 Policy& Policy::operator=(Policy&&) noexcept = default;
 Policy::~Policy() = default;
 
-Decision Policy::decide(const Principal& principal, std::string_view method,
-                        std::string_view path) const noexcept {
-  return decide(principal, method, path, nullptr);
-}
-
-Decision Policy::decide(const Principal& principal, const Request& request) const noexcept {
-  return decide(principal, request.method, request.target, &request);
-}
-
 // With only a method and a path, no Request is built unless a condition reads it.
 Decision Policy::decide(const Principal& principal, std::string_view method, std::string_view path,
                         const Request* given) const noexcept {

@@ -174,4 +174,14 @@ class Policy {
   std::unique_ptr<Impl> m_impl;
 };
 
+// Inline, so that a call goes straight to the one that decides.
+inline Decision Policy::decide(const Principal& principal, std::string_view method,
+                               std::string_view path) const noexcept {
+  return decide(principal, method, path, nullptr);
+}
+
+inline Decision Policy::decide(const Principal& principal, const Request& request) const noexcept {
+  return decide(principal, request.method, request.target, &request);
+}
+
 }  // namespace scopegate
