@@ -57,17 +57,36 @@ inline Bytes load_block(const char* at) noexcept {
   return bytes;
 }
 
-// A path shorter than a block, padded with zeros (whose marks the caller drops).
+// A path shorter than a block as a block; lanes from `path.size()` on hold any bytes
+// (the caller drops their marks). Built in registers from two words: writing the bytes to
+// memory and loading them as one block would stall on store forwarding.
 inline Bytes load_short(std::string_view path) noexcept {
-  std::array<char, block_size> padded{};
+  const char* const data = path.data();
   const std::size_t length = path.size();
-  if (length >= word_size) {  // two 8-byte copies, overlapping unless the path is 16 bytes
-    std::memcpy(padded.data(), path.data(), word_size);
-    std::memcpy(padded.data() + length - word_size, path.data() + length - word_size, word_size);
+  Word low = 0;
+  Word high = 0;
+  if (length >= word_size) {
+    std::memcpy(&low, data, word_size);
+    // The last 8 bytes, moved down to start at byte 8 of the path.
+    std::memcpy(&high, data + length - word_size, word_size);
+    const std::size_t overlap = 8 * (2 * word_size - length);  // bits, 8..64
+    if constexpr (std::endian::native == std::endian::little) {
+      high = overlap == 64 ? 0 : high >> overlap;
+    } else {
+      high = overlap == 64 ? 0 : high << overlap;
+    }
   } else {
-    for (std::size_t i = 0; i < length; ++i) padded[i] = path[i];
+    for (std::size_t i = 0; i < length; ++i) {
+      const Word byte = static_cast<unsigned char>(data[i]);
+      if constexpr (std::endian::native == std::endian::little) {
+        low |= byte << (8 * i);
+      } else {
+        low |= byte << (8 * (word_size - 1 - i));
+      }
+    }
   }
-  return load_block(padded.data());
+  using Words = Word __attribute__((vector_size(16)));
+  return reinterpret_cast<Bytes>(Words{low, high});
 }
 
 // "." or "..", also with either dot percent-encoded: `segment` is 1 to 6 bytes with valid
