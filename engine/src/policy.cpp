@@ -503,12 +503,13 @@ const std::vector<ForbidRule>& Policy::forbids() const noexcept { return m_impl-
 
 namespace {
 
-// Binary search in a name index sorted by name.
-template <typename Index>
-auto find_named(const Index& index, std::string_view name) noexcept {
+// The index of the item of `items` named `name`, by binary search in `index` (the
+// indexes of `items` sorted by name); null if none.
+template <typename Index, typename Items>
+const Index* find_named(const std::vector<Index>& index, const Items& items, std::string_view name) noexcept {
   const auto found = std::lower_bound(index.begin(), index.end(), name,
-                                      [](const auto& entry, std::string_view wanted) { return entry.first < wanted; });
-  return found != index.end() && found->first == name ? found : index.end();
+                                      [&items](Index at, std::string_view wanted) { return items[at].name < wanted; });
+  return found != index.end() && items[*found].name == name ? &*found : nullptr;
 }
 
 const Granting no_granting;
@@ -516,15 +517,15 @@ const Granting no_granting;
 }  // namespace
 
 std::optional<ScopeId> Policy::find_scope(std::string_view name) const noexcept {
-  const auto found = find_named(m_impl->scope_index, name);
-  if (found == m_impl->scope_index.end()) return std::nullopt;
-  return found->second;
+  const ScopeId* const found = find_named(m_impl->scope_index, m_impl->scopes, name);
+  if (found == nullptr) return std::nullopt;
+  return *found;
 }
 
 const Role* Policy::find_role(std::string_view name) const noexcept {
-  const auto found = find_named(m_impl->role_index, name);
-  if (found == m_impl->role_index.end()) return nullptr;
-  return &m_impl->roles[found->second];
+  const std::uint32_t* const found = find_named(m_impl->role_index, m_impl->roles, name);
+  if (found == nullptr) return nullptr;
+  return &m_impl->roles[*found];
 }
 
 std::span<const std::string_view> Endpoint::key_scopes() const noexcept {

@@ -713,10 +713,8 @@ class Build {
 
     freeze_trie();
 
-    for (ScopeId id = 0; id < impl.scopes.size(); ++id) impl.scope_index.emplace_back(impl.scopes[id].name, id);
-    std::sort(impl.scope_index.begin(), impl.scope_index.end());
-    for (std::uint32_t r = 0; r < impl.roles.size(); ++r) impl.role_index.emplace_back(impl.roles[r].name, r);
-    std::sort(impl.role_index.begin(), impl.role_index.end());
+    sort_by_name(impl.scope_index, impl.scopes);
+    sort_by_name(impl.role_index, impl.roles);
     for (std::size_t mask = 0; mask < impl.allow_headers.size(); ++mask) {
       std::string header;
       for (std::size_t m = 0; m < method_count; ++m) {
@@ -726,6 +724,14 @@ class Build {
       }
       impl.allow_headers[mask] = intern(header);
     }
+  }
+
+  // `index` becomes the indexes of `items` in the order of their names.
+  template <typename Index, typename Items>
+  static void sort_by_name(std::vector<Index>& index, const Items& items) {
+    index.resize(items.size());
+    for (std::size_t i = 0; i < items.size(); ++i) index[i] = static_cast<Index>(i);
+    std::sort(index.begin(), index.end(), [&items](Index a, Index b) { return items[a].name < items[b].name; });
   }
 
   void freeze_trie() {

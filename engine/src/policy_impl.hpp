@@ -191,9 +191,9 @@ struct Policy::Impl {
   // forbid_params[forbid_params_begin[k + 1]].
   std::vector<ForbidParam> forbid_params;
   std::vector<std::uint32_t> forbid_params_begin;
-  // Sorted by name, for find_scope() and find_role().
-  std::vector<std::pair<std::string_view, ScopeId>> scope_index;
-  std::vector<std::pair<std::string_view, std::uint32_t>> role_index;
+  // Indexes into scopes and roles sorted by name, for find_scope() and find_role().
+  std::vector<ScopeId> scope_index;
+  std::vector<std::uint32_t> role_index;
   // The Allow header for every set of methods, by method mask: "GET, POST".
   std::array<std::string_view, 1U << method_count> allow_headers;
 };
