@@ -74,36 +74,36 @@ bool same_literal(const TrieEdge& edge, const SegmentKey& key) noexcept {
          (key.size <= 8 || same_tail(key.data, edge.text, key.size));
 }
 
-// The child of the literal edge equal to `key` among a small node's edges, or no_index.
-std::uint32_t scan_literals(const TrieEdge* edges, std::size_t count, const SegmentKey& key) noexcept {
+// The literal edge equal to `key` among a small node's edges, or null.
+const TrieEdge* scan_literals(const TrieEdge* edges, std::size_t count, const SegmentKey& key) noexcept {
   for (const TrieEdge* edge = edges; edge != edges + count; ++edge) {
-    if (same_literal(*edge, key)) return edge->child;
+    if (same_literal(*edge, key)) return edge;
   }
-  return no_index;
+  return nullptr;
 }
 
 // The same for a node with more than linear_scan_limit edges, through its hash table
 // (`slots`, see Impl::edge_slots): linear probing from the key's home slot to the first
 // empty one.
-std::uint32_t find_hashed_literal(const TrieEdge* edges, const std::uint32_t* slots, std::size_t count,
-                                  const SegmentKey& key) noexcept {
+const TrieEdge* find_hashed_literal(const TrieEdge* edges, const std::uint32_t* slots, std::size_t count,
+                                    const SegmentKey& key) noexcept {
   const unsigned bits = edge_table_bits(count);
   const std::size_t mask = (std::size_t{1} << bits) - 1;
   for (std::size_t slot = edge_slot(key.head, key.data, key.size, bits);; slot = (slot + 1) & mask) {
     const std::uint32_t at = slots[slot];
-    if (at == 0) return no_index;
+    if (at == 0) return nullptr;
     const TrieEdge& edge = edges[at - 1];
-    if (same_literal(edge, key)) return edge.child;
+    if (same_literal(edge, key)) return &edge;
   }
 }
 
 // A segment with a `%` matches the literal its decoded bytes spell: compared one by one.
-std::uint32_t find_encoded_literal(const TrieEdge* edges, std::size_t count,
-                                   std::string_view segment) noexcept {
+const TrieEdge* find_encoded_literal(const TrieEdge* edges, std::size_t count,
+                                     std::string_view segment) noexcept {
   for (std::size_t i = 0; i < count; ++i) {
-    if (compare_segment(segment, edges[i].view()) == 0) return edges[i].child;
+    if (compare_segment(segment, edges[i].view()) == 0) return &edges[i];
   }
-  return no_index;
+  return nullptr;
 }
 
 // The route search for one request; lives on decide()'s stack. Depth first: at each node
@@ -125,8 +125,10 @@ class RouteSearch {
   const TrieEntry* run() noexcept {
     std::uint32_t index = 0;
     std::size_t depth = 0;
+    Literals literals{m_nodes[0].edges_begin, m_nodes[0].edge_count};
     while (true) {
-      // Down the literal children as far as they match.
+      // Down the literal children as far as they match. The next edges come from the
+      // edge taken, so that the node itself is only needed for its branches.
       while (true) {
         const TrieNode& node = m_nodes[index];
         if (depth == m_path.size) {
@@ -139,10 +141,11 @@ class RouteSearch {
         if (node.has_wildcard) {
           m_frames[m_frame_count++] = {index, static_cast<std::uint8_t>(depth), m_captured_count, false};
         }
-        if (node.edge_count == 0) break;
-        const std::uint32_t child = literal_child(node, depth);
-        if (child == no_index) break;
-        index = child;
+        if (literals.count == 0) break;
+        const TrieEdge* const edge = literal_edge(literals, depth);
+        if (edge == nullptr) break;
+        index = edge->child;
+        literals = {edge->child_edges_begin, edge->child_edge_count};
         ++depth;
       }
       // Back to the deepest remembered node with an alternative left.
@@ -155,6 +158,7 @@ class RouteSearch {
           m_captured_count = frame.captured_count;
           m_captured[m_captured_count++] = frame.depth;
           index = node.single;
+          literals = {m_nodes[index].edges_begin, m_nodes[index].edge_count};
           depth = frame.depth + std::size_t{1};
           break;
         }
@@ -180,12 +184,19 @@ class RouteSearch {
     bool single_tried;
   };
 
-  std::uint32_t literal_child(const TrieNode& node, std::size_t depth) const noexcept {
-    const TrieEdge* edges = m_edges + node.edges_begin;
-    if (m_path.encoded(depth)) return find_encoded_literal(edges, node.edge_count, m_path.segment(depth));
+  // A node's literal children: TrieNode::edges_begin and edge_count.
+  struct Literals {
+    std::uint32_t begin;
+    std::uint32_t count;
+  };
+
+  // The literal edge that segment `depth` of the path takes, or null.
+  const TrieEdge* literal_edge(Literals literals, std::size_t depth) const noexcept {
+    const TrieEdge* edges = m_edges + literals.begin;
+    if (m_path.encoded(depth)) return find_encoded_literal(edges, literals.count, m_path.segment(depth));
     const SegmentKey key = key_of(m_path, depth);
-    if (node.edge_count <= linear_scan_limit) return scan_literals(edges, node.edge_count, key);
-    return find_hashed_literal(edges, m_edge_slots + slots_per_edge * node.edges_begin, node.edge_count, key);
+    if (literals.count <= linear_scan_limit) return scan_literals(edges, literals.count, key);
+    return find_hashed_literal(edges, m_edge_slots + slots_per_edge * literals.begin, literals.count, key);
   }
 
   // Terminal check for the request's method (exact method first, then `*`); collects

@@ -756,8 +756,11 @@ class Build {
         edges_begin[n] = static_cast<std::uint32_t>(impl.edges.size());
         for (const auto& [text, child] : work.literals) {
           const std::string_view stored = intern(text);
-          impl.edges.push_back({segment_head(stored.data(), stored.size()), stored.data(),
-                                static_cast<std::uint32_t>(stored.size()), child});
+          TrieEdge& edge = impl.edges.emplace_back();
+          edge.head = segment_head(stored.data(), stored.size());
+          edge.text = stored.data();
+          edge.size = static_cast<std::uint32_t>(stored.size());
+          edge.child = child;
         }
       }
     }
@@ -779,6 +782,10 @@ class Build {
         ++node.entry_count;
       }
       impl.nodes.push_back(node);
+    }
+    for (TrieEdge& edge : impl.edges) {
+      edge.child_edges_begin = impl.nodes[edge.child].edges_begin;
+      edge.child_edge_count = impl.nodes[edge.child].edge_count;
     }
     impl.edge_slots.shrink_to_fit();
   }

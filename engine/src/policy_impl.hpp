@@ -99,12 +99,16 @@ inline std::size_t edge_slot(std::uint64_t head, const char* text, std::size_t s
 }
 
 // A literal child: the segment text (in the TextStore), its first 8 bytes as
-// segment_head() gives them, and the node it leads to.
+// segment_head() gives them, the node it leads to and that node's own literal children
+// (copies of its edges_begin and edge_count): the walk goes from edge to edge without
+// waiting for each node to load, which halves its chain of dependent loads.
 struct TrieEdge {
   std::uint64_t head = 0;
   const char* text = nullptr;
   std::uint32_t size = 0;
   std::uint32_t child = 0;
+  std::uint32_t child_edges_begin = 0;
+  std::uint32_t child_edge_count = 0;
 
   std::string_view view() const noexcept { return {text, size}; }
 };
