@@ -230,21 +230,45 @@ class RouteSearch {
   std::array<Frame, max_path_segments> m_frames;
 };
 
-std::size_t method_slot_of(std::string_view method) noexcept {
-  const auto slot = [&](Method m) {
-    return method == to_string(m) ? static_cast<std::size_t>(m) : method_count;
-  };
-  if (method.empty()) return method_count;
-  switch (method.front()) {
-    case 'G': return slot(Method::get);
-    case 'P':
-      return method.size() == 4 ? slot(Method::post) : method.size() == 3 ? slot(Method::put)
-                                                                           : slot(Method::patch);
-    case 'D': return slot(Method::delete_);
-    case 'H': return slot(Method::head);
-    case 'O': return slot(Method::options);
-    default: return method_count;
+// The bytes of a method of 3 to 7 bytes as one word, byte i at bits 8i: 2-byte reads at
+// 0, at min(3, size - 2) and at size - 2, and the byte at 2, each shifted to its place
+// (where they overlap, the same bytes are ORed twice).
+constexpr std::uint64_t method_word(const char* data, std::size_t size) noexcept {
+  const auto byte = [data](std::size_t i) { return std::uint64_t{static_cast<unsigned char>(data[i])}; };
+  const auto pair = [&byte](std::size_t i) { return (byte(i) | byte(i + 1) << 8) << (8 * i); };
+  return pair(0) | byte(2) << 16 | pair(std::min<std::size_t>(3, size - 2)) | pair(size - 2);
+}
+
+// Where method_slot_of() looks a method up: the seven names differ in their size or, at
+// the same size, in bit 4 of their first byte (GET and PUT, HEAD and POST).
+constexpr std::size_t method_shape(std::size_t size, unsigned char front) noexcept {
+  return (size - 3) * 2 + (front >> 4 & 1U);
+}
+
+struct MethodCandidate {
+  std::uint64_t word = 0;
+  std::size_t slot = method_count;
+};
+
+constexpr auto method_candidates = [] {
+  std::array<MethodCandidate, method_shape(7, 0x10) + 1> table{};
+  for (std::size_t slot = 0; slot < static_cast<std::size_t>(Method::any); ++slot) {
+    const std::string_view name = method_names[slot];
+    MethodCandidate& candidate = table[method_shape(name.size(), static_cast<unsigned char>(name[0]))];
+    if (candidate.slot != method_count) throw "two methods share a shape";  // not a constant
+    candidate = {method_word(name.data(), name.size()), slot};
   }
+  return table;
+}();
+
+// The request's method as a slot (its Method below Method::any), or method_count for any
+// other: one table entry and one word compare, no branch on which method it is.
+std::size_t method_slot_of(std::string_view method) noexcept {
+  const std::size_t size = method.size();
+  if (size - 3 > 4) return method_count;  // unsigned: not 3 to 7 bytes
+  const MethodCandidate& candidate =
+      method_candidates[method_shape(size, static_cast<unsigned char>(method[0]))];
+  return method_word(method.data(), size) == candidate.word ? candidate.slot : method_count;
 }
 
 // The request conditions read: the caller's, or one made of the method and the path the
