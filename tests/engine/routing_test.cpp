@@ -4,6 +4,8 @@
 
 #include <algorithm>
 #include <memory>
+#include <optional>
+#include <random>
 #include <set>
 #include <string>
 #include <string_view>
@@ -568,5 +570,55 @@ TEST_CASE("engine: literal lookup is the same on both sides of the linear scan l
         CHECK(d.endpoint()->description == expected);
       }
     }
+  }
+}
+
+TEST_CASE("engine: a request method reaches its own route only when it is one of the seven names") {
+  PolicyInput in;
+  in.scopes = {scope("r:all")};
+  for (std::size_t m = 0; m < static_cast<std::size_t>(Method::any); ++m) {
+    in.routes.push_back(route(static_cast<Method>(m), "/m", "r:all", std::string(method_names[m])));
+  }
+  const Policy policy = build(std::move(in));
+  const Principal key = policy.principal_for_key({"r:all"});
+  const std::vector<std::string> all = {"DELETE", "GET", "HEAD", "OPTIONS", "PATCH", "POST", "PUT"};
+
+  // parse_method() (a plain loop over the names) is the reference for what decide() reads.
+  const auto check = [&](const std::string& method) {
+    INFO("method \"" << method << "\" (" << method.size() << " bytes)");
+    const Decision d = policy.decide(key, method, "/m");
+    const std::optional<Method> parsed = parse_method(method);
+    if (parsed && *parsed != Method::any) {
+      REQUIRE(d.allowed());
+      CHECK(d.endpoint()->description == method);
+    } else {
+      CHECK(d.reason() == Reason::method_not_allowed);
+      CHECK(split_allow(d.allowed_methods()) == all);
+    }
+  };
+  for (const std::string method :
+       {"GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS", "", "*", "G", "GE", "GETS", "get",
+        "Get", "HEAT", "PEAD", "QUT", "PUTS", "POS", "POSTS", "PATC", "PATCHY", "DELET", "DELETED",
+        "OPTION", "OPTIONSS", "TRACE", "CONNECT", "GET ", " GET", "OPTIONs", "dELETE"}) {
+    check(method);
+  }
+  check(std::string("GET\0", 4));
+  check(std::string("G\0T", 3));
+  // Every name with one byte changed, and random strings over the names' letters.
+  for (const std::string_view name : all) {
+    for (std::size_t at = 0; at < name.size(); ++at) {
+      for (int byte = 0; byte < 256; ++byte) {
+        std::string changed(name);
+        changed[at] = static_cast<char>(byte);
+        check(changed);
+      }
+    }
+  }
+  std::mt19937 random(7);
+  const std::string letters = "ACDEGHILNOPSTU";
+  for (int i = 0; i < 20000; ++i) {
+    std::string method(std::uniform_int_distribution<std::size_t>(0, 9)(random), 'A');
+    for (char& c : method) c = letters[std::uniform_int_distribution<std::size_t>(0, letters.size() - 1)(random)];
+    check(method);
   }
 }
