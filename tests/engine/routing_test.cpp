@@ -550,7 +550,8 @@ TEST_CASE("engine: a node with hundreds of colliding literal children finds each
 }
 
 TEST_CASE("engine: literal lookup is the same on both sides of the linear scan limit") {
-  // 8 children are scanned, 9 and more hashed: each count finds every child and nothing else.
+  // Up to linear_scan_limit (16) children are scanned, more hashed: each count finds every
+  // child and nothing else.
   for (const std::size_t count : {7, 8, 9, 10, 16, 17, 33}) {
     std::vector<std::string> literals;
     for (std::size_t i = 0; i < count; ++i) literals.push_back(std::string(1 + i % 12, 'k') + std::to_string(i));
