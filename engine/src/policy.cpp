@@ -250,16 +250,26 @@ struct MethodCandidate {
   std::size_t slot = method_count;
 };
 
+constexpr std::size_t shape_of(std::string_view name) noexcept {
+  return method_shape(name.size(), static_cast<unsigned char>(name[0]));
+}
+
 constexpr auto method_candidates = [] {
-  std::array<MethodCandidate, method_shape(7, 0x10) + 1> table{};
+  std::array<MethodCandidate, method_shape(7, 0xff) + 1> table{};
   for (std::size_t slot = 0; slot < static_cast<std::size_t>(Method::any); ++slot) {
     const std::string_view name = method_names[slot];
-    MethodCandidate& candidate = table[method_shape(name.size(), static_cast<unsigned char>(name[0]))];
-    if (candidate.slot != method_count) throw "two methods share a shape";  // not a constant
-    candidate = {method_word(name.data(), name.size()), slot};
+    table[shape_of(name)] = {method_word(name.data(), name.size()), slot};
   }
   return table;
 }();
+
+// No two names share a shape (one would have overwritten the other).
+static_assert([] {
+  for (std::size_t slot = 0; slot < static_cast<std::size_t>(Method::any); ++slot) {
+    if (method_candidates[shape_of(method_names[slot])].slot != slot) return false;
+  }
+  return true;
+}());
 
 // The request's method as a slot (its Method below Method::any), or method_count for any
 // other: one table entry and one word compare, no branch on which method it is.
