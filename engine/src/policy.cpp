@@ -276,8 +276,7 @@ static_assert([] {
 std::size_t method_slot_of(std::string_view method) noexcept {
   const std::size_t size = method.size();
   if (size - 3 > 4) return method_count;  // unsigned: not 3 to 7 bytes
-  const MethodCandidate& candidate =
-      method_candidates[method_shape(size, static_cast<unsigned char>(method[0]))];
+  const MethodCandidate& candidate = method_candidates[shape_of(method)];
   return method_word(method.data(), size) == candidate.word ? candidate.slot : method_count;
 }
 

@@ -75,7 +75,7 @@ inline std::uint64_t keep_first_bytes(std::uint64_t word, std::size_t size) noex
 // Nodes with more literal children than this are looked up through a hash table
 // (Impl::edge_slots); smaller ones are scanned in order. Scanning the shipped policy's
 // /api/v1 node (11 literals) instead of hashing it took BM_decide_shipped from 35.1 to
-// 33.4 ns (docs/performance.md); at 8 it was hashed.
+// 33.3 ns (docs/performance.md); at 8 it was hashed.
 inline constexpr std::size_t linear_scan_limit = 16;
 
 // A hashed node's table has the power of two of slots at or above twice its children, so
@@ -103,7 +103,7 @@ inline std::size_t edge_slot(std::uint64_t head, const char* text, std::size_t s
 // A literal child: the segment text (in the TextStore), its first 8 bytes as
 // segment_head() gives them, the node it leads to and that node's own literal children
 // (copies of its edges_begin and edge_count): the walk goes from edge to edge without
-// waiting for each node to load, which halves its chain of dependent loads.
+// waiting for each node to load (the node load runs beside it, for its branches only).
 struct TrieEdge {
   std::uint64_t head = 0;
   const char* text = nullptr;
