@@ -75,7 +75,8 @@ bool same_literal(const TrieEdge& edge, const SegmentKey& key) noexcept {
 }
 
 // The literal edge equal to `key` among a small node's edges, or null.
-const TrieEdge* scan_literals(const TrieEdge* edges, std::size_t count, const SegmentKey& key) noexcept {
+const TrieEdge* scan_literals(const TrieEdge* edges, std::size_t count,
+                              const SegmentKey& key) noexcept {
   for (const TrieEdge* edge = edges; edge != edges + count; ++edge) {
     if (same_literal(*edge, key)) return edge;
   }
@@ -85,8 +86,8 @@ const TrieEdge* scan_literals(const TrieEdge* edges, std::size_t count, const Se
 // The same for a node with more than linear_scan_limit edges, through its hash table
 // (`slots`, see Impl::edge_slots): linear probing from the key's home slot to the first
 // empty one.
-const TrieEdge* find_hashed_literal(const TrieEdge* edges, const std::uint32_t* slots, std::size_t count,
-                                    const SegmentKey& key) noexcept {
+const TrieEdge* find_hashed_literal(const TrieEdge* edges, const std::uint32_t* slots,
+                                    std::size_t count, const SegmentKey& key) noexcept {
   const unsigned bits = edge_table_bits(count);
   const std::size_t mask = (std::size_t{1} << bits) - 1;
   for (std::size_t slot = edge_slot(key.head, key.data, key.size, bits);; slot = (slot + 1) & mask) {
@@ -193,10 +194,12 @@ class RouteSearch {
   // The literal edge that segment `depth` of the path takes, or null.
   const TrieEdge* literal_edge(Literals literals, std::size_t depth) const noexcept {
     const TrieEdge* edges = m_edges + literals.begin;
-    if (m_path.encoded(depth)) return find_encoded_literal(edges, literals.count, m_path.segment(depth));
+    if (m_path.encoded(depth))
+      return find_encoded_literal(edges, literals.count, m_path.segment(depth));
     const SegmentKey key = key_of(m_path, depth);
     if (literals.count <= linear_scan_limit) return scan_literals(edges, literals.count, key);
-    return find_hashed_literal(edges, m_edge_slots + slots_per_edge * literals.begin, literals.count, key);
+    return find_hashed_literal(edges, m_edge_slots + slots_per_edge * literals.begin,
+                               literals.count, key);
   }
 
   // Terminal check for the request's method (exact method first, then `*`); collects
@@ -234,7 +237,9 @@ class RouteSearch {
 // 0, at min(3, size - 2) and at size - 2, and the byte at 2, each shifted to its place
 // (where they overlap, the same bytes are ORed twice).
 constexpr std::uint64_t method_word(const char* data, std::size_t size) noexcept {
-  const auto byte = [data](std::size_t i) { return std::uint64_t{static_cast<unsigned char>(data[i])}; };
+  const auto byte = [data](std::size_t i) {
+    return std::uint64_t{static_cast<unsigned char>(data[i])};
+  };
   const auto pair = [&byte](std::size_t i) { return (byte(i) | byte(i + 1) << 8) << (8 * i); };
   return pair(0) | byte(2) << 16 | pair(std::min<std::size_t>(3, size - 2)) | pair(size - 2);
 }
@@ -550,9 +555,11 @@ namespace {
 // The index of the item of `items` named `name`, by binary search in `index` (the
 // indexes of `items` sorted by name); null if none.
 template <typename Index, typename Items>
-const Index* find_named(const std::vector<Index>& index, const Items& items, std::string_view name) noexcept {
-  const auto found = std::lower_bound(index.begin(), index.end(), name,
-                                      [&items](Index at, std::string_view wanted) { return items[at].name < wanted; });
+const Index* find_named(const std::vector<Index>& index, const Items& items,
+                        std::string_view name) noexcept {
+  const auto found = std::lower_bound(
+      index.begin(), index.end(), name,
+      [&items](Index at, std::string_view wanted) { return items[at].name < wanted; });
   return found != index.end() && items[*found].name == name ? &*found : nullptr;
 }
 

@@ -731,7 +731,8 @@ class Build {
   static void sort_by_name(std::vector<Index>& index, const Items& items) {
     index.resize(items.size());
     for (std::size_t i = 0; i < items.size(); ++i) index[i] = static_cast<Index>(i);
-    std::sort(index.begin(), index.end(), [&items](Index a, Index b) { return items[a].name < items[b].name; });
+    std::sort(index.begin(), index.end(),
+              [&items](Index a, Index b) { return items[a].name < items[b].name; });
   }
 
   void freeze_trie() {
