@@ -309,18 +309,25 @@ class ConditionRequest {
 // use and whose condition holds: an API key counts plain scopes only, a user any scope
 // but future ones. Sets `failed` to the first held grant whose condition failed. Bits of
 // another policy mean nothing here, so such a principal holds no scope (fail closed).
-// `holds(condition)` evaluates a grant's condition.
+// `holds(condition)` evaluates a grant's condition. The first grant is checked on the
+// entry's copy of it, so that when it decides, the Grant itself is not read.
 template <typename Holds>
 const Grant* find_grant(const Policy::Impl& impl, const TrieEntry& entry,
                         const Principal& principal, bool bound, const Holds& holds,
                         const Grant*& failed) noexcept {
-  if (!bound) return nullptr;
+  if (!bound || entry.grant_count == 0) return nullptr;
   const bool key = principal.kind() == PrincipalKind::api_key;
   const Grant* const grants = impl.grants.data() + entry.grants_begin;
-  for (const Grant& grant : std::span<const Grant>(grants, entry.grant_count)) {
+  const unsigned counts = key ? first_counts_for_key : first_counts_for_user;
+  if ((entry.first_grant & counts) != 0 && principal.scopes().contains(entry.first_scope)) {
+    if ((entry.first_grant & first_has_condition) == 0 || holds(grants->condition->index))
+      return grants;
+    failed = grants;
+  }
+  for (const Grant& grant : std::span<const Grant>(grants + 1, entry.grant_count - 1)) {
     const ScopeKind kind = grant.scope_kind;
-    const bool counts = key ? kind == ScopeKind::plain : kind != ScopeKind::future;
-    if (!counts || !principal.scopes().contains(grant.scope)) continue;
+    const bool grant_counts = key ? kind == ScopeKind::plain : kind != ScopeKind::future;
+    if (!grant_counts || !principal.scopes().contains(grant.scope)) continue;
     if (!grant.has_condition() || holds(grant.condition->index)) return &grant;
     if (failed == nullptr) failed = &grant;
   }

@@ -789,6 +789,7 @@ class Build {
       edge.child_edge_count = impl.nodes[edge.child].edge_count;
     }
     impl.edge_slots.shrink_to_fit();
+    impl.params.shrink_to_fit();  // reserved for every endpoint's own list, before sharing
   }
 
   // Fills the hash table of a node with more than linear_scan_limit edges (see
@@ -823,15 +824,23 @@ class Build {
     TrieEntry entry;
     entry.endpoint = e;
     entry.method = method;
-    entry.params_begin = static_cast<std::uint32_t>(impl.params.size());
+    std::vector<std::uint64_t> slots;  // name << 8 | wildcard: the key of m_param_lists
     std::size_t wildcard = 0;
     for (const Segment& segment : work.parsed.segments) {
-      if (segment.kind == SegmentKind::param) {
-        impl.params.push_back({param_name(segment.text), static_cast<std::uint8_t>(wildcard)});
-        ++entry.param_count;
-      }
+      if (segment.kind == SegmentKind::param)
+        slots.push_back(std::uint64_t{param_name(segment.text)} << 8 | wildcard);
       if (segment.kind == SegmentKind::param || segment.kind == SegmentKind::any) ++wildcard;
     }
+    entry.param_count = static_cast<std::uint8_t>(slots.size());
+    const auto [list, added] =
+        m_param_lists.try_emplace(slots, static_cast<std::uint32_t>(impl.params.size()));
+    if (added) {
+      for (const std::uint64_t slot : slots) {
+        impl.params.push_back(
+            {static_cast<std::uint32_t>(slot >> 8), static_cast<std::uint8_t>(slot)});
+      }
+    }
+    entry.params_begin = list->second;
     if (!work.forbids.empty()) {
       entry.forbids_begin = static_cast<std::uint32_t>(impl.forbid_links.size());
       for (const std::uint32_t index : work.forbids) {
@@ -843,6 +852,13 @@ class Build {
     const Endpoint& endpoint = impl.endpoints[e];
     entry.grants_begin = static_cast<std::uint32_t>(endpoint.grants.data() - impl.grants.data());
     entry.grant_count = static_cast<std::uint32_t>(endpoint.grants.size());
+    if (!endpoint.grants.empty()) {
+      const Grant& first = endpoint.grants.front();
+      entry.first_scope = first.scope;
+      if (first.scope_kind == ScopeKind::plain) entry.first_grant |= first_counts_for_key;
+      if (first.scope_kind != ScopeKind::future) entry.first_grant |= first_counts_for_user;
+      if (first.has_condition()) entry.first_grant |= first_has_condition;
+    }
     entry.access = endpoint.access;
     return entry;
   }
@@ -863,6 +879,8 @@ class Build {
   std::vector<WorkForbid> m_forbids;
   std::unordered_set<std::string_view> m_interned;  // views into m_impl->text
   std::unordered_map<std::string_view, std::uint32_t> m_param_names;  // into m_impl->param_names
+  // Each distinct list of an entry's parameter slots, where it begins in m_impl->params.
+  std::map<std::vector<std::uint64_t>, std::uint32_t> m_param_lists;
 };
 
 }  // namespace

@@ -116,21 +116,33 @@ struct TrieEdge {
 };
 
 // An endpoint ending at a node, with what decide() needs right after the match, so that
-// an allowed request reads neither its Endpoint nor its Scopes (on a large policy, each
-// is a cache miss of its own).
+// an allowed request reads neither its Endpoint, nor its Scopes, nor (when its first
+// grant decides) its Grant: on a large policy, each is a cache miss of its own.
 struct TrieEntry {
   std::uint32_t endpoint = 0;
   std::uint32_t params_begin = 0;          // into Impl::params
   std::uint32_t forbids_begin = no_index;  // into Impl::forbid_links; no_index: none
   std::uint32_t grants_begin = 0;          // the endpoint's grants: Impl::grants from here
   std::uint32_t grant_count = 0;
+  ScopeId first_scope = 0;  // the scope of Impl::grants[grants_begin], when grant_count > 0
   std::uint8_t method = 0;  // a Method; entries of a node are sorted by it
   std::uint8_t param_count = 0;
   Access access = Access::scoped;  // the endpoint's
+  std::uint8_t first_grant = 0;    // FirstGrant bits of that grant
+};
+
+// What decide() needs to know of an entry's first grant besides its scope.
+enum FirstGrant : std::uint8_t {
+  first_counts_for_key = 1U << 0,   // its scope is plain: an API key may use it
+  first_counts_for_user = 1U << 1,  // its scope is not future: a user may use it
+  first_has_condition = 1U << 2,
 };
 
 // For each `{name}` of an endpoint, in order: the name (an index into
 // Impl::param_names) and its position among the one-segment wildcards (`{name}` and `*`).
+// Endpoints whose templates bind the same names at the same places share their slots
+// (most policies have a handful of such lists: `{id}`, `{id}` and `{member_id}`, ...), so
+// the slots take little room and stay in cache.
 struct ParamSlot {
   std::uint32_t name = 0;
   std::uint8_t wildcard = 0;

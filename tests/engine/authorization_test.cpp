@@ -377,3 +377,50 @@ TEST_CASE("engine: a decision names its endpoint and deciding rule") {
   CHECK(unknown.endpoint() == nullptr);
   CHECK(unknown.rule() == nullptr);
 }
+
+TEST_CASE("engine: an endpoint's first grant and the grants after it decide alike") {
+  // decide() checks an endpoint's first grant on its trie entry's copy and the others on
+  // the Grant records: each of them granting, for keys and for users. (An endpoint's
+  // grants are all plain or all user scopes: a plain route covering a user one is an
+  // error.)
+  PolicyInput in;
+  in.scopes = {scope("p:first"), scope("p:second"), scope("u:first", ScopeKind::user),
+               scope("u:second", ScopeKind::user)};
+  in.routes = {
+      route(Method::get, "/plain", "p:first"),
+      route(Method::get, "/plain", "p:second"),
+      route(Method::get, "/user", "u:first"),
+      route(Method::get, "/user", "u:second"),
+  };
+  in.roles = {role("first", {"p:first", "u:first"}), role("second", {"p:second", "u:second"})};
+  const Policy policy = build(std::move(in));
+  const Principal key_first = policy.principal_for_key({"p:first", "u:first"});
+  const Principal key_second = policy.principal_for_key({"p:second", "u:second"});
+  const Principal user_first = policy.principal_for_role("first");
+  const Principal user_second = policy.principal_for_role("second");
+  const std::string unsupported(key_unsupported_message);
+
+  check_rows(
+      policy,
+      {
+          {"key, first", key_first, "GET", "/plain", Reason::allowed, {}, "p:first"},
+          {"key, second", key_second, "GET", "/plain", Reason::allowed, {}, "p:second"},
+          {"user, first", user_first, "GET", "/plain", Reason::allowed, {}, "p:first"},
+          {"user, second", user_second, "GET", "/plain", Reason::allowed, {}, "p:second"},
+          {"key, first user scope", key_first, "GET", "/user", Reason::api_key_not_supported,
+           unsupported},
+          {"key, second user scope", key_second, "GET", "/user", Reason::api_key_not_supported,
+           unsupported},
+          {"user, first user scope", user_first, "GET", "/user", Reason::allowed, {}, "u:first"},
+          {"user, second user scope", user_second, "GET", "/user", Reason::allowed, {}, "u:second"},
+      });
+  for (const char* path : {"/plain", "/user"}) {
+    INFO(path);
+    for (std::size_t held = 0; held < 2; ++held) {
+      const Decision d = policy.decide(held == 0 ? user_first : user_second, "GET", path);
+      REQUIRE(d.endpoint() != nullptr);
+      REQUIRE(d.endpoint()->grants.size() == 2);
+      CHECK(d.rule() == &d.endpoint()->grants[held].location);
+    }
+  }
+}

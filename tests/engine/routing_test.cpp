@@ -625,3 +625,39 @@ TEST_CASE("engine: a request method reaches its own route only when it is one of
     check(method);
   }
 }
+
+TEST_CASE("engine: endpoints binding the same names share nothing but their names") {
+  // The compiled policy keeps one copy of each list of parameter slots: endpoints with the
+  // same names at the same places share it, and no other endpoint may read it.
+  PolicyInput in;
+  in.scopes = {scope("a:read")};
+  in.routes = {
+      route(Method::get, "/a/{id}", "a:read"),
+      route(Method::get, "/b/{id}", "a:read"),
+      route(Method::get, "/c/{name}", "a:read"),
+      route(Method::get, "/d/*/{id}", "a:read"),
+      route(Method::get, "/e/{id}/x/{sub}", "a:read"),
+      route(Method::get, "/f/{sub}/x/{id}", "a:read"),
+      route(Method::get, "/g/{id}/x/{sub}", "a:read"),
+  };
+  const Policy policy = build(std::move(in));
+  const Principal key = policy.principal_for_key({"a:read"});
+  const std::vector<std::pair<const char*, std::vector<std::pair<std::string, std::string>>>> rows =
+      {
+          {"/a/1", {{"id", "1"}}},
+          {"/b/2", {{"id", "2"}}},
+          {"/c/3", {{"name", "3"}}},
+          {"/d/skip/4", {{"id", "4"}}},
+          {"/e/5/x/6", {{"id", "5"}, {"sub", "6"}}},
+          {"/f/7/x/8", {{"sub", "7"}, {"id", "8"}}},
+          {"/g/9/x/10", {{"id", "9"}, {"sub", "10"}}},
+      };
+  for (const auto& [path, expected] : rows) {
+    INFO(path);
+    const Decision d = policy.decide(key, "GET", path);
+    REQUIRE(d.allowed());
+    std::vector<std::pair<std::string, std::string>> bound;
+    for (const PathParam& p : d.params()) bound.emplace_back(p.name, p.value);
+    CHECK(bound == expected);
+  }
+}
