@@ -44,6 +44,11 @@ std::span<const std::string_view> Decision::required_scopes() const noexcept {
   return m_for_key ? m_endpoint->key_scopes() : m_endpoint->user_scopes();
 }
 
+std::string_view Decision::granting_message() const noexcept {
+  if (m_endpoint == nullptr) return {};
+  return m_for_key ? m_endpoint->key_message() : m_endpoint->user_message();
+}
+
 std::optional<std::string_view> Decision::param(std::string_view name) const noexcept {
   for (const PathParam& p : params()) {
     if (p.name == name) return p.value;

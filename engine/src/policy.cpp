@@ -319,9 +319,8 @@ const Grant* find_grant(const Policy::Impl& impl, const TrieEntry& entry,
   const bool key = principal.kind() == PrincipalKind::api_key;
   const Grant* const grants = impl.grants.data() + entry.grants_begin;
   const unsigned counts = key ? first_counts_for_key : first_counts_for_user;
-  if ((entry.first_grant & counts) != 0 && principal.scopes().contains(entry.first_scope)) {
-    if ((entry.first_grant & first_has_condition) == 0 || holds(grants->condition->index))
-      return grants;
+  if ((entry.flags & counts) != 0 && principal.scopes().contains(entry.first_scope)) {
+    if ((entry.flags & first_has_condition) == 0 || holds(grants->condition->index)) return grants;
     failed = grants;
   }
   for (const Grant& grant : std::span<const Grant>(grants + 1, entry.grant_count - 1)) {
@@ -480,12 +479,10 @@ Decision Policy::decide(const Principal& principal, std::string_view method, std
     conclude(Reason::condition_failed, failed->condition->message, nullptr);
     decision.m_failed_grant = failed;
     decision.m_rule = &failed->condition->location;
-  } else if (principal.kind() == PrincipalKind::user) {
-    conclude(Reason::missing_scope, endpoint.granting->user_message, nullptr);
-  } else if (endpoint.granting->key_scopes.empty()) {
-    conclude(Reason::api_key_not_supported, endpoint.granting->key_message, nullptr);
+  } else if (principal.kind() == PrincipalKind::user || (entry.flags & no_key_scope) == 0) {
+    conclude(Reason::missing_scope, {}, nullptr);  // message(): the endpoint's Granting
   } else {
-    conclude(Reason::missing_scope, endpoint.granting->key_message, nullptr);
+    conclude(Reason::api_key_not_supported, {}, nullptr);
   }
   // A matching forbid rule refuses what would be allowed, whatever granted it.
   if (decision.allowed() && entry.forbids_begin != no_index) {

@@ -855,10 +855,11 @@ class Build {
     if (!endpoint.grants.empty()) {
       const Grant& first = endpoint.grants.front();
       entry.first_scope = first.scope;
-      if (first.scope_kind == ScopeKind::plain) entry.first_grant |= first_counts_for_key;
-      if (first.scope_kind != ScopeKind::future) entry.first_grant |= first_counts_for_user;
-      if (first.has_condition()) entry.first_grant |= first_has_condition;
+      if (first.scope_kind == ScopeKind::plain) entry.flags |= first_counts_for_key;
+      if (first.scope_kind != ScopeKind::future) entry.flags |= first_counts_for_user;
+      if (first.has_condition()) entry.flags |= first_has_condition;
     }
+    if (endpoint.key_scopes().empty()) entry.flags |= no_key_scope;
     entry.access = endpoint.access;
     return entry;
   }

@@ -116,8 +116,8 @@ struct TrieEdge {
 };
 
 // An endpoint ending at a node, with what decide() needs right after the match, so that
-// an allowed request reads neither its Endpoint, nor its Scopes, nor (when its first
-// grant decides) its Grant: on a large policy, each is a cache miss of its own.
+// a decision reads neither its Endpoint, nor its Scopes, nor (when its first grant
+// decides) its Grant: on a large policy, each is a cache miss of its own.
 struct TrieEntry {
   std::uint32_t endpoint = 0;
   std::uint32_t params_begin = 0;          // into Impl::params
@@ -128,14 +128,16 @@ struct TrieEntry {
   std::uint8_t method = 0;  // a Method; entries of a node are sorted by it
   std::uint8_t param_count = 0;
   Access access = Access::scoped;  // the endpoint's
-  std::uint8_t first_grant = 0;    // FirstGrant bits of that grant
+  std::uint8_t flags = 0;          // EntryFlag bits
 };
 
-// What decide() needs to know of an entry's first grant besides its scope.
-enum FirstGrant : std::uint8_t {
-  first_counts_for_key = 1U << 0,   // its scope is plain: an API key may use it
-  first_counts_for_user = 1U << 1,  // its scope is not future: a user may use it
-  first_has_condition = 1U << 2,
+// What decide() needs to know of an entry's first grant besides its scope, and whether
+// any scope an API key may hold grants the endpoint.
+enum EntryFlag : std::uint8_t {
+  first_counts_for_key = 1U << 0,   // the first grant's scope is plain: a key may use it
+  first_counts_for_user = 1U << 1,  // ... is not future: a user may use it
+  first_has_condition = 1U << 2,    // ... has a `when`
+  no_key_scope = 1U << 3,           // no plain scope grants it: api_key_not_supported
 };
 
 // For each `{name}` of an endpoint, in order: the name (an index into

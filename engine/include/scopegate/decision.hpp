@@ -57,8 +57,12 @@ class Decision {
   std::string_view reason_code() const noexcept { return to_string(m_reason); }
   int status() const noexcept { return status_for(m_reason); }
   // For people and for the response body, e.g.
-  // "API key does not have required scope: sessions:write".
-  std::string_view message() const noexcept { return m_message; }
+  // "API key does not have required scope: sessions:write". For missing_scope and
+  // api_key_not_supported it is looked up here, in the endpoint's Granting, so that
+  // decide() does not read the Endpoint.
+  std::string_view message() const noexcept {
+    return m_message.data() != nullptr ? m_message : granting_message();
+  }
   // For invalid_path: which check failed.
   PathError path_error() const noexcept { return m_path_error; }
 
@@ -87,9 +91,11 @@ class Decision {
   friend class Policy;
   friend class Engine;
 
+  std::string_view granting_message() const noexcept;
+
   Reason m_reason = Reason::no_route;
   PathError m_path_error = PathError::none;
-  std::string_view m_message;
+  std::string_view m_message;  // null data: granting_message()
   std::string_view m_allowed_methods;
   const Endpoint* m_endpoint = nullptr;
   const SourceLocation* m_rule = nullptr;
