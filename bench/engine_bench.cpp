@@ -7,6 +7,8 @@
 //                            bits, with the template already known, on the same mix
 //   BM_decide_large/N        Policy::decide on a generated policy: 1,000 scopes,
 //                            10,000 route templates, over a mix of N requests
+//   BM_baseline_large/N      the baseline on those mixes (scope ids tested on the
+//                            principal's ScopeSet: the policy has more than 64 scopes)
 //   BM_decide_large_repeated/4096  the 512-request mix copied 8 times (fresh paths
 //                            and principals): the request data of /4096, the policy
 //                            footprint of /512
@@ -17,10 +19,12 @@
 #include <benchmark/benchmark.h>
 
 #include <algorithm>
+#include <array>
 #include <cstdint>
 #include <deque>
 #include <map>
 #include <random>
+#include <span>
 #include <stdexcept>
 #include <string>
 #include <unordered_map>
@@ -212,7 +216,7 @@ std::string generated_policy_text() {
 
 // `size` requests over the generated policy: random endpoints with concrete ids, keys
 // holding 0 to 4 random scopes (half of them including a granting one), users, and
-// unknown routes and wrong methods (1 in 16 each).
+// paths with `/unknown` appended (mostly no route) and wrong methods (1 in 16 each).
 Mix large_mix(const Policy& policy, std::size_t size) {
   Mix mix;
   std::mt19937 random(42);
@@ -231,8 +235,13 @@ Mix large_mix(const Policy& policy, std::size_t size) {
     std::string path = concrete_path(endpoint, variant);
     const std::size_t kind = i % 16;
     if (kind == 14) {
-      path += "/unknown";  // no route
-      key = baseline_key(method, path);
+      // No route, or (after a template ending in a resource, `/unknown` is an `{id}`)
+      // another one: the baseline is handed the template decide() finds.
+      path += "/unknown";
+      const Endpoint* found = policy.decide(Principal{}, method, path).endpoint();
+      key = found != nullptr
+                ? baseline_key(scopegate::to_string(found->method), found->path_template)
+                : baseline_key(method, path);
     } else if (kind == 15) {
       method = "OPTIONS";  // the generated policy lists no OPTIONS route: 405
       key = baseline_key(method, endpoint.path_template);
@@ -317,6 +326,71 @@ Baseline make_baseline(const Policy& policy, const Mix& mix) {
       if (request.principal->scopes().contains(id)) held |= std::uint64_t{1} << id;
     }
     baseline.requests.push_back({request.principal->kind(), held, &request.baseline_key});
+  }
+  return baseline;
+}
+
+// The same hand-written baseline for a policy of more than 64 scopes: the granting scope
+// ids kept in the map's entry (up to 4, which the generated policy never exceeds: each
+// of its endpoints has one granting scope), tested on the principal's own ScopeSet as
+// decide() tests them.
+struct WideEntry {
+  Access access = Access::scoped;
+  std::uint8_t key_count = 0;
+  std::uint8_t user_count = 0;
+  std::array<scopegate::ScopeId, 4> key_scopes{};
+  std::array<scopegate::ScopeId, 4> user_scopes{};
+};
+
+struct WideRequest {
+  const Principal* principal = nullptr;
+  const std::string* key = nullptr;
+};
+
+struct WideBaseline {
+  std::unordered_map<std::string, WideEntry> routes;
+  std::vector<WideRequest> requests;
+
+  bool allowed(const WideRequest& request) const {
+    const auto found = routes.find(*request.key);
+    if (found == routes.end()) return false;
+    const WideEntry& entry = found->second;
+    const PrincipalKind kind = request.principal->kind();
+    switch (entry.access) {
+      case Access::public_:
+        return true;
+      case Access::authenticated:
+        return kind != PrincipalKind::anonymous;
+      case Access::scoped:
+        break;
+    }
+    const bool key = kind == PrincipalKind::api_key;
+    const std::uint8_t count = key ? entry.key_count : entry.user_count;
+    const auto& scopes = key ? entry.key_scopes : entry.user_scopes;
+    for (std::uint8_t i = 0; i < count; ++i) {
+      if (request.principal->scopes().contains(scopes[i])) return true;
+    }
+    return false;
+  }
+};
+
+WideBaseline make_wide_baseline(const Policy& policy, const Mix& mix) {
+  WideBaseline baseline;
+  const auto ids = [&policy](std::span<const std::string_view> names, auto& out) {
+    if (names.size() > out.size()) throw std::runtime_error("wide baseline: > 4 granting scopes");
+    for (std::size_t i = 0; i < names.size(); ++i) out[i] = policy.find_scope(names[i]).value();
+    return static_cast<std::uint8_t>(names.size());
+  };
+  for (const Endpoint& endpoint : policy.endpoints()) {
+    WideEntry entry;
+    entry.access = endpoint.access;
+    entry.key_count = ids(endpoint.key_scopes(), entry.key_scopes);
+    entry.user_count = ids(endpoint.user_scopes(), entry.user_scopes);
+    baseline.routes[baseline_key(scopegate::to_string(endpoint.method), endpoint.path_template)] =
+        entry;
+  }
+  for (const Request& request : mix.requests) {
+    baseline.requests.push_back({request.principal, &request.baseline_key});
   }
   return baseline;
 }
@@ -488,14 +562,10 @@ void BM_split_path_shipped(benchmark::State& state) {
 }
 BENCHMARK(BM_split_path_shipped);
 
-void BM_baseline_shipped(benchmark::State& state) {
-  const Fixture& fixture = shipped();
-  if (!fixture.error.empty()) {
-    state.SkipWithError(fixture.error.c_str());
-    return;
-  }
-  const Baseline baseline = make_baseline(*fixture.policy, fixture.mix);
-  // The baseline must agree with the engine, or the comparison means nothing.
+// Times `baseline` (a Baseline or a WideBaseline of `fixture`'s mix), once it is checked
+// to agree with the engine on every request: otherwise the comparison means nothing.
+template <typename AnyBaseline>
+void run_baseline(benchmark::State& state, const Fixture& fixture, const AnyBaseline& baseline) {
   for (std::size_t i = 0; i < baseline.requests.size(); ++i) {
     const Request& request = fixture.mix.requests[i];
     const bool engine_allowed =
@@ -515,6 +585,15 @@ void BM_baseline_shipped(benchmark::State& state) {
   }
   state.SetItemsProcessed(state.iterations());
 }
+
+void BM_baseline_shipped(benchmark::State& state) {
+  const Fixture& fixture = shipped();
+  if (!fixture.error.empty()) {
+    state.SkipWithError(fixture.error.c_str());
+    return;
+  }
+  run_baseline(state, fixture, make_baseline(*fixture.policy, fixture.mix));
+}
 BENCHMARK(BM_baseline_shipped);
 
 // The argument is the size of the request mix: 512 is about the shipped mix's size
@@ -523,6 +602,19 @@ void BM_decide_large(benchmark::State& state) {
   run_decide(state, large(static_cast<std::size_t>(state.range(0))));
 }
 BENCHMARK(BM_decide_large)->Arg(512)->Arg(4096);
+
+// The wide baseline on the same mixes: what the large mixes cost a hand-written map that
+// is handed the template, so that the growth from /512 to /4096 (the policy's memory no
+// longer in cache) can be told apart from the engine's own.
+void BM_baseline_large(benchmark::State& state) {
+  const Fixture fixture = large(static_cast<std::size_t>(state.range(0)));
+  if (!fixture.error.empty()) {
+    state.SkipWithError(fixture.error.c_str());
+    return;
+  }
+  run_baseline(state, fixture, make_wide_baseline(*fixture.policy, fixture.mix));
+}
+BENCHMARK(BM_baseline_large)->Arg(512)->Arg(4096);
 
 // The 512-request mix copied 8 times: as much request data as /4096 (paths and
 // principals), the policy footprint of /512. Between the two, it tells whether /4096
