@@ -321,7 +321,7 @@ const Grant* find_grant(const Policy::Impl& impl, const TrieEntry& entry,
   const unsigned counts = key ? first_counts_for_key : first_counts_for_user;
   if ((entry.flags & counts) != 0 && principal.scopes().contains(entry.first_scope)) {
     if ((entry.flags & first_has_condition) == 0 || holds(grants->condition->index)) return grants;
-    failed = grants;
+    if (failed == nullptr) failed = grants;
   }
   for (const Grant& grant : std::span<const Grant>(grants + 1, entry.grant_count - 1)) {
     const ScopeKind kind = grant.scope_kind;
@@ -480,7 +480,7 @@ Decision Policy::decide(const Principal& principal, std::string_view method, std
     decision.m_failed_grant = failed;
     decision.m_rule = &failed->condition->location;
   } else if (principal.kind() == PrincipalKind::user || (entry.flags & no_key_scope) == 0) {
-    conclude(Reason::missing_scope, {}, nullptr);  // message(): the endpoint's Granting
+    conclude(Reason::missing_scope, {}, nullptr);  // message() reads the endpoint's Granting
   } else {
     conclude(Reason::api_key_not_supported, {}, nullptr);
   }

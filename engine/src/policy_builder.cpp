@@ -824,22 +824,17 @@ class Build {
     TrieEntry entry;
     entry.endpoint = e;
     entry.method = method;
-    std::vector<std::uint64_t> slots;  // name << 8 | wildcard: the key of m_param_lists
+    std::vector<ParamSlot> slots;
     std::size_t wildcard = 0;
     for (const Segment& segment : work.parsed.segments) {
       if (segment.kind == SegmentKind::param)
-        slots.push_back(std::uint64_t{param_name(segment.text)} << 8 | wildcard);
+        slots.push_back({param_name(segment.text), static_cast<std::uint8_t>(wildcard)});
       if (segment.kind == SegmentKind::param || segment.kind == SegmentKind::any) ++wildcard;
     }
     entry.param_count = static_cast<std::uint8_t>(slots.size());
     const auto [list, added] =
         m_param_lists.try_emplace(slots, static_cast<std::uint32_t>(impl.params.size()));
-    if (added) {
-      for (const std::uint64_t slot : slots) {
-        impl.params.push_back(
-            {static_cast<std::uint32_t>(slot >> 8), static_cast<std::uint8_t>(slot)});
-      }
-    }
+    if (added) impl.params.insert(impl.params.end(), slots.begin(), slots.end());
     entry.params_begin = list->second;
     if (!work.forbids.empty()) {
       entry.forbids_begin = static_cast<std::uint32_t>(impl.forbid_links.size());
@@ -881,7 +876,7 @@ class Build {
   std::unordered_set<std::string_view> m_interned;  // views into m_impl->text
   std::unordered_map<std::string_view, std::uint32_t> m_param_names;  // into m_impl->param_names
   // Each distinct list of an entry's parameter slots, where it begins in m_impl->params.
-  std::map<std::vector<std::uint64_t>, std::uint32_t> m_param_lists;
+  std::map<std::vector<ParamSlot>, std::uint32_t> m_param_lists;
 };
 
 }  // namespace

@@ -148,6 +148,8 @@ enum EntryFlag : std::uint8_t {
 struct ParamSlot {
   std::uint32_t name = 0;
   std::uint8_t wildcard = 0;
+
+  friend auto operator<=>(const ParamSlot&, const ParamSlot&) = default;
 };
 
 // A forbid rule listed on an entry: the rule, and whether its template matches every

@@ -380,19 +380,23 @@ TEST_CASE("engine: a decision names its endpoint and deciding rule") {
 
 TEST_CASE("engine: an endpoint's first grant and the grants after it decide alike") {
   // decide() checks an endpoint's first grant on its trie entry's copy and the others on
-  // the Grant records: each of them granting, for keys and for users. (An endpoint's
-  // grants are all plain or all user scopes: a plain route covering a user one is an
-  // error.)
+  // the Grant records: each of them granting, for keys and for users. /mixed/{id} is
+  // granted first by a user scope (the covering `**`), then by a plain one: a key skips
+  // the first and is allowed by the second.
   PolicyInput in;
-  in.scopes = {scope("p:first"), scope("p:second"), scope("u:first", ScopeKind::user),
-               scope("u:second", ScopeKind::user)};
+  in.scopes = {scope("p:first"),
+               scope("p:second"),
+               scope("u:first", ScopeKind::user),
+               scope("u:second", ScopeKind::user),
+               scope("u:wide", ScopeKind::user),
+               scope("p:one")};
   in.routes = {
-      route(Method::get, "/plain", "p:first"),
-      route(Method::get, "/plain", "p:second"),
-      route(Method::get, "/user", "u:first"),
-      route(Method::get, "/user", "u:second"),
+      route(Method::get, "/plain", "p:first"),   route(Method::get, "/plain", "p:second"),
+      route(Method::get, "/user", "u:first"),    route(Method::get, "/user", "u:second"),
+      route(Method::get, "/mixed/**", "u:wide"), route(Method::get, "/mixed/{id}", "p:one"),
   };
-  in.roles = {role("first", {"p:first", "u:first"}), role("second", {"p:second", "u:second"})};
+  in.roles = {role("first", {"p:first", "u:first", "u:wide"}),
+              role("second", {"p:second", "u:second", "p:one"}), role("none", {})};
   const Policy policy = build(std::move(in));
   const Principal key_first = policy.principal_for_key({"p:first", "u:first"});
   const Principal key_second = policy.principal_for_key({"p:second", "u:second"});
@@ -413,6 +417,28 @@ TEST_CASE("engine: an endpoint's first grant and the grants after it decide alik
            unsupported},
           {"user, first user scope", user_first, "GET", "/user", Reason::allowed, {}, "u:first"},
           {"user, second user scope", user_second, "GET", "/user", Reason::allowed, {}, "u:second"},
+      });
+  const Principal key_one = policy.principal_for_key({"p:one"});
+  const Principal key_wide = policy.principal_for_key({"u:wide", "p:first"});
+  const Principal nobody = policy.principal_for_role("none");
+  check_rows(
+      policy,
+      {
+          {"key, plain second after user first",
+           key_one,
+           "GET",
+           "/mixed/7",
+           Reason::allowed,
+           {},
+           "p:one"},
+          {"key, user first only", key_wide, "GET", "/mixed/7", Reason::missing_scope,
+           missing("p:one")},
+          {"user, user first", user_first, "GET", "/mixed/7", Reason::allowed, {}, "u:wide"},
+          {"user, plain second", user_second, "GET", "/mixed/7", Reason::allowed, {}, "p:one"},
+          {"user, none", nobody, "GET", "/plain", Reason::missing_scope,
+           "User does not have required scope: p:first or p:second"},
+          {"user, none, user scopes", nobody, "GET", "/user", Reason::missing_scope,
+           "User does not have required scope: u:first or u:second"},
       });
   for (const char* path : {"/plain", "/user"}) {
     INFO(path);

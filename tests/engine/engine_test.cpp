@@ -39,7 +39,7 @@ Policy policy_b() {
 
 TEST_CASE("engine: replace swaps the policy and principals are rebound by name") {
   Engine engine{policy_a()};
-  const std::shared_ptr<const Policy> first = engine.policy();
+  std::shared_ptr<const Policy> first = engine.policy();
   const Principal key = first->principal_for_key({"s:read"});
   const Principal member = first->principal_for_role("member");
   CHECK(key.policy_id() == first->id());
@@ -49,13 +49,18 @@ TEST_CASE("engine: replace swaps the policy and principals are rebound by name")
   REQUIRE(before.allowed());
   CHECK(before.endpoint()->description == "policy A");
   CHECK(engine.decide(member, "GET", "/x/1").allowed());
+  // A refusal's message is looked up in its policy when asked, after the swap below.
+  const Decision refused_by_a = engine.decide(first->principal_for_key({}), "POST", "/x");
+  CHECK(refused_by_a.reason() == Reason::missing_scope);
 
   engine.replace(policy_b());
   const std::shared_ptr<const Policy> second = engine.policy();
   CHECK(second->id() != first->id());
 
-  // The old decision keeps pointing into policy A, which it keeps alive.
+  // The old decisions keep pointing into policy A, which they alone keep alive now.
+  first.reset();
   CHECK(before.endpoint()->description == "policy A");
+  CHECK(refused_by_a.message() == "API key does not have required scope: s:write");
 
   struct Row {
     const char* note;

@@ -626,7 +626,9 @@ TEST_CASE("engine: a request method reaches its own route only when it is one of
   }
 }
 
-TEST_CASE("engine: endpoints binding the same names share nothing but their names") {
+TEST_CASE(
+    "engine: endpoints sharing parameter slot lists each bind their own names at their own "
+    "places") {
   // The compiled policy keeps one copy of each list of parameter slots: endpoints with the
   // same names at the same places share it, and no other endpoint may read it.
   PolicyInput in;

@@ -61,7 +61,9 @@ class Decision {
   // api_key_not_supported it is looked up here, in the endpoint's Granting, so that
   // decide() does not read the Endpoint.
   std::string_view message() const noexcept {
-    return m_message.data() != nullptr ? m_message : granting_message();
+    return m_reason == Reason::missing_scope || m_reason == Reason::api_key_not_supported
+               ? granting_message()
+               : m_message;
   }
   // For invalid_path: which check failed.
   PathError path_error() const noexcept { return m_path_error; }
@@ -95,7 +97,7 @@ class Decision {
 
   Reason m_reason = Reason::no_route;
   PathError m_path_error = PathError::none;
-  std::string_view m_message;  // null data: granting_message()
+  std::string_view m_message;  // unused for missing_scope and api_key_not_supported
   std::string_view m_allowed_methods;
   const Endpoint* m_endpoint = nullptr;
   const SourceLocation* m_rule = nullptr;
