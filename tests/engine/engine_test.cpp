@@ -203,3 +203,51 @@ TEST_CASE("engine: rebinding after replace keeps the principal's identity and al
   CHECK(rebound_member.org() == "acme");
   REQUIRE(rebound_member.allowed_cidrs().size() == 1);
 }
+
+TEST_CASE("engine: a replaced policy is freed once no decision holds it") {
+  // A reload must not keep the old policy's memory: only decisions hold it.
+  Engine engine{policy_a()};
+  const std::weak_ptr<const Policy> a = engine.policy();
+  const Principal key = engine.policy()->principal_for_key({"s:read"});
+  {
+    const Decision d = engine.decide(key, "GET", "/x/1");
+    CHECK(d.allowed());
+    engine.replace(policy_b());
+    CHECK_FALSE(a.expired());  // `d` holds it
+  }
+  CHECK(a.expired());
+  const Decision d = engine.decide(key, "GET", "/only-b");
+  INFO(describe(d));
+  CHECK(d.allowed());
+  REQUIRE(d.endpoint() != nullptr);
+  CHECK(d.endpoint()->description == "policy B");
+}
+
+TEST_CASE("engine: engines used in turn on one thread each decide by their own policy") {
+  const Policy probe = policy_a();
+  const Principal key = probe.principal_for_key({"s:read"});
+  Engine engine_a{policy_a()};
+  Engine engine_b{policy_b()};
+  for (int round = 0; round < 3; ++round) {
+    INFO("round " << round);
+    const Decision by_a = engine_a.decide(key, "GET", "/x/1");
+    const Decision by_b = engine_b.decide(key, "GET", "/x/1");
+    CHECK(by_a.allowed());
+    CHECK(by_b.reason() == Reason::missing_scope);
+    REQUIRE(by_a.endpoint() != nullptr);
+    REQUIRE(by_b.endpoint() != nullptr);
+    CHECK(by_a.endpoint()->description == "policy A");
+    CHECK(by_b.endpoint()->description == "policy B");
+  }
+  // An engine made where another was, while a decision of the first still holds its
+  // policy, decides by its own (a cache keyed by the engine's address would not).
+  std::vector<Decision> kept;
+  for (int round = 0; round < 4; ++round) {
+    INFO("round " << round);
+    const bool is_a = round % 2 == 0;
+    const Engine engine{is_a ? policy_a() : policy_b()};
+    kept.push_back(engine.decide(key, "GET", "/x/1"));
+    REQUIRE(kept.back().endpoint() != nullptr);
+    CHECK(kept.back().endpoint()->description == (is_a ? "policy A" : "policy B"));
+  }
+}
