@@ -325,7 +325,7 @@ const Grant* find_grant(const Policy::Impl& impl, const TrieEntry& entry,
   }
   for (const Grant& grant : std::span<const Grant>(grants + 1, entry.grant_count - 1)) {
     const ScopeKind kind = grant.scope_kind;
-    const bool grant_counts = key ? kind == ScopeKind::plain : kind != ScopeKind::future;
+    const bool grant_counts = key ? counts_for_key(kind) : counts_for_user(kind);
     if (!grant_counts || !principal.scopes().contains(grant.scope)) continue;
     if (!grant.has_condition() || holds(grant.condition->index)) return &grant;
     if (failed == nullptr) failed = &grant;

@@ -551,8 +551,8 @@ class Build {
     };
     for (const WorkGrant& grant : endpoint.grants) {
       const ScopeKind kind = spec_of(grant.scope).kind;
-      if (kind == ScopeKind::plain) add(key.key, grant.scope);
-      if (kind != ScopeKind::future) add(key.user, grant.scope);
+      if (counts_for_key(kind)) add(key.key, grant.scope);
+      if (counts_for_user(kind)) add(key.user, grant.scope);
     }
     return key;
   }
@@ -850,8 +850,8 @@ class Build {
     if (!endpoint.grants.empty()) {
       const Grant& first = endpoint.grants.front();
       entry.first_scope = first.scope;
-      if (first.scope_kind == ScopeKind::plain) entry.flags |= first_counts_for_key;
-      if (first.scope_kind != ScopeKind::future) entry.flags |= first_counts_for_user;
+      if (counts_for_key(first.scope_kind)) entry.flags |= first_counts_for_key;
+      if (counts_for_user(first.scope_kind)) entry.flags |= first_counts_for_user;
       if (first.has_condition()) entry.flags |= first_has_condition;
     }
     if (endpoint.key_scopes().empty()) entry.flags |= no_key_scope;

@@ -115,6 +115,12 @@ struct TrieEdge {
   std::string_view view() const noexcept { return {text, size}; }
 };
 
+// Which grants a principal counts: an API key those of plain scopes only, a user those
+// of any scope but a future one (a future scope grants nothing yet). The one statement of
+// the rule for decide(), the trie entries' copies and the refusal messages.
+constexpr bool counts_for_key(ScopeKind kind) noexcept { return kind == ScopeKind::plain; }
+constexpr bool counts_for_user(ScopeKind kind) noexcept { return kind != ScopeKind::future; }
+
 // An endpoint ending at a node, with what decide() needs right after the match, so that
 // a decision reads neither its Endpoint, nor its Scopes, nor (when its first grant
 // decides) its Grant: on a large policy, each is a cache miss of its own.
