@@ -779,7 +779,7 @@ class Build {
         const std::uint32_t e = work.by_method[m];
         if (e == no_index) continue;
         node.method_mask |= static_cast<std::uint8_t>(1U << m);
-        impl.entries.push_back(entry_for(e, static_cast<std::uint8_t>(m)));
+        impl.entries.push_back(entry_for(e));
         ++node.entry_count;
       }
       impl.nodes.push_back(node);
@@ -818,12 +818,11 @@ class Build {
     return it->second;
   }
 
-  TrieEntry entry_for(std::uint32_t e, std::uint8_t method) {
+  TrieEntry entry_for(std::uint32_t e) {
     Policy::Impl& impl = *m_impl;
     const WorkEndpoint& work = m_endpoints[e];
     TrieEntry entry;
     entry.endpoint = e;
-    entry.method = method;
     std::vector<ParamSlot> slots;
     std::size_t wildcard = 0;
     for (const Segment& segment : work.parsed.segments) {

@@ -123,7 +123,9 @@ constexpr bool counts_for_user(ScopeKind kind) noexcept { return kind != ScopeKi
 
 // An endpoint ending at a node, with what decide() needs right after the match, so that
 // a decision reads neither its Endpoint, nor its Scopes, nor (when its first grant
-// decides) its Grant: on a large policy, each is a cache miss of its own.
+// decides) its Grant: on a large policy, each is a cache miss of its own. A node's
+// entries are consecutive, one for each bit of its method_mask in method order:
+// RouteSearch::accept() finds the one for a method by counting the bits below it.
 struct TrieEntry {
   std::uint32_t endpoint = 0;
   std::uint32_t params_begin = 0;          // into Impl::params
@@ -131,7 +133,6 @@ struct TrieEntry {
   std::uint32_t grants_begin = 0;          // the endpoint's grants: Impl::grants from here
   std::uint32_t grant_count = 0;
   ScopeId first_scope = 0;  // the scope of Impl::grants[grants_begin], when grant_count > 0
-  std::uint8_t method = 0;  // a Method; entries of a node are sorted by it
   std::uint8_t param_count = 0;
   Access access = Access::scoped;  // the endpoint's
   std::uint8_t flags = 0;          // EntryFlag bits
@@ -184,7 +185,7 @@ struct TrieNode {
   std::uint32_t entries_begin = 0;
   std::uint32_t edge_count = 0;  // as many as there are routes: no narrower type holds them
   std::uint8_t entry_count = 0;
-  std::uint8_t method_mask = 0;  // bit m set: an endpoint for Method m ends here
+  std::uint8_t method_mask = 0;  // bit m set: an endpoint for Method m ends here (its entry)
   bool has_wildcard = false;     // single or rest: decide() remembers the node on its way down
 };
 
