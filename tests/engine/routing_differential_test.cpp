@@ -240,7 +240,7 @@ Answer engine_answer(const Decision& d) {
     a.endpoint = std::string(to_string(d.endpoint()->method)) + " " +
                  std::string(d.endpoint()->path_template);
   }
-  for (const PathParam& p : d.params()) a.params.emplace_back(p.name, p.value);
+  a.params = bound_params(d);
   a.allow = d.allowed_methods();
   return a;
 }

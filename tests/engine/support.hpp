@@ -62,6 +62,14 @@ inline RoleSpec all_scopes_role(std::string name) {
   return spec;
 }
 
+// A decision's bound path parameters as (name, value) pairs in template order, to compare
+// with a table row in one CHECK (Catch2 prints pairs as {?}: INFO(describe(d)) shows them).
+inline std::vector<std::pair<std::string, std::string>> bound_params(const Decision& decision) {
+  std::vector<std::pair<std::string, std::string>> bound;
+  for (const PathParam& param : decision.params()) bound.emplace_back(param.name, param.value);
+  return bound;
+}
+
 // `file` must outlive the location (a string literal does).
 inline SourceLocation at(std::string_view file, std::uint32_t line, std::uint32_t column) {
   return SourceLocation{file, line, column};
@@ -305,6 +313,8 @@ inline std::string describe(const Decision& d) {
   }
   if (auto by = d.granted_by()) out << " granted_by=" << *by;
   if (!d.allowed_methods().empty()) out << " allow='" << d.allowed_methods() << "'";
+  for (const PathParam& param : d.params())
+    out << " param " << param.name << "='" << param.value << "'";
   return out.str();
 }
 
