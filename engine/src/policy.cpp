@@ -214,8 +214,8 @@ class RouteSearch {
 
   // Terminal check for the request's method (exact method first, then `*`); collects
   // the methods of a node that matches the path but not the method. The entry wanted
-  // is found by counting the mask's bits below it (see TrieEntry): no other entry is
-  // read, where each may be a cache line of its own on a large policy.
+  // is found by counting the mask's bits below it (see TrieEntry): the node's other
+  // entries, which may lie on other cache lines, are not read.
   const TrieEntry* accept(const TrieNode& node) noexcept {
     const unsigned mask = node.method_mask;
     if (mask == 0) return nullptr;

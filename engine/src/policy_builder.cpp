@@ -780,7 +780,6 @@ class Build {
         if (e == no_index) continue;
         node.method_mask |= static_cast<std::uint8_t>(1U << m);
         impl.entries.push_back(entry_for(e));
-        ++node.entry_count;
       }
       impl.nodes.push_back(node);
     }

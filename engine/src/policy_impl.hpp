@@ -184,7 +184,6 @@ struct TrieNode {
   std::uint32_t rest = no_index;
   std::uint32_t entries_begin = 0;
   std::uint32_t edge_count = 0;  // as many as there are routes: no narrower type holds them
-  std::uint8_t entry_count = 0;
   std::uint8_t method_mask = 0;  // bit m set: an endpoint for Method m ends here (its entry)
   bool has_wildcard = false;     // single or rest: decide() remembers the node on its way down
 };
