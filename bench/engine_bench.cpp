@@ -72,22 +72,26 @@ struct Mix {
   std::vector<Draft> drafts;         // until pack()
   std::vector<Request> requests;
   std::vector<std::string> baseline_keys;  // baseline_keys[i] for requests[i]
-  std::string text;                        // every request's method and path, in order
-  std::deque<std::string> own_paths;       // paths of their own (large_cold())
+  // Every request's method and path, in order. Not a std::string: a short one would
+  // live inside the object and move with it, away from the views.
+  std::vector<char> text;
+  std::deque<std::string> own_paths;  // paths of their own (large_cold())
 
   // Lays the drafts out as requests: methods and paths one after the other in `text`.
+  // Once: the text is sized for these drafts, so the views stay valid.
   void pack() {
+    if (!text.empty()) throw std::logic_error("Mix::pack() runs once");
     std::size_t size = 0;
     for (const Draft& draft : drafts) size += draft.method.size() + draft.path.size();
-    text.reserve(size);  // no reallocation: the views below stay valid
+    text.reserve(size);
+    const auto append = [this](std::string_view part) {
+      const std::size_t at = text.size();
+      text.insert(text.end(), part.begin(), part.end());
+      return std::string_view(text.data() + at, part.size());
+    };
     for (Draft& draft : drafts) {
-      const std::size_t method_at = text.size();
-      text += draft.method;
-      const std::size_t path_at = text.size();
-      text += draft.path;
-      requests.push_back({draft.principal,
-                          std::string_view(text).substr(method_at, draft.method.size()),
-                          std::string_view(text).substr(path_at, draft.path.size())});
+      const std::string_view method = append(draft.method);
+      requests.push_back({draft.principal, method, append(draft.path)});
       baseline_keys.push_back(std::move(draft.baseline_key));
     }
     drafts.clear();
@@ -255,17 +259,20 @@ std::string generated_policy_text() {
 // Like the shipped mix, the requests come from a fixed set of principals: anonymous, an
 // admin, a viewer, and 330 API keys. 250 of the keys hold 4 scopes each and between them
 // every scope once. The other 80 hold 0 to 4 random scopes (16 of each count). A key
-// request is made by the key of i % 5 random scopes, except that with i even and i % 5
-// not 0 it is made by the key holding a scope that grants its endpoint (as when each
-// request had a key of its own of i % 5 scopes, one of them granting for i even).
+// request makes the draws of a key of its own of i % 5 scopes, one of them granting its
+// endpoint for i even (the mix until de5b3f9, so the endpoints and paths stay the same),
+// and is made by the fixed key holding that granting scope, or else by one of the 16
+// keys of i % 5 random scopes. About 37% of key requests hold a granting scope.
 Mix large_mix(const Policy& policy, std::size_t size) {
   Mix mix;
-  std::mt19937 random(42);
+  std::mt19937 random(42);      // the requests
+  std::mt19937 key_random(43);  // the fixed keys, and which random key a request has
   const auto& endpoints = policy.endpoints();
   const auto& scopes = policy.scopes();
-  const auto pick = [&random](std::size_t size) {
-    return std::uniform_int_distribution<std::size_t>(0, size - 1)(random);
+  const auto pick_from = [](std::mt19937& from, std::size_t size) {
+    return std::uniform_int_distribution<std::size_t>(0, size - 1)(from);
   };
+  const auto pick = [&](std::size_t size) { return pick_from(random, size); };
   const Principal* anonymous = &mix.principals.emplace_back();
   const Principal* admin = &mix.principals.emplace_back(policy.principal_for_role("admin"));
   const Principal* viewer = &mix.principals.emplace_back(policy.principal_for_role("viewer"));
@@ -273,7 +280,7 @@ Mix large_mix(const Policy& policy, std::size_t size) {
   constexpr std::size_t random_keys_per_count = 16;
   std::vector<std::string_view> shuffled;
   for (const auto& scope : scopes) shuffled.push_back(scope.name);
-  std::shuffle(shuffled.begin(), shuffled.end(), random);
+  std::shuffle(shuffled.begin(), shuffled.end(), key_random);
   std::unordered_map<std::string_view, const Principal*> key_holding;  // scope -> key
   for (std::size_t first = 0; first < shuffled.size(); first += scopes_per_key) {
     const auto held =
@@ -286,7 +293,8 @@ Mix large_mix(const Policy& policy, std::size_t size) {
   for (std::size_t count = 0; count <= scopes_per_key; ++count) {
     for (std::size_t k = 0; k < random_keys_per_count; ++k) {
       std::vector<std::string> names;
-      while (names.size() < count) names.emplace_back(scopes[pick(scopes.size())].name);
+      while (names.size() < count)
+        names.emplace_back(scopes[pick_from(key_random, scopes.size())].name);
       random_keys.push_back(&mix.principals.emplace_back(policy.principal_for_key(names)));
     }
   }
@@ -315,10 +323,13 @@ Mix large_mix(const Policy& policy, std::size_t size) {
       principal = admin;
     } else if (kind == 2) {
       principal = viewer;
-    } else if (i % 2 == 0 && i % 5 != 0 && !endpoint.key_scopes().empty()) {
-      principal = key_holding.at(endpoint.key_scopes().front());
     } else {
-      principal = random_keys[(i % 5) * random_keys_per_count + pick(random_keys_per_count)];
+      const std::size_t count = i % 5;
+      const bool granting = count > 0 && i % 2 == 0 && !endpoint.key_scopes().empty();
+      for (std::size_t drawn = granting ? 1 : 0; drawn < count; ++drawn) pick(scopes.size());
+      principal = granting ? key_holding.at(endpoint.key_scopes().front())
+                           : random_keys[count * random_keys_per_count +
+                                         pick_from(key_random, random_keys_per_count)];
     }
     mix.drafts.push_back({principal, std::move(method), std::move(path), std::move(key)});
   }
@@ -511,9 +522,10 @@ Fixture large(std::size_t size) {
   return fixture;
 }
 
-// The mix of `size` requests with its request data cold, as this harness laid it out
-// until the large mix had a fixed set of principals: each request's principal a copy of
-// its own and its path a string of its own, allocated in request order. Each decision
+// The mix of `size` requests with its request data cold, much as this harness laid it
+// out until de5b3f9: each request's principal a copy of its own (the anonymous, admin
+// and viewer ones too, which were shared) and its path a string of its own, allocated
+// in request order (the methods stay in the mix's text). Each decision
 // then reads its principal, its scope bits and its path where no other decision did,
 // and those reads push the policy out of the caches: what a caller whose requests' data
 // is not in cache pays on top of BM_decide_large.
