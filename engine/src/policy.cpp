@@ -164,11 +164,11 @@ class RouteSearch {
         if (m_frame_count == 0) return nullptr;
         Frame& frame = m_frames[m_frame_count - 1];
         const TrieNode& node = m_nodes[frame.node];
-        if (!frame.single_tried && node.single != no_index) {
+        if (!frame.single_tried && node.has_single) {
           frame.single_tried = true;
           m_captured_count = frame.captured_count;
           m_captured[m_captured_count++] = frame.depth;
-          index = node.single;
+          index = frame.node + 1;
           literals = {m_nodes[index].edges_begin, m_nodes[index].edge_count};
           depth = frame.depth + std::size_t{1};
           break;

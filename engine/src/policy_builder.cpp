@@ -735,6 +735,26 @@ class Build {
               [&items](Index a, Index b) { return items[a].name < items[b].name; });
   }
 
+  // The frozen order of the work nodes (frozen index -> work index): depth first from the
+  // root, each node's single-segment wildcard child right after it (decide() finds it at
+  // the node's index + 1), then its literal children's subtrees, then its `**` child's.
+  std::vector<std::uint32_t> frozen_order() const {
+    std::vector<std::uint32_t> order;
+    order.reserve(m_nodes.size());
+    std::vector<std::uint32_t> pending{0};
+    while (!pending.empty()) {
+      const std::uint32_t n = pending.back();
+      pending.pop_back();
+      order.push_back(n);
+      const WorkNode& work = m_nodes[n];
+      if (work.rest != no_index) pending.push_back(work.rest);
+      for (auto it = work.literals.rbegin(); it != work.literals.rend(); ++it)
+        pending.push_back(it->second);
+      if (work.single != no_index) pending.push_back(work.single);
+    }
+    return order;
+  }
+
   void freeze_trie() {
     Policy::Impl& impl = *m_impl;
     std::size_t edge_count = 0;
@@ -744,35 +764,38 @@ class Build {
       entry_count += static_cast<std::size_t>(
           std::count_if(node.by_method.begin(), node.by_method.end(), [](std::uint32_t e) { return e != no_index; }));
     }
+    const std::vector<std::uint32_t> order = frozen_order();
+    std::vector<std::uint32_t> frozen(m_nodes.size());  // work index -> frozen index
+    for (std::uint32_t f = 0; f < order.size(); ++f) frozen[order[f]] = f;
     impl.nodes.reserve(m_nodes.size());
     impl.edges.reserve(edge_count);
     impl.entries.reserve(entry_count);
     // The hashed nodes' edges first, so that their tables (at slots_per_edge times where
     // their edges begin) are packed at the start of edge_slots.
-    std::vector<std::uint32_t> edges_begin(m_nodes.size());
+    std::vector<std::uint32_t> edges_begin(m_nodes.size());  // by frozen index
     for (const bool hashed : {true, false}) {
-      for (std::size_t n = 0; n < m_nodes.size(); ++n) {
-        const WorkNode& work = m_nodes[n];
+      for (std::uint32_t f = 0; f < order.size(); ++f) {
+        const WorkNode& work = m_nodes[order[f]];
         if ((work.literals.size() > linear_scan_limit) != hashed) continue;
-        edges_begin[n] = static_cast<std::uint32_t>(impl.edges.size());
+        edges_begin[f] = static_cast<std::uint32_t>(impl.edges.size());
         for (const auto& [text, child] : work.literals) {
           const std::string_view stored = intern(text);
           TrieEdge& edge = impl.edges.emplace_back();
           edge.head = segment_head(stored.data(), stored.size());
           edge.text = stored.data();
           edge.size = static_cast<std::uint32_t>(stored.size());
-          edge.child = child;
+          edge.child = frozen[child];
         }
       }
     }
-    for (std::size_t n = 0; n < m_nodes.size(); ++n) {
-      const WorkNode& work = m_nodes[n];
+    for (std::uint32_t f = 0; f < order.size(); ++f) {
+      const WorkNode& work = m_nodes[order[f]];
       TrieNode node;
-      node.edges_begin = edges_begin[n];
+      node.edges_begin = edges_begin[f];
       node.edge_count = static_cast<std::uint32_t>(work.literals.size());
       if (node.edge_count > linear_scan_limit) add_edge_table(node);
-      node.single = work.single;
-      node.rest = work.rest;
+      node.has_single = work.single != no_index;  // frozen[work.single] is f + 1
+      if (work.rest != no_index) node.rest = frozen[work.rest];
       node.has_wildcard = work.single != no_index || work.rest != no_index;
       node.entries_begin = static_cast<std::uint32_t>(impl.entries.size());
       for (std::size_t m = 0; m < method_count; ++m) {

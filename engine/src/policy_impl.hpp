@@ -175,16 +175,18 @@ struct ForbidParam {
 };
 
 // One trie node: the path so far. Children are tried literal first, then the
-// single-segment wildcard (`{param}` or `*`), then `**`. A node with more than
-// linear_scan_limit literal children has its hash table at
+// single-segment wildcard (`{param}` or `*`), then `**`. Nodes are in depth-first order
+// with each node's single-segment wildcard child right after it: the node need not hold
+// the child's index, and a `/{id}` node is most often on its parent's cache line. A node
+// with more than linear_scan_limit literal children has its hash table at
 // Impl::edge_slots[slots_per_edge * edges_begin].
 struct TrieNode {
   std::uint32_t edges_begin = 0;  // literal children
-  std::uint32_t single = no_index;
-  std::uint32_t rest = no_index;
   std::uint32_t entries_begin = 0;
   std::uint32_t edge_count = 0;  // as many as there are routes: no narrower type holds them
+  std::uint32_t rest = no_index;
   std::uint8_t method_mask = 0;  // bit m set: an endpoint for Method m ends here (its entry)
+  bool has_single = false;       // a `{param}` or `*` child: the node right after this one
   bool has_wildcard = false;     // single or rest: decide() remembers the node on its way down
 };
 
