@@ -525,10 +525,10 @@ Fixture large(std::size_t size) {
 // The mix of `size` requests with its request data cold, much as this harness laid it
 // out until de5b3f9: each request's principal a copy of its own (the anonymous, admin
 // and viewer ones too, which were shared) and its path a string of its own, allocated
-// in request order (the methods stay in the mix's text). Each decision
-// then reads its principal, its scope bits and its path where no other decision did,
-// and those reads push the policy out of the caches: what a caller whose requests' data
-// is not in cache pays on top of BM_decide_large.
+// in request order (the methods stay in the mix's text). Each decision then reads its
+// principal, its scope bits and its path where no other decision did, and those reads
+// push the policy out of the caches: what a caller whose requests' data is not in cache
+// pays on top of BM_decide_large.
 Fixture large_cold(std::size_t size) {
   Fixture fixture = large(size);
   if (!fixture.policy) return fixture;
