@@ -156,8 +156,17 @@ class RouteSearch {
         const TrieEdge* const edge = literal_edge(literals, depth);
         if (edge == nullptr) break;
         index = edge->child;
-        literals = {edge->child_edges_begin, edge->child_edge_count};
+        literals = {edge->next_edges_begin, edge->next_edges & ~through_single};
         ++depth;
+        if ((edge->next_edges & through_single) != 0 && depth != m_path.size) {
+          // The child has no literal children: remembered as the branch loop below would
+          // remember it, and its wildcard child taken at once (see TrieEdge).
+          m_frames[m_frame_count++] = {index, static_cast<std::uint8_t>(depth), m_captured_count,
+                                       true};
+          m_captured[m_captured_count++] = static_cast<std::uint8_t>(depth);
+          ++index;
+          ++depth;
+        }
       }
       // Back to the deepest remembered node with an alternative left.
       while (true) {

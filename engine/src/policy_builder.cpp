@@ -807,8 +807,11 @@ class Build {
       impl.nodes.push_back(node);
     }
     for (TrieEdge& edge : impl.edges) {
-      edge.child_edges_begin = impl.nodes[edge.child].edges_begin;
-      edge.child_edge_count = impl.nodes[edge.child].edge_count;
+      const TrieNode& child = impl.nodes[edge.child];
+      const bool skip = child.edge_count == 0 && child.has_single;
+      const TrieNode& next = skip ? impl.nodes[edge.child + 1] : child;  // see TrieEdge
+      edge.next_edges_begin = next.edges_begin;
+      edge.next_edges = next.edge_count | (skip ? through_single : 0U);
     }
     impl.edge_slots.shrink_to_fit();
     impl.params.shrink_to_fit();  // reserved for every endpoint's own list, before sharing

@@ -101,19 +101,27 @@ inline std::size_t edge_slot(std::uint64_t head, const char* text, std::size_t s
 }
 
 // A literal child: the segment text (in the TextStore), its first 8 bytes as
-// segment_head() gives them, the node it leads to and that node's own literal children
-// (copies of its edges_begin and edge_count): the walk goes from edge to edge without
-// waiting for each node to load (the node load runs beside it, for its branches only).
+// segment_head() gives them, the node it leads to and the literal edges the walk tries
+// next (copies of a node's edges_begin and edge_count): the walk goes from edge to edge
+// without waiting for each node to load (the node load runs beside it, for its branches
+// only). Those are the child's own literal children, or, when the child has none but a
+// single-segment wildcard child (`/orders` with only `/orders/{id}` below it), that
+// wildcard child's, flagged by through_single: a path that goes on past the child can
+// only go on there, so the walk skips the child node.
 struct TrieEdge {
   std::uint64_t head = 0;
   const char* text = nullptr;
   std::uint32_t size = 0;
   std::uint32_t child = 0;
-  std::uint32_t child_edges_begin = 0;
-  std::uint32_t child_edge_count = 0;
+  std::uint32_t next_edges_begin = 0;
+  std::uint32_t next_edges = 0;  // their count, and the through_single bit
 
   std::string_view view() const noexcept { return {text, size}; }
 };
+
+// TrieEdge::next_edges: the next edges are those of the child's `{param}` or `*` child.
+// (A count never reaches this bit: each literal child is a route of its own.)
+inline constexpr std::uint32_t through_single = 1U << 31;
 
 // Which grants a principal counts: an API key those of plain scopes only, a user those
 // of any scope but a future one (a future scope grants nothing yet). The one statement of
