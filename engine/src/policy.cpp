@@ -83,26 +83,28 @@ const TrieEdge* scan_literals(const TrieEdge* edges, std::size_t count,
   return nullptr;
 }
 
-// The same for a node with more than linear_scan_limit edges, through its hash table
-// (`slots`, see Impl::edge_slots): linear probing from the key's home slot to the first
-// empty one.
-const TrieEdge* find_hashed_literal(const TrieEdge* edges, const std::uint32_t* slots,
-                                    std::size_t count, const SegmentKey& key) noexcept {
+// The same for a node with more than linear_scan_limit edges, in its hash table (see
+// TrieNode): linear probing from the key's home slot to the first empty one, which a
+// key (never empty) cannot match.
+const TrieEdge* find_hashed_literal(const TrieEdge* table, std::size_t count,
+                                    const SegmentKey& key) noexcept {
   const unsigned bits = edge_table_bits(count);
   const std::size_t mask = (std::size_t{1} << bits) - 1;
   for (std::size_t slot = edge_slot(key.head, key.data, key.size, bits);; slot = (slot + 1) & mask) {
-    const std::uint32_t at = slots[slot];
-    if (at == 0) return nullptr;
-    const TrieEdge& edge = edges[at - 1];
+    const TrieEdge& edge = table[slot];
     if (same_literal(edge, key)) return &edge;
+    if (edge.size == 0) return nullptr;
   }
 }
 
-// A segment with a `%` matches the literal its decoded bytes spell: compared one by one.
+// A segment with a `%` matches the literal its decoded bytes spell: compared one by one
+// (a hashed node's table, empty slots and all).
 const TrieEdge* find_encoded_literal(const TrieEdge* edges, std::size_t count,
                                      std::string_view segment) noexcept {
-  for (std::size_t i = 0; i < count; ++i) {
-    if (compare_segment(segment, edges[i].view()) == 0) return &edges[i];
+  const std::size_t slots =
+      count <= linear_scan_limit ? count : std::size_t{1} << edge_table_bits(count);
+  for (std::size_t i = 0; i < slots; ++i) {
+    if (edges[i].size != 0 && compare_segment(segment, edges[i].view()) == 0) return &edges[i];
   }
   return nullptr;
 }
@@ -124,7 +126,8 @@ constexpr auto method_bit_counts = [] {
 class RouteSearch {
  public:
   RouteSearch(const Policy::Impl& impl, const PathSegments& path, std::size_t method_slot) noexcept
-      : m_nodes(impl.nodes.data()), m_edges(impl.edges.data()), m_edge_slots(impl.edge_slots.data()),
+      : m_nodes(impl.nodes.data()),
+        m_edges(impl.edges.data()),
         m_entries(impl.entries.data()),
         m_path(path),
         m_method_bit(method_slot < any_slot ? 1U << method_slot : 0U),
@@ -217,8 +220,7 @@ class RouteSearch {
       return find_encoded_literal(edges, literals.count, m_path.segment(depth));
     const SegmentKey key = key_of(m_path, depth);
     if (literals.count <= linear_scan_limit) return scan_literals(edges, literals.count, key);
-    return find_hashed_literal(edges, m_edge_slots + slots_per_edge * literals.begin,
-                               literals.count, key);
+    return find_hashed_literal(edges, literals.count, key);
   }
 
   // Terminal check for the request's method (exact method first, then `*`); collects
@@ -240,7 +242,6 @@ class RouteSearch {
 
   const TrieNode* m_nodes;
   const TrieEdge* m_edges;
-  const std::uint32_t* m_edge_slots;
   const TrieEntry* m_entries;
   const PathSegments& m_path;
   unsigned m_method_bit;     // 1 << the request's Method; 0 for `*` or one not named
@@ -656,10 +657,9 @@ std::size_t Policy::memory_usage() const noexcept {
   total += pool(impl.scopes) + pool(impl.endpoints) + pool(impl.roles) + pool(impl.forbids);
   total += pool(impl.names) + pool(impl.scope_ids) + pool(impl.grants) + pool(impl.grant_conditions) +
            pool(impl.grantings);
-  total += pool(impl.param_names) + pool(impl.nodes) + pool(impl.edges) + pool(impl.edge_slots) +
-           pool(impl.entries) + pool(impl.params) + pool(impl.forbid_links) +
-           pool(impl.forbid_params) + pool(impl.forbid_params_begin) + pool(impl.scope_index) +
-           pool(impl.role_index);
+  total += pool(impl.param_names) + pool(impl.nodes) + pool(impl.edges) + pool(impl.entries) +
+           pool(impl.params) + pool(impl.forbid_links) + pool(impl.forbid_params) +
+           pool(impl.forbid_params_begin) + pool(impl.scope_index) + pool(impl.role_index);
   total += impl.roles.size() * set;
   for (const ForbidRule& rule : impl.forbids) {
     total += pool(rule.parsed.segments);

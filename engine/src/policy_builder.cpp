@@ -757,10 +757,12 @@ class Build {
 
   void freeze_trie() {
     Policy::Impl& impl = *m_impl;
-    std::size_t edge_count = 0;
+    std::size_t edge_count = 0;  // slots: a hashed node's table counts whole
     std::size_t entry_count = 0;
     for (const WorkNode& node : m_nodes) {
-      edge_count += node.literals.size();
+      const std::size_t literals = node.literals.size();
+      edge_count +=
+          literals <= linear_scan_limit ? literals : std::size_t{1} << edge_table_bits(literals);
       entry_count += static_cast<std::size_t>(
           std::count_if(node.by_method.begin(), node.by_method.end(), [](std::uint32_t e) { return e != no_index; }));
     }
@@ -770,30 +772,32 @@ class Build {
     impl.nodes.reserve(m_nodes.size());
     impl.edges.reserve(edge_count);
     impl.entries.reserve(entry_count);
-    // The hashed nodes' edges first, so that their tables (at slots_per_edge times where
-    // their edges begin) are packed at the start of edge_slots.
-    std::vector<std::uint32_t> edges_begin(m_nodes.size());  // by frozen index
-    for (const bool hashed : {true, false}) {
-      for (std::uint32_t f = 0; f < order.size(); ++f) {
-        const WorkNode& work = m_nodes[order[f]];
-        if ((work.literals.size() > linear_scan_limit) != hashed) continue;
-        edges_begin[f] = static_cast<std::uint32_t>(impl.edges.size());
-        for (const auto& [text, child] : work.literals) {
-          const std::string_view stored = intern(text);
-          TrieEdge& edge = impl.edges.emplace_back();
-          edge.head = segment_head(stored.data(), stored.size());
-          edge.text = stored.data();
-          edge.size = static_cast<std::uint32_t>(stored.size());
-          edge.child = frozen[child];
-        }
-      }
-    }
     for (std::uint32_t f = 0; f < order.size(); ++f) {
       const WorkNode& work = m_nodes[order[f]];
       TrieNode node;
-      node.edges_begin = edges_begin[f];
+      node.edges_begin = static_cast<std::uint32_t>(impl.edges.size());
       node.edge_count = static_cast<std::uint32_t>(work.literals.size());
-      if (node.edge_count > linear_scan_limit) add_edge_table(node);
+      const bool hashed = node.edge_count > linear_scan_limit;
+      const unsigned bits = hashed ? edge_table_bits(node.edge_count) : 0;
+      if (hashed) impl.edges.resize(impl.edges.size() + (std::size_t{1} << bits));
+      for (std::size_t i = 0; i < work.literals.size(); ++i) {
+        const auto& [text, child] = work.literals[i];
+        const std::string_view stored = intern(text);
+        TrieEdge edge;
+        edge.head = segment_head(stored.data(), stored.size());
+        edge.text = stored.data();
+        edge.size = static_cast<std::uint32_t>(stored.size());
+        edge.child = frozen[child];
+        if (hashed) {
+          TrieEdge* const table = impl.edges.data() + node.edges_begin;
+          const std::size_t mask = (std::size_t{1} << bits) - 1;
+          std::size_t slot = edge_slot(edge.head, edge.text, edge.size, bits);
+          while (table[slot].size != 0) slot = (slot + 1) & mask;
+          table[slot] = edge;
+        } else {
+          impl.edges.push_back(edge);
+        }
+      }
       node.has_single = work.single != no_index;  // frozen[work.single] is f + 1
       if (work.rest != no_index) node.rest = frozen[work.rest];
       node.has_wildcard = work.single != no_index || work.rest != no_index;
@@ -807,30 +811,14 @@ class Build {
       impl.nodes.push_back(node);
     }
     for (TrieEdge& edge : impl.edges) {
+      if (edge.size == 0) continue;  // an empty slot of a hashed node's table
       const TrieNode& child = impl.nodes[edge.child];
       const bool skip = child.edge_count == 0 && child.has_single;
       const TrieNode& next = skip ? impl.nodes[edge.child + 1] : child;  // see TrieEdge
       edge.next_edges_begin = next.edges_begin;
       edge.next_edges = next.edge_count | (skip ? through_single : 0U);
     }
-    impl.edge_slots.shrink_to_fit();
     impl.params.shrink_to_fit();  // reserved for every endpoint's own list, before sharing
-  }
-
-  // Fills the hash table of a node with more than linear_scan_limit edges (see
-  // find_hashed_literal() in policy.cpp).
-  void add_edge_table(const TrieNode& node) {
-    Policy::Impl& impl = *m_impl;
-    const unsigned bits = edge_table_bits(node.edge_count);
-    const std::size_t mask = (std::size_t{1} << bits) - 1;
-    const std::size_t table = slots_per_edge * std::size_t{node.edges_begin};
-    impl.edge_slots.resize(std::max(impl.edge_slots.size(), table + mask + 1));
-    for (std::size_t i = 0; i < node.edge_count; ++i) {
-      const TrieEdge& edge = impl.edges[node.edges_begin + i];
-      std::size_t slot = edge_slot(edge.head, edge.text, edge.size, bits);
-      while (impl.edge_slots[table + slot] != 0) slot = (slot + 1) & mask;
-      impl.edge_slots[table + slot] = static_cast<std::uint32_t>(i + 1);
-    }
   }
 
   // The index of `name` in Impl::param_names, added the first time.

@@ -72,17 +72,14 @@ inline std::uint64_t keep_first_bytes(std::uint64_t word, std::size_t size) noex
   return size < masks.size() ? word & masks[size] : word;
 }
 
-// Nodes with more literal children than this are looked up through a hash table
-// (Impl::edge_slots); smaller ones are scanned in order. Scanning the shipped policy's
+// Nodes with more literal children than this keep their edges in a hash table (see
+// TrieNode); smaller ones are scanned in order. Scanning the shipped policy's
 // /api/v1 node (11 literals) instead of hashing it took BM_decide_shipped from 35.1 to
 // 33.3 ns (docs/performance.md); at 8 it was hashed.
 inline constexpr std::size_t linear_scan_limit = 16;
 
 // A hashed node's table has the power of two of slots at or above twice its children, so
-// at least half of them are empty and every probe sequence ends; that is always fewer
-// than slots_per_edge slots per child.
-inline constexpr std::size_t slots_per_edge = 4;
-
+// at least half of them are empty and every probe sequence ends.
 // log2 of the table size for a node with `edge_count` (> linear_scan_limit) children.
 inline unsigned edge_table_bits(std::size_t edge_count) noexcept {
   return static_cast<unsigned>(std::bit_width(2 * edge_count - 1));
@@ -186,8 +183,10 @@ struct ForbidParam {
 // single-segment wildcard (`{param}` or `*`), then `**`. Nodes are in depth-first order
 // with each node's single-segment wildcard child right after it: the node need not hold
 // the child's index, and a `/{id}` node is most often on its parent's cache line. A node
-// with more than linear_scan_limit literal children has its hash table at
-// Impl::edge_slots[slots_per_edge * edges_begin].
+// with more than linear_scan_limit literal children keeps its edges in a hash table of
+// 2^edge_table_bits(edge_count) edges from edges_begin, each at its home slot
+// (edge_slot()) or after it (linear probing); an empty slot is an edge of size 0 (no
+// literal is empty). The lookup reads the edge it hashes to, with no index in between.
 struct TrieNode {
   std::uint32_t edges_begin = 0;  // literal children
   std::uint32_t entries_begin = 0;
@@ -214,11 +213,7 @@ struct Policy::Impl {
   std::vector<Granting> grantings;
   // The route trie: nodes[0] is the root `/`.
   std::vector<TrieNode> nodes;
-  std::vector<TrieEdge> edges;  // the hashed nodes' edges first
-  // The hashed nodes' tables: in each, a slot holds the index of an edge within its node
-  // plus 1, or 0 when empty. A node's table lies within slots_per_edge times its edges
-  // from where its edges begin, so the tables do not overlap.
-  std::vector<std::uint32_t> edge_slots;
+  std::vector<TrieEdge> edges;  // by node; a hashed node's are its table, empty slots and all
   std::vector<TrieEntry> entries;
   std::vector<ParamSlot> params;
   // Every distinct parameter name once (in `text`): decide() binds names from here, not
