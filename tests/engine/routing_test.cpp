@@ -435,6 +435,76 @@ TEST_CASE("engine: backtracking tries every alternative in order and binds the w
   CHECK(split_allow(q.allowed_methods()) == std::vector<std::string>{"GET", "PATCH", "POST"});
 }
 
+// A node whose only child is a `{param}` (`/orders` with `/orders/{id}` below it) is
+// passed without being read on the way down (see TrieEdge in engine/src/policy_impl.hpp):
+// its own endpoints, its `**` and the 405 methods must still come out as if it were.
+TEST_CASE("engine: a node with only a wildcard child keeps its endpoints, rest and methods") {
+  PolicyInput in;
+  in.scopes = {scope("r:all")};
+  in.routes = {
+      route(Method::get, "/orders", "r:all", "orders"),
+      route(Method::get, "/orders/{id}", "r:all", "orders/{id}"),
+      route(Method::get, "/orders/{id}/items", "r:all", "orders/{id}/items"),
+      route(Method::get, "/orders/{id}/items/{item}", "r:all", "orders/{id}/items/{item}"),
+      route(Method::delete_, "/orders/**", "r:all", "DELETE orders/**"),
+      route(Method::get, "/plain/{id}", "r:all", "plain/{id}"),
+      route(Method::get, "/{any}/{id}/items", "r:all", "{any}/{id}/items"),
+      route(Method::put, "/deep/{a}/{b}/{c}", "r:all", "PUT deep/{a}/{b}/{c}"),
+  };
+  const Policy policy = build(std::move(in));
+  const Principal key = policy.principal_for_key({"r:all"});
+  struct Row {
+    const char* method;
+    const char* path;
+    const char* winner;
+    std::vector<std::pair<std::string, std::string>> params;
+  };
+  const std::vector<Row> rows = {
+      {"GET", "/orders", "orders", {}},
+      {"GET", "/orders/7", "orders/{id}", {{"id", "7"}}},
+      {"GET", "/orders/7/items", "orders/{id}/items", {{"id", "7"}}},
+      {"GET", "/orders/7/items/3", "orders/{id}/items/{item}", {{"id", "7"}, {"item", "3"}}},
+      {"GET", "/or%64ers/7/items/3", "orders/{id}/items/{item}", {{"id", "7"}, {"item", "3"}}},
+      {"DELETE", "/orders", "DELETE orders/**", {}},
+      {"DELETE", "/orders/7", "DELETE orders/**", {}},
+      {"DELETE", "/orders/7/items/3/x", "DELETE orders/**", {}},
+      {"GET", "/plain/1/items", "{any}/{id}/items", {{"any", "plain"}, {"id", "1"}}},
+      {"PUT", "/deep/1/2/3", "PUT deep/{a}/{b}/{c}", {{"a", "1"}, {"b", "2"}, {"c", "3"}}},
+  };
+  for (const Row& row : rows) {
+    INFO(row.method << " " << row.path);
+    const Decision d = policy.decide(key, row.method, row.path);
+    INFO(describe(d));
+    REQUIRE(d.allowed());
+    CHECK(d.endpoint()->description == row.winner);
+    CHECK(bound_params(d) == row.params);
+  }
+  struct Refusal {
+    const char* method;
+    const char* path;
+    Reason reason;
+    std::vector<std::string> allow;
+  };
+  const std::vector<Refusal> refusals = {
+      {"POST",
+       "/orders",
+       Reason::method_not_allowed,
+       {"DELETE", "GET"}},  // `**`: zero segments too
+      {"POST", "/orders/7", Reason::method_not_allowed, {"DELETE", "GET"}},
+      {"POST", "/orders/7/items/3", Reason::method_not_allowed, {"DELETE", "GET"}},
+      {"GET", "/orders/7/nothing", Reason::method_not_allowed, {"DELETE"}},
+      {"GET", "/plain", Reason::no_route, {}},
+      {"GET", "/plain/1/2", Reason::no_route, {}},
+      {"GET", "/deep/1/2/3", Reason::method_not_allowed, {"PUT"}},
+  };
+  for (const Refusal& row : refusals) {
+    INFO(row.method << " " << row.path);
+    const Decision d = policy.decide(key, row.method, row.path);
+    INFO(describe(d));
+    CHECK(d.reason() == row.reason);
+    CHECK(split_allow(d.allowed_methods()) == row.allow);
+  }
+}
 namespace {
 
 // About 500 literals for one node, so it is looked up through its hash table, chosen to
