@@ -78,9 +78,9 @@ inline std::uint64_t keep_first_bytes(std::uint64_t word, std::size_t size) noex
 // 33.3 ns (docs/performance.md); at 8 it was hashed.
 inline constexpr std::size_t linear_scan_limit = 16;
 
-// A hashed node's table has the power of two of slots at or above twice its children, so
-// at least half of them are empty and every probe sequence ends.
-// log2 of the table size for a node with `edge_count` (> linear_scan_limit) children.
+// log2 of the size of the hash table of a node with `edge_count` (> linear_scan_limit)
+// literal children: the power of two at or above twice its children, so that at least
+// half of the slots are empty and every probe sequence ends.
 inline unsigned edge_table_bits(std::size_t edge_count) noexcept {
   return static_cast<unsigned>(std::bit_width(2 * edge_count - 1));
 }
