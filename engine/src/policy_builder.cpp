@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <cassert>
 #include <map>
 #include <tuple>
 #include <unordered_map>
@@ -815,6 +816,7 @@ class Build {
       const TrieNode& child = impl.nodes[edge.child];
       const bool skip = child.edge_count == 0 && child.has_single;
       const TrieNode& next = skip ? impl.nodes[edge.child + 1] : child;  // see TrieEdge
+      assert(next.edge_count < through_single);
       edge.next_edges_begin = next.edges_begin;
       edge.next_edges = next.edge_count | (skip ? through_single : 0U);
     }

@@ -4,7 +4,7 @@
 // Layout: every text (names, templates, descriptions, messages, file names) is stored
 // once in `text`; the public structures (Scope, Endpoint, Grant, ...) are views into it
 // and into the flat pools below. The trie is flat arrays of small fixed-size records
-// (nodes, literal edges, the hash slots of nodes with many edges, entries), so that
+// (nodes, literal edges, which a node with many keeps as a hash table, entries), so that
 // decide() walks a few cache lines and the policy costs a few hundred bytes per route
 // (bench/engine_bench.cpp reports it).
 #pragma once

@@ -505,6 +505,137 @@ TEST_CASE("engine: a node with only a wildcard child keeps its endpoints, rest a
     CHECK(split_allow(d.allowed_methods()) == row.allow);
   }
 }
+
+// The same pass-through when the wildcard child's literals are a hash table (more than
+// linear_scan_limit of them): the edge to `/x` leads straight into `/x/{id}`'s table.
+TEST_CASE("engine: a pass-through into a hashed node finds its literals and its fallbacks") {
+  PolicyInput in;
+  in.scopes = {scope("r:all")};
+  in.routes = {
+      route(Method::get, "/x", "r:all", "x"),
+      route(Method::get, "/x/{id}", "r:all", "x/{id}"),
+      route(Method::get, "/x/{id}/{k}", "r:all", "x/{id}/{k}"),
+      route(Method::delete_, "/x/**", "r:all", "DELETE x/**"),
+  };
+  for (int i = 0; i < 40; ++i) {
+    const std::string literal = "n" + std::to_string(i);
+    in.routes.push_back(route(Method::get, "/x/{id}/" + literal, "r:all", "x/{id}/" + literal));
+  }
+  const Policy policy = build(std::move(in));
+  const Principal key = policy.principal_for_key({"r:all"});
+  struct Row {
+    const char* method;
+    const char* path;
+    const char* winner;
+    std::vector<std::pair<std::string, std::string>> params;
+  };
+  const std::vector<Row> rows = {
+      {"GET", "/x", "x", {}},
+      {"GET", "/x/7", "x/{id}", {{"id", "7"}}},
+      {"GET", "/x/7/n23", "x/{id}/n23", {{"id", "7"}}},
+      {"GET", "/x/7/n0", "x/{id}/n0", {{"id", "7"}}},
+      {"GET", "/x/7/n39", "x/{id}/n39", {{"id", "7"}}},
+      {"GET", "/x/7/n%32%33", "x/{id}/n23", {{"id", "7"}}},
+      {"GET", "/x/7/zz", "x/{id}/{k}", {{"id", "7"}, {"k", "zz"}}},
+      {"GET", "/x/7/n40", "x/{id}/{k}", {{"id", "7"}, {"k", "n40"}}},
+      {"DELETE", "/x/7/n5/q", "DELETE x/**", {}},
+  };
+  for (const Row& row : rows) {
+    INFO(row.method << " " << row.path);
+    const Decision d = policy.decide(key, row.method, row.path);
+    INFO(describe(d));
+    REQUIRE(d.allowed());
+    CHECK(d.endpoint()->description == row.winner);
+    CHECK(bound_params(d) == row.params);
+  }
+  const Decision post = policy.decide(key, "POST", "/x/7/n5");
+  INFO(describe(post));
+  CHECK(post.reason() == Reason::method_not_allowed);
+  CHECK(split_allow(post.allowed_methods()) == std::vector<std::string>{"DELETE", "GET"});
+  const Decision deeper = policy.decide(key, "GET", "/x/7/n5/q");
+  INFO(describe(deeper));
+  CHECK(deeper.reason() == Reason::method_not_allowed);
+  CHECK(split_allow(deeper.allowed_methods()) == std::vector<std::string>{"DELETE"});
+}
+
+// Paths of max_path_segments segments, where every level has a wildcard alternative (one
+// remembered node a level, 64 in all) and the `(a/*)` chain passes through a node with
+// only a wildcard child every other level.
+TEST_CASE("engine: a path of the maximum number of segments backtracks through every level") {
+  const std::size_t max = max_path_segments;
+  std::string literals, wildcards, alternating;
+  for (std::size_t i = 0; i < max; ++i) {
+    literals += "/a";
+    alternating += i % 2 == 0 ? "/a" : "/*";
+    wildcards += i + 4 < max ? "/*" : "/{p" + std::to_string(i + 4 - max) + "}";
+  }
+  PolicyInput in;
+  in.scopes = {scope("r:all")};
+  in.routes = {
+      route(Method::get, literals, "r:all", "GET a^64"),
+      route(Method::post, wildcards, "r:all", "POST *^60 p0..p3"),
+      route(Method::put, alternating, "r:all", "PUT (a/*)^32"),
+      route(Method::delete_, "/a/**", "r:all", "DELETE a/**"),
+  };
+  const Policy policy = build(std::move(in));
+  const Principal key = policy.principal_for_key({"r:all"});
+  // The path of `max` segments `a`, with segment `at` replaced by `text` (none: at == max).
+  const auto path = [max](std::size_t at, const std::string& text) {
+    std::string out;
+    for (std::size_t i = 0; i < max; ++i) out += "/" + (i == at ? text : std::string("a"));
+    return out;
+  };
+  const std::vector<std::pair<std::string, std::string>> all_a = {
+      {"p0", "a"}, {"p1", "a"}, {"p2", "a"}, {"p3", "a"}};
+  struct Row {
+    const char* method;
+    std::string path;
+    const char* winner;
+    std::vector<std::pair<std::string, std::string>> params;
+  };
+  const std::vector<Row> rows = {
+      {"GET", path(max, ""), "GET a^64", {}},
+      {"GET", path(max - 1, "%61"), "GET a^64", {}},
+      {"POST", path(max, ""), "POST *^60 p0..p3", all_a},
+      {"PUT", path(max, ""), "PUT (a/*)^32", {}},
+      {"PUT", path(41, "b"), "PUT (a/*)^32", {}},
+      {"DELETE", path(max, ""), "DELETE a/**", {}},
+      {"POST",
+       path(62, "b"),
+       "POST *^60 p0..p3",
+       {{"p0", "a"}, {"p1", "a"}, {"p2", "b"}, {"p3", "a"}}},
+  };
+  for (const Row& row : rows) {
+    INFO(row.method << " " << row.path);
+    const Decision d = policy.decide(key, row.method, row.path);
+    INFO(describe(d));
+    REQUIRE(d.allowed());
+    CHECK(d.endpoint()->description == row.winner);
+    CHECK(bound_params(d) == row.params);
+  }
+  struct Refusal {
+    const char* method;
+    std::string path;
+    std::vector<std::string> allow;
+  };
+  const std::vector<Refusal> refusals = {
+      {"HEAD", path(max, ""), {"DELETE", "GET", "POST", "PUT"}},
+      {"GET", path(41, "b"), {"DELETE", "POST", "PUT"}},  // an odd segment: a `*` of PUT's
+      {"GET", path(40, "b"), {"DELETE", "POST"}},         // an even one: PUT's literal `a`
+      {"GET", path(max, "").substr(2), {"DELETE"}},       // 63 segments
+  };
+  for (const Refusal& row : refusals) {
+    INFO(row.method << " " << row.path);
+    const Decision d = policy.decide(key, row.method, row.path);
+    INFO(describe(d));
+    CHECK(d.reason() == Reason::method_not_allowed);
+    CHECK(split_allow(d.allowed_methods()) == row.allow);
+  }
+  const Decision too_long = policy.decide(key, "GET", path(max, "") + "/a");
+  INFO(describe(too_long));
+  CHECK(too_long.reason() == Reason::invalid_path);
+}
+
 namespace {
 
 // About 500 literals for one node, so it is looked up through its hash table, chosen to
