@@ -42,6 +42,46 @@ Policy precedence_policy() {
   return build(std::move(in));
 }
 
+// An allowed request (the key holds `r:all`, which grants every route) and what it must
+// resolve to: the winning route's description and the parameters it binds, in order.
+struct Resolution {
+  std::string method;
+  std::string path;
+  std::string winner;
+  std::vector<std::pair<std::string, std::string>> params;
+  std::string note = {};  // why the row is there, when the test's comment does not say
+};
+
+void check_resolutions(const Policy& policy, const Principal& key,
+                       const std::vector<Resolution>& rows) {
+  for (const Resolution& row : rows) {
+    INFO(row.note << (row.note.empty() ? "" : ": ") << row.method << " " << row.path);
+    const Decision d = policy.decide(key, row.method, row.path);
+    INFO(describe(d));
+    REQUIRE(d.allowed());
+    CHECK(d.endpoint()->description == row.winner);
+    CHECK(bound_params(d) == row.params);
+  }
+}
+
+// A refused request: the reason and the methods its Allow header names (sorted).
+struct Refusal {
+  std::string method;
+  std::string path;
+  Reason reason;
+  std::vector<std::string> allow;
+};
+
+void check_refusals(const Policy& policy, const Principal& key, const std::vector<Refusal>& rows) {
+  for (const Refusal& row : rows) {
+    INFO(row.method << " " << row.path);
+    const Decision d = policy.decide(key, row.method, row.path);
+    INFO(describe(d));
+    CHECK(d.reason() == row.reason);
+    CHECK(split_allow(d.allowed_methods()) == row.allow);
+  }
+}
+
 }  // namespace
 
 TEST_CASE("engine: the most specific template wins, segment by segment from the left") {
@@ -398,32 +438,26 @@ TEST_CASE("engine: backtracking tries every alternative in order and binds the w
   };
   const Policy policy = build(std::move(in));
   const Principal key = policy.principal_for_key({"r:all"});
-  struct Row {
-    const char* note;
-    const char* method;
-    const char* path;
-    const char* winner;
-    std::vector<std::pair<std::string, std::string>> params;
+  const std::vector<Resolution> allowed = {
+      {"GET", "/a/b/c/d", "a/b/c/d", {}, "literal chain"},
+      {"GET", "/a/b/c/f", "a/b/{y}/f", {{"y", "c"}}, "the deepest wildcard first"},
+      {"GET", "/a/b/c/e", "a/{x}/c/e", {{"x", "b"}}, "back two levels"},
+      {"GET", "/a/b/c/g", "{z}/b/c/g", {{"z", "a"}}, "back to the root's wildcard"},
+      {"GET",
+       "/a/b/c/h",
+       "{z}/{w}/c/h",
+       {{"z", "a"}, {"w", "b"}},
+       "two wildcards after three dead ends"},
+      {"GET", "/a/b/c/i", "{z}/**", {{"z", "a"}}, "nothing deeper: the root wildcard's rest"},
+      {"PUT", "/a/b/c/d", "PUT a/{x}/c/d", {{"x", "b"}}, "a method only a wildcard template has"},
+      {"DELETE",
+       "/a/b/c/d",
+       "DELETE {z}/b/c/d",
+       {{"z", "a"}},
+       "a method only the root wildcard has"},
+      {"PATCH", "/q/r/s", "PATCH q/**", {}, "rest after the param's method fails"},
   };
-  const std::vector<Row> rows = {
-      {"literal chain", "GET", "/a/b/c/d", "a/b/c/d", {}},
-      {"the deepest wildcard first", "GET", "/a/b/c/f", "a/b/{y}/f", {{"y", "c"}}},
-      {"back two levels", "GET", "/a/b/c/e", "a/{x}/c/e", {{"x", "b"}}},
-      {"back to the root's wildcard", "GET", "/a/b/c/g", "{z}/b/c/g", {{"z", "a"}}},
-      {"two wildcards after three dead ends", "GET", "/a/b/c/h", "{z}/{w}/c/h", {{"z", "a"}, {"w", "b"}}},
-      {"nothing deeper: the root wildcard's rest", "GET", "/a/b/c/i", "{z}/**", {{"z", "a"}}},
-      {"a method only a wildcard template has", "PUT", "/a/b/c/d", "PUT a/{x}/c/d", {{"x", "b"}}},
-      {"a method only the root wildcard has", "DELETE", "/a/b/c/d", "DELETE {z}/b/c/d", {{"z", "a"}}},
-      {"rest after the param's method fails", "PATCH", "/q/r/s", "PATCH q/**", {}},
-  };
-  for (const Row& row : rows) {
-    INFO(row.note << ": " << row.method << " " << row.path);
-    const Decision d = policy.decide(key, row.method, row.path);
-    INFO(describe(d));
-    REQUIRE(d.allowed());
-    CHECK(d.endpoint()->description == row.winner);
-    CHECK(bound_params(d) == row.params);
-  }
+  check_resolutions(policy, key, allowed);
   // A 405 names the methods of every template matching the path, wherever it is.
   const Decision d = policy.decide(key, "POST", "/a/b/c/d");
   INFO(describe(d));
@@ -453,13 +487,7 @@ TEST_CASE("engine: a node with only a wildcard child keeps its endpoints, rest a
   };
   const Policy policy = build(std::move(in));
   const Principal key = policy.principal_for_key({"r:all"});
-  struct Row {
-    const char* method;
-    const char* path;
-    const char* winner;
-    std::vector<std::pair<std::string, std::string>> params;
-  };
-  const std::vector<Row> rows = {
+  const std::vector<Resolution> allowed = {
       {"GET", "/orders", "orders", {}},
       {"GET", "/orders/7", "orders/{id}", {{"id", "7"}}},
       {"GET", "/orders/7/items", "orders/{id}/items", {{"id", "7"}}},
@@ -471,21 +499,8 @@ TEST_CASE("engine: a node with only a wildcard child keeps its endpoints, rest a
       {"GET", "/plain/1/items", "{any}/{id}/items", {{"any", "plain"}, {"id", "1"}}},
       {"PUT", "/deep/1/2/3", "PUT deep/{a}/{b}/{c}", {{"a", "1"}, {"b", "2"}, {"c", "3"}}},
   };
-  for (const Row& row : rows) {
-    INFO(row.method << " " << row.path);
-    const Decision d = policy.decide(key, row.method, row.path);
-    INFO(describe(d));
-    REQUIRE(d.allowed());
-    CHECK(d.endpoint()->description == row.winner);
-    CHECK(bound_params(d) == row.params);
-  }
-  struct Refusal {
-    const char* method;
-    const char* path;
-    Reason reason;
-    std::vector<std::string> allow;
-  };
-  const std::vector<Refusal> refusals = {
+  check_resolutions(policy, key, allowed);
+  const std::vector<Refusal> refused = {
       {"POST",
        "/orders",
        Reason::method_not_allowed,
@@ -497,13 +512,7 @@ TEST_CASE("engine: a node with only a wildcard child keeps its endpoints, rest a
       {"GET", "/plain/1/2", Reason::no_route, {}},
       {"GET", "/deep/1/2/3", Reason::method_not_allowed, {"PUT"}},
   };
-  for (const Refusal& row : refusals) {
-    INFO(row.method << " " << row.path);
-    const Decision d = policy.decide(key, row.method, row.path);
-    INFO(describe(d));
-    CHECK(d.reason() == row.reason);
-    CHECK(split_allow(d.allowed_methods()) == row.allow);
-  }
+  check_refusals(policy, key, refused);
 }
 
 // The same pass-through when the wildcard child's literals are a hash table (more than
@@ -523,13 +532,7 @@ TEST_CASE("engine: a pass-through into a hashed node finds its literals and its 
   }
   const Policy policy = build(std::move(in));
   const Principal key = policy.principal_for_key({"r:all"});
-  struct Row {
-    const char* method;
-    const char* path;
-    const char* winner;
-    std::vector<std::pair<std::string, std::string>> params;
-  };
-  const std::vector<Row> rows = {
+  const std::vector<Resolution> allowed = {
       {"GET", "/x", "x", {}},
       {"GET", "/x/7", "x/{id}", {{"id", "7"}}},
       {"GET", "/x/7/n23", "x/{id}/n23", {{"id", "7"}}},
@@ -540,22 +543,12 @@ TEST_CASE("engine: a pass-through into a hashed node finds its literals and its 
       {"GET", "/x/7/n40", "x/{id}/{k}", {{"id", "7"}, {"k", "n40"}}},
       {"DELETE", "/x/7/n5/q", "DELETE x/**", {}},
   };
-  for (const Row& row : rows) {
-    INFO(row.method << " " << row.path);
-    const Decision d = policy.decide(key, row.method, row.path);
-    INFO(describe(d));
-    REQUIRE(d.allowed());
-    CHECK(d.endpoint()->description == row.winner);
-    CHECK(bound_params(d) == row.params);
-  }
-  const Decision post = policy.decide(key, "POST", "/x/7/n5");
-  INFO(describe(post));
-  CHECK(post.reason() == Reason::method_not_allowed);
-  CHECK(split_allow(post.allowed_methods()) == std::vector<std::string>{"DELETE", "GET"});
-  const Decision deeper = policy.decide(key, "GET", "/x/7/n5/q");
-  INFO(describe(deeper));
-  CHECK(deeper.reason() == Reason::method_not_allowed);
-  CHECK(split_allow(deeper.allowed_methods()) == std::vector<std::string>{"DELETE"});
+  check_resolutions(policy, key, allowed);
+  const std::vector<Refusal> refused = {
+      {"POST", "/x/7/n5", Reason::method_not_allowed, {"DELETE", "GET"}},
+      {"GET", "/x/7/n5/q", Reason::method_not_allowed, {"DELETE"}},
+  };
+  check_refusals(policy, key, refused);
 }
 
 // Paths of max_path_segments segments, where every level has a wildcard alternative (one
@@ -587,13 +580,7 @@ TEST_CASE("engine: a path of the maximum number of segments backtracks through e
   };
   const std::vector<std::pair<std::string, std::string>> all_a = {
       {"p0", "a"}, {"p1", "a"}, {"p2", "a"}, {"p3", "a"}};
-  struct Row {
-    const char* method;
-    std::string path;
-    const char* winner;
-    std::vector<std::pair<std::string, std::string>> params;
-  };
-  const std::vector<Row> rows = {
+  const std::vector<Resolution> allowed = {
       {"GET", path(max, ""), "GET a^64", {}},
       {"GET", path(max - 1, "%61"), "GET a^64", {}},
       {"POST", path(max, ""), "POST *^60 p0..p3", all_a},
@@ -605,35 +592,16 @@ TEST_CASE("engine: a path of the maximum number of segments backtracks through e
        "POST *^60 p0..p3",
        {{"p0", "a"}, {"p1", "a"}, {"p2", "b"}, {"p3", "a"}}},
   };
-  for (const Row& row : rows) {
-    INFO(row.method << " " << row.path);
-    const Decision d = policy.decide(key, row.method, row.path);
-    INFO(describe(d));
-    REQUIRE(d.allowed());
-    CHECK(d.endpoint()->description == row.winner);
-    CHECK(bound_params(d) == row.params);
-  }
-  struct Refusal {
-    const char* method;
-    std::string path;
-    std::vector<std::string> allow;
+  check_resolutions(policy, key, allowed);
+  const std::vector<Refusal> refused = {
+      {"HEAD", path(max, ""), Reason::method_not_allowed, {"DELETE", "GET", "POST", "PUT"}},
+      // Segment 41 is one of PUT's `*`s, segment 40 one of its literal `a`s.
+      {"GET", path(41, "b"), Reason::method_not_allowed, {"DELETE", "POST", "PUT"}},
+      {"GET", path(40, "b"), Reason::method_not_allowed, {"DELETE", "POST"}},
+      {"GET", path(max, "").substr(2), Reason::method_not_allowed, {"DELETE"}},  // 63 segments
+      {"GET", path(max, "") + "/a", Reason::invalid_path, {}},  // 65 segments: too many
   };
-  const std::vector<Refusal> refusals = {
-      {"HEAD", path(max, ""), {"DELETE", "GET", "POST", "PUT"}},
-      {"GET", path(41, "b"), {"DELETE", "POST", "PUT"}},  // an odd segment: a `*` of PUT's
-      {"GET", path(40, "b"), {"DELETE", "POST"}},         // an even one: PUT's literal `a`
-      {"GET", path(max, "").substr(2), {"DELETE"}},       // 63 segments
-  };
-  for (const Refusal& row : refusals) {
-    INFO(row.method << " " << row.path);
-    const Decision d = policy.decide(key, row.method, row.path);
-    INFO(describe(d));
-    CHECK(d.reason() == Reason::method_not_allowed);
-    CHECK(split_allow(d.allowed_methods()) == row.allow);
-  }
-  const Decision too_long = policy.decide(key, "GET", path(max, "") + "/a");
-  INFO(describe(too_long));
-  CHECK(too_long.reason() == Reason::invalid_path);
+  check_refusals(policy, key, refused);
 }
 
 namespace {
