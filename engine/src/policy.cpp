@@ -101,8 +101,7 @@ const TrieEdge* find_hashed_literal(const TrieEdge* table, std::size_t count,
 // (a hashed node's table, empty slots and all).
 const TrieEdge* find_encoded_literal(const TrieEdge* edges, std::size_t count,
                                      std::string_view segment) noexcept {
-  const std::size_t slots =
-      count <= linear_scan_limit ? count : std::size_t{1} << edge_table_bits(count);
+  const std::size_t slots = edge_slot_count(count);
   for (std::size_t i = 0; i < slots; ++i) {
     if (edges[i].size != 0 && compare_segment(segment, edges[i].view()) == 0) return &edges[i];
   }

@@ -758,12 +758,10 @@ class Build {
 
   void freeze_trie() {
     Policy::Impl& impl = *m_impl;
-    std::size_t edge_count = 0;  // slots: a hashed node's table counts whole
+    std::size_t edge_count = 0;  // with the empty slots of hashed nodes' tables
     std::size_t entry_count = 0;
     for (const WorkNode& node : m_nodes) {
-      const std::size_t literals = node.literals.size();
-      edge_count +=
-          literals <= linear_scan_limit ? literals : std::size_t{1} << edge_table_bits(literals);
+      edge_count += edge_slot_count(node.literals.size());
       entry_count += static_cast<std::size_t>(
           std::count_if(node.by_method.begin(), node.by_method.end(), [](std::uint32_t e) { return e != no_index; }));
     }
@@ -780,7 +778,7 @@ class Build {
       node.edge_count = static_cast<std::uint32_t>(work.literals.size());
       const bool hashed = node.edge_count > linear_scan_limit;
       const unsigned bits = hashed ? edge_table_bits(node.edge_count) : 0;
-      if (hashed) impl.edges.resize(impl.edges.size() + (std::size_t{1} << bits));
+      if (hashed) impl.edges.resize(impl.edges.size() + edge_slot_count(node.edge_count));
       for (std::size_t i = 0; i < work.literals.size(); ++i) {
         const auto& [text, child] = work.literals[i];
         const std::string_view stored = intern(text);

@@ -85,6 +85,13 @@ inline unsigned edge_table_bits(std::size_t edge_count) noexcept {
   return static_cast<unsigned>(std::bit_width(2 * edge_count - 1));
 }
 
+// How many edges a node with `edge_count` literal children takes in Impl::edges: one
+// each when they are scanned, its whole table when they are hashed (see TrieNode).
+inline std::size_t edge_slot_count(std::size_t edge_count) noexcept {
+  return edge_count <= linear_scan_limit ? edge_count
+                                         : std::size_t{1} << edge_table_bits(edge_count);
+}
+
 // The home slot of a segment (`size` bytes at `text`, its head as segment_head() gives
 // it) in a table of 2^bits slots: multiply-shift over its head, its size and, past 8
 // bytes, its last 8 bytes, so that literals sharing their first 8 bytes and their size
