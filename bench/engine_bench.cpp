@@ -776,8 +776,8 @@ const Fixture& condition_fixture(bool with_conditions) {
       fixture.mix = shipped_mix(*fixture.policy);
       for (Principal& principal : fixture.mix.principals) {
         if (principal.kind() == scopegate::PrincipalKind::api_key) {
-          principal.set_allowed_cidrs({*scopegate::parse_cidr("10.0.0.0/8"),
-                                       *scopegate::parse_cidr("192.0.2.0/24")});
+          principal.set_allowed_cidrs(
+              {*scopegate::parse_cidr("10.0.0.0/8"), *scopegate::parse_cidr("192.0.2.0/24")});
         }
       }
     }
@@ -809,7 +809,8 @@ void run_decide_request(benchmark::State& state, const Fixture& fixture) {
     const scopegate::Request input{request.method, request.path, client, {}, 1'790'000'000};
     allowed += policy.decide(*request.principal, input).allowed() ? 1 : 0;
   }
-  state.counters["allowed_share"] = static_cast<double>(allowed) / static_cast<double>(requests.size());
+  state.counters["allowed_share"] =
+      static_cast<double>(allowed) / static_cast<double>(requests.size());
 }
 
 void BM_decide_plain_rules(benchmark::State& state) {

@@ -103,9 +103,12 @@ Reference build_reference(const Policy& policy) {
   Reference reference;
   for (ScopeId id = 0; id < policy.scopes().size(); ++id) {
     const Scope& scope = policy.scopes()[id];
-    ScopeDoc doc{std::string(scope.name), std::string(scope.summary),
-                 {scope.use_cases.begin(), scope.use_cases.end()}, {scope.notes.begin(), scope.notes.end()},
-                 {}, {}};
+    ScopeDoc doc{std::string(scope.name),
+                 std::string(scope.summary),
+                 {scope.use_cases.begin(), scope.use_cases.end()},
+                 {scope.notes.begin(), scope.notes.end()},
+                 {},
+                 {}};
     for (ScopeId implied : scope.implies) doc.implies.emplace_back(policy.scopes()[implied].name);
     switch (scope.kind) {
       case ScopeKind::plain:
@@ -366,7 +369,8 @@ std::string html_matrix(const Policy& policy) {
         break;
       case Access::scoped:
         row_class = endpoint.key_scopes().empty() ? "user-only" : "key";
-        access = endpoint.key_scopes().empty() ? "user only (Bearer token)" : "API key with a scope";
+        access =
+            endpoint.key_scopes().empty() ? "user only (Bearer token)" : "API key with a scope";
         break;
     }
     out += fmt::format("<tr class=\"{}\"><td><code>{}</code>", row_class,
@@ -386,7 +390,8 @@ std::string html_matrix(const Policy& policy) {
         if (!grant.has_condition())
           always = true;
         else
-          conditions += fmt::format("{}{}", conditions.empty() ? "" : " or ", grant.condition->text);
+          conditions +=
+              fmt::format("{}{}", conditions.empty() ? "" : " or ", grant.condition->text);
       }
       if (!granted) {
         out += "<td></td>";

@@ -205,7 +205,8 @@ void print_json_decision(const ExplainOptions& options, const Principal& princip
   }
   object["params"] = std::move(params);
   Json required = Json::array();
-  for (const std::string_view scope : decision.required_scopes()) required.push_back(std::string(scope));
+  for (const std::string_view scope : decision.required_scopes())
+    required.push_back(std::string(scope));
   object["required_scopes"] = std::move(required);
   object["granted_by"] = or_null(decision.granted_by());
   object["rule"] = or_null(rule_text(decision));
@@ -270,10 +271,9 @@ void print_text_decision(const ExplainOptions& options, const Principal& princip
                                   to_string(failed->condition->location)));
   }
   if (const ForbidRule* rule = decision.forbid()) {
-    line("forbidden",
-         fmt::format("{} {}{}{}  ({})", to_string(rule->method), rule->path_template,
-                     rule->condition_text.empty() ? "" : " when ", rule->condition_text,
-                     to_string(rule->location)));
+    line("forbidden", fmt::format("{} {}{}{}  ({})", to_string(rule->method), rule->path_template,
+                                  rule->condition_text.empty() ? "" : " when ",
+                                  rule->condition_text, to_string(rule->location)));
   }
   line("rule", rule_text(decision).value_or("-"));
 }

@@ -44,12 +44,15 @@ Exit run_keys_create(const KeysCreateOptions& options) {
   std::string scopes;
   for (const auto& scope : issued->key.scopes) scopes += scopes.empty() ? scope : " " + scope;
   std::string allowed;
-  for (const auto& range : issued->key.allowed_cidrs) allowed += allowed.empty() ? range : " " + range;
+  for (const auto& range : issued->key.allowed_cidrs)
+    allowed += allowed.empty() ? range : " " + range;
   std::cerr << fmt::format(
       "created API key `{}` ({}) for {} with scopes: {}{}{}\n"
       "the key is printed below once; store it now, it cannot be shown again\n",
       issued->key.name, issued->key.key_prefix, options.email, scopes,
-      issued->key.expires_at ? fmt::format(", expiring {}", server::wire_time(*issued->key.expires_at)) : "",
+      issued->key.expires_at
+          ? fmt::format(", expiring {}", server::wire_time(*issued->key.expires_at))
+          : "",
       allowed.empty() ? "" : fmt::format(", usable from: {}", allowed));
   std::cout << issued->plaintext << '\n';
   return Exit::ok;

@@ -10,7 +10,6 @@ namespace {
 
 using Json = nlohmann::ordered_json;
 
-
 struct Position {
   std::uint32_t line = 1;
   std::uint32_t column = 1;

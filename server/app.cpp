@@ -12,8 +12,7 @@
 
 namespace scopegate::server {
 
-App::App(Services& services, HandlerTable table)
-    : m_services(services), m_table(std::move(table)) {
+App::App(Services& services, HandlerTable table) : m_services(services), m_table(std::move(table)) {
   for (const auto& proxy : services.config.trusted_proxies) {
     if (const auto range = parse_cidr(proxy)) m_trusted_proxies.push_back(*range);
   }
@@ -38,10 +37,12 @@ HttpResponse App::handle(const HttpRequest& request) const {
   try {
     response = run(request, principal, reason);
   } catch (const std::exception& failure) {
-    m_services.logger->error("{} {}: handler failed: {}", request.method, request.path, failure.what());
+    m_services.logger->error("{} {}: handler failed: {}", request.method, request.path,
+                             failure.what());
     response = error_response(500, "internal error", request.path);
   }
-  const auto elapsed = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started);
+  const auto elapsed =
+      std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started);
   m_services.logger->info("{} {} {} {:.3f}ms principal={} reason={}", request.method, request.path,
                           response.status, elapsed.count(), principal, reason);
   return response;
@@ -115,8 +116,8 @@ HttpResponse App::run(const HttpRequest& request, std::string& principal_label,
   }
   reason = std::string(decision.reason_code());
 
-  RequestContext context{request, decision, actor.get(), has_body ? &body : nullptr,
-                         client, m_services};
+  RequestContext context{request, decision,  actor.get(), has_body ? &body : nullptr,
+                         client,  m_services};
   if (!decision.allowed()) {
     if (decision.status() == 403) {
       // missing_scope, api_key_not_supported, condition_failed ("Condition not met: ...")
@@ -148,17 +149,18 @@ HttpResponse App::run(const HttpRequest& request, std::string& principal_label,
     }
     switch (decision.reason()) {
       case Reason::method_not_allowed: {
-        auto response = error_response(405, fmt::format("method {} is not allowed here", request.method), path);
+        auto response =
+            error_response(405, fmt::format("method {} is not allowed here", request.method), path);
         response.headers.emplace_back("Allow", std::string(decision.allowed_methods()));
         return response;
       }
       case Reason::no_route:
         return error_response(404, "no such endpoint", path);
       default:
-        return error_response(decision.status(),
-                              decision.message().empty() ? std::string_view("request refused")
-                                                         : decision.message(),
-                              path);
+        return error_response(
+            decision.status(),
+            decision.message().empty() ? std::string_view("request refused") : decision.message(),
+            path);
     }
   }
   const auto* endpoint = decision.endpoint();

@@ -1,8 +1,8 @@
 #include "server/audit_writer.hpp"
 
 #include <fmt/format.h>
-#include <nlohmann/json.hpp>
 #include <spdlog/logger.h>
+#include <nlohmann/json.hpp>
 
 #include "server/clock.hpp"
 #include "server/crypto.hpp"
@@ -33,7 +33,8 @@ void AuditWriter::append_identity(std::string& out, std::string_view event_type,
                                   std::string_view organization_id, std::string_view ip,
                                   std::string_view details_json, std::string_view resource_name,
                                   std::string_view error_message) {
-  for (const std::string_view part : {event_type, organization_id, ip, details_json, resource_name}) {
+  for (const std::string_view part :
+       {event_type, organization_id, ip, details_json, resource_name}) {
     out += part;
     out += '\n';
   }
@@ -113,7 +114,7 @@ void AuditWriter::write_pending(std::unique_lock<std::mutex>& lock) {
   const auto written = m_store.record_key_uses(uses, audits);
   if (!written) {
     m_logger->error("audit writer: {} entries and {} key uses lost: {}", audits.size(), uses.size(),
-                  written.error().message);
+                    written.error().message);
   }
   lock.lock();
 }

@@ -13,7 +13,8 @@ namespace {
 bool starts_with_word(std::string_view text, std::string_view word) {
   if (text.size() <= word.size() || text[word.size()] != ' ') return false;
   for (std::size_t i = 0; i < word.size(); ++i) {
-    if (std::tolower(static_cast<unsigned char>(text[i])) != std::tolower(static_cast<unsigned char>(word[i]))) {
+    if (std::tolower(static_cast<unsigned char>(text[i])) !=
+        std::tolower(static_cast<unsigned char>(word[i]))) {
       return false;
     }
   }
@@ -84,7 +85,8 @@ Result<Authenticated, AuthFailure> authenticate_bearer(std::string_view token, S
     return failure("invalid or expired access token");
   }
   const auto& row = **found;
-  if (row.token.expires_at <= format_stored(now())) return failure("invalid or expired access token");
+  if (row.token.expires_at <= format_stored(now()))
+    return failure("invalid or expired access token");
   if (!row.user.active) return failure("user account is disabled");
   auto actor = std::make_shared<Actor>();
   actor->kind = ActorKind::user;

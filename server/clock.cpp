@@ -77,7 +77,8 @@ std::optional<TimePoint> parse_iso(std::string_view text) {
     const int sign = text[pos] == '-' ? -1 : 1;
     ++pos;
     int oh = 0, om = 0;
-    if (!read_digits(text, pos, 2, oh) || !expect(text, pos, ':') || !read_digits(text, pos, 2, om)) {
+    if (!read_digits(text, pos, 2, oh) || !expect(text, pos, ':') ||
+        !read_digits(text, pos, 2, om)) {
       return std::nullopt;
     }
     if (oh > 23 || om > 59) return std::nullopt;
@@ -86,7 +87,8 @@ std::optional<TimePoint> parse_iso(std::string_view text) {
     return std::nullopt;
   }
   if (pos != text.size()) return std::nullopt;
-  const year_month_day date{year{y}, month{static_cast<unsigned>(mo)}, day{static_cast<unsigned>(d)}};
+  const year_month_day date{year{y}, month{static_cast<unsigned>(mo)},
+                            day{static_cast<unsigned>(d)}};
   if (!date.ok() || h > 23 || mi > 59 || s > 59) return std::nullopt;
   const auto point = sys_days{date} + hours{h} + minutes{mi} + seconds{s} + microseconds{micros} -
                      minutes{offset_minutes};

@@ -2,11 +2,11 @@
 
 #include <fmt/format.h>
 
+#include <toml++/toml.h>
 #include <fstream>
 #include <functional>
 #include <map>
 #include <sstream>
-#include <toml++/toml.h>
 
 #include "server/net.hpp"
 
@@ -24,7 +24,8 @@ class Reader {
   Reader(std::string_view file, ConfigError& errors) : m_file(file), m_errors(errors) {}
 
   void error(const toml::node& node, std::string_view message) {
-    m_errors.messages.push_back(fmt::format("{}: error: {}", where(m_file, node.source()), message));
+    m_errors.messages.push_back(
+        fmt::format("{}: error: {}", where(m_file, node.source()), message));
   }
 
   void string(const toml::node& node, std::string_view key, std::string& out) {
@@ -77,11 +78,12 @@ std::map<std::string, std::map<std::string, KeyHandler>> schema(Config& c) {
     r.string(n, "policy.directory", c.policy_directory);
   };
   s["policy"]["reload_interval_milliseconds"] = [&c](Reader& r, const toml::node& n) {
-    r.integer(n, "policy.reload_interval_milliseconds", 0, 3'600'000, c.reload_interval_milliseconds);
+    r.integer(n, "policy.reload_interval_milliseconds", 0, 3'600'000,
+              c.reload_interval_milliseconds);
   };
   s["log"]["level"] = [&c](Reader& r, const toml::node& n) {
     r.string(n, "log.level", c.log_level);
-    static const std::vector<std::string> levels = {"trace", "debug", "info", "warn",
+    static const std::vector<std::string> levels = {"trace", "debug",    "info", "warn",
                                                     "error", "critical", "off"};
     if (std::find(levels.begin(), levels.end(), c.log_level) == levels.end()) {
       r.error(n, fmt::format("`log.level` must be one of trace, debug, info, warn, error, "
@@ -190,8 +192,8 @@ Result<Config, ConfigError> parse_config(std::string_view file_name, std::string
   try {
     root = toml::parse(text, file_name);
   } catch (const toml::parse_error& error) {
-    errors.messages.push_back(fmt::format("{}: error: {}", where(file_name, error.source()),
-                                          error.description()));
+    errors.messages.push_back(
+        fmt::format("{}: error: {}", where(file_name, error.source()), error.description()));
     return unexpected(std::move(errors));
   }
   Config config;
@@ -218,9 +220,9 @@ Result<Config, ConfigError> parse_config(std::string_view file_name, std::string
     }
   }
   if (config.session_default_hours > config.session_max_hours) {
-    errors.messages.push_back(fmt::format(
-        "{}: error: `sessions.default_hours` ({}) exceeds `sessions.max_hours` ({})", file_name,
-        config.session_default_hours, config.session_max_hours));
+    errors.messages.push_back(
+        fmt::format("{}: error: `sessions.default_hours` ({}) exceeds `sessions.max_hours` ({})",
+                    file_name, config.session_default_hours, config.session_max_hours));
   }
   if (config.rate_limit_requests_per_minute > 0 && config.rate_limit_burst == 0) {
     // Only reachable when the file sets `burst` (the default is not 0), so it has a node.
@@ -240,7 +242,8 @@ Result<Config, ConfigError> parse_config(std::string_view file_name, std::string
 Result<Config, ConfigError> load_config(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   if (!in) {
-    return unexpected(ConfigError{{fmt::format("{}: error: cannot read the configuration file", path)}});
+    return unexpected(
+        ConfigError{{fmt::format("{}: error: cannot read the configuration file", path)}});
   }
   std::ostringstream text;
   text << in.rdbuf();
@@ -248,7 +251,8 @@ Result<Config, ConfigError> load_config(const std::string& path) {
 }
 
 Result<Config, ConfigError> apply_overrides(Config config, const Overrides& overrides) {
-  if (overrides.listen && !parse_listen(*overrides.listen, config.listen_host, config.listen_port)) {
+  if (overrides.listen &&
+      !parse_listen(*overrides.listen, config.listen_host, config.listen_port)) {
     return unexpected(ConfigError{
         {fmt::format("--listen: error: expected HOST:PORT, got `{}`", *overrides.listen)}});
   }

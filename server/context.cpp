@@ -58,7 +58,8 @@ std::optional<std::string> RequestContext::query(std::string_view name) const {
     rest = amp == std::string_view::npos ? std::string_view{} : rest.substr(amp + 1);
     const auto eq = pair.find('=');
     if (decode_query_component(pair.substr(0, eq)) != name) continue;
-    return eq == std::string_view::npos ? std::string() : decode_query_component(pair.substr(eq + 1));
+    return eq == std::string_view::npos ? std::string()
+                                        : decode_query_component(pair.substr(eq + 1));
   }
   return std::nullopt;
 }

@@ -13,8 +13,8 @@
 #include <string_view>
 #include <vector>
 
-#include <nlohmann/json.hpp>
 #include <spdlog/logger.h>
+#include <nlohmann/json.hpp>
 
 #include "scopegate/decision.hpp"
 #include "scopegate/engine.hpp"

@@ -34,17 +34,21 @@ std::string generate_api_key() {
   return fmt::format("{}{}", api_key_marker, random_alphanumeric(api_key_random_length));
 }
 
-std::string key_prefix(std::string_view key) { return std::string(key.substr(0, key_prefix_length)); }
+std::string key_prefix(std::string_view key) {
+  return std::string(key.substr(0, key_prefix_length));
+}
 
 std::string generate_uuid() {
   // Version 7: 48 bits of Unix milliseconds, then randomness. Ids sort by creation time,
   // so inserts append to the primary-key index instead of landing at random pages.
   std::array<unsigned char, 16> bytes{};
   randombytes_buf(bytes.data() + 6, bytes.size() - 6);
-  const auto millis = static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(
-                                                     std::chrono::system_clock::now().time_since_epoch())
-                                                     .count());
-  for (int i = 0; i < 6; ++i) bytes[static_cast<std::size_t>(i)] = static_cast<unsigned char>(millis >> (8 * (5 - i)));
+  const auto millis =
+      static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                     std::chrono::system_clock::now().time_since_epoch())
+                                     .count());
+  for (int i = 0; i < 6; ++i)
+    bytes[static_cast<std::size_t>(i)] = static_cast<unsigned char>(millis >> (8 * (5 - i)));
   bytes[6] = static_cast<unsigned char>((bytes[6] & 0x0F) | 0x70);
   bytes[8] = static_cast<unsigned char>((bytes[8] & 0x3F) | 0x80);
   std::string out;

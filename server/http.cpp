@@ -1,6 +1,7 @@
 // Boost.Beast lives here and nowhere else in the server.
 #include "server/http.hpp"
 
+#include <fmt/format.h>
 #include <boost/asio/dispatch.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
@@ -8,7 +9,6 @@
 #include <boost/asio/strand.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
-#include <fmt/format.h>
 
 #include <algorithm>
 #include <atomic>
@@ -246,15 +246,16 @@ Result<std::unique_ptr<HttpServer>, std::string> HttpServer::listen(const HttpOp
   impl->error_body = std::move(error_body);
   beast::error_code error;
   const auto address = asio::ip::make_address(options.host, error);
-  if (error) return unexpected(fmt::format("bad listen address `{}`: {}", options.host, error.message()));
+  if (error)
+    return unexpected(fmt::format("bad listen address `{}`: {}", options.host, error.message()));
   const tcp::endpoint endpoint(address, options.port);
   impl->acceptor.open(endpoint.protocol(), error);
   if (!error) impl->acceptor.set_option(asio::socket_base::reuse_address(true), error);
   if (!error) impl->acceptor.bind(endpoint, error);
   if (!error) impl->acceptor.listen(asio::socket_base::max_listen_connections, error);
   if (error) {
-    return unexpected(fmt::format("cannot listen on {}:{}: {}", options.host, options.port,
-                                  error.message()));
+    return unexpected(
+        fmt::format("cannot listen on {}:{}: {}", options.host, options.port, error.message()));
   }
   impl->port = impl->acceptor.local_endpoint().port();
   impl->accept();

@@ -21,9 +21,9 @@ namespace scopegate::server {
 
 struct HttpRequest {
   std::string method;
-  std::string target;  // as received, with the query string
-  std::string path;    // target up to `?`
-  std::string query;   // after `?`, without it
+  std::string target;                                        // as received, with the query string
+  std::string path;                                          // target up to `?`
+  std::string query;                                         // after `?`, without it
   std::vector<std::pair<std::string, std::string>> headers;  // names lowercased
   std::string body;
   std::string peer_ip;

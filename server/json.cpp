@@ -8,22 +8,38 @@ namespace scopegate::server {
 
 std::string_view status_text(int status) {
   switch (status) {
-    case 200: return "OK";
-    case 201: return "Created";
-    case 204: return "No Content";
-    case 400: return "Bad Request";
-    case 401: return "Unauthorized";
-    case 403: return "Forbidden";
-    case 404: return "Not Found";
-    case 405: return "Method Not Allowed";
-    case 409: return "Conflict";
-    case 413: return "Payload Too Large";
-    case 429: return "Too Many Requests";
-    case 431: return "Request Header Fields Too Large";
-    case 500: return "Internal Server Error";
-    case 501: return "Not Implemented";
-    case 503: return "Service Unavailable";
-    default: return "Error";
+    case 200:
+      return "OK";
+    case 201:
+      return "Created";
+    case 204:
+      return "No Content";
+    case 400:
+      return "Bad Request";
+    case 401:
+      return "Unauthorized";
+    case 403:
+      return "Forbidden";
+    case 404:
+      return "Not Found";
+    case 405:
+      return "Method Not Allowed";
+    case 409:
+      return "Conflict";
+    case 413:
+      return "Payload Too Large";
+    case 429:
+      return "Too Many Requests";
+    case 431:
+      return "Request Header Fields Too Large";
+    case 500:
+      return "Internal Server Error";
+    case 501:
+      return "Not Implemented";
+    case 503:
+      return "Service Unavailable";
+    default:
+      return "Error";
   }
 }
 
@@ -50,7 +66,8 @@ HttpResponse error_response(int status, std::string_view message, std::string_vi
 HttpResponse validation_response(std::string_view path,
                                  const std::map<std::string, std::string>& validation_errors,
                                  std::string_view message) {
-  return HttpResponse{400, "application/json", {}, error_body(400, message, path, &validation_errors)};
+  return HttpResponse{
+      400, "application/json", {}, error_body(400, message, path, &validation_errors)};
 }
 
 HttpResponse insufficient_permissions(std::string_view message) {
@@ -86,7 +103,9 @@ HttpResponse json_response(int status, const Json& body) {
 }
 
 Json nullable(const OptionalText& text) { return text ? Json(*text) : Json(nullptr); }
-Json nullable_time(const OptionalText& text) { return text ? Json(wire_time(*text)) : Json(nullptr); }
+Json nullable_time(const OptionalText& text) {
+  return text ? Json(wire_time(*text)) : Json(nullptr);
+}
 
 Json user_json(const User& user, const Organization& organization) {
   Json out;

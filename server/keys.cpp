@@ -26,7 +26,8 @@ std::string trimmed(const std::string& text) {
 }  // namespace
 
 Result<IssuedKey, KeyErrors> issue_key(const Policy& policy, const User& creator,
-                                       const Organization& organization, const KeyRequest& request) {
+                                       const Organization& organization,
+                                       const KeyRequest& request) {
   KeyErrors errors;
   const auto name = request.name ? trimmed(*request.name) : std::string();
   if (name.empty()) {
@@ -85,7 +86,8 @@ Result<IssuedKey, KeyErrors> issue_key(const Policy& policy, const User& creator
     for (const auto& text : *request.allowed_cidrs) {
       const auto range = ::scopegate::parse_cidr(text);
       if (!range) {
-        problems.push_back(fmt::format("not an IP address or CIDR range (host bits below the prefix must be zero): {}", text));
+        problems.push_back(fmt::format(
+            "not an IP address or CIDR range (host bits below the prefix must be zero): {}", text));
         continue;
       }
       auto canonical = ::scopegate::to_string(*range);

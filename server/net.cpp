@@ -32,7 +32,8 @@ std::optional<IpAddress> parse_ip(std::string_view text) {
     return out;
   }
   if (inet_pton(AF_INET6, copy.c_str(), out.bytes.data()) == 1) {
-    static constexpr std::array<std::uint8_t, 12> mapped = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
+    static constexpr std::array<std::uint8_t, 12> mapped = {0, 0, 0, 0, 0,    0,
+                                                            0, 0, 0, 0, 0xff, 0xff};
     if (std::memcmp(out.bytes.data(), mapped.data(), mapped.size()) == 0) {
       IpAddress v4;
       v4.version = 4;

@@ -12,7 +12,7 @@
 namespace scopegate::server {
 
 struct IpAddress {
-  int version = 4;                     // 4 or 6
+  int version = 4;                       // 4 or 6
   std::array<std::uint8_t, 16> bytes{};  // IPv4 in the first 4 bytes
 };
 

@@ -25,7 +25,8 @@ void add_matching(const fs::path& directory, std::string_view extension, std::st
     file.name = std::string(prefix) + entry.path().filename().string();
     file.size = entry.file_size(ignored);
     const auto modified = entry.last_write_time(ignored);
-    file.modified = std::chrono::duration_cast<std::chrono::nanoseconds>(modified.time_since_epoch()).count();
+    file.modified =
+        std::chrono::duration_cast<std::chrono::nanoseconds>(modified.time_since_epoch()).count();
     out.push_back(std::move(file));
   }
 }
@@ -35,13 +36,15 @@ bool has_policy_tests(const fs::path& tests) {
   std::error_code error;
   fs::directory_iterator it(tests, error);
   if (error) return false;
-  return std::any_of(fs::begin(it), fs::end(it),
-                     [](const fs::directory_entry& entry) { return entry.path().extension() == ".toml"; });
+  return std::any_of(fs::begin(it), fs::end(it), [](const fs::directory_entry& entry) {
+    return entry.path().extension() == ".toml";
+  });
 }
 
 std::string failure_line(const CaseResult& result) {
-  auto line = fmt::format("{}: test `{}` failed: {}: expected {}, got {}", to_string(result.location),
-                          result.name, result.request, result.expected, result.actual);
+  auto line =
+      fmt::format("{}: test `{}` failed: {}: expected {}, got {}", to_string(result.location),
+                  result.name, result.request, result.expected, result.actual);
   if (!result.problem.empty()) line += fmt::format(" ({})", result.problem);
   return line;
 }
@@ -61,7 +64,8 @@ DirectoryFingerprint fingerprint_policy_directory(const fs::path& directory) {
   DirectoryFingerprint out;
   add_matching(directory, ".policy", "", out);
   add_matching(directory / "tests", ".toml", "tests/", out);
-  std::sort(out.begin(), out.end(), [](const WatchedFile& a, const WatchedFile& b) { return a.name < b.name; });
+  std::sort(out.begin(), out.end(),
+            [](const WatchedFile& a, const WatchedFile& b) { return a.name < b.name; });
   return out;
 }
 
@@ -94,8 +98,8 @@ ReloadOutcome PolicyReloader::reload(std::string_view trigger) {
   ReloadOutcome outcome;
   const auto refuse = [&](std::string_view stage) {
     ++m_refused;
-    m_logger->error("policy reload ({}) refused: {}; still serving the last good policy\n{}", trigger,
-                    stage, joined(outcome.problems));
+    m_logger->error("policy reload ({}) refused: {}; still serving the last good policy\n{}",
+                    trigger, stage, joined(outcome.problems));
     m_logger->flush();
     return outcome;
   };
@@ -121,7 +125,8 @@ ReloadOutcome PolicyReloader::reload(std::string_view trigger) {
       if (!result.passed) outcome.problems.push_back(failure_line(result));
     }
     if (!report.ok()) {
-      outcome.problems.push_back(fmt::format("{} passed, {} failed", report.passed(), report.failed()));
+      outcome.problems.push_back(
+          fmt::format("{} passed, {} failed", report.passed(), report.failed()));
       return refuse("the policy tests fail");
     }
     tests_summary = fmt::format("{} policy tests passed", report.passed());
@@ -134,9 +139,10 @@ ReloadOutcome PolicyReloader::reload(std::string_view trigger) {
   m_engine.replace(std::move(*compiled));
   ++m_applied;
   outcome.applied = true;
-  const auto elapsed = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started);
-  m_logger->info("policy reload ({}) applied: {} endpoints, {}, {:.1f}ms", trigger, endpoints, tests_summary,
-                 elapsed.count());
+  const auto elapsed =
+      std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started);
+  m_logger->info("policy reload ({}) applied: {} endpoints, {}, {:.1f}ms", trigger, endpoints,
+                 tests_summary, elapsed.count());
   m_logger->flush();
   return outcome;
 }
@@ -161,6 +167,8 @@ void PolicyReloader::poll_loop(std::chrono::milliseconds interval) {
   }
 }
 
-PolicyReloader::Stats PolicyReloader::stats() const noexcept { return Stats{m_applied.load(), m_refused.load()}; }
+PolicyReloader::Stats PolicyReloader::stats() const noexcept {
+  return Stats{m_applied.load(), m_refused.load()};
+}
 
 }  // namespace scopegate::server

@@ -5,11 +5,11 @@
 #include <spdlog/sinks/stdout_sinks.h>
 #include <spdlog/spdlog.h>
 
+#include <pthread.h>
 #include <atomic>
 #include <csignal>
 #include <cstdlib>
 #include <ostream>
-#include <pthread.h>
 #include <sstream>
 #include <thread>
 
@@ -92,7 +92,8 @@ Result<Done, std::string> bootstrap(const Config& config, Store& store, std::ost
   }
   const char* chosen = std::getenv("SCOPEGATE_ADMIN_PASSWORD");
   const bool from_env = chosen != nullptr && *chosen != '\0';
-  const std::string password = from_env ? std::string(chosen) : random_alphanumeric(generated_password_length);
+  const std::string password =
+      from_env ? std::string(chosen) : random_alphanumeric(generated_password_length);
   User admin;
   admin.id = generate_uuid();
   admin.organization_id = org.id;
@@ -115,10 +116,11 @@ Result<Done, std::string> bootstrap(const Config& config, Store& store, std::ost
   // With the password in the environment, the body is double-quoted so that the shell
   // expands $SCOPEGATE_ADMIN_PASSWORD when the command is pasted.
   const std::string body =
-      from_env ? fmt::format(R"("{{\"organizationSlug\":\"{}\",\"email\":\"{}\",\"password\":\"{}\"}}")",
-                             org.slug, admin.email, shown)
-               : fmt::format(R"('{{"organizationSlug":"{}","email":"{}","password":"{}"}}')", org.slug,
-                             admin.email, shown);
+      from_env
+          ? fmt::format(R"("{{\"organizationSlug\":\"{}\",\"email\":\"{}\",\"password\":\"{}\"}}")",
+                        org.slug, admin.email, shown)
+          : fmt::format(R"('{{"organizationSlug":"{}","email":"{}","password":"{}"}}')", org.slug,
+                        admin.email, shown);
   notices << fmt::format(
       "scopegate: sign in with:\n"
       "  curl -s -X POST http://{}:{}/api/v1/auth/login -H 'Content-Type: application/json' \\\n"
@@ -146,13 +148,15 @@ struct Server::Parts {
 
 Result<std::unique_ptr<Server>, std::vector<std::string>> Server::start(const Config& config,
                                                                         std::ostream& notices) {
-  if (!init_crypto()) return unexpected(std::vector<std::string>{"error: libsodium failed to initialize"});
+  if (!init_crypto())
+    return unexpected(std::vector<std::string>{"error: libsodium failed to initialize"});
   auto parts = std::make_unique<Parts>();
   parts->config = config;
   try {
     parts->logger = make_logger(config);
   } catch (const spdlog::spdlog_ex& error) {
-    return unexpected(std::vector<std::string>{fmt::format("{}: error: cannot open the log file: {}", config.log_file, error.what())});
+    return unexpected(std::vector<std::string>{
+        fmt::format("{}: error: cannot open the log file: {}", config.log_file, error.what())});
   }
   auto fingerprint = fingerprint_policy_directory(config.policy_directory);
   auto policy = load_policy(config.policy_directory);
@@ -161,24 +165,26 @@ Result<std::unique_ptr<Server>, std::vector<std::string>> Server::start(const Co
 
   auto store = open_sqlite_store(config.database_path);
   if (!store) {
-    return unexpected(std::vector<std::string>{
-        fmt::format("{}: error: cannot open the database: {}", config.database_path, store.error().message)});
+    return unexpected(std::vector<std::string>{fmt::format(
+        "{}: error: cannot open the database: {}", config.database_path, store.error().message)});
   }
   parts->store = std::move(*store);
   const auto bootstrapped = bootstrap(config, *parts->store, notices);
   if (!bootstrapped) {
-    return unexpected(std::vector<std::string>{
-        fmt::format("{}: error: cannot bootstrap the database: {}", config.database_path, bootstrapped.error())});
+    return unexpected(
+        std::vector<std::string>{fmt::format("{}: error: cannot bootstrap the database: {}",
+                                             config.database_path, bootstrapped.error())});
   }
 
   parts->provider = make_immediate_provider();
   parts->audit = std::make_unique<AuditWriter>(
       *parts->store, std::chrono::milliseconds(config.audit_flush_milliseconds), parts->logger);
-  parts->sweeper = std::make_unique<Sweeper>(*parts->store, *parts->provider,
-                                             std::chrono::seconds(config.sweep_interval_seconds), parts->logger);
-  parts->services = std::make_unique<Services>(Services{parts->config, *parts->store, *parts->engine,
-                                                        *parts->audit, *parts->provider,
-                                                        parts->sweeper.get(), parts->logger});
+  parts->sweeper =
+      std::make_unique<Sweeper>(*parts->store, *parts->provider,
+                                std::chrono::seconds(config.sweep_interval_seconds), parts->logger);
+  parts->services = std::make_unique<Services>(
+      Services{parts->config, *parts->store, *parts->engine, *parts->audit, *parts->provider,
+               parts->sweeper.get(), parts->logger});
   auto app = App::create(*parts->services);
   if (!app) {
     auto problems = std::move(app.error());
@@ -190,8 +196,8 @@ Result<std::unique_ptr<Server>, std::vector<std::string>> Server::start(const Co
   const App* checker = parts->app.get();
   parts->reloader = std::make_unique<PolicyReloader>(
       config.policy_directory, *parts->engine,
-      [checker](const Policy& candidate) { return checker->check_policy(candidate); }, parts->logger,
-      std::move(fingerprint));
+      [checker](const Policy& candidate) { return checker->check_policy(candidate); },
+      parts->logger, std::move(fingerprint));
 
   HttpOptions options;
   options.host = config.listen_host;
@@ -238,7 +244,9 @@ void Server::run() {
   m_parts->audit->flush();
 }
 
-ReloadOutcome Server::reload(std::string_view trigger) { return m_parts->reloader->reload(trigger); }
+ReloadOutcome Server::reload(std::string_view trigger) {
+  return m_parts->reloader->reload(trigger);
+}
 
 PolicyReloader::Stats Server::reload_stats() const noexcept { return m_parts->reloader->stats(); }
 
@@ -292,9 +300,10 @@ Result<std::string, std::string> resolve_expiry(const std::string& text) {
       if (span.count() > 0) return wire_time(format_stored(now() + span));
     }
   }
-  return unexpected(fmt::format("--expires: expected a duration such as 30d, 12h or 45m, or an "
-                                "ISO-8601 time; got `{}`",
-                                text));
+  return unexpected(
+      fmt::format("--expires: expected a duration such as 30d, 12h or 45m, or an "
+                  "ISO-8601 time; got `{}`",
+                  text));
 }
 
 }  // namespace
@@ -312,8 +321,9 @@ Result<IssuedKey, std::vector<std::string>> create_key_offline(const OfflineKeyR
   const auto organization = (*store)->find_organization_by_slug(request.organization_slug);
   if (!organization) return unexpected(Errors{organization.error().message});
   if (!*organization) {
-    return unexpected(Errors{fmt::format("error: no organization `{}` in {} (start `scopegate serve` once to create it)",
-                                         request.organization_slug, request.database_path)});
+    return unexpected(Errors{
+        fmt::format("error: no organization `{}` in {} (start `scopegate serve` once to create it)",
+                    request.organization_slug, request.database_path)});
   }
   const auto user = (*store)->find_user_by_email((*organization)->id, request.email);
   if (!user) return unexpected(Errors{user.error().message});
@@ -333,7 +343,8 @@ Result<IssuedKey, std::vector<std::string>> create_key_offline(const OfflineKeyR
   auto issued = issue_key(*policy, **user, **organization, key_request);
   if (!issued) {
     Errors errors;
-    for (const auto& [field, reason] : issued.error()) errors.push_back(fmt::format("error: {}: {}", field, reason));
+    for (const auto& [field, reason] : issued.error())
+      errors.push_back(fmt::format("error: {}: {}", field, reason));
     return unexpected(std::move(errors));
   }
   AuditEntry audit;
@@ -353,7 +364,9 @@ Result<IssuedKey, std::vector<std::string>> create_key_offline(const OfflineKeyR
   audit.details_json = details.dump();
   audit.created_at = issued->key.created_at;
   const auto created = (*store)->create_key(issued->key, &audit);
-  if (!created) return unexpected(Errors{fmt::format("error: cannot store the key: {}", created.error().message)});
+  if (!created)
+    return unexpected(
+        Errors{fmt::format("error: cannot store the key: {}", created.error().message)});
   return std::move(*issued);
 }
 

@@ -64,7 +64,7 @@ struct OfflineKeyRequest {
   std::string email;
   std::string name;
   std::vector<std::string> scopes;
-  std::optional<std::string> expires;  // "30d", "12h", "45m" or an ISO-8601 time
+  std::optional<std::string> expires;      // "30d", "12h", "45m" or an ISO-8601 time
   std::vector<std::string> allowed_cidrs;  // empty: usable from anywhere
 };
 Result<IssuedKey, std::vector<std::string>> create_key_offline(const OfflineKeyRequest& request);

@@ -451,7 +451,8 @@ Result<Policy, Diagnostics> compile_files(const std::vector<std::filesystem::pat
   const FileKind kind{"policy", ".policy", "no-policy-files", max_file_bytes,
                       "split the policy into several files in one directory"};
   read_files(paths, kind, diagnostics, [&](std::string name, std::string text) {
-    ParseResult parsed = parse(std::make_shared<const SourceFile>(SourceFile{std::move(name), std::move(text)}));
+    ParseResult parsed =
+        parse(std::make_shared<const SourceFile>(SourceFile{std::move(name), std::move(text)}));
     diagnostics.append(std::move(parsed.diagnostics));
     files.push_back(std::move(parsed.file));
   });

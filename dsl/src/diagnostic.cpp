@@ -63,7 +63,6 @@ std::string location_prefix(const Span& span) {
   return fmt::format("{}:{}:{}", span.file->name, span.line, span.column);
 }
 
-
 // The source line under the span, with a gutter, and the caret/tilde underline.
 void render_excerpt(std::string& out, const Span& span) {
   if (!span.file || span.line == 0) return;

@@ -512,9 +512,11 @@ LoadedTests parse_policy_tests(std::string_view file_name, std::string_view text
 
 LoadedTests load_policy_tests(const std::vector<fs::path>& paths) {
   LoadedTests loaded;
-  const FileKind kind{"test", ".toml", "no-test-files", max_test_file_bytes, "split the cases into several files"};
-  read_files(paths, kind, loaded.errors,
-             [&](std::string name, std::string text) { append(loaded, parse_policy_tests(name, text)); });
+  const FileKind kind{"test", ".toml", "no-test-files", max_test_file_bytes,
+                      "split the cases into several files"};
+  read_files(paths, kind, loaded.errors, [&](std::string name, std::string text) {
+    append(loaded, parse_policy_tests(name, text));
+  });
   loaded.errors.sort();
   return loaded;
 }

@@ -89,7 +89,8 @@ void read_files(const std::vector<fs::path>& paths, const FileKind& kind, Diagno
     Diagnostic d;
     d.code = std::string(kind.empty_code);
     d.message = fmt::format("no {} files given", kind.noun);
-    d.help = fmt::format("name {} files or directories holding *{} files", kind.noun, kind.extension);
+    d.help =
+        fmt::format("name {} files or directories holding *{} files", kind.noun, kind.extension);
     diagnostics.add(std::move(d));
   }
   const auto read_one = [&](const fs::path& path) {
@@ -97,15 +98,15 @@ void read_files(const std::vector<fs::path>& paths, const FileKind& kind, Diagno
     std::error_code ec;
     const auto size = fs::file_size(path, ec);
     if (!ec && size > kind.max_bytes) {
-      diagnostics.add(file_diagnostic("limit-exceeded", name,
-                                      fmt::format("file is larger than {} MiB", kind.max_bytes >> 20),
-                                      kind.too_large_help));
+      diagnostics.add(file_diagnostic(
+          "limit-exceeded", name, fmt::format("file is larger than {} MiB", kind.max_bytes >> 20),
+          kind.too_large_help));
       return;
     }
     std::string text;
     if (!read_whole_file(path, text, kind.max_bytes)) {
-      diagnostics.add(
-          file_diagnostic("read-error", name, "cannot read file", "check that it is a readable regular file"));
+      diagnostics.add(file_diagnostic("read-error", name, "cannot read file",
+                                      "check that it is a readable regular file"));
       return;
     }
     load(name, std::move(text));
@@ -119,12 +120,13 @@ void read_files(const std::vector<fs::path>& paths, const FileKind& kind, Diagno
             fmt::format("check the path; a directory is searched for *{} files", kind.extension)));
         break;
       case ExpandedPath::Problem::unreadable_directory:
-        diagnostics.add(file_diagnostic("read-error", name, "cannot read directory", "check its permissions"));
+        diagnostics.add(
+            file_diagnostic("read-error", name, "cannot read directory", "check its permissions"));
         break;
       case ExpandedPath::Problem::empty_directory:
-        diagnostics.add(file_diagnostic(kind.empty_code, name,
-                                        fmt::format("directory holds no *{} file", kind.extension),
-                                        fmt::format("{} files must end in `{}`", kind.noun, kind.extension)));
+        diagnostics.add(file_diagnostic(
+            kind.empty_code, name, fmt::format("directory holds no *{} file", kind.extension),
+            fmt::format("{} files must end in `{}`", kind.noun, kind.extension)));
         break;
       case ExpandedPath::Problem::none:
         for (const fs::path& file : entry.files) read_one(file);

@@ -52,6 +52,7 @@ struct FileKind {
 // directory, a file too large or unreadable) is added to `diagnostics` instead, with the
 // path's generic name as its file.
 void read_files(const std::vector<std::filesystem::path>& paths, const FileKind& kind,
-                Diagnostics& diagnostics, const std::function<void(std::string name, std::string text)>& load);
+                Diagnostics& diagnostics,
+                const std::function<void(std::string name, std::string text)>& load);
 
 }  // namespace scopegate

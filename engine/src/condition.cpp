@@ -5,8 +5,8 @@
 
 #include "condition_program.hpp"
 #include "percent.hpp"
-#include "scopegate/suggest.hpp"
 #include "scopegate/policy.hpp"
+#include "scopegate/suggest.hpp"
 
 namespace scopegate {
 namespace {
@@ -74,7 +74,8 @@ std::string suggest_attribute(std::string_view written) {
   return all;
 }
 
-Unexpected<ConditionError> fail(const ConditionSpec& spec, std::string message, std::string help = {},
+Unexpected<ConditionError> fail(const ConditionSpec& spec, std::string message,
+                                std::string help = {},
                                 ConditionErrorKind kind = ConditionErrorKind::type) {
   return unexpected(ConditionError{kind, spec.tag, std::move(message), std::move(help)});
 }
@@ -84,9 +85,12 @@ std::string a(ValueType type) { return std::string(with_article(type)); }
 // What one item of a list literal of this type is, for messages.
 std::string_view item_name(ValueType list) noexcept {
   switch (list) {
-    case ValueType::string_list: return "a string";
-    case ValueType::integer_list: return "an integer";
-    default: return "an address or CIDR range";
+    case ValueType::string_list:
+      return "a string";
+    case ValueType::integer_list:
+      return "an integer";
+    default:
+      return "an address or CIDR range";
   }
 }
 
@@ -128,7 +132,8 @@ std::optional<std::int64_t> parse_integer(std::string_view text, Encoding encodi
   return value;
 }
 
-std::optional<std::string_view> query_value(std::string_view target, std::string_view key) noexcept {
+std::optional<std::string_view> query_value(std::string_view target,
+                                            std::string_view key) noexcept {
   const std::size_t question = target.find('?');
   if (question == std::string_view::npos) return std::nullopt;
   std::string_view rest = target.substr(question + 1);
@@ -149,7 +154,9 @@ std::optional<std::string_view> query_value(std::string_view target, std::string
 bool equal_ignoring_case(std::string_view a, std::string_view b) noexcept {
   if (a.size() != b.size()) return false;
   for (std::size_t i = 0; i < a.size(); ++i) {
-    const auto lower = [](char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c; };
+    const auto lower = [](char c) {
+      return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c;
+    };
     if (lower(a[i]) != lower(b[i])) return false;
   }
   return true;
@@ -168,46 +175,74 @@ std::int64_t days_from_civil(std::int64_t y, unsigned m, unsigned d) noexcept {
 
 std::string_view to_string(ValueType type) noexcept {
   switch (type) {
-    case ValueType::string: return "string";
-    case ValueType::integer: return "integer";
-    case ValueType::boolean: return "boolean";
-    case ValueType::ip: return "IP address";
-    case ValueType::cidr: return "CIDR range";
-    case ValueType::time: return "time";
-    case ValueType::string_list: return "list of strings";
-    case ValueType::integer_list: return "list of integers";
-    case ValueType::cidr_list: return "list of CIDR ranges";
-    case ValueType::scope_set: return "set of scopes";
-    case ValueType::empty_list: return "empty list";
+    case ValueType::string:
+      return "string";
+    case ValueType::integer:
+      return "integer";
+    case ValueType::boolean:
+      return "boolean";
+    case ValueType::ip:
+      return "IP address";
+    case ValueType::cidr:
+      return "CIDR range";
+    case ValueType::time:
+      return "time";
+    case ValueType::string_list:
+      return "list of strings";
+    case ValueType::integer_list:
+      return "list of integers";
+    case ValueType::cidr_list:
+      return "list of CIDR ranges";
+    case ValueType::scope_set:
+      return "set of scopes";
+    case ValueType::empty_list:
+      return "empty list";
   }
   return "value";
 }
 
 std::string_view with_article(ValueType type) noexcept {
   switch (type) {
-    case ValueType::string: return "a string";
-    case ValueType::integer: return "an integer";
-    case ValueType::boolean: return "a boolean";
-    case ValueType::ip: return "an IP address";
-    case ValueType::cidr: return "a CIDR range";
-    case ValueType::time: return "a time";
-    case ValueType::string_list: return "a list of strings";
-    case ValueType::integer_list: return "a list of integers";
-    case ValueType::cidr_list: return "a list of CIDR ranges";
-    case ValueType::scope_set: return "a set of scopes";
-    case ValueType::empty_list: return "an empty list";
+    case ValueType::string:
+      return "a string";
+    case ValueType::integer:
+      return "an integer";
+    case ValueType::boolean:
+      return "a boolean";
+    case ValueType::ip:
+      return "an IP address";
+    case ValueType::cidr:
+      return "a CIDR range";
+    case ValueType::time:
+      return "a time";
+    case ValueType::string_list:
+      return "a list of strings";
+    case ValueType::integer_list:
+      return "a list of integers";
+    case ValueType::cidr_list:
+      return "a list of CIDR ranges";
+    case ValueType::scope_set:
+      return "a set of scopes";
+    case ValueType::empty_list:
+      return "an empty list";
   }
   return "a value";
 }
 
 std::string_view to_string(CompareOp op) noexcept {
   switch (op) {
-    case CompareOp::eq: return "==";
-    case CompareOp::ne: return "!=";
-    case CompareOp::lt: return "<";
-    case CompareOp::le: return "<=";
-    case CompareOp::gt: return ">";
-    case CompareOp::ge: return ">=";
+    case CompareOp::eq:
+      return "==";
+    case CompareOp::ne:
+      return "!=";
+    case CompareOp::lt:
+      return "<";
+    case CompareOp::le:
+      return "<=";
+    case CompareOp::gt:
+      return ">";
+    case CompareOp::ge:
+      return ">=";
   }
   return "==";
 }
@@ -232,8 +267,8 @@ std::span<const std::string_view> attribute_names() noexcept { return attribute_
 
 std::optional<std::int64_t> parse_timestamp(std::string_view text) noexcept {
   // YYYY-MM-DDTHH:MM:SSZ
-  if (text.size() != 20 || text[4] != '-' || text[7] != '-' || text[10] != 'T' ||
-      text[13] != ':' || text[16] != ':' || text[19] != 'Z') {
+  if (text.size() != 20 || text[4] != '-' || text[7] != '-' || text[10] != 'T' || text[13] != ':' ||
+      text[16] != ':' || text[19] != 'Z') {
     return std::nullopt;
   }
   const auto number = [&](std::size_t at, std::size_t digits) -> std::optional<unsigned> {
@@ -302,7 +337,8 @@ Result<std::uint32_t, ConditionError> ConditionProgram::compile_node(
     case Kind::or_:
       if (operands < 2) return arity("'and' and 'or' take two or more operands");
       break;
-    case Kind::list_literal: break;
+    case Kind::list_literal:
+      break;
     default:
       if (operands != 0) return arity("a literal or attribute has no operands");
       break;
@@ -377,11 +413,12 @@ Result<std::uint32_t, ConditionError> ConditionProgram::compile_node(
                               : parse_ip(item.text)           ? parse_cidr(item.text)
                                                               : std::nullopt;
             if (!cidr) {
-              return fail(item, "invalid " +
-                                    std::string(item.kind == Kind::ip_literal ? "IP address"
-                                                                              : "CIDR range") +
-                                    " '" + item.text + "'",
-                          "e.g. 10.0.0.0/8, 192.0.2.1 or 2001:db8::/32", ConditionErrorKind::bad_literal);
+              return fail(
+                  item,
+                  "invalid " +
+                      std::string(item.kind == Kind::ip_literal ? "IP address" : "CIDR range") +
+                      " '" + item.text + "'",
+                  "e.g. 10.0.0.0/8, 192.0.2.1 or 2001:db8::/32", ConditionErrorKind::bad_literal);
             }
             item_type = ValueType::cidr_list;
             node.cidrs.push_back(*cidr);
@@ -392,8 +429,9 @@ Result<std::uint32_t, ConditionError> ConditionProgram::compile_node(
                         "write `[\"a\", \"b\"]`, `[1, 2]` or `[10.0.0.0/8, 192.0.2.1]`");
         }
         if (node.type != ValueType::empty_list && node.type != item_type) {
-          return fail(item, "a list holds one kind of item: " + std::string(item_name(item_type)) +
-                                " follows " + std::string(item_name(node.type)),
+          return fail(item,
+                      "a list holds one kind of item: " + std::string(item_name(item_type)) +
+                          " follows " + std::string(item_name(node.type)),
                       "split it into two lists joined with `or`");
         }
         node.type = item_type;
@@ -413,10 +451,10 @@ Result<std::uint32_t, ConditionError> ConditionProgram::compile_node(
           std::find(params->begin(), params->end(), node.text) == params->end()) {
         std::string bound;
         for (const auto& name : *params) bound += (bound.empty() ? "{" : ", {") + name + "}";
-        return fail(spec, "this route has no parameter '" + node.text + "'",
-                    bound.empty() ? "the route's template binds no parameters"
-                                  : "the route binds " + bound,
-                    ConditionErrorKind::unknown_parameter);
+        return fail(
+            spec, "this route has no parameter '" + node.text + "'",
+            bound.empty() ? "the route's template binds no parameters" : "the route binds " + bound,
+            ConditionErrorKind::unknown_parameter);
       }
       break;
     }
@@ -438,21 +476,21 @@ Result<std::uint32_t, ConditionError> ConditionProgram::compile_node(
       const ValueType left = type_of(0);
       const ValueType right = type_of(1);
       const bool text_vs_integer =
-          (left == ValueType::integer && right == ValueType::string && kind_of(1) == Kind::attribute &&
-           is_text_attribute(m_nodes[children[1]].attribute)) ||
-          (right == ValueType::integer && left == ValueType::string && kind_of(0) == Kind::attribute &&
-           is_text_attribute(m_nodes[children[0]].attribute));
+          (left == ValueType::integer && right == ValueType::string &&
+           kind_of(1) == Kind::attribute && is_text_attribute(m_nodes[children[1]].attribute)) ||
+          (right == ValueType::integer && left == ValueType::string &&
+           kind_of(0) == Kind::attribute && is_text_attribute(m_nodes[children[0]].attribute));
       node.coerce_integer = text_vs_integer;
       const bool ordering = spec.op != CompareOp::eq && spec.op != CompareOp::ne;
       if (ordering) {
-        const bool numbers = text_vs_integer || (left == right && (left == ValueType::integer ||
-                                                                   left == ValueType::time));
+        const bool numbers =
+            text_vs_integer ||
+            (left == right && (left == ValueType::integer || left == ValueType::time));
         if (!numbers) {
           std::string message = "'";  // built in steps: g++ 12 -O3 warns on "x" + string&&
           message.append(to_string(spec.op)).append("' compares integers or times, not ");
           message.append(a(left)).append(" with ").append(a(right));
-          return fail(spec, std::move(message),
-                      "use == or != for other values");
+          return fail(spec, std::move(message), "use == or != for other values");
         }
       } else {
         const bool same = left == right && !is_list(left);
@@ -476,11 +514,12 @@ Result<std::uint32_t, ConditionError> ConditionProgram::compile_node(
                                     kind_of(0) == Kind::attribute &&
                                     is_text_attribute(m_nodes[children[0]].attribute);
       node.coerce_integer = text_in_integers;
-      const bool fits = right == ValueType::empty_list || text_in_integers ||
-                        (left == ValueType::string && right == ValueType::string_list) ||
-                        (left == ValueType::integer && right == ValueType::integer_list) ||
-                        (left == ValueType::ip && (right == ValueType::cidr || right == ValueType::cidr_list)) ||
-                        (left == ValueType::string && right == ValueType::scope_set);
+      const bool fits =
+          right == ValueType::empty_list || text_in_integers ||
+          (left == ValueType::string && right == ValueType::string_list) ||
+          (left == ValueType::integer && right == ValueType::integer_list) ||
+          (left == ValueType::ip && (right == ValueType::cidr || right == ValueType::cidr_list)) ||
+          (left == ValueType::string && right == ValueType::scope_set);
       if (!fits) {
         return fail(spec, "cannot test " + a(left) + " for membership in " + a(right),
                     "`in` takes a string and a list of strings, an integer and a list of integers, "
@@ -490,8 +529,10 @@ Result<std::uint32_t, ConditionError> ConditionProgram::compile_node(
       if (right == ValueType::scope_set) {
         Node& name = m_nodes[children[0]];
         if (name.kind != Kind::string_literal) {
-          return fail(spec.children[0], "only a scope name written as a string may be tested against principal.scopes",
-                      "e.g. `\"sessions:read\" in principal.scopes`");
+          return fail(
+              spec.children[0],
+              "only a scope name written as a string may be tested against principal.scopes",
+              "e.g. `\"sessions:read\" in principal.scopes`");
         }
         const auto id = scopes(name.text);
         if (!id) {
@@ -510,7 +551,9 @@ Result<std::uint32_t, ConditionError> ConditionProgram::compile_node(
     case Kind::or_: {
       for (std::size_t i = 0; i < children.size(); ++i) {
         if (type_of(i) != ValueType::boolean) {
-          const std::string_view word = spec.kind == Kind::not_ ? "not" : spec.kind == Kind::and_ ? "and" : "or";
+          const std::string_view word = spec.kind == Kind::not_   ? "not"
+                                        : spec.kind == Kind::and_ ? "and"
+                                                                  : "or";
           std::string message = "'";  // built in steps: g++ 12 -O3 warns on "x" + string&&
           message.append(word).append("' needs a condition, not ").append(a(type_of(i)));
           return fail(spec.children[i], std::move(message),
@@ -532,9 +575,12 @@ namespace {
 // What `principal.kind` reads for each kind of principal.
 std::string_view kind_name(PrincipalKind kind) noexcept {
   switch (kind) {
-    case PrincipalKind::api_key: return "api_key";
-    case PrincipalKind::user: return "user";
-    case PrincipalKind::anonymous: return "anonymous";
+    case PrincipalKind::api_key:
+      return "api_key";
+    case PrincipalKind::user:
+      return "user";
+    case PrincipalKind::anonymous:
+      return "anonymous";
   }
   return "anonymous";
 }
@@ -544,16 +590,18 @@ std::string_view kind_name(PrincipalKind kind) noexcept {
 void ConditionProgram::set_shortcut(Node& node, const Node& left, const Node& right) noexcept {
   for (const auto& [attribute, literal] : {std::pair{&left, &right}, std::pair{&right, &left}}) {
     if (attribute->kind != Kind::attribute) continue;
-    if (attribute->attribute == Attribute::principal_kind && literal->kind == Kind::string_literal) {
+    if (attribute->attribute == Attribute::principal_kind &&
+        literal->kind == Kind::string_literal) {
       node.shortcut = Shortcut::principal_kind;
       node.shortcut_kind = 0xFF;
-      for (const PrincipalKind kind : {PrincipalKind::anonymous, PrincipalKind::api_key, PrincipalKind::user}) {
+      for (const PrincipalKind kind :
+           {PrincipalKind::anonymous, PrincipalKind::api_key, PrincipalKind::user}) {
         if (literal->text == kind_name(kind)) node.shortcut_kind = static_cast<std::uint8_t>(kind);
       }
       return;
     }
-    if (attribute->attribute == Attribute::principal_allowed_cidrs && literal->kind == Kind::list_literal &&
-        literal->type == ValueType::empty_list) {
+    if (attribute->attribute == Attribute::principal_allowed_cidrs &&
+        literal->kind == Kind::list_literal && literal->type == ValueType::empty_list) {
       node.shortcut = Shortcut::allowed_cidrs_empty;
       return;
     }
@@ -568,7 +616,9 @@ std::uint16_t ConditionProgram::verdicts_of(const Node& node) const noexcept {
     const bool cidrs_empty = c % 2 == 0;
     Verdict verdict = Verdict::depends;
     switch (node.kind) {
-      case Kind::boolean_literal: verdict = of(node.integer != 0); break;
+      case Kind::boolean_literal:
+        verdict = of(node.integer != 0);
+        break;
       case Kind::compare:
         if (node.shortcut == Shortcut::principal_kind) {
           verdict = of((kind == node.shortcut_kind) == (node.op == CompareOp::eq));
@@ -597,30 +647,44 @@ std::uint16_t ConditionProgram::verdicts_of(const Node& node) const noexcept {
         }
         break;
       }
-      default: break;
+      default:
+        break;
     }
     out |= static_cast<std::uint16_t>(static_cast<unsigned>(verdict) << (2 * c));
   }
   return out;
 }
 
-ConditionProgram::Value ConditionProgram::value_of(const Node& node, const EvalContext& context) const noexcept {
+ConditionProgram::Value ConditionProgram::value_of(const Node& node,
+                                                   const EvalContext& context) const noexcept {
   Value value;
   value.type = node.type;
   value.present = true;
   switch (node.kind) {
-    case Kind::string_literal: value.text = node.text; value.integer = node.integer; return value;
+    case Kind::string_literal:
+      value.text = node.text;
+      value.integer = node.integer;
+      return value;
     case Kind::integer_literal:
-    case Kind::boolean_literal: value.integer = node.integer; return value;
-    case Kind::ip_literal: value.ip = node.ip; return value;
-    case Kind::cidr_literal: value.cidr = &node.cidr; return value;
+    case Kind::boolean_literal:
+      value.integer = node.integer;
+      return value;
+    case Kind::ip_literal:
+      value.ip = node.ip;
+      return value;
+    case Kind::cidr_literal:
+      value.cidr = &node.cidr;
+      return value;
     case Kind::list_literal:
       value.strings = node.strings;
       value.integers = node.integers;
       value.cidrs = node.cidrs;
       return value;
-    case Kind::attribute: break;
-    default: value.integer = test(node, context, case_of(context.principal)) ? 1 : 0; return value;
+    case Kind::attribute:
+      break;
+    default:
+      value.integer = test(node, context, case_of(context.principal)) ? 1 : 0;
+      return value;
   }
   const Principal& principal = context.principal;
   const auto text = [&](std::string_view s) {
@@ -629,8 +693,10 @@ ConditionProgram::Value ConditionProgram::value_of(const Node& node, const EvalC
     return value;
   };
   switch (node.attribute) {
-    case Attribute::request_method: return text(context.request.method);
-    case Attribute::request_path: return text(context.path.path);
+    case Attribute::request_method:
+      return text(context.request.method);
+    case Attribute::request_path:
+      return text(context.path.path);
     case Attribute::request_ip:
       value.present = context.request.ip.has_value();
       if (value.present) value.ip = *context.request.ip;
@@ -665,16 +731,23 @@ ConditionProgram::Value ConditionProgram::value_of(const Node& node, const EvalC
       value.present = context.request.time.has_value();
       if (value.present) value.integer = *context.request.time;
       return value;
-    case Attribute::principal_kind: return text(kind_name(principal.kind()));
-    case Attribute::principal_id: return text(principal.id());
-    case Attribute::principal_name: return text(principal.name());
-    case Attribute::principal_org: return text(principal.org());
-    case Attribute::principal_role: return text(principal.role());
+    case Attribute::principal_kind:
+      return text(kind_name(principal.kind()));
+    case Attribute::principal_id:
+      return text(principal.id());
+    case Attribute::principal_name:
+      return text(principal.name());
+    case Attribute::principal_org:
+      return text(principal.org());
+    case Attribute::principal_role:
+      return text(principal.role());
     case Attribute::principal_scopes:
       value.scopes = &principal.scopes();
       value.present = context.principal_bound;
       return value;
-    case Attribute::principal_allowed_cidrs: value.cidrs = principal.allowed_cidrs(); return value;
+    case Attribute::principal_allowed_cidrs:
+      value.cidrs = principal.allowed_cidrs();
+      return value;
   }
   value.present = false;
   return value;
@@ -688,7 +761,8 @@ bool ConditionProgram::test(const Node& node, const EvalContext& context,
     return known == Verdict::yes;
   }
   switch (node.kind) {
-    case Kind::not_: return !test(m_nodes[node.children[0]], context, principal_case);
+    case Kind::not_:
+      return !test(m_nodes[node.children[0]], context, principal_case);
     case Kind::and_:
       for (const std::uint32_t child : node.children) {
         if (!test(m_nodes[child], context, principal_case)) return false;
@@ -724,23 +798,34 @@ bool ConditionProgram::test(const Node& node, const EvalContext& context,
         case ValueType::boolean:
           order = left.integer < right.integer ? -1 : left.integer > right.integer ? 1 : 0;
           break;
-        case ValueType::ip: order = left.ip == right.ip ? 0 : 1; break;
-        case ValueType::cidr: order = *left.cidr == *right.cidr ? 0 : 1; break;
+        case ValueType::ip:
+          order = left.ip == right.ip ? 0 : 1;
+          break;
+        case ValueType::cidr:
+          order = *left.cidr == *right.cidr ? 0 : 1;
+          break;
         default: {  // a list against []: is it empty?
           const Value& list = left.type == ValueType::empty_list ? right : left;
-          const bool empty = list.type == ValueType::scope_set
-                                 ? list.scopes->empty()
-                                 : list.strings.empty() && list.integers.empty() && list.cidrs.empty();
+          const bool empty =
+              list.type == ValueType::scope_set
+                  ? list.scopes->empty()
+                  : list.strings.empty() && list.integers.empty() && list.cidrs.empty();
           order = empty ? 0 : 1;
         }
       }
       switch (node.op) {
-        case CompareOp::eq: return order == 0;
-        case CompareOp::ne: return order != 0;
-        case CompareOp::lt: return order < 0;
-        case CompareOp::le: return order <= 0;
-        case CompareOp::gt: return order > 0;
-        case CompareOp::ge: return order >= 0;
+        case CompareOp::eq:
+          return order == 0;
+        case CompareOp::ne:
+          return order != 0;
+        case CompareOp::lt:
+          return order < 0;
+        case CompareOp::le:
+          return order <= 0;
+        case CompareOp::gt:
+          return order > 0;
+        case CompareOp::ge:
+          return order >= 0;
       }
       return false;
     }
@@ -756,21 +841,26 @@ bool ConditionProgram::test(const Node& node, const EvalContext& context,
       }
       switch (right.type) {
         case ValueType::string_list:
-          return std::any_of(right.strings.begin(), right.strings.end(), [&](const std::string& item) {
-            return decoded_equal(left.text, left.encoding, item, Encoding::plain);
-          });
+          return std::any_of(
+              right.strings.begin(), right.strings.end(), [&](const std::string& item) {
+                return decoded_equal(left.text, left.encoding, item, Encoding::plain);
+              });
         case ValueType::integer_list:
-          return std::find(right.integers.begin(), right.integers.end(), left.integer) != right.integers.end();
-        case ValueType::cidr: return right.cidr->contains(left.ip);
+          return std::find(right.integers.begin(), right.integers.end(), left.integer) !=
+                 right.integers.end();
+        case ValueType::cidr:
+          return right.cidr->contains(left.ip);
         case ValueType::cidr_list:
           return std::any_of(right.cidrs.begin(), right.cidrs.end(),
                              [&](const Cidr& cidr) { return cidr.contains(left.ip); });
         case ValueType::scope_set:
           return left_node.scope_known && right.scopes->contains(left_node.scope);
-        default: return false;
+        default:
+          return false;
       }
     }
-    default: return false;
+    default:
+      return false;
   }
 }
 

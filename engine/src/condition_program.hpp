@@ -61,7 +61,8 @@ class ConditionProgram {
   // `depends` means evaluate() must look at the request.
   enum class Verdict : std::uint8_t { depends, no, yes };
   Verdict verdict(std::uint32_t root, const Principal& principal) const noexcept {
-    return root < m_nodes.size() ? verdict_for(m_nodes[root], case_of(principal)) : Verdict::depends;
+    return root < m_nodes.size() ? verdict_for(m_nodes[root], case_of(principal))
+                                 : Verdict::depends;
   }
 
   std::size_t memory_usage() const noexcept;
@@ -79,7 +80,8 @@ class ConditionProgram {
   // 0 : 1), and a Verdict for case c sits at bits 2c and 2c + 1 of Node::verdicts.
   static constexpr unsigned case_count = 6;
   static unsigned case_of(const Principal& principal) noexcept {
-    return static_cast<unsigned>(principal.kind()) * 2 + (principal.allowed_cidrs().empty() ? 0 : 1);
+    return static_cast<unsigned>(principal.kind()) * 2 +
+           (principal.allowed_cidrs().empty() ? 0 : 1);
   }
 
   struct Node {
@@ -95,7 +97,7 @@ class ConditionProgram {
     std::int64_t integer = 0;     // integer/time literal, boolean as 0/1
     IpAddress ip;
     Cidr cidr;
-    ScopeId scope = 0;            // a string literal resolved for `in principal.scopes`
+    ScopeId scope = 0;  // a string literal resolved for `in principal.scopes`
     bool scope_known = false;
     std::vector<std::string> strings;
     std::vector<std::int64_t> integers;
@@ -117,6 +119,5 @@ class ConditionProgram {
 
   std::vector<Node> m_nodes;
 };
-
 
 }  // namespace scopegate

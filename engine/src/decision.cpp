@@ -6,30 +6,45 @@ namespace scopegate {
 
 std::string_view to_string(Reason reason) noexcept {
   switch (reason) {
-    case Reason::allowed: return "allowed";
-    case Reason::invalid_path: return "invalid_path";
-    case Reason::unauthenticated: return "unauthenticated";
-    case Reason::api_key_not_supported: return "api_key_not_supported";
-    case Reason::missing_scope: return "missing_scope";
-    case Reason::condition_failed: return "condition_failed";
-    case Reason::forbidden: return "forbidden";
-    case Reason::no_route: return "no_route";
-    case Reason::method_not_allowed: return "method_not_allowed";
+    case Reason::allowed:
+      return "allowed";
+    case Reason::invalid_path:
+      return "invalid_path";
+    case Reason::unauthenticated:
+      return "unauthenticated";
+    case Reason::api_key_not_supported:
+      return "api_key_not_supported";
+    case Reason::missing_scope:
+      return "missing_scope";
+    case Reason::condition_failed:
+      return "condition_failed";
+    case Reason::forbidden:
+      return "forbidden";
+    case Reason::no_route:
+      return "no_route";
+    case Reason::method_not_allowed:
+      return "method_not_allowed";
   }
   return "unknown";
 }
 
 int status_for(Reason reason) noexcept {
   switch (reason) {
-    case Reason::allowed: return 200;
-    case Reason::invalid_path: return 400;
-    case Reason::unauthenticated: return 401;
+    case Reason::allowed:
+      return 200;
+    case Reason::invalid_path:
+      return 400;
+    case Reason::unauthenticated:
+      return 401;
     case Reason::api_key_not_supported:
     case Reason::missing_scope:
     case Reason::condition_failed:
-    case Reason::forbidden: return 403;
-    case Reason::no_route: return 404;
-    case Reason::method_not_allowed: return 405;
+    case Reason::forbidden:
+      return 403;
+    case Reason::no_route:
+      return 404;
+    case Reason::method_not_allowed:
+      return 405;
   }
   return 403;
 }

@@ -5,7 +5,8 @@
 namespace scopegate {
 namespace {
 
-constexpr std::array<std::uint8_t, 12> v4_mapped_prefix = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
+constexpr std::array<std::uint8_t, 12> v4_mapped_prefix = {0, 0, 0, 0, 0,    0,
+                                                           0, 0, 0, 0, 0xff, 0xff};
 
 // Parses a dotted quad into out[0..4); no leading zeros beyond a single "0".
 bool parse_v4(std::string_view text, std::uint8_t* out) noexcept {
@@ -130,7 +131,8 @@ std::string to_string(const IpAddress& address) {
     return buffer;
   }
   std::array<unsigned, 8> groups{};
-  for (std::size_t k = 0; k < 8; ++k) groups[k] = static_cast<unsigned>(b[2 * k] << 8 | b[2 * k + 1]);
+  for (std::size_t k = 0; k < 8; ++k)
+    groups[k] = static_cast<unsigned>(b[2 * k] << 8 | b[2 * k + 1]);
   // The longest run (of two or more) of zero groups becomes "::" (RFC 5952).
   std::size_t best_start = 8, best_length = 0;
   for (std::size_t k = 0; k < 8;) {

@@ -90,7 +90,8 @@ const TrieEdge* find_hashed_literal(const TrieEdge* table, std::size_t count,
                                     const SegmentKey& key) noexcept {
   const unsigned bits = edge_table_bits(count);
   const std::size_t mask = (std::size_t{1} << bits) - 1;
-  for (std::size_t slot = edge_slot(key.head, key.data, key.size, bits);; slot = (slot + 1) & mask) {
+  for (std::size_t slot = edge_slot(key.head, key.data, key.size, bits);;
+       slot = (slot + 1) & mask) {
     const TrieEdge& edge = table[slot];
     if (same_literal(edge, key)) return &edge;
     if (edge.size == 0) return nullptr;
@@ -152,7 +153,8 @@ class RouteSearch {
           break;
         }
         if (node.has_wildcard) {
-          m_frames[m_frame_count++] = {index, static_cast<std::uint8_t>(depth), m_captured_count, false};
+          m_frames[m_frame_count++] = {index, static_cast<std::uint8_t>(depth), m_captured_count,
+                                       false};
         }
         if (literals.count == 0) break;
         const TrieEdge* const edge = literal_edge(literals, depth);
@@ -243,7 +245,7 @@ class RouteSearch {
   const TrieEdge* m_edges;
   const TrieEntry* m_entries;
   const PathSegments& m_path;
-  unsigned m_method_bit;     // 1 << the request's Method; 0 for `*` or one not named
+  unsigned m_method_bit;  // 1 << the request's Method; 0 for `*` or one not named
   std::size_t m_method_slot;
   std::uint8_t m_path_methods = 0;
   std::uint8_t m_captured_count = 0;
@@ -559,9 +561,14 @@ Principal Policy::principal_for_role(std::string_view role) const {
 Principal Policy::rebind(const Principal& principal) const {
   Principal rebound;
   switch (principal.kind()) {
-    case PrincipalKind::anonymous: return rebound;
-    case PrincipalKind::api_key: rebound = principal_for_key(principal.scope_names()); break;
-    case PrincipalKind::user: rebound = principal_for_role(principal.role()); break;
+    case PrincipalKind::anonymous:
+      return rebound;
+    case PrincipalKind::api_key:
+      rebound = principal_for_key(principal.scope_names());
+      break;
+    case PrincipalKind::user:
+      rebound = principal_for_role(principal.role());
+      break;
   }
   rebound.set_identity(principal.id(), principal.name(), principal.org());
   rebound.set_allowed_cidrs({principal.allowed_cidrs().begin(), principal.allowed_cidrs().end()});
@@ -639,7 +646,8 @@ std::string_view TextStore::add(std::string_view text) {
   return {stored, text.size()};
 }
 
-const Endpoint* Policy::find_endpoint(Method method, std::string_view path_template) const noexcept {
+const Endpoint* Policy::find_endpoint(Method method,
+                                      std::string_view path_template) const noexcept {
   for (const Endpoint& endpoint : m_impl->endpoints) {
     if (endpoint.method == method && endpoint.path_template == path_template) return &endpoint;
   }
@@ -654,8 +662,8 @@ std::size_t Policy::memory_usage() const noexcept {
   const std::size_t set = (impl.scopes.size() + 63) / 64 * 8;  // a role's ScopeSet words
   std::size_t total = sizeof(Impl) + impl.text.memory_usage() + impl.conditions.memory_usage();
   total += pool(impl.scopes) + pool(impl.endpoints) + pool(impl.roles) + pool(impl.forbids);
-  total += pool(impl.names) + pool(impl.scope_ids) + pool(impl.grants) + pool(impl.grant_conditions) +
-           pool(impl.grantings);
+  total += pool(impl.names) + pool(impl.scope_ids) + pool(impl.grants) +
+           pool(impl.grant_conditions) + pool(impl.grantings);
   total += pool(impl.param_names) + pool(impl.nodes) + pool(impl.edges) + pool(impl.entries) +
            pool(impl.params) + pool(impl.forbid_links) + pool(impl.forbid_params) +
            pool(impl.forbid_params_begin) + pool(impl.scope_index) + pool(impl.role_index);

@@ -43,21 +43,25 @@ bool overlaps(const Template& a, const Template& b) noexcept {
     const Segment& x = a.segments[i];
     const Segment& y = b.segments[i];
     if (x.kind == SegmentKind::rest || y.kind == SegmentKind::rest) return true;
-    if (x.kind == SegmentKind::literal && y.kind == SegmentKind::literal && x.text != y.text) return false;
+    if (x.kind == SegmentKind::literal && y.kind == SegmentKind::literal && x.text != y.text)
+      return false;
   }
   if (a.segments.size() == b.segments.size()) return true;
   const Template& longer = a.segments.size() > b.segments.size() ? a : b;
   const Template& shorter = a.segments.size() > b.segments.size() ? b : a;
   // The shorter ran out: only a `**` right after it in the longer one matches zero more.
-  return longer.segments[common].kind == SegmentKind::rest && longer.segments.size() == common + 1 &&
-         shorter.segments.size() == common;
+  return longer.segments[common].kind == SegmentKind::rest &&
+         longer.segments.size() == common + 1 && shorter.segments.size() == common;
 }
 
 class Build {
  public:
-  Build(std::vector<ScopeSpec>& scopes, std::vector<RouteSpec>& routes, std::vector<RoleSpec>& roles,
-        std::vector<ForbidSpec>& forbids)
-      : m_scope_specs(scopes), m_route_specs(routes), m_role_specs(roles), m_forbid_specs(forbids),
+  Build(std::vector<ScopeSpec>& scopes, std::vector<RouteSpec>& routes,
+        std::vector<RoleSpec>& roles, std::vector<ForbidSpec>& forbids)
+      : m_scope_specs(scopes),
+        m_route_specs(routes),
+        m_role_specs(roles),
+        m_forbid_specs(forbids),
         m_impl(std::make_unique<Policy::Impl>()) {
     m_impl->id = next_policy_id();
   }
@@ -170,7 +174,8 @@ class Build {
   void add_scopes() {
     for (std::size_t i = 0; i < m_scope_specs.size(); ++i) {
       const ScopeSpec& spec = m_scope_specs[i];
-      if (!is_valid_scope_name(spec.name)) error(Kind::bad_scope_name, Subject::scope, i, 0, spec.name);
+      if (!is_valid_scope_name(spec.name))
+        error(Kind::bad_scope_name, Subject::scope, i, 0, spec.name);
       const auto [it, inserted] =
           m_scope_ids.try_emplace(spec.name, static_cast<ScopeId>(m_scopes.size()));
       if (!inserted) {
@@ -310,7 +315,8 @@ class Build {
       }
 
       const std::string key = std::string(to_string(spec.method)) + ' ' + info.parsed.shape();
-      const auto [it, inserted] = by_shape.try_emplace(key, static_cast<std::uint32_t>(m_endpoints.size()));
+      const auto [it, inserted] =
+          by_shape.try_emplace(key, static_cast<std::uint32_t>(m_endpoints.size()));
       if (inserted) {
         WorkEndpoint endpoint;
         endpoint.method = spec.method;
@@ -443,7 +449,9 @@ class Build {
         for (const auto& [text, child] : n.literals) collect_covered(child, parsed, depth + 1, out);
         if (n.single != no_index) collect_covered(n.single, parsed, depth + 1, out);
         break;
-      case SegmentKind::rest: collect_subtree(node, out); break;
+      case SegmentKind::rest:
+        collect_subtree(node, out);
+        break;
     }
   }
 
@@ -500,8 +508,8 @@ class Build {
   // hand a user-only endpoint to API keys.
   void check_user_endpoints() {
     for (std::uint32_t e = 0; e < m_endpoints.size(); ++e) {
-      const auto user_route = std::find_if(
-          m_defining[e].begin(), m_defining[e].end(), [&](std::size_t route) {
+      const auto user_route =
+          std::find_if(m_defining[e].begin(), m_defining[e].end(), [&](std::size_t route) {
             return m_route_specs[route].access == Access::scoped &&
                    spec_of(m_routes[route].scope).kind == ScopeKind::user;
           });
@@ -573,8 +581,9 @@ class Build {
     std::map<GrantingKey, std::uint32_t> granting_index;
     std::vector<std::uint32_t> granting_of(m_endpoints.size());
     for (std::size_t e = 0; e < m_endpoints.size(); ++e) {
-      granting_of[e] = granting_index.try_emplace(granting_key(m_endpoints[e]),
-                                                  static_cast<std::uint32_t>(granting_index.size()))
+      granting_of[e] = granting_index
+                           .try_emplace(granting_key(m_endpoints[e]),
+                                        static_cast<std::uint32_t>(granting_index.size()))
                            .first->second;
     }
     std::size_t name_count = 0;
@@ -595,7 +604,8 @@ class Build {
       forbid_count += endpoint.forbids.size();
     }
     std::size_t condition_count = 0;
-    for (const RouteInfo& info : m_routes) condition_count += info.valid && info.condition != no_condition;
+    for (const RouteInfo& info : m_routes)
+      condition_count += info.valid && info.condition != no_condition;
     impl.names.reserve(name_count);
     impl.scope_ids.reserve(id_count);
     impl.grants.reserve(grant_count);
@@ -657,7 +667,8 @@ class Build {
           std::uint32_t& slot = condition_of_route[item.route];
           if (slot == no_index) {
             slot = static_cast<std::uint32_t>(impl.grant_conditions.size());
-            impl.grant_conditions.push_back({m_routes[item.route].condition, intern(spec.condition_text),
+            impl.grant_conditions.push_back({m_routes[item.route].condition,
+                                             intern(spec.condition_text),
                                              locate(spec.condition_location),
                                              intern("Condition not met: " + spec.condition_text)});
           }
@@ -686,7 +697,8 @@ class Build {
       rule.condition = work.condition;
       rule.condition_text = intern(spec.condition_text);
       rule.condition_location = locate(spec.condition_location);
-      rule.message = intern(spec.message.empty() ? std::string_view("Forbidden by policy") : spec.message);
+      rule.message =
+          intern(spec.message.empty() ? std::string_view("Forbidden by policy") : spec.message);
       rule.location = locate(spec.location);
       impl.forbid_params_begin.push_back(static_cast<std::uint32_t>(impl.forbid_params.size()));
       for (std::size_t i = 0; i < rule.parsed.segments.size(); ++i) {
@@ -762,8 +774,9 @@ class Build {
     std::size_t entry_count = 0;
     for (const WorkNode& node : m_nodes) {
       edge_count += edge_slot_count(node.literals.size());
-      entry_count += static_cast<std::size_t>(
-          std::count_if(node.by_method.begin(), node.by_method.end(), [](std::uint32_t e) { return e != no_index; }));
+      entry_count +=
+          static_cast<std::size_t>(std::count_if(node.by_method.begin(), node.by_method.end(),
+                                                 [](std::uint32_t e) { return e != no_index; }));
     }
     const std::vector<std::uint32_t> order = frozen_order();
     std::vector<std::uint32_t> frozen(m_nodes.size());  // work index -> frozen index
@@ -880,12 +893,12 @@ class Build {
   std::unordered_map<std::string_view, ScopeId> m_scope_ids;
   std::vector<WorkScope> m_scopes;  // by ScopeId
   std::vector<WorkRole> m_roles;
-  std::vector<RouteInfo> m_routes;                   // per route spec
+  std::vector<RouteInfo> m_routes;  // per route spec
   std::vector<WorkEndpoint> m_endpoints;
   std::vector<std::vector<std::size_t>> m_defining;  // per endpoint: its route lines
   std::vector<WorkNode> m_nodes;
   std::vector<WorkForbid> m_forbids;
-  std::unordered_set<std::string_view> m_interned;  // views into m_impl->text
+  std::unordered_set<std::string_view> m_interned;                    // views into m_impl->text
   std::unordered_map<std::string_view, std::uint32_t> m_param_names;  // into m_impl->param_names
   // Each distinct list of an entry's parameter slots, where it begins in m_impl->params.
   std::map<std::vector<ParamSlot>, std::uint32_t> m_param_lists;
@@ -901,18 +914,24 @@ bool is_valid_scope_name(std::string_view name) noexcept {
 
 std::string_view to_string(ScopeKind kind) noexcept {
   switch (kind) {
-    case ScopeKind::plain: return "scope";
-    case ScopeKind::future: return "future scope";
-    case ScopeKind::user: return "user scope";
+    case ScopeKind::plain:
+      return "scope";
+    case ScopeKind::future:
+      return "future scope";
+    case ScopeKind::user:
+      return "user scope";
   }
   return "scope";
 }
 
 std::string_view to_string(Access access) noexcept {
   switch (access) {
-    case Access::scoped: return "scoped";
-    case Access::public_: return "public";
-    case Access::authenticated: return "authenticated";
+    case Access::scoped:
+      return "scoped";
+    case Access::public_:
+      return "public";
+    case Access::authenticated:
+      return "authenticated";
   }
   return "scoped";
 }

@@ -30,7 +30,9 @@ inline constexpr std::uint32_t no_index = UINT32_MAX;
 class TextStore {
  public:
   std::string_view add(std::string_view text);
-  std::size_t memory_usage() const noexcept { return m_reserved + m_chunks.capacity() * sizeof(m_chunks[0]); }
+  std::size_t memory_usage() const noexcept {
+    return m_reserved + m_chunks.capacity() * sizeof(m_chunks[0]);
+  }
 
  private:
   static constexpr std::size_t min_chunk = 512;
@@ -56,7 +58,8 @@ inline std::uint64_t segment_head(const char* data, std::size_t size) noexcept {
 // `word` loaded whole from memory, with only its first `size` bytes kept (all of them
 // when `size` is 8 or more).
 inline std::uint64_t keep_first_bytes(std::uint64_t word, std::size_t size) noexcept {
-  static_assert(std::endian::native == std::endian::little || std::endian::native == std::endian::big);
+  static_assert(std::endian::native == std::endian::little ||
+                std::endian::native == std::endian::big);
   static constexpr std::array<std::uint64_t, 8> masks = [] {
     std::array<std::uint64_t, 8> out{};
     for (std::size_t kept = 0; kept < out.size(); ++kept) {
@@ -97,7 +100,8 @@ inline std::size_t edge_slot_count(std::size_t edge_count) noexcept {
 // bytes, its last 8 bytes, so that literals sharing their first 8 bytes and their size
 // (`billing-accounts`, `billing-clusters`) still spread. The one hash for the builder's
 // literals and decide()'s request segments.
-inline std::size_t edge_slot(std::uint64_t head, const char* text, std::size_t size, unsigned bits) noexcept {
+inline std::size_t edge_slot(std::uint64_t head, const char* text, std::size_t size,
+                             unsigned bits) noexcept {
   std::uint64_t last = 0;
   if (size > 8) std::memcpy(&last, text + size - 8, sizeof(last));
   const std::uint64_t mixed = head ^ std::rotl(last, 29) ^ size;

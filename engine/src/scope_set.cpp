@@ -42,7 +42,8 @@ std::vector<ScopeId> ScopeSet::ids() const {
   std::vector<ScopeId> out;
   for (std::size_t i = 0; i < m_words.size(); ++i) {
     for (std::uint64_t word = m_words[i]; word != 0; word &= word - 1) {
-      out.push_back(static_cast<ScopeId>(i * 64 + static_cast<std::size_t>(std::countr_zero(word))));
+      out.push_back(
+          static_cast<ScopeId>(i * 64 + static_cast<std::size_t>(std::countr_zero(word))));
     }
   }
   return out;

@@ -23,8 +23,8 @@ bool is_param_name(std::string_view name) noexcept {
 
 Unexpected<TemplateError> fail(std::size_t offset, std::size_t length, std::string message,
                                std::string help = {}) {
-  return unexpected(TemplateError{offset, std::max<std::size_t>(length, 1), std::move(message),
-                                  std::move(help)});
+  return unexpected(
+      TemplateError{offset, std::max<std::size_t>(length, 1), std::move(message), std::move(help)});
 }
 
 // Checks one segment that starts at `offset` in the template text.
@@ -82,9 +82,9 @@ Result<Segment, TemplateError> parse_segment(std::string_view text, std::size_t 
 }  // namespace
 
 std::size_t Template::param_count() const noexcept {
-  return static_cast<std::size_t>(std::count_if(segments.begin(), segments.end(), [](const Segment& s) {
-    return s.kind == SegmentKind::param;
-  }));
+  return static_cast<std::size_t>(
+      std::count_if(segments.begin(), segments.end(),
+                    [](const Segment& s) { return s.kind == SegmentKind::param; }));
 }
 
 std::string Template::shape() const {
@@ -93,10 +93,16 @@ std::string Template::shape() const {
   for (const Segment& segment : segments) {
     out += '/';
     switch (segment.kind) {
-      case SegmentKind::literal: out += segment.text; break;
+      case SegmentKind::literal:
+        out += segment.text;
+        break;
       case SegmentKind::param:
-      case SegmentKind::any: out += '*'; break;
-      case SegmentKind::rest: out += "**"; break;
+      case SegmentKind::any:
+        out += '*';
+        break;
+      case SegmentKind::rest:
+        out += "**";
+        break;
     }
   }
   return out;
@@ -104,8 +110,10 @@ std::string Template::shape() const {
 
 Result<Template, TemplateError> parse_template(std::string_view text) {
   if (text.empty() || text.front() != '/') {
-    return fail(0, text.empty() ? 1 : text.find('/') == std::string_view::npos ? text.size()
-                                                                                : text.find('/'),
+    return fail(0,
+                text.empty()                               ? 1
+                : text.find('/') == std::string_view::npos ? text.size()
+                                                           : text.find('/'),
                 "route template must start with '/'",
                 "write the full path, e.g. '/" + std::string(text) + "'");
   }
@@ -121,11 +129,12 @@ Result<Template, TemplateError> parse_template(std::string_view text) {
                   trailing ? "remove the trailing '/'" : "remove the extra '/'");
     }
     if (result.segments.size() == max_path_segments) {
-      return fail(start, text.size() - start,
-                  "route template has more than " + std::to_string(max_path_segments) +
-                      " segments");
+      return fail(
+          start, text.size() - start,
+          "route template has more than " + std::to_string(max_path_segments) + " segments");
     }
-    auto segment = parse_segment(text.substr(start, end - start), start, slash == std::string_view::npos);
+    auto segment =
+        parse_segment(text.substr(start, end - start), start, slash == std::string_view::npos);
     if (!segment) return unexpected(std::move(segment).error());
     if (segment->kind == SegmentKind::param) {
       for (const Segment& earlier : result.segments) {
@@ -136,10 +145,10 @@ Result<Template, TemplateError> parse_template(std::string_view text) {
         }
       }
       if (result.param_count() == max_path_params) {
-        return fail(start, end - start,
-                    "route template binds more than " + std::to_string(max_path_params) +
-                        " parameters",
-                    "use '*' for segments whose value the handler does not need");
+        return fail(
+            start, end - start,
+            "route template binds more than " + std::to_string(max_path_params) + " parameters",
+            "use '*' for segments whose value the handler does not need");
       }
     }
     result.segments.push_back(std::move(*segment));

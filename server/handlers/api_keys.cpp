@@ -20,16 +20,16 @@ HttpResponse create_key(RequestContext& context) {
   request.description = optional_string(body, "description", errors);
   request.expires_at = optional_string(body, "expiresAt", errors);
   if (const auto found = body.find("scopes"); found != body.end() && !found->is_null()) {
-    if (!found->is_array() ||
-        !std::all_of(found->begin(), found->end(), [](const auto& item) { return item.is_string(); })) {
+    if (!found->is_array() || !std::all_of(found->begin(), found->end(),
+                                           [](const auto& item) { return item.is_string(); })) {
       errors["scopes"] = "must be an array of scope names";
     } else {
       request.scopes = found->get<std::vector<std::string>>();
     }
   }
   if (const auto found = body.find("allowedCidrs"); found != body.end() && !found->is_null()) {
-    if (!found->is_array() ||
-        !std::all_of(found->begin(), found->end(), [](const auto& item) { return item.is_string(); })) {
+    if (!found->is_array() || !std::all_of(found->begin(), found->end(),
+                                           [](const auto& item) { return item.is_string(); })) {
       errors["allowedCidrs"] = "must be an array of IP addresses or CIDR ranges";
     } else {
       request.allowed_cidrs = found->get<std::vector<std::string>>();

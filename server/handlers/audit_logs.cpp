@@ -26,7 +26,8 @@ HttpResponse list_audit_logs(RequestContext& context) {
   AuditFilter filter;
   filter.organization_id = context.actor->organization.id;
   if (auto value = context.query("eventType"); value && !value->empty()) filter.event_type = value;
-  if (auto value = context.query("actorEmail"); value && !value->empty()) filter.actor_email = value;
+  if (auto value = context.query("actorEmail"); value && !value->empty())
+    filter.actor_email = value;
   for (const auto& [name, out] : {std::pair{"from", &filter.from}, std::pair{"to", &filter.to}}) {
     const auto value = context.query(name);
     if (!value || value->empty()) continue;

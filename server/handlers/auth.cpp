@@ -92,8 +92,8 @@ HttpResponse login(RequestContext& context) {
        format_stored(issued + std::chrono::seconds(services.config.refresh_token_seconds)), at},
   };
   Actor actor{ActorKind::user, *user, **organization, std::nullopt};
-  RequestContext as_user{context.request, context.decision, &actor, context.body,
-                         context.client_ip, context.services};
+  RequestContext as_user{context.request, context.decision,  &actor,
+                         context.body,    context.client_ip, context.services};
   auto audit = as_user.audit("USER_LOGIN");
   audit.resource_type = "USER";
   audit.resource_id = user->id;

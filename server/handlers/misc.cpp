@@ -10,9 +10,9 @@ namespace {
 
 Handler not_implemented(std::string area) {
   return [area](RequestContext& context) {
-    return error_response(501,
-                          fmt::format("{} is not implemented by scopegate (see docs/server.md)", area),
-                          context.request.path);
+    return error_response(
+        501, fmt::format("{} is not implemented by scopegate (see docs/server.md)", area),
+        context.request.path);
   };
 }
 

@@ -61,7 +61,8 @@ ValidationErrors read_resource(RequestContext& context, Resource& resource) {
   return errors;
 }
 
-AuditEntry resource_audit(RequestContext& context, std::string_view event, const Resource& resource) {
+AuditEntry resource_audit(RequestContext& context, std::string_view event,
+                          const Resource& resource) {
   auto audit = context.audit(event);
   audit.resource_type = "RESOURCE";
   audit.resource_id = resource.id;
@@ -92,7 +93,8 @@ HttpResponse create_resource(RequestContext& context) {
   resource.organization_id = context.actor->organization.id;
   resource.created_at = format_stored(now());
   resource.updated_at = resource.created_at;
-  const auto saved = context.services.store.save_resource(resource, resource_audit(context, "RESOURCE_CREATE", resource));
+  const auto saved = context.services.store.save_resource(
+      resource, resource_audit(context, "RESOURCE_CREATE", resource));
   if (!saved) return store_failure(context, saved.error().message);
   return json_response(201, resource_json(resource));
 }
@@ -105,7 +107,8 @@ HttpResponse update_resource(RequestContext& context) {
   const auto errors = read_resource(context, resource);
   if (!errors.empty()) return validation_response(context.request.path, errors);
   resource.updated_at = format_stored(now());
-  const auto saved = context.services.store.save_resource(resource, resource_audit(context, "RESOURCE_UPDATE", resource));
+  const auto saved = context.services.store.save_resource(
+      resource, resource_audit(context, "RESOURCE_UPDATE", resource));
   if (!saved) return store_failure(context, saved.error().message);
   return json_response(200, resource_json(resource));
 }
@@ -127,7 +130,8 @@ HttpResponse verify_resource(RequestContext& context) {
   auto resource = std::move(**loaded);
   resource.last_verified_at = format_stored(now());
   resource.updated_at = *resource.last_verified_at;
-  const auto saved = context.services.store.save_resource(resource, resource_audit(context, "RESOURCE_VERIFY", resource));
+  const auto saved = context.services.store.save_resource(
+      resource, resource_audit(context, "RESOURCE_VERIFY", resource));
   if (!saved) return store_failure(context, saved.error().message);
   return json_response(200, resource_json(resource));
 }

@@ -111,8 +111,8 @@ HttpResponse start_session(RequestContext& context) {
   if (!ipv4 && !ipv6) {
     const auto detected = parse_ip(context.client_ip);
     if (!detected) {
-      return validation_response(context.request.path,
-                                 {{"ipv4Address", "could not detect the client address; send one"}});
+      return validation_response(
+          context.request.path, {{"ipv4Address", "could not detect the client address; send one"}});
     }
     (detected->version == 4 ? ipv4 : ipv6) = context.client_ip;
   }
@@ -161,9 +161,10 @@ HttpResponse stop_session(RequestContext& context) {
   if (!*loaded) return not_found(context, "session");
   auto session = **loaded;  // a copy to change
   if (!can_stop(session.status)) {
-    return validation_response(context.request.path,
-                               {{"status", fmt::format("a {} session cannot be stopped", session.status)}},
-                               "Session cannot be stopped");
+    return validation_response(
+        context.request.path,
+        {{"status", fmt::format("a {} session cannot be stopped", session.status)}},
+        "Session cannot be stopped");
   }
   const auto previous = session.status;
   begin_ending(session, "MANUAL", format_stored(now()));
@@ -192,12 +193,12 @@ HttpResponse extend_session(RequestContext& context) {
   if (!errors.empty()) return validation_response(context.request.path, errors);
   const auto current_expiry = parse_iso(session.expires_at);
   if (!can_extend(session.status) || !current_expiry || *current_expiry <= now()) {
-    return validation_response(context.request.path,
-                               {{"status", fmt::format("a {} session cannot be extended",
-                                                       !current_expiry || *current_expiry <= now()
-                                                           ? std::string("expired")
-                                                           : session.status)}},
-                               "Session cannot be extended");
+    return validation_response(
+        context.request.path,
+        {{"status", fmt::format("a {} session cannot be extended",
+                                !current_expiry || *current_expiry <= now() ? std::string("expired")
+                                                                            : session.status)}},
+        "Session cannot be extended");
   }
   const auto started = parse_iso(session.started_at).value_or(now());
   const auto new_expiry = *current_expiry + std::chrono::hours(*additional);
@@ -205,7 +206,8 @@ HttpResponse extend_session(RequestContext& context) {
   if (new_expiry - started > std::chrono::hours(limit)) {
     return validation_response(
         context.request.path,
-        {{"additionalHours", fmt::format("the session would exceed the maximum duration of {} hours", limit)}});
+        {{"additionalHours",
+          fmt::format("the session would exceed the maximum duration of {} hours", limit)}});
   }
   const auto previous = session.status;
   session.expires_at = format_stored(new_expiry);

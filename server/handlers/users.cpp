@@ -22,8 +22,9 @@ std::string_view rest_of(const RequestContext& context, std::string_view prefix)
 }
 
 HttpResponse not_implemented(const RequestContext& context, std::string_view what) {
-  return error_response(501, fmt::format("{} is not implemented by scopegate (see docs/server.md)", what),
-                        context.request.path);
+  return error_response(
+      501, fmt::format("{} is not implemented by scopegate (see docs/server.md)", what),
+      context.request.path);
 }
 
 HttpResponse list_users(RequestContext& context) {
@@ -58,11 +59,13 @@ HttpResponse create_user(RequestContext& context) {
   const auto policy = services.engine.policy();
   if (!role || policy->find_role(*role) == nullptr) {
     std::string known;
-    for (const auto& r : policy->roles()) known += fmt::format("{}{}", known.empty() ? "" : ", ", r.name);
+    for (const auto& r : policy->roles())
+      known += fmt::format("{}{}", known.empty() ? "" : ", ", r.name);
     errors.try_emplace("role", fmt::format("must be one of: {}", known));
   }
   if (!password || password->size() < min_password_length) {
-    errors.try_emplace("password", fmt::format("must be at least {} characters", min_password_length));
+    errors.try_emplace("password",
+                       fmt::format("must be at least {} characters", min_password_length));
   }
   std::vector<std::string> resource_ids;
   if (const auto found = body.find("resourceIds"); found != body.end() && !found->is_null()) {
@@ -70,8 +73,9 @@ HttpResponse create_user(RequestContext& context) {
       errors.try_emplace("resourceIds", "must be an array of resource ids");
     } else {
       for (const auto& item : *found) {
-        const auto resource = item.is_string() ? services.store.find_resource(item.get<std::string>())
-                                               : StoreResult<std::optional<Resource>>(std::nullopt);
+        const auto resource = item.is_string()
+                                  ? services.store.find_resource(item.get<std::string>())
+                                  : StoreResult<std::optional<Resource>>(std::nullopt);
         if (!resource) return store_failure(context, resource.error().message);
         if (!*resource || (*resource)->organization_id != context.actor->organization.id) {
           errors.try_emplace("resourceIds", "every id must name a resource of this organization");

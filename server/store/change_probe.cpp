@@ -80,7 +80,8 @@ std::optional<ChangeProbe::Token> ChangeProbe::read() const noexcept {
   }
   std::atomic_thread_fence(std::memory_order_acquire);
   for (std::size_t i = 0; i < header_words; ++i) {
-    second[i] = std::atomic_ref<std::uint32_t>(words[header_words + i]).load(std::memory_order_relaxed);
+    second[i] =
+        std::atomic_ref<std::uint32_t>(words[header_words + i]).load(std::memory_order_relaxed);
   }
   if (first != second || first[0] != wal_index_version) return std::nullopt;
   unsigned char initialized = 0;

@@ -84,7 +84,7 @@ struct SessionResourceIp {
   std::string resource_name;
   std::string ip_version;  // "IPV4" | "IPV6"
   std::string ip_address;
-  std::string status;      // PENDING APPLIED FAILED REMOVING REMOVED
+  std::string status;  // PENDING APPLIED FAILED REMOVING REMOVED
   OptionalText provider_rule_id;
   OptionalText applied_at;
   OptionalText removed_at;

@@ -10,8 +10,8 @@
 #include <sqlite3.h>
 
 #include <mutex>
-#include <unordered_map>
 #include <sstream>
+#include <unordered_map>
 
 #include "server/clock.hpp"
 #include "server/store/change_probe.hpp"
@@ -58,7 +58,8 @@ std::vector<std::string> split_scopes(const std::string& text) {
 StoreError to_error(const SQLite::Exception& error) {
   const int code = error.getExtendedErrorCode();
   const bool conflict = code == SQLITE_CONSTRAINT_UNIQUE || code == SQLITE_CONSTRAINT_PRIMARYKEY;
-  return StoreError{conflict ? StoreError::Kind::conflict : StoreError::Kind::failure, error.what()};
+  return StoreError{conflict ? StoreError::Kind::conflict : StoreError::Kind::failure,
+                    error.what()};
 }
 
 // One connection and its prepared statements, reused across requests.
@@ -288,10 +289,11 @@ SessionResourceIp read_resource_ip(SQLite::Statement& s, int first) {
 }
 
 void load_resource_ips(Conn& db, Session& session) {
-  SQLite::Statement& s = db.prepare("SELECT id, session_id, resource_id, resource_name, ip_version, ip_address, "
-                      "status, provider_rule_id, applied_at, removed_at, error_message "
-                      "FROM session_resource_ips WHERE session_id = ? ORDER BY resource_name, "
-                      "ip_version, id");
+  SQLite::Statement& s = db.prepare(
+      "SELECT id, session_id, resource_id, resource_name, ip_version, ip_address, "
+      "status, provider_rule_id, applied_at, removed_at, error_message "
+      "FROM session_resource_ips WHERE session_id = ? ORDER BY resource_name, "
+      "ip_version, id");
   s.bind(1, session.id);
   while (s.executeStep()) session.resource_ips.push_back(read_resource_ip(s, 0));
 }
@@ -368,7 +370,7 @@ class SqliteStore;
 // the connection it holds, and how deeply scopes are nested.
 struct ThreadScope {
   const SqliteStore* store = nullptr;
-  std::unique_ptr<Conn> db;  // taken at the scope's first read
+  std::unique_ptr<Conn> db;                 // taken at the scope's first read
   std::optional<ChangeProbe::Token> start;  // the WAL-index header just before it
   int depth = 0;
 };
@@ -491,8 +493,9 @@ class SqliteStore final : public Store {
 
   StoreResult<Done> migrate() {
     return run<Done>([](Conn& db) {
-      db.exec("CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, "
-              "description TEXT NOT NULL, applied_at TEXT NOT NULL)");
+      db.exec(
+          "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, "
+          "description TEXT NOT NULL, applied_at TEXT NOT NULL)");
       for (const auto& migration : migrations()) {
         WriteTransaction tx(db);
         SQLite::Statement& check = db.prepare("SELECT 1 FROM schema_migrations WHERE version = ?");
@@ -520,7 +523,8 @@ class SqliteStore final : public Store {
 
   StoreResult<Done> create_organization(const Organization& o) override {
     return run<Done>([&](Conn& db) {
-      SQLite::Statement& s = db.prepare("INSERT INTO organizations (id, slug, name, created_at) VALUES (?,?,?,?)");
+      SQLite::Statement& s =
+          db.prepare("INSERT INTO organizations (id, slug, name, created_at) VALUES (?,?,?,?)");
       s.bind(1, o.id);
       s.bind(2, o.slug);
       s.bind(3, o.name);
@@ -533,15 +537,18 @@ class SqliteStore final : public Store {
   StoreResult<std::optional<Organization>> find_organization(const std::string& id) override {
     return find_org_by("id", id);
   }
-  StoreResult<std::optional<Organization>> find_organization_by_slug(const std::string& slug) override {
+  StoreResult<std::optional<Organization>> find_organization_by_slug(
+      const std::string& slug) override {
     return find_org_by("slug", slug);
   }
 
-  StoreResult<std::optional<Organization>> find_org_by(std::string_view column, const std::string& value) {
+  StoreResult<std::optional<Organization>> find_org_by(std::string_view column,
+                                                       const std::string& value) {
     return run<std::optional<Organization>>([&](Conn& db) -> std::optional<Organization> {
-      SQLite::Statement& s = db.prepare(fmt::format("SELECT id, slug, name, created_at FROM organizations "
-                                          "WHERE {} = ?",
-                                          column));
+      SQLite::Statement& s =
+          db.prepare(fmt::format("SELECT id, slug, name, created_at FROM organizations "
+                                 "WHERE {} = ?",
+                                 column));
       s.bind(1, value);
       if (!s.executeStep()) return std::nullopt;
       return Organization{s.getColumn(0).getString(), s.getColumn(1).getString(),
@@ -553,8 +560,8 @@ class SqliteStore final : public Store {
                                 const AuditEntry* audit) override {
     return run<Done>([&](Conn& db) {
       WriteTransaction tx(db);
-      SQLite::Statement& s = db.prepare(fmt::format("INSERT INTO users ({}) VALUES (?,?,?,?,?,?,?,?,?)",
-                                          user_columns));
+      SQLite::Statement& s = db.prepare(
+          fmt::format("INSERT INTO users ({}) VALUES (?,?,?,?,?,?,?,?,?)", user_columns));
       s.bind(1, u.id);
       s.bind(2, u.organization_id);
       s.bind(3, u.email);
@@ -566,7 +573,8 @@ class SqliteStore final : public Store {
       bind_text(s, 9, u.last_login_at);
       s.exec();
       for (const auto& resource_id : resource_ids) {
-        SQLite::Statement& a = db.prepare("INSERT INTO user_resources (user_id, resource_id) VALUES (?, ?)");
+        SQLite::Statement& a =
+            db.prepare("INSERT INTO user_resources (user_id, resource_id) VALUES (?, ?)");
         a.bind(1, u.id);
         a.bind(2, resource_id);
         a.exec();
@@ -590,9 +598,10 @@ class SqliteStore final : public Store {
   StoreResult<std::optional<User>> find_user_by_email(const std::string& organization_id,
                                                       const std::string& email) override {
     return run<std::optional<User>>([&](Conn& db) -> std::optional<User> {
-      SQLite::Statement& s = db.prepare(fmt::format("SELECT {} FROM users WHERE organization_id = ? AND "
-                                          "email = ?",
-                                          user_columns));
+      SQLite::Statement& s =
+          db.prepare(fmt::format("SELECT {} FROM users WHERE organization_id = ? AND "
+                                 "email = ?",
+                                 user_columns));
       s.bind(1, organization_id);
       s.bind(2, email);
       if (!s.executeStep()) return std::nullopt;
@@ -602,9 +611,10 @@ class SqliteStore final : public Store {
 
   StoreResult<std::vector<User>> list_users(const std::string& organization_id) override {
     return run<std::vector<User>>([&](Conn& db) {
-      SQLite::Statement& s = db.prepare(fmt::format("SELECT {} FROM users WHERE organization_id = ? "
-                                          "ORDER BY email",
-                                          user_columns));
+      SQLite::Statement& s =
+          db.prepare(fmt::format("SELECT {} FROM users WHERE organization_id = ? "
+                                 "ORDER BY email",
+                                 user_columns));
       s.bind(1, organization_id);
       std::vector<User> out;
       while (s.executeStep()) out.push_back(read_user(s));
@@ -622,8 +632,9 @@ class SqliteStore final : public Store {
       u.bind(2, user_id);
       u.exec();
       for (const auto& token : tokens) {
-        SQLite::Statement& t = db.prepare("INSERT INTO access_tokens (token_hash, user_id, kind, expires_at, "
-                                "created_at) VALUES (?,?,?,?,?)");
+        SQLite::Statement& t = db.prepare(
+            "INSERT INTO access_tokens (token_hash, user_id, kind, expires_at, "
+            "created_at) VALUES (?,?,?,?,?)");
         t.bind(1, token.token_hash);
         t.bind(2, token.user_id);
         t.bind(3, token.kind == TokenKind::access ? "access" : "refresh");
@@ -640,7 +651,8 @@ class SqliteStore final : public Store {
     });
   }
 
-  StoreResult<std::optional<TokenActor>> authenticate_token(const std::string& token_hash) override {
+  StoreResult<std::optional<TokenActor>> authenticate_token(
+      const std::string& token_hash) override {
     return run<std::optional<TokenActor>>([&](Conn& db) -> std::optional<TokenActor> {
       static const std::string sql = fmt::format(
           "SELECT t.token_hash, t.user_id, t.kind, t.expires_at, t.created_at, {}, o.id, o.slug, "
@@ -653,7 +665,8 @@ class SqliteStore final : public Store {
       TokenActor actor;
       actor.token.token_hash = s.getColumn(0).getString();
       actor.token.user_id = s.getColumn(1).getString();
-      actor.token.kind = s.getColumn(2).getString() == "access" ? TokenKind::access : TokenKind::refresh;
+      actor.token.kind =
+          s.getColumn(2).getString() == "access" ? TokenKind::access : TokenKind::refresh;
       actor.token.expires_at = s.getColumn(3).getString();
       actor.token.created_at = s.getColumn(4).getString();
       actor.user = read_user(s, 5);
@@ -665,10 +678,11 @@ class SqliteStore final : public Store {
   StoreResult<Done> create_key(const ApiKey& k, const AuditEntry* audit) override {
     return run<Done>([&](Conn& db) {
       WriteTransaction tx(db);
-      SQLite::Statement& s = db.prepare("INSERT INTO api_keys (id, organization_id, created_by, name, "
-                              "description, key_prefix, key_hash, scopes, expires_at, revoked_at, "
-                              "last_used_at, last_used_ip, created_at, allowed_cidrs) "
-                              "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)");
+      SQLite::Statement& s = db.prepare(
+          "INSERT INTO api_keys (id, organization_id, created_by, name, "
+          "description, key_prefix, key_hash, scopes, expires_at, revoked_at, "
+          "last_used_at, last_used_ip, created_at, allowed_cidrs) "
+          "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)");
       s.bind(1, k.id);
       s.bind(2, k.organization_id);
       s.bind(3, k.created_by);
@@ -690,11 +704,13 @@ class SqliteStore final : public Store {
     });
   }
 
-  StoreResult<std::optional<ApiKey>> find_key_where(std::string_view column, const std::string& value) {
+  StoreResult<std::optional<ApiKey>> find_key_where(std::string_view column,
+                                                    const std::string& value) {
     return run<std::optional<ApiKey>>([&](Conn& db) -> std::optional<ApiKey> {
-      SQLite::Statement& s = db.prepare(fmt::format("SELECT {} FROM api_keys k JOIN users u ON "
-                                          "u.id = k.created_by WHERE k.{} = ?",
-                                          key_columns, column));
+      SQLite::Statement& s =
+          db.prepare(fmt::format("SELECT {} FROM api_keys k JOIN users u ON "
+                                 "u.id = k.created_by WHERE k.{} = ?",
+                                 key_columns, column));
       s.bind(1, value);
       if (!s.executeStep()) return std::nullopt;
       return read_key(s);
@@ -709,7 +725,8 @@ class SqliteStore final : public Store {
   // changed since, whichever connection or process wrote (see migrations.cpp). The epoch
   // now is known without a transaction while the WAL-index header is the one it was
   // last read under (ConfirmedEpoch); otherwise it is read.
-  StoreResult<std::shared_ptr<const KeyActor>> authenticate_key(const std::string& key_hash) override {
+  StoreResult<std::shared_ptr<const KeyActor>> authenticate_key(
+      const std::string& key_hash) override {
     using Found = std::shared_ptr<const KeyActor>;
     if (const auto now = header()) {
       if (const auto epoch = m_confirmed_epoch.at(*now)) {
@@ -742,10 +759,11 @@ class SqliteStore final : public Store {
 
   StoreResult<std::vector<ApiKey>> list_keys(const std::string& organization_id) override {
     return run<std::vector<ApiKey>>([&](Conn& db) {
-      SQLite::Statement& s = db.prepare(fmt::format("SELECT {} FROM api_keys k JOIN users u ON "
-                                          "u.id = k.created_by WHERE k.organization_id = ? "
-                                          "ORDER BY k.created_at DESC, k.id",
-                                          key_columns));
+      SQLite::Statement& s =
+          db.prepare(fmt::format("SELECT {} FROM api_keys k JOIN users u ON "
+                                 "u.id = k.created_by WHERE k.organization_id = ? "
+                                 "ORDER BY k.created_at DESC, k.id",
+                                 key_columns));
       s.bind(1, organization_id);
       std::vector<ApiKey> out;
       while (s.executeStep()) out.push_back(read_key(s));
@@ -757,7 +775,8 @@ class SqliteStore final : public Store {
                                const AuditEntry& audit) override {
     return run<Done>([&](Conn& db) {
       WriteTransaction tx(db);
-      SQLite::Statement& s = db.prepare("UPDATE api_keys SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL");
+      SQLite::Statement& s =
+          db.prepare("UPDATE api_keys SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL");
       s.bind(1, at);
       s.bind(2, id);
       s.exec();
@@ -772,8 +791,9 @@ class SqliteStore final : public Store {
     return run<Done>([&](Conn& db) {
       WriteTransaction tx(db);
       for (const auto& use : uses) {
-        SQLite::Statement& s = db.prepare("UPDATE api_keys SET last_used_at = ?, last_used_ip = ? WHERE id = ? "
-                                "AND (last_used_at IS NULL OR last_used_at < ?)");
+        SQLite::Statement& s = db.prepare(
+            "UPDATE api_keys SET last_used_at = ?, last_used_ip = ? WHERE id = ? "
+            "AND (last_used_at IS NULL OR last_used_at < ?)");
         s.bind(1, use.at);
         s.bind(2, use.ip);
         s.bind(3, use.key_id);
@@ -788,9 +808,10 @@ class SqliteStore final : public Store {
 
   StoreResult<std::vector<Resource>> list_resources(const std::string& organization_id) override {
     return run<std::vector<Resource>>([&](Conn& db) {
-      SQLite::Statement& s = db.prepare(fmt::format("SELECT {} FROM resources r WHERE r.organization_id = ? "
-                                          "ORDER BY r.name, r.id",
-                                          resource_columns));
+      SQLite::Statement& s =
+          db.prepare(fmt::format("SELECT {} FROM resources r WHERE r.organization_id = ? "
+                                 "ORDER BY r.name, r.id",
+                                 resource_columns));
       s.bind(1, organization_id);
       std::vector<Resource> out;
       while (s.executeStep()) out.push_back(read_resource(s));
@@ -800,10 +821,11 @@ class SqliteStore final : public Store {
 
   StoreResult<std::vector<Resource>> list_user_resources(const std::string& user_id) override {
     return run<std::vector<Resource>>([&](Conn& db) {
-      SQLite::Statement& s = db.prepare(fmt::format("SELECT {} FROM resources r JOIN user_resources ur ON "
-                                          "ur.resource_id = r.id WHERE ur.user_id = ? "
-                                          "ORDER BY r.name, r.id",
-                                          resource_columns));
+      SQLite::Statement& s =
+          db.prepare(fmt::format("SELECT {} FROM resources r JOIN user_resources ur ON "
+                                 "ur.resource_id = r.id WHERE ur.user_id = ? "
+                                 "ORDER BY r.name, r.id",
+                                 resource_columns));
       s.bind(1, user_id);
       std::vector<Resource> out;
       while (s.executeStep()) out.push_back(read_resource(s));
@@ -813,7 +835,8 @@ class SqliteStore final : public Store {
 
   StoreResult<std::optional<Resource>> find_resource(const std::string& id) override {
     return run<std::optional<Resource>>([&](Conn& db) -> std::optional<Resource> {
-      SQLite::Statement& s = db.prepare(fmt::format("SELECT {} FROM resources r WHERE r.id = ?", resource_columns));
+      SQLite::Statement& s =
+          db.prepare(fmt::format("SELECT {} FROM resources r WHERE r.id = ?", resource_columns));
       s.bind(1, id);
       if (!s.executeStep()) return std::nullopt;
       return read_resource(s);
@@ -823,7 +846,8 @@ class SqliteStore final : public Store {
   StoreResult<Done> save_resource(const Resource& r, const AuditEntry& audit) override {
     return run<Done>([&](Conn& db) {
       WriteTransaction tx(db);
-      SQLite::Statement& s = db.prepare("INSERT INTO resources (id, organization_id, name, credential_id, provider, "
+      SQLite::Statement& s = db.prepare(
+          "INSERT INTO resources (id, organization_id, name, credential_id, provider, "
           "resource_type, resource_identifier, region, config, is_active, last_verified_at, "
           "created_at, updated_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?) "
           "ON CONFLICT (id) DO UPDATE SET name = excluded.name, credential_id = "
@@ -865,9 +889,10 @@ class SqliteStore final : public Store {
 
   StoreResult<std::vector<Session>> list_sessions(const std::string& user_id) override {
     return run<std::vector<Session>>([&](Conn& db) {
-      SQLite::Statement& s = db.prepare(fmt::format("SELECT {} FROM sessions WHERE user_id = ? "
-                                          "ORDER BY created_at DESC, id",
-                                          session_columns));
+      SQLite::Statement& s =
+          db.prepare(fmt::format("SELECT {} FROM sessions WHERE user_id = ? "
+                                 "ORDER BY created_at DESC, id",
+                                 session_columns));
       s.bind(1, user_id);
       std::vector<Session> out;
       while (s.executeStep()) out.push_back(read_session(s));
@@ -899,7 +924,8 @@ class SqliteStore final : public Store {
         if (s.getColumn(11).isNull()) break;
         session.resource_ips.push_back(read_resource_ip(s, 11));
       } while (s.executeStep());
-      if (const auto read_under = settled(lease)) return m_session_cache.put(id, *read_under, std::move(session));
+      if (const auto read_under = settled(lease))
+        return m_session_cache.put(id, *read_under, std::move(session));
       return std::make_shared<const Session>(std::move(session));
     });
   }
@@ -938,7 +964,8 @@ class SqliteStore final : public Store {
         s.exec();
       }
       for (const auto& ip : x.resource_ips) {
-        SQLite::Statement& e = db.prepare("INSERT INTO session_resource_ips (id, session_id, resource_id, resource_name, "
+        SQLite::Statement& e = db.prepare(
+            "INSERT INTO session_resource_ips (id, session_id, resource_id, resource_name, "
             "ip_version, ip_address, status, provider_rule_id, applied_at, removed_at, "
             "error_message) VALUES (?,?,?,?,?,?,?,?,?,?,?) ON CONFLICT (id) DO UPDATE SET "
             "status = excluded.status, provider_rule_id = excluded.provider_rule_id, applied_at = "
@@ -968,10 +995,10 @@ class SqliteStore final : public Store {
     return run<std::vector<Session>>([&](Conn& db) {
       std::string marks;
       for (std::size_t i = 0; i < statuses.size(); ++i) marks += i == 0 ? "?" : ", ?";
-      SQLite::Statement& s = db.prepare(fmt::format("SELECT {} FROM sessions WHERE status IN ({}){} "
-                                          "ORDER BY expires_at",
-                                          session_columns, marks,
-                                          expires_before ? " AND expires_at <= ?" : ""));
+      SQLite::Statement& s = db.prepare(
+          fmt::format("SELECT {} FROM sessions WHERE status IN ({}){} "
+                      "ORDER BY expires_at",
+                      session_columns, marks, expires_before ? " AND expires_at <= ?" : ""));
       int index = 1;
       for (const auto& status : statuses) s.bind(index++, status);
       if (expires_before) s.bind(index, *expires_before);
@@ -999,13 +1026,15 @@ class SqliteStore final : public Store {
         return index;
       };
       AuditPage page;
-      SQLite::Statement& count = db.prepare(fmt::format("SELECT COUNT(*) FROM audit_logs WHERE {}", where));
+      SQLite::Statement& count =
+          db.prepare(fmt::format("SELECT COUNT(*) FROM audit_logs WHERE {}", where));
       bind_filters(count);
       count.executeStep();
       page.total = count.getColumn(0).getInt64();
-      SQLite::Statement& s = db.prepare(fmt::format("SELECT {} FROM audit_logs WHERE {} ORDER BY created_at "
-                                          "DESC, id DESC LIMIT ? OFFSET ?",
-                                          audit_columns, where));
+      SQLite::Statement& s =
+          db.prepare(fmt::format("SELECT {} FROM audit_logs WHERE {} ORDER BY created_at "
+                                 "DESC, id DESC LIMIT ? OFFSET ?",
+                                 audit_columns, where));
       int index = bind_filters(s);
       s.bind(index++, static_cast<std::int64_t>(f.size));
       s.bind(index, static_cast<std::int64_t>(f.page * f.size));

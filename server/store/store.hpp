@@ -59,15 +59,17 @@ class Store {
     User user;
     Organization organization;
   };
-  virtual StoreResult<std::optional<TokenActor>> authenticate_token(const std::string& token_hash) = 0;
+  virtual StoreResult<std::optional<TokenActor>> authenticate_token(
+      const std::string& token_hash) = 0;
 
   // API keys.
   virtual StoreResult<Done> create_key(const ApiKey& key, const AuditEntry* audit) = 0;
   virtual StoreResult<std::optional<ApiKey>> find_key(const std::string& id) = 0;
   // The key with its creator and organization (the per-request path): no read at all
   // while nothing has been committed since the key was last read, one read of the
-  // credential epoch otherwise, and the three-table read only when the epoch has changed. The key's last_used_at/last_used_ip may be older than the
-  // database's (a last use does not change the epoch); list_keys() has the current ones.
+  // credential epoch otherwise, and the three-table read only when the epoch has changed. The key's
+  // last_used_at/last_used_ip may be older than the database's (a last use does not change the
+  // epoch); list_keys() has the current ones.
   struct KeyActor {
     ApiKey key;
     User user;
@@ -76,7 +78,8 @@ class Store {
   // Null when no key has that hash. The row is shared and immutable: while it stays
   // current, every call returns the same object (callers may memoize what they derive
   // from it by its address, holding it so that the address is not reused).
-  virtual StoreResult<std::shared_ptr<const KeyActor>> authenticate_key(const std::string& key_hash) = 0;
+  virtual StoreResult<std::shared_ptr<const KeyActor>> authenticate_key(
+      const std::string& key_hash) = 0;
   virtual StoreResult<std::vector<ApiKey>> list_keys(const std::string& organization_id) = 0;
   // Sets revoked_at only if the key is not revoked yet.
   virtual StoreResult<Done> revoke_key(const std::string& id, const std::string& at,
@@ -104,7 +107,8 @@ class Store {
   // Inserts the session (expected_status empty) or updates it only if its stored status
   // is still `expected_status` (false: someone else changed it first; nothing written),
   // with every resource IP entry it carries. `audit` may be null for internal steps.
-  virtual StoreResult<bool> save_session(const Session& session, const OptionalText& expected_status,
+  virtual StoreResult<bool> save_session(const Session& session,
+                                         const OptionalText& expected_status,
                                          const AuditEntry* audit) = 0;
   // Sessions in any of `statuses` (and, when given, with expires_at <= `expires_before`).
   virtual StoreResult<std::vector<Session>> find_sessions_by_status(

@@ -502,7 +502,7 @@ TEST_CASE("explain: a failed condition is named with its source line") {
 }
 
 TEST_CASE("explain: --ip and --allowed-cidrs drive the shipped forbid rule") {
-  const std::vector<std::string> key = {"--format", "json", "--scopes", "sessions:read",
+  const std::vector<std::string> key = {"--format",        "json",      "--scopes", "sessions:read",
                                         "--allowed-cidrs", "10.0.0.0/8"};
   auto with = [&](std::vector<std::string> extra) {
     std::vector<std::string> args = key;

@@ -280,7 +280,9 @@ TEST_CASE("missing paths, empty directories and no paths at all are diagnostics"
 
 // The policy compiler and the policy-test loader read files through one function
 // (dsl/src/read_file.cpp); each names its own kind of file in what it reports.
-TEST_CASE("dsl: policy files and test files report missing, empty and oversized input in their own words") {
+TEST_CASE(
+    "dsl: policy files and test files report missing, empty and oversized input in their own "
+    "words") {
   const fs::path dir = fs::temp_directory_path() / "scopegate-dsl-test-read-files";
   fs::remove_all(dir);
   fs::create_directories(dir / "empty");
@@ -292,7 +294,8 @@ TEST_CASE("dsl: policy files and test files report missing, empty and oversized 
   }
   const auto messages = [](const scopegate::Diagnostics& diagnostics) {
     std::vector<std::string> out;
-    for (const auto& d : diagnostics.items()) out.push_back(d.code + ": " + d.message + " / " + d.help);
+    for (const auto& d : diagnostics.items())
+      out.push_back(d.code + ": " + d.message + " / " + d.help);
     return out;
   };
 
@@ -302,16 +305,18 @@ TEST_CASE("dsl: policy files and test files report missing, empty and oversized 
         std::vector<std::string>{
             "limit-exceeded: file is larger than 16 MiB / split the cases into several files",
             "no-test-files: directory holds no *.toml file / test files must end in `.toml`",
-            "file-not-found: no such file or directory / check the path; a directory is searched for *.toml files"});
+            "file-not-found: no such file or directory / check the path; a directory is searched "
+            "for *.toml files"});
   CHECK(messages(scopegate::load_policy_tests({}).errors) ==
-        std::vector<std::string>{
-            "no-test-files: no test files given / name test files or directories holding *.toml files"});
+        std::vector<std::string>{"no-test-files: no test files given / name test files or "
+                                 "directories holding *.toml files"});
 
   const auto policy = scopegate::compile_files({dir / "big.policy", dir / "empty"});
   REQUIRE_FALSE(policy.has_value());
   CHECK(messages(policy.error()) ==
-        std::vector<std::string>{
-            "limit-exceeded: file is larger than 16 MiB / split the policy into several files in one directory",
-            "no-policy-files: directory holds no *.policy file / policy files must end in `.policy`"});
+        std::vector<std::string>{"limit-exceeded: file is larger than 16 MiB / split the policy "
+                                 "into several files in one directory",
+                                 "no-policy-files: directory holds no *.policy file / policy files "
+                                 "must end in `.policy`"});
   fs::remove_all(dir);
 }

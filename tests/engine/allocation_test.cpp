@@ -132,8 +132,7 @@ TEST_CASE("engine: decide allocates nothing, allowed or refused") {
       {"allowed: authenticated", &write, "GET", "/api/v1/auth/me", Reason::allowed},
       {"refused: missing scope", &write, "GET", "/api/v1/sessions", Reason::missing_scope},
       {"refused: user endpoint", &key, "GET", "/api/v1/users", Reason::api_key_not_supported},
-      {"refused: unauthenticated", &anonymous, "GET", "/api/v1/sessions",
-       Reason::unauthenticated},
+      {"refused: unauthenticated", &anonymous, "GET", "/api/v1/sessions", Reason::unauthenticated},
       {"refused: no route", &key, "GET", "/api/v1/nothing", Reason::no_route},
       {"refused: method not allowed", &key, "DELETE", "/api/v1/sessions",
        Reason::method_not_allowed},
@@ -189,14 +188,16 @@ namespace {
 Policy conditional_policy() {
   using namespace scopegate::test::cond;
   PolicyInput input;
-  input.scopes = {scope("audit:read"), scope("sessions:read"), scope("sessions:admin", ScopeKind::plain, {"sessions:read"})};
+  input.scopes = {scope("audit:read"), scope("sessions:read"),
+                  scope("sessions:admin", ScopeKind::plain, {"sessions:read"})};
   input.routes = {
       when(route(Method::get, "/api/v1/audit-logs", "audit:read"),
            all({cmp(attr("request.query.size"), CompareOp::le, num(100)),
                 cmp(attr("request.header.x-source"), CompareOp::ne, str("blocked"))})),
       when(route(Method::get, "/api/v1/sessions/{id}", "sessions:read"),
            all({cmp(attr("request.param.id"), CompareOp::ne, str("0")),
-                in(attr("principal.org"), list({str("acme-corporation-international"), str("globex")})),
+                in(attr("principal.org"),
+                   list({str("acme-corporation-international"), str("globex")})),
                 any({in(str("sessions:read"), attr("principal.scopes")),
                      cmp(attr("principal.role"), CompareOp::eq, str("admin"))})})),
       route(Method::get, "/api/v1/sessions", "sessions:read"),
@@ -209,12 +210,14 @@ Policy conditional_policy() {
                   cmp(attr("principal.allowed_cidrs"), CompareOp::ne, list({})),
                   not_(in(attr("request.ip"), attr("principal.allowed_cidrs")))}),
              "API key is not allowed from this address"),
-      forbid(Method::get, "/api/v1/sessions/{id}", cmp(attr("request.param.id"), CompareOp::eq, str("locked")),
-             "locked"),
+      forbid(Method::get, "/api/v1/sessions/{id}",
+             cmp(attr("request.param.id"), CompareOp::eq, str("locked")), "locked"),
       forbid(Method::any, "/api/v1/**",
              any({cmp(attr("request.time"), CompareOp::ge, str("2030-01-01T00:00:00Z")),
-                  in(attr("request.ip"), list({cidr("203.0.113.0/24"), cidr("2001:db8:dead::/48")}))})),
-      forbid(Method::post, "/api/v1/auth/login", cmp(attr("request.header.x-bot"), CompareOp::eq, str("yes"))),
+                  in(attr("request.ip"),
+                     list({cidr("203.0.113.0/24"), cidr("2001:db8:dead::/48")}))})),
+      forbid(Method::post, "/api/v1/auth/login",
+             cmp(attr("request.header.x-bot"), CompareOp::eq, str("yes"))),
   };
   return build(std::move(input));
 }
@@ -232,7 +235,8 @@ TEST_CASE("engine: decisions that evaluate conditions and forbid rules allocate 
   Engine engine{conditional_policy()};
   const std::shared_ptr<const Policy> policy = engine.policy();
   Principal fenced = policy->principal_for_key({"audit:read", "sessions:read"});
-  fenced.set_identity("key-3f2a8c1e-7d4b-4e1a-9c6f", "a key with a long name, past any small buffer",
+  fenced.set_identity("key-3f2a8c1e-7d4b-4e1a-9c6f",
+                      "a key with a long name, past any small buffer",
                       "acme-corporation-international");
   fenced.set_allowed_cidrs({*parse_cidr("10.0.0.0/8"), *parse_cidr("2001:db8::/32")});
   Principal open_key = policy->principal_for_key({"audit:read", "sessions:read"});
@@ -241,9 +245,10 @@ TEST_CASE("engine: decisions that evaluate conditions and forbid rules allocate 
   admin.set_identity("u-1", "Ann", "acme-corporation-international");
   const Principal anonymous;
 
-  const std::vector<Header> headers = {{"Accept", "application/json"},
-                                       {"X-Source", "dashboard-with-a-long-value-past-small-buffers"},
-                                       {"User-Agent", "curl/8"}};
+  const std::vector<Header> headers = {
+      {"Accept", "application/json"},
+      {"X-Source", "dashboard-with-a-long-value-past-small-buffers"},
+      {"User-Agent", "curl/8"}};
   const std::vector<Header> blocked = {{"x-source", "blocked"}};
   const std::vector<Header> bot = {{"X-Bot", "yes"}};
   const auto inside = parse_ip("10.1.2.3");
@@ -253,36 +258,73 @@ TEST_CASE("engine: decisions that evaluate conditions and forbid rules allocate 
   const std::int64_t now = 1771410600;  // 2026-02-18T10:30:00Z
 
   const std::vector<RequestRow> rows = {
-      {"allowed: query, header, ip in allowed_cidrs", &fenced,
-       {"GET", "/api/v1/audit-logs?page=2&size=50", inside, headers, now}, Reason::allowed},
-      {"allowed: IPv6 in allowed_cidrs", &fenced, {"GET", "/api/v1/audit-logs?size=100", inside_v6, headers, now},
+      {"allowed: query, header, ip in allowed_cidrs",
+       &fenced,
+       {"GET", "/api/v1/audit-logs?page=2&size=50", inside, headers, now},
        Reason::allowed},
-      {"allowed: param, org in list, scope in principal.scopes", &fenced,
-       {"GET", "/api/v1/sessions/42", inside, headers, now}, Reason::allowed},
-      {"allowed: key without ranges, no ip, no time", &open_key,
-       {"GET", "/api/v1/sessions/42", std::nullopt, {}, std::nullopt}, Reason::allowed},
-      {"allowed: user by role", &admin, {"GET", "/api/v1/sessions/42", outside, headers, now}, Reason::allowed},
-      {"allowed: public with forbid rules checked", &anonymous,
-       {"POST", "/api/v1/auth/login", outside, headers, now}, Reason::allowed},
-      {"condition_failed: query too big", &fenced,
-       {"GET", "/api/v1/audit-logs?size=500", inside, headers, now}, Reason::condition_failed},
-      {"condition_failed: query not a number", &fenced,
-       {"GET", "/api/v1/audit-logs?size=lots", inside, headers, now}, Reason::condition_failed},
-      {"condition_failed: query missing", &open_key, {"GET", "/api/v1/audit-logs", std::nullopt, {}, now},
+      {"allowed: IPv6 in allowed_cidrs",
+       &fenced,
+       {"GET", "/api/v1/audit-logs?size=100", inside_v6, headers, now},
+       Reason::allowed},
+      {"allowed: param, org in list, scope in principal.scopes",
+       &fenced,
+       {"GET", "/api/v1/sessions/42", inside, headers, now},
+       Reason::allowed},
+      {"allowed: key without ranges, no ip, no time",
+       &open_key,
+       {"GET", "/api/v1/sessions/42", std::nullopt, {}, std::nullopt},
+       Reason::allowed},
+      {"allowed: user by role",
+       &admin,
+       {"GET", "/api/v1/sessions/42", outside, headers, now},
+       Reason::allowed},
+      {"allowed: public with forbid rules checked",
+       &anonymous,
+       {"POST", "/api/v1/auth/login", outside, headers, now},
+       Reason::allowed},
+      {"condition_failed: query too big",
+       &fenced,
+       {"GET", "/api/v1/audit-logs?size=500", inside, headers, now},
        Reason::condition_failed},
-      {"condition_failed: header", &fenced, {"GET", "/api/v1/audit-logs?size=5", inside, blocked, now},
+      {"condition_failed: query not a number",
+       &fenced,
+       {"GET", "/api/v1/audit-logs?size=lots", inside, headers, now},
        Reason::condition_failed},
-      {"condition_failed: param", &admin, {"GET", "/api/v1/sessions/0", inside, headers, now},
+      {"condition_failed: query missing",
+       &open_key,
+       {"GET", "/api/v1/audit-logs", std::nullopt, {}, now},
        Reason::condition_failed},
-      {"forbidden: ip outside allowed_cidrs", &fenced,
-       {"GET", "/api/v1/audit-logs?size=50", outside, headers, now}, Reason::forbidden},
-      {"forbidden: no ip with allowed_cidrs", &fenced,
-       {"GET", "/api/v1/sessions", std::nullopt, headers, now}, Reason::forbidden},
-      {"forbidden: param", &open_key, {"GET", "/api/v1/sessions/locked", std::nullopt, {}, now},
+      {"condition_failed: header",
+       &fenced,
+       {"GET", "/api/v1/audit-logs?size=5", inside, blocked, now},
+       Reason::condition_failed},
+      {"condition_failed: param",
+       &admin,
+       {"GET", "/api/v1/sessions/0", inside, headers, now},
+       Reason::condition_failed},
+      {"forbidden: ip outside allowed_cidrs",
+       &fenced,
+       {"GET", "/api/v1/audit-logs?size=50", outside, headers, now},
        Reason::forbidden},
-      {"forbidden: banned range", &admin, {"GET", "/api/v1/sessions", banned, headers, now}, Reason::forbidden},
-      {"forbidden: time", &admin, {"GET", "/api/v1/sessions", inside, headers, 1893456000}, Reason::forbidden},
-      {"forbidden: public", &anonymous, {"POST", "/api/v1/auth/login", std::nullopt, bot, std::nullopt},
+      {"forbidden: no ip with allowed_cidrs",
+       &fenced,
+       {"GET", "/api/v1/sessions", std::nullopt, headers, now},
+       Reason::forbidden},
+      {"forbidden: param",
+       &open_key,
+       {"GET", "/api/v1/sessions/locked", std::nullopt, {}, now},
+       Reason::forbidden},
+      {"forbidden: banned range",
+       &admin,
+       {"GET", "/api/v1/sessions", banned, headers, now},
+       Reason::forbidden},
+      {"forbidden: time",
+       &admin,
+       {"GET", "/api/v1/sessions", inside, headers, 1893456000},
+       Reason::forbidden},
+      {"forbidden: public",
+       &anonymous,
+       {"POST", "/api/v1/auth/login", std::nullopt, bot, std::nullopt},
        Reason::forbidden},
   };
 

@@ -77,10 +77,8 @@ TEST_CASE("engine: implies is transitive and nothing is implied unless written")
       scope("solo:write"),
   };
   in.routes = {
-      route(Method::get, "/top", "chain:top"),
-      route(Method::get, "/mid", "chain:mid"),
-      route(Method::get, "/low", "chain:low"),
-      route(Method::get, "/solo", "solo:read"),
+      route(Method::get, "/top", "chain:top"),    route(Method::get, "/mid", "chain:mid"),
+      route(Method::get, "/low", "chain:low"),    route(Method::get, "/solo", "solo:read"),
       route(Method::post, "/solo", "solo:write"),
   };
   const Policy policy = build(std::move(in));
@@ -107,24 +105,26 @@ TEST_CASE("engine: implies is transitive and nothing is implied unless written")
   const Principal mid = policy.principal_for_key({"chain:mid"});
   const Principal low = policy.principal_for_key({"chain:low"});
   const Principal write = policy.principal_for_key({"solo:write"});
-  check_rows(policy, {
-      {"top holds itself", top, "GET", "/top", Reason::allowed, {}, "chain:top"},
-      {"top implies mid", top, "GET", "/mid", Reason::allowed},
-      {"top implies low through mid", top, "GET", "/low", Reason::allowed},
-      {"mid implies low", mid, "GET", "/low", Reason::allowed},
-      {"implies does not run backwards: mid lacks top", mid, "GET", "/top",
-       Reason::missing_scope, missing("chain:top")},
-      {"low lacks mid", low, "GET", "/mid", Reason::missing_scope, missing("chain:mid")},
-      {"write does not include read", write, "GET", "/solo", Reason::missing_scope,
-       missing("solo:read")},
-      {"write holds write", write, "POST", "/solo", Reason::allowed, {}, "solo:write"},
-  });
+  check_rows(policy,
+             {
+                 {"top holds itself", top, "GET", "/top", Reason::allowed, {}, "chain:top"},
+                 {"top implies mid", top, "GET", "/mid", Reason::allowed},
+                 {"top implies low through mid", top, "GET", "/low", Reason::allowed},
+                 {"mid implies low", mid, "GET", "/low", Reason::allowed},
+                 {"implies does not run backwards: mid lacks top", mid, "GET", "/top",
+                  Reason::missing_scope, missing("chain:top")},
+                 {"low lacks mid", low, "GET", "/mid", Reason::missing_scope, missing("chain:mid")},
+                 {"write does not include read", write, "GET", "/solo", Reason::missing_scope,
+                  missing("solo:read")},
+                 {"write holds write", write, "POST", "/solo", Reason::allowed, {}, "solo:write"},
+             });
   CHECK(top.scopes().count() == 3);
   CHECK(top.kind() == PrincipalKind::api_key);
   CHECK(top.scope_names() == std::vector<std::string>{"chain:top"});
 }
 
-TEST_CASE("engine: roles grant their closure, scopes star is every scope, unknown role holds nothing") {
+TEST_CASE(
+    "engine: roles grant their closure, scopes star is every scope, unknown role holds nothing") {
   PolicyInput in;
   in.scopes = {
       scope("data:read"),
@@ -154,23 +154,35 @@ TEST_CASE("engine: roles grant their closure, scopes star is every scope, unknow
   CHECK(policy.find_role("admin")->all_scopes);
   CHECK(policy.find_role("admin")->closure.count() == policy.scopes().size());
 
-  check_rows(policy, {
-      {"admin reads", admin, "GET", "/data", Reason::allowed},
-      {"admin writes", admin, "POST", "/data", Reason::allowed},
-      {"admin holds user scopes too", admin, "DELETE", "/data", Reason::allowed, {},
-       "data:admin"},
-      {"reader reads", reader, "GET", "/data", Reason::allowed, {}, "data:read"},
-      {"reader cannot write", reader, "POST", "/data", Reason::missing_scope},
-      {"reader cannot administer", reader, "DELETE", "/data", Reason::missing_scope},
-      {"operator administers", op, "DELETE", "/data", Reason::allowed},
-      {"operator writes through implies", op, "POST", "/data", Reason::allowed, {},
-       "data:write"},
-      {"operator does not read: nothing implied unless written", op, "GET", "/data",
-       Reason::missing_scope},
-      {"unknown role reads nothing", ghost, "GET", "/data", Reason::missing_scope},
-      {"unknown role writes nothing", ghost, "POST", "/data", Reason::missing_scope},
-      {"unknown role administers nothing", ghost, "DELETE", "/data", Reason::missing_scope},
-  });
+  check_rows(
+      policy,
+      {
+          {"admin reads", admin, "GET", "/data", Reason::allowed},
+          {"admin writes", admin, "POST", "/data", Reason::allowed},
+          {"admin holds user scopes too",
+           admin,
+           "DELETE",
+           "/data",
+           Reason::allowed,
+           {},
+           "data:admin"},
+          {"reader reads", reader, "GET", "/data", Reason::allowed, {}, "data:read"},
+          {"reader cannot write", reader, "POST", "/data", Reason::missing_scope},
+          {"reader cannot administer", reader, "DELETE", "/data", Reason::missing_scope},
+          {"operator administers", op, "DELETE", "/data", Reason::allowed},
+          {"operator writes through implies",
+           op,
+           "POST",
+           "/data",
+           Reason::allowed,
+           {},
+           "data:write"},
+          {"operator does not read: nothing implied unless written", op, "GET", "/data",
+           Reason::missing_scope},
+          {"unknown role reads nothing", ghost, "GET", "/data", Reason::missing_scope},
+          {"unknown role writes nothing", ghost, "POST", "/data", Reason::missing_scope},
+          {"unknown role administers nothing", ghost, "DELETE", "/data", Reason::missing_scope},
+      });
 
   const Decision d = policy.decide(reader, "DELETE", "/data");
   CHECK(to_vector(d.required_scopes()) == std::vector<std::string>{"data:admin"});
@@ -208,36 +220,53 @@ TEST_CASE("engine: future and user scopes never grant an API key") {
   const Principal viewer = policy.principal_for_role("viewer");
   const Principal admin = policy.principal_for_role("admin");
 
-  check_rows(policy, {
-      {"key naming the user scope", key_user_scope, "POST", "/items",
-       Reason::api_key_not_supported, unsupported},
-      {"key naming the user scope, param route", key_user_scope, "DELETE", "/items/9",
-       Reason::api_key_not_supported, unsupported},
-      {"key with no scope on a user endpoint", key_none, "POST", "/items",
-       Reason::api_key_not_supported, unsupported},
-      {"key with every name on a user endpoint", key_every_name, "POST", "/items",
-       Reason::api_key_not_supported, unsupported},
-      {"key with every name on a user wildcard endpoint", key_every_name, "PATCH",
-       "/items/admin/x/y", Reason::api_key_not_supported, unsupported},
-      {"key with every name on the wildcard root", key_every_name, "GET", "/items/admin",
-       Reason::api_key_not_supported, unsupported},
-      {"plain scope implying a user scope still does not open it to a key", key_sneaky,
-       "POST", "/items", Reason::api_key_not_supported, unsupported},
-      {"plain scope implying a user scope still grants its own route", key_sneaky, "GET",
-       "/sneaky", Reason::allowed, {}, "items:sneaky"},
-      {"future scope grants nothing", key_future, "GET", "/items", Reason::missing_scope,
-       missing("items:read")},
-      {"unknown names grant nothing", key_unknown, "GET", "/items", Reason::missing_scope,
-       missing("items:read")},
-      {"key with every name reads", key_every_name, "GET", "/items", Reason::allowed, {},
-       "items:read"},
-      {"user with the role", manager, "POST", "/items", Reason::allowed, {}, "items:manage"},
-      {"user with the role, param route", manager, "DELETE", "/items/9", Reason::allowed},
-      {"user without the role", viewer, "POST", "/items", Reason::missing_scope},
-      {"admin in the wildcard", admin, "PATCH", "/items/admin/x/y", Reason::allowed, {},
-       "items:all"},
-      {"manager not in the wildcard", manager, "GET", "/items/admin", Reason::missing_scope},
-  });
+  check_rows(
+      policy,
+      {
+          {"key naming the user scope", key_user_scope, "POST", "/items",
+           Reason::api_key_not_supported, unsupported},
+          {"key naming the user scope, param route", key_user_scope, "DELETE", "/items/9",
+           Reason::api_key_not_supported, unsupported},
+          {"key with no scope on a user endpoint", key_none, "POST", "/items",
+           Reason::api_key_not_supported, unsupported},
+          {"key with every name on a user endpoint", key_every_name, "POST", "/items",
+           Reason::api_key_not_supported, unsupported},
+          {"key with every name on a user wildcard endpoint", key_every_name, "PATCH",
+           "/items/admin/x/y", Reason::api_key_not_supported, unsupported},
+          {"key with every name on the wildcard root", key_every_name, "GET", "/items/admin",
+           Reason::api_key_not_supported, unsupported},
+          {"plain scope implying a user scope still does not open it to a key", key_sneaky, "POST",
+           "/items", Reason::api_key_not_supported, unsupported},
+          {"plain scope implying a user scope still grants its own route",
+           key_sneaky,
+           "GET",
+           "/sneaky",
+           Reason::allowed,
+           {},
+           "items:sneaky"},
+          {"future scope grants nothing", key_future, "GET", "/items", Reason::missing_scope,
+           missing("items:read")},
+          {"unknown names grant nothing", key_unknown, "GET", "/items", Reason::missing_scope,
+           missing("items:read")},
+          {"key with every name reads",
+           key_every_name,
+           "GET",
+           "/items",
+           Reason::allowed,
+           {},
+           "items:read"},
+          {"user with the role", manager, "POST", "/items", Reason::allowed, {}, "items:manage"},
+          {"user with the role, param route", manager, "DELETE", "/items/9", Reason::allowed},
+          {"user without the role", viewer, "POST", "/items", Reason::missing_scope},
+          {"admin in the wildcard",
+           admin,
+           "PATCH",
+           "/items/admin/x/y",
+           Reason::allowed,
+           {},
+           "items:all"},
+          {"manager not in the wildcard", manager, "GET", "/items/admin", Reason::missing_scope},
+      });
 
   CHECK(key_unknown.scope_names() == std::vector<std::string>{"items:bogus", "nope:nope"});
   CHECK(key_unknown.scopes().empty());
@@ -279,21 +308,21 @@ TEST_CASE("engine: public allows anyone, authenticated any principal, anonymous 
   CHECK(anonymous.kind() == PrincipalKind::anonymous);
 
   check_rows(policy, {
-      {"anonymous logs in", anonymous, "POST", "/login", Reason::allowed},
-      {"anonymous checks health", anonymous, "GET", "/healthz", Reason::allowed},
-      {"key logs in", key_none, "POST", "/login", Reason::allowed},
-      {"user checks health", user, "GET", "/healthz", Reason::allowed},
-      {"anonymous profile", anonymous, "GET", "/me", Reason::unauthenticated},
-      {"anonymous scoped", anonymous, "GET", "/things", Reason::unauthenticated},
-      {"key without scopes profile", key_none, "GET", "/me", Reason::allowed},
-      {"key with scopes profile", key, "GET", "/me", Reason::allowed},
-      {"user without scopes profile", user, "GET", "/me", Reason::allowed},
-      {"user with unknown role profile", ghost, "GET", "/me", Reason::allowed},
-      {"anonymous unknown route is still 404", anonymous, "GET", "/nothing",
-       Reason::no_route},
-      {"anonymous wrong method on public route", anonymous, "GET", "/login",
-       Reason::method_not_allowed},
-  });
+                         {"anonymous logs in", anonymous, "POST", "/login", Reason::allowed},
+                         {"anonymous checks health", anonymous, "GET", "/healthz", Reason::allowed},
+                         {"key logs in", key_none, "POST", "/login", Reason::allowed},
+                         {"user checks health", user, "GET", "/healthz", Reason::allowed},
+                         {"anonymous profile", anonymous, "GET", "/me", Reason::unauthenticated},
+                         {"anonymous scoped", anonymous, "GET", "/things", Reason::unauthenticated},
+                         {"key without scopes profile", key_none, "GET", "/me", Reason::allowed},
+                         {"key with scopes profile", key, "GET", "/me", Reason::allowed},
+                         {"user without scopes profile", user, "GET", "/me", Reason::allowed},
+                         {"user with unknown role profile", ghost, "GET", "/me", Reason::allowed},
+                         {"anonymous unknown route is still 404", anonymous, "GET", "/nothing",
+                          Reason::no_route},
+                         {"anonymous wrong method on public route", anonymous, "GET", "/login",
+                          Reason::method_not_allowed},
+                     });
 
   const Decision d = policy.decide(anonymous, "POST", "/login");
   REQUIRE(d.endpoint() != nullptr);
@@ -320,22 +349,34 @@ TEST_CASE("engine: missing-scope messages name the required scope or scopes exac
   const Principal all = policy.principal_for_key({"reports:all"});
   const Principal one = policy.principal_for_key({"reports:one"});
 
-  check_rows(policy, {
-      {"one scope", none, "POST", "/api/v1/sessions", Reason::missing_scope,
-       "API key does not have required scope: sessions:write"},
-      {"write lacks read", write, "GET", "/api/v1/sessions", Reason::missing_scope,
-       "API key does not have required scope: sessions:read"},
-      {"two granting scopes, own line and a covering wildcard", none, "GET", "/reports/7",
-       Reason::missing_scope, "API key does not have required scope: reports:all or reports:one"},
-      {"wildcard only", none, "DELETE", "/reports/7", Reason::missing_scope,
-       "API key does not have required scope: reports:all"},
-      {"the covering wildcard grants the specific endpoint", all, "GET", "/reports/7",
-       Reason::allowed, {}, "reports:all"},
-      {"the specific scope grants its endpoint", one, "GET", "/reports/7", Reason::allowed, {},
-       "reports:one"},
-      {"the specific scope does not grant the wildcard", one, "GET", "/reports/7/pdf",
-       Reason::missing_scope, "API key does not have required scope: reports:all"},
-  });
+  check_rows(policy,
+             {
+                 {"one scope", none, "POST", "/api/v1/sessions", Reason::missing_scope,
+                  "API key does not have required scope: sessions:write"},
+                 {"write lacks read", write, "GET", "/api/v1/sessions", Reason::missing_scope,
+                  "API key does not have required scope: sessions:read"},
+                 {"two granting scopes, own line and a covering wildcard", none, "GET",
+                  "/reports/7", Reason::missing_scope,
+                  "API key does not have required scope: reports:all or reports:one"},
+                 {"wildcard only", none, "DELETE", "/reports/7", Reason::missing_scope,
+                  "API key does not have required scope: reports:all"},
+                 {"the covering wildcard grants the specific endpoint",
+                  all,
+                  "GET",
+                  "/reports/7",
+                  Reason::allowed,
+                  {},
+                  "reports:all"},
+                 {"the specific scope grants its endpoint",
+                  one,
+                  "GET",
+                  "/reports/7",
+                  Reason::allowed,
+                  {},
+                  "reports:one"},
+                 {"the specific scope does not grant the wildcard", one, "GET", "/reports/7/pdf",
+                  Reason::missing_scope, "API key does not have required scope: reports:all"},
+             });
 
   const Decision d = policy.decide(none, "GET", "/reports/7");
   CHECK(to_vector(d.required_scopes()) == std::vector<std::string>{"reports:all", "reports:one"});

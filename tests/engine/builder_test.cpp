@@ -30,64 +30,133 @@ struct ErrorRow {
 
 TEST_CASE("engine: every kind of build error comes from a minimal bad input") {
   std::vector<ErrorRow> rows;
-  rows.push_back({"scope name without an action", {{scope("sessions")}, {}, {}},
-                  Kind::bad_scope_name, Subject::scope, 0});
-  rows.push_back({"scope name with an upper-case letter", {{scope("ok:ok"), scope("Sessions:read")}, {}, {}},
-                  Kind::bad_scope_name, Subject::scope, 1});
-  rows.push_back({"scope declared twice", {{scope("a:b"), scope("c:d"), scope("a:b")}, {}, {}},
-                  Kind::duplicate_scope, Subject::scope, 2, 0});
-  rows.push_back({"route granted by an undeclared scope",
-                  {{scope("a:b")}, {route(Method::get, "/x", "a:b"), route(Method::get, "/y", "a:c")}, {}},
-                  Kind::unknown_scope, Subject::route, 1, std::nullopt, "a:c"});
+  rows.push_back({"scope name without an action",
+                  {{scope("sessions")}, {}, {}},
+                  Kind::bad_scope_name,
+                  Subject::scope,
+                  0});
+  rows.push_back({"scope name with an upper-case letter",
+                  {{scope("ok:ok"), scope("Sessions:read")}, {}, {}},
+                  Kind::bad_scope_name,
+                  Subject::scope,
+                  1});
+  rows.push_back({"scope declared twice",
+                  {{scope("a:b"), scope("c:d"), scope("a:b")}, {}, {}},
+                  Kind::duplicate_scope,
+                  Subject::scope,
+                  2,
+                  0});
+  rows.push_back(
+      {"route granted by an undeclared scope",
+       {{scope("a:b")}, {route(Method::get, "/x", "a:b"), route(Method::get, "/y", "a:c")}, {}},
+       Kind::unknown_scope,
+       Subject::route,
+       1,
+       std::nullopt,
+       "a:c"});
   rows.push_back({"implies an undeclared scope",
                   {{scope("a:b", ScopeKind::plain, {"a:zz"})}, {}, {}},
-                  Kind::unknown_scope, Subject::scope, 0, std::nullopt, "a:zz"});
+                  Kind::unknown_scope,
+                  Subject::scope,
+                  0,
+                  std::nullopt,
+                  "a:zz"});
   rows.push_back({"role lists an undeclared scope",
                   {{scope("a:b")}, {}, {role("member", {"a:b", "a:typo"})}},
-                  Kind::unknown_scope, Subject::role, 0, std::nullopt, "a:typo"});
+                  Kind::unknown_scope,
+                  Subject::role,
+                  0,
+                  std::nullopt,
+                  "a:typo"});
   rows.push_back({"scope implies itself",
                   {{scope("a:b", ScopeKind::plain, {"a:b"})}, {}, {}},
-                  Kind::implies_cycle, Subject::scope, 0, std::nullopt, "a:b"});
-  rows.push_back({"two scopes imply each other",
-                  {{scope("a:b", ScopeKind::plain, {"a:c"}), scope("a:c", ScopeKind::plain, {"a:b"})}, {}, {}},
-                  Kind::implies_cycle, Subject::scope, 0, std::nullopt, "a:c"});
+                  Kind::implies_cycle,
+                  Subject::scope,
+                  0,
+                  std::nullopt,
+                  "a:b"});
+  rows.push_back(
+      {"two scopes imply each other",
+       {{scope("a:b", ScopeKind::plain, {"a:c"}), scope("a:c", ScopeKind::plain, {"a:b"})}, {}, {}},
+       Kind::implies_cycle,
+       Subject::scope,
+       0,
+       std::nullopt,
+       "a:c"});
   rows.push_back({"future scope with a route",
                   {{scope("a:b", ScopeKind::future)}, {route(Method::get, "/x", "a:b")}, {}},
-                  Kind::future_scope_routes, Subject::route, 0});
+                  Kind::future_scope_routes,
+                  Subject::route,
+                  0});
   rows.push_back({"template not starting with a slash",
                   {{scope("a:b")}, {route(Method::get, "x/y", "a:b")}, {}},
-                  Kind::bad_template, Subject::route, 0});
-  rows.push_back({"same route twice in one scope",
-                  {{scope("a:b")}, {route(Method::get, "/x", "a:b"), route(Method::get, "/x", "a:b")}, {}},
-                  Kind::duplicate_route, Subject::route, 1, 0});
+                  Kind::bad_template,
+                  Subject::route,
+                  0});
+  rows.push_back(
+      {"same route twice in one scope",
+       {{scope("a:b")}, {route(Method::get, "/x", "a:b"), route(Method::get, "/x", "a:b")}, {}},
+       Kind::duplicate_route,
+       Subject::route,
+       1,
+       0});
   rows.push_back({"params with different names tie",
                   {{scope("a:b"), scope("a:c")},
-                   {route(Method::get, "/x/{id}", "a:b"), route(Method::get, "/x/{name}", "a:c")}, {}},
-                  Kind::route_tie, Subject::route, 1, 0});
+                   {route(Method::get, "/x/{id}", "a:b"), route(Method::get, "/x/{name}", "a:c")},
+                   {}},
+                  Kind::route_tie,
+                  Subject::route,
+                  1,
+                  0});
   rows.push_back({"param and star tie",
                   {{scope("a:b"), scope("a:c")},
-                   {route(Method::get, "/x/*", "a:b"), route(Method::get, "/x/{id}", "a:c")}, {}},
-                  Kind::route_tie, Subject::route, 1, 0});
-  rows.push_back({"public route also in a scope",
-                  {{scope("a:b")},
-                   {open_route(Access::public_, Method::get, "/x"), route(Method::get, "/x", "a:b")}, {}},
-                  Kind::access_conflict, Subject::route, 1, 0});
+                   {route(Method::get, "/x/*", "a:b"), route(Method::get, "/x/{id}", "a:c")},
+                   {}},
+                  Kind::route_tie,
+                  Subject::route,
+                  1,
+                  0});
+  rows.push_back(
+      {"public route also in a scope",
+       {{scope("a:b")},
+        {open_route(Access::public_, Method::get, "/x"), route(Method::get, "/x", "a:b")},
+        {}},
+       Kind::access_conflict,
+       Subject::route,
+       1,
+       0});
   rows.push_back({"public route also authenticated",
                   {{},
                    {open_route(Access::public_, Method::get, "/x"),
-                    open_route(Access::authenticated, Method::get, "/x")}, {}},
-                  Kind::access_conflict, Subject::route, 1, 0});
-  rows.push_back({"plain wildcard covers a user endpoint",
-                  {{scope("u:manage", ScopeKind::user), scope("p:read")},
-                   {route(Method::get, "/u/{id}", "u:manage"), route(Method::get, "/u/**", "p:read")}, {}},
-                  Kind::plain_covers_user, Subject::route, 1, 0});
+                    open_route(Access::authenticated, Method::get, "/x")},
+                   {}},
+                  Kind::access_conflict,
+                  Subject::route,
+                  1,
+                  0});
+  rows.push_back(
+      {"plain wildcard covers a user endpoint",
+       {{scope("u:manage", ScopeKind::user), scope("p:read")},
+        {route(Method::get, "/u/{id}", "u:manage"), route(Method::get, "/u/**", "p:read")},
+        {}},
+       Kind::plain_covers_user,
+       Subject::route,
+       1,
+       0});
   rows.push_back({"plain any-method covers a user endpoint",
                   {{scope("u:manage", ScopeKind::user), scope("p:read")},
-                   {route(Method::delete_, "/u", "u:manage"), route(Method::any, "/**", "p:read")}, {}},
-                  Kind::plain_covers_user, Subject::route, 1, 0});
+                   {route(Method::delete_, "/u", "u:manage"), route(Method::any, "/**", "p:read")},
+                   {}},
+                  Kind::plain_covers_user,
+                  Subject::route,
+                  1,
+                  0});
   rows.push_back({"role declared twice",
                   {{scope("a:b")}, {}, {role("member", {"a:b"}), role("member", {})}},
-                  Kind::duplicate_role, Subject::role, 1, 0});
+                  Kind::duplicate_role,
+                  Subject::role,
+                  1,
+                  0});
 
   for (ErrorRow& row : rows) {
     INFO(row.note);
@@ -159,14 +228,22 @@ TEST_CASE("engine: scope names are resource colon action") {
     bool valid;
   };
   const std::vector<Row> rows = {
-      {"sessions:read", true},      {"static-ip-rules:manage", true},
-      {"a:b", true},                {"a1:b2-c", true},
-      {"api-keys:manage", true},    {"", false},
-      {"sessions", false},          {":read", false},
-      {"sessions:", false},         {"Sessions:read", false},
-      {"sessions:Read", false},     {"1sessions:read", false},
-      {"sessions:-read", false},    {"sessions:read:all", false},
-      {"sessions :read", false},    {"sessions_x:read", false},
+      {"sessions:read", true},
+      {"static-ip-rules:manage", true},
+      {"a:b", true},
+      {"a1:b2-c", true},
+      {"api-keys:manage", true},
+      {"", false},
+      {"sessions", false},
+      {":read", false},
+      {"sessions:", false},
+      {"Sessions:read", false},
+      {"sessions:Read", false},
+      {"1sessions:read", false},
+      {"sessions:-read", false},
+      {"sessions:read:all", false},
+      {"sessions :read", false},
+      {"sessions_x:read", false},
       {"sessions:read ", false},
   };
   for (const Row& row : rows) {
@@ -277,9 +354,8 @@ TEST_CASE("engine: templates tie exactly when their shapes are equal") {
     bool tie;
   };
   const std::vector<Row> rows = {
-      {"/a/{x}", "/a/{y}", true},   {"/a/{x}", "/a/*", true},
-      {"/a/{x}/b", "/a/*/b", true}, {"/a/b", "/a/b", true},
-      {"/a/{x}", "/a/b", false},    {"/a/*", "/a/**", false},
+      {"/a/{x}", "/a/{y}", true},    {"/a/{x}", "/a/*", true},  {"/a/{x}/b", "/a/*/b", true},
+      {"/a/b", "/a/b", true},        {"/a/{x}", "/a/b", false}, {"/a/*", "/a/**", false},
       {"/a/{x}", "/a/{x}/b", false}, {"/", "/**", false},
   };
   for (const Row& row : rows) {
@@ -302,39 +378,17 @@ TEST_CASE("engine: covers says whether one template matches every path of anothe
     bool covers;
   };
   const std::vector<Row> rows = {
-      {"/a/b", "/a/b", true},
-      {"/a/**", "/a/**", true},
-      {"/**", "/", true},
-      {"/**", "/a/b/{c}", true},
-      {"/**", "/a/**", true},
-      {"/a/**", "/a", true},
-      {"/a/**", "/a/b", true},
-      {"/a/**", "/a/{x}", true},
-      {"/a/**", "/a/*", true},
-      {"/a/**", "/a/b/c", true},
-      {"/a/**", "/a/b/**", true},
-      {"/a/*", "/a/b", true},
-      {"/a/*", "/a/{x}", true},
-      {"/a/{x}", "/a/*", true},
-      {"/a/{x}", "/a/{y}", true},
-      {"/a/{x}", "/a/b", true},
-      {"/a/*/c", "/a/{x}/c", true},
-      {"/a/*/c", "/a/b/c", true},
-      {"/a/b", "/a/{x}", false},
-      {"/a/b", "/a/*", false},
-      {"/a/b", "/a/b/c", false},
-      {"/a/b/c", "/a/b", false},
-      {"/a/*", "/a", false},
-      {"/a/*", "/a/b/c", false},
-      {"/a/*", "/a/**", false},
-      {"/a/{x}", "/a/**", false},
-      {"/a/b/**", "/a/**", false},
-      {"/a/**", "/b", false},
-      {"/a/**", "/ab", false},
-      {"/a/**", "/", false},
-      {"/a/*/c", "/a/b/d", false},
-      {"/", "/**", false},
-      {"/a", "/b", false},
+      {"/a/b", "/a/b", true},      {"/a/**", "/a/**", true},     {"/**", "/", true},
+      {"/**", "/a/b/{c}", true},   {"/**", "/a/**", true},       {"/a/**", "/a", true},
+      {"/a/**", "/a/b", true},     {"/a/**", "/a/{x}", true},    {"/a/**", "/a/*", true},
+      {"/a/**", "/a/b/c", true},   {"/a/**", "/a/b/**", true},   {"/a/*", "/a/b", true},
+      {"/a/*", "/a/{x}", true},    {"/a/{x}", "/a/*", true},     {"/a/{x}", "/a/{y}", true},
+      {"/a/{x}", "/a/b", true},    {"/a/*/c", "/a/{x}/c", true}, {"/a/*/c", "/a/b/c", true},
+      {"/a/b", "/a/{x}", false},   {"/a/b", "/a/*", false},      {"/a/b", "/a/b/c", false},
+      {"/a/b/c", "/a/b", false},   {"/a/*", "/a", false},        {"/a/*", "/a/b/c", false},
+      {"/a/*", "/a/**", false},    {"/a/{x}", "/a/**", false},   {"/a/b/**", "/a/**", false},
+      {"/a/**", "/b", false},      {"/a/**", "/ab", false},      {"/a/**", "/", false},
+      {"/a/*/c", "/a/b/d", false}, {"/", "/**", false},          {"/a", "/b", false},
   };
   for (const Row& row : rows) {
     INFO(row.general << " covers " << row.specific << "? expected " << row.covers);

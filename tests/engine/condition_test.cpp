@@ -568,7 +568,8 @@ TEST_CASE("engine: principal.kind and allowed_cidrs comparisons hold exactly as 
   const std::vector<Row> rows = {
       {"key, != api_key", cmp(attr("principal.kind"), Op::ne, str("api_key")), key, false},
       {"user, != api_key", cmp(attr("principal.kind"), Op::ne, str("api_key")), user, true},
-      {"user, == user, literal first", cmp(str("user"), Op::eq, attr("principal.kind")), user, true},
+      {"user, == user, literal first", cmp(str("user"), Op::eq, attr("principal.kind")), user,
+       true},
       {"key, == user, literal first", cmp(str("user"), Op::eq, attr("principal.kind")), key, false},
       {"key, == anonymous", cmp(attr("principal.kind"), Op::eq, str("anonymous")), key, false},
       {"user, != anonymous", cmp(attr("principal.kind"), Op::ne, str("anonymous")), user, true},
@@ -576,9 +577,11 @@ TEST_CASE("engine: principal.kind and allowed_cidrs comparisons hold exactly as 
       {"no such kind, !=", cmp(attr("principal.kind"), Op::ne, str("robot")), user, true},
       {"case matters", cmp(attr("principal.kind"), Op::eq, str("API_KEY")), key, false},
       {"cidrs set, == []", cmp(attr("principal.allowed_cidrs"), Op::eq, list({})), limited, false},
-      {"cidrs set, [] != cidrs", cmp(list({}), Op::ne, attr("principal.allowed_cidrs")), limited, true},
+      {"cidrs set, [] != cidrs", cmp(list({}), Op::ne, attr("principal.allowed_cidrs")), limited,
+       true},
       {"no cidrs, [] != cidrs", cmp(list({}), Op::ne, attr("principal.allowed_cidrs")), key, false},
-      {"user without cidrs, == []", cmp(attr("principal.allowed_cidrs"), Op::eq, list({})), user, true},
+      {"user without cidrs, == []", cmp(attr("principal.allowed_cidrs"), Op::eq, list({})), user,
+       true},
   };
   check_rows(rows);
 }

@@ -28,17 +28,19 @@ using Op = CompareOp;
 // One request situation: who asks, and what the request carries.
 struct Situation {
   PrincipalKind kind;
-  bool fenced;                      // the principal has allowed_cidrs (10.0.0.0/8)
-  std::optional<const char*> ip;    // request.ip
-  bool flagged;                     // the query has x=1
+  bool fenced;                    // the principal has allowed_cidrs (10.0.0.0/8)
+  std::optional<const char*> ip;  // request.ip
+  bool flagged;                   // the query has x=1
 };
 
 std::vector<Situation> every_situation() {
   std::vector<Situation> out;
-  for (const PrincipalKind kind : {PrincipalKind::anonymous, PrincipalKind::api_key, PrincipalKind::user}) {
+  for (const PrincipalKind kind :
+       {PrincipalKind::anonymous, PrincipalKind::api_key, PrincipalKind::user}) {
     for (const bool fenced : {false, true}) {
-      for (const std::optional<const char*> ip : {std::optional<const char*>{}, std::optional<const char*>{"10.1.2.3"},
-                                                   std::optional<const char*>{"192.0.2.1"}}) {
+      for (const std::optional<const char*> ip :
+           {std::optional<const char*>{}, std::optional<const char*>{"10.1.2.3"},
+            std::optional<const char*>{"192.0.2.1"}}) {
         for (const bool flagged : {false, true}) out.push_back({kind, fenced, ip, flagged});
       }
     }
@@ -47,7 +49,9 @@ std::vector<Situation> every_situation() {
 }
 
 std::string describe(const Situation& s) {
-  std::string out = s.kind == PrincipalKind::anonymous ? "anonymous" : s.kind == PrincipalKind::api_key ? "key" : "user";
+  std::string out = s.kind == PrincipalKind::anonymous ? "anonymous"
+                    : s.kind == PrincipalKind::api_key ? "key"
+                                                       : "user";
   out += s.fenced ? ", allowed_cidrs [10.0.0.0/8]" : ", no allowed_cidrs";
   out += s.ip ? std::string(", ip ") + *s.ip : std::string(", no ip");
   out += s.flagged ? ", ?x=1" : "";
@@ -63,7 +67,9 @@ struct Expr {
 bool ip_inside(const Situation& s) { return s.fenced && s.ip && std::string(*s.ip) == "10.1.2.3"; }
 
 std::vector<Expr> atoms() {
-  const auto kind_is = [](PrincipalKind k) { return [k](const Situation& s) { return s.kind == k; }; };
+  const auto kind_is = [](PrincipalKind k) {
+    return [k](const Situation& s) { return s.kind == k; };
+  };
   return {
       {cmp(attr("principal.kind"), Op::eq, str("api_key")), kind_is(PrincipalKind::api_key)},
       {cmp(str("user"), Op::eq, attr("principal.kind")), kind_is(PrincipalKind::user)},
@@ -71,8 +77,10 @@ std::vector<Expr> atoms() {
        [](const Situation& s) { return s.kind != PrincipalKind::anonymous; }},
       {cmp(attr("principal.kind"), Op::eq, str("robot")), [](const Situation&) { return false; }},
       {cmp(attr("principal.kind"), Op::ne, str("robot")), [](const Situation&) { return true; }},
-      {cmp(attr("principal.allowed_cidrs"), Op::ne, list({})), [](const Situation& s) { return s.fenced; }},
-      {cmp(list({}), Op::eq, attr("principal.allowed_cidrs")), [](const Situation& s) { return !s.fenced; }},
+      {cmp(attr("principal.allowed_cidrs"), Op::ne, list({})),
+       [](const Situation& s) { return s.fenced; }},
+      {cmp(list({}), Op::eq, attr("principal.allowed_cidrs")),
+       [](const Situation& s) { return !s.fenced; }},
       // Not decided by the principal alone.
       {in(attr("request.ip"), attr("principal.allowed_cidrs")), ip_inside},
       {cmp(query("x"), Op::eq, str("1")), [](const Situation& s) { return s.flagged; }},
@@ -244,7 +252,7 @@ TEST_CASE("engine: the shipped allowed_cidrs forbid rule in every situation, alo
   // no address is refused.
   for (const Situation& s : every_situation()) {
     INFO(describe(s));
-    CHECK(fenced_key.holds(s) ==
-          (s.kind == PrincipalKind::api_key && s.fenced && (!s.ip || std::string(*s.ip) != "10.1.2.3")));
+    CHECK(fenced_key.holds(s) == (s.kind == PrincipalKind::api_key && s.fenced &&
+                                  (!s.ip || std::string(*s.ip) != "10.1.2.3")));
   }
 }

@@ -105,7 +105,8 @@ TEST_CASE("engine: decisions stay consistent while another thread replaces the p
     while (!stop.load(std::memory_order_relaxed)) {
       const Decision d = engine.decide(key, "GET", path);
       const Endpoint* e = d.endpoint();
-      if (e == nullptr || d.param("id") != std::optional<std::string_view>(std::string_view(path).substr(3))) {
+      if (e == nullptr ||
+          d.param("id") != std::optional<std::string_view>(std::string_view(path).substr(3))) {
         ++bad;
       } else if (e->description == "policy A") {
         // Under A the key's s:read grants the route.
@@ -128,7 +129,8 @@ TEST_CASE("engine: decisions stay consistent while another thread replaces the p
   // At least 100 swaps, and on until the workers have decided a few hundred times: on a
   // loaded machine they may not have been scheduled at all during the first 100.
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
-  for (int i = 0; i < 100 || (seen_a + seen_b < 300 && std::chrono::steady_clock::now() < deadline); ++i) {
+  for (int i = 0; i < 100 || (seen_a + seen_b < 300 && std::chrono::steady_clock::now() < deadline);
+       ++i) {
     engine.replace(i % 2 == 0 ? policy_b() : policy_a());
     std::this_thread::yield();
   }
@@ -154,7 +156,8 @@ TEST_CASE("engine: rebinding after replace keeps the principal's identity and al
                          cmp(attr("principal.org"), CompareOp::eq, str("acme")))};
     input.roles = {role("member", {"s:read"})};
     input.forbids = {
-        forbid(Method::any, "/**", cmp(attr("principal.id"), CompareOp::eq, str("k-revoked")), "revoked"),
+        forbid(Method::any, "/**", cmp(attr("principal.id"), CompareOp::eq, str("k-revoked")),
+               "revoked"),
         forbid(Method::any, "/**",
                all({cmp(attr("principal.allowed_cidrs"), CompareOp::ne, list({})),
                     not_(in(attr("request.ip"), attr("principal.allowed_cidrs")))}),

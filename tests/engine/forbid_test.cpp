@@ -412,8 +412,7 @@ TEST_CASE("engine: forbid rules covering the endpoint and rules only overlapping
   PolicyInput input;
   input.scopes = {scope("o:read")};
   input.routes = {route(Method::get, "/orgs/{id}/items/{item}", "o:read"),
-                  route(Method::get, "/orgs/{id}", "o:read"),
-                  route(Method::get, "/w/**", "o:read"),
+                  route(Method::get, "/orgs/{id}", "o:read"), route(Method::get, "/w/**", "o:read"),
                   route(Method::any, "/m/{id}", "o:read"),
                   route(Method::get, "/lit/one/two", "o:read")};
   input.forbids = {
@@ -432,8 +431,8 @@ TEST_CASE("engine: forbid rules covering the endpoint and rules only overlapping
   check_rows(
       policy,
       {
-          {"covering rest, param at position 1", &key, "GET", "/orgs/acme/items/7", Reason::forbidden,
-           "acme is closed"},
+          {"covering rest, param at position 1", &key, "GET", "/orgs/acme/items/7",
+           Reason::forbidden, "acme is closed"},
           {"covering rest on the shorter endpoint", &key, "GET", "/orgs/acme", Reason::forbidden,
            "acme is closed"},
           {"covering rest, encoded param value", &key, "GET", "/orgs/%61cme/items/7",

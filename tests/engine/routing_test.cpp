@@ -152,16 +152,23 @@ TEST_CASE("engine: unknown path is no_route 404 and known path with another meth
       {"one segment too many", "GET", "/items/1/2", Reason::no_route, {}},
       {"prefix of a route is not a route", "PUT", "/items/1/tags", Reason::no_route, {}},
       {"case-sensitive literals", "GET", "/Items", Reason::no_route, {}},
-      {"collection: PUT not allowed", "PUT", "/items", Reason::method_not_allowed,
+      {"collection: PUT not allowed", "PUT", "/items", Reason::method_not_allowed, {"GET", "POST"}},
+      {"collection: DELETE not allowed",
+       "DELETE",
+       "/items",
+       Reason::method_not_allowed,
        {"GET", "POST"}},
-      {"collection: DELETE not allowed", "DELETE", "/items", Reason::method_not_allowed,
+      {"item: POST not allowed", "POST", "/items/7", Reason::method_not_allowed, {"DELETE", "GET"}},
+      {"method names are case-sensitive",
+       "get",
+       "/items",
+       Reason::method_not_allowed,
        {"GET", "POST"}},
-      {"item: POST not allowed", "POST", "/items/7", Reason::method_not_allowed,
-       {"DELETE", "GET"}},
-      {"method names are case-sensitive", "get", "/items", Reason::method_not_allowed,
-       {"GET", "POST"}},
-      {"a method the language does not name", "TRACE", "/items/7/tags/x",
-       Reason::method_not_allowed, {"PUT"}},
+      {"a method the language does not name",
+       "TRACE",
+       "/items/7/tags/x",
+       Reason::method_not_allowed,
+       {"PUT"}},
   };
   for (const Row& row : rows) {
     INFO(row.note << ": " << row.method << " " << row.path);
@@ -196,7 +203,9 @@ TEST_CASE("engine: path parameters are bound by name and stay percent-encoded") 
   };
   const std::vector<Row> rows = {
       {"two params", "/orgs/acme/items/42", {{"org", "acme"}, {"item_id", "42"}}},
-      {"encoded value kept as sent", "/orgs/a%20b/items/%41", {{"org", "a%20b"}, {"item_id", "%41"}}},
+      {"encoded value kept as sent",
+       "/orgs/a%20b/items/%41",
+       {{"org", "a%20b"}, {"item_id", "%41"}}},
       {"a wildcard segment is not bound", "/files/dir/readme", {{"name", "readme"}}},
       {"param before rest, rest empty", "/docs/guide", {{"doc", "guide"}}},
       {"param before rest, rest deep", "/docs/guide/a/b/c", {{"doc", "guide"}}},
@@ -251,10 +260,8 @@ TEST_CASE("engine: a template without the method falls back to a less specific o
     const char* winner;
   };
   const std::vector<Row> rows = {
-      {"exact method on a param template beats any-method rest", "DELETE", "/z/1",
-       "DELETE z/{id}"},
-      {"any-method rest takes what the param template does not", "GET", "/z/1",
-       "any-method z/**"},
+      {"exact method on a param template beats any-method rest", "DELETE", "/z/1", "DELETE z/{id}"},
+      {"any-method rest takes what the param template does not", "GET", "/z/1", "any-method z/**"},
       {"literal with the method wins", "POST", "/y/lit", "POST y/lit"},
       {"param takes the method the literal lacks", "GET", "/y/lit", "GET y/{id}"},
   };
@@ -329,7 +336,8 @@ TEST_CASE("engine: literal segments match by their bytes whatever their length")
       {"16 bytes", "/k/abcdefghabcdefgh", "16 bytes"},
       {"17 bytes", "/k/abcdefghabcdefghi", "17 bytes"},
       {"16 bytes sharing 15 with another", "/k/abcdefghabcdefgX", "16 bytes, last differs"},
-      {"16 bytes sharing the first 8 with others", "/k/abcdefghXbcdefgh", "16 bytes, ninth differs"},
+      {"16 bytes sharing the first 8 with others", "/k/abcdefghXbcdefgh",
+       "16 bytes, ninth differs"},
       {"1 byte", "/k/a", "1 byte"},
       {"a prefix of the 7-byte literal", "/k/abcdef", "param"},
       {"the 7-byte literal with another last byte", "/k/abcdefX", "param"},
@@ -386,7 +394,8 @@ TEST_CASE("engine: a node with many literal children finds each of them, and onl
   }
   PolicyInput in;
   in.scopes = {scope("r:all")};
-  for (const std::string& text : literals) in.routes.push_back(route(Method::get, "/n/" + text, "r:all", text));
+  for (const std::string& text : literals)
+    in.routes.push_back(route(Method::get, "/n/" + text, "r:all", text));
   in.routes.push_back(route(Method::get, "/n/{x}", "r:all", "param"));
   const Policy policy = build(std::move(in));
   const Principal key = policy.principal_for_key({"r:all"});
@@ -415,7 +424,11 @@ TEST_CASE("engine: a node with many literal children finds each of them, and onl
       INFO("near miss " << other);
       CHECK(winner(other) == (known.count(other) != 0 ? other : "param"));
     }
-    std::string encoded = "%" + std::string(text[0] == 'a' ? "61" : text[0] == 'm' ? "6D" : "7a") + text.substr(1);
+    std::string encoded = "%" +
+                          std::string(text[0] == 'a'   ? "61"
+                                      : text[0] == 'm' ? "6D"
+                                                       : "7a") +
+                          text.substr(1);
     INFO("encoded " << encoded);
     CHECK(winner(encoded) == text);
   }
@@ -614,7 +627,8 @@ std::vector<std::string> hashed_node_literals() {
   std::vector<std::string> out;
   // 1 to 8 bytes: the head alone tells them apart.
   for (std::size_t size = 1; size <= 8; ++size) {
-    for (const char first : std::string_view("abcdefghij")) out.push_back(first + std::string(size - 1, 's'));
+    for (const char first : std::string_view("abcdefghij"))
+      out.push_back(first + std::string(size - 1, 's'));
   }
   // The same first 8 bytes, sizes 9 to 24, three texts of each size.
   for (const std::string head : {"billing-", "customer"}) {
@@ -624,19 +638,22 @@ std::vector<std::string> hashed_node_literals() {
   }
   // Equal in head, size and last 8 bytes; they differ in bytes 9 and 10 only.
   for (const char first : std::string_view("abcdefghijklmnopqrst")) {
-    for (const char second : {'a', 'b'}) out.push_back(std::string("internal") + first + second + "mm-endings");
+    for (const char second : {'a', 'b'})
+      out.push_back(std::string("internal") + first + second + "mm-endings");
   }
   // Equal but for the last byte, at sizes 9, 16 and 17.
   for (const std::size_t size : {9, 16, 17}) {
-    for (const char last : std::string_view("abcdefghij")) out.push_back("regional" + std::string(size - 9, 'r') + last);
+    for (const char last : std::string_view("abcdefghij"))
+      out.push_back("regional" + std::string(size - 9, 'r') + last);
   }
   // Names like the benchmark's resources.
-  for (const std::string_view qualifier : {"archive", "build", "cloud", "edge", "export", "fleet", "import", "legacy",
-                                           "mobile", "partner"}) {
-    for (const std::string_view noun : {"accounts", "alerts", "backups", "buckets", "certificates", "clusters",
-                                        "contacts", "databases", "deployments", "devices", "domains", "events", "files",
-                                        "firewalls", "images", "invoices", "jobs", "keys", "networks", "nodes",
-                                        "orders", "pipelines", "projects", "queues", "reports"}) {
+  for (const std::string_view qualifier : {"archive", "build", "cloud", "edge", "export", "fleet",
+                                           "import", "legacy", "mobile", "partner"}) {
+    for (const std::string_view noun :
+         {"accounts",  "alerts",      "backups", "buckets", "certificates", "clusters", "contacts",
+          "databases", "deployments", "devices", "domains", "events",       "files",    "firewalls",
+          "images",    "invoices",    "jobs",    "keys",    "networks",     "nodes",    "orders",
+          "pipelines", "projects",    "queues",  "reports"}) {
       out.push_back(std::string(qualifier) + "-" + std::string(noun));
     }
   }
@@ -660,7 +677,8 @@ TEST_CASE("engine: a node with hundreds of colliding literal children finds each
   in.scopes = {scope("r:all")};
   for (std::size_t i = 0; i < literals.size(); ++i) {
     in.routes.push_back(route(Method::get, "/h/" + literals[i], "r:all", literals[i]));
-    if (i % 2 == 0) in.routes.push_back(route(Method::get, "/h/" + literals[i] + "/deep", "r:all", "deep"));
+    if (i % 2 == 0)
+      in.routes.push_back(route(Method::get, "/h/" + literals[i] + "/deep", "r:all", "deep"));
   }
   in.routes.push_back(route(Method::get, "/h/{x}", "r:all", "param"));
   in.routes.push_back(route(Method::get, "/h/{x}/tail", "r:all", "param tail"));
@@ -697,7 +715,8 @@ TEST_CASE("engine: a node with hundreds of colliding literal children finds each
     // Percent-encoded segments compare their decoded bytes.
     CHECK(winner("/h/" + encode_byte(text, 0)) == text);
     CHECK(winner("/h/" + encode_byte(text, text.size() - 1)) == text);
-    CHECK(winner("/h/" + encode_byte(text + "s", 0)) == (known.count(text + "s") != 0 ? text + "s" : "param"));
+    CHECK(winner("/h/" + encode_byte(text + "s", 0)) ==
+          (known.count(text + "s") != 0 ? text + "s" : "param"));
     // Below the hashed node: the literal's own child, else back to the wildcards.
     CHECK(winner("/h/" + text + "/deep") == (i % 2 == 0 ? "deep" : "rest"));
     CHECK(winner("/h/" + text + "/tail") == "param tail");
@@ -717,17 +736,20 @@ TEST_CASE("engine: literal lookup is the same on both sides of the linear scan l
   // child and nothing else.
   for (const std::size_t count : {7, 8, 9, 10, 16, 17, 33}) {
     std::vector<std::string> literals;
-    for (std::size_t i = 0; i < count; ++i) literals.push_back(std::string(1 + i % 12, 'k') + std::to_string(i));
+    for (std::size_t i = 0; i < count; ++i)
+      literals.push_back(std::string(1 + i % 12, 'k') + std::to_string(i));
     PolicyInput in;
     in.scopes = {scope("r:all")};
-    for (const std::string& text : literals) in.routes.push_back(route(Method::get, "/t/" + text, "r:all", text));
+    for (const std::string& text : literals)
+      in.routes.push_back(route(Method::get, "/t/" + text, "r:all", text));
     in.routes.push_back(route(Method::get, "/t/{x}", "r:all", "param"));
     const Policy policy = build(std::move(in));
     const Principal key = policy.principal_for_key({"r:all"});
     for (const std::string& text : literals) {
       INFO(count << " children, literal " << text);
-      for (const auto& [path, expected] : {std::pair{"/t/" + text, text}, std::pair{"/t/" + text + "k", std::string("param")},
-                                           std::pair{"/t/" + text.substr(1), std::string("param")}}) {
+      for (const auto& [path, expected] :
+           {std::pair{"/t/" + text, text}, std::pair{"/t/" + text + "k", std::string("param")},
+            std::pair{"/t/" + text.substr(1), std::string("param")}}) {
         INFO("path " << path);
         const Decision d = policy.decide(key, "GET", path);
         REQUIRE(d.allowed());

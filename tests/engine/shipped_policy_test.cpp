@@ -59,8 +59,8 @@ const std::vector<KeyRoute>& key_routes() {
   return routes;
 }
 
-const std::vector<std::string> plain_scopes = {"sessions:read", "sessions:write",
-                                               "resources:read", "audit:read"};
+const std::vector<std::string> plain_scopes = {"sessions:read", "sessions:write", "resources:read",
+                                               "audit:read"};
 const std::vector<std::string> future_scopes = {"resources:write", "users:read", "roles:read",
                                                 "credentials:read"};
 
@@ -95,8 +95,8 @@ TEST_CASE("shipped: compiled from the repo root, rules name policies/ files as w
   INFO((compiled ? std::string() : compiled.error().render()));
   REQUIRE(compiled.has_value());
   const Policy& policy = *compiled;
-  const Decision d =
-      policy.decide(policy.principal_for_key({"sessions:write"}), "POST", "/api/v1/sessions/42/stop");
+  const Decision d = policy.decide(policy.principal_for_key({"sessions:write"}), "POST",
+                                   "/api/v1/sessions/42/stop");
   INFO(describe(d));
   REQUIRE(d.allowed());
   REQUIRE(d.rule() != nullptr);
@@ -113,16 +113,19 @@ TEST_CASE("shipped: the scopes, their kinds and documentation match the seed pag
     std::vector<std::string> use_cases;
   };
   const std::vector<Doc> docs = {
-      {"sessions:read", "View session information.",
-       {"Monitoring active sessions", "Audit and compliance reporting",
-        "Dashboard integrations"}},
-      {"sessions:write", "Create, modify, and delete sessions.",
+      {"sessions:read",
+       "View session information.",
+       {"Monitoring active sessions", "Audit and compliance reporting", "Dashboard integrations"}},
+      {"sessions:write",
+       "Create, modify, and delete sessions.",
        {"CI/CD pipelines that need temporary IP access", "Automated session management scripts",
         "Integration tests"}},
-      {"resources:read", "View resource information.",
+      {"resources:read",
+       "View resource information.",
        {"Inventory management", "Resource discovery for automation",
         "Integration with asset management systems"}},
-      {"audit:read", "View audit logs.",
+      {"audit:read",
+       "View audit logs.",
        {"Security information and event management (SIEM) integration", "Compliance reporting",
         "Security audits"}},
   };
@@ -172,9 +175,9 @@ TEST_CASE("shipped: the scopes, their kinds and documentation match the seed pag
   }
   CHECK(plain == std::set<std::string>(plain_scopes.begin(), plain_scopes.end()));
   CHECK(futures == std::set<std::string>(future_scopes.begin(), future_scopes.end()));
-  for (const char* name : {"api-keys:manage", "resources:manage", "sessions:admin", "users:manage",
-                           "roles:manage", "credentials:manage", "organization:manage",
-                           "mfa:manage", "static-ip-rules:manage"}) {
+  for (const char* name :
+       {"api-keys:manage", "resources:manage", "sessions:admin", "users:manage", "roles:manage",
+        "credentials:manage", "organization:manage", "mfa:manage", "static-ip-rules:manage"}) {
     INFO(name);
     CHECK(users.count(name) == 1);
   }

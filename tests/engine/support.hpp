@@ -170,7 +170,8 @@ inline ConditionSpec tagged(ConditionSpec spec, std::uint32_t tag) {
 
 // `open` + `inner` + `close`, appended in place (g++ 12 at -O3 warns, a false
 // positive of -Wrestrict, on "x" + std::string&&).
-inline std::string enclosed(std::string_view open, const std::string& inner, std::string_view close) {
+inline std::string enclosed(std::string_view open, const std::string& inner,
+                            std::string_view close) {
   std::string out(open);
   out.append(inner).append(close);
   return out;
@@ -194,22 +195,31 @@ inline std::string render(const ConditionSpec& spec) {
     return out;
   };
   switch (spec.kind) {
-    case K::string_literal: return "\"" + spec.text + "\"";
-    case K::integer_literal: return std::to_string(spec.integer);
-    case K::boolean_literal: return spec.boolean ? "true" : "false";
+    case K::string_literal:
+      return "\"" + spec.text + "\"";
+    case K::integer_literal:
+      return std::to_string(spec.integer);
+    case K::boolean_literal:
+      return spec.boolean ? "true" : "false";
     case K::ip_literal:
     case K::cidr_literal:
-    case K::attribute: return spec.text;
-    case K::list_literal: return enclosed("[", join(", "), "]");
+    case K::attribute:
+      return spec.text;
+    case K::list_literal:
+      return enclosed("[", join(", "), "]");
     case K::compare:
     case K::in: {
       if (spec.children.size() != 2) return "<malformed>";
       const std::string op = spec.kind == K::in ? "in" : std::string(to_string(spec.op));
       return render(spec.children[0]) + " " + op + " " + render(spec.children[1]);
     }
-    case K::not_: return spec.children.empty() ? "not <malformed>" : enclosed("not ", wrapped(spec.children[0]), "");
-    case K::and_: return join(" and ");
-    case K::or_: return join(" or ");
+    case K::not_:
+      return spec.children.empty() ? "not <malformed>"
+                                   : enclosed("not ", wrapped(spec.children[0]), "");
+    case K::and_:
+      return join(" and ");
+    case K::or_:
+      return join(" or ");
   }
   return "?";
 }
@@ -247,28 +257,44 @@ struct PolicyInput {
 inline std::string_view to_string(BuildError::Kind kind) {
   using Kind = BuildError::Kind;
   switch (kind) {
-    case Kind::bad_scope_name: return "bad_scope_name";
-    case Kind::duplicate_scope: return "duplicate_scope";
-    case Kind::unknown_scope: return "unknown_scope";
-    case Kind::implies_cycle: return "implies_cycle";
-    case Kind::future_scope_routes: return "future_scope_routes";
-    case Kind::bad_template: return "bad_template";
-    case Kind::duplicate_route: return "duplicate_route";
-    case Kind::route_tie: return "route_tie";
-    case Kind::access_conflict: return "access_conflict";
-    case Kind::plain_covers_user: return "plain_covers_user";
-    case Kind::duplicate_role: return "duplicate_role";
-    case Kind::bad_condition: return "bad_condition";
+    case Kind::bad_scope_name:
+      return "bad_scope_name";
+    case Kind::duplicate_scope:
+      return "duplicate_scope";
+    case Kind::unknown_scope:
+      return "unknown_scope";
+    case Kind::implies_cycle:
+      return "implies_cycle";
+    case Kind::future_scope_routes:
+      return "future_scope_routes";
+    case Kind::bad_template:
+      return "bad_template";
+    case Kind::duplicate_route:
+      return "duplicate_route";
+    case Kind::route_tie:
+      return "route_tie";
+    case Kind::access_conflict:
+      return "access_conflict";
+    case Kind::plain_covers_user:
+      return "plain_covers_user";
+    case Kind::duplicate_role:
+      return "duplicate_role";
+    case Kind::bad_condition:
+      return "bad_condition";
   }
   return "?";
 }
 
 inline std::string_view to_string(BuildError::Subject subject) {
   switch (subject) {
-    case BuildError::Subject::scope: return "scope";
-    case BuildError::Subject::route: return "route";
-    case BuildError::Subject::role: return "role";
-    case BuildError::Subject::forbid: return "forbid";
+    case BuildError::Subject::scope:
+      return "scope";
+    case BuildError::Subject::route:
+      return "route";
+    case BuildError::Subject::role:
+      return "role";
+    case BuildError::Subject::forbid:
+      return "forbid";
   }
   return "?";
 }
@@ -305,11 +331,10 @@ inline Policy build(PolicyInput input) {
 
 inline std::string describe(const Decision& d) {
   std::ostringstream out;
-  out << "reason=" << d.reason_code() << " status=" << d.status() << " message='"
-      << d.message() << "'";
+  out << "reason=" << d.reason_code() << " status=" << d.status() << " message='" << d.message()
+      << "'";
   if (d.endpoint() != nullptr) {
-    out << " endpoint=" << to_string(d.endpoint()->method) << " "
-        << d.endpoint()->path_template;
+    out << " endpoint=" << to_string(d.endpoint()->method) << " " << d.endpoint()->path_template;
   }
   if (auto by = d.granted_by()) out << " granted_by=" << *by;
   if (!d.allowed_methods().empty()) out << " allow='" << d.allowed_methods() << "'";

@@ -37,7 +37,8 @@ TEST_CASE("API keys are egk_live_ plus 48 lowercase alphanumerics, with a 15-cha
   const auto key = generate_api_key();
   CHECK(key.rfind("egk_live_", 0) == 0);
   CHECK(key.size() == 9 + 48);
-  CHECK(std::all_of(key.begin() + 9, key.end(), [](char c) { return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9'); }));
+  CHECK(std::all_of(key.begin() + 9, key.end(),
+                    [](char c) { return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9'); }));
   CHECK(key_prefix(key) == key.substr(0, 15));
   CHECK(generate_api_key() != key);
 }
@@ -61,8 +62,10 @@ TEST_CASE("passwords are Argon2id hashes that verify only the right password") {
 TEST_CASE("credentials: Bearer wins over an API key, ApiKey and X-API-Key both work") {
   CHECK(credential_kind(with_headers({})) == CredentialKind::none);
   CHECK(credential_kind(with_headers({{"x-api-key", "egk_live_x"}})) == CredentialKind::api_key);
-  CHECK(credential_kind(with_headers({{"authorization", "ApiKey egk_live_x"}})) == CredentialKind::api_key);
-  CHECK(credential_kind(with_headers({{"authorization", "Bearer t"}, {"x-api-key", "k"}})) == CredentialKind::bearer);
+  CHECK(credential_kind(with_headers({{"authorization", "ApiKey egk_live_x"}})) ==
+        CredentialKind::api_key);
+  CHECK(credential_kind(with_headers({{"authorization", "Bearer t"}, {"x-api-key", "k"}})) ==
+        CredentialKind::bearer);
 }
 
 TEST_CASE("issuing a key validates name, scopes and expiry as API.md lists") {
@@ -98,9 +101,11 @@ TEST_CASE("issuing a key validates name, scopes and expiry as API.md lists") {
   bad.scopes = std::vector<std::string>{"resources:write"};
   CHECK(errors_for(admin, bad).at("scopes") == "scope resources:write is not available yet");
   bad.scopes = std::vector<std::string>{"api-keys:manage"};
-  CHECK(errors_for(admin, bad).at("scopes") == "scope api-keys:manage cannot be granted to an API key");
+  CHECK(errors_for(admin, bad).at("scopes") ==
+        "scope api-keys:manage cannot be granted to an API key");
   bad.scopes = std::vector<std::string>{"audit:read"};
-  CHECK(errors_for(member, bad).at("scopes") == "scope audit:read is not held by the key's creator");
+  CHECK(errors_for(member, bad).at("scopes") ==
+        "scope audit:read is not held by the key's creator");
   bad = ok;
   bad.expires_at = "yesterday";
   CHECK(errors_for(admin, bad).count("expiresAt"));
@@ -159,7 +164,8 @@ public {
   CHECK_FALSE(mentions("`GET /healthz`"));
 }
 
-TEST_CASE("a key's principal carries its creator's identity and its allowed ranges for conditions") {
+TEST_CASE(
+    "a key's principal carries its creator's identity and its allowed ranges for conditions") {
   const auto policy = shipped_policy();
   Actor actor;
   actor.kind = ActorKind::api_key;
@@ -220,9 +226,18 @@ TEST_CASE("allowedCidrs are validated and stored in canonical form") {
 
 TEST_CASE("JSON strings written directly are exactly what nlohmann-json writes") {
   const std::vector<std::string> texts = {
-      "",  "plain text", "0195f2a0-7c4e-7abc-9def-0123456789ab", "2026-02-18T10:30:00Z",
-      "quote \" inside", "back\\slash", "tab\tnew\nline\rcr\bbs\fff", std::string("nul\0byte", 8),
-      "\x01\x1f control", "del \x7f", "caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x94\x91", "</script>",
+      "",
+      "plain text",
+      "0195f2a0-7c4e-7abc-9def-0123456789ab",
+      "2026-02-18T10:30:00Z",
+      "quote \" inside",
+      "back\\slash",
+      "tab\tnew\nline\rcr\bbs\fff",
+      std::string("nul\0byte", 8),
+      "\x01\x1f control",
+      "del \x7f",
+      "caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x94\x91",
+      "</script>",
   };
   for (const auto& text : texts) {
     INFO(text);
@@ -232,10 +247,12 @@ TEST_CASE("JSON strings written directly are exactly what nlohmann-json writes")
   }
   std::string invalid;
   CHECK_THROWS(append_json_string(invalid, "bad \xff utf-8"));  // as nlohmann refuses it
-  CHECK(insufficient_permissions("API key does not have required scope: sessions:read").body ==
-        R"({"error":"Insufficient permissions","message":"API key does not have required scope: sessions:read"})");
+  CHECK(
+      insufficient_permissions("API key does not have required scope: sessions:read").body ==
+      R"({"error":"Insufficient permissions","message":"API key does not have required scope: sessions:read"})");
   CHECK(insufficient_permissions("Condition not met: \"x\"").body ==
-        Json({{"error", "Insufficient permissions"}, {"message", "Condition not met: \"x\""}}).dump());
+        Json({{"error", "Insufficient permissions"}, {"message", "Condition not met: \"x\""}})
+            .dump());
 }
 
 namespace {
@@ -278,7 +295,8 @@ Json session_json(const Session& s, const User& user, const Organization& organi
 
 }  // namespace
 
-TEST_CASE("a session body written directly equals session_json's, with and without entries and nulls") {
+TEST_CASE(
+    "a session body written directly equals session_json's, with and without entries and nulls") {
   const Organization org{"o1", "acme", "Acme \"Inc\"", "2026-01-01T00:00:00.000000Z"};
   User user;
   user.id = "u1";

@@ -2,10 +2,10 @@
 // and a SIGTERM that lets a request in flight finish before the process exits 0.
 #include <catch2/catch.hpp>
 
+#include <fcntl.h>
 #include <signal.h>
 #include <spawn.h>
 #include <sys/wait.h>
-#include <fcntl.h>
 
 #include <chrono>
 #include <future>
@@ -60,10 +60,10 @@ TEST_CASE("binary: scopegate serve starts from flags and drains a request in fli
   setenv("SCOPEGATE_ADMIN_PASSWORD", "binary-admin-password", 1);
   const auto port = free_port();
   const auto output = dir.file("serve.out");
-  const pid_t pid = spawn({SCOPEGATE_BINARY_DIR "/scopegate", "serve", "--listen",
-                           "127.0.0.1:" + std::to_string(port), "--db", dir.file("s.db"), "--policies",
-                           SCOPEGATE_SOURCE_DIR "/policies"},
-                          output);
+  const pid_t pid = spawn(
+      {SCOPEGATE_BINARY_DIR "/scopegate", "serve", "--listen", "127.0.0.1:" + std::to_string(port),
+       "--db", dir.file("s.db"), "--policies", SCOPEGATE_SOURCE_DIR "/policies"},
+      output);
   const Client client(port);
   REQUIRE(wait_healthy(client));
   CHECK(read_file(output).find("admin user `admin@localhost`") != std::string::npos);
@@ -71,8 +71,8 @@ TEST_CASE("binary: scopegate serve starts from flags and drains a request in fli
   // A login costs an Argon2id verification: long enough to still be in flight.
   auto login = std::async(std::launch::async, [&] {
     return client.post("/api/v1/auth/login", {{"organizationSlug", "default"},
-                                             {"email", "admin@localhost"},
-                                             {"password", "binary-admin-password"}});
+                                              {"email", "admin@localhost"},
+                                              {"password", "binary-admin-password"}});
   });
   std::this_thread::sleep_for(std::chrono::milliseconds(5));
   REQUIRE(kill(pid, SIGTERM) == 0);
@@ -93,44 +93,50 @@ TEST_CASE("binary: a bad config file is reported with its position and nothing s
   int status = 0;
   REQUIRE(waitpid(pid, &status, 0) == pid);
   CHECK(WEXITSTATUS(status) == 1);
-  CHECK(read_file(output).find(config + ":2:11: error: `server.threads` must be an integer") != std::string::npos);
+  CHECK(read_file(output).find(config + ":2:11: error: `server.threads` must be an integer") !=
+        std::string::npos);
 }
 
-TEST_CASE("binary: SIGHUP reloads the policy directory, and keys created afterwards get the new scope") {
+TEST_CASE(
+    "binary: SIGHUP reloads the policy directory, and keys created afterwards get the new scope") {
   TempDir dir;
   const auto policies = dir.path() / "policies";
   std::filesystem::create_directories(policies);
   for (const auto& entry : std::filesystem::directory_iterator(SCOPEGATE_SOURCE_DIR "/policies")) {
-    if (entry.path().extension() == ".policy") std::filesystem::copy_file(entry.path(), policies / entry.path().filename());
+    if (entry.path().extension() == ".policy")
+      std::filesystem::copy_file(entry.path(), policies / entry.path().filename());
   }
   setenv("SCOPEGATE_ADMIN_PASSWORD", "binary-admin-password", 1);
   const auto port = free_port();
   const auto config = dir.file("serve.toml");
   {
-    std::ofstream(config) << "[server]\nlisten = \"127.0.0.1:" << port << "\"\n[database]\npath = \""
-                          << dir.file("s.db") << "\"\n[policy]\ndirectory = \"" << policies.string()
-                          << "\"\nreload_interval_milliseconds = 0\n[log]\nfile = \"" << dir.file("server.log")
-                          << "\"\n";
+    std::ofstream(config) << "[server]\nlisten = \"127.0.0.1:" << port
+                          << "\"\n[database]\npath = \"" << dir.file("s.db")
+                          << "\"\n[policy]\ndirectory = \"" << policies.string()
+                          << "\"\nreload_interval_milliseconds = 0\n[log]\nfile = \""
+                          << dir.file("server.log") << "\"\n";
   }
   const auto output = dir.file("serve.out");
   const pid_t pid = spawn({SCOPEGATE_BINARY_DIR "/scopegate", "serve", "--config", config}, output);
   const Client client(port);
   REQUIRE(wait_healthy(client));
   const auto login = client.post("/api/v1/auth/login", {{"organizationSlug", "default"},
-                                                       {"email", "admin@localhost"},
-                                                       {"password", "binary-admin-password"}});
+                                                        {"email", "admin@localhost"},
+                                                        {"password", "binary-admin-password"}});
   REQUIRE(login.status == 200);
   const std::map<std::string, std::string> admin = {
       {"Authorization", "Bearer " + login.json().at("accessToken").get<std::string>()}};
   const nlohmann::json key_request = {{"name", "writer"}, {"scopes", {"resources:write"}}};
   REQUIRE(client.post("/api/v1/api-keys", key_request, admin).status == 400);  // a future scope
 
-  const std::regex future(R"(future scope resources:write\s*\{\s*summary "Create and modify resources"\s*\})");
+  const std::regex future(
+      R"(future scope resources:write\s*\{\s*summary "Create and modify resources"\s*\})");
   const auto api_before = read_file(policies / "api.policy");
   REQUIRE(std::regex_search(api_before, future));
-  const auto api = std::regex_replace(api_before, future,
-                                      "scope resources:write {\n  summary \"Create and modify resources\"\n"
-                                      "  POST /api/v1/resources  \"Create a resource\"\n}");
+  const auto api =
+      std::regex_replace(api_before, future,
+                         "scope resources:write {\n  summary \"Create and modify resources\"\n"
+                         "  POST /api/v1/resources  \"Create a resource\"\n}");
   const std::regex route(R"(^[ \t]*POST[ \t]+/api/v1/resources[ \t]+"[^"\n]*"[ \t]*\n)",
                          std::regex::ECMAScript | std::regex::multiline);
   const auto user_before = read_file(policies / "user.policy");
@@ -153,7 +159,9 @@ TEST_CASE("binary: SIGHUP reloads the policy directory, and keys created afterwa
   }
   REQUIRE(created == 201);
   const auto resource = client.post("/api/v1/resources",
-                                    {{"name", "db"}, {"provider", "AWS"}, {"resourceType", "SECURITY_GROUP"},
+                                    {{"name", "db"},
+                                     {"provider", "AWS"},
+                                     {"resourceType", "SECURITY_GROUP"},
                                      {"resourceIdentifier", "sg-1"}},
                                     {{"X-API-Key", key}});
   CHECK(resource.status == 201);
@@ -163,5 +171,6 @@ TEST_CASE("binary: SIGHUP reloads the policy directory, and keys created afterwa
   REQUIRE(waitpid(pid, &status, 0) == pid);
   CHECK(WIFEXITED(status));
   CHECK(WEXITSTATUS(status) == 0);
-  CHECK(read_file(dir.file("server.log")).find("policy reload (SIGHUP) applied") != std::string::npos);
+  CHECK(read_file(dir.file("server.log")).find("policy reload (SIGHUP) applied") !=
+        std::string::npos);
 }

@@ -26,9 +26,10 @@ Json create_key(Harness& h, const Json& body) {
 TEST_CASE("e2e: allowedCidrs are validated, stored and shown on create and list") {
   Harness h;
   const auto token = h.bearer();
-  const auto created = create_key(h, {{"name", "office"},
-                                      {"scopes", {"sessions:read"}},
-                                      {"allowedCidrs", {"10.0.0.0/8", "192.0.2.1", "2001:db8::/32", "10.0.0.0/8"}}});
+  const auto created =
+      create_key(h, {{"name", "office"},
+                     {"scopes", {"sessions:read"}},
+                     {"allowedCidrs", {"10.0.0.0/8", "192.0.2.1", "2001:db8::/32", "10.0.0.0/8"}}});
   CHECK(created.at("allowedCidrs") == Json::array({"10.0.0.0/8", "192.0.2.1/32", "2001:db8::/32"}));
   const auto plain = create_key(h, {{"name", "anywhere"}, {"scopes", {"sessions:read"}}});
   CHECK(plain.at("allowedCidrs") == Json::array());
@@ -44,7 +45,9 @@ TEST_CASE("e2e: allowedCidrs are validated, stored and shown on create and list"
 
   const auto refused = [&](const Json& cidrs) {
     INFO(cidrs.dump());
-    const auto reply = h.client().post("/api/v1/api-keys", {{"name", "x"}, {"scopes", {"sessions:read"}}, {"allowedCidrs", cidrs}}, token);
+    const auto reply = h.client().post(
+        "/api/v1/api-keys", {{"name", "x"}, {"scopes", {"sessions:read"}}, {"allowedCidrs", cidrs}},
+        token);
     CHECK(reply.status == 400);
     CHECK(reply.json().at("validationErrors").contains("allowedCidrs"));
     return reply.json().at("validationErrors").value("allowedCidrs", std::string());
@@ -59,12 +62,16 @@ TEST_CASE("e2e: allowedCidrs are validated, stored and shown on create and list"
 
 TEST_CASE("e2e: a key with allowedCidrs is refused from other addresses by the policy") {
   Harness h;
-  const auto office = create_key(h, {{"name", "office"}, {"scopes", {"sessions:read"}}, {"allowedCidrs", {"10.0.0.0/8"}}})
-                          .at("plainTextKey")
-                          .get<std::string>();
-  const auto local = create_key(h, {{"name", "local"}, {"scopes", {"sessions:read"}}, {"allowedCidrs", {"127.0.0.1"}}})
-                         .at("plainTextKey")
-                         .get<std::string>();
+  const auto office =
+      create_key(
+          h, {{"name", "office"}, {"scopes", {"sessions:read"}}, {"allowedCidrs", {"10.0.0.0/8"}}})
+          .at("plainTextKey")
+          .get<std::string>();
+  const auto local =
+      create_key(
+          h, {{"name", "local"}, {"scopes", {"sessions:read"}}, {"allowedCidrs", {"127.0.0.1"}}})
+          .at("plainTextKey")
+          .get<std::string>();
   const auto anywhere = h.key({"sessions:read"});
 
   const auto refused = h.client().get("/api/v1/sessions", with_key(office));
@@ -79,11 +86,13 @@ TEST_CASE("e2e: a key with allowedCidrs is refused from other addresses by the p
   CHECK(h.client().get("/api/v1/sessions", with_key(local)).status == 200);
   CHECK(h.client().get("/api/v1/sessions", with_key(anywhere)).status == 200);
   // A missing scope is still reported as such, from an allowed address.
-  CHECK(h.client().get("/api/v1/audit-logs", with_key(local)).body ==
-        R"({"error":"Insufficient permissions","message":"API key does not have required scope: audit:read"})");
+  CHECK(
+      h.client().get("/api/v1/audit-logs", with_key(local)).body ==
+      R"({"error":"Insufficient permissions","message":"API key does not have required scope: audit:read"})");
 
   CHECK(eventually([&] {
-    const auto denied = h.client().get("/api/v1/audit-logs?eventType=ACCESS_DENIED", h.bearer()).json();
+    const auto denied =
+        h.client().get("/api/v1/audit-logs?eventType=ACCESS_DENIED", h.bearer()).json();
     for (const auto& entry : denied.at("content")) {
       if (entry.at("errorMessage") == "API key is not allowed from this address") return true;
     }
@@ -97,7 +106,9 @@ TEST_CASE("e2e: a key with allowedCidrs is refused from other addresses by the p
 
 TEST_CASE("e2e: behind a trusted proxy the forwarded client address decides allowedCidrs") {
   Harness h([](Harness& harness) { harness.config.trusted_proxies = {"127.0.0.1"}; });
-  const auto office = create_key(h, {{"name", "office"}, {"scopes", {"sessions:read", "sessions:write"}}, {"allowedCidrs", {"10.0.0.0/8"}}})
+  const auto office = create_key(h, {{"name", "office"},
+                                     {"scopes", {"sessions:read", "sessions:write"}},
+                                     {"allowedCidrs", {"10.0.0.0/8"}}})
                           .at("plainTextKey")
                           .get<std::string>();
   auto from_office = with_key(office);
@@ -122,8 +133,9 @@ TEST_CASE("e2e: the policy caps the audit-log page size at 100") {
   const auto key = h.key({"audit:read"});
   const auto too_big = h.client().get("/api/v1/audit-logs?size=500", with_key(key));
   CHECK(too_big.status == 403);
-  CHECK(too_big.body ==
-        R"({"error":"Insufficient permissions","message":"Condition not met: not request.query.size > 100"})");
+  CHECK(
+      too_big.body ==
+      R"({"error":"Insufficient permissions","message":"Condition not met: not request.query.size > 100"})");
   CHECK(h.client().get("/api/v1/audit-logs?page=0&size=101", with_key(key)).status == 403);
 
   const auto fifty = h.client().get("/api/v1/audit-logs?size=50", with_key(key));
@@ -142,7 +154,8 @@ TEST_CASE("e2e: the policy caps the audit-log page size at 100") {
   CHECK(user.json().at("error") == "Forbidden");
   CHECK(user.json().at("message") == "Condition not met: not request.query.size > 100");
   CHECK(user.json().at("path") == "/api/v1/audit-logs");
-  CHECK(h.client().get("/api/v1/audit-logs?size=%35%30%30", with_key(key)).status == 403);  // 500, encoded
+  CHECK(h.client().get("/api/v1/audit-logs?size=%35%30%30", with_key(key)).status ==
+        403);  // 500, encoded
   h.stop();
   const auto log = read_file(h.config.log_file);
   CHECK(log.find("reason=condition_failed") != std::string::npos);

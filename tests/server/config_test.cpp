@@ -51,13 +51,15 @@ max_hours = 12
 }
 
 TEST_CASE("an unknown config key is reported with file:line:col") {
-  const auto message = first_error(parse_config("conf.toml", "[server]\nthreads = 2\nlisten_port = 80\n"));
+  const auto message =
+      first_error(parse_config("conf.toml", "[server]\nthreads = 2\nlisten_port = 80\n"));
   CHECK(message.rfind("conf.toml:3:", 0) == 0);
   CHECK(message.find("unknown key `server.listen_port`") != std::string::npos);
 }
 
 TEST_CASE("an unknown config section is reported") {
-  const auto message = first_error(parse_config("conf.toml", "\n[sever]\nlisten = \"1.2.3.4:5\"\n"));
+  const auto message =
+      first_error(parse_config("conf.toml", "\n[sever]\nlisten = \"1.2.3.4:5\"\n"));
   CHECK(message.find("conf.toml:2:") == 0);
   CHECK(message.find("unknown section `sever`") != std::string::npos);
 }
@@ -67,7 +69,8 @@ TEST_CASE("a bad config value is reported with its position") {
   CHECK(type == "c.toml:2:11: error: `server.threads` must be an integer from 1 to 64");
   const auto listen = first_error(parse_config("c.toml", "[server]\nlisten = \"nowhere\"\n"));
   CHECK(listen.find("c.toml:2:10: error: `server.listen` must be HOST:PORT") == 0);
-  const auto proxy = first_error(parse_config("c.toml", "[network]\ntrusted_proxies = [\"10.0.0.0/99\"]\n"));
+  const auto proxy =
+      first_error(parse_config("c.toml", "[network]\ntrusted_proxies = [\"10.0.0.0/99\"]\n"));
   CHECK(proxy.find("c.toml:2:20: error: trusted proxy") == 0);
   const auto level = first_error(parse_config("c.toml", "[log]\nlevel = \"loud\"\n"));
   CHECK(level.find("`log.level` must be one of") != std::string::npos);
@@ -91,7 +94,8 @@ TEST_CASE("a missing config file is an error") {
 }
 
 TEST_CASE("command-line flags override the config file") {
-  const auto base = parse_config("c.toml", "[server]\nlisten = \"127.0.0.1:1111\"\n[database]\npath = \"a.db\"\n");
+  const auto base = parse_config(
+      "c.toml", "[server]\nlisten = \"127.0.0.1:1111\"\n[database]\npath = \"a.db\"\n");
   REQUIRE(base);
   Overrides overrides;
   overrides.listen = "[::1]:2222";
@@ -112,9 +116,11 @@ TEST_CASE("the policy reload interval defaults to a second, and 0 turns watching
   const auto off = parse_config("scopegate.toml", "[policy]\nreload_interval_milliseconds = 0\n");
   REQUIRE(off);
   CHECK(off->reload_interval_milliseconds == 0);
-  const auto message = first_error(parse_config("conf.toml", "[policy]\nreload_interval_milliseconds = -5\n"));
+  const auto message =
+      first_error(parse_config("conf.toml", "[policy]\nreload_interval_milliseconds = -5\n"));
   CHECK(message.rfind("conf.toml:2:", 0) == 0);
-  CHECK(message.find("`policy.reload_interval_milliseconds` must be an integer") != std::string::npos);
+  CHECK(message.find("`policy.reload_interval_milliseconds` must be an integer") !=
+        std::string::npos);
 }
 
 TEST_CASE("the per-key rate limit defaults to 6000 a minute in bursts of 200") {
@@ -122,7 +128,8 @@ TEST_CASE("the per-key rate limit defaults to 6000 a minute in bursts of 200") {
   REQUIRE(config);
   CHECK(config->rate_limit_requests_per_minute == 6000);
   CHECK(config->rate_limit_burst == 200);
-  const auto set = parse_config("scopegate.toml", "[rate_limit]\nrequests_per_minute = 60\nburst = 3\n");
+  const auto set =
+      parse_config("scopegate.toml", "[rate_limit]\nrequests_per_minute = 60\nburst = 3\n");
   REQUIRE(set);
   CHECK(set->rate_limit_requests_per_minute == 60);
   CHECK(set->rate_limit_burst == 3);
@@ -132,18 +139,22 @@ TEST_CASE("rate_limit.requests_per_minute = 0 turns the limit off, whatever the 
   const auto off = parse_config("scopegate.toml", "[rate_limit]\nrequests_per_minute = 0\n");
   REQUIRE(off);
   CHECK(off->rate_limit_requests_per_minute == 0);
-  const auto zero_burst = parse_config("scopegate.toml", "[rate_limit]\nrequests_per_minute = 0\nburst = 0\n");
+  const auto zero_burst =
+      parse_config("scopegate.toml", "[rate_limit]\nrequests_per_minute = 0\nburst = 0\n");
   REQUIRE(zero_burst);
   CHECK(zero_burst->rate_limit_burst == 0);
 }
 
 TEST_CASE("bad rate_limit values are reported with file:line:col") {
-  CHECK(first_error(parse_config("c.toml", "[rate_limit]\nrequests_per_minute = -1\n")) ==
-        "c.toml:2:23: error: `rate_limit.requests_per_minute` must be an integer from 0 to 6000000");
-  CHECK(first_error(parse_config("c.toml", "[rate_limit]\nrequests_per_minute = \"60\"\n")) ==
-        "c.toml:2:23: error: `rate_limit.requests_per_minute` must be an integer from 0 to 6000000");
-  CHECK(first_error(parse_config("c.toml", "[rate_limit]\nrequests_per_minute = 1.5\n")) ==
-        "c.toml:2:23: error: `rate_limit.requests_per_minute` must be an integer from 0 to 6000000");
+  CHECK(
+      first_error(parse_config("c.toml", "[rate_limit]\nrequests_per_minute = -1\n")) ==
+      "c.toml:2:23: error: `rate_limit.requests_per_minute` must be an integer from 0 to 6000000");
+  CHECK(
+      first_error(parse_config("c.toml", "[rate_limit]\nrequests_per_minute = \"60\"\n")) ==
+      "c.toml:2:23: error: `rate_limit.requests_per_minute` must be an integer from 0 to 6000000");
+  CHECK(
+      first_error(parse_config("c.toml", "[rate_limit]\nrequests_per_minute = 1.5\n")) ==
+      "c.toml:2:23: error: `rate_limit.requests_per_minute` must be an integer from 0 to 6000000");
   CHECK(first_error(parse_config("c.toml", "[rate_limit]\nburst = -3\n")) ==
         "c.toml:2:9: error: `rate_limit.burst` must be an integer from 0 to 1000000");
   CHECK(first_error(parse_config("c.toml", "[rate_limit]\nburst = true\n")) ==
@@ -151,9 +162,10 @@ TEST_CASE("bad rate_limit values are reported with file:line:col") {
   CHECK(first_error(parse_config("c.toml", "[rate_limit]\nburst = 0\n")) ==
         "c.toml:2:9: error: `rate_limit.burst` must be at least 1 while "
         "`rate_limit.requests_per_minute` is not 0 (0 turns the limit off)");
-  CHECK(first_error(parse_config("c.toml", "[rate_limit]\nrequests_per_minute = 10\nburst = 0\n")) ==
-        "c.toml:3:9: error: `rate_limit.burst` must be at least 1 while "
-        "`rate_limit.requests_per_minute` is not 0 (0 turns the limit off)");
+  CHECK(
+      first_error(parse_config("c.toml", "[rate_limit]\nrequests_per_minute = 10\nburst = 0\n")) ==
+      "c.toml:3:9: error: `rate_limit.burst` must be at least 1 while "
+      "`rate_limit.requests_per_minute` is not 0 (0 turns the limit off)");
   const auto unknown = first_error(parse_config("c.toml", "[rate_limit]\nper_second = 5\n"));
   CHECK(unknown.rfind("c.toml:2:", 0) == 0);
   CHECK(unknown.find("error: unknown key `rate_limit.per_second`") != std::string::npos);

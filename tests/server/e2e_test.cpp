@@ -12,7 +12,6 @@
 using namespace scopegate::server;
 using namespace scopegate::server::testing;
 
-
 TEST_CASE("e2e: the first start creates the organization and admin and says how to sign in") {
   Harness h;
   const auto notice = h.notices.str();
@@ -24,16 +23,19 @@ TEST_CASE("e2e: the first start creates the organization and admin and says how 
   CHECK(me.json().at("email") == "admin@localhost");
   CHECK(me.json().at("role") == "admin");
   CHECK(me.json().at("organizationSlug") == "default");
-  const auto wrong = h.client().post("/api/v1/auth/login", {{"email", "admin@localhost"}, {"password", "nope"}});
+  const auto wrong =
+      h.client().post("/api/v1/auth/login", {{"email", "admin@localhost"}, {"password", "nope"}});
   CHECK(wrong.status == 401);
   CHECK(h.client().get("/healthz").status == 200);
 }
 
-TEST_CASE("e2e: a key created as on the seed page works, acts as its creator, and records its last use") {
+TEST_CASE(
+    "e2e: a key created as on the seed page works, acts as its creator, and records its last use") {
   Harness h;
-  const auto created = h.client().send("POST", "/api/v1/api-keys",
-                                       {{"Authorization", "Bearer " + h.admin_token()}, {"Content-Type", "application/json"}},
-                                       R"({"name": "CI/CD Full Access", "scopes": ["sessions:read", "sessions:write", "resources:read"]})");
+  const auto created = h.client().send(
+      "POST", "/api/v1/api-keys",
+      {{"Authorization", "Bearer " + h.admin_token()}, {"Content-Type", "application/json"}},
+      R"({"name": "CI/CD Full Access", "scopes": ["sessions:read", "sessions:write", "resources:read"]})");
   REQUIRE(created.status == 201);
   const auto body = created.json();
   const auto key = body.at("plainTextKey").get<std::string>();
@@ -50,7 +52,8 @@ TEST_CASE("e2e: a key created as on the seed page works, acts as its creator, an
   CHECK(h.client().get("/api/v1/sessions", with_key(key)).status == 200);
   CHECK(eventually([&] {
     const auto list = h.client().get("/api/v1/api-keys", h.bearer()).json();
-    return list.size() == 1 && !list[0].at("lastUsedAt").is_null() && list[0].at("lastUsedIp") == "127.0.0.1";
+    return list.size() == 1 && !list[0].at("lastUsedAt").is_null() &&
+           list[0].at("lastUsedIp") == "127.0.0.1";
   }));
   const auto list = h.client().get("/api/v1/api-keys", h.bearer()).json();
   CHECK(list[0].at("createdByEmail") == "admin@localhost");
@@ -58,7 +61,8 @@ TEST_CASE("e2e: a key created as on the seed page works, acts as its creator, an
   CHECK_FALSE(list[0].contains("plainTextKey"));
 }
 
-TEST_CASE("e2e: sessions:write alone starts a session but gets the exact 403 body on GET /sessions") {
+TEST_CASE(
+    "e2e: sessions:write alone starts a session but gets the exact 403 body on GET /sessions") {
   Harness h;
   const auto key = h.key({"sessions:write"});
   const auto started = h.client().post("/api/v1/sessions", {{"durationHours", 2}}, with_key(key));
@@ -72,7 +76,8 @@ TEST_CASE("e2e: sessions:write alone starts a session but gets the exact 403 bod
   CHECK(listed.status == 403);
   CHECK(listed.body == scope_body);
   // Refused before any object is loaded: even a session id that does not exist.
-  const auto one = h.client().get("/api/v1/sessions/00000000-0000-4000-8000-000000000000", with_key(key));
+  const auto one =
+      h.client().get("/api/v1/sessions/00000000-0000-4000-8000-000000000000", with_key(key));
   CHECK(one.status == 403);
   CHECK(one.body == scope_body);
 }
@@ -87,10 +92,12 @@ TEST_CASE("e2e: a read-only key cannot stop or extend a session, and the session
   REQUIRE(before.status == 200);
   const std::string refused_write =
       R"({"error":"Insufficient permissions","message":"API key does not have required scope: sessions:write"})";
-  const auto stop = h.client().post("/api/v1/sessions/" + id + "/stop", Json::object(), with_key(reader));
+  const auto stop =
+      h.client().post("/api/v1/sessions/" + id + "/stop", Json::object(), with_key(reader));
   CHECK(stop.status == 403);
   CHECK(stop.body == refused_write);
-  const auto extend = h.client().post("/api/v1/sessions/" + id + "/extend", {{"additionalHours", 1}}, with_key(reader));
+  const auto extend = h.client().post("/api/v1/sessions/" + id + "/extend",
+                                      {{"additionalHours", 1}}, with_key(reader));
   CHECK(extend.status == 403);
   CHECK(extend.body == refused_write);
   const auto after = h.client().get("/api/v1/sessions/" + id, with_key(reader));
@@ -105,26 +112,36 @@ TEST_CASE("e2e: missing, garbage, revoked and expired keys get 401") {
   CHECK(missing.json().at("error") == "Unauthorized");
   CHECK(missing.json().at("path") == "/api/v1/sessions");
   CHECK(h.client().get("/api/v1/sessions", with_key("garbage")).status == 401);
-  CHECK(h.client().get("/api/v1/sessions", with_key("egk_live_" + std::string(48, 'a'))).status == 401);
+  CHECK(h.client().get("/api/v1/sessions", with_key("egk_live_" + std::string(48, 'a'))).status ==
+        401);
   CHECK(h.client().get("/api/v1/sessions", {{"Authorization", "Bearer nonsense"}}).status == 401);
   CHECK(h.client().get("/api/v1/auth/me").status == 401);
 
-  const auto created = h.client().post("/api/v1/api-keys", {{"name", "r"}, {"scopes", {"sessions:read"}}}, h.bearer()).json();
+  const auto created =
+      h.client()
+          .post("/api/v1/api-keys", {{"name", "r"}, {"scopes", {"sessions:read"}}}, h.bearer())
+          .json();
   const auto key = created.at("plainTextKey").get<std::string>();
   REQUIRE(h.client().get("/api/v1/sessions", with_key(key)).status == 200);
   const auto token = h.bearer();
-  CHECK(h.client().send("DELETE", "/api/v1/api-keys/" + created.at("id").get<std::string>(), token).status == 204);
+  CHECK(h.client()
+            .send("DELETE", "/api/v1/api-keys/" + created.at("id").get<std::string>(), token)
+            .status == 204);
   CHECK(h.client().get("/api/v1/sessions", with_key(key)).status == 401);
   CHECK(h.client().get("/api/v1/auth/me", with_key(key)).status == 401);
   // Revoking again keeps the first revokedAt.
   const auto revoked_at = h.client().get("/api/v1/api-keys", token).json()[0].at("revokedAt");
-  CHECK(h.client().send("DELETE", "/api/v1/api-keys/" + created.at("id").get<std::string>(), token).status == 204);
+  CHECK(h.client()
+            .send("DELETE", "/api/v1/api-keys/" + created.at("id").get<std::string>(), token)
+            .status == 204);
   const auto listed = h.client().get("/api/v1/api-keys", token).json();
   CHECK(listed[0].at("isRevoked") == true);
   CHECK(listed[0].at("revokedAt") == revoked_at);
 
   const auto soon = wire_time(format_stored(now() + std::chrono::milliseconds(1500)));
-  const auto expiring = h.client().post("/api/v1/api-keys", {{"name", "e"}, {"scopes", {"sessions:read"}}, {"expiresAt", soon}}, token);
+  const auto expiring =
+      h.client().post("/api/v1/api-keys",
+                      {{"name", "e"}, {"scopes", {"sessions:read"}}, {"expiresAt", soon}}, token);
   REQUIRE(expiring.status == 201);
   const auto expiring_key = expiring.json().at("plainTextKey").get<std::string>();
   CHECK(h.client().get("/api/v1/sessions", with_key(expiring_key)).status == 200);
@@ -134,11 +151,12 @@ TEST_CASE("e2e: missing, garbage, revoked and expired keys get 401") {
   CHECK(expired.json().at("message") == "API key has expired");
 }
 
-TEST_CASE("e2e: a key revoked through a second server on the same database fails the very next request") {
+TEST_CASE(
+    "e2e: a key revoked through a second server on the same database fails the very next request") {
   Harness first;
   Harness second([&](Harness& h) { h.config.database_path = first.config.database_path; });
-  const auto created = first.client().post("/api/v1/api-keys", {{"name", "shared"}, {"scopes", {"sessions:read"}}},
-                                           first.bearer());
+  const auto created = first.client().post(
+      "/api/v1/api-keys", {{"name", "shared"}, {"scopes", {"sessions:read"}}}, first.bearer());
   REQUIRE(created.status == 201);
   const auto key = created.json().at("plainTextKey").get<std::string>();
   const auto id = created.json().at("id").get<std::string>();
@@ -162,9 +180,9 @@ TEST_CASE("e2e: a key revoked through a second server on the same database fails
 TEST_CASE("e2e: a key holding every scope is refused on every user-only area") {
   Harness h;
   const auto key = h.key({"sessions:read", "sessions:write", "resources:read", "audit:read"});
-  for (const std::string path : {"/api/v1/api-keys", "/api/v1/users", "/api/v1/roles", "/api/v1/credentials",
-                                 "/api/v1/organization", "/api/v1/mfa", "/api/v1/static-ip-rules",
-                                 "/api/v1/sessions/admin/all"}) {
+  for (const std::string path : {"/api/v1/api-keys", "/api/v1/users", "/api/v1/roles",
+                                 "/api/v1/credentials", "/api/v1/organization", "/api/v1/mfa",
+                                 "/api/v1/static-ip-rules", "/api/v1/sessions/admin/all"}) {
     INFO(path);
     const auto reply = h.client().get(path, with_key(key));
     CHECK(reply.status == 403);
@@ -205,8 +223,8 @@ TEST_CASE("e2e: another organization's session is a 404, and so is a missing one
     auto store = h.open_store();
     const Organization other{generate_uuid(), "other", "Other Org", format_stored(now())};
     REQUIRE(store->create_organization(other));
-    const User owner{generate_uuid(), other.id, "boss@other.test", "Boss", "admin", hash_password("x"), true,
-                     format_stored(now()), std::nullopt};
+    const User owner{generate_uuid(),    other.id, "boss@other.test",    "Boss",      "admin",
+                     hash_password("x"), true,     format_stored(now()), std::nullopt};
     REQUIRE(store->create_user(owner, {}, nullptr));
   }
   OfflineKeyRequest request;
@@ -218,7 +236,8 @@ TEST_CASE("e2e: another organization's session is a 404, and so is a missing one
   request.scopes = {"sessions:read", "sessions:write"};
   const auto other_key = create_key_offline(request);
   REQUIRE(other_key);
-  const auto theirs = h.client().post("/api/v1/sessions", Json::object(), with_key(other_key->plaintext));
+  const auto theirs =
+      h.client().post("/api/v1/sessions", Json::object(), with_key(other_key->plaintext));
   REQUIRE(theirs.status == 201);
   CHECK(theirs.json().at("organizationName") == "Other Org");
   const auto id = theirs.json().at("id").get<std::string>();
@@ -227,7 +246,9 @@ TEST_CASE("e2e: another organization's session is a 404, and so is a missing one
   const auto read = h.client().get("/api/v1/sessions/" + id, with_key(mine));
   CHECK(read.status == 404);
   CHECK(read.json().at("status") == 404);
-  CHECK(h.client().post("/api/v1/sessions/" + id + "/stop", Json::object(), with_key(mine)).status == 404);
+  CHECK(
+      h.client().post("/api/v1/sessions/" + id + "/stop", Json::object(), with_key(mine)).status ==
+      404);
   CHECK(h.client().get("/api/v1/sessions/" + id, with_key(other_key->plaintext)).status == 200);
   CHECK(h.client().get("/api/v1/sessions", with_key(mine)).json().empty());
   CHECK(h.client().get("/api/v1/sessions/nope", with_key(mine)).status == 404);
@@ -255,20 +276,33 @@ TEST_CASE("e2e: audit logs page, filter, and record refused key requests") {
   CHECK(first.at("details").at("keyPrefix") == writer.substr(0, 15));
   CHECK(first.at("result") == "SUCCESS");
   CHECK(first.at("organizationName") == "Default");
-  CHECK(first.at("createdAt").get<std::string>() >= page0.at("content")[1].at("createdAt").get<std::string>());
-  const auto page1 = h.client().get("/api/v1/audit-logs?eventType=SESSION_START&size=2&page=1", token).json();
+  CHECK(first.at("createdAt").get<std::string>() >=
+        page0.at("content")[1].at("createdAt").get<std::string>());
+  const auto page1 =
+      h.client().get("/api/v1/audit-logs?eventType=SESSION_START&size=2&page=1", token).json();
   CHECK(page1.at("content").size() == 1);
 
   CHECK(eventually([&] {
-    return h.client().get("/api/v1/audit-logs?eventType=ACCESS_DENIED", token).json().at("totalElements") == 1;
+    return h.client()
+               .get("/api/v1/audit-logs?eventType=ACCESS_DENIED", token)
+               .json()
+               .at("totalElements") == 1;
   }));
-  const auto denied = h.client().get("/api/v1/audit-logs?eventType=ACCESS_DENIED", with_key(writer)).json();
+  const auto denied =
+      h.client().get("/api/v1/audit-logs?eventType=ACCESS_DENIED", with_key(writer)).json();
   CHECK(denied.at("content")[0].at("result") == "FAILURE");
-  CHECK(denied.at("content")[0].at("errorMessage") == "API key does not have required scope: sessions:read");
+  CHECK(denied.at("content")[0].at("errorMessage") ==
+        "API key does not have required scope: sessions:read");
 
-  const auto logins = h.client().get("/api/v1/audit-logs?eventType=USER_LOGIN&actorEmail=admin%40localhost", token).json();
+  const auto logins =
+      h.client()
+          .get("/api/v1/audit-logs?eventType=USER_LOGIN&actorEmail=admin%40localhost", token)
+          .json();
   CHECK(logins.at("totalElements").get<int>() >= 2);
-  CHECK(h.client().get("/api/v1/audit-logs?actorEmail=nobody%40x", token).json().at("totalElements") == 0);
+  CHECK(h.client()
+            .get("/api/v1/audit-logs?actorEmail=nobody%40x", token)
+            .json()
+            .at("totalElements") == 0);
   const auto future = wire_time(format_stored(now() + std::chrono::hours(1)));
   CHECK(h.client().get("/api/v1/audit-logs?from=" + future, token).json().at("totalElements") == 0);
   const auto all = h.client().get("/api/v1/audit-logs?to=" + future, token).json();
@@ -285,12 +319,16 @@ TEST_CASE("e2e: a session past expiresAt becomes EXPIRED without any request") {
   Harness h;
   const auto token = h.bearer();
   const auto resource = h.client().post("/api/v1/resources",
-                                        {{"name", "db"}, {"provider", "AWS"}, {"resourceType", "SECURITY_GROUP"},
-                                         {"resourceIdentifier", "sg-1"}, {"region", "eu-west-1"}},
+                                        {{"name", "db"},
+                                         {"provider", "AWS"},
+                                         {"resourceType", "SECURITY_GROUP"},
+                                         {"resourceIdentifier", "sg-1"},
+                                         {"region", "eu-west-1"}},
                                         token);
   REQUIRE(resource.status == 201);
   const auto key = h.key({"sessions:write", "sessions:read"});
-  const auto started = h.client().post("/api/v1/sessions", {{"ipv4Address", "198.51.100.7"}}, with_key(key)).json();
+  const auto started =
+      h.client().post("/api/v1/sessions", {{"ipv4Address", "198.51.100.7"}}, with_key(key)).json();
   REQUIRE(started.at("resourceIps").size() == 1);
   CHECK(started.at("resourceIps")[0].at("status") == "APPLIED");
   CHECK(started.at("resourceIps")[0].at("ipAddress") == "198.51.100.7");
@@ -309,33 +347,49 @@ TEST_CASE("e2e: a session past expiresAt becomes EXPIRED without any request") {
   CHECK(after.at("status") == "EXPIRED");
   CHECK(after.at("endedReason") == "EXPIRED");
   CHECK(after.at("resourceIps")[0].at("status") == "REMOVED");
-  CHECK(h.client().get("/api/v1/audit-logs?eventType=SESSION_EXPIRE", token).json().at("totalElements") == 1);
+  CHECK(h.client()
+            .get("/api/v1/audit-logs?eventType=SESSION_EXPIRE", token)
+            .json()
+            .at("totalElements") == 1);
 }
 
 TEST_CASE("e2e: stopping and extending follow the state machine and the duration limits") {
   Harness h;
   const auto key = h.key({"sessions:write", "sessions:read"});
-  const auto id = h.client().post("/api/v1/sessions", {{"durationHours", 2}}, with_key(key)).json().at("id").get<std::string>();
-  const auto extended = h.client().post("/api/v1/sessions/" + id + "/extend", {{"additionalHours", 3}}, with_key(key));
+  const auto id = h.client()
+                      .post("/api/v1/sessions", {{"durationHours", 2}}, with_key(key))
+                      .json()
+                      .at("id")
+                      .get<std::string>();
+  const auto extended = h.client().post("/api/v1/sessions/" + id + "/extend",
+                                        {{"additionalHours", 3}}, with_key(key));
   REQUIRE(extended.status == 200);
-  const auto too_long = h.client().post("/api/v1/sessions/" + id + "/extend", {{"additionalHours", 100}}, with_key(key));
+  const auto too_long = h.client().post("/api/v1/sessions/" + id + "/extend",
+                                        {{"additionalHours", 100}}, with_key(key));
   CHECK(too_long.status == 400);
   CHECK(too_long.json().at("validationErrors").contains("additionalHours"));
-  CHECK(h.client().post("/api/v1/sessions/" + id + "/extend", {{"additionalHours", 0}}, with_key(key)).status == 400);
+  CHECK(h.client()
+            .post("/api/v1/sessions/" + id + "/extend", {{"additionalHours", 0}}, with_key(key))
+            .status == 400);
   CHECK(h.client().post("/api/v1/sessions", {{"durationHours", 0}}, with_key(key)).status == 400);
   CHECK(h.client().post("/api/v1/sessions", {{"ipv4Address", "::1"}}, with_key(key)).status == 400);
 
-  const auto stopped = h.client().post("/api/v1/sessions/" + id + "/stop", Json::object(), with_key(key));
+  const auto stopped =
+      h.client().post("/api/v1/sessions/" + id + "/stop", Json::object(), with_key(key));
   REQUIRE(stopped.status == 200);
   CHECK(stopped.json().at("status") == "EXPIRING");
   CHECK(stopped.json().at("endedReason") == "MANUAL");
   CHECK_FALSE(stopped.json().at("endedAt").is_null());
   CHECK(eventually([&] {
-    return h.client().get("/api/v1/sessions/" + id, with_key(key)).json().at("status") == "CANCELLED";
+    return h.client().get("/api/v1/sessions/" + id, with_key(key)).json().at("status") ==
+           "CANCELLED";
   }));
-  const auto again = h.client().post("/api/v1/sessions/" + id + "/stop", Json::object(), with_key(key));
+  const auto again =
+      h.client().post("/api/v1/sessions/" + id + "/stop", Json::object(), with_key(key));
   CHECK(again.status == 400);
-  CHECK(h.client().post("/api/v1/sessions/" + id + "/extend", {{"additionalHours", 1}}, with_key(key)).status == 400);
+  CHECK(h.client()
+            .post("/api/v1/sessions/" + id + "/extend", {{"additionalHours", 1}}, with_key(key))
+            .status == 400);
   const auto listed = h.client().get("/api/v1/sessions", with_key(key)).json();
   CHECK(listed.size() == 1);
 }
@@ -355,7 +409,8 @@ TEST_CASE("e2e: API key validation errors come back as 400 with validationErrors
   check({{"name", "x"}, {"scopes", {"nope:read"}}}, "scopes");
   check({{"name", "x"}, {"scopes", {"users:read"}}}, "scopes");
   check({{"name", "x"}, {"scopes", {"api-keys:manage"}}}, "scopes");
-  check({{"name", "x"}, {"scopes", {"sessions:read"}}, {"expiresAt", "2001-01-01T00:00:00Z"}}, "expiresAt");
+  check({{"name", "x"}, {"scopes", {"sessions:read"}}, {"expiresAt", "2001-01-01T00:00:00Z"}},
+        "expiresAt");
   check({{"name", "x"}, {"scopes", {"sessions:read"}}, {"expiresAt", "soon"}}, "expiresAt");
 }
 
@@ -373,8 +428,11 @@ TEST_CASE("e2e: the transport and the engine refuse bad requests with the right 
   CHECK(wrong_method.status == 405);
   CHECK(wrong_method.headers["Allow"].find("GET") != std::string::npos);
   CHECK(c.raw_status("GET /healthz HTTP/1.1\r\n\r\n") == 400);
-  CHECK(c.raw_status("GET /healthz HTTP/1.1\r\nHost: x\r\nX-Big: " + std::string(20000, 'a') + "\r\n\r\n") == 431);
-  CHECK(c.raw_status("POST /api/v1/sessions HTTP/1.1\r\nHost: x\r\nContent-Length: 5000000\r\n\r\n{}") == 413);
+  CHECK(c.raw_status("GET /healthz HTTP/1.1\r\nHost: x\r\nX-Big: " + std::string(20000, 'a') +
+                     "\r\n\r\n") == 431);
+  CHECK(c.raw_status(
+            "POST /api/v1/sessions HTTP/1.1\r\nHost: x\r\nContent-Length: 5000000\r\n\r\n{}") ==
+        413);
   CHECK(c.raw_status("NOT A REQUEST\r\n\r\n") == 400);
 }
 
@@ -382,12 +440,24 @@ TEST_CASE("e2e: user-only areas for admins, members and the documented 501s") {
   Harness h;
   const auto token = h.bearer();
   const auto created = h.client().post("/api/v1/users",
-                                       {{"email", "member@localhost"}, {"name", "Mem"}, {"role", "member"},
+                                       {{"email", "member@localhost"},
+                                        {"name", "Mem"},
+                                        {"role", "member"},
                                         {"password", "member-password"}},
                                        token);
   REQUIRE(created.status == 201);
-  CHECK(h.client().post("/api/v1/users", {{"email", "member@localhost"}, {"role", "member"}, {"password", "member-password"}}, token).status == 409);
-  CHECK(h.client().post("/api/v1/users", {{"email", "x"}, {"role", "boss"}, {"password", "short"}}, token).json().at("validationErrors").size() == 3);
+  CHECK(
+      h.client()
+          .post(
+              "/api/v1/users",
+              {{"email", "member@localhost"}, {"role", "member"}, {"password", "member-password"}},
+              token)
+          .status == 409);
+  CHECK(h.client()
+            .post("/api/v1/users", {{"email", "x"}, {"role", "boss"}, {"password", "short"}}, token)
+            .json()
+            .at("validationErrors")
+            .size() == 3);
   CHECK(h.client().get("/api/v1/users", token).json().size() == 2);
   CHECK(h.client().get("/api/v1/organization", token).json().at("slug") == "default");
   const auto roles = h.client().get("/api/v1/roles", token);
@@ -411,11 +481,18 @@ TEST_CASE("e2e: user-only areas for admins, members and the documented 501s") {
 TEST_CASE("e2e: a restart keeps users, keys, sessions and audit logs") {
   Harness h;
   const auto key = h.key({"sessions:read", "sessions:write", "audit:read"});
-  const auto id = h.client().post("/api/v1/sessions", Json::object(), with_key(key)).json().at("id").get<std::string>();
+  const auto id = h.client()
+                      .post("/api/v1/sessions", Json::object(), with_key(key))
+                      .json()
+                      .at("id")
+                      .get<std::string>();
   h.stop();
   h.start();
   CHECK(h.notices.str().empty());  // no second bootstrap
   CHECK(h.client().get("/api/v1/sessions/" + id, with_key(key)).json().at("status") == "ACTIVE");
-  CHECK(h.client().get("/api/v1/audit-logs?eventType=SESSION_START", with_key(key)).json().at("totalElements") == 1);
+  CHECK(h.client()
+            .get("/api/v1/audit-logs?eventType=SESSION_START", with_key(key))
+            .json()
+            .at("totalElements") == 1);
   CHECK(h.client().get("/api/v1/api-keys", h.bearer()).json().size() == 1);
 }

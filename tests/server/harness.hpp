@@ -74,11 +74,14 @@ class Harness {
     return reply.json().at("accessToken").get<std::string>();
   }
 
-  std::map<std::string, std::string> bearer() { return {{"Authorization", "Bearer " + admin_token()}}; }
+  std::map<std::string, std::string> bearer() {
+    return {{"Authorization", "Bearer " + admin_token()}};
+  }
 
   // Creates a key through the API, as an admin, and returns the plaintext.
   std::string key(const std::vector<std::string>& scopes, const std::string& name = "test key") {
-    const auto reply = client().post("/api/v1/api-keys", {{"name", name}, {"scopes", scopes}}, bearer());
+    const auto reply =
+        client().post("/api/v1/api-keys", {{"name", name}, {"scopes", scopes}}, bearer());
     REQUIRE(reply.status == 201);
     return reply.json().at("plainTextKey").get<std::string>();
   }
@@ -97,7 +100,9 @@ class Harness {
   std::thread thread;
 };
 
-inline std::map<std::string, std::string> with_key(const std::string& key) { return {{"X-API-Key", key}}; }
+inline std::map<std::string, std::string> with_key(const std::string& key) {
+  return {{"X-API-Key", key}};
+}
 
 inline const std::string scope_body =
     R"({"error":"Insufficient permissions","message":"API key does not have required scope: sessions:read"})";
@@ -105,7 +110,8 @@ inline const std::string key_not_supported_body =
     R"({"error":"Insufficient permissions","message":"API key authentication is not supported for this endpoint"})";
 
 template <typename Predicate>
-bool eventually(Predicate predicate, std::chrono::milliseconds limit = std::chrono::milliseconds(6000)) {
+bool eventually(Predicate predicate,
+                std::chrono::milliseconds limit = std::chrono::milliseconds(6000)) {
   const auto deadline = std::chrono::steady_clock::now() + limit;
   while (std::chrono::steady_clock::now() < deadline) {
     if (predicate()) return true;

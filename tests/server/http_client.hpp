@@ -29,7 +29,8 @@ class Client {
   explicit Client(std::uint16_t port) : m_port(port) {}
 
   Reply send(const std::string& method, const std::string& target,
-             const std::map<std::string, std::string>& headers = {}, const std::string& body = "") const {
+             const std::map<std::string, std::string>& headers = {},
+             const std::string& body = "") const {
     namespace http = boost::beast::http;
     boost::asio::io_context io;
     boost::asio::ip::tcp::socket socket(io);
@@ -39,7 +40,8 @@ class Client {
     request.set(http::field::host, "127.0.0.1");
     for (const auto& [name, value] : headers) request.set(name, value);
     if (!body.empty()) {
-      if (headers.count("Content-Type") == 0) request.set(http::field::content_type, "application/json");
+      if (headers.count("Content-Type") == 0)
+        request.set(http::field::content_type, "application/json");
       request.body() = body;
     }
     request.prepare_payload();
@@ -51,14 +53,16 @@ class Client {
     const auto& response = parser.get();
     Reply reply;
     reply.status = static_cast<int>(response.result_int());
-    for (const auto& field : response) reply.headers[std::string(field.name_string())] = std::string(field.value());
+    for (const auto& field : response)
+      reply.headers[std::string(field.name_string())] = std::string(field.value());
     reply.body = response.body();
     boost::system::error_code ignored;
     socket.shutdown(boost::asio::ip::tcp::socket::shutdown_both, ignored);
     return reply;
   }
 
-  Reply get(const std::string& target, const std::map<std::string, std::string>& headers = {}) const {
+  Reply get(const std::string& target,
+            const std::map<std::string, std::string>& headers = {}) const {
     return send("GET", target, headers);
   }
   Reply post(const std::string& target, const nlohmann::json& body,

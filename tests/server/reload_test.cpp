@@ -26,7 +26,8 @@ void copy_policies(const fs::path& to) {
   const fs::path from = SCOPEGATE_SOURCE_DIR "/policies";
   fs::create_directories(to / "tests");
   for (const auto& entry : fs::directory_iterator(from)) {
-    if (entry.path().extension() == ".policy") fs::copy_file(entry.path(), to / entry.path().filename());
+    if (entry.path().extension() == ".policy")
+      fs::copy_file(entry.path(), to / entry.path().filename());
   }
   fs::copy_file(from / "tests" / "conditions.toml", to / "tests" / "conditions.toml");
 }
@@ -41,7 +42,8 @@ void write_file(const fs::path& path, const std::string& text) {
 // Replaces the one match of `pattern` (ECMAScript, multiline) in `text`.
 std::string replaced(const std::string& text, const std::string& pattern, const std::string& to) {
   const std::regex re(pattern, std::regex::ECMAScript | std::regex::multiline);
-  REQUIRE(std::distance(std::sregex_iterator(text.begin(), text.end(), re), std::sregex_iterator()) == 1);
+  REQUIRE(std::distance(std::sregex_iterator(text.begin(), text.end(), re),
+                        std::sregex_iterator()) == 1);
   return std::regex_replace(text, re, to);
 }
 
@@ -73,23 +75,28 @@ reason = "api_key_not_supported"
 // resources:write becomes a plain scope that grants creating a resource, and the user
 // scope that used to define that route no longer does.
 void release_resources_write(const fs::path& policies) {
-  write_file(policies / "api.policy",
-             replaced(read_file(policies / "api.policy"),
-                      R"(future scope resources:write\s*\{\s*summary "Create and modify resources"\s*\})",
-                      "scope resources:write {\n"
-                      "  summary \"Create and modify resources\"\n"
-                      "  POST /api/v1/resources  \"Create a resource\"\n"
-                      "}"));
+  write_file(
+      policies / "api.policy",
+      replaced(read_file(policies / "api.policy"),
+               R"(future scope resources:write\s*\{\s*summary "Create and modify resources"\s*\})",
+               "scope resources:write {\n"
+               "  summary \"Create and modify resources\"\n"
+               "  POST /api/v1/resources  \"Create a resource\"\n"
+               "}"));
   write_file(policies / "user.policy",
-             replaced(read_file(policies / "user.policy"), R"(^[ \t]*POST[ \t]+/api/v1/resources[ \t]+"[^"\n]*"[ \t]*\n)", ""));
+             replaced(read_file(policies / "user.policy"),
+                      R"(^[ \t]*POST[ \t]+/api/v1/resources[ \t]+"[^"\n]*"[ \t]*\n)", ""));
 }
 
-const Json new_resource = {{"name", "db"}, {"provider", "AWS"}, {"resourceType", "SECURITY_GROUP"},
+const Json new_resource = {{"name", "db"},
+                           {"provider", "AWS"},
+                           {"resourceType", "SECURITY_GROUP"},
                            {"resourceIdentifier", "sg-1"}};
 
 }  // namespace
 
-TEST_CASE("e2e: a changed policy directory is reloaded without a restart, and only when it passes") {
+TEST_CASE(
+    "e2e: a changed policy directory is reloaded without a restart, and only when it passes") {
   TempDir policies;
   copy_policies(policies.path());
   write_file(policies.path() / "tests" / "resources.toml", resources_test_before);
@@ -101,17 +108,20 @@ TEST_CASE("e2e: a changed policy directory is reloaded without a restart, and on
   const auto reader = h.key({"sessions:read", "resources:read"});
   REQUIRE(h.client().get("/api/v1/sessions", with_key(reader)).status == 200);
   const auto write_key_request = Json{{"name", "writer"}, {"scopes", {"resources:write"}}};
-  CHECK(h.client().post("/api/v1/api-keys", write_key_request, token).status == 400);  // a future scope
+  CHECK(h.client().post("/api/v1/api-keys", write_key_request, token).status ==
+        400);  // a future scope
 
   SECTION("a broken edit is refused and the old policy keeps serving") {
     const auto original = read_file(policies.path() / "api.policy");
-    write_file(policies.path() / "api.policy", original + "\nscope oops:read {\n  GET /api/v1/oops\n");
+    write_file(policies.path() / "api.policy",
+               original + "\nscope oops:read {\n  GET /api/v1/oops\n");
     REQUIRE(eventually([&] { return h.server->reload_stats().refused == 1; }));
     CHECK(h.server->reload_stats().applied == 0);
     CHECK(h.client().get("/api/v1/sessions", with_key(reader)).status == 200);
     CHECK(h.client().get("/api/v1/oops", with_key(reader)).status == 404);
     const auto log = read_file(h.config.log_file);
-    CHECK(log.find("refused: the policy does not compile; still serving the last good policy") != std::string::npos);
+    CHECK(log.find("refused: the policy does not compile; still serving the last good policy") !=
+          std::string::npos);
     CHECK(log.find("api.policy:") != std::string::npos);  // the rendered diagnostic
     // Fixing the file is a reload like any other.
     write_file(policies.path() / "api.policy", original);
@@ -123,10 +133,12 @@ TEST_CASE("e2e: a changed policy directory is reloaded without a restart, and on
     // The policy alone changes: its tests still say keys cannot create resources.
     release_resources_write(policies.path());
     REQUIRE(eventually([&] {
-      return read_file(h.config.log_file).find("refused: the policy tests fail") != std::string::npos;
+      return read_file(h.config.log_file).find("refused: the policy tests fail") !=
+             std::string::npos;
     }));
     CHECK(h.server->reload_stats().applied == 0);
-    CHECK(read_file(h.config.log_file).find("test `a key cannot create resources` failed") != std::string::npos);
+    CHECK(read_file(h.config.log_file).find("test `a key cannot create resources` failed") !=
+          std::string::npos);
     CHECK(h.client().post("/api/v1/api-keys", write_key_request, token).status == 400);
 
     // The author updates the tests too: now the reload goes through.
@@ -149,13 +161,17 @@ TEST_CASE("e2e: a changed policy directory is reloaded without a restart, and on
     CHECK(audit.at("content")[0].at("details").at("keyPrefix") == writer.substr(0, 15));
     // What the scope does not grant stays refused.
     const auto id = resource.json().at("id").get<std::string>();
-    CHECK(h.client().send("PUT", "/api/v1/resources/" + id, with_key(writer), new_resource.dump()).status == 403);
-    CHECK(h.client().post("/api/v1/resources", new_resource, with_key(reader)).body ==
-          R"({"error":"Insufficient permissions","message":"API key does not have required scope: resources:write"})");
+    CHECK(h.client()
+              .send("PUT", "/api/v1/resources/" + id, with_key(writer), new_resource.dump())
+              .status == 403);
+    CHECK(
+        h.client().post("/api/v1/resources", new_resource, with_key(reader)).body ==
+        R"({"error":"Insufficient permissions","message":"API key does not have required scope: resources:write"})");
     // Admin users hold every scope, so they still create resources.
     CHECK(h.client().post("/api/v1/resources", new_resource, token).status == 201);
-    CHECK(read_file(h.config.log_file).find("policy reload (change in " + policies.path().string() +
-                                            ") applied") != std::string::npos);
+    CHECK(read_file(h.config.log_file)
+              .find("policy reload (change in " + policies.path().string() + ") applied") !=
+          std::string::npos);
   }
 }
 
@@ -165,7 +181,8 @@ TEST_CASE("e2e: a reload that would leave an endpoint without a handler is refus
   Harness h([&](Harness& harness) { harness.config.policy_directory = policies.path().string(); });
   const auto key = h.key({"sessions:read"});
   write_file(policies.path() / "api.policy",
-             replaced(read_file(policies.path() / "api.policy"), R"(^([ \t]*GET[ \t]+/api/v1/sessions/\{id\}[ \t].*\n))",
+             replaced(read_file(policies.path() / "api.policy"),
+                      R"(^([ \t]*GET[ \t]+/api/v1/sessions/\{id\}[ \t].*\n))",
                       "$1  GET /api/v1/sessions/{id}/history  \"Session history\"\n"));
   // The watcher is off (interval 0): nothing changes until a reload is asked for.
   std::this_thread::sleep_for(std::chrono::milliseconds(300));
@@ -173,7 +190,8 @@ TEST_CASE("e2e: a reload that would leave an endpoint without a handler is refus
   const auto outcome = h.server->reload("test");
   CHECK_FALSE(outcome.applied);
   REQUIRE(outcome.problems.size() == 1);
-  CHECK(outcome.problems[0].find("`GET /api/v1/sessions/{id}/history` has no handler") != std::string::npos);
+  CHECK(outcome.problems[0].find("`GET /api/v1/sessions/{id}/history` has no handler") !=
+        std::string::npos);
   CHECK(h.client().get("/api/v1/sessions/x/history", with_key(key)).status == 404);
   CHECK(h.client().get("/api/v1/sessions", with_key(key)).status == 200);
   CHECK(h.server->reload_stats().refused == 1);
@@ -188,7 +206,11 @@ TEST_CASE("e2e: 100 reloads under load fail no request") {
   });
   const auto reader = h.key({"sessions:read", "sessions:write"});
   const auto lacking = h.key({"resources:read"});
-  const auto session = h.client().post("/api/v1/sessions", Json::object(), with_key(reader)).json().at("id").get<std::string>();
+  const auto session = h.client()
+                           .post("/api/v1/sessions", Json::object(), with_key(reader))
+                           .json()
+                           .at("id")
+                           .get<std::string>();
   const auto original_api = read_file(policies.path() / "api.policy");
   const auto original_user = read_file(policies.path() / "user.policy");
 
@@ -204,9 +226,17 @@ TEST_CASE("e2e: 100 reloads under load fail no request") {
         Reply reply;
         try {
           switch ((i + c) % 3) {
-            case 0: reply = client.get("/api/v1/sessions/" + session, with_key(reader)); break;
-            case 1: reply = client.get("/api/v1/sessions/" + session, with_key(lacking)); expected = 403; break;
-            default: reply = client.get("/api/v1/audit-logs?size=500", with_key(reader)); expected = 403; break;
+            case 0:
+              reply = client.get("/api/v1/sessions/" + session, with_key(reader));
+              break;
+            case 1:
+              reply = client.get("/api/v1/sessions/" + session, with_key(lacking));
+              expected = 403;
+              break;
+            default:
+              reply = client.get("/api/v1/audit-logs?size=500", with_key(reader));
+              expected = 403;
+              break;
           }
           if (reply.status != expected) ++failures;
         } catch (const std::exception&) {
@@ -231,7 +261,8 @@ TEST_CASE("e2e: 100 reloads under load fail no request") {
     if (outcome.applied) ++applied;
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
   }
-  const auto elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  const auto elapsed =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
   done = true;
   for (auto& client : clients) client.join();
   WARN("100 reloads in " << elapsed << " s, " << requests.load() << " requests, " << failures.load()

@@ -1,12 +1,12 @@
 #include <catch2/catch.hpp>
 
 #include <fmt/format.h>
-#include <nlohmann/json.hpp>
 #include <spdlog/sinks/null_sink.h>
 #include <spdlog/spdlog.h>
 #include <sqlite3.h>
 #include <sys/wait.h>
 #include <unistd.h>
+#include <nlohmann/json.hpp>
 
 #include "scopegate/dsl.hpp"
 #include "server/audit_writer.hpp"
@@ -52,7 +52,7 @@ struct Fixture {
     store = std::move(*opened);
     org = Organization{generate_uuid(), "acme", "Acme", format_stored(now())};
     REQUIRE(store->create_organization(org));
-    admin = User{generate_uuid(), org.id, "admin@acme.test", "Admin", "admin", "x", true,
+    admin = User{generate_uuid(),      org.id,      "admin@acme.test", "Admin", "admin", "x", true,
                  format_stored(now()), std::nullopt};
     REQUIRE(store->create_user(admin, {}, nullptr));
   }
@@ -112,7 +112,8 @@ class RawConnection {
 
   std::int64_t epoch() {
     sqlite3_stmt* statement = nullptr;
-    REQUIRE(sqlite3_prepare_v2(m_db, "SELECT epoch FROM credential_epoch", -1, &statement, nullptr) == SQLITE_OK);
+    REQUIRE(sqlite3_prepare_v2(m_db, "SELECT epoch FROM credential_epoch", -1, &statement,
+                               nullptr) == SQLITE_OK);
     REQUIRE(sqlite3_step(statement) == SQLITE_ROW);
     const auto value = sqlite3_column_int64(statement, 0);
     sqlite3_finalize(statement);
@@ -180,8 +181,10 @@ TEST_CASE("revoking a key twice keeps the first revokedAt, and both audits are w
   key.scopes = {"audit:read"};
   key.created_at = format_stored(now());
   REQUIRE(f.store->create_key(key, nullptr));
-  REQUIRE(f.store->revoke_key(key.id, "2026-01-01T00:00:00.000000Z", f.audit("API_KEY_REVOKE", "a", format_stored(now()))));
-  REQUIRE(f.store->revoke_key(key.id, "2026-02-01T00:00:00.000000Z", f.audit("API_KEY_REVOKE", "a", format_stored(now()))));
+  REQUIRE(f.store->revoke_key(key.id, "2026-01-01T00:00:00.000000Z",
+                              f.audit("API_KEY_REVOKE", "a", format_stored(now()))));
+  REQUIRE(f.store->revoke_key(key.id, "2026-02-01T00:00:00.000000Z",
+                              f.audit("API_KEY_REVOKE", "a", format_stored(now()))));
   const auto found = f.store->find_key(key.id);
   REQUIRE(found);
   CHECK((*found)->revoked_at == "2026-01-01T00:00:00.000000Z");
@@ -214,11 +217,14 @@ TEST_CASE("a session update only applies when the status is still the expected o
 TEST_CASE("audit queries filter, page and sort newest first") {
   Fixture f;
   const std::vector<std::pair<std::string, std::string>> rows = {
-      {"SESSION_START", "2026-01-01T10:00:00.000000Z"}, {"SESSION_STOP", "2026-01-01T11:00:00.000000Z"},
-      {"SESSION_START", "2026-01-01T12:00:00.000000Z"}, {"USER_LOGIN", "2026-01-01T13:00:00.000000Z"},
+      {"SESSION_START", "2026-01-01T10:00:00.000000Z"},
+      {"SESSION_STOP", "2026-01-01T11:00:00.000000Z"},
+      {"SESSION_START", "2026-01-01T12:00:00.000000Z"},
+      {"USER_LOGIN", "2026-01-01T13:00:00.000000Z"},
       {"SESSION_START", "2026-01-01T14:00:00.000000Z"}};
   std::vector<AuditEntry> entries;
-  for (const auto& [event, at] : rows) entries.push_back(f.audit(event, event == "USER_LOGIN" ? "b@x" : "a@x", at));
+  for (const auto& [event, at] : rows)
+    entries.push_back(f.audit(event, event == "USER_LOGIN" ? "b@x" : "a@x", at));
   REQUIRE(f.store->record_key_uses({}, entries));
 
   AuditFilter all{f.org.id, std::nullopt, std::nullopt, std::nullopt, std::nullopt, 0, 2};
@@ -232,25 +238,33 @@ TEST_CASE("audit queries filter, page and sort newest first") {
   REQUIRE(page->content.size() == 1);
   CHECK(page->content[0].created_at == "2026-01-01T10:00:00.000000Z");
 
-  AuditFilter starts{f.org.id, std::string("SESSION_START"), std::nullopt,
-                     std::string("2026-01-01T12:00:00.000000Z"), std::string("2026-01-01T14:00:00.000000Z"), 0, 20};
+  AuditFilter starts{f.org.id,
+                     std::string("SESSION_START"),
+                     std::nullopt,
+                     std::string("2026-01-01T12:00:00.000000Z"),
+                     std::string("2026-01-01T14:00:00.000000Z"),
+                     0,
+                     20};
   page = f.store->query_audit(starts);
   REQUIRE(page->total == 1);
   CHECK(page->content[0].created_at == "2026-01-01T12:00:00.000000Z");
 
-  AuditFilter by_actor{f.org.id, std::nullopt, std::string("b@x"), std::nullopt, std::nullopt, 0, 20};
+  AuditFilter by_actor{f.org.id, std::nullopt, std::string("b@x"), std::nullopt, std::nullopt, 0,
+                       20};
   page = f.store->query_audit(by_actor);
   REQUIRE(page->total == 1);
   CHECK(page->content[0].event_type == "USER_LOGIN");
 
-  AuditFilter other_org{generate_uuid(), std::nullopt, std::nullopt, std::nullopt, std::nullopt, 0, 20};
+  AuditFilter other_org{
+      generate_uuid(), std::nullopt, std::nullopt, std::nullopt, std::nullopt, 0, 20};
   CHECK(f.store->query_audit(other_org)->total == 0);
 }
 
 TEST_CASE("identical denials pending in one interval are written once with a count") {
   Fixture f;
   {
-    AuditWriter writer(*f.store, std::chrono::seconds(60), spdlog::null_logger_mt("audit-writer-test"));
+    AuditWriter writer(*f.store, std::chrono::seconds(60),
+                       spdlog::null_logger_mt("audit-writer-test"));
     auto denial = f.audit("ACCESS_DENIED", "a@x", "2026-01-01T10:00:00.000000Z");
     denial.result = "FAILURE";
     denial.resource_name = "GET /api/v1/sessions";
@@ -277,7 +291,8 @@ TEST_CASE("identical denials pending in one interval are written once with a cou
     CHECK(f.store->query_audit(before)->total == 0);  // nothing written on submit
     writer.flush();
   }
-  AuditFilter filter{f.org.id, std::string("ACCESS_DENIED"), std::nullopt, std::nullopt, std::nullopt, 0, 20};
+  AuditFilter filter{
+      f.org.id, std::string("ACCESS_DENIED"), std::nullopt, std::nullopt, std::nullopt, 0, 20};
   const auto page = f.store->query_audit(filter);
   REQUIRE(page);
   REQUIRE(page->total == 2);
@@ -341,8 +356,9 @@ TEST_CASE("a key revoked by another process is refused by the very next authenti
   auto& store = **opened;
   const Organization org{generate_uuid(), "acme", "Acme", format_stored(now())};
   REQUIRE(store.create_organization(org));
-  const User admin{generate_uuid(), org.id, "admin@acme.test", "Admin", "admin", "x", true,
-                   format_stored(now()), std::nullopt};
+  const User admin{
+      generate_uuid(),      org.id,      "admin@acme.test", "Admin", "admin", "x", true,
+      format_stored(now()), std::nullopt};
   REQUIRE(store.create_user(admin, {}, nullptr));
   const ApiKey key = make_key(org.id, admin.id, "egk_live_cross_process", {"sessions:read"});
   REQUIRE(store.create_key(key, nullptr));
@@ -370,7 +386,8 @@ TEST_CASE("a key revoked by another process is refused by the very next authenti
   CHECK((*after)->key.revoked_at);
 }
 
-TEST_CASE("changes written by another connection reach the next authentication, whatever wrote them") {
+TEST_CASE(
+    "changes written by another connection reach the next authentication, whatever wrote them") {
   Fixture f;
   const auto path = f.dir.file("test.db");
   const auto key = f.add_key("egk_live_raw", {"sessions:read", "sessions:write"});
@@ -385,7 +402,8 @@ TEST_CASE("changes written by another connection reach the next authentication, 
 
   raw.exec("UPDATE api_keys SET scopes = 'sessions:read' WHERE id = '" + key.id + "'");
   CHECK(read()->key.scopes == std::vector<std::string>{"sessions:read"});
-  raw.exec("UPDATE api_keys SET expires_at = '2020-01-01T00:00:00.000000Z' WHERE id = '" + key.id + "'");
+  raw.exec("UPDATE api_keys SET expires_at = '2020-01-01T00:00:00.000000Z' WHERE id = '" + key.id +
+           "'");
   CHECK(read()->key.expires_at == "2020-01-01T00:00:00.000000Z");
   raw.exec("UPDATE api_keys SET expires_at = NULL WHERE id = '" + key.id + "'");
   CHECK_FALSE(read()->key.expires_at);
@@ -395,7 +413,8 @@ TEST_CASE("changes written by another connection reach the next authentication, 
   CHECK(read()->user.role == "member");
   raw.exec("UPDATE organizations SET slug = 'renamed' WHERE id = '" + f.org.id + "'");
   CHECK(read()->organization.slug == "renamed");
-  raw.exec("UPDATE api_keys SET revoked_at = '2026-01-01T00:00:00.000000Z' WHERE id = '" + key.id + "'");
+  raw.exec("UPDATE api_keys SET revoked_at = '2026-01-01T00:00:00.000000Z' WHERE id = '" + key.id +
+           "'");
   CHECK(read()->key.revoked_at == "2026-01-01T00:00:00.000000Z");
   raw.exec("DELETE FROM api_keys WHERE id = '" + key.id + "'");
   CHECK(read() == nullptr);
@@ -430,7 +449,8 @@ TEST_CASE("the change probe sees every commit, by any connection, and nothing el
   const auto after_raw = probe->read();
   REQUIRE(after_raw);
   CHECK(after_raw != before);
-  raw.exec("BEGIN; UPDATE organizations SET name = 'Again' WHERE id = '" + f.org.id + "'; ROLLBACK");
+  raw.exec("BEGIN; UPDATE organizations SET name = 'Again' WHERE id = '" + f.org.id +
+           "'; ROLLBACK");
   CHECK(probe->read() == after_raw);  // a rolled-back transaction commits nothing
 
   // After a checkpoint the next commit restarts the log from its first frame: the
@@ -474,7 +494,8 @@ TEST_CASE("a cached session is never served after another connection changed it"
   raw.exec("UPDATE sessions SET status = 'EXPIRING' WHERE id = '" + session.id + "'");
   CHECK(read()->status == "EXPIRING");
   CHECK(read()->status == "EXPIRING");
-  raw.exec("UPDATE sessions SET expires_at = '2030-01-01T00:00:00.000000Z' WHERE id = '" + session.id + "'");
+  raw.exec("UPDATE sessions SET expires_at = '2030-01-01T00:00:00.000000Z' WHERE id = '" +
+           session.id + "'");
   CHECK(read()->expires_at == "2030-01-01T00:00:00.000000Z");
 
   // A second Store on the same file (a second server) stops it.
@@ -543,13 +564,16 @@ TEST_CASE("authentication reuses a key's actor and principal until its row or th
   CHECK(rebound->principal->policy_id() == reloaded.id());
   CHECK_FALSE(reloaded.decide(*rebound->principal, "POST", "/api/v1/sessions").allowed());
 
-  raw.exec("UPDATE api_keys SET revoked_at = '2026-01-01T00:00:00.000000Z' WHERE id = '" + key.id + "'");
+  raw.exec("UPDATE api_keys SET revoked_at = '2026-01-01T00:00:00.000000Z' WHERE id = '" + key.id +
+           "'");
   const auto revoked = authenticate(request, *f.store, reloaded);
   REQUIRE_FALSE(revoked);
   CHECK(revoked.error().message == "API key has been revoked");
 }
 
-TEST_CASE("the credential epoch changes with every key, user or organization change but not with a last use") {
+TEST_CASE(
+    "the credential epoch changes with every key, user or organization change but not with a last "
+    "use") {
   Fixture f;
   const auto key = f.add_key("egk_live_epoch");
   RawConnection raw(f.dir.file("test.db"));
@@ -562,18 +586,23 @@ TEST_CASE("the credential epoch changes with every key, user or organization cha
   };
   REQUIRE(f.store->record_key_uses({{key.id, format_stored(now()), "10.0.0.1"}}, {}));
   CHECK_FALSE(changed());
-  REQUIRE(f.store->create_key([&] {
-    auto other = key;
-    other.id = generate_uuid();
-    other.key_hash = sha256_hex("egk_live_epoch_2");
-    return other;
-  }(), nullptr));
+  REQUIRE(f.store->create_key(
+      [&] {
+        auto other = key;
+        other.id = generate_uuid();
+        other.key_hash = sha256_hex("egk_live_epoch_2");
+        return other;
+      }(),
+      nullptr));
   CHECK_FALSE(changed());  // a new key has no cached row to invalidate
-  REQUIRE(f.store->record_login(f.admin.id, format_stored(now()), {}, f.audit("USER_LOGIN", "a", format_stored(now()))));
+  REQUIRE(f.store->record_login(f.admin.id, format_stored(now()), {},
+                                f.audit("USER_LOGIN", "a", format_stored(now()))));
   CHECK(changed());
-  REQUIRE(f.store->revoke_key(key.id, format_stored(now()), f.audit("API_KEY_REVOKE", "a", format_stored(now()))));
+  REQUIRE(f.store->revoke_key(key.id, format_stored(now()),
+                              f.audit("API_KEY_REVOKE", "a", format_stored(now()))));
   CHECK(changed());
   // Revoking an already revoked key changes no row, so nothing to see.
-  REQUIRE(f.store->revoke_key(key.id, format_stored(now()), f.audit("API_KEY_REVOKE", "a", format_stored(now()))));
+  REQUIRE(f.store->revoke_key(key.id, format_stored(now()),
+                              f.audit("API_KEY_REVOKE", "a", format_stored(now()))));
   CHECK_FALSE(changed());
 }

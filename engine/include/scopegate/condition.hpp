@@ -26,7 +26,7 @@ enum class ValueType : std::uint8_t {
   string_list,
   integer_list,
   cidr_list,
-  scope_set,  // principal.scopes: `"a:b" in principal.scopes`, `principal.scopes == []`
+  scope_set,   // principal.scopes: `"a:b" in principal.scopes`, `principal.scopes == []`
   empty_list,  // `[]`, comparable with any list
 };
 
@@ -35,19 +35,19 @@ std::string_view to_string(ValueType type) noexcept;
 std::string_view with_article(ValueType type) noexcept;
 
 enum class Attribute : std::uint8_t {
-  request_method,    // string, e.g. "GET"
-  request_path,      // string, the path without its query
-  request_ip,        // ip; missing when the caller gave none
-  request_param,     // string: request.param.NAME, a bound path parameter
-  request_query,     // string: request.query.NAME, the first value of that query key
-  request_header,    // string: request.header.NAME, case-insensitive name
-  request_time,      // time; missing when the caller gave none
-  principal_kind,    // string: "api_key", "user" or "anonymous"
-  principal_id,      // string; missing when unset
-  principal_name,    // string; missing when unset
-  principal_org,     // string; missing when unset
-  principal_role,    // string; missing for API keys
-  principal_scopes,  // scope_set
+  request_method,           // string, e.g. "GET"
+  request_path,             // string, the path without its query
+  request_ip,               // ip; missing when the caller gave none
+  request_param,            // string: request.param.NAME, a bound path parameter
+  request_query,            // string: request.query.NAME, the first value of that query key
+  request_header,           // string: request.header.NAME, case-insensitive name
+  request_time,             // time; missing when the caller gave none
+  principal_kind,           // string: "api_key", "user" or "anonymous"
+  principal_id,             // string; missing when unset
+  principal_name,           // string; missing when unset
+  principal_org,            // string; missing when unset
+  principal_role,           // string; missing for API keys
+  principal_scopes,         // scope_set
   principal_allowed_cidrs,  // cidr_list (empty when none were set)
 };
 

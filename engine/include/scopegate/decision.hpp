@@ -46,7 +46,8 @@ struct PathParam {
   std::string_view name;   // the template's parameter name, e.g. "id" (in the Policy's storage)
   std::string_view value;  // the request's segment, still percent-encoded
 };
-static_assert(std::is_trivially_copyable_v<PathParam> && std::is_trivially_destructible_v<PathParam>);
+static_assert(std::is_trivially_copyable_v<PathParam> &&
+              std::is_trivially_destructible_v<PathParam>);
 
 class Decision {
  public:

@@ -28,8 +28,7 @@ class Engine {
   // Decides against the current policy. A principal built for an earlier policy is
   // rebound by name first (that, and only that, allocates). The Decision keeps its
   // policy alive.
-  Decision decide(const Principal& principal, std::string_view method,
-                  std::string_view path) const;
+  Decision decide(const Principal& principal, std::string_view method, std::string_view path) const;
   Decision decide(const Principal& principal, const Request& request) const;
 
  private:

@@ -25,7 +25,7 @@ std::optional<IpAddress> parse_ip(std::string_view text) noexcept;
 std::string to_string(const IpAddress& address);
 
 struct Cidr {
-  IpAddress network;       // host bits cleared
+  IpAddress network;        // host bits cleared
   std::uint8_t prefix = 0;  // 0..128, counted on the mapped form for IPv4
 
   bool contains(const IpAddress& address) const noexcept;

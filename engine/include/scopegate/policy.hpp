@@ -58,17 +58,17 @@ struct Scope {
 
 // `when ...` on a route line (or on its scope): the line grants only while it holds.
 struct GrantCondition {
-  std::uint32_t index = 0;     // the compiled condition
-  std::string_view text;       // as written
+  std::uint32_t index = 0;  // the compiled condition
+  std::string_view text;    // as written
   SourceLocation location;
-  std::string_view message;    // "Condition not met: request.query.size <= 100"
+  std::string_view message;  // "Condition not met: request.query.size <= 100"
 };
 
 // One route line of a scope that grants an endpoint (directly or through a wildcard).
 struct Grant {
   ScopeId scope = 0;
   ScopeKind scope_kind = ScopeKind::plain;  // the kind of `scope`, kept here for decide()
-  std::string_view path_template;  // as written on that line
+  std::string_view path_template;           // as written on that line
   SourceLocation location;
   const GrantCondition* condition = nullptr;  // none: the grant always counts
 
@@ -121,9 +121,9 @@ struct Endpoint {
 struct Role {
   std::string_view name;
   std::string_view summary;
-  bool all_scopes = false;            // `scopes *`
-  std::span<const ScopeId> listed;    // as written
-  ScopeSet closure;                   // what a user with this role holds
+  bool all_scopes = false;          // `scopes *`
+  std::span<const ScopeId> listed;  // as written
+  ScopeSet closure;                 // what a user with this role holds
   SourceLocation location;
 };
 

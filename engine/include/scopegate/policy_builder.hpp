@@ -83,7 +83,7 @@ struct BuildError {
   std::size_t second = 0;  // a second route/scope/role index where the kind says so
   std::string detail;      // e.g. the unknown name, or a rendered cycle "a -> b -> a"
   TemplateError template_error;
-  std::string help;                // bad_condition: a concrete fix, or empty
+  std::string help;                 // bad_condition: a concrete fix, or empty
   std::uint32_t condition_tag = 0;  // bad_condition: the ConditionSpec::tag at fault
   ConditionErrorKind condition_error = ConditionErrorKind::type;  // bad_condition: why
 };

@@ -20,8 +20,8 @@ struct SourceFile {
 
 struct Span {
   std::shared_ptr<const SourceFile> file;
-  std::size_t offset = 0;  // bytes from the start of the file
-  std::size_t length = 0;  // bytes; 0 renders as a single caret
+  std::size_t offset = 0;    // bytes from the start of the file
+  std::size_t length = 0;    // bytes; 0 renders as a single caret
   std::uint32_t line = 0;    // 1-based
   std::uint32_t column = 0;  // 1-based, in bytes (as GCC prints it)
 };

@@ -91,7 +91,7 @@ std::optional<Reason> parse_reason(std::string_view code) noexcept;
 struct CaseResult {
   std::string name;
   TestLocation location;  // of the case
-  std::string request;      // "GET /api/v1/sessions"
+  std::string request;    // "GET /api/v1/sessions"
   bool passed = false;
   std::string expected;  // what the case asked for: "deny 403 missing_scope \"...\""
   std::string actual;    // the decision, in the same form: status, reason and (deny) message
