@@ -150,6 +150,29 @@ const std::vector<Migration>& migrations() {
                 ON session_resource_ips (session_id, resource_name, ip_version, id))",
            R"(DROP INDEX session_resource_ips_session)",
        }},
+      // The session epoch: like the credential epoch, for what find_session() reads (a
+      // session and its resource IP entries). Any change to either table, by any writer,
+      // gives it a new value in the changing transaction.
+      {5,
+       "session epoch for the session cache",
+       {
+           R"(CREATE TABLE session_epoch (
+                id INTEGER PRIMARY KEY CHECK (id = 1),
+                epoch INTEGER NOT NULL))",
+           R"(INSERT INTO session_epoch (id, epoch) VALUES (1, random()))",
+           R"(CREATE TRIGGER sessions_epoch_insert AFTER INSERT ON sessions
+                BEGIN UPDATE session_epoch SET epoch = random() WHERE id = 1; END)",
+           R"(CREATE TRIGGER sessions_epoch_update AFTER UPDATE ON sessions
+                BEGIN UPDATE session_epoch SET epoch = random() WHERE id = 1; END)",
+           R"(CREATE TRIGGER sessions_epoch_delete AFTER DELETE ON sessions
+                BEGIN UPDATE session_epoch SET epoch = random() WHERE id = 1; END)",
+           R"(CREATE TRIGGER session_resource_ips_epoch_insert AFTER INSERT ON session_resource_ips
+                BEGIN UPDATE session_epoch SET epoch = random() WHERE id = 1; END)",
+           R"(CREATE TRIGGER session_resource_ips_epoch_update AFTER UPDATE ON session_resource_ips
+                BEGIN UPDATE session_epoch SET epoch = random() WHERE id = 1; END)",
+           R"(CREATE TRIGGER session_resource_ips_epoch_delete AFTER DELETE ON session_resource_ips
+                BEGIN UPDATE session_epoch SET epoch = random() WHERE id = 1; END)",
+       }},
   };
   return all;
 }

@@ -1,10 +1,11 @@
 // SQLite implementation of Store through SQLiteCpp: a small pool of connections (WAL
 // lets readers run beside the one writer), every change in a BEGIN IMMEDIATE
 // transaction, every SQLite::Exception caught here and returned as a StoreError. A read
-// scope pins one pooled connection to its thread from its first read; authenticated keys
-// are cached behind the credential epoch (migration 3) and sessions behind the WAL-index
-// header (TaggedCache and ConfirmedEpoch below, change_probe.hpp), so that a request
-// whose rows are cached opens no transaction at all.
+// scope pins one pooled connection to its thread from its first read, so that a request's
+// reads share one read transaction; authenticated keys and sessions are cached behind the
+// credential and session epochs (migrations 3 and 5), which that transaction reads before
+// it looks in a cache. Nothing here reads SQLite's private structures (the WAL index, the
+// -shm file): every question is asked through SQL.
 #include <SQLiteCpp/SQLiteCpp.h>
 #include <fmt/format.h>
 #include <sqlite3.h>
@@ -14,7 +15,6 @@
 #include <unordered_map>
 
 #include "server/clock.hpp"
-#include "server/store/change_probe.hpp"
 #include "server/store/migrations.hpp"
 #include "server/store/store.hpp"
 
@@ -298,19 +298,19 @@ void load_resource_ips(Conn& db, Session& session) {
   while (s.executeStep()) session.resource_ips.push_back(read_resource_ip(s, 0));
 }
 
-// Rows by key, each tagged with the database state it was read at: the credential epoch
-// for authenticated keys (a change to anything authentication reads alters it, in the
-// changing transaction: migration 3), the WAL-index header for sessions (any commit
-// alters it: ChangeProbe). find() answers only when the caller's current tag equals the
-// entry's, so it never serves a row older than the database's. Bounded: cleared when
-// full (only rows that exist get an entry, so unknown ids cannot fill it).
-template <typename Tag, typename Value>
-class TaggedCache {
+// Rows by key, each tagged with the epoch it was read at: the credential epoch for
+// authenticated keys, the session epoch for sessions (a change to anything such a row
+// holds alters its epoch in the changing transaction, whoever writes: migrations 3 and 5).
+// find() answers only when the caller's current epoch, read in its own transaction,
+// equals the entry's, so it never serves a row older than the database's. Bounded:
+// cleared when full (only rows that exist get an entry, so unknown ids cannot fill it).
+template <typename Value>
+class EpochCache {
  public:
-  explicit TaggedCache(std::size_t capacity) : m_capacity(capacity) {}
+  explicit EpochCache(std::size_t capacity) : m_capacity(capacity) {}
 
   // The cached value (shared, immutable), or null.
-  std::shared_ptr<const Value> find(const std::string& key, const Tag& tag) {
+  std::shared_ptr<const Value> find(const std::string& key, std::int64_t epoch) {
     std::shared_ptr<const Entry> entry;
     {
       std::lock_guard lock(m_mutex);
@@ -318,12 +318,12 @@ class TaggedCache {
       if (found == m_entries.end()) return nullptr;
       entry = found->second;
     }
-    if (entry->tag != tag) return nullptr;
+    if (entry->epoch != epoch) return nullptr;
     return {entry, &entry->value};
   }
 
-  std::shared_ptr<const Value> put(const std::string& key, const Tag& tag, Value value) {
-    auto entry = std::make_shared<const Entry>(Entry{tag, std::move(value)});
+  std::shared_ptr<const Value> put(const std::string& key, std::int64_t epoch, Value value) {
+    auto entry = std::make_shared<const Entry>(Entry{epoch, std::move(value)});
     std::shared_ptr<const Value> shared(entry, &entry->value);
     std::lock_guard lock(m_mutex);
     if (m_entries.size() >= m_capacity && !m_entries.contains(key)) m_entries.clear();
@@ -333,35 +333,12 @@ class TaggedCache {
 
  private:
   struct Entry {
-    Tag tag;
+    std::int64_t epoch;
     Value value;
   };
   std::size_t m_capacity;
   std::mutex m_mutex;
   std::unordered_map<std::string, std::shared_ptr<const Entry>> m_entries;
-};
-
-// The credential epoch last read in a transaction whose WAL-index header is known: while
-// the header is still that one, nothing was committed, so the epoch is still that one and
-// authentication needs no transaction to learn it.
-class ConfirmedEpoch {
- public:
-  std::optional<std::int64_t> at(const ChangeProbe::Token& header) {
-    std::lock_guard lock(m_mutex);
-    if (!m_header || *m_header != header) return std::nullopt;
-    return m_epoch;
-  }
-
-  void confirm(const ChangeProbe::Token& header, std::int64_t epoch) {
-    std::lock_guard lock(m_mutex);
-    m_header = header;
-    m_epoch = epoch;
-  }
-
- private:
-  std::mutex m_mutex;
-  std::optional<ChangeProbe::Token> m_header;
-  std::int64_t m_epoch = 0;
 };
 
 class SqliteStore;
@@ -370,8 +347,7 @@ class SqliteStore;
 // the connection it holds, and how deeply scopes are nested.
 struct ThreadScope {
   const SqliteStore* store = nullptr;
-  std::unique_ptr<Conn> db;                 // taken at the scope's first read
-  std::optional<ChangeProbe::Token> start;  // the WAL-index header just before it
+  std::unique_ptr<Conn> db;  // taken at the scope's first read
   int depth = 0;
 };
 thread_local ThreadScope t_scope;
@@ -382,13 +358,12 @@ class SqliteStore final : public Store {
 
   // A pooled connection, returned to the pool (its statements reset, so that it keeps no
   // read snapshot) when the lease ends; or the connection of the thread's read scope,
-  // which stays as it is until the scope ends. start() is the WAL-index header read just
-  // before the connection's first statement (see settled()).
+  // which stays as it is until the scope ends.
   class Lease {
    public:
-    Lease(SqliteStore& store, std::unique_ptr<Conn> db, std::optional<ChangeProbe::Token> start)
-        : m_store(&store), m_owned(std::move(db)), m_db(m_owned.get()), m_start(start) {}
-    Lease(Conn& scoped, std::optional<ChangeProbe::Token> start) : m_db(&scoped), m_start(start) {}
+    Lease(SqliteStore& store, std::unique_ptr<Conn> db)
+        : m_store(&store), m_owned(std::move(db)), m_db(m_owned.get()) {}
+    explicit Lease(Conn& scoped) : m_db(&scoped) {}
     ~Lease() {
       if (!m_owned) return;
       m_owned->finish_statements();
@@ -397,25 +372,19 @@ class SqliteStore final : public Store {
     Lease(const Lease&) = delete;
     Lease& operator=(const Lease&) = delete;
     Conn& operator*() { return *m_db; }
-    const std::optional<ChangeProbe::Token>& start() const { return m_start; }
 
    private:
     SqliteStore* m_store = nullptr;
     std::unique_ptr<Conn> m_owned;
     Conn* m_db;
-    std::optional<ChangeProbe::Token> m_start;
   };
 
   Lease acquire() {
     if (t_scope.store == this) {
-      if (!t_scope.db) {
-        t_scope.start = header();
-        t_scope.db = take();
-      }
-      return Lease(*t_scope.db, t_scope.start);
+      if (!t_scope.db) t_scope.db = take();
+      return Lease(*t_scope.db);
     }
-    const auto start = header();
-    return Lease(*this, take(), start);
+    return Lease(*this, take());
   }
 
   std::unique_ptr<Conn> take() {
@@ -430,8 +399,8 @@ class SqliteStore final : public Store {
     return std::make_unique<Conn>(m_path);
   }
 
-  // The connection is taken at the scope's first read, so that a request served from
-  // the caches below opens no transaction at all.
+  // The connection is taken at the scope's first read: a request that reads nothing (a
+  // public route) takes none.
   void begin_read_scope() override {
     if (t_scope.store == this) {
       ++t_scope.depth;
@@ -448,27 +417,8 @@ class SqliteStore final : public Store {
       t_scope.db->finish_statements();
       release(std::move(t_scope.db));
     }
-    t_scope.start.reset();
     t_scope.store = nullptr;
   }
-
-  // The WAL-index header now; nullopt without a probe or when it reads torn.
-  std::optional<ChangeProbe::Token> header() const noexcept {
-    return m_probe ? m_probe->read() : std::nullopt;
-  }
-
-  // The header that the reads made through `lease` so far saw, if it is known: the one
-  // read before its first statement, provided it has not changed since. Nothing was
-  // committed in between, so the transaction's snapshot is exactly that state and what
-  // it read may be cached under it.
-  std::optional<ChangeProbe::Token> settled(const Lease& lease) const noexcept {
-    if (!lease.start()) return std::nullopt;
-    const auto now = header();
-    if (!now || *now != *lease.start()) return std::nullopt;
-    return lease.start();
-  }
-
-  void enable_change_probe(std::unique_ptr<ChangeProbe> probe) { m_probe = std::move(probe); }
 
   void release(std::unique_ptr<Conn> db) {
     if (!db) return;
@@ -481,11 +431,7 @@ class SqliteStore final : public Store {
   StoreResult<T> run(Body&& body) {
     try {
       auto lease = acquire();
-      if constexpr (std::is_invocable_v<Body, Conn&, const Lease&>) {
-        return StoreResult<T>(body(*lease, lease));
-      } else {
-        return StoreResult<T>(body(*lease));
-      }
+      return StoreResult<T>(body(*lease));
     } catch (const SQLite::Exception& error) {
       return unexpected(to_error(error));
     }
@@ -722,23 +668,16 @@ class SqliteStore final : public Store {
   }
   // The per-request path. A cached row is served only if the credential epoch now equals
   // the epoch read in the same statement as the row: nothing authentication reads has
-  // changed since, whichever connection or process wrote (see migrations.cpp). The epoch
-  // now is known without a transaction while the WAL-index header is the one it was
-  // last read under (ConfirmedEpoch); otherwise it is read.
+  // changed since, whichever connection or process wrote (see migrations.cpp). In a read
+  // scope the epoch's statement stays active, so the request's later reads share its
+  // transaction and see the state the key was authenticated in.
   StoreResult<std::shared_ptr<const KeyActor>> authenticate_key(
       const std::string& key_hash) override {
     using Found = std::shared_ptr<const KeyActor>;
-    if (const auto now = header()) {
-      if (const auto epoch = m_confirmed_epoch.at(*now)) {
-        if (auto cached = m_key_cache.find(key_hash, *epoch)) return cached;
-      }
-    }
-    return run<Found>([&](Conn& db, const Lease& lease) -> Found {
+    return run<Found>([&](Conn& db) -> Found {
       static const std::string epoch_sql = "SELECT epoch FROM credential_epoch WHERE id = 1";
-      // Left active: within a read scope, the request's later reads share its transaction.
       SQLite::Statement& e = db.prepare(epoch_sql);
       const std::int64_t epoch = e.executeStep() ? e.getColumn(0).getInt64() : 0;
-      if (const auto read_under = settled(lease)) m_confirmed_epoch.confirm(*read_under, epoch);
       if (auto cached = m_key_cache.find(key_hash, epoch)) return cached;
 
       static const std::string row_sql = fmt::format(
@@ -902,14 +841,16 @@ class SqliteStore final : public Store {
   }
 
   // One statement for the session and its entries: the per-request read of GET
-  // /sessions/{id}. Served from memory while the WAL-index header is the one the cached
-  // copy was read under (nothing committed since, by anyone).
+  // /sessions/{id}, served from memory while the session epoch is the one the cached copy
+  // was read under.
   StoreResult<std::shared_ptr<const Session>> find_session(const std::string& id) override {
     using Found = std::shared_ptr<const Session>;
-    if (const auto now = header()) {
-      if (auto cached = m_session_cache.find(id, *now)) return cached;
-    }
-    return run<Found>([&](Conn& db, const Lease& lease) -> Found {
+    return run<Found>([&](Conn& db) -> Found {
+      static const std::string epoch_sql = "SELECT epoch FROM session_epoch WHERE id = 1";
+      SQLite::Statement& e = db.prepare(epoch_sql);
+      const std::int64_t epoch = e.executeStep() ? e.getColumn(0).getInt64() : 0;
+      if (auto cached = m_session_cache.find(id, epoch)) return cached;
+
       static const std::string sql = fmt::format(
           "SELECT {}, i.id, i.session_id, i.resource_id, i.resource_name, i.ip_version, "
           "i.ip_address, i.status, i.provider_rule_id, i.applied_at, i.removed_at, "
@@ -924,9 +865,7 @@ class SqliteStore final : public Store {
         if (s.getColumn(11).isNull()) break;
         session.resource_ips.push_back(read_resource_ip(s, 11));
       } while (s.executeStep());
-      if (const auto read_under = settled(lease))
-        return m_session_cache.put(id, *read_under, std::move(session));
-      return std::make_shared<const Session>(std::move(session));
+      return m_session_cache.put(id, epoch, std::move(session));
     });
   }
 
@@ -1047,10 +986,8 @@ class SqliteStore final : public Store {
   std::string m_path;
   std::mutex m_mutex;
   std::vector<std::unique_ptr<Conn>> m_pool;
-  std::unique_ptr<ChangeProbe> m_probe;
-  TaggedCache<std::int64_t, KeyActor> m_key_cache{50'000};
-  ConfirmedEpoch m_confirmed_epoch;
-  TaggedCache<ChangeProbe::Token, Session> m_session_cache{10'000};
+  EpochCache<KeyActor> m_key_cache{50'000};
+  EpochCache<Session> m_session_cache{10'000};
 };
 
 }  // namespace
@@ -1065,7 +1002,6 @@ StoreResult<std::unique_ptr<Store>> open_sqlite_store(const std::string& path) {
     auto store = std::make_unique<SqliteStore>(path);
     auto migrated = store->migrate();
     if (!migrated) return unexpected(migrated.error());
-    store->enable_change_probe(ChangeProbe::open(path));
     return std::unique_ptr<Store>(std::move(store));
   } catch (const SQLite::Exception& error) {
     return unexpected(to_error(error));

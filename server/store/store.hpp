@@ -1,13 +1,9 @@
 // Store: the one narrow interface between the server and its database. Every state
 // change takes the audit entry that records it and writes both in one transaction.
-// Reads never serve stale data: a key revoked through any connection (or any process
-// sharing the database) is seen by the next authenticate_key(). The SQLite store keeps
-// authenticated keys and sessions read by find_session() in memory, but serves one only
-// while nothing that could have changed it has been committed: for keys, a credential
-// epoch that every such change alters in its own transaction (triggers in the database,
-// so every writer does); for sessions, and to know the epoch without a transaction, the
-// WAL-index header that every commit rewrites (ChangeProbe). Implementations are
-// thread-safe.
+// Reads never serve stale data: a key created, revoked or changed through any connection
+// (or any process sharing the database) is seen by the next authenticate_key(). An
+// implementation may keep what it reads in memory only while it can tell, on every call,
+// that nothing it depends on has changed since. Implementations are thread-safe.
 // Errors come back as values (StoreError); nothing here throws.
 #pragma once
 
@@ -65,11 +61,9 @@ class Store {
   // API keys.
   virtual StoreResult<Done> create_key(const ApiKey& key, const AuditEntry* audit) = 0;
   virtual StoreResult<std::optional<ApiKey>> find_key(const std::string& id) = 0;
-  // The key with its creator and organization (the per-request path): no read at all
-  // while nothing has been committed since the key was last read, one read of the
-  // credential epoch otherwise, and the three-table read only when the epoch has changed. The key's
-  // last_used_at/last_used_ip may be older than the database's (a last use does not change the
-  // epoch); list_keys() has the current ones.
+  // The key with its creator and organization (the per-request path). The key's
+  // last_used_at/last_used_ip may be older than the database's (a last use does not make
+  // a cached row stale); list_keys() has the current ones.
   struct KeyActor {
     ApiKey key;
     User user;
@@ -122,12 +116,11 @@ class Store {
   virtual void end_read_scope() noexcept {}
 };
 
-// While a ReadScope lives, the calling thread's reads through `store` use one connection
-// and share one read transaction: one snapshot, and one read transaction to pay for per
-// request instead of one per statement. The first write in the scope ends that read
-// transaction before it begins, so the write and every read after it see the latest
-// data. The request pipeline opens one around authentication and the handler; scopes
-// nest. Not to be shared between threads.
+// While a ReadScope lives, the calling thread's reads through `store` share one snapshot
+// of the database (and pay for one read transaction per request instead of one per
+// statement). The first write in the scope ends that snapshot before it begins, so the
+// write and every read after it see the latest data. The request pipeline opens one
+// around authentication and the handler; scopes nest. Not to be shared between threads.
 class ReadScope {
  public:
   explicit ReadScope(Store& store) : m_store(store) { m_store.begin_read_scope(); }

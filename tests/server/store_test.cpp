@@ -13,7 +13,6 @@
 #include "server/auth.hpp"
 #include "server/clock.hpp"
 #include "server/crypto.hpp"
-#include "server/store/change_probe.hpp"
 #include "server/store/migrations.hpp"
 #include "server/store/store.hpp"
 #include "test_support.hpp"
@@ -432,52 +431,6 @@ TEST_CASE(
   CHECK((*revoked)->key.revoked_at);
 }
 
-TEST_CASE("the change probe sees every commit, by any connection, and nothing else") {
-  Fixture f;
-  const auto path = f.dir.file("test.db");
-  const auto probe = ChangeProbe::open(path);
-  REQUIRE(probe);
-  const auto before = probe->read();
-  REQUIRE(before);
-  CHECK(probe->read() == before);  // reading changes nothing
-  REQUIRE(f.store->find_session(generate_uuid()));
-  REQUIRE(f.store->authenticate_key(sha256_hex("egk_live_nobody")));
-  CHECK(probe->read() == before);  // neither do reads through the store
-
-  RawConnection raw(path);
-  raw.exec("UPDATE organizations SET name = 'Renamed' WHERE id = '" + f.org.id + "'");
-  const auto after_raw = probe->read();
-  REQUIRE(after_raw);
-  CHECK(after_raw != before);
-  raw.exec("BEGIN; UPDATE organizations SET name = 'Again' WHERE id = '" + f.org.id +
-           "'; ROLLBACK");
-  CHECK(probe->read() == after_raw);  // a rolled-back transaction commits nothing
-
-  // After a checkpoint the next commit restarts the log from its first frame: the
-  // header must differ all the same.
-  raw.exec("PRAGMA wal_checkpoint(TRUNCATE)");
-  const auto checkpointed = probe->read();
-  REQUIRE(checkpointed);
-  f.add_key("egk_live_after_checkpoint");
-  const auto after_restart = probe->read();
-  REQUIRE(after_restart);
-  CHECK(after_restart != checkpointed);
-  CHECK(after_restart != after_raw);
-  CHECK(after_restart != before);
-}
-
-TEST_CASE("the change probe stays off where there is no WAL index to read") {
-  CHECK_FALSE(ChangeProbe::open(":memory:"));
-  TempDir dir;
-  CHECK_FALSE(ChangeProbe::open(dir.file("missing.db")));
-  const auto rollback_journal = dir.file("journal.db");
-  {
-    RawConnection raw(rollback_journal);
-    raw.exec("CREATE TABLE t (x INTEGER)");
-  }
-  CHECK_FALSE(ChangeProbe::open(rollback_journal));
-}
-
 TEST_CASE("a cached session is never served after another connection changed it") {
   Fixture f;
   const auto path = f.dir.file("test.db");
@@ -497,6 +450,17 @@ TEST_CASE("a cached session is never served after another connection changed it"
   raw.exec("UPDATE sessions SET expires_at = '2030-01-01T00:00:00.000000Z' WHERE id = '" +
            session.id + "'");
   CHECK(read()->expires_at == "2030-01-01T00:00:00.000000Z");
+  // Its resource IP entries are part of it: added, changed and removed behind its back.
+  raw.exec(
+      "INSERT INTO session_resource_ips (id, session_id, resource_id, resource_name, "
+      "ip_version, ip_address, status) VALUES ('e1', '" +
+      session.id + "', 'r1', 'db', 'IPV4', '192.0.2.1', 'PENDING')");
+  REQUIRE(read()->resource_ips.size() == 1);
+  CHECK(read()->resource_ips[0].status == "PENDING");
+  raw.exec("UPDATE session_resource_ips SET status = 'APPLIED' WHERE id = 'e1'");
+  CHECK(read()->resource_ips[0].status == "APPLIED");
+  raw.exec("DELETE FROM session_resource_ips WHERE id = 'e1'");
+  CHECK(read()->resource_ips.empty());
 
   // A second Store on the same file (a second server) stops it.
   auto other = open_sqlite_store(path);
