@@ -12,35 +12,63 @@ namespace scopegate::server {
 
 namespace {
 
-HttpResponse create_key(RequestContext& context) {
+// A name is a label on one line: no control characters. It is counted as stored, without
+// the spaces around it.
+constexpr TextRule name_rule{255};
+// A description is free text that may run over lines: tab and line breaks are allowed,
+// no other control character (no NUL, no terminal escapes in a listing).
+constexpr TextRule description_rule{1000, 0, Controls::tab_and_line_breaks};
+// Scope names, timestamps and addresses have formats of their own, checked after: these
+// limits only keep a wrong one short, for the message that names it.
+constexpr TextRule scope_rule{100};
+constexpr TextRule timestamp_rule{64};
+constexpr TextRule cidr_rule{64};
+
+std::string_view trimmed(std::string_view text) {
+  const auto first = text.find_first_not_of(' ');
+  if (first == std::string_view::npos) return {};
+  return text.substr(first, text.find_last_not_of(' ') - first + 1);
+}
+
+}  // namespace
+
+Result<KeyRequest, ValidationErrors> parse_api_key_body(const nlohmann::json& json) {
   ValidationErrors errors;
-  const auto& body = body_object(context, errors);
-  KeyRequest request;
-  request.name = optional_string(body, "name", errors);
-  request.description = optional_string(body, "description", errors);
-  request.expires_at = optional_string(body, "expiresAt", errors);
-  if (const auto found = body.find("scopes"); found != body.end() && !found->is_null()) {
-    if (!found->is_array() || !std::all_of(found->begin(), found->end(),
-                                           [](const auto& item) { return item.is_string(); })) {
-      errors["scopes"] = "must be an array of scope names";
-    } else {
-      request.scopes = found->get<std::vector<std::string>>();
+  const auto& body = body_fields(json, errors);
+  KeyRequest out;
+  out.name = optional_text(body, "name", TextRule{std::string::npos}, errors);
+  if (!errors.count("name")) {
+    const auto name = out.name ? trimmed(*out.name) : std::string_view();
+    if (name.empty()) {
+      errors["name"] = "is required";
+    } else if (auto problem = check_text(name, name_rule)) {
+      errors["name"] = std::move(*problem);
     }
   }
-  if (const auto found = body.find("allowedCidrs"); found != body.end() && !found->is_null()) {
-    if (!found->is_array() || !std::all_of(found->begin(), found->end(),
-                                           [](const auto& item) { return item.is_string(); })) {
-      errors["allowedCidrs"] = "must be an array of IP addresses or CIDR ranges";
-    } else {
-      request.allowed_cidrs = found->get<std::vector<std::string>>();
-    }
+  out.description = optional_text(body, "description", description_rule, errors);
+  out.scopes =
+      optional_text_array(body, "scopes", scope_rule, "must be an array of scope names", errors);
+  if (!errors.count("scopes") && (!out.scopes || out.scopes->empty())) {
+    errors["scopes"] = "at least one scope is required";
   }
+  out.expires_at = optional_text(body, "expiresAt", timestamp_rule, errors);
+  if (out.expires_at && !parse_iso(*out.expires_at)) {
+    errors["expiresAt"] = "must be an ISO-8601 timestamp such as 2026-02-18T10:30:00Z";
+  }
+  out.allowed_cidrs = optional_text_array(
+      body, "allowedCidrs", cidr_rule, "must be an array of IP addresses or CIDR ranges", errors);
+  if (!errors.empty()) return unexpected(std::move(errors));
+  return out;
+}
+
+namespace {
+
+HttpResponse create_key(RequestContext& context) {
+  const auto request = parse_api_key_body(request_body(context));
+  if (!request) return validation_response(context.request.path, request.error());
   const auto policy = context.services.engine.policy();
-  auto issued = issue_key(*policy, context.actor->user, context.actor->organization, request);
-  if (!issued) {
-    for (auto& [field, reason] : issued.error()) errors.try_emplace(field, reason);
-  }
-  if (!errors.empty()) return validation_response(context.request.path, errors);
+  auto issued = issue_key(*policy, context.actor->user, context.actor->organization, *request);
+  if (!issued) return validation_response(context.request.path, issued.error());
 
   const auto& key = issued->key;
   auto audit = context.audit("API_KEY_CREATE");

@@ -45,37 +45,58 @@ void audit_failed_login(const RequestContext& context, const Organization& organ
   context.services.audit.submit_audit(std::move(audit));
 }
 
+// Passwords: any Unicode text of up to 1024 characters without control characters. A
+// NUL cuts a password short in C-string clients and tools, and a tab or line break in
+// one is a paste accident; POST /users refuses the same, so no password set through the
+// API can contain one. The upper limit bounds the work before the slow hash.
+constexpr TextRule password_rule{1024, 0, Controls::none};
+
+}  // namespace
+
+Result<LoginBody, ValidationErrors> parse_login_body(const nlohmann::json& json) {
+  ValidationErrors errors;
+  const auto& body = body_fields(json, errors);
+  LoginBody out;
+  // Slugs and emails are identifiers, matched exactly: no control characters.
+  out.organization_slug = optional_text(body, "organizationSlug", TextRule{255}, errors);
+  if (out.organization_slug && out.organization_slug->empty()) out.organization_slug.reset();
+  const auto email = required_text(body, "email", TextRule{255}, errors);
+  const auto password = required_text(body, "password", password_rule, errors);
+  if (!errors.empty()) return unexpected(std::move(errors));
+  out.email = *email;
+  out.password = *password;
+  return out;
+}
+
+namespace {
+
 HttpResponse login(RequestContext& context) {
   auto& services = context.services;
-  ValidationErrors errors;
-  const auto& body = body_object(context, errors);
-  auto slug = optional_string(body, "organizationSlug", errors);
-  const auto email = optional_string(body, "email", errors);
-  const auto password = optional_string(body, "password", errors);
-  if (!email || email->empty()) errors.try_emplace("email", "is required");
-  if (!password || password->empty()) errors.try_emplace("password", "is required");
-  if (!errors.empty()) return validation_response(context.request.path, errors);
-  if (!slug || slug->empty()) slug = services.config.bootstrap_organization_slug;
+  auto parsed = parse_login_body(request_body(context));
+  if (!parsed) return validation_response(context.request.path, parsed.error());
+  const auto slug = parsed->organization_slug.value_or(services.config.bootstrap_organization_slug);
+  const auto& email = parsed->email;
+  const auto& password = parsed->password;
 
-  const auto organization = services.store.find_organization_by_slug(*slug);
+  const auto organization = services.store.find_organization_by_slug(slug);
   if (!organization) return store_failure(context, organization.error().message);
   std::optional<User> user;
   if (*organization) {
-    auto found = services.store.find_user_by_email((*organization)->id, *email);
+    auto found = services.store.find_user_by_email((*organization)->id, email);
     if (!found) return store_failure(context, found.error().message);
     user = std::move(*found);
   }
-  const bool verified = user ? verify_password(user->password_hash, *password)
-                             : (verify_password(decoy_password_hash(), *password), false);
+  const bool verified = user ? verify_password(user->password_hash, password)
+                             : (verify_password(decoy_password_hash(), password), false);
   if (!verified || !user->active) {
     if (*organization) {
       const std::string_view why = !user       ? "unknown user"
                                    : !verified ? "invalid password"
                                                : "user account is disabled";
-      audit_failed_login(context, **organization, *email, user, why);
+      audit_failed_login(context, **organization, email, user, why);
     } else {
       // Audit entries belong to an organization: a login to none is only logged.
-      services.logger->warn("login failed: unknown organization {} from {}", log_quoted(*slug),
+      services.logger->warn("login failed: unknown organization {} from {}", log_quoted(slug),
                             context.client_ip);
     }
     return error_response(401, "invalid organization, email or password", context.request.path);

@@ -4,25 +4,81 @@
 
 namespace scopegate::server {
 
-const nlohmann::json& body_object(const RequestContext& context, ValidationErrors& errors) {
+const nlohmann::json& request_body(const RequestContext& context) {
   static const nlohmann::json empty = nlohmann::json::object();
-  if (context.body == nullptr) return empty;
-  if (!context.body->is_object()) {
-    errors["body"] = "must be a JSON object";
-    return empty;
-  }
-  return *context.body;
+  return context.body == nullptr ? empty : *context.body;
 }
 
-std::optional<std::string> optional_string(const nlohmann::json& body, const std::string& field,
-                                           ValidationErrors& errors) {
+const nlohmann::json& body_fields(const nlohmann::json& body, ValidationErrors& errors) {
+  static const nlohmann::json empty = nlohmann::json::object();
+  if (body.is_object()) return body;
+  errors["body"] = "must be a JSON object";
+  return empty;
+}
+
+std::optional<std::string> optional_text(const nlohmann::json& body, const std::string& field,
+                                         const TextRule& rule, ValidationErrors& errors) {
   const auto found = body.find(field);
   if (found == body.end() || found->is_null()) return std::nullopt;
   if (!found->is_string()) {
-    errors[field] = "must be a string";
+    errors.try_emplace(field, "must be a string");
     return std::nullopt;
   }
-  return found->get<std::string>();
+  const auto& text = found->get_ref<const std::string&>();
+  if (auto problem = check_text(text, rule)) {
+    errors.try_emplace(field, std::move(*problem));
+    return std::nullopt;
+  }
+  return text;
+}
+
+std::optional<std::string> required_text(const nlohmann::json& body, const std::string& field,
+                                         const TextRule& rule, ValidationErrors& errors) {
+  auto text = optional_text(body, field, rule, errors);
+  if (!text || text->empty()) {
+    errors.try_emplace(field, "is required");
+    return std::nullopt;
+  }
+  return text;
+}
+
+std::optional<std::vector<std::string>> optional_text_array(const nlohmann::json& body,
+                                                            const std::string& field,
+                                                            const TextRule& rule,
+                                                            std::string_view expected,
+                                                            ValidationErrors& errors) {
+  const auto found = body.find(field);
+  if (found == body.end() || found->is_null()) return std::nullopt;
+  if (!found->is_array()) {
+    errors.try_emplace(field, expected);
+    return std::nullopt;
+  }
+  std::vector<std::string> out;
+  out.reserve(found->size());
+  for (const auto& item : *found) {
+    if (!item.is_string()) {
+      errors.try_emplace(field, expected);
+      return std::nullopt;
+    }
+    const auto& text = item.get_ref<const std::string&>();
+    if (auto problem = check_text(text, rule)) {
+      errors.try_emplace(field, fmt::format("entry {}: {}", out.size() + 1, *problem));
+      return std::nullopt;
+    }
+    out.push_back(text);
+  }
+  return out;
+}
+
+std::optional<long long> optional_integer(const nlohmann::json& body, const std::string& field,
+                                          ValidationErrors& errors) {
+  const auto found = body.find(field);
+  if (found == body.end() || found->is_null()) return std::nullopt;
+  if (!found->is_number_integer()) {
+    errors.try_emplace(field, "must be an integer");
+    return std::nullopt;
+  }
+  return found->get<long long>();
 }
 
 HttpResponse not_found(const RequestContext& context, std::string_view what) {

@@ -8,9 +8,13 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <string_view>
+#include <vector>
 
 #include "server/context.hpp"
+#include "server/handlers/bodies.hpp"
 #include "server/json.hpp"
+#include "server/text.hpp"
 
 namespace scopegate::server {
 
@@ -22,15 +26,31 @@ void add_audit_handlers(HandlerTable& table);
 void add_user_handlers(HandlerTable& table);
 void add_misc_handlers(HandlerTable& table);
 
-using ValidationErrors = std::map<std::string, std::string>;
+// The request body as the parse_* functions of bodies.hpp take it: an empty body is an
+// empty object.
+const nlohmann::json& request_body(const RequestContext& context);
 
-// The request body as a JSON object: an empty body is an empty object; anything else
-// that is not an object is recorded under "body".
-const nlohmann::json& body_object(const RequestContext& context, ValidationErrors& errors);
-
-// Reads an optional string field: absent or null -> nullopt; another type is an error.
-std::optional<std::string> optional_string(const nlohmann::json& body, const std::string& field,
-                                           ValidationErrors& errors);
+// What the parse_* functions read fields with. Each records a problem under the field's
+// name (the first one only) and then returns nullopt.
+// The body itself, when it is an object; otherwise "body" gets the error.
+const nlohmann::json& body_fields(const nlohmann::json& body, ValidationErrors& errors);
+// An optional string: absent or null -> nullopt; another type, or text that breaks
+// `rule`, is an error.
+std::optional<std::string> optional_text(const nlohmann::json& body, const std::string& field,
+                                         const TextRule& rule, ValidationErrors& errors);
+// As optional_text(), but absent, null or empty is an error ("is required").
+std::optional<std::string> required_text(const nlohmann::json& body, const std::string& field,
+                                         const TextRule& rule, ValidationErrors& errors);
+// An optional array of strings, each checked against `rule`; another type is an error
+// worded by `expected` ("must be an array of scope names").
+std::optional<std::vector<std::string>> optional_text_array(const nlohmann::json& body,
+                                                            const std::string& field,
+                                                            const TextRule& rule,
+                                                            std::string_view expected,
+                                                            ValidationErrors& errors);
+// An optional integer: absent or null -> nullopt; anything else not an integer is an error.
+std::optional<long long> optional_integer(const nlohmann::json& body, const std::string& field,
+                                          ValidationErrors& errors);
 
 HttpResponse not_found(const RequestContext& context, std::string_view what);
 HttpResponse store_failure(const RequestContext& context, std::string_view message);

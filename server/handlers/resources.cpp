@@ -11,7 +11,49 @@ namespace scopegate::server {
 
 namespace {
 
-constexpr std::size_t max_field_length = 255;
+// Every text field of a resource is a name or an identifier on one line: no control
+// characters. `config` is the provider's JSON, stored as JSON: its strings are escaped
+// there and are the provider's to judge.
+constexpr TextRule field_rule{255};
+
+}  // namespace
+
+Result<ResourceFields, ValidationErrors> parse_resource_body(const nlohmann::json& json) {
+  ValidationErrors errors;
+  const auto& body = body_fields(json, errors);
+  ResourceFields out;
+  for (const auto& [field, value] :
+       {std::pair{"name", &out.name}, std::pair{"provider", &out.provider},
+        std::pair{"resourceType", &out.resource_type},
+        std::pair{"resourceIdentifier", &out.resource_identifier}}) {
+    if (auto text = required_text(body, field, field_rule, errors)) *value = std::move(*text);
+  }
+  out.region = optional_text(body, "region", field_rule, errors);
+  out.credential_id = optional_text(body, "credentialId", field_rule, errors);
+  if (const auto config = body.find("config"); config != body.end() && !config->is_null()) {
+    if (!config->is_object()) {
+      errors["config"] = "must be a JSON object";
+    } else {
+      // Strings the HTTP parser built are valid UTF-8; one built otherwise may not be.
+      try {
+        out.config_json = config->dump();
+      } catch (const nlohmann::json::exception&) {
+        errors["config"] = "must be valid UTF-8";
+      }
+    }
+  }
+  if (const auto active = body.find("isActive"); active != body.end() && !active->is_null()) {
+    if (!active->is_boolean()) {
+      errors["isActive"] = "must be true or false";
+    } else {
+      out.active = active->get<bool>();
+    }
+  }
+  if (!errors.empty()) return unexpected(std::move(errors));
+  return out;
+}
+
+namespace {
 
 StoreResult<std::optional<Resource>> load_resource(RequestContext& context) {
   auto found = context.services.store.find_resource(context.param("id"));
@@ -23,42 +65,17 @@ StoreResult<std::optional<Resource>> load_resource(RequestContext& context) {
 
 // Reads the writable fields of a resource from the body into `resource`.
 ValidationErrors read_resource(RequestContext& context, Resource& resource) {
-  ValidationErrors errors;
-  const auto& body = body_object(context, errors);
-  const auto required = [&](const std::string& field, std::string& out) {
-    const auto value = optional_string(body, field, errors);
-    if (errors.count(field)) return;
-    if (!value || value->empty()) {
-      errors[field] = "is required";
-    } else if (value->size() > max_field_length) {
-      errors[field] = fmt::format("must be at most {} characters", max_field_length);
-    } else {
-      out = *value;
-    }
-  };
-  required("name", resource.name);
-  required("provider", resource.provider);
-  required("resourceType", resource.resource_type);
-  required("resourceIdentifier", resource.resource_identifier);
-  resource.region = optional_string(body, "region", errors);
-  resource.credential_id = optional_string(body, "credentialId", errors);
-  if (const auto config = body.find("config"); config != body.end() && !config->is_null()) {
-    if (!config->is_object()) {
-      errors["config"] = "must be a JSON object";
-    } else {
-      resource.config_json = config->dump();
-    }
-  } else {
-    resource.config_json.reset();
-  }
-  if (const auto active = body.find("isActive"); active != body.end() && !active->is_null()) {
-    if (!active->is_boolean()) {
-      errors["isActive"] = "must be true or false";
-    } else {
-      resource.active = active->get<bool>();
-    }
-  }
-  return errors;
+  auto fields = parse_resource_body(request_body(context));
+  if (!fields) return std::move(fields.error());
+  resource.name = std::move(fields->name);
+  resource.provider = std::move(fields->provider);
+  resource.resource_type = std::move(fields->resource_type);
+  resource.resource_identifier = std::move(fields->resource_identifier);
+  resource.region = std::move(fields->region);
+  resource.credential_id = std::move(fields->credential_id);
+  resource.config_json = std::move(fields->config_json);
+  if (fields->active) resource.active = *fields->active;
+  return {};
 }
 
 AuditEntry resource_audit(RequestContext& context, std::string_view event,

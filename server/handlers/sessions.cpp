@@ -20,18 +20,52 @@ int max_hours(const RequestContext& context) {
   return context.actor->is_admin() ? config.session_admin_max_hours : config.session_max_hours;
 }
 
-// Reads an optional integer field: absent/null -> nullopt; anything else not an integer
-// is an error.
-std::optional<long long> optional_integer(const nlohmann::json& body, const std::string& field,
-                                          ValidationErrors& errors) {
-  const auto found = body.find(field);
-  if (found == body.end() || found->is_null()) return std::nullopt;
-  if (!found->is_number_integer()) {
-    errors[field] = "must be an integer";
+// An address field: text without control characters (so that inet_pton, which reads up
+// to the first NUL, sees all of it), then an address of the field's version. An IPv4
+// address may also be written IPv4-mapped (::ffff:1.2.3.4), as before.
+std::optional<std::string> address(const nlohmann::json& body, const std::string& field,
+                                   int version, ValidationErrors& errors) {
+  auto text = optional_text(body, field, TextRule{45}, errors);
+  if (!text) return std::nullopt;
+  const auto parsed = parse_ip(*text);
+  if (!parsed || parsed->version != version) {
+    errors.try_emplace(field, fmt::format("must be an IPv{} address", version));
     return std::nullopt;
   }
-  return found->get<long long>();
+  return text;
 }
+
+}  // namespace
+
+Result<SessionStart, ValidationErrors> parse_session_start_body(const nlohmann::json& json,
+                                                                const SessionLimits& limits) {
+  ValidationErrors errors;
+  const auto& body = body_fields(json, errors);
+  SessionStart out;
+  const auto hours = optional_integer(body, "durationHours", errors);
+  out.duration_hours = hours.value_or(limits.default_hours);
+  if (!errors.count("durationHours") &&
+      (out.duration_hours < 1 || out.duration_hours > limits.max_hours)) {
+    errors["durationHours"] = fmt::format("must be between 1 and {}", limits.max_hours);
+  }
+  out.ipv4_address = address(body, "ipv4Address", 4, errors);
+  out.ipv6_address = address(body, "ipv6Address", 6, errors);
+  if (!errors.empty()) return unexpected(std::move(errors));
+  return out;
+}
+
+Result<SessionExtension, ValidationErrors> parse_session_extend_body(const nlohmann::json& json) {
+  ValidationErrors errors;
+  const auto& body = body_fields(json, errors);
+  const auto additional = optional_integer(body, "additionalHours", errors);
+  if (!errors.count("additionalHours") && (!additional || *additional < 1)) {
+    errors["additionalHours"] = "must be an integer of at least 1";
+  }
+  if (!errors.empty()) return unexpected(std::move(errors));
+  return SessionExtension{*additional};
+}
+
+namespace {
 
 HttpResponse session_response(RequestContext& context, int status, const Session& session) {
   HttpResponse response{status, "application/json", {}, {}};
@@ -89,26 +123,16 @@ HttpResponse get_session(RequestContext& context) {
 
 HttpResponse start_session(RequestContext& context) {
   auto& services = context.services;
-  ValidationErrors errors;
-  const auto& body = body_object(context, errors);
-  const auto hours = optional_integer(body, "durationHours", errors)
-                         .value_or(services.config.session_default_hours);
-  auto ipv4 = optional_string(body, "ipv4Address", errors);
-  auto ipv6 = optional_string(body, "ipv6Address", errors);
-  const int limit = max_hours(context);
-  if (!errors.count("durationHours") && (hours < 1 || hours > limit)) {
-    errors["durationHours"] = fmt::format("must be between 1 and {}", limit);
-  }
-  if (ipv4) {
-    const auto parsed = parse_ip(*ipv4);
-    if (!parsed || parsed->version != 4) errors["ipv4Address"] = "must be an IPv4 address";
-  }
-  if (ipv6) {
-    const auto parsed = parse_ip(*ipv6);
-    if (!parsed || parsed->version != 6) errors["ipv6Address"] = "must be an IPv6 address";
-  }
-  if (!errors.empty()) return validation_response(context.request.path, errors);
+  auto parsed = parse_session_start_body(
+      request_body(context),
+      SessionLimits{services.config.session_default_hours, max_hours(context)});
+  if (!parsed) return validation_response(context.request.path, parsed.error());
+  const auto hours = parsed->duration_hours;
+  auto ipv4 = std::move(parsed->ipv4_address);
+  auto ipv6 = std::move(parsed->ipv6_address);
   if (!ipv4 && !ipv6) {
+    // The client's address from the peer or a trusted proxy's header: it passed
+    // parse_ip() whole, and the HTTP parser lets no control character into a header.
     const auto detected = parse_ip(context.client_ip);
     if (!detected) {
       return validation_response(
@@ -184,13 +208,9 @@ HttpResponse extend_session(RequestContext& context) {
   if (!loaded) return store_failure(context, loaded.error().message);
   if (!*loaded) return not_found(context, "session");
   auto session = **loaded;  // a copy to change
-  ValidationErrors errors;
-  const auto& body = body_object(context, errors);
-  const auto additional = optional_integer(body, "additionalHours", errors);
-  if (!errors.count("additionalHours") && (!additional || *additional < 1)) {
-    errors["additionalHours"] = "must be an integer of at least 1";
-  }
-  if (!errors.empty()) return validation_response(context.request.path, errors);
+  const auto parsed = parse_session_extend_body(request_body(context));
+  if (!parsed) return validation_response(context.request.path, parsed.error());
+  const auto additional = parsed->additional_hours;
   const auto current_expiry = parse_iso(session.expires_at);
   if (!can_extend(session.status) || !current_expiry || *current_expiry <= now()) {
     return validation_response(
@@ -201,7 +221,7 @@ HttpResponse extend_session(RequestContext& context) {
         "Session cannot be extended");
   }
   const auto started = parse_iso(session.started_at).value_or(now());
-  const auto new_expiry = *current_expiry + std::chrono::hours(*additional);
+  const auto new_expiry = *current_expiry + std::chrono::hours(additional);
   const int limit = max_hours(context);
   if (new_expiry - started > std::chrono::hours(limit)) {
     return validation_response(

@@ -4,6 +4,8 @@
 // endpoint picks the operation; anything else in the area is a documented 501.
 #include <fmt/format.h>
 
+#include <algorithm>
+
 #include "server/clock.hpp"
 #include "server/crypto.hpp"
 #include "server/handlers/handlers.hpp"
@@ -13,7 +15,48 @@ namespace scopegate::server {
 
 namespace {
 
-constexpr std::size_t min_password_length = 8;
+// Emails and names are identifiers and labels on one line: no control characters.
+constexpr TextRule email_rule{255};
+constexpr TextRule name_rule{255};
+// Passwords: as login accepts them (see handlers/auth.cpp), and at least 8 characters.
+constexpr TextRule password_rule{1024, 8, Controls::none};
+// Roles and resource ids are matched exactly against known ones; the limit keeps a
+// wrong one short.
+constexpr TextRule identifier_rule{100};
+
+}  // namespace
+
+Result<NewUser, ValidationErrors> parse_user_body(const nlohmann::json& json,
+                                                  const std::vector<std::string>& roles) {
+  ValidationErrors errors;
+  const auto& body = body_fields(json, errors);
+  NewUser out;
+  const auto email = optional_text(body, "email", email_rule, errors);
+  if (!errors.count("email") && (!email || email->find('@') == std::string::npos)) {
+    errors["email"] = "must be an email address of at most 255 characters";
+  }
+  out.name = optional_text(body, "name", name_rule, errors);
+  const auto role = optional_text(body, "role", identifier_rule, errors);
+  if (!errors.count("role") &&
+      (!role || std::find(roles.begin(), roles.end(), *role) == roles.end())) {
+    std::string known;
+    for (const auto& name : roles) known += fmt::format("{}{}", known.empty() ? "" : ", ", name);
+    errors["role"] = fmt::format("must be one of: {}", known);
+  }
+  const auto password = optional_text(body, "password", password_rule, errors);
+  if (!password) errors.try_emplace("password", "must be at least 8 characters");
+  if (auto ids = optional_text_array(body, "resourceIds", identifier_rule,
+                                     "must be an array of resource ids", errors)) {
+    out.resource_ids = std::move(*ids);
+  }
+  if (!errors.empty()) return unexpected(std::move(errors));
+  out.email = *email;
+  out.role = *role;
+  out.password = *password;
+  return out;
+}
+
+namespace {
 
 // What follows `prefix` in the request path: "" for the area itself, "/x" below it.
 std::string_view rest_of(const RequestContext& context, std::string_view prefix) {
@@ -46,54 +89,31 @@ HttpResponse get_user(RequestContext& context, std::string_view id) {
 
 HttpResponse create_user(RequestContext& context) {
   auto& services = context.services;
-  ValidationErrors errors;
-  const auto& body = body_object(context, errors);
-  const auto email = optional_string(body, "email", errors);
-  auto name = optional_string(body, "name", errors);
-  const auto role = optional_string(body, "role", errors);
-  const auto password = optional_string(body, "password", errors);
-  if (!email || email->find('@') == std::string::npos || email->size() > 255) {
-    errors.try_emplace("email", "must be an email address of at most 255 characters");
-  }
-  if (name && name->size() > 255) errors.try_emplace("name", "must be at most 255 characters");
   const auto policy = services.engine.policy();
-  if (!role || policy->find_role(*role) == nullptr) {
-    std::string known;
-    for (const auto& r : policy->roles())
-      known += fmt::format("{}{}", known.empty() ? "" : ", ", r.name);
-    errors.try_emplace("role", fmt::format("must be one of: {}", known));
-  }
-  if (!password || password->size() < min_password_length) {
-    errors.try_emplace("password",
-                       fmt::format("must be at least {} characters", min_password_length));
-  }
+  std::vector<std::string> roles;
+  for (const auto& role : policy->roles()) roles.emplace_back(role.name);
+  auto parsed = parse_user_body(request_body(context), roles);
+  if (!parsed) return validation_response(context.request.path, parsed.error());
+  const auto& input = *parsed;
   std::vector<std::string> resource_ids;
-  if (const auto found = body.find("resourceIds"); found != body.end() && !found->is_null()) {
-    if (!found->is_array()) {
-      errors.try_emplace("resourceIds", "must be an array of resource ids");
-    } else {
-      for (const auto& item : *found) {
-        const auto resource = item.is_string()
-                                  ? services.store.find_resource(item.get<std::string>())
-                                  : StoreResult<std::optional<Resource>>(std::nullopt);
-        if (!resource) return store_failure(context, resource.error().message);
-        if (!*resource || (*resource)->organization_id != context.actor->organization.id) {
-          errors.try_emplace("resourceIds", "every id must name a resource of this organization");
-          break;
-        }
-        resource_ids.push_back((*resource)->id);
-      }
+  for (const auto& id : input.resource_ids) {
+    const auto resource = services.store.find_resource(id);
+    if (!resource) return store_failure(context, resource.error().message);
+    if (!*resource || (*resource)->organization_id != context.actor->organization.id) {
+      return validation_response(
+          context.request.path,
+          {{"resourceIds", "every id must name a resource of this organization"}});
     }
+    resource_ids.push_back((*resource)->id);
   }
-  if (!errors.empty()) return validation_response(context.request.path, errors);
 
   User user;
   user.id = generate_uuid();
   user.organization_id = context.actor->organization.id;
-  user.email = *email;
-  user.name = name ? *name : *email;
-  user.role = *role;
-  user.password_hash = hash_password(*password);
+  user.email = input.email;
+  user.name = input.name.value_or(input.email);
+  user.role = input.role;
+  user.password_hash = hash_password(input.password);
   user.created_at = format_stored(now());
   auto audit = context.audit("USER_CREATE");
   audit.resource_type = "USER";

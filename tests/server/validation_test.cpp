@@ -1,5 +1,7 @@
-// The validation of user-supplied strings: check_text(), and the rows every text field
-// answers alike (encoding, control characters, length in characters).
+// The validation of user-supplied strings: check_text() itself, then one table per field
+// of each endpoint, through the pure parse_* functions of server/handlers/bodies.hpp, and
+// a few rows over real HTTP for the defects that led here (a NUL in an address, key
+// names counted in bytes).
 #include <catch2/catch.hpp>
 
 #include <fmt/format.h>
@@ -8,14 +10,17 @@
 #include <string>
 #include <vector>
 
+#include "harness.hpp"
+#include "server/handlers/bodies.hpp"
 #include "server/text.hpp"
 
 using namespace scopegate::server;
+using namespace scopegate::server::testing;
 
 namespace {
 
-// A row of a field's table: `refusal` is empty for text the field accepts,
-// otherwise a part of the message it must give.
+// A row of a field's table: `refusal` is empty for text the field accepts, otherwise
+// a part of the message it must give.
 struct Row {
   std::string note;
   std::string text;
@@ -30,10 +35,10 @@ std::string repeat(std::string_view text, std::size_t times) {
 
 std::string at_most(std::size_t limit) { return fmt::format("at most {} characters", limit); }
 
-// The rows every text field answers alike: encoding, control characters and
-// length in characters. `valid` is an acceptable value; `suffix` (which the
-// field may need, as an email needs its `@`) ends every row and counts towards
-// the limit. Free text also accepts tab and line breaks.
+// The rows every text field answers alike: encoding, control characters and length in
+// characters. `valid` is an acceptable value; `suffix` (which the field may need, as an
+// email needs its `@`) ends every row and counts towards the limit. Free text also
+// accepts tab and line breaks.
 std::vector<Row> text_rows(std::size_t limit, Controls controls, const std::string& valid,
                            const std::string& suffix = "") {
   const std::string control = "must not contain control characters";
@@ -78,8 +83,12 @@ std::vector<Row> text_rows(std::size_t limit, Controls controls, const std::stri
   return rows;
 }
 
-// Runs `rows` through `refusal_of`, which returns the field's message or
-// nullopt.
+std::vector<Row> operator+(std::vector<Row> rows, const std::vector<Row>& more) {
+  rows.insert(rows.end(), more.begin(), more.end());
+  return rows;
+}
+
+// Runs `rows` through `refusal_of`, which returns the field's message or nullopt.
 template <typename Check>
 void check_rows(const std::vector<Row>& rows, Check refusal_of) {
   for (const auto& row : rows) {
@@ -94,6 +103,54 @@ void check_rows(const std::vector<Row>& rows, Check refusal_of) {
   }
 }
 
+// The message a parse result gives `field`: nullopt when the whole input was accepted;
+// when only other fields were refused, a note saying so (which no row expects).
+template <typename T>
+std::optional<std::string> refusal(const scopegate::Result<T, ValidationErrors>& result,
+                                   const std::string& field) {
+  if (result) return std::nullopt;
+  const auto found = result.error().find(field);
+  if (found != result.error().end()) return found->second;
+  std::string others = "other fields refused:";
+  for (const auto& [name, message] : result.error()) others += " " + name + ": " + message;
+  return others;
+}
+
+// A body that is valid for its endpoint, with `field` set to `text`.
+Json with_field(Json body, const std::string& field, const std::string& text) {
+  body[field] = text;
+  return body;
+}
+
+const Json login_body = {
+    {"organizationSlug", "default"}, {"email", "admin@localhost"}, {"password", "secret"}};
+const Json key_body = {{"name", "CI"}, {"scopes", {"sessions:read"}}};
+const Json resource_body = {{"name", "db"},
+                            {"provider", "aws"},
+                            {"resourceType", "security_group"},
+                            {"resourceIdentifier", "sg-1"}};
+const Json user_body = {
+    {"email", "member@localhost"}, {"role", "member"}, {"password", "member-password"}};
+const std::vector<std::string> roles = {"admin", "member"};
+const SessionLimits limits{1, 8};
+
+const std::string iso_message = "must be an ISO-8601 timestamp such as 2026-02-18T10:30:00Z";
+
+// A timestamp field: format rows on top of the encoding and control-character ones.
+std::vector<Row> timestamp_rows() {
+  return std::vector<Row>{
+      {"valid", "2030-01-01T00:00:00Z", ""},
+      {"with an offset and fractions", "2030-01-01T00:00:00.5+02:00", ""},
+      {"NUL then garbage", std::string("2030-01-01T00:00:00Z\0x", 22), "U+0000"},
+      {"trailing garbage", "2030-01-01T00:00:00Zx", iso_message},
+      {"trailing line feed", "2030-01-01T00:00:00Z\n", "U+000A"},
+      {"a word", "soon", iso_message},
+      {"fullwidth digits", "２０３０-01-01T00:00:00Z", iso_message},
+      {"invalid UTF-8", "2030-01-01T00:00:00Z\xC0\xAF", "must be valid UTF-8"},
+      {"one character over 64", "2030-01-01T00:00:00." + repeat("0", 44) + "Z", at_most(64)},
+  };
+}
+
 }  // namespace
 
 TEST_CASE("check_text: UTF-8, control characters and lengths in characters") {
@@ -101,9 +158,7 @@ TEST_CASE("check_text: UTF-8, control characters and lengths in characters") {
              [](const std::string& text) { return check_text(text, TextRule{5}); });
 }
 
-TEST_CASE(
-    "check_text: free text accepts tab and line breaks but no other "
-    "control character") {
+TEST_CASE("check_text: free text accepts tab and line breaks but no other control character") {
   check_rows(text_rows(5, Controls::tab_and_line_breaks, "a\tb\nc"), [](const std::string& text) {
     return check_text(text, TextRule{5, 0, Controls::tab_and_line_breaks});
   });
@@ -118,8 +173,7 @@ TEST_CASE("check_text: a minimum length is counted in characters too") {
 }
 
 TEST_CASE(
-    "check_text: every code point from U+0000 to U+00A0 is classified as "
-    "C0, DEL, C1 or not") {
+    "check_text: every code point from U+0000 to U+00A0 is classified as C0, DEL, C1 or not") {
   for (char32_t c = 0; c <= 0xA0; ++c) {
     std::string text;
     if (c < 0x80) {
@@ -132,4 +186,421 @@ TEST_CASE(
     INFO("U+" << std::hex << static_cast<unsigned>(c));
     CHECK(check_text(text, TextRule{1}).has_value() == control);
   }
+}
+
+// ---- login -------------------------------------------------------------------------
+
+TEST_CASE("login body: email") {
+  check_rows(text_rows(255, Controls::none, "admin@localhost") +
+                 std::vector<Row>{{"empty", "", "is required"}},
+             [](const std::string& text) {
+               const auto parsed = parse_login_body(with_field(login_body, "email", text));
+               if (parsed) CHECK(parsed->email == text);
+               return refusal(parsed, "email");
+             });
+}
+
+TEST_CASE("login body: password may be any Unicode text without control characters") {
+  check_rows(text_rows(1024, Controls::none, "correct horse battery staple") +
+                 std::vector<Row>{{"empty", "", "is required"},
+                                  {"letters and symbols of any script", "pässwörd 密码 😀 ∑", ""}},
+             [](const std::string& text) {
+               const auto parsed = parse_login_body(with_field(login_body, "password", text));
+               if (parsed) CHECK(parsed->password == text);
+               return refusal(parsed, "password");
+             });
+}
+
+TEST_CASE("login body: organizationSlug, empty meaning the bootstrap organization") {
+  check_rows(text_rows(255, Controls::none, "default") + std::vector<Row>{{"empty", "", ""}},
+             [](const std::string& text) {
+               const auto parsed =
+                   parse_login_body(with_field(login_body, "organizationSlug", text));
+               if (parsed) {
+                 CHECK(parsed->organization_slug ==
+                       (text.empty() ? std::nullopt : std::optional<std::string>(text)));
+               }
+               return refusal(parsed, "organizationSlug");
+             });
+}
+
+TEST_CASE("login body: missing fields and wrong types are refused together") {
+  const auto parsed = parse_login_body(Json{{"email", 7}});
+  REQUIRE_FALSE(parsed);
+  CHECK(parsed.error() ==
+        ValidationErrors{{"email", "must be a string"}, {"password", "is required"}});
+  CHECK(parse_login_body(Json::array()).error().count("body") == 1);
+}
+
+// ---- API keys ----------------------------------------------------------------------
+
+TEST_CASE("API key body: name, up to 255 characters counted without surrounding spaces") {
+  check_rows(
+      text_rows(255, Controls::none, "CI/CD Full Access") +
+          std::vector<Row>{{"empty", "", "is required"},
+                           {"only spaces", "   ", "is required"},
+                           {"255 characters and spaces around", "  " + repeat("é", 255) + " ", ""}},
+      [](const std::string& text) {
+        const auto parsed = parse_api_key_body(with_field(key_body, "name", text));
+        if (parsed) CHECK(parsed->name == text);
+        return refusal(parsed, "name");
+      });
+}
+
+TEST_CASE("API key body: description is free text of up to 1000 characters") {
+  check_rows(text_rows(1000, Controls::tab_and_line_breaks, "Deploys from CI.\nOwner: ops") +
+                 std::vector<Row>{{"empty", "", ""}},
+             [](const std::string& text) {
+               const auto parsed = parse_api_key_body(with_field(key_body, "description", text));
+               if (parsed) CHECK(parsed->description == text);
+               return refusal(parsed, "description");
+             });
+}
+
+TEST_CASE("API key body: expiresAt, whose being in the future is issue_key's to check") {
+  check_rows(
+      timestamp_rows() +
+          std::vector<Row>{{"in the past", "2001-01-01T00:00:00Z", ""}, {"empty", "", iso_message}},
+      [](const std::string& text) {
+        return refusal(parse_api_key_body(with_field(key_body, "expiresAt", text)), "expiresAt");
+      });
+}
+
+TEST_CASE("API key body: each scope, whose meaning is the policy's to check") {
+  const auto one_scope = [](const std::string& text) {
+    auto body = key_body;
+    body["scopes"] = Json::array({"sessions:read", text});
+    const auto parsed = parse_api_key_body(body);
+    if (parsed) CHECK(parsed->scopes == std::vector<std::string>{"sessions:read", text});
+    return refusal(parsed, "scopes");
+  };
+  check_rows(
+      std::vector<Row>{
+          {"valid", "resources:read", ""},
+          {"unknown to the policy", "nope:read", ""},
+          {"NUL then garbage", std::string("sessions:write\0x", 16),
+           "entry 2: must not contain control characters (U+0000 at character 15)"},
+          {"C1", "sessions:write\u0085", "entry 2: must not contain control characters"},
+          {"DEL", "\x7Fsessions:write", "U+007F"},
+          {"invalid UTF-8", "sessions:\xFF", "entry 2: must be valid UTF-8"},
+          {"a surrogate", "sessions:\xED\xA0\x80", "entry 2: must be valid UTF-8"},
+          {"exactly 100 characters", repeat("é", 100), ""},
+          {"101 characters", repeat("é", 101), "entry 2: must be " + at_most(100)},
+      },
+      one_scope);
+  const auto scopes = [](const Json& value) {
+    auto body = key_body;
+    body["scopes"] = value;
+    return refusal(parse_api_key_body(body), "scopes");
+  };
+  CHECK(scopes(Json::array()) == "at least one scope is required");
+  CHECK(scopes("sessions:read") == "must be an array of scope names");
+  CHECK(scopes(Json::array({"sessions:read", 1})) == "must be an array of scope names");
+}
+
+TEST_CASE("API key body: each allowedCidrs entry, whose format is issue_key's to check") {
+  check_rows(
+      std::vector<Row>{
+          {"valid", "10.0.0.0/8", ""},
+          {"NUL then garbage", std::string("10.0.0.0/8\0x", 12), "entry 1: must not contain"},
+          {"line feed", "10.0.0.0/8\n", "U+000A"},
+          {"invalid UTF-8", "10.0.0.0/\xC0\xB8", "must be valid UTF-8"},
+          {"65 characters", repeat("1", 65), "entry 1: must be " + at_most(64)},
+      },
+      [](const std::string& text) {
+        auto body = key_body;
+        body["allowedCidrs"] = Json::array({text});
+        return refusal(parse_api_key_body(body), "allowedCidrs");
+      });
+}
+
+// ---- sessions ----------------------------------------------------------------------
+
+TEST_CASE("session body: ipv4Address must be an IPv4 address, all of it") {
+  const std::string wrong = "must be an IPv4 address";
+  check_rows(
+      std::vector<Row>{
+          {"valid", "1.2.3.4", ""},
+          {"IPv4-mapped IPv6, as before", "::ffff:1.2.3.4", ""},
+          {"the reported NUL", std::string("1.2.3.4\0x; DROP", 15),
+           "must not contain control characters (U+0000 at character 8)"},
+          {"NUL last", std::string("1.2.3.4\0", 8), "U+0000"},
+          {"trailing garbage", "1.2.3.4x", wrong},
+          {"trailing space", "1.2.3.4 ", wrong},
+          {"leading space", " 1.2.3.4", wrong},
+          {"trailing line feed", "1.2.3.4\n", "U+000A"},
+          {"C1 next line", "1.2.3.4\u0085", "U+0085"},
+          {"DEL", "1.2.3.4\x7F", "U+007F"},
+          {"invalid UTF-8", "1.2.3.4\xFF", "must be valid UTF-8"},
+          {"overlong `.`",
+           "1.2.3\xC0\xAE"
+           "4",
+           "must be valid UTF-8"},
+          {"fullwidth digits", "１.２.３.４", wrong},
+          {"three parts", "1.2.3", wrong},
+          {"a part over 255", "1.2.3.256", wrong},
+          {"an IPv6 address", "::1", wrong},
+          {"empty", "", wrong},
+          {"46 characters", repeat("1", 46), at_most(45)},
+      },
+      [](const std::string& text) {
+        const auto parsed = parse_session_start_body(Json{{"ipv4Address", text}}, limits);
+        if (parsed) CHECK(parsed->ipv4_address == text);
+        return refusal(parsed, "ipv4Address");
+      });
+}
+
+TEST_CASE("session body: ipv6Address must be an IPv6 address, all of it") {
+  const std::string wrong = "must be an IPv6 address";
+  check_rows(
+      std::vector<Row>{
+          {"valid", "2001:db8::1", ""},
+          {"with an embedded IPv4 tail", "64:ff9b::1.2.3.4", ""},
+          {"the reported NUL", std::string("2001:db8::1\0x; DROP", 19), "U+0000"},
+          {"NUL last", std::string("::1\0", 4), "U+0000"},
+          {"trailing garbage", "2001:db8::1x", wrong},
+          {"a zone id", "fe80::1%eth0", wrong},
+          {"trailing tab", "2001:db8::1\t", "U+0009"},
+          {"C1", "\u009B2001:db8::1", "U+009B"},
+          {"invalid UTF-8", "2001:db8::\xED\xA0\x80", "must be valid UTF-8"},
+          {"an IPv4 address", "1.2.3.4", wrong},
+          {"IPv4-mapped, which is IPv4", "::ffff:1.2.3.4", wrong},
+          {"two gaps", "1::2::3", wrong},
+          {"empty", "", wrong},
+      },
+      [](const std::string& text) {
+        const auto parsed = parse_session_start_body(Json{{"ipv6Address", text}}, limits);
+        if (parsed) CHECK(parsed->ipv6_address == text);
+        return refusal(parsed, "ipv6Address");
+      });
+}
+
+TEST_CASE("session body: durationHours and additionalHours") {
+  const auto duration = [](const Json& value) {
+    return refusal(parse_session_start_body(Json{{"durationHours", value}}, limits),
+                   "durationHours");
+  };
+  CHECK(duration(1) == std::nullopt);
+  CHECK(duration(8) == std::nullopt);
+  CHECK(duration(9) == "must be between 1 and 8");
+  CHECK(duration(0) == "must be between 1 and 8");
+  CHECK(duration("2") == "must be an integer");
+  CHECK(duration(1.5) == "must be an integer");
+  CHECK(parse_session_start_body(Json::object(), limits)->duration_hours == 1);
+  const auto extension = [](const Json& body) {
+    return refusal(parse_session_extend_body(body), "additionalHours");
+  };
+  CHECK(extension(Json{{"additionalHours", 1}}) == std::nullopt);
+  CHECK(extension(Json{{"additionalHours", 0}}) == "must be an integer of at least 1");
+  CHECK(extension(Json::object()) == "must be an integer of at least 1");
+  CHECK(extension(Json{{"additionalHours", "1"}}) == "must be an integer");
+}
+
+// ---- resources ---------------------------------------------------------------------
+
+TEST_CASE("resource body: name, provider, resourceType and resourceIdentifier are required") {
+  for (const std::string field : {"name", "provider", "resourceType", "resourceIdentifier"}) {
+    INFO("field: " << field);
+    check_rows(
+        text_rows(255, Controls::none, "sg-0123") + std::vector<Row>{{"empty", "", "is required"}},
+        [&](const std::string& text) {
+          return refusal(parse_resource_body(with_field(resource_body, field, text)), field);
+        });
+  }
+}
+
+TEST_CASE("resource body: region and credentialId are optional") {
+  for (const std::string field : {"region", "credentialId"}) {
+    INFO("field: " << field);
+    check_rows(text_rows(255, Controls::none, "eu-west-1") + std::vector<Row>{{"empty", "", ""}},
+               [&](const std::string& text) {
+                 return refusal(parse_resource_body(with_field(resource_body, field, text)), field);
+               });
+  }
+}
+
+TEST_CASE("resource body: config is an object kept as JSON, isActive a boolean") {
+  auto body = resource_body;
+  body["config"] = Json{{"note", std::string("a\0b", 3)}};
+  body["isActive"] = false;
+  const auto parsed = parse_resource_body(body);
+  REQUIRE(parsed);
+  CHECK(parsed->config_json == R"({"note":"a\u0000b"})");
+  CHECK(parsed->active == false);
+  body["config"] = Json{{"note", "\xFF"}};
+  CHECK(refusal(parse_resource_body(body), "config") == "must be valid UTF-8");
+  body["config"] = "x";
+  CHECK(refusal(parse_resource_body(body), "config") == "must be a JSON object");
+  body["isActive"] = "yes";
+  CHECK(refusal(parse_resource_body(body), "isActive") == "must be true or false");
+}
+
+// ---- users -------------------------------------------------------------------------
+
+TEST_CASE("user body: email, an address of up to 255 characters") {
+  check_rows(text_rows(255, Controls::none, "member@localhost", "@x") +
+                 std::vector<Row>{{"no @", "member", "must be an email address"},
+                                  {"empty", "", "must be an email address"}},
+             [](const std::string& text) {
+               const auto parsed = parse_user_body(with_field(user_body, "email", text), roles);
+               if (parsed) CHECK(parsed->email == text);
+               return refusal(parsed, "email");
+             });
+}
+
+TEST_CASE("user body: name") {
+  check_rows(text_rows(255, Controls::none, "Mem Ber"), [](const std::string& text) {
+    const auto parsed = parse_user_body(with_field(user_body, "name", text), roles);
+    if (parsed) CHECK(parsed->name == text);
+    return refusal(parsed, "name");
+  });
+}
+
+TEST_CASE("user body: password, from 8 to 1024 characters without control characters") {
+  check_rows(text_rows(1024, Controls::none, "member-password", "password") +
+                 std::vector<Row>{{"7 characters", "passwor", "must be at least 8 characters"},
+                                  {"8 characters of 2 bytes", repeat("é", 8), ""},
+                                  {"7 characters of 2 bytes, 14 bytes", repeat("é", 7),
+                                   "must be at least 8 characters"},
+                                  {"empty", "", "must be at least 8 characters"}},
+             [](const std::string& text) {
+               const auto parsed = parse_user_body(with_field(user_body, "password", text), roles);
+               if (parsed) CHECK(parsed->password == text);
+               return refusal(parsed, "password");
+             });
+}
+
+TEST_CASE("user body: role and resourceIds") {
+  check_rows(std::vector<Row>{{"valid", "admin", ""},
+                              {"unknown", "boss", "must be one of: admin, member"},
+                              {"NUL", std::string("member\0", 7), "U+0000"},
+                              {"invalid UTF-8", "memb\xC5r", "must be valid UTF-8"}},
+             [](const std::string& text) {
+               return refusal(parse_user_body(with_field(user_body, "role", text), roles), "role");
+             });
+  check_rows(std::vector<Row>{{"valid", "5f0c7a52-0000-4000-8000-000000000000", ""},
+                              {"NUL", std::string("5f0c\0x", 6), "entry 1: must not contain"},
+                              {"invalid UTF-8", "\xFE", "entry 1: must be valid UTF-8"},
+                              {"101 characters", repeat("a", 101), at_most(100)}},
+             [](const std::string& text) {
+               auto body = user_body;
+               body["resourceIds"] = Json::array({text});
+               const auto parsed = parse_user_body(body, roles);
+               if (parsed) CHECK(parsed->resource_ids == std::vector<std::string>{text});
+               return refusal(parsed, "resourceIds");
+             });
+  auto body = user_body;
+  body["resourceIds"] = Json::array({1});
+  CHECK(refusal(parse_user_body(body, roles), "resourceIds") == "must be an array of resource ids");
+}
+
+TEST_CASE("user body: every field's problem comes back at once") {
+  const auto parsed =
+      parse_user_body(Json{{"email", "x"}, {"role", "boss"}, {"password", "short"}}, roles);
+  REQUIRE_FALSE(parsed);
+  CHECK(parsed.error().size() == 3);
+}
+
+// ---- audit-log query ---------------------------------------------------------------
+
+TEST_CASE("audit query: eventType and actorEmail, an empty one meaning no filter") {
+  for (const auto& [name, member, limit] :
+       {std::tuple{"eventType", &AuditQuery::event_type, std::size_t{64}},
+        std::tuple{"actorEmail", &AuditQuery::actor_email, std::size_t{255}}}) {
+    INFO("parameter: " << name);
+    check_rows(
+        text_rows(limit, Controls::none, "SESSION_START") + std::vector<Row>{{"empty", "", ""}},
+        [&](const std::string& text) {
+          AuditQuery query;
+          query.*member = text;
+          const auto parsed = parse_audit_query(query, 100);
+          if (parsed) {
+            const auto& filter = *parsed;
+            CHECK((std::string(name) == "eventType" ? filter.event_type : filter.actor_email) ==
+                  (text.empty() ? std::nullopt : std::optional<std::string>(text)));
+          }
+          return refusal(parsed, name);
+        });
+  }
+}
+
+TEST_CASE("audit query: from and to") {
+  for (const auto& [name, member] :
+       {std::pair{"from", &AuditQuery::from}, std::pair{"to", &AuditQuery::to}}) {
+    INFO("parameter: " << name);
+    check_rows(timestamp_rows() + std::vector<Row>{{"empty", "", ""}},
+               [&](const std::string& text) {
+                 AuditQuery query;
+                 query.*member = text;
+                 return refusal(parse_audit_query(query, 100), name);
+               });
+  }
+}
+
+TEST_CASE("audit query: page and size") {
+  check_rows(std::vector<Row>{{"valid", "3", ""},
+                              {"empty", "", ""},
+                              {"negative", "-1", "must be an integer of at least 0"},
+                              {"trailing garbage", "1x", "must be an integer of at least 0"},
+                              {"NUL then garbage", std::string("1\0x", 3), "U+0000"},
+                              {"invalid UTF-8", "1\xFF", "must be valid UTF-8"},
+                              {"fullwidth digit", "１", "must be an integer of at least 0"}},
+             [](const std::string& text) {
+               AuditQuery query;
+               query.page = text;
+               return refusal(parse_audit_query(query, 100), "page");
+             });
+  check_rows(std::vector<Row>{{"valid", "20", ""},
+                              {"zero", "0", "must be an integer from 1 to 100"},
+                              {"a word", "abc", "must be an integer from 1 to 100"},
+                              {"C1", "2\u00850", "U+0085"}},
+             [](const std::string& text) {
+               AuditQuery query;
+               query.size = text;
+               return refusal(parse_audit_query(query, 100), "size");
+             });
+  AuditQuery query;
+  query.page = "2";
+  query.size = "1000";
+  const auto filter = parse_audit_query(query, 100);
+  REQUIRE(filter);
+  CHECK(filter->page == 2);
+  CHECK(filter->size == 100);
+}
+
+// ---- over HTTP ---------------------------------------------------------------------
+
+TEST_CASE("e2e: a NUL in ipv4Address or ipv6Address is a 400 and no session is stored") {
+  Harness h;
+  const auto token = h.bearer();
+  for (const auto& [field, text] :
+       {std::pair<std::string, std::string>{"ipv4Address", std::string("1.2.3.4\0x; DROP", 15)},
+        std::pair<std::string, std::string>{"ipv6Address",
+                                            std::string("2001:db8::1\0x; DROP", 19)}}) {
+    INFO("field: " << field);
+    // The body as a client writes it: the NUL escaped as \u0000.
+    const auto body = Json{{field, text}}.dump();
+    REQUIRE(body.find("\\u0000") != std::string::npos);
+    const auto reply = h.client().send(
+        "POST", "/api/v1/sessions",
+        {{"Authorization", token.at("Authorization")}, {"Content-Type", "application/json"}}, body);
+    CHECK(reply.status == 400);
+    CHECK(reply.json().at("validationErrors").at(field) ==
+          "must not contain control characters (U+0000 at character " +
+              std::to_string(text.find('\0') + 1) + ")");
+  }
+  CHECK(h.client().get("/api/v1/sessions", token).json() == Json::array());
+  const auto audit = h.client().get("/api/v1/audit-logs?eventType=SESSION_START", token).json();
+  CHECK(audit.at("totalElements") == 0);
+  // The same request without the NUL is stored.
+  CHECK(h.client().post("/api/v1/sessions", {{"ipv4Address", "1.2.3.4"}}, token).status == 201);
+  CHECK(h.client().get("/api/v1/sessions", token).json().size() == 1);
+}
+
+TEST_CASE("e2e: an API key name over 255 characters is a 400 that names the limit") {
+  Harness h;
+  const auto reply = h.client().post(
+      "/api/v1/api-keys", {{"name", repeat("é", 256)}, {"scopes", {"sessions:read"}}}, h.bearer());
+  CHECK(reply.status == 400);
+  CHECK(reply.json().at("validationErrors").at("name") == "must be at most 255 characters");
 }
