@@ -7,6 +7,7 @@
 #include "scopegate/ip.hpp"
 #include "server/clock.hpp"
 #include "server/crypto.hpp"
+#include "server/text.hpp"
 
 namespace scopegate::server {
 
@@ -32,11 +33,14 @@ Result<IssuedKey, KeyErrors> issue_key(const Policy& policy, const User& creator
   const auto name = request.name ? trimmed(*request.name) : std::string();
   if (name.empty()) {
     errors["name"] = "is required";
-  } else if (name.size() > max_name_length) {
-    errors["name"] = fmt::format("must be at most {} characters", max_name_length);
+  } else if (auto problem = check_text(name, TextRule{max_name_length})) {
+    errors["name"] = std::move(*problem);
   }
-  if (request.description && request.description->size() > max_description_length) {
-    errors["description"] = fmt::format("must be at most {} characters", max_description_length);
+  if (request.description) {
+    if (auto problem = check_text(*request.description, TextRule{max_description_length, 0,
+                                                                 Controls::tab_and_line_breaks})) {
+      errors["description"] = std::move(*problem);
+    }
   }
 
   std::vector<std::string> scopes;

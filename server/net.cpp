@@ -24,7 +24,10 @@ bool is_trusted(const IpAddress& address, const std::vector<Cidr>& trusted) {
 }  // namespace
 
 std::optional<IpAddress> parse_ip(std::string_view text) {
-  if (text.empty() || text.size() > 45) return std::nullopt;
+  // inet_pton() reads up to a NUL: "1.2.3.4\0x" would pass as 1.2.3.4.
+  if (text.empty() || text.size() > 45 || text.find('\0') != std::string_view::npos) {
+    return std::nullopt;
+  }
   const std::string copy(text);
   IpAddress out;
   if (inet_pton(AF_INET, copy.c_str(), out.bytes.data()) == 1) {

@@ -131,6 +131,17 @@ TEST_CASE("the client address comes from X-Forwarded-For only through a trusted 
   CHECK(client_ip("10.0.0.2", "", "5.6.7.8", trusted) == "5.6.7.8");
   CHECK(client_ip("10.0.0.2", "", "", trusted) == "10.0.0.2");
   CHECK(client_ip("10.0.0.2", "garbage", "", trusted) == "10.0.0.2");
+  using namespace std::string_view_literals;
+  CHECK(client_ip("10.0.0.2", "1.2.3.4\0x"sv, "", trusted) == "10.0.0.2");
+}
+
+TEST_CASE("an address with a NUL inside is no address, whatever precedes the NUL") {
+  using namespace std::string_view_literals;
+  CHECK_FALSE(parse_ip("1.2.3.4\0x; DROP"sv));
+  CHECK_FALSE(parse_ip("::1\0"sv));
+  CHECK_FALSE(parse_ip("\0"sv));
+  CHECK_FALSE(parse_cidr("10.0.0.0\0/8"sv));
+  CHECK(parse_ip("1.2.3.4"));
 }
 
 TEST_CASE("ISO-8601 times parse with offsets and print in the wire form") {
