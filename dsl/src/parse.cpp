@@ -829,8 +829,10 @@ struct Action<g::route_line> {
 
 // ---------------------------------------------------------------- messages ---------
 
+// Read only by the static_assert of a branch never instantiated, which clang's
+// -Wunused-const-variable does not count.
 template <typename Rule>
-inline constexpr bool dependent_false = false;
+[[maybe_unused]] inline constexpr bool dependent_false = false;
 
 SyntaxFailure unexpected_at_top_level(const State& state, std::size_t offset) {
   const ast::Range token = state.token_range(offset);
