@@ -143,6 +143,27 @@ std::map<std::string, std::map<std::string, KeyHandler>> schema(Config& c) {
   s["rate_limit"]["burst"] = [&c](Reader& r, const toml::node& n) {
     r.integer(n, "rate_limit.burst", 0, 1'000'000, c.rate_limit_burst);
   };
+  s["login"]["password_workers"] = [&c](Reader& r, const toml::node& n) {
+    r.integer(n, "login.password_workers", 1, 64, c.login_password_workers);
+  };
+  s["login"]["password_queue"] = [&c](Reader& r, const toml::node& n) {
+    r.integer(n, "login.password_queue", 0, 10'000, c.login_password_queue);
+  };
+  s["login"]["free_failures"] = [&c](Reader& r, const toml::node& n) {
+    r.integer(n, "login.free_failures", 1, 1'000'000, c.login_free_failures);
+  };
+  s["login"]["free_address_failures"] = [&c](Reader& r, const toml::node& n) {
+    r.integer(n, "login.free_address_failures", 1, 1'000'000, c.login_free_address_failures);
+  };
+  s["login"]["window_seconds"] = [&c](Reader& r, const toml::node& n) {
+    r.integer(n, "login.window_seconds", 1, 7LL * 24 * 3600, c.login_window_seconds);
+  };
+  s["login"]["base_delay_seconds"] = [&c](Reader& r, const toml::node& n) {
+    r.integer(n, "login.base_delay_seconds", 1, 3600, c.login_base_delay_seconds);
+  };
+  s["login"]["max_delay_seconds"] = [&c](Reader& r, const toml::node& n) {
+    r.integer(n, "login.max_delay_seconds", 1, 7LL * 24 * 3600, c.login_max_delay_seconds);
+  };
   s["bootstrap"]["organization_slug"] = [&c](Reader& r, const toml::node& n) {
     r.string(n, "bootstrap.organization_slug", c.bootstrap_organization_slug);
   };
