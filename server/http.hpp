@@ -1,8 +1,11 @@
 // The HTTP/1.1 front: accepts connections, parses requests strictly (Boost.Beast, which
 // stays inside http.cpp), calls one Handler per request and writes its response, with
-// keep-alive. Transport errors are answered here: 400 malformed request or missing Host,
-// 413 body over the limit, 431 headers over the limit. Idle connections time out and
-// never stall the others (async I/O on a small thread pool).
+// keep-alive and pipelining. Transport errors are answered here, with the error body and
+// then a closed connection: 400 for a malformed request or a framing rule broken (several
+// or missing `Host`, any `Transfer-Encoding` but exactly `chunked`, `Content-Length` with
+// it, several or non-decimal `Content-Length`, obsolete line folding; see docs/server.md),
+// 413 body over the limit, 414 request line alone over the header limit, 431 head over it.
+// Idle connections time out and never stall the others (async I/O on a small thread pool).
 // run() blocks until stop(); stop() may be called from any thread (e.g. a signal
 // watcher): it stops accepting, lets requests in flight finish, closes idle connections.
 #pragma once
@@ -53,6 +56,14 @@ struct HttpOptions {
   int idle_timeout_seconds = 60;
   int shutdown_grace_seconds = 10;
 };
+
+// The bytes the server would write back on a connection that received `received` and then
+// reached its end: the same parsing, framing rules, handler calls and serialization as a
+// socket, without one (for fuzzing). Pipelined requests are answered in order until the
+// input ends or the connection would close. The handler sees an empty peer_ip. Thread-safe
+// if `handler` is.
+std::string answer_connection_bytes(std::string_view received, const HttpOptions& options,
+                                    const HttpHandler& handler, const HttpErrorBody& error_body);
 
 class HttpServer {
  public:
