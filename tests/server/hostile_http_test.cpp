@@ -15,6 +15,8 @@
 #include <vector>
 
 #include "harness.hpp"
+#include "server/http.hpp"
+#include "server/json.hpp"
 
 namespace scopegate::server::testing {
 namespace {
@@ -274,6 +276,46 @@ TEST_CASE("hostile requests over a socket get one refusal and a closed connectio
     CHECK(exchange.statuses == row.statuses);
     CHECK(exchange.unparsed.empty());
     CHECK(exchange.closed_by_server);
+  }
+}
+
+// A handler for the in-process seam that asks the real server, over HTTP, what the
+// request it was given gets: the app behind both paths is the same.
+HttpResponse ask_server(const Harness& h, const HttpRequest& request) {
+  std::map<std::string, std::string> headers;
+  for (const auto& [name, value] : request.headers) {
+    if (name != "host" && name != "content-length" && name != "transfer-encoding" &&
+        name != "connection")
+      headers[name] = value;
+  }
+  const auto reply = h.client().send(request.method, request.target, headers, request.body);
+  HttpResponse response;
+  response.status = reply.status;
+  response.body = reply.body;
+  for (const auto& [name, value] : reply.headers) {
+    if (name == "Content-Type") response.content_type = value;
+    if (name != "Content-Type" && name != "Content-Length" && name != "Connection" &&
+        name != "Server")
+      response.headers.emplace_back(name, value);
+  }
+  return response;
+}
+
+TEST_CASE("the in-process seam answers the hostile bytes as the socket does") {
+  Harness h(configure);
+  HttpOptions options;
+  options.max_header_bytes = header_limit;
+  options.max_body_bytes = body_limit;
+  const HttpHandler handler = [&h](const HttpRequest& request) { return ask_server(h, request); };
+  const HttpErrorBody errors = [](int status, std::string_view message, std::string_view path) {
+    return error_body(status, message, path);
+  };
+  for (const auto& row : rows()) {
+    INFO(row.note);
+    const auto sent = parse_responses(answer_connection_bytes(row.bytes, options, handler, errors));
+    CHECK(sent.statuses == row.statuses);
+    CHECK(sent.unparsed.empty());
+    CHECK(sent.statuses == send_raw(h.server->port(), row.bytes, row.end).statuses);
   }
 }
 
