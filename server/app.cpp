@@ -41,11 +41,29 @@ HttpResponse App::handle(const HttpRequest& request) const {
                              failure.what());
     response = error_response(500, "internal error", request.path);
   }
+  if (!response.later) {
+    log_request(request.method, request.path, response.status, started, principal, reason);
+    return response;
+  }
+  // Answered later (a password sign-in): logged when the answer comes.
+  response.later = [this, later = std::move(response.later), method = request.method,
+                    path = request.path, started, principal, reason](HttpResponder respond) {
+    later([this, respond = std::move(respond), method, path, started, principal,
+           reason](HttpResponse answer) {
+      log_request(method, path, answer.status, started, principal, reason);
+      respond(std::move(answer));
+    });
+  };
+  return response;
+}
+
+void App::log_request(std::string_view method, std::string_view path, int status,
+                      std::chrono::steady_clock::time_point started, std::string_view principal,
+                      std::string_view reason) const {
   const auto elapsed =
       std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started);
-  m_services.logger->info("{} {} {} {:.3f}ms principal={} reason={}", request.method, request.path,
-                          response.status, elapsed.count(), principal, reason);
-  return response;
+  m_services.logger->info("{} {} {} {:.3f}ms principal={} reason={}", method, path, status,
+                          elapsed.count(), principal, reason);
 }
 
 HttpResponse App::run(const HttpRequest& request, std::string& principal_label,

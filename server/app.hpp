@@ -7,6 +7,7 @@
 // handle() is thread-safe; the table is immutable after create().
 #pragma once
 
+#include <chrono>
 #include <memory>
 #include <string>
 #include <vector>
@@ -34,6 +35,10 @@ class App {
  private:
   App(Services& services, HandlerTable table);
   HttpResponse run(const HttpRequest& request, std::string& principal, std::string& reason) const;
+  // The one log line a request gets, with its status and the time since `started`.
+  void log_request(std::string_view method, std::string_view path, int status,
+                   std::chrono::steady_clock::time_point started, std::string_view principal,
+                   std::string_view reason) const;
 
   Services& m_services;
   HandlerTable m_table;

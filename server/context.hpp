@@ -29,6 +29,8 @@ class Store;
 class AuditWriter;
 class FirewallProvider;
 class Sweeper;
+class WorkerPool;
+class LoginThrottle;
 
 enum class ActorKind { user, api_key };
 
@@ -53,6 +55,10 @@ struct Services {
   FirewallProvider& provider;
   Sweeper* sweeper = nullptr;
   std::shared_ptr<spdlog::logger> logger;
+  // Password sign-in (handlers/auth.cpp): Argon2id runs on these workers, never on the
+  // threads that serve requests, and failed sign-ins are throttled.
+  WorkerPool& password_workers;
+  LoginThrottle& login_throttle;
 };
 
 struct RequestContext {

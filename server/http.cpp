@@ -14,6 +14,7 @@
 #include <algorithm>
 #include <atomic>
 #include <cctype>
+#include <future>
 #include <mutex>
 #include <optional>
 #include <set>
@@ -133,10 +134,12 @@ enum class Input { open, ended };
 enum class Draining { no, yes };
 
 // What a connection does after Exchange::advance().
-enum class Next { read, write_then_continue, write_then_close, close };
+enum class Next { read, write_then_continue, write_then_close, close, answer_later };
 struct Step {
   Next next;
   std::string bytes;  // to write, for the write_then_* steps
+  // For answer_later: start the handler's slow work; pass its response to finish().
+  std::function<void(HttpResponder)> later = {};
 };
 
 // One connection's HTTP/1.1 exchange without the socket: received bytes in, bytes to send
@@ -225,7 +228,7 @@ class Exchange {
     }
     request.body = std::move(message.body());
     request.peer_ip = m_peer;
-    const bool keep_alive = message.keep_alive() && draining == Draining::no;
+    m_keep_alive = message.keep_alive() && draining == Draining::no;
     m_parser.reset();
     HttpResponse response;
     try {
@@ -234,10 +237,18 @@ class Exchange {
       response.status = 500;
       response.body = m_error_body(500, "internal error", request.path);
     }
-    return {keep_alive ? Next::write_then_continue : Next::write_then_close,
-            serialize_response(std::move(response), keep_alive)};
+    if (response.later) return {Next::answer_later, {}, std::move(response.later)};
+    return finish(std::move(response));
   }
 
+ public:
+  // The step that sends `response`, the answer to the request advance() last parsed.
+  Step finish(HttpResponse response) {
+    return {m_keep_alive ? Next::write_then_continue : Next::write_then_close,
+            serialize_response(std::move(response), m_keep_alive)};
+  }
+
+ private:
   Step refuse(beast::error_code error) {
     if (error == http::error::header_limit) return refuse(431, "request headers too large");
     if (error == http::error::body_limit) return refuse(413, "request body too large");
@@ -275,6 +286,7 @@ class Exchange {
   std::string m_peer;
   std::optional<RequestParser> m_parser;
   std::size_t m_head_bytes = 0;  // of the current request's head, parsed so far
+  bool m_keep_alive = false;     // of the request being answered
   bool m_at_line_start = true;
   bool m_folded = false;
 };
@@ -374,7 +386,19 @@ class Connection : public std::enable_shared_from_this<Connection> {
       case Next::write_then_continue:
       case Next::write_then_close:
         return write(std::move(step));
+      case Next::answer_later:
+        return answer_later(std::move(step.later));
     }
+  }
+
+  // Nothing is read meanwhile: a pipelined request waits in the buffer for its turn.
+  void answer_later(const std::function<void(HttpResponder)>& later) {
+    m_busy = true;
+    later([self = shared_from_this()](HttpResponse response) {
+      asio::post(self->m_stream.get_executor(), [self, response = std::move(response)]() mutable {
+        self->write(self->m_exchange.finish(std::move(response)));
+      });
+    });
   }
 
   void write(Step step) {
@@ -459,6 +483,12 @@ std::string answer_connection_bytes(std::string_view received, const HttpOptions
   std::string sent;
   for (;;) {
     auto step = exchange.advance(input, Input::ended, Draining::no);
+    if (step.next == Next::answer_later) {
+      std::promise<HttpResponse> answer;
+      auto answered = answer.get_future();
+      step.later([&answer](HttpResponse response) { answer.set_value(std::move(response)); });
+      step = exchange.finish(answered.get());
+    }
     sent += step.bytes;
     if (step.next != Next::write_then_continue) return sent;
   }

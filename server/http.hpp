@@ -36,11 +36,20 @@ struct HttpRequest {
   bool has_header(std::string_view name) const noexcept;
 };
 
+struct HttpResponse;
+// Delivers a response that comes later: call it exactly once, from any thread.
+using HttpResponder = std::function<void(HttpResponse)>;
+
 struct HttpResponse {
   int status = 200;
   std::string content_type = "application/json";
   std::vector<std::pair<std::string, std::string>> headers;
   std::string body;
+  // Set by a handler whose answer needs slow work (a password hash): the transport calls
+  // it once, at once, with a responder for the real response (this one's other fields
+  // are ignored), and sends that response when it comes, without holding up the thread
+  // that serves other connections. It must not refer to the request, gone by then.
+  std::function<void(HttpResponder)> later = {};
 };
 
 using HttpHandler = std::function<HttpResponse(const HttpRequest&)>;
@@ -60,8 +69,8 @@ struct HttpOptions {
 // The bytes the server would write back on a connection that received `received` and then
 // reached its end: the same parsing, framing rules, handler calls and serialization as a
 // socket, without one (for fuzzing). Pipelined requests are answered in order until the
-// input ends or the connection would close. The handler sees an empty peer_ip. Thread-safe
-// if `handler` is.
+// input ends or the connection would close; a response that comes later is waited for.
+// The handler sees an empty peer_ip. Thread-safe if `handler` is.
 std::string answer_connection_bytes(std::string_view received, const HttpOptions& options,
                                     const HttpHandler& handler, const HttpErrorBody& error_body);
 

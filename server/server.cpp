@@ -22,9 +22,11 @@
 #include "server/handlers/handlers.hpp"
 #include "server/http.hpp"
 #include "server/json.hpp"
+#include "server/login_throttle.hpp"
 #include "server/provider.hpp"
 #include "server/store/store.hpp"
 #include "server/sweeper.hpp"
+#include "server/worker_pool.hpp"
 
 namespace scopegate::server {
 
@@ -140,6 +142,8 @@ struct Server::Parts {
   std::unique_ptr<FirewallProvider> provider;
   std::unique_ptr<AuditWriter> audit;
   std::unique_ptr<Sweeper> sweeper;
+  std::unique_ptr<WorkerPool> password_workers;
+  std::unique_ptr<LoginThrottle> login_throttle;
   std::unique_ptr<Services> services;
   std::unique_ptr<App> app;
   std::unique_ptr<PolicyReloader> reloader;
@@ -182,9 +186,16 @@ Result<std::unique_ptr<Server>, std::vector<std::string>> Server::start(const Co
   parts->sweeper =
       std::make_unique<Sweeper>(*parts->store, *parts->provider,
                                 std::chrono::seconds(config.sweep_interval_seconds), parts->logger);
-  parts->services = std::make_unique<Services>(
-      Services{parts->config, *parts->store, *parts->engine, *parts->audit, *parts->provider,
-               parts->sweeper.get(), parts->logger});
+  parts->password_workers = std::make_unique<WorkerPool>(
+      config.login_password_workers, static_cast<std::size_t>(config.login_password_queue));
+  parts->login_throttle = std::make_unique<LoginThrottle>(
+      LoginThrottleSettings{config.login_free_failures, config.login_free_address_failures,
+                            std::chrono::seconds(config.login_window_seconds),
+                            std::chrono::seconds(config.login_base_delay_seconds),
+                            std::chrono::seconds(config.login_max_delay_seconds)});
+  parts->services = std::make_unique<Services>(Services{
+      parts->config, *parts->store, *parts->engine, *parts->audit, *parts->provider,
+      parts->sweeper.get(), parts->logger, *parts->password_workers, *parts->login_throttle});
   auto app = App::create(*parts->services);
   if (!app) {
     auto problems = std::move(app.error());
@@ -225,9 +236,10 @@ Result<std::unique_ptr<Server>, std::vector<std::string>> Server::start(const Co
 Server::Server(std::unique_ptr<Parts> parts) : m_parts(std::move(parts)) {}
 
 Server::~Server() {
-  // Order matters: no more reloads and requests, then no more background writes, then
-  // the database.
+  // Order matters: no more reloads, sign-ins or requests (the sign-ins' answers go to
+  // connections the HTTP server owns), then no more background writes, then the database.
   m_parts->reloader.reset();
+  m_parts->password_workers.reset();
   m_parts->http.reset();
   m_parts->sweeper.reset();
   m_parts->audit.reset();

@@ -2,7 +2,8 @@
 
 namespace scopegate::server {
 
-WorkerPool::WorkerPool(int threads, std::size_t queue_capacity) : m_capacity(queue_capacity) {
+WorkerPool::WorkerPool(int threads, std::size_t queue_capacity)
+    : m_workers(static_cast<std::size_t>(threads)), m_capacity(queue_capacity) {
   for (int i = 0; i < threads; ++i) m_threads.emplace_back([this] { work(); });
 }
 
@@ -18,7 +19,7 @@ WorkerPool::~WorkerPool() {
 bool WorkerPool::try_submit(std::function<void()> job) {
   {
     std::lock_guard lock(m_mutex);
-    if (m_stopping || m_queue.size() >= m_capacity) return false;
+    if (m_stopping || m_running + m_queue.size() >= m_workers + m_capacity) return false;
     m_queue.push_back(std::move(job));
   }
   m_wake.notify_one();

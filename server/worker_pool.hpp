@@ -1,7 +1,8 @@
 // WorkerPool: a fixed set of threads that run submitted jobs, with a bounded queue, for
 // work too slow for the threads that serve requests (password hashing). A job is
-// accepted only while fewer than `queue_capacity` wait; try_submit() says no otherwise,
-// so that a caller can refuse at once (503) instead of queueing without bound.
+// accepted while a worker is free or fewer than `queue_capacity` jobs wait; try_submit()
+// says no otherwise, so that a caller can refuse at once (503) instead of queueing
+// without bound.
 // The destructor lets every accepted job finish, then joins the threads. A job must not
 // throw (it would end the process): it reports its own failures.
 // Thread-safe.
@@ -24,7 +25,8 @@ class WorkerPool {
   WorkerPool(const WorkerPool&) = delete;
   WorkerPool& operator=(const WorkerPool&) = delete;
 
-  // Runs `job` on a worker; false (and `job` dropped, never run) when the queue is full.
+  // Runs `job` on a worker; false (and `job` dropped, never run) when every worker is busy
+  // and the queue is full.
   bool try_submit(std::function<void()> job);
 
   // Jobs accepted and not finished yet (running or waiting).
@@ -33,6 +35,7 @@ class WorkerPool {
  private:
   void work();
 
+  std::size_t m_workers;
   std::size_t m_capacity;
   mutable std::mutex m_mutex;
   std::condition_variable m_wake;

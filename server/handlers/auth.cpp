@@ -1,9 +1,17 @@
 // POST /api/v1/auth/login (public) and GET /api/v1/auth/me (any authenticated caller).
+#include <fmt/format.h>
+
+#include <cctype>
+#include <chrono>
+#include <memory>
+
 #include "server/audit_writer.hpp"
 #include "server/clock.hpp"
 #include "server/crypto.hpp"
 #include "server/handlers/handlers.hpp"
+#include "server/login_throttle.hpp"
 #include "server/store/store.hpp"
+#include "server/worker_pool.hpp"
 
 namespace scopegate::server {
 
@@ -70,13 +78,35 @@ Result<LoginBody, ValidationErrors> parse_login_body(const nlohmann::json& json)
 
 namespace {
 
-HttpResponse login(RequestContext& context) {
-  auto& services = context.services;
-  auto parsed = parse_login_body(request_body(context));
-  if (!parsed) return validation_response(context.request.path, parsed.error());
-  const auto slug = parsed->organization_slug.value_or(services.config.bootstrap_organization_slug);
-  const auto& email = parsed->email;
-  const auto& password = parsed->password;
+// The throttle's name for an account: the organization as the client named it and the
+// email in lower case, so that case variants of one address count together.
+std::string throttle_account(std::string_view slug, std::string_view email) {
+  std::string account(slug);
+  account += '\n';
+  for (const char c : email)
+    account += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return account;
+}
+
+// A sign-in that gets as far as a password hash, copied out of its request: it runs on a
+// password worker, after the request is gone.
+struct SignIn {
+  HttpRequest request;
+  std::string client_ip;
+  std::string slug;
+  LoginBody body;
+  std::string account;  // the throttle's name for it
+};
+
+// Checks the password and, when it matches, issues the tokens. Runs on a password
+// worker; every failure is counted by the throttle.
+HttpResponse sign_in(Services& services, const SignIn& attempt) {
+  static const Decision public_endpoint{};
+  RequestContext context{attempt.request, public_endpoint,   nullptr,
+                         nullptr,         attempt.client_ip, services};
+  const auto& slug = attempt.slug;
+  const auto& email = attempt.body.email;
+  const auto& password = attempt.body.password;
 
   const auto organization = services.store.find_organization_by_slug(slug);
   if (!organization) return store_failure(context, organization.error().message);
@@ -89,6 +119,8 @@ HttpResponse login(RequestContext& context) {
   const bool verified = user ? verify_password(user->password_hash, password)
                              : (verify_password(decoy_password_hash(), password), false);
   if (!verified || !user->active) {
+    services.login_throttle.record_failure(attempt.account, attempt.client_ip,
+                                           std::chrono::steady_clock::now());
     if (*organization) {
       const std::string_view why = !user       ? "unknown user"
                                    : !verified ? "invalid password"
@@ -101,6 +133,7 @@ HttpResponse login(RequestContext& context) {
     }
     return error_response(401, "invalid organization, email or password", context.request.path);
   }
+  services.login_throttle.record_success(attempt.account, attempt.client_ip);
 
   const auto issued = now();
   const auto access = random_alphanumeric(token_length);
@@ -130,6 +163,60 @@ HttpResponse login(RequestContext& context) {
   out["tokenType"] = "Bearer";
   out["user"] = user_json(*user, **organization);
   return json_response(200, out);
+}
+
+HttpResponse with_retry_after(HttpResponse response, std::int64_t seconds) {
+  response.headers.emplace_back("Retry-After", std::to_string(seconds));
+  return response;
+}
+
+// POST /api/v1/auth/login. On the request's thread: the body, then the throttle (a
+// throttled attempt is refused without hashing anything, and audited like a failure).
+// Everything that hashes runs on the password workers; when they are all busy and their
+// queue is full, 503 at once.
+HttpResponse login(RequestContext& context) {
+  auto& services = context.services;
+  auto parsed = parse_login_body(request_body(context));
+  if (!parsed) return validation_response(context.request.path, parsed.error());
+  auto attempt = std::make_shared<SignIn>();
+  attempt->slug = parsed->organization_slug.value_or(services.config.bootstrap_organization_slug);
+  attempt->account = throttle_account(attempt->slug, parsed->email);
+  attempt->client_ip = context.client_ip;
+
+  const auto verdict = services.login_throttle.check(attempt->account, attempt->client_ip,
+                                                     std::chrono::steady_clock::now());
+  if (!verdict.allowed) {
+    const auto organization = services.store.find_organization_by_slug(attempt->slug);
+    if (organization && *organization) {
+      audit_failed_login(context, **organization, parsed->email, std::nullopt,
+                         "too many failed sign-ins");
+    }
+    return with_retry_after(error_response(429,
+                                           fmt::format("too many failed sign-ins; retry in {} s",
+                                                       verdict.retry_after_seconds),
+                                           context.request.path),
+                            verdict.retry_after_seconds);
+  }
+
+  attempt->request = context.request;
+  attempt->body = std::move(*parsed);
+  HttpResponse response;
+  response.later = [&services, attempt](HttpResponder respond) {
+    const bool queued = services.password_workers.try_submit([&services, attempt, respond] {
+      try {
+        respond(sign_in(services, *attempt));
+      } catch (const std::exception& failure) {
+        services.logger->error("sign-in failed: {}", failure.what());
+        respond(error_response(500, "internal error", attempt->request.path));
+      }
+    });
+    if (!queued) {
+      respond(with_retry_after(
+          error_response(503, "too many sign-ins in progress; retry in 1 s", attempt->request.path),
+          1));
+    }
+  };
+  return response;
 }
 
 HttpResponse me(RequestContext& context) {

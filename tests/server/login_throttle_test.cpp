@@ -151,3 +151,23 @@ TEST_CASE("worker pool: a full queue refuses at once, and every accepted job run
   }  // the destructor lets every accepted job finish
   CHECK(ran == 5);
 }
+
+TEST_CASE("worker pool: without a queue, a job is accepted only while a worker is free") {
+  std::promise<void> release;
+  const auto gate = release.get_future().share();
+  std::atomic<int> ran{0};
+  {
+    WorkerPool pool(1, 0);
+    REQUIRE(pool.try_submit([&, gate] {
+      gate.wait();
+      ++ran;
+    }));
+    CHECK_FALSE(pool.try_submit([&] { ++ran; }));
+    release.set_value();
+  }
+  CHECK(ran == 1);
+  WorkerPool idle(1, 0);
+  std::promise<void> done;
+  REQUIRE(idle.try_submit([&] { done.set_value(); }));
+  CHECK(done.get_future().wait_for(seconds(5)) == std::future_status::ready);
+}

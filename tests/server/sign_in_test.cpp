@@ -1,0 +1,133 @@
+// Password sign-in over real HTTP: guessing is throttled per account and address and per
+// address, a throttled attempt is refused before its password is looked at, the owner at
+// another address is never locked out, and a full password pool answers 503 at once.
+// (LoginThrottle and WorkerPool themselves: login_throttle_test.cpp.)
+#include <catch2/catch.hpp>
+
+#include <future>
+#include <string>
+#include <vector>
+
+#include "harness.hpp"
+
+using namespace scopegate::server;
+using namespace scopegate::server::testing;
+
+namespace {
+
+// Requests arrive through a trusted proxy on loopback, so that X-Forwarded-For names the
+// client address each attempt comes from.
+void through_proxy(Harness& h) { h.config.trusted_proxies = {"127.0.0.1"}; }
+
+Reply sign_in(const Harness& h, const std::string& from, const std::string& password,
+              const std::string& email = "admin@localhost") {
+  return h.client().post(
+      "/api/v1/auth/login",
+      {{"organizationSlug", "default"}, {"email", email}, {"password", password}},
+      {{"X-Forwarded-For", from}});
+}
+
+}  // namespace
+
+TEST_CASE("e2e: the sixth wrong password from one address gets 429, even with the right one") {
+  Harness h(through_proxy);
+  for (int i = 0; i < 5; ++i) {
+    INFO("attempt " << i + 1);
+    CHECK(sign_in(h, "203.0.113.9", "wrong-password").status == 401);
+  }
+  // Throttled: refused before the password is looked at, so the right one gets 429 too.
+  const auto throttled = sign_in(h, "203.0.113.9", admin_password);
+  CHECK(throttled.status == 429);
+  CHECK(throttled.headers.at("Retry-After") == "1");
+  CHECK(throttled.json().at("message") == "too many failed sign-ins; retry in 1 s");
+  CHECK(throttled.json().at("status") == 429);
+  // Letter case does not make another account.
+  CHECK(sign_in(h, "203.0.113.9", admin_password, "ADMIN@localhost").status == 429);
+
+  // The owner, from another address, signs in at once.
+  CHECK(sign_in(h, "192.0.2.1", admin_password).status == 200);
+
+  // The throttled attempts are audited as failures, like the wrong passwords.
+  const auto token = h.bearer();
+  REQUIRE(eventually([&] {
+    const auto page =
+        h.client()
+            .get("/api/v1/audit-logs?eventType=USER_LOGIN&actorEmail=admin%40localhost", token)
+            .json();
+    int throttled_attempts = 0;
+    for (const auto& entry : page.at("content")) {
+      if (entry.at("errorMessage") == "too many failed sign-ins") {
+        CHECK(entry.at("result") == "FAILURE");
+        CHECK(entry.at("ipAddress") == "203.0.113.9");
+        throttled_attempts += entry.at("details").value("count", 1);
+      }
+    }
+    return throttled_attempts == 1;  // ADMIN@localhost is audited under its own spelling
+  }));
+}
+
+TEST_CASE("e2e: one address guessing over many accounts is throttled after 20 failures") {
+  Harness h(through_proxy);
+  for (int i = 0; i < 20; ++i) {
+    INFO("account " << i);
+    CHECK(sign_in(h, "198.51.100.7", "guess", "user" + std::to_string(i) + "@example.com").status ==
+          401);
+  }
+  CHECK(sign_in(h, "198.51.100.7", admin_password).status == 429);
+  CHECK(sign_in(h, "192.0.2.1", admin_password).status == 200);
+}
+
+TEST_CASE("e2e: the throttle's thresholds come from the [login] settings") {
+  Harness h([](Harness& harness) {
+    through_proxy(harness);
+    harness.config.login_free_failures = 2;
+    harness.config.login_base_delay_seconds = 30;
+  });
+  CHECK(sign_in(h, "203.0.113.9", "wrong").status == 401);
+  CHECK(sign_in(h, "203.0.113.9", "wrong").status == 401);
+  const auto throttled = sign_in(h, "203.0.113.9", "wrong");
+  CHECK(throttled.status == 429);
+  CHECK(throttled.headers.at("Retry-After") == "30");
+}
+
+TEST_CASE("e2e: a sign-in that finds every password worker busy gets 503 with Retry-After") {
+  Harness h([](Harness& harness) {
+    harness.config.login_password_workers = 1;
+    harness.config.login_password_queue = 0;
+    harness.config.login_free_failures = 1000;
+    harness.config.login_free_address_failures = 1000;
+  });
+  // Sixteen at once on one worker: whoever finds it busy is refused at once.
+  std::vector<std::future<Reply>> replies;
+  for (int i = 0; i < 16; ++i) {
+    replies.push_back(std::async(std::launch::async, [&h] {
+      return h.client().post("/api/v1/auth/login", {{"organizationSlug", "default"},
+                                                    {"email", "admin@localhost"},
+                                                    {"password", admin_password}});
+    }));
+  }
+  int signed_in = 0;
+  int busy = 0;
+  for (auto& reply : replies) {
+    const auto answer = reply.get();
+    if (answer.status == 200) {
+      ++signed_in;
+    } else {
+      REQUIRE(answer.status == 503);
+      CHECK(answer.headers.at("Retry-After") == "1");
+      CHECK(answer.json().at("message") == "too many sign-ins in progress; retry in 1 s");
+      ++busy;
+    }
+  }
+  CHECK(signed_in >= 1);
+  CHECK(busy >= 1);
+  // The pool is free again (its worker marks itself free just after it answers): the
+  // next sign-in goes through.
+  CHECK(eventually([&h] {
+    return h.client()
+               .post("/api/v1/auth/login", {{"organizationSlug", "default"},
+                                            {"email", "admin@localhost"},
+                                            {"password", admin_password}})
+               .status == 200;
+  }));
+}
