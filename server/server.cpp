@@ -132,6 +132,10 @@ Result<Done, std::string> bootstrap(const Config& config, Store& store, std::ost
   return Done{};
 }
 
+HttpHandler app_handler(const App& app) {
+  return [&app](const HttpRequest& request) { return app.handle(request); };
+}
+
 }  // namespace
 
 struct Server::Parts {
@@ -218,12 +222,10 @@ Result<std::unique_ptr<Server>, std::vector<std::string>> Server::start(const Co
   options.max_header_bytes = config.max_header_bytes;
   options.idle_timeout_seconds = config.idle_timeout_seconds;
   options.shutdown_grace_seconds = config.shutdown_grace_seconds;
-  const App* handler = parts->app.get();
-  auto http = HttpServer::listen(
-      options, [handler](const HttpRequest& request) { return handler->handle(request); },
-      [](int status, std::string_view message, std::string_view path) {
-        return error_body(status, message, path);
-      });
+  auto http = HttpServer::listen(options, app_handler(*parts->app),
+                                 [](int status, std::string_view message, std::string_view path) {
+                                   return error_body(status, message, path);
+                                 });
   if (!http) return unexpected(std::vector<std::string>{fmt::format("error: {}", http.error())});
   parts->http = std::move(*http);
   parts->reloader->watch(std::chrono::milliseconds(config.reload_interval_milliseconds));
@@ -261,6 +263,8 @@ ReloadOutcome Server::reload(std::string_view trigger) {
 }
 
 PolicyReloader::Stats Server::reload_stats() const noexcept { return m_parts->reloader->stats(); }
+
+HttpHandler Server::handler() const { return app_handler(*m_parts->app); }
 
 void Server::stop() {
   m_parts->logger->info("stopping: draining requests in flight");

@@ -19,6 +19,7 @@
 
 #include "scopegate/result.hpp"
 #include "server/config.hpp"
+#include "server/http.hpp"
 #include "server/keys.hpp"
 #include "server/reloader.hpp"
 
@@ -40,6 +41,9 @@ class Server {
   ReloadOutcome reload(std::string_view trigger = "request");
   // How many reloads were applied and refused since start.
   PolicyReloader::Stats reload_stats() const noexcept;
+  // The handler the HTTP server calls for every request (the App). For driving the server
+  // without a socket through answer_connection_bytes() (tests/fuzz/http_request.cpp).
+  HttpHandler handler() const;
 
   struct Parts;
 
