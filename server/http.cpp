@@ -115,16 +115,25 @@ RequestHead gather_head(const RequestParser& parser, bool folded) {
   return head;
 }
 
-std::string serialize(http::response<http::string_body>& message) {
+// What a response carries: a HEAD request's answer is its head alone, with the
+// Content-Length of the body it leaves out (RFC 9110 §9.3.2, RFC 9112 §6.3): a client
+// reads no body after it, so one sent would be taken for the next response.
+enum class Payload { body, head_only };
+
+std::string serialize(http::response<http::string_body>& message, Payload payload) {
   std::string out;
   http::serializer<false, http::string_body> serializer(message);
+  serializer.split(payload == Payload::head_only);
+  const auto done = [&] {
+    return payload == Payload::head_only ? serializer.is_header_done() : serializer.is_done();
+  };
   beast::error_code error;
   do {
     serializer.next(error, [&](beast::error_code&, const auto& buffers) {
       out += beast::buffers_to_string(buffers);
       serializer.consume(beast::buffer_bytes(buffers));
     });
-  } while (!error && !serializer.is_done());
+  } while (!error && !done());
   return out;
 }
 
@@ -229,6 +238,7 @@ class Exchange {
     request.body = std::move(message.body());
     request.peer_ip = m_peer;
     m_keep_alive = message.keep_alive() && draining == Draining::no;
+    m_payload = message.method() == http::verb::head ? Payload::head_only : Payload::body;
     m_parser.reset();
     HttpResponse response;
     try {
@@ -245,7 +255,7 @@ class Exchange {
   // The step that sends `response`, the answer to the request advance() last parsed.
   Step finish(HttpResponse response) {
     return {m_keep_alive ? Next::write_then_continue : Next::write_then_close,
-            serialize_response(std::move(response), m_keep_alive)};
+            serialize_response(std::move(response), m_keep_alive, m_payload)};
   }
 
  private:
@@ -262,10 +272,10 @@ class Exchange {
     response.status = status;
     response.body = m_error_body(status, message, target.substr(0, target.find('?')));
     m_parser.reset();
-    return {Next::write_then_close, serialize_response(std::move(response), false)};
+    return {Next::write_then_close, serialize_response(std::move(response), false, Payload::body)};
   }
 
-  static std::string serialize_response(HttpResponse response, bool keep_alive) {
+  static std::string serialize_response(HttpResponse response, bool keep_alive, Payload payload) {
     http::response<http::string_body> out;
     out.result(static_cast<unsigned>(response.status));
     out.version(11);
@@ -277,7 +287,7 @@ class Exchange {
     out.body() = std::move(response.body);
     out.keep_alive(keep_alive);
     out.prepare_payload();
-    return serialize(out);
+    return serialize(out, payload);
   }
 
   const HttpOptions& m_options;
@@ -285,8 +295,9 @@ class Exchange {
   const HttpErrorBody& m_error_body;
   std::string m_peer;
   std::optional<RequestParser> m_parser;
-  std::size_t m_head_bytes = 0;  // of the current request's head, parsed so far
-  bool m_keep_alive = false;     // of the request being answered
+  std::size_t m_head_bytes = 0;       // of the current request's head, parsed so far
+  bool m_keep_alive = false;          // of the request being answered
+  Payload m_payload = Payload::body;  // of the request being answered
   bool m_at_line_start = true;
   bool m_folded = false;
 };

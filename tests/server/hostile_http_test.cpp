@@ -319,5 +319,29 @@ TEST_CASE("the in-process seam answers the hostile bytes as the socket does") {
   }
 }
 
+// Found by the http_request fuzz target: the answer to a HEAD request carried its body,
+// which a client reads as the start of the next response.
+TEST_CASE("a HEAD request is answered with a head and no body, then the next request") {
+  const HttpHandler handler = [](const HttpRequest& request) {
+    return HttpResponse{
+        request.method == "HEAD" ? 401 : 200, "application/json", {}, R"({"status":"UP"})"};
+  };
+  const HttpErrorBody errors = [](int status, std::string_view message, std::string_view path) {
+    return error_body(status, message, path);
+  };
+  const std::string sent =
+      answer_connection_bytes(head("HEAD /healthz HTTP/1.1", "Host: x\r\n") +
+                                  head("GET /healthz HTTP/1.1", "Host: x\r\nConnection: close\r\n"),
+                              HttpOptions{}, handler, errors);
+  const auto end_of_head = sent.find("\r\n\r\n");
+  REQUIRE(end_of_head != std::string::npos);
+  const std::string first = sent.substr(0, end_of_head + 4);
+  CHECK(first.starts_with("HTTP/1.1 401 "));
+  CHECK(first.find("Content-Length: 15\r\n") != std::string::npos);
+  const std::string rest = sent.substr(first.size());
+  CHECK(rest.starts_with("HTTP/1.1 200 "));
+  CHECK(rest.ends_with("\r\n\r\n{\"status\":\"UP\"}"));
+}
+
 }  // namespace
 }  // namespace scopegate::server::testing
