@@ -2,10 +2,11 @@
 // lets readers run beside the one writer), every change in a BEGIN IMMEDIATE
 // transaction, every SQLite::Exception caught here and returned as a StoreError. A read
 // scope pins one pooled connection to its thread from its first read, so that a request's
-// reads share one read transaction; authenticated keys and sessions are cached behind the
+// reads share one read transaction. Authenticated keys and sessions are cached behind the
 // credential and session epochs (migrations 3 and 5), which that transaction reads before
-// it looks in a cache. Nothing here reads SQLite's private structures (the WAL index, the
-// -shm file): every question is asked through SQL.
+// it looks in a cache; while the CommitWatch shows that nothing at all has been committed
+// since the epochs were last read, they are still current, and a request whose rows are
+// cached opens no transaction at all (ConfirmedEpochs below).
 #include <SQLiteCpp/SQLiteCpp.h>
 #include <fmt/format.h>
 #include <sqlite3.h>
@@ -15,6 +16,7 @@
 #include <unordered_map>
 
 #include "server/clock.hpp"
+#include "server/store/commit_watch.hpp"
 #include "server/store/migrations.hpp"
 #include "server/store/store.hpp"
 
@@ -341,13 +343,43 @@ class EpochCache {
   std::unordered_map<std::string, std::shared_ptr<const Entry>> m_entries;
 };
 
+// The two epochs, read together in one statement.
+struct Epochs {
+  std::int64_t credential = 0;
+  std::int64_t session = 0;
+};
+
+// The epochs last read in a transaction whose CommitWatch token is known: while the token
+// is still that one, nothing has been committed since, so the epochs are still those and
+// a request needs no transaction to learn them.
+class ConfirmedEpochs {
+ public:
+  std::optional<Epochs> at(const CommitWatch::Token& token) {
+    std::lock_guard lock(m_mutex);
+    if (!m_token || *m_token != token) return std::nullopt;
+    return m_epochs;
+  }
+
+  void confirm(const CommitWatch::Token& token, Epochs epochs) {
+    std::lock_guard lock(m_mutex);
+    m_token = token;
+    m_epochs = epochs;
+  }
+
+ private:
+  std::mutex m_mutex;
+  std::optional<CommitWatch::Token> m_token;
+  Epochs m_epochs;
+};
+
 class SqliteStore;
 
 // The calling thread's read scope (Store::begin_read_scope): which store it belongs to,
 // the connection it holds, and how deeply scopes are nested.
 struct ThreadScope {
   const SqliteStore* store = nullptr;
-  std::unique_ptr<Conn> db;  // taken at the scope's first read
+  std::unique_ptr<Conn> db;                 // taken at the scope's first read
+  std::optional<CommitWatch::Token> start;  // the watch's token just before that read
   int depth = 0;
 };
 thread_local ThreadScope t_scope;
@@ -358,12 +390,13 @@ class SqliteStore final : public Store {
 
   // A pooled connection, returned to the pool (its statements reset, so that it keeps no
   // read snapshot) when the lease ends; or the connection of the thread's read scope,
-  // which stays as it is until the scope ends.
+  // which stays as it is until the scope ends. start() is the CommitWatch token read just
+  // before the connection's first statement (see settled()).
   class Lease {
    public:
-    Lease(SqliteStore& store, std::unique_ptr<Conn> db)
-        : m_store(&store), m_owned(std::move(db)), m_db(m_owned.get()) {}
-    explicit Lease(Conn& scoped) : m_db(&scoped) {}
+    Lease(SqliteStore& store, std::unique_ptr<Conn> db, std::optional<CommitWatch::Token> start)
+        : m_store(&store), m_owned(std::move(db)), m_db(m_owned.get()), m_start(start) {}
+    Lease(Conn& scoped, std::optional<CommitWatch::Token> start) : m_db(&scoped), m_start(start) {}
     ~Lease() {
       if (!m_owned) return;
       m_owned->finish_statements();
@@ -372,19 +405,25 @@ class SqliteStore final : public Store {
     Lease(const Lease&) = delete;
     Lease& operator=(const Lease&) = delete;
     Conn& operator*() { return *m_db; }
+    const std::optional<CommitWatch::Token>& start() const { return m_start; }
 
    private:
     SqliteStore* m_store = nullptr;
     std::unique_ptr<Conn> m_owned;
     Conn* m_db;
+    std::optional<CommitWatch::Token> m_start;
   };
 
   Lease acquire() {
     if (t_scope.store == this) {
-      if (!t_scope.db) t_scope.db = take();
-      return Lease(*t_scope.db);
+      if (!t_scope.db) {
+        t_scope.start = token();
+        t_scope.db = take();
+      }
+      return Lease(*t_scope.db, t_scope.start);
     }
-    return Lease(*this, take());
+    const auto start = token();
+    return Lease(*this, take(), start);
   }
 
   std::unique_ptr<Conn> take() {
@@ -399,8 +438,8 @@ class SqliteStore final : public Store {
     return std::make_unique<Conn>(m_path);
   }
 
-  // The connection is taken at the scope's first read: a request that reads nothing (a
-  // public route) takes none.
+  // The connection is taken at the scope's first read, so that a request served from the
+  // caches opens no transaction at all.
   void begin_read_scope() override {
     if (t_scope.store == this) {
       ++t_scope.depth;
@@ -417,8 +456,41 @@ class SqliteStore final : public Store {
       t_scope.db->finish_statements();
       release(std::move(t_scope.db));
     }
+    t_scope.start.reset();
     t_scope.store = nullptr;
   }
+
+  // The CommitWatch's token now; nullopt without a watch or while a commit is in flight.
+  std::optional<CommitWatch::Token> token() const noexcept {
+    return m_watch ? m_watch->read() : std::nullopt;
+  }
+
+  // The epochs as they are now, when that is known without a transaction.
+  std::optional<Epochs> known_epochs() {
+    const auto now = token();
+    return now ? m_confirmed.at(*now) : std::nullopt;
+  }
+
+  // The epochs, read through `lease`'s connection in one statement that stays active (in
+  // a read scope, the request's later reads share its transaction). When the token read
+  // before the lease's first statement is still the token now, nothing was committed in
+  // between: the transaction saw exactly that state, and the epochs are confirmed for it.
+  Epochs read_epochs(Conn& db, const Lease& lease) {
+    static const std::string sql =
+        "SELECT (SELECT epoch FROM credential_epoch WHERE id = 1), "
+        "(SELECT epoch FROM session_epoch WHERE id = 1)";
+    SQLite::Statement& s = db.prepare(sql);
+    Epochs epochs;
+    if (s.executeStep()) epochs = {s.getColumn(0).getInt64(), s.getColumn(1).getInt64()};
+    if (lease.start()) {
+      if (const auto now = token(); now && *now == *lease.start()) {
+        m_confirmed.confirm(*now, epochs);
+      }
+    }
+    return epochs;
+  }
+
+  void enable_commit_watch(std::unique_ptr<CommitWatch> watch) { m_watch = std::move(watch); }
 
   void release(std::unique_ptr<Conn> db) {
     if (!db) return;
@@ -431,7 +503,11 @@ class SqliteStore final : public Store {
   StoreResult<T> run(Body&& body) {
     try {
       auto lease = acquire();
-      return StoreResult<T>(body(*lease));
+      if constexpr (std::is_invocable_v<Body, Conn&, const Lease&>) {
+        return StoreResult<T>(body(*lease, lease));
+      } else {
+        return StoreResult<T>(body(*lease));
+      }
     } catch (const SQLite::Exception& error) {
       return unexpected(to_error(error));
     }
@@ -668,16 +744,17 @@ class SqliteStore final : public Store {
   }
   // The per-request path. A cached row is served only if the credential epoch now equals
   // the epoch read in the same statement as the row: nothing authentication reads has
-  // changed since, whichever connection or process wrote (see migrations.cpp). In a read
-  // scope the epoch's statement stays active, so the request's later reads share its
-  // transaction and see the state the key was authenticated in.
+  // changed since, whichever connection or process wrote (see migrations.cpp). The epoch
+  // now comes from the CommitWatch while nothing has been committed since it was last
+  // read (no transaction), otherwise from a read in this request's transaction.
   StoreResult<std::shared_ptr<const KeyActor>> authenticate_key(
       const std::string& key_hash) override {
     using Found = std::shared_ptr<const KeyActor>;
-    return run<Found>([&](Conn& db) -> Found {
-      static const std::string epoch_sql = "SELECT epoch FROM credential_epoch WHERE id = 1";
-      SQLite::Statement& e = db.prepare(epoch_sql);
-      const std::int64_t epoch = e.executeStep() ? e.getColumn(0).getInt64() : 0;
+    if (const auto epochs = known_epochs()) {
+      if (auto cached = m_key_cache.find(key_hash, epochs->credential)) return cached;
+    }
+    return run<Found>([&](Conn& db, const Lease& lease) -> Found {
+      const auto epoch = read_epochs(db, lease).credential;
       if (auto cached = m_key_cache.find(key_hash, epoch)) return cached;
 
       static const std::string row_sql = fmt::format(
@@ -842,13 +919,14 @@ class SqliteStore final : public Store {
 
   // One statement for the session and its entries: the per-request read of GET
   // /sessions/{id}, served from memory while the session epoch is the one the cached copy
-  // was read under.
+  // was read under (known as authenticate_key() knows the credential epoch).
   StoreResult<std::shared_ptr<const Session>> find_session(const std::string& id) override {
     using Found = std::shared_ptr<const Session>;
-    return run<Found>([&](Conn& db) -> Found {
-      static const std::string epoch_sql = "SELECT epoch FROM session_epoch WHERE id = 1";
-      SQLite::Statement& e = db.prepare(epoch_sql);
-      const std::int64_t epoch = e.executeStep() ? e.getColumn(0).getInt64() : 0;
+    if (const auto epochs = known_epochs()) {
+      if (auto cached = m_session_cache.find(id, epochs->session)) return cached;
+    }
+    return run<Found>([&](Conn& db, const Lease& lease) -> Found {
+      const auto epoch = read_epochs(db, lease).session;
       if (auto cached = m_session_cache.find(id, epoch)) return cached;
 
       static const std::string sql = fmt::format(
@@ -988,6 +1066,8 @@ class SqliteStore final : public Store {
   std::vector<std::unique_ptr<Conn>> m_pool;
   EpochCache<KeyActor> m_key_cache{50'000};
   EpochCache<Session> m_session_cache{10'000};
+  std::unique_ptr<CommitWatch> m_watch;
+  ConfirmedEpochs m_confirmed;
 };
 
 }  // namespace
@@ -1002,6 +1082,7 @@ StoreResult<std::unique_ptr<Store>> open_sqlite_store(const std::string& path) {
     auto store = std::make_unique<SqliteStore>(path);
     auto migrated = store->migrate();
     if (!migrated) return unexpected(migrated.error());
+    store->enable_commit_watch(CommitWatch::open(path));
     return std::unique_ptr<Store>(std::move(store));
   } catch (const SQLite::Exception& error) {
     return unexpected(to_error(error));

@@ -13,6 +13,7 @@
 #include "server/auth.hpp"
 #include "server/clock.hpp"
 #include "server/crypto.hpp"
+#include "server/store/commit_watch.hpp"
 #include "server/store/migrations.hpp"
 #include "server/store/store.hpp"
 #include "test_support.hpp"
@@ -429,6 +430,52 @@ TEST_CASE(
   REQUIRE(revoked);
   REQUIRE(*revoked != nullptr);
   CHECK((*revoked)->key.revoked_at);
+}
+
+TEST_CASE("the commit watch sees every commit, by any connection, and nothing else") {
+  Fixture f;
+  const auto path = f.dir.file("test.db");
+  const auto watch = CommitWatch::open(path);
+  REQUIRE(watch);
+  const auto before = watch->read();
+  REQUIRE(before);
+  CHECK(watch->read() == before);  // reading changes nothing
+  REQUIRE(f.store->find_session(generate_uuid()));
+  REQUIRE(f.store->authenticate_key(sha256_hex("egk_live_nobody")));
+  CHECK(watch->read() == before);  // neither do reads through the store
+
+  RawConnection raw(path);
+  raw.exec("UPDATE organizations SET name = 'Renamed' WHERE id = '" + f.org.id + "'");
+  const auto after_raw = watch->read();
+  REQUIRE(after_raw);
+  CHECK(after_raw != before);
+  raw.exec("BEGIN; UPDATE organizations SET name = 'Again' WHERE id = '" + f.org.id +
+           "'; ROLLBACK");
+  CHECK(watch->read() == after_raw);  // a rolled-back transaction commits nothing
+
+  // After a checkpoint the next commit restarts the log from its first frame: the
+  // header must differ all the same.
+  raw.exec("PRAGMA wal_checkpoint(TRUNCATE)");
+  const auto checkpointed = watch->read();
+  REQUIRE(checkpointed);
+  f.add_key("egk_live_after_checkpoint");
+  const auto after_restart = watch->read();
+  REQUIRE(after_restart);
+  CHECK(after_restart != checkpointed);
+  CHECK(after_restart != after_raw);
+  CHECK(after_restart != before);
+}
+
+TEST_CASE("the commit watch stays off where there is no WAL index to read") {
+  CHECK_FALSE(CommitWatch::open(":memory:"));
+  TempDir dir;
+  CHECK_FALSE(CommitWatch::open(dir.file("missing.db")));
+  const auto rollback_journal = dir.file("journal.db");
+  {
+    RawConnection raw(rollback_journal);
+    raw.exec("CREATE TABLE t (x INTEGER)");
+  }
+  CHECK_FALSE(CommitWatch::open(rollback_journal));
 }
 
 TEST_CASE("a cached session is never served after another connection changed it") {
