@@ -146,6 +146,9 @@ std::map<std::string, std::map<std::string, KeyHandler>> schema(Config& c) {
   s["login"]["password_workers"] = [&c](Reader& r, const toml::node& n) {
     r.integer(n, "login.password_workers", 1, 64, c.login_password_workers);
   };
+  s["login"]["password_nice"] = [&c](Reader& r, const toml::node& n) {
+    r.integer(n, "login.password_nice", 0, 19, c.login_password_nice);
+  };
   s["login"]["password_queue"] = [&c](Reader& r, const toml::node& n) {
     r.integer(n, "login.password_queue", 0, 10'000, c.login_password_queue);
   };

@@ -49,9 +49,10 @@ struct Config {
   std::int64_t rate_limit_burst = 200;                 // at least 1 unless the limit is off
   // [login] password sign-in (docs/security.md): Argon2id runs on its own small pool of
   // threads, never on those that serve requests; failures are throttled (LoginThrottle).
-  int login_password_workers = 2;
-  int login_password_queue = 16;                  // sign-ins waiting for a worker; more get 503
-  std::int64_t login_free_failures = 5;           // per account from one address
+  int login_password_workers = 1;
+  int login_password_nice = 10;          // the workers' CPU priority below the request threads
+  int login_password_queue = 16;         // sign-ins waiting for a worker; more get 503
+  std::int64_t login_free_failures = 5;  // per account from one address
   std::int64_t login_free_address_failures = 20;  // per address, over all accounts
   int login_window_seconds = 15 * 60;
   int login_base_delay_seconds = 1;

@@ -191,7 +191,8 @@ Result<std::unique_ptr<Server>, std::vector<std::string>> Server::start(const Co
       std::make_unique<Sweeper>(*parts->store, *parts->provider,
                                 std::chrono::seconds(config.sweep_interval_seconds), parts->logger);
   parts->password_workers = std::make_unique<WorkerPool>(
-      config.login_password_workers, static_cast<std::size_t>(config.login_password_queue));
+      config.login_password_workers, static_cast<std::size_t>(config.login_password_queue),
+      config.login_password_nice);
   parts->login_throttle = std::make_unique<LoginThrottle>(
       LoginThrottleSettings{config.login_free_failures, config.login_free_address_failures,
                             std::chrono::seconds(config.login_window_seconds),

@@ -1,10 +1,24 @@
 #include "server/worker_pool.hpp"
 
+#ifdef __linux__
+#include <sys/resource.h>
+#include <unistd.h>
+#endif
+
 namespace scopegate::server {
 
-WorkerPool::WorkerPool(int threads, std::size_t queue_capacity)
+WorkerPool::WorkerPool(int threads, std::size_t queue_capacity, int niceness)
     : m_workers(static_cast<std::size_t>(threads)), m_capacity(queue_capacity) {
-  for (int i = 0; i < threads; ++i) m_threads.emplace_back([this] { work(); });
+  for (int i = 0; i < threads; ++i) {
+    m_threads.emplace_back([this, niceness] {
+#ifdef __linux__
+      // On Linux a thread's nice value is its own (not the process's). Raising it needs no
+      // privilege; a failure leaves the worker at normal priority.
+      if (niceness > 0) setpriority(PRIO_PROCESS, static_cast<id_t>(gettid()), niceness);
+#endif
+      work();
+    });
+  }
 }
 
 WorkerPool::~WorkerPool() {

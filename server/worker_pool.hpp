@@ -2,7 +2,9 @@
 // work too slow for the threads that serve requests (password hashing). A job is
 // accepted while a worker is free or fewer than `queue_capacity` jobs wait; try_submit()
 // says no otherwise, so that a caller can refuse at once (503) instead of queueing
-// without bound.
+// without bound. Workers may run at a lower CPU priority than the threads that created
+// the pool (`niceness` > 0, Linux: per-thread nice), so that their work takes only the CPU
+// that requests leave.
 // The destructor lets every accepted job finish, then joins the threads. A job must not
 // throw (it would end the process): it reports its own failures.
 // Thread-safe.
@@ -20,7 +22,7 @@ namespace scopegate::server {
 
 class WorkerPool {
  public:
-  WorkerPool(int threads, std::size_t queue_capacity);
+  WorkerPool(int threads, std::size_t queue_capacity, int niceness = 0);
   ~WorkerPool();
   WorkerPool(const WorkerPool&) = delete;
   WorkerPool& operator=(const WorkerPool&) = delete;

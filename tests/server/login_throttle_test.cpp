@@ -2,11 +2,17 @@
 // times, and the bounded worker pool that runs password hashing.
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <future>
 #include <thread>
 #include <vector>
+
+#ifdef __linux__
+#include <sys/resource.h>
+#include <unistd.h>
+#endif
 
 #include "server/login_throttle.hpp"
 #include "server/worker_pool.hpp"
@@ -171,3 +177,14 @@ TEST_CASE("worker pool: without a queue, a job is accepted only while a worker i
   REQUIRE(idle.try_submit([&] { done.set_value(); }));
   CHECK(done.get_future().wait_for(seconds(5)) == std::future_status::ready);
 }
+
+#ifdef __linux__
+TEST_CASE("worker pool: workers run at the niceness they were given, below their creator") {
+  WorkerPool pool(1, 0, 7);
+  std::promise<int> seen;
+  REQUIRE(pool.try_submit(
+      [&] { seen.set_value(getpriority(PRIO_PROCESS, static_cast<id_t>(gettid()))); }));
+  // Nice values stop at 19 (the test may itself run niced).
+  CHECK(seen.get_future().get() == std::min(getpriority(PRIO_PROCESS, 0) + 7, 19));
+}
+#endif
