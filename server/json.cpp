@@ -56,7 +56,9 @@ std::string error_body(int status, std::string_view message, std::string_view pa
     for (const auto& [field, reason] : *validation_errors) errors[field] = reason;
     body["validationErrors"] = std::move(errors);
   }
-  return body.dump();
+  // The path is the client's bytes, not always UTF-8: what is not comes back as U+FFFD
+  // (dump() would throw, and out of the transport that stops the server).
+  return body.dump(-1, ' ', false, Json::error_handler_t::replace);
 }
 
 HttpResponse error_response(int status, std::string_view message, std::string_view path) {

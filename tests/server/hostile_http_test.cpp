@@ -239,6 +239,16 @@ std::vector<Row> rows() {
        head(post, "Host: x\r\nTransfer-Encoding: chunked\r\n") +
            fmt::format("{:x}\r\n{}\r\n0\r\n\r\n", body_limit + 1, std::string(body_limit + 1, 'a')),
        {413}},
+      // Error bodies echo the path: bytes that are not UTF-8 in it once made the JSON
+      // writer throw out of the transport, and a socket's exception stopped the server
+      // (found by the http_request fuzz target)
+      {"a target that is not UTF-8, cut off", "G \xa8 HTTP/1.1\r\n", {400}, ClientEnd::half_closes},
+      {"a target that is not UTF-8, refused by a framing rule",
+       head("GET /\xa8 HTTP/1.1", ""),
+       {400}},
+      {"a target that is not UTF-8, answered by the App",
+       head("GET /\xa8 HTTP/1.1", "Host: x\r\nConnection: close\r\n"),
+       {401}},
       // Positive controls: the test sees a second response when there is one
       {"valid chunked POST",
        head("POST /api/v1/auth/login HTTP/1.1",
