@@ -402,14 +402,27 @@ class Connection : public std::enable_shared_from_this<Connection> {
     }
   }
 
-  // Nothing is read meanwhile: a pipelined request waits in the buffer for its turn.
+  // Nothing is read meanwhile: a pipelined request waits in the buffer for its turn. The
+  // first answer counts (a second is ignored); if starting the work throws, the answer is
+  // a 500, so the connection is never left waiting and no exception reaches the I/O loop.
   void answer_later(const std::function<void(HttpResponder)>& later) {
     m_busy = true;
-    later([self = shared_from_this()](HttpResponse response) {
+    auto answered = std::make_shared<std::atomic<bool>>(false);
+    const HttpResponder respond = [self = shared_from_this(), answered](HttpResponse response) {
+      if (answered->exchange(true)) return;
       asio::post(self->m_stream.get_executor(), [self, response = std::move(response)]() mutable {
         self->write(self->m_exchange.finish(std::move(response)));
       });
-    });
+    };
+    try {
+      later(respond);
+    } catch (const std::exception&) {
+      if (answered->exchange(true)) return;
+      HttpResponse failed;
+      failed.status = 500;
+      failed.body = m_server.error_body(500, "internal error", "");
+      write(m_exchange.finish(std::move(failed)));
+    }
   }
 
   void write(Step step) {
@@ -495,10 +508,23 @@ std::string answer_connection_bytes(std::string_view received, const HttpOptions
   for (;;) {
     auto step = exchange.advance(input, Input::ended, Draining::no);
     if (step.next == Next::answer_later) {
-      std::promise<HttpResponse> answer;
-      auto answered = answer.get_future();
-      step.later([&answer](HttpResponse response) { answer.set_value(std::move(response)); });
-      step = exchange.finish(answered.get());
+      // As on a socket: the first answer counts, and a failure to start the work is a 500.
+      auto answer = std::make_shared<std::promise<HttpResponse>>();
+      auto answered = std::make_shared<std::atomic<bool>>(false);
+      auto result = answer->get_future();
+      try {
+        step.later([answer, answered](HttpResponse response) {
+          if (!answered->exchange(true)) answer->set_value(std::move(response));
+        });
+      } catch (const std::exception&) {
+        if (!answered->exchange(true)) {
+          HttpResponse failed;
+          failed.status = 500;
+          failed.body = error_body(500, "internal error", "");
+          answer->set_value(std::move(failed));
+        }
+      }
+      step = exchange.finish(result.get());
     }
     sent += step.bytes;
     if (step.next != Next::write_then_continue) return sent;

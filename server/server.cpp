@@ -230,6 +230,7 @@ Result<std::unique_ptr<Server>, std::vector<std::string>> Server::start(const Co
   if (!http) return unexpected(std::vector<std::string>{fmt::format("error: {}", http.error())});
   parts->http = std::move(*http);
   parts->reloader->watch(std::chrono::milliseconds(config.reload_interval_milliseconds));
+  parts->logger->info("database {}: {}", config.database_path, parts->store->describe());
   parts->logger->info("listening on {}:{} (policy {}, database {})", config.listen_host,
                       parts->http->port(), config.policy_directory, config.database_path);
   parts->logger->flush();

@@ -1,5 +1,8 @@
 #include "server/worker_pool.hpp"
 
+#include <algorithm>
+#include <cerrno>
+
 #ifdef __linux__
 #include <sys/resource.h>
 #include <unistd.h>
@@ -12,9 +15,16 @@ WorkerPool::WorkerPool(int threads, std::size_t queue_capacity, int niceness)
   for (int i = 0; i < threads; ++i) {
     m_threads.emplace_back([this, niceness] {
 #ifdef __linux__
-      // On Linux a thread's nice value is its own (not the process's). Raising it needs no
-      // privilege; a failure leaves the worker at normal priority.
-      if (niceness > 0) setpriority(PRIO_PROCESS, static_cast<id_t>(gettid()), niceness);
+      // On Linux a thread's nice value is its own (not the process's), and a new thread
+      // starts with its creator's: `niceness` more than that, at most 19. Raising it needs
+      // no privilege; a failure leaves the worker at its creator's priority.
+      if (niceness > 0) {
+        errno = 0;
+        const int base = getpriority(PRIO_PROCESS, 0);
+        if (errno == 0) {
+          setpriority(PRIO_PROCESS, static_cast<id_t>(gettid()), std::min(base + niceness, 19));
+        }
+      }
 #endif
       work();
     });

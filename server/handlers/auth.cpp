@@ -1,10 +1,12 @@
 // POST /api/v1/auth/login (public) and GET /api/v1/auth/me (any authenticated caller).
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cctype>
 #include <chrono>
 #include <memory>
 
+#include "scopegate/ip.hpp"
 #include "server/audit_writer.hpp"
 #include "server/clock.hpp"
 #include "server/crypto.hpp"
@@ -88,6 +90,17 @@ std::string throttle_account(std::string_view slug, std::string_view email) {
   return account;
 }
 
+// The throttle's name for a client address: the canonical text of an IPv4 address, and an
+// IPv6 client's /64 (one host holds a whole /64, and could otherwise try from each of its
+// addresses in turn).
+std::string throttle_address(std::string_view client_ip) {
+  auto address = ::scopegate::parse_ip(client_ip);
+  if (!address) return std::string(client_ip);
+  if (address->is_v4()) return ::scopegate::to_string(*address);
+  std::fill(address->bytes.begin() + 8, address->bytes.end(), std::uint8_t{0});
+  return ::scopegate::to_string(*address) + "/64";
+}
+
 // A sign-in that gets as far as a password hash, copied out of its request: it runs on a
 // password worker, after the request is gone.
 struct SignIn {
@@ -95,11 +108,13 @@ struct SignIn {
   std::string client_ip;
   std::string slug;
   LoginBody body;
-  std::string account;  // the throttle's name for it
+  std::string account;           // the throttle's names for it
+  std::string throttle_address;  // and for where it comes from
 };
 
 // Checks the password and, when it matches, issues the tokens. Runs on a password
-// worker; every failure is counted by the throttle.
+// worker; the throttle counted the attempt as a failure when it began, and a success
+// takes that back.
 HttpResponse sign_in(Services& services, const SignIn& attempt) {
   static const Decision public_endpoint{};
   RequestContext context{attempt.request, public_endpoint,   nullptr,
@@ -119,8 +134,6 @@ HttpResponse sign_in(Services& services, const SignIn& attempt) {
   const bool verified = user ? verify_password(user->password_hash, password)
                              : (verify_password(decoy_password_hash(), password), false);
   if (!verified || !user->active) {
-    services.login_throttle.record_failure(attempt.account, attempt.client_ip,
-                                           std::chrono::steady_clock::now());
     if (*organization) {
       const std::string_view why = !user       ? "unknown user"
                                    : !verified ? "invalid password"
@@ -133,7 +146,7 @@ HttpResponse sign_in(Services& services, const SignIn& attempt) {
     }
     return error_response(401, "invalid organization, email or password", context.request.path);
   }
-  services.login_throttle.record_success(attempt.account, attempt.client_ip);
+  services.login_throttle.record_success(attempt.account, attempt.throttle_address);
 
   const auto issued = now();
   const auto access = random_alphanumeric(token_length);
@@ -170,8 +183,10 @@ HttpResponse with_retry_after(HttpResponse response, std::int64_t seconds) {
   return response;
 }
 
-// POST /api/v1/auth/login. On the request's thread: the body, then the throttle (a
-// throttled attempt is refused without hashing anything, and audited like a failure).
+// POST /api/v1/auth/login. On the request's thread: the body, then the throttle, which
+// counts the attempt as a failure at once, so that attempts in flight together cannot
+// pass its limit together (a throttled attempt is refused without hashing anything, and
+// audited like a failure).
 // Everything that hashes runs on the password workers; when they are all busy and their
 // queue is full, 503 at once.
 HttpResponse login(RequestContext& context) {
@@ -182,8 +197,9 @@ HttpResponse login(RequestContext& context) {
   attempt->slug = parsed->organization_slug.value_or(services.config.bootstrap_organization_slug);
   attempt->account = throttle_account(attempt->slug, parsed->email);
   attempt->client_ip = context.client_ip;
+  attempt->throttle_address = throttle_address(context.client_ip);
 
-  const auto verdict = services.login_throttle.check(attempt->account, attempt->client_ip,
+  const auto verdict = services.login_throttle.begin(attempt->account, attempt->throttle_address,
                                                      std::chrono::steady_clock::now());
   if (!verdict.allowed) {
     const auto organization = services.store.find_organization_by_slug(attempt->slug);
@@ -226,6 +242,9 @@ HttpResponse me(RequestContext& context) {
 }  // namespace
 
 void add_auth_handlers(HandlerTable& table) {
+  // Made now, at startup, so that the first sign-in with an unknown email costs one hash
+  // like every other, not two.
+  decoy_password_hash();
   table.add(Method::post, "/api/v1/auth/login", login);
   table.add(Method::get, "/api/v1/auth/me", me);
 }

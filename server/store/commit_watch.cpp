@@ -17,11 +17,13 @@ namespace {
 constexpr std::size_t header_words = 12;
 constexpr std::uint32_t wal_index_version = 3007000;
 constexpr int wal_index_page_bytes = 32768;
+// As the store's own connections: another process's lock is waited for, not an error.
+constexpr int busy_timeout_ms = 5000;
 
 }  // namespace
 
 struct CommitWatch::Keeper {
-  explicit Keeper(const std::string& path) : db(path, SQLite::OPEN_READWRITE) {}
+  explicit Keeper(const std::string& path) : db(path, SQLite::OPEN_READWRITE, busy_timeout_ms) {}
   SQLite::Database db;
 };
 

@@ -173,6 +173,20 @@ const std::vector<Migration>& migrations() {
            R"(CREATE TRIGGER session_resource_ips_epoch_delete AFTER DELETE ON session_resource_ips
                 BEGIN UPDATE session_epoch SET epoch = random() WHERE id = 1; END)",
        }},
+      // INSERT OR REPLACE deletes the row it replaces without firing delete triggers (unless
+      // recursive_triggers is on), so a replaced key, user or organization (revoked,
+      // disabled) must change the credential epoch through an insert trigger. Inserts are
+      // rare: a new key costs the key cache one re-read.
+      {6,
+       "credential epoch on inserts, which REPLACE makes of a change",
+       {
+           R"(CREATE TRIGGER api_keys_epoch_insert AFTER INSERT ON api_keys
+                BEGIN UPDATE credential_epoch SET epoch = random() WHERE id = 1; END)",
+           R"(CREATE TRIGGER users_epoch_insert AFTER INSERT ON users
+                BEGIN UPDATE credential_epoch SET epoch = random() WHERE id = 1; END)",
+           R"(CREATE TRIGGER organizations_epoch_insert AFTER INSERT ON organizations
+                BEGIN UPDATE credential_epoch SET epoch = random() WHERE id = 1; END)",
+       }},
   };
   return all;
 }

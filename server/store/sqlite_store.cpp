@@ -34,6 +34,12 @@ void bind_text(SQLite::Statement& statement, int index, const OptionalText& valu
   }
 }
 
+std::optional<std::int64_t> optional_integer(SQLite::Statement& statement, int index) {
+  const auto column = statement.getColumn(index);
+  if (column.isNull()) return std::nullopt;
+  return column.getInt64();
+}
+
 OptionalText column_text(SQLite::Statement& statement, int index) {
   const auto column = statement.getColumn(index);
   if (column.isNull()) return std::nullopt;
@@ -312,7 +318,8 @@ class EpochCache {
   explicit EpochCache(std::size_t capacity) : m_capacity(capacity) {}
 
   // The cached value (shared, immutable), or null.
-  std::shared_ptr<const Value> find(const std::string& key, std::int64_t epoch) {
+  std::shared_ptr<const Value> find(const std::string& key, std::optional<std::int64_t> epoch) {
+    if (!epoch) return nullptr;
     std::shared_ptr<const Entry> entry;
     {
       std::lock_guard lock(m_mutex);
@@ -320,12 +327,15 @@ class EpochCache {
       if (found == m_entries.end()) return nullptr;
       entry = found->second;
     }
-    if (entry->epoch != epoch) return nullptr;
+    if (entry->epoch != *epoch) return nullptr;
     return {entry, &entry->value};
   }
 
-  std::shared_ptr<const Value> put(const std::string& key, std::int64_t epoch, Value value) {
-    auto entry = std::make_shared<const Entry>(Entry{epoch, std::move(value)});
+  // The value, shared; kept for later only when its epoch is known.
+  std::shared_ptr<const Value> put(const std::string& key, std::optional<std::int64_t> epoch,
+                                   Value value) {
+    if (!epoch) return std::make_shared<const Value>(std::move(value));
+    auto entry = std::make_shared<const Entry>(Entry{*epoch, std::move(value)});
     std::shared_ptr<const Value> shared(entry, &entry->value);
     std::lock_guard lock(m_mutex);
     if (m_entries.size() >= m_capacity && !m_entries.contains(key)) m_entries.clear();
@@ -343,10 +353,12 @@ class EpochCache {
   std::unordered_map<std::string, std::shared_ptr<const Entry>> m_entries;
 };
 
-// The two epochs, read together in one statement.
+// The two epochs, read together in one statement. An epoch whose row is missing (a hand
+// edit, a partial restore) is nullopt: nothing is cached behind it, since no trigger can
+// change it any more.
 struct Epochs {
-  std::int64_t credential = 0;
-  std::int64_t session = 0;
+  std::optional<std::int64_t> credential;
+  std::optional<std::int64_t> session;
 };
 
 // The epochs last read in a transaction whose CommitWatch token is known: while the token
@@ -481,7 +493,7 @@ class SqliteStore final : public Store {
         "(SELECT epoch FROM session_epoch WHERE id = 1)";
     SQLite::Statement& s = db.prepare(sql);
     Epochs epochs;
-    if (s.executeStep()) epochs = {s.getColumn(0).getInt64(), s.getColumn(1).getInt64()};
+    if (s.executeStep()) epochs = {optional_integer(s, 0), optional_integer(s, 1)};
     if (lease.start()) {
       if (const auto now = token(); now && *now == *lease.start()) {
         m_confirmed.confirm(*now, epochs);
@@ -491,6 +503,11 @@ class SqliteStore final : public Store {
   }
 
   void enable_commit_watch(std::unique_ptr<CommitWatch> watch) { m_watch = std::move(watch); }
+
+  std::string describe() const override {
+    return fmt::format("SQLite {}, WAL, commit watch {}", sqlite3_libversion(),
+                       m_watch ? "on" : "off (every authenticated request reads in a transaction)");
+  }
 
   void release(std::unique_ptr<Conn> db) {
     if (!db) return;
@@ -769,7 +786,7 @@ class SqliteStore final : public Store {
       actor.key = read_key(s, 1);
       actor.user = read_user(s, 16);
       actor.organization = read_organization(s, 25);
-      return m_key_cache.put(key_hash, s.getColumn(0).getInt64(), std::move(actor));
+      return m_key_cache.put(key_hash, optional_integer(s, 0), std::move(actor));
     });
   }
 

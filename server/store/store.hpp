@@ -114,6 +114,10 @@ class Store {
   // One request's reads (see ReadScope). The default does nothing.
   virtual void begin_read_scope() {}
   virtual void end_read_scope() noexcept {}
+
+  // One line for the startup log: what the store is and how it caches
+  // ("SQLite 3.40.1, WAL, commit watch on").
+  virtual std::string describe() const = 0;
 };
 
 // While a ReadScope lives, the calling thread's reads through `store` share one snapshot

@@ -130,6 +130,54 @@ TEST_CASE("login throttle: memory stays bounded, and a full table keeps its dela
   CHECK(throttle.tracked().first == 1);
 }
 
+TEST_CASE("login throttle: attempts in flight together cannot pass the limit together") {
+  LoginThrottle throttle({});
+  std::atomic<int> allowed{0};
+  std::vector<std::thread> attempts;
+  for (int i = 0; i < 32; ++i) {
+    attempts.emplace_back([&] { allowed += throttle.begin("alice", "192.0.2.1", t0).allowed; });
+  }
+  for (auto& attempt : attempts) attempt.join();
+  // begin() counts each allowed attempt as a failure in the step that allows it: five
+  // are free, the rest find the fifth failure's delay.
+  CHECK(allowed == 5);
+}
+
+TEST_CASE("login throttle: a success gives back the failure begin() counted for it") {
+  LoginThrottle throttle({});
+  for (int i = 0; i < 19; ++i) {
+    REQUIRE(throttle.begin("user" + std::to_string(i), "192.0.2.1", t0).allowed);
+  }
+  REQUIRE(throttle.begin("alice", "192.0.2.1", t0).allowed);  // the 20th, then it succeeds
+  throttle.record_success("alice", "192.0.2.1");
+  CHECK(throttle.check("bob", "192.0.2.1", t0).allowed);  // 19 failures at the address
+}
+
+TEST_CASE("login throttle: long delays never overflow, whatever the settings allow") {
+  struct Row {
+    const char* note;
+    std::int64_t base_seconds;
+    std::int64_t max_seconds;
+    std::int64_t expected_seconds;
+  };
+  const std::vector<Row> rows = {
+      {"base 9 s, capped at 900 s", 9, 900, 900},
+      {"base 1 hour, capped at 7 days", 3600, 7 * 24 * 3600, 7 * 24 * 3600},
+  };
+  for (const auto& row : rows) {
+    INFO(row.note);
+    LoginThrottleSettings settings;
+    settings.base_delay = seconds(row.base_seconds);
+    settings.max_delay = seconds(row.max_seconds);
+    settings.window = seconds(row.max_seconds);
+    LoginThrottle throttle(settings);
+    fail(throttle, "alice", "192.0.2.1", t0, 80);  // 75 doublings asked for, 30 done
+    const auto refused = throttle.check("alice", "192.0.2.1", t0);
+    CHECK_FALSE(refused.allowed);
+    CHECK(refused.retry_after_seconds == row.expected_seconds);
+  }
+}
+
 TEST_CASE("worker pool: a full queue refuses at once, and every accepted job runs") {
   std::promise<void> release;
   const auto gate = release.get_future().share();
@@ -180,11 +228,18 @@ TEST_CASE("worker pool: without a queue, a job is accepted only while a worker i
 
 #ifdef __linux__
 TEST_CASE("worker pool: workers run at the niceness they were given, below their creator") {
-  WorkerPool pool(1, 0, 7);
-  std::promise<int> seen;
-  REQUIRE(pool.try_submit(
-      [&] { seen.set_value(getpriority(PRIO_PROCESS, static_cast<id_t>(gettid()))); }));
-  // Nice values stop at 19 (the test may itself run niced).
-  CHECK(seen.get_future().get() == std::min(getpriority(PRIO_PROCESS, 0) + 7, 19));
+  // The pool is made by a thread that is itself at nice 3 (unless the test already runs
+  // nicer): its workers must be 7 below that, not at 7.
+  std::thread creator([] {
+    const int base = std::max(getpriority(PRIO_PROCESS, 0), 3);
+    REQUIRE(setpriority(PRIO_PROCESS, static_cast<id_t>(gettid()), base) == 0);
+    WorkerPool pool(1, 0, 7);
+    std::promise<int> seen;
+    REQUIRE(pool.try_submit(
+        [&] { seen.set_value(getpriority(PRIO_PROCESS, static_cast<id_t>(gettid()))); }));
+    // Nice values stop at 19.
+    CHECK(seen.get_future().get() == std::min(base + 7, 19));
+  });
+  creator.join();
 }
 #endif

@@ -123,6 +123,10 @@ def test_server_survives_other_processes_on_its_database(workdir):
         server = serve(db, port, log)
     try:
         assert wait_healthy(port, server), "the server did not start"
+        # What this test holds is the lock-free commit watch beside other processes: it
+        # must be on (it falls back silently to a transaction per request otherwise).
+        with open(os.path.join(workdir, "serve.log")) as log_text:
+            assert "commit watch on" in log_text.read(), "the commit watch is off"
         key = create_key_offline(db, "load")
 
         acknowledged = []  # session ids the server answered 201 for

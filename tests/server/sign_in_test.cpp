@@ -5,7 +5,9 @@
 #include <catch2/catch.hpp>
 
 #include <future>
+#include <stdexcept>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "harness.hpp"
@@ -16,8 +18,12 @@ using namespace scopegate::server::testing;
 namespace {
 
 // Requests arrive through a trusted proxy on loopback, so that X-Forwarded-For names the
-// client address each attempt comes from.
-void through_proxy(Harness& h) { h.config.trusted_proxies = {"127.0.0.1"}; }
+// client address each attempt comes from. The first delay is a minute, so that no attempt
+// of a test can find it over, however slow the machine.
+void through_proxy(Harness& h) {
+  h.config.trusted_proxies = {"127.0.0.1"};
+  h.config.login_base_delay_seconds = 60;
+}
 
 Reply sign_in(const Harness& h, const std::string& from, const std::string& password,
               const std::string& email = "admin@localhost") {
@@ -38,8 +44,8 @@ TEST_CASE("e2e: the sixth wrong password from one address gets 429, even with th
   // Throttled: refused before the password is looked at, so the right one gets 429 too.
   const auto throttled = sign_in(h, "203.0.113.9", admin_password);
   CHECK(throttled.status == 429);
-  CHECK(throttled.headers.at("Retry-After") == "1");
-  CHECK(throttled.json().at("message") == "too many failed sign-ins; retry in 1 s");
+  CHECK(throttled.headers.at("Retry-After") == "60");
+  CHECK(throttled.json().at("message") == "too many failed sign-ins; retry in 60 s");
   CHECK(throttled.json().at("status") == 429);
   // Letter case does not make another account.
   CHECK(sign_in(h, "203.0.113.9", admin_password, "ADMIN@localhost").status == 429);
@@ -64,6 +70,24 @@ TEST_CASE("e2e: the sixth wrong password from one address gets 429, even with th
     }
     return throttled_attempts == 1;  // ADMIN@localhost is audited under its own spelling
   }));
+}
+
+TEST_CASE("e2e: guesses sent all at once get no more than the five free attempts") {
+  Harness h(through_proxy);
+  std::vector<std::future<Reply>> replies;
+  for (int i = 0; i < 12; ++i) {
+    replies.push_back(std::async(std::launch::async,
+                                 [&h] { return sign_in(h, "203.0.113.9", "wrong-password"); }));
+  }
+  int hashed = 0;
+  int throttled = 0;
+  for (auto& reply : replies) {
+    const auto status = reply.get().status;
+    hashed += status == 401 ? 1 : 0;
+    throttled += status == 429 ? 1 : 0;
+  }
+  CHECK(hashed == 5);
+  CHECK(throttled == 7);
 }
 
 TEST_CASE("e2e: one address guessing over many accounts is throttled after 20 failures") {
@@ -130,4 +154,49 @@ TEST_CASE("e2e: a sign-in that finds every password worker busy gets 503 with Re
                                             {"password", admin_password}})
                .status == 200;
   }));
+}
+
+TEST_CASE("a deferred answer is sent once, and work that fails to start answers 500") {
+  const HttpOptions options;
+  const HttpErrorBody errors = [](int status, std::string_view message, std::string_view) {
+    return std::to_string(status) + " " + std::string(message);
+  };
+  const auto count = [](const std::string& bytes, std::string_view what) {
+    std::size_t n = 0;
+    for (auto at = bytes.find(what); at != std::string::npos; at = bytes.find(what, at + 1)) ++n;
+    return n;
+  };
+  const std::string two_requests =
+      "GET /a HTTP/1.1\r\nHost: x\r\n\r\nGET /b HTTP/1.1\r\nHost: x\r\n\r\n";
+
+  // Answered twice from another thread: the first counts, and the next request follows.
+  const HttpHandler twice = [](const HttpRequest& request) {
+    HttpResponse response;
+    response.later = [path = request.path](HttpResponder respond) {
+      std::thread([respond, path] {
+        HttpResponse first;
+        first.body = "first " + path;
+        respond(first);
+        HttpResponse second;
+        second.body = "second " + path;
+        respond(second);
+      }).detach();
+    };
+    return response;
+  };
+  const auto sent = answer_connection_bytes(two_requests, options, twice, errors);
+  CHECK(count(sent, "HTTP/1.1 200") == 2);
+  CHECK(count(sent, "first /a") == 1);
+  CHECK(count(sent, "first /b") == 1);
+  CHECK(count(sent, "second") == 0);
+
+  // The work cannot start: 500, and the connection goes on.
+  const HttpHandler failing = [](const HttpRequest&) {
+    HttpResponse response;
+    response.later = [](HttpResponder) { throw std::runtime_error("no worker"); };
+    return response;
+  };
+  const auto refused = answer_connection_bytes(two_requests, options, failing, errors);
+  CHECK(count(refused, "HTTP/1.1 500") == 2);
+  CHECK(count(refused, "500 internal error") == 2);
 }

@@ -605,7 +605,7 @@ TEST_CASE(
         return other;
       }(),
       nullptr));
-  CHECK_FALSE(changed());  // a new key has no cached row to invalidate
+  CHECK(changed());  // an insert too: a REPLACE is a delete (no delete trigger) and an insert
   REQUIRE(f.store->record_login(f.admin.id, format_stored(now()), {},
                                 f.audit("USER_LOGIN", "a", format_stored(now()))));
   CHECK(changed());
@@ -616,4 +616,51 @@ TEST_CASE(
   REQUIRE(f.store->revoke_key(key.id, format_stored(now()),
                               f.audit("API_KEY_REVOKE", "a", format_stored(now()))));
   CHECK_FALSE(changed());
+  // Another program replacing rows: INSERT OR REPLACE fires no delete trigger.
+  raw.exec(
+      "INSERT OR REPLACE INTO organizations (id, slug, name, created_at) SELECT id, slug, "
+      "'Replaced', created_at FROM organizations WHERE id = '" +
+      f.org.id + "'");
+  CHECK(changed());
+  raw.exec("INSERT OR REPLACE INTO api_keys SELECT * FROM api_keys WHERE id = '" + key.id + "'");
+  CHECK(changed());
+}
+
+TEST_CASE("a key replaced by another program with INSERT OR REPLACE is refused at once") {
+  Fixture f;
+  const auto key = f.add_key("egk_live_replaced");
+  const auto read = [&] {
+    auto found = f.store->authenticate_key(key.key_hash);
+    REQUIRE(found);
+    REQUIRE(*found != nullptr);
+    return *found;
+  };
+  REQUIRE_FALSE(read()->key.revoked_at);
+  REQUIRE_FALSE(read()->key.revoked_at);  // served from memory now
+  RawConnection raw(f.dir.file("test.db"));
+  raw.exec(
+      "INSERT OR REPLACE INTO api_keys SELECT id, organization_id, created_by, name, "
+      "description, key_prefix, key_hash, scopes, expires_at, '2026-01-01T00:00:00.000000Z', "
+      "last_used_at, last_used_ip, created_at, allowed_cidrs FROM api_keys WHERE id = '" +
+      key.id + "'");
+  CHECK(read()->key.revoked_at);
+}
+
+TEST_CASE("without its epoch row, nothing is cached behind that epoch") {
+  Fixture f;
+  const auto key = f.add_key("egk_live_no_epoch");
+  RawConnection raw(f.dir.file("test.db"));
+  raw.exec("DELETE FROM credential_epoch");
+  const auto read = [&] {
+    auto found = f.store->authenticate_key(key.key_hash);
+    REQUIRE(found);
+    REQUIRE(*found != nullptr);
+    return *found;
+  };
+  REQUIRE_FALSE(read()->key.revoked_at);
+  // The triggers can no longer change a missing epoch: a cache behind it would never
+  // see this revocation.
+  raw.exec("UPDATE api_keys SET revoked_at = '2026-01-01T00:00:00.000000Z' WHERE id = '" + key.id +
+           "'");
+  CHECK(read()->key.revoked_at);
 }
