@@ -279,8 +279,10 @@ const Fixture& fixture() {
 // instrumentation and without memcmp: libFuzzer learns the strings a target compares, and
 // a fuzzer that knew the key would write it into paths and bodies, which the server may
 // echo or store (no leak, but this check could not tell).
-__attribute__((no_sanitize("coverage"))) bool contains_secret(std::string_view text,
-                                                              std::string_view secret) {
+#if defined(__clang__)
+__attribute__((no_sanitize("coverage")))
+#endif
+bool contains_secret(std::string_view text, std::string_view secret) {
   if (secret.empty() || text.size() < secret.size()) return false;
   for (std::size_t at = 0; at + secret.size() <= text.size(); ++at) {
     std::size_t matched = 0;
