@@ -28,6 +28,8 @@ std::string_view status_text(int status) {
       return "Conflict";
     case 413:
       return "Payload Too Large";
+    case 414:
+      return "URI Too Long";
     case 429:
       return "Too Many Requests";
     case 431:
@@ -92,7 +94,9 @@ void append_json_string(std::string& out, std::string_view text) {
     return c >= 0x20 && c <= 0x7e && c != '"' && c != '\\';
   });
   if (!plain) {
-    out += Json(std::string(text)).dump();
+    // Stored text need not be UTF-8 (a denied request's path is kept as received): bad
+    // bytes come out as U+FFFD rather than as an exception.
+    out += Json(std::string(text)).dump(-1, ' ', false, Json::error_handler_t::replace);
     return;
   }
   out += '"';
@@ -101,7 +105,8 @@ void append_json_string(std::string& out, std::string_view text) {
 }
 
 HttpResponse json_response(int status, const Json& body) {
-  return HttpResponse{status, "application/json", {}, body.dump()};
+  return HttpResponse{
+      status, "application/json", {}, body.dump(-1, ' ', false, Json::error_handler_t::replace)};
 }
 
 Json nullable(const OptionalText& text) { return text ? Json(*text) : Json(nullptr); }
