@@ -65,6 +65,14 @@ struct Fixture {
   }
 
   // An ACTIVE session of the admin's, stored.
+  // The key's row as authentication reads it; the key must exist.
+  std::shared_ptr<const Store::KeyActor> authenticated(const ApiKey& key) {
+    auto found = store->authenticate_key(key.key_hash);
+    REQUIRE(found);
+    REQUIRE(*found != nullptr);
+    return *found;
+  }
+
   Session add_session() {
     Session session;
     session.id = generate_uuid();
@@ -629,21 +637,15 @@ TEST_CASE(
 TEST_CASE("a key replaced by another program with INSERT OR REPLACE is refused at once") {
   Fixture f;
   const auto key = f.add_key("egk_live_replaced");
-  const auto read = [&] {
-    auto found = f.store->authenticate_key(key.key_hash);
-    REQUIRE(found);
-    REQUIRE(*found != nullptr);
-    return *found;
-  };
-  REQUIRE_FALSE(read()->key.revoked_at);
-  REQUIRE_FALSE(read()->key.revoked_at);  // served from memory now
+  REQUIRE_FALSE(f.authenticated(key)->key.revoked_at);
+  REQUIRE_FALSE(f.authenticated(key)->key.revoked_at);  // served from memory now
   RawConnection raw(f.dir.file("test.db"));
   raw.exec(
       "INSERT OR REPLACE INTO api_keys SELECT id, organization_id, created_by, name, "
       "description, key_prefix, key_hash, scopes, expires_at, '2026-01-01T00:00:00.000000Z', "
       "last_used_at, last_used_ip, created_at, allowed_cidrs FROM api_keys WHERE id = '" +
       key.id + "'");
-  CHECK(read()->key.revoked_at);
+  CHECK(f.authenticated(key)->key.revoked_at);
 }
 
 TEST_CASE("without its epoch row, nothing is cached behind that epoch") {
@@ -651,16 +653,10 @@ TEST_CASE("without its epoch row, nothing is cached behind that epoch") {
   const auto key = f.add_key("egk_live_no_epoch");
   RawConnection raw(f.dir.file("test.db"));
   raw.exec("DELETE FROM credential_epoch");
-  const auto read = [&] {
-    auto found = f.store->authenticate_key(key.key_hash);
-    REQUIRE(found);
-    REQUIRE(*found != nullptr);
-    return *found;
-  };
-  REQUIRE_FALSE(read()->key.revoked_at);
+  REQUIRE_FALSE(f.authenticated(key)->key.revoked_at);
   // The triggers can no longer change a missing epoch: a cache behind it would never
   // see this revocation.
   raw.exec("UPDATE api_keys SET revoked_at = '2026-01-01T00:00:00.000000Z' WHERE id = '" + key.id +
            "'");
-  CHECK(read()->key.revoked_at);
+  CHECK(f.authenticated(key)->key.revoked_at);
 }
