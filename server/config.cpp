@@ -248,6 +248,20 @@ Result<Config, ConfigError> parse_config(std::string_view file_name, std::string
         fmt::format("{}: error: `sessions.default_hours` ({}) exceeds `sessions.max_hours` ({})",
                     file_name, config.session_default_hours, config.session_max_hours));
   }
+  if (config.login_max_delay_seconds > config.login_window_seconds) {
+    // A count is forgotten after `window` without a failure: a longer delay never ends
+    // in a throttled state, so it would only look like one.
+    constexpr std::string_view message =
+        "`login.max_delay_seconds` must not be longer than `login.window_seconds` (a count "
+        "is forgotten after the window without a failure)";
+    const auto* node = root.at_path("login.max_delay_seconds").node();
+    if (node == nullptr) node = root.at_path("login.window_seconds").node();
+    if (node != nullptr) {
+      reader.error(*node, message);
+    } else {
+      errors.messages.push_back(fmt::format("{}: error: {}", file_name, message));
+    }
+  }
   if (config.rate_limit_requests_per_minute > 0 && config.rate_limit_burst == 0) {
     // Only reachable when the file sets `burst` (the default is not 0), so it has a node.
     constexpr std::string_view message =

@@ -256,8 +256,12 @@ TEST_CASE("JSON strings written directly are exactly what nlohmann-json writes")
     append_json_string(out, text);
     CHECK(out == Json(text).dump());
   }
+  // Stored text need not be UTF-8 (a denied path is kept as received): bad bytes are
+  // written as U+FFFD, as nlohmann-json writes them with error_handler_t::replace.
   std::string invalid;
-  CHECK_THROWS(append_json_string(invalid, "bad \xff utf-8"));  // as nlohmann refuses it
+  append_json_string(invalid, "bad \xff utf-8");
+  CHECK(invalid == "\"bad \xef\xbf\xbd utf-8\"");
+  CHECK(invalid == Json("bad \xff utf-8").dump(-1, ' ', false, Json::error_handler_t::replace));
   CHECK(
       insufficient_permissions("API key does not have required scope: sessions:read").body ==
       R"({"error":"Insufficient permissions","message":"API key does not have required scope: sessions:read"})");

@@ -145,6 +145,16 @@ TEST_CASE("rate_limit.requests_per_minute = 0 turns the limit off, whatever the 
   CHECK(zero_burst->rate_limit_burst == 0);
 }
 
+TEST_CASE("a login delay longer than the window it is counted in is refused") {
+  CHECK(first_error(parse_config("c.toml", "[login]\nwindow_seconds = 60\n")) ==
+        "c.toml:2:18: error: `login.max_delay_seconds` must not be longer than "
+        "`login.window_seconds` (a count is forgotten after the window without a failure)");
+  CHECK(first_error(parse_config("c.toml", "[login]\nmax_delay_seconds = 3600\n")) ==
+        "c.toml:2:21: error: `login.max_delay_seconds` must not be longer than "
+        "`login.window_seconds` (a count is forgotten after the window without a failure)");
+  CHECK(parse_config("c.toml", "[login]\nwindow_seconds = 60\nmax_delay_seconds = 60\n"));
+}
+
 TEST_CASE("bad rate_limit values are reported with file:line:col") {
   CHECK(
       first_error(parse_config("c.toml", "[rate_limit]\nrequests_per_minute = -1\n")) ==
