@@ -119,15 +119,15 @@ HttpResponse App::run(const HttpRequest& request, std::string& principal_label,
       const auto limit = m_rate_limiter.acquire(actor->key->id, std::chrono::steady_clock::now());
       if (!limit.allowed) {
         reason = "rate_limited";
-        auto response = error_response(
-            429,
-            fmt::format("rate limit exceeded: this API key may make {} requests per minute, in "
-                        "bursts of up to {}; retry in {} s",
-                        m_rate_limiter.requests_per_minute(), m_rate_limiter.burst(),
-                        limit.retry_after_seconds),
-            path);
-        response.headers.emplace_back("Retry-After", std::to_string(limit.retry_after_seconds));
-        return response;
+        return with_retry_after(
+            error_response(
+                429,
+                fmt::format("rate limit exceeded: this API key may make {} requests per minute, in "
+                            "bursts of up to {}; retry in {} s",
+                            m_rate_limiter.requests_per_minute(), m_rate_limiter.burst(),
+                            limit.retry_after_seconds),
+                path),
+            limit.retry_after_seconds);
       }
     }
     decision = engine.decide(*authenticated->principal, facts);

@@ -142,6 +142,26 @@ enum class Input { open, ended };
 // Whether the server is shutting down (then it keeps no connection alive).
 enum class Draining { no, yes };
 
+// Starts a handler's deferred answer (HttpResponse::later). `deliver` gets the first
+// response given, once (later ones are ignored), or a 500 if starting the work throws, so
+// that a connection never waits for nothing and no exception reaches the I/O loop. The
+// socket and answer_connection_bytes() both start deferred answers through it.
+void start_later(const std::function<void(HttpResponder)>& later, const HttpErrorBody& error_body,
+                 HttpResponder deliver) {
+  auto answered = std::make_shared<std::atomic<bool>>(false);
+  const HttpResponder once = [answered, deliver = std::move(deliver)](HttpResponse response) {
+    if (!answered->exchange(true)) deliver(std::move(response));
+  };
+  try {
+    later(once);
+  } catch (const std::exception&) {
+    HttpResponse failed;
+    failed.status = 500;
+    failed.body = error_body(500, "internal error", "");
+    once(std::move(failed));
+  }
+}
+
 // What a connection does after Exchange::advance().
 enum class Next { read, write_then_continue, write_then_close, close, answer_later };
 struct Step {
@@ -402,27 +422,14 @@ class Connection : public std::enable_shared_from_this<Connection> {
     }
   }
 
-  // Nothing is read meanwhile: a pipelined request waits in the buffer for its turn. The
-  // first answer counts (a second is ignored); if starting the work throws, the answer is
-  // a 500, so the connection is never left waiting and no exception reaches the I/O loop.
+  // Nothing is read meanwhile: a pipelined request waits in the buffer for its turn.
   void answer_later(const std::function<void(HttpResponder)>& later) {
     m_busy = true;
-    auto answered = std::make_shared<std::atomic<bool>>(false);
-    const HttpResponder respond = [self = shared_from_this(), answered](HttpResponse response) {
-      if (answered->exchange(true)) return;
+    start_later(later, m_server.error_body, [self = shared_from_this()](HttpResponse response) {
       asio::post(self->m_stream.get_executor(), [self, response = std::move(response)]() mutable {
         self->write(self->m_exchange.finish(std::move(response)));
       });
-    };
-    try {
-      later(respond);
-    } catch (const std::exception&) {
-      if (answered->exchange(true)) return;
-      HttpResponse failed;
-      failed.status = 500;
-      failed.body = m_server.error_body(500, "internal error", "");
-      write(m_exchange.finish(std::move(failed)));
-    }
+    });
   }
 
   void write(Step step) {
@@ -508,22 +515,10 @@ std::string answer_connection_bytes(std::string_view received, const HttpOptions
   for (;;) {
     auto step = exchange.advance(input, Input::ended, Draining::no);
     if (step.next == Next::answer_later) {
-      // As on a socket: the first answer counts, and a failure to start the work is a 500.
       auto answer = std::make_shared<std::promise<HttpResponse>>();
-      auto answered = std::make_shared<std::atomic<bool>>(false);
       auto result = answer->get_future();
-      try {
-        step.later([answer, answered](HttpResponse response) {
-          if (!answered->exchange(true)) answer->set_value(std::move(response));
-        });
-      } catch (const std::exception&) {
-        if (!answered->exchange(true)) {
-          HttpResponse failed;
-          failed.status = 500;
-          failed.body = error_body(500, "internal error", "");
-          answer->set_value(std::move(failed));
-        }
-      }
+      start_later(step.later, error_body,
+                  [answer](HttpResponse response) { answer->set_value(std::move(response)); });
       step = exchange.finish(result.get());
     }
     sent += step.bytes;

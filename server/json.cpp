@@ -67,6 +67,11 @@ HttpResponse error_response(int status, std::string_view message, std::string_vi
   return HttpResponse{status, "application/json", {}, error_body(status, message, path)};
 }
 
+HttpResponse with_retry_after(HttpResponse response, std::int64_t seconds) {
+  response.headers.emplace_back("Retry-After", std::to_string(seconds));
+  return response;
+}
+
 HttpResponse validation_response(std::string_view path,
                                  const std::map<std::string, std::string>& validation_errors,
                                  std::string_view message) {

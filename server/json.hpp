@@ -3,6 +3,7 @@
 // functions; thread-safe.
 #pragma once
 
+#include <cstdint>
 #include <map>
 #include <string>
 #include <string_view>
@@ -22,6 +23,8 @@ std::string_view status_text(int status);
 std::string error_body(int status, std::string_view message, std::string_view path,
                        const std::map<std::string, std::string>* validation_errors = nullptr);
 HttpResponse error_response(int status, std::string_view message, std::string_view path);
+// `response` with `Retry-After: <seconds>` (429 and 503 answers).
+HttpResponse with_retry_after(HttpResponse response, std::int64_t seconds);
 HttpResponse validation_response(std::string_view path,
                                  const std::map<std::string, std::string>& validation_errors,
                                  std::string_view message = "Validation failed");

@@ -178,11 +178,6 @@ HttpResponse sign_in(Services& services, const SignIn& attempt) {
   return json_response(200, out);
 }
 
-HttpResponse with_retry_after(HttpResponse response, std::int64_t seconds) {
-  response.headers.emplace_back("Retry-After", std::to_string(seconds));
-  return response;
-}
-
 // POST /api/v1/auth/login. On the request's thread: the body, then the throttle, which
 // counts the attempt as a failure at once, so that attempts in flight together cannot
 // pass its limit together (a throttled attempt is refused without hashing anything, and
