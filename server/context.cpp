@@ -4,6 +4,7 @@
 
 #include "scopegate/path.hpp"
 #include "scopegate/policy.hpp"
+#include "scopegate/source_location.hpp"
 #include "server/clock.hpp"
 #include "server/crypto.hpp"
 #include "server/json.hpp"

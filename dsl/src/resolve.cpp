@@ -8,6 +8,7 @@
 #include <fmt/format.h>
 
 #include "scopegate/method.hpp"
+#include "scopegate/source_location.hpp"
 #include "scopegate/suggest.hpp"
 
 namespace scopegate {

@@ -9,10 +9,4 @@ std::optional<Method> parse_method(std::string_view text) noexcept {
   return std::nullopt;
 }
 
-std::string to_string(const SourceLocation& location) {
-  std::string text(location.file);
-  if (location.known()) text += ':' + std::to_string(location.line);
-  return text;
-}
-
 }  // namespace scopegate

@@ -17,6 +17,7 @@
 
 #include "scopegate/method.hpp"
 #include "scopegate/path.hpp"
+#include "scopegate/source_location.hpp"
 #include "scopegate/template.hpp"
 
 namespace scopegate {

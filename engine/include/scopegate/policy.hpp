@@ -20,6 +20,7 @@
 #include "scopegate/method.hpp"
 #include "scopegate/principal.hpp"
 #include "scopegate/scope_set.hpp"
+#include "scopegate/source_location.hpp"
 #include "scopegate/template.hpp"
 
 namespace scopegate {

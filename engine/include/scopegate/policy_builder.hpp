@@ -14,6 +14,7 @@
 #include "scopegate/method.hpp"
 #include "scopegate/policy.hpp"
 #include "scopegate/result.hpp"
+#include "scopegate/source_location.hpp"
 
 namespace scopegate {
 

@@ -19,6 +19,7 @@
 #include "scopegate/ip.hpp"
 #include "scopegate/method.hpp"
 #include "scopegate/policy.hpp"
+#include "scopegate/source_location.hpp"
 
 namespace scopegate {
 
