@@ -1,10 +1,11 @@
 // The scopegate policy language as PEGTL rules: grammar/policy.peg, rule for rule, with
 // the same names and each production in a trailing comment. Rules only: no actions and
-// no error messages live here (dsl/src/parse.cpp attaches both). Every `must<>` marks a
-// point of no return; the dsl's control class gives each of them a message for people.
-// Only conditions nest (parentheses and `not`); the dsl's actions bound their depth
-// (max_condition_depth in scopegate/dsl/parse.hpp), so the parser's depth is bounded.
-// Header-only; the rules are empty types, safe to use from any thread.
+// no error messages live here (dsl/src/parse.cpp attaches the actions, syntax_errors.hpp
+// the messages). Every `must<>` marks a point of no return; the dsl's control class gives
+// each of them a message for people. Only conditions nest (parentheses and `not`); the
+// dsl's actions bound their depth (max_condition_depth in scopegate/dsl/parse.hpp), so
+// the parser's depth is bounded. Header-only; the rules are empty types, safe to use
+// from any thread.
 #pragma once
 
 #include <tao/pegtl.hpp>
