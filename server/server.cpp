@@ -24,6 +24,7 @@
 #include "server/json.hpp"
 #include "server/login_throttle.hpp"
 #include "server/provider.hpp"
+#include "server/store/sqlite_store.hpp"
 #include "server/store/store.hpp"
 #include "server/sweeper.hpp"
 #include "server/worker_pool.hpp"

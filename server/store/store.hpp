@@ -115,8 +115,7 @@ class Store {
   virtual void begin_read_scope() {}
   virtual void end_read_scope() noexcept {}
 
-  // One line for the startup log: what the store is and how it caches
-  // ("SQLite 3.40.1, WAL, commit watch on").
+  // One line for the startup log: what the store is and how it caches.
   virtual std::string describe() const = 0;
 };
 
@@ -135,9 +134,5 @@ class ReadScope {
  private:
   Store& m_store;
 };
-
-// Opens (creating if needed) a SQLite database in WAL mode with foreign keys on, and
-// applies every pending migration.
-StoreResult<std::unique_ptr<Store>> open_sqlite_store(const std::string& path);
 
 }  // namespace scopegate::server

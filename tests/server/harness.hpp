@@ -16,6 +16,7 @@
 
 #include "http_client.hpp"
 #include "server/server.hpp"
+#include "server/store/sqlite_store.hpp"
 #include "server/store/store.hpp"
 #include "test_support.hpp"
 

@@ -15,6 +15,7 @@
 #include "server/crypto.hpp"
 #include "server/store/commit_watch.hpp"
 #include "server/store/migrations.hpp"
+#include "server/store/sqlite_store.hpp"
 #include "server/store/store.hpp"
 #include "test_support.hpp"
 
