@@ -1,4 +1,4 @@
-// compile_source / compile_files: load -> parse -> resolve -> PolicyBuilder, and every
+// compile_source / compile_files: load -> parse -> lower -> PolicyBuilder, and every
 // BuildError mapped back to the span it is about, with a help line and notes.
 #include <algorithm>
 #include <cstdio>
@@ -13,8 +13,8 @@
 
 #include "read_file.hpp"
 #include "scopegate/dsl.hpp"
+#include "scopegate/dsl/lower.hpp"
 #include "scopegate/dsl/parse.hpp"
-#include "scopegate/dsl/resolve.hpp"
 #include "scopegate/policy_builder.hpp"
 #include "scopegate/suggest.hpp"
 
@@ -405,17 +405,17 @@ Result<Policy, Diagnostics> compile_files_parsed(std::vector<ast::File> files,
     diagnostics.sort();
     return unexpected(std::move(diagnostics));
   }
-  ResolveResult resolved = resolve(files);
-  diagnostics.append(std::move(resolved.diagnostics));
+  LowerResult lowered = lower(files);
+  diagnostics.append(std::move(lowered.diagnostics));
 
   PolicyBuilder builder;
-  for (const ScopeEntry& scope : resolved.model.scopes) builder.add_scope(scope.spec);
-  for (const RouteEntry& route : resolved.model.routes) builder.add_route(route.spec);
-  for (const RoleEntry& role : resolved.model.roles) builder.add_role(role.spec);
-  for (const ForbidEntry& forbid : resolved.model.forbids) builder.add_forbid(forbid.spec);
+  for (const ScopeEntry& scope : lowered.model.scopes) builder.add_scope(scope.spec);
+  for (const RouteEntry& route : lowered.model.routes) builder.add_route(route.spec);
+  for (const RoleEntry& role : lowered.model.roles) builder.add_role(role.spec);
+  for (const ForbidEntry& forbid : lowered.model.forbids) builder.add_forbid(forbid.spec);
   auto built = std::move(builder).build();
   if (!built) {
-    ErrorMapper mapper(resolved.model);
+    ErrorMapper mapper(lowered.model);
     // A scope's condition is checked once per route: report each fault once.
     std::set<std::tuple<std::string, std::size_t, std::string>> seen;
     for (const BuildError& error : built.error()) {

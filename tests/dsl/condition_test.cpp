@@ -11,8 +11,8 @@
 #include <vector>
 
 #include "scopegate/dsl.hpp"
+#include "scopegate/dsl/lower.hpp"
 #include "scopegate/dsl/parse.hpp"
-#include "scopegate/dsl/resolve.hpp"
 #include "scopegate/ip.hpp"
 #include "scopegate/policy.hpp"
 

@@ -1,4 +1,4 @@
-// The policy compiler: policy text -> syntax tree with spans -> resolved, checked model
+// The policy compiler: policy text -> syntax tree with spans -> lowered to builder input
 // -> engine::Policy. Every error is reported, sorted, with file:line:col and a fix.
 // Functions are reentrant; nothing is cached between calls.
 #pragma once

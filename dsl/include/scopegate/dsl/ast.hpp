@@ -1,7 +1,7 @@
 // The syntax tree of one policy file, exactly as written: every name, method, template
 // and string keeps its byte range in the file, so later stages can point at it.
 // Nothing here is checked beyond the grammar (a method may be `GTE`, a template `x//y`);
-// resolve.hpp does the checking. Plain values; owns its strings.
+// lower.hpp and the policy builder do the checking. Plain values; owns its strings.
 #pragma once
 
 #include <cstddef>
@@ -94,7 +94,7 @@ struct ScopeDecl {
   Word name;
   std::optional<Condition> condition;  // `scope NAME when ... {`: on each of its routes
   Range open_brace;
-  std::vector<Metadata> summaries;  // more than one is an error, reported by resolve
+  std::vector<Metadata> summaries;  // more than one is an error, reported by lower()
   std::vector<Metadata> notes;
   std::vector<Metadata> use_cases;
   std::vector<Word> implies;
@@ -126,7 +126,7 @@ struct ForbidDecl {
   Word path_template;
   std::optional<Condition> condition;
   Range open_brace;
-  std::vector<Metadata> messages;  // more than one is an error, reported by resolve
+  std::vector<Metadata> messages;  // more than one is an error, reported by lower()
 };
 
 using Declaration = std::variant<ScopeDecl, AccessBlock, RoleDecl, ForbidDecl>;

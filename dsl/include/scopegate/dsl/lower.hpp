@@ -1,5 +1,5 @@
-// Resolving: syntax trees -> the checked model that PolicyBuilder takes, with the source
-// span of every name kept beside it so builder errors can be pointed back at the text.
+// Lowering: syntax trees -> the model that PolicyBuilder takes, with the source span of
+// every name kept beside it so builder errors can be pointed back at the text.
 // Reports every error it can see that the builder cannot (unknown method, repeated
 // metadata, a scope condition without routes), all at once. Structural rules (names,
 // duplicates, templates, ties, cycles, condition types) are the builder's and are mapped
@@ -56,12 +56,12 @@ struct Model {
   std::vector<ForbidEntry> forbids;
 };
 
-struct ResolveResult {
+struct LowerResult {
   Model model;              // routes with an unknown method are left out
   Diagnostics diagnostics;  // unsorted
 };
 
-ResolveResult resolve(const std::vector<ast::File>& files);
+LowerResult lower(const std::vector<ast::File>& files);
 
 // The source text of a condition as one line: comments dropped, each run of white space
 // outside strings made one space. "request.query.size  <=\n 100" -> "request.query.size <= 100".

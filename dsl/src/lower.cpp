@@ -1,4 +1,4 @@
-#include "scopegate/dsl/resolve.hpp"
+#include "scopegate/dsl/lower.hpp"
 
 #include <algorithm>
 #include <cctype>
@@ -145,9 +145,9 @@ std::string joinable(const ConvertedCondition& condition) {
   return condition.is_or ? "(" + condition.text + ")" : condition.text;
 }
 
-class Resolver {
+class Lowerer {
  public:
-  ResolveResult run(const std::vector<ast::File>& files) {
+  LowerResult run(const std::vector<ast::File>& files) {
     for (const ast::File& file : files) {
       const Locator locator(file.source);
       for (const ast::Declaration& declaration : file.declarations) {
@@ -328,12 +328,12 @@ class Resolver {
     }
   }
 
-  ResolveResult m_result;
+  LowerResult m_result;
 };
 
 }  // namespace
 
-ResolveResult resolve(const std::vector<ast::File>& files) { return Resolver{}.run(files); }
+LowerResult lower(const std::vector<ast::File>& files) { return Lowerer{}.run(files); }
 
 std::string condition_text(std::string_view written) {
   std::string out;
