@@ -9,7 +9,7 @@
 
 #include "commands.hpp"
 #include "server/clock.hpp"
-#include "server/server.hpp"
+#include "server/offline_keys.hpp"
 
 namespace scopegate::cli {
 

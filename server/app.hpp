@@ -14,13 +14,11 @@
 
 #include "scopegate/result.hpp"
 #include "server/context.hpp"
+#include "server/handler_table.hpp"  // make_handler_table(), for App::create()
 #include "server/net.hpp"
 #include "server/rate_limiter.hpp"
 
 namespace scopegate::server {
-
-// Every handler of the bundled API, keyed as the shipped policy writes its endpoints.
-HandlerTable make_handler_table();
 
 class App {
  public:

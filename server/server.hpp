@@ -13,14 +13,12 @@
 #include <cstdint>
 #include <iosfwd>
 #include <memory>
-#include <optional>
 #include <string>
 #include <vector>
 
 #include "scopegate/result.hpp"
 #include "server/config.hpp"
 #include "server/http.hpp"
-#include "server/keys.hpp"
 #include "server/reloader.hpp"
 
 namespace scopegate::server {
@@ -58,19 +56,5 @@ class Server {
 // SIGTERM.
 void block_termination_signals();
 void serve_until_signal(Server& server);
-
-// `scopegate keys create`: issues a key offline for the user `email` of organization
-// `organization_slug`, writing the key and its audit entry. Errors as messages.
-struct OfflineKeyRequest {
-  std::string database_path;
-  std::string policy_directory;
-  std::string organization_slug = "default";
-  std::string email;
-  std::string name;
-  std::vector<std::string> scopes;
-  std::optional<std::string> expires;      // "30d", "12h", "45m" or an ISO-8601 time
-  std::vector<std::string> allowed_cidrs;  // empty: usable from anywhere
-};
-Result<IssuedKey, std::vector<std::string>> create_key_offline(const OfflineKeyRequest& request);
 
 }  // namespace scopegate::server

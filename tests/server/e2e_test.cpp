@@ -8,6 +8,7 @@
 #include "harness.hpp"
 #include "server/clock.hpp"
 #include "server/crypto.hpp"
+#include "server/offline_keys.hpp"
 
 using namespace scopegate::server;
 using namespace scopegate::server::testing;

@@ -1,0 +1,19 @@
+#include "server/handler_table.hpp"
+
+#include "server/handlers/handlers.hpp"
+
+namespace scopegate::server {
+
+HandlerTable make_handler_table() {
+  HandlerTable table;
+  add_auth_handlers(table);
+  add_api_key_handlers(table);
+  add_session_handlers(table);
+  add_resource_handlers(table);
+  add_audit_handlers(table);
+  add_user_handlers(table);
+  add_misc_handlers(table);
+  return table;
+}
+
+}  // namespace scopegate::server
