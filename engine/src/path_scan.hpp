@@ -2,10 +2,10 @@
 // to engine/.
 #pragma once
 
+#include <algorithm>
 #include <array>
 #include <bit>
 #include <cstdint>
-#include <cstring>
 #include <string_view>
 
 #include "percent.hpp"
@@ -13,80 +13,28 @@
 
 namespace scopegate::path_scan {
 
-// split_path() reads the path 16 bytes at a time and stops only at the bytes that matter:
-// `/`, `%`, `?`, `\`, and control bytes (below 0x20, 0x7f); bytes from 0x80 up are plain,
-// as are all others. The 16 bytes are a GCC vector (plain SSE2 on x86-64, NEON on ARM,
-// emulated elsewhere).
-using Bytes = unsigned char __attribute__((vector_size(16)));
-using Word = std::uint64_t;
-constexpr std::size_t block_size = sizeof(Bytes);
-constexpr std::size_t word_size = sizeof(Word);
+// The bytes split() stops at: `/`, `%`, `?`, `\`, and control bytes (below 0x20, 0x7f).
+// Bytes from 0x80 up are plain, as are all others.
+inline constexpr std::array<bool, 256> special_bytes = [] {
+  std::array<bool, 256> special{};
+  for (std::size_t c = 0; c < 0x20; ++c) special[c] = true;
+  for (const char c : std::string_view("/%?\\")) special[static_cast<unsigned char>(c)] = true;
+  special[0x7f] = true;
+  return special;
+}();
 
-// The 8 bytes of `word`, each 0 or 1, as 8 bits: byte i, counted from the lowest, to bit
-// i. Each product term of the multiplication is a distinct power of two, so none carries.
-constexpr unsigned gather_bits(Word word) noexcept {
-  return static_cast<unsigned>((word * Word{0x0102040810204080}) >> 56);
-}
+// split() marks the special bytes of a block of the path without a branch, then visits
+// only those: faster than a branch on every byte.
+inline constexpr std::size_t block_size = 16;
 
-// Bit i set for every special byte at lane i of `bytes`.
-inline unsigned special_bytes(Bytes bytes) noexcept {
-  // `/` (0x2f) and `?` (0x3f) differ in bit 4 only: one comparison finds both.
-  const auto special =
-      ((bytes | 0x10) == '?') | (bytes == '%') | (bytes == '\\') | (bytes == 0x7f) | (bytes < 0x20);
-#if defined(__SSE2__)
-  // One instruction (pmovmskb) gathers the top bit of each lane; a GCC builtin, so no
-  // intrinsics header.
-  using Chars = char __attribute__((vector_size(16)));
-  return static_cast<unsigned>(__builtin_ia32_pmovmskb128(reinterpret_cast<Chars>(special)));
-#else
-  const auto ones = special & 1;  // a comparison gives -1 for true
-  std::array<Word, 2> words;
-  std::memcpy(words.data(), &ones, sizeof words);
-  if constexpr (std::endian::native == std::endian::big) {
-    words[0] = __builtin_bswap64(words[0]);
-    words[1] = __builtin_bswap64(words[1]);
+// The special bytes among the `count` (at most block_size) bytes at `at`: bit i for byte
+// at + i.
+inline unsigned find_special(const char* at, std::size_t count) noexcept {
+  unsigned marks = 0;
+  for (std::size_t i = 0; i < count; ++i) {
+    marks |= unsigned{special_bytes[static_cast<unsigned char>(at[i])]} << i;
   }
-  return gather_bits(words[0]) | gather_bits(words[1]) << 8;
-#endif
-}
-
-// The 16 bytes at `at`.
-inline Bytes load_block(const char* at) noexcept {
-  Bytes bytes;
-  std::memcpy(&bytes, at, block_size);
-  return bytes;
-}
-
-// A path shorter than a block as a block; lanes from `path.size()` on hold any bytes
-// (the caller drops their marks). Built in registers from two words: writing the bytes to
-// memory and loading them as one block would stall on store forwarding.
-inline Bytes load_short(std::string_view path) noexcept {
-  const char* const data = path.data();
-  const std::size_t length = path.size();
-  Word low = 0;
-  Word high = 0;
-  if (length >= word_size) {
-    std::memcpy(&low, data, word_size);
-    // The last 8 bytes, moved down to start at byte 8 of the path.
-    std::memcpy(&high, data + length - word_size, word_size);
-    const std::size_t overlap = 8 * (2 * word_size - length);  // bits, 8..64
-    if constexpr (std::endian::native == std::endian::little) {
-      high = overlap == 64 ? 0 : high >> overlap;
-    } else {
-      high = overlap == 64 ? 0 : high << overlap;
-    }
-  } else {
-    for (std::size_t i = 0; i < length; ++i) {
-      const Word byte = static_cast<unsigned char>(data[i]);
-      if constexpr (std::endian::native == std::endian::little) {
-        low |= byte << (8 * i);
-      } else {
-        low |= byte << (8 * (word_size - 1 - i));
-      }
-    }
-  }
-  using Words = Word __attribute__((vector_size(16)));
-  return reinterpret_cast<Bytes>(Words{low, high});
+  return marks;
 }
 
 // "." or "..", also with either dot percent-encoded: `segment` is 1 to 6 bytes with valid
@@ -118,7 +66,7 @@ inline PathError check_escape(std::string_view path, std::size_t at) noexcept {
   return PathError::none;
 }
 
-// The error for a raw byte that is neither `/`, `%` nor `?` but marked by special_bytes().
+// The error for a special byte (see special_bytes) that is neither `/`, `%` nor `?`.
 inline PathError raw_byte_error(char c) noexcept {
   if (c == '\0') return PathError::nul_byte;
   if (c == '\\') return PathError::encoded_separator;
@@ -128,7 +76,7 @@ inline PathError raw_byte_error(char c) noexcept {
 // Cuts `path` into segments in `out.begin`/`out.end`, one special byte after the other,
 // so that the first problem from the left is the one reported. Fills `out.size`,
 // `out.encoded_mask` and `out.path` only on success.
-[[gnu::always_inline]] inline PathError split(std::string_view path, PathSegments& out) noexcept {
+inline PathError split(std::string_view path, PathSegments& out) noexcept {
   if (path.empty() || path.front() != '/') return PathError::not_absolute;
   const char* const data = path.data();
   const std::size_t length = path.size();
@@ -158,8 +106,7 @@ inline PathError raw_byte_error(char c) noexcept {
   };
   // The special bytes of the block at `base`: bit i for byte base + i.
   std::size_t base = 0;
-  unsigned marks = length >= block_size ? special_bytes(load_block(data))
-                                        : special_bytes(load_short(path)) & ((1U << length) - 1);
+  unsigned marks = find_special(data, std::min(length, block_size));
   marks &= ~1U;  // not the leading `/`
   while (true) {
     while (marks != 0) {
@@ -185,13 +132,7 @@ inline PathError raw_byte_error(char c) noexcept {
     }
     base += block_size;
     if (base >= length) break;
-    if (length - base >= block_size) {
-      marks = special_bytes(load_block(data + base));
-    } else {
-      // The last 16 bytes of the path, without the marks of those already looked at.
-      const std::size_t last = length - block_size;
-      marks = special_bytes(load_block(data + last)) >> (base - last);
-    }
+    marks = find_special(data + base, std::min(length - base, block_size));
   }
   if (length == 1) return accept(1);  // the root
   if (const PathError error = close(length); error != PathError::none) return error;

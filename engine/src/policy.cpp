@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <bit>
 #include <cstring>
+#include <functional>
 
 #include "condition_program.hpp"
 #include "path_scan.hpp"
@@ -27,29 +28,13 @@ struct SegmentKey {
   std::uint64_t head;
 };
 
-// Reads segment `i` of `path` without a byte past the end of `path.path` (a view into the
-// caller's text): the word at the segment when 8 bytes are left, else the path's last
-// word shifted down to the segment (byte by byte for a path shorter than 8 bytes).
+// Segment `i` of `path` as a key; its head read in place unless that would read past the
+// end of `path.path` (a view into the caller's text).
 SegmentKey key_of(const PathSegments& path, std::size_t i) noexcept {
-  const std::size_t begin = path.begin[i];
-  const char* data = path.path.data() + begin;
-  const std::size_t size = path.end[i] - begin;
-  std::uint64_t word = 0;
-  if (begin + 8 <= path.path.size()) {
-    std::memcpy(&word, data, 8);
-  } else if (path.path.size() >= 8) {
-    const std::size_t at = path.path.size() - 8;
-    std::memcpy(&word, path.path.data() + at, 8);
-    const std::size_t skipped = 8 * (begin - at);  // 8..56
-    if constexpr (std::endian::native == std::endian::little) {
-      word >>= skipped;
-    } else {
-      word <<= skipped;
-    }
-  } else {
-    return {data, size, segment_head(data, size)};
-  }
-  return {data, size, keep_first_bytes(word, size)};
+  const char* data = path.path.data() + path.begin[i];
+  const std::size_t size = path.end[i] - path.begin[i];
+  const bool in_place = path.begin[i] + 8 <= path.path.size();
+  return {data, size, in_place ? segment_head_in_place(data, size) : segment_head(data, size)};
 }
 
 std::uint64_t load_word(const char* bytes) noexcept {
@@ -254,56 +239,10 @@ class RouteSearch {
   std::array<Frame, max_path_segments> m_frames;
 };
 
-// The bytes of a method of 3 to 7 bytes as one word, byte i at bits 8i: 2-byte reads at
-// 0, at min(3, size - 2) and at size - 2, and the byte at 2, each shifted to its place
-// (where they overlap, the same bytes are ORed twice).
-constexpr std::uint64_t method_word(const char* data, std::size_t size) noexcept {
-  const auto byte = [data](std::size_t i) {
-    return std::uint64_t{static_cast<unsigned char>(data[i])};
-  };
-  const auto pair = [&byte](std::size_t i) { return (byte(i) | byte(i + 1) << 8) << (8 * i); };
-  return pair(0) | byte(2) << 16 | pair(std::min<std::size_t>(3, size - 2)) | pair(size - 2);
-}
-
-// Where method_slot_of() looks a method up: the seven names differ in their size or, at
-// the same size, in bit 4 of their first byte (GET and PUT, HEAD and POST).
-constexpr std::size_t method_shape(std::size_t size, unsigned char front) noexcept {
-  return (size - 3) * 2 + (front >> 4 & 1U);
-}
-
-struct MethodCandidate {
-  std::uint64_t word = 0;
-  std::size_t slot = method_count;
-};
-
-constexpr std::size_t shape_of(std::string_view name) noexcept {
-  return method_shape(name.size(), static_cast<unsigned char>(name[0]));
-}
-
-constexpr auto method_candidates = [] {
-  std::array<MethodCandidate, method_shape(7, 0xff) + 1> table{};
-  for (std::size_t slot = 0; slot < static_cast<std::size_t>(Method::any); ++slot) {
-    const std::string_view name = method_names[slot];
-    table[shape_of(name)] = {method_word(name.data(), name.size()), slot};
-  }
-  return table;
-}();
-
-// No two names share a shape (one would have overwritten the other).
-static_assert([] {
-  for (std::size_t slot = 0; slot < static_cast<std::size_t>(Method::any); ++slot) {
-    if (method_candidates[shape_of(method_names[slot])].slot != slot) return false;
-  }
-  return true;
-}());
-
-// The request's method as a slot (its Method below Method::any), or method_count for any
-// other: one table entry and one word compare, no branch on which method it is.
-std::size_t method_slot_of(std::string_view method) noexcept {
-  const std::size_t size = method.size();
-  if (size - 3 > 4) return method_count;  // unsigned: not 3 to 7 bytes
-  const MethodCandidate& candidate = method_candidates[shape_of(method)];
-  return method_word(method.data(), size) == candidate.word ? candidate.slot : method_count;
+// The request's method as the route search and the forbid rules compare it: a method no
+// route line names (TRACE, or `*` itself) is Method::any, which only `*` routes accept.
+Method request_method(std::string_view text) noexcept {
+  return parse_method(text).value_or(Method::any);
 }
 
 // The request conditions read: the caller's, or one made of the method and the path the
@@ -443,7 +382,7 @@ Decision Policy::decide(const Principal& principal, std::string_view method, std
     return decision;
   }
 
-  const std::size_t method_slot = method_slot_of(method);
+  const auto method_slot = static_cast<std::size_t>(request_method(method));
   RouteSearch search(*m_impl, segments, method_slot);
   const TrieEntry* const found = search.run();
   if (found == nullptr) {
@@ -595,6 +534,15 @@ const Index* find_named(const std::vector<Index>& index, const Items& items,
 
 const Granting no_granting;
 
+// The bytes `text` holds on the heap: none while its characters live inside the string
+// object itself (the small-string buffer, whatever its size in this standard library).
+std::size_t heap_bytes(const std::string& text) noexcept {
+  const std::less<const char*> before;
+  const auto* const object = reinterpret_cast<const char*>(&text);
+  const bool inside = !before(text.data(), object) && before(text.data(), object + sizeof(text));
+  return inside ? 0 : text.capacity() + 1;
+}
+
 }  // namespace
 
 std::optional<ScopeId> Policy::find_scope(std::string_view name) const noexcept {
@@ -671,7 +619,7 @@ std::size_t Policy::memory_usage() const noexcept {
   for (const ForbidRule& rule : impl.forbids) {
     total += pool(rule.parsed.segments);
     for (const Segment& segment : rule.parsed.segments) {
-      total += segment.text.capacity() > 15 ? segment.text.capacity() + 1 : 0;
+      total += heap_bytes(segment.text);
     }
   }
   return total;

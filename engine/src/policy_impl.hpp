@@ -43,35 +43,29 @@ class TextStore {
   std::size_t m_reserved = 0;
 };
 
-// The first (up to) 8 bytes of a segment, zero-padded, as one word in memory order.
+// The first (up to) 8 bytes of a segment, zero-padded, as the word they make in memory.
 // Neither a request segment nor a literal holds a NUL byte, so two segments of at most
-// 8 bytes are equal exactly when their heads are, and a head shows whether its segment
-// is shorter than 8 bytes.
+// 8 bytes are equal exactly when their heads and sizes are.
 inline std::uint64_t segment_head(const char* data, std::size_t size) noexcept {
   std::array<char, 8> bytes{};
-  std::memcpy(bytes.data(), data, std::min<std::size_t>(size, bytes.size()));
-  std::uint64_t head = 0;
-  std::memcpy(&head, bytes.data(), bytes.size());
-  return head;
+  std::copy_n(data, std::min<std::size_t>(size, bytes.size()), bytes.begin());
+  return std::bit_cast<std::uint64_t>(bytes);
 }
 
-// `word` loaded whole from memory, with only its first `size` bytes kept (all of them
-// when `size` is 8 or more).
-inline std::uint64_t keep_first_bytes(std::uint64_t word, std::size_t size) noexcept {
-  static_assert(std::endian::native == std::endian::little ||
-                std::endian::native == std::endian::big);
+// The same, for a segment followed by enough bytes to read 8 from its start: one load
+// and a mask that keeps its first `size` bytes.
+inline std::uint64_t segment_head_in_place(const char* data, std::size_t size) noexcept {
   static constexpr std::array<std::uint64_t, 8> masks = [] {
     std::array<std::uint64_t, 8> out{};
     for (std::size_t kept = 0; kept < out.size(); ++kept) {
-      const std::size_t dropped = 8 * (8 - kept);  // 8..64
-      if constexpr (std::endian::native == std::endian::little) {
-        out[kept] = dropped == 64 ? 0 : ~std::uint64_t{0} >> dropped;
-      } else {
-        out[kept] = dropped == 64 ? 0 : ~std::uint64_t{0} << dropped;
-      }
+      std::array<unsigned char, 8> bytes{};
+      std::fill_n(bytes.begin(), kept, 0xff);
+      out[kept] = std::bit_cast<std::uint64_t>(bytes);
     }
     return out;
   }();
+  std::uint64_t word = 0;
+  std::memcpy(&word, data, sizeof(word));
   return size < masks.size() ? word & masks[size] : word;
 }
 

@@ -18,7 +18,12 @@ inline constexpr std::array<std::string_view, method_count> method_names = {
     "GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS", "*"};
 
 // "GET" -> Method::get, "*" -> Method::any; case-sensitive, as HTTP methods are.
-std::optional<Method> parse_method(std::string_view text) noexcept;
+constexpr std::optional<Method> parse_method(std::string_view text) noexcept {
+  for (std::size_t i = 0; i < method_count; ++i) {
+    if (method_names[i] == text) return static_cast<Method>(i);
+  }
+  return std::nullopt;
+}
 
 constexpr std::string_view to_string(Method method) noexcept {
   return method_names[static_cast<std::size_t>(method)];
