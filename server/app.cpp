@@ -8,11 +8,15 @@
 #include "server/audit_writer.hpp"
 #include "server/auth.hpp"
 #include "server/clock.hpp"
+#include "server/decision_response.hpp"
 #include "server/json.hpp"
 
 namespace scopegate::server {
 
-App::App(Services& services, HandlerTable table) : m_services(services), m_table(std::move(table)) {
+App::App(Services& services, HandlerTable table, Dispatch dispatch)
+    : m_services(services),
+      m_table(std::move(table)),
+      m_dispatch(std::make_shared<const Dispatch>(std::move(dispatch))) {
   for (const auto& proxy : services.config.trusted_proxies) {
     if (const auto range = parse_cidr(proxy)) m_trusted_proxies.push_back(*range);
   }
@@ -20,9 +24,9 @@ App::App(Services& services, HandlerTable table) : m_services(services), m_table
 
 Result<std::unique_ptr<App>, std::vector<std::string>> App::create(Services& services) {
   auto table = make_handler_table();
-  auto problems = table.check_against(*services.engine.policy());
-  if (!problems.empty()) return unexpected(std::move(problems));
-  return std::unique_ptr<App>(new App(services, std::move(table)));
+  auto dispatch = Dispatch::bind(table, services.engine.policy());
+  if (!dispatch) return unexpected(std::move(dispatch.error()));
+  return std::unique_ptr<App>(new App(services, std::move(table), std::move(*dispatch)));
 }
 
 std::vector<std::string> App::check_policy(const Policy& policy) const {
@@ -66,6 +70,21 @@ void App::log_request(std::string_view method, std::string_view path, int status
                           elapsed.count(), principal, reason);
 }
 
+std::shared_ptr<const Dispatch> App::dispatch() const {
+  auto policy = m_services.engine.policy();
+  auto current = m_dispatch.load();
+  if (current && &current->policy() == policy.get()) return current;
+  // The engine holds a new policy (a reload checked it against the table first).
+  auto bound = Dispatch::bind(m_table, std::move(policy));
+  if (!bound) {
+    for (const auto& problem : bound.error()) m_services.logger->error("{}", problem);
+    return nullptr;
+  }
+  auto fresh = std::make_shared<const Dispatch>(std::move(*bound));
+  m_dispatch.store(fresh);
+  return fresh;
+}
+
 HttpResponse App::run(const HttpRequest& request, std::string& principal_label,
                       std::string& reason) const {
   const auto& path = request.path;
@@ -98,17 +117,22 @@ HttpResponse App::run(const HttpRequest& request, std::string& principal_label,
   facts.headers = headers;
   facts.time = std::chrono::duration_cast<std::chrono::seconds>(now().time_since_epoch()).count();
 
-  auto& engine = m_services.engine;
+  // One policy for the whole request: both decisions, the principal and the handler.
+  const auto dispatch = this->dispatch();
+  if (!dispatch) {
+    reason = "no_handler";
+    return error_response(500, "no handler for this endpoint", path);
+  }
+  const Policy& policy = dispatch->policy();
   std::shared_ptr<const Actor> actor;
   std::optional<ReadScope> reads;  // authentication and the handler: one read transaction
-  Decision decision = engine.decide(Principal{}, facts);
+  Decision decision = policy.decide(Principal{}, facts);
   if (!decision.allowed()) {
     reads.emplace(m_services.store);
-    const auto policy = engine.policy();
-    auto authenticated = authenticate(request, m_services.store, *policy);
+    auto authenticated = authenticate(request, m_services.store, policy);
     if (!authenticated) {
       reason = "unauthenticated";
-      return error_response(authenticated.error().status, authenticated.error().message, path);
+      return authentication_refusal(authenticated.error(), path);
     }
     actor = authenticated->actor;
     principal_label = actor->label();
@@ -130,65 +154,51 @@ HttpResponse App::run(const HttpRequest& request, std::string& principal_label,
             limit.retry_after_seconds);
       }
     }
-    decision = engine.decide(*authenticated->principal, facts);
+    decision = policy.decide(*authenticated->principal, facts);
   }
   reason = std::string(decision.reason_code());
 
-  RequestContext context{request, decision,  actor.get(), has_body ? &body : nullptr,
-                         client,  m_services};
   if (!decision.allowed()) {
-    if (decision.status() == 403) {
-      // missing_scope, api_key_not_supported, condition_failed ("Condition not met: ...")
-      // and forbidden (the forbid rule's message): the engine's message is the body's.
-      if (actor && actor->kind == ActorKind::api_key) {
-        // Denials are audited in batches, identical ones once with a count: a repeat
-        // costs only its identity (built in this thread's buffers) and one lookup.
-        thread_local std::string details;
-        thread_local std::string resource;
-        thread_local std::string identity;
-        details.clear();
-        append_key_details(details, *actor->key);
-        resource.clear();
-        resource.append(request.method).append(" ").append(path);
-        identity.clear();
-        AuditWriter::append_identity(identity, "ACCESS_DENIED", actor->organization.id, client,
-                                     details, resource, decision.message());
-        if (!m_services.audit.count_repeat(identity, now())) {
-          auto denied = context.audit("ACCESS_DENIED", RequestContext::AuditId::when_written);
-          denied.result = "FAILURE";
-          denied.error_message = std::string(decision.message());
-          denied.resource_type = "ENDPOINT";
-          denied.resource_name = resource;
-          m_services.audit.submit_audit(std::move(denied));
-        }
-        return insufficient_permissions(decision.message());
-      }
-      return error_response(403, decision.message(), path);
+    const Caller caller = !actor                              ? Caller::anonymous
+                          : actor->kind == ActorKind::api_key ? Caller::api_key
+                                                              : Caller::user;
+    if (caller == Caller::api_key && decision.status() == 403) {
+      audit_key_denial(request, decision, *actor, client);
     }
-    switch (decision.reason()) {
-      case Reason::method_not_allowed: {
-        auto response =
-            error_response(405, fmt::format("method {} is not allowed here", request.method), path);
-        response.headers.emplace_back("Allow", std::string(decision.allowed_methods()));
-        return response;
-      }
-      case Reason::no_route:
-        return error_response(404, "no such endpoint", path);
-      default:
-        return error_response(
-            decision.status(),
-            decision.message().empty() ? std::string_view("request refused") : decision.message(),
-            path);
-    }
+    return refusal_response(decision, caller, path);
   }
-  const auto* endpoint = decision.endpoint();
-  const Handler* handler =
-      endpoint == nullptr ? nullptr : m_table.find(endpoint->method, endpoint->path_template);
+  const Handler* handler = dispatch->handler_for(decision.endpoint());
   if (handler == nullptr) {
     reason = "no_handler";
     return error_response(500, "no handler for this endpoint", path);
   }
+  RequestContext context{request, decision,  actor.get(), has_body ? &body : nullptr,
+                         client,  m_services};
   return (*handler)(context);
+}
+
+void App::audit_key_denial(const HttpRequest& request, const Decision& decision, const Actor& actor,
+                           const std::string& client) const {
+  // Denials are audited in batches, identical ones once with a count: a repeat costs
+  // only its identity (built in this thread's buffers) and one lookup.
+  thread_local std::string details;
+  thread_local std::string resource;
+  thread_local std::string identity;
+  details.clear();
+  append_key_details(details, *actor.key);
+  resource.clear();
+  resource.append(request.method).append(" ").append(request.path);
+  identity.clear();
+  AuditWriter::append_identity(identity, "ACCESS_DENIED", actor.organization.id, client, details,
+                               resource, decision.message());
+  if (m_services.audit.count_repeat(identity, now())) return;
+  const RequestContext context{request, decision, &actor, nullptr, client, m_services};
+  auto denied = context.audit("ACCESS_DENIED", RequestContext::AuditId::when_written);
+  denied.result = "FAILURE";
+  denied.error_message = std::string(decision.message());
+  denied.resource_type = "ENDPOINT";
+  denied.resource_name = resource;
+  m_services.audit.submit_audit(std::move(denied));
 }
 
 }  // namespace scopegate::server

@@ -2,11 +2,13 @@
 //   validate (400 bad path, 400 malformed JSON) -> authenticate (401) ->
 //   engine decision (404/405/403 with the bodies of API.md) -> the handler of the
 //   endpoint the engine matched (which loads objects: 404, then checks state: 400).
-// The engine is the router: App dispatches on Decision::endpoint() through a
-// HandlerTable checked against the policy at start. One log line per request.
-// handle() is thread-safe; the table is immutable after create().
+// The engine is the router: App runs the handler of the endpoint the decision matched
+// (Dispatch, bound to the policy that decided); a refusal becomes its response in
+// decision_response.hpp. One policy snapshot serves the whole request. One log line per
+// request. handle() is thread-safe; the table is immutable after create().
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <memory>
 #include <string>
@@ -14,6 +16,7 @@
 
 #include "scopegate/result.hpp"
 #include "server/context.hpp"
+#include "server/dispatch.hpp"
 #include "server/handler_table.hpp"  // make_handler_table(), for App::create()
 #include "server/net.hpp"
 #include "server/rate_limiter.hpp"
@@ -31,8 +34,14 @@ class App {
   std::vector<std::string> check_policy(const Policy& policy) const;
 
  private:
-  App(Services& services, HandlerTable table);
+  App(Services& services, HandlerTable table, Dispatch dispatch);
   HttpResponse run(const HttpRequest& request, std::string& principal, std::string& reason) const;
+  // The Dispatch for the engine's current policy, bound again after a reload; null (and
+  // logged) if the policy has an endpoint without a handler, which a reload refuses.
+  std::shared_ptr<const Dispatch> dispatch() const;
+  // ACCESS_DENIED for an API key's 403: batched, an identical denial counted once.
+  void audit_key_denial(const HttpRequest& request, const Decision& decision, const Actor& actor,
+                        const std::string& client) const;
   // The one log line a request gets, with its status and the time since `started`.
   void log_request(std::string_view method, std::string_view path, int status,
                    std::chrono::steady_clock::time_point started, std::string_view principal,
@@ -40,6 +49,7 @@ class App {
 
   Services& m_services;
   HandlerTable m_table;
+  mutable std::atomic<std::shared_ptr<const Dispatch>> m_dispatch;
   std::vector<Cidr> m_trusted_proxies;
   // Per API key, checked right after a key authenticates; mutable: handle() is const
   // and the limiter is thread-safe.

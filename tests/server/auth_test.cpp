@@ -7,6 +7,7 @@
 #include "server/auth.hpp"
 #include "server/clock.hpp"
 #include "server/crypto.hpp"
+#include "server/dispatch.hpp"
 #include "server/json.hpp"
 #include "server/keys.hpp"
 #include "server/net.hpp"
@@ -173,6 +174,27 @@ public {
   CHECK(mentions("extra.policy:4: policy endpoint `GET /api/v1/brand-new` has no handler"));
   CHECK(mentions("server handler `GET /api/v1/sessions` has no endpoint in the policy"));
   CHECK_FALSE(mentions("`GET /healthz`"));
+}
+
+TEST_CASE("a request runs the handler of the endpoint its own policy matched, by position") {
+  const auto table = make_handler_table();
+  auto shipped = std::make_shared<const scopegate::Policy>(shipped_policy());
+  const auto dispatch = Dispatch::bind(table, shipped);
+  REQUIRE(dispatch);
+  for (const auto& endpoint : shipped->endpoints()) {
+    CHECK(dispatch->handler_for(&endpoint) == table.find(endpoint.method, endpoint.path_template));
+  }
+  // The same endpoint of another policy (a reload's) is not this dispatch's to answer.
+  const auto other = shipped_policy();
+  CHECK(dispatch->handler_for(&other.endpoints().front()) == nullptr);
+  CHECK(dispatch->handler_for(nullptr) == nullptr);
+
+  auto extra = scopegate::compile_source("extra.policy", "public {\n  GET /healthz\n}\n");
+  REQUIRE(extra);
+  const auto refused =
+      Dispatch::bind(table, std::make_shared<const scopegate::Policy>(std::move(*extra)));
+  REQUIRE_FALSE(refused);
+  CHECK_FALSE(refused.error().empty());
 }
 
 TEST_CASE(
