@@ -1,10 +1,8 @@
-// Policy::decide and the read-only accessors. See policy_builder.cpp for how the trie
-// and the grants are built.
+// Policy::decide, the principals a Policy makes, and its read-only accessors. The route
+// search is RouteTrie::find (route_trie.cpp); PolicyBuilder builds what decide() reads.
 #include "scopegate/policy.hpp"
 
 #include <algorithm>
-#include <bit>
-#include <cstring>
 #include <functional>
 
 #include "condition_program.hpp"
@@ -19,225 +17,6 @@ constexpr std::string_view unauthenticated_message = "Authentication required";
 constexpr std::string_view no_route_message = "No endpoint matches this path";
 constexpr std::string_view method_not_allowed_message = "Method not allowed for this path";
 constexpr std::string_view allowed_message = "Allowed";
-
-// A request segment as the literal lookups compare it: where it is and its head (see
-// segment_head() in policy_impl.hpp).
-struct SegmentKey {
-  const char* data;
-  std::size_t size;
-  std::uint64_t head;
-};
-
-// Segment `i` of `path` as a key; its head read in place unless that would read past the
-// end of `path.path` (a view into the caller's text).
-SegmentKey key_of(const PathSegments& path, std::size_t i) noexcept {
-  const char* data = path.path.data() + path.begin[i];
-  const std::size_t size = path.end[i] - path.begin[i];
-  const bool in_place = path.begin[i] + 8 <= path.path.size();
-  return {data, size, in_place ? segment_head_in_place(data, size) : segment_head(data, size)};
-}
-
-std::uint64_t load_word(const char* bytes) noexcept {
-  std::uint64_t word = 0;
-  std::memcpy(&word, bytes, 8);
-  return word;
-}
-
-// Are the bytes after the first 8 equal? Both have `size` > 8 bytes: compared a word at a
-// time, the last word ending at the last byte (it may overlap the one before).
-bool same_tail(const char* a, const char* b, std::size_t size) noexcept {
-  for (std::size_t at = 8; at + 8 < size; at += 8) {
-    if (load_word(a + at) != load_word(b + at)) return false;
-  }
-  return load_word(a + size - 8) == load_word(b + size - 8);
-}
-
-// Is `edge` the literal `key` spells? Heads and sizes first, bytes past the first 8
-// only for a head that matches (see segment_head()).
-bool same_literal(const TrieEdge& edge, const SegmentKey& key) noexcept {
-  return edge.head == key.head && edge.size == key.size &&
-         (key.size <= 8 || same_tail(key.data, edge.text, key.size));
-}
-
-// The literal edge equal to `key` among a small node's edges, or null.
-const TrieEdge* scan_literals(const TrieEdge* edges, std::size_t count,
-                              const SegmentKey& key) noexcept {
-  for (const TrieEdge* edge = edges; edge != edges + count; ++edge) {
-    if (same_literal(*edge, key)) return edge;
-  }
-  return nullptr;
-}
-
-// The same for a node with more than linear_scan_limit edges, in its hash table (see
-// TrieNode): linear probing from the key's home slot to the first empty one, which a
-// key (never empty) cannot match.
-const TrieEdge* find_hashed_literal(const TrieEdge* table, std::size_t count,
-                                    const SegmentKey& key) noexcept {
-  const unsigned bits = edge_table_bits(count);
-  const std::size_t mask = (std::size_t{1} << bits) - 1;
-  for (std::size_t slot = edge_slot(key.head, key.data, key.size, bits);;
-       slot = (slot + 1) & mask) {
-    const TrieEdge& edge = table[slot];
-    if (same_literal(edge, key)) return &edge;
-    if (edge.size == 0) return nullptr;
-  }
-}
-
-// A segment with a `%` matches the literal its decoded bytes spell: compared one by one
-// (a hashed node's table, empty slots and all).
-const TrieEdge* find_encoded_literal(const TrieEdge* edges, std::size_t count,
-                                     std::string_view segment) noexcept {
-  const std::size_t slots = edge_slot_count(count);
-  for (std::size_t i = 0; i < slots; ++i) {
-    if (edges[i].size != 0 && compare_segment(segment, edges[i].view()) == 0) return &edges[i];
-  }
-  return nullptr;
-}
-
-// The number of bits set in each method mask (std::popcount without the POPCNT
-// instruction, which the x86-64 baseline does not have, is a call).
-constexpr auto method_bit_counts = [] {
-  std::array<std::uint8_t, 1U << method_count> counts{};
-  for (unsigned mask = 0; mask < counts.size(); ++mask) {
-    counts[mask] = static_cast<std::uint8_t>(std::popcount(mask));
-  }
-  return counts;
-}();
-
-// The route search for one request; lives on decide()'s stack. Depth first: at each node
-// the literal child, then the single-segment wildcard (`{param}` or `*`), then `**`.
-// The walk follows literal children in a loop and remembers each node passed that has a
-// wildcard child, to come back to it when the literal path dead-ends.
-class RouteSearch {
- public:
-  RouteSearch(const Policy::Impl& impl, const PathSegments& path, std::size_t method_slot) noexcept
-      : m_nodes(impl.nodes.data()),
-        m_edges(impl.edges.data()),
-        m_entries(impl.entries.data()),
-        m_path(path),
-        m_method_bit(method_slot < any_slot ? 1U << method_slot : 0U),
-        m_method_slot(method_slot) {}
-
-  // Finds the entry for the request, or null. Then captured() holds the segment index of
-  // each wildcard on the matched template and path_methods() is meaningless; on failure
-  // path_methods() holds the methods of every endpoint matching the path (for a 405).
-  const TrieEntry* run() noexcept {
-    std::uint32_t index = 0;
-    std::size_t depth = 0;
-    Literals literals{m_nodes[0].edges_begin, m_nodes[0].edge_count};
-    while (true) {
-      // Down the literal children as far as they match. The next edges come from the
-      // edge taken, so that the node itself is only needed for its branches.
-      while (true) {
-        const TrieNode& node = m_nodes[index];
-        if (depth == m_path.size) {
-          if (const TrieEntry* entry = accept(node)) return entry;
-          if (node.rest != no_index) {
-            if (const TrieEntry* entry = accept(m_nodes[node.rest])) return entry;
-          }
-          break;
-        }
-        if (node.has_wildcard) {
-          m_frames[m_frame_count++] = {index, static_cast<std::uint8_t>(depth), m_captured_count,
-                                       false};
-        }
-        if (literals.count == 0) break;
-        const TrieEdge* const edge = literal_edge(literals, depth);
-        if (edge == nullptr) break;
-        index = edge->child;
-        literals = {edge->next_edges_begin, edge->next_edges & ~through_single};
-        ++depth;
-        if ((edge->next_edges & through_single) != 0 && depth != m_path.size) {
-          // The child has no literal children: remembered as the branch loop below would
-          // remember it, and its wildcard child taken at once (see TrieEdge).
-          m_frames[m_frame_count++] = {index, static_cast<std::uint8_t>(depth), m_captured_count,
-                                       true};
-          m_captured[m_captured_count++] = static_cast<std::uint8_t>(depth);
-          ++index;
-          ++depth;
-        }
-      }
-      // Back to the deepest remembered node with an alternative left.
-      while (true) {
-        if (m_frame_count == 0) return nullptr;
-        Frame& frame = m_frames[m_frame_count - 1];
-        const TrieNode& node = m_nodes[frame.node];
-        if (!frame.single_tried && node.has_single) {
-          frame.single_tried = true;
-          m_captured_count = frame.captured_count;
-          m_captured[m_captured_count++] = frame.depth;
-          index = frame.node + 1;
-          literals = {m_nodes[index].edges_begin, m_nodes[index].edge_count};
-          depth = frame.depth + std::size_t{1};
-          break;
-        }
-        --m_frame_count;
-        if (node.rest != no_index) {
-          if (const TrieEntry* entry = accept(m_nodes[node.rest])) return entry;
-        }
-      }
-    }
-  }
-
-  std::size_t captured(std::size_t wildcard) const noexcept { return m_captured[wildcard]; }
-  std::uint8_t path_methods() const noexcept { return m_path_methods; }
-
- private:
-  static constexpr auto any_slot = static_cast<std::size_t>(Method::any);
-
-  // A node passed on the way down that has a `{param}`/`*` or `**` child.
-  struct Frame {
-    std::uint32_t node;
-    std::uint8_t depth;
-    std::uint8_t captured_count;  // wildcards bound above this node
-    bool single_tried;
-  };
-
-  // A node's literal children: TrieNode::edges_begin and edge_count.
-  struct Literals {
-    std::uint32_t begin;
-    std::uint32_t count;
-  };
-
-  // The literal edge that segment `depth` of the path takes, or null.
-  const TrieEdge* literal_edge(Literals literals, std::size_t depth) const noexcept {
-    const TrieEdge* edges = m_edges + literals.begin;
-    if (m_path.encoded(depth))
-      return find_encoded_literal(edges, literals.count, m_path.segment(depth));
-    const SegmentKey key = key_of(m_path, depth);
-    if (literals.count <= linear_scan_limit) return scan_literals(edges, literals.count, key);
-    return find_hashed_literal(edges, literals.count, key);
-  }
-
-  // Terminal check for the request's method (exact method first, then `*`); collects
-  // the methods of a node that matches the path but not the method. The entry wanted
-  // is found by counting the mask's bits below it (see TrieEntry): the node's other
-  // entries, which may lie on other cache lines, are not read.
-  const TrieEntry* accept(const TrieNode& node) noexcept {
-    const unsigned mask = node.method_mask;
-    if (mask == 0) return nullptr;
-    std::size_t wanted = any_slot;
-    if ((mask & m_method_bit) != 0) {
-      wanted = m_method_slot;
-    } else if ((mask >> any_slot & 1U) == 0) {
-      m_path_methods |= node.method_mask;
-      return nullptr;
-    }
-    return m_entries + node.entries_begin + method_bit_counts[mask & ((1U << wanted) - 1U)];
-  }
-
-  const TrieNode* m_nodes;
-  const TrieEdge* m_edges;
-  const TrieEntry* m_entries;
-  const PathSegments& m_path;
-  unsigned m_method_bit;  // 1 << the request's Method; 0 for `*` or one not named
-  std::size_t m_method_slot;
-  std::uint8_t m_path_methods = 0;
-  std::uint8_t m_captured_count = 0;
-  std::size_t m_frame_count = 0;
-  std::array<std::uint8_t, max_path_segments> m_captured;  // segment index of each wildcard
-  std::array<Frame, max_path_segments> m_frames;
-};
 
 // The request's method as the route search and the forbid rules compare it: a method no
 // route line names (TRACE, or `*` itself) is Method::any, which only `*` routes accept.
@@ -330,13 +109,11 @@ class ParamBuffer {
 // and its parameters are not bound. The condition reads the parameters the rule's own
 // template binds: for a rule whose template covers the endpoint's (which matches the
 // path already), the segments at its `{name}` positions, without comparing the path.
-const ForbidRule* matching_forbid(const Policy::Impl& impl, const ForbidLink& link,
-                                  std::size_t method_slot, ConditionRequest& request,
-                                  const PathSegments& segments, const Principal& principal,
-                                  bool bound) noexcept {
+const ForbidRule* matching_forbid(const Policy::Impl& impl, const ForbidLink& link, Method method,
+                                  ConditionRequest& request, const PathSegments& segments,
+                                  const Principal& principal, bool bound) noexcept {
   const ForbidRule& rule = impl.forbids[link.rule];
-  if (rule.method != Method::any && static_cast<std::size_t>(rule.method) != method_slot)
-    return nullptr;
+  if (rule.method != Method::any && rule.method != method) return nullptr;
   const ConditionProgram::Verdict verdict =
       rule.condition == no_condition ? ConditionProgram::Verdict::yes
                                      : impl.conditions.verdict(rule.condition, principal);
@@ -382,14 +159,13 @@ Decision Policy::decide(const Principal& principal, std::string_view method, std
     return decision;
   }
 
-  const auto method_slot = static_cast<std::size_t>(request_method(method));
-  RouteSearch search(*m_impl, segments, method_slot);
-  const TrieEntry* const found = search.run();
-  if (found == nullptr) {
-    if (search.path_methods() != 0) {
+  const Method request = request_method(method);
+  const RouteMatch match = m_impl->routes.find(segments, request);
+  if (match.entry == no_index) {
+    if (match.path_methods != 0) {
       decision.m_reason = Reason::method_not_allowed;
       decision.m_message = method_not_allowed_message;
-      decision.m_allowed_methods = m_impl->allow_headers[search.path_methods()];
+      decision.m_allowed_methods = m_impl->allow_headers[match.path_methods];
     } else {
       decision.m_reason = Reason::no_route;
       decision.m_message = no_route_message;
@@ -397,13 +173,13 @@ Decision Policy::decide(const Principal& principal, std::string_view method, std
     return decision;
   }
 
-  const TrieEntry& entry = *found;
+  const TrieEntry& entry = m_impl->entries[match.entry];
   const Endpoint& endpoint = m_impl->endpoints[entry.endpoint];
   decision.m_endpoint = &endpoint;
   decision.m_rule = &endpoint.location;
   const ParamSlot* slots = m_impl->params.data() + entry.params_begin;
   for (std::size_t i = 0; i < entry.param_count; ++i) {
-    const std::size_t at = search.captured(slots[i].wildcard);
+    const std::size_t at = match.captured[slots[i].wildcard];
     new (decision.m_params + sizeof(PathParam) * i) PathParam{
         m_impl->param_names[slots[i].name],
         {segments.path.data() + segments.begin[at], segments.end[at] - segments.begin[at]}};
@@ -421,9 +197,10 @@ Decision Policy::decide(const Principal& principal, std::string_view method, std
   };
 
   const bool bound = principal.policy_id() == m_impl->id;
-  ConditionRequest request(method, path, given);
+  ConditionRequest conditions_request(method, path, given);
   const auto holds = [&](std::uint32_t condition) {
-    const EvalContext context{request.get(), segments, principal, decision.params(), bound};
+    const EvalContext context{conditions_request.get(), segments, principal, decision.params(),
+                              bound};
     return m_impl->conditions.evaluate(condition, context);
   };
   const Grant* failed = nullptr;
@@ -448,8 +225,8 @@ Decision Policy::decide(const Principal& principal, std::string_view method, std
   if (decision.allowed() && entry.forbids_begin != no_index) {
     const ForbidLink* link = m_impl->forbid_links.data() + entry.forbids_begin;
     do {
-      if (const ForbidRule* rule =
-              matching_forbid(*m_impl, *link, method_slot, request, segments, principal, bound)) {
+      if (const ForbidRule* rule = matching_forbid(*m_impl, *link, request, conditions_request,
+                                                   segments, principal, bound)) {
         conclude(Reason::forbidden, rule->message, nullptr);
         decision.m_grant = nullptr;
         decision.m_forbid = rule;
@@ -578,22 +355,6 @@ Template Endpoint::parsed() const {
   return parsed ? std::move(*parsed) : Template{};
 }
 
-std::string_view TextStore::add(std::string_view text) {
-  if (text.size() > m_left) {
-    // Chunks double up to max_chunk, so a small policy holds little unused room.
-    const std::size_t size = std::max(text.size(), std::clamp(m_reserved, min_chunk, max_chunk));
-    m_chunks.push_back(std::make_unique<char[]>(size));
-    m_next = m_chunks.back().get();
-    m_left = size;
-    m_reserved += size;
-  }
-  char* stored = m_next;
-  std::char_traits<char>::copy(stored, text.data(), text.size());
-  m_next += text.size();
-  m_left -= text.size();
-  return {stored, text.size()};
-}
-
 const Endpoint* Policy::find_endpoint(Method method,
                                       std::string_view path_template) const noexcept {
   for (const Endpoint& endpoint : m_impl->endpoints) {
@@ -612,7 +373,7 @@ std::size_t Policy::memory_usage() const noexcept {
   total += pool(impl.scopes) + pool(impl.endpoints) + pool(impl.roles) + pool(impl.forbids);
   total += pool(impl.names) + pool(impl.scope_ids) + pool(impl.grants) +
            pool(impl.grant_conditions) + pool(impl.grantings);
-  total += pool(impl.param_names) + pool(impl.nodes) + pool(impl.edges) + pool(impl.entries) +
+  total += impl.routes.memory_usage() + pool(impl.param_names) + pool(impl.entries) +
            pool(impl.params) + pool(impl.forbid_links) + pool(impl.forbid_params) +
            pool(impl.forbid_params_begin) + pool(impl.scope_index) + pool(impl.role_index);
   total += impl.roles.size() * set;

@@ -5,7 +5,6 @@
 
 #include <algorithm>
 #include <atomic>
-#include <cassert>
 #include <map>
 #include <tuple>
 #include <unordered_map>
@@ -29,11 +28,6 @@ bool is_name_part(std::string_view part) noexcept {
   return std::all_of(part.begin(), part.end(), [](char c) {
     return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-';
   });
-}
-
-// The order of WorkNode::literals, for collect_covered(): by size, then bytes.
-bool literal_order(std::string_view a, std::string_view b) noexcept {
-  return a.size() != b.size() ? a.size() < b.size() : a < b;
 }
 
 // Can some path match both templates?
@@ -73,7 +67,9 @@ class Build {
     compute_closures();
     add_roles();
     add_routes();
-    build_trie();
+    for (std::uint32_t e = 0; e < m_endpoints.size(); ++e) {
+      m_trie.add(m_endpoints[e].parsed, m_endpoints[e].method, e);
+    }
     add_grants();
     add_forbids();
     check_user_endpoints();
@@ -113,14 +109,6 @@ class Build {
     Template parsed;
     std::vector<WorkGrant> grants;
     std::vector<std::uint32_t> forbids;
-  };
-  struct WorkNode {
-    std::vector<std::pair<std::string_view, std::uint32_t>> literals;
-    std::uint32_t single = no_index;
-    std::uint32_t rest = no_index;
-    std::array<std::uint32_t, method_count> by_method;
-
-    WorkNode() { by_method.fill(no_index); }
   };
   struct WorkForbid {
     std::size_t spec = 0;
@@ -357,104 +345,6 @@ class Build {
     }
   }
 
-  std::uint32_t new_node() {
-    m_nodes.emplace_back();
-    return static_cast<std::uint32_t>(m_nodes.size() - 1);
-  }
-
-  void build_trie() {
-    new_node();
-    std::unordered_map<std::string, std::uint32_t> literal_children;  // "node\0text" -> child
-    for (std::uint32_t e = 0; e < m_endpoints.size(); ++e) {
-      const WorkEndpoint& endpoint = m_endpoints[e];
-      std::uint32_t node = 0;
-      for (const Segment& segment : endpoint.parsed.segments) {
-        switch (segment.kind) {
-          case SegmentKind::literal: {
-            std::string key = std::to_string(node);
-            key += '\0';
-            key += segment.text;
-            const auto found = literal_children.find(key);
-            if (found != literal_children.end()) {
-              node = found->second;
-            } else {
-              const std::uint32_t child = new_node();
-              m_nodes[node].literals.emplace_back(segment.text, child);
-              literal_children.emplace(std::move(key), child);
-              node = child;
-            }
-            break;
-          }
-          case SegmentKind::param:
-          case SegmentKind::any:
-            if (m_nodes[node].single == no_index) {
-              const std::uint32_t child = new_node();
-              m_nodes[node].single = child;
-            }
-            node = m_nodes[node].single;
-            break;
-          case SegmentKind::rest:
-            if (m_nodes[node].rest == no_index) {
-              const std::uint32_t child = new_node();
-              m_nodes[node].rest = child;
-            }
-            node = m_nodes[node].rest;
-            break;
-        }
-      }
-      m_nodes[node].by_method[static_cast<std::size_t>(endpoint.method)] = e;
-    }
-    for (WorkNode& node : m_nodes) {
-      std::sort(node.literals.begin(), node.literals.end(),
-                [](const auto& a, const auto& b) { return literal_order(a.first, b.first); });
-    }
-  }
-
-  // Every endpoint in the subtree under `node`, `**` children included.
-  void collect_subtree(std::uint32_t node, std::vector<std::uint32_t>& out) const {
-    const WorkNode& n = m_nodes[node];
-    for (const std::uint32_t e : n.by_method) {
-      if (e != no_index) out.push_back(e);
-    }
-    for (const auto& [text, child] : n.literals) collect_subtree(child, out);
-    if (n.single != no_index) collect_subtree(n.single, out);
-    if (n.rest != no_index) collect_subtree(n.rest, out);
-  }
-
-  // Every endpoint whose template `parsed` covers (see scopegate::covers).
-  void collect_covered(std::uint32_t node, const Template& parsed, std::size_t depth,
-                       std::vector<std::uint32_t>& out) const {
-    const WorkNode& n = m_nodes[node];
-    if (depth == parsed.segments.size()) {
-      for (const std::uint32_t e : n.by_method) {
-        if (e != no_index) out.push_back(e);
-      }
-      return;
-    }
-    const Segment& segment = parsed.segments[depth];
-    switch (segment.kind) {
-      case SegmentKind::literal: {
-        const std::string_view text = segment.text;
-        const auto found = std::lower_bound(n.literals.begin(), n.literals.end(), text,
-                                            [](const auto& entry, std::string_view wanted) {
-                                              return literal_order(entry.first, wanted);
-                                            });
-        if (found != n.literals.end() && found->first == text) {
-          collect_covered(found->second, parsed, depth + 1, out);
-        }
-        break;
-      }
-      case SegmentKind::param:
-      case SegmentKind::any:
-        for (const auto& [text, child] : n.literals) collect_covered(child, parsed, depth + 1, out);
-        if (n.single != no_index) collect_covered(n.single, parsed, depth + 1, out);
-        break;
-      case SegmentKind::rest:
-        collect_subtree(node, out);
-        break;
-    }
-  }
-
   void add_grants() {
     std::vector<std::uint32_t> covered;
     for (std::size_t i = 0; i < m_route_specs.size(); ++i) {
@@ -462,7 +352,7 @@ class Build {
       const RouteInfo& info = m_routes[i];
       if (!info.valid || spec.access != Access::scoped) continue;
       covered.clear();
-      collect_covered(0, info.parsed, 0, covered);
+      m_trie.collect_covered(info.parsed, covered);
       for (const std::uint32_t e : covered) {
         WorkEndpoint& endpoint = m_endpoints[e];
         if (spec.method != Method::any && spec.method != endpoint.method) continue;
@@ -724,7 +614,12 @@ class Build {
       impl.roles.push_back(std::move(role));
     }
 
-    freeze_trie();
+    std::vector<std::uint32_t> entry_endpoints;
+    impl.routes =
+        m_trie.freeze([this](std::string_view text) { return intern(text); }, entry_endpoints);
+    impl.entries.reserve(entry_endpoints.size());
+    for (const std::uint32_t e : entry_endpoints) impl.entries.push_back(entry_for(e));
+    impl.params.shrink_to_fit();  // reserved for every endpoint's own list, before sharing
 
     sort_by_name(impl.scope_index, impl.scopes);
     sort_by_name(impl.role_index, impl.roles);
@@ -746,92 +641,6 @@ class Build {
     for (std::size_t i = 0; i < items.size(); ++i) index[i] = static_cast<Index>(i);
     std::sort(index.begin(), index.end(),
               [&items](Index a, Index b) { return items[a].name < items[b].name; });
-  }
-
-  // The frozen order of the work nodes (frozen index -> work index): depth first from the
-  // root, each node's single-segment wildcard child right after it (decide() finds it at
-  // the node's index + 1), then its literal children's subtrees, then its `**` child's.
-  std::vector<std::uint32_t> frozen_order() const {
-    std::vector<std::uint32_t> order;
-    order.reserve(m_nodes.size());
-    std::vector<std::uint32_t> pending{0};
-    while (!pending.empty()) {
-      const std::uint32_t n = pending.back();
-      pending.pop_back();
-      order.push_back(n);
-      const WorkNode& work = m_nodes[n];
-      if (work.rest != no_index) pending.push_back(work.rest);
-      for (auto it = work.literals.rbegin(); it != work.literals.rend(); ++it)
-        pending.push_back(it->second);
-      if (work.single != no_index) pending.push_back(work.single);
-    }
-    return order;
-  }
-
-  void freeze_trie() {
-    Policy::Impl& impl = *m_impl;
-    std::size_t edge_count = 0;  // with the empty slots of hashed nodes' tables
-    std::size_t entry_count = 0;
-    for (const WorkNode& node : m_nodes) {
-      edge_count += edge_slot_count(node.literals.size());
-      entry_count +=
-          static_cast<std::size_t>(std::count_if(node.by_method.begin(), node.by_method.end(),
-                                                 [](std::uint32_t e) { return e != no_index; }));
-    }
-    const std::vector<std::uint32_t> order = frozen_order();
-    std::vector<std::uint32_t> frozen(m_nodes.size());  // work index -> frozen index
-    for (std::uint32_t f = 0; f < order.size(); ++f) frozen[order[f]] = f;
-    impl.nodes.reserve(m_nodes.size());
-    impl.edges.reserve(edge_count);
-    impl.entries.reserve(entry_count);
-    for (std::uint32_t f = 0; f < order.size(); ++f) {
-      const WorkNode& work = m_nodes[order[f]];
-      TrieNode node;
-      node.edges_begin = static_cast<std::uint32_t>(impl.edges.size());
-      node.edge_count = static_cast<std::uint32_t>(work.literals.size());
-      const bool hashed = node.edge_count > linear_scan_limit;
-      const unsigned bits = hashed ? edge_table_bits(node.edge_count) : 0;
-      if (hashed) impl.edges.resize(impl.edges.size() + edge_slot_count(node.edge_count));
-      for (std::size_t i = 0; i < work.literals.size(); ++i) {
-        const auto& [text, child] = work.literals[i];
-        const std::string_view stored = intern(text);
-        TrieEdge edge;
-        edge.head = segment_head(stored.data(), stored.size());
-        edge.text = stored.data();
-        edge.size = static_cast<std::uint32_t>(stored.size());
-        edge.child = frozen[child];
-        if (hashed) {
-          TrieEdge* const table = impl.edges.data() + node.edges_begin;
-          const std::size_t mask = (std::size_t{1} << bits) - 1;
-          std::size_t slot = edge_slot(edge.head, edge.text, edge.size, bits);
-          while (table[slot].size != 0) slot = (slot + 1) & mask;
-          table[slot] = edge;
-        } else {
-          impl.edges.push_back(edge);
-        }
-      }
-      node.has_single = work.single != no_index;  // frozen[work.single] is f + 1
-      if (work.rest != no_index) node.rest = frozen[work.rest];
-      node.has_wildcard = work.single != no_index || work.rest != no_index;
-      node.entries_begin = static_cast<std::uint32_t>(impl.entries.size());
-      for (std::size_t m = 0; m < method_count; ++m) {
-        const std::uint32_t e = work.by_method[m];
-        if (e == no_index) continue;
-        node.method_mask |= static_cast<std::uint8_t>(1U << m);
-        impl.entries.push_back(entry_for(e));
-      }
-      impl.nodes.push_back(node);
-    }
-    for (TrieEdge& edge : impl.edges) {
-      if (edge.size == 0) continue;  // an empty slot of a hashed node's table
-      const TrieNode& child = impl.nodes[edge.child];
-      const bool skip = child.edge_count == 0 && child.has_single;
-      const TrieNode& next = skip ? impl.nodes[edge.child + 1] : child;  // see TrieEdge
-      assert(next.edge_count < through_single);
-      edge.next_edges_begin = next.edges_begin;
-      edge.next_edges = next.edge_count | (skip ? through_single : 0U);
-    }
-    impl.params.shrink_to_fit();  // reserved for every endpoint's own list, before sharing
   }
 
   // The index of `name` in Impl::param_names, added the first time.
@@ -896,7 +705,7 @@ class Build {
   std::vector<RouteInfo> m_routes;  // per route spec
   std::vector<WorkEndpoint> m_endpoints;
   std::vector<std::vector<std::size_t>> m_defining;  // per endpoint: its route lines
-  std::vector<WorkNode> m_nodes;
+  RouteTrieBuilder m_trie;  // the endpoints by template, filled once they are all known
   std::vector<WorkForbid> m_forbids;
   std::unordered_set<std::string_view> m_interned;                    // views into m_impl->text
   std::unordered_map<std::string_view, std::uint32_t> m_param_names;  // into m_impl->param_names
