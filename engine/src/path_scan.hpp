@@ -2,11 +2,14 @@
 // to engine/.
 #pragma once
 
-#include <algorithm>
 #include <array>
 #include <bit>
 #include <cstdint>
 #include <string_view>
+
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 
 #include "percent.hpp"
 #include "scopegate/path.hpp"
@@ -23,8 +26,8 @@ inline constexpr std::array<bool, 256> special_bytes = [] {
   return special;
 }();
 
-// split() marks the special bytes of a block of the path without a branch, then visits
-// only those: faster than a branch on every byte.
+// split() marks the special bytes of a block of the path at once, then visits only those:
+// faster than a branch on every byte.
 inline constexpr std::size_t block_size = 16;
 
 // The special bytes among the `count` (at most block_size) bytes at `at`: bit i for byte
@@ -35,6 +38,23 @@ inline unsigned find_special(const char* at, std::size_t count) noexcept {
     marks |= unsigned{special_bytes[static_cast<unsigned char>(at[i])]} << i;
   }
   return marks;
+}
+
+// The same for the block_size bytes at `at`. Where SSE2 is known to be there (every
+// x86-64 CPU) a few vector compares: without them, decide() takes 1.3x as long on the
+// large mixes of bench/engine_bench.cpp.
+inline unsigned find_special_in_block(const char* at) noexcept {
+#if defined(__SSE2__)
+  const __m128i bytes = _mm_loadu_si128(reinterpret_cast<const __m128i*>(at));
+  const auto equal = [&bytes](char c) { return _mm_cmpeq_epi8(bytes, _mm_set1_epi8(c)); };
+  // The bytes up to 0x1f are those that an unsigned minimum with 0x1f leaves as they are.
+  const __m128i control = _mm_cmpeq_epi8(_mm_min_epu8(bytes, _mm_set1_epi8(0x1f)), bytes);
+  const __m128i separators = _mm_or_si128(_mm_or_si128(equal('/'), equal('?')), equal('\\'));
+  const __m128i others = _mm_or_si128(_mm_or_si128(equal('%'), equal(0x7f)), control);
+  return static_cast<unsigned>(_mm_movemask_epi8(_mm_or_si128(separators, others)));
+#else
+  return find_special(at, block_size);
+#endif
 }
 
 // "." or "..", also with either dot percent-encoded: `segment` is 1 to 6 bytes with valid
@@ -106,7 +126,7 @@ inline PathError split(std::string_view path, PathSegments& out) noexcept {
   };
   // The special bytes of the block at `base`: bit i for byte base + i.
   std::size_t base = 0;
-  unsigned marks = find_special(data, std::min(length, block_size));
+  unsigned marks = length >= block_size ? find_special_in_block(data) : find_special(data, length);
   marks &= ~1U;  // not the leading `/`
   while (true) {
     while (marks != 0) {
@@ -132,7 +152,13 @@ inline PathError split(std::string_view path, PathSegments& out) noexcept {
     }
     base += block_size;
     if (base >= length) break;
-    marks = find_special(data + base, std::min(length - base, block_size));
+    if (length - base >= block_size) {
+      marks = find_special_in_block(data + base);
+    } else {
+      // The last 16 bytes of the path, without the marks of those already looked at.
+      const std::size_t last = length - block_size;
+      marks = find_special_in_block(data + last) >> (base - last);
+    }
   }
   if (length == 1) return accept(1);  // the root
   if (const PathError error = close(length); error != PathError::none) return error;
