@@ -35,8 +35,7 @@ std::uint64_t segment_head_in_place(const char* data, std::size_t size) noexcept
 }
 
 // Nodes with more literal children than this keep their edges in a hash table (see
-// TrieNode); smaller ones are scanned in order, which is faster than hashing at this
-// size (the shipped policy's /api/v1 node, with 11 literals, is scanned).
+// TrieNode); smaller ones are scanned in order, which is faster than hashing at this size.
 constexpr std::size_t linear_scan_limit = 16;
 
 // log2 of the size of the hash table of a node with `edge_count` (> linear_scan_limit)
