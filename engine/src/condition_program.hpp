@@ -1,6 +1,6 @@
 // ConditionProgram: the compiled form of every condition in one Policy, and its
-// evaluator. Private to engine/. Built once by PolicyBuilder; evaluate() is const,
-// allocation-free and never throws.
+// evaluator. Private to engine/. Built once by PolicyBuilder (condition_compile.cpp);
+// evaluate() (condition_evaluate.cpp) is const, allocation-free and never throws.
 #pragma once
 
 #include <cstdint>
@@ -23,6 +23,19 @@ namespace scopegate {
 class Policy;
 
 inline constexpr std::uint32_t no_condition = UINT32_MAX;
+
+// What `principal.kind` reads for each kind of principal.
+constexpr std::string_view principal_kind_name(PrincipalKind kind) noexcept {
+  switch (kind) {
+    case PrincipalKind::api_key:
+      return "api_key";
+    case PrincipalKind::user:
+      return "user";
+    case PrincipalKind::anonymous:
+      return "anonymous";
+  }
+  return "anonymous";
+}
 
 struct ConditionError {
   ConditionErrorKind kind = ConditionErrorKind::type;
