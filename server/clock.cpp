@@ -2,11 +2,14 @@
 
 #include <fmt/format.h>
 
+#include <atomic>
 #include <cctype>
 
 namespace scopegate::server {
 
 namespace {
+
+std::atomic<std::chrono::microseconds::rep> test_offset{0};
 
 bool read_digits(std::string_view text, std::size_t& pos, std::size_t count, int& out) {
   if (pos + count > text.size()) return false;
@@ -29,7 +32,14 @@ bool expect(std::string_view text, std::size_t& pos, char c) {
 
 }  // namespace
 
-TimePoint now() { return std::chrono::time_point_cast<std::chrono::microseconds>(Clock::now()); }
+TimePoint now() {
+  const std::chrono::microseconds offset{test_offset.load(std::memory_order_relaxed)};
+  return std::chrono::time_point_cast<std::chrono::microseconds>(Clock::now()) + offset;
+}
+
+void set_clock_offset_for_testing(std::chrono::microseconds offset) {
+  test_offset.store(offset.count(), std::memory_order_relaxed);
+}
 
 std::string format_stored(TimePoint time) {
   using namespace std::chrono;

@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "http_client.hpp"
+#include "server/clock.hpp"
 #include "server/server.hpp"
 #include "server/store/sqlite_store.hpp"
 #include "server/store/store.hpp"
@@ -109,6 +110,15 @@ inline const std::string scope_body =
     R"({"error":"Insufficient permissions","message":"API key does not have required scope: sessions:read"})";
 inline const std::string key_not_supported_body =
     R"({"error":"Insufficient permissions","message":"API key authentication is not supported for this endpoint"})";
+
+// Moves the server's clock (now()) forward for the rest of the scope, instead of sleeping.
+class ClockShift {
+ public:
+  explicit ClockShift(std::chrono::microseconds offset) { set_clock_offset_for_testing(offset); }
+  ~ClockShift() { set_clock_offset_for_testing(std::chrono::microseconds(0)); }
+  ClockShift(const ClockShift&) = delete;
+  ClockShift& operator=(const ClockShift&) = delete;
+};
 
 template <typename Predicate>
 bool eventually(Predicate predicate,
