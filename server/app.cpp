@@ -9,6 +9,7 @@
 #include "server/auth.hpp"
 #include "server/clock.hpp"
 #include "server/decision_response.hpp"
+#include "server/handler_table.hpp"
 #include "server/json.hpp"
 
 namespace scopegate::server {

@@ -17,7 +17,6 @@
 #include "scopegate/result.hpp"
 #include "server/context.hpp"
 #include "server/dispatch.hpp"
-#include "server/handler_table.hpp"  // make_handler_table(), for App::create()
 #include "server/net.hpp"
 #include "server/rate_limiter.hpp"
 

@@ -8,6 +8,7 @@
 #include "server/clock.hpp"
 #include "server/crypto.hpp"
 #include "server/dispatch.hpp"
+#include "server/handler_table.hpp"
 #include "server/json.hpp"
 #include "server/keys.hpp"
 #include "server/net.hpp"
