@@ -11,6 +11,7 @@
 #include "scopegate/dsl.hpp"
 #include "scopegate/dsl/policy_tests.hpp"
 #include "scopegate/policy.hpp"
+#include "temp_dir.hpp"
 
 namespace {
 
@@ -67,14 +68,6 @@ const scopegate::Scope& scope_named(const scopegate::Policy& policy, std::string
   const auto id = policy.find_scope(name);
   REQUIRE(id.has_value());
   return policy.scopes()[*id];
-}
-
-// A fresh, empty directory under the build tree's temp area.
-fs::path fresh_directory(const std::string& name) {
-  const fs::path dir = fs::temp_directory_path() / ("scopegate-dsl-test-" + name);
-  fs::remove_all(dir);
-  fs::create_directories(dir);
-  return dir;
 }
 
 void write(const fs::path& path, std::string_view text) {
@@ -209,7 +202,8 @@ scope Bad { }
 }
 
 TEST_CASE("a syntax error stops only its own file; every file's error is reported") {
-  const fs::path dir = fresh_directory("syntax");
+  const scopegate::testing::TempDir temp;
+  const fs::path& dir = temp.path();
   write(dir / "a.policy", "scope a:b {\n");
   write(dir / "b.policy", "scop c:d { }\n");
   auto compiled = scopegate::compile_files({dir});
@@ -223,7 +217,8 @@ TEST_CASE("a syntax error stops only its own file; every file's error is reporte
 }
 
 TEST_CASE("a directory loads every *.policy file in it, sorted by name, as one policy") {
-  const fs::path dir = fresh_directory("load");
+  const scopegate::testing::TempDir temp;
+  const fs::path& dir = temp.path();
   write(dir / "b.policy", "scope b:read { GET /b }\nrole r { scopes a:read b:read }\n");
   write(dir / "a.policy", "scope a:read { GET /a }\n");
   write(dir / "notes.txt", "not a policy {");
@@ -240,7 +235,8 @@ TEST_CASE("a directory loads every *.policy file in it, sorted by name, as one p
 }
 
 TEST_CASE("a file named both directly and through its directory is loaded once") {
-  const fs::path dir = fresh_directory("once");
+  const scopegate::testing::TempDir temp;
+  const fs::path& dir = temp.path();
   write(dir / "a.policy", "scope a:read { GET /a }\n");
   auto compiled = scopegate::compile_files({dir, dir / "a.policy"});
   INFO((compiled ? std::string() : compiled.error().render()));
@@ -248,7 +244,8 @@ TEST_CASE("a file named both directly and through its directory is loaded once")
 }
 
 TEST_CASE("files given one by one form one policy, checked across files") {
-  const fs::path dir = fresh_directory("across");
+  const scopegate::testing::TempDir temp;
+  const fs::path& dir = temp.path();
   write(dir / "scopes.policy", "scope a:read { GET /a }\n");
   write(dir / "roles.policy", "role r { scopes a:read }\nrole s { scopes a:raed }\n");
   auto ok = scopegate::compile_files({dir / "scopes.policy"});
@@ -264,7 +261,8 @@ TEST_CASE("files given one by one form one policy, checked across files") {
 }
 
 TEST_CASE("missing paths, empty directories and no paths at all are diagnostics") {
-  const fs::path dir = fresh_directory("missing");
+  const scopegate::testing::TempDir temp;
+  const fs::path& dir = temp.path();
   auto missing = scopegate::compile_files({dir / "nope.policy", dir});
   REQUIRE_FALSE(missing.has_value());
   CHECK(codes_of(missing.error()) == std::vector<std::string>{"no-policy-files", "file-not-found"});
@@ -283,8 +281,8 @@ TEST_CASE("missing paths, empty directories and no paths at all are diagnostics"
 TEST_CASE(
     "dsl: policy files and test files report missing, empty and oversized input in their own "
     "words") {
-  const fs::path dir = fs::temp_directory_path() / "scopegate-dsl-test-read-files";
-  fs::remove_all(dir);
+  const scopegate::testing::TempDir temp;
+  const fs::path& dir = temp.path();
   fs::create_directories(dir / "empty");
   {
     std::ofstream big(dir / "big.toml", std::ios::binary);
@@ -318,5 +316,4 @@ TEST_CASE(
                                  "into several files in one directory",
                                  "no-policy-files: directory holds no *.policy file / policy files "
                                  "must end in `.policy`"});
-  fs::remove_all(dir);
 }

@@ -13,6 +13,7 @@
 #include "scopegate/dsl.hpp"
 #include "scopegate/dsl/diff.hpp"
 #include "scopegate/dsl/format.hpp"
+#include "temp_dir.hpp"
 
 namespace {
 
@@ -256,9 +257,8 @@ TEST_CASE("fmt is idempotent and changes nothing compiled for every shipped poli
   const fs::path dir = fs::path(SCOPEGATE_SOURCE_DIR) / "policies";
   const auto files = scopegate::policy_files({dir});
   REQUIRE(files.size() >= 3);
-  const fs::path out = fs::temp_directory_path() / "scopegate-format-test-policies";
-  fs::remove_all(out);
-  fs::create_directories(out);
+  const scopegate::testing::TempDir temp;
+  const fs::path& out = temp.path();
   for (const fs::path& file : files) {
     const std::string text = read(file);
     require_safe_format(file.filename().string(), text);
@@ -270,7 +270,6 @@ TEST_CASE("fmt is idempotent and changes nothing compiled for every shipped poli
   if (!before) FAIL(before.error().render());
   if (!after) FAIL(after.error().render());
   require_same_policy(*before, *after);
-  fs::remove_all(out);
 }
 
 TEST_CASE("fmt is idempotent on every diagnostics golden that parses, safe on those that compile") {
