@@ -225,7 +225,7 @@ forbid GET /x/{id} when request.header.x-block == "yes" { message "blocked" }
   CHECK(policy.forbids().at(0).condition_text.empty());
 }
 
-TEST_CASE("refused conditions are diagnostics at the node, with a code and a fix") {
+TEST_CASE("a refused condition is a diagnostic at the part that is wrong with a code and a fix") {
   struct Case {
     const char* note;
     std::string text;

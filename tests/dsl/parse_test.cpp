@@ -208,7 +208,7 @@ TEST_CASE("an unclosed block notes where it opened") {
   CHECK(d.notes[0].span.column == 11);
 }
 
-TEST_CASE("a condition keeps every node with its byte range") {
+TEST_CASE("a parsed condition keeps every operand and operator with its byte range") {
   const auto parsed = scopegate::parse(
       source("scope a:b when principal.kind == \"user\" {\n  GET /x \"d\" when not (request.ip in "
              "[10.0.0.0/8, ::1] or\n    request.query.n >= -2) and true\n  POST /y\n}\n"

@@ -419,7 +419,7 @@ TEST_CASE("engine: a decision names its endpoint and deciding rule") {
   CHECK(unknown.rule() == nullptr);
 }
 
-TEST_CASE("engine: an endpoint's first grant and the grants after it decide alike") {
+TEST_CASE("engine: a route granted by several scopes is allowed by any one the caller may use") {
   // decide() checks an endpoint's first grant on its trie entry's copy and the others on
   // the Grant records: each of them granting, for keys and for users. /mixed/{id} is
   // granted first by a user scope (the covering `**`), then by a plain one: a key skips

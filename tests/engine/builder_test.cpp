@@ -347,7 +347,7 @@ TEST_CASE("engine: parse_template splits segments by kind") {
   CHECK(parsed->segments == expected);
 }
 
-TEST_CASE("engine: templates tie exactly when their shapes are equal") {
+TEST_CASE("engine: two templates tie exactly when they differ only in how parameters are named") {
   struct Row {
     const char* a;
     const char* b;

@@ -112,7 +112,7 @@ void check_rows(const std::vector<Row>& rows) {
 
 }  // namespace
 
-TEST_CASE("engine: the attribute table knows every attribute and its type") {
+TEST_CASE("engine: every attribute a condition may name is known with its type") {
   struct AttributeRow {
     const char* dotted;
     Attribute attribute;
@@ -731,7 +731,7 @@ TEST_CASE("engine: every operator on every type it accepts") {
   check_rows(rows);
 }
 
-TEST_CASE("engine: the type checker refuses bad conditions and names the node at fault") {
+TEST_CASE("engine: an ill-typed condition is refused at the part that is wrong") {
   struct BadRow {
     const char* note;
     ConditionSpec condition;  // tags: the root is 1, its children 2, 3, ...
@@ -900,7 +900,7 @@ TEST_CASE("engine: the type checker refuses bad conditions and names the node at
   }
 }
 
-TEST_CASE("engine: the type checker accepts every well-typed combination") {
+TEST_CASE("engine: every well-typed condition is accepted") {
   const std::vector<ConditionSpec> rows = {
       boolean(true),
       cmp(attr("request.method"), Op::eq, str("GET")),
@@ -1006,7 +1006,7 @@ TEST_CASE("engine: bad conditions are all reported, routes and forbid rules alik
   CHECK(errors[4].detail.find("c:gone") != std::string::npos);
 }
 
-TEST_CASE("engine: condition trees with missing operands are refused, not read out of bounds") {
+TEST_CASE("engine: a condition with a missing operand is refused and not read out of bounds") {
   // An embedder may build any tree; the builder must refuse a malformed one.
   const std::vector<std::pair<const char*, ConditionSpec>> rows = {
       {"compare with one operand",

@@ -375,7 +375,7 @@ TEST_CASE("engine: literal segments match by their bytes whatever their length")
   CHECK(policy.decide(key, "GET", unknown.view()).reason() == Reason::no_route);
 }
 
-TEST_CASE("engine: a node with many literal children finds each of them, and only them") {
+TEST_CASE("engine: among many sibling literal routes a path reaches exactly the one it spells") {
   // More children than a linear scan takes: sizes 1 to 24, many sharing their first 8
   // bytes, so the lookup compares by word, size and the bytes after 8.
   std::vector<std::string> literals;
@@ -434,7 +434,7 @@ TEST_CASE("engine: a node with many literal children finds each of them, and onl
   }
 }
 
-TEST_CASE("engine: backtracking tries every alternative in order and binds the winner's params") {
+TEST_CASE("engine: past a dead end the next most specific route wins and binds its params") {
   PolicyInput in;
   in.scopes = {scope("r:all")};
   in.routes = {
@@ -485,7 +485,7 @@ TEST_CASE("engine: backtracking tries every alternative in order and binds the w
 // A node whose only child is a `{param}` (`/orders` with `/orders/{id}` below it) is
 // passed without being read on the way down (see TrieEdge in engine/src/policy_impl.hpp):
 // its own endpoints, its `**` and the 405 methods must still come out as if it were.
-TEST_CASE("engine: a node with only a wildcard child keeps its endpoints, rest and methods") {
+TEST_CASE("engine: /orders keeps its routes and methods when only /orders/{id} lies below it") {
   PolicyInput in;
   in.scopes = {scope("r:all")};
   in.routes = {
@@ -530,7 +530,7 @@ TEST_CASE("engine: a node with only a wildcard child keeps its endpoints, rest a
 
 // The same pass-through when the wildcard child's literals are a hash table (more than
 // linear_scan_limit of them): the edge to `/x` leads straight into `/x/{id}`'s table.
-TEST_CASE("engine: a pass-through into a hashed node finds its literals and its fallbacks") {
+TEST_CASE("engine: many literal routes after a parameter each match and others fall back") {
   PolicyInput in;
   in.scopes = {scope("r:all")};
   in.routes = {
@@ -567,7 +567,7 @@ TEST_CASE("engine: a pass-through into a hashed node finds its literals and its 
 // Paths of max_path_segments segments, where every level has a wildcard alternative (one
 // remembered node a level, 64 in all) and the `(a/*)` chain passes through a node with
 // only a wildcard child every other level.
-TEST_CASE("engine: a path of the maximum number of segments backtracks through every level") {
+TEST_CASE("engine: a path of the maximum segment count falls back to wildcards at every level") {
   const std::size_t max = max_path_segments;
   std::string literals, wildcards, alternating;
   for (std::size_t i = 0; i < max; ++i) {
@@ -669,7 +669,7 @@ std::string encode_byte(const std::string& text, std::size_t at) {
 
 }  // namespace
 
-TEST_CASE("engine: a node with hundreds of colliding literal children finds each, and only them") {
+TEST_CASE("engine: hundreds of look-alike sibling literal routes each match only their own path") {
   const std::vector<std::string> literals = hashed_node_literals();
   const std::set<std::string> known(literals.begin(), literals.end());
   REQUIRE(known.size() == literals.size());
@@ -731,7 +731,7 @@ TEST_CASE("engine: a node with hundreds of colliding literal children finds each
   CHECK(split_allow(post.allowed_methods()) == std::vector<std::string>{"GET"});
 }
 
-TEST_CASE("engine: literal lookup is the same on both sides of the linear scan limit") {
+TEST_CASE("engine: sibling literal routes match alike whether there are 7 or 33 of them") {
   // Up to linear_scan_limit (16) children are scanned, more hashed: each count finds every
   // child and nothing else.
   for (const std::size_t count : {7, 8, 9, 10, 16, 17, 33}) {
@@ -811,9 +811,7 @@ TEST_CASE("engine: a request method reaches its own route only when it is one of
   }
 }
 
-TEST_CASE(
-    "engine: endpoints sharing parameter slot lists each bind their own names at their own "
-    "places") {
+TEST_CASE("engine: routes with parameters at the same places each bind their own names") {
   // The compiled policy keeps one copy of each list of parameter slots: endpoints with the
   // same names at the same places share it, and no other endpoint may read it.
   PolicyInput in;
