@@ -2,7 +2,6 @@
 // BuildError mapped back to the span it is about, with a help line and notes.
 #include <algorithm>
 #include <cstdio>
-#include <map>
 #include <optional>
 #include <set>
 #include <string_view>
@@ -63,7 +62,7 @@ class ErrorMapper {
     for (const auto& scope : model.scopes) m_scope_names.push_back(scope.spec.name);
   }
 
-  Diagnostic map(const BuildError& error) {
+  Diagnostic map(const BuildError& error) const {
     using Kind = BuildError::Kind;
     switch (error.kind) {
       case Kind::bad_scope_name:
@@ -110,20 +109,14 @@ class ErrorMapper {
     return found == m_model.scopes.end() ? nullptr : &*found;
   }
 
-  // The span of the n-th mention of `name` in `names` (n counts earlier reports of the
-  // same name in the same list), or `fallback`.
-  Span nth_mention(const std::vector<std::string>& names, const std::vector<Span>& spans,
-                   const std::string& key, const std::string& name, const Span& fallback) {
-    std::size_t wanted = m_mentions[key]++;
-    for (std::size_t i = 0; i < names.size() && i < spans.size(); ++i) {
-      if (names[i] != name) continue;
-      if (wanted == 0) return spans[i];
-      --wanted;
-    }
-    return fallback;
+  // The span of entry `entry` of a list (a scope's implies, a role's scopes), or the
+  // span of the whole declaration if the list has none for it.
+  static const Span& entry_span(const std::vector<Span>& spans, std::size_t entry,
+                                const Span& whole) {
+    return entry < spans.size() ? spans[entry] : whole;
   }
 
-  Diagnostic bad_scope_name(const BuildError& error) {
+  Diagnostic bad_scope_name(const BuildError& error) const {
     const ScopeEntry& scope = m_model.scopes[error.first];
     std::string help = scope_name_rule;
     if (auto fixed = normalized_scope_name(scope.spec.name)) {
@@ -133,7 +126,7 @@ class ErrorMapper {
                 fmt::format("invalid scope name '{}'", scope.spec.name), help);
   }
 
-  Diagnostic duplicate_scope(const BuildError& error) {
+  Diagnostic duplicate_scope(const BuildError& error) const {
     const ScopeEntry& scope = m_model.scopes[error.first];
     const ScopeEntry& earlier = m_model.scopes[error.second];
     Diagnostic d = make("duplicate-scope", scope.name,
@@ -143,20 +136,18 @@ class ErrorMapper {
     return d;
   }
 
-  Diagnostic unknown_scope(const BuildError& error) {
+  Diagnostic unknown_scope(const BuildError& error) const {
     using Subject = BuildError::Subject;
     const std::string& name = error.detail;
     Span span;
     std::string message;
     if (error.subject == Subject::role) {
       const RoleEntry& role = m_model.roles[error.first];
-      span = nth_mention(role.spec.scopes, role.scopes, fmt::format("role {}", error.first), name,
-                         role.name);
+      span = entry_span(role.scopes, error.entry, role.name);
       message = fmt::format("unknown scope '{}' in role '{}'", name, role.spec.name);
     } else if (error.subject == Subject::scope) {
       const ScopeEntry& scope = m_model.scopes[error.first];
-      span = nth_mention(scope.spec.implies, scope.implies, fmt::format("scope {}", error.first),
-                         name, scope.name);
+      span = entry_span(scope.implies, error.entry, scope.name);
       message = fmt::format("unknown scope '{}' implied by scope '{}'", name, scope.spec.name);
     } else {
       const RouteEntry& route = m_model.routes[error.first];
@@ -175,24 +166,12 @@ class ErrorMapper {
     return d;
   }
 
-  Diagnostic implies_cycle(const BuildError& error) {
+  Diagnostic implies_cycle(const BuildError& error) const {
     const ScopeEntry& scope = m_model.scopes[error.first];
-    // detail is "a -> b -> ... -> a", starting at this scope: point at its `implies b`.
-    Span span = scope.name;
-    std::string next;
-    const std::string_view arrow = " -> ";
-    const std::size_t first_arrow = error.detail.find(arrow);
-    if (first_arrow != std::string::npos) {
-      const std::size_t start = first_arrow + arrow.size();
-      const std::size_t end = error.detail.find(arrow, start);
-      next = error.detail.substr(start, end == std::string::npos ? std::string::npos : end - start);
-      for (std::size_t i = 0; i < scope.spec.implies.size(); ++i) {
-        if (scope.spec.implies[i] == next) {
-          span = scope.implies[i];
-          break;
-        }
-      }
-    }
+    // The cycle leaves this scope by its `implies` entry `error.entry`: point there.
+    const Span& span = entry_span(scope.implies, error.entry, scope.name);
+    const std::string next =
+        error.entry < scope.spec.implies.size() ? scope.spec.implies[error.entry] : std::string();
     Diagnostic d = make("implies-cycle", span,
                         fmt::format("scope '{}' implies itself: {}", scope.spec.name, error.detail),
                         "remove one `implies` of the cycle; a scope that should grant both can "
@@ -205,7 +184,7 @@ class ErrorMapper {
     return d;
   }
 
-  Diagnostic future_scope_routes(const BuildError& error) {
+  Diagnostic future_scope_routes(const BuildError& error) const {
     const RouteEntry& route = m_model.routes[error.first];
     Diagnostic d = make(
         "future-scope-routes", route.line,
@@ -218,7 +197,7 @@ class ErrorMapper {
     return d;
   }
 
-  Diagnostic bad_template(const BuildError& error) {
+  Diagnostic bad_template(const BuildError& error) const {
     const bool forbid = error.subject == BuildError::Subject::forbid;
     const std::string& written = forbid ? m_model.forbids[error.first].spec.path_template
                                         : m_model.routes[error.first].spec.path_template;
@@ -236,7 +215,7 @@ class ErrorMapper {
         te.help);
   }
 
-  Diagnostic duplicate_route(const BuildError& error) {
+  Diagnostic duplicate_route(const BuildError& error) const {
     const RouteEntry& route = m_model.routes[error.first];
     const RouteEntry& earlier = m_model.routes[error.second];
     Diagnostic d = make(
@@ -247,7 +226,7 @@ class ErrorMapper {
     return d;
   }
 
-  Diagnostic route_tie(const BuildError& error) {
+  Diagnostic route_tie(const BuildError& error) const {
     const RouteEntry& route = m_model.routes[error.first];
     const RouteEntry& other = m_model.routes[error.second];
     Diagnostic d = make(
@@ -260,7 +239,7 @@ class ErrorMapper {
     return d;
   }
 
-  Diagnostic access_conflict(const BuildError& error) {
+  Diagnostic access_conflict(const BuildError& error) const {
     const RouteEntry& route = m_model.routes[error.first];
     const RouteEntry& other = m_model.routes[error.second];
     Diagnostic d = make("access-conflict", route.line,
@@ -272,7 +251,7 @@ class ErrorMapper {
     return d;
   }
 
-  Diagnostic plain_covers_user(const BuildError& error) {
+  Diagnostic plain_covers_user(const BuildError& error) const {
     const RouteEntry& route = m_model.routes[error.first];
     const RouteEntry& user = m_model.routes[error.second];
     Diagnostic d = make(
@@ -287,7 +266,7 @@ class ErrorMapper {
     return d;
   }
 
-  Diagnostic duplicate_role(const BuildError& error) {
+  Diagnostic duplicate_role(const BuildError& error) const {
     const RoleEntry& role = m_model.roles[error.first];
     const RoleEntry& earlier = m_model.roles[error.second];
     Diagnostic d = make("duplicate-role", role.name,
@@ -301,7 +280,7 @@ class ErrorMapper {
   // A condition the engine refused, at the node it names. The engine's error kind decides
   // the code: an unknown attribute or route parameter, a malformed literal, an unknown
   // scope name, and otherwise a type error.
-  Diagnostic bad_condition(const BuildError& error) {
+  Diagnostic bad_condition(const BuildError& error) const {
     const bool forbid = error.subject == BuildError::Subject::forbid;
     const std::vector<Span>& nodes = forbid ? m_model.forbids[error.first].condition_nodes
                                             : m_model.routes[error.first].condition_nodes;
@@ -396,7 +375,6 @@ class ErrorMapper {
 
   const Model& m_model;
   std::vector<std::string> m_scope_names;
-  std::map<std::string, std::size_t> m_mentions;
 };
 
 Result<Policy, Diagnostics> compile_files_parsed(std::vector<ast::File> files,

@@ -50,6 +50,7 @@ class PolicyBuild {
   struct WorkScope {
     std::size_t spec = 0;
     std::vector<ScopeId> implies;
+    std::vector<std::size_t> implies_entries;  // implies[k] is the spec's implies[entries[k]]
     ScopeSet closure;
   };
   struct WorkRole {
@@ -107,6 +108,18 @@ class PolicyBuild {
     m_errors.push_back(std::move(built));
   }
 
+  // An error about one entry of a list: a scope's implies, a role's scopes.
+  void entry_error(Kind kind, Subject subject, std::size_t first, std::size_t entry,
+                   std::string detail) {
+    BuildError built;
+    built.kind = kind;
+    built.subject = subject;
+    built.first = first;
+    built.entry = entry;
+    built.detail = std::move(detail);
+    m_errors.push_back(std::move(built));
+  }
+
   void error(Kind kind, Subject subject, std::size_t first, std::size_t second = 0,
              std::string detail = {}, TemplateError template_error = {}) {
     BuildError built;
@@ -123,7 +136,8 @@ class PolicyBuild {
 
   void resolve_implies();
 
-  // Reports each `implies` cycle once, at the scope where the search entered it.
+  // Reports each `implies` cycle once, at the scope where the search entered it and the
+  // entry of its implies that the cycle leaves by.
   void find_cycles();
 
   void compute_closures();

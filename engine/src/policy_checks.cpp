@@ -1,6 +1,7 @@
 // PolicyBuild's checks: the specs resolved into the working form (scope ids, implies
 // closures, roles, endpoints and the route lines that grant them, forbid rules), every
-// structural error reported with the index of the spec it is about.
+// structural error reported with the index of the spec it is about (and of the entry in
+// the spec's list, for implies and role scopes).
 #include <algorithm>
 #include <atomic>
 #include <tuple>
@@ -57,8 +58,8 @@ Result<Policy, std::vector<BuildError>> PolicyBuild::run() {
   check_user_endpoints();
   if (!m_errors.empty()) {
     std::sort(m_errors.begin(), m_errors.end(), [](const BuildError& a, const BuildError& b) {
-      return std::tie(a.subject, a.first, a.second, a.kind) <
-             std::tie(b.subject, b.first, b.second, b.kind);
+      return std::tie(a.subject, a.first, a.second, a.entry, a.kind) <
+             std::tie(b.subject, b.first, b.second, b.entry, b.kind);
     });
     return unexpected(std::move(m_errors));
   }
@@ -77,40 +78,47 @@ void PolicyBuild::add_scopes() {
       error(Kind::duplicate_scope, Subject::scope, i, m_scopes[it->second].spec, spec.name);
       continue;
     }
-    m_scopes.push_back({i, {}, {}});
+    m_scopes.push_back({i, {}, {}, {}});
   }
 }
 
 void PolicyBuild::resolve_implies() {
   for (WorkScope& scope : m_scopes) {
-    for (const std::string& name : m_scope_specs[scope.spec].implies) {
-      if (const auto found = find_scope(name)) {
+    const std::vector<std::string>& names = m_scope_specs[scope.spec].implies;
+    for (std::size_t k = 0; k < names.size(); ++k) {
+      if (const auto found = find_scope(names[k])) {
         scope.implies.push_back(*found);
+        scope.implies_entries.push_back(k);
       } else {
-        error(Kind::unknown_scope, Subject::scope, scope.spec, 0, name);
+        entry_error(Kind::unknown_scope, Subject::scope, scope.spec, k, names[k]);
       }
     }
   }
 }
 
-// Reports each `implies` cycle once, at the scope where the search entered it.
 void PolicyBuild::find_cycles() {
   enum class Mark : std::uint8_t { unvisited, active, done };
   std::vector<Mark> marks(m_scopes.size(), Mark::unvisited);
   std::vector<ScopeId> stack;
+  std::vector<std::size_t> via;  // via[i]: the implies entry from stack[i] to the next
   const auto visit = [&](auto&& self, ScopeId id) -> void {
     marks[id] = Mark::active;
     stack.push_back(id);
-    for (const ScopeId next : m_scopes[id].implies) {
+    const WorkScope& scope = m_scopes[id];
+    for (std::size_t k = 0; k < scope.implies.size(); ++k) {
+      const ScopeId next = scope.implies[k];
+      via.push_back(scope.implies_entries[k]);
       if (marks[next] == Mark::active) {
-        const auto start = std::find(stack.begin(), stack.end(), next);
+        const auto start =
+            static_cast<std::size_t>(std::find(stack.begin(), stack.end(), next) - stack.begin());
         std::string path;
-        for (auto it = start; it != stack.end(); ++it) path += spec_of(*it).name + " -> ";
+        for (std::size_t i = start; i < stack.size(); ++i) path += spec_of(stack[i]).name + " -> ";
         path += spec_of(next).name;
-        error(Kind::implies_cycle, Subject::scope, m_scopes[next].spec, 0, path);
+        entry_error(Kind::implies_cycle, Subject::scope, m_scopes[next].spec, via[start], path);
       } else if (marks[next] == Mark::unvisited) {
         self(self, next);
       }
+      via.pop_back();
     }
     stack.pop_back();
     marks[id] = Mark::done;
@@ -146,10 +154,10 @@ void PolicyBuild::add_roles() {
       continue;
     }
     WorkRole role{i, {}, ScopeSet(m_scopes.size())};
-    for (const std::string& name : spec.scopes) {
-      const auto found = find_scope(name);
+    for (std::size_t k = 0; k < spec.scopes.size(); ++k) {
+      const auto found = find_scope(spec.scopes[k]);
       if (!found) {
-        error(Kind::unknown_scope, Subject::role, i, 0, name);
+        entry_error(Kind::unknown_scope, Subject::role, i, k, spec.scopes[k]);
         continue;
       }
       role.listed.push_back(*found);

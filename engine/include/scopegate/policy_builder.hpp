@@ -1,7 +1,8 @@
 // PolicyBuilder: the one way to make a Policy. The dsl/ compiler feeds it what it
 // parsed; an embedder may feed it directly. build() checks every structural rule and
-// reports each violation with the index of the offending input (so a caller with
-// source spans can point at it); it never builds a policy that breaks one.
+// reports each violation with the index of the offending input, and of the entry within
+// it where that is a list (so a caller with source spans can point at it); it never
+// builds a policy that breaks one.
 // Single-threaded use; build() consumes the builder.
 #pragma once
 
@@ -65,8 +66,10 @@ struct BuildError {
   enum class Kind {
     bad_scope_name,       // scope `first`: name is not `resource:action`
     duplicate_scope,      // scope `first` declared again (`second` is the earlier one)
-    unknown_scope,        // route `first` / implies of scope `first` / role `first`
-    implies_cycle,        // scope `first` implies itself through `detail`
+    unknown_scope,        // route `first`, or `entry` of scope `first`'s implies or role
+                          // `first`'s scopes
+    implies_cycle,        // scope `first` implies itself through `detail`, starting with
+                          // `entry` of its implies
     future_scope_routes,  // route `first` belongs to a future scope
     bad_template,         // route `first`; `detail` and `template_error` say why
     duplicate_route,      // route `first` repeats route `second` in the same block
@@ -82,6 +85,7 @@ struct BuildError {
   Subject subject = Subject::route;
   std::size_t first = 0;   // index into the scopes, routes or roles added, by subject
   std::size_t second = 0;  // a second route/scope/role index where the kind says so
+  std::size_t entry = 0;   // an index into the implies or scopes of `first`, as above
   std::string detail;      // e.g. the unknown name, or a rendered cycle "a -> b -> a"
   TemplateError template_error;
   std::string help;                 // bad_condition: a concrete fix, or empty
