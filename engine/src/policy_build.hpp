@@ -108,18 +108,6 @@ class PolicyBuild {
     m_errors.push_back(std::move(built));
   }
 
-  // An error about one entry of a list: a scope's implies, a role's scopes.
-  void entry_error(Kind kind, Subject subject, std::size_t first, std::size_t entry,
-                   std::string detail) {
-    BuildError built;
-    built.kind = kind;
-    built.subject = subject;
-    built.first = first;
-    built.entry = entry;
-    built.detail = std::move(detail);
-    m_errors.push_back(std::move(built));
-  }
-
   void error(Kind kind, Subject subject, std::size_t first, std::size_t second = 0,
              std::string detail = {}, TemplateError template_error = {}) {
     BuildError built;
@@ -130,6 +118,13 @@ class PolicyBuild {
     built.detail = std::move(detail);
     built.template_error = std::move(template_error);
     m_errors.push_back(std::move(built));
+  }
+
+  // An error about one entry of a list: a scope's implies, a role's scopes.
+  void entry_error(Kind kind, Subject subject, std::size_t first, std::size_t entry,
+                   std::string detail) {
+    error(kind, subject, first, 0, std::move(detail));
+    m_errors.back().entry = entry;
   }
 
   void add_scopes();
