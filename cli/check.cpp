@@ -1,6 +1,7 @@
-// `scopegate check [PATH...]`: compiles the policy and reports every diagnostic.
-// Text: rendered diagnostics on stderr, a one-line summary on stdout when clean.
-// JSON: the diagnostics array on stdout (`[]` when clean), nothing on stderr.
+// `scopegate check [PATH...] [--deny-warnings]`: compiles the policy and reports every
+// diagnostic, warnings included. Text: rendered diagnostics on stderr, a one-line
+// summary on stdout when it compiled. JSON: the diagnostics array on stdout (`[]` when
+// clean), nothing on stderr. Warnings fail the check only with --deny-warnings.
 #include <fmt/format.h>
 
 #include <iostream>
@@ -18,6 +19,7 @@ namespace {
 struct CheckOptions {
   std::vector<std::string> paths;
   Format format = Format::text;
+  bool deny_warnings = false;
 };
 
 std::string plural(std::size_t count, std::string_view noun) {
@@ -26,21 +28,26 @@ std::string plural(std::size_t count, std::string_view noun) {
 
 Exit run_check(const CheckOptions& options) {
   const auto paths = policy_paths(options.paths);
-  auto compiled = compile_files(paths);
+  const Compilation compiled = check_files(paths);
+  const bool failed =
+      !compiled.policy || (options.deny_warnings && compiled.diagnostics.warning_count() > 0);
+  const Exit exit = failed ? Exit::policy_error : Exit::ok;
   if (options.format == Format::json) {
-    print_json(std::cout, compiled ? nlohmann::ordered_json::array() : to_json(compiled.error()));
-    return compiled ? Exit::ok : Exit::policy_error;
+    print_json(std::cout, to_json(compiled.diagnostics));
+    return exit;
   }
-  if (!compiled) {
-    std::cerr << compiled.error();
-    return Exit::policy_error;
-  }
-  const Policy& policy = *compiled;
+  std::cerr << compiled.diagnostics;
+  if (!compiled.policy) return exit;
+  const Policy& policy = *compiled.policy;
+  const std::size_t warnings = compiled.diagnostics.warning_count();
   std::cout << fmt::format(
-      "{}: {}, {}, {}, {}: ok\n", join_paths(paths), plural(policy_files(paths).size(), "file"),
+      "{}: {}, {}, {}, {}: {}\n", join_paths(paths), plural(policy_files(paths).size(), "file"),
       plural(policy.scopes().size(), "scope"), plural(policy.endpoints().size(), "endpoint"),
-      plural(policy.roles().size(), "role"));
-  return Exit::ok;
+      plural(policy.roles().size(), "role"),
+      warnings == 0 ? std::string("ok")
+      : failed      ? plural(warnings, "warning") + ", denied"
+                    : plural(warnings, "warning"));
+  return exit;
 }
 
 }  // namespace
@@ -52,6 +59,8 @@ void add_check_command(CLI::App& app, Outcome& outcome) {
   command->add_option("PATH", options->paths, "policy files or directories of *.policy files")
       ->default_str("policies/");
   add_format_option(*command, options->format);
+  command->add_flag("--deny-warnings", options->deny_warnings,
+                    "exit 1 when there is a warning (for CI)");
   command->callback([options, &outcome] { outcome.exit = run_check(*options); });
 }
 

@@ -24,4 +24,11 @@ Result<Policy, std::vector<std::string>> load_policy(const std::string& director
   return std::move(*compiled);
 }
 
+Result<LoadedPolicy, std::vector<std::string>> load_policy_and_warnings(
+    const std::string& directory) {
+  auto checked = check_files({directory});
+  if (!checked.policy) return unexpected(lines_of(checked.diagnostics.render()));
+  return LoadedPolicy{std::move(*checked.policy), lines_of(checked.diagnostics.render())};
+}
+
 }  // namespace scopegate::server

@@ -1,5 +1,6 @@
 // The policy of a directory, compiled once, as `scopegate serve` and `scopegate keys
-// create` start with it. A failure comes back as the rendered diagnostics, one line each.
+// create` start with it. A failure comes back as the rendered diagnostics, one line each;
+// load_policy_and_warnings() also gives the rendered warnings of a policy that compiles.
 // Stateless; safe from any thread.
 #pragma once
 
@@ -12,5 +13,13 @@
 namespace scopegate::server {
 
 Result<Policy, std::vector<std::string>> load_policy(const std::string& directory);
+
+struct LoadedPolicy {
+  Policy policy;
+  std::vector<std::string> warnings;  // rendered, one line each; empty when clean
+};
+
+Result<LoadedPolicy, std::vector<std::string>> load_policy_and_warnings(
+    const std::string& directory);
 
 }  // namespace scopegate::server

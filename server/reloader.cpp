@@ -104,13 +104,17 @@ ReloadOutcome PolicyReloader::reload(std::string_view trigger) {
     return outcome;
   };
 
-  auto compiled = compile_files({m_directory});
-  if (!compiled) {
-    auto rendered = compiled.error().render();
-    while (!rendered.empty() && rendered.back() == '\n') rendered.pop_back();
+  auto checked = check_files({m_directory});
+  auto rendered = checked.diagnostics.render();
+  while (!rendered.empty() && rendered.back() == '\n') rendered.pop_back();
+  if (!checked.policy) {
     outcome.problems.push_back(std::move(rendered));
     return refuse("the policy does not compile");
   }
+  if (!rendered.empty()) {
+    m_logger->warn("policy reload ({}): the policy has warnings\n{}", trigger, rendered);
+  }
+  auto& compiled = checked.policy;
 
   std::string tests_summary = "no policy tests";
   const auto tests = m_directory / "tests";

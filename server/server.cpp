@@ -140,9 +140,10 @@ Result<std::unique_ptr<Server>, std::vector<std::string>> Server::start(const Co
         fmt::format("{}: error: cannot open the log file: {}", config.log_file, error.what())});
   }
   auto fingerprint = fingerprint_policy_directory(config.policy_directory);
-  auto policy = load_policy(config.policy_directory);
+  auto policy = load_policy_and_warnings(config.policy_directory);
   if (!policy) return unexpected(std::move(policy.error()));
-  parts->engine = std::make_unique<Engine>(std::move(*policy));
+  for (const std::string& line : policy->warnings) parts->logger->warn("policy: {}", line);
+  parts->engine = std::make_unique<Engine>(std::move(policy->policy));
 
   auto store = open_sqlite_store(config.database_path);
   if (!store) {

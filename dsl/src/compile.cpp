@@ -1,5 +1,6 @@
-// compile_source / compile_files: load -> parse -> lower -> PolicyBuilder, and every
-// BuildError mapped back to the span it is about, with a help line and notes.
+// compile_source / compile_files (and check_*, with warnings): load -> parse -> lower ->
+// PolicyBuilder, and every BuildError mapped back to the span it is about, with a help
+// line and notes; then, for a policy that builds, the warnings of warnings.cpp.
 #include <algorithm>
 #include <cstdio>
 #include <optional>
@@ -10,12 +11,14 @@
 
 #include <fmt/format.h>
 
+#include "acknowledge.hpp"
 #include "read_file.hpp"
 #include "scopegate/dsl.hpp"
 #include "scopegate/dsl/lower.hpp"
 #include "scopegate/dsl/parse.hpp"
 #include "scopegate/policy_builder.hpp"
 #include "scopegate/suggest.hpp"
+#include "warnings.hpp"
 
 namespace scopegate {
 
@@ -377,11 +380,16 @@ class ErrorMapper {
   std::vector<std::string> m_scope_names;
 };
 
-Result<Policy, Diagnostics> compile_files_parsed(std::vector<ast::File> files,
-                                                 Diagnostics diagnostics) {
+// Whether a compile that succeeds looks for warnings too.
+enum class Warnings : std::uint8_t { skip, find };
+
+Compilation compile_files_parsed(std::vector<ast::File> files, Diagnostics diagnostics,
+                                 Warnings warnings) {
+  Compilation out;
   if (!diagnostics.empty()) {
     diagnostics.sort();
-    return unexpected(std::move(diagnostics));
+    out.diagnostics = std::move(diagnostics);
+    return out;
   }
   LowerResult lowered = lower(files);
   diagnostics.append(std::move(lowered.diagnostics));
@@ -405,25 +413,35 @@ Result<Policy, Diagnostics> compile_files_parsed(std::vector<ast::File> files,
       diagnostics.add(std::move(d));
     }
   }
-  if (!diagnostics.empty()) {
-    diagnostics.sort();
-    return unexpected(std::move(diagnostics));
+  if (diagnostics.empty()) {
+    // Warnings are looked for only in a policy that builds: they need what it grants.
+    if (warnings == Warnings::find) {
+      Diagnostics found = find_warnings(lowered.model, *built);
+      apply_acknowledgements(files, found);
+      diagnostics.append(std::move(found));
+    }
+    out.policy.emplace(std::move(*built));
   }
-  return std::move(*built);
+  diagnostics.sort();
+  out.diagnostics = std::move(diagnostics);
+  return out;
 }
 
-}  // namespace
+Result<Policy, Diagnostics> without_warnings(Compilation compiled) {
+  if (compiled.policy) return std::move(*compiled.policy);
+  return unexpected(std::move(compiled.diagnostics));
+}
 
-Result<Policy, Diagnostics> compile_source(std::string_view file_name, std::string_view text) {
+Compilation compile_text(std::string_view file_name, std::string_view text, Warnings warnings) {
   auto source =
       std::make_shared<const SourceFile>(SourceFile{std::string(file_name), std::string(text)});
   ParseResult parsed = parse(std::move(source));
   std::vector<ast::File> files;
   files.push_back(std::move(parsed.file));
-  return compile_files_parsed(std::move(files), std::move(parsed.diagnostics));
+  return compile_files_parsed(std::move(files), std::move(parsed.diagnostics), warnings);
 }
 
-Result<Policy, Diagnostics> compile_files(const std::vector<std::filesystem::path>& paths) {
+Compilation compile_paths(const std::vector<std::filesystem::path>& paths, Warnings warnings) {
   Diagnostics diagnostics;
   std::vector<ast::File> files;
   const FileKind kind{"policy", ".policy", "no-policy-files", max_file_bytes,
@@ -434,7 +452,25 @@ Result<Policy, Diagnostics> compile_files(const std::vector<std::filesystem::pat
     diagnostics.append(std::move(parsed.diagnostics));
     files.push_back(std::move(parsed.file));
   });
-  return compile_files_parsed(std::move(files), std::move(diagnostics));
+  return compile_files_parsed(std::move(files), std::move(diagnostics), warnings);
+}
+
+}  // namespace
+
+Result<Policy, Diagnostics> compile_source(std::string_view file_name, std::string_view text) {
+  return without_warnings(compile_text(file_name, text, Warnings::skip));
+}
+
+Result<Policy, Diagnostics> compile_files(const std::vector<std::filesystem::path>& paths) {
+  return without_warnings(compile_paths(paths, Warnings::skip));
+}
+
+Compilation check_source(std::string_view file_name, std::string_view text) {
+  return compile_text(file_name, text, Warnings::find);
+}
+
+Compilation check_files(const std::vector<std::filesystem::path>& paths) {
+  return compile_paths(paths, Warnings::find);
 }
 
 }  // namespace scopegate

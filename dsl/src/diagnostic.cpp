@@ -134,12 +134,16 @@ std::size_t Diagnostics::error_count() const noexcept {
                     [](const Diagnostic& d) { return d.severity == Severity::error; }));
 }
 
+std::size_t Diagnostics::warning_count() const noexcept {
+  return static_cast<std::size_t>(
+      std::count_if(m_items.begin(), m_items.end(),
+                    [](const Diagnostic& d) { return d.severity == Severity::warning; }));
+}
+
 std::string Diagnostics::render() const {
   if (m_items.empty()) return {};
   std::string out;
-  std::size_t warnings = 0;
   for (const Diagnostic& d : m_items) {
-    if (d.severity == Severity::warning) ++warnings;
     out += fmt::format("{}: {}: {} [{}]\n", location_prefix(d.span), to_string(d.severity),
                        d.message, d.code);
     render_excerpt(out, d.span);
@@ -151,7 +155,7 @@ std::string Diagnostics::render() const {
       render_excerpt(out, note.span);
     }
   }
-  out += summary_line(error_count(), warnings);
+  out += summary_line(error_count(), warning_count());
   return out;
 }
 

@@ -183,6 +183,7 @@ struct ScopeItems {
   Item header;
   std::vector<std::pair<const ast::Metadata*, Item>> metadata;  // canonical order
   std::vector<Item> implies;                                    // one per name
+  std::vector<Item> acknowledgements;
   std::vector<Item> routes;
   Item close;
 };
@@ -199,6 +200,7 @@ struct RoleItems {
   Item header;
   std::vector<Item> summaries;
   std::vector<Item> scopes;  // `*` first when there is one, then one per name
+  std::vector<Item> acknowledgements;
   Item close;
 };
 
@@ -206,6 +208,7 @@ struct ForbidItems {
   const ast::ForbidDecl* decl = nullptr;
   Item header;
   std::vector<Item> messages;
+  std::vector<Item> acknowledgements;
   Item close;
 };
 
@@ -225,6 +228,17 @@ Item anchor(std::size_t start, std::size_t end) {
   item.start = start;
   item.end = end;
   return item;
+}
+
+// One item per `allow_warning` line; `last` moves past them.
+std::vector<Item> acknowledgement_items(const std::vector<ast::Acknowledgement>& list,
+                                        std::size_t& last) {
+  std::vector<Item> items;
+  for (const ast::Acknowledgement& acknowledgement : list) {
+    items.push_back(anchor(acknowledgement.keyword.offset, end_of(acknowledgement.reason.range)));
+    last = std::max(last, end_of(acknowledgement.reason.range));
+  }
+  return items;
 }
 
 class Formatter {
@@ -279,6 +293,7 @@ class Formatter {
       items.implies.push_back(anchor(name.range.offset, end_of(name.range)));
       last = std::max(last, end_of(name.range));
     }
+    items.acknowledgements = acknowledgement_items(decl.acknowledgements, last);
     for (const ast::Route& route : decl.routes) {
       items.routes.push_back(anchor(route.method.range.offset, route_end(route)));
       last = std::max(last, route_end(route));
@@ -320,6 +335,7 @@ class Formatter {
       items.scopes.push_back(anchor(name.range.offset, end_of(name.range)));
       last = std::max(last, end_of(name.range));
     }
+    items.acknowledgements = acknowledgement_items(decl.acknowledgements, last);
     items.close = close_after(last);
     return items;
   }
@@ -333,6 +349,7 @@ class Formatter {
       items.messages.push_back(anchor(metadata.keyword.offset, end_of(metadata.text.range)));
       last = std::max(last, end_of(metadata.text.range));
     }
+    items.acknowledgements = acknowledgement_items(decl.acknowledgements, last);
     items.close = close_after(last);
     return items;
   }
@@ -352,14 +369,17 @@ class Formatter {
             if constexpr (std::is_same_v<T, ScopeItems>) {
               for (auto& [metadata, item] : b.metadata) items.push_back(&item);
               add_all(b.implies);
+              add_all(b.acknowledgements);
               add_all(b.routes);
             } else if constexpr (std::is_same_v<T, AccessItems>) {
               add_all(b.routes);
             } else if constexpr (std::is_same_v<T, RoleItems>) {
               add_all(b.summaries);
               add_all(b.scopes);
+              add_all(b.acknowledgements);
             } else {
               add_all(b.messages);
+              add_all(b.acknowledgements);
             }
             items.push_back(&b.close);
           },
@@ -556,6 +576,14 @@ class Formatter {
     }
   }
 
+  void acknowledgements(const std::vector<ast::Acknowledgement>& list,
+                        const std::vector<Item>& items) {
+    for (std::size_t i = 0; i < list.size(); ++i) {
+      simple_item(2, items[i],
+                  "allow_warning " + list[i].code.text + " " + quote(list[i].reason.value));
+    }
+  }
+
   void print(const ScopeItems& b) {
     const ast::ScopeDecl& decl = *b.decl;
     std::string head = decl.kind == ScopeKind::future ? "future scope "
@@ -577,7 +605,11 @@ class Formatter {
       for (const ast::Word& name : decl.implies) names.push_back(name.text);
       word_lines(2, "implies", names, b.implies);
     }
-    if (!decl.routes.empty() && (!b.metadata.empty() || !b.implies.empty())) m_out.push_back('\n');
+    acknowledgements(decl.acknowledgements, b.acknowledgements);
+    if (!decl.routes.empty() &&
+        (!b.metadata.empty() || !b.implies.empty() || !b.acknowledgements.empty())) {
+      m_out.push_back('\n');
+    }
     routes(decl.routes, b.routes);
     close_block(b.close);
   }
@@ -599,6 +631,7 @@ class Formatter {
       for (const ast::Word& name : b.decl->scopes) names.push_back(name.text);
       word_lines(2, "scopes", names, b.scopes);
     }
+    acknowledgements(b.decl->acknowledgements, b.acknowledgements);
     close_block(b.close);
   }
 
@@ -613,6 +646,7 @@ class Formatter {
     for (std::size_t i = 0; i < b.messages.size(); ++i) {
       simple_item(2, b.messages[i], "message " + quote(decl.messages[i].text.value));
     }
+    acknowledgements(decl.acknowledgements, b.acknowledgements);
     close_block(b.close);
   }
 

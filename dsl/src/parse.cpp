@@ -110,9 +110,10 @@ struct Action<g::kw_authenticated> {
 template <>
 struct Action<g::kw_role> {
   template <typename Input>
-  static void apply(const Input&, ParseState& state) {
+  static void apply(const Input& in, ParseState& state) {
     state.tree.block = Block::role;
     state.tree.role = {};
+    state.tree.role.range = state.range_of(in.string_view());
   }
 };
 
@@ -147,9 +148,13 @@ struct Action<g::open_brace> {
 template <>
 struct Action<g::close_brace> {
   template <typename Input>
-  static void apply(const Input&, ParseState& state) {
+  static void apply(const Input& in, ParseState& state) {
+    const ast::Range brace = state.range_of(in.string_view());
+    const std::size_t end = brace.offset + brace.length;
+    const auto through_brace = [end](std::size_t begin) { return ast::Range{begin, end - begin}; };
     switch (state.tree.block) {
       case Block::scope:
+        state.tree.scope.range = through_brace(state.tree.scope.head.offset);
         state.tree.file->declarations.emplace_back(std::move(state.tree.scope));
         break;
       case Block::public_:
@@ -157,9 +162,11 @@ struct Action<g::close_brace> {
         state.tree.file->declarations.emplace_back(std::move(state.tree.access));
         break;
       case Block::role:
+        state.tree.role.range = through_brace(state.tree.role.range.offset);
         state.tree.file->declarations.emplace_back(std::move(state.tree.role));
         break;
       case Block::forbid:
+        state.tree.forbid.range = through_brace(state.tree.forbid.keyword.offset);
         state.tree.file->declarations.emplace_back(std::move(state.tree.forbid));
         break;
       case Block::none:
@@ -189,6 +196,34 @@ template <>
 struct Action<g::kw_scopes> : ItemKeywordAction {};
 template <>
 struct Action<g::kw_message> : ItemKeywordAction {};
+template <>
+struct Action<g::kw_allow_warning> : ItemKeywordAction {};
+
+template <>
+struct Action<g::warning_code> {
+  template <typename Input>
+  static void apply(const Input& in, ParseState& state) {
+    state.tree.acknowledgement = {};
+    state.tree.acknowledgement.keyword = state.tree.item_keyword_range;
+    state.tree.acknowledgement.code = word_of(state, in.string_view(), "a warning code");
+  }
+};
+
+template <>
+struct Action<g::allow_warning_item> {
+  template <typename Input>
+  static void apply(const Input&, ParseState& state) {
+    ast::Acknowledgement acknowledgement = std::move(state.tree.acknowledgement);
+    acknowledgement.reason = std::move(state.tree.metadata.text);
+    if (state.tree.block == Block::role) {
+      state.tree.role.acknowledgements.push_back(std::move(acknowledgement));
+    } else if (state.tree.block == Block::forbid) {
+      state.tree.forbid.acknowledgements.push_back(std::move(acknowledgement));
+    } else {
+      state.tree.scope.acknowledgements.push_back(std::move(acknowledgement));
+    }
+  }
+};
 
 template <>
 struct Action<g::message_item> {

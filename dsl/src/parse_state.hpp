@@ -37,9 +37,10 @@ struct TreeState {
   ast::AccessBlock access;
   ast::RoleDecl role;
   ast::ForbidDecl forbid;
-  ast::Route route;               // the route line being read
-  ast::Metadata metadata;         // the metadata item being read
-  ast::Range item_keyword_range;  // its keyword
+  ast::Route route;                      // the route line being read
+  ast::Metadata metadata;                // the metadata item being read
+  ast::Acknowledgement acknowledgement;  // the `allow_warning` item being read
+  ast::Range item_keyword_range;         // its keyword
 
   // The condition being read: its nodes, the operands completed so far (innermost
   // last), where each open chain or list started in `operands`, and what is pending.

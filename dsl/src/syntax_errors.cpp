@@ -21,11 +21,12 @@ namespace {
 
 const std::vector<std::string> declaration_keywords = {"scope",         "future", "user",  "public",
                                                        "authenticated", "role",   "forbid"};
-const std::vector<std::string> scope_items = {"summary", "note", "use_case", "implies"};
-const std::vector<std::string> role_items = {"summary", "scopes"};
-const std::vector<std::string> forbid_items = {"message"};
-const std::vector<std::string> all_item_keywords = {"summary", "note",   "use_case",
-                                                    "implies", "scopes", "message"};
+const std::vector<std::string> scope_items = {"summary", "note", "use_case", "implies",
+                                              "allow_warning"};
+const std::vector<std::string> role_items = {"summary", "scopes", "allow_warning"};
+const std::vector<std::string> forbid_items = {"message", "allow_warning"};
+const std::vector<std::string> all_item_keywords = {"summary", "note",    "use_case",     "implies",
+                                                    "scopes",  "message", "allow_warning"};
 const std::vector<std::string> operator_words = {"and", "or", "not", "in"};
 
 const char* const declarations_help =
@@ -496,6 +497,12 @@ SyntaxFailure missing_implied_scope(const ParseState& state, std::size_t offset)
 SyntaxFailure missing_scope_list(const ParseState& state, std::size_t offset) {
   return expected_after(state, offset, "scope names or '*'", "'scopes'",
                         "write `scopes resource:action ...`, or `scopes *` for every scope");
+}
+
+SyntaxFailure missing_warning_code(const ParseState& state, std::size_t offset) {
+  return expected_after(state, offset, "a warning code", "'allow_warning'",
+                        "write `allow_warning CODE \"why\"` with the code the warning names, "
+                        "e.g. `allow_warning shared-route \"both scopes grant it\"`");
 }
 
 SyntaxFailure unterminated_string(const ParseState& state, std::size_t offset) {

@@ -32,6 +32,7 @@ SyntaxFailure unclosed_list(const ParseState& state, std::size_t offset);
 SyntaxFailure missing_string(const ParseState& state, std::size_t offset);
 SyntaxFailure missing_implied_scope(const ParseState& state, std::size_t offset);
 SyntaxFailure missing_scope_list(const ParseState& state, std::size_t offset);
+SyntaxFailure missing_warning_code(const ParseState& state, std::size_t offset);
 SyntaxFailure unterminated_string(const ParseState& state, std::size_t offset);
 SyntaxFailure unknown_escape(const ParseState& state, std::size_t offset);
 
@@ -78,6 +79,8 @@ SyntaxFailure failure_for(const ParseState& state, std::size_t offset) {
     return missing_string(state, offset);
   } else if constexpr (std::is_same_v<Rule, g::implied_ref>) {
     return missing_implied_scope(state, offset);
+  } else if constexpr (std::is_same_v<Rule, g::warning_code>) {
+    return missing_warning_code(state, offset);
   } else if constexpr (std::is_same_v<Rule, g::scope_list>) {
     return missing_scope_list(state, offset);
   } else if constexpr (std::is_same_v<Rule, g::string_end>) {

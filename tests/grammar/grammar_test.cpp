@@ -98,6 +98,14 @@ TEST_CASE("the grammar accepts the language and rejects what is not") {
       {"implies then a route", "scope a:b { implies c:d e:f GET /x }", true},
       {"public and authenticated blocks", "public { POST /login } authenticated { GET /me }", true},
       {"wildcard method and templates", "scope a:b { * /files/* GET /static/** }", true},
+      {"allow_warning in a scope, a role and a forbid rule",
+       "scope a:b { allow_warning shared-route \"both grant it\" GET /x }\n"
+       "role r { scopes a:b allow_warning empty-role \"r\" }\n"
+       "forbid * /x/** { message \"m\" allow_warning forbid-matches-nothing \"guard\" }",
+       true},
+      {"allow_warning without a reason", "scope a:b { allow_warning shared-route }", false},
+      {"allow_warning without a code", "scope a:b { allow_warning \"why\" }", false},
+      {"allow_warning in a public block", "public { allow_warning shared-route \"x\" }", false},
       {"role with every scope", "role admin { scopes * }", true},
       {"role with repeated scopes lines", "role m { summary \"s\" scopes a:b scopes c:d e:f }",
        true},

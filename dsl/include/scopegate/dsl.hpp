@@ -20,4 +20,15 @@ Result<Policy, Diagnostics> compile_files(const std::vector<std::filesystem::pat
 // Compiles one in-memory source; `file_name` is what diagnostics print.
 Result<Policy, Diagnostics> compile_source(std::string_view file_name, std::string_view text);
 
+// A compile with its warnings: `policy` is set exactly when there is no error, and
+// `diagnostics` holds every error and every warning not acknowledged in the policy text,
+// sorted. (compile_files() and compile_source() are these without the warnings.)
+struct Compilation {
+  std::optional<Policy> policy;
+  Diagnostics diagnostics;
+};
+
+Compilation check_files(const std::vector<std::filesystem::path>& paths);
+Compilation check_source(std::string_view file_name, std::string_view text);
+
 }  // namespace scopegate

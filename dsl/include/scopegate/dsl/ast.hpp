@@ -78,6 +78,13 @@ struct Condition {
   std::uint32_t root = 0;  // index of the whole expression in nodes
 };
 
+// `allow_warning CODE "why"`: the warning CODE about the block that holds it is intended.
+struct Acknowledgement {
+  Range keyword;  // `allow_warning`
+  Word code;
+  Text reason;
+};
+
 // `METHOD TEMPLATE "description"? (when CONDITION)?`
 struct Route {
   Word method;
@@ -98,7 +105,9 @@ struct ScopeDecl {
   std::vector<Metadata> notes;
   std::vector<Metadata> use_cases;
   std::vector<Word> implies;
+  std::vector<Acknowledgement> acknowledgements;
   std::vector<Route> routes;
+  Range range;  // the whole declaration, to its `}`
 };
 
 // `public { ... }` or `authenticated { ... }`.
@@ -117,6 +126,8 @@ struct RoleDecl {
   bool all_scopes = false;  // some `scopes *` line
   Range all_scopes_range;   // the first `*`
   std::vector<Word> scopes;
+  std::vector<Acknowledgement> acknowledgements;
+  Range range;  // the whole declaration, from `role` to its `}`
 };
 
 // `forbid METHOD TEMPLATE (when CONDITION)? { message "..." }`.
@@ -127,6 +138,8 @@ struct ForbidDecl {
   std::optional<Condition> condition;
   Range open_brace;
   std::vector<Metadata> messages;  // more than one is an error, reported by lower()
+  std::vector<Acknowledgement> acknowledgements;
+  Range range;  // the whole declaration, to its `}`
 };
 
 using Declaration = std::variant<ScopeDecl, AccessBlock, RoleDecl, ForbidDecl>;

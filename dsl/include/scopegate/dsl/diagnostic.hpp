@@ -58,6 +58,7 @@ class Diagnostics {
   bool empty() const noexcept { return m_items.empty(); }
   std::size_t size() const noexcept { return m_items.size(); }
   std::size_t error_count() const noexcept;
+  std::size_t warning_count() const noexcept;
   const std::vector<Diagnostic>& items() const noexcept { return m_items; }
 
   // Every diagnostic, rendered, followed by a summary line "2 errors generated".

@@ -80,18 +80,21 @@ struct kw_forbid : keyword_text<'f', 'o', 'r', 'b', 'i', 'd'> {};
 // kw_forbid <- 'forbid' !name_char
 struct kw_message : keyword_text<'m', 'e', 's', 's', 'a', 'g', 'e'> {};
 // kw_message <- 'message' !name_char
+struct kw_allow_warning
+    : keyword_text<'a', 'l', 'l', 'o', 'w', '_', 'w', 'a', 'r', 'n', 'i', 'n', 'g'> {};
+// kw_allow_warning <- 'allow_warning' !name_char
 
 // Words of conditions end at any non-word character: `when(`, `not(` are words.
 template <char... Cs>
 using operator_text = seq<pegtl::string<Cs...>, not_at<word_char>>;
 
 struct kw_when : operator_text<'w', 'h', 'e', 'n'> {};  // kw_when <- 'when' !word_char
-struct keyword : sor<kw_scope, kw_future, kw_user, kw_public, kw_authenticated, kw_role, kw_summary,
-                     kw_note, kw_use_case, kw_implies, kw_scopes, kw_when, kw_forbid, kw_message> {
-};
+struct keyword
+    : sor<kw_scope, kw_future, kw_user, kw_public, kw_authenticated, kw_role, kw_summary, kw_note,
+          kw_use_case, kw_implies, kw_scopes, kw_when, kw_forbid, kw_message, kw_allow_warning> {};
 // keyword <- kw_scope / kw_future / kw_user / kw_public / kw_authenticated / kw_role
 //          / kw_summary / kw_note / kw_use_case / kw_implies / kw_scopes / kw_when / kw_forbid
-//          / kw_message
+//          / kw_message / kw_allow_warning
 
 struct kw_and : operator_text<'a', 'n', 'd'> {};              // kw_and <- 'and' !word_char
 struct kw_or : operator_text<'o', 'r'> {};                    // kw_or <- 'or' !word_char
@@ -174,6 +177,14 @@ struct route_line : seq<not_at<keyword>, method, skip, must<path_template>, opt<
                         opt<skip, condition>> {};
 // route_line <- !keyword method skip ^path_template (skip description)? (skip condition)?
 
+// ---------------------------------------------------------------- acknowledgements -
+
+struct warning_code : seq<range<'a', 'z'>, star<ranges<'a', 'z', '0', '9', '-', '-'>>> {};
+// warning_code <- [a-z] [a-z0-9-]*
+struct allow_warning_item
+    : seq<kw_allow_warning, skip, must<warning_code>, skip, must<quoted_string>> {};
+// allow_warning_item <- kw_allow_warning skip ^warning_code skip ^quoted_string
+
 // ---------------------------------------------------------------- scopes -----------
 
 struct scope_kind : sor<kw_future, kw_user> {};  // scope_kind <- kw_future / kw_user
@@ -193,8 +204,10 @@ struct use_case_item : seq<kw_use_case, skip, must<quoted_string>> {};
 // use_case_item <- kw_use_case skip ^quoted_string
 struct implies_item : seq<kw_implies, skip, must<implied_ref>, star<skip, implied_ref>> {};
 // implies_item <- kw_implies skip ^implied_ref (skip implied_ref)*
-struct scope_item : sor<summary_item, note_item, use_case_item, implies_item, route_line> {};
-// scope_item <- summary_item / note_item / use_case_item / implies_item / route_line
+struct scope_item
+    : sor<summary_item, note_item, use_case_item, implies_item, allow_warning_item, route_line> {};
+// scope_item <- summary_item / note_item / use_case_item / implies_item
+//             / allow_warning_item / route_line
 struct scope_decl : seq<scope_head, skip, must<scope_name>, skip, opt<condition, skip>,
                         must<open_brace>, skip, star<scope_item, skip>, must<close_brace>> {};
 // scope_decl <- scope_head skip ^scope_name skip (condition skip)? ^open_brace skip
@@ -218,7 +231,8 @@ struct scope_list : sor<all_scopes, seq<scope_ref, star<skip, scope_ref>>> {};
 // scope_list <- all_scopes / scope_ref (skip scope_ref)*
 struct scopes_item : seq<kw_scopes, skip, must<scope_list>> {};
 // scopes_item <- kw_scopes skip ^scope_list
-struct role_item : sor<summary_item, scopes_item> {};  // role_item <- summary_item / scopes_item
+struct role_item : sor<summary_item, scopes_item, allow_warning_item> {};
+// role_item <- summary_item / scopes_item / allow_warning_item
 struct role_decl : seq<kw_role, skip, must<role_name>, skip, must<open_brace>, skip,
                        star<role_item, skip>, must<close_brace>> {};
 // role_decl <- kw_role skip ^role_name skip ^open_brace skip (role_item skip)* ^close_brace
@@ -227,7 +241,8 @@ struct role_decl : seq<kw_role, skip, must<role_name>, skip, must<open_brace>, s
 
 struct message_item : seq<kw_message, skip, must<quoted_string>> {};
 // message_item <- kw_message skip ^quoted_string
-struct forbid_item : sor<message_item> {};  // forbid_item <- message_item
+struct forbid_item : sor<message_item, allow_warning_item> {};
+// forbid_item <- message_item / allow_warning_item
 struct forbid_decl
     : seq<kw_forbid, skip, must<method>, skip, must<path_template>, opt<skip, condition>, skip,
           must<open_brace>, skip, star<forbid_item, skip>, must<close_brace>> {};

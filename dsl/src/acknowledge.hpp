@@ -1,0 +1,16 @@
+// Acknowledgements: `allow_warning CODE "why"` in a scope, role or forbid block says the
+// warning CODE about that block is intended. apply_acknowledgements() drops each warning
+// an acknowledgement of its block covers, and warns about every acknowledgement that
+// covers none (a stale line, or a code that is not a warning's). Pure function.
+#pragma once
+
+#include <vector>
+
+#include "scopegate/dsl/ast.hpp"
+#include "scopegate/dsl/diagnostic.hpp"
+
+namespace scopegate {
+
+void apply_acknowledgements(const std::vector<ast::File>& files, Diagnostics& warnings);
+
+}  // namespace scopegate

@@ -1,0 +1,310 @@
+#include "warnings.hpp"
+
+#include <algorithm>
+#include <map>
+#include <set>
+#include <string>
+#include <tuple>
+#include <utility>
+
+#include <fmt/format.h>
+
+namespace scopegate {
+
+namespace {
+
+// How many endpoints a wildcard warning names before "and N more".
+constexpr std::size_t max_listed = 3;
+
+std::string route_text(Method method, std::string_view path_template) {
+  return fmt::format("{} {}", to_string(method), path_template);
+}
+
+Diagnostic warning(std::string code, Span span, std::string message, std::string help) {
+  Diagnostic d;
+  d.severity = Severity::warning;
+  d.code = std::move(code);
+  d.span = std::move(span);
+  d.message = std::move(message);
+  d.help = std::move(help);
+  return d;
+}
+
+std::string acknowledge_help(std::string_view code) {
+  return fmt::format("or, if it is intended, say so in this block: `allow_warning {} \"why\"`",
+                     code);
+}
+
+// Whether some concrete path matches both templates.
+bool overlap(const Template& a, const Template& b) {
+  const std::size_t n = std::min(a.segments.size(), b.segments.size());
+  for (std::size_t i = 0; i < n; ++i) {
+    const Segment& x = a.segments[i];
+    const Segment& y = b.segments[i];
+    if (x.kind == SegmentKind::rest || y.kind == SegmentKind::rest) return true;
+    if (x.kind == SegmentKind::literal && y.kind == SegmentKind::literal && x.text != y.text) {
+      return false;
+    }
+  }
+  const auto rest_at = [](const Template& t, std::size_t i) {
+    return i < t.segments.size() && t.segments[i].kind == SegmentKind::rest;
+  };
+  return a.segments.size() == b.segments.size() || rest_at(a, n) || rest_at(b, n);
+}
+
+bool methods_meet(Method a, Method b) { return a == Method::any || b == Method::any || a == b; }
+
+using EndpointKey = std::pair<Method, std::string>;
+
+class WarningFinder {
+ public:
+  WarningFinder(const Model& model, const Policy& policy) : m_model(model), m_policy(policy) {
+    for (std::size_t i = 0; i < model.routes.size(); ++i) {
+      const RouteEntry& route = model.routes[i];
+      const SourceLocation& at = route.spec.location;
+      m_route_at.emplace(std::tuple(std::string(at.file), at.line, at.column), i);
+      if (route.spec.access == Access::scoped) {
+        m_listed_by[{route.spec.method, route.spec.path_template}].push_back(i);
+      }
+    }
+  }
+
+  Diagnostics run() {
+    shared_routes();
+    wildcard_grants();
+    forbids_matching_nothing();
+    constant_conditions();
+    empty_scopes();
+    empty_roles();
+    redundant_implies();
+    return std::move(m_out);
+  }
+
+ private:
+  // A route listed with the same method and template by two scopes: one endpoint,
+  // granted by both.
+  void shared_routes() {
+    for (const auto& [key, routes] : m_listed_by) {
+      for (std::size_t n = 1; n < routes.size(); ++n) {
+        const RouteEntry& route = m_model.routes[routes[n]];
+        const auto first = std::find_if(
+            routes.begin(), routes.begin() + static_cast<long>(n),
+            [&](std::size_t i) { return m_model.routes[i].spec.scope != route.spec.scope; });
+        if (first == routes.begin() + static_cast<long>(n)) continue;
+        const RouteEntry& earlier = m_model.routes[*first];
+        Diagnostic d = warning(
+            "shared-route", route.line,
+            fmt::format("route '{}' is granted by scope '{}' and by scope '{}'",
+                        route_text(route.spec.method, route.spec.path_template), earlier.spec.scope,
+                        route.spec.scope),
+            fmt::format("holders of either scope may call it; keep the line in one scope (the "
+                        "other may `implies` it), {}",
+                        acknowledge_help("shared-route")));
+        d.notes.push_back(
+            {earlier.line, fmt::format("also granted by scope '{}' here", earlier.spec.scope)});
+        m_out.add(std::move(d));
+      }
+    }
+  }
+
+  // Whether scope `scope` lists the endpoint itself in its own block.
+  bool listed_by_scope(const Endpoint& endpoint, std::string_view scope) const {
+    const auto found = m_listed_by.find({endpoint.method, std::string(endpoint.path_template)});
+    if (found == m_listed_by.end()) return false;
+    return std::any_of(found->second.begin(), found->second.end(),
+                       [&](std::size_t i) { return m_model.routes[i].spec.scope == scope; });
+  }
+
+  std::string defined_by(const Endpoint& endpoint) const {
+    const auto found = m_listed_by.find({endpoint.method, std::string(endpoint.path_template)});
+    if (found == m_listed_by.end() || found->second.empty()) return "another block";
+    return fmt::format("scope '{}'", m_model.routes[found->second.front()].spec.scope);
+  }
+
+  // A route line whose template (or `*` method) grants endpoints that other scopes'
+  // blocks declare: the engine's own grants say which.
+  void wildcard_grants() {
+    std::map<std::size_t, std::vector<const Endpoint*>> captured;  // route -> endpoints
+    for (const Endpoint& endpoint : m_policy.endpoints()) {
+      if (endpoint.access != Access::scoped) continue;
+      for (const Grant& grant : endpoint.grants) {
+        const std::string_view scope = m_policy.scopes()[grant.scope].name;
+        if (listed_by_scope(endpoint, scope)) continue;
+        const SourceLocation& at = grant.location;
+        const auto route = m_route_at.find(std::tuple(std::string(at.file), at.line, at.column));
+        if (route == m_route_at.end()) continue;
+        captured[route->second].push_back(&endpoint);
+      }
+    }
+    for (const auto& [index, endpoints] : captured) {
+      const RouteEntry& route = m_model.routes[index];
+      std::string list;
+      for (std::size_t i = 0; i < endpoints.size() && i < max_listed; ++i) {
+        if (!list.empty()) list += ", ";
+        list +=
+            fmt::format("'{}' ({})", route_text(endpoints[i]->method, endpoints[i]->path_template),
+                        defined_by(*endpoints[i]));
+      }
+      if (endpoints.size() > max_listed) {
+        list += fmt::format(" and {} more", endpoints.size() - max_listed);
+      }
+      const std::size_t count = endpoints.size();
+      Diagnostic d = warning(
+          "wildcard-grant", route.line,
+          fmt::format("route '{}' of scope '{}' also grants {} endpoint{} declared in other "
+                      "blocks: {}",
+                      route_text(route.spec.method, route.spec.path_template), route.spec.scope,
+                      count, count == 1 ? "" : "s", list),
+          fmt::format("holders of '{}' may call them too; narrow the template or method, {}",
+                      route.spec.scope, acknowledge_help("wildcard-grant")));
+      const auto first =
+          m_route_at.find(std::tuple(std::string(endpoints[0]->location.file),
+                                     endpoints[0]->location.line, endpoints[0]->location.column));
+      if (first != m_route_at.end()) {
+        d.notes.push_back(
+            {m_model.routes[first->second].line,
+             fmt::format("'{}' is declared here",
+                         route_text(endpoints[0]->method, endpoints[0]->path_template))});
+      }
+      m_out.add(std::move(d));
+    }
+  }
+
+  void forbids_matching_nothing() {
+    std::vector<std::pair<Method, Template>> endpoints;
+    for (const Endpoint& endpoint : m_policy.endpoints()) {
+      endpoints.emplace_back(endpoint.method, endpoint.parsed());
+    }
+    for (const ForbidEntry& forbid : m_model.forbids) {
+      const auto parsed = parse_template(forbid.spec.path_template);
+      if (!parsed) continue;
+      const bool matches = std::any_of(endpoints.begin(), endpoints.end(), [&](const auto& e) {
+        return methods_meet(forbid.spec.method, e.first) && overlap(*parsed, e.second);
+      });
+      if (matches) continue;
+      m_out.add(
+          warning("forbid-matches-nothing", forbid.line,
+                  fmt::format("forbid rule '{}' matches no endpoint of the policy",
+                              route_text(forbid.spec.method, forbid.spec.path_template)),
+                  fmt::format("no route has a path this template matches with this method, so the "
+                              "rule never refuses anything; fix the method or template, {}",
+                              acknowledge_help("forbid-matches-nothing"))));
+    }
+  }
+
+  // Comparisons whose value is known when the policy compiles: `x in []`, or two literals.
+  void constant_conditions() {
+    std::set<std::pair<std::string, std::size_t>> seen;  // a scope's condition is on each route
+    const auto walk = [&](const ConditionSpec& node, const std::vector<Span>& spans,
+                          const auto& self) -> void {
+      for (const ConditionSpec& child : node.children) self(child, spans, self);
+      if (node.kind != ConditionSpec::Kind::compare && node.kind != ConditionSpec::Kind::in) {
+        return;
+      }
+      if (node.children.size() != 2 || node.tag >= spans.size()) return;
+      const auto literal = [](const ConditionSpec& c) {
+        return c.kind != ConditionSpec::Kind::attribute;
+      };
+      const bool empty_in = node.kind == ConditionSpec::Kind::in &&
+                            node.children[1].kind == ConditionSpec::Kind::list_literal &&
+                            node.children[1].children.empty();
+      if (!empty_in && !(literal(node.children[0]) && literal(node.children[1]))) return;
+      const Span& span = spans[node.tag];
+      if (!span.file || !seen.emplace(span.file->name, span.offset).second) return;
+      const std::string_view written =
+          std::string_view(span.file->text).substr(span.offset, span.length);
+      m_out.add(warning(
+          "constant-condition", span,
+          empty_in ? fmt::format("`{}` is always false: nothing is in an empty list", written)
+                   : fmt::format("`{}` compares two literals: its value never changes", written),
+          fmt::format("compare an attribute with a value (e.g. `request.ip in [10.0.0.0/8]`), "
+                      "remove the comparison, {}",
+                      acknowledge_help("constant-condition"))));
+    };
+    for (const RouteEntry& route : m_model.routes) {
+      if (route.spec.condition) walk(*route.spec.condition, route.condition_nodes, walk);
+    }
+    for (const ForbidEntry& forbid : m_model.forbids) {
+      if (forbid.spec.condition) walk(*forbid.spec.condition, forbid.condition_nodes, walk);
+    }
+  }
+
+  void empty_scopes() {
+    std::set<std::string_view> with_routes;
+    for (const RouteEntry& route : m_model.routes) with_routes.insert(route.spec.scope);
+    for (const ScopeEntry& scope : m_model.scopes) {
+      if (scope.spec.kind != ScopeKind::plain || !scope.spec.implies.empty() ||
+          with_routes.count(scope.spec.name) != 0) {
+        continue;
+      }
+      m_out.add(warning("empty-scope", scope.name,
+                        fmt::format("scope '{}' grants nothing", scope.spec.name),
+                        fmt::format("it lists no route and implies no scope: add route lines, "
+                                    "declare it `future scope` if it is planned, {}",
+                                    acknowledge_help("empty-scope"))));
+    }
+  }
+
+  void empty_roles() {
+    for (const RoleEntry& role : m_model.roles) {
+      if (role.spec.all_scopes || !role.spec.scopes.empty()) continue;
+      m_out.add(warning("empty-role", role.name,
+                        fmt::format("role '{}' holds no scope", role.spec.name),
+                        fmt::format("a signed-in user with this role may call only public and "
+                                    "authenticated routes; add a `scopes` line, {}",
+                                    acknowledge_help("empty-role"))));
+    }
+  }
+
+  // `implies a b` where `a` already implies `b` (or `b` is named twice).
+  void redundant_implies() {
+    for (const ScopeEntry& scope : m_model.scopes) {
+      const std::vector<std::string>& names = scope.spec.implies;
+      for (std::size_t i = 0; i < names.size(); ++i) {
+        const auto target = m_policy.find_scope(names[i]);
+        if (!target) continue;
+        for (std::size_t j = 0; j < names.size(); ++j) {
+          if (j == i || (names[j] == names[i] && j > i)) continue;
+          const auto other = m_policy.find_scope(names[j]);
+          if (!other) continue;
+          const auto closure = m_policy.scopes()[*other].closure;
+          if (!std::binary_search(closure.begin(), closure.end(), *target)) continue;
+          const Span& span = i < scope.implies.size() ? scope.implies[i] : scope.name;
+          const Span& by = j < scope.implies.size() ? scope.implies[j] : scope.name;
+          Diagnostic d =
+              warning("redundant-implies", span,
+                      names[j] == names[i]
+                          ? fmt::format("scope '{}' implies '{}' twice", scope.spec.name, names[i])
+                          : fmt::format("scope '{}' implies '{}', which '{}' already implies",
+                                        scope.spec.name, names[i], names[j]),
+                      fmt::format("it adds nothing: remove '{}' from the `implies` line, {}",
+                                  names[i], acknowledge_help("redundant-implies")));
+          d.notes.push_back({by, fmt::format("'{}' is implied here", names[j])});
+          m_out.add(std::move(d));
+          break;
+        }
+      }
+    }
+  }
+
+  const Model& m_model;
+  const Policy& m_policy;
+  std::map<std::tuple<std::string, std::uint32_t, std::uint32_t>, std::size_t> m_route_at;
+  std::map<EndpointKey, std::vector<std::size_t>> m_listed_by;  // scoped route lines
+  Diagnostics m_out;
+};
+
+}  // namespace
+
+std::span<const std::string_view> warning_codes() noexcept {
+  static constexpr std::string_view codes[] = {
+      "shared-route", "wildcard-grant", "forbid-matches-nothing", "constant-condition",
+      "empty-scope",  "empty-role",     "redundant-implies",      "unused-allow-warning"};
+  return codes;
+}
+
+Diagnostics find_warnings(const Model& model, const Policy& policy) {
+  return WarningFinder(model, policy).run();
+}
+
+}  // namespace scopegate

@@ -1,0 +1,126 @@
+// Warnings (dsl/src/warnings.cpp): a policy that compiles but grants more, or less, than
+// it seems to. One row per mistake, each with the warning it draws; and the clean
+// version of each draws none. A warning never stops compile_source/compile_files.
+#include <catch2/catch.hpp>
+
+#include <string>
+#include <vector>
+
+#include "scopegate/dsl.hpp"
+
+namespace {
+
+struct Row {
+  const char* note;
+  const char* policy;
+  const char* code;
+  const char* message;  // a part of the message
+};
+
+std::vector<std::string> codes_of(const scopegate::Diagnostics& diagnostics) {
+  std::vector<std::string> codes;
+  for (const auto& d : diagnostics.items()) codes.push_back(d.code);
+  return codes;
+}
+
+}  // namespace
+
+TEST_CASE("mistakes that compile draw a warning naming what is granted") {
+  const std::vector<Row> rows = {
+      {"the same route in two scopes",
+       "scope repos:read { GET /repos/{owner}/{repo} }\n"
+       "scope issues:read { GET /repos/{owner}/{repo} GET /repos/{owner}/{repo}/issues }\n",
+       "shared-route",
+       "route 'GET /repos/{owner}/{repo}' is granted by scope 'repos:read' and by scope "
+       "'issues:read'"},
+      {"a ** route that swallows other scopes' routes",
+       "scope repos:read { GET /repos/{owner}/{repo} GET /repos/{owner}/{repo}/contents }\n"
+       "scope issues:read { GET /repos/{owner}/** }\n",
+       "wildcard-grant",
+       "route 'GET /repos/{owner}/**' of scope 'issues:read' also grants 2 endpoints declared "
+       "in other blocks: 'GET /repos/{owner}/{repo}' (scope 'repos:read'), "
+       "'GET /repos/{owner}/{repo}/contents' (scope 'repos:read')"},
+      {"a *-method route that takes other scopes' methods",
+       "scope repos:read { GET /repos/{id} }\nscope repos:admin { * /repos/{id} }\n",
+       "wildcard-grant", "route '* /repos/{id}' of scope 'repos:admin' also grants 1 endpoint"},
+      {"a forbid rule that matches no endpoint",
+       "scope repos:write { DELETE /repos/{owner}/{repo} }\n"
+       "forbid GET /repo/** when principal.kind == \"api_key\" { }\n",
+       "forbid-matches-nothing", "forbid rule 'GET /repo/**' matches no endpoint of the policy"},
+      {"a forbid rule with the right path but a method no endpoint under it has",
+       "scope audit:read { GET /audit-logs }\nforbid DELETE /audit-logs/** { }\n",
+       "forbid-matches-nothing", "forbid rule 'DELETE /audit-logs/**'"},
+      {"a condition that is constant: in []",
+       "scope audit:read { GET /audit-logs when request.ip in [] }\n", "constant-condition",
+       "`request.ip in []` is always false"},
+      {"a condition that compares two literals",
+       "scope audit:read { GET /audit-logs when \"a\" == \"b\" }\n", "constant-condition",
+       "`\"a\" == \"b\"` compares two literals"},
+      {"a plain scope with no routes", "scope a:read { GET /a }\nscope b:read { summary \"B\" }\n",
+       "empty-scope", "scope 'b:read' grants nothing"},
+      {"a role that holds no scope", "scope a:read { GET /a }\nrole guest { summary \"G\" }\n",
+       "empty-role", "role 'guest' holds no scope"},
+      {"an implies that adds nothing",
+       "scope a:read { GET /a }\nscope a:write { implies a:read POST /a }\n"
+       "scope a:admin { implies a:write a:read }\n",
+       "redundant-implies", "scope 'a:admin' implies 'a:read', which 'a:write' already implies"},
+      {"an implies that names a scope twice",
+       "scope a:read { GET /a }\nscope a:admin { implies a:read a:read }\n", "redundant-implies",
+       "scope 'a:admin' implies 'a:read' twice"},
+  };
+  for (const Row& row : rows) {
+    INFO(row.note << "\n" << row.policy);
+    const auto checked = scopegate::check_source("w.policy", row.policy);
+    INFO(checked.diagnostics.render());
+    REQUIRE(checked.policy.has_value());
+    REQUIRE(codes_of(checked.diagnostics) == std::vector<std::string>{row.code});
+    const auto& d = checked.diagnostics.items().front();
+    CHECK(d.severity == scopegate::Severity::warning);
+    CHECK_THAT(d.message, Catch::Contains(row.message));
+    CHECK(scopegate::compile_source("w.policy", row.policy).has_value());
+  }
+}
+
+TEST_CASE("the intended forms of those policies draw no warning") {
+  const std::vector<const char*> clean = {
+      "scope repos:read { GET /repos/{owner}/{repo} }\n"
+      "scope issues:read { implies repos:read GET /repos/{owner}/{repo}/issues }\n",
+      "scope repos:read { GET /repos/{owner}/** GET /repos/{owner}/{repo} }\n",
+      "scope repos:write { DELETE /repos/{owner}/{repo} }\n"
+      "forbid DELETE /repos/** when principal.kind == \"api_key\" { }\n",
+      "scope audit:read { GET /audit-logs when request.ip in [10.0.0.0/8] }\n",
+      "scope a:read { GET /a }\nrole guest { scopes a:read }\n",
+      "scope a:read { GET /a }\nscope a:admin { implies a:read }\n",
+      "scope a:read { GET /a/{id} }\nforbid * /a/{id}/x/** { }\nscope b:read { GET /a/{id}/x }\n",
+  };
+  for (const char* policy : clean) {
+    const auto checked = scopegate::check_source("w.policy", policy);
+    INFO(policy << checked.diagnostics.render());
+    CHECK(checked.policy.has_value());
+    CHECK(checked.diagnostics.empty());
+  }
+}
+
+TEST_CASE("a warning renders like an error, with its own word and count") {
+  const auto checked =
+      scopegate::check_source("w.policy", "scope a:read { GET /a }\nscope b:read { GET /a }\n");
+  CHECK(checked.diagnostics.render() ==
+        "w.policy:2:16: warning: route 'GET /a' is granted by scope 'a:read' and by scope "
+        "'b:read' [shared-route]\n"
+        "    2 | scope b:read { GET /a }\n"
+        "      |                ^~~~~~\n"
+        "      = help: holders of either scope may call it; keep the line in one scope (the other "
+        "may `implies` it), or, if it is intended, say so in this block: `allow_warning "
+        "shared-route \"why\"`\n"
+        "w.policy:1:16: note: also granted by scope 'a:read' here\n"
+        "    1 | scope a:read { GET /a }\n"
+        "      |                ^~~~~~\n"
+        "1 warning generated.\n");
+}
+
+TEST_CASE("errors stop the compile before warnings are looked for") {
+  const auto checked = scopegate::check_source(
+      "w.policy", "scope a:read { GET /a }\nscope b:read { GET /a }\nrole r { scopes c:read }\n");
+  CHECK_FALSE(checked.policy.has_value());
+  CHECK(codes_of(checked.diagnostics) == std::vector<std::string>{"unknown-scope"});
+}
