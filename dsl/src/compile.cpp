@@ -12,6 +12,7 @@
 #include <fmt/format.h>
 
 #include "acknowledge.hpp"
+#include "closed_values.hpp"
 #include "read_file.hpp"
 #include "scopegate/dsl.hpp"
 #include "scopegate/dsl/lower.hpp"
@@ -62,7 +63,10 @@ std::optional<std::string> normalized_scope_name(std::string_view name) {
 class ErrorMapper {
  public:
   explicit ErrorMapper(const Model& model) : m_model(model) {
-    for (const auto& scope : model.scopes) m_scope_names.push_back(scope.spec.name);
+    // Only valid names are suggested: an invalid one has its own error already.
+    for (const auto& scope : model.scopes) {
+      if (is_valid_scope_name(scope.spec.name)) m_scope_names.push_back(scope.spec.name);
+    }
   }
 
   Diagnostic map(const BuildError& error) const {
@@ -393,6 +397,7 @@ Compilation compile_files_parsed(std::vector<ast::File> files, Diagnostics diagn
   }
   LowerResult lowered = lower(files);
   diagnostics.append(std::move(lowered.diagnostics));
+  diagnostics.append(check_closed_values(lowered.model));
 
   PolicyBuilder builder;
   for (const ScopeEntry& scope : lowered.model.scopes) builder.add_scope(scope.spec);

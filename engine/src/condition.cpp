@@ -139,6 +139,16 @@ std::optional<AttributeInfo> find_attribute(std::string_view dotted) noexcept {
 
 std::span<const std::string_view> attribute_names() noexcept { return attribute_name_list; }
 
+std::span<const std::string_view> closed_values(Attribute attribute) noexcept {
+  static constexpr std::string_view kinds[] = {"api_key", "user", "anonymous"};
+  // The methods a route line names, and those only `*` routes accept.
+  static constexpr std::string_view methods[] = {"GET",  "POST",    "PUT",   "PATCH",  "DELETE",
+                                                 "HEAD", "OPTIONS", "TRACE", "CONNECT"};
+  if (attribute == Attribute::principal_kind) return kinds;
+  if (attribute == Attribute::request_method) return methods;
+  return {};
+}
+
 std::optional<std::int64_t> parse_timestamp(std::string_view text) noexcept {
   // YYYY-MM-DDTHH:MM:SSZ
   if (text.size() != 20 || text[4] != '-' || text[7] != '-' || text[10] != 'T' || text[13] != ':' ||

@@ -262,17 +262,31 @@ Result<std::uint32_t, ConditionError> ConditionProgram::compile_node(
           std::string message = "'";  // built in steps: g++ 12 -O3 warns on "x" + string&&
           message.append(to_string(spec.op)).append("' compares integers or times, not ");
           message.append(a(left)).append(" with ").append(a(right));
-          return fail(spec, std::move(message), "use == or != for other values");
+          std::string help = "use == or != for other values";
+          if (left == ValueType::time || right == ValueType::time) {
+            help =
+                "write the time as a UTC timestamp in quotes, e.g. "
+                "`request.time < \"2027-01-01T00:00:00Z\"`";
+          }
+          return fail(spec, std::move(message), std::move(help));
         }
       } else {
         const bool same = left == right && !is_list(left);
         const bool emptiness = (is_list(left) && right == ValueType::empty_list) ||
                                (left == ValueType::empty_list && is_list(right));
         if (!same && !emptiness && !text_vs_integer) {
-          return fail(spec, "cannot compare " + a(left) + " with " + a(right),
-                      is_list(left) || is_list(right)
-                          ? "lists compare only with [] (empty); use `in` to test membership"
-                          : "both sides of == and != must have the same type");
+          std::string help = is_list(left) || is_list(right)
+                                 ? "lists compare only with [] (empty); use `in` to test membership"
+                                 : "both sides of == and != must have the same type";
+          if ((left == ValueType::ip && right == ValueType::string) ||
+              (left == ValueType::string && right == ValueType::ip)) {
+            help += ": write the address bare, e.g. `request.ip == 10.0.0.1`";
+          } else if (left == ValueType::time || right == ValueType::time) {
+            help +=
+                ": write the time as a UTC timestamp in quotes, e.g. "
+                "`request.time == \"2027-01-01T00:00:00Z\"`";
+          }
+          return fail(spec, "cannot compare " + a(left) + " with " + a(right), std::move(help));
         }
       }
       node.type = ValueType::boolean;

@@ -61,6 +61,10 @@ struct AttributeInfo {
 std::optional<AttributeInfo> find_attribute(std::string_view dotted) noexcept;
 // Every attribute name, for help lines (keyed ones end in ".NAME").
 std::span<const std::string_view> attribute_names() noexcept;
+// The values an attribute can have when that set is closed (principal.kind,
+// request.method); empty for any other. The builder accepts any value (a comparison
+// with another is false); the policy compiler refuses one.
+std::span<const std::string_view> closed_values(Attribute attribute) noexcept;
 
 enum class CompareOp : std::uint8_t { eq, ne, lt, le, gt, ge };
 
