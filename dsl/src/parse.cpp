@@ -15,6 +15,7 @@
 
 #include "parse_state.hpp"
 #include "scopegate/grammar/policy.hpp"
+#include "source_scan.hpp"
 #include "syntax_errors.hpp"
 
 namespace scopegate {
@@ -617,45 +618,6 @@ struct Control : pegtl::normal<Rule> {
   }
 };
 
-// The first byte that is not valid UTF-8, if any.
-std::optional<std::size_t> invalid_utf8(std::string_view text) {
-  std::size_t i = 0;
-  while (i < text.size()) {
-    const auto c = static_cast<unsigned char>(text[i]);
-    std::size_t length = 0;
-    std::uint32_t code_point = 0;
-    if (c < 0x80) {
-      ++i;
-      continue;
-    }
-    if ((c & 0xE0) == 0xC0) {
-      length = 2;
-      code_point = c & 0x1F;
-    } else if ((c & 0xF0) == 0xE0) {
-      length = 3;
-      code_point = c & 0x0F;
-    } else if ((c & 0xF8) == 0xF0) {
-      length = 4;
-      code_point = c & 0x07;
-    } else {
-      return i;
-    }
-    if (i + length > text.size()) return i;
-    for (std::size_t k = 1; k < length; ++k) {
-      const auto next = static_cast<unsigned char>(text[i + k]);
-      if ((next & 0xC0) != 0x80) return i;
-      code_point = (code_point << 6) | (next & 0x3F);
-    }
-    static constexpr std::array<std::uint32_t, 5> smallest = {0, 0, 0x80, 0x800, 0x10000};
-    if (code_point < smallest[length] || code_point > 0x10FFFF ||
-        (code_point >= 0xD800 && code_point <= 0xDFFF)) {
-      return i;
-    }
-    i += length;
-  }
-  return std::nullopt;
-}
-
 Diagnostic to_diagnostic(const std::shared_ptr<const SourceFile>& source, SyntaxFailure failure) {
   Diagnostic diagnostic;
   diagnostic.code = std::move(failure.code);
@@ -679,7 +641,7 @@ ParseResult parse(std::shared_ptr<const SourceFile> source) {
     result.diagnostics.add(to_diagnostic(source, parsing::file_too_large()));
     return result;
   }
-  if (auto bad = invalid_utf8(text)) {
+  if (auto bad = parsing::invalid_utf8(text)) {
     result.diagnostics.add(to_diagnostic(source, parsing::invalid_utf8_byte(text, *bad)));
     return result;
   }

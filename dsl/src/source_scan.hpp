@@ -1,16 +1,22 @@
-// Reading policy text around the point where a parse failed, for the syntax-error
-// messages: the word at an offset, past blanks and comments, where a block's content
-// ends, whether a declaration starts there, and what to call the token found. Works on
-// raw text, so it holds wherever the grammar gave up. Pure functions.
+// Reading policy text as raw bytes: before a parse, the first byte that is not valid
+// UTF-8; after a failed one, for the syntax-error messages, the word at an offset, past
+// blanks and comments, where a block's content ends, whether a declaration starts there,
+// and what to call the token found. Works on raw text, so it holds wherever the grammar
+// gave up. Pure functions.
 #pragma once
 
 #include <cstddef>
+#include <optional>
 #include <string>
 #include <string_view>
 
 #include "scopegate/dsl/ast.hpp"
 
 namespace scopegate::parsing {
+
+// The offset of the first byte that is not valid UTF-8 (overlong forms, surrogates and
+// code points past U+10FFFF included), if any.
+std::optional<std::size_t> invalid_utf8(std::string_view text);
 
 bool is_space(char c);
 
