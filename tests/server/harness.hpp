@@ -1,6 +1,7 @@
 // The in-process test server for the end-to-end tests: Server::start (the same code
 // `scopegate serve` runs) on a free loopback port, a temporary database and, unless a
-// test says otherwise, the shipped policy; plus helpers for talking to it.
+// test says otherwise, the shipped policy; plus helpers for talking to it. Harness's
+// members are in harness.cpp, compiled once into scopegate_server_test_support.
 #pragma once
 
 #include <catch2/catch.hpp>
@@ -30,70 +31,22 @@ inline constexpr const char* admin_password = "e2e-admin-password";
 class Harness {
  public:
   // `configure` adjusts the settings before the server starts.
-  explicit Harness(const std::function<void(Harness&)>& configure = {}) {
-    setenv("SCOPEGATE_ADMIN_PASSWORD", admin_password, 1);
-    config.listen_port = 0;
-    config.threads = 2;
-    config.database_path = dir.file("scopegate.db");
-    config.policy_directory = SCOPEGATE_SOURCE_DIR "/policies";
-    config.log_file = dir.file("server.log");
-    config.sweep_interval_seconds = 1;
-    config.audit_flush_milliseconds = 20;
-    config.reload_interval_milliseconds = 0;
-    // No per-key rate limit unless a test sets one: some tests (100 reloads under load)
-    // send thousands of requests with one key. rate_limit_test.cpp pins the limit itself.
-    config.rate_limit_requests_per_minute = 0;
-    if (configure) configure(*this);
-    start();
-  }
-  ~Harness() { stop(); }
+  explicit Harness(const std::function<void(Harness&)>& configure = {});
+  ~Harness();
 
-  void start() {
-    notices.str("");
-    auto started = Server::start(config, notices);
-    if (!started) {
-      for (const auto& line : started.error()) UNSCOPED_INFO(line);
-    }
-    REQUIRE(started);
-    server = std::move(*started);
-    thread = std::thread([this] { server->run(); });
-  }
-
-  void stop() {
-    if (!server) return;
-    server->stop();
-    thread.join();
-    server.reset();
-  }
+  void start();
+  void stop();
 
   Client client() const { return Client(server->port()); }
 
-  std::string admin_token() {
-    const auto reply = client().post("/api/v1/auth/login", {{"organizationSlug", "default"},
-                                                            {"email", "admin@localhost"},
-                                                            {"password", admin_password}});
-    REQUIRE(reply.status == 200);
-    return reply.json().at("accessToken").get<std::string>();
-  }
-
-  std::map<std::string, std::string> bearer() {
-    return {{"Authorization", "Bearer " + admin_token()}};
-  }
+  std::string admin_token();
+  std::map<std::string, std::string> bearer();
 
   // Creates a key through the API, as an admin, and returns the plaintext.
-  std::string key(const std::vector<std::string>& scopes, const std::string& name = "test key") {
-    const auto reply =
-        client().post("/api/v1/api-keys", {{"name", name}, {"scopes", scopes}}, bearer());
-    REQUIRE(reply.status == 201);
-    return reply.json().at("plainTextKey").get<std::string>();
-  }
+  std::string key(const std::vector<std::string>& scopes, const std::string& name = "test key");
 
   // A second handle on the same database, as another instance would have.
-  std::unique_ptr<Store> open_store() const {
-    auto store = open_sqlite_store(config.database_path);
-    REQUIRE(store);
-    return std::move(*store);
-  }
+  std::unique_ptr<Store> open_store() const;
 
   TempDir dir;
   Config config;
