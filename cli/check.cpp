@@ -3,6 +3,8 @@
 // summary on stdout when it compiled. JSON: the diagnostics array on stdout (`[]` when
 // clean), nothing on stderr. Warnings fail the check only with --deny-warnings.
 #include <fmt/format.h>
+#include <CLI/CLI.hpp>
+#include <nlohmann/json.hpp>
 
 #include <iostream>
 #include <memory>

@@ -5,7 +5,9 @@
 // Single-threaded: everything runs inside CLI::App::parse() on the main thread.
 #pragma once
 
-#include <CLI/CLI.hpp>
+namespace CLI {
+class App;
+}  // namespace CLI
 
 namespace scopegate::cli {
 

@@ -4,6 +4,8 @@
 // differs, 2 on a usage error or a policy that does not compile (its diagnostics on
 // stderr).
 #include <fmt/format.h>
+#include <CLI/CLI.hpp>
+#include <nlohmann/json.hpp>
 
 #include <iostream>
 #include <memory>

@@ -2,6 +2,7 @@
 // reference generated from the policy (dsl/scope_reference.hpp), printed or written to
 // a file.
 #include <fmt/format.h>
+#include <CLI/CLI.hpp>
 
 #include <fstream>
 #include <iostream>

@@ -2,6 +2,8 @@
 // compiles the policy, builds the principal (an API key with the given scopes, a user
 // with the given role, or nobody) and prints the engine's decision with its reasons.
 #include <fmt/format.h>
+#include <CLI/CLI.hpp>
+#include <nlohmann/json.hpp>
 
 #include <algorithm>
 #include <chrono>

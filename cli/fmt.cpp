@@ -4,6 +4,7 @@
 // lists the files that would change, each with the lines that differ, and exits 1.
 // A file that does not parse is left alone and its diagnostic printed (exit 1).
 #include <fmt/format.h>
+#include <CLI/CLI.hpp>
 
 #include <algorithm>
 #include <fstream>

@@ -4,6 +4,7 @@
 // POST /api/v1/api-keys. The key is printed once, alone on stdout; a summary goes to
 // stderr. Only its hash is stored.
 #include <fmt/format.h>
+#include <CLI/CLI.hpp>
 
 #include <iostream>
 

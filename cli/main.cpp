@@ -1,5 +1,7 @@
 // `scopegate`: the command-line front end. Parses the command line with CLI11 and runs
 // the one subcommand chosen (see commands.hpp); every parse error exits with status 2.
+#include <CLI/CLI.hpp>
+
 #include <exception>
 #include <iostream>
 

@@ -1,5 +1,8 @@
 #include "output.hpp"
 
+#include <CLI/CLI.hpp>
+#include <nlohmann/json.hpp>
+
 #include <algorithm>
 #include <ostream>
 #include <string_view>

@@ -3,15 +3,18 @@
 // bytes that are not UTF-8. Stateless functions; single-threaded use.
 #pragma once
 
-#include <CLI/CLI.hpp>
 #include <cstdint>
 #include <filesystem>
 #include <iosfwd>
-#include <nlohmann/json.hpp>
+#include <nlohmann/json_fwd.hpp>
 #include <string>
 #include <vector>
 
 #include "scopegate/dsl/diagnostic.hpp"
+
+namespace CLI {
+class App;
+}  // namespace CLI
 
 namespace scopegate::cli {
 

@@ -5,6 +5,7 @@
 // ./scopegate.toml when it exists, else the defaults; the flags override them. Any
 // configuration, policy or database problem is printed and the server does not start.
 #include <fmt/format.h>
+#include <CLI/CLI.hpp>
 
 #include <filesystem>
 #include <iostream>

@@ -2,6 +2,7 @@
 // tests (TOML `[[case]]` files, default `policies/tests/`) against it and prints one line
 // per failed case, the endpoints and forbid rules no case reached, and `N passed, M failed`.
 #include <fmt/format.h>
+#include <CLI/CLI.hpp>
 
 #include <iostream>
 #include <memory>
