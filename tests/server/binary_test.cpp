@@ -10,8 +10,11 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <chrono>
+#include <fstream>
 #include <future>
+#include <iterator>
 #include <regex>
+#include <sstream>
 #include <thread>
 
 #include "http_client.hpp"
@@ -44,6 +47,21 @@ pid_t spawn(const std::vector<std::string>& args, const std::string& output) {
   return pid;
 }
 
+// The CPU time `pid` has used, in clock ticks (user + system, /proc/PID/stat).
+long cpu_ticks(pid_t pid) {
+  std::ifstream stat("/proc/" + std::to_string(pid) + "/stat");
+  std::string text((std::istreambuf_iterator<char>(stat)), std::istreambuf_iterator<char>());
+  std::istringstream fields(text.substr(text.rfind(')') + 2));  // after "pid (comm) "
+  std::string field;
+  long user = 0;
+  long system = 0;
+  for (int i = 3; i <= 15 && fields >> field; ++i) {
+    if (i == 14) user = std::stol(field);
+    if (i == 15) system = std::stol(field);
+  }
+  return user + system;
+}
+
 bool wait_healthy(const Client& client) {
   for (int i = 0; i < 100; ++i) {
     try {
@@ -70,13 +88,18 @@ TEST_CASE("binary: scopegate serve starts from flags and drains a request in fli
   REQUIRE(wait_healthy(client));
   CHECK(read_file(output).find("admin user `admin@localhost`") != std::string::npos);
 
-  // A login costs an Argon2id verification: long enough to still be in flight.
+  // A login costs an Argon2id verification: long enough to still be in flight. It is in
+  // flight once the idle server starts burning CPU time (the hash), whatever the load.
+  const long idle = cpu_ticks(pid);
   auto login = std::async(std::launch::async, [&] {
     return client.post("/api/v1/auth/login", {{"organizationSlug", "default"},
                                               {"email", "admin@localhost"},
                                               {"password", "binary-admin-password"}});
   });
-  std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  const auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+  while (cpu_ticks(pid) < idle + 2 && std::chrono::steady_clock::now() < give_up &&
+         login.wait_for(std::chrono::milliseconds(1)) != std::future_status::ready) {
+  }
   REQUIRE(kill(pid, SIGTERM) == 0);
   CHECK(login.get().status == 200);
   int status = 0;
