@@ -15,12 +15,17 @@
 #include <vector>
 
 #include "subprocess.hpp"
+#include "test_files.hpp"
 
 namespace {
 
 namespace fs = std::filesystem;
 using scopegate::test::run;
 using scopegate::test::RunResult;
+using scopegate::testing::contains;
+using scopegate::testing::count_of;
+using scopegate::testing::read_file;
+using scopegate::testing::TempDir;
 
 const std::string exe = SCOPEGATE_EXE;
 const fs::path source_dir = SCOPEGATE_SOURCE_DIR;
@@ -28,13 +33,6 @@ const std::string policies = (source_dir / "policies").string();
 const std::string policy_tests = (source_dir / "policies" / "tests").string();
 // The golden scope reference; tests/dsl/scope_reference_test.cpp pins its content.
 const fs::path golden_md = source_dir / "tests" / "dsl" / "golden" / "api-key-scopes.md";
-
-std::string read_file(const fs::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::ostringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
 
 std::vector<std::string> lines_of(const std::string& text) {
   std::vector<std::string> lines;
@@ -49,17 +47,6 @@ std::string last_line(const std::string& text) {
   return lines.empty() ? std::string() : lines.back();
 }
 
-bool contains(const std::string& text, const std::string& needle) {
-  return text.find(needle) != std::string::npos;
-}
-
-std::size_t count_of(const std::string& text, const std::string& needle) {
-  std::size_t count = 0;
-  for (auto at = text.find(needle); at != std::string::npos; at = text.find(needle, at + 1))
-    ++count;
-  return count;
-}
-
 // The 1-based line of `needle` in `file`.
 int line_of(const fs::path& file, const std::string& needle) {
   std::ifstream in(file);
@@ -70,34 +57,6 @@ int line_of(const fs::path& file, const std::string& needle) {
   FAIL("`" << needle << "` not found in " << file);
   return 0;
 }
-
-// A temporary directory, removed when the test ends.
-class TempDir {
- public:
-  TempDir() {
-    std::string pattern = (fs::temp_directory_path() / "scopegate-tools-XXXXXX").string();
-    if (::mkdtemp(pattern.data()) == nullptr) throw std::runtime_error("mkdtemp failed");
-    m_path = pattern;
-  }
-  ~TempDir() {
-    std::error_code ignored;
-    fs::remove_all(m_path, ignored);
-  }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-
-  fs::path write(const std::string& name, const std::string& text) const {
-    const fs::path file = m_path / name;
-    fs::create_directories(file.parent_path());
-    std::ofstream(file, std::ios::binary) << text;
-    return file;
-  }
-  fs::path path() const { return m_path; }
-  std::string str() const { return m_path.string(); }
-
- private:
-  fs::path m_path;
-};
 
 // The closing line of `scopegate test`: "N passed, M failed".
 struct Counts {

@@ -11,7 +11,7 @@
 #include "scopegate/dsl.hpp"
 #include "scopegate/dsl/policy_tests.hpp"
 #include "scopegate/policy.hpp"
-#include "temp_dir.hpp"
+#include "test_files.hpp"
 
 namespace {
 

@@ -13,7 +13,7 @@
 #include "scopegate/dsl.hpp"
 #include "scopegate/dsl/diff.hpp"
 #include "scopegate/dsl/format.hpp"
-#include "temp_dir.hpp"
+#include "test_files.hpp"
 
 namespace {
 

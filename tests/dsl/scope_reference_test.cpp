@@ -13,32 +13,18 @@
 
 #include "scopegate/dsl.hpp"
 #include "scopegate/dsl/scope_reference.hpp"
+#include "test_files.hpp"
 
 namespace {
 
 namespace fs = std::filesystem;
 using scopegate::ReferenceFormat;
+using scopegate::testing::contains;
+using scopegate::testing::count_of;
+using scopegate::testing::read_file;
 
 const fs::path source_dir = SCOPEGATE_SOURCE_DIR;
 const fs::path golden_md = source_dir / "tests" / "dsl" / "golden" / "api-key-scopes.md";
-
-std::string read_file(const fs::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::ostringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
-
-bool contains(const std::string& text, const std::string& needle) {
-  return text.find(needle) != std::string::npos;
-}
-
-std::size_t count_of(const std::string& text, const std::string& needle) {
-  std::size_t count = 0;
-  for (auto at = text.find(needle); at != std::string::npos; at = text.find(needle, at + 1))
-    ++count;
-  return count;
-}
 
 std::string reference_of(std::string_view policy_text, ReferenceFormat format) {
   auto policy = scopegate::compile_source("test.policy", policy_text);
