@@ -3,7 +3,9 @@
 #include "server/clock.hpp"
 #include "server/crypto.hpp"
 
+#include <cstring>
 #include <mutex>
+#include <optional>
 #include <unordered_map>
 
 namespace scopegate::server {
@@ -32,21 +34,30 @@ Result<Authenticated, AuthFailure> failure(std::string message, int status = 401
   return unexpected(AuthFailure{status, std::move(message)});
 }
 
-// The Actor and Principal of each key row the store has handed out, by key hash: reused
-// while the store returns the same row object (it does until the row changes) and, for
-// the principal, while the policy is the same one. Bounded: cleared when full.
-class KeyActorMemo {
+// What a key presented before led to: its hash, the row the store handed out for it, and
+// the Actor and Principal built from that row under one policy. Kept by the key's
+// fingerprint (never the key), so that a key seen before costs no SHA-256; reused only
+// while the store still returns that very row object for the hash (it does until the row
+// changes) and the policy is the same one. Bounded: cleared when full. Only keys that
+// exist get an entry, so unknown keys cannot fill it.
+class KeyMemo {
  public:
-  Authenticated get(const std::shared_ptr<const Store::KeyActor>& row, const std::string& hash,
-                    const Policy& policy) {
-    {
-      std::lock_guard lock(m_mutex);
-      const auto found = m_entries.find(hash);
-      if (found != m_entries.end() && found->second.row == row &&
-          found->second.policy_id == policy.id()) {
-        return found->second.authenticated;
-      }
-    }
+  struct Entry {
+    std::string hash;
+    std::shared_ptr<const Store::KeyActor> row;  // held, so that its address stays its own
+    std::uint64_t policy_id = 0;
+    Authenticated authenticated;
+  };
+
+  std::optional<Entry> find(const Fingerprint& fingerprint) {
+    std::lock_guard lock(m_mutex);
+    const auto found = m_entries.find(fingerprint);
+    if (found == m_entries.end()) return std::nullopt;
+    return found->second;
+  }
+
+  Authenticated remember(const Fingerprint& fingerprint, std::string hash,
+                         std::shared_ptr<const Store::KeyActor> row, const Policy& policy) {
     auto actor = std::make_shared<Actor>();
     actor->kind = ActorKind::api_key;
     actor->user = row->user;
@@ -55,24 +66,28 @@ class KeyActorMemo {
     auto principal = std::make_shared<const Principal>(principal_for(policy, *actor));
     Authenticated made{std::move(actor), std::move(principal)};
     std::lock_guard lock(m_mutex);
-    if (m_entries.size() >= capacity && !m_entries.contains(hash)) m_entries.clear();
-    m_entries.insert_or_assign(hash, Entry{row, policy.id(), made});
+    if (m_entries.size() >= capacity && !m_entries.contains(fingerprint)) m_entries.clear();
+    m_entries.insert_or_assign(fingerprint,
+                               Entry{std::move(hash), std::move(row), policy.id(), made});
     return made;
   }
 
  private:
   static constexpr std::size_t capacity = 10'000;
-  struct Entry {
-    std::shared_ptr<const Store::KeyActor> row;  // held, so that its address stays its own
-    std::uint64_t policy_id = 0;
-    Authenticated authenticated;
+  struct FingerprintHash {
+    std::size_t operator()(const Fingerprint& fingerprint) const noexcept {
+      // Already a keyed pseudo-random value: any 8 of its bytes are a good hash.
+      std::size_t out = 0;
+      std::memcpy(&out, fingerprint.data(), sizeof out);
+      return out;
+    }
   };
   std::mutex m_mutex;
-  std::unordered_map<std::string, Entry> m_entries;
+  std::unordered_map<Fingerprint, Entry, FingerprintHash> m_entries;
 };
 
-KeyActorMemo& key_actor_memo() {
-  static KeyActorMemo memo;
+KeyMemo& key_memo() {
+  static KeyMemo memo;
   return memo;
 }
 
@@ -99,17 +114,20 @@ Result<Authenticated, AuthFailure> authenticate_bearer(std::string_view token, S
 Result<Authenticated, AuthFailure> authenticate_key(std::string_view key, Store& store,
                                                     const Policy& policy) {
   if (key.empty()) return failure("invalid API key");
-  const auto hash = sha256_hex(key);
+  const auto print = fingerprint(key);
+  auto known = key_memo().find(print);
+  const auto hash = known ? known->hash : sha256_hex(key);
   const auto found = store.authenticate_key(hash);
   if (!found) return failure("authentication is unavailable", 500);
   const auto& row = *found;
-  if (!row || !constant_time_equal(row->key.key_hash, hash)) return failure("invalid API key");
+  if (!row) return failure("invalid API key");
   if (row->key.revoked_at) return failure("API key has been revoked");
   if (row->key.expires_at && *row->key.expires_at <= format_stored(now())) {
     return failure("API key has expired");
   }
   if (!row->user.active) return failure("the API key's creator is disabled");
-  return key_actor_memo().get(row, hash, policy);
+  if (known && known->row == row && known->policy_id == policy.id()) return known->authenticated;
+  return key_memo().remember(print, hash, row, policy);
 }
 
 }  // namespace

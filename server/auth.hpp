@@ -1,15 +1,17 @@
 // Authentication: turns the request's credentials into an Actor, or says why not (401).
 // `Authorization: Bearer <token>` wins over an API key; an API key comes from
 // `X-API-Key` or `Authorization: ApiKey <key>`. Keys and tokens are looked up by the
-// SHA-256 of the whole string, every time; the store may answer a key from memory only
-// after checking that nothing about it changed (Store::authenticate_key), so a
-// revocation is seen at once. Revocation, expiry (expiresAt <= now, against the clock)
-// and the creator being disabled are checked here on every request.
+// SHA-256 of the whole string; the store may answer a key from memory only after checking
+// that nothing about it changed (Store::authenticate_key), so a revocation is seen at
+// once. Revocation, expiry (expiresAt <= now, against the clock) and the creator being
+// disabled are checked here on every request.
 // A key's effective scopes are those it was created with that its creator still holds.
-// The Actor and the Principal derived from a key's row are built once per row and shared:
-// the store hands out the same immutable row while it is current, so they are kept by the
-// row (and, for the principal, by the policy it was made for) in a bounded, thread-safe
-// memo, and rebuilt as soon as the store has a new row or the policy is reloaded.
+// A key seen before is recognised by its in-memory fingerprint (crypto.hpp), which gives
+// its hash without hashing it again; the Actor and the Principal derived from its row are
+// built once per row and shared: the store hands out the same immutable row while it is
+// current, so they are kept with the row (and the policy the principal was made for) in a
+// bounded, thread-safe memo, and rebuilt as soon as the store has a new row or the policy
+// is reloaded.
 // Thread-safe.
 #pragma once
 

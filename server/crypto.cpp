@@ -69,9 +69,17 @@ std::string sha256_hex(std::string_view text) {
   return std::string(hex.data(), crypto_hash_sha256_BYTES * 2);
 }
 
-bool constant_time_equal(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  return sodium_memcmp(a.data(), b.data(), a.size()) == 0;
+Fingerprint fingerprint(std::string_view secret) {
+  static const auto process_key = [] {
+    std::array<unsigned char, crypto_shorthash_siphashx24_KEYBYTES> key{};
+    randombytes_buf(key.data(), key.size());
+    return key;
+  }();
+  static_assert(sizeof(Fingerprint) == crypto_shorthash_siphashx24_BYTES);
+  Fingerprint out{};
+  crypto_shorthash_siphashx24(out.data(), reinterpret_cast<const unsigned char*>(secret.data()),
+                              secret.size(), process_key.data());
+  return out;
 }
 
 std::string hash_password(std::string_view password) {

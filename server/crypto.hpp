@@ -4,6 +4,7 @@
 // function is thread-safe.
 #pragma once
 
+#include <array>
 #include <string>
 #include <string_view>
 
@@ -25,8 +26,12 @@ std::string key_prefix(std::string_view key);
 std::string generate_uuid();
 // Lowercase hex SHA-256 of `text`.
 std::string sha256_hex(std::string_view text);
-// Constant-time equality of two equally long strings (false when lengths differ).
-bool constant_time_equal(std::string_view a, std::string_view b);
+// A 128-bit keyed fingerprint of a credential: SipHash-2-4 (128-bit output) under a key
+// drawn at random once per process. What the server keeps in memory to recognise a key
+// it has already hashed without keeping the key itself; it means nothing outside this
+// process and is never stored, logged or compared with anything an attacker can see.
+using Fingerprint = std::array<unsigned char, 16>;
+Fingerprint fingerprint(std::string_view secret);
 
 // Argon2id (libsodium's crypto_pwhash_str); empty on failure (out of memory).
 std::string hash_password(std::string_view password);

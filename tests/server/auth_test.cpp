@@ -53,6 +53,16 @@ TEST_CASE("sha256 matches a known vector and uuids are version 7") {
   CHECK(id[14] == '7');
 }
 
+TEST_CASE("a key's fingerprint is 128 bits, the same for the same key, and differs for another") {
+  REQUIRE(init_crypto());
+  const auto key = generate_api_key();
+  const auto print = fingerprint(key);
+  CHECK(print == fingerprint(key));
+  CHECK(print != fingerprint(generate_api_key()));
+  CHECK(print != fingerprint(key.substr(0, key.size() - 1)));
+  CHECK(print != Fingerprint{});
+}
+
 TEST_CASE("passwords are Argon2id hashes that verify only the right password") {
   REQUIRE(init_crypto());
   const auto hash = hash_password("correct horse");
