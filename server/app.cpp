@@ -116,7 +116,8 @@ HttpResponse App::run(const HttpRequest& request, std::string& principal_label,
   facts.target = request.target;
   facts.ip = ::scopegate::parse_ip(client);
   facts.headers = headers;
-  facts.time = std::chrono::duration_cast<std::chrono::seconds>(now().time_since_epoch()).count();
+  const TimePoint at = now();  // the request's one reading of the clock
+  facts.time = std::chrono::duration_cast<std::chrono::seconds>(at.time_since_epoch()).count();
 
   // One policy for the whole request: both decisions, the principal and the handler.
   const auto dispatch = this->dispatch();
@@ -138,7 +139,7 @@ HttpResponse App::run(const HttpRequest& request, std::string& principal_label,
     actor = authenticated->actor;
     principal_label = actor->label();
     if (actor->key) {
-      m_services.audit.submit_key_use(actor->key->id, now(), client);
+      m_services.audit.submit_key_use(actor->key->id, at, client);
       // The key's rate limit (API.md: 429 with Retry-After): after authentication, before
       // the decision with the principal; in memory only. Bearer tokens are not limited.
       const auto limit = m_rate_limiter.acquire(actor->key->id, std::chrono::steady_clock::now());
@@ -164,7 +165,7 @@ HttpResponse App::run(const HttpRequest& request, std::string& principal_label,
                           : actor->kind == ActorKind::api_key ? Caller::api_key
                                                               : Caller::user;
     if (caller == Caller::api_key && decision.status() == 403) {
-      audit_key_denial(request, decision, *actor, client);
+      audit_key_denial(request, decision, *actor, client, at);
     }
     return refusal_response(decision, caller, path);
   }
@@ -179,7 +180,7 @@ HttpResponse App::run(const HttpRequest& request, std::string& principal_label,
 }
 
 void App::audit_key_denial(const HttpRequest& request, const Decision& decision, const Actor& actor,
-                           const std::string& client) const {
+                           const std::string& client, TimePoint at) const {
   // Denials are audited in batches, identical ones once with a count: a repeat costs
   // only its identity (built in this thread's buffers) and one lookup.
   thread_local std::string details;
@@ -192,7 +193,7 @@ void App::audit_key_denial(const HttpRequest& request, const Decision& decision,
   identity.clear();
   AuditWriter::append_identity(identity, "ACCESS_DENIED", actor.organization.id, client, details,
                                resource, decision.message());
-  if (m_services.audit.count_repeat(identity, now())) return;
+  if (m_services.audit.count_repeat(identity, at)) return;
   const RequestContext context{request, decision, &actor, nullptr, client, m_services};
   auto denied = context.audit("ACCESS_DENIED", RequestContext::AuditId::when_written);
   denied.result = "FAILURE";

@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "scopegate/result.hpp"
+#include "server/clock.hpp"
 #include "server/context.hpp"
 #include "server/dispatch.hpp"
 #include "server/net.hpp"
@@ -40,7 +41,7 @@ class App {
   std::shared_ptr<const Dispatch> dispatch() const;
   // ACCESS_DENIED for an API key's 403: batched, an identical denial counted once.
   void audit_key_denial(const HttpRequest& request, const Decision& decision, const Actor& actor,
-                        const std::string& client) const;
+                        const std::string& client, TimePoint at) const;
   // The one log line a request gets, with its status and the time since `started`.
   void log_request(std::string_view method, std::string_view path, int status,
                    std::chrono::steady_clock::time_point started, std::string_view principal,

@@ -5,7 +5,6 @@
 
 #include <cstring>
 #include <mutex>
-#include <optional>
 #include <unordered_map>
 
 namespace scopegate::server {
@@ -49,11 +48,10 @@ class KeyMemo {
     Authenticated authenticated;
   };
 
-  std::optional<Entry> find(const Fingerprint& fingerprint) {
+  std::shared_ptr<const Entry> find(const Fingerprint& fingerprint) {
     std::lock_guard lock(m_mutex);
     const auto found = m_entries.find(fingerprint);
-    if (found == m_entries.end()) return std::nullopt;
-    return found->second;
+    return found == m_entries.end() ? nullptr : found->second;
   }
 
   Authenticated remember(const Fingerprint& fingerprint, std::string hash,
@@ -67,8 +65,9 @@ class KeyMemo {
     Authenticated made{std::move(actor), std::move(principal)};
     std::lock_guard lock(m_mutex);
     if (m_entries.size() >= capacity && !m_entries.contains(fingerprint)) m_entries.clear();
-    m_entries.insert_or_assign(fingerprint,
-                               Entry{std::move(hash), std::move(row), policy.id(), made});
+    m_entries.insert_or_assign(
+        fingerprint,
+        std::make_shared<const Entry>(Entry{std::move(hash), std::move(row), policy.id(), made}));
     return made;
   }
 
@@ -83,7 +82,7 @@ class KeyMemo {
     }
   };
   std::mutex m_mutex;
-  std::unordered_map<Fingerprint, Entry, FingerprintHash> m_entries;
+  std::unordered_map<Fingerprint, std::shared_ptr<const Entry>, FingerprintHash> m_entries;
 };
 
 KeyMemo& key_memo() {
@@ -115,8 +114,9 @@ Result<Authenticated, AuthFailure> authenticate_key(std::string_view key, Store&
                                                     const Policy& policy) {
   if (key.empty()) return failure("invalid API key");
   const auto print = fingerprint(key);
-  auto known = key_memo().find(print);
-  const auto hash = known ? known->hash : sha256_hex(key);
+  const auto known = key_memo().find(print);
+  const std::string computed = known ? std::string() : sha256_hex(key);
+  const std::string& hash = known ? known->hash : computed;
   const auto found = store.authenticate_key(hash);
   if (!found) return failure("authentication is unavailable", 500);
   const auto& row = *found;
