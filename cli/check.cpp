@@ -1,7 +1,8 @@
-// `scopegate check [PATH...] [--deny-warnings]`: compiles the policy and reports every
-// diagnostic, warnings included. Text: rendered diagnostics on stderr, a one-line
-// summary on stdout when it compiled. JSON: the diagnostics array on stdout (`[]` when
-// clean), nothing on stderr. Warnings fail the check only with --deny-warnings.
+// `scopegate check [PATH...] [--deny-warnings] [--style]`: compiles the policy and reports
+// every diagnostic, warnings included (and the style lints with --style). Text: rendered
+// diagnostics on stderr, a one-line summary on stdout when it compiled. JSON: the diagnostics array
+// on stdout (`[]` when clean), nothing on stderr. Warnings fail the check only with
+// --deny-warnings.
 #include <fmt/format.h>
 #include <CLI/CLI.hpp>
 #include <nlohmann/json.hpp>
@@ -22,6 +23,7 @@ struct CheckOptions {
   std::vector<std::string> paths;
   Format format = Format::text;
   bool deny_warnings = false;
+  bool style = false;
 };
 
 std::string plural(std::size_t count, std::string_view noun) {
@@ -30,7 +32,8 @@ std::string plural(std::size_t count, std::string_view noun) {
 
 Exit run_check(const CheckOptions& options) {
   const auto paths = policy_paths(options.paths);
-  const Compilation compiled = check_files(paths);
+  const Compilation compiled =
+      check_files(paths, options.style ? Lints::warnings_and_style : Lints::warnings);
   const bool failed =
       !compiled.policy || (options.deny_warnings && compiled.diagnostics.warning_count() > 0);
   const Exit exit = failed ? Exit::policy_error : Exit::ok;
@@ -63,6 +66,8 @@ void add_check_command(CLI::App& app, Outcome& outcome) {
   add_format_option(*command, options->format);
   command->add_flag("--deny-warnings", options->deny_warnings,
                     "exit 1 when there is a warning (for CI)");
+  command->add_flag("--style", options->style,
+                    "also warn about scope names not in the `resource:action` style");
   command->callback([options, &outcome] { outcome.exit = run_check(*options); });
 }
 

@@ -7,6 +7,7 @@
 #include <fmt/format.h>
 
 #include "scopegate/suggest.hpp"
+#include "style_warnings.hpp"
 #include "warnings.hpp"
 
 namespace scopegate {
@@ -69,7 +70,8 @@ Diagnostic unused(const Acknowledged& a) {
 
 }  // namespace
 
-void apply_acknowledgements(const std::vector<ast::File>& files, Diagnostics& warnings) {
+void apply_acknowledgements(const std::vector<ast::File>& files, Diagnostics& warnings,
+                            Lints lints) {
   std::vector<Acknowledged> acknowledged = collect(files);
   Diagnostics kept;
   for (const Diagnostic& warning : warnings.items()) {
@@ -82,7 +84,9 @@ void apply_acknowledgements(const std::vector<ast::File>& files, Diagnostics& wa
     if (!silenced) kept.add(warning);
   }
   for (const Acknowledged& a : acknowledged) {
-    if (!a.used) kept.add(unused(a));
+    const bool lint_ran =
+        lints == Lints::warnings_and_style || a.acknowledgement->code.text != scope_name_style_code;
+    if (!a.used && lint_ran) kept.add(unused(a));
   }
   warnings = std::move(kept);
 }

@@ -6,11 +6,15 @@
 
 #include <vector>
 
+#include "scopegate/dsl.hpp"
 #include "scopegate/dsl/ast.hpp"
 #include "scopegate/dsl/diagnostic.hpp"
 
 namespace scopegate {
 
-void apply_acknowledgements(const std::vector<ast::File>& files, Diagnostics& warnings);
+// `lints` are the lints that ran: an acknowledgement of a style lint that did not run
+// is neither used nor unused.
+void apply_acknowledgements(const std::vector<ast::File>& files, Diagnostics& warnings,
+                            Lints lints);
 
 }  // namespace scopegate

@@ -14,11 +14,13 @@
 #include "acknowledge.hpp"
 #include "closed_values.hpp"
 #include "read_file.hpp"
+#include "scope_names.hpp"
 #include "scopegate/dsl.hpp"
 #include "scopegate/dsl/lower.hpp"
 #include "scopegate/dsl/parse.hpp"
 #include "scopegate/policy_builder.hpp"
 #include "scopegate/suggest.hpp"
+#include "style_warnings.hpp"
 #include "warnings.hpp"
 
 namespace scopegate {
@@ -45,20 +47,9 @@ std::string route_owner(const RouteEntry& entry) {
 }
 
 const char* const scope_name_rule =
-    "a scope name is `resource:action`, each part a lower-case letter followed by lower-case "
-    "letters, digits or '-', e.g. 'sessions:read'";
-
-// `Sessions_Read` -> `sessions-read`: a likely intended name, if that one is valid.
-std::optional<std::string> normalized_scope_name(std::string_view name) {
-  std::string fixed;
-  for (char c : name) {
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-    if (c == '_' || c == ' ') c = '-';
-    fixed.push_back(c);
-  }
-  if (fixed != name && is_valid_scope_name(fixed)) return fixed;
-  return std::nullopt;
-}
+    "a scope name is an OAuth 2.0 scope token (RFC 6749 section 3.3): printable ASCII "
+    "characters other than space, '\"' and '\\', e.g. 'repo', 'chat:write.public', "
+    "'User.Read.All'; write it in quotes when it holds '{', '}' or '#', or is a keyword";
 
 class ErrorMapper {
  public:
@@ -123,14 +114,24 @@ class ErrorMapper {
     return entry < spans.size() ? spans[entry] : whole;
   }
 
+  // At the first character a scope-token may not hold, as written.
   Diagnostic bad_scope_name(const BuildError& error) const {
     const ScopeEntry& scope = m_model.scopes[error.first];
-    std::string help = scope_name_rule;
-    if (auto fixed = normalized_scope_name(scope.spec.name)) {
-      help = fmt::format("did you mean '{}'? {}", *fixed, scope_name_rule);
+    Span span = scope.name;
+    const std::string_view written =
+        span.file ? std::string_view(span.file->text).substr(span.offset, span.length)
+                  : std::string_view();
+    const auto fault = scope_name_fault(written);
+    if (!fault || fault->what == "nothing") {
+      return make("bad-scope-name", span, "a scope name cannot be empty", scope_name_rule);
     }
-    return make("bad-scope-name", scope.name,
-                fmt::format("invalid scope name '{}'", scope.spec.name), help);
+    span.offset += fault->offset;
+    span.column += static_cast<std::uint32_t>(fault->offset);
+    span.length = fault->length;
+    return make(
+        "bad-scope-name", span,
+        fmt::format("invalid scope name '{}': it contains {}", scope.spec.name, fault->what),
+        scope_name_rule);
   }
 
   Diagnostic duplicate_scope(const BuildError& error) const {
@@ -168,7 +169,8 @@ class ErrorMapper {
         d.notes.push_back({target->name, fmt::format("'{}' is defined here", *suggestion)});
       }
     } else {
-      d.help = fmt::format("declare it with `scope {} {{ ... }}`, or remove it", name);
+      d.help = fmt::format("declare it with `scope {} {{ ... }}`, or remove it",
+                           written_scope_name(name));
     }
     return d;
   }
@@ -310,7 +312,7 @@ class ErrorMapper {
       help = parameter_help(error);
     } else if (error.condition_error == ErrorKind::bad_literal) {
       code = "bad-literal";
-      if (is_valid_scope_name(written)) {
+      if (has_resource_action_style(written)) {
         help = fmt::format("a scope name is written as a string: `\"{}\" in principal.scopes`",
                            written);
       }
@@ -384,8 +386,8 @@ class ErrorMapper {
   std::vector<std::string> m_scope_names;
 };
 
-// Whether a compile that succeeds looks for warnings too.
-enum class Warnings : std::uint8_t { skip, find };
+// Whether a compile that succeeds looks for warnings too, and for which.
+enum class Warnings : std::uint8_t { skip, find, find_with_style };
 
 Compilation compile_files_parsed(std::vector<ast::File> files, Diagnostics diagnostics,
                                  Warnings warnings) {
@@ -420,9 +422,12 @@ Compilation compile_files_parsed(std::vector<ast::File> files, Diagnostics diagn
   }
   if (diagnostics.empty()) {
     // Warnings are looked for only in a policy that builds: they need what it grants.
-    if (warnings == Warnings::find) {
+    if (warnings != Warnings::skip) {
       Diagnostics found = find_warnings(lowered.model, *built);
-      apply_acknowledgements(files, found);
+      const Lints lints =
+          warnings == Warnings::find_with_style ? Lints::warnings_and_style : Lints::warnings;
+      if (lints == Lints::warnings_and_style) found.append(find_style_warnings(lowered.model));
+      apply_acknowledgements(files, found, lints);
       diagnostics.append(std::move(found));
     }
     out.policy.emplace(std::move(*built));
@@ -430,6 +435,10 @@ Compilation compile_files_parsed(std::vector<ast::File> files, Diagnostics diagn
   diagnostics.sort();
   out.diagnostics = std::move(diagnostics);
   return out;
+}
+
+Warnings warnings_for(Lints lints) {
+  return lints == Lints::warnings_and_style ? Warnings::find_with_style : Warnings::find;
 }
 
 Result<Policy, Diagnostics> without_warnings(Compilation compiled) {
@@ -470,12 +479,12 @@ Result<Policy, Diagnostics> compile_files(const std::vector<std::filesystem::pat
   return without_warnings(compile_paths(paths, Warnings::skip));
 }
 
-Compilation check_source(std::string_view file_name, std::string_view text) {
-  return compile_text(file_name, text, Warnings::find);
+Compilation check_source(std::string_view file_name, std::string_view text, Lints lints) {
+  return compile_text(file_name, text, warnings_for(lints));
 }
 
-Compilation check_files(const std::vector<std::filesystem::path>& paths) {
-  return compile_paths(paths, Warnings::find);
+Compilation check_files(const std::vector<std::filesystem::path>& paths, Lints lints) {
+  return compile_paths(paths, warnings_for(lints));
 }
 
 }  // namespace scopegate

@@ -7,6 +7,7 @@
 
 #include "condition_printer.hpp"
 #include "read_file.hpp"
+#include "scope_names.hpp"
 
 #include <algorithm>
 #include <memory>
@@ -492,7 +493,7 @@ class Formatter {
     std::string head = decl.kind == ScopeKind::future ? "future scope "
                        : decl.kind == ScopeKind::user ? "user scope "
                                                       : "scope ";
-    head += decl.name.text;
+    head += written_scope_name(decl.name.text);
     if (decl.condition) {
       condition_lines(0, head + " ", *decl.condition, " {", b.header);
     } else {
@@ -505,7 +506,9 @@ class Formatter {
     }
     if (!b.implies.empty()) {
       std::vector<std::string> names;
-      for (const ast::Word& name : decl.implies) names.push_back(name.text);
+      for (const ast::Word& name : decl.implies) {
+        names.push_back(written_scope_name(name.text));
+      }
       word_lines(2, "implies", names, b.implies);
     }
     acknowledgements(decl.acknowledgements, b.acknowledgements);
@@ -531,7 +534,9 @@ class Formatter {
     if (!b.scopes.empty()) {
       std::vector<std::string> names;
       if (b.decl->all_scopes) names.emplace_back("*");
-      for (const ast::Word& name : b.decl->scopes) names.push_back(name.text);
+      for (const ast::Word& name : b.decl->scopes) {
+        names.push_back(written_scope_name(name.text));
+      }
       word_lines(2, "scopes", names, b.scopes);
     }
     acknowledgements(b.decl->acknowledgements, b.acknowledgements);

@@ -54,6 +54,16 @@ ast::Text text_of(const ParseState& state, std::string_view matched) {
   return {std::move(value), range};
 }
 
+// A scope name, bare or in quotes (`"a b"` -> `a b`); the span is the name as written.
+ast::Word scope_name_of(const ParseState& state, std::string_view matched) {
+  if (!matched.starts_with('"')) return word_of(state, matched, "a scope name");
+  if (matched.size() > max_token_bytes + 2) {
+    throw parsing::too_long(state.range_of(matched), "a scope name", max_token_bytes);
+  }
+  ast::Text text = text_of(state, matched);
+  return {std::move(text.value), text.range};
+}
+
 template <typename Rule>
 struct Action : pegtl::nothing<Rule> {};
 
@@ -82,7 +92,7 @@ template <>
 struct Action<g::scope_name> {
   template <typename Input>
   static void apply(const Input& in, ParseState& state) {
-    state.tree.scope.name = word_of(state, in.string_view(), "a scope name");
+    state.tree.scope.name = scope_name_of(state, in.string_view());
   }
 };
 
@@ -284,7 +294,7 @@ template <>
 struct Action<g::scope_ref> {
   template <typename Input>
   static void apply(const Input& in, ParseState& state) {
-    ast::Word word = word_of(state, in.string_view(), "a scope name");
+    ast::Word word = scope_name_of(state, in.string_view());
     if (state.tree.block == Block::role) {
       state.tree.role.scopes.push_back(std::move(word));
     } else {

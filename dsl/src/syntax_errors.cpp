@@ -382,7 +382,8 @@ SyntaxFailure missing_scope_keyword(const ParseState& state, std::size_t offset)
 
 SyntaxFailure missing_scope_name(const ParseState& state, std::size_t offset) {
   return expected_after(state, offset, "a scope name", "'scope'",
-                        "write `scope resource:action { ... }`, e.g. `scope sessions:read`");
+                        "write `scope NAME { ... }`, e.g. `scope sessions:read`, or the name in "
+                        "quotes: `scope \"https://api.example.com/read\"`");
 }
 
 SyntaxFailure missing_role_name(const ParseState& state, std::size_t offset) {
@@ -491,12 +492,13 @@ SyntaxFailure missing_string(const ParseState& state, std::size_t offset) {
 
 SyntaxFailure missing_implied_scope(const ParseState& state, std::size_t offset) {
   return expected_after(state, offset, "a scope name", "'implies'",
-                        "write `implies resource:action ...`");
+                        "write `implies NAME ...`, e.g. `implies sessions:read`");
 }
 
 SyntaxFailure missing_scope_list(const ParseState& state, std::size_t offset) {
   return expected_after(state, offset, "scope names or '*'", "'scopes'",
-                        "write `scopes resource:action ...`, or `scopes *` for every scope");
+                        "write `scopes NAME ...`, e.g. `scopes sessions:read`, or `scopes *` for "
+                        "every scope");
 }
 
 SyntaxFailure missing_warning_code(const ParseState& state, std::size_t offset) {

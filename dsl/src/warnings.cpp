@@ -298,8 +298,9 @@ class WarningFinder {
 
 std::span<const std::string_view> warning_codes() noexcept {
   static constexpr std::string_view codes[] = {
-      "shared-route", "wildcard-grant", "forbid-matches-nothing", "constant-condition",
-      "empty-scope",  "empty-role",     "redundant-implies",      "unused-allow-warning"};
+      "shared-route",       "wildcard-grant",       "forbid-matches-nothing",
+      "constant-condition", "empty-scope",          "empty-role",
+      "redundant-implies",  "unused-allow-warning", "scope-name-style"};
   return codes;
 }
 

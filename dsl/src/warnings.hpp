@@ -18,7 +18,7 @@ namespace scopegate {
 // Every warning `policy` (built from `model`) deserves, unsorted.
 Diagnostics find_warnings(const Model& model, const Policy& policy);
 
-// The code of every warning, `unused-allow-warning` included.
+// The code of every warning, `unused-allow-warning` and the style lints included.
 std::span<const std::string_view> warning_codes() noexcept;
 
 }  // namespace scopegate

@@ -11,13 +11,6 @@
 namespace scopegate {
 namespace {
 
-bool is_name_part(std::string_view part) noexcept {
-  if (part.empty() || part.front() < 'a' || part.front() > 'z') return false;
-  return std::all_of(part.begin(), part.end(), [](char c) {
-    return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-';
-  });
-}
-
 // Can some path match both templates?
 bool overlaps(const Template& a, const Template& b) noexcept {
   const std::size_t common = std::min(a.segments.size(), b.segments.size());
@@ -327,10 +320,10 @@ void PolicyBuild::check_user_endpoints() {
   }
 }
 
+bool is_scope_name_char(char c) noexcept { return c >= 0x21 && c <= 0x7E && c != '"' && c != '\\'; }
+
 bool is_valid_scope_name(std::string_view name) noexcept {
-  const std::size_t colon = name.find(':');
-  if (colon == std::string_view::npos) return false;
-  return is_name_part(name.substr(0, colon)) && is_name_part(name.substr(colon + 1));
+  return !name.empty() && std::all_of(name.begin(), name.end(), is_scope_name_char);
 }
 
 }  // namespace scopegate

@@ -19,8 +19,9 @@ constexpr TextRule name_rule{255};
 // no other control character (no NUL, no terminal escapes in a listing).
 constexpr TextRule description_rule{1000, 0, Controls::tab_and_line_breaks};
 // Scope names, timestamps and addresses have formats of their own, checked after: these
-// limits only keep a wrong one short, for the message that names it.
-constexpr TextRule scope_rule{100};
+// limits only keep a wrong one short, for the message that names it. A scope name may be
+// as long as the policy language allows one (1024 bytes, dsl's max_token_bytes).
+constexpr TextRule scope_rule{1024};
 constexpr TextRule timestamp_rule{64};
 constexpr TextRule cidr_rule{64};
 

@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 
 #include "subprocess.hpp"
+#include "test_files.hpp"
 
 namespace {
 
@@ -42,4 +43,45 @@ TEST_CASE("check --format json gives a warning's severity") {
   CHECK(json[0]["code"] == "empty-role");
   const auto denied = run(SCOPEGATE_EXE, {"check", "--format", "json", "--deny-warnings", warned});
   CHECK(denied.status == 1);
+}
+
+TEST_CASE("check --style adds scope-name-style, and without it the name is fine") {
+  const std::string styled = "tests/diagnostics/scope-name-style.policy";
+  const auto plain = run(SCOPEGATE_EXE, {"check", "--deny-warnings", styled});
+  CHECK(plain.status == 0);
+  CHECK(plain.err.empty());
+  const auto result = run(SCOPEGATE_EXE, {"check", "--style", styled});
+  CHECK(result.status == 0);
+  CHECK_THAT(result.err,
+             Catch::Contains("warning: scope name 'Sessions:Read' is not in the `resource:action` "
+                             "style [scope-name-style]"));
+  CHECK(run(SCOPEGATE_EXE, {"check", "--style", "--deny-warnings", styled}).status == 1);
+  // The shipped policy keeps the house style.
+  CHECK(run(SCOPEGATE_EXE, {"check", "--style", "--deny-warnings", "policies"}).status == 0);
+}
+
+TEST_CASE("explain --scopes takes OAuth 2.0 scope names") {
+  const scopegate::testing::TempDir dir;
+  const auto policy = dir.write("oauth.policy", R"(scope chat:write.public {
+  POST /chat.postMessage
+}
+
+scope "https://www.googleapis.com/auth/drive.readonly" {
+  GET /drive/v3/files
+}
+)");
+  const auto allowed =
+      run(SCOPEGATE_EXE, {"explain", "--policy", policy.string(), "--format", "json", "--scopes",
+                          "https://www.googleapis.com/auth/drive.readonly,chat:write.public", "GET",
+                          "/drive/v3/files"});
+  INFO(allowed.err);
+  CHECK(allowed.status == 0);
+  const auto json = nlohmann::json::parse(allowed.out);
+  CHECK(json["allowed"] == true);
+  CHECK(json["principal"]["scopes"] ==
+        nlohmann::json::array(
+            {"https://www.googleapis.com/auth/drive.readonly", "chat:write.public"}));
+  const auto denied = run(SCOPEGATE_EXE, {"explain", "--policy", policy.string(), "--scopes",
+                                          "chat:write.public", "GET", "/drive/v3/files"});
+  CHECK_THAT(denied.out, Catch::Contains("https://www.googleapis.com/auth/drive.readonly"));
 }

@@ -478,7 +478,7 @@ TEST_CASE("docs --output writes the file, and an unwritable one exits 1") {
 TEST_CASE("docs exits 2 on a bad format and 1 on a broken policy") {
   CHECK(run(exe, {"docs", "--format", "pdf"}, source_dir).status == 2);
   const TempDir dir;
-  const fs::path policy = dir.write("bad.policy", "scope A { }\n");
+  const fs::path policy = dir.write("bad.policy", "scope \"A B\" { }\n");
   const RunResult result = run(exe, {"docs", "--policy", policy.string()});
   CHECK(result.status == 1);
   CHECK(result.out.empty());

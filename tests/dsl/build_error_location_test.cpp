@@ -74,12 +74,15 @@ TEST_CASE("a scope that implies itself twice is reported at each entry") {
   CHECK(where(text) == Lines{"3:11 implies-cycle", "4:11 implies-cycle"});
 }
 
-TEST_CASE("an invalid scope name is reported at each declaration") {
-  const char* const text = R"(scope Bad { GET /a }
-scope a:read { implies Bad }
-scope Bad2 { GET /b }
+TEST_CASE("an invalid scope name is reported at each declaration, at the character at fault") {
+  const std::string text = std::string(R"(scope "B d" { GET /a }
+scope a:read { implies "B d" }
+)") + "scope caf\xC3\xA9:read { GET /b }\n" +
+                           R"(scope "" { GET /c }
+scope "a\"b" { GET /d }
 )";
-  CHECK(where(text) == Lines{"1:7 bad-scope-name", "3:7 bad-scope-name"});
+  CHECK(where(text.c_str()) == Lines{"1:9 bad-scope-name", "3:10 bad-scope-name",
+                                     "4:7 bad-scope-name", "5:9 bad-scope-name"});
 }
 
 TEST_CASE("a scope declared three times is reported at the second and third") {

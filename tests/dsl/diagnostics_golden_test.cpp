@@ -45,8 +45,9 @@ TEST_CASE("every diagnostic code renders exactly as its golden file") {
     // Relative to the repo root (ctest's working directory), as a user would type it.
     const fs::path policy = goldens / (code + ".policy");
     const fs::path expected_path = goldens / (code + ".expected");
-    // A warning's golden compiles (with its warning); an error's does not.
-    auto compiled = scopegate::check_files({policy});
+    // A warning's golden compiles (with its warning); an error's does not. The style
+    // lints run too (`check --style`), so that their code has a golden like the others.
+    auto compiled = scopegate::check_files({policy}, scopegate::Lints::warnings_and_style);
     INFO("golden " << policy.generic_string());
     REQUIRE_FALSE(compiled.diagnostics.empty());
     const scopegate::Diagnostics& diagnostics = compiled.diagnostics;

@@ -186,7 +186,7 @@ scope sessions:read {
   GET /api/v1//x
 }
 scope sessions:read { }
-scope Bad { }
+scope "Bad name" { }
 )";
   auto compiled = scopegate::compile_source("many.policy", text);
   REQUIRE_FALSE(compiled.has_value());

@@ -79,10 +79,21 @@ TEST_CASE("a type error's help shows the form that is accepted") {
 
 TEST_CASE("did you mean never suggests a scope name that is itself invalid") {
   const auto compiled = scopegate::compile_source(
+      "v.policy", "scope \"issues read\" { GET /issues }\nrole r { scopes issues:read }\n");
+  REQUIRE_FALSE(compiled.has_value());
+  const std::string rendered = compiled.error().render();
+  INFO(rendered);
+  CHECK(rendered.find("did you mean 'issues read'") == std::string::npos);
+  CHECK(rendered.find("[unknown-scope]") != std::string::npos);
+  CHECK(rendered.find("[bad-scope-name]") != std::string::npos);
+}
+
+TEST_CASE("a mixed-case scope name is valid and is suggested for a near miss") {
+  const auto compiled = scopegate::compile_source(
       "v.policy", "scope Issues:Read { GET /issues }\nrole r { scopes issues:read }\n");
   REQUIRE_FALSE(compiled.has_value());
   const std::string rendered = compiled.error().render();
   INFO(rendered);
-  CHECK(rendered.find("did you mean 'Issues:Read'") == std::string::npos);
-  CHECK(rendered.find("[unknown-scope]") != std::string::npos);
+  CHECK(rendered.find("[bad-scope-name]") == std::string::npos);
+  CHECK(rendered.find("did you mean 'Issues:Read'?") != std::string::npos);
 }

@@ -116,6 +116,12 @@ TEST_CASE("the grammar accepts the language and rejects what is not") {
       {"lenient template, checked later", "scope a:b { GET x//y }", true},
       {"lenient scope name, checked later", "scope Sessions { }", true},
       {"a keyword prefix is a name", "scope scope:read { }", true},
+      {"a quoted scope name", "scope \"https://www.googleapis.com/auth/drive.readonly\" { GET /x }",
+       true},
+      {"quoted names after implies and scopes",
+       "scope a:b { implies \"c{d}\" \"GET\" GET /x }\nrole r { scopes \"*\" a:b \"role\" }", true},
+      {"a quoted name may be any string, checked later", "scope \"\" { } scope \"a b\" { }", true},
+      {"an unterminated quoted name", "scope \"a:b { }", false},
       // Conditions.
       {"condition after a description", "scope a:b { GET /x \"d\" when request.query.size <= 100 }",
        true},

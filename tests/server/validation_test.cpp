@@ -284,8 +284,9 @@ TEST_CASE("API key body: each scope, whose meaning is the policy's to check") {
           {"DEL", "\x7Fsessions:write", "U+007F"},
           {"invalid UTF-8", "sessions:\xFF", "entry 2: must be valid UTF-8"},
           {"a surrogate", "sessions:\xED\xA0\x80", "entry 2: must be valid UTF-8"},
-          {"exactly 100 characters", repeat("é", 100), ""},
-          {"101 characters", repeat("é", 101), "entry 2: must be " + at_most(100)},
+          {"exactly 1024 characters", repeat("é", 1024), ""},
+          {"1025 characters", repeat("é", 1025), "entry 2: must be " + at_most(1024)},
+          {"an OAuth 2.0 URL scope", "https://www.googleapis.com/auth/drive.readonly", ""},
       },
       one_scope);
   const auto scopes = [](const Json& value) {

@@ -3,7 +3,9 @@
 // Functions are reentrant; nothing is cached between calls.
 #pragma once
 
+#include <cstdint>
 #include <filesystem>
+#include <optional>
 #include <string_view>
 #include <vector>
 
@@ -28,7 +30,13 @@ struct Compilation {
   Diagnostics diagnostics;
 };
 
-Compilation check_files(const std::vector<std::filesystem::path>& paths);
-Compilation check_source(std::string_view file_name, std::string_view text);
+// Which lints a check runs: the warnings, or the warnings and the style lints
+// (`scopegate check --style`: a scope name not in the `resource:action` shape).
+enum class Lints : std::uint8_t { warnings, warnings_and_style };
+
+Compilation check_files(const std::vector<std::filesystem::path>& paths,
+                        Lints lints = Lints::warnings);
+Compilation check_source(std::string_view file_name, std::string_view text,
+                         Lints lints = Lints::warnings);
 
 }  // namespace scopegate

@@ -64,7 +64,7 @@ struct RoleSpec {
 
 struct BuildError {
   enum class Kind {
-    bad_scope_name,       // scope `first`: name is not `resource:action`
+    bad_scope_name,       // scope `first`: name is not an OAuth 2.0 scope-token
     duplicate_scope,      // scope `first` declared again (`second` is the earlier one)
     unknown_scope,        // route `first`, or `entry` of scope `first`'s implies or role
                           // `first`'s scopes
@@ -110,7 +110,9 @@ class PolicyBuilder {
   std::vector<ForbidSpec> m_forbids;
 };
 
-// `resource:action`, each part `[a-z][a-z0-9-]*`.
+// A scope name is an OAuth 2.0 scope-token (RFC 6749 section 3.3): one or more printable
+// ASCII characters other than space, `"` and `\` (NQCHAR: %x21 / %x23-5B / %x5D-7E).
+bool is_scope_name_char(char c) noexcept;
 bool is_valid_scope_name(std::string_view name) noexcept;
 
 }  // namespace scopegate

@@ -190,8 +190,10 @@ struct allow_warning_item
 struct scope_kind : sor<kw_future, kw_user> {};  // scope_kind <- kw_future / kw_user
 struct scope_head : sor<seq<scope_kind, skip, must<kw_scope>>, kw_scope> {};
 // scope_head <- scope_kind skip ^kw_scope / kw_scope
-struct scope_name : name {};                       // scope_name <- name
-struct scope_ref : seq<not_at<keyword>, name> {};  // scope_ref <- !keyword name
+struct quoted_name : quoted_string {};          // quoted_name <- quoted_string
+struct scope_name : sor<quoted_name, name> {};  // scope_name <- quoted_name / name
+struct scope_ref : sor<quoted_name, seq<not_at<keyword>, name>> {};
+// scope_ref <- quoted_name / !keyword name
 struct route_start : seq<sor<plus<range<'A', 'Z'>>, one<'*'>>, whitespace> {};
 // route_start <- ([A-Z]+ / '*') whitespace
 struct implied_ref : seq<not_at<route_start>, scope_ref> {};
