@@ -9,6 +9,8 @@
 
 #include <fmt/format.h>
 
+#include "constant_conditions.hpp"
+
 namespace scopegate {
 
 namespace {
@@ -73,7 +75,7 @@ class WarningFinder {
     shared_routes();
     wildcard_grants();
     forbids_matching_nothing();
-    constant_conditions();
+    m_out.append(find_constant_conditions(m_model));
     empty_scopes();
     empty_roles();
     redundant_implies();
@@ -189,43 +191,6 @@ class WarningFinder {
                   fmt::format("no route has a path this template matches with this method, so the "
                               "rule never refuses anything; fix the method or template, {}",
                               acknowledge_help("forbid-matches-nothing"))));
-    }
-  }
-
-  // Comparisons whose value is known when the policy compiles: `x in []`, or two literals.
-  void constant_conditions() {
-    std::set<std::pair<std::string, std::size_t>> seen;  // a scope's condition is on each route
-    const auto walk = [&](const ConditionSpec& node, const std::vector<Span>& spans,
-                          const auto& self) -> void {
-      for (const ConditionSpec& child : node.children) self(child, spans, self);
-      if (node.kind != ConditionSpec::Kind::compare && node.kind != ConditionSpec::Kind::in) {
-        return;
-      }
-      if (node.children.size() != 2 || node.tag >= spans.size()) return;
-      const auto literal = [](const ConditionSpec& c) {
-        return c.kind != ConditionSpec::Kind::attribute;
-      };
-      const bool empty_in = node.kind == ConditionSpec::Kind::in &&
-                            node.children[1].kind == ConditionSpec::Kind::list_literal &&
-                            node.children[1].children.empty();
-      if (!empty_in && !(literal(node.children[0]) && literal(node.children[1]))) return;
-      const Span& span = spans[node.tag];
-      if (!span.file || !seen.emplace(span.file->name, span.offset).second) return;
-      const std::string_view written =
-          std::string_view(span.file->text).substr(span.offset, span.length);
-      m_out.add(warning(
-          "constant-condition", span,
-          empty_in ? fmt::format("`{}` is always false: nothing is in an empty list", written)
-                   : fmt::format("`{}` compares two literals: its value never changes", written),
-          fmt::format("compare an attribute with a value (e.g. `request.ip in [10.0.0.0/8]`), "
-                      "remove the comparison, {}",
-                      acknowledge_help("constant-condition"))));
-    };
-    for (const RouteEntry& route : m_model.routes) {
-      if (route.spec.condition) walk(*route.spec.condition, route.condition_nodes, walk);
-    }
-    for (const ForbidEntry& forbid : m_model.forbids) {
-      if (forbid.spec.condition) walk(*forbid.spec.condition, forbid.condition_nodes, walk);
     }
   }
 
