@@ -74,6 +74,7 @@ class WarningFinder {
   Diagnostics run() {
     shared_routes();
     wildcard_grants();
+    open_wildcards();
     forbids_matching_nothing();
     m_out.append(find_constant_conditions(m_model));
     empty_scopes();
@@ -172,6 +173,72 @@ class WarningFinder {
     }
   }
 
+  // A `**` or `*`-method route of a scope grants what no route declares: any path below
+  // its prefix, or the methods no route lists on its template. Endpoints other blocks
+  // declare are wildcard-grant's; this is the rest.
+  void open_wildcards() {
+    for (const RouteEntry& route : m_model.routes) {
+      if (route.spec.access != Access::scoped) continue;
+      const auto parsed = parse_template(route.spec.path_template);
+      if (!parsed) continue;
+      const bool rest =
+          !parsed->segments.empty() && parsed->segments.back().kind == SegmentKind::rest;
+      const bool any_method = route.spec.method == Method::any;
+      if (!rest && !any_method) continue;
+      std::string what;
+      if (rest) {
+        const std::string_view text = route.spec.path_template;
+        const std::string_view prefix = text.substr(0, text.size() - 3);
+        what =
+            fmt::format("{} on any path below '{}'",
+                        any_method ? std::string_view("any method") : to_string(route.spec.method),
+                        prefix.empty() ? "/" : prefix);
+      } else {
+        const std::vector<std::string_view> methods = undeclared_methods(route.spec.path_template);
+        if (methods.empty()) continue;
+        what =
+            fmt::format("{} on '{}'", listed(methods, "other methods"), route.spec.path_template);
+      }
+      m_out.add(warning(
+          "open-wildcard", route.line,
+          fmt::format("route '{}' of scope '{}' grants what no route declares: {}",
+                      route_text(route.spec.method, route.spec.path_template), route.spec.scope,
+                      what),
+          fmt::format("holders of '{}' may call whatever the server serves there, now and later; "
+                      "list the routes the scope should grant, {}",
+                      route.spec.scope, acknowledge_help("open-wildcard"))));
+    }
+  }
+
+  // The methods no route lists on exactly this template, and then any other method.
+  std::vector<std::string_view> undeclared_methods(std::string_view path_template) const {
+    std::vector<std::string_view> out;
+    for (std::size_t i = 0; i < method_count; ++i) {
+      const auto method = static_cast<Method>(i);
+      if (method == Method::any) continue;
+      const auto defined =
+          std::any_of(m_model.routes.begin(), m_model.routes.end(), [&](const RouteEntry& route) {
+            return route.spec.method == method && route.spec.path_template == path_template;
+          });
+      if (!defined) out.push_back(method_names[i]);
+    }
+    out.push_back("any other method");
+    return out;
+  }
+
+  // "A, B, C and 4 more" (at most max_listed named).
+  static std::string listed(const std::vector<std::string_view>& items, std::string_view rest) {
+    std::string out;
+    for (std::size_t i = 0; i < items.size() && i < max_listed; ++i) {
+      if (!out.empty()) out += i + 1 == items.size() ? " and " : ", ";
+      out += items[i];
+    }
+    if (items.size() > max_listed) {
+      out += fmt::format(" and {} {}", items.size() - max_listed, rest);
+    }
+    return out;
+  }
+
   void forbids_matching_nothing() {
     std::vector<std::pair<Method, Template>> endpoints;
     for (const Endpoint& endpoint : m_policy.endpoints()) {
@@ -263,9 +330,9 @@ class WarningFinder {
 
 std::span<const std::string_view> warning_codes() noexcept {
   static constexpr std::string_view codes[] = {
-      "shared-route",       "wildcard-grant",       "forbid-matches-nothing",
-      "constant-condition", "empty-scope",          "empty-role",
-      "redundant-implies",  "unused-allow-warning", "scope-name-style"};
+      "shared-route",  "wildcard-grant",  "forbid-matches-nothing", "constant-condition",
+      "empty-scope",   "empty-role",      "redundant-implies",      "unused-allow-warning",
+      "open-wildcard", "scope-name-style"};
   return codes;
 }
 
