@@ -201,7 +201,7 @@ scope "Bad name" { }
   CHECK(diagnostics.render().ends_with("\n6 errors generated.\n"));
 }
 
-TEST_CASE("a syntax error stops only its own file; every file's error is reported") {
+TEST_CASE("a syntax error stops only its own file, and every file's error is reported") {
   const scopegate::testing::TempDir temp;
   const fs::path& dir = temp.path();
   write(dir / "a.policy", "scope a:b {\n");
