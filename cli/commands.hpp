@@ -36,7 +36,8 @@ void add_keys_command(CLI::App& app, Outcome& outcome);
 void add_test_command(CLI::App& app, Outcome& outcome);
 // `scopegate docs [--policy PATH...] [--format md|html] [--output FILE]`
 void add_docs_command(CLI::App& app, Outcome& outcome);
-// `scopegate fmt [--check] [PATH...]` (exit 1: --check found files to reformat, or a syntax error)
+// `scopegate fmt [--check] [PATH... | -]` (exit 1: --check found files to reformat, or a syntax
+// error)
 void add_fmt_command(CLI::App& app, Outcome& outcome);
 // `scopegate diff [--format text|json] OLD NEW` (exit 1: access differs; 2: usage or policy error)
 void add_diff_command(CLI::App& app, Outcome& outcome);

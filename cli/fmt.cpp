@@ -1,8 +1,10 @@
-// `scopegate fmt [--check] [PATH...]`: rewrites policy files in the canonical layout
-// (dsl/format.hpp). Each file is replaced atomically (a temporary file in the same
-// directory, then rename), and only when its text changes. `--check` writes nothing: it
-// lists the files that would change, each with the lines that differ, and exits 1.
-// A file that does not parse is left alone and its diagnostic printed (exit 1).
+// `scopegate fmt [--check] [PATH... | -]`: rewrites policy files in the canonical layout
+// (dsl/format.hpp). Each file is replaced atomically (a temporary file in the directory
+// of the file a symbolic link points to, then rename over that file: the link stays a
+// link), and only when its text changes; what is not a regular file is refused. `-` reads
+// standard input and writes the formatted text to standard output. `--check` writes
+// nothing: it lists the files that would change, each with the lines that differ, and
+// exits 1. A file that does not parse is left alone and its diagnostic printed (exit 1).
 #include <fmt/format.h>
 #include <CLI/CLI.hpp>
 
@@ -168,7 +170,55 @@ bool read_file(const fs::path& path, std::string& out) {
   return !in.bad();
 }
 
+// What `status` is, for the refusal of a path that is not a regular file.
+std::string_view file_type_name(const fs::file_status& status) {
+  switch (status.type()) {
+    case fs::file_type::directory:
+      return "a directory";
+    case fs::file_type::fifo:
+      return "a named pipe";
+    case fs::file_type::socket:
+      return "a socket";
+    case fs::file_type::block:
+      return "a block device";
+    case fs::file_type::character:
+      return "a character device";
+    default:
+      return "not a regular file";
+  }
+}
+
+// The regular file `file` names (itself, or what its chain of symbolic links ends at), or
+// why there is none, as the error line to print.
+struct Target {
+  fs::path path;
+  std::string error;
+};
+
+Target regular_target(const fs::path& file) {
+  const std::string name = file.generic_string();
+  std::error_code error;
+  const fs::file_status status = fs::status(file, error);
+  if (error || !fs::exists(status)) {
+    if (fs::is_symlink(fs::symlink_status(file, error))) {
+      return {{},
+              fmt::format("scopegate fmt: {}: symbolic link to `{}`, which does not exist\n", name,
+                          fs::read_symlink(file, error).generic_string())};
+    }
+    return {{}, fmt::format("scopegate fmt: {}: no such file or directory\n", name)};
+  }
+  if (!fs::is_regular_file(status)) {
+    return {{},
+            fmt::format("scopegate fmt: {}: is {}; fmt formats regular files only\n", name,
+                        file_type_name(status))};
+  }
+  fs::path target = fs::canonical(file, error);
+  if (error) return {{}, fmt::format("scopegate fmt: {}: cannot resolve the path\n", name)};
+  return {std::move(target), {}};
+}
+
 // Writes `text` next to `path`, then renames it over `path`; keeps the permissions.
+// `path` is a regular file, not a symbolic link (see regular_target).
 bool replace_file(const fs::path& path, std::string_view text) {
   fs::path temporary = path;
   temporary += ".fmt-tmp";
@@ -194,16 +244,46 @@ bool replace_file(const fs::path& path, std::string_view text) {
   return true;
 }
 
+constexpr std::string_view stdin_name = "<stdin>";
+
+// `fmt -`: standard input to standard output (nothing on stdout when it does not parse).
+// With --check, nothing is written but the changes, as for a file.
+Exit run_fmt_stdin(Mode mode) {
+  const std::string text{std::istreambuf_iterator<char>(std::cin),
+                         std::istreambuf_iterator<char>()};
+  if (std::cin.bad()) {
+    std::cerr << "scopegate fmt: cannot read standard input\n";
+    return Exit::policy_error;
+  }
+  auto formatted = format_source(stdin_name, text);
+  if (!formatted) {
+    std::cerr << formatted.error();
+    return Exit::policy_error;
+  }
+  if (mode == Mode::write) {
+    std::cout << *formatted << std::flush;
+    return std::cout ? Exit::ok : Exit::policy_error;
+  }
+  if (*formatted == text) return Exit::ok;
+  std::cout << fmt::format("{}: would reformat\n", stdin_name) << changed_lines(text, *formatted);
+  return Exit::policy_error;
+}
+
 Exit run_fmt(const FmtOptions& options) {
   const Mode mode = options.check ? Mode::check : Mode::write;
+  const bool reads_stdin =
+      std::find(options.paths.begin(), options.paths.end(), "-") != options.paths.end();
+  if (reads_stdin && options.paths.size() > 1) {
+    throw CLI::ValidationError("PATH", "`-` (standard input) cannot be mixed with other paths");
+  }
+  if (reads_stdin) return run_fmt_stdin(mode);
   bool failed = false;
   std::size_t changed = 0;
   std::size_t total = 0;
   for (const auto& given : policy_paths(options.paths)) {
     std::error_code error;
     if (!fs::exists(given, error)) {
-      std::cerr << fmt::format("scopegate fmt: {}: no such file or directory\n",
-                               given.generic_string());
+      std::cerr << regular_target(given).error;
       failed = true;
       continue;
     }
@@ -216,8 +296,14 @@ Exit run_fmt(const FmtOptions& options) {
     for (const fs::path& file : files) {
       ++total;
       const std::string name = file.generic_string();
+      const Target target = regular_target(file);
+      if (!target.error.empty()) {
+        std::cerr << target.error;
+        failed = true;
+        continue;
+      }
       std::string text;
-      if (!read_file(file, text)) {
+      if (!read_file(target.path, text)) {
         std::cerr << fmt::format("scopegate fmt: {}: cannot read file\n", name);
         failed = true;
         continue;
@@ -234,7 +320,7 @@ Exit run_fmt(const FmtOptions& options) {
         std::cout << fmt::format("{}: would reformat\n", name) << changed_lines(text, *formatted);
         continue;
       }
-      if (!replace_file(file, *formatted)) {
+      if (!replace_file(target.path, *formatted)) {
         std::cerr << fmt::format("scopegate fmt: {}: cannot write file\n", name);
         failed = true;
         continue;
@@ -254,7 +340,10 @@ Exit run_fmt(const FmtOptions& options) {
 void add_fmt_command(CLI::App& app, Outcome& outcome) {
   auto options = std::make_shared<FmtOptions>();
   CLI::App* command = app.add_subcommand("fmt", "rewrite policy files in the canonical layout");
-  command->add_option("PATH", options->paths, "policy files or directories of *.policy files")
+  command
+      ->add_option("PATH", options->paths,
+                   "policy files or directories of *.policy files; `-`: standard input to "
+                   "standard output")
       ->default_str("policies/");
   command->add_flag("--check", options->check,
                     "write nothing; list the files that would change and exit 1 if any");

@@ -44,7 +44,7 @@ void drain(int out_fd, int err_fd, RunResult& result) {
 }  // namespace
 
 RunResult run(const std::string& program, const std::vector<std::string>& args,
-              const std::filesystem::path& working_dir) {
+              const std::filesystem::path& working_dir, const std::filesystem::path& stdin_file) {
   int out_pipe[2];
   int err_pipe[2];
   if (::pipe2(out_pipe, O_CLOEXEC) != 0 || ::pipe2(err_pipe, O_CLOEXEC) != 0) {
@@ -54,6 +54,10 @@ RunResult run(const std::string& program, const std::vector<std::string>& args,
   posix_spawn_file_actions_init(&actions);
   posix_spawn_file_actions_adddup2(&actions, out_pipe[1], STDOUT_FILENO);
   posix_spawn_file_actions_adddup2(&actions, err_pipe[1], STDERR_FILENO);
+  if (!stdin_file.empty()) {
+    // Opened before the chdir below, so a relative name is the caller's.
+    posix_spawn_file_actions_addopen(&actions, STDIN_FILENO, stdin_file.c_str(), O_RDONLY, 0);
+  }
   if (!working_dir.empty()) {
     posix_spawn_file_actions_addchdir_np(&actions, working_dir.c_str());
   }

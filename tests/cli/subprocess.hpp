@@ -14,8 +14,10 @@ struct RunResult {
   std::string err;
 };
 
-// Runs `program` with `args` (argv[1...]) in `working_dir` (the current one when empty).
+// Runs `program` with `args` (argv[1...]) in `working_dir` (the current one when empty),
+// its standard input read from `stdin_file` (inherited when empty).
 RunResult run(const std::string& program, const std::vector<std::string>& args,
-              const std::filesystem::path& working_dir = {});
+              const std::filesystem::path& working_dir = {},
+              const std::filesystem::path& stdin_file = {});
 
 }  // namespace scopegate::test
