@@ -528,8 +528,13 @@ std::size_t PolicyTestReport::passed() const noexcept {
 
 std::size_t PolicyTestReport::failed() const noexcept { return results.size() - passed(); }
 
-PolicyTestReport run_policy_tests(const Policy& policy, const std::vector<PolicyTestCase>& cases) {
+PolicyTestReport run_policy_tests(const Policy& policy, const std::vector<PolicyTestCase>& cases,
+                                  std::optional<std::int64_t> default_time) {
   PolicyTestReport report;
+  report.time = default_time ? *default_time
+                             : std::chrono::duration_cast<std::chrono::seconds>(
+                                   std::chrono::system_clock::now().time_since_epoch())
+                                   .count();
   std::unordered_map<const Endpoint*, std::size_t> endpoint_index;
   for (std::size_t i = 0; i < policy.endpoints().size(); ++i) {
     endpoint_index.emplace(&policy.endpoints()[i], i);
@@ -556,7 +561,7 @@ PolicyTestReport run_policy_tests(const Policy& policy, const std::vector<Policy
     request.target = test.target;
     request.ip = test.ip;
     request.headers = headers;
-    request.time = test.time;
+    request.time = test.time ? *test.time : report.time;
     const Decision decision = policy.decide(principal, request);
 
     if (const auto it = endpoint_index.find(decision.endpoint()); it != endpoint_index.end()) {
@@ -596,9 +601,10 @@ PolicyTestReport run_policy_tests(const Policy& policy, const std::vector<Policy
   return report;
 }
 
-PolicyTestReport run_policy_tests(const Policy& policy, const std::vector<fs::path>& paths) {
+PolicyTestReport run_policy_tests(const Policy& policy, const std::vector<fs::path>& paths,
+                                  std::optional<std::int64_t> default_time) {
   LoadedTests loaded = load_policy_tests(paths);
-  PolicyTestReport report = run_policy_tests(policy, loaded.cases);
+  PolicyTestReport report = run_policy_tests(policy, loaded.cases, default_time);
   report.errors = std::move(loaded.errors);
   return report;
 }

@@ -112,6 +112,9 @@ struct PolicyTestReport {
   std::vector<Uncovered> uncovered_endpoints;
   std::vector<Uncovered> unexercised_forbids;  // forbid rules that refused no case
   Diagnostics errors;                          // from loading the test files
+  // The time a case without `time` was decided at: the one given to run_policy_tests(),
+  // or the clock, read once when the run began (as `scopegate explain` does).
+  std::int64_t time = 0;
 
   std::size_t passed() const noexcept;
   std::size_t failed() const noexcept;
@@ -120,9 +123,13 @@ struct PolicyTestReport {
 };
 
 // Decides every case against `policy`. Cases are independent: the order does not matter.
-PolicyTestReport run_policy_tests(const Policy& policy, const std::vector<PolicyTestCase>& cases);
+// A case without `time` is decided at `default_time` (seconds since the epoch, UTC), or
+// when none is given at the clock's time, read once for the whole run.
+PolicyTestReport run_policy_tests(const Policy& policy, const std::vector<PolicyTestCase>& cases,
+                                  std::optional<std::int64_t> default_time = std::nullopt);
 // load_policy_tests() then run_policy_tests(); load errors land in the report.
 PolicyTestReport run_policy_tests(const Policy& policy,
-                                  const std::vector<std::filesystem::path>& paths);
+                                  const std::vector<std::filesystem::path>& paths,
+                                  std::optional<std::int64_t> default_time = std::nullopt);
 
 }  // namespace scopegate
