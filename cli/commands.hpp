@@ -26,7 +26,8 @@ struct Outcome {
 
 // `scopegate check [PATH...] [--format text|json]`
 void add_check_command(CLI::App& app, Outcome& outcome);
-// `scopegate explain [--policy PATH...] (--scopes a,b | --role NAME) METHOD PATH`
+// `scopegate explain [--policy PATH...] (--scopes a,b | --role NAME) METHOD PATH`, or
+// `scopegate explain [--policy PATH...] --batch FILE` (JSON lines in and out)
 void add_explain_command(CLI::App& app, Outcome& outcome);
 // `scopegate serve [--config FILE] [--listen HOST:PORT] [--db PATH] [--policies DIR]`
 void add_serve_command(CLI::App& app, Outcome& outcome);
