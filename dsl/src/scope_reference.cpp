@@ -15,6 +15,19 @@ std::string route_of(const Endpoint& endpoint) {
   return fmt::format("{} {}", to_string(endpoint.method), endpoint.path_template);
 }
 
+std::string role_scopes_text(const RoleDoc& role,
+                             const std::function<std::string(std::string_view)>& code) {
+  if (role.all_scopes) return "every scope";
+  const auto names = [&code](const std::vector<std::string>& list) {
+    std::string joined;
+    for (const std::string& name : list) joined += (joined.empty() ? "" : ", ") + code(name);
+    return joined;
+  };
+  std::string text = role.listed.empty() ? std::string("no scope") : names(role.listed);
+  if (!role.implied.empty()) text += "; through implies: " + names(role.implied);
+  return text;
+}
+
 namespace {
 
 RouteDoc route_doc(const Endpoint& endpoint) {
@@ -82,6 +95,19 @@ Reference collect(const Policy& policy) {
         !endpoint.key_scopes().empty()) {
       reference.refusal_example = endpoint.key_message();
     }
+  }
+  for (const Role& role : policy.roles()) {
+    RoleDoc doc{std::string(role.name), std::string(role.summary), role.all_scopes, {}, {}};
+    for (ScopeId id : role.listed) doc.listed.emplace_back(policy.scopes()[id].name);
+    if (!role.all_scopes) {
+      for (ScopeId id = 0; id < policy.scopes().size(); ++id) {
+        const bool listed =
+            std::find(role.listed.begin(), role.listed.end(), id) != role.listed.end();
+        if (role.closure.contains(id) && !listed)
+          doc.implied.emplace_back(policy.scopes()[id].name);
+      }
+    }
+    reference.roles.push_back(std::move(doc));
   }
   for (const ForbidRule& rule : policy.forbids()) {
     reference.forbids.push_back({fmt::format("{} {}", to_string(rule.method), rule.path_template),

@@ -59,6 +59,8 @@ table.matrix th.scope { writing-mode: vertical-rl; transform: rotate(180deg); wh
 table.matrix th.user-scope { background: #ede9fe; }
 table.matrix td.grant { text-align: center; background: #dcfce7; }
 table.matrix td.conditional { text-align: center; background: #fef3c7; }
+table.matrix td.implied { text-align: center; background: #ecfccb; font-size: .8rem; }
+table.matrix td.refused { background: #fee2e2; white-space: nowrap; }
 tr.public td.access { background: #dbeafe; }
 tr.authenticated td.access { background: #e0f2fe; }
 tr.user-only td.access { background: #ede9fe; }
@@ -79,6 +81,60 @@ std::string html_route_item(const RouteDoc& route) {
   return item + "</li>\n";
 }
 
+// Who the forbid rules covering an endpoint refuse there: "API keys*" (* under a
+// condition), the rules and their messages in the tooltip.
+std::string refused_cell(const Policy& policy, const std::vector<Restriction>& refusals) {
+  if (refusals.empty()) return "<td></td>";
+  std::string text;
+  std::string title;
+  for (const Restriction& restriction : refusals) {
+    const ForbidRule& rule = policy.forbids()[restriction.rule];
+    for (const std::string& kind : restriction.kinds) {
+      text += fmt::format("{}{}{}", text.empty() ? "" : ", ", kind, restriction.always ? "" : "*");
+    }
+    title +=
+        fmt::format("{}forbid {} {}{}{}: {}", title.empty() ? "" : "; ", to_string(rule.method),
+                    rule.path_template, rule.condition_text.empty() ? "" : " when ",
+                    rule.condition_text, rule.message);
+  }
+  return fmt::format("<td class=\"refused\" title=\"{}\">&#9940; {}</td>", html_escape(title),
+                     html_escape(text));
+}
+
+// One scope's cell: a check mark where it grants the endpoint (`*`: under a condition),
+// "implied" where a scope it implies does, empty otherwise.
+std::string grant_cell(const Policy& policy, const Endpoint& endpoint, ScopeId id) {
+  bool granted = false;
+  bool always = false;
+  std::string conditions;
+  for (const Grant& grant : endpoint.grants) {
+    if (grant.scope != id) continue;
+    granted = true;
+    if (!grant.has_condition()) {
+      always = true;
+    } else {
+      conditions += fmt::format("{}{}", conditions.empty() ? "" : " or ", grant.condition->text);
+    }
+  }
+  if (granted && always) return "<td class=\"grant\">&#10003;</td>";
+  if (granted) {
+    return fmt::format("<td class=\"conditional\" title=\"only when {}\">&#10003;*</td>",
+                       html_escape(conditions));
+  }
+  std::string through;
+  for (const ScopeId implied : policy.scopes()[id].closure) {
+    if (implied == id) continue;
+    for (const Grant& grant : endpoint.grants) {
+      if (grant.scope != implied) continue;
+      through += fmt::format("{}{}", through.empty() ? "" : ", ", policy.scopes()[implied].name);
+      break;
+    }
+  }
+  if (through.empty()) return "<td></td>";
+  return fmt::format("<td class=\"implied\" title=\"through implies: {}\">&#10003; implied</td>",
+                     html_escape(through));
+}
+
 std::string html_matrix(const Policy& policy) {
   std::vector<ScopeId> columns;
   for (ScopeId id = 0; id < policy.scopes().size(); ++id) {
@@ -87,8 +143,10 @@ std::string html_matrix(const Policy& policy) {
   for (ScopeId id = 0; id < policy.scopes().size(); ++id) {
     if (policy.scopes()[id].kind == ScopeKind::user) columns.push_back(id);
   }
+  const std::vector<std::vector<Restriction>> refusals = restrictions(policy);
   std::string out =
-      "<table class=\"matrix\">\n<thead><tr><th>Endpoint</th><th>Who may call it</th>";
+      "<table class=\"matrix\">\n<thead><tr><th>Endpoint</th><th>Who may call it</th>"
+      "<th>Refused by a forbid rule</th>";
   for (ScopeId id : columns) {
     const Scope& scope = policy.scopes()[id];
     const bool user = scope.kind == ScopeKind::user;
@@ -98,7 +156,8 @@ std::string html_matrix(const Policy& policy) {
                     html_escape(scope.name));
   }
   out += "</tr></thead>\n<tbody>\n";
-  for (const Endpoint& endpoint : policy.endpoints()) {
+  for (std::size_t e = 0; e < policy.endpoints().size(); ++e) {
+    const Endpoint& endpoint = policy.endpoints()[e];
     std::string row_class;
     std::string access;
     switch (endpoint.access) {
@@ -123,36 +182,20 @@ std::string html_matrix(const Policy& policy) {
                          html_escape(endpoint.description));
     }
     out += fmt::format("</td><td class=\"access\">{}</td>", html_escape(access));
-    for (ScopeId id : columns) {
-      bool granted = false;
-      std::string conditions;
-      bool always = false;
-      for (const Grant& grant : endpoint.grants) {
-        if (grant.scope != id) continue;
-        granted = true;
-        if (!grant.has_condition())
-          always = true;
-        else
-          conditions +=
-              fmt::format("{}{}", conditions.empty() ? "" : " or ", grant.condition->text);
-      }
-      if (!granted) {
-        out += "<td></td>";
-      } else if (always) {
-        out += "<td class=\"grant\">&#10003;</td>";
-      } else {
-        out += fmt::format("<td class=\"conditional\" title=\"only when {}\">&#10003;*</td>",
-                           html_escape(conditions));
-      }
-    }
+    out += refused_cell(policy, refusals[e]);
+    for (ScopeId id : columns) out += grant_cell(policy, endpoint, id);
     out += "</tr>\n";
   }
   out += "</tbody>\n</table>\n";
   out +=
       "<p>&#10003; the scope grants the endpoint; &#10003;* only while its condition holds "
-      "(hover for it). User scopes (shaded headers) reach signed-in users through their role, "
-      "never API keys.";
-  if (!policy.forbids().empty()) out += " The restrictions above apply on top of this table.";
+      "(hover for it); &#10003; implied: a scope it implies grants it (hover for which). User "
+      "scopes (shaded headers) reach signed-in users through their role, never API keys.";
+  if (!policy.forbids().empty()) {
+    out +=
+        " &#9940; names the callers a forbid rule refuses the endpoint to, whatever their "
+        "scopes (* only while the rule's condition holds; hover for the rule).";
+  }
   out += "</p>\n";
   return out;
 }
@@ -261,6 +304,20 @@ std::string html(const Policy& policy, const Reference& reference) {
                          scope.summary.empty() ? "" : " - " + html_escape(scope.summary));
     }
     out += "</ul>\n<p>They cannot be granted yet: a key created with one is refused.</p>\n";
+  }
+
+  if (!reference.roles.empty()) {
+    out += "<h2 id=\"roles\">Roles</h2>\n";
+    out += "<p>A signed-in user holds the scopes of their role:</p>\n<ul>\n";
+    const auto code = [](std::string_view name) {
+      return fmt::format("<code>{}</code>", html_escape(name));
+    };
+    for (const RoleDoc& role : reference.roles) {
+      out += fmt::format("<li><code>{}</code>{}: {}</li>\n", html_escape(role.name),
+                         role.summary.empty() ? "" : " - " + html_escape(role.summary),
+                         role_scopes_text(role, code));
+    }
+    out += "</ul>\n";
   }
 
   out += "<h2 id=\"access-matrix\">Access Matrix</h2>\n";

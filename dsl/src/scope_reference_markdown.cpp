@@ -130,6 +130,16 @@ std::string markdown(const Reference& reference) {
     }
     out += "\nThey cannot be granted yet: a key created with one is refused.\n";
   }
+
+  if (!reference.roles.empty()) {
+    out += "\n## Roles\n\n";
+    out += "A signed-in user holds the scopes of their role:\n\n";
+    for (const RoleDoc& role : reference.roles) {
+      out += fmt::format("- {}{}: {}\n", md_code(role.name),
+                         role.summary.empty() ? "" : " - " + md_text(role.summary),
+                         role_scopes_text(role, md_code));
+    }
+  }
   return out;
 }
 

@@ -4,6 +4,7 @@
 // that own their strings.
 #pragma once
 
+#include <functional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -35,6 +36,29 @@ struct ForbidDoc {
   std::string message;
 };
 
+// A role and what a user holding it may use: the scopes it lists (every scope for
+// `scopes *`) and those they imply.
+struct RoleDoc {
+  std::string name;
+  std::string summary;
+  bool all_scopes = false;
+  std::vector<std::string> listed;   // as written
+  std::vector<std::string> implied;  // reached only through `implies`, in policy order
+};
+
+// A forbid rule as it bears on one endpoint: the kinds of caller it refuses there.
+struct Restriction {
+  std::size_t rule = 0;            // index into Policy::forbids()
+  std::vector<std::string> kinds;  // "API keys", "users", "anonymous callers"
+  bool always = false;             // refuses them whatever else the request holds
+};
+
+// For each endpoint of `policy` (in its order), the forbid rules whose method and
+// template cover it and whose condition can hold for a kind of caller that reaches it
+// (scope_reference_restrictions.cpp). The condition is read for `principal.kind`:
+// `== "api_key"`, `!=`, `in [...]`, under `and`, `or` and `not`; anything else may hold.
+std::vector<std::vector<Restriction>> restrictions(const Policy& policy);
+
 struct Reference {
   std::vector<ScopeDoc> plain;
   std::vector<ScopeDoc> user;  // only the endpoints no plain scope grants
@@ -42,6 +66,7 @@ struct Reference {
   std::vector<RouteDoc> open;           // `public`
   std::vector<RouteDoc> authenticated;  // `authenticated`
   std::vector<ForbidDoc> forbids;
+  std::vector<RoleDoc> roles;
   std::string refusal_example;  // the message a key without the scope gets
 };
 
@@ -54,6 +79,10 @@ Reference collect(const Policy& policy);
 
 // "GET /api/v1/sessions/{id}"
 std::string route_of(const Endpoint& endpoint);
+
+// "every scope", or "`a`, `b`; through `implies`: `c`" with each name written by `code`.
+std::string role_scopes_text(const RoleDoc& role,
+                             const std::function<std::string(std::string_view)>& code);
 
 std::string markdown(const Reference& reference);
 
