@@ -36,7 +36,7 @@ void add_keys_command(CLI::App& app, Outcome& outcome);
 // `scopegate test [--policy PATH...] [--format text|json|junit] [--filter TEXT] [--time T]
 // [PATH...]` (exit 1: a case failed, a test file is bad, or --filter chose no case)
 void add_test_command(CLI::App& app, Outcome& outcome);
-// `scopegate docs [--policy PATH...] [--format md|html] [--output FILE]`
+// `scopegate docs [--policy PATH...] [--format md|html|openapi] [--output FILE]`
 void add_docs_command(CLI::App& app, Outcome& outcome);
 // `scopegate fmt [--check] [PATH... | -]` (exit 1: --check found files to reformat, or a syntax
 // error)

@@ -1,6 +1,6 @@
-// `scopegate docs [--policy PATH...] [--format md|html] [--output FILE]`: the scope
-// reference generated from the policy (dsl/scope_reference.hpp), printed or written to
-// a file.
+// `scopegate docs [--policy PATH...] [--format md|html|openapi] [--output FILE]`: the
+// scope reference generated from the policy (dsl/scope_reference.hpp), or its endpoints
+// as an OpenAPI 3.1 document, printed or written to a file.
 #include <fmt/format.h>
 #include <CLI/CLI.hpp>
 
@@ -48,8 +48,8 @@ Exit run_docs(const DocsOptions& options) {
 
 void add_docs_command(CLI::App& app, Outcome& outcome) {
   auto options = std::make_shared<DocsOptions>();
-  CLI::App* command =
-      app.add_subcommand("docs", "generate the scope reference (Markdown or HTML) from the policy");
+  CLI::App* command = app.add_subcommand(
+      "docs", "generate the scope reference (Markdown, HTML or OpenAPI) from the policy");
   command->add_option("--policy", options->policy, "policy files or directories (repeatable)")
       ->default_str("policies/")
       ->expected(1)
@@ -59,10 +59,12 @@ void add_docs_command(CLI::App& app, Outcome& outcome) {
       ->add_option_function<std::string>(
           "--format",
           [options](const std::string& name) {
-            options->format = name == "html" ? ReferenceFormat::html : ReferenceFormat::markdown;
+            options->format = name == "html"      ? ReferenceFormat::html
+                              : name == "openapi" ? ReferenceFormat::openapi
+                                                  : ReferenceFormat::markdown;
           },
-          "output format: md (default) or html")
-      ->check(CLI::IsMember({"md", "html"}));
+          "output format: md (default), html, or openapi (an OpenAPI 3.1 JSON document)")
+      ->check(CLI::IsMember({"md", "html", "openapi"}));
   command->add_option("--output,-o", options->output, "write to FILE instead of stdout");
   command->callback([options, &outcome] { outcome.exit = run_docs(*options); });
 }

@@ -119,6 +119,7 @@ Reference collect(const Policy& policy) {
 }  // namespace docs
 
 std::string scope_reference(const Policy& policy, ReferenceFormat format) {
+  if (format == ReferenceFormat::openapi) return docs::openapi(policy);
   const docs::Reference reference = docs::collect(policy);
   return format == ReferenceFormat::html ? docs::html(policy, reference)
                                          : docs::markdown(reference);

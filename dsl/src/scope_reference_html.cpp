@@ -92,6 +92,9 @@ std::string refused_cell(const Policy& policy, const std::vector<Restriction>& r
     for (const std::string& kind : restriction.kinds) {
       text += fmt::format("{}{}{}", text.empty() ? "" : ", ", kind, restriction.always ? "" : "*");
     }
+    if (restriction.method != Method::any) {
+      text += fmt::format(" ({} only)", to_string(restriction.method));
+    }
     title +=
         fmt::format("{}forbid {} {}{}{}: {}", title.empty() ? "" : "; ", to_string(rule.method),
                     rule.path_template, rule.condition_text.empty() ? "" : " when ",

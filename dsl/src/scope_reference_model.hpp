@@ -1,6 +1,6 @@
 // What the scope reference says, in the order it says it, taken from the policy
-// (scope_reference.cpp), and the two renderings of it: Markdown
-// (scope_reference_markdown.cpp) and HTML (scope_reference_html.cpp). Plain values
+// (scope_reference.cpp), and its renderings: Markdown (scope_reference_markdown.cpp),
+// HTML (scope_reference_html.cpp) and OpenAPI (scope_reference_openapi.cpp). Plain values
 // that own their strings.
 #pragma once
 
@@ -51,6 +51,8 @@ struct Restriction {
   std::size_t rule = 0;            // index into Policy::forbids()
   std::vector<std::string> kinds;  // "API keys", "users", "anonymous callers"
   bool always = false;             // refuses them whatever else the request holds
+  // The method it refuses: `any`, or the rule's own method when the endpoint is `*`.
+  Method method = Method::any;
 };
 
 // For each endpoint of `policy` (in its order), the forbid rules whose method and
@@ -88,5 +90,8 @@ std::string markdown(const Reference& reference);
 
 // The HTML page adds an access matrix, read from the policy itself.
 std::string html(const Policy& policy, const Reference& reference);
+
+// The endpoints as an OpenAPI 3.1 document (JSON), read from the policy itself.
+std::string openapi(const Policy& policy);
 
 }  // namespace scopegate::docs

@@ -119,9 +119,10 @@ std::vector<std::vector<Restriction>> restrictions(const Policy& policy) {
     const std::optional<ast::Condition> condition = parsed_condition(rule.condition_text);
     for (std::size_t e = 0; e < policy.endpoints().size(); ++e) {
       const Endpoint& endpoint = policy.endpoints()[e];
-      if (rule.method != Method::any && rule.method != endpoint.method) continue;
+      const bool some_method = endpoint.method == Method::any && rule.method != Method::any;
+      if (rule.method != Method::any && rule.method != endpoint.method && !some_method) continue;
       if (!covers(rule.parsed, templates[e])) continue;
-      Restriction restriction{r, {}, true};
+      Restriction restriction{r, {}, true, some_method ? rule.method : Method::any};
       for (const CallerKind& kind : caller_kinds) {
         if (!reaches(endpoint, kind.name)) continue;
         const Truth truth =

@@ -9,6 +9,7 @@
 #include <catch2/catch.hpp>
 #include <filesystem>
 #include <fstream>
+#include <nlohmann/json.hpp>
 #include <regex>
 #include <sstream>
 #include <string>
@@ -475,6 +476,21 @@ TEST_CASE("docs --output writes the file, and an unwritable one exits 1") {
   result = run(exe, {"docs", "-o", (dir.path() / "no" / "dir" / "x.md").string()}, source_dir);
   CHECK(result.status == 1);
   CHECK(contains(result.err, "cannot write"));
+}
+
+TEST_CASE("docs --format openapi prints the OpenAPI document, and -o writes it") {
+  // Its structure is checked in tests/dsl/scope_reference_openapi_test.cpp.
+  const RunResult result = run(exe, {"docs", "--format", "openapi"}, source_dir);
+  INFO(result.err);
+  CHECK(result.status == 0);
+  const nlohmann::json document = nlohmann::json::parse(result.out);
+  CHECK(document["openapi"] == "3.1.0");
+  CHECK(document["paths"]["/api/v1/sessions"]["get"]["x-scopes"] ==
+        nlohmann::json{"sessions:read"});
+  const TempDir dir;
+  const fs::path file = dir.path() / "openapi.json";
+  CHECK(run(exe, {"docs", "--format", "openapi", "-o", file.string()}, source_dir).status == 0);
+  CHECK(read_file(file) == result.out);
 }
 
 TEST_CASE("docs exits 2 on a bad format and 1 on a broken policy") {

@@ -32,6 +32,7 @@ std::string row_of(const std::string& page, const std::string& route) {
 
 const std::string policy_text = R"(scope a:read {
   GET /a "Read A"
+  * /b   "Any B"
 }
 scope a:write {
   implies a:read
@@ -58,6 +59,7 @@ forbid * /open when principal.kind != "api_key" and request.header.x-env == "tes
   message "not in test"
 }
 forbid GET /u when principal.kind == "api_key" { message "never a key" }
+forbid PATCH /b when principal.kind == "user" { message "users never patch" }
 )";
 
 }  // namespace
@@ -90,6 +92,8 @@ TEST_CASE("the access matrix names the callers a forbid rule refuses an endpoint
   CHECK_FALSE(contains(row_of(page, "GET /u"), "class=\"refused\""));
   CHECK_FALSE(contains(row_of(page, "GET /a"), "class=\"refused\""));
   CHECK_FALSE(contains(row_of(page, "POST /a"), "class=\"refused\""));
+  // A rule for one method of a `*` endpoint says which.
+  CHECK(contains(row_of(page, "* /b"), "&#9940; users (PATCH only)</td>"));
 }
 
 TEST_CASE("the reference lists every role with its scopes, and those it reaches through implies") {

@@ -4,7 +4,8 @@
 // cases, notes, conditions, forbid rules, the refusal message) comes from the policy;
 // the generator only adds the section headings and a few sentences that hold for any
 // policy. Markdown for the repository, HTML (one self-contained page with an access
-// matrix) for a browser. Pure functions; reentrant.
+// matrix) for a browser, and the endpoints as an OpenAPI 3.1 document (JSON) for API
+// tools. Pure functions; reentrant.
 #pragma once
 
 #include <cstdint>
@@ -14,7 +15,7 @@
 
 namespace scopegate {
 
-enum class ReferenceFormat : std::uint8_t { markdown, html };
+enum class ReferenceFormat : std::uint8_t { markdown, html, openapi };
 
 // The whole page, ending in a newline.
 std::string scope_reference(const Policy& policy, ReferenceFormat format);
