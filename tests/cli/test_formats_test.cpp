@@ -222,3 +222,20 @@ TEST_CASE("test --format rejects an unknown format") {
   const RunResult result = fixture.test({"--format", "xml"});
   CHECK(result.status == 2);
 }
+
+TEST_CASE("test --format junit writes a control character of a case name as U+FFFD") {
+  const Fixture fixture;
+  const fs::path file = fixture.dir.write("bell/bell.toml", R"([[case]]
+name = "bell \u0007 here"
+scopes = ["b:read"]
+request = "GET /b"
+expect = "allow"
+)");
+  const RunResult result =
+      run(exe, {"test", "--policy", fixture.policy.string(), "--format", "junit", file.string()});
+  INFO(result.out << result.err);
+  CHECK(result.status == 0);
+  // XML 1.0 cannot carry U+0007 at all, not even as a character reference.
+  CHECK(junit_summary(fixture.dir, result.out) == "1 0 0 1\n");
+  CHECK(contains(result.out, "name=\"bell \xEF\xBF\xBD here\""));
+}
