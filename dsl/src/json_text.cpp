@@ -2,38 +2,22 @@
 
 #include <fmt/format.h>
 
+#include "condition_printer.hpp"
+
 namespace scopegate::json {
 
 namespace {
 
+// A policy string literal's quoting (`\"`, `\\`, `\n`, `\t`) is JSON's too; the other
+// control characters, which JSON does not allow raw, become `\u00XX`.
 void append_string(std::string& out, std::string_view text) {
-  out += '"';
-  for (const char c : text) {
-    switch (c) {
-      case '"':
-        out += "\\\"";
-        break;
-      case '\\':
-        out += "\\\\";
-        break;
-      case '\n':
-        out += "\\n";
-        break;
-      case '\t':
-        out += "\\t";
-        break;
-      case '\r':
-        out += "\\r";
-        break;
-      default:
-        if (static_cast<unsigned char>(c) < 0x20) {
-          out += fmt::format("\\u{:04x}", static_cast<unsigned>(c));
-        } else {
-          out += c;
-        }
+  for (const char c : quote(text)) {
+    if (static_cast<unsigned char>(c) < 0x20) {
+      out += fmt::format("\\u{:04x}", static_cast<unsigned>(c));
+    } else {
+      out += c;
     }
   }
-  out += '"';
 }
 
 void append(std::string& out, const Value& value, std::size_t depth) {
