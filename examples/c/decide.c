@@ -33,8 +33,8 @@ int main(int argc, char** argv) {
   status = scopegate_engine_new(policy, &engine);
   scopegate_policy_free(policy); /* the engine took what it needs */
   if (status == SCOPEGATE_OK) {
-    status = scopegate_principal_for_key(engine, (const char* const*)argv + 4, (size_t)argc - 4,
-                                         &key);
+    status =
+        scopegate_principal_for_key(engine, (const char* const*)argv + 4, (size_t)argc - 4, &key);
   }
   if (status == SCOPEGATE_OK) status = scopegate_decision_new(&decision);
   if (status == SCOPEGATE_OK) status = scopegate_decide(engine, key, argv[2], argv[3], decision);
@@ -54,8 +54,7 @@ int main(int argc, char** argv) {
     for (size_t i = 0; i < scopegate_decision_param_count(decision); ++i) {
       const scopegate_string name = scopegate_decision_param_name(decision, i);
       const scopegate_string value = scopegate_decision_param_value(decision, i);
-      printf("%-10s %.*s=%.*s\n", "param:", (int)name.size, name.data, (int)value.size,
-             value.data);
+      printf("%-10s %.*s=%.*s\n", "param:", (int)name.size, name.data, (int)value.size, value.data);
     }
     for (size_t i = 0; i < scopegate_decision_required_scope_count(decision); ++i) {
       print_field("requires:", scopegate_decision_required_scope(decision, i));

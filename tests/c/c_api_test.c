@@ -131,12 +131,24 @@ static scopegate_engine* make_engine(void) {
   return engine;
 }
 
-static void test_decision_fields(scopegate_engine* engine) {
-  const char* scopes[] = {"sessions:read", "no:such-scope"};
+/* A key holding `scopes`, and a decision to fill: the caller frees both. */
+static scopegate_principal* make_key(scopegate_engine* engine, const char* const* scopes,
+                                     size_t count) {
   scopegate_principal* key = NULL;
-  CHECK(scopegate_principal_for_key(engine, scopes, 2, &key) == SCOPEGATE_OK);
+  CHECK(scopegate_principal_for_key(engine, scopes, count, &key) == SCOPEGATE_OK);
+  return key;
+}
+
+static scopegate_decision* make_decision(void) {
   scopegate_decision* d = NULL;
   CHECK(scopegate_decision_new(&d) == SCOPEGATE_OK);
+  return d;
+}
+
+static void test_decision_fields(scopegate_engine* engine) {
+  const char* scopes[] = {"sessions:read", "no:such-scope"};
+  scopegate_principal* key = make_key(engine, scopes, 2);
+  scopegate_decision* d = make_decision();
   /* A decision never filled reads as no_route. */
   CHECK(!scopegate_decision_allowed(d) && scopegate_decision_status(d) == 404);
 
@@ -216,10 +228,8 @@ static void test_decision_fields(scopegate_engine* engine) {
 
 static void test_requests(scopegate_engine* engine) {
   const char* scopes[] = {"audit:read", "sessions:read"};
-  scopegate_principal* key = NULL;
-  CHECK(scopegate_principal_for_key(engine, scopes, 2, &key) == SCOPEGATE_OK);
-  scopegate_decision* d = NULL;
-  CHECK(scopegate_decision_new(&d) == SCOPEGATE_OK);
+  scopegate_principal* key = make_key(engine, scopes, 2);
+  scopegate_decision* d = make_decision();
 
   const scopegate_header acme[] = {{"X-Tenant", "acme"}};
   scopegate_request request = {"GET", "/api/v1/audit-logs", NULL, acme, 1, 1, 1790000000};
