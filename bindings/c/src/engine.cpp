@@ -1,5 +1,6 @@
 // scopegate.h: the engine (scopegate::Engine), principals and deciding.
 #include <memory>
+#include <new>
 #include <optional>
 #include <string>
 #include <utility>
@@ -19,15 +20,19 @@ scopegate_status hand_out(Handle** out, Args&&... args) {
 }
 
 // Decides into `decision` with `target` copied into it first, so that the parameters'
-// values point into the decision. Should deciding throw, the decision is left empty
-// rather than pointing into a target that changed.
+// values point into the decision. The new Decision is built in place of the old one
+// (a move assignment would copy its parameter storage too). Should deciding throw, the
+// decision is left empty rather than pointing into a target that changed.
 template <typename Decide>
 scopegate_status fill(scopegate_decision* decision, const char* target, Decide&& decide) {
+  decision->target.assign(target);  // on bad_alloc the old target and decision stay
+  scopegate::Decision& slot = decision->decision;
+  std::destroy_at(&slot);
   try {
-    decision->target.assign(target);
-    decision->decision = decide(std::string_view(decision->target));
+    ::new (static_cast<void*>(&slot))
+        scopegate::Decision(decide(std::string_view(decision->target)));
   } catch (...) {
-    decision->decision = scopegate::Decision{};
+    ::new (static_cast<void*>(&slot)) scopegate::Decision();
     throw;
   }
   return SCOPEGATE_OK;
