@@ -383,6 +383,20 @@ static void test_replace(scopegate_engine* engine) {
   CHECK(equals(scopegate_decision_rule_file(after), "next.policy"));
   CHECK(equals(scopegate_decision_required_scope(before, 0), "sessions:read"));
   CHECK(equals(scopegate_decision_rule_file(before), "test.policy"));
+  /* The decision that decided before the replace decides with the new policy. */
+  CHECK(scopegate_decide(engine, key, "GET", "/api/v1/sessions/2", before) == SCOPEGATE_OK);
+  CHECK(scopegate_decision_allowed(before));
+  CHECK(equals(scopegate_decision_rule_file(before), "next.policy"));
+
+  /* One decision, two engines: each decides with its own policy. */
+  scopegate_engine* other = make_engine();
+  CHECK(scopegate_decide(other, key, "GET", "/api/v1/sessions/2", before) == SCOPEGATE_OK);
+  CHECK(!scopegate_decision_allowed(before));
+  CHECK(equals(scopegate_decision_rule_file(before), "test.policy"));
+  CHECK(scopegate_decide(engine, key, "GET", "/api/v1/sessions/2", before) == SCOPEGATE_OK);
+  CHECK(scopegate_decision_allowed(before));
+  scopegate_engine_free(other);
+  CHECK(equals(scopegate_decision_rule_file(before), "next.policy"));
   scopegate_decision_free(before);
   scopegate_decision_free(after);
   scopegate_principal_free(key);

@@ -20,17 +20,33 @@ scopegate_status hand_out(Handle** out, Args&&... args) {
 }
 
 // Decides into `decision` with `target` copied into it first, so that the parameters'
-// values point into the decision. The new Decision is built in place of the old one
-// (a move assignment would copy its parameter storage too). Should deciding throw, the
-// decision is left empty rather than pointing into a target that changed.
+// values point into the decision. The decision keeps the policy it decided with and
+// loads the engine's again (an atomic shared_ptr load, and the reference counting that
+// goes with it) only when the engine's generation moved: what Engine::decide does on
+// every call. A principal built for another policy is rebound by name, as Engine::decide
+// does. The new Decision is built in place of the old one (a move assignment would copy
+// its parameter storage too); should deciding throw, the decision is left empty.
 template <typename Decide>
-scopegate_status fill(scopegate_decision* decision, const char* target, Decide&& decide) {
+scopegate_status fill(const scopegate_engine* engine, const scopegate_principal* principal,
+                      scopegate_decision* decision, const char* target, Decide&& decide) {
   decision->target.assign(target);  // on bad_alloc the old target and decision stay
   scopegate::Decision& slot = decision->decision;
   std::destroy_at(&slot);
   try {
-    ::new (static_cast<void*>(&slot))
-        scopegate::Decision(decide(std::string_view(decision->target)));
+    const std::uint64_t generation = engine->generation.load(std::memory_order_acquire);
+    if (decision->generation != generation) {
+      decision->policy = engine->engine.policy();
+      decision->generation = generation;
+    }
+    const scopegate::Policy& policy = *decision->policy;
+    const scopegate::Principal& asking = principal->principal;
+    const std::string_view copy = decision->target;
+    if (asking.kind() == scopegate::PrincipalKind::anonymous || asking.policy_id() == policy.id()) {
+      ::new (static_cast<void*>(&slot)) scopegate::Decision(decide(policy, asking, copy));
+    } else {
+      const scopegate::Principal rebound = policy.rebind(asking);
+      ::new (static_cast<void*>(&slot)) scopegate::Decision(decide(policy, rebound, copy));
+    }
   } catch (...) {
     ::new (static_cast<void*>(&slot)) scopegate::Decision();
     throw;
@@ -48,13 +64,18 @@ scopegate::Policy take(scopegate_policy* policy) {
 
 }  // namespace
 
+std::uint64_t scopegate::c::next_generation() noexcept {
+  static std::atomic<std::uint64_t> count{0};
+  return count.fetch_add(1, std::memory_order_relaxed) + 1;
+}
+
 extern "C" {
 
 scopegate_status scopegate_engine_new(scopegate_policy* policy, scopegate_engine** engine) {
   if (policy == nullptr || engine == nullptr) return SCOPEGATE_ERROR_NULL_ARGUMENT;
   if (!usable(policy)) return SCOPEGATE_ERROR_POLICY_USED;
   return guarded([&] {
-    *engine = new scopegate_engine{scopegate::Engine{take(policy)}};
+    *engine = new scopegate_engine(take(policy));
     return SCOPEGATE_OK;
   });
 }
@@ -63,7 +84,9 @@ scopegate_status scopegate_engine_replace(scopegate_engine* engine, scopegate_po
   if (engine == nullptr || policy == nullptr) return SCOPEGATE_ERROR_NULL_ARGUMENT;
   if (!usable(policy)) return SCOPEGATE_ERROR_POLICY_USED;
   return guarded([&] {
+    const std::lock_guard<std::mutex> lock(engine->replacing);
     engine->engine.replace(take(policy));
+    engine->generation.store(scopegate::c::next_generation(), std::memory_order_release);
     return SCOPEGATE_OK;
   });
 }
@@ -147,9 +170,9 @@ scopegate_status scopegate_decide(const scopegate_engine* engine,
     return SCOPEGATE_ERROR_NULL_ARGUMENT;
   }
   return guarded([&] {
-    return fill(decision, target, [&](std::string_view copy) {
-      return engine->engine.decide(principal->principal, method, copy);
-    });
+    return fill(engine, principal, decision, target,
+                [&](const scopegate::Policy& policy, const scopegate::Principal& asking,
+                    std::string_view copy) { return policy.decide(asking, method, copy); });
   });
 }
 
@@ -180,10 +203,12 @@ scopegate_status scopegate_decide_request(const scopegate_engine* engine,
     }
     const std::optional<std::int64_t> time =
         request->has_time != 0 ? std::optional<std::int64_t>(request->time) : std::nullopt;
-    return fill(decision, request->target, [&](std::string_view copy) {
-      return engine->engine.decide(principal->principal,
-                                   scopegate::Request{request->method, copy, ip, headers, time});
-    });
+    return fill(engine, principal, decision, request->target,
+                [&](const scopegate::Policy& policy, const scopegate::Principal& asking,
+                    std::string_view copy) {
+                  return policy.decide(
+                      asking, scopegate::Request{request->method, copy, ip, headers, time});
+                });
   });
 }
 

@@ -2,13 +2,25 @@
 // from crossing into C. Internal to bindings/c.
 #pragma once
 
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <mutex>
 #include <new>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "scopegate.h"
 #include "scopegate/engine.hpp"
+
+namespace scopegate::c {
+
+// 1, 2, 3, ...: a process-wide count (0 is no generation).
+std::uint64_t next_generation() noexcept;
+
+}  // namespace scopegate::c
 
 struct scopegate_policy {
   std::optional<scopegate::Policy> policy;  // empty once an engine took it
@@ -26,7 +38,15 @@ struct scopegate_diagnostics {
 };
 
 struct scopegate_engine {
+  explicit scopegate_engine(scopegate::Policy policy) : engine(std::move(policy)) {}
+
   scopegate::Engine engine;
+  // Which policy the engine holds, as a number no other engine or policy ever has in this
+  // process (scopegate::c::next_generation()); set after every replace, under
+  // `replacing`, so that the numbers follow the order the policies were put in. A
+  // decision that last loaded the policy under the number it reads now may keep it.
+  std::atomic<std::uint64_t> generation{scopegate::c::next_generation()};
+  std::mutex replacing;
 };
 
 struct scopegate_principal {
@@ -35,6 +55,8 @@ struct scopegate_principal {
 
 struct scopegate_decision {
   std::string target;  // the decided target: the parameters' values point into it
+  std::shared_ptr<const scopegate::Policy> policy;  // the policy `decision` borrows from
+  std::uint64_t generation = 0;  // the engine's generation when `policy` was loaded
   scopegate::Decision decision;
 };
 
