@@ -2,8 +2,11 @@
  * atomically, build principals and decide requests. libscopegate.so exports these
  * functions and nothing else; the C++ types stay inside.
  *
- * Handles are opaque. Every `scopegate_*_new`/compile function hands its caller one
- * handle, freed by the matching `scopegate_*_free` (NULL is accepted and ignored).
+ * Handles are opaque. Every function that makes one (`scopegate_*_new`, the compile
+ * functions, `scopegate_principal_for_*` and `_anonymous`) hands its caller that handle,
+ * freed by the matching `scopegate_*_free` (NULL is accepted and ignored). Handles are
+ * independent: any may be freed before the others (a decision keeps alive the policy
+ * it decided with; an engine frees its own when the last decision lets go of it).
  * Strings given to the library are NUL-terminated UTF-8 and borrowed for the call only.
  * Strings it returns are `scopegate_string` views (not NUL-terminated in general: use
  * `size`) into the handle they were read from, valid until that handle is freed or, for
