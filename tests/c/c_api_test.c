@@ -392,10 +392,11 @@ static void test_replace(scopegate_engine* engine) {
   scopegate_engine* other = make_engine();
   CHECK(scopegate_decide(other, key, "GET", "/api/v1/sessions/2", before) == SCOPEGATE_OK);
   CHECK(!scopegate_decision_allowed(before));
+  scopegate_engine_free(other); /* the decision keeps its policy */
   CHECK(equals(scopegate_decision_rule_file(before), "test.policy"));
+  CHECK(equals(scopegate_decision_required_scope(before, 0), "sessions:read"));
   CHECK(scopegate_decide(engine, key, "GET", "/api/v1/sessions/2", before) == SCOPEGATE_OK);
   CHECK(scopegate_decision_allowed(before));
-  scopegate_engine_free(other);
   CHECK(equals(scopegate_decision_rule_file(before), "next.policy"));
   scopegate_decision_free(before);
   scopegate_decision_free(after);
