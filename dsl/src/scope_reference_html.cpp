@@ -3,6 +3,11 @@
 // endpoint against every key and user scope.
 #include <fmt/format.h>
 
+#include <map>
+#include <set>
+#include <string>
+#include <vector>
+
 #include "scope_reference_model.hpp"
 
 namespace scopegate::docs {
@@ -36,15 +41,41 @@ std::string html_escape(std::string_view text) {
   return out;
 }
 
-// "sessions:read" -> "scope-sessions-read": an id for in-page links.
+// "sessions:read" -> "scope-sessions-read", "User.Read.All" -> "scope-user-read-all": a
+// readable id for in-page links. Different names may give the same one (`a:b`, `A.b`):
+// AnchorIds makes each unique.
 std::string anchor(std::string_view name) {
   std::string id = "scope-";
   for (char c : name) {
+    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
     const bool keep = (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-';
     id += keep ? c : '-';
   }
   return id;
 }
+
+// One id per scope of the page, in the page's order: the readable anchor, and "-2",
+// "-3", ... after it for a later scope whose anchor is taken.
+class AnchorIds {
+ public:
+  explicit AnchorIds(const std::vector<ScopeDoc>& scopes) {
+    std::set<std::string> taken;
+    for (const ScopeDoc& scope : scopes) {
+      const std::string base = anchor(scope.name);
+      std::string id = base;
+      for (int n = 2; !taken.insert(id).second; ++n) id = fmt::format("{}-{}", base, n);
+      m_ids.emplace(scope.name, std::move(id));
+    }
+  }
+
+  std::string operator()(const std::string& name) const {
+    const auto found = m_ids.find(name);
+    return found == m_ids.end() ? anchor(name) : found->second;
+  }
+
+ private:
+  std::map<std::string, std::string> m_ids;
+};
 
 constexpr std::string_view stylesheet = R"(
 body { font-family: system-ui, sans-serif; line-height: 1.5; margin: 0; color: #1f2328; }
@@ -213,9 +244,10 @@ std::string html(const Policy& policy, const Reference& reference) {
   out += fmt::format("<h1>{}</h1>\n<p>{}</p>\n", html_escape(title), html_escape(intro));
 
   out += "<h2 id=\"available-scopes\">Available Scopes</h2>\n";
+  const AnchorIds ids(reference.plain);
   for (const ScopeDoc& scope : reference.plain) {
     out += fmt::format("<section class=\"scope\" id=\"{}\">\n<h3><code>{}</code></h3>\n",
-                       anchor(scope.name), html_escape(scope.name));
+                       ids(scope.name), html_escape(scope.name));
     if (!scope.summary.empty()) out += fmt::format("<p>{}</p>\n", html_escape(scope.summary));
     out += "<p><strong>Grants access to:</strong></p>\n<ul>\n";
     for (const RouteDoc& route : scope.routes) out += html_route_item(route);
@@ -224,8 +256,8 @@ std::string html(const Policy& policy, const Reference& reference) {
     if (!scope.implies.empty()) {
       std::string names;
       for (const std::string& name : scope.implies) {
-        names += (names.empty() ? "" : ", ") + fmt::format("<a href=\"#{}\"><code>{}</code></a>",
-                                                           anchor(name), html_escape(name));
+        names += (names.empty() ? "" : ", ") +
+                 fmt::format("<a href=\"#{}\"><code>{}</code></a>", ids(name), html_escape(name));
       }
       out += fmt::format("<p>Also grants everything {} grants{}.</p>\n", names,
                          scope.implies.size() > 1 ? " together" : "");

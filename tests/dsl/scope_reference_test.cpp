@@ -182,3 +182,18 @@ authenticated { GET /me "Me" }
   CHECK(contains(page, "<td class=\"grant\">&#10003;</td>"));
   CHECK(contains(page, "<td class=\"conditional\" title=\"only when request.query.n &lt;= 5\">"));
 }
+
+TEST_CASE(
+    "the HTML reference gives every scope its own id, also when names differ only in case or "
+    "punctuation") {
+  const std::string page = html_of(R"(scope a:b { GET /one "One" }
+scope A.b { GET /two "Two" }
+scope "User.Read.All" { implies a:b A.b GET /three "Three" }
+)");
+  CHECK(count_of(page, "id=\"scope-a-b\"") == 1);
+  CHECK(count_of(page, "id=\"scope-a-b-2\"") == 1);
+  CHECK(contains(page, "id=\"scope-user-read-all\""));
+  // Each link reaches the scope it names.
+  CHECK(contains(page, "<a href=\"#scope-a-b\"><code>a:b</code></a>"));
+  CHECK(contains(page, "<a href=\"#scope-a-b-2\"><code>A.b</code></a>"));
+}
