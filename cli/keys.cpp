@@ -1,5 +1,5 @@
 // `scopegate keys create --db PATH --email USER --name NAME --scopes a,b [--expires 30d]
-// [--allowed-cidrs 10.0.0.0/8,192.0.2.1]`:
+// [--allowed-cidrs 10.0.0.0/8,192.0.2.1] [--gateway-policies DIR]`:
 // issues an API key offline (bootstrap, CI), with the same validation as
 // POST /api/v1/api-keys. The key is printed once, alone on stdout; a summary goes to
 // stderr. Only its hash is stored.
@@ -19,6 +19,7 @@ namespace {
 struct KeysCreateOptions {
   std::string database = "./scopegate.db";
   std::string policies = "./policies";
+  std::string gateway_policies;
   std::string organization = "default";
   std::string email;
   std::string name;
@@ -31,6 +32,7 @@ Exit run_keys_create(const KeysCreateOptions& options) {
   server::OfflineKeyRequest request;
   request.database_path = options.database;
   request.policy_directory = options.policies;
+  request.gateway_policy_directory = options.gateway_policies;
   request.organization_slug = options.organization;
   request.email = options.email;
   request.name = options.name;
@@ -68,6 +70,8 @@ void add_keys_command(CLI::App& app, Outcome& outcome) {
   auto* create = keys->add_subcommand("create", "Create an API key and print it once");
   create->add_option("--db", options->database, "SQLite database file")->capture_default_str();
   create->add_option("--policies", options->policies, "policy directory")->capture_default_str();
+  create->add_option("--gateway-policies", options->gateway_policies,
+                     "the gateway policy directory, whose scopes a key may hold too");
   create->add_option("--org", options->organization, "organization slug")->capture_default_str();
   create->add_option("--email", options->email, "the user the key acts as")->required();
   create->add_option("--name", options->name, "a name for the key")->required();

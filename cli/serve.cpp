@@ -1,5 +1,6 @@
-// `scopegate serve [--config FILE] [--listen HOST:PORT] [--db PATH] [--policies DIR]`:
-// runs the bundled HTTP server until SIGINT/SIGTERM; SIGHUP (and, unless
+// `scopegate serve [--config FILE] [--listen HOST:PORT] [--db PATH] [--policies DIR]
+// [--gateway-policies DIR]`: runs the bundled HTTP server (and, with a gateway policy, the
+// forward-auth endpoint of docs/gateway.md) until SIGINT/SIGTERM; SIGHUP (and, unless
 // `policy.reload_interval_milliseconds` is 0, a change to the policy directory) reloads
 // the policy, keeping the last good one if the new one fails. Settings come from --config, else
 // ./scopegate.toml when it exists, else the defaults; the flags override them. Any
@@ -23,6 +24,7 @@ struct ServeOptions {
   std::string listen;
   std::string database;
   std::string policies;
+  std::string gateway_policies;
 };
 
 constexpr std::string_view default_config_file = "scopegate.toml";
@@ -39,6 +41,9 @@ Exit run_serve(const ServeOptions& options) {
   if (!options.listen.empty()) overrides.listen = options.listen;
   if (!options.database.empty()) overrides.database_path = options.database;
   if (!options.policies.empty()) overrides.policy_directory = options.policies;
+  if (!options.gateway_policies.empty()) {
+    overrides.gateway_policy_directory = options.gateway_policies;
+  }
   if (config) config = apply_overrides(std::move(*config), overrides);
   if (!config) {
     for (const auto& message : config.error().messages) std::cerr << message << '\n';
@@ -72,6 +77,9 @@ void add_serve_command(CLI::App& app, Outcome& outcome) {
                       "HOST:PORT to listen on (default 127.0.0.1:8080)");
   command->add_option("--db", options->database, "SQLite database file (default ./scopegate.db)");
   command->add_option("--policies", options->policies, "policy directory (default ./policies)");
+  command->add_option("--gateway-policies", options->gateway_policies,
+                      "a protected API's policy directory: answer a reverse proxy's "
+                      "forward-auth requests at /authz (docs/gateway.md)");
   command->callback([options, &outcome] { outcome.exit = run_serve(*options); });
 }
 

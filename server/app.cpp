@@ -1,27 +1,19 @@
 #include "server/app.hpp"
 
-#include <fmt/format.h>
-
 #include <chrono>
 
 #include "scopegate/path.hpp"
-#include "server/audit_writer.hpp"
-#include "server/auth.hpp"
 #include "server/clock.hpp"
-#include "server/decision_response.hpp"
 #include "server/handler_table.hpp"
 #include "server/json.hpp"
+#include "server/store/store.hpp"
 
 namespace scopegate::server {
 
 App::App(Services& services, HandlerTable table, Dispatch dispatch)
     : m_services(services),
       m_table(std::move(table)),
-      m_dispatch(std::make_shared<const Dispatch>(std::move(dispatch))) {
-  for (const auto& proxy : services.config.trusted_proxies) {
-    if (const auto range = parse_cidr(proxy)) m_trusted_proxies.push_back(*range);
-  }
-}
+      m_dispatch(std::make_shared<const Dispatch>(std::move(dispatch))) {}
 
 Result<std::unique_ptr<App>, std::vector<std::string>> App::create(Services& services) {
   auto table = make_handler_table();
@@ -103,21 +95,13 @@ HttpResponse App::run(const HttpRequest& request, std::string& principal_label,
       return error_response(400, "malformed JSON request body", path);
     }
   }
-  const auto client = client_ip(request.peer_ip, request.header("x-forwarded-for"),
-                                request.header("x-real-ip"), m_trusted_proxies);
+  const auto client = m_authorizer.client_ip(request);
 
   // What conditions may read: the target with its query, the client address as detected
   // above (peer, or a trusted proxy's header), the headers and the time.
   std::vector<Header> headers;
-  headers.reserve(request.headers.size());
-  for (const auto& [name, value] : request.headers) headers.push_back(Header{name, value});
-  Request facts;
-  facts.method = request.method;
-  facts.target = request.target;
-  facts.ip = ::scopegate::parse_ip(client);
-  facts.headers = headers;
   const TimePoint at = now();  // the request's one reading of the clock
-  facts.time = std::chrono::duration_cast<std::chrono::seconds>(at.time_since_epoch()).count();
+  const Request facts = request_facts(request.method, request.target, client, request, headers, at);
 
   // One policy for the whole request: both decisions, the principal and the handler.
   const auto dispatch = this->dispatch();
@@ -131,43 +115,13 @@ HttpResponse App::run(const HttpRequest& request, std::string& principal_label,
   Decision decision = policy.decide(Principal{}, facts);
   if (!decision.allowed()) {
     reads.emplace(m_services.store);
-    auto authenticated = authenticate(request, m_services.store, policy);
-    if (!authenticated) {
-      reason = "unauthenticated";
-      return authentication_refusal(authenticated.error(), path);
-    }
-    actor = authenticated->actor;
-    principal_label = actor->label();
-    if (actor->key) {
-      m_services.audit.submit_key_use(actor->key->id, at, client);
-      // The key's rate limit (API.md: 429 with Retry-After): after authentication, before
-      // the decision with the principal; in memory only. Bearer tokens are not limited.
-      const auto limit = m_rate_limiter.acquire(actor->key->id, std::chrono::steady_clock::now());
-      if (!limit.allowed) {
-        reason = "rate_limited";
-        return with_retry_after(
-            error_response(
-                429,
-                fmt::format("rate limit exceeded: this API key may make {} requests per minute, in "
-                            "bursts of up to {}; retry in {} s",
-                            m_rate_limiter.requests_per_minute(), m_rate_limiter.burst(),
-                            limit.retry_after_seconds),
-                path),
-            limit.retry_after_seconds);
-      }
-    }
-    decision = policy.decide(*authenticated->principal, facts);
-  }
-  reason = std::string(decision.reason_code());
-
-  if (!decision.allowed()) {
-    const Caller caller = !actor                              ? Caller::anonymous
-                          : actor->kind == ActorKind::api_key ? Caller::api_key
-                                                              : Caller::user;
-    if (caller == Caller::api_key && decision.status() == 403) {
-      audit_key_denial(request, decision, *actor, client, at);
-    }
-    return refusal_response(decision, caller, path);
+    auto authorized =
+        m_authorizer.authorize(request, facts, policy, client, path, at, principal_label, reason);
+    if (!authorized) return std::move(authorized.error());
+    actor = std::move(authorized->actor);
+    decision = authorized->decision;
+  } else {
+    reason = std::string(decision.reason_code());
   }
   const Handler* handler = dispatch->handler_for(decision.endpoint());
   if (handler == nullptr) {
@@ -177,30 +131,6 @@ HttpResponse App::run(const HttpRequest& request, std::string& principal_label,
   RequestContext context{request, decision,  actor.get(), has_body ? &body : nullptr,
                          client,  m_services};
   return (*handler)(context);
-}
-
-void App::audit_key_denial(const HttpRequest& request, const Decision& decision, const Actor& actor,
-                           const std::string& client, TimePoint at) const {
-  // Denials are audited in batches, identical ones once with a count: a repeat costs
-  // only its identity (built in this thread's buffers) and one lookup.
-  thread_local std::string details;
-  thread_local std::string resource;
-  thread_local std::string identity;
-  details.clear();
-  append_key_details(details, *actor.key);
-  resource.clear();
-  resource.append(request.method).append(" ").append(request.path);
-  identity.clear();
-  AuditWriter::append_identity(identity, "ACCESS_DENIED", actor.organization.id, client, details,
-                               resource, decision.message());
-  if (m_services.audit.count_repeat(identity, at)) return;
-  const RequestContext context{request, decision, &actor, nullptr, client, m_services};
-  auto denied = context.audit("ACCESS_DENIED", RequestContext::AuditId::when_written);
-  denied.result = "FAILURE";
-  denied.error_message = std::string(decision.message());
-  denied.resource_type = "ENDPOINT";
-  denied.resource_name = resource;
-  m_services.audit.submit_audit(std::move(denied));
 }
 
 }  // namespace scopegate::server

@@ -15,11 +15,9 @@
 #include <vector>
 
 #include "scopegate/result.hpp"
-#include "server/clock.hpp"
+#include "server/authorizer.hpp"
 #include "server/context.hpp"
 #include "server/dispatch.hpp"
-#include "server/net.hpp"
-#include "server/rate_limiter.hpp"
 
 namespace scopegate::server {
 
@@ -33,15 +31,15 @@ class App {
   // Checks a policy before it replaces the current one (the hot-reload seam).
   std::vector<std::string> check_policy(const Policy& policy) const;
 
+  // Who is calling and may they: shared with the gateway (server/gateway.hpp).
+  const Authorizer& authorizer() const { return m_authorizer; }
+
  private:
   App(Services& services, HandlerTable table, Dispatch dispatch);
   HttpResponse run(const HttpRequest& request, std::string& principal, std::string& reason) const;
   // The Dispatch for the engine's current policy, bound again after a reload; null (and
   // logged) if the policy has an endpoint without a handler, which a reload refuses.
   std::shared_ptr<const Dispatch> dispatch() const;
-  // ACCESS_DENIED for an API key's 403: batched, an identical denial counted once.
-  void audit_key_denial(const HttpRequest& request, const Decision& decision, const Actor& actor,
-                        const std::string& client, TimePoint at) const;
   // The one log line a request gets, with its status and the time since `started`.
   void log_request(std::string_view method, std::string_view path, int status,
                    std::chrono::steady_clock::time_point started, std::string_view principal,
@@ -50,11 +48,7 @@ class App {
   Services& m_services;
   HandlerTable m_table;
   mutable std::atomic<std::shared_ptr<const Dispatch>> m_dispatch;
-  std::vector<Cidr> m_trusted_proxies;
-  // Per API key, checked right after a key authenticates; mutable: handle() is const
-  // and the limiter is thread-safe.
-  mutable RateLimiter m_rate_limiter{m_services.config.rate_limit_requests_per_minute,
-                                     m_services.config.rate_limit_burst};
+  Authorizer m_authorizer{m_services};
 };
 
 }  // namespace scopegate::server

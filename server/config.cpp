@@ -8,6 +8,7 @@
 #include <map>
 #include <sstream>
 
+#include "scopegate/path.hpp"
 #include "server/net.hpp"
 
 namespace scopegate::server {
@@ -80,6 +81,19 @@ std::map<std::string, std::map<std::string, KeyHandler>> schema(Config& c) {
   s["policy"]["reload_interval_milliseconds"] = [&c](Reader& r, const toml::node& n) {
     r.integer(n, "policy.reload_interval_milliseconds", 0, 3'600'000,
               c.reload_interval_milliseconds);
+  };
+  s["gateway"]["policies"] = [&c](Reader& r, const toml::node& n) {
+    r.string(n, "gateway.policies", c.gateway_policy_directory);
+  };
+  s["gateway"]["path"] = [&c](Reader& r, const toml::node& n) {
+    r.string(n, "gateway.path", c.gateway_path);
+    PathSegments segments;
+    if (c.gateway_path.size() < 2 || c.gateway_path.back() == '/' ||
+        c.gateway_path.find_first_of("?#") != std::string::npos ||
+        split_path(c.gateway_path, segments) != PathError::none) {
+      r.error(n, fmt::format("`gateway.path` must be a path such as `/authz`, got `{}`",
+                             c.gateway_path));
+    }
   };
   s["log"]["level"] = [&c](Reader& r, const toml::node& n) {
     r.string(n, "log.level", c.log_level);
@@ -296,6 +310,9 @@ Result<Config, ConfigError> apply_overrides(Config config, const Overrides& over
   }
   if (overrides.database_path) config.database_path = *overrides.database_path;
   if (overrides.policy_directory) config.policy_directory = *overrides.policy_directory;
+  if (overrides.gateway_policy_directory) {
+    config.gateway_policy_directory = *overrides.gateway_policy_directory;
+  }
   return config;
 }
 

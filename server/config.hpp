@@ -25,6 +25,9 @@ struct Config {
   // [policy]
   std::string policy_directory = "./policies";
   int reload_interval_milliseconds = 1000;  // polling for changes; 0: no watching (SIGHUP only)
+  // [gateway] scopegate as a reverse proxy's forward-auth service (server/gateway.hpp)
+  std::string gateway_policy_directory;  // empty: no gateway
+  std::string gateway_path = "/authz";
   // [log]
   std::string log_level = "info";
   std::string log_file;  // empty: stderr
@@ -77,6 +80,7 @@ struct Overrides {
   std::optional<std::string> listen;  // HOST:PORT
   std::optional<std::string> database_path;
   std::optional<std::string> policy_directory;
+  std::optional<std::string> gateway_policy_directory;
 };
 Result<Config, ConfigError> apply_overrides(Config config, const Overrides& overrides);
 

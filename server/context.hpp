@@ -59,6 +59,8 @@ struct Services {
   // threads that serve requests, and failed sign-ins are throttled.
   WorkerPool& password_workers;
   LoginThrottle& login_throttle;
+  // The gateway policy (server/gateway.hpp), when one is loaded: keys may hold its scopes.
+  const Engine* gateway_engine = nullptr;
 };
 
 struct RequestContext {

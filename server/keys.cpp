@@ -27,8 +27,8 @@ std::string trimmed(const std::string& text) {
 }  // namespace
 
 Result<IssuedKey, KeyErrors> issue_key(const Policy& policy, const User& creator,
-                                       const Organization& organization,
-                                       const KeyRequest& request) {
+                                       const Organization& organization, const KeyRequest& request,
+                                       const Policy* gateway) {
   KeyErrors errors;
   const auto name = request.name ? trimmed(*request.name) : std::string();
   if (name.empty()) {
@@ -47,16 +47,22 @@ Result<IssuedKey, KeyErrors> issue_key(const Policy& policy, const User& creator
   if (!request.scopes || request.scopes->empty()) {
     errors["scopes"] = "at least one scope is required";
   } else {
-    const Role* role = policy.find_role(creator.role);
     std::vector<std::string> problems;
     for (const auto& scope : *request.scopes) {
       if (std::find(scopes.begin(), scopes.end(), scope) != scopes.end()) continue;
-      const auto id = policy.find_scope(scope);
+      // The policy that defines the scope: the server's, else the gateway policy.
+      const Policy* owner = &policy;
+      auto id = policy.find_scope(scope);
+      if (!id && gateway != nullptr) {
+        owner = gateway;
+        id = gateway->find_scope(scope);
+      }
+      const Role* role = owner->find_role(creator.role);
       if (!id) {
         problems.push_back(fmt::format("unknown scope: {}", scope));
-      } else if (policy.scopes()[*id].kind == ScopeKind::future) {
+      } else if (owner->scopes()[*id].kind == ScopeKind::future) {
         problems.push_back(fmt::format("scope {} is not available yet", scope));
-      } else if (policy.scopes()[*id].kind == ScopeKind::user) {
+      } else if (owner->scopes()[*id].kind == ScopeKind::user) {
         problems.push_back(fmt::format("scope {} cannot be granted to an API key", scope));
       } else if (role == nullptr || !role->closure.contains(*id)) {
         problems.push_back(fmt::format("scope {} is not held by the key's creator", scope));

@@ -33,8 +33,10 @@ struct IssuedKey {
 using KeyErrors = std::map<std::string, std::string>;
 
 // Validates `request` for a key created by `creator` (whose role must hold every scope)
-// and builds the key row; nothing is written.
+// and builds the key row; nothing is written. With a gateway policy (server/gateway.hpp),
+// a scope the server's policy does not define is looked up there, with its roles.
 Result<IssuedKey, KeyErrors> issue_key(const Policy& policy, const User& creator,
-                                       const Organization& organization, const KeyRequest& request);
+                                       const Organization& organization, const KeyRequest& request,
+                                       const Policy* gateway = nullptr);
 
 }  // namespace scopegate::server

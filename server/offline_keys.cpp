@@ -4,9 +4,11 @@
 
 #include <chrono>
 #include <nlohmann/json.hpp>
+#include <optional>
 
 #include "server/clock.hpp"
 #include "server/crypto.hpp"
+#include "server/gateway_policy.hpp"
 #include "server/load_policy.hpp"
 #include "server/store/sqlite_store.hpp"
 
@@ -41,6 +43,15 @@ Result<IssuedKey, std::vector<std::string>> create_key_offline(const OfflineKeyR
   if (!init_crypto()) return unexpected(Errors{"error: libsodium failed to initialize"});
   auto policy = load_policy(request.policy_directory);
   if (!policy) return unexpected(std::move(policy.error()));
+  std::optional<Policy> gateway;
+  if (!request.gateway_policy_directory.empty()) {
+    auto loaded = load_policy(request.gateway_policy_directory);
+    if (!loaded) return unexpected(std::move(loaded.error()));
+    if (auto clashes = scope_collisions(*policy, *loaded); !clashes.empty()) {
+      return unexpected(std::move(clashes));
+    }
+    gateway.emplace(std::move(*loaded));
+  }
   auto store = open_sqlite_store(request.database_path);
   if (!store) {
     return unexpected(Errors{fmt::format("{}: error: cannot open the database: {}",
@@ -68,7 +79,8 @@ Result<IssuedKey, std::vector<std::string>> create_key_offline(const OfflineKeyR
     if (!expiry) return unexpected(Errors{fmt::format("error: {}", expiry.error())});
     key_request.expires_at = *expiry;
   }
-  auto issued = issue_key(*policy, **user, **organization, key_request);
+  auto issued =
+      issue_key(*policy, **user, **organization, key_request, gateway ? &*gateway : nullptr);
   if (!issued) {
     Errors errors;
     for (const auto& [field, reason] : issued.error())

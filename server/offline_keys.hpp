@@ -16,6 +16,7 @@ namespace scopegate::server {
 struct OfflineKeyRequest {
   std::string database_path;
   std::string policy_directory;
+  std::string gateway_policy_directory;  // empty: none; else its scopes may be granted too
   std::string organization_slug = "default";
   std::string email;
   std::string name;

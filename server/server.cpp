@@ -17,6 +17,8 @@
 #include "server/audit_writer.hpp"
 #include "server/clock.hpp"
 #include "server/crypto.hpp"
+#include "server/gateway.hpp"
+#include "server/gateway_policy.hpp"
 #include "server/http.hpp"
 #include "server/json.hpp"
 #include "server/load_policy.hpp"
@@ -105,8 +107,13 @@ Result<Done, std::string> bootstrap(const Config& config, Store& store, std::ost
   return Done{};
 }
 
-HttpHandler app_handler(const App& app) {
-  return [&app](const HttpRequest& request) { return app.handle(request); };
+HttpHandler app_handler(const App& app, const Gateway* gateway) {
+  if (gateway == nullptr) {
+    return [&app](const HttpRequest& request) { return app.handle(request); };
+  }
+  return [&app, gateway](const HttpRequest& request) {
+    return gateway->handles(request.path) ? gateway->handle(request) : app.handle(request);
+  };
 }
 
 }  // namespace
@@ -116,6 +123,7 @@ struct Server::Parts {
   std::shared_ptr<spdlog::logger> logger;
   std::unique_ptr<Store> store;
   std::unique_ptr<Engine> engine;
+  std::unique_ptr<Engine> gateway_engine;  // null without a gateway
   std::unique_ptr<FirewallProvider> provider;
   std::unique_ptr<AuditWriter> audit;
   std::unique_ptr<Sweeper> sweeper;
@@ -123,7 +131,9 @@ struct Server::Parts {
   std::unique_ptr<LoginThrottle> login_throttle;
   std::unique_ptr<Services> services;
   std::unique_ptr<App> app;
+  std::unique_ptr<Gateway> gateway;
   std::unique_ptr<PolicyReloader> reloader;
+  std::unique_ptr<PolicyReloader> gateway_reloader;
   std::unique_ptr<HttpServer> http;
 };
 
@@ -144,6 +154,17 @@ Result<std::unique_ptr<Server>, std::vector<std::string>> Server::start(const Co
   if (!policy) return unexpected(std::move(policy.error()));
   for (const std::string& line : policy->warnings) parts->logger->warn("policy: {}", line);
   parts->engine = std::make_unique<Engine>(std::move(policy->policy));
+  DirectoryFingerprint gateway_fingerprint;
+  if (!config.gateway_policy_directory.empty()) {
+    gateway_fingerprint = fingerprint_policy_directory(config.gateway_policy_directory);
+    auto gateway = load_policy_and_warnings(config.gateway_policy_directory);
+    if (!gateway) return unexpected(std::move(gateway.error()));
+    auto clashes = scope_collisions(*parts->engine->policy(), gateway->policy);
+    if (!clashes.empty()) return unexpected(std::move(clashes));
+    for (const std::string& line : gateway->warnings)
+      parts->logger->warn("gateway policy: {}", line);
+    parts->gateway_engine = std::make_unique<Engine>(std::move(gateway->policy));
+  }
 
   auto store = open_sqlite_store(config.database_path);
   if (!store) {
@@ -172,9 +193,10 @@ Result<std::unique_ptr<Server>, std::vector<std::string>> Server::start(const Co
                             std::chrono::seconds(config.login_window_seconds),
                             std::chrono::seconds(config.login_base_delay_seconds),
                             std::chrono::seconds(config.login_max_delay_seconds)});
-  parts->services = std::make_unique<Services>(Services{
-      parts->config, *parts->store, *parts->engine, *parts->audit, *parts->provider,
-      parts->sweeper.get(), parts->logger, *parts->password_workers, *parts->login_throttle});
+  parts->services = std::make_unique<Services>(
+      Services{parts->config, *parts->store, *parts->engine, *parts->audit, *parts->provider,
+               parts->sweeper.get(), parts->logger, *parts->password_workers,
+               *parts->login_throttle, parts->gateway_engine.get()});
   auto app = App::create(*parts->services);
   if (!app) {
     auto problems = std::move(app.error());
@@ -184,10 +206,29 @@ Result<std::unique_ptr<Server>, std::vector<std::string>> Server::start(const Co
   parts->app = std::move(*app);
   parts->sweeper->wake();
   const App* checker = parts->app.get();
+  const Engine* gateway_engine = parts->gateway_engine.get();
   parts->reloader = std::make_unique<PolicyReloader>(
       config.policy_directory, *parts->engine,
-      [checker](const Policy& candidate) { return checker->check_policy(candidate); },
+      [checker, gateway_engine](const Policy& candidate) {
+        auto problems = checker->check_policy(candidate);
+        if (gateway_engine != nullptr) {
+          auto clashes = scope_collisions(candidate, *gateway_engine->policy());
+          problems.insert(problems.end(), clashes.begin(), clashes.end());
+        }
+        return problems;
+      },
       parts->logger, std::move(fingerprint));
+  if (gateway_engine != nullptr) {
+    parts->gateway = std::make_unique<Gateway>(*parts->services, *gateway_engine,
+                                               parts->app->authorizer(), config.gateway_path);
+    const Engine* api_engine = parts->engine.get();
+    parts->gateway_reloader = std::make_unique<PolicyReloader>(
+        config.gateway_policy_directory, *parts->gateway_engine,
+        [api_engine](const Policy& candidate) {
+          return scope_collisions(*api_engine->policy(), candidate);
+        },
+        parts->logger, std::move(gateway_fingerprint));
+  }
 
   HttpOptions options;
   options.host = config.listen_host;
@@ -197,13 +238,18 @@ Result<std::unique_ptr<Server>, std::vector<std::string>> Server::start(const Co
   options.max_header_bytes = config.max_header_bytes;
   options.idle_timeout_seconds = config.idle_timeout_seconds;
   options.shutdown_grace_seconds = config.shutdown_grace_seconds;
-  auto http = HttpServer::listen(options, app_handler(*parts->app),
+  auto http = HttpServer::listen(options, app_handler(*parts->app, parts->gateway.get()),
                                  [](int status, std::string_view message, std::string_view path) {
                                    return error_body(status, message, path);
                                  });
   if (!http) return unexpected(std::vector<std::string>{fmt::format("error: {}", http.error())});
   parts->http = std::move(*http);
   parts->reloader->watch(std::chrono::milliseconds(config.reload_interval_milliseconds));
+  if (parts->gateway_reloader) {
+    parts->gateway_reloader->watch(std::chrono::milliseconds(config.reload_interval_milliseconds));
+    parts->logger->info("gateway: forward-auth at {} (policy {})", config.gateway_path,
+                        config.gateway_policy_directory);
+  }
   parts->logger->info("database {}: {}", config.database_path, parts->store->describe());
   parts->logger->info("listening on {}:{} (policy {}, database {})", config.listen_host,
                       parts->http->port(), config.policy_directory, config.database_path);
@@ -217,10 +263,12 @@ Server::~Server() {
   // Order matters: no more reloads, sign-ins or requests (the sign-ins' answers go to
   // connections the HTTP server owns), then no more background writes, then the database.
   m_parts->reloader.reset();
+  m_parts->gateway_reloader.reset();
   m_parts->password_workers.reset();
   m_parts->http.reset();
   m_parts->sweeper.reset();
   m_parts->audit.reset();
+  m_parts->gateway.reset();
   m_parts->app.reset();
   m_parts->store.reset();
   m_parts->logger->info("stopped; database closed");
@@ -235,12 +283,25 @@ void Server::run() {
 }
 
 ReloadOutcome Server::reload(std::string_view trigger) {
-  return m_parts->reloader->reload(trigger);
+  auto outcome = m_parts->reloader->reload(trigger);
+  if (!m_parts->gateway_reloader) return outcome;
+  auto gateway = m_parts->gateway_reloader->reload(trigger);
+  outcome.applied = outcome.applied && gateway.applied;
+  outcome.problems.insert(outcome.problems.end(), gateway.problems.begin(), gateway.problems.end());
+  return outcome;
 }
 
-PolicyReloader::Stats Server::reload_stats() const noexcept { return m_parts->reloader->stats(); }
+PolicyReloader::Stats Server::reload_stats() const noexcept {
+  auto stats = m_parts->reloader->stats();
+  if (m_parts->gateway_reloader) {
+    const auto gateway = m_parts->gateway_reloader->stats();
+    stats.applied += gateway.applied;
+    stats.refused += gateway.refused;
+  }
+  return stats;
+}
 
-HttpHandler Server::handler() const { return app_handler(*m_parts->app); }
+HttpHandler Server::handler() const { return app_handler(*m_parts->app, m_parts->gateway.get()); }
 
 void Server::stop() {
   m_parts->logger->info("stopping: draining requests in flight");

@@ -68,7 +68,10 @@ HttpResponse create_key(RequestContext& context) {
   const auto request = parse_api_key_body(request_body(context));
   if (!request) return validation_response(context.request.path, request.error());
   const auto policy = context.services.engine.policy();
-  auto issued = issue_key(*policy, context.actor->user, context.actor->organization, *request);
+  const auto* gateway_engine = context.services.gateway_engine;
+  const auto gateway = gateway_engine ? gateway_engine->policy() : nullptr;
+  auto issued =
+      issue_key(*policy, context.actor->user, context.actor->organization, *request, gateway.get());
   if (!issued) return validation_response(context.request.path, issued.error());
 
   const auto& key = issued->key;

@@ -180,3 +180,24 @@ TEST_CASE("bad rate_limit values are reported with file:line:col") {
   CHECK(unknown.rfind("c.toml:2:", 0) == 0);
   CHECK(unknown.find("error: unknown key `rate_limit.per_second`") != std::string::npos);
 }
+
+TEST_CASE("the gateway is off by default, and its path must be a plain path") {
+  const auto none = parse_config("scopegate.toml", "");
+  REQUIRE(none);
+  CHECK(none->gateway_policy_directory.empty());
+  CHECK(none->gateway_path == "/authz");
+  const auto set =
+      parse_config("scopegate.toml", "[gateway]\npolicies = \"notes\"\npath = \"/_auth/check\"\n");
+  REQUIRE(set);
+  CHECK(set->gateway_policy_directory == "notes");
+  CHECK(set->gateway_path == "/_auth/check");
+  Overrides overrides;
+  overrides.gateway_policy_directory = "other";
+  CHECK(apply_overrides(*set, overrides)->gateway_policy_directory == "other");
+  for (const char* bad : {"authz", "/", "/authz/", "/a?b", "/a/../b", "/a//b"}) {
+    const auto message =
+        first_error(parse_config("conf.toml", std::string("[gateway]\npath = \"") + bad + "\"\n"));
+    CHECK(message.rfind("conf.toml:2:", 0) == 0);
+    CHECK(message.find("`gateway.path` must be a path such as `/authz`") != std::string::npos);
+  }
+}

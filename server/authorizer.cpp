@@ -1,0 +1,111 @@
+#include "server/authorizer.hpp"
+
+#include <fmt/format.h>
+
+#include <chrono>
+
+#include "server/audit_writer.hpp"
+#include "server/auth.hpp"
+#include "server/clock.hpp"
+#include "server/decision_response.hpp"
+#include "server/json.hpp"
+
+namespace scopegate::server {
+
+Request request_facts(std::string_view method, std::string_view target, const std::string& client,
+                      const HttpRequest& request, std::vector<Header>& headers, TimePoint at) {
+  headers.clear();
+  headers.reserve(request.headers.size());
+  for (const auto& [name, value] : request.headers) headers.push_back(Header{name, value});
+  Request facts;
+  facts.method = method;
+  facts.target = target;
+  facts.ip = ::scopegate::parse_ip(client);
+  facts.headers = headers;
+  facts.time = std::chrono::duration_cast<std::chrono::seconds>(at.time_since_epoch()).count();
+  return facts;
+}
+
+Authorizer::Authorizer(Services& services)
+    : m_services(services),
+      m_rate_limiter(services.config.rate_limit_requests_per_minute,
+                     services.config.rate_limit_burst) {
+  for (const auto& proxy : services.config.trusted_proxies) {
+    if (const auto range = parse_cidr(proxy)) m_trusted_proxies.push_back(*range);
+  }
+}
+
+std::string Authorizer::client_ip(const HttpRequest& request) const {
+  return server::client_ip(request.peer_ip, request.header("x-forwarded-for"),
+                           request.header("x-real-ip"), m_trusted_proxies);
+}
+
+Result<Authorized, HttpResponse> Authorizer::authorize(const HttpRequest& request,
+                                                       const Request& facts, const Policy& policy,
+                                                       const std::string& client,
+                                                       std::string_view path, TimePoint at,
+                                                       std::string& principal_label,
+                                                       std::string& reason) const {
+  auto authenticated = authenticate(request, m_services.store, policy);
+  if (!authenticated) {
+    reason = "unauthenticated";
+    return unexpected(authentication_refusal(authenticated.error(), path));
+  }
+  const auto& actor = authenticated->actor;
+  principal_label = actor->label();
+  if (actor->key) {
+    m_services.audit.submit_key_use(actor->key->id, at, client);
+    // The key's rate limit (API.md: 429 with Retry-After): after authentication, before
+    // the decision with the principal; in memory only. Bearer tokens are not limited.
+    const auto limit = m_rate_limiter.acquire(actor->key->id, std::chrono::steady_clock::now());
+    if (!limit.allowed) {
+      reason = "rate_limited";
+      return unexpected(with_retry_after(
+          error_response(
+              429,
+              fmt::format("rate limit exceeded: this API key may make {} requests per minute, in "
+                          "bursts of up to {}; retry in {} s",
+                          m_rate_limiter.requests_per_minute(), m_rate_limiter.burst(),
+                          limit.retry_after_seconds),
+              path),
+          limit.retry_after_seconds));
+    }
+  }
+  Authorized authorized{policy.decide(*authenticated->principal, facts), actor,
+                        authenticated->principal};
+  const auto& decision = authorized.decision;
+  reason = std::string(decision.reason_code());
+  if (decision.allowed()) return authorized;
+  const Caller caller = actor->kind == ActorKind::api_key ? Caller::api_key : Caller::user;
+  if (caller == Caller::api_key && decision.status() == 403) {
+    audit_key_denial(request, facts, decision, *actor, client, at);
+  }
+  return unexpected(refusal_response(decision, caller, path));
+}
+
+void Authorizer::audit_key_denial(const HttpRequest& request, const Request& facts,
+                                  const Decision& decision, const Actor& actor,
+                                  const std::string& client, TimePoint at) const {
+  // Denials are audited in batches, identical ones once with a count: a repeat costs
+  // only its identity (built in this thread's buffers) and one lookup.
+  thread_local std::string details;
+  thread_local std::string resource;
+  thread_local std::string identity;
+  details.clear();
+  append_key_details(details, *actor.key);
+  resource.clear();
+  resource.append(facts.method).append(" ").append(facts.target.substr(0, facts.target.find('?')));
+  identity.clear();
+  AuditWriter::append_identity(identity, "ACCESS_DENIED", actor.organization.id, client, details,
+                               resource, decision.message());
+  if (m_services.audit.count_repeat(identity, at)) return;
+  const RequestContext context{request, decision, &actor, nullptr, client, m_services};
+  auto denied = context.audit("ACCESS_DENIED", RequestContext::AuditId::when_written);
+  denied.result = "FAILURE";
+  denied.error_message = std::string(decision.message());
+  denied.resource_type = "ENDPOINT";
+  denied.resource_name = resource;
+  m_services.audit.submit_audit(std::move(denied));
+}
+
+}  // namespace scopegate::server

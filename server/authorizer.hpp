@@ -1,0 +1,64 @@
+// Authorizer: the part of a decision that needs the caller, the same wherever a request
+// came in (App, for scopegate's own API; Gateway, for a reverse proxy's forward-auth
+// subrequest). Once the engine has refused the request to nobody, authorize() turns its
+// credentials into a principal (server/auth.cpp), records an API key's use, applies the
+// key's rate limit (one limiter per server, so a key's requests count once whichever
+// way they come) and asks the engine again with the principal. A refusal comes back as
+// its HTTP response (server/decision_response.cpp); a key's 403 is audited, in batches.
+// Also the client's address as the trusted proxies tell it. Thread-safe.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "scopegate/policy.hpp"
+#include "scopegate/result.hpp"
+#include "server/clock.hpp"
+#include "server/context.hpp"
+#include "server/net.hpp"
+#include "server/rate_limiter.hpp"
+
+namespace scopegate::server {
+
+// What conditions may read about a request: `method` and `target` (the path with its
+// query), the client address, `request`'s headers (kept in `headers`) and the time `at`.
+Request request_facts(std::string_view method, std::string_view target, const std::string& client,
+                      const HttpRequest& request, std::vector<Header>& headers, TimePoint at);
+
+struct Authorized {
+  Decision decision;  // allowed
+  std::shared_ptr<const Actor> actor;
+  std::shared_ptr<const Principal> principal;
+};
+
+class Authorizer {
+ public:
+  explicit Authorizer(Services& services);
+
+  // The client's address: the peer, or what a trusted proxy says it is.
+  std::string client_ip(const HttpRequest& request) const;
+
+  // `facts` describe the request the engine judges (for the gateway, the original one);
+  // `request` carries the credentials; `path` is what error bodies echo; `at` is the
+  // request's one reading of the clock (key use, audit). Sets
+  // `principal_label` (for the log) and `reason` (the decision's reason code, or
+  // `unauthenticated`, `rate_limited`).
+  Result<Authorized, HttpResponse> authorize(const HttpRequest& request, const Request& facts,
+                                             const Policy& policy, const std::string& client,
+                                             std::string_view path, TimePoint at,
+                                             std::string& principal_label,
+                                             std::string& reason) const;
+
+ private:
+  // ACCESS_DENIED for an API key's 403: batched, an identical denial counted once.
+  void audit_key_denial(const HttpRequest& request, const Request& facts, const Decision& decision,
+                        const Actor& actor, const std::string& client, TimePoint at) const;
+
+  Services& m_services;
+  std::vector<Cidr> m_trusted_proxies;
+  // Per API key; mutable: authorize() is const and the limiter is thread-safe.
+  mutable RateLimiter m_rate_limiter;
+};
+
+}  // namespace scopegate::server
