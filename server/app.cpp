@@ -30,24 +30,26 @@ HttpResponse App::handle(const HttpRequest& request) const {
   const auto started = std::chrono::steady_clock::now();
   std::string principal = "-";
   std::string reason = "-";
+  Metrics::Slot counted;
   HttpResponse response;
   try {
-    response = run(request, principal, reason);
+    response = run(request, principal, reason, counted);
   } catch (const std::exception& failure) {
     m_services.logger->error("{} {}: handler failed: {}", request.method, request.path,
                              failure.what());
     response = error_response(500, "internal error", request.path);
   }
   if (!response.later) {
-    log_request(request.method, request.path, response.status, started, principal, reason);
+    log_request(request.method, request.path, response.status, started, principal, reason, counted);
     return response;
   }
   // Answered later (a password sign-in): logged when the answer comes.
   response.later = [this, later = std::move(response.later), method = request.method,
-                    path = request.path, started, principal, reason](HttpResponder respond) {
-    later([this, respond = std::move(respond), method, path, started, principal,
-           reason](HttpResponse answer) {
-      log_request(method, path, answer.status, started, principal, reason);
+                    path = request.path, started, principal, reason,
+                    counted](HttpResponder respond) {
+    later([this, respond = std::move(respond), method, path, started, principal, reason,
+           counted](HttpResponse answer) {
+      log_request(method, path, answer.status, started, principal, reason, counted);
       respond(std::move(answer));
     });
   };
@@ -56,9 +58,10 @@ HttpResponse App::handle(const HttpRequest& request) const {
 
 void App::log_request(std::string_view method, std::string_view path, int status,
                       std::chrono::steady_clock::time_point started, std::string_view principal,
-                      std::string_view reason) const {
-  const auto elapsed =
-      std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started);
+                      std::string_view reason, const Metrics::Slot& counted) const {
+  const auto taken = std::chrono::steady_clock::now() - started;
+  if (m_services.metrics != nullptr) m_services.metrics->record_request(counted, reason, taken);
+  const auto elapsed = std::chrono::duration<double, std::milli>(taken);
   m_services.logger->info("{} {} {} {:.3f}ms principal={} reason={}", method, path, status,
                           elapsed.count(), principal, reason);
 }
@@ -78,8 +81,8 @@ std::shared_ptr<const Dispatch> App::dispatch() const {
   return fresh;
 }
 
-HttpResponse App::run(const HttpRequest& request, std::string& principal_label,
-                      std::string& reason) const {
+HttpResponse App::run(const HttpRequest& request, std::string& principal_label, std::string& reason,
+                      Metrics::Slot& counted) const {
   const auto& path = request.path;
   PathSegments segments;
   if (const auto error = split_path(path, segments); error != PathError::none) {
@@ -110,9 +113,13 @@ HttpResponse App::run(const HttpRequest& request, std::string& principal_label,
     return error_response(500, "no handler for this endpoint", path);
   }
   const Policy& policy = dispatch->policy();
+  if (m_services.metrics != nullptr) {
+    counted.counters = m_services.metrics->counters_for(Surface::api, policy);
+  }
   std::shared_ptr<const Actor> actor;
   std::optional<ReadScope> reads;  // authentication and the handler: one read transaction
   Decision decision = policy.decide(Principal{}, facts);
+  counted.endpoint = decision.endpoint();
   if (!decision.allowed()) {
     reads.emplace(m_services.store);
     auto authorized =

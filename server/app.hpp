@@ -18,6 +18,7 @@
 #include "server/authorizer.hpp"
 #include "server/context.hpp"
 #include "server/dispatch.hpp"
+#include "server/metrics.hpp"
 
 namespace scopegate::server {
 
@@ -36,14 +37,16 @@ class App {
 
  private:
   App(Services& services, HandlerTable table, Dispatch dispatch);
-  HttpResponse run(const HttpRequest& request, std::string& principal, std::string& reason) const;
+  HttpResponse run(const HttpRequest& request, std::string& principal, std::string& reason,
+                   Metrics::Slot& counted) const;
   // The Dispatch for the engine's current policy, bound again after a reload; null (and
   // logged) if the policy has an endpoint without a handler, which a reload refuses.
   std::shared_ptr<const Dispatch> dispatch() const;
-  // The one log line a request gets, with its status and the time since `started`.
+  // The one log line a request gets, with its status and the time since `started`; and
+  // its count in the metrics.
   void log_request(std::string_view method, std::string_view path, int status,
                    std::chrono::steady_clock::time_point started, std::string_view principal,
-                   std::string_view reason) const;
+                   std::string_view reason, const Metrics::Slot& counted) const;
 
   Services& m_services;
   HandlerTable m_table;

@@ -113,10 +113,16 @@ void AuditWriter::write_pending(std::unique_lock<std::mutex>& lock) {
   }
   const auto written = m_store.record_key_uses(uses, audits);
   if (!written) {
+    m_write_errors.fetch_add(1, std::memory_order_relaxed);
     m_logger->error("audit writer: {} entries and {} key uses lost: {}", audits.size(), uses.size(),
                     written.error().message);
   }
   lock.lock();
+}
+
+AuditWriter::Stats AuditWriter::stats() {
+  const std::lock_guard lock(m_mutex);
+  return Stats{m_audits.size() + m_uses.size(), m_write_errors.load(std::memory_order_relaxed)};
 }
 
 void AuditWriter::loop() {

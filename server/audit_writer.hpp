@@ -9,8 +9,10 @@
 // the destructor flushes what is left.
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <condition_variable>
+#include <cstdint>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -50,6 +52,12 @@ class AuditWriter {
   void submit_key_use(std::string_view key_id, TimePoint at, std::string_view ip);
   void flush();
 
+  struct Stats {
+    std::uint64_t queued = 0;        // entries and key uses waiting to be written
+    std::uint64_t write_errors = 0;  // batches the store refused since start
+  };
+  Stats stats();
+
  private:
   void loop();
   void write_pending(std::unique_lock<std::mutex>& lock);
@@ -73,6 +81,7 @@ class AuditWriter {
   };
   std::map<std::string, PendingUse, std::less<>> m_uses;  // by key id
   bool m_stopping = false;
+  std::atomic<std::uint64_t> m_write_errors{0};
   std::thread m_thread;
 };
 

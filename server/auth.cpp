@@ -3,6 +3,7 @@
 #include "server/clock.hpp"
 #include "server/crypto.hpp"
 
+#include <atomic>
 #include <cstring>
 #include <mutex>
 #include <unordered_map>
@@ -85,6 +86,9 @@ class KeyMemo {
   std::unordered_map<Fingerprint, std::shared_ptr<const Entry>, FingerprintHash> m_entries;
 };
 
+std::atomic<std::uint64_t> g_key_cache_hits{0};
+std::atomic<std::uint64_t> g_key_cache_misses{0};
+
 KeyMemo& key_memo() {
   static KeyMemo memo;
   return memo;
@@ -115,6 +119,7 @@ Result<Authenticated, AuthFailure> authenticate_key(std::string_view key, Store&
   if (key.empty()) return failure("invalid API key");
   const auto print = fingerprint(key);
   const auto known = key_memo().find(print);
+  (known ? g_key_cache_hits : g_key_cache_misses).fetch_add(1, std::memory_order_relaxed);
   const std::string computed = known ? std::string() : sha256_hex(key);
   const std::string& hash = known ? known->hash : computed;
   const auto found = store.authenticate_key(hash);
@@ -131,6 +136,11 @@ Result<Authenticated, AuthFailure> authenticate_key(std::string_view key, Store&
 }
 
 }  // namespace
+
+KeyCacheStats key_cache_stats() noexcept {
+  return KeyCacheStats{g_key_cache_hits.load(std::memory_order_relaxed),
+                       g_key_cache_misses.load(std::memory_order_relaxed)};
+}
 
 CredentialKind credential_kind(const HttpRequest& request) {
   const auto authorization = request.header("authorization");

@@ -15,6 +15,7 @@
 // Thread-safe.
 #pragma once
 
+#include <cstdint>
 #include <memory>
 #include <string>
 #include <vector>
@@ -44,6 +45,13 @@ struct Authenticated {
 
 Result<Authenticated, AuthFailure> authenticate(const HttpRequest& request, Store& store,
                                                 const Policy& policy);
+
+// API keys presented since start: known to the key memo (hit) or hashed anew (miss).
+struct KeyCacheStats {
+  std::uint64_t hits = 0;
+  std::uint64_t misses = 0;
+};
+KeyCacheStats key_cache_stats() noexcept;
 
 // The key's scopes that its creator's role still grants (after `implies`), in key order.
 std::vector<std::string> effective_key_scopes(const Policy& policy, const ApiKey& key,

@@ -9,6 +9,7 @@
 #include "server/clock.hpp"
 #include "server/decision_response.hpp"
 #include "server/json.hpp"
+#include "server/metrics.hpp"
 
 namespace scopegate::server {
 
@@ -47,6 +48,17 @@ Result<Authorized, HttpResponse> Authorizer::authorize(const HttpRequest& reques
                                                        std::string& principal_label,
                                                        std::string& reason) const {
   auto authenticated = authenticate(request, m_services.store, policy);
+  if (auto* metrics = m_services.metrics) {
+    const auto kind = credential_kind(request);
+    const auto outcome = authenticated                         ? AuthOutcome::success
+                         : authenticated.error().status == 401 ? AuthOutcome::refused
+                                                               : AuthOutcome::error;
+    metrics->record_authentication(kind == CredentialKind::api_key  ? "api_key"
+                                   : kind == CredentialKind::bearer ? "bearer"
+                                                                    : "none",
+                                   outcome);
+    if (outcome == AuthOutcome::error) metrics->record_database_error();
+  }
   if (!authenticated) {
     reason = "unauthenticated";
     return unexpected(authentication_refusal(authenticated.error(), path));

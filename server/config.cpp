@@ -95,6 +95,9 @@ std::map<std::string, std::map<std::string, KeyHandler>> schema(Config& c) {
                              c.gateway_path));
     }
   };
+  s["metrics"]["bearer_token"] = [&c](Reader& r, const toml::node& n) {
+    r.string(n, "metrics.bearer_token", c.metrics_bearer_token);
+  };
   s["log"]["level"] = [&c](Reader& r, const toml::node& n) {
     r.string(n, "log.level", c.log_level);
     static const std::vector<std::string> levels = {"trace", "debug",    "info", "warn",

@@ -28,6 +28,8 @@ struct Config {
   // [gateway] scopegate as a reverse proxy's forward-auth service (server/gateway.hpp)
   std::string gateway_policy_directory;  // empty: no gateway
   std::string gateway_path = "/authz";
+  // [metrics] GET /metrics: loopback peers only, or only with this token when it is set
+  std::string metrics_bearer_token;
   // [log]
   std::string log_level = "info";
   std::string log_file;  // empty: stderr

@@ -31,6 +31,7 @@ class FirewallProvider;
 class Sweeper;
 class WorkerPool;
 class LoginThrottle;
+class Metrics;
 
 enum class ActorKind { user, api_key };
 
@@ -61,6 +62,7 @@ struct Services {
   LoginThrottle& login_throttle;
   // The gateway policy (server/gateway.hpp), when one is loaded: keys may hold its scopes.
   const Engine* gateway_engine = nullptr;
+  Metrics* metrics = nullptr;  // what /metrics shows; null: nothing is counted
 };
 
 struct RequestContext {

@@ -81,9 +81,10 @@ HttpResponse Gateway::handle(const HttpRequest& request) const {
   std::string original = "-";
   std::string principal = "-";
   std::string reason = "-";
+  Metrics::Slot counted;
   HttpResponse response;
   try {
-    response = run(request, original, principal, reason);
+    response = run(request, original, principal, reason, counted);
   } catch (const std::exception& failure) {
     m_services.logger->error("{} {}: gateway failed: {}", request.method, request.path,
                              failure.what());
@@ -94,8 +95,9 @@ HttpResponse Gateway::handle(const HttpRequest& request) const {
   if (response.status != 200 && !response.body.empty()) {
     response.headers.emplace_back("X-Scopegate-Error", response.body);
   }
-  const auto elapsed =
-      std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started);
+  const auto taken = std::chrono::steady_clock::now() - started;
+  if (m_services.metrics != nullptr) m_services.metrics->record_request(counted, reason, taken);
+  const auto elapsed = std::chrono::duration<double, std::milli>(taken);
   m_services.logger->info("{} {} {} {:.3f}ms gateway={} principal={} reason={}", request.method,
                           request.path, response.status, elapsed.count(), original, principal,
                           reason);
@@ -103,7 +105,8 @@ HttpResponse Gateway::handle(const HttpRequest& request) const {
 }
 
 HttpResponse Gateway::run(const HttpRequest& request, std::string& original_label,
-                          std::string& principal_label, std::string& reason) const {
+                          std::string& principal_label, std::string& reason,
+                          Metrics::Slot& counted) const {
   Original original;
   if (request.path.size() == m_path.size()) {
     original.method = first_header(request, "x-original-method", "x-forwarded-method");
@@ -135,7 +138,11 @@ HttpResponse Gateway::run(const HttpRequest& request, std::string& original_labe
       request_facts(original.method, original.target, client, request, headers, at);
 
   const auto policy = m_engine.policy();
+  if (m_services.metrics != nullptr) {
+    counted.counters = m_services.metrics->counters_for(Surface::gateway, *policy);
+  }
   const Decision decision = policy->decide(Principal{}, facts);
+  counted.endpoint = decision.endpoint();
   if (decision.allowed()) {
     reason = std::string(decision.reason_code());
     return allowed_response(*policy, decision, nullptr);

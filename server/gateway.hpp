@@ -24,6 +24,7 @@
 #include "scopegate/engine.hpp"
 #include "server/authorizer.hpp"
 #include "server/context.hpp"
+#include "server/metrics.hpp"
 
 namespace scopegate::server {
 
@@ -38,7 +39,7 @@ class Gateway {
 
  private:
   HttpResponse run(const HttpRequest& request, std::string& original, std::string& principal,
-                   std::string& reason) const;
+                   std::string& reason, Metrics::Slot& counted) const;
 
   Services& m_services;
   const Engine& m_engine;

@@ -3,9 +3,12 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <fstream>
+#include <sstream>
 
 #include "scopegate/dsl.hpp"
 #include "scopegate/dsl/policy_tests.hpp"
+#include "server/crypto.hpp"
 
 namespace scopegate::server {
 
@@ -69,13 +72,29 @@ DirectoryFingerprint fingerprint_policy_directory(const fs::path& directory) {
   return out;
 }
 
+std::string hash_policy_directory(const fs::path& directory) {
+  std::string all;
+  for (const auto& file : fingerprint_policy_directory(directory)) {
+    if (file.name.starts_with("tests/")) continue;
+    std::ifstream in(directory / file.name, std::ios::binary);
+    std::ostringstream text;
+    text << in.rdbuf();
+    all += file.name;
+    all += '\0';
+    all += text.str();
+    all += '\0';
+  }
+  return sha256_hex(all);
+}
+
 PolicyReloader::PolicyReloader(fs::path directory, Engine& engine, PolicyCheck check,
                                std::shared_ptr<spdlog::logger> logger, DirectoryFingerprint initial)
     : m_directory(std::move(directory)),
       m_engine(engine),
       m_check(std::move(check)),
       m_logger(std::move(logger)),
-      m_fingerprint(std::move(initial)) {}
+      m_fingerprint(std::move(initial)),
+      m_policy_hash(hash_policy_directory(m_directory)) {}
 
 PolicyReloader::~PolicyReloader() {
   {
@@ -95,6 +114,7 @@ ReloadOutcome PolicyReloader::reload(std::string_view trigger) {
     const std::lock_guard lock(m_watch_mutex);
     m_fingerprint = std::move(fingerprint);
   }
+  auto hash = hash_policy_directory(m_directory);
   ReloadOutcome outcome;
   const auto refuse = [&](std::string_view stage) {
     ++m_refused;
@@ -141,6 +161,10 @@ ReloadOutcome PolicyReloader::reload(std::string_view trigger) {
 
   const auto endpoints = compiled->endpoints().size();
   m_engine.replace(std::move(*compiled));
+  {
+    const std::lock_guard lock(m_watch_mutex);
+    m_policy_hash = std::move(hash);
+  }
   ++m_applied;
   outcome.applied = true;
   const auto elapsed =
@@ -173,6 +197,11 @@ void PolicyReloader::poll_loop(std::chrono::milliseconds interval) {
 
 PolicyReloader::Stats PolicyReloader::stats() const noexcept {
   return Stats{m_applied.load(), m_refused.load()};
+}
+
+std::string PolicyReloader::policy_hash() const {
+  const std::lock_guard lock(m_watch_mutex);
+  return m_policy_hash;
 }
 
 }  // namespace scopegate::server

@@ -43,6 +43,9 @@ struct WatchedFile {
 };
 using DirectoryFingerprint = std::vector<WatchedFile>;
 DirectoryFingerprint fingerprint_policy_directory(const std::filesystem::path& directory);
+// The SHA-256 (hex) of the directory's `*.policy` files, names and contents, in name order:
+// what /metrics shows as the loaded policy's hash.
+std::string hash_policy_directory(const std::filesystem::path& directory);
 
 struct ReloadOutcome {
   bool applied = false;
@@ -72,6 +75,9 @@ class PolicyReloader {
     std::uint64_t refused = 0;
   };
   Stats stats() const noexcept;
+  // hash_policy_directory() of the policy in force: taken at construction (the policy
+  // the server started with) and before each compile that was then applied.
+  std::string policy_hash() const;
 
  private:
   void poll_loop(std::chrono::milliseconds interval);
@@ -81,8 +87,8 @@ class PolicyReloader {
   PolicyCheck m_check;
   std::shared_ptr<spdlog::logger> m_logger;
 
-  std::mutex m_reload_mutex;  // one reload at a time
-  std::mutex m_watch_mutex;   // guards m_fingerprint and m_stopping
+  std::mutex m_reload_mutex;         // one reload at a time
+  mutable std::mutex m_watch_mutex;  // guards m_fingerprint, m_stopping and m_policy_hash
   std::condition_variable m_wake;
   DirectoryFingerprint m_fingerprint;
   bool m_stopping = false;
@@ -90,6 +96,7 @@ class PolicyReloader {
 
   std::atomic<std::uint64_t> m_applied{0};
   std::atomic<std::uint64_t> m_refused{0};
+  std::string m_policy_hash;  // guarded by m_watch_mutex
 };
 
 }  // namespace scopegate::server

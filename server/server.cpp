@@ -15,6 +15,7 @@
 #include "scopegate/engine.hpp"
 #include "server/app.hpp"
 #include "server/audit_writer.hpp"
+#include "server/auth.hpp"
 #include "server/clock.hpp"
 #include "server/crypto.hpp"
 #include "server/gateway.hpp"
@@ -23,6 +24,7 @@
 #include "server/json.hpp"
 #include "server/load_policy.hpp"
 #include "server/login_throttle.hpp"
+#include "server/metrics_endpoint.hpp"
 #include "server/provider.hpp"
 #include "server/store/sqlite_store.hpp"
 #include "server/store/store.hpp"
@@ -107,15 +109,6 @@ Result<Done, std::string> bootstrap(const Config& config, Store& store, std::ost
   return Done{};
 }
 
-HttpHandler app_handler(const App& app, const Gateway* gateway) {
-  if (gateway == nullptr) {
-    return [&app](const HttpRequest& request) { return app.handle(request); };
-  }
-  return [&app, gateway](const HttpRequest& request) {
-    return gateway->handles(request.path) ? gateway->handle(request) : app.handle(request);
-  };
-}
-
 }  // namespace
 
 struct Server::Parts {
@@ -124,6 +117,7 @@ struct Server::Parts {
   std::unique_ptr<Store> store;
   std::unique_ptr<Engine> engine;
   std::unique_ptr<Engine> gateway_engine;  // null without a gateway
+  std::unique_ptr<Metrics> metrics;
   std::unique_ptr<FirewallProvider> provider;
   std::unique_ptr<AuditWriter> audit;
   std::unique_ptr<Sweeper> sweeper;
@@ -136,6 +130,42 @@ struct Server::Parts {
   std::unique_ptr<PolicyReloader> gateway_reloader;
   std::unique_ptr<HttpServer> http;
 };
+
+namespace {
+
+Metrics::Snapshot metrics_snapshot(Server::Parts& parts) {
+  Metrics::Snapshot snapshot;
+  const auto keys = key_cache_stats();
+  snapshot.key_cache_hits = keys.hits;
+  snapshot.key_cache_misses = keys.misses;
+  const auto add = [&](Surface surface, const PolicyReloader* reloader) {
+    if (reloader == nullptr) return;
+    const auto stats = reloader->stats();
+    snapshot.policies.push_back({surface, stats.applied, stats.refused, reloader->policy_hash()});
+  };
+  add(Surface::api, parts.reloader.get());
+  add(Surface::gateway, parts.gateway_reloader.get());
+  const auto audit = parts.audit->stats();
+  snapshot.audit_queue_depth = audit.queued;
+  snapshot.audit_write_errors = audit.write_errors;
+  return snapshot;
+}
+
+// Every request: /metrics, the gateway's path, or scopegate's own API.
+HttpHandler front_handler(Server::Parts& parts) {
+  return [&parts](const HttpRequest& request) {
+    if (request.path == metrics_path) {
+      return metrics_response(request, parts.config.metrics_bearer_token, *parts.metrics,
+                              [&parts] { return metrics_snapshot(parts); });
+    }
+    if (parts.gateway && parts.gateway->handles(request.path)) {
+      return parts.gateway->handle(request);
+    }
+    return parts.app->handle(request);
+  };
+}
+
+}  // namespace
 
 Result<std::unique_ptr<Server>, std::vector<std::string>> Server::start(const Config& config,
                                                                         std::ostream& notices) {
@@ -179,6 +209,7 @@ Result<std::unique_ptr<Server>, std::vector<std::string>> Server::start(const Co
                                              config.database_path, bootstrapped.error())});
   }
 
+  parts->metrics = std::make_unique<Metrics>();
   parts->provider = make_immediate_provider();
   parts->audit = std::make_unique<AuditWriter>(
       *parts->store, std::chrono::milliseconds(config.audit_flush_milliseconds), parts->logger);
@@ -196,7 +227,7 @@ Result<std::unique_ptr<Server>, std::vector<std::string>> Server::start(const Co
   parts->services = std::make_unique<Services>(
       Services{parts->config, *parts->store, *parts->engine, *parts->audit, *parts->provider,
                parts->sweeper.get(), parts->logger, *parts->password_workers,
-               *parts->login_throttle, parts->gateway_engine.get()});
+               *parts->login_throttle, parts->gateway_engine.get(), parts->metrics.get()});
   auto app = App::create(*parts->services);
   if (!app) {
     auto problems = std::move(app.error());
@@ -238,7 +269,7 @@ Result<std::unique_ptr<Server>, std::vector<std::string>> Server::start(const Co
   options.max_header_bytes = config.max_header_bytes;
   options.idle_timeout_seconds = config.idle_timeout_seconds;
   options.shutdown_grace_seconds = config.shutdown_grace_seconds;
-  auto http = HttpServer::listen(options, app_handler(*parts->app, parts->gateway.get()),
+  auto http = HttpServer::listen(options, front_handler(*parts),
                                  [](int status, std::string_view message, std::string_view path) {
                                    return error_body(status, message, path);
                                  });
@@ -301,7 +332,7 @@ PolicyReloader::Stats Server::reload_stats() const noexcept {
   return stats;
 }
 
-HttpHandler Server::handler() const { return app_handler(*m_parts->app, m_parts->gateway.get()); }
+HttpHandler Server::handler() const { return front_handler(*m_parts); }
 
 void Server::stop() {
   m_parts->logger->info("stopping: draining requests in flight");

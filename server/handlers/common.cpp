@@ -1,6 +1,7 @@
 #include <fmt/format.h>
 
 #include "server/handlers/handlers.hpp"
+#include "server/metrics.hpp"
 
 namespace scopegate::server {
 
@@ -86,6 +87,7 @@ HttpResponse not_found(const RequestContext& context, std::string_view what) {
 }
 
 HttpResponse store_failure(const RequestContext& context, std::string_view message) {
+  if (context.services.metrics != nullptr) context.services.metrics->record_database_error();
   context.services.logger->error("{} {}: storage failed: {}", context.request.method,
                                  context.request.path, message);
   return error_response(500, "internal error", context.request.path);

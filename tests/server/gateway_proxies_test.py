@@ -103,17 +103,20 @@ class Upstream:
 
 
 class Scopegate:
-    def __init__(self, workdir):
+    """`scopegate serve` with a gateway policy, signed in as the admin."""
+
+    def __init__(self, workdir, gateway_policies=GATEWAY_POLICIES, extra_config=""):
         self.port = free_port()
         self.db = os.path.join(workdir, "scopegate.db")
         config = os.path.join(workdir, "scopegate.toml")
         with open(config, "w") as out:
-            out.write("[rate_limit]\nrequests_per_minute = 0\n")
+            out.write("[rate_limit]\nrequests_per_minute = 0\n"
+                      "[policy]\nreload_interval_milliseconds = 100\n" + extra_config)
         self.log = open(os.path.join(workdir, "scopegate.log"), "w")
         env = dict(os.environ, SCOPEGATE_ADMIN_PASSWORD=ADMIN_PASSWORD)
         self.process = subprocess.Popen(
             [BIN, "serve", "--config", config, "--listen", f"127.0.0.1:{self.port}", "--db",
-             self.db, "--policies", POLICIES, "--gateway-policies", GATEWAY_POLICIES],
+             self.db, "--policies", POLICIES, "--gateway-policies", gateway_policies],
             stdout=self.log, stderr=subprocess.STDOUT, env=env)
         wait_for(lambda: self.process.poll() is None
                  and request(self.port, "GET", "/healthz", timeout=1)[0] == 200, "scopegate")
