@@ -1,8 +1,9 @@
 // `scopegate serve [--config FILE] [--listen HOST:PORT] [--db PATH] [--policies DIR]
-// [--gateway-policies DIR]`: runs the bundled HTTP server (and, with a gateway policy, the
-// forward-auth endpoint of docs/gateway.md) until SIGINT/SIGTERM; SIGHUP (and, unless
-// `policy.reload_interval_milliseconds` is 0, a change to the policy directory) reloads
-// the policy, keeping the last good one if the new one fails. Settings come from --config, else
+// [--gateway-policies DIR] [--shadow-policies DIR] [--gateway-shadow-policies DIR]`: runs the
+// bundled HTTP server (and, with a gateway policy, the forward-auth endpoint of docs/gateway.md)
+// until SIGINT/SIGTERM; SIGHUP (and, unless `policy.reload_interval_milliseconds` is 0, a change to
+// the policy directory) reloads the policy, keeping the last good one if the new one fails.
+// Settings come from --config, else
 // ./scopegate.toml when it exists, else the defaults; the flags override them. Any
 // configuration, policy or database problem is printed and the server does not start.
 #include <fmt/format.h>
@@ -25,6 +26,8 @@ struct ServeOptions {
   std::string database;
   std::string policies;
   std::string gateway_policies;
+  std::string shadow_policies;
+  std::string gateway_shadow_policies;
 };
 
 constexpr std::string_view default_config_file = "scopegate.toml";
@@ -43,6 +46,10 @@ Exit run_serve(const ServeOptions& options) {
   if (!options.policies.empty()) overrides.policy_directory = options.policies;
   if (!options.gateway_policies.empty()) {
     overrides.gateway_policy_directory = options.gateway_policies;
+  }
+  if (!options.shadow_policies.empty()) overrides.policy_shadow_directory = options.shadow_policies;
+  if (!options.gateway_shadow_policies.empty()) {
+    overrides.gateway_shadow_directory = options.gateway_shadow_policies;
   }
   if (config) config = apply_overrides(std::move(*config), overrides);
   if (!config) {
@@ -80,6 +87,11 @@ void add_serve_command(CLI::App& app, Outcome& outcome) {
   command->add_option("--gateway-policies", options->gateway_policies,
                       "a protected API's policy directory: answer a reverse proxy's "
                       "forward-auth requests at /authz (docs/gateway.md)");
+  command->add_option("--shadow-policies", options->shadow_policies,
+                      "a candidate policy that judges every request beside the live one, "
+                      "counted and logged, never answering (docs/gateway.md)");
+  command->add_option("--gateway-shadow-policies", options->gateway_shadow_policies,
+                      "the same for the gateway policy");
   command->callback([options, &outcome] { outcome.exit = run_serve(*options); });
 }
 

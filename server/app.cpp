@@ -6,6 +6,7 @@
 #include "server/clock.hpp"
 #include "server/handler_table.hpp"
 #include "server/json.hpp"
+#include "server/shadow.hpp"
 #include "server/store/store.hpp"
 
 namespace scopegate::server {
@@ -122,13 +123,14 @@ HttpResponse App::run(const HttpRequest& request, std::string& principal_label, 
   counted.endpoint = decision.endpoint();
   if (!decision.allowed()) {
     reads.emplace(m_services.store);
-    auto authorized =
-        m_authorizer.authorize(request, facts, policy, client, path, at, principal_label, reason);
+    auto authorized = m_authorizer.authorize(request, facts, policy, client, path, at, m_shadow,
+                                             principal_label, reason);
     if (!authorized) return std::move(authorized.error());
     actor = std::move(authorized->actor);
     decision = authorized->decision;
   } else {
     reason = std::string(decision.reason_code());
+    if (m_shadow != nullptr) m_shadow->compare(decision, Principal{}, facts, principal_label);
   }
   const Handler* handler = dispatch->handler_for(decision.endpoint());
   if (handler == nullptr) {

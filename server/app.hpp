@@ -32,6 +32,10 @@ class App {
   // Checks a policy before it replaces the current one (the hot-reload seam).
   std::vector<std::string> check_policy(const Policy& policy) const;
 
+  // A candidate policy to judge every request beside the live one (server/shadow.hpp);
+  // set before the server serves.
+  void set_shadow(const ShadowPolicy* shadow) { m_shadow = shadow; }
+
   // Who is calling and may they: shared with the gateway (server/gateway.hpp).
   const Authorizer& authorizer() const { return m_authorizer; }
 
@@ -52,6 +56,7 @@ class App {
   HandlerTable m_table;
   mutable std::atomic<std::shared_ptr<const Dispatch>> m_dispatch;
   Authorizer m_authorizer{m_services};
+  const ShadowPolicy* m_shadow = nullptr;
 };
 
 }  // namespace scopegate::server

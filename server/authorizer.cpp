@@ -10,6 +10,7 @@
 #include "server/decision_response.hpp"
 #include "server/json.hpp"
 #include "server/metrics.hpp"
+#include "server/shadow.hpp"
 
 namespace scopegate::server {
 
@@ -41,12 +42,10 @@ std::string Authorizer::client_ip(const HttpRequest& request) const {
                            request.header("x-real-ip"), m_trusted_proxies);
 }
 
-Result<Authorized, HttpResponse> Authorizer::authorize(const HttpRequest& request,
-                                                       const Request& facts, const Policy& policy,
-                                                       const std::string& client,
-                                                       std::string_view path, TimePoint at,
-                                                       std::string& principal_label,
-                                                       std::string& reason) const {
+Result<Authorized, HttpResponse> Authorizer::authorize(
+    const HttpRequest& request, const Request& facts, const Policy& policy,
+    const std::string& client, std::string_view path, TimePoint at, const ShadowPolicy* shadow,
+    std::string& principal_label, std::string& reason) const {
   auto authenticated = authenticate(request, m_services.store, policy);
   if (auto* metrics = m_services.metrics) {
     const auto kind = credential_kind(request);
@@ -60,6 +59,9 @@ Result<Authorized, HttpResponse> Authorizer::authorize(const HttpRequest& reques
     if (outcome == AuthOutcome::error) metrics->record_database_error();
   }
   if (!authenticated) {
+    if (shadow != nullptr && authenticated.error().status == 401) {
+      shadow->compare_unauthenticated(policy.decide(Principal{}, facts), facts);
+    }
     reason = "unauthenticated";
     return unexpected(authentication_refusal(authenticated.error(), path));
   }
@@ -87,6 +89,7 @@ Result<Authorized, HttpResponse> Authorizer::authorize(const HttpRequest& reques
                         authenticated->principal};
   const auto& decision = authorized.decision;
   reason = std::string(decision.reason_code());
+  if (shadow != nullptr) shadow->compare(decision, *authorized.principal, facts, principal_label);
   if (decision.allowed()) return authorized;
   const Caller caller = actor->kind == ActorKind::api_key ? Caller::api_key : Caller::user;
   if (caller == Caller::api_key && decision.status() == 403) {

@@ -26,6 +26,8 @@ namespace scopegate::server {
 Request request_facts(std::string_view method, std::string_view target, const std::string& client,
                       const HttpRequest& request, std::vector<Header>& headers, TimePoint at);
 
+class ShadowPolicy;
+
 struct Authorized {
   Decision decision;  // allowed
   std::shared_ptr<const Actor> actor;
@@ -41,12 +43,14 @@ class Authorizer {
 
   // `facts` describe the request the engine judges (for the gateway, the original one);
   // `request` carries the credentials; `path` is what error bodies echo; `at` is the
-  // request's one reading of the clock (key use, audit). Sets
+  // request's one reading of the clock (key use, audit); `shadow`, when not null, judges
+  // the request too (server/shadow.hpp) without changing the answer. Sets
   // `principal_label` (for the log) and `reason` (the decision's reason code, or
   // `unauthenticated`, `rate_limited`).
   Result<Authorized, HttpResponse> authorize(const HttpRequest& request, const Request& facts,
                                              const Policy& policy, const std::string& client,
                                              std::string_view path, TimePoint at,
+                                             const ShadowPolicy* shadow,
                                              std::string& principal_label,
                                              std::string& reason) const;
 

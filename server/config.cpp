@@ -85,6 +85,12 @@ std::map<std::string, std::map<std::string, KeyHandler>> schema(Config& c) {
   s["gateway"]["policies"] = [&c](Reader& r, const toml::node& n) {
     r.string(n, "gateway.policies", c.gateway_policy_directory);
   };
+  s["policy"]["shadow"] = [&c](Reader& r, const toml::node& n) {
+    r.string(n, "policy.shadow", c.policy_shadow_directory);
+  };
+  s["gateway"]["shadow_policies"] = [&c](Reader& r, const toml::node& n) {
+    r.string(n, "gateway.shadow_policies", c.gateway_shadow_directory);
+  };
   s["gateway"]["path"] = [&c](Reader& r, const toml::node& n) {
     r.string(n, "gateway.path", c.gateway_path);
     PathSegments segments;
@@ -315,6 +321,12 @@ Result<Config, ConfigError> apply_overrides(Config config, const Overrides& over
   if (overrides.policy_directory) config.policy_directory = *overrides.policy_directory;
   if (overrides.gateway_policy_directory) {
     config.gateway_policy_directory = *overrides.gateway_policy_directory;
+  }
+  if (overrides.policy_shadow_directory) {
+    config.policy_shadow_directory = *overrides.policy_shadow_directory;
+  }
+  if (overrides.gateway_shadow_directory) {
+    config.gateway_shadow_directory = *overrides.gateway_shadow_directory;
   }
   return config;
 }

@@ -25,9 +25,11 @@ struct Config {
   // [policy]
   std::string policy_directory = "./policies";
   int reload_interval_milliseconds = 1000;  // polling for changes; 0: no watching (SIGHUP only)
+  std::string policy_shadow_directory;      // a candidate judging requests too; empty: none
   // [gateway] scopegate as a reverse proxy's forward-auth service (server/gateway.hpp)
   std::string gateway_policy_directory;  // empty: no gateway
   std::string gateway_path = "/authz";
+  std::string gateway_shadow_directory;  // a candidate gateway policy; empty: none
   // [metrics] GET /metrics: loopback peers only, or only with this token when it is set
   std::string metrics_bearer_token;
   // [log]
@@ -83,6 +85,8 @@ struct Overrides {
   std::optional<std::string> database_path;
   std::optional<std::string> policy_directory;
   std::optional<std::string> gateway_policy_directory;
+  std::optional<std::string> policy_shadow_directory;
+  std::optional<std::string> gateway_shadow_directory;
 };
 Result<Config, ConfigError> apply_overrides(Config config, const Overrides& overrides);
 

@@ -5,6 +5,7 @@
 #include "scopegate/path.hpp"
 #include "server/clock.hpp"
 #include "server/json.hpp"
+#include "server/shadow.hpp"
 #include "server/store/store.hpp"
 
 namespace scopegate::server {
@@ -39,15 +40,12 @@ HttpResponse allowed_response(const Policy& policy, const Decision& decision,
                               const Authorized* caller) {
   HttpResponse response;
   response.status = 200;
-  const Endpoint& endpoint = *decision.endpoint();
   std::string params;
   for (const auto& param : decision.params()) {
     if (!params.empty()) params += '&';
     params.append(param.name).append("=").append(param.value);
   }
-  response.headers.emplace_back(
-      "X-Scopegate-Endpoint",
-      std::string(to_string(endpoint.method)).append(" ").append(endpoint.path_template));
+  response.headers.emplace_back("X-Scopegate-Endpoint", endpoint_label(decision.endpoint()));
   response.headers.emplace_back("X-Scopegate-Params", std::move(params));
   // Every header is always there, empty when it does not apply: a proxy that copies
   // them (Caddy 2.6) then never passes on a client's own header of the same name.
@@ -68,8 +66,12 @@ HttpResponse allowed_response(const Policy& policy, const Decision& decision,
 }  // namespace
 
 Gateway::Gateway(Services& services, const Engine& policy, const Authorizer& authorizer,
-                 std::string path)
-    : m_services(services), m_engine(policy), m_authorizer(authorizer), m_path(std::move(path)) {}
+                 std::string path, const ShadowPolicy* shadow)
+    : m_services(services),
+      m_engine(policy),
+      m_authorizer(authorizer),
+      m_path(std::move(path)),
+      m_shadow(shadow) {}
 
 bool Gateway::handles(std::string_view path) const noexcept {
   if (!path.starts_with(m_path)) return false;
@@ -145,11 +147,12 @@ HttpResponse Gateway::run(const HttpRequest& request, std::string& original_labe
   counted.endpoint = decision.endpoint();
   if (decision.allowed()) {
     reason = std::string(decision.reason_code());
+    if (m_shadow != nullptr) m_shadow->compare(decision, Principal{}, facts, principal_label);
     return allowed_response(*policy, decision, nullptr);
   }
   const ReadScope reads(m_services.store);
-  const auto authorized =
-      m_authorizer.authorize(request, facts, *policy, client, path, at, principal_label, reason);
+  const auto authorized = m_authorizer.authorize(request, facts, *policy, client, path, at,
+                                                 m_shadow, principal_label, reason);
   if (!authorized) return authorized.error();
   return allowed_response(*policy, authorized->decision, &*authorized);
 }

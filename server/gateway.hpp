@@ -28,10 +28,14 @@
 
 namespace scopegate::server {
 
+class ShadowPolicy;
+
 class Gateway {
  public:
   // `policy`: the engine holding the gateway policy; `path`: where the gateway answers.
-  Gateway(Services& services, const Engine& policy, const Authorizer& authorizer, std::string path);
+  // `shadow`: a candidate gateway policy judging every request too, or null.
+  Gateway(Services& services, const Engine& policy, const Authorizer& authorizer, std::string path,
+          const ShadowPolicy* shadow = nullptr);
 
   // Whether `path` (a request's path) is the gateway's: the path itself or below it.
   bool handles(std::string_view path) const noexcept;
@@ -45,6 +49,7 @@ class Gateway {
   const Engine& m_engine;
   const Authorizer& m_authorizer;
   std::string m_path;
+  const ShadowPolicy* m_shadow;
 };
 
 }  // namespace scopegate::server

@@ -57,6 +57,11 @@ void header(std::string& out, std::string_view name, std::string_view type, std:
 
 }  // namespace
 
+std::string endpoint_label(const Endpoint* endpoint) {
+  if (endpoint == nullptr) return "-";
+  return std::string(to_string(endpoint->method)).append(" ").append(endpoint->path_template);
+}
+
 std::string_view to_string(Surface surface) noexcept {
   return surface == Surface::api ? "api" : "gateway";
 }
@@ -94,10 +99,7 @@ const Metrics::EndpointCounters* Metrics::counters_for(Surface surface, const Po
   const auto& endpoints = policy.endpoints();
   made->first = reinterpret_cast<std::uintptr_t>(endpoints.data());
   made->endpoint_count = endpoints.size();
-  for (const auto& endpoint : endpoints) {
-    made->labels.push_back(
-        std::string(to_string(endpoint.method)).append(" ").append(endpoint.path_template));
-  }
+  for (const auto& endpoint : endpoints) made->labels.push_back(endpoint_label(&endpoint));
   made->labels.emplace_back("-");
   for (const auto& endpoint : endpoints) {
     made->route_class.push_back(static_cast<std::uint8_t>(route_class_of(&endpoint)));
@@ -229,6 +231,30 @@ std::string Metrics::render(const Snapshot& snapshot) const {
          "Requests answered 500 because the database failed.");
   out += fmt::format("scopegate_database_errors_total {}\n",
                      m_database_errors.load(std::memory_order_relaxed));
+  if (!snapshot.shadows.empty()) {
+    header(out, "scopegate_shadow_decisions_total", "counter",
+           "Requests the shadow policy judged, by whether it agreed with the live policy.");
+    for (const auto& shadow : snapshot.shadows) {
+      std::uint64_t different = 0;
+      for (const auto& [kind, count] : shadow.differences) different += count;
+      out += fmt::format("scopegate_shadow_decisions_total{{policy=\"{}\",outcome=\"same\"}} {}\n",
+                         to_string(shadow.surface), shadow.same);
+      out += fmt::format(
+          "scopegate_shadow_decisions_total{{policy=\"{}\",outcome=\"different\"}} {}\n",
+          to_string(shadow.surface), different);
+    }
+    header(out, "scopegate_shadow_differences_total", "counter",
+           "Requests the shadow policy judged otherwise, by live and shadow reason and endpoint.");
+    for (const auto& shadow : snapshot.shadows) {
+      for (const auto& [kind, count] : shadow.differences) {
+        out += fmt::format(
+            "scopegate_shadow_differences_total{{policy=\"{}\",live_reason=\"{}\",live_endpoint="
+            "\"{}\",shadow_reason=\"{}\",shadow_endpoint=\"{}\"}} {}\n",
+            to_string(shadow.surface), escaped(kind.live_reason), escaped(kind.live_endpoint),
+            escaped(kind.shadow_reason), escaped(kind.shadow_endpoint), count);
+      }
+    }
+  }
   return out;
 }
 

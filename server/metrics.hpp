@@ -28,6 +28,9 @@ enum class Surface : std::uint8_t { api, gateway };
 inline constexpr std::size_t surface_count = 2;
 std::string_view to_string(Surface surface) noexcept;
 
+// "METHOD /template" (METHOD `*` for any), or "-" for no endpoint.
+std::string endpoint_label(const Endpoint* endpoint);
+
 enum class AuthOutcome : std::uint8_t { success, refused, error };
 
 class Metrics {
@@ -58,6 +61,20 @@ class Metrics {
   void record_authentication(std::string_view credential, AuthOutcome outcome) noexcept;
   void record_database_error() noexcept;
 
+  // A shadow policy's disagreements (server/shadow.hpp): one kind of difference.
+  struct ShadowDifference {
+    std::string live_reason;
+    std::string live_endpoint;
+    std::string shadow_reason;
+    std::string shadow_endpoint;
+    friend auto operator<=>(const ShadowDifference&, const ShadowDifference&) = default;
+  };
+  struct ShadowCounts {
+    Surface surface = Surface::api;
+    std::uint64_t same = 0;
+    std::vector<std::pair<ShadowDifference, std::uint64_t>> differences;
+  };
+
   // What the caller knows at scrape time.
   struct Snapshot {
     std::uint64_t key_cache_hits = 0;
@@ -71,6 +88,7 @@ class Metrics {
     std::vector<PolicyState> policies;
     std::uint64_t audit_queue_depth = 0;
     std::uint64_t audit_write_errors = 0;
+    std::vector<ShadowCounts> shadows;
   };
   // Everything, in the Prometheus text format.
   std::string render(const Snapshot& snapshot) const;

@@ -26,6 +26,7 @@
 #include "server/login_throttle.hpp"
 #include "server/metrics_endpoint.hpp"
 #include "server/provider.hpp"
+#include "server/shadow.hpp"
 #include "server/store/sqlite_store.hpp"
 #include "server/store/store.hpp"
 #include "server/sweeper.hpp"
@@ -118,6 +119,12 @@ struct Server::Parts {
   std::unique_ptr<Engine> engine;
   std::unique_ptr<Engine> gateway_engine;  // null without a gateway
   std::unique_ptr<Metrics> metrics;
+  // Candidate policies judging requests beside the live ones; null when not configured.
+  std::unique_ptr<Engine> shadow_engine;
+  std::unique_ptr<Engine> gateway_shadow_engine;
+  std::unique_ptr<ShadowPolicy> shadow;
+  std::unique_ptr<ShadowPolicy> gateway_shadow;
+  std::vector<std::unique_ptr<PolicyReloader>> shadow_reloaders;
   std::unique_ptr<FirewallProvider> provider;
   std::unique_ptr<AuditWriter> audit;
   std::unique_ptr<Sweeper> sweeper;
@@ -145,6 +152,9 @@ Metrics::Snapshot metrics_snapshot(Server::Parts& parts) {
   };
   add(Surface::api, parts.reloader.get());
   add(Surface::gateway, parts.gateway_reloader.get());
+  for (const auto* shadow : {parts.shadow.get(), parts.gateway_shadow.get()}) {
+    if (shadow != nullptr) snapshot.shadows.push_back(shadow->counts());
+  }
   const auto audit = parts.audit->stats();
   snapshot.audit_queue_depth = audit.queued;
   snapshot.audit_write_errors = audit.write_errors;
@@ -209,6 +219,18 @@ Result<std::unique_ptr<Server>, std::vector<std::string>> Server::start(const Co
                                              config.database_path, bootstrapped.error())});
   }
 
+  for (const auto& [directory, engine] :
+       {std::pair{&config.policy_shadow_directory, &parts->shadow_engine},
+        std::pair{&config.gateway_shadow_directory, &parts->gateway_shadow_engine}}) {
+    if (directory->empty()) continue;
+    auto candidate = load_policy(*directory);
+    if (!candidate) return unexpected(std::move(candidate.error()));
+    *engine = std::make_unique<Engine>(std::move(*candidate));
+  }
+  if (parts->gateway_shadow_engine && !parts->gateway_engine) {
+    return unexpected(std::vector<std::string>{
+        "error: a gateway shadow policy needs a gateway policy (--gateway-policies)"});
+  }
   parts->metrics = std::make_unique<Metrics>();
   parts->provider = make_immediate_provider();
   parts->audit = std::make_unique<AuditWriter>(
@@ -235,6 +257,15 @@ Result<std::unique_ptr<Server>, std::vector<std::string>> Server::start(const Co
     return unexpected(std::move(problems));
   }
   parts->app = std::move(*app);
+  if (parts->shadow_engine) {
+    parts->shadow =
+        std::make_unique<ShadowPolicy>(Surface::api, *parts->shadow_engine, parts->logger);
+    parts->app->set_shadow(parts->shadow.get());
+  }
+  if (parts->gateway_shadow_engine) {
+    parts->gateway_shadow = std::make_unique<ShadowPolicy>(
+        Surface::gateway, *parts->gateway_shadow_engine, parts->logger);
+  }
   parts->sweeper->wake();
   const App* checker = parts->app.get();
   const Engine* gateway_engine = parts->gateway_engine.get();
@@ -250,8 +281,9 @@ Result<std::unique_ptr<Server>, std::vector<std::string>> Server::start(const Co
       },
       parts->logger, std::move(fingerprint));
   if (gateway_engine != nullptr) {
-    parts->gateway = std::make_unique<Gateway>(*parts->services, *gateway_engine,
-                                               parts->app->authorizer(), config.gateway_path);
+    parts->gateway =
+        std::make_unique<Gateway>(*parts->services, *gateway_engine, parts->app->authorizer(),
+                                  config.gateway_path, parts->gateway_shadow.get());
     const Engine* api_engine = parts->engine.get();
     parts->gateway_reloader = std::make_unique<PolicyReloader>(
         config.gateway_policy_directory, *parts->gateway_engine,
@@ -276,6 +308,16 @@ Result<std::unique_ptr<Server>, std::vector<std::string>> Server::start(const Co
   if (!http) return unexpected(std::vector<std::string>{fmt::format("error: {}", http.error())});
   parts->http = std::move(*http);
   parts->reloader->watch(std::chrono::milliseconds(config.reload_interval_milliseconds));
+  for (const auto& [directory, engine] :
+       {std::pair{&config.policy_shadow_directory, parts->shadow_engine.get()},
+        std::pair{&config.gateway_shadow_directory, parts->gateway_shadow_engine.get()}}) {
+    if (engine == nullptr) continue;
+    parts->shadow_reloaders.push_back(std::make_unique<PolicyReloader>(
+        *directory, *engine, [](const Policy&) { return std::vector<std::string>{}; },
+        parts->logger, fingerprint_policy_directory(*directory)));
+    parts->shadow_reloaders.back()->watch(
+        std::chrono::milliseconds(config.reload_interval_milliseconds));
+  }
   if (parts->gateway_reloader) {
     parts->gateway_reloader->watch(std::chrono::milliseconds(config.reload_interval_milliseconds));
     parts->logger->info("gateway: forward-auth at {} (policy {})", config.gateway_path,
@@ -295,6 +337,7 @@ Server::~Server() {
   // connections the HTTP server owns), then no more background writes, then the database.
   m_parts->reloader.reset();
   m_parts->gateway_reloader.reset();
+  m_parts->shadow_reloaders.clear();
   m_parts->password_workers.reset();
   m_parts->http.reset();
   m_parts->sweeper.reset();

@@ -201,3 +201,20 @@ TEST_CASE("the gateway is off by default, and its path must be a plain path") {
     CHECK(message.find("`gateway.path` must be a path such as `/authz`") != std::string::npos);
   }
 }
+
+TEST_CASE("shadow policies are read from [policy] and [gateway], and overridden by flags") {
+  const auto config = parse_config(
+      "scopegate.toml", "[policy]\nshadow = \"next\"\n[gateway]\nshadow_policies = \"gw-next\"\n");
+  REQUIRE(config);
+  CHECK(config->policy_shadow_directory == "next");
+  CHECK(config->gateway_shadow_directory == "gw-next");
+  Overrides overrides;
+  overrides.policy_shadow_directory = "a";
+  overrides.gateway_shadow_directory = "b";
+  const auto overridden = apply_overrides(*config, overrides);
+  REQUIRE(overridden);
+  CHECK(overridden->policy_shadow_directory == "a");
+  CHECK(overridden->gateway_shadow_directory == "b");
+  CHECK(first_error(parse_config("c.toml", "[policy]\nshadow = 3\n")).find("`policy.shadow`") !=
+        std::string::npos);
+}
