@@ -167,16 +167,47 @@ def fill(block, scopegate_port, upstream_port, listen_port):
                   lambda m: "127.0.0.1:%d" % ports[m.group(1)], block)
 
 
-class Nginx:
-    """Debian's nginx with the configuration of docs/gateway.md, all its files in `workdir`."""
+class Proxy:
+    """A proxy of docs/gateway.md on a free port, its files in `workdir`/`name`: a subclass
+    says how its configuration wraps the page's block and how it is started."""
+
+    stop_signal = signal.SIGTERM
 
     def __init__(self, workdir, scopegate_port, upstream_port):
         self.port = free_port()
-        root = os.path.join(workdir, "nginx")
-        os.makedirs(root)
-        server = fill(doc_block("nginx"), scopegate_port, upstream_port, self.port)
+        self.root = os.path.join(workdir, self.name)
+        os.makedirs(self.root)
+        self.conf = os.path.join(self.root, self.conf_name)
+        with open(self.conf, "w") as out:
+            out.write(self.wrap(fill(doc_block(self.name), scopegate_port, upstream_port,
+                                     self.port)))
+        self.log = open(os.path.join(self.root, "stderr.log"), "w")
+        self.process = subprocess.Popen(self.command(), stdout=self.log,
+                                        stderr=subprocess.STDOUT, env=self.environment(),
+                                        cwd=self.root)
+        wait_for(lambda: self.process.poll() is None and socket.create_connection(
+            ("127.0.0.1", self.port), timeout=1).close() is None, self.name)
+
+    def environment(self):
+        return None
+
+    def close(self):
+        self.process.send_signal(self.stop_signal)
+        self.process.wait(timeout=15)
+        self.log.close()
+
+
+class Nginx(Proxy):
+    """Debian's nginx: pid, logs and temporary files in its folder, in the foreground."""
+
+    name = "nginx"
+    conf_name = "nginx.conf"
+    stop_signal = signal.SIGQUIT
+
+    def wrap(self, server):
+        root = self.root
         user = "user root;\n" if os.geteuid() == 0 else ""
-        conf = f"""{user}daemon off;
+        return f"""{user}daemon off;
 worker_processes 1;
 pid {root}/nginx.pid;
 error_log {root}/error.log info;
@@ -191,46 +222,26 @@ http {{
 {server}
 }}
 """
-        self.conf = os.path.join(root, "nginx.conf")
-        with open(self.conf, "w") as out:
-            out.write(conf)
-        nginx = shutil.which("nginx") or "/usr/sbin/nginx"
-        self.log = open(os.path.join(root, "stderr.log"), "w")
-        self.process = subprocess.Popen([nginx, "-p", root, "-c", self.conf], stdout=self.log,
-                                        stderr=subprocess.STDOUT)
-        wait_for(lambda: self.process.poll() is None and socket.create_connection(
-            ("127.0.0.1", self.port), timeout=1).close() is None, "nginx")
 
-    def close(self):
-        self.process.send_signal(signal.SIGQUIT)
-        self.process.wait(timeout=15)
-        self.log.close()
+    def command(self):
+        return [shutil.which("nginx") or "/usr/sbin/nginx", "-p", self.root, "-c", self.conf]
 
 
-class Caddy:
-    """Debian's caddy with the Caddyfile of docs/gateway.md, its state in `workdir`."""
+class Caddy(Proxy):
+    """Debian's caddy: no admin endpoint, no HTTPS, its state in its folder."""
 
-    def __init__(self, workdir, scopegate_port, upstream_port):
-        self.port = free_port()
-        root = os.path.join(workdir, "caddy")
-        os.makedirs(root)
-        site = fill(doc_block("caddy"), scopegate_port, upstream_port, self.port)
-        conf = "{\n  admin off\n  auto_https off\n}\n" + site
-        self.conf = os.path.join(root, "Caddyfile")
-        with open(self.conf, "w") as out:
-            out.write(conf)
-        env = dict(os.environ, HOME=root, XDG_DATA_HOME=root, XDG_CONFIG_HOME=root)
-        self.log = open(os.path.join(root, "stderr.log"), "w")
-        self.process = subprocess.Popen(
-            ["caddy", "run", "--config", self.conf, "--adapter", "caddyfile"], stdout=self.log,
-            stderr=subprocess.STDOUT, env=env, cwd=root)
-        wait_for(lambda: self.process.poll() is None and socket.create_connection(
-            ("127.0.0.1", self.port), timeout=1).close() is None, "caddy")
+    name = "caddy"
+    conf_name = "Caddyfile"
 
-    def close(self):
-        self.process.send_signal(signal.SIGTERM)
-        self.process.wait(timeout=15)
-        self.log.close()
+    def wrap(self, site):
+        return "{\n  admin off\n  auto_https off\n}\n" + site
+
+    def command(self):
+        return ["caddy", "run", "--config", self.conf, "--adapter", "caddyfile"]
+
+    def environment(self):
+        return dict(os.environ, HOME=self.root, XDG_DATA_HOME=self.root,
+                    XDG_CONFIG_HOME=self.root)
 
 
 @pytest.fixture(params=["nginx", "caddy"])

@@ -190,17 +190,8 @@ TEST_CASE("gateway: a scope defined in both policies stops the server, naming bo
   TempDir clash;
   write_file(clash.path() / "api.policy",
              "scope sessions:read {\n  GET /v1/sessions\n}\nrole admin { scopes * }\n");
-  Config config;
-  config.listen_port = 0;
-  config.database_path = clash.file("scopegate.db");
-  config.policy_directory = SCOPEGATE_SOURCE_DIR "/policies";
-  config.gateway_policy_directory = clash.path().string();
-  config.log_file = clash.file("server.log");
-  std::ostringstream notices;
-  const auto started = Server::start(config, notices);
-  REQUIRE(!started);
-  std::string all;
-  for (const auto& line : started.error()) all += line + "\n";
+  const auto all = start_refusal(
+      clash, [&](Config& config) { config.gateway_policy_directory = clash.path().string(); });
   CHECK(all.find("api.policy:1:7: error: scope `sessions:read` is defined in both") !=
         std::string::npos);
   CHECK(all.find("policies/api.policy:") != std::string::npos);  // the server's definition

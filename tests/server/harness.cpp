@@ -41,6 +41,21 @@ void Harness::stop() {
   server.reset();
 }
 
+std::string start_refusal(const TempDir& dir, const std::function<void(Config&)>& configure) {
+  Config config;
+  config.listen_port = 0;
+  config.database_path = dir.file("scopegate.db");
+  config.policy_directory = SCOPEGATE_SOURCE_DIR "/policies";
+  config.log_file = dir.file("server.log");
+  configure(config);
+  std::ostringstream notices;
+  const auto started = Server::start(config, notices);
+  REQUIRE_FALSE(started);
+  std::string all;
+  for (const auto& line : started.error()) all += line + "\n";
+  return all;
+}
+
 std::string Harness::admin_token() {
   const auto reply = client().post("/api/v1/auth/login", {{"organizationSlug", "default"},
                                                           {"email", "admin@localhost"},

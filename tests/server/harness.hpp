@@ -55,6 +55,11 @@ class Harness {
   std::thread thread;
 };
 
+// What Server::start says when it refuses to start, every message on its own line: the
+// settings are the test defaults (a database and a log in `dir`, the shipped policy)
+// adjusted by `configure`. Fails the test if the server starts.
+std::string start_refusal(const TempDir& dir, const std::function<void(Config&)>& configure);
+
 inline std::map<std::string, std::string> with_key(const std::string& key) {
   return {{"X-API-Key", key}};
 }

@@ -96,14 +96,7 @@ TEST_CASE("shadow: a candidate policy's differences are counted and logged, neve
 TEST_CASE("shadow: a candidate that does not compile stops the server") {
   TempDir shadow;
   { std::ofstream(shadow.file("broken.policy")) << "scope broken {\n"; }
-  Config config;
-  config.listen_port = 0;
-  config.database_path = shadow.file("scopegate.db");
-  config.policy_directory = SCOPEGATE_SOURCE_DIR "/policies";
-  config.policy_shadow_directory = shadow.path().string();
-  config.log_file = shadow.file("server.log");
-  std::ostringstream notices;
-  const auto started = Server::start(config, notices);
-  REQUIRE_FALSE(started);
-  CHECK(contains(started.error().front(), "broken.policy:"));
+  const auto all = start_refusal(
+      shadow, [&](Config& config) { config.policy_shadow_directory = shadow.path().string(); });
+  CHECK(contains(all, "broken.policy:"));
 }
