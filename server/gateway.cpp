@@ -1,7 +1,5 @@
 #include "server/gateway.hpp"
 
-#include <optional>
-
 #include "scopegate/path.hpp"
 #include "server/clock.hpp"
 #include "server/json.hpp"
