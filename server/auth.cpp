@@ -36,22 +36,22 @@ Result<Authenticated, AuthFailure> failure(std::string message, int status = 401
 
 // What a key presented before led to: its hash, the row the store handed out for it, and
 // the Actor and Principal built from that row under one policy. Kept by the key's
-// fingerprint (never the key), so that a key seen before costs no SHA-256; reused only
-// while the store still returns that very row object for the hash (it does until the row
-// changes) and the policy is the same one. Bounded: cleared when full. Only keys that
-// exist get an entry, so unknown keys cannot fill it.
+// fingerprint (never the key) and the policy, so that a key seen before costs no
+// SHA-256 and a key used on two policies (the server's and the gateway's) keeps one entry
+// for each; reused only while the store still returns that very row object for the hash
+// (it does until the row changes). Bounded: cleared when full. Only keys that exist get
+// an entry, so unknown keys cannot fill it.
 class KeyMemo {
  public:
   struct Entry {
     std::string hash;
     std::shared_ptr<const Store::KeyActor> row;  // held, so that its address stays its own
-    std::uint64_t policy_id = 0;
     Authenticated authenticated;
   };
 
-  std::shared_ptr<const Entry> find(const Fingerprint& fingerprint) {
+  std::shared_ptr<const Entry> find(const Fingerprint& fingerprint, const Policy& policy) {
     std::lock_guard lock(m_mutex);
-    const auto found = m_entries.find(fingerprint);
+    const auto found = m_entries.find(Key{fingerprint, policy.id()});
     return found == m_entries.end() ? nullptr : found->second;
   }
 
@@ -64,26 +64,31 @@ class KeyMemo {
     actor->key = row->key;
     auto principal = std::make_shared<const Principal>(principal_for(policy, *actor));
     Authenticated made{std::move(actor), std::move(principal)};
+    const Key key{fingerprint, policy.id()};
     std::lock_guard lock(m_mutex);
-    if (m_entries.size() >= capacity && !m_entries.contains(fingerprint)) m_entries.clear();
+    if (m_entries.size() >= capacity && !m_entries.contains(key)) m_entries.clear();
     m_entries.insert_or_assign(
-        fingerprint,
-        std::make_shared<const Entry>(Entry{std::move(hash), std::move(row), policy.id(), made}));
+        key, std::make_shared<const Entry>(Entry{std::move(hash), std::move(row), made}));
     return made;
   }
 
  private:
   static constexpr std::size_t capacity = 10'000;
-  struct FingerprintHash {
-    std::size_t operator()(const Fingerprint& fingerprint) const noexcept {
-      // Already a keyed pseudo-random value: any 8 of its bytes are a good hash.
+  struct Key {
+    Fingerprint fingerprint;
+    std::uint64_t policy_id = 0;
+    bool operator==(const Key&) const = default;
+  };
+  struct KeyHash {
+    std::size_t operator()(const Key& key) const noexcept {
+      // The fingerprint is already a keyed pseudo-random value: any 8 of its bytes hash it.
       std::size_t out = 0;
-      std::memcpy(&out, fingerprint.data(), sizeof out);
-      return out;
+      std::memcpy(&out, key.fingerprint.data(), sizeof out);
+      return out ^ (key.policy_id * 0x9E3779B97F4A7C15ULL);
     }
   };
   std::mutex m_mutex;
-  std::unordered_map<Fingerprint, std::shared_ptr<const Entry>, FingerprintHash> m_entries;
+  std::unordered_map<Key, std::shared_ptr<const Entry>, KeyHash> m_entries;
 };
 
 std::atomic<std::uint64_t> g_key_cache_hits{0};
@@ -118,7 +123,7 @@ Result<Authenticated, AuthFailure> authenticate_key(std::string_view key, Store&
                                                     const Policy& policy) {
   if (key.empty()) return failure("invalid API key");
   const auto print = fingerprint(key);
-  const auto known = key_memo().find(print);
+  const auto known = key_memo().find(print, policy);
   (known ? g_key_cache_hits : g_key_cache_misses).fetch_add(1, std::memory_order_relaxed);
   const std::string computed = known ? std::string() : sha256_hex(key);
   const std::string& hash = known ? known->hash : computed;
@@ -131,7 +136,7 @@ Result<Authenticated, AuthFailure> authenticate_key(std::string_view key, Store&
     return failure("API key has expired");
   }
   if (!row->user.active) return failure("the API key's creator is disabled");
-  if (known && known->row == row && known->policy_id == policy.id()) return known->authenticated;
+  if (known && known->row == row) return known->authenticated;
   return key_memo().remember(print, hash, row, policy);
 }
 
