@@ -29,7 +29,7 @@ void add_check_command(CLI::App& app, Outcome& outcome);
 // `scopegate explain [--policy PATH...] (--scopes a,b | --role NAME) METHOD PATH`, or
 // `scopegate explain [--policy PATH...] --batch FILE` (JSON lines in and out)
 void add_explain_command(CLI::App& app, Outcome& outcome);
-// `scopegate serve [--config FILE] [--listen HOST:PORT] [--db PATH] [--policies DIR]`
+// `scopegate serve [--config FILE] [--listen HOST:PORT] [--db PATH|URL] [--policies DIR]`
 void add_serve_command(CLI::App& app, Outcome& outcome);
 // `scopegate keys create --db PATH --email USER --name NAME --scopes a,b [--expires 30d]`
 void add_keys_command(CLI::App& app, Outcome& outcome);

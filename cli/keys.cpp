@@ -68,7 +68,8 @@ void add_keys_command(CLI::App& app, Outcome& outcome) {
   auto* keys = app.add_subcommand("keys", "Manage API keys offline");
   keys->require_subcommand(1);
   auto* create = keys->add_subcommand("create", "Create an API key and print it once");
-  create->add_option("--db", options->database, "SQLite database file")->capture_default_str();
+  create->add_option("--db", options->database, "SQLite database file or postgresql:// URI")
+      ->capture_default_str();
   create->add_option("--policies", options->policies, "policy directory")->capture_default_str();
   create->add_option("--gateway-policies", options->gateway_policies,
                      "the gateway policy directory, whose scopes a key may hold too");

@@ -1,4 +1,4 @@
-// `scopegate serve [--config FILE] [--listen HOST:PORT] [--db PATH] [--policies DIR]
+// `scopegate serve [--config FILE] [--listen HOST:PORT] [--db PATH|URL] [--policies DIR]
 // [--gateway-policies DIR] [--shadow-policies DIR] [--gateway-shadow-policies DIR]`: runs the
 // bundled HTTP server (and, with a gateway policy, the forward-auth endpoint of docs/gateway.md)
 // until SIGINT/SIGTERM; SIGHUP (and, unless `policy.reload_interval_milliseconds` is 0, a change to
@@ -82,7 +82,8 @@ void add_serve_command(CLI::App& app, Outcome& outcome) {
                       "TOML configuration file (default: ./scopegate.toml when present)");
   command->add_option("--listen", options->listen,
                       "HOST:PORT to listen on (default 127.0.0.1:8080)");
-  command->add_option("--db", options->database, "SQLite database file (default ./scopegate.db)");
+  command->add_option("--db", options->database,
+                      "SQLite database file or postgresql:// URI (default ./scopegate.db)");
   command->add_option("--policies", options->policies, "policy directory (default ./policies)");
   command->add_option("--gateway-policies", options->gateway_policies,
                       "a protected API's policy directory: answer a reverse proxy's "

@@ -75,6 +75,10 @@ std::map<std::string, std::map<std::string, KeyHandler>> schema(Config& c) {
   s["database"]["path"] = [&c](Reader& r, const toml::node& n) {
     r.string(n, "database.path", c.database_path);
   };
+  // A PostgreSQL URI (or `sqlite:PATH`): the same setting as `path`, under its other name.
+  s["database"]["url"] = [&c](Reader& r, const toml::node& n) {
+    r.string(n, "database.url", c.database_path);
+  };
   s["policy"]["directory"] = [&c](Reader& r, const toml::node& n) {
     r.string(n, "policy.directory", c.policy_directory);
   };

@@ -20,7 +20,8 @@ struct Config {
   int threads = 2;
   int shutdown_grace_seconds = 10;
   int idle_timeout_seconds = 60;
-  // [database]
+  // [database] path or url: a SQLite file (or `sqlite:PATH`), or a PostgreSQL URI
+  // (postgresql://...); see store/open_store.hpp
   std::string database_path = "./scopegate.db";
   // [policy]
   std::string policy_directory = "./policies";

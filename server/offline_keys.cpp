@@ -10,7 +10,7 @@
 #include "server/crypto.hpp"
 #include "server/gateway_policy.hpp"
 #include "server/load_policy.hpp"
-#include "server/store/sqlite_store.hpp"
+#include "server/store/open_store.hpp"
 
 namespace scopegate::server {
 
@@ -52,17 +52,18 @@ Result<IssuedKey, std::vector<std::string>> create_key_offline(const OfflineKeyR
     }
     gateway.emplace(std::move(*loaded));
   }
-  auto store = open_sqlite_store(request.database_path);
+  const auto database = redact_location(request.database_path);
+  auto store = open_store(request.database_path);
   if (!store) {
-    return unexpected(Errors{fmt::format("{}: error: cannot open the database: {}",
-                                         request.database_path, store.error().message)});
+    return unexpected(Errors{
+        fmt::format("{}: error: cannot open the database: {}", database, store.error().message)});
   }
   const auto organization = (*store)->find_organization_by_slug(request.organization_slug);
   if (!organization) return unexpected(Errors{organization.error().message});
   if (!*organization) {
     return unexpected(Errors{
         fmt::format("error: no organization `{}` in {} (start `scopegate serve` once to create it)",
-                    request.organization_slug, request.database_path)});
+                    request.organization_slug, database)});
   }
   const auto user = (*store)->find_user_by_email((*organization)->id, request.email);
   if (!user) return unexpected(Errors{user.error().message});

@@ -27,7 +27,7 @@
 #include "server/metrics_endpoint.hpp"
 #include "server/provider.hpp"
 #include "server/shadow.hpp"
-#include "server/store/sqlite_store.hpp"
+#include "server/store/open_store.hpp"
 #include "server/store/store.hpp"
 #include "server/sweeper.hpp"
 #include "server/worker_pool.hpp"
@@ -54,7 +54,9 @@ std::shared_ptr<spdlog::logger> make_logger(const Config& config) {
   return logger;
 }
 
-// First start on an empty database: the organization and its admin.
+// First start on an empty database: the organization and its admin, created once even
+// when several instances start together on one database (the loser of either insert's
+// unique constraint leaves it to the winner).
 Result<Done, std::string> bootstrap(const Config& config, Store& store, std::ostream& notices) {
   const auto users = store.count_users();
   if (!users) return unexpected(users.error().message);
@@ -68,6 +70,9 @@ Result<Done, std::string> bootstrap(const Config& config, Store& store, std::ost
     org = Organization{generate_uuid(), config.bootstrap_organization_slug,
                        config.bootstrap_organization_name, format_stored(now())};
     const auto created = store.create_organization(org);
+    if (!created && created.error().kind == StoreError::Kind::conflict) {
+      return bootstrap(config, store, notices);  // another instance created it first
+    }
     if (!created) return unexpected(created.error().message);
   }
   const char* chosen = std::getenv("SCOPEGATE_ADMIN_PASSWORD");
@@ -83,6 +88,8 @@ Result<Done, std::string> bootstrap(const Config& config, Store& store, std::ost
   admin.password_hash = hash_password(password);
   admin.created_at = format_stored(now());
   const auto created = store.create_user(admin, {}, nullptr);
+  // Another instance on the same database bootstrapped it first, and announced it.
+  if (!created && created.error().kind == StoreError::Kind::conflict) return Done{};
   if (!created) return unexpected(created.error().message);
   const std::string shown = from_env ? "$SCOPEGATE_ADMIN_PASSWORD" : password;
   notices << fmt::format(
@@ -206,17 +213,17 @@ Result<std::unique_ptr<Server>, std::vector<std::string>> Server::start(const Co
     parts->gateway_engine = std::make_unique<Engine>(std::move(gateway->policy));
   }
 
-  auto store = open_sqlite_store(config.database_path);
+  const auto database = redact_location(config.database_path);
+  auto store = open_store(config.database_path);
   if (!store) {
-    return unexpected(std::vector<std::string>{fmt::format(
-        "{}: error: cannot open the database: {}", config.database_path, store.error().message)});
+    return unexpected(std::vector<std::string>{
+        fmt::format("{}: error: cannot open the database: {}", database, store.error().message)});
   }
   parts->store = std::move(*store);
   const auto bootstrapped = bootstrap(config, *parts->store, notices);
   if (!bootstrapped) {
-    return unexpected(
-        std::vector<std::string>{fmt::format("{}: error: cannot bootstrap the database: {}",
-                                             config.database_path, bootstrapped.error())});
+    return unexpected(std::vector<std::string>{fmt::format(
+        "{}: error: cannot bootstrap the database: {}", database, bootstrapped.error())});
   }
 
   for (const auto& [directory, engine] :
@@ -323,9 +330,9 @@ Result<std::unique_ptr<Server>, std::vector<std::string>> Server::start(const Co
     parts->logger->info("gateway: forward-auth at {} (policy {})", config.gateway_path,
                         config.gateway_policy_directory);
   }
-  parts->logger->info("database {}: {}", config.database_path, parts->store->describe());
+  parts->logger->info("database {}: {}", database, parts->store->describe());
   parts->logger->info("listening on {}:{} (policy {}, database {})", config.listen_host,
-                      parts->http->port(), config.policy_directory, config.database_path);
+                      parts->http->port(), config.policy_directory, database);
   parts->logger->flush();
   return std::unique_ptr<Server>(new Server(std::move(parts)));
 }

@@ -210,6 +210,12 @@ TEST_CASE("e2e: the plaintext key appears only in the create response") {
     CHECK(read_file(entry.path()).find(key) == std::string::npos);
     ++files;
   }
+  if (test_store() == StoreKind::postgres) {
+    const auto& cluster = PgCluster::shared();
+    CHECK(cluster.all_rows(cluster.database_of(h.config.database_path)).find(key) ==
+          std::string::npos);
+    ++files;
+  }
   CHECK(files >= 2);  // the database and the log at least
   const auto log = read_file(h.config.log_file);
   CHECK(log.find(key.substr(0, 15)) != std::string::npos);  // the prefix is how logs name it

@@ -8,7 +8,7 @@ Harness::Harness(const std::function<void(Harness&)>& configure) {
   setenv("SCOPEGATE_ADMIN_PASSWORD", admin_password, 1);
   config.listen_port = 0;
   config.threads = 2;
-  config.database_path = dir.file("scopegate.db");
+  config.database_path = new_test_database(dir);
   config.policy_directory = SCOPEGATE_SOURCE_DIR "/policies";
   config.log_file = dir.file("server.log");
   config.sweep_interval_seconds = 1;
@@ -76,7 +76,7 @@ std::string Harness::key(const std::vector<std::string>& scopes, const std::stri
 }
 
 std::unique_ptr<Store> Harness::open_store() const {
-  auto store = open_sqlite_store(config.database_path);
+  auto store = server::open_store(config.database_path);
   REQUIRE(store);
   return std::move(*store);
 }

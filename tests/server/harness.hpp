@@ -2,6 +2,8 @@
 // `scopegate serve` runs) on a free loopback port, a temporary database and, unless a
 // test says otherwise, the shipped policy; plus helpers for talking to it. Harness's
 // members are in harness.cpp, compiled once into scopegate_server_test_support.
+// The store is the suite's parameter (test_store.hpp): a SQLite file or a PostgreSQL
+// database.
 #pragma once
 
 #include <catch2/catch.hpp>
@@ -18,8 +20,9 @@
 #include "http_client.hpp"
 #include "server/clock.hpp"
 #include "server/server.hpp"
-#include "server/store/sqlite_store.hpp"
+#include "server/store/open_store.hpp"
 #include "server/store/store.hpp"
+#include "test_store.hpp"
 #include "test_support.hpp"
 
 namespace scopegate::server::testing {

@@ -15,11 +15,14 @@
 #include "server/crypto.hpp"
 #include "server/store/commit_watch.hpp"
 #include "server/store/migrations.hpp"
+#include "server/store/open_store.hpp"
 #include "server/store/sqlite_store.hpp"
 #include "server/store/store.hpp"
+#include "test_store.hpp"
 #include "test_support.hpp"
 
 using namespace scopegate::server;
+using scopegate::server::testing::new_test_database;
 using scopegate::server::testing::TempDir;
 
 namespace {
@@ -40,15 +43,18 @@ ApiKey make_key(const std::string& organization_id, const std::string& creator,
   return key;
 }
 
+// A fresh database of the suite's store (test_store.hpp); the tests not tagged [store]
+// run on SQLite only, and may open `database` as a file.
 struct Fixture {
   TempDir dir;
+  std::string database = new_test_database(dir);
   std::unique_ptr<Store> store;
   Organization org;
   User admin;
 
   Fixture() {
     REQUIRE(init_crypto());
-    auto opened = open_sqlite_store(dir.file("test.db"));
+    auto opened = open_store(database);
     REQUIRE(opened);
     store = std::move(*opened);
     org = Organization{generate_uuid(), "acme", "Acme", format_stored(now())};
@@ -153,7 +159,8 @@ TEST_CASE("migrations apply once and reopening the database keeps the data") {
   CHECK_FALSE(migrations().empty());
 }
 
-TEST_CASE("a key is found by the hash of the whole key, with its creator and organization") {
+TEST_CASE("a key is found by the hash of the whole key, with its creator and organization",
+          "[store]") {
   Fixture f;
   ApiKey key;
   key.id = generate_uuid();
@@ -178,7 +185,8 @@ TEST_CASE("a key is found by the hash of the whole key, with its creator and org
   CHECK(*missing == nullptr);
 }
 
-TEST_CASE("revoking a key twice keeps the first revokedAt, and both audits are written") {
+TEST_CASE("revoking a key twice keeps the first revokedAt, and both audits are written",
+          "[store]") {
   Fixture f;
   ApiKey key;
   key.id = generate_uuid();
@@ -199,7 +207,7 @@ TEST_CASE("revoking a key twice keeps the first revokedAt, and both audits are w
   CHECK((*found)->revoked_at == "2026-01-01T00:00:00.000000Z");
 }
 
-TEST_CASE("a duplicate user email in one organization is a conflict") {
+TEST_CASE("a duplicate user email in one organization is a conflict", "[store]") {
   Fixture f;
   auto copy = f.admin;
   copy.id = generate_uuid();
@@ -208,7 +216,7 @@ TEST_CASE("a duplicate user email in one organization is a conflict") {
   CHECK(created.error().kind == StoreError::Kind::conflict);
 }
 
-TEST_CASE("a session update only applies when the status is still the expected one") {
+TEST_CASE("a session update only applies when the status is still the expected one", "[store]") {
   Fixture f;
   Session session = f.add_session();
   session.status = "EXPIRING";
@@ -223,7 +231,7 @@ TEST_CASE("a session update only applies when the status is still the expected o
   CHECK(due->size() == 1);
 }
 
-TEST_CASE("audit queries filter, page and sort newest first") {
+TEST_CASE("audit queries filter, page and sort newest first", "[store]") {
   Fixture f;
   const std::vector<std::pair<std::string, std::string>> rows = {
       {"SESSION_START", "2026-01-01T10:00:00.000000Z"},
@@ -269,7 +277,7 @@ TEST_CASE("audit queries filter, page and sort newest first") {
   CHECK(f.store->query_audit(other_org)->total == 0);
 }
 
-TEST_CASE("identical denials pending in one interval are written once with a count") {
+TEST_CASE("identical denials pending in one interval are written once with a count", "[store]") {
   Fixture f;
   {
     AuditWriter writer(*f.store, std::chrono::seconds(60),
@@ -398,7 +406,7 @@ TEST_CASE("a key revoked by another process is refused by the very next authenti
 TEST_CASE(
     "changes written by another connection reach the next authentication, whatever wrote them") {
   Fixture f;
-  const auto path = f.dir.file("test.db");
+  const auto path = f.database;
   const auto key = f.add_key("egk_live_raw", {"sessions:read", "sessions:write"});
   const auto read = [&] {
     auto found = f.store->authenticate_key(key.key_hash);
@@ -443,7 +451,7 @@ TEST_CASE(
 
 TEST_CASE("the commit watch sees every commit, by any connection, and nothing else") {
   Fixture f;
-  const auto path = f.dir.file("test.db");
+  const auto path = f.database;
   const auto watch = CommitWatch::open(path);
   REQUIRE(watch);
   const auto before = watch->read();
@@ -489,7 +497,7 @@ TEST_CASE("the commit watch stays off where there is no WAL index to read") {
 
 TEST_CASE("a cached session is never served after another connection changed it") {
   Fixture f;
-  const auto path = f.dir.file("test.db");
+  const auto path = f.database;
   Session session = f.add_session();
   const auto read = [&] {
     auto found = f.store->find_session(session.id);
@@ -566,7 +574,7 @@ TEST_CASE("authentication reuses a key's actor and principal until its row or th
   CHECK(first->principal->policy_id() == policy.id());
   CHECK(policy.decide(*first->principal, "POST", "/api/v1/sessions").allowed());
 
-  RawConnection raw(f.dir.file("test.db"));
+  RawConnection raw(f.database);
   raw.exec("UPDATE api_keys SET scopes = 'sessions:read' WHERE id = '" + key.id + "'");
   const auto narrowed = authenticate(request, *f.store, policy);
   REQUIRE(narrowed);
@@ -596,7 +604,7 @@ TEST_CASE(
     "use") {
   Fixture f;
   const auto key = f.add_key("egk_live_epoch");
-  RawConnection raw(f.dir.file("test.db"));
+  RawConnection raw(f.database);
   auto epoch = raw.epoch();
   const auto changed = [&] {
     const auto now_epoch = raw.epoch();
@@ -640,7 +648,7 @@ TEST_CASE("a key replaced by another program with INSERT OR REPLACE is refused a
   const auto key = f.add_key("egk_live_replaced");
   REQUIRE_FALSE(f.authenticated(key)->key.revoked_at);
   REQUIRE_FALSE(f.authenticated(key)->key.revoked_at);  // served from memory now
-  RawConnection raw(f.dir.file("test.db"));
+  RawConnection raw(f.database);
   raw.exec(
       "INSERT OR REPLACE INTO api_keys SELECT id, organization_id, created_by, name, "
       "description, key_prefix, key_hash, scopes, expires_at, '2026-01-01T00:00:00.000000Z', "
@@ -652,7 +660,7 @@ TEST_CASE("a key replaced by another program with INSERT OR REPLACE is refused a
 TEST_CASE("without its epoch row, nothing is cached behind that epoch") {
   Fixture f;
   const auto key = f.add_key("egk_live_no_epoch");
-  RawConnection raw(f.dir.file("test.db"));
+  RawConnection raw(f.database);
   raw.exec("DELETE FROM credential_epoch");
   REQUIRE_FALSE(f.authenticated(key)->key.revoked_at);
   // The triggers can no longer change a missing epoch: a cache behind it would never

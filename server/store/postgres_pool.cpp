@@ -1,0 +1,125 @@
+#include "server/store/postgres_pool.hpp"
+
+#include <fmt/format.h>
+
+#include <charconv>
+
+namespace scopegate::server::postgres {
+
+namespace {
+
+constexpr std::string_view unique_violation = "23505";
+
+// libpq's messages end with a newline; ours are one line.
+std::string trimmed(const char* message) {
+  std::string text = message != nullptr ? message : "";
+  while (!text.empty() && (text.back() == '\n' || text.back() == ' ')) text.pop_back();
+  return text;
+}
+
+// Throws the result's error unless it is one of the `ok` statuses.
+PGresult* checked(PGconn* conn, PGresult* result, ExecStatusType ok) {
+  const auto status = result != nullptr ? PQresultStatus(result) : PGRES_FATAL_ERROR;
+  if (status == ok || (ok == PGRES_TUPLES_OK && status == PGRES_COMMAND_OK)) return result;
+  std::string sqlstate;
+  std::string message;
+  if (result != nullptr) {
+    const char* state = PQresultErrorField(result, PG_DIAG_SQLSTATE);
+    sqlstate = state != nullptr ? state : "";
+    message = trimmed(PQresultErrorMessage(result));
+    PQclear(result);
+  }
+  if (message.empty()) message = trimmed(PQerrorMessage(conn));
+  throw PgError(std::move(sqlstate), "PostgreSQL: " + message);
+}
+
+}  // namespace
+
+StoreError to_error(const PgError& error) {
+  return StoreError{
+      error.sqlstate() == unique_violation ? StoreError::Kind::conflict : StoreError::Kind::failure,
+      error.what()};
+}
+
+std::int64_t Row::integer(int column) const {
+  const char* text = PQgetvalue(m_result, m_row, column);
+  const char* end = text + PQgetlength(m_result, m_row, column);
+  std::int64_t value = 0;
+  const auto [stop, error] = std::from_chars(text, end, value);
+  if (error != std::errc() || stop != end)
+    throw PgError("", fmt::format("PostgreSQL: column {} is not an integer", column + 1));
+  return value;
+}
+
+std::int64_t PgResult::affected() const {
+  const char* text = PQcmdTuples(m_result.get());
+  std::int64_t value = 0;
+  std::from_chars(text, text + std::char_traits<char>::length(text), value);
+  return value;
+}
+
+PgConn::PgConn(const std::string& url) : m_conn(PQconnectdb(url.c_str())) {
+  if (m_conn == nullptr) throw PgError("", "PostgreSQL: out of memory while connecting");
+  if (PQstatus(m_conn) != CONNECTION_OK) {
+    auto message = "PostgreSQL: " + trimmed(PQerrorMessage(m_conn));
+    PQfinish(m_conn);
+    throw PgError("", message);
+  }
+  // Text in and out as UTF-8, whatever the server's default.
+  if (PQsetClientEncoding(m_conn, "UTF8") != 0) {
+    auto message = "PostgreSQL: " + trimmed(PQerrorMessage(m_conn));
+    PQfinish(m_conn);
+    throw PgError("", message);
+  }
+}
+
+PgConn::~PgConn() { PQfinish(m_conn); }
+
+PgResult PgConn::exec(const std::string& sql, const std::vector<Param>& params) {
+  auto found = m_prepared.find(sql);
+  if (found == m_prepared.end()) {
+    auto name = fmt::format("s{}", m_prepared.size());
+    PQclear(checked(m_conn, PQprepare(m_conn, name.c_str(), sql.c_str(), 0, nullptr),
+                    PGRES_COMMAND_OK));
+    found = m_prepared.emplace(sql, std::move(name)).first;
+  }
+  std::vector<const char*> values;
+  values.reserve(params.size());
+  for (const auto& param : params) values.push_back(param ? param->c_str() : nullptr);
+  return PgResult(
+      checked(m_conn,
+              PQexecPrepared(m_conn, found->second.c_str(), static_cast<int>(values.size()),
+                             values.data(), nullptr, nullptr, 0),
+              PGRES_TUPLES_OK));
+}
+
+void PgConn::exec_plain(const std::string& sql) {
+  PQclear(checked(m_conn, PQexec(m_conn, sql.c_str()), PGRES_TUPLES_OK));
+}
+
+PgTransaction::~PgTransaction() {
+  if (m_done) return;
+  // A failed ROLLBACK leaves the connection unhealthy, and the pool drops it.
+  PGresult* result = PQexec(m_db.raw(), "ROLLBACK");
+  if (result != nullptr) PQclear(result);
+}
+
+PgPool::Lease PgPool::acquire() {
+  {
+    std::lock_guard lock(m_mutex);
+    if (!m_idle.empty()) {
+      auto db = std::move(m_idle.back());
+      m_idle.pop_back();
+      return Lease(*this, std::move(db));
+    }
+  }
+  return Lease(*this, std::make_unique<PgConn>(m_url));
+}
+
+void PgPool::release(std::unique_ptr<PgConn> db) {
+  if (!db || !db->healthy()) return;
+  std::lock_guard lock(m_mutex);
+  m_idle.push_back(std::move(db));
+}
+
+}  // namespace scopegate::server::postgres

@@ -1,0 +1,148 @@
+#include "server/store/postgres_rows.hpp"
+
+#include <sstream>
+
+namespace scopegate::server::postgres {
+
+std::string join_words(const std::vector<std::string>& words) {
+  std::string out;
+  for (const auto& word : words) {
+    if (!out.empty()) out += ' ';
+    out += word;
+  }
+  return out;
+}
+
+std::vector<std::string> split_words(const std::string& text) {
+  std::vector<std::string> out;
+  std::istringstream in(text);
+  std::string word;
+  while (in >> word) out.push_back(word);
+  return out;
+}
+
+User read_user(const Row& r, int first) {
+  User u;
+  u.id = r.text(first);
+  u.organization_id = r.text(first + 1);
+  u.email = r.text(first + 2);
+  u.name = r.text(first + 3);
+  u.role = r.text(first + 4);
+  u.password_hash = r.text(first + 5);
+  u.active = r.integer(first + 6) != 0;
+  u.created_at = r.text(first + 7);
+  u.last_login_at = r.optional_text(first + 8);
+  return u;
+}
+
+Organization read_organization(const Row& r, int first) {
+  return Organization{r.text(first), r.text(first + 1), r.text(first + 2), r.text(first + 3)};
+}
+
+ApiKey read_key(const Row& r, int first) {
+  ApiKey k;
+  k.id = r.text(first);
+  k.organization_id = r.text(first + 1);
+  k.created_by = r.text(first + 2);
+  k.created_by_email = r.text(first + 3);
+  k.name = r.text(first + 4);
+  k.description = r.optional_text(first + 5);
+  k.key_prefix = r.text(first + 6);
+  k.key_hash = r.text(first + 7);
+  k.scopes = split_words(r.text(first + 8));
+  k.expires_at = r.optional_text(first + 9);
+  k.revoked_at = r.optional_text(first + 10);
+  k.last_used_at = r.optional_text(first + 11);
+  k.last_used_ip = r.optional_text(first + 12);
+  k.created_at = r.text(first + 13);
+  k.allowed_cidrs = split_words(r.text(first + 14));
+  return k;
+}
+
+Resource read_resource(const Row& r) {
+  Resource x;
+  x.id = r.text(0);
+  x.organization_id = r.text(1);
+  x.name = r.text(2);
+  x.credential_id = r.optional_text(3);
+  x.provider = r.text(4);
+  x.resource_type = r.text(5);
+  x.resource_identifier = r.text(6);
+  x.region = r.optional_text(7);
+  x.config_json = r.optional_text(8);
+  x.active = r.integer(9) != 0;
+  x.last_verified_at = r.optional_text(10);
+  x.created_at = r.text(11);
+  x.updated_at = r.text(12);
+  return x;
+}
+
+Session read_session(const Row& r, int first) {
+  Session x;
+  x.id = r.text(first);
+  x.organization_id = r.text(first + 1);
+  x.user_id = r.text(first + 2);
+  x.ipv4_address = r.optional_text(first + 3);
+  x.ipv6_address = r.optional_text(first + 4);
+  x.status = r.text(first + 5);
+  x.started_at = r.text(first + 6);
+  x.expires_at = r.text(first + 7);
+  x.ended_at = r.optional_text(first + 8);
+  x.ended_reason = r.optional_text(first + 9);
+  x.created_at = r.text(first + 10);
+  return x;
+}
+
+AuditEntry read_audit(const Row& r) {
+  AuditEntry a;
+  a.id = r.text(0);
+  a.organization_id = r.text(1);
+  a.event_type = r.text(2);
+  a.actor_email = r.optional_text(3);
+  a.actor_type = r.text(4);
+  a.resource_type = r.optional_text(5);
+  a.resource_id = r.optional_text(6);
+  a.resource_name = r.optional_text(7);
+  a.result = r.text(8);
+  a.ip_address = r.optional_text(9);
+  a.error_message = r.optional_text(10);
+  a.details_json = r.text(11);
+  a.created_at = r.text(12);
+  return a;
+}
+
+SessionResourceIp read_resource_ip(const Row& r, int first) {
+  SessionResourceIp ip;
+  ip.id = r.text(first);
+  ip.session_id = r.text(first + 1);
+  ip.resource_id = r.text(first + 2);
+  ip.resource_name = r.text(first + 3);
+  ip.ip_version = r.text(first + 4);
+  ip.ip_address = r.text(first + 5);
+  ip.status = r.text(first + 6);
+  ip.provider_rule_id = r.optional_text(first + 7);
+  ip.applied_at = r.optional_text(first + 8);
+  ip.removed_at = r.optional_text(first + 9);
+  ip.error_message = r.optional_text(first + 10);
+  return ip;
+}
+
+std::vector<Param> audit_params(const AuditEntry& a) {
+  return {a.id,         a.organization_id, a.event_type,    a.actor_email,
+          a.actor_type, a.resource_type,   a.resource_id,   a.resource_name,
+          a.result,     a.ip_address,      a.error_message, a.details_json,
+          a.created_at};
+}
+
+std::vector<Param> session_params(const Session& x) {
+  return {x.id,         x.organization_id, x.user_id,  x.ipv4_address, x.ipv6_address, x.status,
+          x.started_at, x.expires_at,      x.ended_at, x.ended_reason, x.created_at};
+}
+
+std::vector<Param> resource_ip_params(const std::string& session_id, const SessionResourceIp& ip) {
+  return {ip.id,         session_id,    ip.resource_id,  ip.resource_name,
+          ip.ip_version, ip.ip_address, ip.status,       ip.provider_rule_id,
+          ip.applied_at, ip.removed_at, ip.error_message};
+}
+
+}  // namespace scopegate::server::postgres

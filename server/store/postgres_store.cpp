@@ -1,0 +1,530 @@
+// PostgresStore: the Store on PostgreSQL, as queries. Each method runs its statements on a
+// connection from PgPool (postgres_pool.hpp: connections, prepared statements, libpq
+// errors as StoreError) and maps rows with postgres_rows.hpp; every change is one
+// transaction with its audit entry, at READ COMMITTED. A session's state changes are
+// conditional updates (`WHERE status = expected`): of two instances stopping one session
+// at once, the second waits for the first's row lock, re-reads the row, and changes
+// nothing. authenticate_key() and find_session() read their epoch on every call (one
+// round trip to a one-row table) and answer from EpochRows while it is the epoch their
+// cached row was read at: a revocation committed by any instance is refused by every
+// other on its next request. Text is compared and sorted with COLLATE "C", as SQLite
+// does, whatever the database's collation.
+#include "server/store/postgres_store.hpp"
+
+#include <fmt/format.h>
+
+#include "server/clock.hpp"
+#include "server/store/postgres_cache.hpp"
+#include "server/store/postgres_migrations.hpp"
+#include "server/store/postgres_pool.hpp"
+#include "server/store/postgres_rows.hpp"
+
+namespace scopegate::server {
+
+namespace postgres {
+namespace {
+
+// pg_advisory_xact_lock key held while migrating: "scopegat" in ASCII.
+constexpr std::string_view migration_lock = "7233174019374884980";
+
+void insert_audit(PgConn& db, const AuditEntry& a) {
+  static const std::string sql =
+      fmt::format("INSERT INTO audit_logs ({}) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13)",
+                  audit_columns);
+  db.exec(sql, audit_params(a));
+}
+
+void load_resource_ips(PgConn& db, Session& session) {
+  static const std::string sql = fmt::format(
+      "SELECT {} FROM session_resource_ips WHERE session_id = $1 ORDER BY resource_name "
+      "COLLATE \"C\", ip_version COLLATE \"C\", id COLLATE \"C\"",
+      resource_ip_columns);
+  const auto rows = db.exec(sql, {session.id});
+  for (int i = 0; i < rows.size(); ++i)
+    session.resource_ips.push_back(read_resource_ip(rows.row(i), 0));
+}
+
+std::optional<std::int64_t> read_epoch(PgConn& db, const std::string& table) {
+  const auto rows = db.exec(fmt::format("SELECT epoch FROM {} WHERE id = 1", table));
+  if (rows.empty()) return std::nullopt;
+  return rows.row(0).integer(0);
+}
+
+// "$first, $first+1, ..." for `count` parameters.
+std::string placeholders(int first, std::size_t count) {
+  std::string out;
+  for (std::size_t i = 0; i < count; ++i)
+    out += fmt::format("{}${}", i == 0 ? "" : ", ", first + static_cast<int>(i));
+  return out;
+}
+
+class PostgresStore final : public Store {
+ public:
+  explicit PostgresStore(std::string url) : m_pool(std::move(url)) {}
+
+  std::string describe() const override { return m_description; }
+
+  // Every pending migration, in one transaction under an advisory lock: an instance that
+  // starts meanwhile waits, then finds them applied.
+  void migrate() {
+    auto lease = m_pool.acquire();
+    PgConn& db = *lease;
+    PgTransaction tx(db);
+    db.exec_plain(fmt::format("SELECT pg_advisory_xact_lock({})", migration_lock));
+    db.exec_plain(
+        "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, "
+        "description TEXT NOT NULL, applied_at TEXT NOT NULL)");
+    for (const auto& migration : postgres::migrations()) {
+      const auto version = std::to_string(migration.version);
+      if (!db.exec("SELECT 1 FROM schema_migrations WHERE version = $1", {version}).empty())
+        continue;
+      for (const auto statement : migration.statements) db.exec_plain(std::string(statement));
+      db.exec("INSERT INTO schema_migrations VALUES ($1, $2, $3)",
+              {version, std::string(migration.description), format_stored(now())});
+    }
+    tx.commit();
+    m_description = describe_connection(db);
+  }
+
+  StoreResult<std::int64_t> count_users() override {
+    return m_pool.run<std::int64_t>(
+        [](PgConn& db) { return db.exec("SELECT COUNT(*) FROM users").row(0).integer(0); });
+  }
+
+  StoreResult<Done> create_organization(const Organization& o) override {
+    return m_pool.run<Done>([&](PgConn& db) {
+      db.exec("INSERT INTO organizations (id, slug, name, created_at) VALUES ($1,$2,$3,$4)",
+              {o.id, o.slug, o.name, o.created_at});
+      return Done{};
+    });
+  }
+
+  StoreResult<std::optional<Organization>> find_organization(const std::string& id) override {
+    return find_org_by("id", id);
+  }
+  StoreResult<std::optional<Organization>> find_organization_by_slug(
+      const std::string& slug) override {
+    return find_org_by("slug", slug);
+  }
+
+  StoreResult<std::optional<Organization>> find_org_by(std::string_view column,
+                                                       const std::string& value) {
+    return m_pool.run<std::optional<Organization>>([&](PgConn& db) -> std::optional<Organization> {
+      const auto rows = db.exec(
+          fmt::format("SELECT id, slug, name, created_at FROM organizations WHERE {} = $1", column),
+          {value});
+      if (rows.empty()) return std::nullopt;
+      return read_organization(rows.row(0), 0);
+    });
+  }
+
+  StoreResult<Done> create_user(const User& u, const std::vector<std::string>& resource_ids,
+                                const AuditEntry* audit) override {
+    return m_pool.run<Done>([&](PgConn& db) {
+      PgTransaction tx(db);
+      static const std::string sql =
+          fmt::format("INSERT INTO users ({}) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9)", user_columns);
+      db.exec(sql, {u.id, u.organization_id, u.email, u.name, u.role, u.password_hash,
+                    flag(u.active), u.created_at, u.last_login_at});
+      for (const auto& resource_id : resource_ids) {
+        db.exec("INSERT INTO user_resources (user_id, resource_id) VALUES ($1, $2)",
+                {u.id, resource_id});
+      }
+      if (audit != nullptr) insert_audit(db, *audit);
+      tx.commit();
+      return Done{};
+    });
+  }
+
+  StoreResult<std::optional<User>> find_user(const std::string& id) override {
+    return m_pool.run<std::optional<User>>([&](PgConn& db) -> std::optional<User> {
+      static const std::string sql =
+          fmt::format("SELECT {} FROM users WHERE id = $1", user_columns);
+      const auto rows = db.exec(sql, {id});
+      if (rows.empty()) return std::nullopt;
+      return read_user(rows.row(0));
+    });
+  }
+
+  StoreResult<std::optional<User>> find_user_by_email(const std::string& organization_id,
+                                                      const std::string& email) override {
+    return m_pool.run<std::optional<User>>([&](PgConn& db) -> std::optional<User> {
+      static const std::string sql = fmt::format(
+          "SELECT {} FROM users WHERE organization_id = $1 AND email = $2", user_columns);
+      const auto rows = db.exec(sql, {organization_id, email});
+      if (rows.empty()) return std::nullopt;
+      return read_user(rows.row(0));
+    });
+  }
+
+  StoreResult<std::vector<User>> list_users(const std::string& organization_id) override {
+    return m_pool.run<std::vector<User>>([&](PgConn& db) {
+      static const std::string sql = fmt::format(
+          "SELECT {} FROM users WHERE organization_id = $1 ORDER BY email COLLATE \"C\"",
+          user_columns);
+      const auto rows = db.exec(sql, {organization_id});
+      std::vector<User> out;
+      for (int i = 0; i < rows.size(); ++i) out.push_back(read_user(rows.row(i)));
+      return out;
+    });
+  }
+
+  StoreResult<Done> record_login(const std::string& user_id, const std::string& at,
+                                 const std::vector<AccessToken>& tokens,
+                                 const AuditEntry& audit) override {
+    return m_pool.run<Done>([&](PgConn& db) {
+      PgTransaction tx(db);
+      db.exec("UPDATE users SET last_login_at = $1 WHERE id = $2", {at, user_id});
+      for (const auto& token : tokens) {
+        db.exec(
+            "INSERT INTO access_tokens (token_hash, user_id, kind, expires_at, created_at) "
+            "VALUES ($1,$2,$3,$4,$5)",
+            {token.token_hash, token.user_id,
+             std::string(token.kind == TokenKind::access ? "access" : "refresh"), token.expires_at,
+             token.created_at});
+      }
+      db.exec("DELETE FROM access_tokens WHERE expires_at COLLATE \"C\" <= $1", {at});
+      insert_audit(db, audit);
+      tx.commit();
+      return Done{};
+    });
+  }
+
+  StoreResult<std::optional<TokenActor>> authenticate_token(
+      const std::string& token_hash) override {
+    return m_pool.run<std::optional<TokenActor>>([&](PgConn& db) -> std::optional<TokenActor> {
+      static const std::string sql = fmt::format(
+          "SELECT t.token_hash, t.user_id, t.kind, t.expires_at, t.created_at, {}, o.id, o.slug, "
+          "o.name, o.created_at FROM access_tokens t JOIN users u ON u.id = t.user_id JOIN "
+          "organizations o ON o.id = u.organization_id WHERE t.token_hash = $1",
+          prefixed_user_columns);
+      const auto rows = db.exec(sql, {token_hash});
+      if (rows.empty()) return std::nullopt;
+      const auto row = rows.row(0);
+      TokenActor actor;
+      actor.token.token_hash = row.text(0);
+      actor.token.user_id = row.text(1);
+      actor.token.kind = row.text(2) == "access" ? TokenKind::access : TokenKind::refresh;
+      actor.token.expires_at = row.text(3);
+      actor.token.created_at = row.text(4);
+      actor.user = read_user(row, 5);
+      actor.organization = read_organization(row, 14);
+      return actor;
+    });
+  }
+
+  StoreResult<Done> create_key(const ApiKey& k, const AuditEntry* audit) override {
+    return m_pool.run<Done>([&](PgConn& db) {
+      PgTransaction tx(db);
+      db.exec(
+          "INSERT INTO api_keys (id, organization_id, created_by, name, description, key_prefix, "
+          "key_hash, scopes, expires_at, revoked_at, last_used_at, last_used_ip, created_at, "
+          "allowed_cidrs) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14)",
+          {k.id, k.organization_id, k.created_by, k.name, k.description, k.key_prefix, k.key_hash,
+           join_words(k.scopes), k.expires_at, k.revoked_at, k.last_used_at, k.last_used_ip,
+           k.created_at, join_words(k.allowed_cidrs)});
+      if (audit != nullptr) insert_audit(db, *audit);
+      tx.commit();
+      return Done{};
+    });
+  }
+
+  StoreResult<std::optional<ApiKey>> find_key(const std::string& id) override {
+    return m_pool.run<std::optional<ApiKey>>([&](PgConn& db) -> std::optional<ApiKey> {
+      static const std::string sql = fmt::format(
+          "SELECT {} FROM api_keys k JOIN users u ON u.id = k.created_by WHERE k.id = $1",
+          key_columns);
+      const auto rows = db.exec(sql, {id});
+      if (rows.empty()) return std::nullopt;
+      return read_key(rows.row(0));
+    });
+  }
+
+  // The per-request path: the credential epoch now, then the cached row if it was read
+  // at that epoch, else the row with its epoch in one statement (one snapshot).
+  StoreResult<std::shared_ptr<const KeyActor>> authenticate_key(
+      const std::string& key_hash) override {
+    using Found = std::shared_ptr<const KeyActor>;
+    return m_pool.run<Found>([&](PgConn& db) -> Found {
+      if (auto cached = m_key_cache.find(key_hash, read_epoch(db, "credential_epoch")))
+        return cached;
+      static const std::string sql = fmt::format(
+          "SELECT (SELECT epoch FROM credential_epoch WHERE id = 1), {}, {}, o.id, o.slug, "
+          "o.name, o.created_at FROM api_keys k JOIN users u ON u.id = k.created_by JOIN "
+          "organizations o ON o.id = k.organization_id WHERE k.key_hash = $1",
+          key_columns, prefixed_user_columns);
+      const auto rows = db.exec(sql, {key_hash});
+      if (rows.empty()) return nullptr;
+      const auto row = rows.row(0);
+      KeyActor actor;
+      actor.key = read_key(row, 1);
+      actor.user = read_user(row, 16);
+      actor.organization = read_organization(row, 25);
+      return m_key_cache.put(key_hash, row.optional_integer(0), std::move(actor));
+    });
+  }
+
+  StoreResult<std::vector<ApiKey>> list_keys(const std::string& organization_id) override {
+    return m_pool.run<std::vector<ApiKey>>([&](PgConn& db) {
+      static const std::string sql = fmt::format(
+          "SELECT {} FROM api_keys k JOIN users u ON u.id = k.created_by WHERE "
+          "k.organization_id = $1 ORDER BY k.created_at COLLATE \"C\" DESC, k.id COLLATE \"C\"",
+          key_columns);
+      const auto rows = db.exec(sql, {organization_id});
+      std::vector<ApiKey> out;
+      for (int i = 0; i < rows.size(); ++i) out.push_back(read_key(rows.row(i)));
+      return out;
+    });
+  }
+
+  StoreResult<Done> revoke_key(const std::string& id, const std::string& at,
+                               const AuditEntry& audit) override {
+    return m_pool.run<Done>([&](PgConn& db) {
+      PgTransaction tx(db);
+      db.exec("UPDATE api_keys SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL", {at, id});
+      insert_audit(db, audit);
+      tx.commit();
+      return Done{};
+    });
+  }
+
+  StoreResult<Done> record_key_uses(const std::vector<KeyUse>& uses,
+                                    const std::vector<AuditEntry>& audits) override {
+    return m_pool.run<Done>([&](PgConn& db) {
+      PgTransaction tx(db);
+      for (const auto& use : uses) {
+        db.exec(
+            "UPDATE api_keys SET last_used_at = $1, last_used_ip = $2 WHERE id = $3 AND "
+            "(last_used_at IS NULL OR last_used_at COLLATE \"C\" < $1)",
+            {use.at, use.ip, use.key_id});
+      }
+      for (const auto& audit : audits) insert_audit(db, audit);
+      tx.commit();
+      return Done{};
+    });
+  }
+
+  StoreResult<std::vector<Resource>> list_resources(const std::string& organization_id) override {
+    return list_resources_where("FROM resources r WHERE r.organization_id = $1", organization_id);
+  }
+
+  StoreResult<std::vector<Resource>> list_user_resources(const std::string& user_id) override {
+    return list_resources_where(
+        "FROM resources r JOIN user_resources ur ON ur.resource_id = r.id WHERE ur.user_id = $1",
+        user_id);
+  }
+
+  StoreResult<std::vector<Resource>> list_resources_where(std::string_view from,
+                                                          const std::string& value) {
+    return m_pool.run<std::vector<Resource>>([&](PgConn& db) {
+      const auto rows =
+          db.exec(fmt::format("SELECT {} {} ORDER BY r.name COLLATE \"C\", r.id COLLATE \"C\"",
+                              resource_columns, from),
+                  {value});
+      std::vector<Resource> out;
+      for (int i = 0; i < rows.size(); ++i) out.push_back(read_resource(rows.row(i)));
+      return out;
+    });
+  }
+
+  StoreResult<std::optional<Resource>> find_resource(const std::string& id) override {
+    return m_pool.run<std::optional<Resource>>([&](PgConn& db) -> std::optional<Resource> {
+      static const std::string sql =
+          fmt::format("SELECT {} FROM resources r WHERE r.id = $1", resource_columns);
+      const auto rows = db.exec(sql, {id});
+      if (rows.empty()) return std::nullopt;
+      return read_resource(rows.row(0));
+    });
+  }
+
+  StoreResult<Done> save_resource(const Resource& r, const AuditEntry& audit) override {
+    return m_pool.run<Done>([&](PgConn& db) {
+      PgTransaction tx(db);
+      db.exec(
+          "INSERT INTO resources (id, organization_id, name, credential_id, provider, "
+          "resource_type, resource_identifier, region, config, is_active, last_verified_at, "
+          "created_at, updated_at) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13) "
+          "ON CONFLICT (id) DO UPDATE SET name = excluded.name, credential_id = "
+          "excluded.credential_id, provider = excluded.provider, resource_type = "
+          "excluded.resource_type, resource_identifier = excluded.resource_identifier, region = "
+          "excluded.region, config = excluded.config, is_active = excluded.is_active, "
+          "last_verified_at = excluded.last_verified_at, updated_at = excluded.updated_at",
+          {r.id, r.organization_id, r.name, r.credential_id, r.provider, r.resource_type,
+           r.resource_identifier, r.region, r.config_json, flag(r.active), r.last_verified_at,
+           r.created_at, r.updated_at});
+      insert_audit(db, audit);
+      tx.commit();
+      return Done{};
+    });
+  }
+
+  StoreResult<Done> delete_resource(const std::string& id, const AuditEntry& audit) override {
+    return m_pool.run<Done>([&](PgConn& db) {
+      PgTransaction tx(db);
+      db.exec("DELETE FROM resources WHERE id = $1", {id});
+      insert_audit(db, audit);
+      tx.commit();
+      return Done{};
+    });
+  }
+
+  StoreResult<std::vector<Session>> list_sessions(const std::string& user_id) override {
+    return m_pool.run<std::vector<Session>>([&](PgConn& db) {
+      static const std::string sql = fmt::format(
+          "SELECT {} FROM sessions WHERE user_id = $1 ORDER BY created_at COLLATE \"C\" DESC, "
+          "id COLLATE \"C\"",
+          session_columns);
+      // One snapshot for the sessions and their entries.
+      PgTransaction tx(db);
+      const auto rows = db.exec(sql, {user_id});
+      std::vector<Session> out;
+      for (int i = 0; i < rows.size(); ++i) out.push_back(read_session(rows.row(i)));
+      for (auto& session : out) load_resource_ips(db, session);
+      tx.commit();
+      return out;
+    });
+  }
+
+  // One statement for the session, its entries and the session epoch they were read at.
+  StoreResult<std::shared_ptr<const Session>> find_session(const std::string& id) override {
+    using Found = std::shared_ptr<const Session>;
+    return m_pool.run<Found>([&](PgConn& db) -> Found {
+      if (auto cached = m_session_cache.find(id, read_epoch(db, "session_epoch"))) return cached;
+      static const std::string sql = fmt::format(
+          "SELECT (SELECT epoch FROM session_epoch WHERE id = 1), {}, i.id, i.session_id, "
+          "i.resource_id, i.resource_name, i.ip_version, i.ip_address, i.status, "
+          "i.provider_rule_id, i.applied_at, i.removed_at, i.error_message FROM sessions s LEFT "
+          "JOIN session_resource_ips i ON i.session_id = s.id WHERE s.id = $1 ORDER BY "
+          "i.resource_name COLLATE \"C\", i.ip_version COLLATE \"C\", i.id COLLATE \"C\"",
+          prefixed_session_columns);
+      const auto rows = db.exec(sql, {id});
+      if (rows.empty()) return nullptr;
+      auto session = read_session(rows.row(0), 1);
+      for (int i = 0; i < rows.size(); ++i) {
+        if (rows.row(i).is_null(12)) break;
+        session.resource_ips.push_back(read_resource_ip(rows.row(i), 12));
+      }
+      return m_session_cache.put(id, rows.row(0).optional_integer(0), std::move(session));
+    });
+  }
+
+  StoreResult<bool> save_session(const Session& x, const OptionalText& expected_status,
+                                 const AuditEntry* audit) override {
+    return m_pool.run<bool>([&](PgConn& db) {
+      PgTransaction tx(db);
+      if (expected_status) {
+        // At READ COMMITTED, a concurrent change to the row makes this wait for it, then
+        // test the status again on the committed row.
+        const auto updated = db.exec(
+            "UPDATE sessions SET ipv4_address = $1, ipv6_address = $2, status = $3, "
+            "expires_at = $4, ended_at = $5, ended_reason = $6 WHERE id = $7 AND status = $8",
+            {x.ipv4_address, x.ipv6_address, x.status, x.expires_at, x.ended_at, x.ended_reason,
+             x.id, *expected_status});
+        if (updated.affected() == 0) return false;
+      } else {
+        static const std::string sql =
+            fmt::format("INSERT INTO sessions ({}) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11)",
+                        session_columns);
+        db.exec(sql, session_params(x));
+      }
+      for (const auto& ip : x.resource_ips) {
+        static const std::string sql = fmt::format(
+            "INSERT INTO session_resource_ips ({}) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11) "
+            "ON CONFLICT (id) DO UPDATE SET status = excluded.status, provider_rule_id = "
+            "excluded.provider_rule_id, applied_at = excluded.applied_at, removed_at = "
+            "excluded.removed_at, error_message = excluded.error_message",
+            resource_ip_columns);
+        db.exec(sql, resource_ip_params(x.id, ip));
+      }
+      if (audit != nullptr) insert_audit(db, *audit);
+      tx.commit();
+      return true;
+    });
+  }
+
+  StoreResult<std::vector<Session>> find_sessions_by_status(
+      const std::vector<std::string>& statuses, const OptionalText& expires_before) override {
+    return m_pool.run<std::vector<Session>>([&](PgConn& db) {
+      std::vector<Param> params(statuses.begin(), statuses.end());
+      std::string sql = fmt::format("SELECT {} FROM sessions WHERE status IN ({})", session_columns,
+                                    placeholders(1, statuses.size()));
+      if (expires_before) {
+        params.emplace_back(*expires_before);
+        sql += fmt::format(" AND expires_at COLLATE \"C\" <= ${}", params.size());
+      }
+      sql += " ORDER BY expires_at COLLATE \"C\"";
+      PgTransaction tx(db);
+      const auto rows = db.exec(sql, params);
+      std::vector<Session> out;
+      for (int i = 0; i < rows.size(); ++i) out.push_back(read_session(rows.row(i)));
+      for (auto& session : out) load_resource_ips(db, session);
+      tx.commit();
+      return out;
+    });
+  }
+
+  StoreResult<AuditPage> query_audit(const AuditFilter& f) override {
+    return m_pool.run<AuditPage>([&](PgConn& db) {
+      std::vector<Param> params = {f.organization_id};
+      std::string where = "organization_id = $1";
+      const auto add = [&](std::string_view condition, const OptionalText& value) {
+        if (!value) return;
+        params.push_back(value);
+        where += fmt::format(" AND {} ${}", condition, params.size());
+      };
+      add("event_type =", f.event_type);
+      add("actor_email =", f.actor_email);
+      add("created_at COLLATE \"C\" >=", f.from);
+      add("created_at COLLATE \"C\" <", f.to);
+      PgTransaction tx(db);
+      AuditPage page;
+      page.total = db.exec(fmt::format("SELECT COUNT(*) FROM audit_logs WHERE {}", where), params)
+                       .row(0)
+                       .integer(0);
+      const auto count = params.size();
+      params.push_back(std::to_string(f.size));
+      params.push_back(std::to_string(f.page * f.size));
+      const auto rows = db.exec(
+          fmt::format("SELECT {} FROM audit_logs WHERE {} ORDER BY created_at COLLATE \"C\" "
+                      "DESC, id COLLATE \"C\" DESC LIMIT ${} OFFSET ${}",
+                      audit_columns, where, count + 1, count + 2),
+          params);
+      for (int i = 0; i < rows.size(); ++i) page.content.push_back(read_audit(rows.row(i)));
+      tx.commit();
+      return page;
+    });
+  }
+
+ private:
+  // What the startup log says: server version, user, host, port, database and TLS, from
+  // the live connection; never the password.
+  static std::string describe_connection(PgConn& db) {
+    PGconn* conn = db.raw();
+    const int version = PQserverVersion(conn);
+    return fmt::format(
+        "PostgreSQL {}.{} as {} at {}:{}/{}, {}; authenticated keys and sessions cached behind "
+        "epochs read on every request",
+        version / 10000, version % 10000, PQuser(conn), PQhost(conn), PQport(conn), PQdb(conn),
+        PQsslInUse(conn) != 0 ? "TLS" : "no TLS");
+  }
+
+  PgPool m_pool;
+  std::string m_description = "PostgreSQL";
+  EpochRows<KeyActor> m_key_cache{50'000};
+  EpochRows<Session> m_session_cache{10'000};
+};
+
+}  // namespace
+}  // namespace postgres
+
+StoreResult<std::unique_ptr<Store>> open_postgres_store(const std::string& url) {
+  try {
+    auto store = std::make_unique<postgres::PostgresStore>(url);
+    store->migrate();
+    return std::unique_ptr<Store>(std::move(store));
+  } catch (const postgres::PgError& error) {
+    return unexpected(postgres::to_error(error));
+  }
+}
+
+}  // namespace scopegate::server

@@ -1,0 +1,18 @@
+// The Store on PostgreSQL (libpq): one database that any number of `scopegate serve`
+// instances share. Opening it applies the pending migrations in one transaction under an
+// advisory lock, so instances starting together migrate once. The returned store owns its
+// connections; it is thread-safe, as every Store is.
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "server/store/store.hpp"
+
+namespace scopegate::server {
+
+// `url`: a libpq connection URI (postgresql:// or postgres://); every parameter, sslmode
+// included, goes to libpq as it is. Errors never hold the URI's password.
+StoreResult<std::unique_ptr<Store>> open_postgres_store(const std::string& url);
+
+}  // namespace scopegate::server

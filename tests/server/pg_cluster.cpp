@@ -1,0 +1,161 @@
+#include "pg_cluster.hpp"
+
+#include <fcntl.h>
+#include <libpq-fe.h>
+#include <spawn.h>
+#include <stdlib.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <filesystem>
+#include <memory>
+#include <random>
+#include <stdexcept>
+
+extern char** environ;
+
+namespace scopegate::server::testing {
+
+namespace {
+
+std::uint16_t free_port() {
+  boost::asio::io_context io;
+  boost::asio::ip::tcp::acceptor acceptor(io, {boost::asio::ip::make_address("127.0.0.1"), 0});
+  return acceptor.local_endpoint().port();
+}
+
+std::string random_password() {
+  static constexpr char letters[] =
+      "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
+  std::random_device device;
+  std::string out;
+  for (int i = 0; i < 24; ++i) out += letters[device() % (sizeof letters - 1)];
+  return out;
+}
+
+// Reads what the script prints up to its first newline (or its end).
+std::string read_line(int fd) {
+  std::string line;
+  char c = 0;
+  while (::read(fd, &c, 1) == 1 && c != '\n') line += c;
+  return line;
+}
+
+}  // namespace
+
+PgCluster& PgCluster::shared() {
+  static PgCluster cluster;
+  return cluster;
+}
+
+PgCluster::PgCluster() {
+  m_password = random_password();
+  ::setenv("SCOPEGATE_PG_PASSWORD", m_password.c_str(), 1);
+  std::string last_error;
+  // A port found free may be taken before the server binds it: try another.
+  for (int attempt = 0; attempt < 3; ++attempt) {
+    std::string pattern = (std::filesystem::temp_directory_path() / "scopegate-pg-XXXXXX").string();
+    if (::mkdtemp(pattern.data()) == nullptr) throw std::runtime_error("mkdtemp failed");
+    m_dir = pattern;
+    m_port = free_port();
+    int lifeline[2];
+    int status[2];
+    // Close-on-exec, so that no server the tests spawn holds the lifeline open.
+    if (::pipe2(lifeline, O_CLOEXEC) != 0 || ::pipe2(status, O_CLOEXEC) != 0)
+      throw std::runtime_error("pipe2 failed");
+    posix_spawn_file_actions_t actions;
+    posix_spawn_file_actions_init(&actions);
+    posix_spawn_file_actions_adddup2(&actions, lifeline[0], 0);
+    posix_spawn_file_actions_adddup2(&actions, status[1], 1);
+    // Its own process group: a Ctrl-C meant for the tests leaves it to clean up.
+    posix_spawnattr_t attributes;
+    posix_spawnattr_init(&attributes);
+    posix_spawnattr_setflags(&attributes, POSIX_SPAWN_SETPGROUP);
+    posix_spawnattr_setpgroup(&attributes, 0);
+    const std::string script = SCOPEGATE_SOURCE_DIR "/tests/server/pg_cluster.sh";
+    const std::string port = std::to_string(m_port);
+    std::vector<char*> argv = {const_cast<char*>("/bin/sh"), const_cast<char*>(script.c_str()),
+                               m_dir.data(), const_cast<char*>(port.c_str()), nullptr};
+    pid_t pid = 0;
+    const int failed = posix_spawn(&pid, "/bin/sh", &actions, &attributes, argv.data(), environ);
+    posix_spawn_file_actions_destroy(&actions);
+    posix_spawnattr_destroy(&attributes);
+    ::close(lifeline[0]);
+    ::close(status[1]);
+    if (failed != 0) throw std::runtime_error("cannot run tests/server/pg_cluster.sh");
+    const auto line = read_line(status[0]);
+    ::close(status[0]);
+    if (line == "ready") {
+      m_lifeline = lifeline[1];
+      m_guardian = pid;
+      return;
+    }
+    ::close(lifeline[1]);
+    ::waitpid(pid, nullptr, 0);
+    last_error = line.empty() ? "tests/server/pg_cluster.sh exited without a word" : line;
+    if (line.find("did not start") == std::string::npos) break;  // only a port can be retried
+  }
+  throw std::runtime_error("cannot start the test PostgreSQL cluster: " + last_error);
+}
+
+PgCluster::~PgCluster() {
+  if (m_lifeline < 0) return;
+  ::close(m_lifeline);
+  ::waitpid(m_guardian, nullptr, 0);
+}
+
+std::string PgCluster::url(const std::string& database, const std::string& password) const {
+  return "postgresql://scopegate:" + (password.empty() ? m_password : password) +
+         "@127.0.0.1:" + std::to_string(m_port) + "/" + database;
+}
+
+std::string PgCluster::query(const std::string& database, const std::string& sql) const {
+  const auto values = column(database, sql);
+  return values.empty() ? "" : values.front();
+}
+
+std::string PgCluster::all_rows(const std::string& database) const {
+  std::string out;
+  for (const auto& table :
+       column(database, "SELECT tablename FROM pg_tables WHERE schemaname = 'public'")) {
+    out += table + ":\n" +
+           query(database, "SELECT string_agg(t::text, E'\\n') FROM " + table + " t") + "\n";
+  }
+  return out;
+}
+
+std::string PgCluster::database_of(const std::string& url) {
+  return url.substr(url.rfind('/') + 1);
+}
+
+std::vector<std::string> PgCluster::column(const std::string& database,
+                                           const std::string& sql) const {
+  const std::string conninfo =
+      "host=" + m_dir + " port=" + std::to_string(m_port) + " user=scopegate dbname=" + database;
+  std::unique_ptr<PGconn, decltype(&PQfinish)> conn(PQconnectdb(conninfo.c_str()), &PQfinish);
+  if (PQstatus(conn.get()) != CONNECTION_OK)
+    throw std::runtime_error(std::string("test cluster: ") + PQerrorMessage(conn.get()));
+  std::unique_ptr<PGresult, decltype(&PQclear)> result(PQexec(conn.get(), sql.c_str()), &PQclear);
+  const auto status = PQresultStatus(result.get());
+  if (status != PGRES_COMMAND_OK && status != PGRES_TUPLES_OK)
+    throw std::runtime_error(sql + ": " + PQresultErrorMessage(result.get()));
+  std::vector<std::string> values;
+  if (PQnfields(result.get()) == 0) return values;
+  for (int row = 0; row < PQntuples(result.get()); ++row)
+    values.push_back(PQgetvalue(result.get(), row, 0));
+  return values;
+}
+
+std::string PgCluster::create_database() {
+  std::string name;
+  {
+    std::lock_guard lock(m_mutex);
+    name = "scopegate_" + std::to_string(++m_databases);
+  }
+  query("postgres", "CREATE DATABASE " + name);
+  return url(name);
+}
+
+}  // namespace scopegate::server::testing

@@ -1,0 +1,55 @@
+// A real PostgreSQL for the tests: one throwaway cluster per test process, started on
+// first use by tests/server/pg_cluster.sh (initdb into a fresh temporary directory, an
+// unprivileged user, a free loopback port, the unix socket in that directory) and stopped,
+// its directory removed, when the process ends, however it ends. Each test takes a fresh,
+// empty database of its own. Never skipped: without PostgreSQL, shared() throws, and the
+// test fails with the reason. Thread-safe.
+#pragma once
+
+#include <cstdint>
+#include <mutex>
+#include <string>
+#include <vector>
+
+namespace scopegate::server::testing {
+
+class PgCluster {
+ public:
+  // The process's cluster, started on the first call; throws std::runtime_error if it
+  // cannot start.
+  static PgCluster& shared();
+
+  // A new empty database, as a connection URI with the superuser's password, over TCP.
+  std::string create_database();
+  // The URI of `database` with `password` (the real one when empty).
+  std::string url(const std::string& database, const std::string& password = "") const;
+  // Runs `sql` (no parameters) as the superuser over the unix socket, in `database`; the
+  // first row's first column, or "" when there is none. Throws on error.
+  std::string query(const std::string& database, const std::string& sql) const;
+  std::vector<std::string> column(const std::string& database, const std::string& sql) const;
+
+  // Every row of every table of `database`, as text: what a dump of it would show.
+  std::string all_rows(const std::string& database) const;
+  // The database a URI made by url() names.
+  static std::string database_of(const std::string& url);
+
+  std::uint16_t port() const { return m_port; }
+  const std::string& password() const { return m_password; }
+
+  PgCluster(const PgCluster&) = delete;
+  PgCluster& operator=(const PgCluster&) = delete;
+  ~PgCluster();
+
+ private:
+  PgCluster();
+
+  std::string m_dir;
+  std::uint16_t m_port = 0;
+  std::string m_password;
+  int m_lifeline = -1;  // closing it stops the cluster
+  int m_guardian = -1;  // pid of pg_cluster.sh
+  std::mutex m_mutex;
+  int m_databases = 0;
+};
+
+}  // namespace scopegate::server::testing
