@@ -1,0 +1,292 @@
+// Several `scopegate serve` processes on one PostgreSQL database, acting as one service:
+// the real binary, each instance on its own loopback port, the database in the test
+// process's throwaway cluster (pg_cluster.hpp). What one instance writes, every other
+// honours on its next request; a session's state changes race safely; an instance killed
+// under write load loses no acknowledged write.
+#include <catch2/catch.hpp>
+
+#include <fcntl.h>
+#include <fmt/format.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/wait.h>
+
+#include <atomic>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <fstream>
+#include <future>
+#include <mutex>
+#include <thread>
+
+#include "http_client.hpp"
+#include "pg_cluster.hpp"
+#include "test_support.hpp"
+
+extern char** environ;
+
+using namespace scopegate::server::testing;
+using scopegate::testing::contains;
+using Json = nlohmann::json;
+using Headers = std::map<std::string, std::string>;
+
+namespace {
+
+constexpr const char* admin_password = "multi-instance-admin-password";
+
+std::uint16_t free_port() {
+  boost::asio::io_context io;
+  boost::asio::ip::tcp::acceptor acceptor(io, {boost::asio::ip::make_address("127.0.0.1"), 0});
+  return acceptor.local_endpoint().port();
+}
+
+// One `scopegate serve` on `url`, stopped with SIGTERM (or killed) when it goes. The
+// first instance takes the database from --db, the others from `[database] url` in a
+// config file: both ways of choosing the store.
+class Instance {
+ public:
+  Instance(const TempDir& dir, const std::string& name, const std::string& url,
+           bool url_in_config)
+      : m_port(free_port()), m_output(dir.file(name + ".out")), m_log(dir.file(name + ".log")) {
+    const auto config = dir.write(
+        name + ".toml", fmt::format("[server]\nlisten = \"127.0.0.1:{}\"\n[policy]\ndirectory = "
+                                    "\"{}\"\n[log]\nfile = \"{}\"\n[sessions]\n"
+                                    "sweep_interval_seconds = 1\n{}",
+                                    m_port, SCOPEGATE_SOURCE_DIR "/policies", m_log,
+                                    url_in_config ? "[database]\nurl = \"" + url + "\"\n" : ""));
+    std::vector<std::string> args = {SCOPEGATE_BINARY_DIR "/scopegate", "serve", "--config",
+                                     config.string()};
+    if (!url_in_config) args.insert(args.end(), {"--db", url});
+    posix_spawn_file_actions_t actions;
+    posix_spawn_file_actions_init(&actions);
+    posix_spawn_file_actions_addopen(&actions, 1, m_output.c_str(), O_WRONLY | O_CREAT | O_TRUNC,
+                                     0644);
+    posix_spawn_file_actions_adddup2(&actions, 1, 2);
+    std::vector<char*> argv;
+    for (auto& arg : args) argv.push_back(arg.data());
+    argv.push_back(nullptr);
+    const int failed = posix_spawn(&m_pid, argv[0], &actions, nullptr, argv.data(), environ);
+    posix_spawn_file_actions_destroy(&actions);
+    REQUIRE(failed == 0);
+  }
+  ~Instance() {
+    if (m_pid <= 0) return;
+    ::kill(m_pid, SIGTERM);
+    ::waitpid(m_pid, nullptr, 0);
+  }
+  Instance(const Instance&) = delete;
+  Instance& operator=(const Instance&) = delete;
+
+  bool wait_healthy() const {
+    for (int i = 0; i < 200; ++i) {
+      try {
+        if (client().get("/healthz").status == 200) return true;
+      } catch (const std::exception&) {
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    return false;
+  }
+  void kill_hard() {
+    ::kill(m_pid, SIGKILL);
+    ::waitpid(m_pid, nullptr, 0);
+    m_pid = -1;
+  }
+  // Stops it with SIGTERM; true when it exited 0.
+  bool stop() {
+    ::kill(m_pid, SIGTERM);
+    int status = 0;
+    ::waitpid(m_pid, &status, 0);
+    m_pid = -1;
+    return WIFEXITED(status) && WEXITSTATUS(status) == 0;
+  }
+
+  Client client() const { return Client(m_port); }
+  std::string output() const { return read_file(m_output); }
+  std::string log() const { return read_file(m_log); }
+
+ private:
+  std::uint16_t m_port;
+  std::string m_output;
+  std::string m_log;
+  pid_t m_pid = -1;
+};
+
+Headers sign_in(const Client& client) {
+  const auto reply = client.post("/api/v1/auth/login", {{"organizationSlug", "default"},
+                                                        {"email", "admin@localhost"},
+                                                        {"password", admin_password}});
+  REQUIRE(reply.status == 200);
+  return {{"Authorization", "Bearer " + reply.json().at("accessToken").get<std::string>()}};
+}
+
+Headers with_key(const std::string& key) { return {{"X-API-Key", key}}; }
+
+// `count` instances on one new database, started together and all healthy.
+struct Service {
+  TempDir dir;
+  std::string url = PgCluster::shared().create_database();
+  std::vector<std::unique_ptr<Instance>> instances;
+
+  explicit Service(int count) {
+    setenv("SCOPEGATE_ADMIN_PASSWORD", admin_password, 1);
+    for (int i = 0; i < count; ++i) {
+      instances.push_back(
+          std::make_unique<Instance>(dir, "instance" + std::to_string(i), url, i > 0));
+    }
+    for (const auto& instance : instances) {
+      INFO(instance->output());
+      REQUIRE(instance->wait_healthy());
+    }
+  }
+  Instance& operator[](int i) { return *instances[i]; }
+  std::string query(const std::string& sql) const {
+    return PgCluster::shared().query(PgCluster::database_of(url), sql);
+  }
+};
+
+}  // namespace
+
+TEST_CASE("instances: started together on a new database, they bootstrap it once and log no password") {
+  Service service(2);
+  int announced = 0;
+  for (const auto& instance : service.instances) {
+    if (contains(instance->output(), "created organization `default`")) ++announced;
+  }
+  CHECK(announced == 1);
+  CHECK(service.query("SELECT COUNT(*) FROM organizations") == "1");
+  CHECK(service.query("SELECT COUNT(*) FROM users") == "1");
+  const auto& password = PgCluster::shared().password();
+  for (const auto& instance : service.instances) {
+    const auto log = instance->log();
+    INFO(log);
+    CHECK(contains(log, "database postgresql://scopegate:***@127.0.0.1:"));
+    CHECK(contains(log, ": PostgreSQL 15."));
+    CHECK_FALSE(contains(log, password));
+    CHECK_FALSE(contains(instance->output(), password));
+  }
+}
+
+TEST_CASE("instances: a key made on one works on the others, and revoked on one is refused by all at once") {
+  Service service(3);
+  const auto admin = sign_in(service[0].client());  // tokens are shared too
+  const auto created = service[0].client().post(
+      "/api/v1/api-keys", {{"name", "ci"}, {"scopes", {"sessions:read", "sessions:write"}}}, admin);
+  REQUIRE(created.status == 201);
+  const auto key = created.json().at("plainTextKey").get<std::string>();
+  const auto id = created.json().at("id").get<std::string>();
+  for (int i = 0; i < 3; ++i) CHECK(service[i].client().get("/api/v1/sessions", with_key(key)).status == 200);
+
+  const auto revoked = service[2].client().send("DELETE", "/api/v1/api-keys/" + id, admin);
+  REQUIRE(revoked.status / 100 == 2);
+  // The very next request on every instance, with no wait.
+  for (int i = 0; i < 3; ++i) {
+    INFO("instance " << i);
+    CHECK(service[i].client().get("/api/v1/sessions", with_key(key)).status == 401);
+  }
+}
+
+TEST_CASE("instances: a session started on one is seen and stopped on another") {
+  Service service(2);
+  const auto admin = sign_in(service[0].client());
+  const auto created = service[0].client().post(
+      "/api/v1/api-keys", {{"name", "ci"}, {"scopes", {"sessions:read", "sessions:write"}}}, admin);
+  REQUIRE(created.status == 201);
+  const auto key = created.json().at("plainTextKey").get<std::string>();
+
+  const auto started =
+      service[1].client().post("/api/v1/sessions", {{"durationHours", 2}}, with_key(key));
+  REQUIRE(started.status == 201);
+  const auto id = started.json().at("id").get<std::string>();
+  const auto seen = service[0].client().get("/api/v1/sessions/" + id, with_key(key));
+  REQUIRE(seen.status == 200);
+  CHECK(seen.json().at("status") == "ACTIVE");
+  const auto stopped =
+      service[0].client().post("/api/v1/sessions/" + id + "/stop", Json::object(), with_key(key));
+  CHECK(stopped.status == 200);
+  const auto after = service[1].client().get("/api/v1/sessions/" + id, with_key(key));
+  REQUIRE(after.status == 200);
+  CHECK(after.json().at("status") != "ACTIVE");
+  CHECK(after.json().at("endedReason") == "MANUAL");
+  // Stopping it again, anywhere, is refused.
+  CHECK(service[1].client().post("/api/v1/sessions/" + id + "/stop", Json::object(), with_key(key)).status == 400);
+}
+
+TEST_CASE("instances: of two instances stopping one session at once, exactly one wins") {
+  Service service(2);
+  const auto admin = sign_in(service[0].client());
+  const auto created = service[0].client().post(
+      "/api/v1/api-keys", {{"name", "ci"}, {"scopes", {"sessions:read", "sessions:write"}}}, admin);
+  REQUIRE(created.status == 201);
+  const auto key = created.json().at("plainTextKey").get<std::string>();
+  constexpr int rounds = 20;
+  for (int round = 0; round < rounds; ++round) {
+    const auto started =
+        service[round % 2].client().post("/api/v1/sessions", {{"durationHours", 1}}, with_key(key));
+    REQUIRE(started.status == 201);
+    const auto target = "/api/v1/sessions/" + started.json().at("id").get<std::string>() + "/stop";
+    std::promise<void> go;
+    const auto ready = go.get_future().share();
+    const auto stop_on = [&](int i) {
+      ready.wait();
+      return service[i].client().post(target, Json::object(), with_key(key)).status;
+    };
+    auto a = std::async(std::launch::async, stop_on, 0);
+    auto b = std::async(std::launch::async, stop_on, 1);
+    go.set_value();
+    const int first = a.get();
+    const int second = b.get();
+    INFO("round " << round << ": " << first << " " << second);
+    CHECK(((first == 200 && second == 400) || (first == 400 && second == 200)));
+  }
+  // The loser wrote nothing: one stop entry per session.
+  CHECK(service.query("SELECT COUNT(*) FROM audit_logs WHERE event_type = 'SESSION_STOP'") ==
+        std::to_string(rounds));
+}
+
+TEST_CASE("instances: kill -9 of one under write load loses no acknowledged write, and the other serves on") {
+  Service service(2);
+  const auto admin = sign_in(service[0].client());
+  const auto created = service[0].client().post(
+      "/api/v1/api-keys", {{"name", "ci"}, {"scopes", {"sessions:read", "sessions:write"}}}, admin);
+  REQUIRE(created.status == 201);
+  const auto key = created.json().at("plainTextKey").get<std::string>();
+
+  std::atomic<bool> done{false};
+  std::mutex mutex;
+  std::vector<std::string> acknowledged;
+  const auto count = [&] {
+    std::lock_guard lock(mutex);
+    return acknowledged.size();
+  };
+  // Two writers, so that a write is in flight when the instance dies.
+  const auto write = [&] {
+    const auto client = service[0].client();
+    for (int i = 0; i < 2000 && !done; ++i) {
+      try {
+        const auto reply = client.post("/api/v1/sessions", {{"durationHours", 1}}, with_key(key));
+        if (reply.status != 201) continue;
+        std::lock_guard lock(mutex);
+        acknowledged.push_back(reply.json().at("id").get<std::string>());
+      } catch (const std::exception&) {
+        return;  // the instance is gone
+      }
+    }
+  };
+  std::thread writer(write);
+  std::thread second_writer(write);
+  for (int i = 0; i < 1000 && count() < 30; ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  service[0].kill_hard();
+  done = true;
+  writer.join();
+  second_writer.join();
+  REQUIRE(acknowledged.size() >= 30);
+  const auto survivor = service[1].client();
+  for (const auto& id : acknowledged) {
+    INFO(id);
+    CHECK(survivor.get("/api/v1/sessions/" + id, with_key(key)).status == 200);
+  }
+  CHECK(survivor.post("/api/v1/sessions", {{"durationHours", 1}}, with_key(key)).status == 201);
+  CHECK(service[1].stop());
+}
