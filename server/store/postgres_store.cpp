@@ -4,11 +4,11 @@
 // transaction with its audit entry, at READ COMMITTED. A session's state changes are
 // conditional updates (`WHERE status = expected`): of two instances stopping one session
 // at once, the second waits for the first's row lock, re-reads the row, and changes
-// nothing. authenticate_key() and find_session() read their epoch on every call (one
-// round trip to a one-row table) and answer from EpochRows while it is the epoch their
-// cached row was read at: a revocation committed by any instance is refused by every
-// other on its next request. Text is compared and sorted with COLLATE "C", as SQLite
-// does, whatever the database's collation.
+// nothing. authenticate_key() and find_session() answer from EpochRows while the epochs
+// now are those their cached row was read at; the epochs are read (one round trip to two
+// one-row tables) once per request's read scope, or on every call outside one: a
+// revocation committed by any instance is refused by every other on its next request. Text is
+// compared and sorted with COLLATE "C", as SQLite does, whatever the database's collation.
 #include "server/store/postgres_store.hpp"
 
 #include <fmt/format.h>
@@ -44,11 +44,30 @@ void load_resource_ips(PgConn& db, Session& session) {
     session.resource_ips.push_back(read_resource_ip(rows.row(i), 0));
 }
 
-std::optional<std::int64_t> read_epoch(PgConn& db, const std::string& table) {
-  const auto rows = db.exec(fmt::format("SELECT epoch FROM {} WHERE id = 1", table));
-  if (rows.empty()) return std::nullopt;
-  return rows.row(0).integer(0);
+// The two epochs, read in one statement. Nullopt for a missing row: nothing is cached
+// behind it.
+struct Epochs {
+  std::optional<std::int64_t> credential;
+  std::optional<std::int64_t> session;
+};
+
+Epochs read_epochs(PgConn& db) {
+  const auto rows = db.exec(
+      "SELECT (SELECT epoch FROM credential_epoch WHERE id = 1), "
+      "(SELECT epoch FROM session_epoch WHERE id = 1)");
+  return Epochs{rows.row(0).optional_integer(0), rows.row(0).optional_integer(1)};
 }
+
+// The calling thread's read scope (Store::begin_read_scope): the store it belongs to, its
+// nesting depth, and the epochs read at its first read. A request's reads share those
+// epochs, as SQLite's share a snapshot; the scope's first write forgets them, so that
+// what is read after it is current.
+struct ReadScopeState {
+  const void* store = nullptr;
+  int depth = 0;
+  std::optional<Epochs> epochs;
+};
+thread_local ReadScopeState t_scope;
 
 // "$first, $first+1, ..." for `count` parameters.
 std::string placeholders(int first, std::size_t count) {
@@ -63,6 +82,15 @@ class PostgresStore final : public Store {
   explicit PostgresStore(std::string url) : m_pool(std::move(url)) {}
 
   std::string describe() const override { return m_description; }
+
+  void begin_read_scope() override {
+    if (t_scope.depth == 0) t_scope = ReadScopeState{this, 0, std::nullopt};
+    if (t_scope.store == this) ++t_scope.depth;
+  }
+  void end_read_scope() noexcept override {
+    if (t_scope.store != this || t_scope.depth == 0) return;
+    if (--t_scope.depth == 0) t_scope = ReadScopeState{};
+  }
 
   // Every pending migration, in one transaction under an advisory lock: an instance that
   // starts meanwhile waits, then finds them applied.
@@ -92,6 +120,7 @@ class PostgresStore final : public Store {
   }
 
   StoreResult<Done> create_organization(const Organization& o) override {
+    forget_scope_epochs();
     return m_pool.run<Done>([&](PgConn& db) {
       db.exec("INSERT INTO organizations (id, slug, name, created_at) VALUES ($1,$2,$3,$4)",
               {o.id, o.slug, o.name, o.created_at});
@@ -120,6 +149,7 @@ class PostgresStore final : public Store {
 
   StoreResult<Done> create_user(const User& u, const std::vector<std::string>& resource_ids,
                                 const AuditEntry* audit) override {
+    forget_scope_epochs();
     return m_pool.run<Done>([&](PgConn& db) {
       PgTransaction tx(db);
       static const std::string sql =
@@ -172,6 +202,7 @@ class PostgresStore final : public Store {
   StoreResult<Done> record_login(const std::string& user_id, const std::string& at,
                                  const std::vector<AccessToken>& tokens,
                                  const AuditEntry& audit) override {
+    forget_scope_epochs();
     return m_pool.run<Done>([&](PgConn& db) {
       PgTransaction tx(db);
       db.exec("UPDATE users SET last_login_at = $1 WHERE id = $2", {at, user_id});
@@ -214,6 +245,7 @@ class PostgresStore final : public Store {
   }
 
   StoreResult<Done> create_key(const ApiKey& k, const AuditEntry* audit) override {
+    forget_scope_epochs();
     return m_pool.run<Done>([&](PgConn& db) {
       PgTransaction tx(db);
       db.exec(
@@ -246,8 +278,7 @@ class PostgresStore final : public Store {
       const std::string& key_hash) override {
     using Found = std::shared_ptr<const KeyActor>;
     return m_pool.run<Found>([&](PgConn& db) -> Found {
-      if (auto cached = m_key_cache.find(key_hash, read_epoch(db, "credential_epoch")))
-        return cached;
+      if (auto cached = m_key_cache.find(key_hash, epochs(db).credential)) return cached;
       static const std::string sql = fmt::format(
           "SELECT (SELECT epoch FROM credential_epoch WHERE id = 1), {}, {}, o.id, o.slug, "
           "o.name, o.created_at FROM api_keys k JOIN users u ON u.id = k.created_by JOIN "
@@ -279,6 +310,7 @@ class PostgresStore final : public Store {
 
   StoreResult<Done> revoke_key(const std::string& id, const std::string& at,
                                const AuditEntry& audit) override {
+    forget_scope_epochs();
     return m_pool.run<Done>([&](PgConn& db) {
       PgTransaction tx(db);
       db.exec("UPDATE api_keys SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL", {at, id});
@@ -290,6 +322,7 @@ class PostgresStore final : public Store {
 
   StoreResult<Done> record_key_uses(const std::vector<KeyUse>& uses,
                                     const std::vector<AuditEntry>& audits) override {
+    forget_scope_epochs();
     return m_pool.run<Done>([&](PgConn& db) {
       PgTransaction tx(db);
       for (const auto& use : uses) {
@@ -338,6 +371,7 @@ class PostgresStore final : public Store {
   }
 
   StoreResult<Done> save_resource(const Resource& r, const AuditEntry& audit) override {
+    forget_scope_epochs();
     return m_pool.run<Done>([&](PgConn& db) {
       PgTransaction tx(db);
       db.exec(
@@ -359,6 +393,7 @@ class PostgresStore final : public Store {
   }
 
   StoreResult<Done> delete_resource(const std::string& id, const AuditEntry& audit) override {
+    forget_scope_epochs();
     return m_pool.run<Done>([&](PgConn& db) {
       PgTransaction tx(db);
       db.exec("DELETE FROM resources WHERE id = $1", {id});
@@ -389,7 +424,7 @@ class PostgresStore final : public Store {
   StoreResult<std::shared_ptr<const Session>> find_session(const std::string& id) override {
     using Found = std::shared_ptr<const Session>;
     return m_pool.run<Found>([&](PgConn& db) -> Found {
-      if (auto cached = m_session_cache.find(id, read_epoch(db, "session_epoch"))) return cached;
+      if (auto cached = m_session_cache.find(id, epochs(db).session)) return cached;
       static const std::string sql = fmt::format(
           "SELECT (SELECT epoch FROM session_epoch WHERE id = 1), {}, i.id, i.session_id, "
           "i.resource_id, i.resource_name, i.ip_version, i.ip_address, i.status, "
@@ -410,6 +445,7 @@ class PostgresStore final : public Store {
 
   StoreResult<bool> save_session(const Session& x, const OptionalText& expected_status,
                                  const AuditEntry* audit) override {
+    forget_scope_epochs();
     return m_pool.run<bool>([&](PgConn& db) {
       PgTransaction tx(db);
       if (expected_status) {
@@ -496,6 +532,18 @@ class PostgresStore final : public Store {
   }
 
  private:
+  // The epochs now: the read scope's, or read (and kept for the scope) in one statement.
+  Epochs epochs(PgConn& db) {
+    const bool scoped = t_scope.store == this && t_scope.depth > 0;
+    if (scoped && t_scope.epochs) return *t_scope.epochs;
+    const auto read = read_epochs(db);
+    if (scoped) t_scope.epochs = read;
+    return read;
+  }
+  void forget_scope_epochs() {
+    if (t_scope.store == this) t_scope.epochs.reset();
+  }
+
   // What the startup log says: server version, user, host, port, database and TLS, from
   // the live connection; never the password.
   static std::string describe_connection(PgConn& db) {

@@ -142,6 +142,26 @@ TEST_CASE(
   CHECK(*deleted == nullptr);
 }
 
+TEST_CASE("postgres: a request's reads share one epoch reading, which its first write ends") {
+  TwoInstances db;
+  const auto key = db.key("scoped-secret");
+  REQUIRE(db.one->create_key(key, nullptr));
+  {
+    ReadScope request(*db.one);
+    REQUIRE(*db.one->authenticate_key(key.key_hash) != nullptr);
+    REQUIRE(db.two->revoke_key(key.id, format_stored(now()), db.audit("API_KEY_REVOKE")));
+    // The request's snapshot: as it was when the request first read.
+    CHECK_FALSE((*db.one->authenticate_key(key.key_hash))->key.revoked_at);
+    // A write ends it: what is read after it is current.
+    REQUIRE(db.one->record_key_uses({}, {db.audit("NOTHING")}));
+    CHECK((*db.one->authenticate_key(key.key_hash))->key.revoked_at);
+  }
+  {
+    ReadScope next_request(*db.one);
+    CHECK((*db.one->authenticate_key(key.key_hash))->key.revoked_at);
+  }
+}
+
 TEST_CASE("postgres: a session changed through one instance is never served stale by the other") {
   TwoInstances db;
   auto session = db.session();
