@@ -33,6 +33,8 @@ void add_explain_command(CLI::App& app, Outcome& outcome);
 void add_serve_command(CLI::App& app, Outcome& outcome);
 // `scopegate keys create --db PATH --email USER --name NAME --scopes a,b [--expires 30d]`
 void add_keys_command(CLI::App& app, Outcome& outcome);
+// `scopegate migrate --from PATH|URI --to PATH|URI` (exit 1: the copy failed; nothing written)
+void add_migrate_command(CLI::App& app, Outcome& outcome);
 // `scopegate test [--policy PATH...] [--format text|json|junit] [--filter TEXT] [--time T]
 // [PATH...]` (exit 1: a case failed, a test file is bad, or --filter chose no case)
 void add_test_command(CLI::App& app, Outcome& outcome);

@@ -18,6 +18,7 @@ int main(int argc, char** argv) {
   scopegate::cli::add_explain_command(app, outcome);
   scopegate::cli::add_serve_command(app, outcome);
   scopegate::cli::add_keys_command(app, outcome);
+  scopegate::cli::add_migrate_command(app, outcome);
   scopegate::cli::add_test_command(app, outcome);
   scopegate::cli::add_docs_command(app, outcome);
   scopegate::cli::add_fmt_command(app, outcome);

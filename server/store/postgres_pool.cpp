@@ -65,6 +65,10 @@ PgConn::PgConn(const std::string& url) : m_conn(PQconnectdb(url.c_str())) {
     PQfinish(m_conn);
     throw PgError("", message);
   }
+  // Notices (such as CREATE TABLE IF NOT EXISTS finding the table) are not errors: libpq
+  // would print them on stderr.
+  PQsetNoticeProcessor(
+      m_conn, [](void*, const char*) {}, nullptr);
   // Text in and out as UTF-8, whatever the server's default.
   if (PQsetClientEncoding(m_conn, "UTF8") != 0) {
     auto message = "PostgreSQL: " + trimmed(PQerrorMessage(m_conn));

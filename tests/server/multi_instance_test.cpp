@@ -14,6 +14,7 @@
 #include <atomic>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <cstdlib>
 #include <fstream>
 #include <future>
 #include <mutex>
@@ -45,8 +46,7 @@ std::uint16_t free_port() {
 // config file: both ways of choosing the store.
 class Instance {
  public:
-  Instance(const TempDir& dir, const std::string& name, const std::string& url,
-           bool url_in_config)
+  Instance(const TempDir& dir, const std::string& name, const std::string& url, bool url_in_config)
       : m_port(free_port()), m_output(dir.file(name + ".out")), m_log(dir.file(name + ".log")) {
     const auto config = dir.write(
         name + ".toml", fmt::format("[server]\nlisten = \"127.0.0.1:{}\"\n[policy]\ndirectory = "
@@ -147,7 +147,8 @@ struct Service {
 
 }  // namespace
 
-TEST_CASE("instances: started together on a new database, they bootstrap it once and log no password") {
+TEST_CASE(
+    "instances: started together on a new database, they bootstrap it once and log no password") {
   Service service(2);
   int announced = 0;
   for (const auto& instance : service.instances) {
@@ -167,7 +168,9 @@ TEST_CASE("instances: started together on a new database, they bootstrap it once
   }
 }
 
-TEST_CASE("instances: a key made on one works on the others, and revoked on one is refused by all at once") {
+TEST_CASE(
+    "instances: a key made on one works on the others, and revoked on one is refused by all at "
+    "once") {
   Service service(3);
   const auto admin = sign_in(service[0].client());  // tokens are shared too
   const auto created = service[0].client().post(
@@ -175,7 +178,8 @@ TEST_CASE("instances: a key made on one works on the others, and revoked on one 
   REQUIRE(created.status == 201);
   const auto key = created.json().at("plainTextKey").get<std::string>();
   const auto id = created.json().at("id").get<std::string>();
-  for (int i = 0; i < 3; ++i) CHECK(service[i].client().get("/api/v1/sessions", with_key(key)).status == 200);
+  for (int i = 0; i < 3; ++i)
+    CHECK(service[i].client().get("/api/v1/sessions", with_key(key)).status == 200);
 
   const auto revoked = service[2].client().send("DELETE", "/api/v1/api-keys/" + id, admin);
   REQUIRE(revoked.status / 100 == 2);
@@ -209,7 +213,10 @@ TEST_CASE("instances: a session started on one is seen and stopped on another") 
   CHECK(after.json().at("status") != "ACTIVE");
   CHECK(after.json().at("endedReason") == "MANUAL");
   // Stopping it again, anywhere, is refused.
-  CHECK(service[1].client().post("/api/v1/sessions/" + id + "/stop", Json::object(), with_key(key)).status == 400);
+  CHECK(service[1]
+            .client()
+            .post("/api/v1/sessions/" + id + "/stop", Json::object(), with_key(key))
+            .status == 400);
 }
 
 TEST_CASE("instances: of two instances stopping one session at once, exactly one wins") {
@@ -244,7 +251,9 @@ TEST_CASE("instances: of two instances stopping one session at once, exactly one
         std::to_string(rounds));
 }
 
-TEST_CASE("instances: kill -9 of one under write load loses no acknowledged write, and the other serves on") {
+TEST_CASE(
+    "instances: kill -9 of one under write load loses no acknowledged write, and the other serves "
+    "on") {
   Service service(2);
   const auto admin = sign_in(service[0].client());
   const auto created = service[0].client().post(
@@ -289,4 +298,40 @@ TEST_CASE("instances: kill -9 of one under write load loses no acknowledged writ
   }
   CHECK(survivor.post("/api/v1/sessions", {{"durationHours", 1}}, with_key(key)).status == 201);
   CHECK(service[1].stop());
+}
+
+TEST_CASE(
+    "instances: `scopegate migrate` moves a SQLite database to PostgreSQL, and its key and "
+    "password keep working") {
+  TempDir dir;
+  setenv("SCOPEGATE_ADMIN_PASSWORD", admin_password, 1);
+  const auto sqlite_path = dir.file("old.db");
+  std::string key;
+  {
+    Instance old(dir, "old", sqlite_path, false);
+    INFO(old.output());
+    REQUIRE(old.wait_healthy());
+    const auto created = old.client().post(
+        "/api/v1/api-keys", {{"name", "ci"}, {"scopes", {"sessions:read"}}}, sign_in(old.client()));
+    REQUIRE(created.status == 201);
+    key = created.json().at("plainTextKey").get<std::string>();
+    REQUIRE(old.stop());
+  }
+  const auto url = PgCluster::shared().create_database();
+  const auto output = dir.file("migrate.out");
+  const std::string command = fmt::format("{}/scopegate migrate --from '{}' --to '{}' >{} 2>&1",
+                                          SCOPEGATE_BINARY_DIR, sqlite_path, url, output);
+  CHECK(std::system(command.c_str()) == 0);
+  const auto report = read_file(output);
+  INFO(report);
+  CHECK(contains(report, "every table's count matches"));
+  CHECK(contains(report, "postgresql://scopegate:***@"));
+  CHECK_FALSE(contains(report, PgCluster::shared().password()));
+
+  // Started on the copy, it does not bootstrap again: the old password and key work.
+  Instance moved(dir, "moved", url, true);
+  REQUIRE(moved.wait_healthy());
+  CHECK_FALSE(contains(moved.output(), "created organization"));
+  sign_in(moved.client());
+  CHECK(moved.client().get("/api/v1/sessions", with_key(key)).status == 200);
 }
