@@ -53,6 +53,8 @@ PgCluster& PgCluster::shared() {
 PgCluster::PgCluster() {
   m_password = random_password();
   ::setenv("SCOPEGATE_PG_PASSWORD", m_password.c_str(), 1);
+  // initdb once per build folder (pg_cluster.sh); the caller may choose another place.
+  ::setenv("SCOPEGATE_PG_TEMPLATE_DIR", SCOPEGATE_BINARY_DIR "/pg-template", 0);
   std::string last_error;
   // A port found free may be taken before the server binds it: try another.
   for (int attempt = 0; attempt < 3; ++attempt) {

@@ -1,12 +1,13 @@
 #!/bin/sh
 # A throwaway PostgreSQL cluster for the tests (tests/server/pg_cluster.hpp starts it):
-# initdb into DIR, a server on 127.0.0.1:PORT with its unix socket in DIR, run as an
+# its data in DIR, a server on 127.0.0.1:PORT with its unix socket in DIR, run as an
 # unprivileged user (PostgreSQL refuses root: as root, the `postgres` account Debian's
 # package creates, or $SCOPEGATE_PG_USER). It prints one line, `ready` or `error: ...`,
 # then waits for its standard input to close: the test process holds the other end, so
 # however that process ends (exit, crash, kill -9), the cluster is stopped and DIR
 # removed.
-#   pg_cluster.sh DIR PORT   (the superuser `scopegate`'s password in $SCOPEGATE_PG_PASSWORD)
+#   pg_cluster.sh DIR PORT   (the superuser `scopegate`'s password in $SCOPEGATE_PG_PASSWORD;
+#                             SCOPEGATE_PG_TEMPLATE_DIR: see below)
 set -u
 dir=$1
 port=$2
@@ -42,17 +43,46 @@ if [ "$(id -u)" -eq 0 ]; then
 fi
 trap 'cleanup; exit 1' HUP INT TERM
 
-(umask 077 && printf '%s\n' "${SCOPEGATE_PG_PASSWORD:-}" >"$dir/password") ||
-  fail "cannot write $dir/password"
-[ -z "$as" ] || chown "$user" "$dir/password" || fail "cannot hand $dir/password to $user"
-$as "$bin/initdb" -D "$dir/data" -U scopegate --pwfile="$dir/password" --auth-local=trust \
-  --auth-host=scram-sha-256 -E UTF8 --locale=C.UTF-8 --no-sync >"$dir/initdb.log" 2>&1 ||
-  fail "initdb failed: $(tail -n 5 "$dir/initdb.log")"
-rm -f "$dir/password"
+initdb_data() {
+  printf 'template\n' >"$dir/password" || fail "cannot write $dir/password"
+  [ -z "$as" ] || chown "$user" "$dir/password" || fail "cannot hand $dir/password to $user"
+  $as "$bin/initdb" -D "$dir/data" -U scopegate --pwfile="$dir/password" --auth-local=trust \
+    --auth-host=scram-sha-256 -E UTF8 --locale=C.UTF-8 --no-sync >"$dir/initdb.log" 2>&1 ||
+    fail "initdb failed: $(tail -n 5 "$dir/initdb.log")"
+  rm -f "$dir/password"
+}
+# With SCOPEGATE_PG_TEMPLATE_DIR (the build folder's pg-template/), initdb runs once per
+# PostgreSQL version, and each cluster starts as a copy of that first one's data: a copy
+# takes a fraction of an initdb. The template is never started or changed, and is renamed
+# into place whole, so concurrent test processes see it complete or not at all. Only
+# this script's own user touches it (the copy keeps the owner): PostgreSQL's user needs
+# no access to the build folder. The real password is set once the server runs.
+template=""
+if [ -n "${SCOPEGATE_PG_TEMPLATE_DIR:-}" ]; then
+  template="$SCOPEGATE_PG_TEMPLATE_DIR/$("$bin/initdb" --version | tr -c 'A-Za-z0-9.\n' '_')"
+fi
+if [ -n "$template" ] && [ -f "$template/PG_VERSION" ]; then
+  cp -a "$template" "$dir/data" || fail "cannot copy $template"
+else
+  initdb_data
+  if [ -n "$template" ] && mkdir -p "$SCOPEGATE_PG_TEMPLATE_DIR"; then
+    new="$SCOPEGATE_PG_TEMPLATE_DIR/.new-$$"
+    rm -rf "$new"
+    # Another process's template may be in place first: then this one goes.
+    cp -a "$dir/data" "$new" && mv -T "$new" "$template" 2>/dev/null
+    rm -rf "$new"
+  fi
+fi
+
 $as "$bin/pg_ctl" -D "$dir/data" -l "$log" -w -t 30 -o "-p $port -k $dir \
   -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off \
   -c full_page_writes=off -c max_connections=300 -c shared_buffers=32MB" start >/dev/null 2>&1 ||
   fail "the server did not start on port $port: $(tail -n 5 "$log" 2>/dev/null)"
+# Over the socket, where the superuser is trusted: the caller's password, for TCP.
+password=$(printf '%s' "${SCOPEGATE_PG_PASSWORD:-}" | sed "s/'/''/g")
+$as "$bin/psql" -X -q -h "$dir" -p "$port" -U scopegate -d postgres \
+  -c "ALTER USER scopegate PASSWORD '$password'" >/dev/null 2>"$dir/psql.log" ||
+  fail "cannot set the password: $(cat "$dir/psql.log")"
 echo ready
 # Until the test process closes its end (or dies).
 while read -r _; do :; done
