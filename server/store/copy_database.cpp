@@ -47,8 +47,7 @@ class SqliteTables final : public Tables {
     return m_db.execAndGet(fmt::format("SELECT COUNT(*) FROM {}", table)).getInt64();
   }
   Rows read(const TableColumns& table) override {
-    SQLite::Statement s(m_db,
-                        fmt::format("SELECT {} FROM {}", joined(table.columns), table.table));
+    SQLite::Statement s(m_db, fmt::format("SELECT {} FROM {}", joined(table.columns), table.table));
     Rows rows;
     while (s.executeStep()) {
       auto& row = rows.emplace_back();
@@ -85,9 +84,7 @@ class SqliteTables final : public Tables {
 class PostgresTables final : public Tables {
  public:
   explicit PostgresTables(const std::string& url) : m_db(url) {}
-  void begin_read() override {
-    m_db.exec_plain("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY");
-  }
+  void begin_read() override { m_db.exec_plain("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY"); }
   void begin_write() override { m_db.exec_plain("BEGIN"); }
   void commit() override { m_db.exec_plain("COMMIT"); }
   std::int64_t count(const std::string& table) override {
@@ -108,8 +105,8 @@ class PostgresTables final : public Tables {
     std::string marks;
     for (std::size_t i = 0; i < table.columns.size(); ++i)
       marks += fmt::format("{}${}", i == 0 ? "" : ",", i + 1);
-    const auto sql = fmt::format("INSERT INTO {} ({}) VALUES ({})", table.table,
-                                 joined(table.columns), marks);
+    const auto sql =
+        fmt::format("INSERT INTO {} ({}) VALUES ({})", table.table, joined(table.columns), marks);
     for (const auto& row : rows) m_db.exec(sql, row);
   }
 
@@ -175,8 +172,8 @@ const std::vector<TableColumns>& copied_tables() {
         "allowed_cidrs"}},
       {"access_tokens", {"token_hash", "user_id", "kind", "expires_at", "created_at"}},
       {"sessions",
-       {"id", "organization_id", "user_id", "ipv4_address", "ipv6_address", "status",
-        "started_at", "expires_at", "ended_at", "ended_reason", "created_at"}},
+       {"id", "organization_id", "user_id", "ipv4_address", "ipv6_address", "status", "started_at",
+        "expires_at", "ended_at", "ended_reason", "created_at"}},
       {"session_resource_ips",
        {"id", "session_id", "resource_id", "resource_name", "ip_version", "ip_address", "status",
         "provider_rule_id", "applied_at", "removed_at", "error_message"}},
@@ -189,7 +186,7 @@ const std::vector<TableColumns>& copied_tables() {
 }
 
 Result<std::vector<CopiedTable>, std::string> copy_database(const std::string& from,
-                                                           const std::string& to) {
+                                                            const std::string& to) {
   // Opening each as a store brings it to the latest schema (the destination's tables are
   // created here).
   for (const auto* location : {&from, &to}) {

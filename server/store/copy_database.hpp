@@ -30,6 +30,6 @@ const std::vector<TableColumns>& copied_tables();
 
 // The rows copied, per table; or what went wrong, with no password in it.
 Result<std::vector<CopiedTable>, std::string> copy_database(const std::string& from,
-                                                           const std::string& to);
+                                                            const std::string& to);
 
 }  // namespace scopegate::server

@@ -23,8 +23,8 @@ namespace {
 // token, session with one resource IP entry, audit entry.
 struct Seeded {
   Organization org{generate_uuid(), "acme", "Acme", format_stored(now())};
-  User admin{generate_uuid(), org.id, "admin@acme.test", "Admin", "admin",
-             hash_password("pw"), true, format_stored(now()), std::nullopt};
+  User admin{generate_uuid(),     org.id, "admin@acme.test",    "Admin",     "admin",
+             hash_password("pw"), true,   format_stored(now()), std::nullopt};
   Resource resource;
   ApiKey key;
   Session session;
@@ -138,7 +138,8 @@ TEST_CASE("migrate copies every table of the schema with every column") {
   CHECK(copied == tables);
 }
 
-TEST_CASE("migrate copies SQLite to PostgreSQL and back, and keys, tokens and passwords keep working") {
+TEST_CASE(
+    "migrate copies SQLite to PostgreSQL and back, and keys, tokens and passwords keep working") {
   REQUIRE(init_crypto());
   TempDir dir;
   const auto sqlite_path = dir.file("from.db");

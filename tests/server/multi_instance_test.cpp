@@ -15,6 +15,7 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <cstdlib>
+#include <filesystem>
 #include <fstream>
 #include <future>
 #include <mutex>
@@ -28,6 +29,7 @@ extern char** environ;
 
 using namespace scopegate::server::testing;
 using scopegate::testing::contains;
+using scopegate::testing::count_of;
 using Json = nlohmann::json;
 using Headers = std::map<std::string, std::string>;
 
@@ -102,6 +104,7 @@ class Instance {
   }
 
   Client client() const { return Client(m_port); }
+  std::uint16_t port() const { return m_port; }
   std::string output() const { return read_file(m_output); }
   std::string log() const { return read_file(m_log); }
 
@@ -334,4 +337,78 @@ TEST_CASE(
   CHECK_FALSE(contains(moved.output(), "created organization"));
   sign_in(moved.client());
   CHECK(moved.client().get("/api/v1/sessions", with_key(key)).status == 200);
+}
+
+TEST_CASE(
+    "instances: behind nginx as docs/deployment/nginx.conf sets it up, two act as one service") {
+  const std::string nginx = "/usr/sbin/nginx";
+  if (!std::filesystem::exists(nginx)) FAIL("nginx is missing: run scripts/install-deps");
+  Service service(2);
+  // The shipped example with this test's ports, inside a minimal nginx.conf of its own.
+  auto example = read_file(SCOPEGATE_SOURCE_DIR "/docs/deployment/nginx.conf");
+  const auto replace = [&](const std::string& from, const std::string& to) {
+    const auto at = example.find(from);
+    REQUIRE(at != std::string::npos);
+    example.replace(at, from.size(), to);
+  };
+  const auto front = free_port();
+  replace("127.0.0.1:8081", "127.0.0.1:" + std::to_string(service[0].port()));
+  replace("127.0.0.1:8082", "127.0.0.1:" + std::to_string(service[1].port()));
+  replace("listen 127.0.0.1:8080", "listen 127.0.0.1:" + std::to_string(front));
+  const auto& dir = service.dir;
+  dir.write("nginx/scopegate.conf", example);
+  const auto prefix = dir.file("nginx");
+  dir.write(
+      "nginx/nginx.conf",
+      fmt::format("daemon off;\nmaster_process off;\nworker_processes 1;\npid {0}/nginx.pid;\n"
+                  "error_log {0}/error.log;\nevents {{ worker_connections 256; }}\n"
+                  "http {{\n  access_log {0}/access.log;\n  client_body_temp_path {0}/body;\n"
+                  "  proxy_temp_path {0}/proxy;\n  fastcgi_temp_path {0}/fastcgi;\n"
+                  "  uwsgi_temp_path {0}/uwsgi;\n  scgi_temp_path {0}/scgi;\n"
+                  "  include {0}/scopegate.conf;\n}}\n",
+                  prefix));
+  std::vector<std::string> args = {nginx, "-p", prefix, "-c", prefix + "/nginx.conf"};
+  std::vector<char*> argv;
+  for (auto& arg : args) argv.push_back(arg.data());
+  argv.push_back(nullptr);
+  pid_t pid = 0;
+  REQUIRE(posix_spawn(&pid, nginx.c_str(), nullptr, nullptr, argv.data(), environ) == 0);
+  struct Stop {
+    pid_t pid;
+    ~Stop() {
+      ::kill(pid, SIGTERM);
+      ::waitpid(pid, nullptr, 0);
+    }
+  } stop_nginx{pid};
+  const Client through(front);
+  bool up = false;
+  for (int i = 0; i < 100 && !up; ++i) {
+    try {
+      up = through.get("/healthz").status == 200;
+    } catch (const std::exception&) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+  }
+  INFO(read_file(prefix + "/error.log"));
+  REQUIRE(up);
+
+  const auto admin = sign_in(through);
+  const auto created =
+      through.post("/api/v1/api-keys", {{"name", "ci"}, {"scopes", {"sessions:read"}}}, admin);
+  REQUIRE(created.status == 201);
+  const auto key = created.json().at("plainTextKey").get<std::string>();
+  for (int i = 0; i < 20; ++i) CHECK(through.get("/api/v1/sessions", with_key(key)).status == 200);
+  const auto id = created.json().at("id").get<std::string>();
+  REQUIRE(through.send("DELETE", "/api/v1/api-keys/" + id, admin).status / 100 == 2);
+  for (int i = 0; i < 10; ++i) CHECK(through.get("/api/v1/sessions", with_key(key)).status == 401);
+
+  // One instance stops: nginx sends everything to the other.
+  REQUIRE(service[0].stop());
+  for (int i = 0; i < 10; ++i) CHECK(through.get("/api/v1/auth/me", admin).status == 200);
+  REQUIRE(service[1].stop());
+  // Round robin: both served the key's requests.
+  for (int i = 0; i < 2; ++i) {
+    INFO("instance " << i);
+    CHECK(count_of(service[i].log(), "GET /api/v1/sessions 200") >= 5);
+  }
 }
