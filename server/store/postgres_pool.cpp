@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include <poll.h>
+
 #include <charconv>
 
 namespace scopegate::server::postgres {
@@ -108,14 +110,24 @@ PgTransaction::~PgTransaction() {
   if (result != nullptr) PQclear(result);
 }
 
+bool PgConn::still_connected() {
+  // An idle connection (no LISTEN, no query in flight) has nothing to read unless the
+  // server spoke on its own: the FATAL notice of a terminated backend (a restart,
+  // pg_terminate_backend), or the end of the connection. Either way it is not used again.
+  pollfd socket{PQsocket(m_conn), POLLIN, 0};
+  return PQstatus(m_conn) == CONNECTION_OK && ::poll(&socket, 1, 0) == 0;
+}
+
 PgPool::Lease PgPool::acquire() {
-  {
-    std::lock_guard lock(m_mutex);
-    if (!m_idle.empty()) {
-      auto db = std::move(m_idle.back());
+  while (true) {
+    std::unique_ptr<PgConn> db;
+    {
+      std::lock_guard lock(m_mutex);
+      if (m_idle.empty()) break;
+      db = std::move(m_idle.back());
       m_idle.pop_back();
-      return Lease(*this, std::move(db));
     }
+    if (db->still_connected()) return Lease(*this, std::move(db));
   }
   return Lease(*this, std::make_unique<PgConn>(m_url));
 }

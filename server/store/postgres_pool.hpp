@@ -2,11 +2,11 @@
 // statements it has prepared (each SQL text once per connection, then executed by name);
 // its exec() sends text parameters (nullopt is NULL) and returns a PgResult or throws
 // PgError. PgTransaction is BEGIN ... COMMIT, rolled back unless committed. PgPool lends
-// connections, opening one when none is idle and dropping any that broke or was left in
-// a transaction; run() turns every PgError into a StoreError, so nothing above this file
-// sees one. The password of the connection URI is held by libpq only, and never appears
-// in an error this file makes. PgPool is thread-safe; a PgConn belongs to one thread at
-// a time.
+// connections, opening one when none is idle and dropping any that broke, was left in a
+// transaction, or was closed by the server while idle (a restart); run() turns every PgError into a
+// StoreError, so nothing above this file sees one. The password of the connection URI is held by
+// libpq only, and never appears in an error this file makes. PgPool is thread-safe; a PgConn
+// belongs to one thread at a time.
 #pragma once
 
 #include <libpq-fe.h>
@@ -87,6 +87,10 @@ class PgConn {
   PgResult exec(const std::string& sql, const std::vector<Param>& params = {});
   // Runs one or more statements without parameters, unprepared (DDL, BEGIN, COMMIT).
   void exec_plain(const std::string& sql);
+
+  // False when the server has closed it meanwhile (a restart, a terminated backend):
+  // checked without a round trip, so that a request never fails on a dead idle connection.
+  bool still_connected();
 
   bool healthy() const {
     return PQstatus(m_conn) == CONNECTION_OK && PQtransactionStatus(m_conn) == PQTRANS_IDLE;

@@ -265,3 +265,27 @@ TEST_CASE("a database location names its store, and shows no password when logge
     CHECK(redact_location(row.location) == row.shown);
   }
 }
+
+TEST_CASE("postgres: connections the server closed while idle are replaced, and no call fails") {
+  TwoInstances db;
+  const auto key = db.key("restart-secret");
+  REQUIRE(db.one->create_key(key, nullptr));
+  REQUIRE(*db.one->authenticate_key(key.key_hash) != nullptr);
+  // What a database restart does to every pooled connection.
+  const auto database = PgCluster::database_of(db.url);
+  PgCluster::shared().query(database,
+                            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE "
+                            "datname = current_database() AND pid <> pg_backend_pid()");
+  for (int i = 0; i < 200; ++i) {  // pg_terminate_backend() only signals them
+    if (PgCluster::shared().query(database,
+                                  "SELECT COUNT(*) FROM pg_stat_activity WHERE datname = "
+                                  "current_database() AND pid <> pg_backend_pid()") == "0")
+      break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  const auto after = db.one->authenticate_key(key.key_hash);
+  INFO((after ? "" : after.error().message));
+  REQUIRE(after);
+  CHECK(*after != nullptr);
+  CHECK(db.two->find_key(key.id));
+}
