@@ -101,8 +101,56 @@ std::string joined_code(std::span<const std::string_view> names) {
   return text;
 }
 
+// The scopes that grant an endpoint: those whose route lines grant it (as the engine
+// lists them), then, in policy order, those that grant it only through `implies`
+// (their closure holds a granting scope). An API key counts plain scopes only.
+struct Holders {
+  std::vector<std::string_view> key;
+  std::size_t key_direct = 0;  // key[0, key_direct) grant it themselves
+  std::vector<std::string_view> user;
+  std::size_t user_direct = 0;
+};
+
+Holders holders_of(const Policy& policy, const Endpoint& endpoint) {
+  Holders holders;
+  holders.key.assign(endpoint.key_scopes().begin(), endpoint.key_scopes().end());
+  holders.key_direct = holders.key.size();
+  holders.user.assign(endpoint.user_scopes().begin(), endpoint.user_scopes().end());
+  holders.user_direct = holders.user.size();
+  const auto listed = [](const std::vector<std::string_view>& names, std::string_view name) {
+    return std::find(names.begin(), names.end(), name) != names.end();
+  };
+  for (const Scope& scope : policy.scopes()) {
+    if (scope.kind == ScopeKind::future) continue;
+    bool for_key = false;
+    bool for_user = false;
+    for (const ScopeId implied : scope.closure) {
+      for (const Grant& grant : endpoint.grants) {
+        if (grant.scope != implied) continue;
+        for_key = for_key || grant.scope_kind == ScopeKind::plain;
+        for_user = for_user || grant.scope_kind != ScopeKind::future;
+      }
+    }
+    if (for_key && scope.kind == ScopeKind::plain && !listed(holders.key, scope.name)) {
+      holders.key.push_back(scope.name);
+    }
+    if (for_user && !listed(holders.user, scope.name)) holders.user.push_back(scope.name);
+  }
+  return holders;
+}
+
+// "`a`, `b`", or "`a`, or through `implies`: `b`" for names[direct...] granting through it.
+std::string holders_text(std::span<const std::string_view> names, std::size_t direct) {
+  std::string text = joined_code(names.first(direct));
+  if (direct < names.size()) {
+    text += fmt::format("{}through `implies`: {}", text.empty() ? "" : ", or ",
+                        joined_code(names.subspan(direct)));
+  }
+  return text;
+}
+
 // Who may call the endpoint, in words: the operation's description after its own.
-std::string access_text(const Policy& policy, const Endpoint& endpoint) {
+std::string access_text(const Policy& policy, const Endpoint& endpoint, const Holders& holders) {
   switch (endpoint.access) {
     case Access::public_:
       return "Public: anyone may call it, without credentials.";
@@ -112,12 +160,13 @@ std::string access_text(const Policy& policy, const Endpoint& endpoint) {
       break;
   }
   std::string text;
-  if (!endpoint.key_scopes().empty()) {
-    text += fmt::format("API keys with scope {}. ", joined_code(endpoint.key_scopes()));
+  if (!holders.key.empty()) {
+    text += fmt::format("API keys with scope {}. ", holders_text(holders.key, holders.key_direct));
   } else {
     text += "Not for API keys. ";
   }
-  text += fmt::format("Signed-in users whose role holds {}.", joined_code(endpoint.user_scopes()));
+  text += fmt::format("Signed-in users whose role holds {}.",
+                      holders_text(holders.user, holders.user_direct));
   for (const Grant& grant : endpoint.grants) {
     if (grant.has_condition()) {
       text += fmt::format(" `{}` grants it only when `{}`.", policy.scopes()[grant.scope].name,
@@ -136,7 +185,7 @@ Value requirement(std::string_view scheme, std::span<const std::string_view> sco
   return object;
 }
 
-Value security_of(const Endpoint& endpoint) {
+Value security_of(const Endpoint& endpoint, const Holders& holders) {
   Array security;
   switch (endpoint.access) {
     case Access::public_:
@@ -148,10 +197,8 @@ Value security_of(const Endpoint& endpoint) {
     case Access::scoped:
       break;
   }
-  if (!endpoint.key_scopes().empty()) {
-    security.push_back(requirement(api_key_scheme, endpoint.key_scopes()));
-  }
-  security.push_back(requirement(bearer_scheme, endpoint.user_scopes()));
+  if (!holders.key.empty()) security.push_back(requirement(api_key_scheme, holders.key));
+  security.push_back(requirement(bearer_scheme, holders.user));
   return security;
 }
 
@@ -209,7 +256,8 @@ Value operation_json(const Policy& policy, const Operation& operation, std::stri
   Object object;
   object["operationId"] = std::move(id);
   object["summary"] = endpoint.description.empty() ? route : std::string(endpoint.description);
-  std::string description = access_text(policy, endpoint);
+  const Holders holders = holders_of(policy, endpoint);
+  std::string description = access_text(policy, endpoint, holders);
   if (endpoint.method == Method::any) {
     description += fmt::format(" (`{}` in the policy: any method.)", route);
   }
@@ -227,10 +275,10 @@ Value operation_json(const Policy& policy, const Operation& operation, std::stri
     }
     object["parameters"] = std::move(parameters);
   }
-  object["security"] = security_of(endpoint);
+  object["security"] = security_of(endpoint, holders);
   object["responses"] = responses_of(endpoint, !operation.refusals.empty());
   Array scopes;
-  for (const std::string_view scope : endpoint.user_scopes()) scopes.emplace_back(scope);
+  for (const std::string_view scope : holders.user) scopes.emplace_back(scope);
   object["x-scopes"] = std::move(scopes);
   object["x-scopegate-endpoint"] = route;
   if (!operation.also.empty()) {

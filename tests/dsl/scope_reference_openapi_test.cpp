@@ -237,3 +237,43 @@ TEST_CASE("OpenAPI: wildcards become declared path parameters, * methods every m
   CHECK(paths["/me"]["get"]["security"] == Json::parse(R"([{"apiKey": []}, {"bearerAuth": []}])"));
   CHECK(paths["/me"]["get"]["responses"].contains("401"));
 }
+
+TEST_CASE("OpenAPI: a scope that grants an operation only through implies is listed") {
+  auto policy = scopegate::compile_source("implies.policy", R"(scope read:org {
+  GET /orgs/{org} "An organization"
+}
+scope repo {
+  implies read:org
+  GET /repos/{id} "A repository"
+}
+scope https://www.googleapis.com/auth/drive.readonly {
+  GET /drive/files "Files"
+}
+scope https://www.googleapis.com/auth/drive {
+  implies https://www.googleapis.com/auth/drive.readonly
+}
+user scope site:admin {
+  implies repo
+}
+)");
+  REQUIRE(policy);
+  const Json document = openapi_of(*policy);
+  CHECK(openapi_problems(document) == std::vector<std::string>{});
+  const Json& org = document["paths"]["/orgs/{org}"]["get"];
+  CHECK(org["x-scopes"] == Json{"read:org", "repo", "site:admin"});
+  CHECK(org["security"] == Json::parse(R"([{"apiKey": ["read:org", "repo"]},
+                                           {"bearerAuth": ["read:org", "repo", "site:admin"]}])"));
+  CHECK(contains(org["description"].get<std::string>(),
+                 "API keys with scope `read:org`, or through `implies`: `repo`."));
+  CHECK(contains(org["description"].get<std::string>(),
+                 "Signed-in users whose role holds `read:org`, or through `implies`: `repo`, "
+                 "`site:admin`."));
+  const Json& drive = document["paths"]["/drive/files"]["get"];
+  CHECK(drive["x-scopes"] == Json{"https://www.googleapis.com/auth/drive.readonly",
+                                  "https://www.googleapis.com/auth/drive"});
+  CHECK(drive["security"][0]["apiKey"] == Json{"https://www.googleapis.com/auth/drive.readonly",
+                                               "https://www.googleapis.com/auth/drive"});
+  // A scope that grants it itself is not repeated as granting through implies.
+  const Json& repos = document["paths"]["/repos/{id}"]["get"];
+  CHECK(repos["x-scopes"] == Json{"repo", "site:admin"});
+}
