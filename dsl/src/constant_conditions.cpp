@@ -309,23 +309,122 @@ std::optional<std::pair<const ConditionSpec*, const ConditionSpec*>> covering(
   return std::nullopt;
 }
 
+// What the place of a condition says of the requests it is judged for: the method of
+// its route or forbid rule, and the kinds of caller a scope's grant is judged for.
+struct Place {
+  Span line;                            // the route or forbid line
+  std::string_view what;                // "route", "forbid rule"
+  std::optional<std::string> method;    // none for `*`
+  std::vector<std::string_view> kinds;  // empty: any kind
+  std::string kinds_why;                // why only those kinds
+};
+
 class Finder {
  public:
   Diagnostics run(const Model& model) {
     for (const RouteEntry& route : model.routes) {
-      if (route.spec.condition) walk(*route.spec.condition, route.condition_nodes, Kind::not_);
+      if (!route.spec.condition) continue;
+      walk(*route.spec.condition, route.condition_nodes, Kind::not_);
+      Place place{route.line, "route", method_of(route.spec.method), {}, {}};
+      if (route.scope_kind == ScopeKind::plain) {
+        place.kinds = {"api_key", "user"};
+        place.kinds_why =
+            "a scope's grant is judged only for an API key or a signed-in user: an anonymous "
+            "caller holds no scope";
+      } else if (route.scope_kind == ScopeKind::user) {
+        place.kinds = {"user"};
+        place.kinds_why =
+            "a user scope's grant is judged only for a signed-in user: API keys never hold it "
+            "and an anonymous caller holds no scope";
+      }
+      contradicts_place(*route.spec.condition, route.condition_nodes, place);
     }
     for (const ForbidEntry& forbid : model.forbids) {
-      if (forbid.spec.condition) walk(*forbid.spec.condition, forbid.condition_nodes, Kind::not_);
+      if (!forbid.spec.condition) continue;
+      walk(*forbid.spec.condition, forbid.condition_nodes, Kind::not_);
+      contradicts_place(*forbid.spec.condition, forbid.condition_nodes,
+                        {forbid.line, "forbid rule", method_of(forbid.spec.method), {}, {}});
     }
     return std::move(m_out);
   }
 
  private:
+  static std::optional<std::string> method_of(Method method) {
+    if (method == Method::any) return std::nullopt;
+    return std::string(to_string(method));
+  }
+
+  // A comparison the whole condition needs (the condition itself, or a term of its
+  // top `and`) that no request judged at this place meets: a method other than the
+  // route's own, a kind of caller the grant is never judged for.
+  void contradicts_place(const ConditionSpec& root, const std::vector<Span>& spans,
+                         const Place& place) {
+    std::vector<const ConditionSpec*> terms;
+    flatten(root, Kind::and_, terms);
+    for (const ConditionSpec* term : terms) {
+      const auto c = comparison_of(*term);
+      if (!c) continue;
+      const auto values = strings_of(*c);
+      if (!values) continue;
+      std::vector<std::string_view> possible;
+      std::string why;
+      if (c->info.attribute == Attribute::request_method && place.method) {
+        possible = {*place.method};
+        why = fmt::format("this {} takes only {} requests", place.what, *place.method);
+      } else if (c->info.attribute == Attribute::principal_kind && !place.kinds.empty()) {
+        possible = place.kinds;
+        why = place.kinds_why;
+      } else {
+        continue;
+      }
+      const bool excluding = c->op == CompareOp::ne && !c->in;
+      const bool meets = std::any_of(possible.begin(), possible.end(), [&](std::string_view v) {
+        return (values->count(std::string(v)) != 0) != excluding;
+      });
+      if (meets) continue;
+      const std::string written = text_of(*term, spans);
+      Diagnostic d = warning(span_of(*term, spans),
+                             fmt::format("condition is always false: `{}` never holds for this {}",
+                                         written, place.what),
+                             fmt::format("{} never {}; fix the comparison or the {}, remove it, {}",
+                                         place.what == "route" ? "the route" : "the rule",
+                                         place.what == "route" ? "grants" : "refuses", place.what,
+                                         acknowledge_help()));
+      d.notes.push_back({place.line, why});
+      add(std::move(d));
+    }
+  }
+
+  // `x in [...]` listing every value of an attribute with a closed set of values.
+  void whole_closed_set(const ConditionSpec& node, const std::vector<Span>& spans) {
+    const auto c = comparison_of(node);
+    if (!c || !c->in) return;
+    const auto values = strings_of(*c);
+    const auto closed = closed_values(c->info.attribute);
+    if (!values || closed.empty()) return;
+    for (const std::string_view value : closed) {
+      if (values->count(std::string(value)) == 0) return;
+    }
+    std::string listed;
+    for (const std::string_view value : closed) {
+      listed += fmt::format("{}\"{}\"", listed.empty() ? "" : ", ", value);
+    }
+    Diagnostic d = warning(
+        span_of(node, spans),
+        fmt::format("condition is always true: every value of '{}' is in the list", c->attribute),
+        fmt::format("a comparison that always holds restricts nothing; remove a value, remove "
+                    "the comparison, {}",
+                    acknowledge_help()));
+    d.notes.push_back({span_of(*c->literal, spans),
+                       fmt::format("'{}' is always one of {}", c->attribute, listed)});
+    add(std::move(d));
+  }
+
   void walk(const ConditionSpec& node, const std::vector<Span>& spans, Kind parent) {
     for (const ConditionSpec& child : node.children) walk(child, spans, node.kind);
     if (node.kind == Kind::compare || node.kind == Kind::in) {
       literal_comparison(node, spans);
+      if (parent != Kind::or_) whole_closed_set(node, spans);
     } else if ((node.kind == Kind::and_ || node.kind == Kind::or_) && node.kind != parent) {
       std::vector<const ConditionSpec*> terms;
       flatten(node, node.kind, terms);

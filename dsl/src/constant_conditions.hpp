@@ -2,7 +2,10 @@
 // comparison of two literals; `x in []`; an `and` whose comparisons of one attribute
 // leave it no value (`request.time < T1 and request.time > T2`, `x == "a" and x == "b"`,
 // `request.ip in 10.0.0.0/8 and request.ip in 192.168.0.0/16`); an `or` whose
-// comparisons of one attribute hold for every value (`x != "a" or x != "b"`). Only
+// comparisons of one attribute hold for every value (`x != "a" or x != "b"`); a
+// comparison the condition needs that its place never meets (`request.method` other than
+// the route's or forbid rule's method, `principal.kind == "anonymous"` on a scope's grant);
+// `principal.kind in` every kind. Only
 // comparisons of an attribute with a literal are reasoned about, so a warning is never
 // wrong; some constant conditions go unseen. Pure function.
 #pragma once

@@ -47,6 +47,15 @@ void check_rows(const std::vector<Row>& rows, const char* help) {
   }
 }
 
+// The constant-condition warnings among `diagnostics` (a `*` route also draws open-wildcard).
+std::vector<scopegate::Diagnostic> constant_conditions(const scopegate::Diagnostics& diagnostics) {
+  std::vector<scopegate::Diagnostic> out;
+  for (const scopegate::Diagnostic& d : diagnostics.items()) {
+    if (d.code == "constant-condition") out.push_back(d);
+  }
+  return out;
+}
+
 }  // namespace
 
 TEST_CASE("comparisons that contradict each other under and draw constant-condition") {
@@ -209,4 +218,76 @@ TEST_CASE("a constant condition is acknowledged in its block") {
   const auto compiled = scopegate::check_source("c.policy", text);
   INFO(compiled.diagnostics.render());
   CHECK(compiled.diagnostics.empty());
+}
+
+TEST_CASE("a condition its route, rule or scope kind can never meet draws constant-condition") {
+  struct PlaceRow {
+    const char* note;
+    const char* policy;
+    const char* message;
+    const char* caret;
+    const char* noted;
+    const char* note_text;  // part of the note's text
+  };
+  const std::vector<PlaceRow> rows = {
+      {"a GET route judged for POST requests",
+       "scope t:x {\n  GET /x when request.method == \"POST\"\n}\n",
+       "condition is always false: `request.method == \"POST\"` never holds for this route",
+       "request.method == \"POST\"", "GET /x", "this route takes only GET requests"},
+      {"a method excluded by !=, under and",
+       "scope t:x {\n  GET /x when request.query.a == \"1\" and request.method != \"GET\"\n}\n",
+       "condition is always false: `request.method != \"GET\"` never holds for this route",
+       "request.method != \"GET\"", "GET /x", "this route takes only GET requests"},
+      {"a DELETE forbid rule judged for GET requests",
+       "scope t:x {\n  * /repos/**\n}\nforbid DELETE /repos/** when request.method == \"GET\" {\n"
+       "  message \"no\"\n}\n",
+       "condition is always false: `request.method == \"GET\"` never holds for this forbid rule",
+       "request.method == \"GET\"", "forbid DELETE /repos/**",
+       "this forbid rule takes only DELETE requests"},
+      {"a scope grant judged for an anonymous caller",
+       "scope t:x {\n  GET /x when principal.kind == \"anonymous\"\n}\n",
+       "condition is always false: `principal.kind == \"anonymous\"` never holds for this route",
+       "principal.kind == \"anonymous\"", "GET /x", "an anonymous caller holds no scope"},
+      {"a user scope grant judged for an API key",
+       "user scope t:x {\n  GET /x when principal.kind in [\"api_key\", \"anonymous\"]\n}\n",
+       "condition is always false: `principal.kind in [\"api_key\", \"anonymous\"]` never holds "
+       "for this route",
+       "principal.kind in [\"api_key\", \"anonymous\"]", "GET /x", "API keys never hold it"},
+      {"every kind of caller listed",
+       "scope t:x {\n  * /x\n}\nforbid * /x when principal.kind in [\"api_key\", \"user\", "
+       "\"anonymous\"] {\n  message \"no\"\n}\n",
+       "condition is always true: every value of 'principal.kind' is in the list",
+       "principal.kind in [\"api_key\", \"user\", \"anonymous\"]",
+       "[\"api_key\", \"user\", \"anonymous\"]", "is always one of"},
+  };
+  for (const PlaceRow& row : rows) {
+    INFO(row.note);
+    const auto compiled = scopegate::check_source("c.policy", row.policy);
+    INFO(compiled.diagnostics.render());
+    REQUIRE(compiled.policy.has_value());
+    const auto constant = constant_conditions(compiled.diagnostics);
+    REQUIRE(constant.size() == 1);
+    const scopegate::Diagnostic& d = constant.front();
+    CHECK(d.message == row.message);
+    CHECK(under(d.span) == row.caret);
+    CHECK_THAT(d.help, Catch::Contains("allow_warning constant-condition"));
+    REQUIRE(d.notes.size() == 1);
+    CHECK(under(d.notes.front().span) == row.noted);
+    CHECK_THAT(d.notes.front().message, Catch::Contains(row.note_text));
+  }
+}
+
+TEST_CASE("a condition its place can meet draws no constant-condition") {
+  for (const char* policy : {
+           "scope t:x {\n  * /x when request.method == \"POST\"\n}\n",
+           "scope t:x {\n  GET /x when request.method == \"GET\" or request.method == \"POST\"\n"
+           "}\n",
+           "scope t:x {\n  GET /x when principal.kind == \"api_key\"\n}\n",
+           "user scope t:x {\n  GET /x when false\n}\n",
+       }) {
+    INFO(policy);
+    const auto compiled = scopegate::check_source("c.policy", policy);
+    INFO(compiled.diagnostics.render());
+    CHECK(constant_conditions(compiled.diagnostics).empty());
+  }
 }
