@@ -2,10 +2,12 @@
 
 #include <algorithm>
 #include <map>
+#include <optional>
 #include <set>
 #include <string>
 #include <tuple>
 #include <utility>
+#include <vector>
 
 #include <fmt/format.h>
 
@@ -250,7 +252,10 @@ class WarningFinder {
       const bool matches = std::any_of(endpoints.begin(), endpoints.end(), [&](const auto& e) {
         return methods_meet(forbid.spec.method, e.first) && overlap(*parsed, e.second);
       });
-      if (matches) continue;
+      if (matches) {
+        refusing_nobody(forbid, *parsed);
+        continue;
+      }
       m_out.add(
           warning("forbid-matches-nothing", forbid.line,
                   fmt::format("forbid rule '{}' matches no endpoint of the policy",
@@ -259,6 +264,91 @@ class WarningFinder {
                               "rule never refuses anything; fix the method or template, {}",
                               acknowledge_help("forbid-matches-nothing"))));
     }
+  }
+
+  // A forbid rule whose condition needs a `principal.kind` (the condition, or a term of
+  // its top `and`) that no caller reaching the endpoints it matches has: an API key never
+  // reaches an endpoint only user scopes grant, an anonymous caller only public ones.
+  void refusing_nobody(const ForbidEntry& forbid, const Template& parsed) {
+    std::set<std::string_view> reaching;
+    for (const Endpoint& endpoint : m_policy.endpoints()) {
+      if (!methods_meet(forbid.spec.method, endpoint.method) ||
+          !overlap(parsed, endpoint.parsed())) {
+        continue;
+      }
+      reaching.insert("user");
+      if (endpoint.access != Access::scoped || !endpoint.key_scopes().empty()) {
+        reaching.insert("api_key");
+      }
+      if (endpoint.access == Access::public_) reaching.insert("anonymous");
+    }
+    std::vector<const ConditionSpec*> terms;
+    if (forbid.spec.condition) terms.push_back(&*forbid.spec.condition);
+    for (std::size_t i = 0; i < terms.size(); ++i) {
+      const ConditionSpec& term = *terms[i];
+      if (term.kind == ConditionSpec::Kind::and_) {
+        for (const ConditionSpec& child : term.children) terms.push_back(&child);
+        continue;
+      }
+      const auto kinds = kinds_admitted(term);
+      if (!kinds) continue;
+      const bool meets = std::any_of(reaching.begin(), reaching.end(), [&](std::string_view k) {
+        return kinds->count(std::string(k)) != 0;
+      });
+      if (meets) continue;
+      std::string who;
+      for (const std::string_view kind : reaching) {
+        who += fmt::format("{}{}", who.empty() ? "" : " and ", kind_text(kind));
+      }
+      Diagnostic d = warning(
+          "forbid-matches-nothing", forbid.line,
+          fmt::format("forbid rule '{}' refuses nobody: no caller of the endpoints it matches "
+                      "meets its condition",
+                      route_text(forbid.spec.method, forbid.spec.path_template)),
+          fmt::format("fix the kind of caller in the condition or the template, remove the "
+                      "rule, {}",
+                      acknowledge_help("forbid-matches-nothing")));
+      const Span span =
+          term.tag < forbid.condition_nodes.size() ? forbid.condition_nodes[term.tag] : Span{};
+      d.notes.push_back(
+          {span, fmt::format("only {} reach the endpoints it matches{}", who,
+                             reaching.count("api_key") == 0
+                                 ? ": no plain scope grants them, so API keys never do"
+                                 : "")});
+      m_out.add(std::move(d));
+      return;
+    }
+  }
+
+  static std::string_view kind_text(std::string_view kind) {
+    if (kind == "api_key") return "API keys";
+    if (kind == "user") return "signed-in users";
+    return "anonymous callers";
+  }
+
+  // The kinds of caller `principal.kind == "k"`, `!= "k"` or `in [...]` admits.
+  static std::optional<std::set<std::string>> kinds_admitted(const ConditionSpec& node) {
+    using Kind = ConditionSpec::Kind;
+    if ((node.kind != Kind::compare && node.kind != Kind::in) || node.children.size() != 2 ||
+        node.children[0].kind != Kind::attribute || node.children[0].text != "principal.kind") {
+      return std::nullopt;
+    }
+    const ConditionSpec& literal = node.children[1];
+    std::set<std::string> values;
+    if (node.kind == Kind::in && literal.kind == Kind::list_literal) {
+      for (const ConditionSpec& item : literal.children) {
+        if (item.kind != Kind::string_literal) return std::nullopt;
+        values.insert(item.text);
+      }
+      return values;
+    }
+    if (node.kind != Kind::compare || literal.kind != Kind::string_literal) return std::nullopt;
+    if (node.op == CompareOp::eq) return std::set<std::string>{literal.text};
+    if (node.op != CompareOp::ne) return std::nullopt;
+    for (const std::string_view kind : {"api_key", "user", "anonymous"}) {
+      if (kind != literal.text) values.emplace(kind);
+    }
+    return values;
   }
 
   void empty_scopes() {

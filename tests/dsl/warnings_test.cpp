@@ -55,6 +55,13 @@ TEST_CASE("mistakes that compile draw a warning naming what is granted") {
       {"a forbid rule with the right path but a method no endpoint under it has",
        "scope audit:read { GET /audit-logs }\nforbid DELETE /audit-logs/** { }\n",
        "forbid-matches-nothing", "forbid rule 'DELETE /audit-logs/**'"},
+      {"a forbid rule against API keys on endpoints only user scopes grant",
+       "user scope u:x { GET /u/{id} }\nforbid * /u/** when principal.kind == \"api_key\" { }\n",
+       "forbid-matches-nothing", "forbid rule '* /u/**' refuses nobody"},
+      {"a forbid rule against anonymous callers on scoped endpoints",
+       "scope a:read { GET /a }\nforbid GET /a when request.query.x == \"1\" and "
+       "principal.kind in [\"anonymous\"] { }\n",
+       "forbid-matches-nothing", "forbid rule 'GET /a' refuses nobody"},
       {"a condition that is constant: in []",
        "scope audit:read { GET /audit-logs when request.ip in [] }\n", "constant-condition",
        "`request.ip in []` is always false"},
@@ -173,4 +180,37 @@ TEST_CASE("errors stop the compile before warnings are looked for") {
       "w.policy", "scope a:read { GET /a }\nscope b:read { GET /a }\nrole r { scopes c:read }\n");
   CHECK_FALSE(checked.policy.has_value());
   CHECK(codes_of(checked.diagnostics) == std::vector<std::string>{"unknown-scope"});
+}
+
+TEST_CASE("a forbid rule no caller of its endpoints meets says who reaches them") {
+  const std::string policy =
+      "user scope u:x { GET /u/{id} }\nforbid * /u/** when principal.kind == \"api_key\" {\n"
+      "  message \"no keys\"\n}\n";
+  const auto checked = scopegate::check_source("w.policy", policy);
+  INFO(checked.diagnostics.render());
+  REQUIRE(checked.diagnostics.size() == 1);
+  const auto& d = checked.diagnostics.items().front();
+  CHECK_THAT(d.help, Catch::Contains("allow_warning forbid-matches-nothing"));
+  REQUIRE(d.notes.size() == 1);
+  CHECK(d.notes.front().message ==
+        "only signed-in users reach the endpoints it matches: no plain scope grants them, so API "
+        "keys never do");
+  CHECK(d.notes.front().span.file->text.substr(d.notes.front().span.offset,
+                                               d.notes.front().span.length) ==
+        "principal.kind == \"api_key\"");
+  // Where a plain scope grants an endpoint it matches, keys reach it: no warning.
+  const auto reached = scopegate::check_source(
+      "w.policy",
+      "user scope u:x { GET /u/{id} }\nscope k:x { GET /u/me/keys }\n"
+      "forbid * /u/** when principal.kind == \"api_key\" { message \"no keys\" }\n");
+  INFO(reached.diagnostics.render());
+  CHECK(reached.diagnostics.size() == 0);
+  // Acknowledged in its block, it is silent.
+  const auto acknowledged = scopegate::check_source(
+      "w.policy",
+      "user scope u:x { GET /u/{id} }\nforbid * /u/** when principal.kind == "
+      "\"api_key\" {\n  allow_warning forbid-matches-nothing \"a guard for keys to "
+      "come\"\n  message \"no keys\"\n}\n");
+  INFO(acknowledged.diagnostics.render());
+  CHECK(acknowledged.diagnostics.size() == 0);
 }
