@@ -1,6 +1,6 @@
-// `scopegate explain [--policy PATH...] (--scopes a,b | --role NAME) [--id ID] [--name NAME]
-// [--org ORG] [--allowed-cidrs ...] [--ip ...] [--header ...] [--time T] METHOD PATH`:
-// compiles the policy, builds the principal (an API key with the given scopes, a user
+// `scopegate explain [--policy PATH...] (--scopes "a b" | --scope NAME... | --role NAME)
+// [--id ID] [--name NAME] [--org ORG] [--allowed-cidrs ...] [--ip ...] [--header ...] [--time T]
+// METHOD PATH`: compiles the policy, builds the principal (an API key with the given scopes, a user
 // with the given role, or nobody) and prints the engine's decision with its reasons
 // (explain_output.hpp). `--batch FILE` (`-`: standard input) decides one request per JSON
 // line instead (explain_batch.hpp), with the policy compiled once.
@@ -30,6 +30,7 @@ enum class OnDeny : std::uint8_t { exit_ok, exit_denied };
 struct ExplainOptions {
   std::vector<std::string> policy;
   std::string scopes;
+  std::vector<std::string> scope_names;  // --scope, one name each
   std::string role;
   Format format = Format::text;
   bool exit_code = false;
@@ -69,7 +70,9 @@ ExplainRequest command_line_request(const ExplainOptions& options) {
     request.role = options.role;
   } else if (options.has_scopes) {
     request.caller = Caller::api_key;
-    request.scopes = split_list(options.scopes);
+    request.scopes = split_scope_list(options.scopes);
+    request.scopes.insert(request.scopes.end(), options.scope_names.begin(),
+                          options.scope_names.end());
   }
   request.id = options.id;
   request.name = options.name;
@@ -161,12 +164,21 @@ void add_explain_command(CLI::App& app, Outcome& outcome) {
       ->expected(1)
       ->allow_extra_args(false)
       ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
-  CLI::Option* scopes =
-      command->add_option("--scopes", options->scopes,
-                          "an API key holding these comma-separated scopes (\"\" for none)");
+  CLI::Option* scopes = command->add_option(
+      "--scopes", options->scopes,
+      "an API key holding these scopes, separated by spaces (an OAuth scope string) or commas "
+      "(\"\" for none)");
+  CLI::Option* scope = command
+                           ->add_option("--scope", options->scope_names,
+                                        "an API key holding this one scope, its name as written "
+                                        "(repeatable; with --scopes, the key holds all)")
+                           ->expected(1)
+                           ->allow_extra_args(false)
+                           ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
   CLI::Option* role =
       command->add_option("--role", options->role, "a signed-in user with this role");
   scopes->excludes(role);
+  scope->excludes(role);
   add_format_option(*command, options->format);
   command->add_flag("--exit-code", options->exit_code, "exit with status 3 when denied");
   CLI::Option* ip =
@@ -182,7 +194,6 @@ void add_explain_command(CLI::App& app, Outcome& outcome) {
   CLI::Option* cidrs = command->add_option(
       "--allowed-cidrs", options->allowed_cidrs,
       "the key's allowed address ranges, comma-separated (principal.allowed_cidrs)");
-  cidrs->needs(scopes);
   CLI::Option* id = command->add_option(
       "--id,--user-id", options->id, "the caller's id (principal.id; the server: the user's id)");
   CLI::Option* name =
@@ -198,14 +209,17 @@ void add_explain_command(CLI::App& app, Outcome& outcome) {
       "decide one request per JSON line of FILE (`-`: standard input), one JSON decision per line");
   // A batch line names its own caller and attributes; only --time (the default) and
   // --exit-code apply to all of them, and the output is JSON lines.
-  for (CLI::Option* other : {scopes, role, ip, header, cidrs, id, name, org, method, path}) {
+  for (CLI::Option* other : {scopes, scope, role, ip, header, cidrs, id, name, org, method, path}) {
     batch->excludes(other);
   }
-  command->callback([options, command, scopes, role, batch, &outcome] {
+  command->callback([options, command, scopes, scope, role, cidrs, batch, &outcome] {
     if (batch->count() > 0 && command->get_option("--format")->count() > 0) {
       throw CLI::ValidationError("--batch", "writes JSON lines; --format does not apply");
     }
-    options->has_scopes = scopes->count() > 0;
+    options->has_scopes = scopes->count() > 0 || scope->count() > 0;
+    if (cidrs->count() > 0 && !options->has_scopes) {
+      throw CLI::ValidationError("--allowed-cidrs", "requires --scopes or --scope");
+    }
     options->has_role = role->count() > 0;
     outcome.exit = run_explain(*options);
   });

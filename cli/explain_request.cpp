@@ -55,6 +55,21 @@ std::vector<std::string> split_list(std::string_view text) {
   return items;
 }
 
+std::vector<std::string> split_scope_list(std::string_view text) {
+  std::vector<std::string> names;
+  std::string name;
+  for (const char c : text) {
+    if (c == ',' || c == ' ' || c == '\t') {
+      if (!name.empty()) names.push_back(std::move(name));
+      name.clear();
+    } else {
+      name += c;
+    }
+  }
+  if (!name.empty()) names.push_back(std::move(name));
+  return names;
+}
+
 IpAddress parse_request_ip(std::string_view text) {
   const auto ip = parse_ip(text);
   if (!ip) throw RequestError("ip", fmt::format("`{}` is not an IP address", text));

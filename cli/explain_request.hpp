@@ -59,6 +59,11 @@ void check_caller(const ExplainRequest& request);
 // "a, b,,c" -> {"a", "b", "c"}; "" -> {} (a key with no scopes).
 std::vector<std::string> split_list(std::string_view text);
 
+// Scope names as `--scopes` takes them: an OAuth scope string (RFC 6749: separated by
+// spaces) or a comma-separated list, or both. "a b,c" -> {"a", "b", "c"}; "" -> {}.
+// A name with a comma in it is given by `--scope NAME`, one name each, unsplit.
+std::vector<std::string> split_scope_list(std::string_view text);
+
 // The principal the request names, for `policy`. An unknown role is a RequestError; key
 // scopes that grant nothing (unknown, or a user or future scope) come back as warnings.
 Principal principal_for_request(const Policy& policy, const ExplainRequest& request,

@@ -1,4 +1,5 @@
-// `scopegate keys create --db PATH --email USER --name NAME --scopes a,b [--expires 30d]
+// `scopegate keys create --db PATH --email USER --name NAME (--scopes "a b" | --scope NAME...)
+// [--expires 30d]
 // [--allowed-cidrs 10.0.0.0/8,192.0.2.1] [--gateway-policies DIR]`:
 // issues an API key offline (bootstrap, CI), with the same validation as
 // POST /api/v1/api-keys. The key is printed once, alone on stdout; a summary goes to
@@ -9,6 +10,7 @@
 #include <iostream>
 
 #include "commands.hpp"
+#include "explain_request.hpp"
 #include "server/clock.hpp"
 #include "server/offline_keys.hpp"
 
@@ -23,7 +25,8 @@ struct KeysCreateOptions {
   std::string organization = "default";
   std::string email;
   std::string name;
-  std::vector<std::string> scopes;
+  std::string scopes;                    // --scopes: spaces or commas between names
+  std::vector<std::string> scope_names;  // --scope, one name each
   std::string expires;
   std::vector<std::string> allowed_cidrs;
 };
@@ -36,7 +39,9 @@ Exit run_keys_create(const KeysCreateOptions& options) {
   request.organization_slug = options.organization;
   request.email = options.email;
   request.name = options.name;
-  request.scopes = options.scopes;
+  request.scopes = split_scope_list(options.scopes);
+  request.scopes.insert(request.scopes.end(), options.scope_names.begin(),
+                        options.scope_names.end());
   request.allowed_cidrs = options.allowed_cidrs;
   if (!options.expires.empty()) request.expires = options.expires;
   const auto issued = server::create_key_offline(request);
@@ -76,18 +81,28 @@ void add_keys_command(CLI::App& app, Outcome& outcome) {
   create->add_option("--org", options->organization, "organization slug")->capture_default_str();
   create->add_option("--email", options->email, "the user the key acts as")->required();
   create->add_option("--name", options->name, "a name for the key")->required();
-  create
-      ->add_option("--scopes", options->scopes,
-                   "comma-separated scopes, e.g. sessions:read,sessions:write")
-      ->required()
-      ->delimiter(',');
+  CLI::Option* scopes = create->add_option(
+      "--scopes", options->scopes,
+      "the key's scopes, separated by spaces (an OAuth scope string) or commas, e.g. "
+      "\"sessions:read sessions:write\"");
+  CLI::Option* scope = create
+                           ->add_option("--scope", options->scope_names,
+                                        "one scope of the key, its name as written (repeatable)")
+                           ->expected(1)
+                           ->allow_extra_args(false)
+                           ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
   create->add_option("--expires", options->expires, "lifetime (30d, 12h, 45m) or an ISO-8601 time");
   create
       ->add_option("--allowed-cidrs", options->allowed_cidrs,
                    "comma-separated addresses or CIDR ranges the key may be used from "
                    "(default: anywhere), e.g. 10.0.0.0/8,192.0.2.1")
       ->delimiter(',');
-  create->callback([options, &outcome] { outcome.exit = run_keys_create(*options); });
+  create->callback([options, scopes, scope, &outcome] {
+    if (scopes->count() == 0 && scope->count() == 0) {
+      throw CLI::RequiredError("--scopes or --scope");
+    }
+    outcome.exit = run_keys_create(*options);
+  });
 }
 
 }  // namespace scopegate::cli

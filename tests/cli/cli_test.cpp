@@ -536,3 +536,30 @@ TEST_CASE("explain: bad --ip, --header, --time and --allowed-cidrs values are us
     CHECK_FALSE(result.err.empty());
   }
 }
+
+TEST_CASE("explain --scopes takes an OAuth scope string, --scope one name with a comma") {
+  const TempPolicyDir dir;
+  const fs::path policy =
+      dir.write("comma.policy", "scope repo,admin {\n  GET /repos\n}\nscope c:d {\n  GET /c\n}\n");
+  const auto decide = [&policy](std::vector<std::string> args) {
+    std::vector<std::string> all = {"explain", "--policy", policy.string(), "--format", "json"};
+    all.insert(all.end(), args.begin(), args.end());
+    const RunResult result = run_scopegate(all);
+    INFO(result.err);
+    REQUIRE(result.status == 0);
+    return parse(result.out);
+  };
+  CHECK(decide({"--scope", "repo,admin", "GET", "/repos"})["allowed"] == true);
+  CHECK(decide({"--scope", "repo,admin", "--scope", "c:d", "GET", "/c"})["allowed"] == true);
+  const Json spaced = decide({"--scopes", "c:d  repo", "GET", "/c"});
+  CHECK(spaced["allowed"] == true);
+  CHECK(spaced["principal"]["scopes"] == Json::array({"c:d", "repo"}));
+  CHECK(decide({"--scopes", "c:d,repo", "GET", "/c"})["principal"]["scopes"] ==
+        Json::array({"c:d", "repo"}));
+  // In --scopes a comma separates: `repo,admin` there is two names, neither declared.
+  CHECK(decide({"--scopes", "repo,admin", "GET", "/repos"})["allowed"] == false);
+  const RunResult no_key = run_scopegate(
+      {"explain", "--policy", policy.string(), "--allowed-cidrs", "10.0.0.0/8", "GET", "/c"});
+  CHECK(no_key.status == 2);
+  CHECK_THAT(no_key.err, Catch::Contains("--allowed-cidrs: requires --scopes or --scope"));
+}
