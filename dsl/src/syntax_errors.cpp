@@ -491,8 +491,21 @@ SyntaxFailure missing_string(const ParseState& state, std::size_t offset) {
 }
 
 SyntaxFailure missing_implied_scope(const ParseState& state, std::size_t offset) {
+  const std::string_view word = word_at(state.text, offset);
+  const bool upper_case = !word.empty() && std::all_of(word.begin(), word.end(), [](char c) {
+    return (c >= 'A' && c <= 'Z') || c == '_';
+  });
+  // After `implies` an upper-case word reads as the method of the next route line.
+  if (upper_case) {
+    return expected_after(
+        state, offset, "a scope name", "'implies'",
+        fmt::format("an upper-case word here reads as the method of a route line; write the "
+                    "scope name in quotes: `implies \"{}\"`",
+                    word));
+  }
   return expected_after(state, offset, "a scope name", "'implies'",
-                        "write `implies NAME ...`, e.g. `implies sessions:read`");
+                        "write `implies NAME ...`, e.g. `implies sessions:read`; quote a name "
+                        "that reads as something else, e.g. `implies \"ADMIN\"`");
 }
 
 SyntaxFailure missing_scope_list(const ParseState& state, std::size_t offset) {

@@ -307,10 +307,17 @@ Result<std::uint32_t, ConditionError> ConditionProgram::compile_node(
           (left == ValueType::ip && (right == ValueType::cidr || right == ValueType::cidr_list)) ||
           (left == ValueType::string && right == ValueType::scope_set);
       if (!fits) {
+        std::string help =
+            "`in` takes a string and a list of strings, an integer and a list of integers, an IP "
+            "address and a CIDR range or a list of them, or a scope name and principal.scopes";
+        if (left == ValueType::ip &&
+            (right == ValueType::string || right == ValueType::string_list)) {
+          help =
+              "an address is tested against CIDR ranges, not strings: write the ranges bare, "
+              "e.g. `request.ip in [10.0.0.0/8]`";
+        }
         return fail(spec, "cannot test " + a(left) + " for membership in " + a(right),
-                    "`in` takes a string and a list of strings, an integer and a list of integers, "
-                    "an IP address and a CIDR range or a list of them, or a scope name and "
-                    "principal.scopes");
+                    std::move(help));
       }
       if (right == ValueType::scope_set) {
         Node& name = m_nodes[children[0]];

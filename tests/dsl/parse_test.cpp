@@ -110,6 +110,8 @@ TEST_CASE("syntax errors say what was expected, where, and what to do") {
        "expected a string after 'summary', found '}'", "summary \"text\""},
       {"implies without names", "scope a:b { implies }", "syntax-error", 1, 21,
        "expected a scope name after 'implies', found '}'", "implies sessions:read"},
+      {"an upper-case implied name", "scope a:b {\n  implies ADMIN\n  GET /x\n}", "syntax-error", 2,
+       11, "expected a scope name after 'implies', found 'ADMIN'", "`implies \"ADMIN\"`"},
       {"scopes without names", "role r { scopes }", "syntax-error", 1, 17,
        "expected scope names or '*' after 'scopes', found '}'", "scopes *"},
       {"unterminated string", "scope a:b {\n  summary \"abc\n}", "syntax-error", 2, 11,
