@@ -13,6 +13,7 @@
 #include <unordered_map>
 
 #include "read_file.hpp"
+#include "scopegate/suggest.hpp"
 
 namespace scopegate {
 
@@ -447,12 +448,22 @@ Principal make_principal(const Policy& policy, const PrincipalSpec& spec, std::s
     case PrincipalSpecKind::anonymous:
       break;
     case PrincipalSpecKind::api_key: {
+      std::vector<std::string> known;
+      for (const Scope& scope : policy.scopes()) known.emplace_back(scope.name);
       std::vector<std::string> unknown;
+      std::string suggestions;
       for (const std::string& scope : spec.scopes) {
-        if (!policy.find_scope(scope)) unknown.push_back(fmt::format("`{}`", scope));
+        if (policy.find_scope(scope)) continue;
+        unknown.push_back(fmt::format("`{}`", scope));
+        if (const auto suggestion = closest_match(scope, known)) {
+          suggestions += fmt::format("; {}did you mean `{}`?",
+                                     spec.scopes.size() > 1 ? fmt::format("for `{}`, ", scope) : "",
+                                     *suggestion);
+        }
       }
       if (!unknown.empty()) {
-        problem = fmt::format("the policy declares no scope {}", fmt::join(unknown, ", "));
+        problem =
+            fmt::format("the policy declares no scope {}{}", fmt::join(unknown, ", "), suggestions);
       }
       principal = policy.principal_for_key(spec.scopes);
       break;
@@ -460,6 +471,11 @@ Principal make_principal(const Policy& policy, const PrincipalSpec& spec, std::s
     case PrincipalSpecKind::user:
       if (policy.find_role(spec.role) == nullptr) {
         problem = fmt::format("the policy declares no role `{}`", spec.role);
+        std::vector<std::string> roles;
+        for (const Role& role : policy.roles()) roles.emplace_back(role.name);
+        if (const auto suggestion = closest_match(spec.role, roles)) {
+          problem += fmt::format("; did you mean `{}`?", *suggestion);
+        }
       }
       principal = policy.principal_for_role(spec.role);
       break;

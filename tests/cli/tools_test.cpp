@@ -320,8 +320,33 @@ expect = "deny"
   const RunResult result = run(exe, {"test", "--policy", policies, file.string()});
   INFO(result.out << result.err);
   CHECK(result.status == 1);
-  CHECK(contains(result.out, "(the policy declares no role `admni`)"));
+  CHECK(contains(result.out, "(the policy declares no role `admni`; did you mean `admin`?)"));
   CHECK(last_line(result.out) == "0 passed, 1 failed");
+}
+
+TEST_CASE("a case whose scope the policy does not declare fails with a did-you-mean") {
+  const TempDir dir;
+  const fs::path file = dir.write("t.toml", R"([[case]]
+name = "typo"
+scopes = ["sesions:read"]
+request = "GET /api/v1/sessions"
+expect = "deny"
+
+[[case]]
+name = "two"
+scopes = ["sessions:read", "sesions:write"]
+request = "GET /api/v1/sessions"
+expect = "allow"
+)");
+  const RunResult result = run(exe, {"test", "--policy", policies, file.string()});
+  INFO(result.out << result.err);
+  CHECK(result.status == 1);
+  CHECK(contains(result.out,
+                 "(the policy declares no scope `sesions:read`; did you mean `sessions:read`?)"));
+  CHECK(contains(result.out,
+                 "(the policy declares no scope `sesions:write`; for `sesions:write`, "
+                 "did you mean `sessions:write`?)"));
+  CHECK(last_line(result.out) == "0 passed, 2 failed");
 }
 
 TEST_CASE("bad values in a test file are errors at file:line:col") {
