@@ -97,19 +97,52 @@ class WarningFinder {
             [&](std::size_t i) { return m_model.routes[i].spec.scope != route.spec.scope; });
         if (first == routes.begin() + static_cast<long>(n)) continue;
         const RouteEntry& earlier = m_model.routes[*first];
-        Diagnostic d = warning(
-            "shared-route", route.line,
-            fmt::format("route '{}' is granted by scope '{}' and by scope '{}'",
-                        route_text(route.spec.method, route.spec.path_template), earlier.spec.scope,
-                        route.spec.scope),
-            fmt::format("holders of either scope may call it; keep the line in one scope (the "
-                        "other may `implies` it), {}",
-                        acknowledge_help("shared-route")));
+        Diagnostic d = warning("shared-route", route.line,
+                               fmt::format("route '{}' is granted by scope '{}' and by scope '{}'",
+                                           route_text(route.spec.method, route.spec.path_template),
+                                           earlier.spec.scope, route.spec.scope),
+                               shared_route_help(earlier, route));
         d.notes.push_back(
             {earlier.line, fmt::format("also granted by scope '{}' here", earlier.spec.scope)});
         m_out.add(std::move(d));
       }
     }
+  }
+
+  // Whether scope `holder` implies scope `implied`, directly or through others.
+  bool implies(std::string_view holder, std::string_view implied) const {
+    const auto from = m_policy.find_scope(holder);
+    const auto to = m_policy.find_scope(implied);
+    if (!from || !to || *from == *to) return false;
+    const auto& closure = m_policy.scopes()[*from].closure;
+    return std::find(closure.begin(), closure.end(), *to) != closure.end();
+  }
+
+  // Where one of the two scopes already implies the other, its own line is redundant
+  // (when the implied scope's line always grants); else one scope may imply the other.
+  std::string shared_route_help(const RouteEntry& a, const RouteEntry& b) const {
+    const RouteEntry* holder = implies(a.spec.scope, b.spec.scope)   ? &a
+                               : implies(b.spec.scope, a.spec.scope) ? &b
+                                                                     : nullptr;
+    if (holder == nullptr) {
+      return fmt::format(
+          "holders of either scope may call it; keep the line in one scope (the "
+          "other may `implies` it), {}",
+          acknowledge_help("shared-route"));
+    }
+    const RouteEntry& implied = holder == &a ? b : a;
+    if (implied.spec.condition) {
+      return fmt::format(
+          "scope '{}' already implies scope '{}', so its own line only grants it "
+          "where `{}` does not hold; keep one line, {}",
+          holder->spec.scope, implied.spec.scope, implied.spec.condition_text,
+          acknowledge_help("shared-route"));
+    }
+    return fmt::format(
+        "scope '{}' already implies scope '{}', which grants it: the route line "
+        "in '{}' is redundant; remove it, {}",
+        holder->spec.scope, implied.spec.scope, holder->spec.scope,
+        acknowledge_help("shared-route"));
   }
 
   // Whether scope `scope` lists the endpoint itself in its own block.

@@ -180,6 +180,8 @@ TEST_CASE("errors stop the compile before warnings are looked for") {
       "w.policy", "scope a:read { GET /a }\nscope b:read { GET /a }\nrole r { scopes c:read }\n");
   CHECK_FALSE(checked.policy.has_value());
   CHECK(codes_of(checked.diagnostics) == std::vector<std::string>{"unknown-scope"});
+  // So the count never has both (docs/diagnostics.md): the shared route is not counted.
+  CHECK_THAT(checked.diagnostics.render(), Catch::EndsWith("\n1 error generated.\n"));
 }
 
 TEST_CASE("a forbid rule no caller of its endpoints meets says who reaches them") {
@@ -213,4 +215,27 @@ TEST_CASE("a forbid rule no caller of its endpoints meets says who reaches them"
       "come\"\n  message \"no keys\"\n}\n");
   INFO(acknowledged.diagnostics.render());
   CHECK(acknowledged.diagnostics.size() == 0);
+}
+
+TEST_CASE("a shared route in a scope that implies the other is called redundant") {
+  const auto help_of = [](const char* policy) {
+    const auto checked = scopegate::check_source("w.policy", policy);
+    INFO(checked.diagnostics.render());
+    REQUIRE(codes_of(checked.diagnostics) == std::vector<std::string>{"shared-route"});
+    return checked.diagnostics.items().front().help;
+  };
+  const std::string implied = help_of("scope a:b { GET /x }\nscope c:d { implies a:b GET /x }\n");
+  CHECK_THAT(implied, Catch::StartsWith("scope 'c:d' already implies scope 'a:b', which grants "
+                                        "it: the route line in 'c:d' is redundant; remove it"));
+  CHECK_THAT(implied, !Catch::Contains("may `implies`"));
+  // Through another scope, and with the implying scope first.
+  CHECK_THAT(help_of("scope c:d { implies e:f GET /x }\nscope e:f { implies a:b }\n"
+                     "scope a:b { GET /x }\n"),
+             Catch::StartsWith("scope 'c:d' already implies scope 'a:b'"));
+  // A conditional line in the implied scope: the other line grants more, not nothing.
+  CHECK_THAT(help_of("scope a:b { GET /x when request.query.q == \"1\" }\n"
+                     "scope c:d { implies a:b GET /x }\n"),
+             Catch::Contains("only grants it where `request.query.q == \"1\"` does not hold"));
+  CHECK_THAT(help_of("scope a:b { GET /x }\nscope c:d { GET /x }\n"),
+             Catch::Contains("the other may `implies` it"));
 }
