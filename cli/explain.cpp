@@ -168,13 +168,9 @@ void add_explain_command(CLI::App& app, Outcome& outcome) {
       "--scopes", options->scopes,
       "an API key holding these scopes, separated by spaces (an OAuth scope string) or commas "
       "(\"\" for none)");
-  CLI::Option* scope = command
-                           ->add_option("--scope", options->scope_names,
+  CLI::Option* scope = add_scope_option(*command, options->scope_names,
                                         "an API key holding this one scope, its name as written "
-                                        "(repeatable; with --scopes, the key holds all)")
-                           ->expected(1)
-                           ->allow_extra_args(false)
-                           ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
+                                        "(repeatable; with --scopes, the key holds all)");
   CLI::Option* role =
       command->add_option("--role", options->role, "a signed-in user with this role");
   scopes->excludes(role);

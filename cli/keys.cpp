@@ -11,6 +11,7 @@
 
 #include "commands.hpp"
 #include "explain_request.hpp"
+#include "output.hpp"
 #include "server/clock.hpp"
 #include "server/offline_keys.hpp"
 
@@ -85,12 +86,8 @@ void add_keys_command(CLI::App& app, Outcome& outcome) {
       "--scopes", options->scopes,
       "the key's scopes, separated by spaces (an OAuth scope string) or commas, e.g. "
       "\"sessions:read sessions:write\"");
-  CLI::Option* scope = create
-                           ->add_option("--scope", options->scope_names,
-                                        "one scope of the key, its name as written (repeatable)")
-                           ->expected(1)
-                           ->allow_extra_args(false)
-                           ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
+  CLI::Option* scope = add_scope_option(*create, options->scope_names,
+                                        "one scope of the key, its name as written (repeatable)");
   create->add_option("--expires", options->expires, "lifetime (30d, 12h, 45m) or an ISO-8601 time");
   create
       ->add_option("--allowed-cidrs", options->allowed_cidrs,

@@ -59,6 +59,14 @@ void add_format_option(CLI::App& command, Format& format) {
       ->check(CLI::IsMember({"text", "json"}));
 }
 
+CLI::Option* add_scope_option(CLI::App& command, std::vector<std::string>& names,
+                              const std::string& description) {
+  return command.add_option("--scope", names, description)
+      ->expected(1)
+      ->allow_extra_args(false)
+      ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
+}
+
 std::vector<std::filesystem::path> policy_paths(const std::vector<std::string>& given) {
   if (given.empty()) return {std::filesystem::path{"policies/"}};
   return {given.begin(), given.end()};

@@ -14,6 +14,7 @@
 
 namespace CLI {
 class App;
+class Option;
 }  // namespace CLI
 
 namespace scopegate::cli {
@@ -22,6 +23,11 @@ enum class Format : std::uint8_t { text, json };
 
 // Adds `--format text|json` (default text) to `command`.
 void add_format_option(CLI::App& command, Format& format);
+
+// Adds `--scope NAME` to `command`: repeatable, one name per occurrence and never
+// split, so a name with a comma in it can be given; the names go to `names`.
+CLI::Option* add_scope_option(CLI::App& command, std::vector<std::string>& names,
+                              const std::string& description);
 
 // The paths to compile: `given`, or `policies/` when none was given.
 std::vector<std::filesystem::path> policy_paths(const std::vector<std::string>& given);
