@@ -28,6 +28,7 @@ HttpResponse refusal_response(const Decision& decision, Caller caller, std::stri
     }
     case Reason::invalid_path:
     case Reason::no_route:
+    case Reason::no_policy:  // an Engine with no policy loaded: 503
       return error_response(status, decision.message(), path);
     case Reason::allowed:
       break;

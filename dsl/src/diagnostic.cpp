@@ -163,6 +163,8 @@ std::ostream& operator<<(std::ostream& out, const Diagnostics& diagnostics) {
   return out << diagnostics.render();
 }
 
+std::string describe_error(const Diagnostics& diagnostics) { return diagnostics.render(); }
+
 std::string_view to_string(Severity severity) noexcept {
   switch (severity) {
     case Severity::error:

@@ -24,6 +24,8 @@ std::string_view to_string(Reason reason) noexcept {
       return "no_route";
     case Reason::method_not_allowed:
       return "method_not_allowed";
+    case Reason::no_policy:
+      return "no_policy";
   }
   return "unknown";
 }
@@ -45,6 +47,8 @@ int status_for(Reason reason) noexcept {
       return 404;
     case Reason::method_not_allowed:
       return 405;
+    case Reason::no_policy:
+      return 503;
   }
   return 403;
 }

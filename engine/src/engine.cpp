@@ -2,7 +2,22 @@
 
 namespace scopegate {
 
+namespace {
+
+constexpr std::string_view no_policy_message = "No policy is loaded";
+
+}  // namespace
+
 Engine::Engine(Policy policy) : m_policy(std::make_shared<const Policy>(std::move(policy))) {}
+
+Engine::Engine(Engine&& other) noexcept
+    : m_policy(other.m_policy.exchange(nullptr, std::memory_order_acq_rel)) {}
+
+Engine& Engine::operator=(Engine&& other) noexcept {
+  m_policy.store(other.m_policy.exchange(nullptr, std::memory_order_acq_rel),
+                 std::memory_order_release);
+  return *this;
+}
 
 std::shared_ptr<const Policy> Engine::policy() const noexcept {
   return m_policy.load(std::memory_order_acquire);
@@ -19,6 +34,13 @@ Decision Engine::decide(const Principal& principal, std::string_view method,
 
 Decision Engine::decide(const Principal& principal, const Request& request) const {
   std::shared_ptr<const Policy> snapshot = m_policy.load(std::memory_order_acquire);
+  if (snapshot == nullptr) [[unlikely]] {
+    Decision refused;
+    refused.m_reason = Reason::no_policy;
+    refused.m_message = no_policy_message;
+    refused.m_for_key = principal.kind() == PrincipalKind::api_key;
+    return refused;
+  }
   Decision decision =
       principal.kind() == PrincipalKind::anonymous || principal.policy_id() == snapshot->id()
           ? snapshot->decide(principal, request)

@@ -283,4 +283,46 @@ Result<Policy, std::vector<BuildError>> PolicyBuilder::build() && {
   return PolicyBuild(m_scopes, m_routes, m_roles, m_forbids).run();
 }
 
+std::string_view to_string(BuildError::Kind kind) noexcept {
+  using Kind = BuildError::Kind;
+  switch (kind) {
+    case Kind::bad_scope_name:
+      return "bad_scope_name";
+    case Kind::duplicate_scope:
+      return "duplicate_scope";
+    case Kind::unknown_scope:
+      return "unknown_scope";
+    case Kind::implies_cycle:
+      return "implies_cycle";
+    case Kind::future_scope_routes:
+      return "future_scope_routes";
+    case Kind::bad_template:
+      return "bad_template";
+    case Kind::duplicate_route:
+      return "duplicate_route";
+    case Kind::route_tie:
+      return "route_tie";
+    case Kind::access_conflict:
+      return "access_conflict";
+    case Kind::plain_covers_user:
+      return "plain_covers_user";
+    case Kind::duplicate_role:
+      return "duplicate_role";
+    case Kind::bad_condition:
+      return "bad_condition";
+  }
+  return "unknown";
+}
+
+std::string describe_error(const std::vector<BuildError>& errors) {
+  if (errors.empty()) return "no build error";
+  const BuildError& first = errors.front();
+  std::string text =
+      std::to_string(errors.size()) + (errors.size() == 1 ? " build error" : " build errors");
+  text += "; the first: ";
+  text += to_string(first.kind);
+  if (!first.detail.empty()) text += " `" + first.detail + "`";
+  return text;
+}
+
 }  // namespace scopegate

@@ -201,6 +201,20 @@ scope "Bad name" { }
   CHECK(diagnostics.render().ends_with("\n6 errors generated.\n"));
 }
 
+TEST_CASE("a failed compile read as a policy throws bad_result_access with the diagnostics") {
+  auto compiled = scopegate::compile_source(
+      "misspelt.policy", "scope sessions:read { }\nrole member { scopes sesions:read }\n");
+  REQUIRE_FALSE(compiled.has_value());
+  std::string what;
+  try {
+    static_cast<void>(compiled->scopes());
+  } catch (const scopegate::bad_result_access& e) {
+    what = e.what();
+  }
+  CHECK(what == "scopegate::Result: value() on an error: " + compiled.error().render());
+  CHECK(what.find("misspelt.policy:2:22: error: unknown scope") != std::string::npos);
+}
+
 TEST_CASE("a syntax error stops only its own file, and every file's error is reported") {
   const scopegate::testing::TempDir temp;
   const fs::path& dir = temp.path();

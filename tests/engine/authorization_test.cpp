@@ -58,8 +58,13 @@ TEST_CASE("engine: reason codes and statuses are the documented ones") {
       {Reason::api_key_not_supported, "api_key_not_supported", 403},
       {Reason::missing_scope, "missing_scope", 403},
       {Reason::no_route, "no_route", 404},
+      {Reason::condition_failed, "condition_failed", 403},
+      {Reason::forbidden, "forbidden", 403},
       {Reason::method_not_allowed, "method_not_allowed", 405},
+      {Reason::no_policy, "no_policy", 503},
   };
+  // Every Reason has its row.
+  CHECK(rows.size() == static_cast<std::size_t>(Reason::no_policy) + 1);
   for (const Row& row : rows) {
     INFO(row.code);
     CHECK(to_string(row.reason) == row.code);

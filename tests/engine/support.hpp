@@ -254,37 +254,7 @@ struct PolicyInput {
   std::vector<ForbidSpec> forbids = {};
 };
 
-inline std::string_view to_string(BuildError::Kind kind) {
-  using Kind = BuildError::Kind;
-  switch (kind) {
-    case Kind::bad_scope_name:
-      return "bad_scope_name";
-    case Kind::duplicate_scope:
-      return "duplicate_scope";
-    case Kind::unknown_scope:
-      return "unknown_scope";
-    case Kind::implies_cycle:
-      return "implies_cycle";
-    case Kind::future_scope_routes:
-      return "future_scope_routes";
-    case Kind::bad_template:
-      return "bad_template";
-    case Kind::duplicate_route:
-      return "duplicate_route";
-    case Kind::route_tie:
-      return "route_tie";
-    case Kind::access_conflict:
-      return "access_conflict";
-    case Kind::plain_covers_user:
-      return "plain_covers_user";
-    case Kind::duplicate_role:
-      return "duplicate_role";
-    case Kind::bad_condition:
-      return "bad_condition";
-  }
-  return "?";
-}
-
+// to_string(BuildError::Kind) is the engine's (policy_builder.hpp).
 inline std::string_view to_string(BuildError::Subject subject) {
   switch (subject) {
     case BuildError::Subject::scope:

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "scopegate/dsl.hpp"
+#include "scopegate/engine.hpp"
 #include "server/auth.hpp"
 #include "server/decision_response.hpp"
 
@@ -201,7 +202,19 @@ TEST_CASE("every refusal the engine can give becomes the status, body and header
   CHECK(refusal_response(allowed, Caller::anonymous, "/healthz").status == 500);
   covered.insert(Reason::allowed);
 
-  for (int reason = 0; reason <= static_cast<int>(Reason::method_not_allowed); ++reason) {
+  // An Engine with no policy loaded refuses everyone alike: 503, the general body.
+  const scopegate::Engine empty;
+  const auto unloaded = empty.decide(policy->principal_for_key({"items:read"}), "GET", "/items/1");
+  REQUIRE(unloaded.reason() == Reason::no_policy);
+  const auto unavailable = refusal_response(unloaded, Caller::api_key, "/items/1");
+  CHECK(unavailable.status == 503);
+  const auto unavailable_body = nlohmann::json::parse(unavailable.body);
+  CHECK(unavailable_body.at("status") == 503);
+  CHECK(unavailable_body.at("message") == "No policy is loaded");
+  CHECK(unavailable_body.at("path") == "/items/1");
+  covered.insert(Reason::no_policy);
+
+  for (int reason = 0; reason <= static_cast<int>(Reason::no_policy); ++reason) {
     INFO("reason " << scopegate::to_string(static_cast<Reason>(reason)));
     CHECK(covered.count(static_cast<Reason>(reason)) == 1);
   }

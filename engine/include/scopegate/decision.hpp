@@ -38,6 +38,7 @@ enum class Reason : std::uint8_t {
   forbidden,              // 403: a `forbid` rule matched
   no_route,               // 404: no endpoint matches the path
   method_not_allowed,     // 405: the path exists, but not for this method
+  no_policy,              // 503: an Engine with no policy loaded (default-constructed)
 };
 
 std::string_view to_string(Reason reason) noexcept;

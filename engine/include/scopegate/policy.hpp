@@ -128,6 +128,39 @@ struct Role {
   SourceLocation location;
 };
 
+// Why a scope name given for an API key grants nothing.
+enum class ScopeProblemKind : std::uint8_t {
+  unknown,    // the policy declares no such scope
+  future,     // a `future` scope: declared, not grantable yet
+  user_only,  // a `user` scope: granted to signed-in users only
+};
+
+std::string_view to_string(ScopeProblemKind kind) noexcept;
+
+struct ScopeProblem {
+  std::string name;  // as given
+  ScopeProblemKind kind = ScopeProblemKind::unknown;
+  std::string suggestion;  // unknown: the closest grantable scope, or empty
+  // "unknown scope: sesions:read (did you mean sessions:read?)",
+  // "scope resources:write is not available yet",
+  // "scope users:manage cannot be granted to an API key".
+  std::string message() const;
+};
+
+// A key principal with the names in it that grant nothing, each distinct name once, in
+// the order given. `principal` is what principal_for_key() gives for the same names.
+struct CheckedPrincipal {
+  Principal principal;
+  std::vector<ScopeProblem> problems;
+
+  bool ok() const noexcept { return problems.empty(); }
+};
+
+// The scope names of an OAuth-style scope string (RFC 6749 section 3.3), e.g.
+// "sessions:read sessions:write": split at spaces, runs of spaces and spaces at either
+// end ignored. The views borrow from `scope_string`.
+std::vector<std::string_view> split_scopes(std::string_view scope_string);
+
 class Policy {
  public:
   Policy(Policy&&) noexcept;
@@ -144,6 +177,13 @@ class Policy {
   Principal principal_for_key(std::span<const std::string_view> scopes) const;
   Principal principal_for_key(std::initializer_list<std::string_view> scopes) const;
   Principal principal_for_key(const std::vector<std::string>& scopes) const;
+  // The same, from a space-separated scope string: principal_for_key(split_scopes(text)).
+  Principal principal_for_scope_string(std::string_view scope_string) const;
+  // The same key, with every given name that grants nothing to a key reported: unknown
+  // (with a did-you-mean), future or user-only. For validating a key when it is made.
+  CheckedPrincipal principal_for_key_checked(std::span<const std::string_view> scopes) const;
+  CheckedPrincipal principal_for_key_checked(std::initializer_list<std::string_view> scopes) const;
+  CheckedPrincipal principal_for_key_checked(const std::vector<std::string>& scopes) const;
   // A signed-in user with `role`. An unknown role holds no scope.
   Principal principal_for_role(std::string_view role) const;
   // The same principal, resolved against this policy (after a reload).

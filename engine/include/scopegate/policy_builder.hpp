@@ -93,6 +93,11 @@ struct BuildError {
   ConditionErrorKind condition_error = ConditionErrorKind::type;  // bad_condition: why
 };
 
+std::string_view to_string(BuildError::Kind kind) noexcept;
+// What a Result<Policy, std::vector<BuildError>> accessed as a value throws with, e.g.
+// "2 build errors; the first: unknown_scope `sesions:read`".
+std::string describe_error(const std::vector<BuildError>& errors);
+
 class PolicyBuilder {
  public:
   void add_scope(ScopeSpec scope);

@@ -69,5 +69,7 @@ class Diagnostics {
 };
 
 std::ostream& operator<<(std::ostream& out, const Diagnostics& diagnostics);
+// What a Result<T, Diagnostics> accessed as a value throws with: render().
+std::string describe_error(const Diagnostics& diagnostics);
 
 }  // namespace scopegate
