@@ -22,6 +22,12 @@ scope sessions:write {
 }  // namespace
 
 int main() {
+  // The installed header and the installed library are of one version.
+  if (scopegate::library_version() != SCOPEGATE_VERSION_STRING) {
+    std::cerr << "headers " << SCOPEGATE_VERSION_STRING << ", library "
+              << scopegate::library_version() << '\n';
+    return 1;
+  }
   auto compiled = scopegate::compile_source("consumer.policy", policy_text);
   if (!compiled) {
     std::cerr << compiled.error();

@@ -16,6 +16,7 @@
 #include "scopegate/policy_builder.hpp"
 #include "scopegate/principal.hpp"
 #include "scopegate/result.hpp"
+#include "scopegate/version.hpp"
 
 namespace scopegate {
 
