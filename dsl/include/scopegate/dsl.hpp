@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "scopegate/dsl/diagnostic.hpp"
+#include "scopegate/export.hpp"
 #include "scopegate/policy.hpp"
 #include "scopegate/result.hpp"
 
@@ -17,10 +18,12 @@ namespace scopegate {
 
 // Compiles every given file, and every `*.policy` file (sorted by name) inside every
 // given directory, as one policy. A missing path or an unreadable file is a diagnostic.
-Result<Policy, Diagnostics> compile_files(const std::vector<std::filesystem::path>& paths);
+SCOPEGATE_EXPORT Result<Policy, Diagnostics> compile_files(
+    const std::vector<std::filesystem::path>& paths);
 
 // Compiles one in-memory source; `file_name` is what diagnostics print.
-Result<Policy, Diagnostics> compile_source(std::string_view file_name, std::string_view text);
+SCOPEGATE_EXPORT Result<Policy, Diagnostics> compile_source(std::string_view file_name,
+                                                            std::string_view text);
 
 // A compile with its warnings: `policy` is set exactly when there is no error, and
 // `diagnostics` holds every error and every warning not acknowledged in the policy text,
@@ -34,9 +37,9 @@ struct Compilation {
 // (`scopegate check --style`: a scope name not in the `resource:action` shape).
 enum class Lints : std::uint8_t { warnings, warnings_and_style };
 
-Compilation check_files(const std::vector<std::filesystem::path>& paths,
-                        Lints lints = Lints::warnings);
-Compilation check_source(std::string_view file_name, std::string_view text,
-                         Lints lints = Lints::warnings);
+SCOPEGATE_EXPORT Compilation check_files(const std::vector<std::filesystem::path>& paths,
+                                         Lints lints = Lints::warnings);
+SCOPEGATE_EXPORT Compilation check_source(std::string_view file_name, std::string_view text,
+                                          Lints lints = Lints::warnings);
 
 }  // namespace scopegate

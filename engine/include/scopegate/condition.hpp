@@ -12,6 +12,7 @@
 #include <string_view>
 #include <vector>
 
+#include "scopegate/export.hpp"
 #include "scopegate/ip.hpp"
 
 namespace scopegate {
@@ -30,9 +31,9 @@ enum class ValueType : std::uint8_t {
   empty_list,  // `[]`, comparable with any list
 };
 
-std::string_view to_string(ValueType type) noexcept;
+SCOPEGATE_EXPORT std::string_view to_string(ValueType type) noexcept;
 // With its article, for messages: "an IP address", "a list of strings".
-std::string_view with_article(ValueType type) noexcept;
+SCOPEGATE_EXPORT std::string_view with_article(ValueType type) noexcept;
 
 enum class Attribute : std::uint8_t {
   request_method,           // string, e.g. "GET"
@@ -58,13 +59,13 @@ struct AttributeInfo {
 };
 
 // "request.query.size" -> {request_query, string, "size"}; nullopt when unknown.
-std::optional<AttributeInfo> find_attribute(std::string_view dotted) noexcept;
+SCOPEGATE_EXPORT std::optional<AttributeInfo> find_attribute(std::string_view dotted) noexcept;
 // Every attribute name, for help lines (keyed ones end in ".NAME").
-std::span<const std::string_view> attribute_names() noexcept;
+SCOPEGATE_EXPORT std::span<const std::string_view> attribute_names() noexcept;
 // The values an attribute can have when that set is closed (principal.kind,
 // request.method); empty for any other. The builder accepts any value (a comparison
 // with another is false); the policy compiler refuses one.
-std::span<const std::string_view> closed_values(Attribute attribute) noexcept;
+SCOPEGATE_EXPORT std::span<const std::string_view> closed_values(Attribute attribute) noexcept;
 
 enum class CompareOp : std::uint8_t { eq, ne, lt, le, gt, ge };
 
@@ -76,7 +77,7 @@ enum class ConditionErrorKind : std::uint8_t {
   bad_literal,        // an IP address, CIDR range or timestamp that does not parse
   unknown_scope,      // `"x:y" in principal.scopes` with an undeclared scope
 };
-std::string_view to_string(CompareOp op) noexcept;
+SCOPEGATE_EXPORT std::string_view to_string(CompareOp op) noexcept;
 
 // An owning expression tree. `tag` is the caller's own id for the node (dsl/ puts an
 // AST node index there) and comes back in BuildError::condition_tag.
@@ -121,6 +122,6 @@ struct Request {
 };
 
 // "2026-02-18T10:30:00Z" -> seconds since the epoch; nullopt unless exactly that form.
-std::optional<std::int64_t> parse_timestamp(std::string_view text) noexcept;
+SCOPEGATE_EXPORT std::optional<std::int64_t> parse_timestamp(std::string_view text) noexcept;
 
 }  // namespace scopegate

@@ -15,6 +15,7 @@
 #include <string_view>
 #include <type_traits>
 
+#include "scopegate/export.hpp"
 #include "scopegate/method.hpp"
 #include "scopegate/path.hpp"
 #include "scopegate/source_location.hpp"
@@ -41,8 +42,8 @@ enum class Reason : std::uint8_t {
   no_policy,              // 503: an Engine with no policy loaded (default-constructed)
 };
 
-std::string_view to_string(Reason reason) noexcept;
-int status_for(Reason reason) noexcept;
+SCOPEGATE_EXPORT std::string_view to_string(Reason reason) noexcept;
+SCOPEGATE_EXPORT int status_for(Reason reason) noexcept;
 
 struct PathParam {
   std::string_view name;   // the template's parameter name, e.g. "id" (in the Policy's storage)
@@ -51,7 +52,7 @@ struct PathParam {
 static_assert(std::is_trivially_copyable_v<PathParam> &&
               std::is_trivially_destructible_v<PathParam>);
 
-class Decision {
+class SCOPEGATE_EXPORT Decision {
  public:
   Decision() = default;
 

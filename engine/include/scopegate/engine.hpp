@@ -12,6 +12,7 @@
 #include <string_view>
 
 #include "scopegate/decision.hpp"
+#include "scopegate/export.hpp"
 #include "scopegate/policy.hpp"
 #include "scopegate/policy_builder.hpp"
 #include "scopegate/principal.hpp"
@@ -20,7 +21,7 @@
 
 namespace scopegate {
 
-class Engine {
+class SCOPEGATE_EXPORT Engine {
  public:
   // No policy: every decision is no_policy until replace().
   Engine() noexcept = default;

@@ -10,9 +10,11 @@
 #include <string>
 #include <string_view>
 
+#include "scopegate/export.hpp"
+
 namespace scopegate {
 
-struct IpAddress {
+struct SCOPEGATE_EXPORT IpAddress {
   std::array<std::uint8_t, 16> bytes{};
 
   bool is_v4() const noexcept;
@@ -20,11 +22,11 @@ struct IpAddress {
 };
 
 // "192.0.2.1", "2001:db8::1", "::ffff:192.0.2.1"; no zone ids, no brackets.
-std::optional<IpAddress> parse_ip(std::string_view text) noexcept;
+SCOPEGATE_EXPORT std::optional<IpAddress> parse_ip(std::string_view text) noexcept;
 // The canonical text: dotted quad for IPv4, RFC 5952 for IPv6.
-std::string to_string(const IpAddress& address);
+SCOPEGATE_EXPORT std::string to_string(const IpAddress& address);
 
-struct Cidr {
+struct SCOPEGATE_EXPORT Cidr {
   IpAddress network;        // host bits cleared
   std::uint8_t prefix = 0;  // 0..128, counted on the mapped form for IPv4
 
@@ -34,7 +36,7 @@ struct Cidr {
 
 // "10.0.0.0/8", "2001:db8::/32"; a bare address is a /32 or /128. Host bits set below
 // the prefix ("10.0.0.1/8") are refused: they usually hide a typo.
-std::optional<Cidr> parse_cidr(std::string_view text) noexcept;
-std::string to_string(const Cidr& cidr);
+SCOPEGATE_EXPORT std::optional<Cidr> parse_cidr(std::string_view text) noexcept;
+SCOPEGATE_EXPORT std::string to_string(const Cidr& cidr);
 
 }  // namespace scopegate

@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <string_view>
 
+#include "scopegate/export.hpp"
 #include "scopegate/template.hpp"
 
 namespace scopegate {
@@ -25,7 +26,7 @@ enum class PathError : std::uint8_t {
 };
 
 // A message for people and response bodies: "Path contains a dot segment".
-std::string_view describe(PathError error) noexcept;
+SCOPEGATE_EXPORT std::string_view describe(PathError error) noexcept;
 
 // A validated request path split into segments. It borrows from the text given to
 // split_path(), which must outlive it; segments are still percent-encoded. Only the
@@ -48,13 +49,13 @@ struct PathSegments {
 // splits it. Returns PathError::none on success; on an error `out` is left empty. When a
 // path has several problems, the one reported is the first from the left (a segment's
 // own problems, empty or dot segment or one too many, count at the `/` that ends it).
-PathError split_path(std::string_view path, PathSegments& out) noexcept;
+SCOPEGATE_EXPORT PathError split_path(std::string_view path, PathSegments& out) noexcept;
 
 // Compares a request segment (percent-encoded) with a literal, as the decoded bytes:
 // <0, 0, >0 like std::string_view::compare.
-int compare_segment(std::string_view encoded, std::string_view literal) noexcept;
+SCOPEGATE_EXPORT int compare_segment(std::string_view encoded, std::string_view literal) noexcept;
 
 // Decodes percent-encoding; `text` must have passed split_path().
-std::string percent_decode(std::string_view text);
+SCOPEGATE_EXPORT std::string percent_decode(std::string_view text);
 
 }  // namespace scopegate

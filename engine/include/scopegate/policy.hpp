@@ -17,6 +17,7 @@
 
 #include "scopegate/condition.hpp"
 #include "scopegate/decision.hpp"
+#include "scopegate/export.hpp"
 #include "scopegate/method.hpp"
 #include "scopegate/principal.hpp"
 #include "scopegate/scope_set.hpp"
@@ -31,7 +32,7 @@ enum class ScopeKind : std::uint8_t {
   user,    // granted to signed-in users through roles, never to API keys
 };
 
-std::string_view to_string(ScopeKind kind) noexcept;
+SCOPEGATE_EXPORT std::string_view to_string(ScopeKind kind) noexcept;
 
 // Who may call an endpoint before scopes are looked at.
 enum class Access : std::uint8_t {
@@ -40,7 +41,7 @@ enum class Access : std::uint8_t {
   authenticated,  // any valid API key or signed-in user
 };
 
-std::string_view to_string(Access access) noexcept;
+SCOPEGATE_EXPORT std::string_view to_string(Access access) noexcept;
 
 // The compiled structures below are views: their text, lists and locations live in
 // storage the Policy owns (each distinct text once), so they are valid while the Policy
@@ -99,7 +100,7 @@ struct Granting {
   std::string_view user_message;
 };
 
-struct Endpoint {
+struct SCOPEGATE_EXPORT Endpoint {
   Method method = Method::any;
   Access access = Access::scoped;
   std::string_view path_template;  // as written
@@ -135,9 +136,9 @@ enum class ScopeProblemKind : std::uint8_t {
   user_only,  // a `user` scope: granted to signed-in users only
 };
 
-std::string_view to_string(ScopeProblemKind kind) noexcept;
+SCOPEGATE_EXPORT std::string_view to_string(ScopeProblemKind kind) noexcept;
 
-struct ScopeProblem {
+struct SCOPEGATE_EXPORT ScopeProblem {
   std::string name;  // as given
   ScopeProblemKind kind = ScopeProblemKind::unknown;
   std::string suggestion;  // unknown: the closest grantable scope, or empty
@@ -159,9 +160,9 @@ struct CheckedPrincipal {
 // The scope names of an OAuth-style scope string (RFC 6749 section 3.3), e.g.
 // "sessions:read sessions:write": split at spaces, runs of spaces and spaces at either
 // end ignored. The views borrow from `scope_string`.
-std::vector<std::string_view> split_scopes(std::string_view scope_string);
+SCOPEGATE_EXPORT std::vector<std::string_view> split_scopes(std::string_view scope_string);
 
-class Policy {
+class SCOPEGATE_EXPORT Policy {
  public:
   Policy(Policy&&) noexcept;
   Policy& operator=(Policy&&) noexcept;

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "scopegate/condition.hpp"
+#include "scopegate/export.hpp"
 #include "scopegate/method.hpp"
 #include "scopegate/policy.hpp"
 #include "scopegate/result.hpp"
@@ -93,12 +94,12 @@ struct BuildError {
   ConditionErrorKind condition_error = ConditionErrorKind::type;  // bad_condition: why
 };
 
-std::string_view to_string(BuildError::Kind kind) noexcept;
+SCOPEGATE_EXPORT std::string_view to_string(BuildError::Kind kind) noexcept;
 // What a Result<Policy, std::vector<BuildError>> accessed as a value throws with, e.g.
 // "2 build errors; the first: unknown_scope `sesions:read`".
-std::string describe_error(const std::vector<BuildError>& errors);
+SCOPEGATE_EXPORT std::string describe_error(const std::vector<BuildError>& errors);
 
-class PolicyBuilder {
+class SCOPEGATE_EXPORT PolicyBuilder {
  public:
   void add_scope(ScopeSpec scope);
   void add_route(RouteSpec route);
@@ -117,7 +118,7 @@ class PolicyBuilder {
 
 // A scope name is an OAuth 2.0 scope-token (RFC 6749 section 3.3): one or more printable
 // ASCII characters other than space, `"` and `\` (NQCHAR: %x21 / %x23-5B / %x5D-7E).
-bool is_scope_name_char(char c) noexcept;
-bool is_valid_scope_name(std::string_view name) noexcept;
+SCOPEGATE_EXPORT bool is_scope_name_char(char c) noexcept;
+SCOPEGATE_EXPORT bool is_valid_scope_name(std::string_view name) noexcept;
 
 }  // namespace scopegate

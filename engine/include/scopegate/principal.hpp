@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "scopegate/export.hpp"
 #include "scopegate/ip.hpp"
 #include "scopegate/scope_set.hpp"
 
@@ -15,7 +16,7 @@ namespace scopegate {
 
 enum class PrincipalKind : std::uint8_t { anonymous, api_key, user };
 
-class Principal {
+class SCOPEGATE_EXPORT Principal {
  public:
   // Nobody: allowed on `public` endpoints only.
   Principal() = default;

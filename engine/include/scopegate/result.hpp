@@ -13,11 +13,13 @@
 #include <utility>
 #include <variant>
 
+#include "scopegate/export.hpp"
+
 namespace scopegate {
 
 // Thrown by Result on a wrong access, e.g. "scopegate::Result: value() on an error:
 // policy.policy:3:7: error: unknown scope `sesions:read` in role `member`".
-class bad_result_access : public std::logic_error {
+class SCOPEGATE_EXPORT bad_result_access : public std::logic_error {
  public:
   using std::logic_error::logic_error;
 };

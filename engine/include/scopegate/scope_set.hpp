@@ -5,11 +5,13 @@
 #include <cstdint>
 #include <vector>
 
+#include "scopegate/export.hpp"
+
 namespace scopegate {
 
 using ScopeId = std::uint32_t;
 
-class ScopeSet {
+class SCOPEGATE_EXPORT ScopeSet {
  public:
   ScopeSet() = default;
   // An empty set able to hold ids [0, capacity).

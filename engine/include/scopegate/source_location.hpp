@@ -8,6 +8,8 @@
 #include <string>
 #include <string_view>
 
+#include "scopegate/export.hpp"
+
 namespace scopegate {
 
 // 1-based line and column, as compilers print them; line 0: not known.
@@ -21,6 +23,6 @@ struct SourceLocation {
 };
 
 // "policies/api.policy:14" (the form `explain` prints for the deciding rule).
-std::string to_string(const SourceLocation& location);
+SCOPEGATE_EXPORT std::string to_string(const SourceLocation& location);
 
 }  // namespace scopegate

@@ -9,13 +9,15 @@
 #include <string_view>
 #include <vector>
 
+#include "scopegate/export.hpp"
+
 namespace scopegate {
 
-std::size_t edit_distance(std::string_view a, std::string_view b);
+SCOPEGATE_EXPORT std::size_t edit_distance(std::string_view a, std::string_view b);
 
 // The closest candidate within a distance that scales with the word's length (1 for
 // short words, up to a third of the length), or nothing. Ties go to the earlier one.
-std::optional<std::string> closest_match(std::string_view word,
-                                         const std::vector<std::string>& candidates);
+SCOPEGATE_EXPORT std::optional<std::string> closest_match(
+    std::string_view word, const std::vector<std::string>& candidates);
 
 }  // namespace scopegate

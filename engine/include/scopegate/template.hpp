@@ -8,6 +8,7 @@
 #include <string_view>
 #include <vector>
 
+#include "scopegate/export.hpp"
 #include "scopegate/result.hpp"
 
 namespace scopegate {
@@ -26,7 +27,7 @@ struct Segment {
   friend bool operator==(const Segment&, const Segment&) = default;
 };
 
-struct Template {
+struct SCOPEGATE_EXPORT Template {
   std::vector<Segment> segments;  // `/` has none
 
   // How many `{name}` segments the template binds.
@@ -55,10 +56,10 @@ struct TemplateError {
 // `{`, `}`); `{name}` with name `[a-z_][A-Za-z0-9_]*`, unique within the template;
 // `*` and `**` stand alone in their segment; `**` only last; at most max_path_params
 // parameters and max_path_segments segments; no `.` or `..` segment.
-Result<Template, TemplateError> parse_template(std::string_view text);
+SCOPEGATE_EXPORT Result<Template, TemplateError> parse_template(std::string_view text);
 
 // True when every concrete path matched by `specific` is matched by `general`
 // (so a scope listing `general` grants the endpoint `specific`).
-bool covers(const Template& general, const Template& specific) noexcept;
+SCOPEGATE_EXPORT bool covers(const Template& general, const Template& specific) noexcept;
 
 }  // namespace scopegate

@@ -11,6 +11,8 @@
 #include <string_view>
 #include <vector>
 
+#include "scopegate/export.hpp"
+
 namespace scopegate {
 
 struct SourceFile {
@@ -27,12 +29,13 @@ struct Span {
 };
 
 // Makes a span and computes its line and column.
-Span make_span(std::shared_ptr<const SourceFile> file, std::size_t offset, std::size_t length);
+SCOPEGATE_EXPORT Span make_span(std::shared_ptr<const SourceFile> file, std::size_t offset,
+                                std::size_t length);
 
 enum class Severity : std::uint8_t { error, warning, note };
 
 // "error", "warning", "note": as printed after file:line:col.
-std::string_view to_string(Severity severity) noexcept;
+SCOPEGATE_EXPORT std::string_view to_string(Severity severity) noexcept;
 
 struct Label {
   Span span;
@@ -48,7 +51,7 @@ struct Diagnostic {
   std::vector<Label> notes;
 };
 
-class Diagnostics {
+class SCOPEGATE_EXPORT Diagnostics {
  public:
   void add(Diagnostic diagnostic);
   void append(Diagnostics other);
@@ -68,8 +71,8 @@ class Diagnostics {
   std::vector<Diagnostic> m_items;
 };
 
-std::ostream& operator<<(std::ostream& out, const Diagnostics& diagnostics);
+SCOPEGATE_EXPORT std::ostream& operator<<(std::ostream& out, const Diagnostics& diagnostics);
 // What a Result<T, Diagnostics> accessed as a value throws with: render().
-std::string describe_error(const Diagnostics& diagnostics);
+SCOPEGATE_EXPORT std::string describe_error(const Diagnostics& diagnostics);
 
 }  // namespace scopegate

@@ -21,6 +21,7 @@
 #include <string_view>
 #include <vector>
 
+#include "scopegate/export.hpp"
 #include "scopegate/policy.hpp"
 
 namespace scopegate {
@@ -95,7 +96,7 @@ struct ForbidMessageChange {
   std::string old_message;
 };
 
-struct PolicyDiff {
+struct SCOPEGATE_EXPORT PolicyDiff {
   std::vector<EndpointAccess> endpoints_added;
   std::vector<EndpointAccess> endpoints_removed;
   std::vector<EndpointAccessChange> endpoints_changed;
@@ -116,16 +117,16 @@ struct PolicyDiff {
   bool identical() const noexcept;
 };
 
-PolicyDiff diff_policies(const Policy& old_policy, const Policy& new_policy);
+SCOPEGATE_EXPORT PolicyDiff diff_policies(const Policy& old_policy, const Policy& new_policy);
 
 // The human form: grouped by endpoint, scope, role, condition and forbid rule, closing
 // with "no difference in access" or "N differences in access".
-std::string render_diff(const PolicyDiff& diff);
+SCOPEGATE_EXPORT std::string render_diff(const PolicyDiff& diff);
 
 // "GET /api/v1/sessions".
-std::string to_string(const EndpointRef& endpoint);
+SCOPEGATE_EXPORT std::string to_string(const EndpointRef& endpoint);
 
 // "plain", "future" or "user": how the diff names a scope's kind.
-std::string_view kind_name(ScopeKind kind) noexcept;
+SCOPEGATE_EXPORT std::string_view kind_name(ScopeKind kind) noexcept;
 
 }  // namespace scopegate

@@ -14,6 +14,7 @@
 
 #include "scopegate/dsl/ast.hpp"
 #include "scopegate/dsl/diagnostic.hpp"
+#include "scopegate/export.hpp"
 #include "scopegate/result.hpp"
 
 namespace scopegate {
@@ -23,19 +24,21 @@ namespace scopegate {
 inline constexpr std::size_t format_line_width = 100;
 
 // The canonical text of one file; a syntax error comes back as its diagnostic.
-Result<std::string, Diagnostics> format_source(std::string_view file_name, std::string_view text);
+SCOPEGATE_EXPORT Result<std::string, Diagnostics> format_source(std::string_view file_name,
+                                                                std::string_view text);
 
 // A condition on one line, canonical: "request.ip in [10.0.0.0/8] and not (a == 1 or b == 2)".
-std::string format_condition(const ast::Condition& condition);
+SCOPEGATE_EXPORT std::string format_condition(const ast::Condition& condition);
 
 // The canonical form of a condition given as text, such as Grant::condition_text; the
 // text itself, with its white space made single spaces, when it does not parse.
-std::string canonical_condition_text(std::string_view text);
+SCOPEGATE_EXPORT std::string canonical_condition_text(std::string_view text);
 
 // The files `scopegate fmt` and compile_files() read for `paths`: each file given, and
 // each `*.policy` file directly inside each directory given (sorted by name); a file
 // reached twice is listed once. Paths that do not exist are returned as given, for the
 // caller to report.
-std::vector<std::filesystem::path> policy_files(const std::vector<std::filesystem::path>& paths);
+SCOPEGATE_EXPORT std::vector<std::filesystem::path> policy_files(
+    const std::vector<std::filesystem::path>& paths);
 
 }  // namespace scopegate

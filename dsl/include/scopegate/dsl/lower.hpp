@@ -11,6 +11,7 @@
 
 #include "scopegate/dsl/ast.hpp"
 #include "scopegate/dsl/diagnostic.hpp"
+#include "scopegate/export.hpp"
 #include "scopegate/policy_builder.hpp"
 
 namespace scopegate {
@@ -61,10 +62,10 @@ struct LowerResult {
   Diagnostics diagnostics;  // unsorted
 };
 
-LowerResult lower(const std::vector<ast::File>& files);
+SCOPEGATE_EXPORT LowerResult lower(const std::vector<ast::File>& files);
 
 // The source text of a condition as one line: comments dropped, each run of white space
 // outside strings made one space. "request.query.size  <=\n 100" -> "request.query.size <= 100".
-std::string condition_text(std::string_view written);
+SCOPEGATE_EXPORT std::string condition_text(std::string_view written);
 
 }  // namespace scopegate

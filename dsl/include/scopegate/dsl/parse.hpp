@@ -9,6 +9,7 @@
 
 #include "scopegate/dsl/ast.hpp"
 #include "scopegate/dsl/diagnostic.hpp"
+#include "scopegate/export.hpp"
 
 namespace scopegate {
 
@@ -23,6 +24,6 @@ struct ParseResult {
   Diagnostics diagnostics;  // empty, or exactly one error
 };
 
-ParseResult parse(std::shared_ptr<const SourceFile> source);
+SCOPEGATE_EXPORT ParseResult parse(std::shared_ptr<const SourceFile> source);
 
 }  // namespace scopegate

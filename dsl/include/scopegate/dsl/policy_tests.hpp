@@ -16,6 +16,7 @@
 #include "scopegate/condition.hpp"
 #include "scopegate/decision.hpp"
 #include "scopegate/dsl/diagnostic.hpp"
+#include "scopegate/export.hpp"
 #include "scopegate/ip.hpp"
 #include "scopegate/method.hpp"
 #include "scopegate/policy.hpp"
@@ -82,12 +83,12 @@ struct LoadedTests {
   std::vector<PolicyTestCase> cases;
   Diagnostics errors;
 };
-LoadedTests load_policy_tests(const std::vector<std::filesystem::path>& paths);
+SCOPEGATE_EXPORT LoadedTests load_policy_tests(const std::vector<std::filesystem::path>& paths);
 // One in-memory test file; `file_name` is what locations and diagnostics print.
-LoadedTests parse_policy_tests(std::string_view file_name, std::string_view text);
+SCOPEGATE_EXPORT LoadedTests parse_policy_tests(std::string_view file_name, std::string_view text);
 
 // "missing_scope" -> Reason::missing_scope: the inverse of to_string(Reason).
-std::optional<Reason> parse_reason(std::string_view code) noexcept;
+SCOPEGATE_EXPORT std::optional<Reason> parse_reason(std::string_view code) noexcept;
 
 struct CaseResult {
   std::string name;
@@ -107,7 +108,7 @@ struct Uncovered {
   TestLocation location;
 };
 
-struct PolicyTestReport {
+struct SCOPEGATE_EXPORT PolicyTestReport {
   std::vector<CaseResult> results;  // in case order
   std::vector<Uncovered> uncovered_endpoints;
   std::vector<Uncovered> unexercised_forbids;  // forbid rules that refused no case
@@ -125,11 +126,12 @@ struct PolicyTestReport {
 // Decides every case against `policy`. Cases are independent: the order does not matter.
 // A case without `time` is decided at `default_time` (seconds since the epoch, UTC), or
 // when none is given at the clock's time, read once for the whole run.
-PolicyTestReport run_policy_tests(const Policy& policy, const std::vector<PolicyTestCase>& cases,
-                                  std::optional<std::int64_t> default_time = std::nullopt);
+SCOPEGATE_EXPORT PolicyTestReport
+run_policy_tests(const Policy& policy, const std::vector<PolicyTestCase>& cases,
+                 std::optional<std::int64_t> default_time = std::nullopt);
 // load_policy_tests() then run_policy_tests(); load errors land in the report.
-PolicyTestReport run_policy_tests(const Policy& policy,
-                                  const std::vector<std::filesystem::path>& paths,
-                                  std::optional<std::int64_t> default_time = std::nullopt);
+SCOPEGATE_EXPORT PolicyTestReport
+run_policy_tests(const Policy& policy, const std::vector<std::filesystem::path>& paths,
+                 std::optional<std::int64_t> default_time = std::nullopt);
 
 }  // namespace scopegate

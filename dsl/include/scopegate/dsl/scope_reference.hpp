@@ -11,6 +11,7 @@
 #include <cstdint>
 #include <string>
 
+#include "scopegate/export.hpp"
 #include "scopegate/policy.hpp"
 
 namespace scopegate {
@@ -18,6 +19,6 @@ namespace scopegate {
 enum class ReferenceFormat : std::uint8_t { markdown, html, openapi };
 
 // The whole page, ending in a newline.
-std::string scope_reference(const Policy& policy, ReferenceFormat format);
+SCOPEGATE_EXPORT std::string scope_reference(const Policy& policy, ReferenceFormat format);
 
 }  // namespace scopegate
