@@ -27,6 +27,16 @@ void Engine::replace(Policy policy) {
   m_policy.store(std::make_shared<const Policy>(std::move(policy)), std::memory_order_release);
 }
 
+// Built in place (a single named return), so that its raw parameter storage is never
+// copied while uninitialized.
+Decision Decision::no_policy(bool for_key) noexcept {
+  Decision refused;
+  refused.m_reason = Reason::no_policy;
+  refused.m_message = no_policy_message;
+  refused.m_for_key = for_key;
+  return refused;
+}
+
 Decision Engine::decide(const Principal& principal, std::string_view method,
                         std::string_view path) const {
   return decide(principal, Request{method, path, std::nullopt, {}, std::nullopt});
@@ -35,11 +45,7 @@ Decision Engine::decide(const Principal& principal, std::string_view method,
 Decision Engine::decide(const Principal& principal, const Request& request) const {
   std::shared_ptr<const Policy> snapshot = m_policy.load(std::memory_order_acquire);
   if (snapshot == nullptr) [[unlikely]] {
-    Decision refused;
-    refused.m_reason = Reason::no_policy;
-    refused.m_message = no_policy_message;
-    refused.m_for_key = principal.kind() == PrincipalKind::api_key;
-    return refused;
+    return Decision::no_policy(principal.kind() == PrincipalKind::api_key);
   }
   Decision decision =
       principal.kind() == PrincipalKind::anonymous || principal.policy_id() == snapshot->id()

@@ -98,6 +98,8 @@ class SCOPEGATE_EXPORT Decision {
   friend class Engine;
 
   std::string_view granting_message() const noexcept;
+  // What an Engine with no policy answers (Reason::no_policy).
+  static Decision no_policy(bool for_key) noexcept;
 
   Reason m_reason = Reason::no_route;
   PathError m_path_error = PathError::none;
