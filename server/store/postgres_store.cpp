@@ -4,8 +4,8 @@
 // transaction with its audit entry, at READ COMMITTED. A session's state changes are
 // conditional updates (`WHERE status = expected`): of two instances stopping one session
 // at once, the second waits for the first's row lock, re-reads the row, and changes
-// nothing. authenticate_key() and find_session() answer from EpochRows while the epochs
-// now are those their cached row was read at; the epochs are read (one round trip to two
+// nothing. authenticate_key() and find_session() answer from EpochCaches (epoch_cache.hpp) while
+// the epochs now are those their cached row was read at; the epochs are read (one round trip to two
 // one-row tables) once per request's read scope, or on every call outside one: a
 // revocation committed by any instance is refused by every other on its next request. Text is
 // compared and sorted with COLLATE "C", as SQLite does, whatever the database's collation.
@@ -14,7 +14,7 @@
 #include <fmt/format.h>
 
 #include "server/clock.hpp"
-#include "server/store/postgres_cache.hpp"
+#include "server/store/epoch_cache.hpp"
 #include "server/store/postgres_migrations.hpp"
 #include "server/store/postgres_pool.hpp"
 #include "server/store/postgres_rows.hpp"
@@ -558,8 +558,8 @@ class PostgresStore final : public Store {
 
   PgPool m_pool;
   std::string m_description = "PostgreSQL";
-  EpochRows<KeyActor> m_key_cache{50'000};
-  EpochRows<Session> m_session_cache{10'000};
+  EpochCache<KeyActor> m_key_cache{50'000};
+  EpochCache<Session> m_session_cache{10'000};
 };
 
 }  // namespace

@@ -1,10 +1,9 @@
-// Rows PostgresStore serves from memory: authenticated keys and sessions by key, each
-// tagged with the epoch (credential or session, migrations 3 and 5) read in the same
-// statement as the row. find() answers only for the epoch the caller has just read from
-// the database: any committed change to what such a row holds gives its epoch a new value
-// in the changing transaction, whichever instance wrote, so an equal epoch means the row
-// is current. Bounded: cleared when full (only rows that exist get an entry). Owns its
-// rows and hands them out shared and immutable; thread-safe.
+// EpochCache: rows a store serves from memory (authenticated keys and sessions), each
+// tagged with the epoch it was read at: the credential epoch for keys, the session epoch
+// for sessions. Any committed change to what such a row holds gives its epoch a new value
+// in the changing transaction, whoever writes (migrations 3 and 5), so a row whose epoch
+// equals the one the caller has just read is current. Shared by the SQLite and the
+// PostgreSQL stores; each says how it reads the epoch. Thread-safe.
 #pragma once
 
 #include <cstddef>
@@ -15,13 +14,19 @@
 #include <string>
 #include <unordered_map>
 
-namespace scopegate::server::postgres {
+namespace scopegate::server {
 
+// Rows by key, each tagged with the epoch it was read at: the credential epoch for
+// authenticated keys, the session epoch for sessions. find() answers only when the
+// caller's current epoch, read in its own transaction, equals the entry's, so it never
+// serves a row older than the database's. Bounded: cleared when full (only rows that
+// exist get an entry, so unknown ids cannot fill it).
 template <typename Value>
-class EpochRows {
+class EpochCache {
  public:
-  explicit EpochRows(std::size_t capacity) : m_capacity(capacity) {}
+  explicit EpochCache(std::size_t capacity) : m_capacity(capacity) {}
 
+  // The cached value (shared, immutable), or null.
   std::shared_ptr<const Value> find(const std::string& key, std::optional<std::int64_t> epoch) {
     if (!epoch) return nullptr;
     std::shared_ptr<const Entry> entry;
@@ -35,7 +40,7 @@ class EpochRows {
     return {entry, &entry->value};
   }
 
-  // The value, shared; kept only when its epoch is known (a missing epoch row: no cache).
+  // The value, shared; kept for later only when its epoch is known.
   std::shared_ptr<const Value> put(const std::string& key, std::optional<std::int64_t> epoch,
                                    Value value) {
     if (!epoch) return std::make_shared<const Value>(std::move(value));
@@ -57,4 +62,4 @@ class EpochRows {
   std::unordered_map<std::string, std::shared_ptr<const Entry>> m_entries;
 };
 
-}  // namespace scopegate::server::postgres
+}  // namespace scopegate::server
