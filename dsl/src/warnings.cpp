@@ -97,6 +97,9 @@ class WarningFinder {
             [&](std::size_t i) { return m_model.routes[i].spec.scope != route.spec.scope; });
         if (first == routes.begin() + static_cast<long>(n)) continue;
         const RouteEntry& earlier = m_model.routes[*first];
+        // A key scope listing a user scope's route: keys get it through the one, users
+        // through either (a released future scope beside the user scope); nothing to say.
+        if (is_user_scope(earlier.spec.scope) != is_user_scope(route.spec.scope)) continue;
         Diagnostic d = warning("shared-route", route.line,
                                fmt::format("route '{}' is granted by scope '{}' and by scope '{}'",
                                            route_text(route.spec.method, route.spec.path_template),
@@ -107,6 +110,11 @@ class WarningFinder {
         m_out.add(std::move(d));
       }
     }
+  }
+
+  bool is_user_scope(std::string_view name) const {
+    const auto id = m_policy.find_scope(name);
+    return id && m_policy.scopes()[*id].kind == ScopeKind::user;
   }
 
   // Whether scope `holder` implies scope `implied`, directly or through others.

@@ -302,8 +302,11 @@ void PolicyBuild::add_forbids() {
   }
 }
 
-// A plain scope must not reach an endpoint that a user scope defines: that would
-// hand a user-only endpoint to API keys.
+// A plain scope must not reach, through a wildcard or another template, an endpoint that a
+// user scope defines: that would hand a user-only endpoint to API keys. A plain scope
+// that lists the very same route is the author saying so: the endpoint is then granted
+// to keys holding the plain scope and to users holding either (how a future key scope
+// is released beside the user scope that already grants its routes to admins).
 void PolicyBuild::check_user_endpoints() {
   for (std::uint32_t e = 0; e < m_endpoints.size(); ++e) {
     const auto user_route =
@@ -313,7 +316,9 @@ void PolicyBuild::check_user_endpoints() {
         });
     if (user_route == m_defining[e].end()) continue;
     for (const WorkGrant& grant : m_endpoints[e].grants) {
-      if (spec_of(grant.scope).kind == ScopeKind::plain) {
+      const bool lists_it =
+          std::find(m_defining[e].begin(), m_defining[e].end(), grant.route) != m_defining[e].end();
+      if (spec_of(grant.scope).kind == ScopeKind::plain && !lists_it) {
         error(Kind::plain_covers_user, Subject::route, grant.route, *user_route);
       }
     }

@@ -331,3 +331,31 @@ TEST_CASE(
                                  "no-policy-files: directory holds no *.policy file / policy files "
                                  "must end in `.policy`"});
 }
+
+TEST_CASE("a key scope listing a user scope's very route shares it, without a warning") {
+  // How a future key scope is released: the user scope keeps granting the route to
+  // signed-in users, the released scope grants it to keys (and to users who hold it).
+  const char* const text = R"(user scope creds:manage { GET /creds POST /creds }
+scope creds:read { GET /creds }
+user scope other:manage { GET /other }
+role admin { scopes * }
+role member { scopes other:manage }
+)";
+  const auto checked = scopegate::check_source("x.policy", text);
+  INFO(checked.diagnostics.render());
+  REQUIRE(checked.policy.has_value());
+  CHECK(checked.diagnostics.items().empty());
+  const auto& policy = *checked.policy;
+  CHECK(policy.decide(policy.principal_for_key({"creds:read"}), "GET", "/creds").allowed());
+  const auto without = policy.decide(policy.principal_for_key({"other:manage"}), "GET", "/creds");
+  CHECK(without.message() == "API key does not have required scope: creds:read");
+  const auto post = policy.decide(policy.principal_for_key({"creds:read"}), "POST", "/creds");
+  CHECK(post.message() == "API key authentication is not supported for this endpoint");
+  CHECK(policy.decide(policy.principal_for_role("admin"), "GET", "/creds").allowed());
+  CHECK(policy.decide(policy.principal_for_role("admin"), "POST", "/creds").allowed());
+  CHECK_FALSE(policy.decide(policy.principal_for_role("member"), "GET", "/creds").allowed());
+  // Through a wildcard it is still an error: the key scope did not name the route.
+  CHECK_FALSE(scopegate::compile_source("x.policy",
+                                        "user scope u:m { GET /u/{id} }\nscope u:r { GET /u/** }\n")
+                  .has_value());
+}
