@@ -194,6 +194,9 @@ std::map<std::string, std::map<std::string, KeyHandler>> schema(Config& c) {
   s["login"]["max_delay_seconds"] = [&c](Reader& r, const toml::node& n) {
     r.integer(n, "login.max_delay_seconds", 1, 7LL * 24 * 3600, c.login_max_delay_seconds);
   };
+  s["secrets"]["key_file"] = [&c](Reader& r, const toml::node& n) {
+    r.string(n, "secrets.key_file", c.secrets_key_file);
+  };
   s["bootstrap"]["organization_slug"] = [&c](Reader& r, const toml::node& n) {
     r.string(n, "bootstrap.organization_slug", c.bootstrap_organization_slug);
   };

@@ -65,6 +65,9 @@ struct Config {
   int login_window_seconds = 15 * 60;
   int login_base_delay_seconds = 1;
   int login_max_delay_seconds = 15 * 60;
+  // [secrets] the key that seals secrets stored in the database (server/secrets.hpp);
+  // SCOPEGATE_SECRETS_KEY overrides it. Empty: a key file beside a SQLite database.
+  std::string secrets_key_file;
   // [bootstrap]
   std::string bootstrap_organization_slug = "default";
   std::string bootstrap_organization_name = "Default";

@@ -32,6 +32,7 @@ class Sweeper;
 class WorkerPool;
 class LoginThrottle;
 class Metrics;
+class Secrets;
 
 enum class ActorKind { user, api_key };
 
@@ -63,6 +64,9 @@ struct Services {
   // The gateway policy (server/gateway.hpp), when one is loaded: keys may hold its scopes.
   const Engine* gateway_engine = nullptr;
   Metrics* metrics = nullptr;  // what /metrics shows; null: nothing is counted
+  // The key that seals stored secrets (server/secrets.hpp); null: handlers that need it
+  // answer 503.
+  const Secrets* secrets = nullptr;
 };
 
 struct RequestContext {

@@ -10,6 +10,8 @@ HandlerTable make_handler_table() {
   add_api_key_handlers(table);
   add_session_handlers(table);
   add_resource_handlers(table);
+  add_credential_handlers(table);
+  add_static_ip_rule_handlers(table);
   add_audit_handlers(table);
   add_user_handlers(table);
   add_misc_handlers(table);

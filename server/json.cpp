@@ -157,7 +157,7 @@ Json resource_json(const Resource& r) {
   out["id"] = r.id;
   out["name"] = r.name;
   out["credentialId"] = nullable(r.credential_id);
-  out["credentialName"] = nullptr;
+  out["credentialName"] = nullable(r.credential_name);
   out["provider"] = r.provider;
   out["resourceType"] = r.resource_type;
   out["resourceIdentifier"] = r.resource_identifier;
@@ -168,6 +168,41 @@ Json resource_json(const Resource& r) {
   out["lastVerifiedAt"] = nullable_time(r.last_verified_at);
   out["createdAt"] = wire_time(r.created_at);
   out["updatedAt"] = wire_time(r.updated_at);
+  return out;
+}
+
+Json credential_json(const Credential& c) {
+  Json out;
+  out["id"] = c.id;
+  out["name"] = c.name;
+  out["provider"] = c.provider;
+  out["credentialType"] = c.credential_type;
+  out["isValid"] = c.valid ? Json(*c.valid) : Json(nullptr);
+  out["lastVerifiedAt"] = nullable_time(c.last_verified_at);
+  out["verificationError"] = nullable(c.verification_error);
+  out["createdAt"] = wire_time(c.created_at);
+  out["updatedAt"] = wire_time(c.updated_at);
+  return out;
+}
+
+Json static_ip_rule_json(const StaticIpRule& rule) {
+  Json out;
+  out["id"] = rule.id;
+  out["label"] = rule.label;
+  out["ipAddress"] = rule.ip_address;
+  out["status"] = rule.status;
+  out["createdByEmail"] = rule.created_by_email;
+  out["createdAt"] = wire_time(rule.created_at);
+  out["resources"] = Json::array();
+  for (const auto& target : rule.targets) {
+    Json item;
+    item["resourceId"] = target.resource_id;
+    item["resourceName"] = target.resource_name;
+    item["status"] = target.status;
+    item["appliedAt"] = nullable_time(target.applied_at);
+    item["errorMessage"] = nullable(target.error_message);
+    out["resources"].push_back(std::move(item));
+  }
   return out;
 }
 

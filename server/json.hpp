@@ -46,6 +46,9 @@ void append_key_details(std::string& out, const ApiKey& key);
 Json user_json(const User& user, const Organization& organization);
 Json api_key_json(const ApiKey& key);
 Json resource_json(const Resource& resource);
+// Never the credential's data: a Credential holds it only sealed, and this shows none of it.
+Json credential_json(const Credential& credential);
+Json static_ip_rule_json(const StaticIpRule& rule);
 // A session object as API.md shapes it, written directly into `out` (the per-request
 // path of the session endpoints): what nlohmann::ordered_json would dump, byte for byte.
 void append_session_body(std::string& out, const Session& session, const User& user,

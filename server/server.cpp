@@ -26,6 +26,7 @@
 #include "server/login_throttle.hpp"
 #include "server/metrics_endpoint.hpp"
 #include "server/provider.hpp"
+#include "server/secrets.hpp"
 #include "server/shadow.hpp"
 #include "server/store/open_store.hpp"
 #include "server/store/store.hpp"
@@ -117,12 +118,33 @@ Result<Done, std::string> bootstrap(const Config& config, Store& store, std::ost
   return Done{};
 }
 
+// Seals a known text at the first start and opens it at every later one: a key that is
+// not the one the stored secrets were sealed with stops the server before it serves.
+Result<Done, std::string> check_secrets_key(Store& store, const LoadedSecrets& loaded,
+                                            const std::string& database) {
+  constexpr std::string_view context = "secrets-key-check";
+  constexpr std::string_view known = "scopegate secrets key check";
+  const auto stored = store.claim_secrets_check(loaded.secrets->seal(known, context));
+  if (!stored) {
+    return unexpected(fmt::format("{}: error: cannot check the secrets key: {}", database,
+                                  stored.error().message));
+  }
+  const auto opened = loaded.secrets->open(*stored, context);
+  if (opened && *opened == known) return Done{};
+  return unexpected(fmt::format(
+      "{}: error: the secrets key from {} does not open the secrets stored in this database: "
+      "they were sealed with another key. Start with the key this database was first started "
+      "with ({} or its key file); without it its credentials cannot be read",
+      database, loaded.source, secrets_key_variable));
+}
+
 }  // namespace
 
 struct Server::Parts {
   Config config;
   std::shared_ptr<spdlog::logger> logger;
   std::unique_ptr<Store> store;
+  std::unique_ptr<Secrets> secrets;
   std::unique_ptr<Engine> engine;
   std::unique_ptr<Engine> gateway_engine;  // null without a gateway
   std::unique_ptr<Metrics> metrics;
@@ -220,6 +242,13 @@ Result<std::unique_ptr<Server>, std::vector<std::string>> Server::start(const Co
         fmt::format("{}: error: cannot open the database: {}", database, store.error().message)});
   }
   parts->store = std::move(*store);
+  auto secrets = load_secrets(config);
+  if (!secrets) return unexpected(std::vector<std::string>{secrets.error()});
+  const auto key_checked = check_secrets_key(*parts->store, *secrets, database);
+  if (!key_checked) return unexpected(std::vector<std::string>{key_checked.error()});
+  if (secrets->notice) notices << *secrets->notice;
+  if (secrets->warning) parts->logger->warn("{}", *secrets->warning);
+  parts->secrets = std::move(secrets->secrets);
   const auto bootstrapped = bootstrap(config, *parts->store, notices);
   if (!bootstrapped) {
     return unexpected(std::vector<std::string>{fmt::format(
@@ -242,9 +271,9 @@ Result<std::unique_ptr<Server>, std::vector<std::string>> Server::start(const Co
   parts->provider = make_immediate_provider();
   parts->audit = std::make_unique<AuditWriter>(
       *parts->store, std::chrono::milliseconds(config.audit_flush_milliseconds), parts->logger);
-  parts->sweeper =
-      std::make_unique<Sweeper>(*parts->store, *parts->provider,
-                                std::chrono::seconds(config.sweep_interval_seconds), parts->logger);
+  parts->sweeper = std::make_unique<Sweeper>(*parts->store, *parts->provider,
+                                             std::chrono::seconds(config.sweep_interval_seconds),
+                                             parts->logger, parts->secrets.get());
   parts->password_workers = std::make_unique<WorkerPool>(
       config.login_password_workers, static_cast<std::size_t>(config.login_password_queue),
       config.login_password_nice);
@@ -253,10 +282,10 @@ Result<std::unique_ptr<Server>, std::vector<std::string>> Server::start(const Co
                             std::chrono::seconds(config.login_window_seconds),
                             std::chrono::seconds(config.login_base_delay_seconds),
                             std::chrono::seconds(config.login_max_delay_seconds)});
-  parts->services = std::make_unique<Services>(
-      Services{parts->config, *parts->store, *parts->engine, *parts->audit, *parts->provider,
-               parts->sweeper.get(), parts->logger, *parts->password_workers,
-               *parts->login_throttle, parts->gateway_engine.get(), parts->metrics.get()});
+  parts->services = std::make_unique<Services>(Services{
+      parts->config, *parts->store, *parts->engine, *parts->audit, *parts->provider,
+      parts->sweeper.get(), parts->logger, *parts->password_workers, *parts->login_throttle,
+      parts->gateway_engine.get(), parts->metrics.get(), parts->secrets.get()});
   auto app = App::create(*parts->services);
   if (!app) {
     auto problems = std::move(app.error());

@@ -3,17 +3,20 @@
 #include <nlohmann/json.hpp>
 
 #include "server/clock.hpp"
+#include "server/credential_checks.hpp"
 #include "server/crypto.hpp"
 #include "server/sessions.hpp"
+#include "server/static_ip_rule_sync.hpp"
 
 namespace scopegate::server {
 
 Sweeper::Sweeper(Store& store, FirewallProvider& provider, std::chrono::milliseconds interval,
-                 std::shared_ptr<spdlog::logger> logger)
+                 std::shared_ptr<spdlog::logger> logger, const Secrets* secrets)
     : m_store(store),
       m_provider(provider),
       m_interval(interval),
       m_logger(std::move(logger)),
+      m_secrets(secrets),
       m_thread([this] { loop(); }) {}
 
 Sweeper::~Sweeper() {
@@ -36,6 +39,8 @@ void Sweeper::wake() {
 std::size_t Sweeper::sweep() {
   std::lock_guard sweeping(m_sweep_mutex);
   std::size_t changed = 0;
+  if (m_secrets != nullptr) check_new_credentials(m_store, m_provider, *m_secrets, *m_logger);
+  settle_static_ip_rules(m_store, m_provider, *m_logger);
   const auto at = format_stored(now());
   const auto due = m_store.find_sessions_by_status({"PENDING", "ACTIVE", "PARTIAL"}, at);
   if (!due) {

@@ -2,7 +2,9 @@
 // their expiresAt to EXPIRING (endedReason EXPIRED, with a SESSION_EXPIRE audit entry in
 // the same transaction), then removes the entries of every EXPIRING session through the
 // provider and finishes it (EXPIRED, or CANCELLED after a manual stop). No request is
-// needed for a session to expire. sweep() may also be called directly (tests).
+// needed for a session to expire. Each pass also checks new credentials
+// (credential_checks.hpp, when it has the secrets key) and settles static IP rules
+// (static_ip_rule_sync.hpp). sweep() may also be called directly (tests).
 #pragma once
 
 #include <chrono>
@@ -14,6 +16,7 @@
 #include <spdlog/logger.h>
 
 #include "server/provider.hpp"
+#include "server/secrets.hpp"
 #include "server/store/store.hpp"
 
 namespace scopegate::server {
@@ -21,7 +24,7 @@ namespace scopegate::server {
 class Sweeper {
  public:
   Sweeper(Store& store, FirewallProvider& provider, std::chrono::milliseconds interval,
-          std::shared_ptr<spdlog::logger> logger);
+          std::shared_ptr<spdlog::logger> logger, const Secrets* secrets = nullptr);
   ~Sweeper();
   Sweeper(const Sweeper&) = delete;
   Sweeper& operator=(const Sweeper&) = delete;
@@ -37,6 +40,7 @@ class Sweeper {
   FirewallProvider& m_provider;
   std::chrono::milliseconds m_interval;
   std::shared_ptr<spdlog::logger> m_logger;
+  const Secrets* m_secrets;
   std::mutex m_mutex;
   std::mutex m_sweep_mutex;
   std::condition_variable m_wake;

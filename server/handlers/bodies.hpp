@@ -56,18 +56,54 @@ struct SessionExtension {
 };
 Result<SessionExtension, ValidationErrors> parse_session_extend_body(const nlohmann::json& body);
 
-// POST /api/v1/resources and PUT /api/v1/resources/{id}: the writable fields.
+// POST /api/v1/resources. `provider` is one of credential_providers(); AWS needs a region.
+// Whether the credential exists (and has the same provider) is the handler's check.
 struct ResourceFields {
   std::string name;
+  std::string credential_id;
   std::string provider;
   std::string resource_type;
   std::string resource_identifier;
   std::optional<std::string> region;
-  std::optional<std::string> credential_id;
   std::optional<std::string> config_json;  // the `config` object, serialized
-  std::optional<bool> active;              // absent: unchanged
 };
 Result<ResourceFields, ValidationErrors> parse_resource_body(const nlohmann::json& body);
+
+// PATCH /api/v1/resources/{id}: only what the body names changes. `region` and `config`
+// sent as null are cleared (the outer optional: given or not); the others ignore null.
+struct ResourcePatch {
+  std::optional<std::string> name;
+  std::optional<std::string> resource_identifier;
+  std::optional<std::string> credential_id;
+  std::optional<std::optional<std::string>> region;
+  std::optional<std::optional<std::string>> config_json;
+  std::optional<bool> active;
+};
+Result<ResourcePatch, ValidationErrors> parse_resource_patch_body(const nlohmann::json& body);
+
+// The providers a credential or resource may name: AWS GCP AZURE APISIX.
+const std::vector<std::string>& credential_providers();
+
+// POST /api/v1/credentials. `credential_type` is the provider's one type (AWS ACCESS_KEY,
+// GCP SERVICE_ACCOUNT, AZURE SERVICE_PRINCIPAL, APISIX ADMIN_API_KEY) and `credentialData`
+// an object with that type's keys, each a non-empty string (GCP's may also come as the
+// service-account file's text). Problems name fields, never the values sent.
+struct NewCredential {
+  std::string name;
+  std::string provider;
+  std::string credential_type;
+  std::string data_json;  // credentialData, serialized: to be sealed, never stored as is
+};
+Result<NewCredential, ValidationErrors> parse_credential_body(const nlohmann::json& body);
+
+// POST /api/v1/static-ip-rules. `ip_address` is canonical CIDR text ("203.0.113.0/24",
+// "192.0.2.1/32"); `resource_ids` non-empty and without duplicates, not yet looked up.
+struct NewStaticIpRule {
+  std::string label;
+  std::string ip_address;
+  std::vector<std::string> resource_ids;
+};
+Result<NewStaticIpRule, ValidationErrors> parse_static_ip_rule_body(const nlohmann::json& body);
 
 // POST /api/v1/users; `roles` are the policy's role names.
 struct NewUser {

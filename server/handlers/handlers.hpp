@@ -22,6 +22,8 @@ void add_auth_handlers(HandlerTable& table);
 void add_api_key_handlers(HandlerTable& table);
 void add_session_handlers(HandlerTable& table);
 void add_resource_handlers(HandlerTable& table);
+void add_credential_handlers(HandlerTable& table);
+void add_static_ip_rule_handlers(HandlerTable& table);
 void add_audit_handlers(HandlerTable& table);
 void add_user_handlers(HandlerTable& table);
 void add_misc_handlers(HandlerTable& table);

@@ -23,9 +23,7 @@ void add_misc_handlers(HandlerTable& table) {
     return HttpResponse{200, "application/json", {}, R"({"status":"UP"})"};
   });
   table.add(Method::any, "/api/v1/roles/**", not_implemented("role management"));
-  table.add(Method::any, "/api/v1/credentials/**", not_implemented("credential management"));
   table.add(Method::any, "/api/v1/mfa/**", not_implemented("multi-factor authentication"));
-  table.add(Method::any, "/api/v1/static-ip-rules/**", not_implemented("static IP rules"));
   table.add(Method::any, "/api/v1/sessions/admin/**",
             not_implemented("organization-wide session administration"));
 }

@@ -16,10 +16,20 @@ inline constexpr std::string_view key_columns =
     "k.id, k.organization_id, k.created_by, u.email, k.name, k.description, k.key_prefix, "
     "k.key_hash, k.scopes, k.expires_at, k.revoked_at, k.last_used_at, k.last_used_ip, "
     "k.created_at, k.allowed_cidrs";
+// Selected FROM resource_tables (the credential's name comes from its row).
 inline constexpr std::string_view resource_columns =
     "r.id, r.organization_id, r.name, r.credential_id, r.provider, r.resource_type, "
     "r.resource_identifier, r.region, r.config, r.is_active, r.last_verified_at, r.created_at, "
-    "r.updated_at";
+    "r.updated_at, c.name";
+inline constexpr std::string_view resource_tables =
+    "resources r LEFT JOIN credentials c ON c.id = r.credential_id";
+inline constexpr std::string_view credential_columns =
+    "id, organization_id, name, provider, credential_type, sealed_data, is_valid, "
+    "last_verified_at, verification_error, created_at, updated_at";
+inline constexpr std::string_view static_ip_rule_columns =
+    "id, organization_id, label, ip_address, status, created_by_email, created_at";
+inline constexpr std::string_view static_ip_rule_target_columns =
+    "rule_id, resource_id, resource_name, status, provider_rule_id, applied_at, error_message";
 inline constexpr std::string_view session_columns =
     "id, organization_id, user_id, ipv4_address, ipv6_address, status, started_at, expires_at, "
     "ended_at, ended_reason, created_at";

@@ -187,6 +187,50 @@ const std::vector<Migration>& migrations() {
            R"(CREATE TRIGGER organizations_epoch_insert AFTER INSERT ON organizations
                 BEGIN UPDATE credential_epoch SET epoch = random() WHERE id = 1; END)",
        }},
+      // Credentials (their data sealed, see server/secrets.hpp), static IP rules with their
+      // per-resource targets, and the check that the configured secrets key is the one
+      // the stored secrets were sealed with.
+      {7,
+       "credentials, static IP rules and the secrets key check",
+       {
+           R"(CREATE TABLE credentials (
+                id TEXT PRIMARY KEY,
+                organization_id TEXT NOT NULL REFERENCES organizations(id),
+                name TEXT NOT NULL,
+                provider TEXT NOT NULL,
+                credential_type TEXT NOT NULL,
+                sealed_data TEXT NOT NULL,
+                is_valid INTEGER,
+                last_verified_at TEXT,
+                verification_error TEXT,
+                created_at TEXT NOT NULL,
+                updated_at TEXT NOT NULL))",
+           R"(CREATE INDEX credentials_organization ON credentials (organization_id, name))",
+           R"(CREATE INDEX resources_credential ON resources (credential_id))",
+           R"(CREATE TABLE static_ip_rules (
+                id TEXT PRIMARY KEY,
+                organization_id TEXT NOT NULL REFERENCES organizations(id),
+                label TEXT NOT NULL,
+                ip_address TEXT NOT NULL,
+                status TEXT NOT NULL,
+                created_by_email TEXT NOT NULL,
+                created_at TEXT NOT NULL))",
+           R"(CREATE INDEX static_ip_rules_organization
+                ON static_ip_rules (organization_id, created_at))",
+           R"(CREATE TABLE static_ip_rule_targets (
+                rule_id TEXT NOT NULL REFERENCES static_ip_rules(id) ON DELETE CASCADE,
+                resource_id TEXT NOT NULL REFERENCES resources(id) ON DELETE CASCADE,
+                resource_name TEXT NOT NULL,
+                status TEXT NOT NULL,
+                provider_rule_id TEXT,
+                applied_at TEXT,
+                error_message TEXT,
+                PRIMARY KEY (rule_id, resource_id)))",
+           R"(CREATE INDEX static_ip_rule_targets_resource ON static_ip_rule_targets (resource_id))",
+           R"(CREATE TABLE secrets_check (
+                id INTEGER PRIMARY KEY CHECK (id = 1),
+                sealed TEXT NOT NULL))",
+       }},
   };
   return all;
 }

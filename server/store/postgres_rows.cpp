@@ -1,5 +1,7 @@
 #include "server/store/postgres_rows.hpp"
 
+#include <fmt/format.h>
+
 #include <sstream>
 
 namespace scopegate::server::postgres {
@@ -74,7 +76,24 @@ Resource read_resource(const Row& r) {
   x.last_verified_at = r.optional_text(10);
   x.created_at = r.text(11);
   x.updated_at = r.text(12);
+  x.credential_name = r.optional_text(13);
   return x;
+}
+
+Credential read_credential(const Row& r) {
+  Credential c;
+  c.id = r.text(0);
+  c.organization_id = r.text(1);
+  c.name = r.text(2);
+  c.provider = r.text(3);
+  c.credential_type = r.text(4);
+  c.sealed_data = r.text(5);
+  if (const auto valid = r.optional_integer(6)) c.valid = *valid != 0;
+  c.last_verified_at = r.optional_text(7);
+  c.verification_error = r.optional_text(8);
+  c.created_at = r.text(9);
+  c.updated_at = r.text(10);
+  return c;
 }
 
 Session read_session(const Row& r, int first) {
@@ -143,6 +162,13 @@ std::vector<Param> resource_ip_params(const std::string& session_id, const Sessi
   return {ip.id,         session_id,    ip.resource_id,  ip.resource_name,
           ip.ip_version, ip.ip_address, ip.status,       ip.provider_rule_id,
           ip.applied_at, ip.removed_at, ip.error_message};
+}
+
+void insert_audit(PgConn& db, const AuditEntry& a) {
+  static const std::string sql =
+      fmt::format("INSERT INTO audit_logs ({}) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13)",
+                  audit_columns);
+  db.exec(sql, audit_params(a));
 }
 
 }  // namespace scopegate::server::postgres

@@ -23,9 +23,13 @@ User read_user(const Row& row, int first = 0);
 Organization read_organization(const Row& row, int first);  // id, slug, name, created_at
 ApiKey read_key(const Row& row, int first = 0);
 Resource read_resource(const Row& row);
+Credential read_credential(const Row& row);
 Session read_session(const Row& row, int first = 0);  // no resource_ips
 AuditEntry read_audit(const Row& row);
 SessionResourceIp read_resource_ip(const Row& row, int first);
+
+// Inserts the audit entry (inside the caller's transaction).
+void insert_audit(PgConn& db, const AuditEntry& audit);
 
 // The parameters of an INSERT of every column of the matching list, in its order.
 std::vector<Param> audit_params(const AuditEntry& audit);

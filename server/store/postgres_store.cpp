@@ -15,9 +15,11 @@
 
 #include "server/clock.hpp"
 #include "server/store/epoch_cache.hpp"
+#include "server/store/postgres_credentials.hpp"
 #include "server/store/postgres_migrations.hpp"
 #include "server/store/postgres_pool.hpp"
 #include "server/store/postgres_rows.hpp"
+#include "server/store/postgres_static_ip_rules.hpp"
 
 namespace scopegate::server {
 
@@ -26,13 +28,6 @@ namespace {
 
 // pg_advisory_xact_lock key held while migrating: "scopegat" in ASCII.
 constexpr std::string_view migration_lock = "7233174019374884980";
-
-void insert_audit(PgConn& db, const AuditEntry& a) {
-  static const std::string sql =
-      fmt::format("INSERT INTO audit_logs ({}) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13)",
-                  audit_columns);
-  db.exec(sql, audit_params(a));
-}
 
 void load_resource_ips(PgConn& db, Session& session) {
   static const std::string sql = fmt::format(
@@ -338,22 +333,22 @@ class PostgresStore final : public Store {
   }
 
   StoreResult<std::vector<Resource>> list_resources(const std::string& organization_id) override {
-    return list_resources_where("FROM resources r WHERE r.organization_id = $1", organization_id);
+    return list_resources_where("WHERE r.organization_id = $1", organization_id);
   }
 
   StoreResult<std::vector<Resource>> list_user_resources(const std::string& user_id) override {
     return list_resources_where(
-        "FROM resources r JOIN user_resources ur ON ur.resource_id = r.id WHERE ur.user_id = $1",
-        user_id);
+        "JOIN user_resources ur ON ur.resource_id = r.id WHERE ur.user_id = $1", user_id);
   }
 
-  StoreResult<std::vector<Resource>> list_resources_where(std::string_view from,
+  // `where`: joins and conditions after `FROM resource_tables`.
+  StoreResult<std::vector<Resource>> list_resources_where(std::string_view where,
                                                           const std::string& value) {
     return m_pool.run<std::vector<Resource>>([&](PgConn& db) {
-      const auto rows =
-          db.exec(fmt::format("SELECT {} {} ORDER BY r.name COLLATE \"C\", r.id COLLATE \"C\"",
-                              resource_columns, from),
-                  {value});
+      const auto rows = db.exec(
+          fmt::format("SELECT {} FROM {} {} ORDER BY r.name COLLATE \"C\", r.id COLLATE \"C\"",
+                      resource_columns, resource_tables, where),
+          {value});
       std::vector<Resource> out;
       for (int i = 0; i < rows.size(); ++i) out.push_back(read_resource(rows.row(i)));
       return out;
@@ -363,17 +358,20 @@ class PostgresStore final : public Store {
   StoreResult<std::optional<Resource>> find_resource(const std::string& id) override {
     return m_pool.run<std::optional<Resource>>([&](PgConn& db) -> std::optional<Resource> {
       static const std::string sql =
-          fmt::format("SELECT {} FROM resources r WHERE r.id = $1", resource_columns);
+          fmt::format("SELECT {} FROM {} WHERE r.id = $1", resource_columns, resource_tables);
       const auto rows = db.exec(sql, {id});
       if (rows.empty()) return std::nullopt;
       return read_resource(rows.row(0));
     });
   }
 
-  StoreResult<Done> save_resource(const Resource& r, const AuditEntry& audit) override {
+  StoreResult<bool> save_resource(const Resource& r, const AuditEntry& audit) override {
     forget_scope_epochs();
-    return m_pool.run<Done>([&](PgConn& db) {
+    return m_pool.run<bool>([&](PgConn& db) {
       PgTransaction tx(db);
+      // FOR SHARE: a concurrent delete_credential() (FOR UPDATE) waits for this commit.
+      if (r.credential_id && !lock_credential(db, *r.credential_id, r.organization_id, "SHARE"))
+        return false;
       db.exec(
           "INSERT INTO resources (id, organization_id, name, credential_id, provider, "
           "resource_type, resource_identifier, region, config, is_active, last_verified_at, "
@@ -388,19 +386,88 @@ class PostgresStore final : public Store {
            r.created_at, r.updated_at});
       insert_audit(db, audit);
       tx.commit();
-      return Done{};
+      return true;
     });
   }
 
-  StoreResult<Done> delete_resource(const std::string& id, const AuditEntry& audit) override {
+  StoreResult<std::int64_t> delete_resource(const std::string& id,
+                                            const AuditEntry& audit) override {
     forget_scope_epochs();
-    return m_pool.run<Done>([&](PgConn& db) {
+    return m_pool.run<std::int64_t>([&](PgConn& db) -> std::int64_t {
       PgTransaction tx(db);
+      const auto sessions =
+          db.exec(
+                "SELECT COUNT(DISTINCT s.id) FROM sessions s JOIN session_resource_ips i ON "
+                "i.session_id = s.id WHERE i.resource_id = $1 AND s.status IN ('PENDING', "
+                "'ACTIVE', 'PARTIAL', 'EXPIRING')",
+                {id})
+              .row(0)
+              .integer(0);
+      if (sessions > 0) return sessions;
       db.exec("DELETE FROM resources WHERE id = $1", {id});
       insert_audit(db, audit);
       tx.commit();
-      return Done{};
+      return 0;
     });
+  }
+
+  StoreResult<Done> create_credential(const Credential& credential,
+                                      const AuditEntry& audit) override {
+    forget_scope_epochs();
+    return postgres::create_credential(m_pool, credential, audit);
+  }
+  StoreResult<std::vector<Credential>> list_credentials(
+      const std::string& organization_id) override {
+    return postgres::list_credentials(m_pool, organization_id);
+  }
+  StoreResult<std::optional<Credential>> find_credential(const std::string& id) override {
+    return postgres::find_credential(m_pool, id);
+  }
+  StoreResult<std::int64_t> delete_credential(const std::string& id,
+                                              const AuditEntry& audit) override {
+    forget_scope_epochs();
+    return postgres::delete_credential(m_pool, id, audit);
+  }
+  StoreResult<std::vector<Credential>> list_unchecked_credentials() override {
+    return postgres::list_unchecked_credentials(m_pool);
+  }
+  StoreResult<Done> record_credential_check(const Credential& checked,
+                                            const AuditEntry& audit) override {
+    forget_scope_epochs();
+    return postgres::record_credential_check(m_pool, checked, audit);
+  }
+
+  StoreResult<Done> create_static_ip_rule(const StaticIpRule& rule,
+                                          const AuditEntry& audit) override {
+    forget_scope_epochs();
+    return postgres::create_static_ip_rule(m_pool, rule, audit);
+  }
+  StoreResult<std::vector<StaticIpRule>> list_static_ip_rules(
+      const std::string& organization_id) override {
+    return postgres::list_static_ip_rules(m_pool, organization_id);
+  }
+  StoreResult<std::optional<StaticIpRule>> find_static_ip_rule(const std::string& id) override {
+    return postgres::find_static_ip_rule(m_pool, id);
+  }
+  StoreResult<bool> delete_static_ip_rule(const std::string& id, const AuditEntry& audit) override {
+    forget_scope_epochs();
+    return postgres::delete_static_ip_rule(m_pool, id, audit);
+  }
+  StoreResult<std::vector<StaticIpRule>> find_unsettled_static_ip_rules() override {
+    return postgres::find_unsettled_static_ip_rules(m_pool);
+  }
+  StoreResult<Done> save_static_ip_rule_progress(const StaticIpRule& rule) override {
+    forget_scope_epochs();
+    return postgres::save_static_ip_rule_progress(m_pool, rule);
+  }
+  StoreResult<Done> purge_static_ip_rule(const std::string& id) override {
+    forget_scope_epochs();
+    return postgres::purge_static_ip_rule(m_pool, id);
+  }
+
+  StoreResult<std::string> claim_secrets_check(const std::string& sealed) override {
+    forget_scope_epochs();
+    return postgres::claim_secrets_check(m_pool, sealed);
   }
 
   StoreResult<std::vector<Session>> list_sessions(const std::string& user_id) override {

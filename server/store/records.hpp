@@ -75,6 +75,46 @@ struct Resource {
   OptionalText last_verified_at;
   std::string created_at;
   std::string updated_at;
+  OptionalText credential_name;  // filled on reads, from the credential's row
+};
+
+// A cloud credential. Its data is held only sealed (server/secrets.hpp), under the
+// context credential_context(id): no record carries the plaintext.
+struct Credential {
+  std::string id;
+  std::string organization_id;
+  std::string name;
+  std::string provider;         // AWS | GCP | AZURE | APISIX
+  std::string credential_type;  // ACCESS_KEY | SERVICE_ACCOUNT | SERVICE_PRINCIPAL | ADMIN_API_KEY
+  std::string sealed_data;
+  std::optional<bool> valid;  // null until the first check
+  OptionalText last_verified_at;
+  OptionalText verification_error;
+  std::string created_at;
+  std::string updated_at;
+};
+inline std::string credential_context(const std::string& id) { return "credential:" + id; }
+
+// One resource of a static IP rule, and how far the rule has got on it.
+struct StaticIpRuleTarget {
+  std::string resource_id;
+  std::string resource_name;
+  std::string status;  // PENDING | APPLIED | FAILED
+  OptionalText provider_rule_id;
+  OptionalText applied_at;
+  OptionalText error_message;
+};
+
+// An address or range kept open on resources until the rule is deleted.
+struct StaticIpRule {
+  std::string id;
+  std::string organization_id;
+  std::string label;
+  std::string ip_address;  // canonical CIDR text
+  std::string status;      // PENDING | ACTIVE | PARTIAL | FAILED; DELETING until removed
+  std::string created_by_email;
+  std::string created_at;
+  std::vector<StaticIpRuleTarget> targets;
 };
 
 struct SessionResourceIp {

@@ -1,5 +1,7 @@
 #include "server/store/sqlite_rows.hpp"
 
+#include <fmt/format.h>
+
 #include <sstream>
 
 namespace scopegate::server::sqlite {
@@ -95,7 +97,24 @@ Resource read_resource(SQLite::Statement& s) {
   r.last_verified_at = column_text(s, 10);
   r.created_at = s.getColumn(11).getString();
   r.updated_at = s.getColumn(12).getString();
+  r.credential_name = column_text(s, 13);
   return r;
+}
+
+Credential read_credential(SQLite::Statement& s) {
+  Credential c;
+  c.id = s.getColumn(0).getString();
+  c.organization_id = s.getColumn(1).getString();
+  c.name = s.getColumn(2).getString();
+  c.provider = s.getColumn(3).getString();
+  c.credential_type = s.getColumn(4).getString();
+  c.sealed_data = s.getColumn(5).getString();
+  if (const auto valid = optional_integer(s, 6)) c.valid = *valid != 0;
+  c.last_verified_at = column_text(s, 7);
+  c.verification_error = column_text(s, 8);
+  c.created_at = s.getColumn(9).getString();
+  c.updated_at = s.getColumn(10).getString();
+  return c;
 }
 
 Session read_session(SQLite::Statement& s) {
@@ -146,6 +165,26 @@ SessionResourceIp read_resource_ip(SQLite::Statement& s, int first) {
   ip.removed_at = column_text(s, first + 9);
   ip.error_message = column_text(s, first + 10);
   return ip;
+}
+
+void insert_audit(Conn& db, const AuditEntry& a) {
+  static const std::string sql =
+      fmt::format("INSERT INTO audit_logs ({}) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)", audit_columns);
+  SQLite::Statement& s = db.prepare(sql);
+  s.bind(1, a.id);
+  s.bind(2, a.organization_id);
+  s.bind(3, a.event_type);
+  bind_text(s, 4, a.actor_email);
+  s.bind(5, a.actor_type);
+  bind_text(s, 6, a.resource_type);
+  bind_text(s, 7, a.resource_id);
+  bind_text(s, 8, a.resource_name);
+  s.bind(9, a.result);
+  bind_text(s, 10, a.ip_address);
+  bind_text(s, 11, a.error_message);
+  s.bind(12, a.details_json);
+  s.bind(13, a.created_at);
+  s.exec();
 }
 
 }  // namespace scopegate::server::sqlite

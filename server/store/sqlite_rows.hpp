@@ -15,6 +15,7 @@
 
 #include "server/store/columns.hpp"
 #include "server/store/records.hpp"
+#include "server/store/sqlite_pool.hpp"
 
 namespace scopegate::server::sqlite {
 
@@ -28,11 +29,15 @@ OptionalText column_text(SQLite::Statement& statement, int index);
 std::string join_scopes(const std::vector<std::string>& scopes);
 std::vector<std::string> split_scopes(const std::string& text);
 
+// Inserts the audit entry (inside the caller's write transaction).
+void insert_audit(Conn& db, const AuditEntry& audit);
+
 // Each reads the row's columns from `first` on, in the order of its list in columns.hpp.
 User read_user(SQLite::Statement& s, int first = 0);              // user_columns
 Organization read_organization(SQLite::Statement& s, int first);  // id, slug, name, created_at
 ApiKey read_key(SQLite::Statement& s, int first = 0);             // key_columns
 Resource read_resource(SQLite::Statement& s);                     // resource_columns
+Credential read_credential(SQLite::Statement& s);                 // credential_columns
 Session read_session(SQLite::Statement& s);   // session_columns, no resource_ips
 AuditEntry read_audit(SQLite::Statement& s);  // audit_columns
 // id, session_id, resource_id, resource_name, ip_version, ip_address, status,

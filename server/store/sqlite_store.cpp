@@ -17,33 +17,15 @@
 #include "server/store/commit_watch.hpp"
 #include "server/store/migrations.hpp"
 #include "server/store/sqlite_caches.hpp"
+#include "server/store/sqlite_credentials.hpp"
 #include "server/store/sqlite_pool.hpp"
 #include "server/store/sqlite_rows.hpp"
+#include "server/store/sqlite_static_ip_rules.hpp"
 
 namespace scopegate::server {
 
 namespace sqlite {
 namespace {
-
-void insert_audit(Conn& db, const AuditEntry& a) {
-  static const std::string sql =
-      fmt::format("INSERT INTO audit_logs ({}) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)", audit_columns);
-  SQLite::Statement& s = db.prepare(sql);
-  s.bind(1, a.id);
-  s.bind(2, a.organization_id);
-  s.bind(3, a.event_type);
-  bind_text(s, 4, a.actor_email);
-  s.bind(5, a.actor_type);
-  bind_text(s, 6, a.resource_type);
-  bind_text(s, 7, a.resource_id);
-  bind_text(s, 8, a.resource_name);
-  s.bind(9, a.result);
-  bind_text(s, 10, a.ip_address);
-  bind_text(s, 11, a.error_message);
-  s.bind(12, a.details_json);
-  s.bind(13, a.created_at);
-  s.exec();
-}
 
 void load_resource_ips(Conn& db, Session& session) {
   SQLite::Statement& s = db.prepare(
@@ -385,9 +367,9 @@ class SqliteStore final : public Store {
   StoreResult<std::vector<Resource>> list_resources(const std::string& organization_id) override {
     return m_pool.run<std::vector<Resource>>([&](Conn& db) {
       SQLite::Statement& s =
-          db.prepare(fmt::format("SELECT {} FROM resources r WHERE r.organization_id = ? "
+          db.prepare(fmt::format("SELECT {} FROM {} WHERE r.organization_id = ? "
                                  "ORDER BY r.name, r.id",
-                                 resource_columns));
+                                 resource_columns, resource_tables));
       s.bind(1, organization_id);
       std::vector<Resource> out;
       while (s.executeStep()) out.push_back(read_resource(s));
@@ -398,10 +380,10 @@ class SqliteStore final : public Store {
   StoreResult<std::vector<Resource>> list_user_resources(const std::string& user_id) override {
     return m_pool.run<std::vector<Resource>>([&](Conn& db) {
       SQLite::Statement& s =
-          db.prepare(fmt::format("SELECT {} FROM resources r JOIN user_resources ur ON "
+          db.prepare(fmt::format("SELECT {} FROM {} JOIN user_resources ur ON "
                                  "ur.resource_id = r.id WHERE ur.user_id = ? "
                                  "ORDER BY r.name, r.id",
-                                 resource_columns));
+                                 resource_columns, resource_tables));
       s.bind(1, user_id);
       std::vector<Resource> out;
       while (s.executeStep()) out.push_back(read_resource(s));
@@ -411,17 +393,19 @@ class SqliteStore final : public Store {
 
   StoreResult<std::optional<Resource>> find_resource(const std::string& id) override {
     return m_pool.run<std::optional<Resource>>([&](Conn& db) -> std::optional<Resource> {
-      SQLite::Statement& s =
-          db.prepare(fmt::format("SELECT {} FROM resources r WHERE r.id = ?", resource_columns));
+      SQLite::Statement& s = db.prepare(
+          fmt::format("SELECT {} FROM {} WHERE r.id = ?", resource_columns, resource_tables));
       s.bind(1, id);
       if (!s.executeStep()) return std::nullopt;
       return read_resource(s);
     });
   }
 
-  StoreResult<Done> save_resource(const Resource& r, const AuditEntry& audit) override {
-    return m_pool.run<Done>([&](Conn& db) {
+  StoreResult<bool> save_resource(const Resource& r, const AuditEntry& audit) override {
+    return m_pool.run<bool>([&](Conn& db) {
       WriteTransaction tx(db);
+      if (r.credential_id && !credential_in_organization(db, *r.credential_id, r.organization_id))
+        return false;
       SQLite::Statement& s = db.prepare(
           "INSERT INTO resources (id, organization_id, name, credential_id, provider, "
           "resource_type, resource_identifier, region, config, is_active, last_verified_at, "
@@ -447,20 +431,79 @@ class SqliteStore final : public Store {
       s.exec();
       insert_audit(db, audit);
       tx.commit();
-      return Done{};
+      return true;
     });
   }
 
-  StoreResult<Done> delete_resource(const std::string& id, const AuditEntry& audit) override {
-    return m_pool.run<Done>([&](Conn& db) {
+  StoreResult<std::int64_t> delete_resource(const std::string& id,
+                                            const AuditEntry& audit) override {
+    return m_pool.run<std::int64_t>([&](Conn& db) -> std::int64_t {
       WriteTransaction tx(db);
+      SQLite::Statement& using_it = db.prepare(
+          "SELECT COUNT(DISTINCT s.id) FROM sessions s JOIN session_resource_ips i ON "
+          "i.session_id = s.id WHERE i.resource_id = ? AND s.status IN ('PENDING', 'ACTIVE', "
+          "'PARTIAL', 'EXPIRING')");
+      using_it.bind(1, id);
+      using_it.executeStep();
+      if (const auto sessions = using_it.getColumn(0).getInt64(); sessions > 0) return sessions;
       SQLite::Statement& s = db.prepare("DELETE FROM resources WHERE id = ?");
       s.bind(1, id);
       s.exec();
       insert_audit(db, audit);
       tx.commit();
-      return Done{};
+      return 0;
     });
+  }
+
+  StoreResult<Done> create_credential(const Credential& credential,
+                                      const AuditEntry& audit) override {
+    return sqlite::create_credential(m_pool, credential, audit);
+  }
+  StoreResult<std::vector<Credential>> list_credentials(
+      const std::string& organization_id) override {
+    return sqlite::list_credentials(m_pool, organization_id);
+  }
+  StoreResult<std::optional<Credential>> find_credential(const std::string& id) override {
+    return sqlite::find_credential(m_pool, id);
+  }
+  StoreResult<std::int64_t> delete_credential(const std::string& id,
+                                              const AuditEntry& audit) override {
+    return sqlite::delete_credential(m_pool, id, audit);
+  }
+  StoreResult<std::vector<Credential>> list_unchecked_credentials() override {
+    return sqlite::list_unchecked_credentials(m_pool);
+  }
+  StoreResult<Done> record_credential_check(const Credential& checked,
+                                            const AuditEntry& audit) override {
+    return sqlite::record_credential_check(m_pool, checked, audit);
+  }
+
+  StoreResult<Done> create_static_ip_rule(const StaticIpRule& rule,
+                                          const AuditEntry& audit) override {
+    return sqlite::create_static_ip_rule(m_pool, rule, audit);
+  }
+  StoreResult<std::vector<StaticIpRule>> list_static_ip_rules(
+      const std::string& organization_id) override {
+    return sqlite::list_static_ip_rules(m_pool, organization_id);
+  }
+  StoreResult<std::optional<StaticIpRule>> find_static_ip_rule(const std::string& id) override {
+    return sqlite::find_static_ip_rule(m_pool, id);
+  }
+  StoreResult<bool> delete_static_ip_rule(const std::string& id, const AuditEntry& audit) override {
+    return sqlite::delete_static_ip_rule(m_pool, id, audit);
+  }
+  StoreResult<std::vector<StaticIpRule>> find_unsettled_static_ip_rules() override {
+    return sqlite::find_unsettled_static_ip_rules(m_pool);
+  }
+  StoreResult<Done> save_static_ip_rule_progress(const StaticIpRule& rule) override {
+    return sqlite::save_static_ip_rule_progress(m_pool, rule);
+  }
+  StoreResult<Done> purge_static_ip_rule(const std::string& id) override {
+    return sqlite::purge_static_ip_rule(m_pool, id);
+  }
+
+  StoreResult<std::string> claim_secrets_check(const std::string& sealed) override {
+    return sqlite::claim_secrets_check(m_pool, sealed);
   }
 
   StoreResult<std::vector<Session>> list_sessions(const std::string& user_id) override {

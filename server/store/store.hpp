@@ -91,8 +91,52 @@ class Store {
   virtual StoreResult<std::vector<Resource>> list_resources(const std::string& organization_id) = 0;
   virtual StoreResult<std::vector<Resource>> list_user_resources(const std::string& user_id) = 0;
   virtual StoreResult<std::optional<Resource>> find_resource(const std::string& id) = 0;
-  virtual StoreResult<Done> save_resource(const Resource& resource, const AuditEntry& audit) = 0;
-  virtual StoreResult<Done> delete_resource(const std::string& id, const AuditEntry& audit) = 0;
+  // Inserts or updates. A resource naming a credential is written only if that credential
+  // is still there, in the resource's organization, when the transaction runs (checked
+  // under the lock that delete_credential() takes): false when it is not (nothing written).
+  virtual StoreResult<bool> save_resource(const Resource& resource, const AuditEntry& audit) = 0;
+  // Deletes it, with its static IP rule targets and the links to it, unless sessions that
+  // are not over yet (PENDING ACTIVE PARTIAL EXPIRING) cover it: returns how many do (0:
+  // deleted; otherwise nothing was written).
+  virtual StoreResult<std::int64_t> delete_resource(const std::string& id,
+                                                    const AuditEntry& audit) = 0;
+
+  // Credentials, with their data sealed (records.hpp).
+  virtual StoreResult<Done> create_credential(const Credential& credential,
+                                              const AuditEntry& audit) = 0;
+  virtual StoreResult<std::vector<Credential>> list_credentials(
+      const std::string& organization_id) = 0;
+  virtual StoreResult<std::optional<Credential>> find_credential(const std::string& id) = 0;
+  // Deletes it unless resources use it: returns how many do (0: deleted; otherwise
+  // nothing was written).
+  virtual StoreResult<std::int64_t> delete_credential(const std::string& id,
+                                                      const AuditEntry& audit) = 0;
+  // Every credential not checked yet (`valid` null), oldest first: the background check's work.
+  virtual StoreResult<std::vector<Credential>> list_unchecked_credentials() = 0;
+  // Writes the outcome of a check: `valid`, `last_verified_at`, `verification_error`.
+  virtual StoreResult<Done> record_credential_check(const Credential& checked,
+                                                    const AuditEntry& audit) = 0;
+
+  // Static IP rules. Lists and finds leave out rules being deleted (status DELETING).
+  virtual StoreResult<Done> create_static_ip_rule(const StaticIpRule& rule,
+                                                  const AuditEntry& audit) = 0;
+  virtual StoreResult<std::vector<StaticIpRule>> list_static_ip_rules(
+      const std::string& organization_id) = 0;
+  virtual StoreResult<std::optional<StaticIpRule>> find_static_ip_rule(const std::string& id) = 0;
+  // Moves it to DELETING for the sweeper to remove; false when there was no such rule
+  // (or it was being deleted already): nothing written.
+  virtual StoreResult<bool> delete_static_ip_rule(const std::string& id,
+                                                  const AuditEntry& audit) = 0;
+  // Rules with work left for the sweeper: a PENDING target, or DELETING.
+  virtual StoreResult<std::vector<StaticIpRule>> find_unsettled_static_ip_rules() = 0;
+  // Writes a rule's status and its targets' progress (not for DELETING rules).
+  virtual StoreResult<Done> save_static_ip_rule_progress(const StaticIpRule& rule) = 0;
+  // Removes a DELETING rule and its targets for good.
+  virtual StoreResult<Done> purge_static_ip_rule(const std::string& id) = 0;
+
+  // The secrets key check (see Server::start): stores `sealed` if no check is
+  // stored yet, and returns the stored one (this one, or the one an earlier start stored).
+  virtual StoreResult<std::string> claim_secrets_check(const std::string& sealed) = 0;
 
   // Sessions (with their resource IP entries).
   virtual StoreResult<std::vector<Session>> list_sessions(const std::string& user_id) = 0;

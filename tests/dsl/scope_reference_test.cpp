@@ -96,10 +96,14 @@ TEST_CASE("the golden scope reference holds everything the seed page lists, in i
       "Currently unsupported endpoints:",
       "- User management (`users:manage`): `* /api/v1/users/**`\n",
       "- Role management (`roles:manage`): `* /api/v1/roles/**`\n",
-      "- Credential management (`credentials:manage`): `* /api/v1/credentials/**`\n",
+      "- Credential management (`credentials:manage`): `GET /api/v1/credentials`, `GET "
+      "/api/v1/credentials/{id}`, `POST /api/v1/credentials`, `DELETE "
+      "/api/v1/credentials/{id}`\n",
       "- Organization settings (`organization:manage`): `* /api/v1/organization/**`\n",
       "- MFA endpoints (`mfa:manage`): `* /api/v1/mfa/**`\n",
-      "- Static IP rules (`static-ip-rules:manage`): `* /api/v1/static-ip-rules/**`\n",
+      "- Static IP rules (`static-ip-rules:manage`): `GET /api/v1/static-ip-rules`, `GET "
+      "/api/v1/static-ip-rules/{id}`, `POST /api/v1/static-ip-rules`, `DELETE "
+      "/api/v1/static-ip-rules/{id}`\n",
       "These endpoints require user authentication via `Authorization: Bearer` tokens.",
       "## Scope Validation",
       "API key does not have required scope: sessions:read",

@@ -29,6 +29,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "scopegate/ip.hpp"
+
 #include "check_decision.hpp"
 #include "scopegate/dsl.hpp"
 #include "server/clock.hpp"
@@ -164,12 +166,38 @@ void check(const Result<ResourceFields, ValidationErrors>& parsed) {
        {&parsed->name, &parsed->provider, &parsed->resource_type, &parsed->resource_identifier}) {
     require_text(*field, one_line(255, 1), "resource: a required field");
   }
+  require_text(parsed->credential_id, one_line(255, 1), "resource: credentialId");
   require_optional_text(parsed->region, one_line(255), "resource: region");
-  require_optional_text(parsed->credential_id, one_line(255), "resource: credentialId");
   if (parsed->config_json) {
     const auto config = nlohmann::json::parse(*parsed->config_json, nullptr, false);
     require(config.is_object(), "resource: config is stored as a JSON object");
   }
+}
+
+void check(const Result<ResourcePatch, ValidationErrors>& parsed) {
+  if (!parsed) return check_errors(parsed.error());
+  for (const auto* field : {&parsed->name, &parsed->resource_identifier, &parsed->credential_id}) {
+    require_optional_text(*field, one_line(255, 1), "resource patch: a text field");
+  }
+  if (parsed->config_json && *parsed->config_json) {
+    const auto config = nlohmann::json::parse(**parsed->config_json, nullptr, false);
+    require(config.is_object(), "resource patch: config is stored as a JSON object");
+  }
+}
+
+void check(const Result<NewCredential, ValidationErrors>& parsed) {
+  if (!parsed) return check_errors(parsed.error());
+  require_text(parsed->name, one_line(255, 1), "credential: name");
+  const auto data = nlohmann::json::parse(parsed->data_json, nullptr, false);
+  require(data.is_object(), "credential: the data to seal is a JSON object");
+}
+
+void check(const Result<NewStaticIpRule, ValidationErrors>& parsed) {
+  if (!parsed) return check_errors(parsed.error());
+  require_text(parsed->label, one_line(255, 1), "static IP rule: label");
+  require(::scopegate::parse_cidr(parsed->ip_address).has_value(),
+          "static IP rule: the address is a canonical range");
+  require(!parsed->resource_ids.empty(), "static IP rule: at least one resource");
 }
 
 void check(const Result<NewUser, ValidationErrors>& parsed) {
@@ -216,7 +244,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   if (body.is_discarded()) return 0;  // the server answers 400 before any parse_* runs
 
   static const Config config;
-  switch ((selector & 0x0F) % 7) {
+  switch ((selector & 0x0F) % 10) {
     case 0:
       check(parse_login_body(body));
       break;
@@ -236,6 +264,15 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
       break;
     case 5:
       check(parse_user_body(body, role_names()));
+      break;
+    case 6:
+      check(parse_resource_patch_body(body));
+      break;
+    case 7:
+      check(parse_credential_body(body));
+      break;
+    case 8:
+      check(parse_static_ip_rule_body(body));
       break;
     default: {
       AuditQuery query;

@@ -182,11 +182,23 @@ TEST_CASE(
     if (created == 201) key = reply.json().at("plainTextKey").get<std::string>();
   }
   REQUIRE(created == 201);
+  const auto credential =
+      client.post("/api/v1/credentials",
+                  {{"name", "aws"},
+                   {"provider", "AWS"},
+                   {"credentialType", "ACCESS_KEY"},
+                   {"credentialData",
+                    {{"accessKeyId", "AKIAIOSFODNN7EXAMPLE"},
+                     {"secretAccessKey", "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"}}}},
+                  admin);
+  REQUIRE(credential.status == 201);
   const auto resource = client.post("/api/v1/resources",
                                     {{"name", "db"},
+                                     {"credentialId", credential.json().at("id")},
                                      {"provider", "AWS"},
                                      {"resourceType", "SECURITY_GROUP"},
-                                     {"resourceIdentifier", "sg-1"}},
+                                     {"resourceIdentifier", "sg-1"},
+                                     {"region", "eu-west-1"}},
                                     {{"X-API-Key", key}});
   CHECK(resource.status == 201);
 

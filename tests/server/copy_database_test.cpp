@@ -19,19 +19,36 @@ using scopegate::server::testing::TempDir;
 
 namespace {
 
-// A row in every table: organization, admin, resource granted to the admin, key, access
-// token, session with one resource IP entry, audit entry.
+// A row in every table: organization, admin, credential, resource on it granted to the
+// admin, static IP rule on the resource, key, access token, session with one resource IP
+// entry, the secrets check, audit entries (four).
 struct Seeded {
   Organization org{generate_uuid(), "acme", "Acme", format_stored(now())};
   User admin{generate_uuid(),     org.id, "admin@acme.test",    "Admin",     "admin",
              hash_password("pw"), true,   format_stored(now()), std::nullopt};
+  Credential credential;
   Resource resource;
+  StaticIpRule rule;
   ApiKey key;
   Session session;
 
   explicit Seeded(Store& store) {
     REQUIRE(store.create_organization(org));
+    credential = Credential{generate_uuid(),
+                            org.id,
+                            "aws",
+                            "AWS",
+                            "ACCESS_KEY",
+                            "xc20p1:sealed",
+                            true,
+                            format_stored(now()),
+                            std::nullopt,
+                            format_stored(now()),
+                            format_stored(now())};
+    REQUIRE(store.create_credential(credential, audit("CREDENTIAL_CREATE")));
+    REQUIRE(store.claim_secrets_check("xc20p1:check"));
     resource.id = generate_uuid();
+    resource.credential_id = credential.id;
     resource.organization_id = org.id;
     resource.name = "db";
     resource.provider = "AWS";
@@ -40,6 +57,16 @@ struct Seeded {
     resource.created_at = resource.updated_at = format_stored(now());
     REQUIRE(store.save_resource(resource, audit("RESOURCE_CREATE")));
     REQUIRE(store.create_user(admin, {resource.id}, nullptr));
+    rule = StaticIpRule{
+        generate_uuid(),
+        org.id,
+        "Office",
+        "203.0.113.0/24",
+        "ACTIVE",
+        admin.email,
+        format_stored(now()),
+        {{resource.id, resource.name, "APPLIED", "local:1", format_stored(now()), std::nullopt}}};
+    REQUIRE(store.create_static_ip_rule(rule, audit("STATIC_IP_RULE_CREATED")));
     key.id = generate_uuid();
     key.organization_id = org.id;
     key.created_by = admin.id;
@@ -101,8 +128,15 @@ struct Seeded {
     REQUIRE((*found)->resource_ips.size() == 1);
     CHECK((*found)->resource_ips[0].status == "APPLIED");
     CHECK(store.list_user_resources(admin.id)->size() == 1);
+    CHECK((*store.find_resource(resource.id))->credential_name == "aws");
+    CHECK((*store.find_credential(credential.id))->sealed_data == credential.sealed_data);
+    const auto copied_rule = store.find_static_ip_rule(rule.id);
+    REQUIRE(copied_rule);
+    REQUIRE(*copied_rule);
+    CHECK((*copied_rule)->targets.size() == 1);
+    CHECK(*store.claim_secrets_check("xc20p1:other") == "xc20p1:check");
     AuditFilter all{org.id, std::nullopt, std::nullopt, std::nullopt, std::nullopt, 0, 20};
-    CHECK(store.query_audit(all)->total == 2);
+    CHECK(store.query_audit(all)->total == 4);
   }
 };
 
@@ -154,7 +188,7 @@ TEST_CASE(
   CHECK(there->size() == copied_tables().size());
   for (const auto& table : *there) {
     INFO(table.table);
-    CHECK(table.rows == (table.table == "audit_logs" ? 2 : 1));
+    CHECK(table.rows == (table.table == "audit_logs" ? 4 : 1));
   }
   seeded.check(*open(url));
 

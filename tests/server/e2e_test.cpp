@@ -180,9 +180,10 @@ TEST_CASE(
 TEST_CASE("e2e: a key holding every scope is refused on every user-only area") {
   Harness h;
   const auto key = h.key({"sessions:read", "sessions:write", "resources:read", "audit:read"});
-  for (const std::string path : {"/api/v1/api-keys", "/api/v1/users", "/api/v1/roles",
-                                 "/api/v1/credentials", "/api/v1/organization", "/api/v1/mfa",
-                                 "/api/v1/static-ip-rules", "/api/v1/sessions/admin/all"}) {
+  for (const std::string path :
+       {"/api/v1/api-keys", "/api/v1/users", "/api/v1/roles", "/api/v1/credentials",
+        "/api/v1/organization", "/api/v1/mfa", "/api/v1/static-ip-rules",
+        "/api/v1/sessions/admin/all", "/api/v1/credentials/x", "/api/v1/static-ip-rules/x"}) {
     INFO(path);
     const auto reply = h.client().get(path, with_key(key));
     CHECK(reply.status == 403);
@@ -324,14 +325,7 @@ TEST_CASE("e2e: audit logs page, filter, and record refused key requests") {
 TEST_CASE("e2e: a session past expiresAt becomes EXPIRED without any request") {
   Harness h;
   const auto token = h.bearer();
-  const auto resource = h.client().post("/api/v1/resources",
-                                        {{"name", "db"},
-                                         {"provider", "AWS"},
-                                         {"resourceType", "SECURITY_GROUP"},
-                                         {"resourceIdentifier", "sg-1"},
-                                         {"region", "eu-west-1"}},
-                                        token);
-  REQUIRE(resource.status == 201);
+  h.resource("db");
   const auto key = h.key({"sessions:write", "sessions:read"});
   const auto started =
       h.client().post("/api/v1/sessions", {{"ipv4Address", "198.51.100.7"}}, with_key(key)).json();

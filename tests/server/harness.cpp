@@ -1,6 +1,9 @@
 #include "harness.hpp"
 
 #include <cstdlib>
+#include <fstream>
+
+#include "server/crypto.hpp"
 
 namespace scopegate::server::testing {
 
@@ -9,6 +12,12 @@ Harness::Harness(const std::function<void(Harness&)>& configure) {
   config.listen_port = 0;
   config.threads = 2;
   config.database_path = new_test_database(dir);
+  // On PostgreSQL the secrets key must be configured (SQLite gets a key file beside the
+  // database, as a zero-configuration server does).
+  if (test_store() == StoreKind::postgres) {
+    config.secrets_key_file = dir.file("secrets.key");
+    std::ofstream(config.secrets_key_file) << std::string(64, 'a') << "\n";
+  }
   config.policy_directory = SCOPEGATE_SOURCE_DIR "/policies";
   config.log_file = dir.file("server.log");
   config.sweep_interval_seconds = 1;
@@ -79,6 +88,60 @@ std::unique_ptr<Store> Harness::open_store() const {
   auto store = server::open_store(config.database_path);
   REQUIRE(store);
   return std::move(*store);
+}
+
+std::map<std::string, std::string> Harness::signed_in(const std::string& email,
+                                                      const std::string& role,
+                                                      const std::string& organization_slug) {
+  auto store = open_store();
+  auto organization = store->find_organization_by_slug(organization_slug);
+  REQUIRE(organization);
+  if (!*organization) {
+    const Organization made{generate_uuid(), organization_slug, organization_slug,
+                            format_stored(now())};
+    REQUIRE(store->create_organization(made));
+    *organization = made;
+  }
+  const std::string password = "password-of-" + email;
+  User user;
+  user.id = generate_uuid();
+  user.organization_id = (*organization)->id;
+  user.email = email;
+  user.name = email;
+  user.role = role;
+  user.password_hash = hash_password(password);
+  user.created_at = format_stored(now());
+  REQUIRE(store->create_user(user, {}, nullptr));
+  const auto reply = client().post(
+      "/api/v1/auth/login",
+      {{"organizationSlug", organization_slug}, {"email", email}, {"password", password}});
+  REQUIRE(reply.status == 200);
+  return {{"Authorization", "Bearer " + reply.json().at("accessToken").get<std::string>()}};
+}
+
+std::string Harness::credential(const std::string& name) {
+  const auto reply =
+      client().post("/api/v1/credentials",
+                    {{"name", name},
+                     {"provider", "AWS"},
+                     {"credentialType", "ACCESS_KEY"},
+                     {"credentialData",
+                      {{"accessKeyId", "AKIAIOSFODNN7EXAMPLE"},
+                       {"secretAccessKey", "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"}}}},
+                    bearer());
+  REQUIRE(reply.status == 201);
+  return reply.json().at("id").get<std::string>();
+}
+
+std::string Harness::resource(const std::string& name) {
+  const auto token = bearer();
+  const auto created = client().post("/api/v1/resources",
+                                     aws_resource(credential(name + " credential"), name), token);
+  REQUIRE(created.status == 201);
+  const auto id = created.json().at("id").get<std::string>();
+  REQUIRE(client().post("/api/v1/resources/" + id + "/verify", Json::object(), token).status ==
+          200);
+  return id;
 }
 
 }  // namespace scopegate::server::testing

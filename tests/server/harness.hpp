@@ -51,6 +51,17 @@ class Harness {
   // A second handle on the same database, as another instance would have.
   std::unique_ptr<Store> open_store() const;
 
+  // A user made directly in the database (role "admin" or "member"), in the organization
+  // `organization_slug` (made if missing), signed in: its Authorization header.
+  std::map<std::string, std::string> signed_in(const std::string& email, const std::string& role,
+                                               const std::string& organization_slug = "default");
+
+  // An AWS credential created through the API as the admin; its id.
+  std::string credential(const std::string& name = "AWS test");
+  // A resource created through the API as the admin, on a new credential, and verified
+  // (so active: admins' sessions cover it); its id.
+  std::string resource(const std::string& name = "db");
+
   TempDir dir;
   Config config;
   std::ostringstream notices;
@@ -62,6 +73,16 @@ class Harness {
 // settings are the test defaults (a database and a log in `dir`, the shipped policy)
 // adjusted by `configure`. Fails the test if the server starts.
 std::string start_refusal(const TempDir& dir, const std::function<void(Config&)>& configure);
+
+// The body of POST /api/v1/resources for an AWS security group on `credential_id`.
+inline Json aws_resource(const std::string& credential_id, const std::string& name = "db") {
+  return {{"name", name},
+          {"credentialId", credential_id},
+          {"provider", "AWS"},
+          {"resourceType", "SECURITY_GROUP"},
+          {"resourceIdentifier", "sg-" + name},
+          {"region", "eu-west-1"}};
+}
 
 inline std::map<std::string, std::string> with_key(const std::string& key) {
   return {{"X-API-Key", key}};

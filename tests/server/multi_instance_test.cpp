@@ -125,6 +125,10 @@ Headers sign_in(const Client& client) {
 
 Headers with_key(const std::string& key) { return {{"X-API-Key", key}}; }
 
+// On PostgreSQL the secrets key must be configured, the same on every instance.
+constexpr const char* secrets_key =
+    "3f1c0c9a4d5e6b7a8c9d0e1f2a3b4c5d6e7f8091a2b3c4d5e6f708192a3b4c5d";
+
 // `count` instances on one new database, started together and all healthy.
 struct Service {
   TempDir dir;
@@ -133,6 +137,7 @@ struct Service {
 
   explicit Service(int count) {
     setenv("SCOPEGATE_ADMIN_PASSWORD", admin_password, 1);
+    setenv("SCOPEGATE_SECRETS_KEY", secrets_key, 1);  // one key for every instance
     for (int i = 0; i < count; ++i) {
       instances.push_back(
           std::make_unique<Instance>(dir, "instance" + std::to_string(i), url, i > 0));
@@ -308,6 +313,8 @@ TEST_CASE(
     "password keep working") {
   TempDir dir;
   setenv("SCOPEGATE_ADMIN_PASSWORD", admin_password, 1);
+  // The secrets sealed on SQLite open on PostgreSQL: the same key on both sides.
+  setenv("SCOPEGATE_SECRETS_KEY", secrets_key, 1);
   const auto sqlite_path = dir.file("old.db");
   std::string key;
   {

@@ -67,7 +67,7 @@ expect = "allow"
 [[case]]
 name = "resources:write does not update resources"
 scopes = ["resources:write"]
-request = "PUT /api/v1/resources/7"
+request = "PATCH /api/v1/resources/7"
 expect = "deny"
 reason = "api_key_not_supported"
 )";
@@ -87,11 +87,6 @@ void release_resources_write(const fs::path& policies) {
              replaced(read_file(policies / "user.policy"),
                       R"(^[ \t]*POST[ \t]+/api/v1/resources[ \t]+"[^"\n]*"[ \t]*\n)", ""));
 }
-
-const Json new_resource = {{"name", "db"},
-                           {"provider", "AWS"},
-                           {"resourceType", "SECURITY_GROUP"},
-                           {"resourceIdentifier", "sg-1"}};
 
 }  // namespace
 
@@ -147,7 +142,8 @@ TEST_CASE(
     const auto created = h.client().post("/api/v1/api-keys", write_key_request, token);
     REQUIRE(created.status == 201);
     const auto writer = created.json().at("plainTextKey").get<std::string>();
-    const auto resource = h.client().post("/api/v1/resources", new_resource, with_key(writer));
+    const auto body = aws_resource(h.credential());
+    const auto resource = h.client().post("/api/v1/resources", body, with_key(writer));
     INFO(resource.body);
     CHECK(resource.status == 201);
     CHECK(resource.json().at("name") == "db");
@@ -161,14 +157,14 @@ TEST_CASE(
     CHECK(audit.at("content")[0].at("details").at("keyPrefix") == writer.substr(0, 15));
     // What the scope does not grant stays refused.
     const auto id = resource.json().at("id").get<std::string>();
-    CHECK(h.client()
-              .send("PUT", "/api/v1/resources/" + id, with_key(writer), new_resource.dump())
-              .status == 403);
     CHECK(
-        h.client().post("/api/v1/resources", new_resource, with_key(reader)).body ==
+        h.client().send("PATCH", "/api/v1/resources/" + id, with_key(writer), body.dump()).status ==
+        403);
+    CHECK(
+        h.client().post("/api/v1/resources", body, with_key(reader)).body ==
         R"({"error":"Insufficient permissions","message":"API key does not have required scope: resources:write"})");
     // Admin users hold every scope, so they still create resources.
-    CHECK(h.client().post("/api/v1/resources", new_resource, token).status == 201);
+    CHECK(h.client().post("/api/v1/resources", body, token).status == 201);
     CHECK(read_file(h.config.log_file)
               .find("policy reload (change in " + policies.path().string() + ") applied") !=
           std::string::npos);

@@ -126,7 +126,8 @@ const Json login_body = {
     {"organizationSlug", "default"}, {"email", "admin@localhost"}, {"password", "secret"}};
 const Json key_body = {{"name", "CI"}, {"scopes", {"sessions:read"}}};
 const Json resource_body = {{"name", "db"},
-                            {"provider", "aws"},
+                            {"credentialId", "c-1"},
+                            {"provider", "GCP"},
                             {"resourceType", "security_group"},
                             {"resourceIdentifier", "sg-1"}};
 const Json user_body = {
@@ -399,8 +400,8 @@ TEST_CASE("session body: durationHours and additionalHours") {
 
 // ---- resources ---------------------------------------------------------------------
 
-TEST_CASE("resource body: name, provider, resourceType and resourceIdentifier are required") {
-  for (const std::string field : {"name", "provider", "resourceType", "resourceIdentifier"}) {
+TEST_CASE("resource body: name, credentialId, resourceType and resourceIdentifier are required") {
+  for (const std::string field : {"name", "credentialId", "resourceType", "resourceIdentifier"}) {
     INFO("field: " << field);
     check_rows(
         text_rows(255, Controls::none, "sg-0123") + std::vector<Row>{{"empty", "", "is required"}},
@@ -410,30 +411,140 @@ TEST_CASE("resource body: name, provider, resourceType and resourceIdentifier ar
   }
 }
 
-TEST_CASE("resource body: region and credentialId are optional") {
-  for (const std::string field : {"region", "credentialId"}) {
-    INFO("field: " << field);
-    check_rows(text_rows(255, Controls::none, "eu-west-1") + std::vector<Row>{{"empty", "", ""}},
-               [&](const std::string& text) {
-                 return refusal(parse_resource_body(with_field(resource_body, field, text)), field);
-               });
+TEST_CASE("resource body: provider is one of the four, and AWS needs a region") {
+  const auto provider = [](const std::string& text) {
+    const auto body =
+        with_field(with_field(resource_body, "region", "eu-west-1"), "provider", text);
+    return refusal(parse_resource_body(body), "provider");
+  };
+  for (const std::string known : {"AWS", "GCP", "AZURE", "APISIX"}) {
+    CHECK(provider(known) == std::nullopt);
   }
+  CHECK(provider("aws") == "must be one of AWS, GCP, AZURE, APISIX");
+  CHECK(provider("") == "is required");
+  const auto aws = with_field(resource_body, "provider", "AWS");
+  CHECK(refusal(parse_resource_body(aws), "region") == "is required for AWS resources");
+  CHECK(parse_resource_body(with_field(aws, "region", "eu-west-1")));
 }
 
-TEST_CASE("resource body: config is an object kept as JSON, isActive a boolean") {
+TEST_CASE("resource body: region is optional") {
+  check_rows(text_rows(255, Controls::none, "eu-west-1") + std::vector<Row>{{"empty", "", ""}},
+             [&](const std::string& text) {
+               return refusal(parse_resource_body(with_field(resource_body, "region", text)),
+                              "region");
+             });
+}
+
+TEST_CASE("resource body: config is an object kept as JSON") {
   auto body = resource_body;
   body["config"] = Json{{"note", std::string("a\0b", 3)}};
-  body["isActive"] = false;
   const auto parsed = parse_resource_body(body);
   REQUIRE(parsed);
   CHECK(parsed->config_json == R"({"note":"a\u0000b"})");
-  CHECK(parsed->active == false);
   body["config"] = Json{{"note", "\xFF"}};
   CHECK(refusal(parse_resource_body(body), "config") == "must be valid UTF-8");
   body["config"] = "x";
   CHECK(refusal(parse_resource_body(body), "config") == "must be a JSON object");
-  body["isActive"] = "yes";
-  CHECK(refusal(parse_resource_body(body), "isActive") == "must be true or false");
+}
+
+TEST_CASE("resource patch: only what is given changes, null clears region and config") {
+  const auto empty = parse_resource_patch_body(Json::object());
+  REQUIRE(empty);
+  CHECK_FALSE(empty->name);
+  CHECK_FALSE(empty->region);
+  CHECK_FALSE(empty->config_json);
+  CHECK_FALSE(empty->active);
+  const auto cleared = parse_resource_patch_body(Json{{"region", nullptr}, {"config", nullptr}});
+  REQUIRE(cleared);
+  REQUIRE(cleared->region);
+  CHECK_FALSE(*cleared->region);
+  REQUIRE(cleared->config_json);
+  CHECK_FALSE(*cleared->config_json);
+  const auto set = parse_resource_patch_body(
+      Json{{"name", "db2"}, {"isActive", true}, {"config", Json{{"a", 1}}}});
+  REQUIRE(set);
+  CHECK(set->name == "db2");
+  CHECK(set->active == true);
+  CHECK(set->config_json == std::optional<std::string>(R"({"a":1})"));
+  CHECK(refusal(parse_resource_patch_body(Json{{"name", ""}}), "name") == "must not be empty");
+  CHECK(refusal(parse_resource_patch_body(Json{{"isActive", "yes"}}), "isActive") ==
+        "must be true or false");
+}
+
+// ---- credentials -------------------------------------------------------------------
+
+const Json aws_credential = {{"name", "AWS Prod"},
+                             {"provider", "AWS"},
+                             {"credentialType", "ACCESS_KEY"},
+                             {"credentialData",
+                              {{"accessKeyId", "AKIAIOSFODNN7EXAMPLE"},
+                               {"secretAccessKey", "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"}}}};
+
+TEST_CASE("credential body: the type must be the provider's, the data must have its keys") {
+  const auto parsed = parse_credential_body(aws_credential);
+  REQUIRE(parsed);
+  CHECK(parsed->provider == "AWS");
+  CHECK(Json::parse(parsed->data_json) == aws_credential.at("credentialData"));
+  CHECK(refusal(
+            parse_credential_body(with_field(aws_credential, "credentialType", "SERVICE_ACCOUNT")),
+            "credentialType") == "must be ACCESS_KEY for AWS");
+  CHECK(refusal(parse_credential_body(with_field(aws_credential, "provider", "IBM")), "provider") ==
+        "must be one of AWS, GCP, AZURE, APISIX");
+  auto missing = aws_credential;
+  missing["credentialData"].erase("secretAccessKey");
+  CHECK(refusal(parse_credential_body(missing), "credentialData") ==
+        "`secretAccessKey` is required, a non-empty string (AWS ACCESS_KEY needs accessKeyId, "
+        "secretAccessKey)");
+  auto not_object = aws_credential;
+  not_object["credentialData"] = 5;
+  CHECK(refusal(parse_credential_body(not_object), "credentialData") ==
+        "must be a JSON object (or the text of one)");
+  auto as_text = aws_credential;
+  as_text["credentialData"] = aws_credential.at("credentialData").dump();
+  CHECK(parse_credential_body(as_text));
+  CHECK(refusal(parse_credential_body(Json::object()), "name") == "is required");
+}
+
+TEST_CASE("credential body: no problem message repeats a value that was sent") {
+  auto body = aws_credential;
+  body["credentialType"] = "SECRET-TYPE-VALUE";
+  body["credentialData"]["accessKeyId"] = 42;
+  body["credentialData"]["secretAccessKey"] = std::string(20000, 'S');
+  const auto parsed = parse_credential_body(body);
+  REQUIRE_FALSE(parsed);
+  for (const auto& [field, problem] : parsed.error()) {
+    INFO(field << ": " << problem);
+    CHECK(problem.find("SECRET-TYPE-VALUE") == std::string::npos);
+    CHECK(problem.find("SSSS") == std::string::npos);
+  }
+}
+
+// ---- static IP rules ---------------------------------------------------------------
+
+TEST_CASE("static IP rule body: a canonical address or range, and at least one resource") {
+  const Json rule = {
+      {"label", "Office"}, {"ipAddress", "203.0.113.0/24"}, {"resourceIds", {"r1", "r1", "r2"}}};
+  const auto parsed = parse_static_ip_rule_body(rule);
+  REQUIRE(parsed);
+  CHECK(parsed->ip_address == "203.0.113.0/24");
+  CHECK(parsed->resource_ids == std::vector<std::string>{"r1", "r2"});
+  CHECK(parse_static_ip_rule_body(with_field(rule, "ipAddress", "192.0.2.1"))->ip_address ==
+        "192.0.2.1/32");
+  CHECK(parse_static_ip_rule_body(with_field(rule, "ipAddress", "2001:DB8::/32"))->ip_address ==
+        "2001:db8::/32");
+  for (const std::string bad : {"10.0.0.1/8", "300.1.1.1", "office", ""}) {
+    INFO(bad);
+    CHECK(refusal(parse_static_ip_rule_body(with_field(rule, "ipAddress", bad)), "ipAddress"));
+  }
+  auto none = rule;
+  none["resourceIds"] = Json::array();
+  CHECK(refusal(parse_static_ip_rule_body(none), "resourceIds") ==
+        "must name at least one resource");
+  none.erase("resourceIds");
+  CHECK(refusal(parse_static_ip_rule_body(none), "resourceIds") ==
+        "must name at least one resource");
+  CHECK(refusal(parse_static_ip_rule_body(with_field(rule, "label", "")), "label") ==
+        "is required");
 }
 
 // ---- users -------------------------------------------------------------------------

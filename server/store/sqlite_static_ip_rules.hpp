@@ -1,0 +1,26 @@
+// SqliteStore's static IP rules, as queries on its pool: what the Store methods of the
+// same names do (store.hpp), each change one BEGIN IMMEDIATE transaction. A rule's
+// targets are read with it. Thread-safe as the pool is.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "server/store/sqlite_pool.hpp"
+
+namespace scopegate::server::sqlite {
+
+StoreResult<Done> create_static_ip_rule(SqlitePool& pool, const StaticIpRule& rule,
+                                        const AuditEntry& audit);
+StoreResult<std::vector<StaticIpRule>> list_static_ip_rules(SqlitePool& pool,
+                                                            const std::string& organization_id);
+StoreResult<std::optional<StaticIpRule>> find_static_ip_rule(SqlitePool& pool,
+                                                             const std::string& id);
+StoreResult<bool> delete_static_ip_rule(SqlitePool& pool, const std::string& id,
+                                        const AuditEntry& audit);
+StoreResult<std::vector<StaticIpRule>> find_unsettled_static_ip_rules(SqlitePool& pool);
+StoreResult<Done> save_static_ip_rule_progress(SqlitePool& pool, const StaticIpRule& rule);
+StoreResult<Done> purge_static_ip_rule(SqlitePool& pool, const std::string& id);
+
+}  // namespace scopegate::server::sqlite

@@ -1,0 +1,311 @@
+// End-to-end: the write side of /api/v1/resources (POST, PATCH, DELETE, verify) and
+// /api/v1/static-ip-rules, over HTTP on the real server (both stores): bodies, statuses,
+// audit entries, and the refusals (members, API keys, other organizations).
+#include <catch2/catch.hpp>
+
+#include <set>
+
+#include "harness.hpp"
+
+using namespace scopegate::server;
+using namespace scopegate::server::testing;
+
+namespace {
+
+// `body` with `patch` applied (RFC 7386).
+Json patched(Json body, const Json& patch) {
+  body.merge_patch(patch);
+  return body;
+}
+
+std::string id_of(const Reply& reply) { return reply.json().at("id").get<std::string>(); }
+
+Json new_resource(const std::string& credential_id, const std::string& name = "Prod SG") {
+  return {{"name", name},
+          {"credentialId", credential_id},
+          {"provider", "AWS"},
+          {"resourceType", "SECURITY_GROUP"},
+          {"resourceIdentifier", "sg-0123"},
+          {"region", "eu-west-1"},
+          {"config", {{"port", 5432}}}};
+}
+
+using Keys = std::set<std::string>;
+
+Keys keys_of(const Json& object) {
+  Keys keys;
+  for (const auto& [key, value] : object.items()) keys.insert(key);
+  return keys;
+}
+
+}  // namespace
+
+TEST_CASE("e2e: resources are created inactive, patched, verified and deleted") {
+  Harness h;
+  const auto admin = h.bearer();
+  const auto credential = h.credential("AWS Prod");
+  const auto created = h.client().post("/api/v1/resources", new_resource(credential), admin);
+  REQUIRE(created.status == 201);
+  auto body = created.json();
+  CHECK(keys_of(body) == Keys{"id", "name", "credentialId", "credentialName", "provider",
+                              "resourceType", "resourceIdentifier", "region", "config", "isActive",
+                              "lastVerifiedAt", "createdAt", "updatedAt"});
+  CHECK(body.at("isActive") == false);
+  CHECK(body.at("lastVerifiedAt").is_null());
+  CHECK(body.at("credentialName") == "AWS Prod");
+  CHECK(body.at("config") == Json{{"port", 5432}});
+  const auto id = id_of(created);
+  const auto path = "/api/v1/resources/" + id;
+
+  // Inactive: an admin's session does not cover it yet.
+  CHECK(
+      h.client().post("/api/v1/sessions", Json::object(), admin).json().at("resourceIps").empty());
+
+  // PATCH changes only what it names; null clears config; PUT is not a route.
+  const auto patched =
+      h.client().send("PATCH", path, admin, R"({"name":"Prod DB","config":null,"provider":"GCP"})");
+  REQUIRE(patched.status == 200);
+  body = patched.json();
+  CHECK(body.at("name") == "Prod DB");
+  CHECK(body.at("config").is_null());
+  CHECK(body.at("provider") == "AWS");  // not a writable field: ignored
+  CHECK(body.at("resourceIdentifier") == "sg-0123");
+  CHECK(body.at("region") == "eu-west-1");
+  CHECK(h.client().send("PUT", path, admin, new_resource(credential).dump()).status == 405);
+  const auto no_region = h.client().send("PATCH", path, admin, R"({"region":null})");
+  CHECK(no_region.status == 400);
+  CHECK(no_region.json().at("validationErrors").at("region") == "is required for AWS resources");
+  CHECK(h.client().send("PATCH", path, admin, R"({"isActive":"yes"})").status == 400);
+  CHECK(h.client().send("PATCH", path, admin, R"({"credentialId":"nope"})").status == 400);
+
+  // Verify: active, lastVerifiedAt now.
+  const auto verified = h.client().post(path + "/verify", Json::object(), admin);
+  REQUIRE(verified.status == 200);
+  CHECK(verified.json().at("isActive") == true);
+  CHECK_FALSE(verified.json().at("lastVerifiedAt").is_null());
+
+  // A session covers it now, and while it runs the resource cannot be deleted.
+  const auto session = h.client().post("/api/v1/sessions", Json::object(), admin).json();
+  REQUIRE(session.at("resourceIps").size() == 1);
+  const auto in_use = h.client().send("DELETE", path, admin);
+  CHECK(in_use.status == 400);
+  CHECK(in_use.json().at("message") ==
+        "Resource is in use by 1 active session: stop them or let them expire first");
+  REQUIRE(h.client()
+              .post("/api/v1/sessions/" + session.at("id").get<std::string>() + "/stop",
+                    Json::object(), admin)
+              .status == 200);
+  CHECK(eventually([&] { return h.client().send("DELETE", path, admin).status == 204; }));
+  const auto gone = h.client().get(path, admin);
+  CHECK(gone.status == 404);
+  CHECK(gone.json().at("message") == "Resource with ID " + id + " not found");
+  CHECK(h.client().send("DELETE", path, admin).status == 404);
+  CHECK(h.client().post(path + "/verify", Json::object(), admin).status == 404);
+
+  const auto audit = h.client().get("/api/v1/audit-logs?size=100", admin).body;
+  for (const std::string event :
+       {"RESOURCE_CREATE", "RESOURCE_UPDATE", "RESOURCE_VERIFY", "RESOURCE_DELETE"}) {
+    INFO(event);
+    CHECK(audit.find("\"" + event + "\"") != std::string::npos);
+  }
+}
+
+TEST_CASE("e2e: a resource is refused a missing, foreign or mismatched credential") {
+  Harness h;
+  const auto admin = h.bearer();
+  const auto credential = h.credential();
+  const auto refused = [&](const Json& body, const std::string& field) {
+    INFO(body.dump());
+    const auto reply = h.client().post("/api/v1/resources", body, admin);
+    CHECK(reply.status == 400);
+    CHECK(reply.json().at("validationErrors").contains(field));
+    return reply.json().at("validationErrors").value(field, "");
+  };
+  auto body = new_resource(credential);
+  body.erase("credentialId");
+  CHECK(refused(body, "credentialId") == "is required");
+  CHECK(refused(new_resource("nope"), "credentialId") == "Credential with ID nope not found");
+  CHECK(refused(patched(new_resource(credential), Json{{"provider", "GCP"}}), "provider") ==
+        "must be the credential's provider, AWS");
+  CHECK(refused(patched(new_resource(credential), Json{{"region", nullptr}}), "region") ==
+        "is required for AWS resources");
+  CHECK(refused(patched(new_resource(credential), Json{{"provider", "aws"}}), "provider") ==
+        "must be one of AWS, GCP, AZURE, APISIX");
+  CHECK(refused(Json::object(), "name") == "is required");
+}
+
+TEST_CASE("e2e: verifying a resource whose credential failed its check is VERIFICATION_FAILED") {
+  Harness h;
+  const auto admin = h.bearer();
+  const auto bad = h.client().post(
+      "/api/v1/credentials",
+      {{"name", "bad"},
+       {"provider", "AWS"},
+       {"credentialType", "ACCESS_KEY"},
+       {"credentialData", {{"accessKeyId", "AKIAIOSFODNN7EXAMPLE"}, {"secretAccessKey", "short"}}}},
+      admin);
+  REQUIRE(bad.status == 201);
+  REQUIRE(eventually([&] {
+    return h.client().get("/api/v1/credentials/" + id_of(bad), admin).json().at("isValid") == false;
+  }));
+  const auto resource = h.client().post("/api/v1/resources", new_resource(id_of(bad)), admin);
+  REQUIRE(resource.status == 201);
+  const auto path = "/api/v1/resources/" + id_of(resource);
+  const auto failed = h.client().post(path + "/verify", Json::object(), admin);
+  CHECK(failed.status == 400);
+  CHECK(failed.json().at("message") ==
+        "Verification failed: its credential failed its last check: secretAccessKey is not 40 "
+        "characters long");
+  const auto after = h.client().get(path, admin).json();
+  CHECK(after.at("isActive") == false);
+  CHECK_FALSE(after.at("lastVerifiedAt").is_null());
+  const auto audit =
+      h.client().get("/api/v1/audit-logs?eventType=RESOURCE_VERIFY", admin).json().at("content");
+  REQUIRE(audit.size() == 1);
+  CHECK(audit[0].at("result") == "FAILURE");
+}
+
+TEST_CASE("e2e: members, API keys and other organizations are refused the resource writes") {
+  Harness h;
+  const auto admin = h.bearer();
+  const auto id = h.resource("db");
+  const auto credential = h.credential("spare");
+  const auto member = h.signed_in("member@localhost", "member");
+  const auto other = h.signed_in("boss@other.test", "admin", "other");
+  const auto key = h.key({"sessions:read", "sessions:write", "resources:read", "audit:read"});
+  const auto body = new_resource(credential).dump();
+  const std::vector<std::pair<std::string, std::string>> routes = {
+      {"POST", "/api/v1/resources"},
+      {"PATCH", "/api/v1/resources/" + id},
+      {"DELETE", "/api/v1/resources/" + id},
+      {"POST", "/api/v1/resources/" + id + "/verify"}};
+  for (const auto& [method, path] : routes) {
+    INFO(method << " " << path);
+    const auto as_member = h.client().send(method, path, member, body);
+    CHECK(as_member.status == 403);
+    CHECK(as_member.json().at("message") == "User does not have required scope: resources:manage");
+    const auto as_key = h.client().send(method, path, with_key(key), body);
+    CHECK(as_key.status == 403);
+    CHECK(as_key.body == key_not_supported_body);
+  }
+  for (const auto& [method, path] :
+       std::vector<std::pair<std::string, std::string>>(routes.begin() + 1, routes.end())) {
+    INFO(method << " " << path);
+    CHECK(h.client().send(method, path, other, R"({"name":"mine"})").status == 404);
+  }
+  const auto unchanged = h.client().get("/api/v1/resources/" + id, admin);
+  CHECK(unchanged.json().at("name") == "db");
+  CHECK(unchanged.json().at("isActive") == true);
+}
+
+TEST_CASE("e2e: static IP rules are created pending, applied in the background, and deleted") {
+  Harness h;
+  const auto admin = h.bearer();
+  const auto first = h.resource("alpha");
+  const auto second = h.resource("beta");
+  const auto created = h.client().post(
+      "/api/v1/static-ip-rules",
+      {{"label", "Office"}, {"ipAddress", "203.0.113.0/24"}, {"resourceIds", {second, first}}},
+      admin);
+  REQUIRE(created.status == 201);
+  const auto body = created.json();
+  CHECK(keys_of(body) ==
+        Keys{"id", "label", "ipAddress", "status", "createdByEmail", "createdAt", "resources"});
+  CHECK(body.at("status") == "PENDING");
+  CHECK(body.at("createdByEmail") == "admin@localhost");
+  CHECK(body.at("ipAddress") == "203.0.113.0/24");
+  REQUIRE(body.at("resources").size() == 2);
+  CHECK(body.at("resources")[0].at("resourceName") == "alpha");
+  CHECK(keys_of(body.at("resources")[0]) ==
+        Keys{"resourceId", "resourceName", "status", "appliedAt", "errorMessage"});
+  CHECK(body.at("resources")[0].at("status") == "PENDING");
+  const auto id = id_of(created);
+  const auto path = "/api/v1/static-ip-rules/" + id;
+  CHECK(eventually([&] { return h.client().get(path, admin).json().at("status") == "ACTIVE"; }));
+  const auto active = h.client().get(path, admin).json();
+  for (const auto& resource : active.at("resources")) {
+    CHECK(resource.at("status") == "APPLIED");
+    CHECK_FALSE(resource.at("appliedAt").is_null());
+  }
+  // A single address is stored as its range.
+  const auto single = h.client().post(
+      "/api/v1/static-ip-rules",
+      {{"label", "VPN"}, {"ipAddress", "2001:DB8::1"}, {"resourceIds", {first}}}, admin);
+  REQUIRE(single.status == 201);
+  CHECK(single.json().at("ipAddress") == "2001:db8::1/128");
+  const auto listed = h.client().get("/api/v1/static-ip-rules", admin).json();
+  REQUIRE(listed.size() == 2);
+  CHECK(listed[0].at("label") == "VPN");  // newest first
+
+  // Refused bodies.
+  const auto refused = [&](const Json& request, const std::string& field) {
+    INFO(request.dump());
+    const auto reply = h.client().post("/api/v1/static-ip-rules", request, admin);
+    CHECK(reply.status == 400);
+    return reply.json().at("validationErrors").value(field, "");
+  };
+  CHECK(refused({{"label", "x"}, {"ipAddress", "10.0.0.1/8"}, {"resourceIds", {first}}},
+                "ipAddress") ==
+        "must be an IPv4 or IPv6 address or CIDR range (host bits below the prefix zero)");
+  CHECK(refused({{"label", "x"}, {"ipAddress", "10.0.0.0/8"}, {"resourceIds", Json::array()}},
+                "resourceIds") == "must name at least one resource");
+  CHECK(refused({{"label", "x"}, {"ipAddress", "10.0.0.0/8"}, {"resourceIds", {"nope"}}},
+                "resourceIds") == "Resource not found with id: nope");
+  CHECK(refused({{"ipAddress", "10.0.0.0/8"}, {"resourceIds", {first}}}, "label") == "is required");
+
+  // Deleting the resource drops it from the rule; deleting the rule hides it at once.
+  REQUIRE(h.client().send("DELETE", "/api/v1/resources/" + second, admin).status == 204);
+  CHECK(h.client().get(path, admin).json().at("resources").size() == 1);
+  CHECK(h.client().send("DELETE", path, admin).status == 204);
+  const auto gone = h.client().get(path, admin);
+  CHECK(gone.status == 404);
+  CHECK(gone.json().at("message") == "Static IP rule with ID " + id + " not found");
+  CHECK(h.client().send("DELETE", path, admin).status == 404);
+  CHECK(h.client().get("/api/v1/static-ip-rules", admin).json().size() == 1);
+  // The sweeper removes it for good.
+  auto store = h.open_store();
+  CHECK(eventually([&] { return store->find_unsettled_static_ip_rules()->empty(); }));
+
+  const auto audit = h.client().get("/api/v1/audit-logs?size=100", admin).body;
+  CHECK(audit.find("\"STATIC_IP_RULE_CREATED\"") != std::string::npos);
+  CHECK(audit.find("\"STATIC_IP_RULE_DELETED\"") != std::string::npos);
+}
+
+TEST_CASE("e2e: members, API keys and other organizations are refused the static IP rules") {
+  Harness h;
+  const auto admin = h.bearer();
+  const auto resource = h.resource("db");
+  const auto rule = id_of(h.client().post(
+      "/api/v1/static-ip-rules",
+      {{"label", "Office"}, {"ipAddress", "192.0.2.0/24"}, {"resourceIds", {resource}}}, admin));
+  const auto member = h.signed_in("member@localhost", "member");
+  const auto other = h.signed_in("boss@other.test", "admin", "other");
+  const auto key = h.key({"sessions:read", "sessions:write", "resources:read", "audit:read"});
+  const auto body =
+      Json{{"label", "x"}, {"ipAddress", "192.0.2.0/24"}, {"resourceIds", {resource}}}.dump();
+  const std::vector<std::pair<std::string, std::string>> routes = {
+      {"GET", "/api/v1/static-ip-rules"},
+      {"GET", "/api/v1/static-ip-rules/" + rule},
+      {"POST", "/api/v1/static-ip-rules"},
+      {"DELETE", "/api/v1/static-ip-rules/" + rule}};
+  for (const auto& [method, path] : routes) {
+    INFO(method << " " << path);
+    const auto as_member = h.client().send(method, path, member, body);
+    CHECK(as_member.status == 403);
+    CHECK(as_member.json().at("message") ==
+          "User does not have required scope: static-ip-rules:manage");
+    const auto as_key = h.client().send(method, path, with_key(key), body);
+    CHECK(as_key.status == 403);
+    CHECK(as_key.body == key_not_supported_body);
+    CHECK(h.client().send(method, path, {}, body).status == 401);
+  }
+  CHECK(h.client().get("/api/v1/static-ip-rules/" + rule, other).status == 404);
+  CHECK(h.client().send("DELETE", "/api/v1/static-ip-rules/" + rule, other).status == 404);
+  CHECK(h.client().get("/api/v1/static-ip-rules", other).json().empty());
+  // Another organization's resource is an unknown one.
+  const auto foreign = h.client().post("/api/v1/static-ip-rules", Json::parse(body), other);
+  CHECK(foreign.status == 400);
+  CHECK(foreign.json().at("validationErrors").at("resourceIds") ==
+        "Resource not found with id: " + resource);
+  CHECK(h.client().get("/api/v1/static-ip-rules/" + rule, admin).status == 200);
+}
