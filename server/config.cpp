@@ -79,6 +79,18 @@ std::map<std::string, std::map<std::string, KeyHandler>> schema(Config& c) {
   s["database"]["url"] = [&c](Reader& r, const toml::node& n) {
     r.string(n, "database.url", c.database_path);
   };
+  s["database"]["revocation"] = [&c](Reader& r, const toml::node& n) {
+    std::string text;
+    r.string(n, "database.revocation", text);
+    if (text == revocation_name(Revocation::notify)) {
+      c.database_revocation = Revocation::notify;
+    } else if (text == revocation_name(Revocation::every_request)) {
+      c.database_revocation = Revocation::every_request;
+    } else {
+      r.error(n,
+              fmt::format("`database.revocation` must be notify or every-request, got `{}`", text));
+    }
+  };
   s["policy"]["directory"] = [&c](Reader& r, const toml::node& n) {
     r.string(n, "policy.directory", c.policy_directory);
   };

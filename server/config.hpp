@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "scopegate/result.hpp"
+#include "server/store/open_store.hpp"
 
 namespace scopegate::server {
 
@@ -23,6 +24,10 @@ struct Config {
   // [database] path or url: a SQLite file (or `sqlite:PATH`), or a PostgreSQL URI
   // (postgresql://...); see store/open_store.hpp
   std::string database_path = "./scopegate.db";
+  // [database] revocation: how another instance's change reaches this one (PostgreSQL;
+  // store/open_store.hpp): "notify" (within 1 s, no round trip per request) or
+  // "every-request"
+  Revocation database_revocation = Revocation::notify;
   // [policy]
   std::string policy_directory = "./policies";
   int reload_interval_milliseconds = 1000;  // polling for changes; 0: no watching (SIGHUP only)

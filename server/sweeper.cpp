@@ -63,13 +63,17 @@ std::size_t Sweeper::sweep() {
     audit.details_json = details.dump();
     audit.created_at = at;
     const auto saved = m_store.save_session(session, previous, &audit);
-    if (saved && *saved) ++changed;
+    if (saved && *saved) {
+      ++changed;
+      m_logger->info("sweeper: session {} expired", session.id);
+    }
   }
   const auto ending = m_store.find_sessions_by_status({"EXPIRING"}, std::nullopt);
   if (!ending) {
     m_logger->error("sweeper: cannot list sessions: {}", ending.error().message);
     return changed;
   }
+  if (changed > 0) m_logger->flush();
   for (auto session : *ending) {
     finish_ending(session, m_provider);
     const auto saved = m_store.save_session(session, std::string("EXPIRING"), nullptr);
@@ -82,6 +86,21 @@ std::size_t Sweeper::sweep() {
   return changed;
 }
 
+bool Sweeper::hold_duty() {
+  const auto held = m_store.hold_duty("sweeper");
+  if (!held) {
+    m_logger->error("sweeper: cannot tell whether this instance sweeps: {}", held.error().message);
+    return false;
+  }
+  if (m_holding != *held) {
+    m_logger->info(*held ? "sweeper: this instance sweeps expired sessions"
+                         : "sweeper: another instance sweeps expired sessions");
+    m_logger->flush();  // rare, and what an operator looks for after a crash
+    m_holding = *held;
+  }
+  return *held;
+}
+
 void Sweeper::loop() {
   std::unique_lock lock(m_mutex);
   while (!m_stopping) {
@@ -89,7 +108,7 @@ void Sweeper::loop() {
     if (m_stopping) break;
     m_woken = false;
     lock.unlock();
-    sweep();
+    if (hold_duty()) sweep();
     lock.lock();
   }
 }

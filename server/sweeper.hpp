@@ -5,12 +5,17 @@
 // needed for a session to expire. Each pass also checks new credentials
 // (credential_checks.hpp, when it has the secrets key) and settles static IP rules
 // (static_ip_rule_sync.hpp). sweep() may also be called directly (tests).
+// Among the processes sharing a database, one at a time sweeps: before each pass the
+// thread asks the store for the "sweeper" duty (Store::hold_duty), and skips the pass when
+// another process holds it; when the holder dies, the next pass of another takes over.
+// Taking and losing the duty are logged, and so is each session the sweeper ends.
 #pragma once
 
 #include <chrono>
 #include <condition_variable>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <thread>
 
 #include <spdlog/logger.h>
@@ -35,6 +40,8 @@ class Sweeper {
 
  private:
   void loop();
+  // Whether this process holds the sweeper duty now, logging each change.
+  bool hold_duty();
 
   Store& m_store;
   FirewallProvider& m_provider;
@@ -46,6 +53,7 @@ class Sweeper {
   std::condition_variable m_wake;
   bool m_woken = false;
   bool m_stopping = false;
+  std::optional<bool> m_holding;  // the last answer, when there was one
   std::thread m_thread;
 };
 

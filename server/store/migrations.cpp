@@ -231,6 +231,10 @@ const std::vector<Migration>& migrations() {
                 id INTEGER PRIMARY KEY CHECK (id = 1),
                 sealed TEXT NOT NULL))",
        }},
+      // Each new epoch announced to the processes watching them (PostgreSQL's NOTIFY, for
+      // Revocation::notify: postgres_migrations.cpp). SQLite has no such thing, and its
+      // processes read the epoch on every request: nothing to do here.
+      {8, "epoch changes announced (PostgreSQL: NOTIFY scopegate_epochs)", {}},
   };
   return all;
 }

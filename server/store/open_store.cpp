@@ -61,8 +61,13 @@ std::string redact_location(std::string_view location) {
   return out + redact_query(rest.substr(question + 1));
 }
 
-StoreResult<std::unique_ptr<Store>> open_store(const std::string& location) {
-  if (store_kind(location) == StoreKind::postgres) return open_postgres_store(location);
+std::string_view revocation_name(Revocation revocation) {
+  return revocation == Revocation::notify ? "notify" : "every-request";
+}
+
+StoreResult<std::unique_ptr<Store>> open_store(const std::string& location,
+                                               const StoreOptions& options) {
+  if (store_kind(location) == StoreKind::postgres) return open_postgres_store(location, options);
   if (starts_with(location, sqlite_prefix))
     return open_sqlite_store(location.substr(sqlite_prefix.size()));
   return open_sqlite_store(location);

@@ -14,6 +14,25 @@ namespace scopegate::server {
 
 enum class StoreKind { sqlite, postgres };
 
+// How a store learns of changes that other processes sharing its database commit (a key
+// revoked, a session stopped, through another instance):
+//   every_request  authenticate_key() and find_session() read the epochs behind their
+//                  caches on every request: a change is honoured by the next request (on
+//                  PostgreSQL, one round trip per request).
+//   notify         PostgreSQL only: the epochs are kept in memory, re-read on each
+//                  notification of a change and at least every 250 ms (EpochWatch,
+//                  postgres_epoch_watch.hpp), so cached keys and sessions cost no round
+//                  trip; a change committed elsewhere is honoured within 1 s at most.
+// SQLite reads its epochs on every request whatever this says (no round trip there).
+enum class Revocation { every_request, notify };
+
+struct StoreOptions {
+  Revocation revocation = Revocation::every_request;
+};
+
+// "every-request" or "notify", as the configuration spells them.
+std::string_view revocation_name(Revocation revocation);
+
 StoreKind store_kind(std::string_view location);
 
 // The location with any password (in the URI's user information or a `password`
@@ -21,6 +40,7 @@ StoreKind store_kind(std::string_view location);
 std::string redact_location(std::string_view location);
 
 // Opens the store the location names, applying every pending migration.
-StoreResult<std::unique_ptr<Store>> open_store(const std::string& location);
+StoreResult<std::unique_ptr<Store>> open_store(const std::string& location,
+                                               const StoreOptions& options = {});
 
 }  // namespace scopegate::server

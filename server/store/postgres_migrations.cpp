@@ -68,6 +68,22 @@ const std::vector<Migration>& overrides() {
            R"(CREATE TRIGGER organizations_epoch_insert AFTER INSERT ON organizations
                 FOR EACH STATEMENT EXECUTE FUNCTION scopegate_new_credential_epoch())",
        }},
+      // Every change of an epoch, by any writer, notifies `scopegate_epochs` (payload: the
+      // table) when its transaction commits, for the EpochWatch of every instance
+      // (postgres_epoch_watch.hpp). NOTIFY within one transaction is sent once.
+      {8,
+       "epoch changes announced (PostgreSQL: NOTIFY scopegate_epochs)",
+       {
+           R"(CREATE FUNCTION scopegate_announce_epoch() RETURNS trigger LANGUAGE plpgsql AS $$
+                BEGIN
+                  PERFORM pg_notify('scopegate_epochs', TG_TABLE_NAME);
+                  RETURN NULL;
+                END $$)",
+           R"(CREATE TRIGGER credential_epoch_announce AFTER UPDATE ON credential_epoch
+                FOR EACH STATEMENT EXECUTE FUNCTION scopegate_announce_epoch())",
+           R"(CREATE TRIGGER session_epoch_announce AFTER UPDATE ON session_epoch
+                FOR EACH STATEMENT EXECUTE FUNCTION scopegate_announce_epoch())",
+       }},
   };
   return all;
 }

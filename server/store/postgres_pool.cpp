@@ -60,7 +60,20 @@ std::int64_t PgResult::affected() const {
   return value;
 }
 
-PgConn::PgConn(const std::string& url) : m_conn(PQconnectdb(url.c_str())) {
+namespace {
+
+// The URI expanded into parameters (expand_dbname), then `application_name` over its own.
+PGconn* connect(const std::string& url, const char* application_name) {
+  if (application_name == nullptr) return PQconnectdb(url.c_str());
+  const char* keywords[] = {"dbname", "application_name", nullptr};
+  const char* values[] = {url.c_str(), application_name, nullptr};
+  return PQconnectdbParams(keywords, values, 1);
+}
+
+}  // namespace
+
+PgConn::PgConn(const std::string& url, const char* application_name)
+    : m_conn(connect(url, application_name)) {
   if (m_conn == nullptr) throw PgError("", "PostgreSQL: out of memory while connecting");
   if (PQstatus(m_conn) != CONNECTION_OK) {
     auto message = "PostgreSQL: " + trimmed(PQerrorMessage(m_conn));

@@ -77,8 +77,9 @@ class PgResult {
 
 class PgConn {
  public:
-  // Connects, or throws PgError.
-  explicit PgConn(const std::string& url);
+  // Connects, or throws PgError. `application_name`, when given, overrides the URI's: how
+  // pg_stat_activity names a connection with a job of its own (a listener, a lock holder).
+  explicit PgConn(const std::string& url, const char* application_name = nullptr);
   ~PgConn();
   PgConn(const PgConn&) = delete;
   PgConn& operator=(const PgConn&) = delete;

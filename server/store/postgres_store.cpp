@@ -16,6 +16,8 @@
 #include "server/clock.hpp"
 #include "server/store/epoch_cache.hpp"
 #include "server/store/postgres_credentials.hpp"
+#include "server/store/postgres_duties.hpp"
+#include "server/store/postgres_epoch_watch.hpp"
 #include "server/store/postgres_migrations.hpp"
 #include "server/store/postgres_pool.hpp"
 #include "server/store/postgres_rows.hpp"
@@ -39,20 +41,6 @@ void load_resource_ips(PgConn& db, Session& session) {
     session.resource_ips.push_back(read_resource_ip(rows.row(i), 0));
 }
 
-// The two epochs, read in one statement. Nullopt for a missing row: nothing is cached
-// behind it.
-struct Epochs {
-  std::optional<std::int64_t> credential;
-  std::optional<std::int64_t> session;
-};
-
-Epochs read_epochs(PgConn& db) {
-  const auto rows = db.exec(
-      "SELECT (SELECT epoch FROM credential_epoch WHERE id = 1), "
-      "(SELECT epoch FROM session_epoch WHERE id = 1)");
-  return Epochs{rows.row(0).optional_integer(0), rows.row(0).optional_integer(1)};
-}
-
 // The calling thread's read scope (Store::begin_read_scope): the store it belongs to, its
 // nesting depth, and the epochs read at its first read. A request's reads share those
 // epochs, as SQLite's share a snapshot; the scope's first write forgets them, so that
@@ -74,7 +62,8 @@ std::string placeholders(int first, std::size_t count) {
 
 class PostgresStore final : public Store {
  public:
-  explicit PostgresStore(std::string url) : m_pool(std::move(url)) {}
+  PostgresStore(const std::string& url, const StoreOptions& options)
+      : m_url(url), m_options(options), m_pool(url), m_duties(url) {}
 
   std::string describe() const override { return m_description; }
 
@@ -106,7 +95,8 @@ class PostgresStore final : public Store {
               {version, std::string(migration.description), format_stored(now())});
     }
     tx.commit();
-    m_description = describe_connection(db);
+    m_description = describe_connection(db, m_options.revocation);
+    if (m_options.revocation == Revocation::notify) m_watch = std::make_unique<EpochWatch>(m_url);
   }
 
   StoreResult<std::int64_t> count_users() override {
@@ -115,8 +105,7 @@ class PostgresStore final : public Store {
   }
 
   StoreResult<Done> create_organization(const Organization& o) override {
-    forget_scope_epochs();
-    return m_pool.run<Done>([&](PgConn& db) {
+    return write<Done>([&](PgConn& db) {
       db.exec("INSERT INTO organizations (id, slug, name, created_at) VALUES ($1,$2,$3,$4)",
               {o.id, o.slug, o.name, o.created_at});
       return Done{};
@@ -144,8 +133,7 @@ class PostgresStore final : public Store {
 
   StoreResult<Done> create_user(const User& u, const std::vector<std::string>& resource_ids,
                                 const AuditEntry* audit) override {
-    forget_scope_epochs();
-    return m_pool.run<Done>([&](PgConn& db) {
+    return write<Done>([&](PgConn& db) {
       PgTransaction tx(db);
       static const std::string sql =
           fmt::format("INSERT INTO users ({}) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9)", user_columns);
@@ -197,8 +185,7 @@ class PostgresStore final : public Store {
   StoreResult<Done> record_login(const std::string& user_id, const std::string& at,
                                  const std::vector<AccessToken>& tokens,
                                  const AuditEntry& audit) override {
-    forget_scope_epochs();
-    return m_pool.run<Done>([&](PgConn& db) {
+    return write<Done>([&](PgConn& db) {
       PgTransaction tx(db);
       db.exec("UPDATE users SET last_login_at = $1 WHERE id = $2", {at, user_id});
       for (const auto& token : tokens) {
@@ -240,8 +227,7 @@ class PostgresStore final : public Store {
   }
 
   StoreResult<Done> create_key(const ApiKey& k, const AuditEntry* audit) override {
-    forget_scope_epochs();
-    return m_pool.run<Done>([&](PgConn& db) {
+    return write<Done>([&](PgConn& db) {
       PgTransaction tx(db);
       db.exec(
           "INSERT INTO api_keys (id, organization_id, created_by, name, description, key_prefix, "
@@ -272,6 +258,9 @@ class PostgresStore final : public Store {
   StoreResult<std::shared_ptr<const KeyActor>> authenticate_key(
       const std::string& key_hash) override {
     using Found = std::shared_ptr<const KeyActor>;
+    if (const auto known = known_epochs()) {
+      if (auto cached = m_key_cache.find(key_hash, known->credential)) return cached;
+    }
     return m_pool.run<Found>([&](PgConn& db) -> Found {
       if (auto cached = m_key_cache.find(key_hash, epochs(db).credential)) return cached;
       static const std::string sql = fmt::format(
@@ -305,8 +294,7 @@ class PostgresStore final : public Store {
 
   StoreResult<Done> revoke_key(const std::string& id, const std::string& at,
                                const AuditEntry& audit) override {
-    forget_scope_epochs();
-    return m_pool.run<Done>([&](PgConn& db) {
+    return write<Done>([&](PgConn& db) {
       PgTransaction tx(db);
       db.exec("UPDATE api_keys SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL", {at, id});
       insert_audit(db, audit);
@@ -315,6 +303,7 @@ class PostgresStore final : public Store {
     });
   }
 
+  // A last use changes no epoch (the triggers leave those columns out): nothing to watch.
   StoreResult<Done> record_key_uses(const std::vector<KeyUse>& uses,
                                     const std::vector<AuditEntry>& audits) override {
     forget_scope_epochs();
@@ -366,8 +355,7 @@ class PostgresStore final : public Store {
   }
 
   StoreResult<bool> save_resource(const Resource& r, const AuditEntry& audit) override {
-    forget_scope_epochs();
-    return m_pool.run<bool>([&](PgConn& db) {
+    return write<bool>([&](PgConn& db) {
       PgTransaction tx(db);
       // FOR SHARE: a concurrent delete_credential() (FOR UPDATE) waits for this commit.
       if (r.credential_id && !lock_credential(db, *r.credential_id, r.organization_id, "SHARE"))
@@ -392,8 +380,7 @@ class PostgresStore final : public Store {
 
   StoreResult<std::int64_t> delete_resource(const std::string& id,
                                             const AuditEntry& audit) override {
-    forget_scope_epochs();
-    return m_pool.run<std::int64_t>([&](PgConn& db) -> std::int64_t {
+    return write<std::int64_t>([&](PgConn& db) -> std::int64_t {
       PgTransaction tx(db);
       const auto sessions =
           db.exec(
@@ -490,6 +477,9 @@ class PostgresStore final : public Store {
   // One statement for the session, its entries and the session epoch they were read at.
   StoreResult<std::shared_ptr<const Session>> find_session(const std::string& id) override {
     using Found = std::shared_ptr<const Session>;
+    if (const auto known = known_epochs()) {
+      if (auto cached = m_session_cache.find(id, known->session)) return cached;
+    }
     return m_pool.run<Found>([&](PgConn& db) -> Found {
       if (auto cached = m_session_cache.find(id, epochs(db).session)) return cached;
       static const std::string sql = fmt::format(
@@ -512,8 +502,7 @@ class PostgresStore final : public Store {
 
   StoreResult<bool> save_session(const Session& x, const OptionalText& expected_status,
                                  const AuditEntry* audit) override {
-    forget_scope_epochs();
-    return m_pool.run<bool>([&](PgConn& db) {
+    return write<bool>([&](PgConn& db) {
       PgTransaction tx(db);
       if (expected_status) {
         // At READ COMMITTED, a concurrent change to the row makes this wait for it, then
@@ -566,6 +555,14 @@ class PostgresStore final : public Store {
     });
   }
 
+  StoreResult<bool> hold_duty(const std::string& duty) override {
+    try {
+      return m_duties.hold(duty);
+    } catch (const PgError& error) {
+      return unexpected(to_error(error));
+    }
+  }
+
   StoreResult<AuditPage> query_audit(const AuditFilter& f) override {
     return m_pool.run<AuditPage>([&](PgConn& db) {
       std::vector<Param> params = {f.organization_id};
@@ -599,31 +596,58 @@ class PostgresStore final : public Store {
   }
 
  private:
-  // The epochs now: the read scope's, or read (and kept for the scope) in one statement.
-  Epochs epochs(PgConn& db) {
+  // The epochs now without a round trip, when known: the read scope's, or the watch's
+  // (kept for the scope).
+  std::optional<Epochs> known_epochs() {
     const bool scoped = t_scope.store == this && t_scope.depth > 0;
-    if (scoped && t_scope.epochs) return *t_scope.epochs;
+    if (scoped && t_scope.epochs) return t_scope.epochs;
+    if (!m_watch) return std::nullopt;
+    auto watched = m_watch->current();
+    if (scoped) t_scope.epochs = watched;
+    return watched;
+  }
+  // The epochs now: known, or read (and kept for the scope) in one statement.
+  Epochs epochs(PgConn& db) {
+    if (auto known = known_epochs()) return *known;
     const auto read = read_epochs(db);
-    if (scoped) t_scope.epochs = read;
+    if (t_scope.store == this && t_scope.depth > 0) t_scope.epochs = read;
     return read;
   }
   void forget_scope_epochs() {
     if (t_scope.store == this) t_scope.epochs.reset();
   }
+  // A change, with what the caches must know of it: the read scope's epochs are
+  // forgotten before it, and the watch (when there is one) re-reads them after it, so
+  // that this process's next read sees it.
+  template <typename T, typename Body>
+  StoreResult<T> write(Body&& body) {
+    forget_scope_epochs();
+    auto result = m_pool.run<T>(std::forward<Body>(body));
+    if (m_watch) m_watch->wrote();
+    return result;
+  }
 
   // What the startup log says: server version, user, host, port, database and TLS, from
   // the live connection; never the password.
-  static std::string describe_connection(PgConn& db) {
+  static std::string describe_connection(PgConn& db, Revocation revocation) {
     PGconn* conn = db.raw();
     const int version = PQserverVersion(conn);
     return fmt::format(
         "PostgreSQL {}.{} as {} at {}:{}/{}, {}; authenticated keys and sessions cached behind "
-        "epochs read on every request",
+        "{}",
         version / 10000, version % 10000, PQuser(conn), PQhost(conn), PQport(conn), PQdb(conn),
-        PQsslInUse(conn) != 0 ? "TLS" : "no TLS");
+        PQsslInUse(conn) != 0 ? "TLS" : "no TLS",
+        revocation == Revocation::notify
+            ? "epochs kept current by LISTEN/NOTIFY and a 250 ms poll (revocation = notify: "
+              "another instance's change honoured within 1 s)"
+            : "epochs read on every request (revocation = every-request)");
   }
 
+  std::string m_url;
+  StoreOptions m_options;
   PgPool m_pool;
+  PgDuties m_duties;
+  std::unique_ptr<EpochWatch> m_watch;  // with Revocation::notify
   std::string m_description = "PostgreSQL";
   EpochCache<KeyActor> m_key_cache{50'000};
   EpochCache<Session> m_session_cache{10'000};
@@ -632,9 +656,10 @@ class PostgresStore final : public Store {
 }  // namespace
 }  // namespace postgres
 
-StoreResult<std::unique_ptr<Store>> open_postgres_store(const std::string& url) {
+StoreResult<std::unique_ptr<Store>> open_postgres_store(const std::string& url,
+                                                        const StoreOptions& options) {
   try {
-    auto store = std::make_unique<postgres::PostgresStore>(url);
+    auto store = std::make_unique<postgres::PostgresStore>(url, options);
     store->migrate();
     return std::unique_ptr<Store>(std::move(store));
   } catch (const postgres::PgError& error) {

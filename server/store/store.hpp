@@ -1,10 +1,14 @@
 // Store: the one narrow interface between the server and its database. Every state
 // change takes the audit entry that records it and writes both in one transaction.
-// Reads never serve stale data: a key created, revoked or changed through any connection
-// (or any process sharing the database) is seen by the next authenticate_key(). An
-// implementation may keep what it reads in memory only while it can tell, on every call,
-// that nothing it depends on has changed since. Implementations are thread-safe.
-// Errors come back as values (StoreError); nothing here throws.
+// Freshness: a change made through this store is seen by its next call. A change made
+// through any other connection or process sharing the database (a key created, revoked or
+// changed, a session stopped by another instance) is seen by the next authenticate_key()
+// and find_session() too, unless the store was opened with Revocation::notify
+// (open_store.hpp; PostgreSQL only): then within 1 s at most, in exchange for cached rows
+// that cost no round trip. Rows absent from the caches (a new key) are always read.
+// An implementation may keep what it reads in memory only within those bounds.
+// Implementations are thread-safe. Errors come back as values (StoreError); nothing here
+// throws.
 #pragma once
 
 #include <memory>
@@ -151,6 +155,15 @@ class Store {
   // Sessions in any of `statuses` (and, when given, with expires_at <= `expires_before`).
   virtual StoreResult<std::vector<Session>> find_sessions_by_status(
       const std::vector<std::string>& statuses, const OptionalText& expires_before) = 0;
+
+  // Duties that one process at a time performs among all those sharing the database (the
+  // expiry sweeper's is "sweeper"). True while this store holds `duty`: a call takes it
+  // when no other process holds it, and later calls keep it (checking that it still
+  // does). It is given up only when the store closes or its process dies (kill -9
+  // included), so that another process's next call takes it over. On SQLite every
+  // process holds every duty (one server per database file is the deployment; two that
+  // sweep at once stay correct, as every session change is conditional).
+  virtual StoreResult<bool> hold_duty(const std::string& duty) = 0;
 
   // Audit.
   virtual StoreResult<AuditPage> query_audit(const AuditFilter& filter) = 0;

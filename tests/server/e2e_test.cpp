@@ -153,8 +153,16 @@ TEST_CASE("e2e: missing, garbage, revoked and expired keys get 401") {
 
 TEST_CASE(
     "e2e: a key revoked through a second server on the same database fails the very next request") {
-  Harness first;
-  Harness second([&](Harness& h) { h.config.database_path = first.config.database_path; });
+  // The promise of revocation = every-request (SQLite's only way). PostgreSQL's default,
+  // notify, promises 1 s instead: multi_instance_test.cpp and postgres_notify_test.cpp.
+  const auto every_request = [](Harness& h) {
+    h.config.database_revocation = Revocation::every_request;
+  };
+  Harness first(every_request);
+  Harness second([&](Harness& h) {
+    every_request(h);
+    h.config.database_path = first.config.database_path;
+  });
   const auto created = first.client().post(
       "/api/v1/api-keys", {{"name", "shared"}, {"scopes", {"sessions:read"}}}, first.bearer());
   REQUIRE(created.status == 201);

@@ -21,6 +21,7 @@
 #include <mutex>
 #include <thread>
 
+#include "harness.hpp"
 #include "http_client.hpp"
 #include "pg_cluster.hpp"
 #include "test_support.hpp"
@@ -35,7 +36,7 @@ using Headers = std::map<std::string, std::string>;
 
 namespace {
 
-constexpr const char* admin_password = "multi-instance-admin-password";
+constexpr const char* instances_admin_password = "multi-instance-admin-password";
 
 std::uint16_t free_port() {
   boost::asio::io_context io;
@@ -48,14 +49,16 @@ std::uint16_t free_port() {
 // config file: both ways of choosing the store.
 class Instance {
  public:
-  Instance(const TempDir& dir, const std::string& name, const std::string& url, bool url_in_config)
+  Instance(const TempDir& dir, const std::string& name, const std::string& url, bool url_in_config,
+           const std::string& database_config = "")
       : m_port(free_port()), m_output(dir.file(name + ".out")), m_log(dir.file(name + ".log")) {
     const auto config = dir.write(
         name + ".toml", fmt::format("[server]\nlisten = \"127.0.0.1:{}\"\n[policy]\ndirectory = "
                                     "\"{}\"\n[log]\nfile = \"{}\"\n[sessions]\n"
                                     "sweep_interval_seconds = 1\n{}",
                                     m_port, SCOPEGATE_SOURCE_DIR "/policies", m_log,
-                                    url_in_config ? "[database]\nurl = \"" + url + "\"\n" : ""));
+                                    "[database]\n" + database_config +
+                                        (url_in_config ? "url = \"" + url + "\"\n" : "")));
     std::vector<std::string> args = {SCOPEGATE_BINARY_DIR "/scopegate", "serve", "--config",
                                      config.string()};
     if (!url_in_config) args.insert(args.end(), {"--db", url});
@@ -118,29 +121,28 @@ class Instance {
 Headers sign_in(const Client& client) {
   const auto reply = client.post("/api/v1/auth/login", {{"organizationSlug", "default"},
                                                         {"email", "admin@localhost"},
-                                                        {"password", admin_password}});
+                                                        {"password", instances_admin_password}});
   REQUIRE(reply.status == 200);
   return {{"Authorization", "Bearer " + reply.json().at("accessToken").get<std::string>()}};
 }
-
-Headers with_key(const std::string& key) { return {{"X-API-Key", key}}; }
 
 // On PostgreSQL the secrets key must be configured, the same on every instance.
 constexpr const char* secrets_key =
     "3f1c0c9a4d5e6b7a8c9d0e1f2a3b4c5d6e7f8091a2b3c4d5e6f708192a3b4c5d";
 
-// `count` instances on one new database, started together and all healthy.
+// `count` instances on one new database, started together and all healthy, each with
+// `database_config` in its [database] table (the default: revocation = "notify").
 struct Service {
   TempDir dir;
   std::string url = PgCluster::shared().create_database();
   std::vector<std::unique_ptr<Instance>> instances;
 
-  explicit Service(int count) {
-    setenv("SCOPEGATE_ADMIN_PASSWORD", admin_password, 1);
+  explicit Service(int count, const std::string& database_config = "") {
+    setenv("SCOPEGATE_ADMIN_PASSWORD", instances_admin_password, 1);
     setenv("SCOPEGATE_SECRETS_KEY", secrets_key, 1);  // one key for every instance
     for (int i = 0; i < count; ++i) {
-      instances.push_back(
-          std::make_unique<Instance>(dir, "instance" + std::to_string(i), url, i > 0));
+      instances.push_back(std::make_unique<Instance>(dir, "instance" + std::to_string(i), url,
+                                                     i > 0, database_config));
     }
     for (const auto& instance : instances) {
       INFO(instance->output());
@@ -176,19 +178,33 @@ TEST_CASE(
   }
 }
 
-TEST_CASE(
-    "instances: a key made on one works on the others, and revoked on one is refused by all at "
-    "once") {
-  Service service(3);
-  const auto admin = sign_in(service[0].client());  // tokens are shared too
-  const auto created = service[0].client().post(
+// A key with sessions:read and sessions:write, made on `on`.
+struct NewKey {
+  std::string key;
+  std::string id;
+};
+NewKey new_key(const Instance& on, const Headers& admin) {
+  const auto created = on.client().post(
       "/api/v1/api-keys", {{"name", "ci"}, {"scopes", {"sessions:read", "sessions:write"}}}, admin);
   REQUIRE(created.status == 201);
-  const auto key = created.json().at("plainTextKey").get<std::string>();
-  const auto id = created.json().at("id").get<std::string>();
-  for (int i = 0; i < 3; ++i)
-    CHECK(service[i].client().get("/api/v1/sessions", with_key(key)).status == 200);
+  return {created.json().at("plainTextKey").get<std::string>(),
+          created.json().at("id").get<std::string>()};
+}
 
+// A key made on instance 0 and used on every instance (so cached by each).
+NewKey key_used_everywhere(Service& service, const Headers& admin) {
+  auto made = new_key(service[0], admin);
+  for (std::size_t i = 0; i < service.instances.size(); ++i)
+    CHECK(service[i].client().get("/api/v1/sessions", with_key(made.key)).status == 200);
+  return made;
+}
+
+TEST_CASE(
+    "instances: with revocation = every-request, a key made on one works on the others, and "
+    "revoked on one is refused by all at once") {
+  Service service(3, "revocation = \"every-request\"\n");
+  const auto admin = sign_in(service[0].client());  // tokens are shared too
+  const auto [key, id] = key_used_everywhere(service, admin);
   const auto revoked = service[2].client().send("DELETE", "/api/v1/api-keys/" + id, admin);
   REQUIRE(revoked.status / 100 == 2);
   // The very next request on every instance, with no wait.
@@ -198,13 +214,31 @@ TEST_CASE(
   }
 }
 
+TEST_CASE(
+    "instances: with revocation = notify (the default), a key revoked on one is refused by the "
+    "others within 1 s, and by itself at once") {
+  Service service(3);
+  for (const auto& instance : service.instances)
+    CHECK(contains(instance->log(), "revocation = notify"));
+  const auto admin = sign_in(service[0].client());
+  const auto [key, id] = key_used_everywhere(service, admin);
+  const auto revoked = service[2].client().send("DELETE", "/api/v1/api-keys/" + id, admin);
+  REQUIRE(revoked.status / 100 == 2);
+  const auto bound = std::chrono::steady_clock::now() + std::chrono::seconds(1);
+  CHECK(service[2].client().get("/api/v1/sessions", with_key(key)).status == 401);
+  for (int i = 0; i < 2; ++i) {
+    INFO("instance " << i);
+    CHECK(eventually(
+        [&] { return service[i].client().get("/api/v1/sessions", with_key(key)).status == 401; },
+        std::chrono::duration_cast<std::chrono::milliseconds>(bound -
+                                                              std::chrono::steady_clock::now())));
+  }
+}
+
 TEST_CASE("instances: a session started on one is seen and stopped on another") {
   Service service(2);
   const auto admin = sign_in(service[0].client());
-  const auto created = service[0].client().post(
-      "/api/v1/api-keys", {{"name", "ci"}, {"scopes", {"sessions:read", "sessions:write"}}}, admin);
-  REQUIRE(created.status == 201);
-  const auto key = created.json().at("plainTextKey").get<std::string>();
+  const auto key = new_key(service[0], admin).key;
 
   const auto started =
       service[1].client().post("/api/v1/sessions", {{"durationHours", 2}}, with_key(key));
@@ -216,10 +250,15 @@ TEST_CASE("instances: a session started on one is seen and stopped on another") 
   const auto stopped =
       service[0].client().post("/api/v1/sessions/" + id + "/stop", Json::object(), with_key(key));
   CHECK(stopped.status == 200);
-  const auto after = service[1].client().get("/api/v1/sessions/" + id, with_key(key));
-  REQUIRE(after.status == 200);
-  CHECK(after.json().at("status") != "ACTIVE");
-  CHECK(after.json().at("endedReason") == "MANUAL");
+  // Seen by the other within the bound (1 s); its cached copy is never written back.
+  Json after;
+  CHECK(eventually(
+      [&] {
+        after = service[1].client().get("/api/v1/sessions/" + id, with_key(key)).json();
+        return after.at("status") != "ACTIVE";
+      },
+      std::chrono::milliseconds(1000)));
+  CHECK(after.at("endedReason") == "MANUAL");
   // Stopping it again, anywhere, is refused.
   CHECK(service[1]
             .client()
@@ -230,10 +269,7 @@ TEST_CASE("instances: a session started on one is seen and stopped on another") 
 TEST_CASE("instances: of two instances stopping one session at once, exactly one wins") {
   Service service(2);
   const auto admin = sign_in(service[0].client());
-  const auto created = service[0].client().post(
-      "/api/v1/api-keys", {{"name", "ci"}, {"scopes", {"sessions:read", "sessions:write"}}}, admin);
-  REQUIRE(created.status == 201);
-  const auto key = created.json().at("plainTextKey").get<std::string>();
+  const auto key = new_key(service[0], admin).key;
   constexpr int rounds = 20;
   for (int round = 0; round < rounds; ++round) {
     const auto started =
@@ -264,10 +300,7 @@ TEST_CASE(
     "on") {
   Service service(2);
   const auto admin = sign_in(service[0].client());
-  const auto created = service[0].client().post(
-      "/api/v1/api-keys", {{"name", "ci"}, {"scopes", {"sessions:read", "sessions:write"}}}, admin);
-  REQUIRE(created.status == 201);
-  const auto key = created.json().at("plainTextKey").get<std::string>();
+  const auto key = new_key(service[0], admin).key;
 
   std::atomic<bool> done{false};
   std::mutex mutex;
@@ -309,10 +342,64 @@ TEST_CASE(
 }
 
 TEST_CASE(
+    "instances: one of three sweeps expired sessions, and when it is killed a survivor takes "
+    "over") {
+  Service service(3);
+  const auto admin = sign_in(service[0].client());
+  const auto key = new_key(service[0], admin).key;
+  const auto sweeping = [&] {
+    std::vector<int> out;
+    for (std::size_t i = 0; i < service.instances.size(); ++i) {
+      if (service.instances[i] &&
+          contains(service[i].log(), "sweeper: this instance sweeps expired sessions"))
+        out.push_back(static_cast<int>(i));
+    }
+    return out;
+  };
+  // A session started on `on`, then past its expiry (in plain SQL, as time passing would
+  // make it): the sweeper ends it; the log of the instance that did says so.
+  const auto expire_one = [&](int on) {
+    const auto started =
+        service[on].client().post("/api/v1/sessions", {{"durationHours", 1}}, with_key(key));
+    REQUIRE(started.status == 201);
+    const auto id = started.json().at("id").get<std::string>();
+    service.query("UPDATE sessions SET expires_at = '2000-01-01T00:00:00.000000Z' WHERE id = '" +
+                  id + "'");
+    CHECK(eventually([&] {
+      return service.query("SELECT status FROM sessions WHERE id = '" + id + "'") == "EXPIRED";
+    }));
+    std::vector<int> ended_by;
+    for (std::size_t i = 0; i < service.instances.size(); ++i) {
+      if (service.instances[i] && contains(service[i].log(), "sweeper: session " + id + " expired"))
+        ended_by.push_back(static_cast<int>(i));
+    }
+    return ended_by;
+  };
+
+  REQUIRE(eventually([&] { return !sweeping().empty(); }));
+  const auto holder = sweeping();
+  REQUIRE(holder.size() == 1);
+  CHECK(expire_one(0) == holder);
+  CHECK(expire_one(1) == holder);
+  CHECK(service.query("SELECT COUNT(*) FROM audit_logs WHERE event_type = 'SESSION_EXPIRE'") ==
+        "2");
+
+  service[holder[0]].kill_hard();
+  service.instances[holder[0]].reset();
+  REQUIRE(eventually([&] { return !sweeping().empty(); }));
+  const auto survivor = sweeping();
+  REQUIRE(survivor.size() == 1);
+  CHECK(survivor != holder);
+  CHECK(expire_one(holder[0] == 0 ? 1 : 0) == survivor);
+  CHECK(service.query("SELECT COUNT(*) FROM audit_logs WHERE event_type = 'SESSION_EXPIRE'") ==
+        "3");
+}
+
+TEST_CASE(
     "instances: `scopegate migrate` moves a SQLite database to PostgreSQL, and its key and "
     "password keep working") {
   TempDir dir;
-  setenv("SCOPEGATE_ADMIN_PASSWORD", admin_password, 1);
+  setenv("SCOPEGATE_ADMIN_PASSWORD", instances_admin_password, 1);
   // The secrets sealed on SQLite open on PostgreSQL: the same key on both sides.
   setenv("SCOPEGATE_SECRETS_KEY", secrets_key, 1);
   const auto sqlite_path = dir.file("old.db");
@@ -407,6 +494,14 @@ TEST_CASE(
   for (int i = 0; i < 20; ++i) CHECK(through.get("/api/v1/sessions", with_key(key)).status == 200);
   const auto id = created.json().at("id").get<std::string>();
   REQUIRE(through.send("DELETE", "/api/v1/api-keys/" + id, admin).status / 100 == 2);
+  // Refused by both within the bound (1 s), then by every request.
+  int refused = 0;
+  CHECK(eventually(
+      [&] {
+        refused = through.get("/api/v1/sessions", with_key(key)).status == 401 ? refused + 1 : 0;
+        return refused == 2;
+      },
+      std::chrono::milliseconds(1000)));
   for (int i = 0; i < 10; ++i) CHECK(through.get("/api/v1/sessions", with_key(key)).status == 401);
 
   // One instance stops: nginx sends everything to the other.

@@ -8,6 +8,7 @@
 #include <thread>
 
 #include "pg_cluster.hpp"
+#include "postgres_instances.hpp"
 #include "server/clock.hpp"
 #include "server/crypto.hpp"
 #include "server/store/open_store.hpp"
@@ -15,69 +16,9 @@
 #include "server/store/store.hpp"
 
 using namespace scopegate::server;
+using scopegate::server::testing::open;
 using scopegate::server::testing::PgCluster;
-
-namespace {
-
-std::unique_ptr<Store> open(const std::string& url) {
-  auto store = open_store(url);
-  INFO((store ? "" : store.error().message));
-  REQUIRE(store);
-  return std::move(*store);
-}
-
-// Two instances on one fresh database, with an organization and its admin.
-struct TwoInstances {
-  std::string url = PgCluster::shared().create_database();
-  std::unique_ptr<Store> one = open(url);
-  std::unique_ptr<Store> two = open(url);
-  Organization org{generate_uuid(), "acme", "Acme", format_stored(now())};
-  User admin{generate_uuid(),      org.id,      "admin@acme.test", "Admin", "admin", "x", true,
-             format_stored(now()), std::nullopt};
-
-  TwoInstances() {
-    REQUIRE(init_crypto());
-    REQUIRE(one->create_organization(org));
-    REQUIRE(one->create_user(admin, {}, nullptr));
-  }
-
-  ApiKey key(const std::string& secret) const {
-    ApiKey k;
-    k.id = generate_uuid();
-    k.organization_id = org.id;
-    k.created_by = admin.id;
-    k.name = secret;
-    k.key_prefix = "egk_live_000000";
-    k.key_hash = sha256_hex(secret);
-    k.scopes = {"sessions:read"};
-    k.created_at = format_stored(now());
-    return k;
-  }
-
-  Session session() const {
-    Session s;
-    s.id = generate_uuid();
-    s.organization_id = org.id;
-    s.user_id = admin.id;
-    s.status = "ACTIVE";
-    s.started_at = format_stored(now());
-    s.expires_at = s.started_at;
-    s.created_at = s.started_at;
-    return s;
-  }
-
-  AuditEntry audit(const std::string& event) const {
-    AuditEntry a;
-    a.id = generate_uuid();
-    a.organization_id = org.id;
-    a.event_type = event;
-    a.actor_type = "USER";
-    a.created_at = format_stored(now());
-    return a;
-  }
-};
-
-}  // namespace
+using scopegate::server::testing::TwoInstances;
 
 TEST_CASE("postgres: instances opening a new database together migrate it once") {
   const auto url = PgCluster::shared().create_database();
