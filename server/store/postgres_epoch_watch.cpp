@@ -102,7 +102,7 @@ void EpochWatch::wait_for_news(PgConn& listener) {
     if (left.count() <= 0) return;
     pollfd watched[2] = {{PQsocket(conn), POLLIN, 0}, {m_wake_pipe[0], POLLIN, 0}};
     if (::poll(watched, 2, static_cast<int>(left.count())) < 0) continue;  // EINTR
-    if ((watched[1].revents & POLLIN) != 0) return;  // wrote() or the end
+    if ((watched[1].revents & POLLIN) != 0) return;                        // wrote() or the end
     if (watched[0].revents == 0) continue;
     if (PQconsumeInput(conn) == 0 || PQstatus(conn) != CONNECTION_OK)
       throw PgError("", "PostgreSQL: the epoch watch lost its connection");

@@ -218,3 +218,15 @@ TEST_CASE("shadow policies are read from [policy] and [gateway], and overridden 
   CHECK(first_error(parse_config("c.toml", "[policy]\nshadow = 3\n")).find("`policy.shadow`") !=
         std::string::npos);
 }
+
+TEST_CASE("database.revocation defaults to notify, and takes every-request") {
+  CHECK(parse_config("scopegate.toml", "")->database_revocation == Revocation::notify);
+  const auto exact = parse_config("scopegate.toml", "[database]\nrevocation = \"every-request\"\n");
+  REQUIRE(exact);
+  CHECK(exact->database_revocation == Revocation::every_request);
+  const auto notify = parse_config("scopegate.toml", "[database]\nrevocation = \"notify\"\n");
+  REQUIRE(notify);
+  CHECK(notify->database_revocation == Revocation::notify);
+  CHECK(first_error(parse_config("c.toml", "[database]\nrevocation = \"never\"\n")) ==
+        "c.toml:2:14: error: `database.revocation` must be notify or every-request, got `never`");
+}

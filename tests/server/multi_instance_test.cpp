@@ -259,6 +259,10 @@ TEST_CASE("instances: a session started on one is seen and stopped on another") 
       },
       std::chrono::milliseconds(1000)));
   CHECK(after.at("endedReason") == "MANUAL");
+  // Finished by whichever instance sweeps, within its interval (1 s here).
+  CHECK(eventually([&] {
+    return service.query("SELECT status FROM sessions WHERE id = '" + id + "'") == "CANCELLED";
+  }));
   // Stopping it again, anywhere, is refused.
   CHECK(service[1]
             .client()

@@ -52,8 +52,8 @@ std::string status(Store& store, const std::string& session_id) {
 // Whether `store` answers 100 authentications of `key_hash` and reads of `session_id`
 // within 100 ms while another transaction holds both epoch tables locked: only when
 // neither pays a round trip for them.
-bool answers_with_epochs_locked(const TwoInstances& db, Store& store,
-                                const std::string& key_hash, const std::string& session_id) {
+bool answers_with_epochs_locked(const TwoInstances& db, Store& store, const std::string& key_hash,
+                                const std::string& session_id) {
   postgres::PgConn locker(db.url);
   locker.exec_plain("BEGIN");
   locker.exec_plain("LOCK TABLE credential_epoch, session_epoch IN ACCESS EXCLUSIVE MODE");
@@ -65,8 +65,8 @@ bool answers_with_epochs_locked(const TwoInstances& db, Store& store,
     }
     return true;
   });
-  const bool in_time = answered.wait_for(std::chrono::milliseconds(100)) ==
-                       std::future_status::ready;
+  const bool in_time =
+      answered.wait_for(std::chrono::milliseconds(100)) == std::future_status::ready;
   locker.exec_plain("ROLLBACK");
   return in_time && answered.get();
 }
@@ -101,9 +101,8 @@ TEST_CASE("postgres: notify: cached keys and sessions cost a request no round tr
   }
   // Once the watch has read the epochs after those writes (a few milliseconds), the
   // watching instance answers from memory alone; the other waits for the lock.
-  CHECK(time_until([&] {
-    return answers_with_epochs_locked(db, *db.one, key.key_hash, session.id);
-  }));
+  CHECK(time_until(
+      [&] { return answers_with_epochs_locked(db, *db.one, key.key_hash, session.id); }));
   CHECK_FALSE(answers_with_epochs_locked(db, *db.two, key.key_hash, session.id));
 }
 
