@@ -11,11 +11,13 @@
 #include "server/crypto.hpp"
 #include "server/store/copy_database.hpp"
 #include "server/store/open_store.hpp"
+#include "test_rows.hpp"
 #include "test_support.hpp"
 
 using namespace scopegate::server;
 using scopegate::server::testing::PgCluster;
 using scopegate::server::testing::TempDir;
+using scopegate::server::testing::user_audit;
 
 namespace {
 
@@ -98,15 +100,7 @@ struct Seeded {
     REQUIRE(store.save_session(session, std::nullopt, nullptr));
   }
 
-  AuditEntry audit(const std::string& event) const {
-    AuditEntry a;
-    a.id = generate_uuid();
-    a.organization_id = org.id;
-    a.event_type = event;
-    a.actor_type = "USER";
-    a.created_at = format_stored(now());
-    return a;
-  }
+  AuditEntry audit(const std::string& event) const { return user_audit(org.id, event); }
 
   // What the copy must keep working: the key by its hash, the token, the password, the
   // session with its entry, the grant, the audit log.

@@ -13,6 +13,7 @@
 #include "server/crypto.hpp"
 #include "server/store/open_store.hpp"
 #include "server/store/store.hpp"
+#include "test_rows.hpp"
 
 namespace scopegate::server::testing {
 
@@ -52,27 +53,8 @@ struct TwoInstances {
     return k;
   }
 
-  Session session() const {
-    Session s;
-    s.id = generate_uuid();
-    s.organization_id = org.id;
-    s.user_id = admin.id;
-    s.status = "ACTIVE";
-    s.started_at = format_stored(now());
-    s.expires_at = s.started_at;
-    s.created_at = s.started_at;
-    return s;
-  }
-
-  AuditEntry audit(const std::string& event) const {
-    AuditEntry a;
-    a.id = generate_uuid();
-    a.organization_id = org.id;
-    a.event_type = event;
-    a.actor_type = "USER";
-    a.created_at = format_stored(now());
-    return a;
-  }
+  Session session() const { return active_session(org.id, admin.id); }
+  AuditEntry audit(const std::string& event) const { return user_audit(org.id, event); }
 
   // Runs `sql` in this database as the superuser; the first value.
   std::string query(const std::string& sql) const {

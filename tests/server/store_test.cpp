@@ -18,10 +18,12 @@
 #include "server/store/open_store.hpp"
 #include "server/store/sqlite_store.hpp"
 #include "server/store/store.hpp"
+#include "test_rows.hpp"
 #include "test_store.hpp"
 #include "test_support.hpp"
 
 using namespace scopegate::server;
+using scopegate::server::testing::active_session;
 using scopegate::server::testing::new_test_database;
 using scopegate::server::testing::TempDir;
 
@@ -81,14 +83,7 @@ struct Fixture {
   }
 
   Session add_session() {
-    Session session;
-    session.id = generate_uuid();
-    session.organization_id = org.id;
-    session.user_id = admin.id;
-    session.status = "ACTIVE";
-    session.started_at = format_stored(now());
-    session.expires_at = session.started_at;
-    session.created_at = session.started_at;
+    const auto session = active_session(org.id, admin.id);
     REQUIRE(store->save_session(session, std::nullopt, nullptr));
     return session;
   }
