@@ -5,10 +5,15 @@
 // conditional updates (`WHERE status = expected`): of two instances stopping one session
 // at once, the second waits for the first's row lock, re-reads the row, and changes
 // nothing. authenticate_key() and find_session() answer from EpochCaches (epoch_cache.hpp) while
-// the epochs now are those their cached row was read at; the epochs are read (one round trip to two
-// one-row tables) once per request's read scope, or on every call outside one: a
-// revocation committed by any instance is refused by every other on its next request. Text is
-// compared and sorted with COLLATE "C", as SQLite does, whatever the database's collation.
+// the epochs now are those their cached row was read at. With Revocation::every_request the
+// epochs are read (one round trip to two one-row tables) once per request's read scope, or
+// on every call outside one: a revocation committed by any instance is refused by every other
+// on its next request. With Revocation::notify an EpochWatch (postgres_epoch_watch.hpp) holds
+// them, so a cached row costs no round trip, and another instance's change is honoured within
+// 1 s; whenever the watch cannot vouch for its epochs, they are read as with every_request.
+// Every write but a key's last use goes through write(), which has the watch re-read them.
+// hold_duty() is PgDuties (postgres_duties.hpp). Text is compared and sorted with COLLATE
+// "C", as SQLite does, whatever the database's collation.
 #include "server/store/postgres_store.hpp"
 
 #include <fmt/format.h>
