@@ -11,7 +11,9 @@
 // on its next request. With Revocation::notify an EpochWatch (postgres_epoch_watch.hpp) holds
 // them, so a cached row costs no round trip, and another instance's change is honoured within
 // 1 s; whenever the watch cannot vouch for its epochs, they are read as with every_request.
-// Every write but a key's last use goes through write(), which has the watch re-read them.
+// Every write to a table behind an epoch (keys, users, organizations, sessions, and
+// resources, whose removal may touch sessions) goes through write(), which has the watch
+// re-read them; a key's last use changes no epoch.
 // hold_duty() is PgDuties (postgres_duties.hpp). Text is compared and sorted with COLLATE
 // "C", as SQLite does, whatever the database's collation.
 #include "server/store/postgres_store.hpp"
