@@ -131,7 +131,7 @@ void check(const Result<KeyRequest, ValidationErrors>& parsed) {
   require_text(trimmed(*parsed->name), one_line(255, 1), "api-key: name without spaces around");
   require_optional_text(parsed->description, free_text, "api-key: description");
   require(parsed->scopes && !parsed->scopes->empty(), "api-key: at least one scope");
-  for (const auto& scope : *parsed->scopes) require_text(scope, one_line(100), "api-key: scope");
+  for (const auto& scope : *parsed->scopes) require_text(scope, one_line(1024), "api-key: scope");
   require_optional_text(parsed->expires_at, one_line(64), "api-key: expiresAt");
   require(!parsed->expires_at || parse_iso(*parsed->expires_at).has_value(),
           "api-key: expiresAt is an ISO-8601 time");
