@@ -1,6 +1,6 @@
 // What the tests of every folder share for files: a temporary directory unique to each
 // run (mkdtemp), removed with everything in it when the object goes out of scope; reading
-// a whole file; and looking for text in what a test read. Test-only.
+// a whole file and replacing one; and looking for text in what a test read. Test-only.
 #pragma once
 
 #include <stdlib.h>
@@ -50,6 +50,14 @@ inline std::string read_file(const std::filesystem::path& path) {
   std::ostringstream text;
   text << in.rdbuf();
   return text.str();
+}
+
+// Replaces `path` with `text` through a temporary file and a rename, as editors do: a
+// watcher never sees half of it.
+inline void write_file(const std::filesystem::path& path, const std::string& text) {
+  const auto temporary = path.string() + ".tmp";
+  { std::ofstream(temporary, std::ios::binary | std::ios::trunc) << text; }
+  std::filesystem::rename(temporary, path);
 }
 
 inline bool contains(const std::string& text, const std::string& needle) {

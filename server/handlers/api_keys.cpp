@@ -25,7 +25,7 @@ constexpr TextRule scope_rule{1024};
 constexpr TextRule timestamp_rule{64};
 constexpr TextRule cidr_rule{64};
 
-std::string_view trimmed(std::string_view text) {
+std::string_view trimmed_spaces(std::string_view text) {
   const auto first = text.find_first_not_of(' ');
   if (first == std::string_view::npos) return {};
   return text.substr(first, text.find_last_not_of(' ') - first + 1);
@@ -39,7 +39,7 @@ Result<KeyRequest, ValidationErrors> parse_api_key_body(const nlohmann::json& js
   KeyRequest out;
   out.name = optional_text(body, "name", TextRule{std::string::npos}, errors);
   if (!errors.count("name")) {
-    const auto name = out.name ? trimmed(*out.name) : std::string_view();
+    const auto name = out.name ? trimmed_spaces(*out.name) : std::string_view();
     if (name.empty()) {
       errors["name"] = "is required";
     } else if (auto problem = check_text(name, name_rule)) {

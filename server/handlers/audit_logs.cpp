@@ -26,7 +26,7 @@ std::optional<std::int64_t> parse_integer(const std::string& text) {
 // characters; the limits keep a wrong value short. An empty parameter is no filter.
 constexpr TextRule event_type_rule{64};
 constexpr TextRule email_rule{255};
-constexpr TextRule timestamp_rule{64};
+constexpr TextRule audit_timestamp_rule{64};
 constexpr TextRule number_rule{64};
 
 // The parameter's text when it is present, not empty and passes `rule`.
@@ -50,7 +50,7 @@ Result<AuditFilter, ValidationErrors> parse_audit_query(const AuditQuery& query,
   filter.actor_email = parameter(query.actor_email, "actorEmail", email_rule, errors);
   for (const auto& [name, value, out] :
        {std::tuple{"from", &query.from, &filter.from}, std::tuple{"to", &query.to, &filter.to}}) {
-    const auto text = parameter(*value, name, timestamp_rule, errors);
+    const auto text = parameter(*value, name, audit_timestamp_rule, errors);
     if (!text) continue;
     const auto parsed = parse_iso(*text);
     if (!parsed) {

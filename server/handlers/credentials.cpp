@@ -20,7 +20,7 @@ namespace scopegate::server {
 
 namespace {
 
-constexpr TextRule name_rule{255};
+constexpr TextRule credential_name_rule{255};
 constexpr TextRule kind_rule{64};
 // A key's value: a PEM private key is about 1.7 KB; tabs and newlines are allowed.
 constexpr std::size_t max_secret_length = 16 * 1024;
@@ -100,7 +100,8 @@ Result<NewCredential, ValidationErrors> parse_credential_body(const nlohmann::js
   ValidationErrors errors;
   const auto& body = body_fields(json, errors);
   NewCredential out;
-  if (auto name = required_text(body, "name", name_rule, errors)) out.name = std::move(*name);
+  if (auto name = required_text(body, "name", credential_name_rule, errors))
+    out.name = std::move(*name);
   const auto provider = required_text(body, "provider", kind_rule, errors);
   const auto type = required_text(body, "credentialType", kind_rule, errors);
   const CredentialKind* kind = provider ? kind_of(*provider) : nullptr;

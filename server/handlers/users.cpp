@@ -16,13 +16,13 @@ namespace scopegate::server {
 namespace {
 
 // Emails and names are identifiers and labels on one line: no control characters.
-constexpr TextRule email_rule{255};
-constexpr TextRule name_rule{255};
+constexpr TextRule user_email_rule{255};
+constexpr TextRule user_name_rule{255};
 // Passwords: as login accepts them (see handlers/auth.cpp), and at least 8 characters.
-constexpr TextRule password_rule{1024, 8, Controls::none};
+constexpr TextRule user_password_rule{1024, 8, Controls::none};
 // Roles and resource ids are matched exactly against known ones; the limit keeps a
 // wrong one short.
-constexpr TextRule identifier_rule{100};
+constexpr TextRule user_identifier_rule{100};
 
 }  // namespace
 
@@ -31,21 +31,21 @@ Result<NewUser, ValidationErrors> parse_user_body(const nlohmann::json& json,
   ValidationErrors errors;
   const auto& body = body_fields(json, errors);
   NewUser out;
-  const auto email = optional_text(body, "email", email_rule, errors);
+  const auto email = optional_text(body, "email", user_email_rule, errors);
   if (!errors.count("email") && (!email || email->find('@') == std::string::npos)) {
     errors["email"] = "must be an email address of at most 255 characters";
   }
-  out.name = optional_text(body, "name", name_rule, errors);
-  const auto role = optional_text(body, "role", identifier_rule, errors);
+  out.name = optional_text(body, "name", user_name_rule, errors);
+  const auto role = optional_text(body, "role", user_identifier_rule, errors);
   if (!errors.count("role") &&
       (!role || std::find(roles.begin(), roles.end(), *role) == roles.end())) {
     std::string known;
     for (const auto& name : roles) known += fmt::format("{}{}", known.empty() ? "" : ", ", name);
     errors["role"] = fmt::format("must be one of: {}", known);
   }
-  const auto password = optional_text(body, "password", password_rule, errors);
+  const auto password = optional_text(body, "password", user_password_rule, errors);
   if (!password) errors.try_emplace("password", "must be at least 8 characters");
-  if (auto ids = optional_text_array(body, "resourceIds", identifier_rule,
+  if (auto ids = optional_text_array(body, "resourceIds", user_identifier_rule,
                                      "must be an array of resource ids", errors)) {
     out.resource_ids = std::move(*ids);
   }

@@ -16,7 +16,7 @@ namespace {
 using Value = std::optional<std::string>;
 using Rows = std::vector<std::vector<Value>>;
 
-std::string joined(const std::vector<std::string>& columns) {
+std::string joined_columns(const std::vector<std::string>& columns) {
   std::string out;
   for (const auto& column : columns) out += (out.empty() ? "" : ", ") + column;
   return out;
@@ -47,7 +47,8 @@ class SqliteTables final : public Tables {
     return m_db.execAndGet(fmt::format("SELECT COUNT(*) FROM {}", table)).getInt64();
   }
   Rows read(const TableColumns& table) override {
-    SQLite::Statement s(m_db, fmt::format("SELECT {} FROM {}", joined(table.columns), table.table));
+    SQLite::Statement s(
+        m_db, fmt::format("SELECT {} FROM {}", joined_columns(table.columns), table.table));
     Rows rows;
     while (s.executeStep()) {
       auto& row = rows.emplace_back();
@@ -62,7 +63,7 @@ class SqliteTables final : public Tables {
     std::string marks;
     for (std::size_t i = 0; i < table.columns.size(); ++i) marks += i == 0 ? "?" : ",?";
     SQLite::Statement s(m_db, fmt::format("INSERT INTO {} ({}) VALUES ({})", table.table,
-                                          joined(table.columns), marks));
+                                          joined_columns(table.columns), marks));
     for (const auto& row : rows) {
       s.reset();
       for (std::size_t i = 0; i < row.size(); ++i) {
@@ -92,7 +93,7 @@ class PostgresTables final : public Tables {
   }
   Rows read(const TableColumns& table) override {
     const auto result =
-        m_db.exec(fmt::format("SELECT {} FROM {}", joined(table.columns), table.table));
+        m_db.exec(fmt::format("SELECT {} FROM {}", joined_columns(table.columns), table.table));
     Rows rows;
     for (int r = 0; r < result.size(); ++r) {
       auto& row = rows.emplace_back();
@@ -105,8 +106,8 @@ class PostgresTables final : public Tables {
     std::string marks;
     for (std::size_t i = 0; i < table.columns.size(); ++i)
       marks += fmt::format("{}${}", i == 0 ? "" : ",", i + 1);
-    const auto sql =
-        fmt::format("INSERT INTO {} ({}) VALUES ({})", table.table, joined(table.columns), marks);
+    const auto sql = fmt::format("INSERT INTO {} ({}) VALUES ({})", table.table,
+                                 joined_columns(table.columns), marks);
     for (const auto& row : rows) m_db.exec(sql, row);
   }
 

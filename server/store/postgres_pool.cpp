@@ -13,7 +13,7 @@ namespace {
 constexpr std::string_view unique_violation = "23505";
 
 // libpq's messages end with a newline; ours are one line.
-std::string trimmed(const char* message) {
+std::string trimmed_message(const char* message) {
   std::string text = message != nullptr ? message : "";
   while (!text.empty() && (text.back() == '\n' || text.back() == ' ')) text.pop_back();
   return text;
@@ -28,10 +28,10 @@ PGresult* checked(PGconn* conn, PGresult* result, ExecStatusType ok) {
   if (result != nullptr) {
     const char* state = PQresultErrorField(result, PG_DIAG_SQLSTATE);
     sqlstate = state != nullptr ? state : "";
-    message = trimmed(PQresultErrorMessage(result));
+    message = trimmed_message(PQresultErrorMessage(result));
     PQclear(result);
   }
-  if (message.empty()) message = trimmed(PQerrorMessage(conn));
+  if (message.empty()) message = trimmed_message(PQerrorMessage(conn));
   throw PgError(std::move(sqlstate), "PostgreSQL: " + message);
 }
 
@@ -76,7 +76,7 @@ PgConn::PgConn(const std::string& url, const char* application_name)
     : m_conn(connect(url, application_name)) {
   if (m_conn == nullptr) throw PgError("", "PostgreSQL: out of memory while connecting");
   if (PQstatus(m_conn) != CONNECTION_OK) {
-    auto message = "PostgreSQL: " + trimmed(PQerrorMessage(m_conn));
+    auto message = "PostgreSQL: " + trimmed_message(PQerrorMessage(m_conn));
     PQfinish(m_conn);
     throw PgError("", message);
   }
@@ -86,7 +86,7 @@ PgConn::PgConn(const std::string& url, const char* application_name)
       m_conn, [](void*, const char*) {}, nullptr);
   // Text in and out as UTF-8, whatever the server's default.
   if (PQsetClientEncoding(m_conn, "UTF8") != 0) {
-    auto message = "PostgreSQL: " + trimmed(PQerrorMessage(m_conn));
+    auto message = "PostgreSQL: " + trimmed_message(PQerrorMessage(m_conn));
     PQfinish(m_conn);
     throw PgError("", message);
   }

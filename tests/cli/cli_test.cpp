@@ -20,7 +20,7 @@ using Json = nlohmann::json;
 using scopegate::test::run;
 using scopegate::test::RunResult;
 
-const std::string exe = SCOPEGATE_EXE;
+using scopegate::test::exe;
 const fs::path source_dir = SCOPEGATE_SOURCE_DIR;
 const std::string policies = (source_dir / "policies").string();
 

@@ -21,7 +21,7 @@ using scopegate::test::RunResult;
 using scopegate::testing::contains;
 using scopegate::testing::TempDir;
 
-const std::string exe = SCOPEGATE_EXE;
+using scopegate::test::exe;
 
 // Every principal and request attribute a condition can read.
 const std::string attribute_policy = R"(scope a:read {

@@ -19,7 +19,7 @@ using scopegate::testing::contains;
 using scopegate::testing::read_file;
 using scopegate::testing::TempDir;
 
-const std::string exe = SCOPEGATE_EXE;
+using scopegate::test::exe;
 
 // Parses, but not in the canonical layout.
 const std::string messy = "scope things:read {GET /api/v1/things \"List things\"}\n";

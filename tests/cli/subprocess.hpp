@@ -1,5 +1,6 @@
 // Runs a program to completion and captures its stdout, stderr and exit status: what the
-// CLI tests need to drive the real `scopegate` binary. Blocking; not thread-safe.
+// CLI tests need to drive the real `scopegate` binary, and where that binary is.
+// Blocking; not thread-safe.
 #pragma once
 
 #include <filesystem>
@@ -7,6 +8,9 @@
 #include <vector>
 
 namespace scopegate::test {
+
+// The `scopegate` binary under test (SCOPEGATE_EXE, from tests/cli/CMakeLists.txt).
+inline const std::string exe = SCOPEGATE_EXE;
 
 struct RunResult {
   int status = -1;  // the exit status, or -1 when the program did not exit normally

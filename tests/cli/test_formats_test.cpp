@@ -19,7 +19,7 @@ using scopegate::test::RunResult;
 using scopegate::testing::contains;
 using scopegate::testing::TempDir;
 
-const std::string exe = SCOPEGATE_EXE;
+using scopegate::test::exe;
 const std::string python = SCOPEGATE_PYTHON3;
 
 const std::string policy_text = R"(scope a:read {

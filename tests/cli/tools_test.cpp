@@ -28,7 +28,7 @@ using scopegate::testing::count_of;
 using scopegate::testing::read_file;
 using scopegate::testing::TempDir;
 
-const std::string exe = SCOPEGATE_EXE;
+using scopegate::test::exe;
 const fs::path source_dir = SCOPEGATE_SOURCE_DIR;
 const std::string policies = (source_dir / "policies").string();
 const std::string policy_tests = (source_dir / "policies" / "tests").string();

@@ -5,18 +5,11 @@
 #include <string>
 #include <vector>
 
+#include "diagnostic_codes.hpp"
 #include "scopegate/dsl.hpp"
 #include "scopegate/dsl/format.hpp"
 
-namespace {
-
-std::vector<std::string> codes_of(const scopegate::Diagnostics& diagnostics) {
-  std::vector<std::string> codes;
-  for (const auto& d : diagnostics.items()) codes.push_back(d.code);
-  return codes;
-}
-
-}  // namespace
+using scopegate::testing::codes_of;
 
 TEST_CASE("allow_warning in the block a warning is about silences it") {
   const auto checked = scopegate::check_source(

@@ -11,7 +11,7 @@
 
 namespace {
 
-struct Row {
+struct ConstantRow {
   const char* note;
   const char* condition;  // after `when` on `GET /a/{id}` in scope a:read
   const char* message;    // the whole message
@@ -29,8 +29,8 @@ std::string under(const scopegate::Span& span) {
 }
 
 // Each row's condition draws exactly one constant-condition, as the row says.
-void check_rows(const std::vector<Row>& rows, const char* help) {
-  for (const Row& row : rows) {
+void check_rows(const std::vector<ConstantRow>& rows, const char* help) {
+  for (const ConstantRow& row : rows) {
     INFO(row.note);
     const auto compiled = scopegate::check_source("c.policy", policy_with(row.condition));
     INFO(compiled.diagnostics.render());
@@ -59,7 +59,7 @@ std::vector<scopegate::Diagnostic> constant_conditions(const scopegate::Diagnost
 }  // namespace
 
 TEST_CASE("comparisons that contradict each other under and draw constant-condition") {
-  const std::vector<Row> rows = {
+  const std::vector<ConstantRow> rows = {
       {"a time before T1 and after T2 >= T1",
        R"(request.time < "2027-01-01T00:00:00Z" and request.time > "2027-06-01T00:00:00Z")",
        "condition is always false: `request.time < \"2027-01-01T00:00:00Z\"` and `request.time > "
@@ -123,7 +123,7 @@ TEST_CASE("comparisons that contradict each other under and draw constant-condit
 }
 
 TEST_CASE("comparisons that cover every value under or draw constant-condition") {
-  const std::vector<Row> rows = {
+  const std::vector<ConstantRow> rows = {
       {"not equal to one string or to another",
        R"(request.header.x-env != "a" or request.header.x-env != "b")",
        "condition is always true when 'request.header.x-env' is present: every value of "

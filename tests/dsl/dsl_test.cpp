@@ -8,10 +8,13 @@
 #include <fstream>
 #include <string>
 
+#include "diagnostic_codes.hpp"
 #include "scopegate/dsl.hpp"
 #include "scopegate/dsl/policy_tests.hpp"
 #include "scopegate/policy.hpp"
 #include "test_files.hpp"
+
+using scopegate::testing::codes_of;
 
 namespace {
 
@@ -72,12 +75,6 @@ const scopegate::Scope& scope_named(const scopegate::Policy& policy, std::string
 
 void write(const fs::path& path, std::string_view text) {
   std::ofstream(path, std::ios::binary) << text;
-}
-
-std::vector<std::string> codes_of(const scopegate::Diagnostics& diagnostics) {
-  std::vector<std::string> codes;
-  for (const auto& d : diagnostics.items()) codes.push_back(d.code);
-  return codes;
 }
 
 }  // namespace

@@ -17,7 +17,7 @@
 
 namespace {
 
-const char* const policy_text = R"(scope sessions:read {
+const char* const embedded_policy_text = R"(scope sessions:read {
   GET /api/v1/sessions/{id}
 }
 scope sessions:write {
@@ -32,7 +32,7 @@ public {
 )";
 
 std::shared_ptr<const scopegate::Policy> example_policy() {
-  auto compiled = scopegate::compile_source("api.policy", policy_text);
+  auto compiled = scopegate::compile_source("api.policy", embedded_policy_text);
   REQUIRE(compiled);
   return std::make_shared<const scopegate::Policy>(std::move(*compiled));
 }
@@ -105,7 +105,7 @@ TEST_CASE("embedding.md: a service answers no_policy until its policy is loaded"
   CHECK(before.reason() == scopegate::Reason::no_policy);
   CHECK(before.status() == 503);
   CHECK(before.message() == "No policy is loaded");
-  auto compiled = scopegate::compile_source("api.policy", policy_text);
+  auto compiled = scopegate::compile_source("api.policy", embedded_policy_text);
   REQUIRE(compiled);
   service.load(std::move(*compiled));
   CHECK(service.decide({}, "GET", "/healthz").allowed());

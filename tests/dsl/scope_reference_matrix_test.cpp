@@ -16,7 +16,7 @@ using scopegate::ReferenceFormat;
 using scopegate::testing::contains;
 using scopegate::testing::count_of;
 
-std::string reference_of(std::string_view policy_text, ReferenceFormat format) {
+std::string matrix_reference_of(std::string_view policy_text, ReferenceFormat format) {
   auto policy = scopegate::compile_source("test.policy", policy_text);
   if (!policy) FAIL(policy.error().render());
   return scopegate::scope_reference(*policy, format);
@@ -65,7 +65,7 @@ forbid PATCH /b when principal.kind == "user" { message "users never patch" }
 }  // namespace
 
 TEST_CASE("the access matrix marks grants through implies as implied, with the granting scope") {
-  const std::string page = reference_of(policy_text, ReferenceFormat::html);
+  const std::string page = matrix_reference_of(policy_text, ReferenceFormat::html);
   // GET /a: a:read grants it; a:write and a:admin only through implies (a:admin by way of
   // a:write, but the grant is a:read's).
   CHECK(row_of(page, "GET /a") ==
@@ -81,7 +81,7 @@ TEST_CASE("the access matrix marks grants through implies as implied, with the g
 }
 
 TEST_CASE("the access matrix names the callers a forbid rule refuses an endpoint to") {
-  const std::string page = reference_of(policy_text, ReferenceFormat::html);
+  const std::string page = matrix_reference_of(policy_text, ReferenceFormat::html);
   // Always refused to users: the condition is principal.kind == "user" alone.
   CHECK(contains(row_of(page, "DELETE /a"),
                  "<td class=\"refused\" title=\"forbid DELETE /a when principal.kind == "
@@ -101,9 +101,9 @@ TEST_CASE("the reference lists every role with its scopes, and those it reaches 
       "- `reader`: `a:read`\n"
       "- `admin` - Runs the place: `a:admin`, `u:manage`; through implies: `a:read`, `a:write`\n"
       "- `everyone`: every scope\n";
-  CHECK(contains(reference_of(policy_text, ReferenceFormat::markdown),
+  CHECK(contains(matrix_reference_of(policy_text, ReferenceFormat::markdown),
                  "\n## Roles\n\nA signed-in user holds the scopes of their role:\n\n" + roles));
-  const std::string page = reference_of(policy_text, ReferenceFormat::html);
+  const std::string page = matrix_reference_of(policy_text, ReferenceFormat::html);
   CHECK(contains(page,
                  "<li><code>admin</code> - Runs the place: <code>a:admin</code>, "
                  "<code>u:manage</code>; through implies: <code>a:read</code>, "

@@ -23,7 +23,7 @@ namespace fs = std::filesystem;
 using Json = nlohmann::ordered_json;
 using scopegate::testing::contains;
 
-const fs::path source_dir = SCOPEGATE_SOURCE_DIR;
+const fs::path repo_dir = SCOPEGATE_SOURCE_DIR;
 
 const std::set<std::string> http_methods = {"get",  "put",   "post",  "delete",
                                             "head", "patch", "trace", "options"};
@@ -177,7 +177,7 @@ TEST_CASE("the OpenAPI checks find a broken document") {
 }
 
 TEST_CASE("the OpenAPI document of the shipped policy is valid and has every endpoint") {
-  auto policy = scopegate::compile_files({source_dir / "policies"});
+  auto policy = scopegate::compile_files({repo_dir / "policies"});
   REQUIRE(policy);
   const Json document = openapi_of(*policy);
   CHECK(openapi_problems(document) == std::vector<std::string>{});

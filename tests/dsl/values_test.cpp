@@ -10,7 +10,7 @@
 
 namespace {
 
-struct Row {
+struct ValueRow {
   const char* note;
   const char* condition;
   const char* message;
@@ -25,7 +25,7 @@ const scopegate::Diagnostic& only(const scopegate::Diagnostics& diagnostics) {
 }  // namespace
 
 TEST_CASE("a closed attribute compared with a value it never has is an error") {
-  const std::vector<Row> rows = {
+  const std::vector<ValueRow> rows = {
       {"apikey for api_key", "principal.kind == \"apikey\"", "'principal.kind' is never 'apikey'",
        "did you mean \"api_key\"? principal.kind is one of \"api_key\", \"user\", \"anonymous\""},
       {"the literal on the left", "\"api-key\" != principal.kind",
@@ -37,7 +37,7 @@ TEST_CASE("a closed attribute compared with a value it never has is an error") {
       {"a misspelt method", "request.method in [\"POTS\"]", "'request.method' is never 'POTS'",
        "did you mean \"POST\"?"},
   };
-  for (const Row& row : rows) {
+  for (const ValueRow& row : rows) {
     const std::string policy = std::string(
                                    "scope repos:write { DELETE /repos/{id} }\n"
                                    "forbid DELETE /repos/** when ") +

@@ -6,7 +6,10 @@
 #include <string>
 #include <vector>
 
+#include "diagnostic_codes.hpp"
 #include "scopegate/dsl.hpp"
+
+using scopegate::testing::codes_of;
 
 namespace {
 
@@ -16,12 +19,6 @@ struct Row {
   const char* code;
   const char* message;  // a part of the message
 };
-
-std::vector<std::string> codes_of(const scopegate::Diagnostics& diagnostics) {
-  std::vector<std::string> codes;
-  for (const auto& d : diagnostics.items()) codes.push_back(d.code);
-  return codes;
-}
 
 }  // namespace
 

@@ -48,7 +48,7 @@ std::vector<Situation> every_situation() {
   return out;
 }
 
-std::string describe(const Situation& s) {
+std::string describe_situation(const Situation& s) {
   std::string out = s.kind == PrincipalKind::anonymous ? "anonymous"
                     : s.kind == PrincipalKind::api_key ? "key"
                                                        : "user";
@@ -218,7 +218,7 @@ TEST_CASE("engine: conditions the principal alone decides give what the conditio
     const Policy policy = policy_for(e.spec);
     for (const Situation& s : situations) {
       const std::string problems = check_situation(policy, s, e.holds(s));
-      INFO("when " << render(e.spec) << " for " << describe(s) << ": " << problems);
+      INFO("when " << render(e.spec) << " for " << describe_situation(s) << ": " << problems);
       if (!problems.empty()) CHECK(problems.empty());
       ++checked;
     }
@@ -244,14 +244,14 @@ TEST_CASE("engine: the shipped allowed_cidrs forbid rule in every situation, alo
     const Policy policy = policy_for(row.condition.spec);
     for (const Situation& s : every_situation()) {
       const bool holds = row.condition.holds(s);
-      INFO(row.note << ": when " << render(row.condition.spec) << " for " << describe(s));
+      INFO(row.note << ": when " << render(row.condition.spec) << " for " << describe_situation(s));
       CHECK(check_situation(policy, s, holds).empty());
     }
   }
   // The oracle itself, for the rule as shipped: only a fenced key from outside or from
   // no address is refused.
   for (const Situation& s : every_situation()) {
-    INFO(describe(s));
+    INFO(describe_situation(s));
     CHECK(fenced_key.holds(s) == (s.kind == PrincipalKind::api_key && s.fenced &&
                                   (!s.ip || std::string(*s.ip) != "10.1.2.3")));
   }

@@ -7,8 +7,6 @@
 #include <spawn.h>
 #include <sys/wait.h>
 
-#include <boost/asio/io_context.hpp>
-#include <boost/asio/ip/tcp.hpp>
 #include <chrono>
 #include <fstream>
 #include <future>
@@ -25,12 +23,6 @@ extern char** environ;
 using namespace scopegate::server::testing;
 
 namespace {
-
-std::uint16_t free_port() {
-  boost::asio::io_context io;
-  boost::asio::ip::tcp::acceptor acceptor(io, {boost::asio::ip::make_address("127.0.0.1"), 0});
-  return acceptor.local_endpoint().port();
-}
 
 pid_t spawn(const std::vector<std::string>& args, const std::string& output) {
   posix_spawn_file_actions_t actions;

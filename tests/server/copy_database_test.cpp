@@ -134,7 +134,7 @@ struct Seeded {
   }
 };
 
-std::unique_ptr<Store> open(const std::string& location) {
+std::unique_ptr<Store> open_checked(const std::string& location) {
   auto store = open_store(location);
   INFO((store ? "" : store.error().message));
   REQUIRE(store);
@@ -146,7 +146,7 @@ std::unique_ptr<Store> open(const std::string& location) {
 TEST_CASE("migrate copies every table of the schema with every column") {
   TempDir dir;
   const auto path = dir.file("schema.db");
-  open(path);
+  open_checked(path);
   SQLite::Database db(path);
   std::set<std::string> tables;
   SQLite::Statement list(db,
@@ -171,7 +171,7 @@ TEST_CASE(
   REQUIRE(init_crypto());
   TempDir dir;
   const auto sqlite_path = dir.file("from.db");
-  auto source = open(sqlite_path);
+  auto source = open_checked(sqlite_path);
   const Seeded seeded(*source);
   source.reset();
 
@@ -184,13 +184,13 @@ TEST_CASE(
     INFO(table.table);
     CHECK(table.rows == (table.table == "audit_logs" ? 4 : 1));
   }
-  seeded.check(*open(url));
+  seeded.check(*open_checked(url));
 
   const auto back_path = dir.file("back.db");
   const auto back = copy_database(url, "sqlite:" + back_path);
   INFO((back ? "" : back.error()));
   REQUIRE(back);
-  seeded.check(*open(back_path));
+  seeded.check(*open_checked(back_path));
 
   // A destination with rows is refused, and nothing is written.
   const auto again = copy_database(sqlite_path, url);

@@ -31,14 +31,6 @@ Json aws_credential(const std::string& name, const std::string& key_id = marked_
           {"credentialData", {{"accessKeyId", key_id}, {"secretAccessKey", secret}}}};
 }
 
-// `body` with `patch` applied (RFC 7386).
-Json patched(Json body, const Json& patch) {
-  body.merge_patch(patch);
-  return body;
-}
-
-std::string id_of(const Reply& reply) { return reply.json().at("id").get<std::string>(); }
-
 }  // namespace
 
 TEST_CASE("e2e: credentials are created, listed, checked in the background and deleted") {

@@ -50,7 +50,7 @@ std::optional<std::string> header(const HttpResponse& response, std::string_view
 }
 
 enum class Body { exact_403, general };
-struct Row {
+struct ReasonRow {
   const char* note;
   Reason reason;
   const char* principal;  // "anonymous", "key: SCOPE", "role: ROLE"
@@ -68,7 +68,7 @@ struct Row {
 TEST_CASE("every refusal the engine can give becomes the status, body and headers API.md asks") {
   auto policy = scopegate::compile_source("refusals.policy", policy_text);
   REQUIRE(policy);
-  const std::vector<Row> rows = {
+  const std::vector<ReasonRow> rows = {
       {"a bad path is 400 with what is wrong with it",
        Reason::invalid_path,
        "anonymous",

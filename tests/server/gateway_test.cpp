@@ -38,12 +38,6 @@ void copy_directory(const fs::path& from, const fs::path& to) {
   fs::copy(from, to, fs::copy_options::recursive | fs::copy_options::overwrite_existing);
 }
 
-void write_file(const fs::path& path, const std::string& text) {
-  const auto temporary = path.string() + ".tmp";
-  { std::ofstream(temporary, std::ios::binary | std::ios::trunc) << text; }
-  fs::rename(temporary, path);
-}
-
 }  // namespace
 
 TEST_CASE("gateway: a key with the scope is allowed, with what the upstream needs to know") {
@@ -155,9 +149,9 @@ TEST_CASE("gateway: a signed-in user is judged by the gateway policy's role") {
 TEST_CASE("gateway: keys may hold scopes of both policies, and only scopes one defines") {
   auto h = gateway_harness();
   const auto token = h.bearer();
-  const auto both = Json{{"name", "both"}, {"scopes", {"notes:write", "sessions:read"}}};
+  const auto both = nlohmann::json{{"name", "both"}, {"scopes", {"notes:write", "sessions:read"}}};
   CHECK(h.client().post("/api/v1/api-keys", both, token).status == 201);
-  const auto unknown = Json{{"name", "typo"}, {"scopes", {"notes:wrte"}}};
+  const auto unknown = nlohmann::json{{"name", "typo"}, {"scopes", {"notes:wrte"}}};
   const auto refused = h.client().post("/api/v1/api-keys", unknown, token);
   CHECK(refused.status == 400);
   CHECK(refused.json().at("validationErrors").at("scopes") == "unknown scope: notes:wrte");

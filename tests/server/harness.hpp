@@ -84,6 +84,15 @@ inline Json aws_resource(const std::string& credential_id, const std::string& na
           {"region", "eu-west-1"}};
 }
 
+// `body` with `patch` applied (RFC 7386).
+inline Json patched(Json body, const Json& patch) {
+  body.merge_patch(patch);
+  return body;
+}
+
+// The "id" of a created record's answer.
+inline std::string id_of(const Reply& reply) { return reply.json().at("id").get<std::string>(); }
+
 inline std::map<std::string, std::string> with_key(const std::string& key) {
   return {{"X-API-Key", key}};
 }

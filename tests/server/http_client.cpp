@@ -42,6 +42,12 @@ Reply Client::send(const std::string& method, const std::string& target,
   return reply;
 }
 
+std::uint16_t free_port() {
+  boost::asio::io_context io;
+  boost::asio::ip::tcp::acceptor acceptor(io, {boost::asio::ip::make_address("127.0.0.1"), 0});
+  return acceptor.local_endpoint().port();
+}
+
 int Client::raw_status(const std::string& bytes) const {
   boost::asio::io_context io;
   boost::asio::ip::tcp::socket socket(io);

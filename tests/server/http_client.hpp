@@ -1,6 +1,7 @@
 // A small blocking HTTP/1.1 client for the end-to-end tests: one connection per request,
-// or raw bytes for requests a well-behaved client cannot send. Boost.Beast stays in
-// http_client.cpp, compiled once into scopegate_server_test_support.
+// or raw bytes for requests a well-behaved client cannot send; and a free port for a
+// server. Boost.Beast stays in http_client.cpp, compiled once into
+// scopegate_server_test_support.
 #pragma once
 
 #include <cstdint>
@@ -41,5 +42,8 @@ class Client {
  private:
   std::uint16_t m_port;
 };
+
+// A loopback port that nothing listens on now, for a server or cluster a test starts.
+std::uint16_t free_port();
 
 }  // namespace scopegate::server::testing

@@ -12,8 +12,6 @@
 #include <sys/wait.h>
 
 #include <atomic>
-#include <boost/asio/io_context.hpp>
-#include <boost/asio/ip/tcp.hpp>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -37,12 +35,6 @@ using Headers = std::map<std::string, std::string>;
 namespace {
 
 constexpr const char* instances_admin_password = "multi-instance-admin-password";
-
-std::uint16_t free_port() {
-  boost::asio::io_context io;
-  boost::asio::ip::tcp::acceptor acceptor(io, {boost::asio::ip::make_address("127.0.0.1"), 0});
-  return acceptor.local_endpoint().port();
-}
 
 // One `scopegate serve` on `url`, stopped with SIGTERM (or killed) when it goes. The
 // first instance takes the database from --db, the others from `[database] url` in a

@@ -7,24 +7,18 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include <boost/asio/io_context.hpp>
-#include <boost/asio/ip/tcp.hpp>
 #include <filesystem>
 #include <memory>
 #include <random>
 #include <stdexcept>
+
+#include "http_client.hpp"
 
 extern char** environ;
 
 namespace scopegate::server::testing {
 
 namespace {
-
-std::uint16_t free_port() {
-  boost::asio::io_context io;
-  boost::asio::ip::tcp::acceptor acceptor(io, {boost::asio::ip::make_address("127.0.0.1"), 0});
-  return acceptor.local_endpoint().port();
-}
 
 std::string random_password() {
   static constexpr char letters[] =

@@ -32,13 +32,6 @@ void copy_policies(const fs::path& to) {
   fs::copy_file(from / "tests" / "conditions.toml", to / "tests" / "conditions.toml");
 }
 
-void write_file(const fs::path& path, const std::string& text) {
-  // Through a temporary file and a rename, as editors do: the watcher never sees half of it.
-  const auto temporary = path.string() + ".tmp";
-  { std::ofstream(temporary, std::ios::binary | std::ios::trunc) << text; }
-  fs::rename(temporary, path);
-}
-
 // Replaces the one match of `pattern` (ECMAScript, multiline) in `text`.
 std::string replaced(const std::string& text, const std::string& pattern, const std::string& to) {
   const std::regex re(pattern, std::regex::ECMAScript | std::regex::multiline);

@@ -12,14 +12,6 @@ using namespace scopegate::server::testing;
 
 namespace {
 
-// `body` with `patch` applied (RFC 7386).
-Json patched(Json body, const Json& patch) {
-  body.merge_patch(patch);
-  return body;
-}
-
-std::string id_of(const Reply& reply) { return reply.json().at("id").get<std::string>(); }
-
 Json new_resource(const std::string& credential_id, const std::string& name = "Prod SG") {
   return {{"name", name},
           {"credentialId", credential_id},

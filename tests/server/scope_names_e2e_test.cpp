@@ -39,12 +39,12 @@ TEST_CASE("e2e: keys are created, listed, audited and granted with OAuth 2.0 sco
   INFO(reply.body);
   REQUIRE(reply.status == 201);
   const auto created = reply.json();
-  CHECK(created.at("scopes") == Json::array({drive, "User.Read.All"}));
+  CHECK(created.at("scopes") == nlohmann::json::array({drive, "User.Read.All"}));
   const auto key = created.at("plainTextKey").get<std::string>();
 
   const auto listed = h.client().get("/api/v1/api-keys", token).json();
   REQUIRE(listed.size() == 1);
-  CHECK(listed[0].at("scopes") == Json::array({drive, "User.Read.All"}));
+  CHECK(listed[0].at("scopes") == nlohmann::json::array({drive, "User.Read.All"}));
 
   CHECK(h.client().get("/api/v1/sessions", with_key(key)).status == 200);
   CHECK(h.client().get("/api/v1/audit-logs", with_key(key)).status == 200);

@@ -1,4 +1,4 @@
-// Helpers for the server tests: the shared temporary directory and file reading
+// Helpers for the server tests: the shared temporary directory, file reading and writing
 // (tests/test_files.hpp), under the names the server tests use.
 #pragma once
 
@@ -8,5 +8,6 @@ namespace scopegate::server::testing {
 
 using scopegate::testing::read_file;
 using scopegate::testing::TempDir;
+using scopegate::testing::write_file;
 
 }  // namespace scopegate::server::testing

@@ -117,20 +117,20 @@ std::optional<std::string> refusal(const scopegate::Result<T, ValidationErrors>&
 }
 
 // A body that is valid for its endpoint, with `field` set to `text`.
-Json with_field(Json body, const std::string& field, const std::string& text) {
+nlohmann::json with_field(nlohmann::json body, const std::string& field, const std::string& text) {
   body[field] = text;
   return body;
 }
 
-const Json login_body = {
+const nlohmann::json login_body = {
     {"organizationSlug", "default"}, {"email", "admin@localhost"}, {"password", "secret"}};
-const Json key_body = {{"name", "CI"}, {"scopes", {"sessions:read"}}};
-const Json resource_body = {{"name", "db"},
-                            {"credentialId", "c-1"},
-                            {"provider", "GCP"},
-                            {"resourceType", "security_group"},
-                            {"resourceIdentifier", "sg-1"}};
-const Json user_body = {
+const nlohmann::json key_body = {{"name", "CI"}, {"scopes", {"sessions:read"}}};
+const nlohmann::json resource_body = {{"name", "db"},
+                                      {"credentialId", "c-1"},
+                                      {"provider", "GCP"},
+                                      {"resourceType", "security_group"},
+                                      {"resourceIdentifier", "sg-1"}};
+const nlohmann::json user_body = {
     {"email", "member@localhost"}, {"role", "member"}, {"password", "member-password"}};
 const std::vector<std::string> roles = {"admin", "member"};
 const SessionLimits limits{1, 8};
@@ -226,11 +226,11 @@ TEST_CASE("login body: organizationSlug, empty meaning the bootstrap organizatio
 }
 
 TEST_CASE("login body: missing fields and wrong types are refused together") {
-  const auto parsed = parse_login_body(Json{{"email", 7}});
+  const auto parsed = parse_login_body(nlohmann::json{{"email", 7}});
   REQUIRE_FALSE(parsed);
   CHECK(parsed.error() ==
         ValidationErrors{{"email", "must be a string"}, {"password", "is required"}});
-  CHECK(parse_login_body(Json::array()).error().count("body") == 1);
+  CHECK(parse_login_body(nlohmann::json::array()).error().count("body") == 1);
 }
 
 // ---- API keys ----------------------------------------------------------------------
@@ -270,7 +270,7 @@ TEST_CASE("API key body: expiresAt, whose being in the future is issue_key's to 
 TEST_CASE("API key body: each scope, whose meaning is the policy's to check") {
   const auto one_scope = [](const std::string& text) {
     auto body = key_body;
-    body["scopes"] = Json::array({"sessions:read", text});
+    body["scopes"] = nlohmann::json::array({"sessions:read", text});
     const auto parsed = parse_api_key_body(body);
     if (parsed) CHECK(parsed->scopes == std::vector<std::string>{"sessions:read", text});
     return refusal(parsed, "scopes");
@@ -290,14 +290,14 @@ TEST_CASE("API key body: each scope, whose meaning is the policy's to check") {
           {"an OAuth 2.0 URL scope", "https://www.googleapis.com/auth/drive.readonly", ""},
       },
       one_scope);
-  const auto scopes = [](const Json& value) {
+  const auto scopes = [](const nlohmann::json& value) {
     auto body = key_body;
     body["scopes"] = value;
     return refusal(parse_api_key_body(body), "scopes");
   };
-  CHECK(scopes(Json::array()) == "at least one scope is required");
+  CHECK(scopes(nlohmann::json::array()) == "at least one scope is required");
   CHECK(scopes("sessions:read") == "must be an array of scope names");
-  CHECK(scopes(Json::array({"sessions:read", 1})) == "must be an array of scope names");
+  CHECK(scopes(nlohmann::json::array({"sessions:read", 1})) == "must be an array of scope names");
 }
 
 TEST_CASE("API key body: each allowedCidrs entry, whose format is issue_key's to check") {
@@ -311,7 +311,7 @@ TEST_CASE("API key body: each allowedCidrs entry, whose format is issue_key's to
       },
       [](const std::string& text) {
         auto body = key_body;
-        body["allowedCidrs"] = Json::array({text});
+        body["allowedCidrs"] = nlohmann::json::array({text});
         return refusal(parse_api_key_body(body), "allowedCidrs");
       });
 }
@@ -346,7 +346,7 @@ TEST_CASE("session body: ipv4Address must be an IPv4 address, all of it") {
           {"46 characters", repeat("1", 46), at_most(45)},
       },
       [](const std::string& text) {
-        const auto parsed = parse_session_start_body(Json{{"ipv4Address", text}}, limits);
+        const auto parsed = parse_session_start_body(nlohmann::json{{"ipv4Address", text}}, limits);
         if (parsed) CHECK(parsed->ipv4_address == text);
         return refusal(parsed, "ipv4Address");
       });
@@ -371,15 +371,15 @@ TEST_CASE("session body: ipv6Address must be an IPv6 address, all of it") {
           {"empty", "", wrong},
       },
       [](const std::string& text) {
-        const auto parsed = parse_session_start_body(Json{{"ipv6Address", text}}, limits);
+        const auto parsed = parse_session_start_body(nlohmann::json{{"ipv6Address", text}}, limits);
         if (parsed) CHECK(parsed->ipv6_address == text);
         return refusal(parsed, "ipv6Address");
       });
 }
 
 TEST_CASE("session body: durationHours and additionalHours") {
-  const auto duration = [](const Json& value) {
-    return refusal(parse_session_start_body(Json{{"durationHours", value}}, limits),
+  const auto duration = [](const nlohmann::json& value) {
+    return refusal(parse_session_start_body(nlohmann::json{{"durationHours", value}}, limits),
                    "durationHours");
   };
   CHECK(duration(1) == std::nullopt);
@@ -388,14 +388,14 @@ TEST_CASE("session body: durationHours and additionalHours") {
   CHECK(duration(0) == "must be between 1 and 8");
   CHECK(duration("2") == "must be an integer");
   CHECK(duration(1.5) == "must be an integer");
-  CHECK(parse_session_start_body(Json::object(), limits)->duration_hours == 1);
-  const auto extension = [](const Json& body) {
+  CHECK(parse_session_start_body(nlohmann::json::object(), limits)->duration_hours == 1);
+  const auto extension = [](const nlohmann::json& body) {
     return refusal(parse_session_extend_body(body), "additionalHours");
   };
-  CHECK(extension(Json{{"additionalHours", 1}}) == std::nullopt);
-  CHECK(extension(Json{{"additionalHours", 0}}) == "must be an integer of at least 1");
-  CHECK(extension(Json::object()) == "must be an integer of at least 1");
-  CHECK(extension(Json{{"additionalHours", "1"}}) == "must be an integer");
+  CHECK(extension(nlohmann::json{{"additionalHours", 1}}) == std::nullopt);
+  CHECK(extension(nlohmann::json{{"additionalHours", 0}}) == "must be an integer of at least 1");
+  CHECK(extension(nlohmann::json::object()) == "must be an integer of at least 1");
+  CHECK(extension(nlohmann::json{{"additionalHours", "1"}}) == "must be an integer");
 }
 
 // ---- resources ---------------------------------------------------------------------
@@ -437,54 +437,57 @@ TEST_CASE("resource body: region is optional") {
 
 TEST_CASE("resource body: config is an object kept as JSON") {
   auto body = resource_body;
-  body["config"] = Json{{"note", std::string("a\0b", 3)}};
+  body["config"] = nlohmann::json{{"note", std::string("a\0b", 3)}};
   const auto parsed = parse_resource_body(body);
   REQUIRE(parsed);
   CHECK(parsed->config_json == R"({"note":"a\u0000b"})");
-  body["config"] = Json{{"note", "\xFF"}};
+  body["config"] = nlohmann::json{{"note", "\xFF"}};
   CHECK(refusal(parse_resource_body(body), "config") == "must be valid UTF-8");
   body["config"] = "x";
   CHECK(refusal(parse_resource_body(body), "config") == "must be a JSON object");
 }
 
 TEST_CASE("resource patch: only what is given changes, null clears region and config") {
-  const auto empty = parse_resource_patch_body(Json::object());
+  const auto empty = parse_resource_patch_body(nlohmann::json::object());
   REQUIRE(empty);
   CHECK_FALSE(empty->name);
   CHECK_FALSE(empty->region);
   CHECK_FALSE(empty->config_json);
   CHECK_FALSE(empty->active);
-  const auto cleared = parse_resource_patch_body(Json{{"region", nullptr}, {"config", nullptr}});
+  const auto cleared =
+      parse_resource_patch_body(nlohmann::json{{"region", nullptr}, {"config", nullptr}});
   REQUIRE(cleared);
   REQUIRE(cleared->region);
   CHECK_FALSE(*cleared->region);
   REQUIRE(cleared->config_json);
   CHECK_FALSE(*cleared->config_json);
   const auto set = parse_resource_patch_body(
-      Json{{"name", "db2"}, {"isActive", true}, {"config", Json{{"a", 1}}}});
+      nlohmann::json{{"name", "db2"}, {"isActive", true}, {"config", nlohmann::json{{"a", 1}}}});
   REQUIRE(set);
   CHECK(set->name == "db2");
   CHECK(set->active == true);
   CHECK(set->config_json == std::optional<std::string>(R"({"a":1})"));
-  CHECK(refusal(parse_resource_patch_body(Json{{"name", ""}}), "name") == "must not be empty");
-  CHECK(refusal(parse_resource_patch_body(Json{{"isActive", "yes"}}), "isActive") ==
+  CHECK(refusal(parse_resource_patch_body(nlohmann::json{{"name", ""}}), "name") ==
+        "must not be empty");
+  CHECK(refusal(parse_resource_patch_body(nlohmann::json{{"isActive", "yes"}}), "isActive") ==
         "must be true or false");
 }
 
 // ---- credentials -------------------------------------------------------------------
 
-const Json aws_credential = {{"name", "AWS Prod"},
-                             {"provider", "AWS"},
-                             {"credentialType", "ACCESS_KEY"},
-                             {"credentialData",
-                              {{"accessKeyId", "AKIAIOSFODNN7EXAMPLE"},
-                               {"secretAccessKey", "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"}}}};
+const nlohmann::json aws_credential = {
+    {"name", "AWS Prod"},
+    {"provider", "AWS"},
+    {"credentialType", "ACCESS_KEY"},
+    {"credentialData",
+     {{"accessKeyId", "AKIAIOSFODNN7EXAMPLE"},
+      {"secretAccessKey", "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"}}}};
 
 TEST_CASE("credential body: the type must be the provider's, the data must have its keys") {
   const auto parsed = parse_credential_body(aws_credential);
   REQUIRE(parsed);
   CHECK(parsed->provider == "AWS");
-  CHECK(Json::parse(parsed->data_json) == aws_credential.at("credentialData"));
+  CHECK(nlohmann::json::parse(parsed->data_json) == aws_credential.at("credentialData"));
   CHECK(refusal(
             parse_credential_body(with_field(aws_credential, "credentialType", "SERVICE_ACCOUNT")),
             "credentialType") == "must be ACCESS_KEY for AWS");
@@ -502,7 +505,7 @@ TEST_CASE("credential body: the type must be the provider's, the data must have 
   auto as_text = aws_credential;
   as_text["credentialData"] = aws_credential.at("credentialData").dump();
   CHECK(parse_credential_body(as_text));
-  CHECK(refusal(parse_credential_body(Json::object()), "name") == "is required");
+  CHECK(refusal(parse_credential_body(nlohmann::json::object()), "name") == "is required");
 }
 
 TEST_CASE("credential body: no problem message repeats a value that was sent") {
@@ -522,7 +525,7 @@ TEST_CASE("credential body: no problem message repeats a value that was sent") {
 // ---- static IP rules ---------------------------------------------------------------
 
 TEST_CASE("static IP rule body: a canonical address or range, and at least one resource") {
-  const Json rule = {
+  const nlohmann::json rule = {
       {"label", "Office"}, {"ipAddress", "203.0.113.0/24"}, {"resourceIds", {"r1", "r1", "r2"}}};
   const auto parsed = parse_static_ip_rule_body(rule);
   REQUIRE(parsed);
@@ -537,7 +540,7 @@ TEST_CASE("static IP rule body: a canonical address or range, and at least one r
     CHECK(refusal(parse_static_ip_rule_body(with_field(rule, "ipAddress", bad)), "ipAddress"));
   }
   auto none = rule;
-  none["resourceIds"] = Json::array();
+  none["resourceIds"] = nlohmann::json::array();
   CHECK(refusal(parse_static_ip_rule_body(none), "resourceIds") ==
         "must name at least one resource");
   none.erase("resourceIds");
@@ -596,19 +599,19 @@ TEST_CASE("user body: role and resourceIds") {
                               {"101 characters", repeat("a", 101), at_most(100)}},
              [](const std::string& text) {
                auto body = user_body;
-               body["resourceIds"] = Json::array({text});
+               body["resourceIds"] = nlohmann::json::array({text});
                const auto parsed = parse_user_body(body, roles);
                if (parsed) CHECK(parsed->resource_ids == std::vector<std::string>{text});
                return refusal(parsed, "resourceIds");
              });
   auto body = user_body;
-  body["resourceIds"] = Json::array({1});
+  body["resourceIds"] = nlohmann::json::array({1});
   CHECK(refusal(parse_user_body(body, roles), "resourceIds") == "must be an array of resource ids");
 }
 
 TEST_CASE("user body: every field's problem comes back at once") {
-  const auto parsed =
-      parse_user_body(Json{{"email", "x"}, {"role", "boss"}, {"password", "short"}}, roles);
+  const auto parsed = parse_user_body(
+      nlohmann::json{{"email", "x"}, {"role", "boss"}, {"password", "short"}}, roles);
   REQUIRE_FALSE(parsed);
   CHECK(parsed.error().size() == 3);
 }
@@ -691,7 +694,7 @@ TEST_CASE("e2e: a NUL in ipv4Address or ipv6Address is a 400 and no session is s
                                             std::string("2001:db8::1\0x; DROP", 19)}}) {
     INFO("field: " << field);
     // The body as a client writes it: the NUL escaped as \u0000.
-    const auto body = Json{{field, text}}.dump();
+    const auto body = nlohmann::json{{field, text}}.dump();
     REQUIRE(body.find("\\u0000") != std::string::npos);
     const auto reply = h.client().send(
         "POST", "/api/v1/sessions",
@@ -701,7 +704,7 @@ TEST_CASE("e2e: a NUL in ipv4Address or ipv6Address is a 400 and no session is s
           "must not contain control characters (U+0000 at character " +
               std::to_string(text.find('\0') + 1) + ")");
   }
-  CHECK(h.client().get("/api/v1/sessions", token).json() == Json::array());
+  CHECK(h.client().get("/api/v1/sessions", token).json() == nlohmann::json::array());
   const auto audit = h.client().get("/api/v1/audit-logs?eventType=SESSION_START", token).json();
   CHECK(audit.at("totalElements") == 0);
   // The same request without the NUL is stored.
