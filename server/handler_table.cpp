@@ -14,6 +14,8 @@ HandlerTable make_handler_table() {
   add_static_ip_rule_handlers(table);
   add_audit_handlers(table);
   add_user_handlers(table);
+  add_role_handlers(table);
+  add_admin_session_handlers(table);
   add_misc_handlers(table);
   return table;
 }

@@ -62,7 +62,7 @@ void finish_ending(Session& session, FirewallProvider& provider) {
       entry.error_message = outcome.error;
     }
   }
-  session.status = session.ended_reason == "MANUAL" ? "CANCELLED" : "EXPIRED";
+  session.status = session.ended_reason == "EXPIRED" ? "EXPIRED" : "CANCELLED";
 }
 
 }  // namespace scopegate::server

@@ -23,12 +23,12 @@ bool can_extend(std::string_view status);  // ACTIVE PARTIAL
 void apply_entries(Session& session, const std::vector<Resource>& resources,
                    FirewallProvider& provider);
 
-// Marks the session EXPIRING with `reason` (MANUAL | EXPIRED) and its applied entries
+// Marks the session EXPIRING with `reason` (MANUAL | ADMIN | EXPIRED) and its applied entries
 // REMOVING; does not write.
 void begin_ending(Session& session, std::string_view reason, const std::string& at);
 
 // Removes every REMOVING entry through the provider and moves an EXPIRING session to
-// CANCELLED (manual stop) or EXPIRED; does not write.
+// CANCELLED (stopped by its user or an admin) or EXPIRED; does not write.
 void finish_ending(Session& session, FirewallProvider& provider);
 
 }  // namespace scopegate::server

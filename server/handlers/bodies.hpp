@@ -106,15 +106,40 @@ struct NewStaticIpRule {
 Result<NewStaticIpRule, ValidationErrors> parse_static_ip_rule_body(const nlohmann::json& body);
 
 // POST /api/v1/users; `roles` are the policy's role names.
+// POST /api/v1/users: {email*, name, isOrgAdmin} as API-admin.md has it, and three
+// extensions: `role` (a role of the policy: "admin" is an organization admin; by default
+// "admin" when isOrgAdmin is true, else "member"), `password` (an initial password; without
+// one the user sets theirs from the invitation) and `resourceIds` (resources assigned to
+// the user directly).
 struct NewUser {
   std::string email;
   std::optional<std::string> name;
   std::string role;
-  std::string password;
+  std::optional<std::string> password;
   std::vector<std::string> resource_ids;  // not yet looked up
 };
 Result<NewUser, ValidationErrors> parse_user_body(const nlohmann::json& body,
                                                   const std::vector<std::string>& roles);
+
+// PATCH /api/v1/users/{id}: only the fields given change.
+struct UserChanges {
+  std::optional<std::string> name;
+  std::optional<bool> is_org_admin;
+  std::optional<bool> active;
+};
+Result<UserChanges, ValidationErrors> parse_user_changes_body(const nlohmann::json& body);
+
+// POST and PATCH /api/v1/roles: {name, description, maxSessionDurationHours}. A field
+// absent stays nullopt; a description or cap given as null is Some(nullopt) (PATCH clears
+// it). `name_required`: POST.
+struct RoleFields {
+  std::optional<std::string> name;
+  std::optional<OptionalText> description;
+  std::optional<std::optional<std::int64_t>> max_session_hours;
+};
+enum class NameRequired { no, yes };
+Result<RoleFields, ValidationErrors> parse_role_body(const nlohmann::json& body,
+                                                     NameRequired name_required);
 
 // GET /api/v1/audit-logs: the query parameters as decoded, absent ones nullopt. The
 // filter comes back without its organization; `size` is capped at `max_size`.

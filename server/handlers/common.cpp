@@ -82,6 +82,22 @@ std::optional<long long> optional_integer(const nlohmann::json& body, const std:
   return found->get<long long>();
 }
 
+std::optional<bool> optional_flag(const nlohmann::json& body, const std::string& field,
+                                  ValidationErrors& errors) {
+  const auto found = body.find(field);
+  if (found == body.end() || found->is_null()) return std::nullopt;
+  if (!found->is_boolean()) {
+    errors.try_emplace(field, "must be true or false");
+    return std::nullopt;
+  }
+  return found->get<bool>();
+}
+
+HttpResponse refusal(const RequestContext& context, const std::string& field,
+                     const std::string& message) {
+  return validation_response(context.request.path, {{field, message}}, message);
+}
+
 HttpResponse not_found(const RequestContext& context, std::string_view what) {
   return error_response(404, fmt::format("{} not found", what), context.request.path);
 }

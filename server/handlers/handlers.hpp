@@ -14,6 +14,7 @@
 #include "server/context.hpp"
 #include "server/handlers/bodies.hpp"
 #include "server/json.hpp"
+#include "server/store/store.hpp"
 #include "server/text.hpp"
 
 namespace scopegate::server {
@@ -26,6 +27,8 @@ void add_credential_handlers(HandlerTable& table);
 void add_static_ip_rule_handlers(HandlerTable& table);
 void add_audit_handlers(HandlerTable& table);
 void add_user_handlers(HandlerTable& table);
+void add_role_handlers(HandlerTable& table);
+void add_admin_session_handlers(HandlerTable& table);
 void add_misc_handlers(HandlerTable& table);
 
 // The request body as the parse_* functions of bodies.hpp take it: an empty body is an
@@ -54,7 +57,26 @@ std::optional<std::vector<std::string>> optional_text_array(const nlohmann::json
 std::optional<long long> optional_integer(const nlohmann::json& body, const std::string& field,
                                           ValidationErrors& errors);
 
+// An optional boolean: absent or null -> nullopt; any other non-boolean is an error.
+std::optional<bool> optional_flag(const nlohmann::json& body, const std::string& field,
+                                  ValidationErrors& errors);
+
 HttpResponse not_found(const RequestContext& context, std::string_view what);
+// A 400 whose message is `message`, also given as the field's validation error: the
+// refusals API-admin.md words ("email is required", "Cannot delete the last organization
+// admin").
+HttpResponse refusal(const RequestContext& context, const std::string& field,
+                     const std::string& message);
+
+// The session body as GET /sessions/{id} answers it, with its owner's name and email.
+HttpResponse session_response(RequestContext& context, int status, const Session& session);
+// Ends `session` (the caller's copy, changed in place) for `reason` (MANUAL, ADMIN), with
+// a SESSION_STOP audit entry, if its stored status is still the one the copy has; false
+// when it changed meanwhile (nothing written). Wakes the sweeper to remove its addresses.
+StoreResult<bool> end_session(RequestContext& context, Session& session, std::string_view reason);
+// Stops the session (a copy) for `reason` and answers as POST /sessions/{id}/stop does:
+// 200 with the session, or 400 when it is not PENDING, ACTIVE or PARTIAL.
+HttpResponse stop_loaded_session(RequestContext& context, Session session, std::string_view reason);
 HttpResponse store_failure(const RequestContext& context, std::string_view message);
 
 }  // namespace scopegate::server

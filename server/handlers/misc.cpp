@@ -22,10 +22,7 @@ void add_misc_handlers(HandlerTable& table) {
   table.add(Method::get, "/healthz", [](RequestContext&) {
     return HttpResponse{200, "application/json", {}, R"({"status":"UP"})"};
   });
-  table.add(Method::any, "/api/v1/roles/**", not_implemented("role management"));
   table.add(Method::any, "/api/v1/mfa/**", not_implemented("multi-factor authentication"));
-  table.add(Method::any, "/api/v1/sessions/admin/**",
-            not_implemented("organization-wide session administration"));
 }
 
 }  // namespace scopegate::server

@@ -3,6 +3,8 @@
 // another user's, is a 404.
 #include <fmt/format.h>
 
+#include <algorithm>
+
 #include "server/clock.hpp"
 #include "server/crypto.hpp"
 #include "server/handlers/handlers.hpp"
@@ -15,9 +17,23 @@ namespace scopegate::server {
 
 namespace {
 
-int max_hours(const RequestContext& context) {
+// The longest session the caller may hold: the server's limit for admins, and for
+// everyone else the members' limit capped by the shortest maxSessionDurationHours among
+// the user's roles (their session covers the resources of every role at once).
+StoreResult<int> max_hours(RequestContext& context) {
   const auto& config = context.services.config;
-  return context.actor->is_admin() ? config.session_admin_max_hours : config.session_max_hours;
+  if (context.actor->is_admin()) return config.session_admin_max_hours;
+  auto limit = static_cast<std::int64_t>(config.session_max_hours);
+  const auto roles = context.services.store.list_roles(context.actor->organization.id);
+  if (!roles) return unexpected(roles.error());
+  for (const auto& role : *roles) {
+    const auto& members = role.user_ids;
+    if (role.max_session_hours &&
+        std::find(members.begin(), members.end(), context.actor->user.id) != members.end()) {
+      limit = std::min(limit, *role.max_session_hours);
+    }
+  }
+  return static_cast<int>(limit);
 }
 
 // An address field: text without control characters (so that inet_pton, which reads up
@@ -65,8 +81,6 @@ Result<SessionExtension, ValidationErrors> parse_session_extend_body(const nlohm
   return SessionExtension{*additional};
 }
 
-namespace {
-
 HttpResponse session_response(RequestContext& context, int status, const Session& session) {
   HttpResponse response{status, "application/json", {}, {}};
   if (session.user_id == context.actor->user.id) {
@@ -79,6 +93,8 @@ HttpResponse session_response(RequestContext& context, int status, const Session
   append_session_body(response.body, session, user, context.actor->organization);
   return response;
 }
+
+namespace {
 
 // The session named by the path, if the caller may see it.
 StoreResult<std::shared_ptr<const Session>> load_session(RequestContext& context) {
@@ -98,6 +114,7 @@ AuditEntry session_audit(RequestContext& context, std::string_view event, const 
   nlohmann::json details = nlohmann::json::parse(audit.details_json);
   details["status"] = session.status;
   details["expiresAt"] = wire_time(session.expires_at);
+  if (session.ended_reason) details["endedReason"] = *session.ended_reason;
   audit.details_json = details.dump();
   return audit;
 }
@@ -123,9 +140,11 @@ HttpResponse get_session(RequestContext& context) {
 
 HttpResponse start_session(RequestContext& context) {
   auto& services = context.services;
+  const auto limit = max_hours(context);
+  if (!limit) return store_failure(context, limit.error().message);
   auto parsed = parse_session_start_body(
       request_body(context),
-      SessionLimits{services.config.session_default_hours, max_hours(context)});
+      SessionLimits{std::min(services.config.session_default_hours, *limit), *limit});
   if (!parsed) return validation_response(context.request.path, parsed.error());
   const auto hours = parsed->duration_hours;
   auto ipv4 = std::move(parsed->ipv4_address);
@@ -183,24 +202,7 @@ HttpResponse stop_session(RequestContext& context) {
   auto loaded = load_session(context);
   if (!loaded) return store_failure(context, loaded.error().message);
   if (!*loaded) return not_found(context, "session");
-  auto session = **loaded;  // a copy to change
-  if (!can_stop(session.status)) {
-    return validation_response(
-        context.request.path,
-        {{"status", fmt::format("a {} session cannot be stopped", session.status)}},
-        "Session cannot be stopped");
-  }
-  const auto previous = session.status;
-  begin_ending(session, "MANUAL", format_stored(now()));
-  const auto audit = session_audit(context, "SESSION_STOP", session);
-  const auto saved = context.services.store.save_session(session, previous, &audit);
-  if (!saved) return store_failure(context, saved.error().message);
-  if (!*saved) {
-    return validation_response(context.request.path, {{"status", "the session changed meanwhile"}},
-                               "Session cannot be stopped");
-  }
-  if (context.services.sweeper != nullptr) context.services.sweeper->wake();
-  return session_response(context, 200, session);
+  return stop_loaded_session(context, **loaded, "MANUAL");
 }
 
 HttpResponse extend_session(RequestContext& context) {
@@ -222,7 +224,9 @@ HttpResponse extend_session(RequestContext& context) {
   }
   const auto started = parse_iso(session.started_at).value_or(now());
   const auto new_expiry = *current_expiry + std::chrono::hours(additional);
-  const int limit = max_hours(context);
+  const auto max = max_hours(context);
+  if (!max) return store_failure(context, max.error().message);
+  const int limit = *max;
   if (new_expiry - started > std::chrono::hours(limit)) {
     return validation_response(
         context.request.path,
@@ -242,6 +246,32 @@ HttpResponse extend_session(RequestContext& context) {
 }
 
 }  // namespace
+
+HttpResponse stop_loaded_session(RequestContext& context, Session session,
+                                 std::string_view reason) {
+  if (!can_stop(session.status)) {
+    return validation_response(
+        context.request.path,
+        {{"status", fmt::format("a {} session cannot be stopped", session.status)}},
+        "Session cannot be stopped");
+  }
+  const auto saved = end_session(context, session, reason);
+  if (!saved) return store_failure(context, saved.error().message);
+  if (!*saved) {
+    return validation_response(context.request.path, {{"status", "the session changed meanwhile"}},
+                               "Session cannot be stopped");
+  }
+  return session_response(context, 200, session);
+}
+
+StoreResult<bool> end_session(RequestContext& context, Session& session, std::string_view reason) {
+  const auto previous = session.status;
+  begin_ending(session, reason, format_stored(now()));
+  const auto audit = session_audit(context, "SESSION_STOP", session);
+  auto saved = context.services.store.save_session(session, previous, &audit);
+  if (saved && *saved && context.services.sweeper != nullptr) context.services.sweeper->wake();
+  return saved;
+}
 
 void add_session_handlers(HandlerTable& table) {
   table.add(Method::get, "/api/v1/sessions", list_sessions);

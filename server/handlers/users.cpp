@@ -1,14 +1,17 @@
-// The user-only areas scopegate implements: `/api/v1/users` (list the organization's
-// users, create one, get one) and `GET /api/v1/organization`. The policy guards each
-// area with one wildcard endpoint (`* /api/v1/users/**`), so the handler of that
-// endpoint picks the operation; anything else in the area is a documented 501.
+// Users (API-admin.md "Users"): list, get, create, change and delete the organization's
+// users, for admins (the users:manage user scope; a key only through a released
+// users:read). A deleted user keeps its row, inactive (Store::delete_user); here it is
+// gone: 404. Deleting a user also ends its sessions. `GET /api/v1/organization` lives here
+// until organization settings have their own file.
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <map>
 
 #include "server/clock.hpp"
 #include "server/crypto.hpp"
 #include "server/handlers/handlers.hpp"
+#include "server/sessions.hpp"
 #include "server/store/store.hpp"
 
 namespace scopegate::server {
@@ -24,6 +27,15 @@ constexpr TextRule user_password_rule{1024, 8, Controls::none};
 // wrong one short.
 constexpr TextRule user_identifier_rule{100};
 
+// One @ with text on both sides, and no space: a deleted user's freed email (which gains
+// " (deleted <id>)") can never be taken again.
+bool email_format(std::string_view email) {
+  const auto at = email.find('@');
+  return at != std::string_view::npos && at > 0 && at + 1 < email.size() &&
+         email.find('@', at + 1) == std::string_view::npos &&
+         email.find(' ') == std::string_view::npos;
+}
+
 }  // namespace
 
 Result<NewUser, ValidationErrors> parse_user_body(const nlohmann::json& json,
@@ -32,59 +44,125 @@ Result<NewUser, ValidationErrors> parse_user_body(const nlohmann::json& json,
   const auto& body = body_fields(json, errors);
   NewUser out;
   const auto email = optional_text(body, "email", user_email_rule, errors);
-  if (!errors.count("email") && (!email || email->find('@') == std::string::npos)) {
-    errors["email"] = "must be an email address of at most 255 characters";
+  if (!errors.count("email")) {
+    if (!email || email->empty()) {
+      errors["email"] = "email is required";
+    } else if (!email_format(*email)) {
+      errors["email"] = "Invalid email format";
+    }
   }
   out.name = optional_text(body, "name", user_name_rule, errors);
+  const auto is_org_admin = optional_flag(body, "isOrgAdmin", errors);
   const auto role = optional_text(body, "role", user_identifier_rule, errors);
-  if (!errors.count("role") &&
-      (!role || std::find(roles.begin(), roles.end(), *role) == roles.end())) {
+  if (role && std::find(roles.begin(), roles.end(), *role) == roles.end()) {
     std::string known;
     for (const auto& name : roles) known += fmt::format("{}{}", known.empty() ? "" : ", ", name);
     errors["role"] = fmt::format("must be one of: {}", known);
   }
-  const auto password = optional_text(body, "password", user_password_rule, errors);
-  if (!password) errors.try_emplace("password", "must be at least 8 characters");
+  if (role && is_org_admin && (*role == "admin") != *is_org_admin) {
+    errors.try_emplace("isOrgAdmin", fmt::format("contradicts role `{}`", *role));
+  }
+  out.password = optional_text(body, "password", user_password_rule, errors);
   if (auto ids = optional_text_array(body, "resourceIds", user_identifier_rule,
                                      "must be an array of resource ids", errors)) {
     out.resource_ids = std::move(*ids);
   }
   if (!errors.empty()) return unexpected(std::move(errors));
   out.email = *email;
-  out.role = *role;
-  out.password = *password;
+  out.role = role.value_or(is_org_admin.value_or(false) ? "admin" : "member");
+  return out;
+}
+
+Result<UserChanges, ValidationErrors> parse_user_changes_body(const nlohmann::json& json) {
+  ValidationErrors errors;
+  const auto& body = body_fields(json, errors);
+  UserChanges out;
+  out.name = optional_text(body, "name", user_name_rule, errors);
+  if (out.name && out.name->empty()) errors.try_emplace("name", "must not be empty");
+  out.is_org_admin = optional_flag(body, "isOrgAdmin", errors);
+  out.active = optional_flag(body, "isActive", errors);
+  if (!errors.empty()) return unexpected(std::move(errors));
   return out;
 }
 
 namespace {
 
-// What follows `prefix` in the request path: "" for the area itself, "/x" below it.
-std::string_view rest_of(const RequestContext& context, std::string_view prefix) {
-  std::string_view path = context.request.path;
-  return path.size() > prefix.size() ? path.substr(prefix.size()) : std::string_view{};
+// The User object of API-admin.md, with the policy role as the extension `role`.
+// mfaEnabled: multi-factor authentication is not implemented yet, so no user has it.
+Json user_body(const User& user, const std::vector<OrgRole>& roles) {
+  Json names = Json::array();
+  for (const auto& role : roles) {
+    if (std::find(role.user_ids.begin(), role.user_ids.end(), user.id) != role.user_ids.end())
+      names.push_back(role.name);
+  }
+  Json out;
+  out["id"] = user.id;
+  out["email"] = user.email;
+  out["name"] = user.name;
+  out["isOrgAdmin"] = user.role == "admin";
+  out["platformRole"] = "CUSTOMER";
+  out["role"] = user.role;
+  out["isActive"] = user.active;
+  out["mfaEnabled"] = false;
+  out["lastLoginAt"] = nullable_time(user.last_login_at);
+  out["roleNames"] = std::move(names);
+  out["createdAt"] = wire_time(user.created_at);
+  out["updatedAt"] = wire_time(user.updated_at);
+  return out;
 }
 
-HttpResponse not_implemented(const RequestContext& context, std::string_view what) {
-  return error_response(
-      501, fmt::format("{} is not implemented by scopegate (see docs/server.md)", what),
-      context.request.path);
+HttpResponse user_response(RequestContext& context, int status, const User& user) {
+  const auto roles = context.services.store.list_roles(user.organization_id);
+  if (!roles) return store_failure(context, roles.error().message);
+  return json_response(status, user_body(user, *roles));
+}
+
+HttpResponse user_not_found(const RequestContext& context, std::string_view id) {
+  return error_response(404, fmt::format("User not found with id: {}", id), context.request.path);
+}
+
+// The user named by `id`, if it is a live user of the caller's organization.
+StoreResult<std::optional<User>> load_user(RequestContext& context, const std::string& id) {
+  auto found = context.services.store.find_user(id);
+  if (found && *found &&
+      ((*found)->organization_id != context.actor->organization.id || (*found)->deleted_at)) {
+    return std::optional<User>();
+  }
+  return found;
+}
+
+AuditEntry user_audit(RequestContext& context, std::string_view event, const User& user) {
+  auto audit = context.audit(event);
+  audit.resource_type = "USER";
+  audit.resource_id = user.id;
+  audit.resource_name = user.email;
+  return audit;
+}
+
+// Adds `changes` to the audit entry's details (kept beside a key's details).
+void add_details(AuditEntry& audit, const nlohmann::json& changes) {
+  auto details = nlohmann::json::parse(audit.details_json);
+  details.update(changes);
+  audit.details_json = details.dump();
 }
 
 HttpResponse list_users(RequestContext& context) {
-  const auto users = context.services.store.list_users(context.actor->organization.id);
+  const auto& organization = context.actor->organization;
+  const auto users = context.services.store.list_users(organization.id);
   if (!users) return store_failure(context, users.error().message);
+  const auto roles = context.services.store.list_roles(organization.id);
+  if (!roles) return store_failure(context, roles.error().message);
   Json out = Json::array();
-  for (const auto& user : *users) out.push_back(user_json(user, context.actor->organization));
+  for (const auto& user : *users) out.push_back(user_body(user, *roles));
   return json_response(200, out);
 }
 
-HttpResponse get_user(RequestContext& context, std::string_view id) {
-  const auto user = context.services.store.find_user(std::string(id));
+HttpResponse get_user(RequestContext& context) {
+  const auto id = context.param("id");
+  const auto user = load_user(context, id);
   if (!user) return store_failure(context, user.error().message);
-  if (!*user || (*user)->organization_id != context.actor->organization.id) {
-    return not_found(context, "user");
-  }
-  return json_response(200, user_json(**user, context.actor->organization));
+  if (!*user) return user_not_found(context, id);
+  return user_response(context, 200, **user);
 }
 
 HttpResponse create_user(RequestContext& context) {
@@ -93,7 +171,13 @@ HttpResponse create_user(RequestContext& context) {
   std::vector<std::string> roles;
   for (const auto& role : policy->roles()) roles.emplace_back(role.name);
   auto parsed = parse_user_body(request_body(context), roles);
-  if (!parsed) return validation_response(context.request.path, parsed.error());
+  if (!parsed) {
+    const auto& errors = parsed.error();
+    if (errors.size() == 1 && errors.count("email")) {
+      return refusal(context, "email", errors.at("email"));
+    }
+    return validation_response(context.request.path, errors);
+  }
   const auto& input = *parsed;
   std::vector<std::string> resource_ids;
   for (const auto& id : input.resource_ids) {
@@ -113,31 +197,98 @@ HttpResponse create_user(RequestContext& context) {
   user.email = input.email;
   user.name = input.name.value_or(input.email);
   user.role = input.role;
-  user.password_hash = hash_password(input.password);
+  // Without a password the user cannot sign in until they set one: the stored hash is of
+  // a random secret nobody ever sees.
+  user.password_hash = hash_password(input.password.value_or(random_alphanumeric(40)));
   user.created_at = format_stored(now());
-  auto audit = context.audit("USER_CREATE");
-  audit.resource_type = "USER";
-  audit.resource_id = user.id;
-  audit.resource_name = user.email;
+  user.updated_at = user.created_at;
+  auto audit = user_audit(context, "USER_CREATE", user);
+  add_details(audit, {{"isOrgAdmin", user.role == "admin"}, {"role", user.role}});
   const auto created = services.store.create_user(user, resource_ids, &audit);
   if (!created) {
     if (created.error().kind == StoreError::Kind::conflict) {
-      return error_response(409, "a user with this email already exists", context.request.path);
+      return refusal(
+          context, "email",
+          fmt::format("A user with email '{}' already exists in this organization", user.email));
     }
     return store_failure(context, created.error().message);
   }
-  return json_response(201, user_json(user, context.actor->organization));
+  return user_response(context, 201, user);
 }
 
-HttpResponse users_area(RequestContext& context) {
-  const auto rest = rest_of(context, "/api/v1/users");
-  const auto& method = context.request.method;
-  if (rest.empty() && method == "GET") return list_users(context);
-  if (rest.empty() && method == "POST") return create_user(context);
-  if (!rest.empty() && rest.find('/', 1) == std::string_view::npos && method == "GET") {
-    return get_user(context, rest.substr(1));
+HttpResponse update_user(RequestContext& context) {
+  const auto id = context.param("id");
+  auto loaded = load_user(context, id);
+  if (!loaded) return store_failure(context, loaded.error().message);
+  if (!*loaded) return user_not_found(context, id);
+  const auto parsed = parse_user_changes_body(request_body(context));
+  if (!parsed) return validation_response(context.request.path, parsed.error());
+  auto user = **loaded;
+  nlohmann::json changes = nlohmann::json::object();
+  if (parsed->name) {
+    user.name = *parsed->name;
+    changes["name"] = user.name;
   }
-  return not_implemented(context, fmt::format("{} {}", method, context.request.path));
+  const bool was_admin = user.role == "admin";
+  if (parsed->is_org_admin && *parsed->is_org_admin != was_admin) {
+    // Demoting makes a member; a user of another policy role made admin and demoted
+    // again is a member too.
+    user.role = *parsed->is_org_admin ? "admin" : "member";
+    changes["isOrgAdmin"] = *parsed->is_org_admin;
+  }
+  if (parsed->active) {
+    user.active = *parsed->active;
+    changes["isActive"] = user.active;
+  }
+  user.updated_at = format_stored(now());
+  auto audit = user_audit(context, "USER_UPDATE", user);
+  add_details(audit, changes);
+  const auto updated = context.services.store.update_user(user, audit);
+  if (!updated) return store_failure(context, updated.error().message);
+  if (*updated == Store::UserChange::last_admin) {
+    if (was_admin && user.role != "admin") {
+      return refusal(context, "isOrgAdmin", "Cannot demote the last organization admin");
+    }
+    return refusal(context, "isActive", "Cannot deactivate the last organization admin");
+  }
+  return user_response(context, 200, user);
+}
+
+HttpResponse delete_user(RequestContext& context) {
+  auto& store = context.services.store;
+  const auto id = context.param("id");
+  const auto loaded = load_user(context, id);
+  if (!loaded) return store_failure(context, loaded.error().message);
+  if (!*loaded) return user_not_found(context, id);
+  const auto& user = **loaded;
+  const auto deleted =
+      store.delete_user(user, format_stored(now()), user_audit(context, "USER_DELETE", user));
+  if (!deleted) return store_failure(context, deleted.error().message);
+  if (*deleted == Store::UserChange::last_admin) {
+    return refusal(context, "id", "Cannot delete the last organization admin");
+  }
+  // The user can no longer sign in or use a key; now end what they have running. A
+  // session that changed meanwhile (the sweeper expiring it) is ending already.
+  const auto sessions = store.list_sessions(user.id);
+  if (!sessions) return store_failure(context, sessions.error().message);
+  for (auto session : *sessions) {
+    if (!can_stop(session.status)) continue;
+    const auto ended = end_session(context, session, "ADMIN");
+    if (!ended) return store_failure(context, ended.error().message);
+  }
+  return HttpResponse{204, "application/json", {}, ""};
+}
+
+// What follows `prefix` in the request path: "" for the area itself, "/x" below it.
+std::string_view rest_of(const RequestContext& context, std::string_view prefix) {
+  std::string_view path = context.request.path;
+  return path.size() > prefix.size() ? path.substr(prefix.size()) : std::string_view{};
+}
+
+HttpResponse not_implemented(const RequestContext& context, std::string_view what) {
+  return error_response(
+      501, fmt::format("{} is not implemented by scopegate (see docs/server.md)", what),
+      context.request.path);
 }
 
 HttpResponse organization_area(RequestContext& context) {
@@ -156,7 +307,11 @@ HttpResponse organization_area(RequestContext& context) {
 }  // namespace
 
 void add_user_handlers(HandlerTable& table) {
-  table.add(Method::any, "/api/v1/users/**", users_area);
+  table.add(Method::get, "/api/v1/users", list_users);
+  table.add(Method::post, "/api/v1/users", create_user);
+  table.add(Method::get, "/api/v1/users/{id}", get_user);
+  table.add(Method::patch, "/api/v1/users/{id}", update_user);
+  table.add(Method::delete_, "/api/v1/users/{id}", delete_user);
   table.add(Method::any, "/api/v1/organization/**", organization_area);
 }
 

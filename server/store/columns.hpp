@@ -8,10 +8,13 @@
 namespace scopegate::server {
 
 inline constexpr std::string_view user_columns =
-    "id, organization_id, email, name, role, password_hash, is_active, created_at, last_login_at";
+    "id, organization_id, email, name, role, password_hash, is_active, created_at, last_login_at, "
+    "updated_at, deleted_at";
 inline constexpr std::string_view prefixed_user_columns =
     "u.id, u.organization_id, u.email, u.name, u.role, u.password_hash, u.is_active, "
-    "u.created_at, u.last_login_at";
+    "u.created_at, u.last_login_at, u.updated_at, u.deleted_at";
+// How many columns user_columns lists (where a join reads on after them).
+inline constexpr int user_column_count = 11;
 inline constexpr std::string_view key_columns =
     "k.id, k.organization_id, k.created_by, u.email, k.name, k.description, k.key_prefix, "
     "k.key_hash, k.scopes, k.expires_at, k.revoked_at, k.last_used_at, k.last_used_ip, "
@@ -30,6 +33,8 @@ inline constexpr std::string_view static_ip_rule_columns =
     "id, organization_id, label, ip_address, status, created_by_email, created_at";
 inline constexpr std::string_view static_ip_rule_target_columns =
     "rule_id, resource_id, resource_name, status, provider_rule_id, applied_at, error_message";
+inline constexpr std::string_view role_columns =
+    "id, organization_id, name, description, max_session_hours, created_at, updated_at";
 inline constexpr std::string_view session_columns =
     "id, organization_id, user_id, ipv4_address, ipv6_address, status, started_at, expires_at, "
     "ended_at, ended_reason, created_at";

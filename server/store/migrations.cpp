@@ -235,6 +235,36 @@ const std::vector<Migration>& migrations() {
       // Revocation::notify: postgres_migrations.cpp). SQLite has no such thing, and its
       // processes read the epoch on every request: nothing to do here.
       {8, "epoch changes announced (PostgreSQL: NOTIFY scopegate_epochs)", {}},
+      // Users as admins manage them (updated_at; deleted_at for a deleted user, whose row
+      // stays for the sessions, keys and audit entries that name it), and roles: resources
+      // their users may start sessions on, and a cap on those sessions' length. Deleting a
+      // role, user or resource drops its links.
+      {9,
+       "users administration and roles",
+       {
+           R"(ALTER TABLE users ADD COLUMN updated_at TEXT NOT NULL DEFAULT '')",
+           R"(UPDATE users SET updated_at = created_at)",
+           R"(ALTER TABLE users ADD COLUMN deleted_at TEXT)",
+           R"(CREATE TABLE roles (
+                id TEXT PRIMARY KEY,
+                organization_id TEXT NOT NULL REFERENCES organizations(id),
+                name TEXT NOT NULL,
+                description TEXT,
+                max_session_hours INTEGER,
+                created_at TEXT NOT NULL,
+                updated_at TEXT NOT NULL,
+                UNIQUE (organization_id, name)))",
+           R"(CREATE TABLE role_users (
+                role_id TEXT NOT NULL REFERENCES roles(id) ON DELETE CASCADE,
+                user_id TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+                PRIMARY KEY (role_id, user_id)))",
+           R"(CREATE INDEX role_users_user ON role_users (user_id))",
+           R"(CREATE TABLE role_resources (
+                role_id TEXT NOT NULL REFERENCES roles(id) ON DELETE CASCADE,
+                resource_id TEXT NOT NULL REFERENCES resources(id) ON DELETE CASCADE,
+                PRIMARY KEY (role_id, resource_id)))",
+           R"(CREATE INDEX role_resources_resource ON role_resources (resource_id))",
+       }},
   };
   return all;
 }

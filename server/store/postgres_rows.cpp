@@ -34,7 +34,21 @@ User read_user(const Row& r, int first) {
   u.active = r.integer(first + 6) != 0;
   u.created_at = r.text(first + 7);
   u.last_login_at = r.optional_text(first + 8);
+  u.updated_at = r.text(first + 9);
+  u.deleted_at = r.optional_text(first + 10);
   return u;
+}
+
+OrgRole read_role(const Row& r) {
+  OrgRole role;
+  role.id = r.text(0);
+  role.organization_id = r.text(1);
+  role.name = r.text(2);
+  role.description = r.optional_text(3);
+  role.max_session_hours = r.optional_integer(4);
+  role.created_at = r.text(5);
+  role.updated_at = r.text(6);
+  return role;
 }
 
 Organization read_organization(const Row& r, int first) {

@@ -21,6 +21,7 @@ inline std::string flag(bool value) { return value ? "1" : "0"; }
 // Each reads the row's columns from `first` on, in the order of its list in columns.hpp.
 User read_user(const Row& row, int first = 0);
 Organization read_organization(const Row& row, int first);  // id, slug, name, created_at
+OrgRole read_role(const Row& row);                          // role_columns, no links
 ApiKey read_key(const Row& row, int first = 0);
 Resource read_resource(const Row& row);
 Credential read_credential(const Row& row);

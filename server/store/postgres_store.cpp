@@ -27,6 +27,7 @@
 #include "server/store/postgres_epoch_watch.hpp"
 #include "server/store/postgres_migrations.hpp"
 #include "server/store/postgres_pool.hpp"
+#include "server/store/postgres_roles.hpp"
 #include "server/store/postgres_rows.hpp"
 #include "server/store/postgres_static_ip_rules.hpp"
 
@@ -67,12 +68,13 @@ std::string placeholders(int first, std::size_t count) {
   return out;
 }
 
-class PostgresStore final : public Store {
+class PostgresStore final : public PostgresRoles {
  public:
   PostgresStore(const std::string& url, const StoreOptions& options)
       : m_url(url), m_options(options), m_pool(url), m_duties(url) {}
 
   std::string describe() const override { return m_description; }
+  PgPool& pool() override { return m_pool; }
 
   void begin_read_scope() override {
     if (t_scope.depth == 0) t_scope = ReadScopeState{this, 0, std::nullopt};
@@ -142,10 +144,11 @@ class PostgresStore final : public Store {
                                 const AuditEntry* audit) override {
     return write<Done>([&](PgConn& db) {
       PgTransaction tx(db);
-      static const std::string sql =
-          fmt::format("INSERT INTO users ({}) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9)", user_columns);
+      static const std::string sql = fmt::format(
+          "INSERT INTO users ({}) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11)", user_columns);
       db.exec(sql, {u.id, u.organization_id, u.email, u.name, u.role, u.password_hash,
-                    flag(u.active), u.created_at, u.last_login_at});
+                    flag(u.active), u.created_at, u.last_login_at,
+                    u.updated_at.empty() ? u.created_at : u.updated_at, u.deleted_at});
       for (const auto& resource_id : resource_ids) {
         db.exec("INSERT INTO user_resources (user_id, resource_id) VALUES ($1, $2)",
                 {u.id, resource_id});
@@ -180,7 +183,8 @@ class PostgresStore final : public Store {
   StoreResult<std::vector<User>> list_users(const std::string& organization_id) override {
     return m_pool.run<std::vector<User>>([&](PgConn& db) {
       static const std::string sql = fmt::format(
-          "SELECT {} FROM users WHERE organization_id = $1 ORDER BY email COLLATE \"C\"",
+          "SELECT {} FROM users WHERE organization_id = $1 AND deleted_at IS NULL ORDER BY email "
+          "COLLATE \"C\"",
           user_columns);
       const auto rows = db.exec(sql, {organization_id});
       std::vector<User> out;
@@ -228,7 +232,7 @@ class PostgresStore final : public Store {
       actor.token.expires_at = row.text(3);
       actor.token.created_at = row.text(4);
       actor.user = read_user(row, 5);
-      actor.organization = read_organization(row, 14);
+      actor.organization = read_organization(row, 5 + user_column_count);
       return actor;
     });
   }
@@ -281,7 +285,7 @@ class PostgresStore final : public Store {
       KeyActor actor;
       actor.key = read_key(row, 1);
       actor.user = read_user(row, 16);
-      actor.organization = read_organization(row, 25);
+      actor.organization = read_organization(row, 16 + user_column_count);
       return m_key_cache.put(key_hash, row.optional_integer(0), std::move(actor));
     });
   }
@@ -334,7 +338,10 @@ class PostgresStore final : public Store {
 
   StoreResult<std::vector<Resource>> list_user_resources(const std::string& user_id) override {
     return list_resources_where(
-        "JOIN user_resources ur ON ur.resource_id = r.id WHERE ur.user_id = $1", user_id);
+        "WHERE r.id IN (SELECT resource_id FROM user_resources WHERE user_id = $1 UNION SELECT "
+        "rr.resource_id FROM role_resources rr JOIN role_users ru ON ru.role_id = rr.role_id "
+        "WHERE ru.user_id = $1)",
+        user_id);
   }
 
   // `where`: joins and conditions after `FROM resource_tables`.
@@ -465,14 +472,23 @@ class PostgresStore final : public Store {
   }
 
   StoreResult<std::vector<Session>> list_sessions(const std::string& user_id) override {
+    return sessions_where("user_id", user_id);
+  }
+  StoreResult<std::vector<Session>> list_organization_sessions(
+      const std::string& organization_id) override {
+    return sessions_where("organization_id", organization_id);
+  }
+
+  StoreResult<std::vector<Session>> sessions_where(std::string_view column,
+                                                   const std::string& value) {
     return m_pool.run<std::vector<Session>>([&](PgConn& db) {
-      static const std::string sql = fmt::format(
-          "SELECT {} FROM sessions WHERE user_id = $1 ORDER BY created_at COLLATE \"C\" DESC, "
+      const auto sql = fmt::format(
+          "SELECT {} FROM sessions WHERE {} = $1 ORDER BY created_at COLLATE \"C\" DESC, "
           "id COLLATE \"C\"",
-          session_columns);
+          session_columns, column);
       // One snapshot for the sessions and their entries.
       PgTransaction tx(db);
-      const auto rows = db.exec(sql, {user_id});
+      const auto rows = db.exec(sql, {value});
       std::vector<Session> out;
       for (int i = 0; i < rows.size(); ++i) out.push_back(read_session(rows.row(i)));
       for (auto& session : out) load_resource_ips(db, session);
@@ -620,7 +636,7 @@ class PostgresStore final : public Store {
     if (t_scope.store == this && t_scope.depth > 0) t_scope.epochs = read;
     return read;
   }
-  void forget_scope_epochs() {
+  void forget_scope_epochs() override {
     if (t_scope.store == this) t_scope.epochs.reset();
   }
   // A change, with what the caches must know of it: the read scope's epochs are

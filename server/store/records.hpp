@@ -1,4 +1,4 @@
-// The rows the server keeps, as plain values: organizations, users, API keys, access
+// The rows the server keeps, as plain values: organizations, users, roles, API keys, access
 // tokens, resources, sessions with their per-resource IP entries, and audit entries.
 // Times are stored UTC ISO-8601 text (see clock.hpp); ids are UUID text. No behaviour.
 #pragma once
@@ -24,12 +24,35 @@ struct User {
   std::string organization_id;
   std::string email;
   std::string name;
-  std::string role;
+  std::string role;  // the policy role (access.policy): "admin" is an organization admin
   std::string password_hash;
   bool active = true;
   std::string created_at;
   OptionalText last_login_at;
+  // Initialized, so that a User written {id, ..., last_login_at} (bootstrap, tests) needs
+  // no more: an empty updated_at is stored as created_at.
+  std::string updated_at{};
+  // Set when an admin deleted the user: the row stays (sessions, keys and audit entries
+  // name it), inactive, its email freed by a suffix (see Store::delete_user).
+  OptionalText deleted_at{};
 };
+
+// A role of an organization (not a policy role: see User::role): the resources its users may start
+// sessions on, and a cap on those sessions' length (none: the server's limits only).
+struct OrgRole {
+  std::string id;
+  std::string organization_id;
+  std::string name;
+  OptionalText description;
+  std::optional<std::int64_t> max_session_hours;
+  std::string created_at;
+  std::string updated_at;
+  std::vector<std::string> resource_ids;  // filled on reads, sorted
+  std::vector<std::string> user_ids;      // filled on reads, sorted
+};
+
+// What a role is linked to.
+enum class RoleLink { resource, user };
 
 struct ApiKey {
   std::string id;
@@ -141,7 +164,7 @@ struct Session {
   std::string started_at;
   std::string expires_at;
   OptionalText ended_at;
-  OptionalText ended_reason;  // MANUAL | EXPIRED
+  OptionalText ended_reason;  // MANUAL | ADMIN | EXPIRED
   std::string created_at;
   std::vector<SessionResourceIp> resource_ips;
 };

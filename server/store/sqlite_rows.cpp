@@ -54,7 +54,21 @@ User read_user(SQLite::Statement& s, int first) {
   u.active = s.getColumn(first + 6).getInt() != 0;
   u.created_at = s.getColumn(first + 7).getString();
   u.last_login_at = column_text(s, first + 8);
+  u.updated_at = s.getColumn(first + 9).getString();
+  u.deleted_at = column_text(s, first + 10);
   return u;
+}
+
+OrgRole read_role(SQLite::Statement& s) {
+  OrgRole r;
+  r.id = s.getColumn(0).getString();
+  r.organization_id = s.getColumn(1).getString();
+  r.name = s.getColumn(2).getString();
+  r.description = column_text(s, 3);
+  r.max_session_hours = optional_integer(s, 4);
+  r.created_at = s.getColumn(5).getString();
+  r.updated_at = s.getColumn(6).getString();
+  return r;
 }
 
 Organization read_organization(SQLite::Statement& s, int first) {

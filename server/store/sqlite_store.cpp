@@ -19,6 +19,7 @@
 #include "server/store/sqlite_caches.hpp"
 #include "server/store/sqlite_credentials.hpp"
 #include "server/store/sqlite_pool.hpp"
+#include "server/store/sqlite_roles.hpp"
 #include "server/store/sqlite_rows.hpp"
 #include "server/store/sqlite_static_ip_rules.hpp"
 
@@ -37,7 +38,7 @@ void load_resource_ips(Conn& db, Session& session) {
   while (s.executeStep()) session.resource_ips.push_back(read_resource_ip(s, 0));
 }
 
-class SqliteStore final : public Store {
+class SqliteStore final : public SqliteRoles {
  public:
   explicit SqliteStore(std::string path) : m_pool(std::move(path)) {}
 
@@ -45,6 +46,7 @@ class SqliteStore final : public Store {
     m_pool.enable_commit_watch(std::move(watch));
   }
 
+  SqlitePool& pool() override { return m_pool; }
   void begin_read_scope() override { m_pool.begin_read_scope(); }
   void end_read_scope() noexcept override { m_pool.end_read_scope(); }
 
@@ -125,7 +127,7 @@ class SqliteStore final : public Store {
     return m_pool.run<Done>([&](Conn& db) {
       WriteTransaction tx(db);
       SQLite::Statement& s = db.prepare(
-          fmt::format("INSERT INTO users ({}) VALUES (?,?,?,?,?,?,?,?,?)", user_columns));
+          fmt::format("INSERT INTO users ({}) VALUES (?,?,?,?,?,?,?,?,?,?,?)", user_columns));
       s.bind(1, u.id);
       s.bind(2, u.organization_id);
       s.bind(3, u.email);
@@ -135,6 +137,8 @@ class SqliteStore final : public Store {
       s.bind(7, u.active ? 1 : 0);
       s.bind(8, u.created_at);
       bind_text(s, 9, u.last_login_at);
+      s.bind(10, u.updated_at.empty() ? u.created_at : u.updated_at);
+      bind_text(s, 11, u.deleted_at);
       s.exec();
       for (const auto& resource_id : resource_ids) {
         SQLite::Statement& a =
@@ -175,10 +179,10 @@ class SqliteStore final : public Store {
 
   StoreResult<std::vector<User>> list_users(const std::string& organization_id) override {
     return m_pool.run<std::vector<User>>([&](Conn& db) {
-      SQLite::Statement& s =
-          db.prepare(fmt::format("SELECT {} FROM users WHERE organization_id = ? "
-                                 "ORDER BY email",
-                                 user_columns));
+      SQLite::Statement& s = db.prepare(
+          fmt::format("SELECT {} FROM users WHERE organization_id = ? AND deleted_at IS NULL "
+                      "ORDER BY email",
+                      user_columns));
       s.bind(1, organization_id);
       std::vector<User> out;
       while (s.executeStep()) out.push_back(read_user(s));
@@ -234,7 +238,7 @@ class SqliteStore final : public Store {
       actor.token.expires_at = s.getColumn(3).getString();
       actor.token.created_at = s.getColumn(4).getString();
       actor.user = read_user(s, 5);
-      actor.organization = read_organization(s, 14);
+      actor.organization = read_organization(s, 5 + user_column_count);
       return actor;
     });
   }
@@ -310,7 +314,7 @@ class SqliteStore final : public Store {
       KeyActor actor;
       actor.key = read_key(s, 1);
       actor.user = read_user(s, 16);
-      actor.organization = read_organization(s, 25);
+      actor.organization = read_organization(s, 16 + user_column_count);
       return m_key_cache.put(key_hash, optional_integer(s, 0), std::move(actor));
     });
   }
@@ -371,20 +375,6 @@ class SqliteStore final : public Store {
                                  "ORDER BY r.name, r.id",
                                  resource_columns, resource_tables));
       s.bind(1, organization_id);
-      std::vector<Resource> out;
-      while (s.executeStep()) out.push_back(read_resource(s));
-      return out;
-    });
-  }
-
-  StoreResult<std::vector<Resource>> list_user_resources(const std::string& user_id) override {
-    return m_pool.run<std::vector<Resource>>([&](Conn& db) {
-      SQLite::Statement& s =
-          db.prepare(fmt::format("SELECT {} FROM {} JOIN user_resources ur ON "
-                                 "ur.resource_id = r.id WHERE ur.user_id = ? "
-                                 "ORDER BY r.name, r.id",
-                                 resource_columns, resource_tables));
-      s.bind(1, user_id);
       std::vector<Resource> out;
       while (s.executeStep()) out.push_back(read_resource(s));
       return out;
@@ -507,12 +497,21 @@ class SqliteStore final : public Store {
   }
 
   StoreResult<std::vector<Session>> list_sessions(const std::string& user_id) override {
+    return sessions_where("user_id", user_id);
+  }
+  StoreResult<std::vector<Session>> list_organization_sessions(
+      const std::string& organization_id) override {
+    return sessions_where("organization_id", organization_id);
+  }
+
+  StoreResult<std::vector<Session>> sessions_where(std::string_view column,
+                                                   const std::string& value) {
     return m_pool.run<std::vector<Session>>([&](Conn& db) {
       SQLite::Statement& s =
-          db.prepare(fmt::format("SELECT {} FROM sessions WHERE user_id = ? "
+          db.prepare(fmt::format("SELECT {} FROM sessions WHERE {} = ? "
                                  "ORDER BY created_at DESC, id",
-                                 session_columns));
-      s.bind(1, user_id);
+                                 session_columns, column));
+      s.bind(1, value);
       std::vector<Session> out;
       while (s.executeStep()) out.push_back(read_session(s));
       for (auto& session : out) load_resource_ips(db, session);

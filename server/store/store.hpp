@@ -49,6 +49,7 @@ class Store {
   virtual StoreResult<std::optional<User>> find_user(const std::string& id) = 0;
   virtual StoreResult<std::optional<User>> find_user_by_email(const std::string& organization_id,
                                                               const std::string& email) = 0;
+  // The organization's users but the deleted ones.
   virtual StoreResult<std::vector<User>> list_users(const std::string& organization_id) = 0;
   virtual StoreResult<Done> record_login(const std::string& user_id, const std::string& at,
                                          const std::vector<AccessToken>& tokens,
@@ -61,6 +62,16 @@ class Store {
   };
   virtual StoreResult<std::optional<TokenActor>> authenticate_token(
       const std::string& token_hash) = 0;
+  // An admin's changes to a user. Each keeps an active admin in the organization: a change
+  // that would leave none writes nothing and answers last_admin.
+  enum class UserChange { done, last_admin };
+  // Writes name, role, is_active and updated_at of a user that is not deleted.
+  virtual StoreResult<UserChange> update_user(const User& user, const AuditEntry& audit) = 0;
+  // Marks the user deleted at `at`: inactive, its email freed (the stored one gains the
+  // suffix " (deleted <id>)"), its role memberships, resource assignments and tokens gone.
+  // Its sessions are the caller's to end.
+  virtual StoreResult<UserChange> delete_user(const User& user, const std::string& at,
+                                              const AuditEntry& audit) = 0;
 
   // API keys.
   virtual StoreResult<Done> create_key(const ApiKey& key, const AuditEntry* audit) = 0;
@@ -93,6 +104,7 @@ class Store {
 
   // Resources.
   virtual StoreResult<std::vector<Resource>> list_resources(const std::string& organization_id) = 0;
+  // The resources a user may start sessions on: assigned directly or through a role.
   virtual StoreResult<std::vector<Resource>> list_user_resources(const std::string& user_id) = 0;
   virtual StoreResult<std::optional<Resource>> find_resource(const std::string& id) = 0;
   // Inserts or updates. A resource naming a credential is written only if that credential
@@ -142,6 +154,21 @@ class Store {
   // stored yet, and returns the stored one (this one, or the one an earlier start stored).
   virtual StoreResult<std::string> claim_secrets_check(const std::string& sealed) = 0;
 
+  // Roles, with their links (OrgRole::resource_ids, OrgRole::user_ids). A role's name is unique
+  // in its organization: save_role() answers a conflict for a taken one.
+  virtual StoreResult<std::vector<OrgRole>> list_roles(const std::string& organization_id) = 0;
+  virtual StoreResult<std::optional<OrgRole>> find_role(const std::string& id) = 0;
+  // Inserts the role or updates its own fields (not its links).
+  virtual StoreResult<Done> save_role(const OrgRole& role, const AuditEntry& audit) = 0;
+  // Deletes the role and its links; users, resources and sessions stay.
+  virtual StoreResult<Done> delete_role(const std::string& id, const AuditEntry& audit) = 0;
+  // Adds the link (false: it was there already; nothing written).
+  virtual StoreResult<bool> link_role(const std::string& role_id, RoleLink link,
+                                      const std::string& other_id, const AuditEntry& audit) = 0;
+  // Removes the link (false: there was none; nothing written).
+  virtual StoreResult<bool> unlink_role(const std::string& role_id, RoleLink link,
+                                        const std::string& other_id, const AuditEntry& audit) = 0;
+
   // Sessions (with their resource IP entries).
   virtual StoreResult<std::vector<Session>> list_sessions(const std::string& user_id) = 0;
   // Null when there is no such session. Shared and immutable (copy it to change it).
@@ -155,6 +182,9 @@ class Store {
   // Sessions in any of `statuses` (and, when given, with expires_at <= `expires_before`).
   virtual StoreResult<std::vector<Session>> find_sessions_by_status(
       const std::vector<std::string>& statuses, const OptionalText& expires_before) = 0;
+  // Every session of the organization, newest first.
+  virtual StoreResult<std::vector<Session>> list_organization_sessions(
+      const std::string& organization_id) = 0;
 
   // Duties that one process at a time performs among all those sharing the database (the
   // expiry sweeper's is "sweeper"). True while this store holds `duty`: a call takes it

@@ -94,8 +94,13 @@ TEST_CASE("the golden scope reference holds everything the seed page lists, in i
       "## Endpoint Protection",
       "Not all endpoints support API key authentication.",
       "Currently unsupported endpoints:",
-      "- User management (`users:manage`): `* /api/v1/users/**`\n",
-      "- Role management (`roles:manage`): `* /api/v1/roles/**`\n",
+      "- User management (`users:manage`): `GET /api/v1/users`, `POST /api/v1/users`, `GET "
+      "/api/v1/users/{id}`, `PATCH /api/v1/users/{id}`, `DELETE /api/v1/users/{id}`\n",
+      "- Role management (`roles:manage`): `GET /api/v1/roles`, `POST /api/v1/roles`, `GET "
+      "/api/v1/roles/{id}`, `PATCH /api/v1/roles/{id}`, `DELETE /api/v1/roles/{id}`, `POST "
+      "/api/v1/roles/{id}/resources/{resourceId}`, `DELETE "
+      "/api/v1/roles/{id}/resources/{resourceId}`, `POST /api/v1/roles/{id}/users/{userId}`, "
+      "`DELETE /api/v1/roles/{id}/users/{userId}`\n",
       "- Credential management (`credentials:manage`): `GET /api/v1/credentials`, `GET "
       "/api/v1/credentials/{id}`, `POST /api/v1/credentials`, `DELETE "
       "/api/v1/credentials/{id}`\n",

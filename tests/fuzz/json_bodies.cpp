@@ -208,7 +208,7 @@ void check(const Result<NewUser, ValidationErrors>& parsed) {
   const auto& roles = role_names();
   require(std::find(roles.begin(), roles.end(), parsed->role) != roles.end(),
           "user: a role of the policy");
-  require_text(parsed->password, one_line(1024, 8), "user: password");
+  require_optional_text(parsed->password, one_line(1024, 8), "user: password");
   for (const auto& id : parsed->resource_ids)
     require_text(id, one_line(100), "user: resourceIds entry");
 }

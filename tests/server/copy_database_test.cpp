@@ -22,8 +22,9 @@ using scopegate::server::testing::user_audit;
 namespace {
 
 // A row in every table: organization, admin, credential, resource on it granted to the
-// admin, static IP rule on the resource, key, access token, session with one resource IP
-// entry, the secrets check, audit entries (four).
+// admin, static IP rule on the resource, role holding the admin and the resource, key,
+// access token, session with one resource IP entry, the secrets check, audit entries
+// (seven).
 struct Seeded {
   Organization org{generate_uuid(), "acme", "Acme", format_stored(now())};
   User admin{generate_uuid(),     org.id, "admin@acme.test",    "Admin",     "admin",
@@ -31,6 +32,7 @@ struct Seeded {
   Credential credential;
   Resource resource;
   StaticIpRule rule;
+  OrgRole role;
   ApiKey key;
   Session session;
 
@@ -69,6 +71,14 @@ struct Seeded {
         format_stored(now()),
         {{resource.id, resource.name, "APPLIED", "local:1", format_stored(now()), std::nullopt}}};
     REQUIRE(store.create_static_ip_rule(rule, audit("STATIC_IP_RULE_CREATED")));
+    role.id = generate_uuid();
+    role.organization_id = org.id;
+    role.name = "Backend";
+    role.max_session_hours = 4;
+    role.created_at = role.updated_at = format_stored(now());
+    REQUIRE(store.save_role(role, audit("ROLE_CREATE")));
+    REQUIRE(store.link_role(role.id, RoleLink::user, admin.id, audit("ROLE_ASSIGN")));
+    REQUIRE(store.link_role(role.id, RoleLink::resource, resource.id, audit("ROLE_ASSIGN")));
     key.id = generate_uuid();
     key.organization_id = org.id;
     key.created_by = admin.id;
@@ -129,8 +139,14 @@ struct Seeded {
     REQUIRE(*copied_rule);
     CHECK((*copied_rule)->targets.size() == 1);
     CHECK(*store.claim_secrets_check("xc20p1:other") == "xc20p1:check");
+    const auto copied_role = store.find_role(role.id);
+    REQUIRE(copied_role);
+    REQUIRE(copied_role->has_value());
+    CHECK((*copied_role)->max_session_hours == 4);
+    CHECK((*copied_role)->user_ids == std::vector<std::string>{admin.id});
+    CHECK((*copied_role)->resource_ids == std::vector<std::string>{resource.id});
     AuditFilter all{org.id, std::nullopt, std::nullopt, std::nullopt, std::nullopt, 0, 20};
-    CHECK(store.query_audit(all)->total == 4);
+    CHECK(store.query_audit(all)->total == 7);
   }
 };
 
@@ -182,7 +198,7 @@ TEST_CASE(
   CHECK(there->size() == copied_tables().size());
   for (const auto& table : *there) {
     INFO(table.table);
-    CHECK(table.rows == (table.table == "audit_logs" ? 4 : 1));
+    CHECK(table.rows == (table.table == "audit_logs" ? 7 : 1));
   }
   seeded.check(*open_checked(url));
 

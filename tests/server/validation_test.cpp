@@ -554,8 +554,12 @@ TEST_CASE("static IP rule body: a canonical address or range, and at least one r
 
 TEST_CASE("user body: email, an address of up to 255 characters") {
   check_rows(text_rows(255, Controls::none, "member@localhost", "@x") +
-                 std::vector<Row>{{"no @", "member", "must be an email address"},
-                                  {"empty", "", "must be an email address"}},
+                 std::vector<Row>{{"no @", "member", "Invalid email format"},
+                                  {"two @", "a@b@c", "Invalid email format"},
+                                  {"nothing before the @", "@localhost", "Invalid email format"},
+                                  {"nothing after the @", "member@", "Invalid email format"},
+                                  {"a space", "mem ber@localhost", "Invalid email format"},
+                                  {"empty", "", "email is required"}},
              [](const std::string& text) {
                const auto parsed = parse_user_body(with_field(user_body, "email", text), roles);
                if (parsed) CHECK(parsed->email == text);
@@ -607,6 +611,78 @@ TEST_CASE("user body: role and resourceIds") {
   auto body = user_body;
   body["resourceIds"] = nlohmann::json::array({1});
   CHECK(refusal(parse_user_body(body, roles), "resourceIds") == "must be an array of resource ids");
+}
+
+TEST_CASE("user body: isOrgAdmin chooses the role unless role says it, and must agree with it") {
+  const auto role_of = [](const Json& body) {
+    const auto parsed = parse_user_body(body, roles);
+    REQUIRE(parsed);
+    return parsed->role;
+  };
+  CHECK(role_of(Json{{"email", "a@b"}}) == "member");
+  CHECK(role_of(Json{{"email", "a@b"}, {"isOrgAdmin", true}}) == "admin");
+  CHECK(role_of(Json{{"email", "a@b"}, {"isOrgAdmin", false}}) == "member");
+  CHECK(role_of(Json{{"email", "a@b"}, {"role", "admin"}, {"isOrgAdmin", true}}) == "admin");
+  CHECK(refusal(parse_user_body(Json{{"email", "a@b"}, {"role", "admin"}, {"isOrgAdmin", false}},
+                                roles),
+                "isOrgAdmin") == "contradicts role `admin`");
+  CHECK(refusal(parse_user_body(Json{{"email", "a@b"}, {"isOrgAdmin", 1}}, roles), "isOrgAdmin") ==
+        "must be true or false");
+  const auto without_password = parse_user_body(Json{{"email", "a@b"}}, roles);
+  REQUIRE(without_password);
+  CHECK_FALSE(without_password->password);
+}
+
+TEST_CASE("user changes body: name, isOrgAdmin and isActive, each optional") {
+  const auto all =
+      parse_user_changes_body(Json{{"name", "N"}, {"isOrgAdmin", true}, {"isActive", false}});
+  REQUIRE(all);
+  CHECK(all->name == "N");
+  CHECK(all->is_org_admin == true);
+  CHECK(all->active == false);
+  const auto none = parse_user_changes_body(Json::object());
+  REQUIRE(none);
+  CHECK_FALSE(none->name);
+  CHECK_FALSE(none->is_org_admin);
+  CHECK_FALSE(none->active);
+  CHECK(refusal(parse_user_changes_body(Json{{"name", ""}}), "name") == "must not be empty");
+  CHECK(refusal(parse_user_changes_body(Json{{"isActive", "no"}}), "isActive") ==
+        "must be true or false");
+}
+
+TEST_CASE("role body: name required on create, description and cap nullable") {
+  CHECK(refusal(parse_role_body(Json::object(), NameRequired::yes), "name") == "name is required");
+  CHECK(refusal(parse_role_body(Json{{"name", ""}}, NameRequired::no), "name") ==
+        "name is required");
+  const auto none = parse_role_body(Json::object(), NameRequired::no);
+  REQUIRE(none);
+  CHECK_FALSE(none->name);
+  CHECK_FALSE(none->description);
+  CHECK_FALSE(none->max_session_hours);
+  const auto cleared = parse_role_body(
+      Json{{"description", nullptr}, {"maxSessionDurationHours", nullptr}}, NameRequired::no);
+  REQUIRE(cleared);
+  CHECK(cleared->description == std::optional<OptionalText>(OptionalText()));
+  CHECK(cleared->max_session_hours ==
+        std::optional<std::optional<std::int64_t>>(std::optional<std::int64_t>()));
+  for (const auto& [hours, problem] :
+       {std::pair{0, "must be between 1 and 8760"}, std::pair{1, ""}, std::pair{8760, ""},
+        std::pair{8761, "must be between 1 and 8760"}}) {
+    INFO(hours);
+    CHECK(refusal(parse_role_body(Json{{"name", "R"}, {"maxSessionDurationHours", hours}},
+                                  NameRequired::yes),
+                  "maxSessionDurationHours")
+              .value_or("") == problem);
+  }
+  check_rows(text_rows(100, Controls::none, "DevOps"), [](const std::string& text) {
+    return refusal(parse_role_body(Json{{"name", text}}, NameRequired::yes), "name");
+  });
+  check_rows(text_rows(1000, Controls::tab_and_line_breaks, "Prod\naccess"),
+             [](const std::string& text) {
+               return refusal(
+                   parse_role_body(Json{{"name", "R"}, {"description", text}}, NameRequired::yes),
+                   "description");
+             });
 }
 
 TEST_CASE("user body: every field's problem comes back at once") {

@@ -1,0 +1,129 @@
+// What the end-to-end tests of the admin areas (users, roles, session administration)
+// share: a Harness with a member signed in, resources written through the store, another
+// organization with its own signed-in admin, and the PATCH and DELETE requests the Client
+// has no shortcut for.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "harness.hpp"
+#include "server/crypto.hpp"
+
+namespace scopegate::server::testing {
+
+using Headers = std::map<std::string, std::string>;
+
+inline Reply patch(Harness& h, const std::string& path, const Json& body, const Headers& headers) {
+  auto with_type = headers;
+  with_type["Content-Type"] = "application/json";
+  return h.client().send("PATCH", path, with_type, body.dump());
+}
+
+inline Reply del(Harness& h, const std::string& path, const Headers& headers) {
+  return h.client().send("DELETE", path, headers);
+}
+
+inline Headers bearer_of(const std::string& token) {
+  return {{"Authorization", "Bearer " + token}};
+}
+
+// Signs in; the reply as it comes.
+inline Reply sign_in(Harness& h, const std::string& slug, const std::string& email,
+                     const std::string& password) {
+  return h.client().post("/api/v1/auth/login",
+                         {{"organizationSlug", slug}, {"email", email}, {"password", password}});
+}
+
+inline Headers signed_in(Harness& h, const std::string& slug, const std::string& email,
+                         const std::string& password) {
+  const auto reply = sign_in(h, slug, email, password);
+  REQUIRE(reply.status == 200);
+  return bearer_of(reply.json().at("accessToken").get<std::string>());
+}
+
+inline std::string id_of(const Reply& reply) { return reply.json().at("id").get<std::string>(); }
+
+// The keys of a JSON object, sorted.
+inline std::vector<std::string> keys_of(const Json& object) {
+  std::vector<std::string> out;
+  for (const auto& item : object.items()) out.push_back(item.key());
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+struct AdminFixture {
+  Harness& h;
+  Headers admin;
+  Headers other_admin;  // the admin of organization "other"
+  std::string other_organization_id;
+
+  explicit AdminFixture(Harness& harness) : h(harness), admin(harness.bearer()) {
+    auto store = h.open_store();
+    const auto at = format_stored(now());
+    const Organization other{generate_uuid(), "other", "Other Org", at};
+    REQUIRE(store->create_organization(other));
+    other_organization_id = other.id;
+    User boss{generate_uuid(),
+              other.id,
+              "boss@other.test",
+              "Boss",
+              "admin",
+              hash_password("boss-password"),
+              true,
+              at,
+              std::nullopt};
+    REQUIRE(store->create_user(boss, {}, nullptr));
+    other_admin = signed_in(h, "other", "boss@other.test", "boss-password");
+  }
+
+  // A member of the default organization, created through the API; its id.
+  std::string member(const std::string& email, const Json& extra = Json::object()) {
+    Json body = {{"email", email}, {"name", "Member"}, {"password", "member-password"}};
+    body.update(extra);
+    const auto created = h.client().post("/api/v1/users", body, admin);
+    REQUIRE(created.status == 201);
+    return id_of(created);
+  }
+
+  Headers member_token(const std::string& email) {
+    return signed_in(h, "default", email, "member-password");
+  }
+
+  // A resource of `organization_id` (the default organization when empty), written
+  // through the store as the resource API would; its id.
+  std::string resource(const std::string& name, std::string organization_id = "") {
+    auto store = h.open_store();
+    if (organization_id.empty()) {
+      const auto found = store->find_organization_by_slug("default");
+      REQUIRE(found);
+      REQUIRE(found->has_value());
+      organization_id = (*found)->id;
+    }
+    Resource r;
+    r.id = generate_uuid();
+    r.organization_id = organization_id;
+    r.name = name;
+    r.provider = "AWS";
+    r.resource_type = "SECURITY_GROUP";
+    r.resource_identifier = "sg-" + name;
+    r.region = "eu-west-1";
+    r.created_at = r.updated_at = format_stored(now());
+    AuditEntry audit;
+    audit.id = generate_uuid();
+    audit.organization_id = organization_id;
+    audit.event_type = "RESOURCE_CREATE";
+    audit.actor_type = "USER";
+    audit.created_at = r.created_at;
+    REQUIRE(store->save_resource(r, audit));
+    return r.id;
+  }
+
+  std::int64_t audited(const std::string& event) {
+    const auto page = h.client().get("/api/v1/audit-logs?eventType=" + event, admin);
+    REQUIRE(page.status == 200);
+    return page.json().at("totalElements").get<std::int64_t>();
+  }
+};
+
+}  // namespace scopegate::server::testing
