@@ -183,9 +183,24 @@ TEST_CASE("e2e: users are changed by PATCH, only the given fields, and keep an a
   CHECK(h.client().get(path, f.admin).json().at("name") == "Robert");
 }
 
-TEST_CASE("e2e: a deleted user is gone, cannot sign in, and its email is free again") {
+TEST_CASE("e2e: a deleted user is gone, cannot sign in or use its keys, and its email is free") {
   Harness h;
   AdminFixture f(h);
+  const auto carol = f.member("carol@acme.test", {{"isOrgAdmin", true}});
+  const auto carol_key =
+      h.client()
+          .post("/api/v1/api-keys", {{"name", "carol's"}, {"scopes", {"sessions:read"}}},
+                f.member_token("carol@acme.test"))
+          .json()
+          .at("plainTextKey")
+          .get<std::string>();
+  CHECK(h.client().get("/api/v1/sessions", with_key(carol_key)).status == 200);
+  CHECK(del(h, "/api/v1/users/" + carol, f.admin).status == 204);
+  CHECK(h.client().get("/api/v1/sessions", with_key(carol_key)).status == 401);
+  const auto listed = h.client().get("/api/v1/api-keys", f.admin).json();
+  REQUIRE(listed.size() == 1);  // still listed, under the freed email
+  CHECK(listed[0].at("createdByEmail") == "carol@acme.test (deleted " + carol + ")");
+
   const auto bob = f.member("bob@acme.test");
   const auto path = "/api/v1/users/" + bob;
   const auto token = f.member_token("bob@acme.test");
@@ -208,7 +223,7 @@ TEST_CASE("e2e: a deleted user is gone, cannot sign in, and its email is free ag
   CHECK(h.client().get("/api/v1/users", f.admin).json().size() == 1);
   CHECK(h.client().get("/api/v1/sessions", token).status == 401);
   CHECK(sign_in(h, "default", "bob@acme.test", "member-password").status == 401);
-  CHECK(f.audited("USER_DELETE") == 1);
+  CHECK(f.audited("USER_DELETE") == 2);
 
   const auto again = h.client().post(
       "/api/v1/users", {{"email", "bob@acme.test"}, {"password", "member-password"}}, f.admin);
