@@ -109,13 +109,7 @@ struct AdminFixture {
     r.resource_identifier = "sg-" + name;
     r.region = "eu-west-1";
     r.created_at = r.updated_at = format_stored(now());
-    AuditEntry audit;
-    audit.id = generate_uuid();
-    audit.organization_id = organization_id;
-    audit.event_type = "RESOURCE_CREATE";
-    audit.actor_type = "USER";
-    audit.created_at = r.created_at;
-    REQUIRE(store->save_resource(r, audit));
+    REQUIRE(store->save_resource(r, test_audit(organization_id, "RESOURCE_CREATE")));
     return r.id;
   }
 

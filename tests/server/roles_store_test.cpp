@@ -42,13 +42,7 @@ struct Org {
   }
 
   AuditEntry audit(const std::string& event) const {
-    AuditEntry a;
-    a.id = generate_uuid();
-    a.organization_id = org.id;
-    a.event_type = event;
-    a.actor_type = "USER";
-    a.created_at = format_stored(now());
-    return a;
+    return scopegate::server::testing::test_audit(org.id, event);
   }
 };
 

@@ -10,7 +10,10 @@
 #include <string_view>
 
 #include "pg_cluster.hpp"
+#include "server/clock.hpp"
+#include "server/crypto.hpp"
 #include "server/store/open_store.hpp"
+#include "server/store/records.hpp"
 #include "test_support.hpp"
 
 namespace scopegate::server::testing {
@@ -19,6 +22,18 @@ inline StoreKind test_store() {
   const char* chosen = std::getenv("SCOPEGATE_TEST_STORE");
   return chosen != nullptr && std::string_view(chosen) == "postgres" ? StoreKind::postgres
                                                                      : StoreKind::sqlite;
+}
+
+// An audit entry of `event_type` by a user of `organization_id`, now: what a Store write
+// takes beside its change.
+inline AuditEntry test_audit(const std::string& organization_id, const std::string& event_type) {
+  AuditEntry audit;
+  audit.id = generate_uuid();
+  audit.organization_id = organization_id;
+  audit.event_type = event_type;
+  audit.actor_type = "USER";
+  audit.created_at = format_stored(now());
+  return audit;
 }
 
 inline std::string new_test_database(const TempDir& dir) {
