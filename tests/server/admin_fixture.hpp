@@ -9,6 +9,7 @@
 
 #include "harness.hpp"
 #include "server/crypto.hpp"
+#include "test_rows.hpp"
 
 namespace scopegate::server::testing {
 
@@ -109,7 +110,7 @@ struct AdminFixture {
     r.resource_identifier = "sg-" + name;
     r.region = "eu-west-1";
     r.created_at = r.updated_at = format_stored(now());
-    REQUIRE(store->save_resource(r, test_audit(organization_id, "RESOURCE_CREATE")));
+    REQUIRE(store->save_resource(r, user_audit(organization_id, "RESOURCE_CREATE")));
     return r.id;
   }
 

@@ -12,6 +12,7 @@
 #include "server/crypto.hpp"
 #include "server/store/open_store.hpp"
 #include "server/store/store.hpp"
+#include "test_rows.hpp"
 #include "test_store.hpp"
 #include "test_support.hpp"
 
@@ -42,7 +43,7 @@ struct Org {
   }
 
   AuditEntry audit(const std::string& event) const {
-    return scopegate::server::testing::test_audit(org.id, event);
+    return scopegate::server::testing::user_audit(org.id, event);
   }
 };
 

@@ -24,18 +24,6 @@ inline StoreKind test_store() {
                                                                      : StoreKind::sqlite;
 }
 
-// An audit entry of `event_type` by a user of `organization_id`, now: what a Store write
-// takes beside its change.
-inline AuditEntry test_audit(const std::string& organization_id, const std::string& event_type) {
-  AuditEntry audit;
-  audit.id = generate_uuid();
-  audit.organization_id = organization_id;
-  audit.event_type = event_type;
-  audit.actor_type = "USER";
-  audit.created_at = format_stored(now());
-  return audit;
-}
-
 inline std::string new_test_database(const TempDir& dir) {
   if (test_store() == StoreKind::postgres) return PgCluster::shared().create_database();
   return dir.file("scopegate.db");
