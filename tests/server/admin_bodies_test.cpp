@@ -23,20 +23,22 @@ TEST_CASE("user body: isOrgAdmin chooses the role unless role says it, and must 
   CHECK(role_of(nlohmann::json{{"email", "a@b"}}) == "member");
   CHECK(role_of(nlohmann::json{{"email", "a@b"}, {"isOrgAdmin", true}}) == "admin");
   CHECK(role_of(nlohmann::json{{"email", "a@b"}, {"isOrgAdmin", false}}) == "member");
-  CHECK(role_of(nlohmann::json{{"email", "a@b"}, {"role", "admin"}, {"isOrgAdmin", true}}) == "admin");
-  CHECK(refusal(parse_user_body(nlohmann::json{{"email", "a@b"}, {"role", "admin"}, {"isOrgAdmin", false}},
-                                roles),
-                "isOrgAdmin") == "contradicts role `admin`");
-  CHECK(refusal(parse_user_body(nlohmann::json{{"email", "a@b"}, {"isOrgAdmin", 1}}, roles), "isOrgAdmin") ==
-        "must be true or false");
+  CHECK(role_of(nlohmann::json{{"email", "a@b"}, {"role", "admin"}, {"isOrgAdmin", true}}) ==
+        "admin");
+  CHECK(refusal(
+            parse_user_body(
+                nlohmann::json{{"email", "a@b"}, {"role", "admin"}, {"isOrgAdmin", false}}, roles),
+            "isOrgAdmin") == "contradicts role `admin`");
+  CHECK(refusal(parse_user_body(nlohmann::json{{"email", "a@b"}, {"isOrgAdmin", 1}}, roles),
+                "isOrgAdmin") == "must be true or false");
   const auto without_password = parse_user_body(nlohmann::json{{"email", "a@b"}}, roles);
   REQUIRE(without_password);
   CHECK_FALSE(without_password->password);
 }
 
 TEST_CASE("user changes body: name, isOrgAdmin and isActive, each optional") {
-  const auto all =
-      parse_user_changes_body(nlohmann::json{{"name", "N"}, {"isOrgAdmin", true}, {"isActive", false}});
+  const auto all = parse_user_changes_body(
+      nlohmann::json{{"name", "N"}, {"isOrgAdmin", true}, {"isActive", false}});
   REQUIRE(all);
   CHECK(all->name == "N");
   CHECK(all->is_org_admin == true);
@@ -46,13 +48,15 @@ TEST_CASE("user changes body: name, isOrgAdmin and isActive, each optional") {
   CHECK_FALSE(none->name);
   CHECK_FALSE(none->is_org_admin);
   CHECK_FALSE(none->active);
-  CHECK(refusal(parse_user_changes_body(nlohmann::json{{"name", ""}}), "name") == "must not be empty");
+  CHECK(refusal(parse_user_changes_body(nlohmann::json{{"name", ""}}), "name") ==
+        "must not be empty");
   CHECK(refusal(parse_user_changes_body(nlohmann::json{{"isActive", "no"}}), "isActive") ==
         "must be true or false");
 }
 
 TEST_CASE("role body: name required on create, description and cap nullable") {
-  CHECK(refusal(parse_role_body(nlohmann::json::object(), NameRequired::yes), "name") == "name is required");
+  CHECK(refusal(parse_role_body(nlohmann::json::object(), NameRequired::yes), "name") ==
+        "name is required");
   CHECK(refusal(parse_role_body(nlohmann::json{{"name", ""}}, NameRequired::no), "name") ==
         "name is required");
   const auto none = parse_role_body(nlohmann::json::object(), NameRequired::no);
@@ -61,7 +65,8 @@ TEST_CASE("role body: name required on create, description and cap nullable") {
   CHECK_FALSE(none->description);
   CHECK_FALSE(none->max_session_hours);
   const auto cleared = parse_role_body(
-      nlohmann::json{{"description", nullptr}, {"maxSessionDurationHours", nullptr}}, NameRequired::no);
+      nlohmann::json{{"description", nullptr}, {"maxSessionDurationHours", nullptr}},
+      NameRequired::no);
   REQUIRE(cleared);
   CHECK(cleared->description == std::optional<OptionalText>(OptionalText()));
   CHECK(cleared->max_session_hours ==
@@ -80,8 +85,8 @@ TEST_CASE("role body: name required on create, description and cap nullable") {
   });
   check_rows(text_rows(1000, Controls::tab_and_line_breaks, "Prod\naccess"),
              [](const std::string& text) {
-               return refusal(
-                   parse_role_body(nlohmann::json{{"name", "R"}, {"description", text}}, NameRequired::yes),
-                   "description");
+               return refusal(parse_role_body(nlohmann::json{{"name", "R"}, {"description", text}},
+                                              NameRequired::yes),
+                              "description");
              });
 }

@@ -117,7 +117,8 @@ std::optional<std::string> refusal(const scopegate::Result<T, ValidationErrors>&
 }
 
 // A body that is valid for its endpoint, with `field` set to `text`.
-inline nlohmann::json with_field(nlohmann::json body, const std::string& field, const std::string& text) {
+inline nlohmann::json with_field(nlohmann::json body, const std::string& field,
+                                 const std::string& text) {
   body[field] = text;
   return body;
 }
