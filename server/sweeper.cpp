@@ -48,7 +48,8 @@ std::size_t Sweeper::sweep() {
     return 0;
   }
   for (auto session : *due) {
-    const auto previous = session.status;
+    // Not if it was extended (or stopped) since the list was read.
+    const Store::SessionVersion previous{session.status, session.expires_at};
     begin_ending(session, "EXPIRED", at);
     AuditEntry audit;
     audit.id = generate_uuid();

@@ -233,7 +233,7 @@ HttpResponse extend_session(RequestContext& context) {
         {{"additionalHours",
           fmt::format("the session would exceed the maximum duration of {} hours", limit)}});
   }
-  const auto previous = session.status;
+  const Store::SessionVersion previous{session.status, session.expires_at};
   session.expires_at = format_stored(new_expiry);
   const auto audit = session_audit(context, "SESSION_EXTEND", session);
   const auto saved = context.services.store.save_session(session, previous, &audit);
@@ -265,7 +265,7 @@ HttpResponse stop_loaded_session(RequestContext& context, Session session,
 }
 
 StoreResult<bool> end_session(RequestContext& context, Session& session, std::string_view reason) {
-  const auto previous = session.status;
+  const Store::SessionVersion previous{session.status, session.expires_at};
   begin_ending(session, reason, format_stored(now()));
   const auto audit = session_audit(context, "SESSION_STOP", session);
   auto saved = context.services.store.save_session(session, previous, &audit);

@@ -523,18 +523,19 @@ class PostgresStore final : public PostgresRoles {
     });
   }
 
-  StoreResult<bool> save_session(const Session& x, const OptionalText& expected_status,
+  StoreResult<bool> save_session(const Session& x, const std::optional<SessionVersion>& expected,
                                  const AuditEntry* audit) override {
     return write<bool>([&](PgConn& db) {
       PgTransaction tx(db);
-      if (expected_status) {
+      if (expected) {
         // At READ COMMITTED, a concurrent change to the row makes this wait for it, then
-        // test the status again on the committed row.
+        // test the status and end time again on the committed row.
         const auto updated = db.exec(
             "UPDATE sessions SET ipv4_address = $1, ipv6_address = $2, status = $3, "
-            "expires_at = $4, ended_at = $5, ended_reason = $6 WHERE id = $7 AND status = $8",
+            "expires_at = $4, ended_at = $5, ended_reason = $6 WHERE id = $7 AND status = $8 "
+            "AND ($9::text IS NULL OR expires_at = $9)",
             {x.ipv4_address, x.ipv6_address, x.status, x.expires_at, x.ended_at, x.ended_reason,
-             x.id, *expected_status});
+             x.id, expected->status, expected->expires_at});
         if (updated.affected() == 0) return false;
       } else {
         static const std::string sql =

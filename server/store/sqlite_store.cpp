@@ -549,14 +549,15 @@ class SqliteStore final : public SqliteRoles {
     });
   }
 
-  StoreResult<bool> save_session(const Session& x, const OptionalText& expected_status,
+  StoreResult<bool> save_session(const Session& x, const std::optional<SessionVersion>& expected,
                                  const AuditEntry* audit) override {
     return m_pool.run<bool>([&](Conn& db) {
       WriteTransaction tx(db);
-      if (expected_status) {
+      if (expected) {
         SQLite::Statement& s = db.prepare(
             "UPDATE sessions SET ipv4_address = ?, ipv6_address = ?, status = ?, expires_at = ?, "
-            "ended_at = ?, ended_reason = ? WHERE id = ? AND status = ?");
+            "ended_at = ?, ended_reason = ? WHERE id = ? AND status = ? AND (?9 IS NULL OR "
+            "expires_at = ?9)");
         bind_text(s, 1, x.ipv4_address);
         bind_text(s, 2, x.ipv6_address);
         s.bind(3, x.status);
@@ -564,7 +565,8 @@ class SqliteStore final : public SqliteRoles {
         bind_text(s, 5, x.ended_at);
         bind_text(s, 6, x.ended_reason);
         s.bind(7, x.id);
-        s.bind(8, *expected_status);
+        s.bind(8, expected->status);
+        bind_text(s, 9, expected->expires_at);
         if (s.exec() == 0) return false;
       } else {
         SQLite::Statement& s = db.prepare(fmt::format(

@@ -173,11 +173,21 @@ class Store {
   virtual StoreResult<std::vector<Session>> list_sessions(const std::string& user_id) = 0;
   // Null when there is no such session. Shared and immutable (copy it to change it).
   virtual StoreResult<std::shared_ptr<const Session>> find_session(const std::string& id) = 0;
-  // Inserts the session (expected_status empty) or updates it only if its stored status
-  // is still `expected_status` (false: someone else changed it first; nothing written),
-  // with every resource IP entry it carries. `audit` may be null for internal steps.
+  // What a change to a session was computed from: the stored row must still hold this
+  // status (and, when given, this end time) for the change to apply. Two instances
+  // extending one session at once: the second finds another end time and writes nothing,
+  // rather than overwriting the first's extension with its own.
+  struct SessionVersion {
+    SessionVersion(std::string status, OptionalText expires_at = std::nullopt)
+        : status(std::move(status)), expires_at(std::move(expires_at)) {}
+    std::string status;
+    OptionalText expires_at;
+  };
+  // Inserts the session (`expected` empty) or updates it only if the stored row is still
+  // at `expected` (false: someone else changed it first; nothing written), with every
+  // resource IP entry it carries. `audit` may be null for internal steps.
   virtual StoreResult<bool> save_session(const Session& session,
-                                         const OptionalText& expected_status,
+                                         const std::optional<SessionVersion>& expected,
                                          const AuditEntry* audit) = 0;
   // Sessions in any of `statuses` (and, when given, with expires_at <= `expires_before`).
   virtual StoreResult<std::vector<Session>> find_sessions_by_status(

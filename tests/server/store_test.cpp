@@ -226,6 +226,27 @@ TEST_CASE("a session update only applies when the status is still the expected o
   CHECK(due->size() == 1);
 }
 
+TEST_CASE("of two extensions computed from one session, only the first applies", "[store]") {
+  Fixture f;
+  const Session session = f.add_session();
+  const Store::SessionVersion read{session.status, session.expires_at};
+  Session first = session;
+  first.expires_at = "2099-01-01T01:00:00.000000Z";
+  Session second = session;
+  second.expires_at = "2099-01-01T02:00:00.000000Z";
+  const auto applied = f.store->save_session(first, read, nullptr);
+  REQUIRE(applied);
+  CHECK(*applied);
+  // The second was computed from the end time the first has just replaced.
+  const auto lost = f.store->save_session(second, read, nullptr);
+  REQUIRE(lost);
+  CHECK_FALSE(*lost);
+  const auto stored = f.store->find_session(session.id);
+  REQUIRE(stored);
+  REQUIRE(*stored);
+  CHECK((*stored)->expires_at == first.expires_at);
+}
+
 TEST_CASE("audit queries filter, page and sort newest first", "[store]") {
   Fixture f;
   const std::vector<std::pair<std::string, std::string>> rows = {
