@@ -43,7 +43,10 @@ inline Headers signed_in(Harness& h, const std::string& slug, const std::string&
   return bearer_of(reply.json().at("accessToken").get<std::string>());
 }
 
-inline std::string id_of(const Reply& reply) { return reply.json().at("id").get<std::string>(); }
+// The "message" of an error answer.
+inline std::string message_of(const Reply& reply) {
+  return reply.json().at("message").get<std::string>();
+}
 
 // The keys of a JSON object, sorted.
 inline std::vector<std::string> keys_of(const Json& object) {

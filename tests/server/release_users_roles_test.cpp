@@ -17,18 +17,18 @@ namespace fs = std::filesystem;
 
 namespace {
 
-struct Release {
+struct AreaRelease {
   std::string scope;
   std::string summary;
   std::string routes;  // the lines the author adds
 };
 
-const Release users_read{"users:read", "View user information",
-                         "  GET /api/v1/users       \"List users\"\n"
-                         "  GET /api/v1/users/{id}  \"Get a user\"\n"};
-const Release roles_read{"roles:read", "View roles",
-                         "  GET /api/v1/roles       \"List roles\"\n"
-                         "  GET /api/v1/roles/{id}  \"Get a role\"\n"};
+const AreaRelease users_read{"users:read", "View user information",
+                             "  GET /api/v1/users       \"List users\"\n"
+                             "  GET /api/v1/users/{id}  \"Get a user\"\n"};
+const AreaRelease roles_read{"roles:read", "View roles",
+                             "  GET /api/v1/roles       \"List roles\"\n"
+                             "  GET /api/v1/roles/{id}  \"Get a role\"\n"};
 
 // The whole shipped policy directory, tests included.
 void copy_shipped_policy(const fs::path& to) {
@@ -36,7 +36,7 @@ void copy_shipped_policy(const fs::path& to) {
 }
 
 // The release edit, in api.policy, through a rename as editors write.
-void release(const fs::path& policies, const Release& r) {
+void release_area(const fs::path& policies, const AreaRelease& r) {
   const auto file = policies / "api.policy";
   auto text = read_file(file);
   const auto before = "future scope " + r.scope + " {\n  summary \"" + r.summary + "\"\n}\n";
@@ -112,7 +112,7 @@ TEST_CASE("e2e: releasing users:read or roles:read is one policy edit, at start"
     INFO(r->scope);
     TempDir policies;
     copy_shipped_policy(policies.path());
-    release(policies.path(), *r);
+    release_area(policies.path(), *r);
     Harness h(
         [&](Harness& harness) { harness.config.policy_directory = policies.path().string(); });
     AdminFixture f(h);
@@ -132,7 +132,7 @@ TEST_CASE("e2e: releasing users:read or roles:read is one policy edit, hot-reloa
     const auto before =
         h.client().post("/api/v1/api-keys", {{"name", "early"}, {"scopes", {r->scope}}}, f.admin);
     CHECK(before.status == 400);  // a future scope is not grantable yet
-    release(policies.path(), *r);
+    release_area(policies.path(), *r);
     const auto outcome = h.server->reload("test");
     for (const auto& problem : outcome.problems) UNSCOPED_INFO(problem);
     REQUIRE(outcome.applied);

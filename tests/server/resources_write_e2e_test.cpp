@@ -24,7 +24,7 @@ Json new_resource(const std::string& credential_id, const std::string& name = "P
 
 using Keys = std::set<std::string>;
 
-Keys keys_of(const Json& object) {
+Keys key_set_of(const Json& object) {
   Keys keys;
   for (const auto& [key, value] : object.items()) keys.insert(key);
   return keys;
@@ -39,9 +39,9 @@ TEST_CASE("e2e: resources are created inactive, patched, verified and deleted") 
   const auto created = h.client().post("/api/v1/resources", new_resource(credential), admin);
   REQUIRE(created.status == 201);
   auto body = created.json();
-  CHECK(keys_of(body) == Keys{"id", "name", "credentialId", "credentialName", "provider",
-                              "resourceType", "resourceIdentifier", "region", "config", "isActive",
-                              "lastVerifiedAt", "createdAt", "updatedAt"});
+  CHECK(key_set_of(body) == Keys{"id", "name", "credentialId", "credentialName", "provider",
+                                 "resourceType", "resourceIdentifier", "region", "config",
+                                 "isActive", "lastVerifiedAt", "createdAt", "updatedAt"});
   CHECK(body.at("isActive") == false);
   CHECK(body.at("lastVerifiedAt").is_null());
   CHECK(body.at("credentialName") == "AWS Prod");
@@ -201,14 +201,14 @@ TEST_CASE("e2e: static IP rules are created pending, applied in the background, 
       admin);
   REQUIRE(created.status == 201);
   const auto body = created.json();
-  CHECK(keys_of(body) ==
+  CHECK(key_set_of(body) ==
         Keys{"id", "label", "ipAddress", "status", "createdByEmail", "createdAt", "resources"});
   CHECK(body.at("status") == "PENDING");
   CHECK(body.at("createdByEmail") == "admin@localhost");
   CHECK(body.at("ipAddress") == "203.0.113.0/24");
   REQUIRE(body.at("resources").size() == 2);
   CHECK(body.at("resources")[0].at("resourceName") == "alpha");
-  CHECK(keys_of(body.at("resources")[0]) ==
+  CHECK(key_set_of(body.at("resources")[0]) ==
         Keys{"resourceId", "resourceName", "status", "appliedAt", "errorMessage"});
   CHECK(body.at("resources")[0].at("status") == "PENDING");
   const auto id = id_of(created);

@@ -14,8 +14,6 @@ const std::vector<std::string> role_fields = {
     "createdAt", "description", "id",        "maxSessionDurationHours",
     "name",      "resourceIds", "updatedAt", "userIds"};
 
-std::string message_of(const Reply& reply) { return reply.json().at("message").get<std::string>(); }
-
 }  // namespace
 
 TEST_CASE("e2e: roles are created, listed, read, changed and deleted") {

@@ -14,8 +14,6 @@ const std::vector<std::string> user_fields = {
     "createdAt",  "email", "id",           "isActive", "isOrgAdmin", "lastLoginAt",
     "mfaEnabled", "name",  "platformRole", "role",     "roleNames",  "updatedAt"};
 
-std::string message_of(const Reply& reply) { return reply.json().at("message").get<std::string>(); }
-
 }  // namespace
 
 TEST_CASE("e2e: users are created, listed and read as API-admin.md shapes them") {
