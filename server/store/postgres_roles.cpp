@@ -81,7 +81,7 @@ OptionalText integer_param(const std::optional<std::int64_t>& value) {
 
 StoreResult<Store::UserChange> PostgresRoles::update_user(const User& u, const AuditEntry& audit) {
   forget_scope_epochs();
-  return pool().run<UserChange>([&](PgConn& db) {
+  auto result = pool().run<UserChange>([&](PgConn& db) {
     PgTransaction tx(db);
     lock_organization(db, u.organization_id);
     db.exec(
@@ -93,12 +93,14 @@ StoreResult<Store::UserChange> PostgresRoles::update_user(const User& u, const A
     tx.commit();
     return UserChange::done;
   });
+  wrote_epoch_tables();
+  return result;
 }
 
 StoreResult<Store::UserChange> PostgresRoles::delete_user(const User& u, const std::string& at,
                                                           const AuditEntry& audit) {
   forget_scope_epochs();
-  return pool().run<UserChange>([&](PgConn& db) {
+  auto result = pool().run<UserChange>([&](PgConn& db) {
     PgTransaction tx(db);
     lock_organization(db, u.organization_id);
     db.exec(
@@ -112,6 +114,8 @@ StoreResult<Store::UserChange> PostgresRoles::delete_user(const User& u, const s
     tx.commit();
     return UserChange::done;
   });
+  wrote_epoch_tables();
+  return result;
 }
 
 StoreResult<std::vector<OrgRole>> PostgresRoles::list_roles(const std::string& organization_id) {

@@ -29,6 +29,9 @@ class PostgresRoles : public Store {
   virtual PgPool& pool() = 0;
   // Called before each write: the read scope's epochs are stale after it.
   virtual void forget_scope_epochs() = 0;
+  // Called after a write to a table behind an epoch (users), so that this process's next
+  // read sees it (PostgresStore's write() does the same for its own writes).
+  virtual void wrote_epoch_tables() = 0;
 
  private:
   StoreResult<bool> change_link(const std::string& sql, const std::string& role_id,

@@ -640,6 +640,9 @@ class PostgresStore final : public PostgresRoles {
   void forget_scope_epochs() override {
     if (t_scope.store == this) t_scope.epochs.reset();
   }
+  void wrote_epoch_tables() override {
+    if (m_watch) m_watch->wrote();
+  }
   // A change, with what the caches must know of it: the read scope's epochs are
   // forgotten before it, and the watch (when there is one) re-reads them after it, so
   // that this process's next read sees it.
@@ -647,7 +650,7 @@ class PostgresStore final : public PostgresRoles {
   StoreResult<T> write(Body&& body) {
     forget_scope_epochs();
     auto result = m_pool.run<T>(std::forward<Body>(body));
-    if (m_watch) m_watch->wrote();
+    wrote_epoch_tables();
     return result;
   }
 
