@@ -10,6 +10,7 @@
 
 #include "scopegate/path.hpp"
 #include "server/net.hpp"
+#include "server/plans.hpp"
 
 namespace scopegate::server {
 
@@ -34,6 +35,14 @@ class Reader {
       out = value->get();
     } else {
       error(node, fmt::format("`{}` must be a string", key));
+    }
+  }
+
+  void boolean(const toml::node& node, std::string_view key, bool& out) {
+    if (const auto* value = node.as_boolean()) {
+      out = value->get();
+    } else {
+      error(node, fmt::format("`{}` must be true or false", key));
     }
   }
 
@@ -208,6 +217,29 @@ std::map<std::string, std::map<std::string, KeyHandler>> schema(Config& c) {
   };
   s["secrets"]["key_file"] = [&c](Reader& r, const toml::node& n) {
     r.string(n, "secrets.key_file", c.secrets_key_file);
+  };
+  s["accounts"]["registration"] = [&c](Reader& r, const toml::node& n) {
+    r.boolean(n, "accounts.registration", c.registration_enabled);
+  };
+  s["accounts"]["registrations_per_hour"] = [&c](Reader& r, const toml::node& n) {
+    r.integer(n, "accounts.registrations_per_hour", 1, 1'000'000, c.registrations_per_hour);
+  };
+  s["accounts"]["registration_tier"] = [&c](Reader& r, const toml::node& n) {
+    r.string(n, "accounts.registration_tier", c.registration_tier);
+    if (!is_plan(c.registration_tier)) {
+      r.error(n, fmt::format("`accounts.registration_tier` must be one of FREE, BUSINESS, "
+                             "ENTERPRISE, PLATFORM; got `{}`",
+                             c.registration_tier));
+    }
+  };
+  s["mail"]["link_base_url"] = [&c](Reader& r, const toml::node& n) {
+    r.string(n, "mail.link_base_url", c.mail_link_base_url);
+    const std::string_view url = c.mail_link_base_url;
+    if (!(url.rfind("http://", 0) == 0 || url.rfind("https://", 0) == 0) || url.back() == '/') {
+      r.error(n, fmt::format("`mail.link_base_url` must be an http:// or https:// URL without "
+                             "a trailing slash, got `{}`",
+                             url));
+    }
   };
   s["bootstrap"]["organization_slug"] = [&c](Reader& r, const toml::node& n) {
     r.string(n, "bootstrap.organization_slug", c.bootstrap_organization_slug);

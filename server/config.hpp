@@ -73,6 +73,13 @@ struct Config {
   // [secrets] the key that seals secrets stored in the database (server/secrets.hpp);
   // SCOPEGATE_SECRETS_KEY overrides it. Empty: a key file beside a SQLite database.
   std::string secrets_key_file;
+  // [accounts] self-service registration (POST /api/v1/auth/register)
+  bool registration_enabled = true;
+  std::int64_t registrations_per_hour = 5;  // attempts per client address
+  std::string registration_tier = "FREE";   // the plan of a registered organization
+  // [mail] links in mail (password reset, invitation) start with this; empty: the
+  // server's own address, http://HOST:PORT of server.listen
+  std::string mail_link_base_url;
   // [bootstrap]
   std::string bootstrap_organization_slug = "default";
   std::string bootstrap_organization_name = "Default";

@@ -31,6 +31,7 @@ class FirewallProvider;
 class Sweeper;
 class WorkerPool;
 class LoginThrottle;
+class AttemptLimiter;
 class Metrics;
 class Secrets;
 
@@ -67,6 +68,8 @@ struct Services {
   // The key that seals stored secrets (server/secrets.hpp); null: handlers that need it
   // answer 503.
   const Secrets* secrets = nullptr;
+  // POST /auth/register's attempts per client address (handlers/register.cpp).
+  AttemptLimiter* registration_limiter = nullptr;
 };
 
 struct RequestContext {

@@ -17,6 +17,10 @@ HandlerTable make_handler_table() {
   add_role_handlers(table);
   add_admin_session_handlers(table);
   add_misc_handlers(table);
+  add_token_handlers(table);
+  add_register_handlers(table);
+  add_password_handlers(table);
+  add_organization_handlers(table);
   return table;
 }
 

@@ -30,6 +30,8 @@ std::string_view status_text(int status) {
       return "Payload Too Large";
     case 414:
       return "URI Too Long";
+    case 422:
+      return "Unprocessable Entity";
     case 429:
       return "Too Many Requests";
     case 431:

@@ -14,6 +14,7 @@
 
 #include "scopegate/engine.hpp"
 #include "server/app.hpp"
+#include "server/attempt_limiter.hpp"
 #include "server/audit_writer.hpp"
 #include "server/auth.hpp"
 #include "server/clock.hpp"
@@ -70,6 +71,7 @@ Result<Done, std::string> bootstrap(const Config& config, Store& store, std::ost
   } else {
     org = Organization{generate_uuid(), config.bootstrap_organization_slug,
                        config.bootstrap_organization_name, format_stored(now())};
+    org.subscription_tier = "PLATFORM";  // the operator's own organization: no limits
     const auto created = store.create_organization(org);
     if (!created && created.error().kind == StoreError::Kind::conflict) {
       return bootstrap(config, store, notices);  // another instance created it first
@@ -159,6 +161,7 @@ struct Server::Parts {
   std::unique_ptr<Sweeper> sweeper;
   std::unique_ptr<WorkerPool> password_workers;
   std::unique_ptr<LoginThrottle> login_throttle;
+  std::unique_ptr<AttemptLimiter> registration_limiter;
   std::unique_ptr<Services> services;
   std::unique_ptr<App> app;
   std::unique_ptr<Gateway> gateway;
@@ -286,6 +289,9 @@ Result<std::unique_ptr<Server>, std::vector<std::string>> Server::start(const Co
       parts->config, *parts->store, *parts->engine, *parts->audit, *parts->provider,
       parts->sweeper.get(), parts->logger, *parts->password_workers, *parts->login_throttle,
       parts->gateway_engine.get(), parts->metrics.get(), parts->secrets.get()});
+  parts->registration_limiter =
+      std::make_unique<AttemptLimiter>(config.registrations_per_hour, std::chrono::hours(1));
+  parts->services->registration_limiter = parts->registration_limiter.get();
   auto app = App::create(*parts->services);
   if (!app) {
     auto problems = std::move(app.error());

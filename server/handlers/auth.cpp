@@ -1,4 +1,7 @@
 // POST /api/v1/auth/login (public) and GET /api/v1/auth/me (any authenticated caller).
+// A login whose password is older than the organization's passwordExpirationDays signs
+// nobody in: it answers passwordExpired with a passwordChangeToken for
+// POST /auth/change-expired-password (handlers/passwords.cpp).
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -10,6 +13,7 @@
 #include "server/audit_writer.hpp"
 #include "server/clock.hpp"
 #include "server/crypto.hpp"
+#include "server/handlers/accounts.hpp"
 #include "server/handlers/handlers.hpp"
 #include "server/login_throttle.hpp"
 #include "server/store/store.hpp"
@@ -18,8 +22,6 @@
 namespace scopegate::server {
 
 namespace {
-
-constexpr std::size_t token_length = 64;
 
 // Verifying against a real hash when the user does not exist keeps the time of a failed
 // login independent of whether the email is known.
@@ -90,22 +92,9 @@ std::string throttle_account(std::string_view slug, std::string_view email) {
   return account;
 }
 
-// The throttle's name for a client address: the canonical text of an IPv4 address, and an
-// IPv6 client's /64 (one host holds a whole /64, and could otherwise try from each of its
-// addresses in turn).
-std::string throttle_address(std::string_view client_ip) {
-  auto address = ::scopegate::parse_ip(client_ip);
-  if (!address) return std::string(client_ip);
-  if (address->is_v4()) return ::scopegate::to_string(*address);
-  std::fill(address->bytes.begin() + 8, address->bytes.end(), std::uint8_t{0});
-  return ::scopegate::to_string(*address) + "/64";
-}
-
 // A sign-in that gets as far as a password hash, copied out of its request: it runs on a
 // password worker, after the request is gone.
 struct SignIn {
-  HttpRequest request;
-  std::string client_ip;
   std::string slug;
   LoginBody body;
   std::string account;           // the throttle's names for it
@@ -115,10 +104,8 @@ struct SignIn {
 // Checks the password and, when it matches, issues the tokens. Runs on a password
 // worker; the throttle counted the attempt as a failure when it began, and a success
 // takes that back.
-HttpResponse sign_in(Services& services, const SignIn& attempt) {
-  static const Decision public_endpoint{};
-  RequestContext context{attempt.request, public_endpoint,   nullptr,
-                         nullptr,         attempt.client_ip, services};
+HttpResponse sign_in(RequestContext& context, const SignIn& attempt) {
+  auto& services = context.services;
   const auto& slug = attempt.slug;
   const auto& email = attempt.body.email;
   const auto& password = attempt.body.password;
@@ -148,16 +135,6 @@ HttpResponse sign_in(Services& services, const SignIn& attempt) {
   }
   services.login_throttle.record_success(attempt.account, attempt.throttle_address);
 
-  const auto issued = now();
-  const auto access = random_alphanumeric(token_length);
-  const auto refresh = random_alphanumeric(token_length);
-  const auto at = format_stored(issued);
-  std::vector<AccessToken> tokens = {
-      {sha256_hex(access), user->id, TokenKind::access,
-       format_stored(issued + std::chrono::seconds(services.config.access_token_seconds)), at},
-      {sha256_hex(refresh), user->id, TokenKind::refresh,
-       format_stored(issued + std::chrono::seconds(services.config.refresh_token_seconds)), at},
-  };
   Actor actor{ActorKind::user, *user, **organization, std::nullopt};
   RequestContext as_user{context.request, context.decision,  &actor,
                          context.body,    context.client_ip, context.services};
@@ -165,17 +142,20 @@ HttpResponse sign_in(Services& services, const SignIn& attempt) {
   audit.resource_type = "USER";
   audit.resource_id = user->id;
   audit.resource_name = user->email;
-  const auto recorded = services.store.record_login(user->id, at, tokens, audit);
+  if (password_expired(*user, **organization)) {
+    // Signed in to change the password only: a single-use token instead of the tokens.
+    const auto change = issue_one_time_token(user->id, "PASSWORD_CHANGE", password_change_lifetime);
+    audit.details_json = R"({"passwordExpired":true})";
+    const auto stored = services.store.create_one_time_token(change.row, nullptr, &audit);
+    if (!stored) return store_failure(context, stored.error().message);
+    return json_response(200, password_expired_json(change.token));
+  }
+  const auto tokens = issue_tokens(services.config, user->id);
+  const auto at = tokens.rows.front().created_at;
+  const auto recorded = services.store.record_login(user->id, at, tokens.rows, audit);
   if (!recorded) return store_failure(context, recorded.error().message);
   user->last_login_at = at;
-
-  Json out;
-  out["accessToken"] = access;
-  out["refreshToken"] = refresh;
-  out["expiresIn"] = services.config.access_token_seconds;
-  out["tokenType"] = "Bearer";
-  out["user"] = user_json(*user, **organization);
-  return json_response(200, out);
+  return json_response(200, login_response_json(services.config, tokens, *user, **organization));
 }
 
 // POST /api/v1/auth/login. On the request's thread: the body, then the throttle, which
@@ -191,8 +171,7 @@ HttpResponse login(RequestContext& context) {
   auto attempt = std::make_shared<SignIn>();
   attempt->slug = parsed->organization_slug.value_or(services.config.bootstrap_organization_slug);
   attempt->account = throttle_account(attempt->slug, parsed->email);
-  attempt->client_ip = context.client_ip;
-  attempt->throttle_address = throttle_address(context.client_ip);
+  attempt->throttle_address = client_address_key(context.client_ip);
 
   const auto verdict = services.login_throttle.begin(attempt->account, attempt->throttle_address,
                                                      std::chrono::steady_clock::now());
@@ -209,29 +188,14 @@ HttpResponse login(RequestContext& context) {
                             verdict.retry_after_seconds);
   }
 
-  attempt->request = context.request;
   attempt->body = std::move(*parsed);
-  HttpResponse response;
-  response.later = [&services, attempt](HttpResponder respond) {
-    const bool queued = services.password_workers.try_submit([&services, attempt, respond] {
-      try {
-        respond(sign_in(services, *attempt));
-      } catch (const std::exception& failure) {
-        services.logger->error("sign-in failed: {}", failure.what());
-        respond(error_response(500, "internal error", attempt->request.path));
-      }
-    });
-    if (!queued) {
-      respond(with_retry_after(
-          error_response(503, "too many sign-ins in progress; retry in 1 s", attempt->request.path),
-          1));
-    }
-  };
-  return response;
+  return on_password_worker(context, "sign-ins", [attempt](RequestContext& deferred) {
+    return sign_in(deferred, *attempt);
+  });
 }
 
 HttpResponse me(RequestContext& context) {
-  return json_response(200, user_json(context.actor->user, context.actor->organization));
+  return json_response(200, me_json(context.actor->user, context.actor->organization));
 }
 
 }  // namespace

@@ -30,6 +30,10 @@ void add_user_handlers(HandlerTable& table);
 void add_role_handlers(HandlerTable& table);
 void add_admin_session_handlers(HandlerTable& table);
 void add_misc_handlers(HandlerTable& table);
+void add_token_handlers(HandlerTable& table);         // refresh, logout
+void add_register_handlers(HandlerTable& table);      // register
+void add_password_handlers(HandlerTable& table);      // change, forgot, reset, expired
+void add_organization_handlers(HandlerTable& table);  // organization settings
 
 // The request body as the parse_* functions of bodies.hpp take it: an empty body is an
 // empty object.

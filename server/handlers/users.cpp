@@ -1,8 +1,7 @@
 // Users (API-admin.md "Users"): list, get, create, change and delete the organization's
 // users, for admins (the users:manage user scope; a key only through a released
 // users:read). A deleted user keeps its row, inactive (Store::delete_user); here it is
-// gone: 404. Deleting a user also ends its sessions. `GET /api/v1/organization` lives here
-// until organization settings have their own file.
+// gone: 404. Deleting a user also ends its sessions.
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -279,31 +278,6 @@ HttpResponse delete_user(RequestContext& context) {
   return HttpResponse{204, "application/json", {}, ""};
 }
 
-// What follows `prefix` in the request path: "" for the area itself, "/x" below it.
-std::string_view rest_of(const RequestContext& context, std::string_view prefix) {
-  std::string_view path = context.request.path;
-  return path.size() > prefix.size() ? path.substr(prefix.size()) : std::string_view{};
-}
-
-HttpResponse not_implemented(const RequestContext& context, std::string_view what) {
-  return error_response(
-      501, fmt::format("{} is not implemented by scopegate (see docs/server.md)", what),
-      context.request.path);
-}
-
-HttpResponse organization_area(RequestContext& context) {
-  if (rest_of(context, "/api/v1/organization").empty() && context.request.method == "GET") {
-    const auto& organization = context.actor->organization;
-    Json out;
-    out["id"] = organization.id;
-    out["slug"] = organization.slug;
-    out["name"] = organization.name;
-    out["createdAt"] = wire_time(organization.created_at);
-    return json_response(200, out);
-  }
-  return not_implemented(context, "changing organization settings");
-}
-
 }  // namespace
 
 void add_user_handlers(HandlerTable& table) {
@@ -312,7 +286,6 @@ void add_user_handlers(HandlerTable& table) {
   table.add(Method::get, "/api/v1/users/{id}", get_user);
   table.add(Method::patch, "/api/v1/users/{id}", update_user);
   table.add(Method::delete_, "/api/v1/users/{id}", delete_user);
-  table.add(Method::any, "/api/v1/organization/**", organization_area);
 }
 
 }  // namespace scopegate::server

@@ -7,14 +7,35 @@
 
 namespace scopegate::server {
 
+// How many columns a list names (the offset of the next list in a joined row).
+constexpr int column_count(std::string_view list) {
+  int count = 1;
+  for (const char c : list) count += c == ',' ? 1 : 0;
+  return count;
+}
+
 inline constexpr std::string_view user_columns =
     "id, organization_id, email, name, role, password_hash, is_active, created_at, last_login_at, "
-    "updated_at, deleted_at";
+    "updated_at, deleted_at, password_changed_at";
 inline constexpr std::string_view prefixed_user_columns =
     "u.id, u.organization_id, u.email, u.name, u.role, u.password_hash, u.is_active, "
-    "u.created_at, u.last_login_at, u.updated_at, u.deleted_at";
+    "u.created_at, u.last_login_at, u.updated_at, u.deleted_at, u.password_changed_at";
 // How many columns user_columns lists (where a join reads on after them).
-inline constexpr int user_column_count = 11;
+inline constexpr int user_column_count = column_count(user_columns);
+inline constexpr std::string_view unprefixed_organization_columns =
+    "id, slug, name, created_at, subscription_tier, mfa_required, password_min_length, "
+    "password_require_uppercase, password_require_lowercase, password_require_digit, "
+    "password_require_special, password_expiration_days";
+inline constexpr std::string_view organization_columns =
+    "o.id, o.slug, o.name, o.created_at, o.subscription_tier, o.mfa_required, "
+    "o.password_min_length, o.password_require_uppercase, o.password_require_lowercase, "
+    "o.password_require_digit, o.password_require_special, o.password_expiration_days";
+inline constexpr std::string_view token_columns =
+    "t.token_hash, t.user_id, t.kind, t.expires_at, t.created_at, t.family_id, t.used_at";
+inline constexpr std::string_view one_time_token_columns =
+    "token_hash, user_id, purpose, expires_at, used_at, created_at";
+inline constexpr std::string_view outbox_columns =
+    "id, organization_id, recipient, subject, body, created_at, sent_at";
 inline constexpr std::string_view key_columns =
     "k.id, k.organization_id, k.created_by, u.email, k.name, k.description, k.key_prefix, "
     "k.key_hash, k.scopes, k.expires_at, k.revoked_at, k.last_used_at, k.last_used_ip, "

@@ -265,6 +265,54 @@ const std::vector<Migration>& migrations() {
                 PRIMARY KEY (role_id, resource_id)))",
            R"(CREATE INDEX role_resources_resource ON role_resources (resource_id))",
        }},
+      // Accounts (issue 20, auth): the organization's plan and settings, when a password
+      // was last set (for password expiry), refresh-token families (rotation, reuse
+      // detection), one-time tokens (password reset, invitation, expired-password change)
+      // and the outbox of mail for the operator or a sender to deliver (docs/server.md).
+      // Existing organizations keep what they could do: the PLATFORM plan, no limits.
+      {10,
+       "accounts: organization settings, password expiry, token families, one-time tokens, "
+       "mail outbox",
+       {
+           R"(ALTER TABLE organizations ADD COLUMN subscription_tier TEXT NOT NULL
+                DEFAULT 'PLATFORM')",
+           R"(ALTER TABLE organizations ADD COLUMN mfa_required INTEGER NOT NULL DEFAULT 0)",
+           R"(ALTER TABLE organizations ADD COLUMN password_min_length INTEGER NOT NULL
+                DEFAULT 8)",
+           R"(ALTER TABLE organizations ADD COLUMN password_require_uppercase INTEGER NOT NULL
+                DEFAULT 1)",
+           R"(ALTER TABLE organizations ADD COLUMN password_require_lowercase INTEGER NOT NULL
+                DEFAULT 1)",
+           R"(ALTER TABLE organizations ADD COLUMN password_require_digit INTEGER NOT NULL
+                DEFAULT 1)",
+           R"(ALTER TABLE organizations ADD COLUMN password_require_special INTEGER NOT NULL
+                DEFAULT 0)",
+           R"(ALTER TABLE organizations ADD COLUMN password_expiration_days INTEGER)",
+           R"(ALTER TABLE users ADD COLUMN password_changed_at TEXT)",
+           R"(UPDATE users SET password_changed_at = created_at)",
+           R"(ALTER TABLE access_tokens ADD COLUMN family_id TEXT)",
+           R"(ALTER TABLE access_tokens ADD COLUMN used_at TEXT)",
+           R"(UPDATE access_tokens SET family_id = token_hash)",
+           R"(CREATE INDEX access_tokens_family ON access_tokens (family_id))",
+           R"(CREATE INDEX access_tokens_user ON access_tokens (user_id))",
+           R"(CREATE TABLE one_time_tokens (
+                token_hash TEXT PRIMARY KEY,
+                user_id TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+                purpose TEXT NOT NULL,
+                expires_at TEXT NOT NULL,
+                used_at TEXT,
+                created_at TEXT NOT NULL))",
+           R"(CREATE INDEX one_time_tokens_user ON one_time_tokens (user_id, purpose))",
+           R"(CREATE TABLE mail_outbox (
+                id TEXT PRIMARY KEY,
+                organization_id TEXT NOT NULL REFERENCES organizations(id),
+                recipient TEXT NOT NULL,
+                subject TEXT NOT NULL,
+                body TEXT NOT NULL,
+                created_at TEXT NOT NULL,
+                sent_at TEXT))",
+           R"(CREATE INDEX mail_outbox_unsent ON mail_outbox (sent_at, created_at))",
+       }},
   };
   return all;
 }

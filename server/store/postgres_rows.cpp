@@ -36,6 +36,7 @@ User read_user(const Row& r, int first) {
   u.last_login_at = r.optional_text(first + 8);
   u.updated_at = r.text(first + 9);
   u.deleted_at = r.optional_text(first + 10);
+  u.password_changed_at = r.optional_text(first + 11);
   return u;
 }
 
@@ -52,7 +53,32 @@ OrgRole read_role(const Row& r) {
 }
 
 Organization read_organization(const Row& r, int first) {
-  return Organization{r.text(first), r.text(first + 1), r.text(first + 2), r.text(first + 3)};
+  Organization o;
+  o.id = r.text(first);
+  o.slug = r.text(first + 1);
+  o.name = r.text(first + 2);
+  o.created_at = r.text(first + 3);
+  o.subscription_tier = r.text(first + 4);
+  o.mfa_required = r.integer(first + 5) != 0;
+  o.password_min_length = r.integer(first + 6);
+  o.password_require_uppercase = r.integer(first + 7) != 0;
+  o.password_require_lowercase = r.integer(first + 8) != 0;
+  o.password_require_digit = r.integer(first + 9) != 0;
+  o.password_require_special = r.integer(first + 10) != 0;
+  o.password_expiration_days = r.optional_integer(first + 11);
+  return o;
+}
+
+AccessToken read_token(const Row& r, int first) {
+  AccessToken t;
+  t.token_hash = r.text(first);
+  t.user_id = r.text(first + 1);
+  t.kind = r.text(first + 2) == "access" ? TokenKind::access : TokenKind::refresh;
+  t.expires_at = r.text(first + 3);
+  t.created_at = r.text(first + 4);
+  t.family_id = r.optional_text(first + 5).value_or(t.token_hash);
+  t.used_at = r.optional_text(first + 6);
+  return t;
 }
 
 ApiKey read_key(const Row& r, int first) {
@@ -167,6 +193,47 @@ std::vector<Param> audit_params(const AuditEntry& a) {
           a.created_at};
 }
 
+std::vector<Param> user_params(const User& u) {
+  return {u.id,
+          u.organization_id,
+          u.email,
+          u.name,
+          u.role,
+          u.password_hash,
+          flag(u.active),
+          u.created_at,
+          u.last_login_at,
+          u.updated_at.empty() ? u.created_at : u.updated_at,
+          u.deleted_at,
+          u.password_changed_at.value_or(u.created_at)};
+}
+
+std::vector<Param> organization_params(const Organization& o) {
+  const auto count = [](const std::optional<std::int64_t>& value) -> Param {
+    if (!value) return std::nullopt;
+    return std::to_string(*value);
+  };
+  return {o.id,
+          o.slug,
+          o.name,
+          o.created_at,
+          o.subscription_tier,
+          flag(o.mfa_required),
+          std::to_string(o.password_min_length),
+          flag(o.password_require_uppercase),
+          flag(o.password_require_lowercase),
+          flag(o.password_require_digit),
+          flag(o.password_require_special),
+          count(o.password_expiration_days)};
+}
+
+void insert_audit(PgConn& db, const AuditEntry& a) {
+  static const std::string sql =
+      fmt::format("INSERT INTO audit_logs ({}) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13)",
+                  audit_columns);
+  db.exec(sql, audit_params(a));
+}
+
 std::vector<Param> session_params(const Session& x) {
   return {x.id,         x.organization_id, x.user_id,  x.ipv4_address, x.ipv6_address, x.status,
           x.started_at, x.expires_at,      x.ended_at, x.ended_reason, x.created_at};
@@ -176,13 +243,6 @@ std::vector<Param> resource_ip_params(const std::string& session_id, const Sessi
   return {ip.id,         session_id,    ip.resource_id,  ip.resource_name,
           ip.ip_version, ip.ip_address, ip.status,       ip.provider_rule_id,
           ip.applied_at, ip.removed_at, ip.error_message};
-}
-
-void insert_audit(PgConn& db, const AuditEntry& a) {
-  static const std::string sql =
-      fmt::format("INSERT INTO audit_logs ({}) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13)",
-                  audit_columns);
-  db.exec(sql, audit_params(a));
 }
 
 }  // namespace scopegate::server::postgres

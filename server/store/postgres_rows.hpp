@@ -20,7 +20,8 @@ inline std::string flag(bool value) { return value ? "1" : "0"; }
 
 // Each reads the row's columns from `first` on, in the order of its list in columns.hpp.
 User read_user(const Row& row, int first = 0);
-Organization read_organization(const Row& row, int first);  // id, slug, name, created_at
+Organization read_organization(const Row& row, int first);  // organization_columns
+AccessToken read_token(const Row& row, int first);          // token_columns
 OrgRole read_role(const Row& row);                          // role_columns, no links
 ApiKey read_key(const Row& row, int first = 0);
 Resource read_resource(const Row& row);
@@ -34,6 +35,9 @@ void insert_audit(PgConn& db, const AuditEntry& audit);
 
 // The parameters of an INSERT of every column of the matching list, in its order.
 std::vector<Param> audit_params(const AuditEntry& audit);
+std::vector<Param> user_params(const User& user);
+std::vector<Param> organization_params(const Organization& organization);  // unprefixed
+
 std::vector<Param> session_params(const Session& session);
 std::vector<Param> resource_ip_params(const std::string& session_id, const SessionResourceIp& ip);
 

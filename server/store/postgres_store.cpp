@@ -22,6 +22,7 @@
 
 #include "server/clock.hpp"
 #include "server/store/epoch_cache.hpp"
+#include "server/store/postgres_accounts.hpp"
 #include "server/store/postgres_credentials.hpp"
 #include "server/store/postgres_duties.hpp"
 #include "server/store/postgres_epoch_watch.hpp"
@@ -115,8 +116,7 @@ class PostgresStore final : public PostgresRoles {
 
   StoreResult<Done> create_organization(const Organization& o) override {
     return write<Done>([&](PgConn& db) {
-      db.exec("INSERT INTO organizations (id, slug, name, created_at) VALUES ($1,$2,$3,$4)",
-              {o.id, o.slug, o.name, o.created_at});
+      insert_organization(db, o);
       return Done{};
     });
   }
@@ -132,9 +132,9 @@ class PostgresStore final : public PostgresRoles {
   StoreResult<std::optional<Organization>> find_org_by(std::string_view column,
                                                        const std::string& value) {
     return m_pool.run<std::optional<Organization>>([&](PgConn& db) -> std::optional<Organization> {
-      const auto rows = db.exec(
-          fmt::format("SELECT id, slug, name, created_at FROM organizations WHERE {} = $1", column),
-          {value});
+      const auto rows = db.exec(fmt::format("SELECT {} FROM organizations o WHERE o.{} = $1",
+                                            organization_columns, column),
+                                {value});
       if (rows.empty()) return std::nullopt;
       return read_organization(rows.row(0), 0);
     });
@@ -144,11 +144,7 @@ class PostgresStore final : public PostgresRoles {
                                 const AuditEntry* audit) override {
     return write<Done>([&](PgConn& db) {
       PgTransaction tx(db);
-      static const std::string sql = fmt::format(
-          "INSERT INTO users ({}) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11)", user_columns);
-      db.exec(sql, {u.id, u.organization_id, u.email, u.name, u.role, u.password_hash,
-                    flag(u.active), u.created_at, u.last_login_at,
-                    u.updated_at.empty() ? u.created_at : u.updated_at, u.deleted_at});
+      insert_user(db, u);
       for (const auto& resource_id : resource_ids) {
         db.exec("INSERT INTO user_resources (user_id, resource_id) VALUES ($1, $2)",
                 {u.id, resource_id});
@@ -199,14 +195,7 @@ class PostgresStore final : public PostgresRoles {
     return write<Done>([&](PgConn& db) {
       PgTransaction tx(db);
       db.exec("UPDATE users SET last_login_at = $1 WHERE id = $2", {at, user_id});
-      for (const auto& token : tokens) {
-        db.exec(
-            "INSERT INTO access_tokens (token_hash, user_id, kind, expires_at, created_at) "
-            "VALUES ($1,$2,$3,$4,$5)",
-            {token.token_hash, token.user_id,
-             std::string(token.kind == TokenKind::access ? "access" : "refresh"), token.expires_at,
-             token.created_at});
-      }
+      insert_tokens(db, tokens);
       db.exec("DELETE FROM access_tokens WHERE expires_at COLLATE \"C\" <= $1", {at});
       insert_audit(db, audit);
       tx.commit();
@@ -218,23 +207,56 @@ class PostgresStore final : public PostgresRoles {
       const std::string& token_hash) override {
     return m_pool.run<std::optional<TokenActor>>([&](PgConn& db) -> std::optional<TokenActor> {
       static const std::string sql = fmt::format(
-          "SELECT t.token_hash, t.user_id, t.kind, t.expires_at, t.created_at, {}, o.id, o.slug, "
-          "o.name, o.created_at FROM access_tokens t JOIN users u ON u.id = t.user_id JOIN "
+          "SELECT {}, {}, {} FROM access_tokens t JOIN users u ON u.id = t.user_id JOIN "
           "organizations o ON o.id = u.organization_id WHERE t.token_hash = $1",
-          prefixed_user_columns);
+          token_columns, prefixed_user_columns, organization_columns);
       const auto rows = db.exec(sql, {token_hash});
       if (rows.empty()) return std::nullopt;
       const auto row = rows.row(0);
-      TokenActor actor;
-      actor.token.token_hash = row.text(0);
-      actor.token.user_id = row.text(1);
-      actor.token.kind = row.text(2) == "access" ? TokenKind::access : TokenKind::refresh;
-      actor.token.expires_at = row.text(3);
-      actor.token.created_at = row.text(4);
-      actor.user = read_user(row, 5);
-      actor.organization = read_organization(row, 5 + user_column_count);
-      return actor;
+      constexpr int user_at = column_count(token_columns);
+      return TokenActor{read_token(row, 0), read_user(row, user_at),
+                        read_organization(row, user_at + column_count(user_columns))};
     });
+  }
+
+  StoreResult<Done> register_organization(const Organization& organization, const User& admin,
+                                          const std::vector<AccessToken>& tokens,
+                                          const AuditEntry& audit) override {
+    return write<Done>([&](PgConn& db) {
+      return postgres::register_organization(db, organization, admin, tokens, audit);
+    });
+  }
+  StoreResult<Done> update_organization(const Organization& organization,
+                                        const AuditEntry& audit) override {
+    return write<Done>(
+        [&](PgConn& db) { return postgres::update_organization(db, organization, audit); });
+  }
+  StoreResult<bool> rotate_refresh_token(const std::string& token_hash, const std::string& at,
+                                         const std::vector<AccessToken>& tokens,
+                                         const AuditEntry& audit) override {
+    return write<bool>([&](PgConn& db) {
+      return postgres::rotate_refresh_token(db, token_hash, at, tokens, audit);
+    });
+  }
+  StoreResult<Done> revoke_token_family(const std::string& family_id, bool access_too,
+                                        const AuditEntry* audit) override {
+    return write<Done>([&](PgConn& db) {
+      return postgres::revoke_token_family(db, family_id, access_too, audit);
+    });
+  }
+  StoreResult<Done> create_one_time_token(const OneTimeToken& token, const OutboxMail* mail,
+                                          const AuditEntry* audit) override {
+    return write<Done>(
+        [&](PgConn& db) { return postgres::create_one_time_token(db, token, mail, audit); });
+  }
+  StoreResult<std::optional<OneTimeToken>> find_one_time_token(
+      const std::string& token_hash) override {
+    return m_pool.run<std::optional<OneTimeToken>>(
+        [&](PgConn& db) { return postgres::find_one_time_token(db, token_hash); });
+  }
+  StoreResult<bool> change_password(const PasswordChange& change,
+                                    const AuditEntry& audit) override {
+    return write<bool>([&](PgConn& db) { return postgres::change_password(db, change, audit); });
   }
 
   StoreResult<Done> create_key(const ApiKey& k, const AuditEntry* audit) override {
@@ -275,17 +297,18 @@ class PostgresStore final : public PostgresRoles {
     return m_pool.run<Found>([&](PgConn& db) -> Found {
       if (auto cached = m_key_cache.find(key_hash, epochs(db).credential)) return cached;
       static const std::string sql = fmt::format(
-          "SELECT (SELECT epoch FROM credential_epoch WHERE id = 1), {}, {}, o.id, o.slug, "
-          "o.name, o.created_at FROM api_keys k JOIN users u ON u.id = k.created_by JOIN "
-          "organizations o ON o.id = k.organization_id WHERE k.key_hash = $1",
-          key_columns, prefixed_user_columns);
+          "SELECT (SELECT epoch FROM credential_epoch WHERE id = 1), {}, {}, {} FROM api_keys k "
+          "JOIN users u ON u.id = k.created_by JOIN organizations o ON o.id = k.organization_id "
+          "WHERE k.key_hash = $1",
+          key_columns, prefixed_user_columns, organization_columns);
       const auto rows = db.exec(sql, {key_hash});
       if (rows.empty()) return nullptr;
       const auto row = rows.row(0);
       KeyActor actor;
+      constexpr int user_at = 1 + column_count(key_columns);
       actor.key = read_key(row, 1);
-      actor.user = read_user(row, 16);
-      actor.organization = read_organization(row, 16 + user_column_count);
+      actor.user = read_user(row, user_at);
+      actor.organization = read_organization(row, user_at + column_count(user_columns));
       return m_key_cache.put(key_hash, row.optional_integer(0), std::move(actor));
     });
   }

@@ -17,6 +17,16 @@ struct Organization {
   std::string slug;
   std::string name;
   std::string created_at;
+  // The plan (FREE BUSINESS ENTERPRISE PLATFORM) and the settings of
+  // /organization/settings; the password rules apply to passwords set from then on.
+  std::string subscription_tier = "FREE";
+  bool mfa_required = false;
+  std::int64_t password_min_length = 8;
+  bool password_require_uppercase = true;
+  bool password_require_lowercase = true;
+  bool password_require_digit = true;
+  bool password_require_special = false;
+  std::optional<std::int64_t> password_expiration_days{};  // nullopt: passwords never expire
 };
 
 struct User {
@@ -35,6 +45,9 @@ struct User {
   // Set when an admin deleted the user: the row stays (sessions, keys and audit entries
   // name it), inactive, its email freed by a suffix (see Store::delete_user).
   OptionalText deleted_at{};
+  // When the password was last set (password expiry); null for rows older than the column:
+  // created_at.
+  OptionalText password_changed_at{};
 };
 
 // A role of an organization (not a policy role: see User::role): the resources its users may start
@@ -82,6 +95,45 @@ struct AccessToken {
   TokenKind kind = TokenKind::access;
   std::string expires_at;
   std::string created_at;
+  // The sign-in the token descends from: a login's tokens start a family, each refresh
+  // adds to it; a refresh token used twice ends the whole family.
+  std::string family_id;
+  OptionalText used_at;  // a refresh token already exchanged for new tokens
+};
+
+// A single-use secret sent to a user (stored as its SHA-256): a password reset or
+// invitation link, or the passwordChangeToken of a sign-in with an expired password.
+struct OneTimeToken {
+  std::string token_hash;
+  std::string user_id;
+  std::string purpose;  // PASSWORD_RESET | SET_PASSWORD | PASSWORD_CHANGE
+  std::string expires_at;
+  OptionalText used_at;
+  std::string created_at;
+};
+
+// A mail waiting in the outbox (mail_outbox) for whatever delivers it: the operator
+// reading the log, or a sender that sets sent_at (docs/server.md, "Mail").
+struct OutboxMail {
+  std::string id;
+  std::string organization_id;
+  std::string recipient;
+  std::string subject;
+  std::string body;
+  std::string created_at;
+  OptionalText sent_at;
+};
+
+// A new password for a user, with what goes with it in the same transaction.
+struct PasswordChange {
+  std::string user_id;
+  std::string password_hash;
+  std::string at;
+  // The one-time token this change spends: the change happens only if the token is
+  // still unused and unexpired at `at`.
+  OptionalText spend_token_hash;
+  bool end_sign_ins = false;        // delete every access and refresh token of the user
+  std::vector<AccessToken> tokens;  // a new sign-in (sets last_login_at); may be empty
 };
 
 struct Resource {

@@ -4,6 +4,8 @@
 
 #include <sstream>
 
+#include "server/store/sqlite_pool.hpp"
+
 namespace scopegate::server::sqlite {
 
 void bind_text(SQLite::Statement& statement, int index, const OptionalText& value) {
@@ -56,6 +58,7 @@ User read_user(SQLite::Statement& s, int first) {
   u.last_login_at = column_text(s, first + 8);
   u.updated_at = s.getColumn(first + 9).getString();
   u.deleted_at = column_text(s, first + 10);
+  u.password_changed_at = column_text(s, first + 11);
   return u;
 }
 
@@ -72,8 +75,52 @@ OrgRole read_role(SQLite::Statement& s) {
 }
 
 Organization read_organization(SQLite::Statement& s, int first) {
-  return Organization{s.getColumn(first).getString(), s.getColumn(first + 1).getString(),
-                      s.getColumn(first + 2).getString(), s.getColumn(first + 3).getString()};
+  Organization o;
+  o.id = s.getColumn(first).getString();
+  o.slug = s.getColumn(first + 1).getString();
+  o.name = s.getColumn(first + 2).getString();
+  o.created_at = s.getColumn(first + 3).getString();
+  o.subscription_tier = s.getColumn(first + 4).getString();
+  o.mfa_required = s.getColumn(first + 5).getInt() != 0;
+  o.password_min_length = s.getColumn(first + 6).getInt64();
+  o.password_require_uppercase = s.getColumn(first + 7).getInt() != 0;
+  o.password_require_lowercase = s.getColumn(first + 8).getInt() != 0;
+  o.password_require_digit = s.getColumn(first + 9).getInt() != 0;
+  o.password_require_special = s.getColumn(first + 10).getInt() != 0;
+  o.password_expiration_days = optional_integer(s, first + 11);
+  return o;
+}
+
+AccessToken read_token(SQLite::Statement& s, int first) {
+  AccessToken t;
+  t.token_hash = s.getColumn(first).getString();
+  t.user_id = s.getColumn(first + 1).getString();
+  t.kind = s.getColumn(first + 2).getString() == "access" ? TokenKind::access : TokenKind::refresh;
+  t.expires_at = s.getColumn(first + 3).getString();
+  t.created_at = s.getColumn(first + 4).getString();
+  t.family_id = column_text(s, first + 5).value_or(t.token_hash);
+  t.used_at = column_text(s, first + 6);
+  return t;
+}
+
+void insert_audit(Conn& db, const AuditEntry& a) {
+  static const std::string sql =
+      fmt::format("INSERT INTO audit_logs ({}) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)", audit_columns);
+  SQLite::Statement& s = db.prepare(sql);
+  s.bind(1, a.id);
+  s.bind(2, a.organization_id);
+  s.bind(3, a.event_type);
+  bind_text(s, 4, a.actor_email);
+  s.bind(5, a.actor_type);
+  bind_text(s, 6, a.resource_type);
+  bind_text(s, 7, a.resource_id);
+  bind_text(s, 8, a.resource_name);
+  s.bind(9, a.result);
+  bind_text(s, 10, a.ip_address);
+  bind_text(s, 11, a.error_message);
+  s.bind(12, a.details_json);
+  s.bind(13, a.created_at);
+  s.exec();
 }
 
 ApiKey read_key(SQLite::Statement& s, int first) {
@@ -179,26 +226,6 @@ SessionResourceIp read_resource_ip(SQLite::Statement& s, int first) {
   ip.removed_at = column_text(s, first + 9);
   ip.error_message = column_text(s, first + 10);
   return ip;
-}
-
-void insert_audit(Conn& db, const AuditEntry& a) {
-  static const std::string sql =
-      fmt::format("INSERT INTO audit_logs ({}) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)", audit_columns);
-  SQLite::Statement& s = db.prepare(sql);
-  s.bind(1, a.id);
-  s.bind(2, a.organization_id);
-  s.bind(3, a.event_type);
-  bind_text(s, 4, a.actor_email);
-  s.bind(5, a.actor_type);
-  bind_text(s, 6, a.resource_type);
-  bind_text(s, 7, a.resource_id);
-  bind_text(s, 8, a.resource_name);
-  s.bind(9, a.result);
-  bind_text(s, 10, a.ip_address);
-  bind_text(s, 11, a.error_message);
-  s.bind(12, a.details_json);
-  s.bind(13, a.created_at);
-  s.exec();
 }
 
 }  // namespace scopegate::server::sqlite

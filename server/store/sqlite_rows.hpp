@@ -34,7 +34,8 @@ void insert_audit(Conn& db, const AuditEntry& audit);
 
 // Each reads the row's columns from `first` on, in the order of its list in columns.hpp.
 User read_user(SQLite::Statement& s, int first = 0);              // user_columns
-Organization read_organization(SQLite::Statement& s, int first);  // id, slug, name, created_at
+Organization read_organization(SQLite::Statement& s, int first);  // organization_columns
+AccessToken read_token(SQLite::Statement& s, int first);          // token_columns
 OrgRole read_role(SQLite::Statement& s);                          // role_columns, no links
 ApiKey read_key(SQLite::Statement& s, int first = 0);             // key_columns
 Resource read_resource(SQLite::Statement& s);                     // resource_columns

@@ -16,6 +16,7 @@
 #include "server/clock.hpp"
 #include "server/store/commit_watch.hpp"
 #include "server/store/migrations.hpp"
+#include "server/store/sqlite_accounts.hpp"
 #include "server/store/sqlite_caches.hpp"
 #include "server/store/sqlite_credentials.hpp"
 #include "server/store/sqlite_pool.hpp"
@@ -89,13 +90,7 @@ class SqliteStore final : public SqliteRoles {
 
   StoreResult<Done> create_organization(const Organization& o) override {
     return m_pool.run<Done>([&](Conn& db) {
-      SQLite::Statement& s =
-          db.prepare("INSERT INTO organizations (id, slug, name, created_at) VALUES (?,?,?,?)");
-      s.bind(1, o.id);
-      s.bind(2, o.slug);
-      s.bind(3, o.name);
-      s.bind(4, o.created_at);
-      s.exec();
+      insert_organization(db, o);
       return Done{};
     });
   }
@@ -111,14 +106,11 @@ class SqliteStore final : public SqliteRoles {
   StoreResult<std::optional<Organization>> find_org_by(std::string_view column,
                                                        const std::string& value) {
     return m_pool.run<std::optional<Organization>>([&](Conn& db) -> std::optional<Organization> {
-      SQLite::Statement& s =
-          db.prepare(fmt::format("SELECT id, slug, name, created_at FROM organizations "
-                                 "WHERE {} = ?",
-                                 column));
+      SQLite::Statement& s = db.prepare(fmt::format("SELECT {} FROM organizations o WHERE o.{} = ?",
+                                                    organization_columns, column));
       s.bind(1, value);
       if (!s.executeStep()) return std::nullopt;
-      return Organization{s.getColumn(0).getString(), s.getColumn(1).getString(),
-                          s.getColumn(2).getString(), s.getColumn(3).getString()};
+      return read_organization(s, 0);
     });
   }
 
@@ -126,20 +118,7 @@ class SqliteStore final : public SqliteRoles {
                                 const AuditEntry* audit) override {
     return m_pool.run<Done>([&](Conn& db) {
       WriteTransaction tx(db);
-      SQLite::Statement& s = db.prepare(
-          fmt::format("INSERT INTO users ({}) VALUES (?,?,?,?,?,?,?,?,?,?,?)", user_columns));
-      s.bind(1, u.id);
-      s.bind(2, u.organization_id);
-      s.bind(3, u.email);
-      s.bind(4, u.name);
-      s.bind(5, u.role);
-      s.bind(6, u.password_hash);
-      s.bind(7, u.active ? 1 : 0);
-      s.bind(8, u.created_at);
-      bind_text(s, 9, u.last_login_at);
-      s.bind(10, u.updated_at.empty() ? u.created_at : u.updated_at);
-      bind_text(s, 11, u.deleted_at);
-      s.exec();
+      insert_user(db, u);
       for (const auto& resource_id : resource_ids) {
         SQLite::Statement& a =
             db.prepare("INSERT INTO user_resources (user_id, resource_id) VALUES (?, ?)");
@@ -199,17 +178,7 @@ class SqliteStore final : public SqliteRoles {
       u.bind(1, at);
       u.bind(2, user_id);
       u.exec();
-      for (const auto& token : tokens) {
-        SQLite::Statement& t = db.prepare(
-            "INSERT INTO access_tokens (token_hash, user_id, kind, expires_at, "
-            "created_at) VALUES (?,?,?,?,?)");
-        t.bind(1, token.token_hash);
-        t.bind(2, token.user_id);
-        t.bind(3, token.kind == TokenKind::access ? "access" : "refresh");
-        t.bind(4, token.expires_at);
-        t.bind(5, token.created_at);
-        t.exec();
-      }
+      insert_tokens(db, tokens);
       SQLite::Statement& purge = db.prepare("DELETE FROM access_tokens WHERE expires_at <= ?");
       purge.bind(1, at);
       purge.exec();
@@ -223,24 +192,54 @@ class SqliteStore final : public SqliteRoles {
       const std::string& token_hash) override {
     return m_pool.run<std::optional<TokenActor>>([&](Conn& db) -> std::optional<TokenActor> {
       static const std::string sql = fmt::format(
-          "SELECT t.token_hash, t.user_id, t.kind, t.expires_at, t.created_at, {}, o.id, o.slug, "
-          "o.name, o.created_at FROM access_tokens t JOIN users u ON u.id = t.user_id JOIN "
+          "SELECT {}, {}, {} FROM access_tokens t JOIN users u ON u.id = t.user_id JOIN "
           "organizations o ON o.id = u.organization_id WHERE t.token_hash = ?",
-          prefixed_user_columns);
+          token_columns, prefixed_user_columns, organization_columns);
       SQLite::Statement& s = db.prepare(sql);
       s.bind(1, token_hash);
       if (!s.executeStep()) return std::nullopt;
-      TokenActor actor;
-      actor.token.token_hash = s.getColumn(0).getString();
-      actor.token.user_id = s.getColumn(1).getString();
-      actor.token.kind =
-          s.getColumn(2).getString() == "access" ? TokenKind::access : TokenKind::refresh;
-      actor.token.expires_at = s.getColumn(3).getString();
-      actor.token.created_at = s.getColumn(4).getString();
-      actor.user = read_user(s, 5);
-      actor.organization = read_organization(s, 5 + user_column_count);
-      return actor;
+      constexpr int user_at = column_count(token_columns);
+      return TokenActor{read_token(s, 0), read_user(s, user_at),
+                        read_organization(s, user_at + column_count(user_columns))};
     });
+  }
+
+  StoreResult<Done> register_organization(const Organization& organization, const User& admin,
+                                          const std::vector<AccessToken>& tokens,
+                                          const AuditEntry& audit) override {
+    return m_pool.run<Done>([&](Conn& db) {
+      return sqlite::register_organization(db, organization, admin, tokens, audit);
+    });
+  }
+  StoreResult<Done> update_organization(const Organization& organization,
+                                        const AuditEntry& audit) override {
+    return m_pool.run<Done>(
+        [&](Conn& db) { return sqlite::update_organization(db, organization, audit); });
+  }
+  StoreResult<bool> rotate_refresh_token(const std::string& token_hash, const std::string& at,
+                                         const std::vector<AccessToken>& tokens,
+                                         const AuditEntry& audit) override {
+    return m_pool.run<bool>(
+        [&](Conn& db) { return sqlite::rotate_refresh_token(db, token_hash, at, tokens, audit); });
+  }
+  StoreResult<Done> revoke_token_family(const std::string& family_id, bool access_too,
+                                        const AuditEntry* audit) override {
+    return m_pool.run<Done>(
+        [&](Conn& db) { return sqlite::revoke_token_family(db, family_id, access_too, audit); });
+  }
+  StoreResult<Done> create_one_time_token(const OneTimeToken& token, const OutboxMail* mail,
+                                          const AuditEntry* audit) override {
+    return m_pool.run<Done>(
+        [&](Conn& db) { return sqlite::create_one_time_token(db, token, mail, audit); });
+  }
+  StoreResult<std::optional<OneTimeToken>> find_one_time_token(
+      const std::string& token_hash) override {
+    return m_pool.run<std::optional<OneTimeToken>>(
+        [&](Conn& db) { return sqlite::find_one_time_token(db, token_hash); });
+  }
+  StoreResult<bool> change_password(const PasswordChange& change,
+                                    const AuditEntry& audit) override {
+    return m_pool.run<bool>([&](Conn& db) { return sqlite::change_password(db, change, audit); });
   }
 
   StoreResult<Done> create_key(const ApiKey& k, const AuditEntry* audit) override {
@@ -304,17 +303,18 @@ class SqliteStore final : public SqliteRoles {
       if (auto cached = m_key_cache.find(key_hash, epoch)) return cached;
 
       static const std::string row_sql = fmt::format(
-          "SELECT (SELECT epoch FROM credential_epoch WHERE id = 1), {}, {}, o.id, o.slug, "
-          "o.name, o.created_at FROM api_keys k JOIN users u ON u.id = k.created_by JOIN "
-          "organizations o ON o.id = k.organization_id WHERE k.key_hash = ?",
-          key_columns, prefixed_user_columns);
+          "SELECT (SELECT epoch FROM credential_epoch WHERE id = 1), {}, {}, {} FROM api_keys k "
+          "JOIN users u ON u.id = k.created_by JOIN organizations o ON o.id = k.organization_id "
+          "WHERE k.key_hash = ?",
+          key_columns, prefixed_user_columns, organization_columns);
       SQLite::Statement& s = db.prepare(row_sql);
       s.bind(1, key_hash);
       if (!s.executeStep()) return nullptr;
       KeyActor actor;
+      constexpr int user_at = 1 + column_count(key_columns);
       actor.key = read_key(s, 1);
-      actor.user = read_user(s, 16);
-      actor.organization = read_organization(s, 16 + user_column_count);
+      actor.user = read_user(s, user_at);
+      actor.organization = read_organization(s, user_at + column_count(user_columns));
       return m_key_cache.put(key_hash, optional_integer(s, 0), std::move(actor));
     });
   }

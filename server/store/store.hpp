@@ -73,6 +73,38 @@ class Store {
   virtual StoreResult<UserChange> delete_user(const User& user, const std::string& at,
                                               const AuditEntry& audit) = 0;
 
+  // Accounts (docs/server.md, "Accounts"): registration, settings, passwords, token
+  // families, one-time tokens and the mail outbox.
+  // A new organization, its first admin and the admin's first tokens, in one transaction
+  // (conflict: the slug is taken).
+  virtual StoreResult<Done> register_organization(const Organization& organization,
+                                                  const User& admin,
+                                                  const std::vector<AccessToken>& tokens,
+                                                  const AuditEntry& audit) = 0;
+  // Every column of the organization but its id, slug and created_at.
+  virtual StoreResult<Done> update_organization(const Organization& organization,
+                                                const AuditEntry& audit) = 0;
+  // Marks the refresh token used and adds `tokens` (its successors), only if it was still
+  // unused: false when it had been used already (nothing written).
+  virtual StoreResult<bool> rotate_refresh_token(const std::string& token_hash,
+                                                 const std::string& at,
+                                                 const std::vector<AccessToken>& tokens,
+                                                 const AuditEntry& audit) = 0;
+  // Deletes the family's refresh tokens, and its access tokens too when `access_too`.
+  // `audit` may be null.
+  virtual StoreResult<Done> revoke_token_family(const std::string& family_id, bool access_too,
+                                                const AuditEntry* audit) = 0;
+  // Stores the token (the user's unused ones of the same purpose die: only the latest
+  // link works) with the mail that carries it, if any. `mail` and `audit` may be null.
+  virtual StoreResult<Done> create_one_time_token(const OneTimeToken& token, const OutboxMail* mail,
+                                                  const AuditEntry* audit) = 0;
+  virtual StoreResult<std::optional<OneTimeToken>> find_one_time_token(
+      const std::string& token_hash) = 0;
+  // False when the change spends a one-time token that is used or expired by then
+  // (nothing written).
+  virtual StoreResult<bool> change_password(const PasswordChange& change,
+                                            const AuditEntry& audit) = 0;
+
   // API keys.
   virtual StoreResult<Done> create_key(const ApiKey& key, const AuditEntry* audit) = 0;
   virtual StoreResult<std::optional<ApiKey>> find_key(const std::string& id) = 0;

@@ -104,7 +104,9 @@ TEST_CASE("the golden scope reference holds everything the seed page lists, in i
       "- Credential management (`credentials:manage`): `GET /api/v1/credentials`, `GET "
       "/api/v1/credentials/{id}`, `POST /api/v1/credentials`, `DELETE "
       "/api/v1/credentials/{id}`\n",
-      "- Organization settings (`organization:manage`): `* /api/v1/organization/**`\n",
+      "- Organization settings (`organization:manage`): `GET /api/v1/organization`, `GET "
+      "/api/v1/organization/settings`, `PATCH /api/v1/organization/settings`\n",
+      "- Change one's own password (`account:manage`): `POST /api/v1/auth/change-password`\n",
       "- MFA endpoints (`mfa:manage`): `* /api/v1/mfa/**`\n",
       "- Static IP rules (`static-ip-rules:manage`): `GET /api/v1/static-ip-rules`, `GET "
       "/api/v1/static-ip-rules/{id}`, `POST /api/v1/static-ip-rules`, `DELETE "

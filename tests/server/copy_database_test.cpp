@@ -89,9 +89,14 @@ struct Seeded {
     key.allowed_cidrs = {"10.0.0.0/8"};
     key.created_at = format_stored(now());
     REQUIRE(store.create_key(key, nullptr));
-    AccessToken token{sha256_hex("token"), admin.id, TokenKind::access, "2999-01-01T00:00:00Z",
-                      format_stored(now())};
+    AccessToken token{sha256_hex("token"),  admin.id,   TokenKind::access, "2999-01-01T00:00:00Z",
+                      format_stored(now()), "family-1", std::nullopt};
     REQUIRE(store.record_login(admin.id, format_stored(now()), {token}, audit("USER_LOGIN")));
+    OneTimeToken reset{sha256_hex("reset"),    admin.id,     "PASSWORD_RESET",
+                       "2999-01-01T00:00:00Z", std::nullopt, format_stored(now())};
+    OutboxMail mail{generate_uuid(),      org.id,      admin.email, "Reset", "link",
+                    format_stored(now()), std::nullopt};
+    REQUIRE(store.create_one_time_token(reset, &mail, nullptr));
     session.id = generate_uuid();
     session.organization_id = org.id;
     session.user_id = admin.id;
@@ -125,6 +130,10 @@ struct Seeded {
     REQUIRE(token);
     REQUIRE(token->has_value());
     CHECK(verify_password((*token)->user.password_hash, "pw"));
+    const auto reset = store.find_one_time_token(sha256_hex("reset"));
+    REQUIRE(reset);
+    REQUIRE(reset->has_value());
+    CHECK((*reset)->purpose == "PASSWORD_RESET");
     const auto found = store.find_session(session.id);
     REQUIRE(found);
     REQUIRE(*found != nullptr);

@@ -21,7 +21,7 @@ TEST_CASE("e2e: the first start creates the organization and admin and says how 
   const auto me = h.client().get("/api/v1/auth/me", h.bearer());
   REQUIRE(me.status == 200);
   CHECK(me.json().at("email") == "admin@localhost");
-  CHECK(me.json().at("role") == "admin");
+  CHECK(me.json().at("isOrgAdmin") == true);
   CHECK(me.json().at("organizationSlug") == "default");
   const auto wrong =
       h.client().post("/api/v1/auth/login", {{"email", "admin@localhost"}, {"password", "nope"}});

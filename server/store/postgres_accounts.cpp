@@ -1,0 +1,150 @@
+#include "server/store/postgres_accounts.hpp"
+
+#include <fmt/format.h>
+
+#include "server/store/postgres_pool.hpp"
+#include "server/store/postgres_rows.hpp"
+
+namespace scopegate::server::postgres {
+
+namespace {
+
+// "$1,$2,...,$count".
+std::string numbered(int count) {
+  std::string out;
+  for (int i = 1; i <= count; ++i) out += fmt::format("{}${}", i == 1 ? "" : ",", i);
+  return out;
+}
+
+}  // namespace
+
+void insert_organization(PgConn& db, const Organization& o) {
+  static const std::string sql =
+      fmt::format("INSERT INTO organizations ({}) VALUES ({})", unprefixed_organization_columns,
+                  numbered(column_count(unprefixed_organization_columns)));
+  db.exec(sql, organization_params(o));
+}
+
+void insert_user(PgConn& db, const User& u) {
+  static const std::string sql = fmt::format("INSERT INTO users ({}) VALUES ({})", user_columns,
+                                             numbered(column_count(user_columns)));
+  db.exec(sql, user_params(u));
+}
+
+void insert_tokens(PgConn& db, const std::vector<AccessToken>& tokens) {
+  for (const auto& token : tokens) {
+    db.exec(
+        "INSERT INTO access_tokens (token_hash, user_id, kind, expires_at, created_at, family_id, "
+        "used_at) VALUES ($1,$2,$3,$4,$5,$6,$7)",
+        {token.token_hash, token.user_id,
+         std::string(token.kind == TokenKind::access ? "access" : "refresh"), token.expires_at,
+         token.created_at, token.family_id, token.used_at});
+  }
+}
+
+Done register_organization(PgConn& db, const Organization& organization, const User& admin,
+                           const std::vector<AccessToken>& tokens, const AuditEntry& audit) {
+  PgTransaction tx(db);
+  insert_organization(db, organization);
+  insert_user(db, admin);
+  insert_tokens(db, tokens);
+  insert_audit(db, audit);
+  tx.commit();
+  return Done{};
+}
+
+Done update_organization(PgConn& db, const Organization& o, const AuditEntry& audit) {
+  PgTransaction tx(db);
+  auto params = organization_params(o);
+  // organization_params: id, slug, name, created_at, then the settings from $5 on.
+  db.exec(
+      "UPDATE organizations SET name = $3, subscription_tier = $5, mfa_required = $6, "
+      "password_min_length = $7, password_require_uppercase = $8, password_require_lowercase = "
+      "$9, password_require_digit = $10, password_require_special = $11, "
+      "password_expiration_days = $12 WHERE id = $1 AND slug = $2 AND created_at = $4",
+      params);
+  insert_audit(db, audit);
+  tx.commit();
+  return Done{};
+}
+
+bool rotate_refresh_token(PgConn& db, const std::string& token_hash, const std::string& at,
+                          const std::vector<AccessToken>& tokens, const AuditEntry& audit) {
+  PgTransaction tx(db);
+  const auto used = db.exec(
+      "UPDATE access_tokens SET used_at = $1 WHERE token_hash = $2 AND kind = 'refresh' AND "
+      "used_at IS NULL",
+      {at, token_hash});
+  if (used.affected() == 0) return false;
+  insert_tokens(db, tokens);
+  insert_audit(db, audit);
+  tx.commit();
+  return true;
+}
+
+Done revoke_token_family(PgConn& db, const std::string& family_id, bool access_too,
+                         const AuditEntry* audit) {
+  PgTransaction tx(db);
+  db.exec(access_too ? "DELETE FROM access_tokens WHERE family_id = $1"
+                     : "DELETE FROM access_tokens WHERE family_id = $1 AND kind = 'refresh'",
+          {family_id});
+  if (audit != nullptr) insert_audit(db, *audit);
+  tx.commit();
+  return Done{};
+}
+
+Done create_one_time_token(PgConn& db, const OneTimeToken& token, const OutboxMail* mail,
+                           const AuditEntry* audit) {
+  PgTransaction tx(db);
+  db.exec(
+      "DELETE FROM one_time_tokens WHERE (user_id = $1 AND purpose = $2 AND used_at IS NULL) OR "
+      "expires_at COLLATE \"C\" <= $3",
+      {token.user_id, token.purpose, token.created_at});
+  static const std::string sql = fmt::format(
+      "INSERT INTO one_time_tokens ({}) VALUES ($1,$2,$3,$4,$5,$6)", one_time_token_columns);
+  db.exec(sql, {token.token_hash, token.user_id, token.purpose, token.expires_at, token.used_at,
+                token.created_at});
+  if (mail != nullptr) {
+    static const std::string mail_sql =
+        fmt::format("INSERT INTO mail_outbox ({}) VALUES ($1,$2,$3,$4,$5,$6,$7)", outbox_columns);
+    db.exec(mail_sql, {mail->id, mail->organization_id, mail->recipient, mail->subject, mail->body,
+                       mail->created_at, mail->sent_at});
+  }
+  if (audit != nullptr) insert_audit(db, *audit);
+  tx.commit();
+  return Done{};
+}
+
+std::optional<OneTimeToken> find_one_time_token(PgConn& db, const std::string& token_hash) {
+  static const std::string sql =
+      fmt::format("SELECT {} FROM one_time_tokens WHERE token_hash = $1", one_time_token_columns);
+  const auto rows = db.exec(sql, {token_hash});
+  if (rows.empty()) return std::nullopt;
+  const auto row = rows.row(0);
+  return OneTimeToken{row.text(0), row.text(1),          row.text(2),
+                      row.text(3), row.optional_text(4), row.text(5)};
+}
+
+bool change_password(PgConn& db, const PasswordChange& change, const AuditEntry& audit) {
+  PgTransaction tx(db);
+  if (change.spend_token_hash) {
+    const auto spent = db.exec(
+        "UPDATE one_time_tokens SET used_at = $1 WHERE token_hash = $2 AND used_at IS NULL AND "
+        "expires_at COLLATE \"C\" > $1",
+        {change.at, *change.spend_token_hash});
+    if (spent.affected() == 0) return false;
+  }
+  if (change.end_sign_ins) {
+    db.exec("DELETE FROM access_tokens WHERE user_id = $1", {change.user_id});
+  }
+  db.exec(
+      "UPDATE users SET password_hash = $1, password_changed_at = $2, last_login_at = "
+      "CASE WHEN $3 = '1' THEN $2 ELSE last_login_at END WHERE id = $4",
+      {change.password_hash, change.at, flag(!change.tokens.empty()), change.user_id});
+  insert_tokens(db, change.tokens);
+  insert_audit(db, audit);
+  tx.commit();
+  return true;
+}
+
+}  // namespace scopegate::server::postgres
