@@ -235,7 +235,8 @@ std::map<std::string, std::map<std::string, KeyHandler>> schema(Config& c) {
   s["mail"]["link_base_url"] = [&c](Reader& r, const toml::node& n) {
     r.string(n, "mail.link_base_url", c.mail_link_base_url);
     const std::string_view url = c.mail_link_base_url;
-    if (!(url.rfind("http://", 0) == 0 || url.rfind("https://", 0) == 0) || url.back() == '/') {
+    const bool http = url.rfind("http://", 0) == 0 || url.rfind("https://", 0) == 0;
+    if (!url.empty() && (!http || url.back() == '/')) {
       r.error(n, fmt::format("`mail.link_base_url` must be an http:// or https:// URL without "
                              "a trailing slash, got `{}`",
                              url));

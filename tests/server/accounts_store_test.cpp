@@ -1,0 +1,243 @@
+// The Store's accounts methods on each store (the postgres/ copies run them on
+// PostgreSQL): registration in one transaction, settings, token rotation and families,
+// one-time tokens with their mail, password changes.
+#include <catch2/catch.hpp>
+
+#include "server/clock.hpp"
+#include "server/crypto.hpp"
+#include "server/store/store.hpp"
+#include "test_store.hpp"
+
+using namespace scopegate::server;
+using namespace scopegate::server::testing;
+
+namespace {
+
+struct Accounts {
+  TempDir dir;
+  std::unique_ptr<Store> store;
+  Organization org;
+  User admin;
+
+  Accounts() {
+    REQUIRE(init_crypto());
+    auto opened = open_store(new_test_database(dir));
+    REQUIRE(opened);
+    store = std::move(*opened);
+    org.id = generate_uuid();
+    org.slug = "acme";
+    org.name = "Acme";
+    org.created_at = format_stored(now());
+    admin.id = generate_uuid();
+    admin.organization_id = org.id;
+    admin.email = "admin@acme.test";
+    admin.name = "Admin";
+    admin.role = "admin";
+    admin.password_hash = "old-hash";
+    admin.created_at = org.created_at;
+    REQUIRE(store->register_organization(org, admin, {token("a1", TokenKind::access, "f1"),
+                                                      token("r1", TokenKind::refresh, "f1")},
+                                         audit("ORGANIZATION_CREATE")));
+  }
+
+  AccessToken token(const std::string& secret, TokenKind kind, const std::string& family) const {
+    return AccessToken{sha256_hex(secret), admin.id, kind, "2999-01-01T00:00:00Z",
+                       format_stored(now()), family, std::nullopt};
+  }
+
+  AuditEntry audit(const std::string& event) const {
+    AuditEntry a;
+    a.id = generate_uuid();
+    a.organization_id = org.id;
+    a.event_type = event;
+    a.actor_type = "USER";
+    a.created_at = format_stored(now());
+    return a;
+  }
+
+  bool token_exists(const std::string& secret) const {
+    const auto found = store->authenticate_token(sha256_hex(secret));
+    REQUIRE(found);
+    return found->has_value();
+  }
+
+  std::int64_t audits(const std::string& event) const {
+    AuditFilter filter{org.id, event, std::nullopt, std::nullopt, std::nullopt, 0, 20};
+    return store->query_audit(filter)->total;
+  }
+};
+
+}  // namespace
+
+TEST_CASE("registration stores the organization, its admin, tokens and audit together",
+          "[store]") {
+  Accounts a;
+  const auto org = a.store->find_organization_by_slug("acme");
+  REQUIRE(org);
+  REQUIRE(org->has_value());
+  CHECK((*org)->subscription_tier == "FREE");
+  CHECK((*org)->password_min_length == 8);
+  CHECK((*org)->password_require_uppercase);
+  CHECK_FALSE((*org)->password_require_special);
+  CHECK_FALSE((*org)->password_expiration_days);
+  const auto found = a.store->authenticate_token(sha256_hex("r1"));
+  REQUIRE(found);
+  REQUIRE(found->has_value());
+  CHECK((*found)->token.kind == TokenKind::refresh);
+  CHECK((*found)->token.family_id == "f1");
+  CHECK_FALSE((*found)->token.used_at);
+  CHECK((*found)->user.password_changed_at == a.admin.created_at);
+  CHECK((*found)->organization.slug == "acme");
+  CHECK(a.audits("ORGANIZATION_CREATE") == 1);
+  // A taken slug is a conflict, and nothing of the second registration is kept.
+  Organization again = a.org;
+  again.id = generate_uuid();
+  User other = a.admin;
+  other.id = generate_uuid();
+  other.organization_id = again.id;
+  const auto refused = a.store->register_organization(again, other, {}, a.audit("X"));
+  REQUIRE_FALSE(refused);
+  CHECK(refused.error().kind == StoreError::Kind::conflict);
+  CHECK_FALSE(a.store->find_user(other.id)->has_value());
+}
+
+TEST_CASE("organization settings are saved, every column", "[store]") {
+  Accounts a;
+  Organization changed = a.org;
+  changed.name = "Acme 2";
+  changed.subscription_tier = "BUSINESS";
+  changed.mfa_required = true;
+  changed.password_min_length = 14;
+  changed.password_require_uppercase = false;
+  changed.password_require_lowercase = false;
+  changed.password_require_digit = false;
+  changed.password_require_special = true;
+  changed.password_expiration_days = 30;
+  REQUIRE(a.store->update_organization(changed, a.audit("ORGANIZATION_UPDATE")));
+  const auto found = a.store->find_organization(a.org.id);
+  REQUIRE(found);
+  REQUIRE(found->has_value());
+  const auto& o = **found;
+  CHECK(o.slug == "acme");
+  CHECK(o.name == "Acme 2");
+  CHECK(o.subscription_tier == "BUSINESS");
+  CHECK(o.mfa_required);
+  CHECK(o.password_min_length == 14);
+  CHECK_FALSE(o.password_require_uppercase);
+  CHECK_FALSE(o.password_require_lowercase);
+  CHECK_FALSE(o.password_require_digit);
+  CHECK(o.password_require_special);
+  CHECK(o.password_expiration_days == 30);
+  CHECK(a.audits("ORGANIZATION_UPDATE") == 1);
+  changed.password_expiration_days.reset();
+  REQUIRE(a.store->update_organization(changed, a.audit("ORGANIZATION_UPDATE")));
+  CHECK_FALSE((*a.store->find_organization(a.org.id))->password_expiration_days);
+}
+
+TEST_CASE("a refresh token rotates once, and families are revoked whole", "[store]") {
+  Accounts a;
+  const auto at = format_stored(now());
+  const std::vector<AccessToken> next = {a.token("a2", TokenKind::access, "f1"),
+                                         a.token("r2", TokenKind::refresh, "f1")};
+  const auto rotated = a.store->rotate_refresh_token(sha256_hex("r1"), at, next, a.audit("R"));
+  REQUIRE(rotated);
+  CHECK(*rotated);
+  CHECK((*a.store->authenticate_token(sha256_hex("r1")))->token.used_at == at);
+  CHECK(a.token_exists("r2"));
+  // The second rotation of one token writes nothing.
+  const std::vector<AccessToken> thief = {a.token("r3", TokenKind::refresh, "f1")};
+  const auto twice = a.store->rotate_refresh_token(sha256_hex("r1"), at, thief, a.audit("R"));
+  REQUIRE(twice);
+  CHECK_FALSE(*twice);
+  CHECK_FALSE(a.token_exists("r3"));
+  CHECK(a.audits("R") == 1);
+  // An access token is never rotated.
+  CHECK_FALSE(*a.store->rotate_refresh_token(sha256_hex("a1"), at, thief, a.audit("R")));
+
+  // Another family survives both revocations below.
+  REQUIRE(a.store->record_login(a.admin.id, at,
+                                {a.token("a9", TokenKind::access, "f9"),
+                                 a.token("r9", TokenKind::refresh, "f9")},
+                                a.audit("USER_LOGIN")));
+  // Logout: the family's refresh tokens go, its access tokens stay.
+  REQUIRE(a.store->revoke_token_family("f1", false, nullptr));
+  CHECK_FALSE(a.token_exists("r1"));
+  CHECK_FALSE(a.token_exists("r2"));
+  CHECK(a.token_exists("a1"));
+  CHECK(a.token_exists("a2"));
+  // Reuse: everything of the family goes.
+  const auto reuse = a.audit("USER_TOKEN_REUSE");
+  REQUIRE(a.store->revoke_token_family("f1", true, &reuse));
+  CHECK_FALSE(a.token_exists("a1"));
+  CHECK_FALSE(a.token_exists("a2"));
+  CHECK(a.token_exists("a9"));
+  CHECK(a.token_exists("r9"));
+  CHECK(a.audits("USER_TOKEN_REUSE") == 1);
+}
+
+TEST_CASE("one-time tokens: the latest per purpose, with its mail, spent once", "[store]") {
+  Accounts a;
+  const auto at = format_stored(now());
+  const auto one_time = [&](const std::string& secret, const std::string& purpose,
+                            const std::string& expires) {
+    return OneTimeToken{sha256_hex(secret), a.admin.id, purpose, expires, std::nullopt, at};
+  };
+  const OutboxMail mail{generate_uuid(), a.org.id, a.admin.email, "Reset", "body", at,
+                        std::nullopt};
+  REQUIRE(a.store->create_one_time_token(one_time("t1", "PASSWORD_RESET", "2999-01-01T00:00:00Z"),
+                                         &mail, nullptr));
+  REQUIRE(a.store->create_one_time_token(
+      one_time("c1", "PASSWORD_CHANGE", "2999-01-01T00:00:00Z"), nullptr, nullptr));
+  const auto first = a.store->find_one_time_token(sha256_hex("t1"));
+  REQUIRE(first);
+  REQUIRE(first->has_value());
+  CHECK((*first)->purpose == "PASSWORD_RESET");
+  CHECK((*first)->user_id == a.admin.id);
+  CHECK_FALSE((*first)->used_at);
+  // A new reset token replaces the unused one; the other purpose keeps its own.
+  const auto request = a.audit("USER_PASSWORD_RESET_REQUEST");
+  REQUIRE(a.store->create_one_time_token(one_time("t2", "PASSWORD_RESET", "2999-01-01T00:00:00Z"),
+                                         nullptr, &request));
+  CHECK_FALSE(a.store->find_one_time_token(sha256_hex("t1"))->has_value());
+  CHECK(a.store->find_one_time_token(sha256_hex("c1"))->has_value());
+  CHECK(a.audits("USER_PASSWORD_RESET_REQUEST") == 1);
+
+  PasswordChange change;
+  change.user_id = a.admin.id;
+  change.password_hash = "new-hash";
+  change.at = format_stored(now());
+  change.spend_token_hash = sha256_hex("t2");
+  change.end_sign_ins = true;
+  change.tokens = {a.token("a5", TokenKind::access, "f5")};
+  const auto changed = a.store->change_password(change, a.audit("USER_PASSWORD_RESET"));
+  REQUIRE(changed);
+  CHECK(*changed);
+  const auto user = a.store->find_user(a.admin.id);
+  CHECK((*user)->password_hash == "new-hash");
+  CHECK((*user)->password_changed_at == change.at);
+  CHECK((*user)->last_login_at == change.at);
+  CHECK((*a.store->find_one_time_token(sha256_hex("t2")))->used_at == change.at);
+  // Every earlier sign-in ended; the new one is there.
+  CHECK_FALSE(a.token_exists("a1"));
+  CHECK_FALSE(a.token_exists("r1"));
+  CHECK(a.token_exists("a5"));
+  // Spent: a second change with it writes nothing.
+  change.password_hash = "third-hash";
+  change.tokens = {a.token("a6", TokenKind::access, "f6")};
+  CHECK_FALSE(*a.store->change_password(change, a.audit("USER_PASSWORD_RESET")));
+  CHECK((*a.store->find_user(a.admin.id))->password_hash == "new-hash");
+  CHECK_FALSE(a.token_exists("a6"));
+  CHECK(a.audits("USER_PASSWORD_RESET") == 1);
+  // Expired by the time of the change: nothing either.
+  REQUIRE(a.store->create_one_time_token(one_time("t3", "PASSWORD_RESET", at), nullptr, nullptr));
+  change.spend_token_hash = sha256_hex("t3");
+  CHECK_FALSE(*a.store->change_password(change, a.audit("USER_PASSWORD_RESET")));
+  // Without a token, a signed-in change keeps the sessions and the last login.
+  PasswordChange plain;
+  plain.user_id = a.admin.id;
+  plain.password_hash = "fourth-hash";
+  plain.at = format_stored(now());
+  CHECK(*a.store->change_password(plain, a.audit("USER_PASSWORD_CHANGE")));
+  CHECK((*a.store->find_user(a.admin.id))->last_login_at == change.at);
+  CHECK(a.token_exists("a5"));
+}
