@@ -9,6 +9,7 @@
 #include <set>
 
 #include "harness.hpp"
+#include "server/crypto.hpp"
 
 using namespace scopegate::server;
 using namespace scopegate::server::testing;
@@ -90,6 +91,35 @@ std::vector<std::string> unsent_mail(const Harness& h) {
   sqlite3_finalize(statement);
   sqlite3_close(db);
   return out;
+}
+
+// A disabled user of the default organization, stored directly (no route disables users
+// here), with a sign-in whose refresh token is `refresh`.
+void disabled_user(Harness& h, const std::string& email, const std::string& refresh) {
+  auto store = h.open_store();
+  const auto organization = store->find_organization_by_slug("default");
+  REQUIRE(organization);
+  REQUIRE(organization->has_value());
+  User user;
+  user.id = generate_uuid();
+  user.organization_id = (*organization)->id;
+  user.email = email;
+  user.name = "Disabled";
+  user.role = "member";
+  user.password_hash = hash_password("Disabled-passw0rd");
+  user.active = false;
+  user.created_at = format_stored(now());
+  REQUIRE(store->create_user(user, {}, nullptr));
+  AuditEntry audit;
+  audit.id = generate_uuid();
+  audit.organization_id = user.organization_id;
+  audit.event_type = "USER_LOGIN";
+  audit.actor_type = "USER";
+  audit.created_at = user.created_at;
+  const AccessToken token{
+      sha256_hex(refresh), user.id,           TokenKind::refresh, "2999-01-01T00:00:00Z",
+      user.created_at,     "disabled-family", std::nullopt};
+  REQUIRE(store->record_login(user.id, user.created_at, {token}, audit));
 }
 
 Json audit_events(Harness& h, const Headers& token, const std::string& type) {
@@ -228,6 +258,12 @@ TEST_CASE("e2e: refresh rotates the tokens, and a reused refresh token revokes i
   CHECK(
       h.client().post("/api/v1/auth/refresh", {{"refreshToken", other.at("accessToken")}}).status ==
       401);
+  // A disabled user's refresh token: 403.
+  disabled_user(h, "off@localhost", "disabled-refresh-token");
+  const auto disabled =
+      h.client().post("/api/v1/auth/refresh", {{"refreshToken", "disabled-refresh-token"}});
+  CHECK(disabled.status == 403);
+  CHECK(disabled.json().at("message") == "user account is disabled");
   // A refresh token past its 7 days.
   {
     const ClockShift later(std::chrono::hours(24 * 7 + 1));
@@ -369,13 +405,17 @@ TEST_CASE("e2e: forgot-password mails a reset link through the outbox, reset-pas
     return h.client().post("/api/v1/auth/forgot-password",
                            {{"organizationSlug", slug}, {"email", email}});
   };
-  // Unknown email, unknown organization: the same 204, and no mail.
+  // Unknown email, unknown organization, a disabled user: the same 204, and no mail.
+  disabled_user(h, "off@localhost", "unused");
+  CHECK(forgot("default", "off@localhost").status == 204);
   CHECK(forgot("default", "nobody@localhost").status == 204);
   CHECK(forgot("nowhere", "member@localhost").status == 204);
   CHECK(forgot("default", "member@localhost").status == 204);
   REQUIRE(eventually([&] { return !link_token_from_log(h, "member@localhost").empty(); }));
   CHECK(unsent_mail(h) == std::vector<std::string>{"member@localhost"});
   CHECK(link_token_from_log(h, "nobody@localhost").empty());
+  // Nor for a disabled user (asked before the member, so its mail would be there by now).
+  CHECK(link_token_from_log(h, "off@localhost").empty());
   const auto token = link_token_from_log(h, "member@localhost");
   CHECK(token.size() == 64);
   CHECK(read_file(h.config.log_file)
@@ -431,6 +471,7 @@ TEST_CASE("e2e: an expired password signs in only to change it (change-expired-p
               .status == 200);
   CHECK(login(h, "default", "member@localhost", "member-password").json().at("passwordExpired") ==
         false);
+  const auto auditor = with_key(h.key({"audit:read"}));  // the admin's password expires too
   const ClockShift later(std::chrono::hours(24 * 31));
   const auto expired = login(h, "default", "member@localhost", "member-password");
   REQUIRE(expired.status == 200);
@@ -440,6 +481,8 @@ TEST_CASE("e2e: an expired password signs in only to change it (change-expired-p
     CHECK(body.at(field).is_null());
   }
   const auto change_token = body.at("passwordChangeToken").get<std::string>();
+  const auto logins = audit_events(h, auditor, "USER_LOGIN");
+  CHECK(logins[0].at("details") == Json{{"passwordExpired", true}});
   const auto change = [&](const std::string& value, const std::string& password) {
     return h.client().post("/api/v1/auth/change-expired-password",
                            {{"passwordChangeToken", value}, {"newPassword", password}});

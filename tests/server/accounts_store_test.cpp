@@ -35,14 +35,14 @@ struct Accounts {
     admin.role = "admin";
     admin.password_hash = "old-hash";
     admin.created_at = org.created_at;
-    REQUIRE(store->register_organization(org, admin, {token("a1", TokenKind::access, "f1"),
-                                                      token("r1", TokenKind::refresh, "f1")},
-                                         audit("ORGANIZATION_CREATE")));
+    REQUIRE(store->register_organization(
+        org, admin, {token("a1", TokenKind::access, "f1"), token("r1", TokenKind::refresh, "f1")},
+        audit("ORGANIZATION_CREATE")));
   }
 
   AccessToken token(const std::string& secret, TokenKind kind, const std::string& family) const {
-    return AccessToken{sha256_hex(secret), admin.id, kind, "2999-01-01T00:00:00Z",
-                       format_stored(now()), family, std::nullopt};
+    return AccessToken{sha256_hex(secret),   admin.id, kind,        "2999-01-01T00:00:00Z",
+                       format_stored(now()), family,   std::nullopt};
   }
 
   AuditEntry audit(const std::string& event) const {
@@ -69,8 +69,7 @@ struct Accounts {
 
 }  // namespace
 
-TEST_CASE("registration stores the organization, its admin, tokens and audit together",
-          "[store]") {
+TEST_CASE("registration stores the organization, its admin, tokens and audit together", "[store]") {
   Accounts a;
   const auto org = a.store->find_organization_by_slug("acme");
   REQUIRE(org);
@@ -155,10 +154,10 @@ TEST_CASE("a refresh token rotates once, and families are revoked whole", "[stor
   CHECK_FALSE(*a.store->rotate_refresh_token(sha256_hex("a1"), at, thief, a.audit("R")));
 
   // Another family survives both revocations below.
-  REQUIRE(a.store->record_login(a.admin.id, at,
-                                {a.token("a9", TokenKind::access, "f9"),
-                                 a.token("r9", TokenKind::refresh, "f9")},
-                                a.audit("USER_LOGIN")));
+  REQUIRE(a.store->record_login(
+      a.admin.id, at,
+      {a.token("a9", TokenKind::access, "f9"), a.token("r9", TokenKind::refresh, "f9")},
+      a.audit("USER_LOGIN")));
   // Logout: the family's refresh tokens go, its access tokens stay.
   REQUIRE(a.store->revoke_token_family("f1", false, nullptr));
   CHECK_FALSE(a.token_exists("r1"));
@@ -182,12 +181,12 @@ TEST_CASE("one-time tokens: the latest per purpose, with its mail, spent once", 
                             const std::string& expires) {
     return OneTimeToken{sha256_hex(secret), a.admin.id, purpose, expires, std::nullopt, at};
   };
-  const OutboxMail mail{generate_uuid(), a.org.id, a.admin.email, "Reset", "body", at,
-                        std::nullopt};
+  const OutboxMail mail{generate_uuid(), a.org.id, a.admin.email, "Reset",
+                        "body",          at,       std::nullopt};
   REQUIRE(a.store->create_one_time_token(one_time("t1", "PASSWORD_RESET", "2999-01-01T00:00:00Z"),
                                          &mail, nullptr));
-  REQUIRE(a.store->create_one_time_token(
-      one_time("c1", "PASSWORD_CHANGE", "2999-01-01T00:00:00Z"), nullptr, nullptr));
+  REQUIRE(a.store->create_one_time_token(one_time("c1", "PASSWORD_CHANGE", "2999-01-01T00:00:00Z"),
+                                         nullptr, nullptr));
   const auto first = a.store->find_one_time_token(sha256_hex("t1"));
   REQUIRE(first);
   REQUIRE(first->has_value());

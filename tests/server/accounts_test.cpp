@@ -81,8 +81,8 @@ TEST_CASE("password policy: the defaults ask for 8 characters, upper, lower and 
   relaxed.password_require_digit = false;
   CHECK(settings_of(broken_password_rules("\xC3\xA9\xC3\xA9\xC3\xA9\xC3\xA9", relaxed)) ==
         std::vector<std::string>{"passwordMinLength"});
-  CHECK(broken_password_rules(
-            "\xC3\xA9\xC3\xA9\xC3\xA9\xC3\xA9\xC3\xA9\xC3\xA9\xC3\xA9\xC3\xA9", relaxed)
+  CHECK(broken_password_rules("\xC3\xA9\xC3\xA9\xC3\xA9\xC3\xA9\xC3\xA9\xC3\xA9\xC3\xA9\xC3\xA9",
+                              relaxed)
             .empty());
   relaxed.password_require_special = true;
   CHECK(broken_password_rules("aaaaaaa\xC3\xA9", relaxed).empty());
@@ -135,9 +135,9 @@ TEST_CASE("settings bodies change only the fields given, within range") {
   CHECK(apply_settings_body({{"passwordMinLength", 128}}, organization));
   for (const auto& body :
        {nlohmann::json{{"passwordMinLength", 129}}, nlohmann::json{{"passwordMinLength", 8.5}},
-        nlohmann::json{{"passwordExpirationDays", 0}},
-        nlohmann::json{{"passwordRequireDigit", 1}}, nlohmann::json{{"subscriptionTier", "FREE2"}},
-        nlohmann::json{{"id", "org-2"}}, nlohmann::json{{"name", nullptr}}}) {
+        nlohmann::json{{"passwordExpirationDays", 0}}, nlohmann::json{{"passwordRequireDigit", 1}},
+        nlohmann::json{{"subscriptionTier", "FREE2"}}, nlohmann::json{{"id", "org-2"}},
+        nlohmann::json{{"name", nullptr}}}) {
     INFO(body.dump());
     CHECK_FALSE(apply_settings_body(body, organization));
   }
