@@ -10,6 +10,7 @@
 
 #include "harness.hpp"
 #include "server/crypto.hpp"
+#include "test_rows.hpp"
 
 using namespace scopegate::server;
 using namespace scopegate::server::testing;
@@ -110,12 +111,7 @@ void disabled_user(Harness& h, const std::string& email, const std::string& refr
   user.active = false;
   user.created_at = format_stored(now());
   REQUIRE(store->create_user(user, {}, nullptr));
-  AuditEntry audit;
-  audit.id = generate_uuid();
-  audit.organization_id = user.organization_id;
-  audit.event_type = "USER_LOGIN";
-  audit.actor_type = "USER";
-  audit.created_at = user.created_at;
+  const auto audit = user_audit(user.organization_id, "USER_LOGIN");
   const AccessToken token{
       sha256_hex(refresh), user.id,           TokenKind::refresh, "2999-01-01T00:00:00Z",
       user.created_at,     "disabled-family", std::nullopt};

@@ -6,6 +6,7 @@
 #include "server/clock.hpp"
 #include "server/crypto.hpp"
 #include "server/store/store.hpp"
+#include "test_rows.hpp"
 #include "test_store.hpp"
 
 using namespace scopegate::server;
@@ -45,15 +46,7 @@ struct Accounts {
                        format_stored(now()), family,   std::nullopt};
   }
 
-  AuditEntry audit(const std::string& event) const {
-    AuditEntry a;
-    a.id = generate_uuid();
-    a.organization_id = org.id;
-    a.event_type = event;
-    a.actor_type = "USER";
-    a.created_at = format_stored(now());
-    return a;
-  }
+  AuditEntry audit(const std::string& event) const { return user_audit(org.id, event); }
 
   bool token_exists(const std::string& secret) const {
     const auto found = store->authenticate_token(sha256_hex(secret));
