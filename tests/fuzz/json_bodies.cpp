@@ -1,16 +1,18 @@
 // Fuzz target (d): what a client sends to each endpoint -> its parse_* function
-// (server/handlers/bodies.hpp). Whatever the value, the function returns the typed input or
-// validation errors, never throws, crashes, leaks or reads out of bounds; and what it
+// (server/handlers/bodies.hpp, accounts.hpp). Whatever the value, the function returns the typed
+// input or validation errors, never throws, crashes, leaks or reads out of bounds; and what it
 // accepts keeps the rules of docs/server.md ("Every string a client sends..."): valid
 // UTF-8, no control character (tab and line breaks only in a key's description), each
 // field within its length, formats checked (addresses, timestamps, numbers in range).
 // What it refuses names fields, with messages that are valid UTF-8 on one line.
 // Input: one selector byte, then the value.
-//   selector & 0x0F, modulo 7: 0 login, 1 api-key, 2 session start, 3 session extend,
-//     4 resource, 5 user, 6 audit-log query (its six parameters, as strings)
-//   selector & 0x40 clear ('0'..'6'): the rest is JSON text, parsed without exceptions
+//   selector & 0x0F, modulo 12: 0 login, 1 api-key, 2 session start, 3 session extend,
+//     4 resource, 5 user, 6 resource patch, 7 credential, 8 static IP rule, 9 register,
+//     10 organization settings (applied to an organization), 11 audit-log query (its six
+//     parameters, as strings)
+//   selector & 0x40 clear ('0'..';'): the rest is JSON text, parsed without exceptions
 //     (nlohmann's parser only builds valid UTF-8)
-//   selector & 0x40 set ('@', 'A'..'F'): the rest is lines `name=text` (a string of any
+//   selector & 0x40 set ('@'..'K'): the rest is lines `name=text` (a string of any
 //     bytes but LF: invalid UTF-8 and NULs, as a percent-decoded query can hold),
 //     `name[]=text` (appended to the array `name`) or `name:=json` (a JSON value), into
 //     one object
@@ -35,6 +37,7 @@
 #include "scopegate/dsl.hpp"
 #include "server/clock.hpp"
 #include "server/config.hpp"
+#include "server/handlers/accounts.hpp"
 #include "server/handlers/bodies.hpp"
 #include "server/net.hpp"
 #include "server/text.hpp"
@@ -226,6 +229,35 @@ void check(const Result<AuditFilter, ValidationErrors>& parsed, std::int64_t max
   require(parsed->size >= 1 && parsed->size <= max_size, "audit: size in range");
 }
 
+void check(const Result<Registration, ValidationErrors>& parsed) {
+  if (!parsed) return check_errors(parsed.error());
+  require_text(parsed->organization_name, one_line(255, 1), "register: organizationName");
+  const std::string_view slug = parsed->slug;
+  require(
+      !slug.empty() && slug.front() != '-' && slug.back() != '-' &&
+          slug.find("--") == std::string_view::npos &&
+          slug.find_first_not_of("abcdefghijklmnopqrstuvwxyz0123456789-") == std::string_view::npos,
+      "register: the slug is lower-case letters and digits in dash-separated runs");
+  require(slug == organization_slug(parsed->organization_name), "register: the slug rule");
+  require(plausible_email(parsed->email), "register: email");
+  require_text(parsed->email, one_line(255, 3), "register: email text");
+  require_optional_text(parsed->name, one_line(255, 1), "register: name");
+  require_text(parsed->password, one_line(128, 8), "register: password");
+}
+
+void check(const Result<Organization, ValidationErrors>& parsed, const Organization& before) {
+  if (!parsed) return check_errors(parsed.error());
+  require(parsed->id == before.id && parsed->slug == before.slug &&
+              parsed->subscription_tier == before.subscription_tier,
+          "settings: id, slug and plan never change");
+  require_text(parsed->name, one_line(255, 1), "settings: name");
+  require(parsed->password_min_length >= 8 && parsed->password_min_length <= 128,
+          "settings: passwordMinLength in 8..128");
+  require(!parsed->password_expiration_days ||
+              (*parsed->password_expiration_days >= 1 && *parsed->password_expiration_days <= 365),
+          "settings: passwordExpirationDays in 1..365 or null");
+}
+
 std::optional<std::string> string_member(const nlohmann::json& body, const char* name) {
   if (!body.is_object()) return std::nullopt;
   const auto found = body.find(name);
@@ -244,7 +276,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   if (body.is_discarded()) return 0;  // the server answers 400 before any parse_* runs
 
   static const Config config;
-  switch ((selector & 0x0F) % 10) {
+  switch ((selector & 0x0F) % 12) {
     case 0:
       check(parse_login_body(body));
       break;
@@ -274,6 +306,18 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     case 8:
       check(parse_static_ip_rule_body(body));
       break;
+    case 9:
+      check(parse_register_body(body));
+      break;
+    case 10: {
+      Organization organization;
+      organization.id = "org";
+      organization.slug = "acme";
+      organization.name = "Acme";
+      organization.subscription_tier = "FREE";
+      check(apply_settings_body(body, organization), organization);
+      break;
+    }
     default: {
       AuditQuery query;
       query.event_type = string_member(body, "eventType");
