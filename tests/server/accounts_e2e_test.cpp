@@ -6,6 +6,7 @@
 #include <sqlite3.h>
 
 #include <chrono>
+#include <future>
 #include <set>
 
 #include "harness.hpp"
@@ -211,6 +212,36 @@ TEST_CASE("e2e: register allows 5 attempts per address per hour, and can be turn
   const auto refused = register_org(off, "Acme", "a@acme.test");
   CHECK(refused.status == 403);
   CHECK(refused.json().at("message") == "registration is disabled on this server");
+}
+
+TEST_CASE("e2e: registrations that find every password worker busy get 503 with Retry-After") {
+  Harness h([](Harness& harness) {
+    harness.config.registrations_per_hour = 1000;
+    harness.config.login_password_workers = 1;
+    harness.config.login_password_queue = 0;
+  });
+  std::vector<std::future<Reply>> replies;
+  for (int i = 0; i < 12; ++i) {
+    replies.push_back(std::async(std::launch::async, [&h, i] {
+      const auto name = "Busy " + std::to_string(i);
+      return register_org(h, name, "a@busy" + std::to_string(i) + ".test");
+    }));
+  }
+  int created = 0;
+  int busy = 0;
+  for (auto& reply : replies) {
+    const auto answer = reply.get();
+    if (answer.status == 201) {
+      ++created;
+    } else {
+      REQUIRE(answer.status == 503);
+      CHECK(answer.headers.at("Retry-After") == "1");
+      CHECK(answer.json().at("message") == "too many registrations in progress; retry in 1 s");
+      ++busy;
+    }
+  }
+  CHECK(created >= 1);
+  CHECK(busy >= 1);
 }
 
 TEST_CASE("e2e: refresh rotates the tokens, and a reused refresh token revokes its sign-in") {
