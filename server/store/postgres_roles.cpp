@@ -108,7 +108,10 @@ StoreResult<Store::UserChange> PostgresRoles::delete_user(const User& u, const s
         "(deleted ' || id || ')' WHERE id = $2 AND deleted_at IS NULL",
         {at, u.id});
     if (!has_active_admin(db, u.organization_id)) return UserChange::last_admin;
-    for (const std::string_view table : {"role_users", "user_resources", "access_tokens"})
+    // Also its access and refresh tokens (every token family of the user) and its unspent
+    // one-time tokens (reset, invitation, expired-password links).
+    for (const std::string_view table :
+         {"role_users", "user_resources", "access_tokens", "one_time_tokens"})
       db.exec(fmt::format("DELETE FROM {} WHERE user_id = $1", table), {u.id});
     insert_audit(db, audit);
     tx.commit();

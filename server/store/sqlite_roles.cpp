@@ -105,7 +105,10 @@ StoreResult<Store::UserChange> SqliteRoles::delete_user(const User& u, const std
     if (!has_active_admin(db, u.organization_id)) return UserChange::last_admin;
     delete_where(db, "role_users", "user_id", u.id);
     delete_where(db, "user_resources", "user_id", u.id);
+    // Its access and refresh tokens (every token family of the user) and its unspent
+    // one-time tokens (reset, invitation, expired-password links).
     delete_where(db, "access_tokens", "user_id", u.id);
+    delete_where(db, "one_time_tokens", "user_id", u.id);
     insert_audit(db, audit);
     tx.commit();
     return UserChange::done;

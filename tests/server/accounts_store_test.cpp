@@ -233,3 +233,42 @@ TEST_CASE("one-time tokens: the latest per purpose, with its mail, spent once", 
   CHECK((*a.store->find_user(a.admin.id))->last_login_at == change.at);
   CHECK(a.token_exists("a5"));
 }
+
+TEST_CASE("deleting a user drops its token families and one-time tokens, no one else's",
+          "[store]") {
+  Accounts a;
+  const auto at = format_stored(now());
+  User bob{generate_uuid(), a.org.id, "bob@acme.test", "Bob", "member", "x", true, at,
+           std::nullopt};
+  REQUIRE(a.store->create_user(bob, {}, nullptr));
+  const auto bobs = [&](const std::string& secret, TokenKind kind, const std::string& family) {
+    auto t = a.token(secret, kind, family);
+    t.user_id = bob.id;
+    return t;
+  };
+  REQUIRE(a.store->record_login(
+      bob.id, at, {bobs("ba", TokenKind::access, "bf"), bobs("br", TokenKind::refresh, "bf")},
+      a.audit("USER_LOGIN")));
+  // A rotated family: the spent refresh token and its successor are both the user's.
+  REQUIRE(*a.store->rotate_refresh_token(sha256_hex("br"), at,
+                                         {bobs("br2", TokenKind::refresh, "bf")}, a.audit("R")));
+  const OneTimeToken invitation{sha256_hex("bo"),       bob.id,       "SET_PASSWORD",
+                                "2999-01-01T00:00:00Z", std::nullopt, at};
+  REQUIRE(a.store->create_one_time_token(invitation, nullptr, nullptr));
+  const OneTimeToken admins{sha256_hex("ao"),       a.admin.id,   "PASSWORD_RESET",
+                            "2999-01-01T00:00:00Z", std::nullopt, at};
+  REQUIRE(a.store->create_one_time_token(admins, nullptr, nullptr));
+  REQUIRE(a.token_exists("br2"));
+  REQUIRE(a.store->find_one_time_token(sha256_hex("bo"))->has_value());
+
+  REQUIRE(a.store->delete_user(bob, at, a.audit("USER_DELETE")).value() == Store::UserChange::done);
+  for (const auto* secret : {"ba", "br", "br2"}) {
+    INFO(secret);
+    CHECK_FALSE(a.token_exists(secret));
+  }
+  CHECK_FALSE(a.store->find_one_time_token(sha256_hex("bo"))->has_value());
+  // The admin's sign-in and link are untouched.
+  CHECK(a.token_exists("a1"));
+  CHECK(a.token_exists("r1"));
+  CHECK(a.store->find_one_time_token(sha256_hex("ao"))->has_value());
+}
