@@ -9,7 +9,9 @@
 
 #include "server/clock.hpp"
 #include "server/crypto.hpp"
+#include "server/handlers/accounts.hpp"
 #include "server/handlers/handlers.hpp"
+#include "server/mail.hpp"
 #include "server/sessions.hpp"
 #include "server/store/store.hpp"
 
@@ -164,6 +166,22 @@ HttpResponse get_user(RequestContext& context) {
   return user_response(context, 200, **user);
 }
 
+// Queues the invitation of a user created without a password: its set-password link
+// (a SET_PASSWORD one-time token, spent by POST /auth/reset-password) in the outbox and
+// the log (server/mail.hpp).
+StoreResult<Done> invite(RequestContext& context, const User& user) {
+  auto& services = context.services;
+  const auto& inviter = context.actor->user;
+  const auto token = issue_one_time_token(user.id, "SET_PASSWORD", invitation_lifetime);
+  const auto mail =
+      invitation_mail(services.config, context.actor->organization, user,
+                      inviter.name.empty() ? inviter.email : inviter.name, token.token,
+                      std::chrono::duration_cast<std::chrono::days>(invitation_lifetime).count());
+  const auto stored = services.store.create_one_time_token(token.row, &mail.row, nullptr);
+  if (stored) log_queued_mail(*services.logger, mail);
+  return stored;
+}
+
 HttpResponse create_user(RequestContext& context) {
   auto& services = context.services;
   const auto policy = services.engine.policy();
@@ -211,6 +229,10 @@ HttpResponse create_user(RequestContext& context) {
           fmt::format("A user with email '{}' already exists in this organization", user.email));
     }
     return store_failure(context, created.error().message);
+  }
+  if (!input.password) {
+    const auto invited = invite(context, user);
+    if (!invited) return store_failure(context, invited.error().message);
   }
   return user_response(context, 201, user);
 }

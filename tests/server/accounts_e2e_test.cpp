@@ -3,13 +3,12 @@
 // over HTTP, on each store (the postgres/ copies of these tests run them on PostgreSQL).
 #include <catch2/catch.hpp>
 
-#include <sqlite3.h>
-
 #include <chrono>
 #include <future>
 #include <set>
 
 #include "harness.hpp"
+#include "outbox.hpp"
 #include "server/crypto.hpp"
 #include "test_rows.hpp"
 
@@ -60,38 +59,6 @@ Headers member(Harness& h, const std::string& email, const std::string& password
 std::set<std::string> keys_of(const Json& object) {
   std::set<std::string> out;
   for (const auto& [key, value] : object.items()) out.insert(key);
-  return out;
-}
-
-// The token of the latest reset or invitation link the log shows for `email`.
-std::string link_token_from_log(const Harness& h, const std::string& email) {
-  const auto log = read_file(h.config.log_file);
-  const auto line = log.rfind("mail queued in the outbox for \"" + email + "\"");
-  if (line == std::string::npos) return "";
-  const auto start = log.find("?token=", line);
-  if (start == std::string::npos) return "";
-  const auto end = log.find_first_of(" \n", start);
-  return log.substr(start + 7, end - start - 7);
-}
-
-// The recipients of the outbox rows not sent yet, read from the database as a sender
-// would read them.
-std::vector<std::string> unsent_mail(const Harness& h) {
-  const std::string sql =
-      "SELECT recipient FROM mail_outbox WHERE sent_at IS NULL ORDER BY created_at";
-  if (test_store() == StoreKind::postgres) {
-    return PgCluster::shared().column(PgCluster::database_of(h.config.database_path), sql);
-  }
-  sqlite3* db = nullptr;
-  REQUIRE(sqlite3_open(h.config.database_path.c_str(), &db) == SQLITE_OK);
-  sqlite3_stmt* statement = nullptr;
-  REQUIRE(sqlite3_prepare_v2(db, sql.c_str(), -1, &statement, nullptr) == SQLITE_OK);
-  std::vector<std::string> out;
-  while (sqlite3_step(statement) == SQLITE_ROW) {
-    out.emplace_back(reinterpret_cast<const char*>(sqlite3_column_text(statement, 0)));
-  }
-  sqlite3_finalize(statement);
-  sqlite3_close(db);
   return out;
 }
 

@@ -1,0 +1,57 @@
+// End-to-end: what POST /api/v1/users does through the accounts part: a user created
+// without a password is invited (a set-password link, valid 7 days, in the outbox and
+// the log, spent by reset-password).
+#include <catch2/catch.hpp>
+
+#include <chrono>
+
+#include "admin_fixture.hpp"
+#include "outbox.hpp"
+
+using namespace scopegate::server;
+using namespace scopegate::server::testing;
+
+TEST_CASE("e2e: a user created without a password is invited, and sets it by the link") {
+  Harness h([](Harness& h) { h.config.mail_link_base_url = "https://entryguard.example"; });
+  AdminFixture f(h);
+  // With a password: no invitation.
+  f.member("bob@acme.test");
+  CHECK(link_token_from_log(h, "bob@acme.test").empty());
+  CHECK(unsent_mail(h).empty());
+
+  const auto created =
+      h.client().post("/api/v1/users", {{"email", "carol@acme.test"}, {"name", "Carol"}}, f.admin);
+  REQUIRE(created.status == 201);
+  const auto token = link_token_from_log(h, "carol@acme.test");
+  REQUIRE(token.size() == 64);
+  CHECK(unsent_mail(h) == std::vector<std::string>{"carol@acme.test"});
+  CHECK(
+      read_file(h.config.log_file).find("https://entryguard.example/set-password?token=" + token) !=
+      std::string::npos);
+  CHECK(sign_in(h, "default", "carol@acme.test", "Carol-passw0rd").status == 401);
+
+  const auto reset = [&](const std::string& value, const std::string& password) {
+    return h.client().post("/api/v1/auth/reset-password",
+                           {{"token", value}, {"password", password}});
+  };
+  const auto set = reset(token, "Carol-passw0rd");
+  REQUIRE(set.status == 200);
+  CHECK(set.json().at("user").at("email") == "carol@acme.test");
+  CHECK(sign_in(h, "default", "carol@acme.test", "Carol-passw0rd").status == 200);
+  CHECK(reset(token, "Other-passw0rd").status == 400);  // spent
+
+  // The link lives 7 days.
+  REQUIRE(h.client().post("/api/v1/users", {{"email", "dave@acme.test"}}, f.admin).status == 201);
+  const auto late = link_token_from_log(h, "dave@acme.test");
+  REQUIRE(late.size() == 64);
+  {
+    const ClockShift week(std::chrono::hours(7 * 24) + std::chrono::minutes(1));
+    CHECK(reset(late, "Dave-passw0rd").status == 400);
+  }
+  // Deleting the invited user ends the link too.
+  const auto erin = h.client().post("/api/v1/users", {{"email", "erin@acme.test"}}, f.admin);
+  REQUIRE(erin.status == 201);
+  const auto erins = link_token_from_log(h, "erin@acme.test");
+  REQUIRE(del(h, "/api/v1/users/" + id_of(erin), f.admin).status == 204);
+  CHECK(reset(erins, "Erin-passw0rd").status == 400);
+}
