@@ -12,6 +12,7 @@
 #include "server/handlers/accounts.hpp"
 #include "server/handlers/handlers.hpp"
 #include "server/mail.hpp"
+#include "server/plans.hpp"
 #include "server/sessions.hpp"
 #include "server/store/store.hpp"
 
@@ -196,6 +197,17 @@ HttpResponse create_user(RequestContext& context) {
     return validation_response(context.request.path, errors);
   }
   const auto& input = *parsed;
+  const auto& organization = context.actor->organization;
+  if (const auto max_users = plan_limits(organization.subscription_tier).max_users) {
+    // Checked before the insert: two creations at once may both pass it.
+    const auto users = services.store.list_users(organization.id);
+    if (!users) return store_failure(context, users.error().message);
+    if (static_cast<std::int64_t>(users->size()) >= *max_users) {
+      return refusal(context, "email",
+                     fmt::format("User limit of the plan reached: {} allows {} users",
+                                 organization.subscription_tier, *max_users));
+    }
+  }
   std::vector<std::string> resource_ids;
   for (const auto& id : input.resource_ids) {
     const auto resource = services.store.find_resource(id);

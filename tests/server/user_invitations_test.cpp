@@ -1,6 +1,6 @@
 // End-to-end: what POST /api/v1/users does through the accounts part: a user created
 // without a password is invited (a set-password link, valid 7 days, in the outbox and
-// the log, spent by reset-password).
+// the log, spent by reset-password), and the organization's plan caps its users.
 #include <catch2/catch.hpp>
 
 #include <chrono>
@@ -54,4 +54,34 @@ TEST_CASE("e2e: a user created without a password is invited, and sets it by the
   const auto erins = link_token_from_log(h, "erin@acme.test");
   REQUIRE(del(h, "/api/v1/users/" + id_of(erin), f.admin).status == 204);
   CHECK(reset(erins, "Erin-passw0rd").status == 400);
+}
+
+TEST_CASE("e2e: POST /users refuses a user over the plan's limit with 400") {
+  Harness h;
+  const auto registered =
+      h.client().post("/api/v1/auth/register", {{"organizationName", "Small Co"},
+                                                {"email", "founder@small.test"},
+                                                {"name", "Founder"},
+                                                {"password", "Str0ng-password"}});
+  REQUIRE(registered.status == 201);
+  CHECK(registered.json().at("user").at("subscriptionTier") == "FREE");  // 3 users
+  const auto admin = bearer_of(registered.json().at("accessToken").get<std::string>());
+  const auto create = [&](const std::string& email) {
+    return h.client().post("/api/v1/users", {{"email", email}, {"password", "member-password"}},
+                           admin);
+  };
+  const auto second = create("second@small.test");
+  REQUIRE(second.status == 201);
+  REQUIRE(create("third@small.test").status == 201);
+  const auto fourth = create("fourth@small.test");
+  CHECK(fourth.status == 400);
+  CHECK(fourth.json().at("message") == "User limit of the plan reached: FREE allows 3 users");
+  CHECK(h.client().get("/api/v1/users", admin).json().size() == 3);
+  // A deleted user frees its place.
+  REQUIRE(del(h, "/api/v1/users/" + id_of(second), admin).status == 204);
+  CHECK(create("fourth@small.test").status == 201);
+  // The bootstrap organization is PLATFORM: no limit.
+  AdminFixture f(h);
+  for (int i = 0; i < 4; ++i) f.member("m" + std::to_string(i) + "@acme.test");
+  CHECK(h.client().get("/api/v1/users", f.admin).json().size() == 5);
 }
