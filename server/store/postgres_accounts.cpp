@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include <utility>
+
 #include "server/store/postgres_pool.hpp"
 #include "server/store/postgres_rows.hpp"
 
@@ -145,6 +147,63 @@ bool change_password(PgConn& db, const PasswordChange& change, const AuditEntry&
   insert_audit(db, audit);
   tx.commit();
   return true;
+}
+
+template <typename T, typename Body>
+StoreResult<T> PostgresAccounts::account_write(Body&& body) {
+  forget_scope_epochs();
+  auto result = pool().run<T>(std::forward<Body>(body));
+  wrote_epoch_tables();
+  return result;
+}
+
+StoreResult<Done> PostgresAccounts::register_organization(const Organization& organization,
+                                                          const User& admin,
+                                                          const std::vector<AccessToken>& tokens,
+                                                          const AuditEntry& audit) {
+  return account_write<Done>([&](PgConn& db) {
+    return postgres::register_organization(db, organization, admin, tokens, audit);
+  });
+}
+
+StoreResult<Done> PostgresAccounts::update_organization(const Organization& organization,
+                                                        const AuditEntry& audit) {
+  return account_write<Done>(
+      [&](PgConn& db) { return postgres::update_organization(db, organization, audit); });
+}
+
+StoreResult<bool> PostgresAccounts::rotate_refresh_token(const std::string& token_hash,
+                                                         const std::string& at,
+                                                         const std::vector<AccessToken>& tokens,
+                                                         const AuditEntry& audit) {
+  return account_write<bool>([&](PgConn& db) {
+    return postgres::rotate_refresh_token(db, token_hash, at, tokens, audit);
+  });
+}
+
+StoreResult<Done> PostgresAccounts::revoke_token_family(const std::string& family_id,
+                                                        bool access_too, const AuditEntry* audit) {
+  return account_write<Done>(
+      [&](PgConn& db) { return postgres::revoke_token_family(db, family_id, access_too, audit); });
+}
+
+StoreResult<Done> PostgresAccounts::create_one_time_token(const OneTimeToken& token,
+                                                          const OutboxMail* mail,
+                                                          const AuditEntry* audit) {
+  return account_write<Done>(
+      [&](PgConn& db) { return postgres::create_one_time_token(db, token, mail, audit); });
+}
+
+StoreResult<std::optional<OneTimeToken>> PostgresAccounts::find_one_time_token(
+    const std::string& token_hash) {
+  return pool().run<std::optional<OneTimeToken>>(
+      [&](PgConn& db) { return postgres::find_one_time_token(db, token_hash); });
+}
+
+StoreResult<bool> PostgresAccounts::change_password(const PasswordChange& change,
+                                                    const AuditEntry& audit) {
+  return account_write<bool>(
+      [&](PgConn& db) { return postgres::change_password(db, change, audit); });
 }
 
 }  // namespace scopegate::server::postgres

@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "server/store/postgres_roles.hpp"
 #include "server/store/records.hpp"
 #include "server/store/store.hpp"
 
@@ -32,5 +33,32 @@ Done create_one_time_token(PgConn& db, const OneTimeToken& token, const OutboxMa
                            const AuditEntry* audit);
 std::optional<OneTimeToken> find_one_time_token(PgConn& db, const std::string& token_hash);
 bool change_password(PgConn& db, const PasswordChange& change, const AuditEntry& audit);
+
+// The Store's accounts methods, each the function above on a connection of the pool:
+// PostgresStore derives from PostgresAccounts (and so from PostgresRoles), which borrow
+// its pool and its epoch hooks.
+class PostgresAccounts : public PostgresRoles {
+ public:
+  StoreResult<Done> register_organization(const Organization& organization, const User& admin,
+                                          const std::vector<AccessToken>& tokens,
+                                          const AuditEntry& audit) override;
+  StoreResult<Done> update_organization(const Organization& organization,
+                                        const AuditEntry& audit) override;
+  StoreResult<bool> rotate_refresh_token(const std::string& token_hash, const std::string& at,
+                                         const std::vector<AccessToken>& tokens,
+                                         const AuditEntry& audit) override;
+  StoreResult<Done> revoke_token_family(const std::string& family_id, bool access_too,
+                                        const AuditEntry* audit) override;
+  StoreResult<Done> create_one_time_token(const OneTimeToken& token, const OutboxMail* mail,
+                                          const AuditEntry* audit) override;
+  StoreResult<std::optional<OneTimeToken>> find_one_time_token(
+      const std::string& token_hash) override;
+  StoreResult<bool> change_password(const PasswordChange& change, const AuditEntry& audit) override;
+
+ private:
+  // A write to tables behind an epoch (users, tokens), as PostgresStore's write() does it.
+  template <typename T, typename Body>
+  StoreResult<T> account_write(Body&& body);
+};
 
 }  // namespace scopegate::server::postgres

@@ -69,7 +69,7 @@ std::string placeholders(int first, std::size_t count) {
   return out;
 }
 
-class PostgresStore final : public PostgresRoles {
+class PostgresStore final : public PostgresAccounts {
  public:
   PostgresStore(const std::string& url, const StoreOptions& options)
       : m_url(url), m_options(options), m_pool(url), m_duties(url) {}
@@ -217,46 +217,6 @@ class PostgresStore final : public PostgresRoles {
       return TokenActor{read_token(row, 0), read_user(row, user_at),
                         read_organization(row, user_at + column_count(user_columns))};
     });
-  }
-
-  StoreResult<Done> register_organization(const Organization& organization, const User& admin,
-                                          const std::vector<AccessToken>& tokens,
-                                          const AuditEntry& audit) override {
-    return write<Done>([&](PgConn& db) {
-      return postgres::register_organization(db, organization, admin, tokens, audit);
-    });
-  }
-  StoreResult<Done> update_organization(const Organization& organization,
-                                        const AuditEntry& audit) override {
-    return write<Done>(
-        [&](PgConn& db) { return postgres::update_organization(db, organization, audit); });
-  }
-  StoreResult<bool> rotate_refresh_token(const std::string& token_hash, const std::string& at,
-                                         const std::vector<AccessToken>& tokens,
-                                         const AuditEntry& audit) override {
-    return write<bool>([&](PgConn& db) {
-      return postgres::rotate_refresh_token(db, token_hash, at, tokens, audit);
-    });
-  }
-  StoreResult<Done> revoke_token_family(const std::string& family_id, bool access_too,
-                                        const AuditEntry* audit) override {
-    return write<Done>([&](PgConn& db) {
-      return postgres::revoke_token_family(db, family_id, access_too, audit);
-    });
-  }
-  StoreResult<Done> create_one_time_token(const OneTimeToken& token, const OutboxMail* mail,
-                                          const AuditEntry* audit) override {
-    return write<Done>(
-        [&](PgConn& db) { return postgres::create_one_time_token(db, token, mail, audit); });
-  }
-  StoreResult<std::optional<OneTimeToken>> find_one_time_token(
-      const std::string& token_hash) override {
-    return m_pool.run<std::optional<OneTimeToken>>(
-        [&](PgConn& db) { return postgres::find_one_time_token(db, token_hash); });
-  }
-  StoreResult<bool> change_password(const PasswordChange& change,
-                                    const AuditEntry& audit) override {
-    return write<bool>([&](PgConn& db) { return postgres::change_password(db, change, audit); });
   }
 
   StoreResult<Done> create_key(const ApiKey& k, const AuditEntry* audit) override {
