@@ -78,6 +78,54 @@ Result<LoginBody, ValidationErrors> parse_login_body(const nlohmann::json& json)
   return out;
 }
 
+// The throttle's name for a client address: the canonical text of an IPv4 address, and an
+// IPv6 client's /64 (one host holds a whole /64, and could otherwise try from each of its
+// addresses in turn).
+std::string throttle_address(std::string_view client_ip) {
+  auto address = ::scopegate::parse_ip(client_ip);
+  if (!address) return std::string(client_ip);
+  if (address->is_v4()) return ::scopegate::to_string(*address);
+  std::fill(address->bytes.begin() + 8, address->bytes.end(), std::uint8_t{0});
+  return ::scopegate::to_string(*address) + "/64";
+}
+
+HttpResponse complete_sign_in(const RequestContext& context, User user,
+                              const Organization& organization, std::string_view second_factor) {
+  auto& services = context.services;
+  const auto issued = now();
+  const auto access = random_alphanumeric(token_length);
+  const auto refresh = random_alphanumeric(token_length);
+  const auto at = format_stored(issued);
+  std::vector<AccessToken> tokens = {
+      {sha256_hex(access), user.id, TokenKind::access,
+       format_stored(issued + std::chrono::seconds(services.config.access_token_seconds)), at},
+      {sha256_hex(refresh), user.id, TokenKind::refresh,
+       format_stored(issued + std::chrono::seconds(services.config.refresh_token_seconds)), at},
+  };
+  Actor actor{ActorKind::user, user, organization, std::nullopt};
+  RequestContext as_user{context.request, context.decision,  &actor,
+                         context.body,    context.client_ip, context.services};
+  auto audit = as_user.audit("USER_LOGIN");
+  audit.resource_type = "USER";
+  audit.resource_id = user.id;
+  audit.resource_name = user.email;
+  if (!second_factor.empty()) {
+    audit.details_json = nlohmann::json{{"secondFactor", second_factor}}.dump();
+  }
+  const auto recorded = services.store.record_login(user.id, at, tokens, audit);
+  if (!recorded) return store_failure(context, recorded.error().message);
+  user.last_login_at = at;
+
+  Json out;
+  out["accessToken"] = access;
+  out["refreshToken"] = refresh;
+  out["expiresIn"] = services.config.access_token_seconds;
+  out["tokenType"] = "Bearer";
+  out["user"] = user_json(user, organization);
+  add_mfa_challenge_fields(out, std::nullopt);
+  return json_response(200, out);
+}
+
 namespace {
 
 // The throttle's name for an account: the organization as the client named it and the
@@ -88,17 +136,6 @@ std::string throttle_account(std::string_view slug, std::string_view email) {
   for (const char c : email)
     account += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
   return account;
-}
-
-// The throttle's name for a client address: the canonical text of an IPv4 address, and an
-// IPv6 client's /64 (one host holds a whole /64, and could otherwise try from each of its
-// addresses in turn).
-std::string throttle_address(std::string_view client_ip) {
-  auto address = ::scopegate::parse_ip(client_ip);
-  if (!address) return std::string(client_ip);
-  if (address->is_v4()) return ::scopegate::to_string(*address);
-  std::fill(address->bytes.begin() + 8, address->bytes.end(), std::uint8_t{0});
-  return ::scopegate::to_string(*address) + "/64";
 }
 
 // A sign-in that gets as far as a password hash, copied out of its request: it runs on a
@@ -147,35 +184,8 @@ HttpResponse sign_in(Services& services, const SignIn& attempt) {
     return error_response(401, "invalid organization, email or password", context.request.path);
   }
   services.login_throttle.record_success(attempt.account, attempt.throttle_address);
-
-  const auto issued = now();
-  const auto access = random_alphanumeric(token_length);
-  const auto refresh = random_alphanumeric(token_length);
-  const auto at = format_stored(issued);
-  std::vector<AccessToken> tokens = {
-      {sha256_hex(access), user->id, TokenKind::access,
-       format_stored(issued + std::chrono::seconds(services.config.access_token_seconds)), at},
-      {sha256_hex(refresh), user->id, TokenKind::refresh,
-       format_stored(issued + std::chrono::seconds(services.config.refresh_token_seconds)), at},
-  };
-  Actor actor{ActorKind::user, *user, **organization, std::nullopt};
-  RequestContext as_user{context.request, context.decision,  &actor,
-                         context.body,    context.client_ip, context.services};
-  auto audit = as_user.audit("USER_LOGIN");
-  audit.resource_type = "USER";
-  audit.resource_id = user->id;
-  audit.resource_name = user->email;
-  const auto recorded = services.store.record_login(user->id, at, tokens, audit);
-  if (!recorded) return store_failure(context, recorded.error().message);
-  user->last_login_at = at;
-
-  Json out;
-  out["accessToken"] = access;
-  out["refreshToken"] = refresh;
-  out["expiresIn"] = services.config.access_token_seconds;
-  out["tokenType"] = "Bearer";
-  out["user"] = user_json(*user, **organization);
-  return json_response(200, out);
+  if (user->mfa_enabled) return mfa_challenge_response(context, *user);
+  return complete_sign_in(context, *user, **organization);
 }
 
 // POST /api/v1/auth/login. On the request's thread: the body, then the throttle, which

@@ -9,12 +9,16 @@ namespace scopegate::server {
 
 inline constexpr std::string_view user_columns =
     "id, organization_id, email, name, role, password_hash, is_active, created_at, last_login_at, "
-    "updated_at, deleted_at";
+    "updated_at, deleted_at, mfa_enabled";
 inline constexpr std::string_view prefixed_user_columns =
     "u.id, u.organization_id, u.email, u.name, u.role, u.password_hash, u.is_active, "
-    "u.created_at, u.last_login_at, u.updated_at, u.deleted_at";
-// How many columns user_columns lists (where a join reads on after them).
-inline constexpr int user_column_count = 11;
+    "u.created_at, u.last_login_at, u.updated_at, u.deleted_at, u.mfa_enabled";
+// How many columns user_columns lists: where the columns after a user's begin.
+inline constexpr int user_column_count = [] {
+  int columns = 1;
+  for (const char c : user_columns) columns += c == ',' ? 1 : 0;
+  return columns;
+}();
 inline constexpr std::string_view key_columns =
     "k.id, k.organization_id, k.created_by, u.email, k.name, k.description, k.key_prefix, "
     "k.key_hash, k.scopes, k.expires_at, k.revoked_at, k.last_used_at, k.last_used_ip, "

@@ -36,6 +36,7 @@ User read_user(const Row& r, int first) {
   u.last_login_at = r.optional_text(first + 8);
   u.updated_at = r.text(first + 9);
   u.deleted_at = r.optional_text(first + 10);
+  u.mfa_enabled = r.integer(first + 11) != 0;
   return u;
 }
 

@@ -4,6 +4,8 @@
 
 #include <sstream>
 
+#include "server/store/sqlite_pool.hpp"
+
 namespace scopegate::server::sqlite {
 
 void bind_text(SQLite::Statement& statement, int index, const OptionalText& value) {
@@ -56,6 +58,7 @@ User read_user(SQLite::Statement& s, int first) {
   u.last_login_at = column_text(s, first + 8);
   u.updated_at = s.getColumn(first + 9).getString();
   u.deleted_at = column_text(s, first + 10);
+  u.mfa_enabled = s.getColumn(first + 11).getInt() != 0;
   return u;
 }
 
