@@ -12,9 +12,9 @@
 // them, so a cached row costs no round trip, and another instance's change is honoured within
 // 1 s; whenever the watch cannot vouch for its epochs, they are read as with every_request.
 // Every write to a table behind an epoch (keys, users, organizations, sessions, and
-// resources, whose removal may touch sessions) goes through write() (or write_by() for the
-// MFA query file's writes to users), which has the watch re-read them; a key's last use
-// changes no epoch.
+// resources, whose removal may touch sessions) goes through write(), which has the watch
+// re-read them (the roles and MFA parts, PostgresRoles and PostgresMfaStore, call the same
+// hooks); a key's last use changes no epoch.
 // hold_duty() is PgDuties (postgres_duties.hpp). Text is compared and sorted with COLLATE
 // "C", as SQLite does, whatever the database's collation.
 #include "server/store/postgres_store.hpp"
@@ -70,7 +70,7 @@ std::string placeholders(int first, std::size_t count) {
   return out;
 }
 
-class PostgresStore final : public PostgresRoles {
+class PostgresStore final : public PostgresMfaStore {
  public:
   PostgresStore(const std::string& url, const StoreOptions& options)
       : m_url(url), m_options(options), m_pool(url), m_duties(url) {}
@@ -238,49 +238,6 @@ class PostgresStore final : public PostgresRoles {
       actor.organization = read_organization(row, 5 + user_column_count);
       return actor;
     });
-  }
-
-  StoreResult<UserMfa> find_user_mfa(const std::string& user_id) override {
-    return postgres::find_user_mfa(m_pool, user_id);
-  }
-  StoreResult<bool> start_mfa_setup(const std::string& user_id, const std::string& secret,
-                                    const AuditEntry& audit) override {
-    return write_by([&] { return postgres::start_mfa_setup(m_pool, user_id, secret, audit); });
-  }
-  StoreResult<bool> enable_mfa(const std::string& user_id, const std::string& secret,
-                               std::int64_t step, const std::vector<RecoveryCode>& codes,
-                               const AuditEntry& audit) override {
-    return write_by(
-        [&] { return postgres::enable_mfa(m_pool, user_id, secret, step, codes, audit); });
-  }
-  StoreResult<bool> disable_mfa(const std::string& user_id, const AuditEntry& audit) override {
-    return write_by([&] { return postgres::disable_mfa(m_pool, user_id, audit); });
-  }
-  StoreResult<bool> replace_recovery_codes(const std::string& user_id,
-                                           const std::vector<RecoveryCode>& codes,
-                                           const AuditEntry& audit) override {
-    forget_scope_epochs();
-    return postgres::replace_recovery_codes(m_pool, user_id, codes, audit);
-  }
-  StoreResult<bool> spend_totp_step(const std::string& user_id, std::int64_t step) override {
-    return write_by([&] { return postgres::spend_totp_step(m_pool, user_id, step); });
-  }
-  StoreResult<bool> spend_recovery_code(const std::string& code_id,
-                                        const std::string& at) override {
-    forget_scope_epochs();
-    return postgres::spend_recovery_code(m_pool, code_id, at);
-  }
-  StoreResult<Done> create_mfa_challenge(const MfaChallenge& challenge) override {
-    forget_scope_epochs();
-    return postgres::create_mfa_challenge(m_pool, challenge);
-  }
-  StoreResult<std::optional<MfaChallenge>> find_mfa_challenge(
-      const std::string& token_hash) override {
-    return postgres::find_mfa_challenge(m_pool, token_hash);
-  }
-  StoreResult<bool> spend_mfa_challenge(const std::string& token_hash) override {
-    forget_scope_epochs();
-    return postgres::spend_mfa_challenge(m_pool, token_hash);
   }
 
   StoreResult<Done> create_key(const ApiKey& k, const AuditEntry* audit) override {
@@ -697,14 +654,6 @@ class PostgresStore final : public PostgresRoles {
     forget_scope_epochs();
     auto result = m_pool.run<T>(std::forward<Body>(body));
     wrote_epoch_tables();
-    return result;
-  }
-  // The same for a write made by a query file's function (postgres_mfa.cpp, on users' rows).
-  template <typename Call>
-  StoreResult<bool> write_by(Call&& call) {
-    forget_scope_epochs();
-    auto result = call();
-    if (m_watch) m_watch->wrote();
     return result;
   }
 

@@ -39,7 +39,7 @@ void load_resource_ips(Conn& db, Session& session) {
   while (s.executeStep()) session.resource_ips.push_back(read_resource_ip(s, 0));
 }
 
-class SqliteStore final : public SqliteRoles {
+class SqliteStore final : public SqliteMfaStore {
  public:
   explicit SqliteStore(std::string path) : m_pool(std::move(path)) {}
 
@@ -243,44 +243,6 @@ class SqliteStore final : public SqliteRoles {
       actor.organization = read_organization(s, 5 + user_column_count);
       return actor;
     });
-  }
-
-  StoreResult<UserMfa> find_user_mfa(const std::string& user_id) override {
-    return sqlite::find_user_mfa(m_pool, user_id);
-  }
-  StoreResult<bool> start_mfa_setup(const std::string& user_id, const std::string& secret,
-                                    const AuditEntry& audit) override {
-    return sqlite::start_mfa_setup(m_pool, user_id, secret, audit);
-  }
-  StoreResult<bool> enable_mfa(const std::string& user_id, const std::string& secret,
-                               std::int64_t step, const std::vector<RecoveryCode>& codes,
-                               const AuditEntry& audit) override {
-    return sqlite::enable_mfa(m_pool, user_id, secret, step, codes, audit);
-  }
-  StoreResult<bool> disable_mfa(const std::string& user_id, const AuditEntry& audit) override {
-    return sqlite::disable_mfa(m_pool, user_id, audit);
-  }
-  StoreResult<bool> replace_recovery_codes(const std::string& user_id,
-                                           const std::vector<RecoveryCode>& codes,
-                                           const AuditEntry& audit) override {
-    return sqlite::replace_recovery_codes(m_pool, user_id, codes, audit);
-  }
-  StoreResult<bool> spend_totp_step(const std::string& user_id, std::int64_t step) override {
-    return sqlite::spend_totp_step(m_pool, user_id, step);
-  }
-  StoreResult<bool> spend_recovery_code(const std::string& code_id,
-                                        const std::string& at) override {
-    return sqlite::spend_recovery_code(m_pool, code_id, at);
-  }
-  StoreResult<Done> create_mfa_challenge(const MfaChallenge& challenge) override {
-    return sqlite::create_mfa_challenge(m_pool, challenge);
-  }
-  StoreResult<std::optional<MfaChallenge>> find_mfa_challenge(
-      const std::string& token_hash) override {
-    return sqlite::find_mfa_challenge(m_pool, token_hash);
-  }
-  StoreResult<bool> spend_mfa_challenge(const std::string& token_hash) override {
-    return sqlite::spend_mfa_challenge(m_pool, token_hash);
   }
 
   StoreResult<Done> create_key(const ApiKey& k, const AuditEntry* audit) override {
