@@ -33,7 +33,7 @@ StoreResult<std::optional<MfaChallenge>> find_mfa_challenge(PgPool& pool,
 StoreResult<bool> spend_mfa_challenge(PgPool& pool, const std::string& token_hash);
 
 // The MFA part of PostgresStore: its Store methods, each one call of the functions above;
-// those that change users' rows tell the epoch watch (write_by), as PostgresStore::write() does.
+// those that change users' rows go through epoch_write().
 class PostgresMfaStore : public PostgresRoles {
  public:
   StoreResult<UserMfa> find_user_mfa(const std::string& user_id) override {
@@ -41,16 +41,16 @@ class PostgresMfaStore : public PostgresRoles {
   }
   StoreResult<bool> start_mfa_setup(const std::string& user_id, const std::string& secret,
                                     const AuditEntry& audit) override {
-    return write_by([&] { return postgres::start_mfa_setup(pool(), user_id, secret, audit); });
+    return epoch_write([&] { return postgres::start_mfa_setup(pool(), user_id, secret, audit); });
   }
   StoreResult<bool> enable_mfa(const std::string& user_id, const std::string& secret,
                                std::int64_t step, const std::vector<RecoveryCode>& codes,
                                const AuditEntry& audit) override {
-    return write_by(
+    return epoch_write(
         [&] { return postgres::enable_mfa(pool(), user_id, secret, step, codes, audit); });
   }
   StoreResult<bool> disable_mfa(const std::string& user_id, const AuditEntry& audit) override {
-    return write_by([&] { return postgres::disable_mfa(pool(), user_id, audit); });
+    return epoch_write([&] { return postgres::disable_mfa(pool(), user_id, audit); });
   }
   StoreResult<bool> replace_recovery_codes(const std::string& user_id,
                                            const std::vector<RecoveryCode>& codes,
@@ -59,7 +59,7 @@ class PostgresMfaStore : public PostgresRoles {
     return postgres::replace_recovery_codes(pool(), user_id, codes, audit);
   }
   StoreResult<bool> spend_totp_step(const std::string& user_id, std::int64_t step) override {
-    return write_by([&] { return postgres::spend_totp_step(pool(), user_id, step); });
+    return epoch_write([&] { return postgres::spend_totp_step(pool(), user_id, step); });
   }
   StoreResult<bool> spend_recovery_code(const std::string& code_id,
                                         const std::string& at) override {
@@ -77,15 +77,6 @@ class PostgresMfaStore : public PostgresRoles {
   StoreResult<bool> spend_mfa_challenge(const std::string& token_hash) override {
     forget_scope_epochs();
     return postgres::spend_mfa_challenge(pool(), token_hash);
-  }
-
- private:
-  template <typename Call>
-  StoreResult<bool> write_by(Call&& call) {
-    forget_scope_epochs();
-    auto result = call();
-    wrote_epoch_tables();
-    return result;
   }
 };
 

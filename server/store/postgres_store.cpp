@@ -651,10 +651,7 @@ class PostgresStore final : public PostgresMfaStore {
   // that this process's next read sees it.
   template <typename T, typename Body>
   StoreResult<T> write(Body&& body) {
-    forget_scope_epochs();
-    auto result = m_pool.run<T>(std::forward<Body>(body));
-    wrote_epoch_tables();
-    return result;
+    return epoch_write([&] { return m_pool.run<T>(std::forward<Body>(body)); });
   }
 
   // What the startup log says: server version, user, host, port, database and TLS, from
