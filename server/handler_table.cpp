@@ -16,6 +16,7 @@ HandlerTable make_handler_table() {
   add_user_handlers(table);
   add_role_handlers(table);
   add_admin_session_handlers(table);
+  add_mfa_handlers(table);
   add_misc_handlers(table);
   add_token_handlers(table);
   add_register_handlers(table);

@@ -128,6 +128,7 @@ Json user_json(const User& user, const Organization& organization) {
   out["name"] = user.name;
   out["role"] = user.role;
   out["isActive"] = user.active;
+  out["mfaEnabled"] = user.mfa_enabled;
   out["organizationId"] = organization.id;
   out["organizationSlug"] = organization.slug;
   out["organizationName"] = organization.name;

@@ -73,7 +73,7 @@ Json auth_user_json(const User& user, const Organization& organization) {
   out["organizationName"] = organization.name;
   out["organizationSlug"] = organization.slug;
   out["subscriptionTier"] = organization.subscription_tier;
-  out["mfaEnabled"] = false;  // MFA is the mfa branch's (issue 20): no user has it yet
+  out["mfaEnabled"] = user.mfa_enabled;
   return out;
 }
 
@@ -90,12 +90,36 @@ Json auth_response_json(const Config& config, const IssuedTokens& tokens, const 
 
 namespace {
 
-Json with_login_flags(Json out, bool password_expired, const Json& password_change_token) {
-  out["mfaRequired"] = false;
-  out["mfaChallengeToken"] = nullptr;
-  out["mfaChallengeExpiresIn"] = nullptr;
-  out["passwordExpired"] = password_expired;
-  out["passwordChangeToken"] = password_change_token;
+// The LoginResponse fields beyond an AuthResponse (API-admin.md). At most one of the
+// tokens is set; with one, every token field and `user` are null.
+struct LoginFlags {
+  std::optional<std::string> mfa_challenge_token;
+  std::int64_t mfa_challenge_seconds = 0;
+  std::optional<std::string> password_change_token;
+  bool mfa_setup_required = false;
+};
+
+Json with_login_flags(Json out, const LoginFlags& flags) {
+  const auto text_or_null = [](const std::optional<std::string>& text) {
+    return text ? Json(*text) : Json(nullptr);
+  };
+  out["mfaRequired"] = flags.mfa_challenge_token.has_value();
+  out["mfaChallengeToken"] = text_or_null(flags.mfa_challenge_token);
+  out["mfaChallengeExpiresIn"] =
+      flags.mfa_challenge_token ? Json(flags.mfa_challenge_seconds) : Json(nullptr);
+  out["passwordExpired"] = flags.password_change_token.has_value();
+  out["passwordChangeToken"] = text_or_null(flags.password_change_token);
+  out["mfaSetupRequired"] = flags.mfa_setup_required;
+  return out;
+}
+
+Json without_tokens() {
+  Json out;
+  out["accessToken"] = nullptr;
+  out["refreshToken"] = nullptr;
+  out["expiresIn"] = nullptr;
+  out["tokenType"] = nullptr;
+  out["user"] = nullptr;
   return out;
 }
 
@@ -103,17 +127,22 @@ Json with_login_flags(Json out, bool password_expired, const Json& password_chan
 
 Json login_response_json(const Config& config, const IssuedTokens& tokens, const User& user,
                          const Organization& organization) {
-  return with_login_flags(auth_response_json(config, tokens, user, organization), false, nullptr);
+  LoginFlags flags;
+  flags.mfa_setup_required = organization.mfa_required && !user.mfa_enabled;
+  return with_login_flags(auth_response_json(config, tokens, user, organization), flags);
 }
 
 Json password_expired_json(std::string_view password_change_token) {
-  Json out;
-  out["accessToken"] = nullptr;
-  out["refreshToken"] = nullptr;
-  out["expiresIn"] = nullptr;
-  out["tokenType"] = nullptr;
-  out["user"] = nullptr;
-  return with_login_flags(std::move(out), true, std::string(password_change_token));
+  LoginFlags flags;
+  flags.password_change_token = std::string(password_change_token);
+  return with_login_flags(without_tokens(), flags);
+}
+
+Json mfa_challenge_json(std::string_view challenge_token, std::int64_t expires_in_seconds) {
+  LoginFlags flags;
+  flags.mfa_challenge_token = std::string(challenge_token);
+  flags.mfa_challenge_seconds = expires_in_seconds;
+  return with_login_flags(without_tokens(), flags);
 }
 
 Json me_json(const User& user, const Organization& organization) {
@@ -130,7 +159,7 @@ Json me_json(const User& user, const Organization& organization) {
   out["subscriptionTier"] = organization.subscription_tier;
   out["maxUsers"] = nullable_count(limits.max_users);
   out["maxResources"] = nullable_count(limits.max_resources);
-  out["mfaEnabled"] = false;  // MFA is the mfa branch's (issue 20): no user has it yet
+  out["mfaEnabled"] = user.mfa_enabled;
   out["organizationMfaRequired"] = organization.mfa_required;
   return out;
 }

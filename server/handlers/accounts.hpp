@@ -6,6 +6,7 @@
 #pragma once
 
 #include <chrono>
+#include <cstdint>
 #include <functional>
 #include <optional>
 #include <string>
@@ -56,12 +57,16 @@ Json auth_user_json(const User& user, const Organization& organization);
 // AuthResponse: {accessToken, refreshToken, expiresIn, tokenType, user}.
 Json auth_response_json(const Config& config, const IssuedTokens& tokens, const User& user,
                         const Organization& organization);
-// LoginResponse of a sign-in: the AuthResponse with every flag false and null challenge.
+// LoginResponse of a sign-in: the AuthResponse, null challenge and password change token,
+// and mfaSetupRequired when the organization requires MFA and the user has none yet.
 Json login_response_json(const Config& config, const IssuedTokens& tokens, const User& user,
                          const Organization& organization);
 // LoginResponse of a sign-in whose password has expired: every token field and `user`
 // null, passwordExpired true and the passwordChangeToken.
 Json password_expired_json(std::string_view password_change_token);
+// LoginResponse of a password sign-in of a user with MFA: every token field and `user`
+// null, mfaRequired true and the challenge for POST /auth/verify-mfa.
+Json mfa_challenge_json(std::string_view challenge_token, std::int64_t expires_in_seconds);
 // Me: {id, email, name, isOrgAdmin, platformRole, organizationId, organizationName,
 // organizationSlug, subscriptionTier, maxUsers, maxResources, mfaEnabled,
 // organizationMfaRequired}.

@@ -1,7 +1,9 @@
 // POST /api/v1/auth/login (public) and GET /api/v1/auth/me (any authenticated caller).
-// A login whose password is older than the organization's passwordExpirationDays signs
-// nobody in: it answers passwordExpired with a passwordChangeToken for
-// POST /auth/change-expired-password (handlers/passwords.cpp).
+// A user with MFA gets a challenge for POST /auth/verify-mfa first (handlers/mfa.cpp),
+// which ends in complete_sign_in as a login without MFA does. A sign-in whose password is
+// older than the organization's passwordExpirationDays signs nobody in: it answers
+// passwordExpired with a passwordChangeToken for POST /auth/change-expired-password
+// (handlers/passwords.cpp).
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -80,6 +82,47 @@ Result<LoginBody, ValidationErrors> parse_login_body(const nlohmann::json& json)
   return out;
 }
 
+// The throttle's name for a client address: the canonical text of an IPv4 address, and an
+// IPv6 client's /64 (one host holds a whole /64, and could otherwise try from each of its
+// addresses in turn).
+std::string throttle_address(std::string_view client_ip) {
+  auto address = ::scopegate::parse_ip(client_ip);
+  if (!address) return std::string(client_ip);
+  if (address->is_v4()) return ::scopegate::to_string(*address);
+  std::fill(address->bytes.begin() + 8, address->bytes.end(), std::uint8_t{0});
+  return ::scopegate::to_string(*address) + "/64";
+}
+
+HttpResponse complete_sign_in(const RequestContext& context, User user,
+                              const Organization& organization, std::string_view second_factor) {
+  auto& services = context.services;
+  Actor actor{ActorKind::user, user, organization, std::nullopt};
+  RequestContext as_user{context.request, context.decision,  &actor,
+                         context.body,    context.client_ip, context.services};
+  auto audit = as_user.audit("USER_LOGIN");
+  audit.resource_type = "USER";
+  audit.resource_id = user.id;
+  audit.resource_name = user.email;
+  nlohmann::json details = nlohmann::json::object();
+  if (!second_factor.empty()) details["secondFactor"] = second_factor;
+  if (password_expired(user, organization)) {
+    // Signed in to change the password only: a single-use token instead of the tokens.
+    const auto change = issue_one_time_token(user.id, "PASSWORD_CHANGE", password_change_lifetime);
+    details["passwordExpired"] = true;
+    audit.details_json = details.dump();
+    const auto stored = services.store.create_one_time_token(change.row, nullptr, &audit);
+    if (!stored) return store_failure(context, stored.error().message);
+    return json_response(200, password_expired_json(change.token));
+  }
+  if (!details.empty()) audit.details_json = details.dump();
+  const auto tokens = issue_tokens(services.config, user.id);
+  const auto at = tokens.rows.front().created_at;
+  const auto recorded = services.store.record_login(user.id, at, tokens.rows, audit);
+  if (!recorded) return store_failure(context, recorded.error().message);
+  user.last_login_at = at;
+  return json_response(200, login_response_json(services.config, tokens, user, organization));
+}
+
 namespace {
 
 // The throttle's name for an account: the organization as the client named it and the
@@ -134,28 +177,8 @@ HttpResponse sign_in(RequestContext& context, const SignIn& attempt) {
     return error_response(401, "invalid organization, email or password", context.request.path);
   }
   services.login_throttle.record_success(attempt.account, attempt.throttle_address);
-
-  Actor actor{ActorKind::user, *user, **organization, std::nullopt};
-  RequestContext as_user{context.request, context.decision,  &actor,
-                         context.body,    context.client_ip, context.services};
-  auto audit = as_user.audit("USER_LOGIN");
-  audit.resource_type = "USER";
-  audit.resource_id = user->id;
-  audit.resource_name = user->email;
-  if (password_expired(*user, **organization)) {
-    // Signed in to change the password only: a single-use token instead of the tokens.
-    const auto change = issue_one_time_token(user->id, "PASSWORD_CHANGE", password_change_lifetime);
-    audit.details_json = R"({"passwordExpired":true})";
-    const auto stored = services.store.create_one_time_token(change.row, nullptr, &audit);
-    if (!stored) return store_failure(context, stored.error().message);
-    return json_response(200, password_expired_json(change.token));
-  }
-  const auto tokens = issue_tokens(services.config, user->id);
-  const auto at = tokens.rows.front().created_at;
-  const auto recorded = services.store.record_login(user->id, at, tokens.rows, audit);
-  if (!recorded) return store_failure(context, recorded.error().message);
-  user->last_login_at = at;
-  return json_response(200, login_response_json(services.config, tokens, *user, **organization));
+  if (user->mfa_enabled) return mfa_challenge_response(context, *user);
+  return complete_sign_in(context, *user, **organization);
 }
 
 // POST /api/v1/auth/login. On the request's thread: the body, then the throttle, which

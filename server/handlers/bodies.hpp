@@ -140,6 +140,15 @@ struct RoleFields {
 enum class NameRequired { no, yes };
 Result<RoleFields, ValidationErrors> parse_role_body(const nlohmann::json& body,
                                                      NameRequired name_required);
+// POST /api/v1/mfa/setup/confirm {secret, code}, /mfa/disable {code} and
+// /auth/verify-mfa {mfaChallengeToken, code}: a code of 6 to 12 characters (a TOTP code or
+// a recovery code) and, unless `field` is empty, that other required field.
+struct MfaCodeBody {
+  std::string field;  // the other field's value
+  std::string code;
+};
+Result<MfaCodeBody, ValidationErrors> parse_mfa_code_body(const nlohmann::json& body,
+                                                          const std::string& field);
 
 // GET /api/v1/audit-logs: the query parameters as decoded, absent ones nullopt. The
 // filter comes back without its organization; `size` is capped at `max_size`.

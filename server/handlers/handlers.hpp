@@ -29,6 +29,7 @@ void add_audit_handlers(HandlerTable& table);
 void add_user_handlers(HandlerTable& table);
 void add_role_handlers(HandlerTable& table);
 void add_admin_session_handlers(HandlerTable& table);
+void add_mfa_handlers(HandlerTable& table);
 void add_misc_handlers(HandlerTable& table);
 void add_token_handlers(HandlerTable& table);         // refresh, logout
 void add_register_handlers(HandlerTable& table);      // register
@@ -81,6 +82,24 @@ StoreResult<bool> end_session(RequestContext& context, Session& session, std::st
 // Stops the session (a copy) for `reason` and answers as POST /sessions/{id}/stop does:
 // 200 with the session, or 400 when it is not PENDING, ACTIVE or PARTIAL.
 HttpResponse stop_loaded_session(RequestContext& context, Session session, std::string_view reason);
+
+// Users (users.cpp, mfa.cpp). The user named by `id` if it is a live (not deleted) user of
+// the caller's organization, else nullopt.
+StoreResult<std::optional<User>> load_user(RequestContext& context, const std::string& id);
+// An audit entry of `event` about `user` (resourceType USER, resourceName the email).
+AuditEntry user_audit(const RequestContext& context, std::string_view event, const User& user);
+
+// Sign-in (auth.cpp, mfa.cpp). The login throttle's name for a client address.
+std::string throttle_address(std::string_view client_ip);
+// The end of a successful sign-in: new access and refresh tokens, the USER_LOGIN entry
+// (with `second_factor`, "TOTP" or "RECOVERY_CODE", in its details when MFA was used) and
+// the 200 LoginResponse that carries them.
+HttpResponse complete_sign_in(const RequestContext& context, User user,
+                              const Organization& organization,
+                              std::string_view second_factor = {});
+// A password sign-in of a user with MFA: a new challenge for POST /auth/verify-mfa and the
+// 200 LoginResponse that carries it instead of tokens.
+HttpResponse mfa_challenge_response(const RequestContext& context, const User& user);
 HttpResponse store_failure(const RequestContext& context, std::string_view message);
 
 }  // namespace scopegate::server

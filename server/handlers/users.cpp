@@ -90,7 +90,6 @@ Result<UserChanges, ValidationErrors> parse_user_changes_body(const nlohmann::js
 namespace {
 
 // The User object of API-admin.md, with the policy role as the extension `role`.
-// mfaEnabled: multi-factor authentication is not implemented yet, so no user has it.
 Json user_body(const User& user, const std::vector<OrgRole>& roles) {
   Json names = Json::array();
   for (const auto& role : roles) {
@@ -105,7 +104,7 @@ Json user_body(const User& user, const std::vector<OrgRole>& roles) {
   out["platformRole"] = "CUSTOMER";
   out["role"] = user.role;
   out["isActive"] = user.active;
-  out["mfaEnabled"] = false;
+  out["mfaEnabled"] = user.mfa_enabled;
   out["lastLoginAt"] = nullable_time(user.last_login_at);
   out["roleNames"] = std::move(names);
   out["createdAt"] = wire_time(user.created_at);
@@ -123,6 +122,8 @@ HttpResponse user_not_found(const RequestContext& context, std::string_view id) 
   return error_response(404, fmt::format("User not found with id: {}", id), context.request.path);
 }
 
+}  // namespace
+
 // The user named by `id`, if it is a live user of the caller's organization.
 StoreResult<std::optional<User>> load_user(RequestContext& context, const std::string& id) {
   auto found = context.services.store.find_user(id);
@@ -133,13 +134,15 @@ StoreResult<std::optional<User>> load_user(RequestContext& context, const std::s
   return found;
 }
 
-AuditEntry user_audit(RequestContext& context, std::string_view event, const User& user) {
+AuditEntry user_audit(const RequestContext& context, std::string_view event, const User& user) {
   auto audit = context.audit(event);
   audit.resource_type = "USER";
   audit.resource_id = user.id;
   audit.resource_name = user.email;
   return audit;
 }
+
+namespace {
 
 // Adds `changes` to the audit entry's details (kept beside a key's details).
 void add_details(AuditEntry& audit, const nlohmann::json& changes) {

@@ -16,10 +16,11 @@ constexpr int column_count(std::string_view list) {
 
 inline constexpr std::string_view user_columns =
     "id, organization_id, email, name, role, password_hash, is_active, created_at, last_login_at, "
-    "updated_at, deleted_at, password_changed_at";
+    "updated_at, deleted_at, mfa_enabled, password_changed_at";
 inline constexpr std::string_view prefixed_user_columns =
     "u.id, u.organization_id, u.email, u.name, u.role, u.password_hash, u.is_active, "
-    "u.created_at, u.last_login_at, u.updated_at, u.deleted_at, u.password_changed_at";
+    "u.created_at, u.last_login_at, u.updated_at, u.deleted_at, u.mfa_enabled, "
+    "u.password_changed_at";
 // How many columns user_columns lists (where a join reads on after them).
 inline constexpr int user_column_count = column_count(user_columns);
 inline constexpr std::string_view unprefixed_organization_columns =

@@ -265,12 +265,35 @@ const std::vector<Migration>& migrations() {
                 PRIMARY KEY (role_id, resource_id)))",
            R"(CREATE INDEX role_resources_resource ON role_resources (resource_id))",
        }},
+      // Multi-factor authentication: the user's TOTP secret (pending until confirmed, Base32),
+      // the latest time step spent (a code works once), single-use recovery codes (Argon2id
+      // strings) and the challenges of sign-ins waiting for their second factor (SHA-256 of
+      // the token, as access tokens are kept).
+      {10,
+       "multi-factor authentication",
+       {
+           R"(ALTER TABLE users ADD COLUMN mfa_enabled INTEGER NOT NULL DEFAULT 0)",
+           R"(ALTER TABLE users ADD COLUMN mfa_secret TEXT)",
+           R"(ALTER TABLE users ADD COLUMN mfa_last_step BIGINT)",
+           R"(CREATE TABLE mfa_recovery_codes (
+                id TEXT PRIMARY KEY,
+                user_id TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+                code_hash TEXT NOT NULL,
+                used_at TEXT,
+                created_at TEXT NOT NULL))",
+           R"(CREATE INDEX mfa_recovery_codes_user ON mfa_recovery_codes (user_id))",
+           R"(CREATE TABLE mfa_challenges (
+                token_hash TEXT PRIMARY KEY,
+                user_id TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+                expires_at TEXT NOT NULL,
+                created_at TEXT NOT NULL))",
+       }},
       // Accounts (issue 20, auth): the organization's plan and settings, when a password
       // was last set (for password expiry), refresh-token families (rotation, reuse
       // detection), one-time tokens (password reset, invitation, expired-password change)
       // and the outbox of mail for the operator or a sender to deliver (docs/server.md).
       // Existing organizations keep what they could do: the PLATFORM plan, no limits.
-      {10,
+      {11,
        "accounts: organization settings, password expiry, token families, one-time tokens, "
        "mail outbox",
        {

@@ -149,49 +149,52 @@ bool change_password(PgConn& db, const PasswordChange& change, const AuditEntry&
   return true;
 }
 
-template <typename T, typename Body>
-StoreResult<T> PostgresAccounts::account_write(Body&& body) {
-  forget_scope_epochs();
-  auto result = pool().run<T>(std::forward<Body>(body));
-  wrote_epoch_tables();
-  return result;
-}
-
 StoreResult<Done> PostgresAccounts::register_organization(const Organization& organization,
                                                           const User& admin,
                                                           const std::vector<AccessToken>& tokens,
                                                           const AuditEntry& audit) {
-  return account_write<Done>([&](PgConn& db) {
-    return postgres::register_organization(db, organization, admin, tokens, audit);
+  return epoch_write([&] {
+    return pool().run<Done>([&](PgConn& db) {
+      return postgres::register_organization(db, organization, admin, tokens, audit);
+    });
   });
 }
 
 StoreResult<Done> PostgresAccounts::update_organization(const Organization& organization,
                                                         const AuditEntry& audit) {
-  return account_write<Done>(
-      [&](PgConn& db) { return postgres::update_organization(db, organization, audit); });
+  return epoch_write([&] {
+    return pool().run<Done>(
+        [&](PgConn& db) { return postgres::update_organization(db, organization, audit); });
+  });
 }
 
 StoreResult<bool> PostgresAccounts::rotate_refresh_token(const std::string& token_hash,
                                                          const std::string& at,
                                                          const std::vector<AccessToken>& tokens,
                                                          const AuditEntry& audit) {
-  return account_write<bool>([&](PgConn& db) {
-    return postgres::rotate_refresh_token(db, token_hash, at, tokens, audit);
+  return epoch_write([&] {
+    return pool().run<bool>([&](PgConn& db) {
+      return postgres::rotate_refresh_token(db, token_hash, at, tokens, audit);
+    });
   });
 }
 
 StoreResult<Done> PostgresAccounts::revoke_token_family(const std::string& family_id,
                                                         bool access_too, const AuditEntry* audit) {
-  return account_write<Done>(
-      [&](PgConn& db) { return postgres::revoke_token_family(db, family_id, access_too, audit); });
+  return epoch_write([&] {
+    return pool().run<Done>([&](PgConn& db) {
+      return postgres::revoke_token_family(db, family_id, access_too, audit);
+    });
+  });
 }
 
 StoreResult<Done> PostgresAccounts::create_one_time_token(const OneTimeToken& token,
                                                           const OutboxMail* mail,
                                                           const AuditEntry* audit) {
-  return account_write<Done>(
-      [&](PgConn& db) { return postgres::create_one_time_token(db, token, mail, audit); });
+  return epoch_write([&] {
+    return pool().run<Done>(
+        [&](PgConn& db) { return postgres::create_one_time_token(db, token, mail, audit); });
+  });
 }
 
 StoreResult<std::optional<OneTimeToken>> PostgresAccounts::find_one_time_token(
@@ -202,8 +205,10 @@ StoreResult<std::optional<OneTimeToken>> PostgresAccounts::find_one_time_token(
 
 StoreResult<bool> PostgresAccounts::change_password(const PasswordChange& change,
                                                     const AuditEntry& audit) {
-  return account_write<bool>(
-      [&](PgConn& db) { return postgres::change_password(db, change, audit); });
+  return epoch_write([&] {
+    return pool().run<bool>(
+        [&](PgConn& db) { return postgres::change_password(db, change, audit); });
+  });
 }
 
 }  // namespace scopegate::server::postgres

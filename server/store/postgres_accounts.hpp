@@ -9,7 +9,7 @@
 #include <string>
 #include <vector>
 
-#include "server/store/postgres_roles.hpp"
+#include "server/store/postgres_mfa.hpp"
 #include "server/store/records.hpp"
 #include "server/store/store.hpp"
 
@@ -35,9 +35,9 @@ std::optional<OneTimeToken> find_one_time_token(PgConn& db, const std::string& t
 bool change_password(PgConn& db, const PasswordChange& change, const AuditEntry& audit);
 
 // The Store's accounts methods, each the function above on a connection of the pool:
-// PostgresStore derives from PostgresAccounts (and so from PostgresRoles), which borrow
-// its pool and its epoch hooks.
-class PostgresAccounts : public PostgresRoles {
+// PostgresStore derives from PostgresAccounts (and so from PostgresMfaStore and
+// PostgresRoles), which borrow its pool and its epoch hooks (epoch_write).
+class PostgresAccounts : public PostgresMfaStore {
  public:
   StoreResult<Done> register_organization(const Organization& organization, const User& admin,
                                           const std::vector<AccessToken>& tokens,
@@ -54,11 +54,6 @@ class PostgresAccounts : public PostgresRoles {
   StoreResult<std::optional<OneTimeToken>> find_one_time_token(
       const std::string& token_hash) override;
   StoreResult<bool> change_password(const PasswordChange& change, const AuditEntry& audit) override;
-
- private:
-  // A write to tables behind an epoch (users, tokens), as PostgresStore's write() does it.
-  template <typename T, typename Body>
-  StoreResult<T> account_write(Body&& body);
 };
 
 }  // namespace scopegate::server::postgres

@@ -80,45 +80,43 @@ OptionalText integer_param(const std::optional<std::int64_t>& value) {
 }  // namespace
 
 StoreResult<Store::UserChange> PostgresRoles::update_user(const User& u, const AuditEntry& audit) {
-  forget_scope_epochs();
-  auto result = pool().run<UserChange>([&](PgConn& db) {
-    PgTransaction tx(db);
-    lock_organization(db, u.organization_id);
-    db.exec(
-        "UPDATE users SET name = $1, role = $2, is_active = $3, updated_at = $4 WHERE id = $5 "
-        "AND deleted_at IS NULL",
-        {u.name, u.role, flag(u.active), u.updated_at, u.id});
-    if (!has_active_admin(db, u.organization_id)) return UserChange::last_admin;
-    insert_audit(db, audit);
-    tx.commit();
-    return UserChange::done;
+  return epoch_write([&] {
+    return pool().run<UserChange>([&](PgConn& db) {
+      PgTransaction tx(db);
+      lock_organization(db, u.organization_id);
+      db.exec(
+          "UPDATE users SET name = $1, role = $2, is_active = $3, updated_at = $4 WHERE id = $5 "
+          "AND deleted_at IS NULL",
+          {u.name, u.role, flag(u.active), u.updated_at, u.id});
+      if (!has_active_admin(db, u.organization_id)) return UserChange::last_admin;
+      insert_audit(db, audit);
+      tx.commit();
+      return UserChange::done;
+    });
   });
-  wrote_epoch_tables();
-  return result;
 }
 
 StoreResult<Store::UserChange> PostgresRoles::delete_user(const User& u, const std::string& at,
                                                           const AuditEntry& audit) {
-  forget_scope_epochs();
-  auto result = pool().run<UserChange>([&](PgConn& db) {
-    PgTransaction tx(db);
-    lock_organization(db, u.organization_id);
-    db.exec(
-        "UPDATE users SET is_active = 0, deleted_at = $1, updated_at = $1, email = email || ' "
-        "(deleted ' || id || ')' WHERE id = $2 AND deleted_at IS NULL",
-        {at, u.id});
-    if (!has_active_admin(db, u.organization_id)) return UserChange::last_admin;
-    // Also its access and refresh tokens (every token family of the user) and its unspent
-    // one-time tokens (reset, invitation, expired-password links).
-    for (const std::string_view table :
-         {"role_users", "user_resources", "access_tokens", "one_time_tokens"})
-      db.exec(fmt::format("DELETE FROM {} WHERE user_id = $1", table), {u.id});
-    insert_audit(db, audit);
-    tx.commit();
-    return UserChange::done;
+  return epoch_write([&] {
+    return pool().run<UserChange>([&](PgConn& db) {
+      PgTransaction tx(db);
+      lock_organization(db, u.organization_id);
+      db.exec(
+          "UPDATE users SET is_active = 0, deleted_at = $1, updated_at = $1, email = email || ' "
+          "(deleted ' || id || ')' WHERE id = $2 AND deleted_at IS NULL",
+          {at, u.id});
+      if (!has_active_admin(db, u.organization_id)) return UserChange::last_admin;
+      // Also its access and refresh tokens (every token family of the user) and its unspent
+      // one-time tokens (reset, invitation, expired-password links).
+      for (const std::string_view table :
+           {"role_users", "user_resources", "access_tokens", "one_time_tokens"})
+        db.exec(fmt::format("DELETE FROM {} WHERE user_id = $1", table), {u.id});
+      insert_audit(db, audit);
+      tx.commit();
+      return UserChange::done;
+    });
   });
-  wrote_epoch_tables();
-  return result;
 }
 
 StoreResult<std::vector<OrgRole>> PostgresRoles::list_roles(const std::string& organization_id) {

@@ -30,8 +30,18 @@ class PostgresRoles : public Store {
   // Called before each write: the read scope's epochs are stale after it.
   virtual void forget_scope_epochs() = 0;
   // Called after a write to a table behind an epoch (users), so that this process's next
-  // read sees it (PostgresStore's write() does the same for its own writes).
+  // read sees it.
   virtual void wrote_epoch_tables() = 0;
+  // A write to tables behind an epoch: the read scope's epochs are forgotten before it,
+  // and the epoch watch told after it. Every such write of the PostgreSQL store goes
+  // through here.
+  template <typename Call>
+  auto epoch_write(Call&& call) {
+    forget_scope_epochs();
+    auto result = call();
+    wrote_epoch_tables();
+    return result;
+  }
 
  private:
   StoreResult<bool> change_link(const std::string& sql, const std::string& role_id,

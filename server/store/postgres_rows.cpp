@@ -36,7 +36,8 @@ User read_user(const Row& r, int first) {
   u.last_login_at = r.optional_text(first + 8);
   u.updated_at = r.text(first + 9);
   u.deleted_at = r.optional_text(first + 10);
-  u.password_changed_at = r.optional_text(first + 11);
+  u.mfa_enabled = r.integer(first + 11) != 0;
+  u.password_changed_at = r.optional_text(first + 12);
   return u;
 }
 
@@ -205,6 +206,7 @@ std::vector<Param> user_params(const User& u) {
           u.last_login_at,
           u.updated_at.empty() ? u.created_at : u.updated_at,
           u.deleted_at,
+          flag(u.mfa_enabled),
           u.password_changed_at.value_or(u.created_at)};
 }
 

@@ -13,7 +13,8 @@
 // 1 s; whenever the watch cannot vouch for its epochs, they are read as with every_request.
 // Every write to a table behind an epoch (keys, users, organizations, sessions, and
 // resources, whose removal may touch sessions) goes through write(), which has the watch
-// re-read them; a key's last use changes no epoch.
+// re-read them (the roles and MFA parts, PostgresRoles and PostgresMfaStore, call the same
+// hooks); a key's last use changes no epoch.
 // hold_duty() is PgDuties (postgres_duties.hpp). Text is compared and sorted with COLLATE
 // "C", as SQLite does, whatever the database's collation.
 #include "server/store/postgres_store.hpp"
@@ -26,6 +27,7 @@
 #include "server/store/postgres_credentials.hpp"
 #include "server/store/postgres_duties.hpp"
 #include "server/store/postgres_epoch_watch.hpp"
+#include "server/store/postgres_mfa.hpp"
 #include "server/store/postgres_migrations.hpp"
 #include "server/store/postgres_pool.hpp"
 #include "server/store/postgres_roles.hpp"
@@ -631,10 +633,7 @@ class PostgresStore final : public PostgresAccounts {
   // that this process's next read sees it.
   template <typename T, typename Body>
   StoreResult<T> write(Body&& body) {
-    forget_scope_epochs();
-    auto result = m_pool.run<T>(std::forward<Body>(body));
-    wrote_epoch_tables();
-    return result;
+    return epoch_write([&] { return m_pool.run<T>(std::forward<Body>(body)); });
   }
 
   // What the startup log says: server version, user, host, port, database and TLS, from

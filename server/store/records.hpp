@@ -1,5 +1,6 @@
 // The rows the server keeps, as plain values: organizations, users, roles, API keys, access
-// tokens, resources, sessions with their per-resource IP entries, and audit entries.
+// tokens, resources, sessions with their per-resource IP entries, MFA state (recovery
+// codes, sign-in challenges) and audit entries.
 // Times are stored UTC ISO-8601 text (see clock.hpp); ids are UUID text. No behaviour.
 #pragma once
 
@@ -45,6 +46,7 @@ struct User {
   // Set when an admin deleted the user: the row stays (sessions, keys and audit entries
   // name it), inactive, its email freed by a suffix (see Store::delete_user).
   OptionalText deleted_at{};
+  bool mfa_enabled = false;
   // When the password was last set (password expiry); null for rows older than the column:
   // created_at.
   OptionalText password_changed_at{};
@@ -219,6 +221,27 @@ struct Session {
   OptionalText ended_reason;  // MANUAL | ADMIN | EXPIRED
   std::string created_at;
   std::vector<SessionResourceIp> resource_ips;
+};
+
+// MFA (users' mfa_* columns, recovery codes, sign-in challenges). A recovery code is
+// kept as an Argon2id string of its normalized text; a challenge as the SHA-256 of its token.
+struct RecoveryCode {
+  std::string id;
+  std::string code_hash;
+};
+
+struct UserMfa {
+  bool enabled = false;
+  OptionalText secret;  // Base32; while not enabled, the pending one of POST /mfa/setup
+  std::optional<std::int64_t> last_step;     // the latest TOTP time step spent
+  std::vector<RecoveryCode> recovery_codes;  // the unspent ones
+};
+
+struct MfaChallenge {
+  std::string token_hash;
+  std::string user_id;
+  std::string expires_at;
+  std::string created_at;
 };
 
 struct AuditEntry {

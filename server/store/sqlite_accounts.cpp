@@ -47,7 +47,7 @@ void insert_organization(Conn& db, const Organization& o) {
 
 void insert_user(Conn& db, const User& u) {
   static const std::string sql =
-      fmt::format("INSERT INTO users ({}) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)", user_columns);
+      fmt::format("INSERT INTO users ({}) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)", user_columns);
   SQLite::Statement& s = db.prepare(sql);
   s.bind(1, u.id);
   s.bind(2, u.organization_id);
@@ -60,7 +60,8 @@ void insert_user(Conn& db, const User& u) {
   bind_text(s, 9, u.last_login_at);
   s.bind(10, u.updated_at.empty() ? u.created_at : u.updated_at);
   bind_text(s, 11, u.deleted_at);
-  s.bind(12, u.password_changed_at.value_or(u.created_at));
+  s.bind(12, u.mfa_enabled ? 1 : 0);
+  s.bind(13, u.password_changed_at.value_or(u.created_at));
   s.exec();
 }
 

@@ -58,7 +58,8 @@ User read_user(SQLite::Statement& s, int first) {
   u.last_login_at = column_text(s, first + 8);
   u.updated_at = s.getColumn(first + 9).getString();
   u.deleted_at = column_text(s, first + 10);
-  u.password_changed_at = column_text(s, first + 11);
+  u.mfa_enabled = s.getColumn(first + 11).getInt() != 0;
+  u.password_changed_at = column_text(s, first + 12);
   return u;
 }
 

@@ -19,6 +19,7 @@
 #include "server/store/sqlite_accounts.hpp"
 #include "server/store/sqlite_caches.hpp"
 #include "server/store/sqlite_credentials.hpp"
+#include "server/store/sqlite_mfa.hpp"
 #include "server/store/sqlite_pool.hpp"
 #include "server/store/sqlite_roles.hpp"
 #include "server/store/sqlite_rows.hpp"
@@ -39,7 +40,7 @@ void load_resource_ips(Conn& db, Session& session) {
   while (s.executeStep()) session.resource_ips.push_back(read_resource_ip(s, 0));
 }
 
-class SqliteStore final : public SqliteRoles {
+class SqliteStore final : public SqliteMfaStore {
  public:
   explicit SqliteStore(std::string path) : m_pool(std::move(path)) {}
 

@@ -105,6 +105,37 @@ class Store {
   virtual StoreResult<bool> change_password(const PasswordChange& change,
                                             const AuditEntry& audit) = 0;
 
+  // MFA (sqlite_mfa.cpp, postgres_mfa.cpp): the users' mfa_* columns, recovery codes and
+  // sign-in challenges. A step, code or challenge is spent by a conditional write, so that
+  // of two requests spending one at once, one wins and the other gets false.
+  virtual StoreResult<UserMfa> find_user_mfa(const std::string& user_id) = 0;
+  // Keeps `secret` as the pending one; false (nothing written) while MFA is enabled.
+  virtual StoreResult<bool> start_mfa_setup(const std::string& user_id, const std::string& secret,
+                                            const AuditEntry& audit) = 0;
+  // Enables MFA if it is off and the pending secret is `secret`, with `step` spent and
+  // `codes` as the recovery codes; false (nothing written) otherwise.
+  virtual StoreResult<bool> enable_mfa(const std::string& user_id, const std::string& secret,
+                                       std::int64_t step, const std::vector<RecoveryCode>& codes,
+                                       const AuditEntry& audit) = 0;
+  // Turns MFA off, forgetting the secret, the recovery codes and pending challenges; false
+  // (nothing written) when it was off.
+  virtual StoreResult<bool> disable_mfa(const std::string& user_id, const AuditEntry& audit) = 0;
+  // Replaces every recovery code; false (nothing written) when MFA is off.
+  virtual StoreResult<bool> replace_recovery_codes(const std::string& user_id,
+                                                   const std::vector<RecoveryCode>& codes,
+                                                   const AuditEntry& audit) = 0;
+  // Spends TOTP time step `step`: false when it or a later one was spent already.
+  virtual StoreResult<bool> spend_totp_step(const std::string& user_id, std::int64_t step) = 0;
+  // Spends a recovery code: false when it was spent already.
+  virtual StoreResult<bool> spend_recovery_code(const std::string& code_id,
+                                                const std::string& at) = 0;
+  // Stores a challenge, dropping expired ones (`challenge.created_at` is now).
+  virtual StoreResult<Done> create_mfa_challenge(const MfaChallenge& challenge) = 0;
+  virtual StoreResult<std::optional<MfaChallenge>> find_mfa_challenge(
+      const std::string& token_hash) = 0;
+  // Deletes the challenge: false when it was gone already.
+  virtual StoreResult<bool> spend_mfa_challenge(const std::string& token_hash) = 0;
+
   // API keys.
   virtual StoreResult<Done> create_key(const ApiKey& key, const AuditEntry* audit) = 0;
   virtual StoreResult<std::optional<ApiKey>> find_key(const std::string& id) = 0;

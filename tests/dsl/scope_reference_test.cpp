@@ -95,7 +95,8 @@ TEST_CASE("the golden scope reference holds everything the seed page lists, in i
       "Not all endpoints support API key authentication.",
       "Currently unsupported endpoints:",
       "- User management (`users:manage`): `GET /api/v1/users`, `POST /api/v1/users`, `GET "
-      "/api/v1/users/{id}`, `PATCH /api/v1/users/{id}`, `DELETE /api/v1/users/{id}`\n",
+      "/api/v1/users/{id}`, `PATCH /api/v1/users/{id}`, `DELETE /api/v1/users/{id}`, `POST "
+      "/api/v1/users/{id}/reset-mfa`\n",
       "- Role management (`roles:manage`): `GET /api/v1/roles`, `POST /api/v1/roles`, `GET "
       "/api/v1/roles/{id}`, `PATCH /api/v1/roles/{id}`, `DELETE /api/v1/roles/{id}`, `POST "
       "/api/v1/roles/{id}/resources/{resourceId}`, `DELETE "
@@ -107,7 +108,7 @@ TEST_CASE("the golden scope reference holds everything the seed page lists, in i
       "- Organization settings (`organization:manage`): `GET /api/v1/organization`, `GET "
       "/api/v1/organization/settings`, `PATCH /api/v1/organization/settings`\n",
       "- Change one's own password (`account:manage`): `POST /api/v1/auth/change-password`\n",
-      "- MFA endpoints (`mfa:manage`): `* /api/v1/mfa/**`\n",
+      "- MFA endpoints (`mfa:manage`): `POST /api/v1/mfa/setup`",
       "- Static IP rules (`static-ip-rules:manage`): `GET /api/v1/static-ip-rules`, `GET "
       "/api/v1/static-ip-rules/{id}`, `POST /api/v1/static-ip-rules`, `DELETE "
       "/api/v1/static-ip-rules/{id}`\n",

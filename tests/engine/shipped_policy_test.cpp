@@ -302,8 +302,7 @@ TEST_CASE("shipped: no key reaches a user endpoint, admins do, members do not") 
       {"GET", "/api/v1/organization", "/api/v1/organization"},
       {"GET", "/api/v1/organization/settings", "/api/v1/organization/settings"},
       {"PATCH", "/api/v1/organization/settings", "/api/v1/organization/settings"},
-      {"POST", "/api/v1/mfa", "/api/v1/mfa/**"},
-      {"POST", "/api/v1/mfa/totp/verify", "/api/v1/mfa/**"},
+      {"POST", "/api/v1/users/7/reset-mfa", "/api/v1/users/{id}/reset-mfa"},
       {"GET", "/api/v1/static-ip-rules", "/api/v1/static-ip-rules"},
       {"DELETE", "/api/v1/static-ip-rules/3", "/api/v1/static-ip-rules/{id}"},
       {"GET", "/api/v1/sessions/admin", "/api/v1/sessions/admin/**"},
@@ -339,7 +338,30 @@ TEST_CASE("shipped: no key reaches a user endpoint, admins do, members do not") 
   }
 }
 
-TEST_CASE("shipped: member manages sessions and their own password, admin holds everything") {
+TEST_CASE("shipped: every signed-in user manages their own MFA, and no key does") {
+  const Policy& policy = shipped();
+  const Principal all_plain = policy.principal_for_key(plain_scopes);
+  const Principal member = policy.principal_for_role("member");
+  const Principal admin = policy.principal_for_role("admin");
+  const Principal anonymous;
+  for (const char* path : {"/api/v1/mfa/setup", "/api/v1/mfa/setup/confirm", "/api/v1/mfa/disable",
+                           "/api/v1/mfa/recovery-codes/regenerate"}) {
+    INFO(path);
+    CHECK(policy.decide(admin, "POST", path).allowed());
+    CHECK(policy.decide(member, "POST", path).allowed());
+    const Decision key = policy.decide(all_plain, "POST", path);
+    CHECK(key.reason() == Reason::api_key_not_supported);
+    CHECK(key.message() == key_unsupported_message);
+    CHECK(policy.decide(anonymous, "POST", path).reason() == Reason::unauthenticated);
+    CHECK(policy.decide(member, "GET", path).reason() == Reason::method_not_allowed);
+  }
+  // The second step of a sign-in is public, as the first is.
+  CHECK(policy.decide(anonymous, "POST", "/api/v1/auth/verify-mfa").allowed());
+}
+
+TEST_CASE(
+    "shipped: member manages sessions, their own password and their own MFA, admin holds "
+    "everything") {
   const Policy& policy = shipped();
   const Principal admin = policy.principal_for_role("admin");
   const Principal member = policy.principal_for_role("member");
@@ -358,7 +380,8 @@ TEST_CASE("shipped: member manages sessions and their own password, admin holds 
   CHECK(admin_role->closure.count() == policy.scopes().size());
   const Role* member_role = policy.find_role("member");
   REQUIRE(member_role != nullptr);
-  CHECK(member_role->closure.count() == 3);  // sessions:read sessions:write account:manage
+  CHECK(member_role->closure.count() ==
+        4);  // sessions:read sessions:write account:manage mfa:manage
   CHECK(policy.principal_for_role("ghost").scopes().empty());
 }
 

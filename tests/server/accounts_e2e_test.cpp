@@ -56,12 +56,6 @@ Headers member(Harness& h, const std::string& email, const std::string& password
   return bearer_of(signed_in.json());
 }
 
-std::set<std::string> keys_of(const Json& object) {
-  std::set<std::string> out;
-  for (const auto& [key, value] : object.items()) out.insert(key);
-  return out;
-}
-
 // A disabled user of the default organization, stored directly (no route disables users
 // here), with a sign-in whose refresh token is `refresh`.
 void disabled_user(Harness& h, const std::string& email, const std::string& refresh) {
@@ -97,15 +91,15 @@ TEST_CASE("e2e: register makes an organization and its first admin, signed in") 
   const auto reply = register_org(h, "Acme Inc", "founder@acme.test");
   REQUIRE(reply.status == 201);
   const auto auth = reply.json();
-  CHECK(keys_of(auth) ==
+  CHECK(key_set_of(auth) ==
         std::set<std::string>{"accessToken", "refreshToken", "expiresIn", "tokenType", "user"});
   CHECK(auth.at("expiresIn") == 3600);
   CHECK(auth.at("tokenType") == "Bearer");
   const auto user = auth.at("user");
-  CHECK(keys_of(user) == std::set<std::string>{"id", "email", "name", "isOrgAdmin",
-                                               "organizationId", "organizationName",
-                                               "organizationSlug", "subscriptionTier",
-                                               "mfaEnabled"});
+  CHECK(key_set_of(user) == std::set<std::string>{"id", "email", "name", "isOrgAdmin",
+                                                  "organizationId", "organizationName",
+                                                  "organizationSlug", "subscriptionTier",
+                                                  "mfaEnabled"});
   CHECK(user.at("email") == "founder@acme.test");
   CHECK(user.at("name") == "Founder");
   CHECK(user.at("isOrgAdmin") == true);
@@ -218,7 +212,7 @@ TEST_CASE("e2e: refresh rotates the tokens, and a reused refresh token revokes i
   const auto rotated = h.client().post("/api/v1/auth/refresh", {{"refreshToken", old_refresh}});
   REQUIRE(rotated.status == 200);
   const auto second = rotated.json();
-  CHECK(keys_of(second) ==
+  CHECK(key_set_of(second) ==
         std::set<std::string>{"accessToken", "refreshToken", "expiresIn", "tokenType", "user"});
   CHECK(second.at("refreshToken") != old_refresh);
   CHECK(second.at("accessToken") != first.at("accessToken"));
@@ -311,7 +305,7 @@ TEST_CASE("e2e: GET /auth/me reports every Me field, for users and keys") {
   Harness h;
   const auto token = h.bearer();
   const auto me = h.client().get("/api/v1/auth/me", token).json();
-  CHECK(keys_of(me) ==
+  CHECK(key_set_of(me) ==
         std::set<std::string>{"id", "email", "name", "isOrgAdmin", "platformRole", "organizationId",
                               "organizationName", "organizationSlug", "subscriptionTier",
                               "maxUsers", "maxResources", "mfaEnabled", "organizationMfaRequired"});
@@ -425,10 +419,10 @@ TEST_CASE("e2e: forgot-password mails a reset link through the outbox, reset-pas
   const auto done = reset(token, "R3set-password");
   REQUIRE(done.status == 200);
   const auto body = done.json();
-  CHECK(keys_of(body) == std::set<std::string>{"accessToken", "refreshToken", "expiresIn",
-                                               "tokenType", "user", "mfaRequired",
-                                               "mfaChallengeToken", "mfaChallengeExpiresIn",
-                                               "passwordExpired", "passwordChangeToken"});
+  CHECK(key_set_of(body) ==
+        std::set<std::string>{"accessToken", "refreshToken", "expiresIn", "tokenType", "user",
+                              "mfaRequired", "mfaChallengeToken", "mfaChallengeExpiresIn",
+                              "passwordExpired", "passwordChangeToken", "mfaSetupRequired"});
   CHECK(body.at("user").at("email") == "member@localhost");
   CHECK(body.at("passwordExpired") == false);
   CHECK(h.client().get("/api/v1/auth/me", bearer_of(body)).status == 200);
@@ -509,7 +503,7 @@ TEST_CASE("e2e: organization settings: GET and PATCH, for admins of that organiz
                                                    "passwordRequireDigit",
                                                    "passwordRequireSpecialChar",
                                                    "passwordExpirationDays"};
-  CHECK(keys_of(settings.json()) == expected_keys);
+  CHECK(key_set_of(settings.json()) == expected_keys);
   const auto before = settings.json();
   CHECK(before.at("name") == "Default");
   CHECK(before.at("passwordMinLength") == 8);
@@ -525,7 +519,7 @@ TEST_CASE("e2e: organization settings: GET and PATCH, for admins of that organiz
   const auto changed =
       patch(R"({"name": "Renamed", "passwordMinLength": 12, "passwordExpirationDays": 90})", token);
   REQUIRE(changed.status == 200);
-  CHECK(keys_of(changed.json()) == expected_keys);
+  CHECK(key_set_of(changed.json()) == expected_keys);
   CHECK(changed.json().at("name") == "Renamed");
   CHECK(changed.json().at("passwordMinLength") == 12);
   CHECK(changed.json().at("passwordExpirationDays") == 90);

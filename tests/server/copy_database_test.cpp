@@ -113,12 +113,17 @@ struct Seeded {
     ip.status = "APPLIED";
     session.resource_ips.push_back(ip);
     REQUIRE(store.save_session(session, std::nullopt, nullptr));
+    REQUIRE(*store.start_mfa_setup(admin.id, "JBSWY3DPEHPK3PXP", audit("MFA_SETUP")));
+    REQUIRE(*store.enable_mfa(admin.id, "JBSWY3DPEHPK3PXP", 42,
+                              {{generate_uuid(), hash_password("abcd2345")}}, audit("MFA_ENABLE")));
+    REQUIRE(store.create_mfa_challenge(
+        {sha256_hex("challenge"), admin.id, "2999-01-01T00:00:00Z", format_stored(now())}));
   }
 
   AuditEntry audit(const std::string& event) const { return user_audit(org.id, event); }
 
   // What the copy must keep working: the key by its hash, the token, the password, the
-  // session with its entry, the grant, the audit log.
+  // session with its entry, the grant, the audit log, the MFA secret, codes and challenge.
   void check(Store& store) const {
     const auto actor = store.authenticate_key(key.key_hash);
     REQUIRE(actor);
@@ -155,7 +160,15 @@ struct Seeded {
     CHECK((*copied_role)->user_ids == std::vector<std::string>{admin.id});
     CHECK((*copied_role)->resource_ids == std::vector<std::string>{resource.id});
     AuditFilter all{org.id, std::nullopt, std::nullopt, std::nullopt, std::nullopt, 0, 20};
-    CHECK(store.query_audit(all)->total == 7);
+    CHECK(store.query_audit(all)->total == 9);
+    const auto mfa = store.find_user_mfa(admin.id);
+    REQUIRE(mfa);
+    CHECK(mfa->enabled);
+    CHECK(mfa->secret == "JBSWY3DPEHPK3PXP");
+    CHECK(mfa->last_step == 42);
+    REQUIRE(mfa->recovery_codes.size() == 1);
+    CHECK(verify_password(mfa->recovery_codes[0].code_hash, "abcd2345"));
+    CHECK(store.find_mfa_challenge(sha256_hex("challenge"))->has_value());
   }
 };
 
@@ -207,7 +220,7 @@ TEST_CASE(
   CHECK(there->size() == copied_tables().size());
   for (const auto& table : *there) {
     INFO(table.table);
-    CHECK(table.rows == (table.table == "audit_logs" ? 7 : 1));
+    CHECK(table.rows == (table.table == "audit_logs" ? 9 : 1));
   }
   seeded.check(*open_checked(url));
 

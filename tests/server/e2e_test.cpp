@@ -190,13 +190,16 @@ TEST_CASE("e2e: a key holding every scope is refused on every user-only area") {
   const auto key = h.key({"sessions:read", "sessions:write", "resources:read", "audit:read"});
   for (const std::string path :
        {"/api/v1/api-keys", "/api/v1/users", "/api/v1/roles", "/api/v1/credentials",
-        "/api/v1/organization", "/api/v1/mfa", "/api/v1/static-ip-rules",
-        "/api/v1/sessions/admin/all", "/api/v1/credentials/x", "/api/v1/static-ip-rules/x"}) {
+        "/api/v1/organization", "/api/v1/static-ip-rules", "/api/v1/sessions/admin/all",
+        "/api/v1/credentials/x", "/api/v1/static-ip-rules/x"}) {
     INFO(path);
     const auto reply = h.client().get(path, with_key(key));
     CHECK(reply.status == 403);
     CHECK(reply.body == key_not_supported_body);
   }
+  const auto mfa = h.client().post("/api/v1/mfa/setup", Json::object(), with_key(key));
+  CHECK(mfa.status == 403);
+  CHECK(mfa.body == key_not_supported_body);
   const auto create = h.client().post("/api/v1/resources", {{"name", "x"}}, with_key(key));
   CHECK(create.status == 403);
   CHECK(create.body == key_not_supported_body);

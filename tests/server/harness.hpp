@@ -12,6 +12,7 @@
 #include <cstdlib>
 #include <functional>
 #include <map>
+#include <set>
 #include <sstream>
 #include <string>
 #include <thread>
@@ -120,6 +121,13 @@ bool eventually(Predicate predicate,
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
   }
   return predicate();
+}
+
+// The keys of a JSON object, as a set (compared with a literal list in any order).
+inline std::set<std::string> key_set_of(const Json& object) {
+  std::set<std::string> keys;
+  for (const auto& item : object.items()) keys.insert(item.key());
+  return keys;
 }
 
 }  // namespace scopegate::server::testing

@@ -24,12 +24,6 @@ Json new_resource(const std::string& credential_id, const std::string& name = "P
 
 using Keys = std::set<std::string>;
 
-Keys key_set_of(const Json& object) {
-  Keys keys;
-  for (const auto& [key, value] : object.items()) keys.insert(key);
-  return keys;
-}
-
 }  // namespace
 
 TEST_CASE("e2e: resources are created inactive, patched, verified and deleted") {

@@ -153,8 +153,12 @@ TEST_CASE("e2e: roles gain and lose resources and users") {
 
   // Refusals: a member, a key, another organization.
   const auto member = f.member_token("bob@acme.test");
-  CHECK(h.client().post(resource_path, Json::object(), member).status == 403);
-  CHECK(del(h, user_path, member).status == 403);
+  for (const auto& reply :
+       {h.client().post(resource_path, Json::object(), member), del(h, resource_path, member),
+        h.client().post(user_path, Json::object(), member), del(h, user_path, member)}) {
+    CHECK(reply.status == 403);
+    CHECK(message_of(reply) == "User does not have required scope: roles:manage");
+  }
   const auto key = h.key({"sessions:read", "sessions:write", "resources:read", "audit:read"});
   for (const auto& reply : {h.client().post(resource_path, Json::object(), with_key(key)),
                             del(h, resource_path, with_key(key)),
@@ -163,9 +167,21 @@ TEST_CASE("e2e: roles gain and lose resources and users") {
     CHECK(reply.status == 403);
     CHECK(reply.body == key_not_supported_body);
   }
-  CHECK(h.client().post(resource_path, Json::object(), f.other_admin).status == 404);
-  CHECK(del(h, resource_path, f.other_admin).status == 404);
-  CHECK(del(h, user_path, f.other_admin).status == 404);
+  // Another organization's admin: this role is unknown there, whatever the link.
+  for (const auto& reply : {h.client().post(resource_path, Json::object(), f.other_admin),
+                            del(h, resource_path, f.other_admin),
+                            h.client().post(user_path, Json::object(), f.other_admin),
+                            del(h, user_path, f.other_admin)}) {
+    CHECK(reply.status == 404);
+    CHECK(message_of(reply) == "Role not found with id: " + role);
+  }
+  // And this admin cannot put the other organization's user in this role.
+  const auto boss_id = h.client().get("/api/v1/auth/me", f.other_admin).json().at("id");
+  const auto foreign_user =
+      h.client().post(role_path + "/users/" + boss_id.get<std::string>(), Json::object(), f.admin);
+  CHECK(foreign_user.status == 404);
+  CHECK(message_of(foreign_user) == "User not found with id: " + boss_id.get<std::string>());
+  CHECK(h.client().get(role_path, f.admin).json().at("userIds") == Json::array({bob}));
 
   CHECK(del(h, resource_path, f.admin).status == 204);
   const auto gone = del(h, resource_path, f.admin);
