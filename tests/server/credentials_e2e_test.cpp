@@ -55,7 +55,11 @@ TEST_CASE("e2e: credentials are created, listed, checked in the background and d
   CHECK(eventually([&] {
     return h.client().get("/api/v1/credentials/" + id, admin).json().at("isValid") == true;
   }));
-  const auto checked = h.client().get("/api/v1/credentials/" + id, admin).json();
+  const auto checked_reply = h.client().get("/api/v1/credentials/" + id, admin);
+  REQUIRE(checked_reply.status == 200);
+  const auto checked = checked_reply.json();
+  CHECK(key_set_of(checked) == key_set_of(body));  // the same fields, still no secret
+  CHECK(checked.at("isValid") == true);
   CHECK_FALSE(checked.at("lastVerifiedAt").is_null());
   CHECK(checked.at("verificationError").is_null());
   // And finds a malformed access key id wrong, saying which field without its value.
@@ -75,6 +79,7 @@ TEST_CASE("e2e: credentials are created, listed, checked in the background and d
   REQUIRE(listed.json().size() == 2);
   CHECK(listed.json()[0].at("name") == "AWS Prod");  // by name
   CHECK(listed.json()[1].at("name") == "Typo");
+  for (const auto& item : listed.json()) CHECK(key_set_of(item) == key_set_of(body));
 
   // A GCP service account may come as the key file's text.
   const Json gcp_file = {

@@ -208,7 +208,10 @@ TEST_CASE("e2e: static IP rules are created pending, applied in the background, 
   const auto id = id_of(created);
   const auto path = "/api/v1/static-ip-rules/" + id;
   CHECK(eventually([&] { return h.client().get(path, admin).json().at("status") == "ACTIVE"; }));
-  const auto active = h.client().get(path, admin).json();
+  const auto active_reply = h.client().get(path, admin);
+  REQUIRE(active_reply.status == 200);
+  const auto active = active_reply.json();
+  CHECK(key_set_of(active) == key_set_of(body));
   for (const auto& resource : active.at("resources")) {
     CHECK(resource.at("status") == "APPLIED");
     CHECK_FALSE(resource.at("appliedAt").is_null());
@@ -219,9 +222,12 @@ TEST_CASE("e2e: static IP rules are created pending, applied in the background, 
       {{"label", "VPN"}, {"ipAddress", "2001:DB8::1"}, {"resourceIds", {first}}}, admin);
   REQUIRE(single.status == 201);
   CHECK(single.json().at("ipAddress") == "2001:db8::1/128");
-  const auto listed = h.client().get("/api/v1/static-ip-rules", admin).json();
+  const auto listed_reply = h.client().get("/api/v1/static-ip-rules", admin);
+  REQUIRE(listed_reply.status == 200);
+  const auto listed = listed_reply.json();
   REQUIRE(listed.size() == 2);
   CHECK(listed[0].at("label") == "VPN");  // newest first
+  for (const auto& rule : listed) CHECK(key_set_of(rule) == key_set_of(body));
 
   // Refused bodies.
   const auto refused = [&](const Json& request, const std::string& field) {

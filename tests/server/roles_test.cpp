@@ -42,7 +42,10 @@ TEST_CASE("e2e: roles are created, listed, read, changed and deleted") {
   REQUIRE(list.status == 200);
   REQUIRE(list.json().size() == 2);
   CHECK(list.json()[0].at("name") == "Backend");  // by name
-  CHECK(h.client().get(path, f.admin).json() == role);
+  for (const auto& listed : list.json()) CHECK(keys_of(listed) == role_fields);
+  const auto read = h.client().get(path, f.admin);
+  REQUIRE(read.status == 200);
+  CHECK(read.json() == role);
 
   // PATCH: only the given fields; null clears the description and the cap.
   const auto renamed = patch(h, path, {{"name", "Ops"}}, f.admin);
