@@ -121,22 +121,6 @@ Json nullable_time(const OptionalText& text) {
   return text ? Json(wire_time(*text)) : Json(nullptr);
 }
 
-Json user_json(const User& user, const Organization& organization) {
-  Json out;
-  out["id"] = user.id;
-  out["email"] = user.email;
-  out["name"] = user.name;
-  out["role"] = user.role;
-  out["isActive"] = user.active;
-  out["mfaEnabled"] = user.mfa_enabled;
-  out["organizationId"] = organization.id;
-  out["organizationSlug"] = organization.slug;
-  out["organizationName"] = organization.name;
-  out["lastLoginAt"] = nullable_time(user.last_login_at);
-  out["createdAt"] = wire_time(user.created_at);
-  return out;
-}
-
 Json api_key_json(const ApiKey& key) {
   Json out;
   out["id"] = key.id;

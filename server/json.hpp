@@ -43,7 +43,6 @@ void append_json_string(std::string& out, std::string_view text);
 // would write it (keys sorted).
 void append_key_details(std::string& out, const ApiKey& key);
 
-Json user_json(const User& user, const Organization& organization);
 Json api_key_json(const ApiKey& key);
 Json resource_json(const Resource& resource);
 // Never the credential's data: a Credential holds it only sealed, and this shows none of it.

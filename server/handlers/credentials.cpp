@@ -83,7 +83,7 @@ std::optional<std::string> data_problem(const CredentialKind& kind, const nlohma
                          kind.provider, kind.type, listed(kind.keys));
     }
     if (found->get_ref<const std::string&>().size() > max_secret_length) {
-      return fmt::format("`{}` is longer than {} characters", key, max_secret_length);
+      return fmt::format("`{}` is longer than {} bytes", key, max_secret_length);
     }
   }
   return std::nullopt;

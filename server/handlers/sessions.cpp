@@ -217,9 +217,9 @@ HttpResponse extend_session(RequestContext& context) {
   if (!can_extend(session.status) || !current_expiry || *current_expiry <= now()) {
     return validation_response(
         context.request.path,
-        {{"status", fmt::format("a {} session cannot be extended",
-                                !current_expiry || *current_expiry <= now() ? std::string("expired")
-                                                                            : session.status)}},
+        {{"status", !current_expiry || *current_expiry <= now()
+                        ? std::string("the session has expired and cannot be extended")
+                        : fmt::format("the session is {} and cannot be extended", session.status)}},
         "Session cannot be extended");
   }
   const auto started = parse_iso(session.started_at).value_or(now());
@@ -252,7 +252,7 @@ HttpResponse stop_loaded_session(RequestContext& context, Session session,
   if (!can_stop(session.status)) {
     return validation_response(
         context.request.path,
-        {{"status", fmt::format("a {} session cannot be stopped", session.status)}},
+        {{"status", fmt::format("the session is {} and cannot be stopped", session.status)}},
         "Session cannot be stopped");
   }
   const auto saved = end_session(context, session, reason);
