@@ -184,6 +184,11 @@ std::vector<std::string> effective_key_scopes(const Policy& policy, const ApiKey
   return out;
 }
 
+bool mfa_setup_pending(const Actor& actor) {
+  return actor.kind == ActorKind::user && actor.organization.mfa_required &&
+         !actor.user.mfa_enabled;
+}
+
 Principal principal_for(const Policy& policy, const Actor& actor) {
   Principal principal;
   if (actor.kind == ActorKind::api_key && actor.key) {
@@ -198,7 +203,8 @@ Principal principal_for(const Policy& policy, const Actor& actor) {
       principal.set_allowed_cidrs(std::move(ranges));
     }
   } else {
-    principal = policy.principal_for_role(actor.user.role);
+    principal = policy.principal_for_role(
+        mfa_setup_pending(actor) ? mfa_setup_role : std::string_view(actor.user.role));
   }
   principal.set_identity(actor.user.id, actor.user.email, actor.organization.slug);
   return principal;

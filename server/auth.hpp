@@ -56,9 +56,14 @@ KeyCacheStats key_cache_stats() noexcept;
 // The key's scopes that its creator's role still grants (after `implies`), in key order.
 std::vector<std::string> effective_key_scopes(const Policy& policy, const ApiKey& key,
                                               const User& creator);
+// A signed-in user whose organization requires MFA and who has not set it up: until they
+// do, the engine judges them as the policy role `mfa-setup` (access.policy: MFA setup
+// only; no role of that name, no scope), whatever their own role.
+inline constexpr std::string_view mfa_setup_role = "mfa-setup";
+bool mfa_setup_pending(const Actor& actor);
 // The principal the engine judges for `actor`: its scopes (a key's effective scopes, or
-// the user's role), its identity for conditions (principal.id = the user's id, or the
-// key creator's; principal.name = that user's email; principal.org = the organization
+// the user's role, see mfa_setup_pending), its identity for conditions (principal.id = the user's
+// id, or the key creator's; principal.name = that user's email; principal.org = the organization
 // slug) and, for a key, principal.allowed_cidrs.
 Principal principal_for(const Policy& policy, const Actor& actor);
 

@@ -92,6 +92,11 @@ Result<Authorized, HttpResponse> Authorizer::authorize(
   if (shadow != nullptr) shadow->compare(decision, *authorized.principal, facts, principal_label);
   if (decision.allowed()) return authorized;
   const Caller caller = actor->kind == ActorKind::api_key ? Caller::api_key : Caller::user;
+  if (decision.status() == 403 && mfa_setup_pending(*actor)) {
+    // What the user must do, rather than the scope the stand-in role lacks.
+    return unexpected(error_response(
+        403, "the organization requires MFA: set it up first (POST /api/v1/mfa/setup)", path));
+  }
   if (caller == Caller::api_key && decision.status() == 403) {
     audit_key_denial(request, facts, decision, *actor, client, at);
   }

@@ -169,12 +169,23 @@ Result<SpendableToken, HttpResponse> find_spendable(
   return SpendableToken{**found, **user, **organization};
 }
 
+// What spending a one-time token for a new password does besides setting it.
+struct PasswordSpend {
+  bool end_sign_ins;  // every other sign-in of the user ends
+  // The token was issued after the second factor (an expired password's change token), so
+  // the new password signs in at once; otherwise a user with MFA gets the challenge.
+  bool past_second_factor;
+  std::string_view event_type;
+};
+
 // Sets the password a one-time token allows, spends the token and signs the user in
-// (200 LoginResponse). `end_sign_ins`: every other sign-in of the user ends too.
+// (200 LoginResponse), or, for a user with MFA whose token did not come after the second
+// factor (a reset or invitation link: whoever reads the mail must not skip it), answers the
+// MFA challenge instead: the password is set, the sign-in waits for POST /auth/verify-mfa.
 HttpResponse spend_for_password(RequestContext& context, const std::string& proof_field,
                                 const std::string& password_field,
-                                std::initializer_list<std::string_view> purposes, bool end_sign_ins,
-                                std::string_view event_type) {
+                                std::initializer_list<std::string_view> purposes,
+                                const PasswordSpend& spend) {
   auto parsed =
       parse_new_password_body(request_body(context), proof_field, token_rule, password_field);
   if (!parsed) return validation_response(context.request.path, parsed.error());
@@ -186,19 +197,22 @@ HttpResponse spend_for_password(RequestContext& context, const std::string& proo
       std::move(*parsed), std::move(*spendable));
   return on_password_worker(
       context, "password changes",
-      [input, password_field, end_sign_ins,
-       event = std::string(event_type)](RequestContext& deferred) {
+      [input, password_field, end_sign_ins = spend.end_sign_ins,
+       past_second_factor = spend.past_second_factor,
+       event = std::string(spend.event_type)](RequestContext& deferred) {
         auto& services = deferred.services;
         const auto& [body, target] = *input;
         if (verify_password(target.user.password_hash, body.password)) {
           return validation_response(deferred.request.path,
                                      {{password_field, "must differ from the current password"}});
         }
-        const auto tokens = issue_tokens(services.config, target.user.id);
+        const bool second_factor_due = target.user.mfa_enabled && !past_second_factor;
+        auto tokens = issue_tokens(services.config, target.user.id);
+        if (second_factor_due) tokens.rows.clear();  // nobody signed in yet
         PasswordChange change;
         change.user_id = target.user.id;
         change.password_hash = hash_password(body.password);
-        change.at = tokens.rows.front().created_at;
+        change.at = format_stored(now());
         change.spend_token_hash = target.token.token_hash;
         change.end_sign_ins = end_sign_ins;
         change.tokens = tokens.rows;
@@ -208,6 +222,7 @@ HttpResponse spend_for_password(RequestContext& context, const std::string& proo
         if (!*changed) {
           return error_response(400, "invalid or expired token", deferred.request.path);
         }
+        if (second_factor_due) return mfa_challenge_response(deferred, target.user);
         auto user = target.user;
         user.last_login_at = change.at;
         return json_response(
@@ -216,13 +231,13 @@ HttpResponse spend_for_password(RequestContext& context, const std::string& proo
 }
 
 HttpResponse reset_password(RequestContext& context) {
-  return spend_for_password(context, "token", "password", {"PASSWORD_RESET", "SET_PASSWORD"}, true,
-                            "USER_PASSWORD_RESET");
+  return spend_for_password(context, "token", "password", {"PASSWORD_RESET", "SET_PASSWORD"},
+                            {true, false, "USER_PASSWORD_RESET"});
 }
 
 HttpResponse change_expired_password(RequestContext& context) {
   return spend_for_password(context, "passwordChangeToken", "newPassword", {"PASSWORD_CHANGE"},
-                            false, "USER_PASSWORD_CHANGE");
+                            {false, true, "USER_PASSWORD_CHANGE"});
 }
 
 }  // namespace

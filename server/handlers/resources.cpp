@@ -10,6 +10,7 @@
 #include "server/clock.hpp"
 #include "server/crypto.hpp"
 #include "server/handlers/handlers.hpp"
+#include "server/plans.hpp"
 #include "server/provider.hpp"
 #include "server/secrets.hpp"
 #include "server/store/store.hpp"
@@ -182,6 +183,17 @@ HttpResponse get_resource(RequestContext& context) {
 HttpResponse create_resource(RequestContext& context) {
   auto fields = parse_resource_body(request_body(context));
   if (!fields) return validation_response(context.request.path, fields.error());
+  const auto& organization = context.actor->organization;
+  if (const auto max_resources = plan_limits(organization.subscription_tier).max_resources) {
+    // Checked before the insert, as the user limit is: two creations at once may both pass.
+    const auto resources = context.services.store.list_resources(organization.id);
+    if (!resources) return store_failure(context, resources.error().message);
+    if (static_cast<std::int64_t>(resources->size()) >= *max_resources) {
+      return refusal(context, "name",
+                     fmt::format("Resource limit of the plan reached: {} allows {} resources",
+                                 organization.subscription_tier, *max_resources));
+    }
+  }
   const auto credential = credential_for(context, fields->credential_id, fields->provider);
   if (!credential) return credential.error();
   Resource resource;

@@ -16,6 +16,7 @@
 
 #include "admin_fixture.hpp"
 #include "harness.hpp"
+#include "outbox.hpp"
 #include "server/clock.hpp"
 #include "server/crypto.hpp"
 #include "server/totp.hpp"
@@ -527,13 +528,14 @@ TEST_CASE("e2e: MFA routes that hash find every password worker busy and get 503
 
 TEST_CASE(
     "e2e: when the organization requires MFA, a user without it signs in told to set it "
-    "up, and nobody can turn it off but an admin's reset") {
+    "up and may do nothing else until then, and nobody can turn it off but an admin's reset") {
   Harness h;
   const auto admin = h.bearer();
   const auto org = organization_id(h);
   const auto member = add_user(h, org, "member@localhost", "member", "member-password");
   CHECK(sign_in_to(h, "member@localhost", "member-password").json().at("mfaSetupRequired") ==
         false);
+  enable_mfa(h, admin);  // an admin without MFA would lock themselves out of all but setup
   REQUIRE(patch(h, "/api/v1/organization/settings", {{"mfaRequired", true}}, admin).status == 200);
   CHECK(h.client().get("/api/v1/auth/me", admin).json().at("organizationMfaRequired") == true);
 
@@ -545,8 +547,21 @@ TEST_CASE(
   CHECK(body.at("mfaRequired") == false);
   CHECK(body.at("user").at("mfaEnabled") == false);
   const auto headers = bearer_of(body.at("accessToken").get<std::string>());
+  // Until it is set up, the tokens reach MFA setup and the profile, nothing else.
+  for (const auto& refused :
+       {h.client().get("/api/v1/sessions", headers),
+        h.client().post("/api/v1/auth/change-password",
+                        {{"currentPassword", "member-password"}, {"newPassword", "N3w-password"}},
+                        headers)}) {
+    CHECK(refused.status == 403);
+    CHECK(refused.json().at("message") ==
+          "the organization requires MFA: set it up first (POST /api/v1/mfa/setup)");
+  }
+  CHECK(h.client().get("/api/v1/auth/me", headers).status == 200);
   const auto mfa = enable_mfa(h, headers);
   CHECK(h.client().get("/api/v1/auth/me", headers).json().at("mfaEnabled") == true);
+  // Set up: the same token has the member's rights at once.
+  CHECK(h.client().get("/api/v1/sessions", headers).status == 200);
 
   // With MFA on, the password gets a challenge; the tokens say nothing is missing.
   const auto challenge = challenge_for(h, "member@localhost", "member-password");
@@ -582,4 +597,43 @@ TEST_CASE(
             .post("/api/v1/mfa/disable", {{"code", second.recovery_codes.back()}},
                   bearer_of(fresh.json().at("accessToken").get<std::string>()))
             .status == 200);
+}
+
+TEST_CASE("e2e: a password reset link does not skip a user's second factor") {
+  Harness h([](Harness& h) { h.config.mail_link_base_url = "https://entryguard.example"; });
+  const auto org = organization_id(h);
+  add_user(h, org, "member@localhost", "member", "member-password");
+  const auto mfa = enable_mfa(h, bearer_of(sign_in_to(h, "member@localhost", "member-password")
+                                               .json()
+                                               .at("accessToken")
+                                               .get<std::string>()));
+  REQUIRE(h.client()
+              .post("/api/v1/auth/forgot-password",
+                    {{"organizationSlug", "default"}, {"email", "member@localhost"}})
+              .status == 204);
+  // The mail is queued after the answer (forgot-password says nothing about the email).
+  REQUIRE(eventually([&] { return !link_token_from_log(h, "member@localhost").empty(); }));
+  const auto link = link_token_from_log(h, "member@localhost");
+  REQUIRE(link.size() == 64);
+
+  // Whoever holds the link sets the password, and gets the challenge, not tokens.
+  const auto reset = h.client().post("/api/v1/auth/reset-password",
+                                     {{"token", link}, {"password", "New-passw0rd"}});
+  REQUIRE(reset.status == 200);
+  const auto body = reset.json();
+  CHECK(key_set_of(body) == login_fields);
+  CHECK(body.at("mfaRequired") == true);
+  CHECK(body.at("accessToken").is_null());
+  CHECK(body.at("refreshToken").is_null());
+  CHECK(body.at("user").is_null());
+  const auto verified =
+      verify(h, body.at("mfaChallengeToken").get<std::string>(), mfa.recovery_codes.front());
+  REQUIRE(verified.status == 200);
+  CHECK(verified.json().at("user").at("email") == "member@localhost");
+  // The new password is the password now; the link is spent.
+  CHECK(sign_in_to(h, "member@localhost", "member-password").status == 401);
+  challenge_for(h, "member@localhost", "New-passw0rd");
+  CHECK(h.client()
+            .post("/api/v1/auth/reset-password", {{"token", link}, {"password", "Other-passw0rd"}})
+            .status == 400);
 }

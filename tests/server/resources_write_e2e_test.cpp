@@ -5,6 +5,7 @@
 
 #include <set>
 
+#include "admin_fixture.hpp"
 #include "harness.hpp"
 
 using namespace scopegate::server;
@@ -300,4 +301,51 @@ TEST_CASE("e2e: members, API keys and other organizations are refused the static
   CHECK(foreign.json().at("validationErrors").at("resourceIds") ==
         "Resource not found with id: " + resource);
   CHECK(h.client().get("/api/v1/static-ip-rules/" + rule, admin).status == 200);
+}
+
+TEST_CASE("e2e: POST /resources refuses a resource over the plan's limit with 400") {
+  Harness h;
+  const auto registered =
+      h.client().post("/api/v1/auth/register", {{"organizationName", "Small Co"},
+                                                {"email", "founder@small.test"},
+                                                {"name", "Founder"},
+                                                {"password", "Str0ng-password"}});
+  REQUIRE(registered.status == 201);
+  CHECK(registered.json().at("user").at("subscriptionTier") == "FREE");  // 5 resources
+  const auto admin = bearer_of(registered.json().at("accessToken").get<std::string>());
+  const auto credential =
+      h.client().post("/api/v1/credentials",
+                      {{"name", "AWS"},
+                       {"provider", "AWS"},
+                       {"credentialType", "ACCESS_KEY"},
+                       {"credentialData",
+                        {{"accessKeyId", "AKIAIOSFODNN7EXAMPLE"},
+                         {"secretAccessKey", "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"}}}},
+                      admin);
+  REQUIRE(credential.status == 201);
+  std::vector<std::string> ids;
+  for (int i = 0; i < 5; ++i) {
+    const auto created = h.client().post(
+        "/api/v1/resources", new_resource(id_of(credential), "sg " + std::to_string(i)), admin);
+    REQUIRE(created.status == 201);
+    ids.push_back(id_of(created));
+  }
+  const auto sixth =
+      h.client().post("/api/v1/resources", new_resource(id_of(credential), "sg 5"), admin);
+  CHECK(sixth.status == 400);
+  CHECK(sixth.json().at("message") ==
+        "Resource limit of the plan reached: FREE allows 5 resources");
+  CHECK(h.client().get("/api/v1/resources", admin).json().size() == 5);
+  // A deleted resource frees its place; the bootstrap organization (PLATFORM) has no limit.
+  REQUIRE(del(h, "/api/v1/resources/" + ids.front(), admin).status == 204);
+  CHECK(
+      h.client().post("/api/v1/resources", new_resource(id_of(credential), "sg 5"), admin).status ==
+      201);
+  const auto platform = h.credential("Platform");
+  for (int i = 0; i < 6; ++i) {
+    CHECK(
+        h.client()
+            .post("/api/v1/resources", new_resource(platform, "p" + std::to_string(i)), h.bearer())
+            .status == 201);
+  }
 }
