@@ -121,6 +121,7 @@ HttpResponse patch_settings(RequestContext& context) {
   for (const auto& [field, value] : new_settings.items()) {
     if (old_settings.at(field) != value) details[field] = value;
   }
+  if (details.empty()) return json_response(200, new_settings);  // nothing to write or audit
   auto audit = context.audit("ORGANIZATION_UPDATE");
   audit.resource_type = "ORGANIZATION";
   audit.resource_id = before.id;
