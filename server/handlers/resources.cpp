@@ -243,15 +243,22 @@ HttpResponse delete_resource(RequestContext& context) {
   const auto loaded = load_resource(context);
   if (!loaded) return store_failure(context, loaded.error().message);
   if (!*loaded) return resource_not_found(context);
-  const auto sessions = context.services.store.delete_resource(
+  const auto in_use = context.services.store.delete_resource(
       (*loaded)->id, resource_audit(context, "RESOURCE_DELETE", **loaded));
-  if (!sessions) return store_failure(context, sessions.error().message);
-  if (*sessions > 0) {
+  if (!in_use) return store_failure(context, in_use.error().message);
+  if (const auto sessions = in_use->sessions; sessions > 0) {
     return error_response(
         400,
         fmt::format("Resource is in use by {} active session{}: stop them or let them expire first",
-                    *sessions, *sessions == 1 ? "" : "s"),
+                    sessions, sessions == 1 ? "" : "s"),
         context.request.path);
+  }
+  if (const auto rules = in_use->static_ip_rules; rules > 0) {
+    // Its addresses are open on the provider: the rules' deletion removes them first.
+    return error_response(400,
+                          fmt::format("Resource is in use by {} static IP rule{}: delete {} first",
+                                      rules, rules == 1 ? "" : "s", rules == 1 ? "it" : "them"),
+                          context.request.path);
   }
   return HttpResponse{204, "application/json", {}, ""};
 }

@@ -377,23 +377,25 @@ class PostgresStore final : public PostgresAccounts {
     });
   }
 
-  StoreResult<std::int64_t> delete_resource(const std::string& id,
-                                            const AuditEntry& audit) override {
-    return write<std::int64_t>([&](PgConn& db) -> std::int64_t {
+  StoreResult<ResourceInUse> delete_resource(const std::string& id,
+                                             const AuditEntry& audit) override {
+    return write<ResourceInUse>([&](PgConn& db) {
       PgTransaction tx(db);
-      const auto sessions =
-          db.exec(
-                "SELECT COUNT(DISTINCT s.id) FROM sessions s JOIN session_resource_ips i ON "
-                "i.session_id = s.id WHERE i.resource_id = $1 AND s.status IN ('PENDING', "
-                "'ACTIVE', 'PARTIAL', 'EXPIRING')",
-                {id})
-              .row(0)
-              .integer(0);
-      if (sessions > 0) return sessions;
+      // The resource's row lock first: a static IP rule or session naming it meanwhile
+      // waits for this transaction (their inserts reference the row).
+      db.exec("SELECT id FROM resources WHERE id = $1 FOR UPDATE", {id});
+      const auto counts = db.exec(
+          "SELECT (SELECT COUNT(DISTINCT s.id) FROM sessions s JOIN session_resource_ips i ON "
+          "i.session_id = s.id WHERE i.resource_id = $1 AND s.status IN ('PENDING', 'ACTIVE', "
+          "'PARTIAL', 'EXPIRING')), (SELECT COUNT(*) FROM static_ip_rule_targets WHERE "
+          "resource_id = $1 AND status IN ('PENDING', 'APPLIED'))",
+          {id});
+      const ResourceInUse in_use{counts.row(0).integer(0), counts.row(0).integer(1)};
+      if (!in_use.deleted()) return in_use;
       db.exec("DELETE FROM resources WHERE id = $1", {id});
       insert_audit(db, audit);
       tx.commit();
-      return 0;
+      return in_use;
     });
   }
 

@@ -289,10 +289,9 @@ class SqliteStore final : public SqliteMfaStore {
     return find_key_where("id", id);
   }
   // The per-request path. A cached row is served only if the credential epoch now equals
-  // the epoch read in the same statement as the row: nothing authentication reads has
-  // changed since, whichever connection or process wrote (see migrations.cpp). The epoch
-  // now comes from the CommitWatch while nothing has been committed since it was last
-  // read (no transaction), otherwise from a read in this request's transaction.
+  // the one read in the same statement as the row: nothing authentication reads changed
+  // since, whichever connection or process wrote (see migrations.cpp). The epoch comes from
+  // the CommitWatch while nothing was committed since its last read, else from this request.
   StoreResult<std::shared_ptr<const KeyActor>> authenticate_key(
       const std::string& key_hash) override {
     using Found = std::shared_ptr<const KeyActor>;
@@ -426,23 +425,26 @@ class SqliteStore final : public SqliteMfaStore {
     });
   }
 
-  StoreResult<std::int64_t> delete_resource(const std::string& id,
-                                            const AuditEntry& audit) override {
-    return m_pool.run<std::int64_t>([&](Conn& db) -> std::int64_t {
+  StoreResult<ResourceInUse> delete_resource(const std::string& id,
+                                             const AuditEntry& audit) override {
+    return m_pool.run<ResourceInUse>([&](Conn& db) {
       WriteTransaction tx(db);
       SQLite::Statement& using_it = db.prepare(
-          "SELECT COUNT(DISTINCT s.id) FROM sessions s JOIN session_resource_ips i ON "
-          "i.session_id = s.id WHERE i.resource_id = ? AND s.status IN ('PENDING', 'ACTIVE', "
-          "'PARTIAL', 'EXPIRING')");
+          "SELECT (SELECT COUNT(DISTINCT s.id) FROM sessions s JOIN session_resource_ips i ON "
+          "i.session_id = s.id WHERE i.resource_id = ?1 AND s.status IN ('PENDING', 'ACTIVE', "
+          "'PARTIAL', 'EXPIRING')), (SELECT COUNT(*) FROM static_ip_rule_targets WHERE "
+          "resource_id = ?1 AND status IN ('PENDING', 'APPLIED'))");
       using_it.bind(1, id);
       using_it.executeStep();
-      if (const auto sessions = using_it.getColumn(0).getInt64(); sessions > 0) return sessions;
+      const ResourceInUse in_use{using_it.getColumn(0).getInt64(),
+                                 using_it.getColumn(1).getInt64()};
+      if (!in_use.deleted()) return in_use;
       SQLite::Statement& s = db.prepare("DELETE FROM resources WHERE id = ?");
       s.bind(1, id);
       s.exec();
       insert_audit(db, audit);
       tx.commit();
-      return 0;
+      return in_use;
     });
   }
 

@@ -174,11 +174,19 @@ class Store {
   // is still there, in the resource's organization, when the transaction runs (checked
   // under the lock that delete_credential() takes): false when it is not (nothing written).
   virtual StoreResult<bool> save_resource(const Resource& resource, const AuditEntry& audit) = 0;
-  // Deletes it, with its static IP rule targets and the links to it, unless sessions that
-  // are not over yet (PENDING ACTIVE PARTIAL EXPIRING) cover it: returns how many do (0:
-  // deleted; otherwise nothing was written).
-  virtual StoreResult<std::int64_t> delete_resource(const std::string& id,
-                                                    const AuditEntry& audit) = 0;
+  // What keeps a resource from being deleted: sessions that are not over yet (PENDING
+  // ACTIVE PARTIAL EXPIRING) and static IP rules applied to it or about to be (a target
+  // PENDING or APPLIED: its address would stay open on the provider with nobody to remove
+  // it). Both 0: it was deleted.
+  struct ResourceInUse {
+    std::int64_t sessions = 0;
+    std::int64_t static_ip_rules = 0;
+    bool deleted() const { return sessions == 0 && static_ip_rules == 0; }
+  };
+  // Deletes it, with its remaining static IP rule targets and the links to it, unless
+  // something keeps it (nothing is written then).
+  virtual StoreResult<ResourceInUse> delete_resource(const std::string& id,
+                                                     const AuditEntry& audit) = 0;
 
   // Credentials, with their data sealed (records.hpp).
   virtual StoreResult<Done> create_credential(const Credential& credential,

@@ -133,12 +133,14 @@ TEST_CASE("a resource covered by a session that is not over is not deleted", "[s
                                   "192.0.2.1", "APPLIED", std::nullopt, std::nullopt, std::nullopt,
                                   std::nullopt});
   REQUIRE(*f.store->save_session(session, std::nullopt, nullptr));
-  CHECK(*f.store->delete_resource(resource.id, f.audit("RESOURCE_DELETE")) == 1);
+  const auto kept = *f.store->delete_resource(resource.id, f.audit("RESOURCE_DELETE"));
+  CHECK(kept.sessions == 1);
+  CHECK_FALSE(kept.deleted());
   CHECK(*f.store->find_resource(resource.id));
   auto ended = session;
   ended.status = "CANCELLED";
   REQUIRE(*f.store->save_session(ended, std::string("ACTIVE"), nullptr));
-  CHECK(*f.store->delete_resource(resource.id, f.audit("RESOURCE_DELETE")) == 0);
+  CHECK(f.store->delete_resource(resource.id, f.audit("RESOURCE_DELETE"))->deleted());
   CHECK_FALSE(*f.store->find_resource(resource.id));
   CHECK(f.audits("RESOURCE_DELETE") == 1);
 }
@@ -163,6 +165,11 @@ TEST_CASE("a static IP rule goes from PENDING through its progress to DELETING a
   }
   REQUIRE(f.store->create_static_ip_rule(rule, f.audit("STATIC_IP_RULE_CREATED")));
   REQUIRE(f.store->find_unsettled_static_ip_rules()->size() == 1);
+  // A resource a rule is about to open an address on is kept.
+  const auto pending = *f.store->delete_resource(alpha.id, f.audit("RESOURCE_DELETE"));
+  CHECK(pending.static_ip_rules == 1);
+  CHECK(pending.sessions == 0);
+  CHECK(*f.store->find_resource(alpha.id));
   rule.targets[0].status = "APPLIED";
   rule.targets[0].applied_at = format_stored(now());
   rule.targets[1].status = "FAILED";
@@ -176,8 +183,10 @@ TEST_CASE("a static IP rule goes from PENDING through its progress to DELETING a
   CHECK(stored.targets[0].resource_name == "alpha");
   CHECK(stored.targets[0].status == "APPLIED");
   CHECK(stored.targets[1].error_message == "refused");
-  // Deleting a resource drops its target.
-  REQUIRE(*f.store->delete_resource(beta.id, f.audit("RESOURCE_DELETE")) == 0);
+  // A resource with the address applied is kept; one whose target failed is deleted, and
+  // its target goes with it.
+  CHECK(f.store->delete_resource(alpha.id, f.audit("RESOURCE_DELETE"))->static_ip_rules == 1);
+  REQUIRE(f.store->delete_resource(beta.id, f.audit("RESOURCE_DELETE"))->deleted());
   CHECK((*f.store->find_static_ip_rule(rule.id))->targets.size() == 1);
   // Deleting the rule hides it, leaves it to the sweeper, and only once.
   CHECK(*f.store->delete_static_ip_rule(rule.id, f.audit("STATIC_IP_RULE_DELETED")));

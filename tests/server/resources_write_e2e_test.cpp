@@ -246,18 +246,24 @@ TEST_CASE("e2e: static IP rules are created pending, applied in the background, 
                 "resourceIds") == "Resource not found with id: nope");
   CHECK(refused({{"ipAddress", "10.0.0.0/8"}, {"resourceIds", {first}}}, "label") == "is required");
 
-  // Deleting the resource drops it from the rule; deleting the rule hides it at once.
-  REQUIRE(h.client().send("DELETE", "/api/v1/resources/" + second, admin).status == 204);
-  CHECK(h.client().get(path, admin).json().at("resources").size() == 1);
+  // A resource the rule's address is applied to is kept (the address would stay open on
+  // the provider); deleting the rule hides it at once.
+  const auto kept = h.client().send("DELETE", "/api/v1/resources/" + second, admin);
+  CHECK(kept.status == 400);
+  CHECK(kept.json().at("message") == "Resource is in use by 1 static IP rule: delete it first");
+  CHECK(h.client().get(path, admin).json().at("resources").size() == 2);
   CHECK(h.client().send("DELETE", path, admin).status == 204);
   const auto gone = h.client().get(path, admin);
   CHECK(gone.status == 404);
   CHECK(gone.json().at("message") == "Static IP rule with ID " + id + " not found");
   CHECK(h.client().send("DELETE", path, admin).status == 404);
   CHECK(h.client().get("/api/v1/static-ip-rules", admin).json().size() == 1);
-  // The sweeper removes it for good.
+  // The sweeper removes it for good; then the resource may go.
   auto store = h.open_store();
   CHECK(eventually([&] { return store->find_unsettled_static_ip_rules()->empty(); }));
+  CHECK(eventually([&] {
+    return h.client().send("DELETE", "/api/v1/resources/" + second, admin).status == 204;
+  }));
 
   const auto audit = h.client().get("/api/v1/audit-logs?size=100", admin).body;
   CHECK(audit.find("\"STATIC_IP_RULE_CREATED\"") != std::string::npos);
