@@ -14,7 +14,6 @@ namespace scopegate {
 namespace {
 
 constexpr std::string_view unauthenticated_message = "Authentication required";
-constexpr std::string_view no_route_message = "No endpoint matches this path";
 constexpr std::string_view method_not_allowed_message = "Method not allowed for this path";
 constexpr std::string_view allowed_message = "Allowed";
 

@@ -3,6 +3,7 @@
 // sessions:admin user scope).
 #include <map>
 
+#include "scopegate/decision.hpp"
 #include "server/handlers/handlers.hpp"
 #include "server/store/store.hpp"
 
@@ -13,7 +14,9 @@ namespace {
 HttpResponse list_organization_sessions(RequestContext& context) {
   // The policy's template is /api/v1/sessions/admin/** (see user.policy): only the list
   // itself is here.
-  if (context.request.path != "/api/v1/sessions/admin") return not_found(context, "route");
+  if (context.request.path != "/api/v1/sessions/admin") {
+    return error_response(404, ::scopegate::no_route_message, context.request.path);
+  }
   auto& store = context.services.store;
   const auto& organization = context.actor->organization;
   const auto sessions = store.list_organization_sessions(organization.id);

@@ -109,7 +109,9 @@ TEST_CASE("e2e: admins list every session of the organization and stop any of th
   CHECK(list.json()[0] == bobs.json());  // newest first, the body of GET /sessions/{id}
   CHECK(list.json()[0].at("userEmail") == "bob@acme.test");
   CHECK(list.json()[1].at("id") == mine);
-  CHECK(h.client().get("/api/v1/sessions/admin/more", f.admin).status == 404);
+  const auto below = h.client().get("/api/v1/sessions/admin/more", f.admin);
+  CHECK(below.status == 404);
+  CHECK(message_of(below) == "No endpoint matches this path");  // as for any unknown path
 
   const auto stopped =
       h.client().post("/api/v1/sessions/admin/" + id_of(bobs) + "/stop", Json::object(), f.admin);

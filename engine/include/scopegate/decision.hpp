@@ -42,6 +42,10 @@ enum class Reason : std::uint8_t {
   no_policy,              // 503: an Engine with no policy loaded (default-constructed)
 };
 
+// The message of a no_route decision: also what a server answers for a path below an
+// endpoint's `**` that it serves nothing at.
+inline constexpr std::string_view no_route_message = "No endpoint matches this path";
+
 SCOPEGATE_EXPORT std::string_view to_string(Reason reason) noexcept;
 SCOPEGATE_EXPORT int status_for(Reason reason) noexcept;
 
