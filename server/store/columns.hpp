@@ -35,6 +35,10 @@ inline constexpr std::string_view token_columns =
     "t.token_hash, t.user_id, t.kind, t.expires_at, t.created_at, t.family_id, t.used_at";
 inline constexpr std::string_view one_time_token_columns =
     "token_hash, user_id, purpose, expires_at, used_at, created_at";
+// The one-time token purposes that let their holder set the user's password (all of them
+// today): a new token of the user voids the unused ones of these (Store::create_one_time_token).
+inline constexpr std::string_view password_token_purposes =
+    "'PASSWORD_RESET', 'SET_PASSWORD', 'PASSWORD_CHANGE'";
 inline constexpr std::string_view outbox_columns =
     "id, organization_id, recipient, subject, body, created_at, sent_at";
 inline constexpr std::string_view key_columns =

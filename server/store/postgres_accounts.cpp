@@ -98,10 +98,11 @@ Done revoke_token_family(PgConn& db, const std::string& family_id, bool access_t
 Done create_one_time_token(PgConn& db, const OneTimeToken& token, const OutboxMail* mail,
                            const AuditEntry* audit) {
   PgTransaction tx(db);
-  db.exec(
-      "DELETE FROM one_time_tokens WHERE (user_id = $1 AND purpose = $2 AND used_at IS NULL) OR "
-      "expires_at COLLATE \"C\" <= $3",
-      {token.user_id, token.purpose, token.created_at});
+  static const std::string old_sql = fmt::format(
+      "DELETE FROM one_time_tokens WHERE (user_id = $1 AND used_at IS NULL AND purpose IN ({})) "
+      "OR expires_at COLLATE \"C\" <= $2",
+      password_token_purposes);
+  db.exec(old_sql, {token.user_id, token.created_at});
   static const std::string sql = fmt::format(
       "INSERT INTO one_time_tokens ({}) VALUES ($1,$2,$3,$4,$5,$6)", one_time_token_columns);
   db.exec(sql, {token.token_hash, token.user_id, token.purpose, token.expires_at, token.used_at,
@@ -136,6 +137,8 @@ bool change_password(PgConn& db, const PasswordChange& change, const AuditEntry&
         {change.at, *change.spend_token_hash});
     if (spent.affected() == 0) return false;
   }
+  // Every other link of the user dies with the password it was meant to replace.
+  db.exec("DELETE FROM one_time_tokens WHERE user_id = $1 AND used_at IS NULL", {change.user_id});
   if (change.end_sign_ins) {
     db.exec("DELETE FROM access_tokens WHERE user_id = $1", {change.user_id});
   }

@@ -139,12 +139,13 @@ Done revoke_token_family(Conn& db, const std::string& family_id, bool access_too
 Done create_one_time_token(Conn& db, const OneTimeToken& token, const OutboxMail* mail,
                            const AuditEntry* audit) {
   WriteTransaction tx(db);
-  SQLite::Statement& old = db.prepare(
-      "DELETE FROM one_time_tokens WHERE (user_id = ? AND purpose = ? AND used_at IS NULL) OR "
-      "expires_at <= ?");
+  static const std::string old_sql = fmt::format(
+      "DELETE FROM one_time_tokens WHERE (user_id = ? AND used_at IS NULL AND purpose IN ({})) "
+      "OR expires_at <= ?",
+      password_token_purposes);
+  SQLite::Statement& old = db.prepare(old_sql);
   old.bind(1, token.user_id);
-  old.bind(2, token.purpose);
-  old.bind(3, token.created_at);
+  old.bind(2, token.created_at);
   old.exec();
   static const std::string sql =
       fmt::format("INSERT INTO one_time_tokens ({}) VALUES (?,?,?,?,?,?)", one_time_token_columns);
@@ -201,6 +202,11 @@ bool change_password(Conn& db, const PasswordChange& change, const AuditEntry& a
     spend.bind(3, change.at);
     if (spend.exec() == 0) return false;
   }
+  // Every other link of the user dies with the password it was meant to replace.
+  SQLite::Statement& void_links =
+      db.prepare("DELETE FROM one_time_tokens WHERE user_id = ? AND used_at IS NULL");
+  void_links.bind(1, change.user_id);
+  void_links.exec();
   if (change.end_sign_ins) {
     SQLite::Statement& end = db.prepare("DELETE FROM access_tokens WHERE user_id = ?");
     end.bind(1, change.user_id);

@@ -94,14 +94,17 @@ class Store {
   // `audit` may be null.
   virtual StoreResult<Done> revoke_token_family(const std::string& family_id, bool access_too,
                                                 const AuditEntry* audit) = 0;
-  // Stores the token (the user's unused ones of the same purpose die: only the latest
-  // link works) with the mail that carries it, if any. `mail` and `audit` may be null.
+  // Stores the token with the mail that carries it, if any. The user's unused tokens that
+  // can set a password die, whatever their purpose (reset, invitation, expired-password
+  // change: only the latest link works), and so do expired ones. `mail` and `audit` may be
+  // null.
   virtual StoreResult<Done> create_one_time_token(const OneTimeToken& token, const OutboxMail* mail,
                                                   const AuditEntry* audit) = 0;
   virtual StoreResult<std::optional<OneTimeToken>> find_one_time_token(
       const std::string& token_hash) = 0;
-  // False when the change spends a one-time token that is used or expired by then
-  // (nothing written).
+  // Sets the password, and voids every unused one-time token of the user (the one it
+  // spends, if any, is marked used). False when the change spends a one-time token that is
+  // used or expired by then (nothing written).
   virtual StoreResult<bool> change_password(const PasswordChange& change,
                                             const AuditEntry& audit) = 0;
 

@@ -450,6 +450,54 @@ TEST_CASE("e2e: forgot-password mails a reset link through the outbox, reset-pas
   }
 }
 
+TEST_CASE("e2e: a one-time link dies when the password changes or a link of another kind comes") {
+  Harness h;
+  const auto token = member(h, "member@localhost", "member-password");
+  const auto reset = [&](const std::string& value, const std::string& password) {
+    return h.client().post("/api/v1/auth/reset-password",
+                           {{"token", value}, {"password", password}});
+  };
+  REQUIRE(h.client()
+              .post("/api/v1/auth/forgot-password",
+                    {{"organizationSlug", "default"}, {"email", "member@localhost"}})
+              .status == 204);
+  REQUIRE(eventually([&] { return !link_token_from_log(h, "member@localhost").empty(); }));
+  const auto link = link_token_from_log(h, "member@localhost");
+  // The user remembers the password after all, and changes it signed in.
+  REQUIRE(h.client()
+              .post("/api/v1/auth/change-password",
+                    {{"currentPassword", "member-password"}, {"newPassword", "Ch4nged-password"}},
+                    token)
+              .status == 200);
+  const auto late = reset(link, "Th1ef-password");
+  CHECK(late.status == 400);
+  CHECK(late.json().at("message") == "invalid or expired token");
+  CHECK(login(h, "default", "member@localhost", "Ch4nged-password").status == 200);
+  CHECK(login(h, "default", "member@localhost", "Th1ef-password").status == 401);
+
+  // An expired password's change token, then a reset link: only the later one works.
+  REQUIRE(h.client()
+              .send("PATCH", "/api/v1/organization/settings", h.bearer(),
+                    R"({"passwordExpirationDays": 30})")
+              .status == 200);
+  const ClockShift later(std::chrono::hours(24 * 31));
+  const auto expired = login(h, "default", "member@localhost", "Ch4nged-password");
+  REQUIRE(expired.json().at("passwordExpired") == true);
+  REQUIRE(h.client()
+              .post("/api/v1/auth/forgot-password",
+                    {{"organizationSlug", "default"}, {"email", "member@localhost"}})
+              .status == 204);
+  REQUIRE(eventually([&] { return link_token_from_log(h, "member@localhost") != link; }));
+  const auto second_link = link_token_from_log(h, "member@localhost");
+  // The reset link is the later one: it voided the change token, and works.
+  const auto change_token = expired.json().at("passwordChangeToken").get<std::string>();
+  CHECK(h.client()
+            .post("/api/v1/auth/change-expired-password",
+                  {{"passwordChangeToken", change_token}, {"newPassword", "Fr3sh-password"}})
+            .status == 400);
+  CHECK(reset(second_link, "R3set-password").status == 200);
+}
+
 TEST_CASE("e2e: an expired password signs in only to change it (change-expired-password)") {
   Harness h;
   member(h, "member@localhost", "member-password");

@@ -167,7 +167,7 @@ TEST_CASE("a refresh token rotates once, and families are revoked whole", "[stor
   CHECK(a.audits("USER_TOKEN_REUSE") == 1);
 }
 
-TEST_CASE("one-time tokens: the latest per purpose, with its mail, spent once", "[store]") {
+TEST_CASE("one-time tokens: the latest of a user, with its mail, spent once", "[store]") {
   Accounts a;
   const auto at = format_stored(now());
   const auto one_time = [&](const std::string& secret, const std::string& purpose,
@@ -178,20 +178,22 @@ TEST_CASE("one-time tokens: the latest per purpose, with its mail, spent once", 
                         "body",          at,       std::nullopt};
   REQUIRE(a.store->create_one_time_token(one_time("t1", "PASSWORD_RESET", "2999-01-01T00:00:00Z"),
                                          &mail, nullptr));
-  REQUIRE(a.store->create_one_time_token(one_time("c1", "PASSWORD_CHANGE", "2999-01-01T00:00:00Z"),
-                                         nullptr, nullptr));
   const auto first = a.store->find_one_time_token(sha256_hex("t1"));
   REQUIRE(first);
   REQUIRE(first->has_value());
   CHECK((*first)->purpose == "PASSWORD_RESET");
   CHECK((*first)->user_id == a.admin.id);
   CHECK_FALSE((*first)->used_at);
-  // A new reset token replaces the unused one; the other purpose keeps its own.
+  // A new token replaces the unused ones, of every purpose (each sets a password).
+  REQUIRE(a.store->create_one_time_token(one_time("c1", "PASSWORD_CHANGE", "2999-01-01T00:00:00Z"),
+                                         nullptr, nullptr));
+  CHECK_FALSE(a.store->find_one_time_token(sha256_hex("t1"))->has_value());
+  CHECK(a.store->find_one_time_token(sha256_hex("c1"))->has_value());
   const auto request = a.audit("USER_PASSWORD_RESET_REQUEST");
   REQUIRE(a.store->create_one_time_token(one_time("t2", "PASSWORD_RESET", "2999-01-01T00:00:00Z"),
                                          nullptr, &request));
-  CHECK_FALSE(a.store->find_one_time_token(sha256_hex("t1"))->has_value());
-  CHECK(a.store->find_one_time_token(sha256_hex("c1"))->has_value());
+  CHECK_FALSE(a.store->find_one_time_token(sha256_hex("c1"))->has_value());
+  CHECK(a.store->find_one_time_token(sha256_hex("t2"))->has_value());
   CHECK(a.audits("USER_PASSWORD_RESET_REQUEST") == 1);
 
   PasswordChange change;
@@ -271,4 +273,58 @@ TEST_CASE("deleting a user drops its token families and one-time tokens, no one 
   CHECK(a.token_exists("a1"));
   CHECK(a.token_exists("r1"));
   CHECK(a.store->find_one_time_token(sha256_hex("ao"))->has_value());
+}
+
+TEST_CASE("a new link voids the user's other unused links, and a password change voids them all",
+          "[store]") {
+  Accounts a;
+  const auto at = format_stored(now());
+  User bob{generate_uuid(), a.org.id, "bob@acme.test", "Bob", "member", "x", true, at,
+           std::nullopt};
+  REQUIRE(a.store->create_user(bob, {}, nullptr));
+  const auto link = [&](const std::string& secret, const std::string& purpose,
+                        const std::string& user_id) {
+    const OneTimeToken token{sha256_hex(secret),     user_id,      purpose,
+                             "2999-01-01T00:00:00Z", std::nullopt, at};
+    REQUIRE(a.store->create_one_time_token(token, nullptr, nullptr));
+  };
+  const auto live = [&](const std::string& secret) {
+    const auto found = a.store->find_one_time_token(sha256_hex(secret));
+    REQUIRE(found);
+    return found->has_value() && !(*found)->used_at;
+  };
+  // Bob's link and the admin's live side by side: each user has their own latest.
+  link("invite", "SET_PASSWORD", bob.id);
+  link("admins", "PASSWORD_RESET", a.admin.id);
+  CHECK(live("invite"));
+  // The invitation dies when a reset link comes, and the reset link when an
+  // expired-password change token comes.
+  link("reset", "PASSWORD_RESET", bob.id);
+  CHECK_FALSE(live("invite"));
+  CHECK(live("reset"));
+  link("expired", "PASSWORD_CHANGE", bob.id);
+  CHECK_FALSE(live("reset"));
+  CHECK(live("expired"));
+  CHECK(live("admins"));
+
+  // A signed-in change (no token spent) voids Bob's links, not the admin's.
+  link("reset2", "PASSWORD_RESET", bob.id);
+  PasswordChange change;
+  change.user_id = bob.id;
+  change.password_hash = "bobs-new-hash";
+  change.at = format_stored(now());
+  REQUIRE(*a.store->change_password(change, a.audit("USER_PASSWORD_CHANGE")));
+  CHECK_FALSE(live("reset2"));
+  CHECK(live("admins"));
+  // A token of a purpose that sets no password (none exists yet: "OTHER") survives a new
+  // link, but not a password change. A change that spends a link marks it used.
+  link("other", "OTHER", bob.id);
+  link("reset3", "PASSWORD_RESET", bob.id);
+  CHECK(live("other"));
+  change.spend_token_hash = sha256_hex("reset3");
+  change.at = format_stored(now());
+  REQUIRE(*a.store->change_password(change, a.audit("USER_PASSWORD_RESET")));
+  CHECK_FALSE(live("other"));
+  CHECK((*a.store->find_one_time_token(sha256_hex("reset3")))->used_at == change.at);
+  CHECK(live("admins"));
 }

@@ -56,6 +56,34 @@ TEST_CASE("e2e: a user created without a password is invited, and sets it by the
   CHECK(reset(erins, "Erin-passw0rd").status == 400);
 }
 
+TEST_CASE("e2e: a reset link asked for after the invitation voids the invitation") {
+  Harness h;
+  AdminFixture f(h);
+  REQUIRE(h.client().post("/api/v1/users", {{"email", "carol@acme.test"}}, f.admin).status == 201);
+  const auto invitation = link_token_from_log(h, "carol@acme.test");
+  REQUIRE(invitation.size() == 64);
+  // Carol lost the invitation mail, and asks for a reset link instead.
+  REQUIRE(h.client()
+              .post("/api/v1/auth/forgot-password",
+                    {{"organizationSlug", "default"}, {"email", "carol@acme.test"}})
+              .status == 204);
+  REQUIRE(eventually([&] { return link_token_from_log(h, "carol@acme.test") != invitation; }));
+  const auto reset_link = link_token_from_log(h, "carol@acme.test");
+  const auto reset = [&](const std::string& value, const std::string& password) {
+    return h.client().post("/api/v1/auth/reset-password",
+                           {{"token", value}, {"password", password}});
+  };
+  const auto old = reset(invitation, "Carol-passw0rd");
+  CHECK(old.status == 400);
+  CHECK(old.json().at("message") == "invalid or expired token");
+  REQUIRE(reset(reset_link, "Carol-passw0rd").status == 200);
+  // Neither link sets the password again.
+  CHECK(reset(invitation, "Other-passw0rd").status == 400);
+  CHECK(reset(reset_link, "Other-passw0rd").status == 400);
+  CHECK(sign_in(h, "default", "carol@acme.test", "Carol-passw0rd").status == 200);
+  CHECK(sign_in(h, "default", "carol@acme.test", "Other-passw0rd").status == 401);
+}
+
 TEST_CASE("e2e: POST /users refuses a user over the plan's limit with 400") {
   Harness h;
   const auto registered =
