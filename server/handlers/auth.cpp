@@ -7,7 +7,6 @@
 #include <fmt/format.h>
 
 #include <algorithm>
-#include <cctype>
 #include <chrono>
 #include <memory>
 
@@ -71,7 +70,8 @@ Result<LoginBody, ValidationErrors> parse_login_body(const nlohmann::json& json)
   ValidationErrors errors;
   const auto& body = body_fields(json, errors);
   LoginBody out;
-  // Slugs and emails are identifiers, matched exactly: no control characters.
+  // Slugs and emails are identifiers (slugs matched exactly, emails without regard to
+  // ASCII case, see email_key()): no control characters.
   out.organization_slug = optional_text(body, "organizationSlug", TextRule{255}, errors);
   if (out.organization_slug && out.organization_slug->empty()) out.organization_slug.reset();
   const auto email = required_text(body, "email", TextRule{255}, errors);
@@ -126,12 +126,11 @@ HttpResponse complete_sign_in(const RequestContext& context, User user,
 namespace {
 
 // The throttle's name for an account: the organization as the client named it and the
-// email in lower case, so that case variants of one address count together.
+// email's key (A-Z in lower case), so that case variants of one address count together.
 std::string throttle_account(std::string_view slug, std::string_view email) {
   std::string account(slug);
   account += '\n';
-  for (const char c : email)
-    account += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  account += email_key(email);
   return account;
 }
 

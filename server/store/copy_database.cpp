@@ -165,7 +165,7 @@ const std::vector<TableColumns>& copied_tables() {
       {"users",
        {"id", "organization_id", "email", "name", "role", "password_hash", "is_active",
         "created_at", "last_login_at", "updated_at", "deleted_at", "mfa_enabled", "mfa_secret",
-        "mfa_last_step", "password_changed_at"}},
+        "mfa_last_step", "password_changed_at", "email_key"}},
       {"credentials",
        {"id", "organization_id", "name", "provider", "credential_type", "sealed_data", "is_valid",
         "last_verified_at", "verification_error", "created_at", "updated_at"}},

@@ -1,8 +1,27 @@
 #include "server/store/migrations.hpp"
 
+#include <string>
+
 namespace scopegate::server {
 
+namespace {
+
+// `column` with A-Z in lower case and every other character as it is, in SQL both
+// databases run alike (email_key() in store.hpp folds so): their lower() differ (SQLite's
+// folds ASCII only, PostgreSQL's other letters too, by locale).
+std::string ascii_lower_sql(const std::string& column) {
+  std::string out = column;
+  for (char c = 'A'; c <= 'Z'; ++c) {
+    out = "replace(" + out + ", '" + c + "', '" + static_cast<char>(c - 'A' + 'a') + "')";
+  }
+  return out;
+}
+
+}  // namespace
+
 const std::vector<Migration>& migrations() {
+  static const std::string email_key_backfill =
+      "UPDATE users SET email_key = " + ascii_lower_sql("email");
   static const std::vector<Migration> all = {
       {1,
        "initial schema",
@@ -335,6 +354,29 @@ const std::vector<Migration>& migrations() {
                 created_at TEXT NOT NULL,
                 sent_at TEXT))",
            R"(CREATE INDEX mail_outbox_unsent ON mail_outbox (sent_at, created_at))",
+       }},
+      // Emails compared without regard to ASCII case: email_key is the email with
+      // A-Z in lower case (store.hpp, email_key()), unique in the organization; the email
+      // stays as typed, for display. Rows of one organization whose emails differ only in
+      // case (which earlier versions allowed) must not stop the migration: the oldest
+      // (created_at, then id) keeps the key, each other one gets the key with the suffix
+      // " (duplicate <its id>)". Such a row still signs in with its exact email
+      // (find_user_by_email prefers an exact match), and no new user can take the address
+      // in any case; an admin deletes one of them to settle it. A deleted user's email
+      // (and key) carries " (deleted <id>)": never a collision.
+      {12,
+       "emails unique and found without regard to ASCII case (users.email_key)",
+       {
+           R"(ALTER TABLE users ADD COLUMN email_key TEXT NOT NULL DEFAULT '')",
+           email_key_backfill,
+           R"(UPDATE users SET email_key = email_key || ' (duplicate ' || id || ')'
+                WHERE EXISTS (SELECT 1 FROM users AS earlier
+                              WHERE earlier.organization_id = users.organization_id
+                                AND earlier.email_key = users.email_key
+                                AND (earlier.created_at < users.created_at
+                                     OR (earlier.created_at = users.created_at
+                                         AND earlier.id < users.id))))",
+           R"(CREATE UNIQUE INDEX users_email_key ON users (organization_id, email_key))",
        }},
   };
   return all;

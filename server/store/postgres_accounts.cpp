@@ -28,9 +28,12 @@ void insert_organization(PgConn& db, const Organization& o) {
 }
 
 void insert_user(PgConn& db, const User& u) {
-  static const std::string sql = fmt::format("INSERT INTO users ({}) VALUES ({})", user_columns,
-                                             numbered(column_count(user_columns)));
-  db.exec(sql, user_params(u));
+  static const std::string sql =
+      fmt::format("INSERT INTO users ({}, email_key) VALUES ({})", user_columns,
+                  numbered(column_count(user_columns) + 1));
+  auto params = user_params(u);
+  params.emplace_back(email_key(u.email));
+  db.exec(sql, params);
 }
 
 void insert_tokens(PgConn& db, const std::vector<AccessToken>& tokens) {

@@ -104,7 +104,8 @@ StoreResult<Store::UserChange> PostgresRoles::delete_user(const User& u, const s
       lock_organization(db, u.organization_id);
       db.exec(
           "UPDATE users SET is_active = 0, deleted_at = $1, updated_at = $1, email = email || ' "
-          "(deleted ' || id || ')' WHERE id = $2 AND deleted_at IS NULL",
+          "(deleted ' || id || ')', email_key = email_key || ' (deleted ' || id || ')' WHERE id = "
+          "$2 AND deleted_at IS NULL",
           {at, u.id});
       if (!has_active_admin(db, u.organization_id)) return UserChange::last_admin;
       // Also its access and refresh tokens (every token family of the user) and its unspent

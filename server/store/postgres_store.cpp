@@ -171,8 +171,10 @@ class PostgresStore final : public PostgresAccounts {
                                                       const std::string& email) override {
     return m_pool.run<std::optional<User>>([&](PgConn& db) -> std::optional<User> {
       static const std::string sql = fmt::format(
-          "SELECT {} FROM users WHERE organization_id = $1 AND email = $2", user_columns);
-      const auto rows = db.exec(sql, {organization_id, email});
+          "SELECT {} FROM users WHERE organization_id = $1 AND (email_key = $2 OR email = $3) "
+          "ORDER BY email = $3 DESC LIMIT 1",
+          user_columns);
+      const auto rows = db.exec(sql, {organization_id, email_key(email), email});
       if (rows.empty()) return std::nullopt;
       return read_user(rows.row(0));
     });

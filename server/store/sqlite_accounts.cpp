@@ -46,8 +46,8 @@ void insert_organization(Conn& db, const Organization& o) {
 }
 
 void insert_user(Conn& db, const User& u) {
-  static const std::string sql =
-      fmt::format("INSERT INTO users ({}) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)", user_columns);
+  static const std::string sql = fmt::format(
+      "INSERT INTO users ({}, email_key) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)", user_columns);
   SQLite::Statement& s = db.prepare(sql);
   s.bind(1, u.id);
   s.bind(2, u.organization_id);
@@ -62,7 +62,22 @@ void insert_user(Conn& db, const User& u) {
   bind_text(s, 11, u.deleted_at);
   s.bind(12, u.mfa_enabled ? 1 : 0);
   s.bind(13, u.password_changed_at.value_or(u.created_at));
+  s.bind(14, email_key(u.email));
   s.exec();
+}
+
+std::optional<User> find_user_by_email(Conn& db, const std::string& organization_id,
+                                       const std::string& email) {
+  static const std::string sql = fmt::format(
+      "SELECT {} FROM users WHERE organization_id = ?1 AND (email_key = ?2 OR email = ?3) "
+      "ORDER BY email = ?3 DESC LIMIT 1",
+      user_columns);
+  SQLite::Statement& s = db.prepare(sql);
+  s.bind(1, organization_id);
+  s.bind(2, email_key(email));
+  s.bind(3, email);
+  if (!s.executeStep()) return std::nullopt;
+  return read_user(s);
 }
 
 void insert_tokens(Conn& db, const std::vector<AccessToken>& tokens) {

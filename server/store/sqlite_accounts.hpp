@@ -1,8 +1,9 @@
-// The SQLite statements of the Store's accounts methods (store.hpp, "Accounts"), and the
-// inserts they share with the rest of SqliteStore (organizations, users, tokens). Each
-// runs on a connection the caller leased from SqlitePool; the writes are one
-// WriteTransaction each, with their audit entry. SQLite errors are thrown as
-// SQLite::Exception for the pool to turn into StoreError.
+// The SQLite statements of the Store's accounts methods (store.hpp, "Accounts"), the
+// inserts they share with the rest of SqliteStore (organizations, users, tokens) and the
+// lookup of a user by email (sign-in, forgot-password). Each runs on a connection the
+// caller leased from SqlitePool; the writes are one WriteTransaction each, with their
+// audit entry. SQLite errors are thrown as SQLite::Exception for the pool to turn into
+// StoreError.
 #pragma once
 
 #include <optional>
@@ -20,6 +21,9 @@ class Conn;
 void insert_organization(Conn& db, const Organization& organization);
 void insert_user(Conn& db, const User& user);
 void insert_tokens(Conn& db, const std::vector<AccessToken>& tokens);
+// Store::find_user_by_email.
+std::optional<User> find_user_by_email(Conn& db, const std::string& organization_id,
+                                       const std::string& email);
 
 Done register_organization(Conn& db, const Organization& organization, const User& admin,
                            const std::vector<AccessToken>& tokens, const AuditEntry& audit);

@@ -97,7 +97,8 @@ StoreResult<Store::UserChange> SqliteRoles::delete_user(const User& u, const std
     WriteTransaction tx(db);
     SQLite::Statement& s = db.prepare(
         "UPDATE users SET is_active = 0, deleted_at = ?, updated_at = ?, email = email || ' "
-        "(deleted ' || id || ')' WHERE id = ? AND deleted_at IS NULL");
+        "(deleted ' || id || ')', email_key = email_key || ' (deleted ' || id || ')' WHERE id = ? "
+        "AND deleted_at IS NULL");
     s.bind(1, at);
     s.bind(2, at);
     s.bind(3, u.id);

@@ -145,16 +145,8 @@ class SqliteStore final : public SqliteMfaStore {
 
   StoreResult<std::optional<User>> find_user_by_email(const std::string& organization_id,
                                                       const std::string& email) override {
-    return m_pool.run<std::optional<User>>([&](Conn& db) -> std::optional<User> {
-      SQLite::Statement& s =
-          db.prepare(fmt::format("SELECT {} FROM users WHERE organization_id = ? AND "
-                                 "email = ?",
-                                 user_columns));
-      s.bind(1, organization_id);
-      s.bind(2, email);
-      if (!s.executeStep()) return std::nullopt;
-      return read_user(s);
-    });
+    return m_pool.run<std::optional<User>>(
+        [&](Conn& db) { return sqlite::find_user_by_email(db, organization_id, email); });
   }
 
   StoreResult<std::vector<User>> list_users(const std::string& organization_id) override {

@@ -14,6 +14,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "scopegate/result.hpp"
@@ -29,6 +30,18 @@ struct StoreError {
 
 struct Done {};
 
+// What makes an email unique in its organization and finds its user: the address with
+// the ASCII letters A-Z in lower case, every other byte as it is (so `Member@Localhost`
+// and `member@localhost` are one address; non-ASCII letters are compared exactly). Kept
+// beside the address as typed, which is what is shown (users.email_key, migration 12).
+inline std::string email_key(std::string_view email) {
+  std::string key(email);
+  for (char& c : key) {
+    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+  }
+  return key;
+}
+
 template <typename T>
 using StoreResult = Result<T, StoreError>;
 
@@ -42,11 +55,15 @@ class Store {
   virtual StoreResult<std::optional<Organization>> find_organization(const std::string& id) = 0;
   virtual StoreResult<std::optional<Organization>> find_organization_by_slug(
       const std::string& slug) = 0;
-  // `audit` may be null (bootstrap writes no audit entry).
+  // `audit` may be null (bootstrap writes no audit entry). Conflict: the organization has
+  // a user with that email_key() already.
   virtual StoreResult<Done> create_user(const User& user,
                                         const std::vector<std::string>& resource_ids,
                                         const AuditEntry* audit) = 0;
   virtual StoreResult<std::optional<User>> find_user(const std::string& id) = 0;
+  // The user whose email has the email_key() of `email` (or, first, whose email is exactly
+  // `email`: see migration 12 for the two rows an older database may hold for one key).
+  // Deleted users too (their email carries a suffix no valid address has).
   virtual StoreResult<std::optional<User>> find_user_by_email(const std::string& organization_id,
                                                               const std::string& email) = 0;
   // The organization's users but the deleted ones.

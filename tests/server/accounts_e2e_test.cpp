@@ -498,6 +498,47 @@ TEST_CASE("e2e: a one-time link dies when the password changes or a link of anot
   CHECK(reset(second_link, "R3set-password").status == 200);
 }
 
+TEST_CASE("e2e: an email in another letter case is the same user: taken, signs in, gets the link") {
+  Harness h;
+  member(h, "member@localhost", "member-password");
+  // Taken: the same 400 as the exact address, naming the address as sent.
+  const auto create = [&](const std::string& email) {
+    return h.client().post("/api/v1/users", {{"email", email}, {"password", "member-password"}},
+                           h.bearer());
+  };
+  for (const auto* email : {"member@localhost", "MEMBER@localhost", "Member@LocalHost"}) {
+    INFO(email);
+    const auto twice = create(email);
+    CHECK(twice.status == 400);
+    CHECK(twice.json().at("message") ==
+          std::string("A user with email '") + email + "' already exists in this organization");
+    CHECK(twice.json().at("validationErrors").at("email") == twice.json().at("message"));
+  }
+  const auto users = h.client().get("/api/v1/users", h.bearer()).json();
+  REQUIRE(users.size() == 2);
+  CHECK(users[1].at("email") == "member@localhost");
+  // Signs in in any case, shown as it was created.
+  const auto signed_in = login(h, "default", "Member@localhost", "member-password");
+  REQUIRE(signed_in.status == 200);
+  CHECK(signed_in.json().at("user").at("email") == "member@localhost");
+  CHECK(h.client().get("/api/v1/auth/me", bearer_of(signed_in.json())).json().at("email") ==
+        "member@localhost");
+  CHECK(login(h, "default", "MEMBER@LOCALHOST", "wrong-password").status == 401);
+  // The reset link goes to the stored address.
+  REQUIRE(h.client()
+              .post("/api/v1/auth/forgot-password",
+                    {{"organizationSlug", "default"}, {"email", "MEMBER@LocalHost"}})
+              .status == 204);
+  REQUIRE(eventually([&] { return !link_token_from_log(h, "member@localhost").empty(); }));
+  CHECK(unsent_mail(h) == std::vector<std::string>{"member@localhost"});
+  const auto reset = h.client().post(
+      "/api/v1/auth/reset-password",
+      {{"token", link_token_from_log(h, "member@localhost")}, {"password", "R3set-password"}});
+  REQUIRE(reset.status == 200);
+  CHECK(reset.json().at("user").at("email") == "member@localhost");
+  CHECK(login(h, "default", "mEmBeR@localhost", "R3set-password").status == 200);
+}
+
 TEST_CASE("e2e: an expired password signs in only to change it (change-expired-password)") {
   Harness h;
   member(h, "member@localhost", "member-password");

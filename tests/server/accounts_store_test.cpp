@@ -3,8 +3,13 @@
 // one-time tokens with their mail, password changes.
 #include <catch2/catch.hpp>
 
+#include <SQLiteCpp/SQLiteCpp.h>
+#include <fmt/format.h>
+
 #include "server/clock.hpp"
 #include "server/crypto.hpp"
+#include "server/store/migrations.hpp"
+#include "server/store/postgres_migrations.hpp"
 #include "server/store/store.hpp"
 #include "test_rows.hpp"
 #include "test_store.hpp"
@@ -59,6 +64,18 @@ struct Accounts {
     return store->query_audit(filter)->total;
   }
 };
+
+// Runs `sql` on the test's database as another program would; the first row's first
+// column, or "".
+std::string accounts_raw_query(const std::string& location, const std::string& sql) {
+  if (test_store() == StoreKind::postgres) {
+    return PgCluster::shared().query(PgCluster::database_of(location), sql);
+  }
+  SQLite::Database db(location, SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE);
+  SQLite::Statement s(db, sql);
+  if (!s.executeStep() || s.getColumnCount() == 0) return "";
+  return s.getColumn(0).getString();
+}
 
 }  // namespace
 
@@ -327,4 +344,110 @@ TEST_CASE("a new link voids the user's other unused links, and a password change
   CHECK_FALSE(live("other"));
   CHECK((*a.store->find_one_time_token(sha256_hex("reset3")))->used_at == change.at);
   CHECK(live("admins"));
+}
+
+TEST_CASE("emails are unique in an organization and find their user without regard to ASCII case",
+          "[store]") {
+  Accounts a;
+  const auto at = format_stored(now());
+  const auto user = [&](const std::string& email, const std::string& organization_id) {
+    return User{generate_uuid(), organization_id, email, "U", "member", "x", true, at,
+                std::nullopt};
+  };
+  const auto found = [&](const std::string& organization_id, const std::string& email) {
+    const auto row = a.store->find_user_by_email(organization_id, email);
+    REQUIRE(row);
+    return row->has_value() ? (*row)->id : std::string("none");
+  };
+  // Another spelling of the admin's address: the same user, shown as it was typed.
+  CHECK(found(a.org.id, "Admin@ACME.test") == a.admin.id);
+  CHECK((*a.store->find_user_by_email(a.org.id, "ADMIN@acme.test"))->email == "admin@acme.test");
+  const auto taken = a.store->create_user(user("ADMIN@Acme.Test", a.org.id), {}, nullptr);
+  REQUIRE_FALSE(taken);
+  CHECK(taken.error().kind == StoreError::Kind::conflict);
+  // Letters beyond ASCII are compared as they are, on both stores alike.
+  const auto lower = user("\xC3\xA9mile@acme.test", a.org.id);  // émile
+  const auto upper = user("\xC3\x89mile@acme.test", a.org.id);  // Émile
+  REQUIRE(a.store->create_user(lower, {}, nullptr));
+  REQUIRE(a.store->create_user(upper, {}, nullptr));
+  CHECK(found(a.org.id, "\xC3\xA9MILE@acme.test") == lower.id);
+  CHECK(found(a.org.id, "\xC3\x89MILE@ACME.TEST") == upper.id);
+  // Another organization has its own users.
+  const Organization other{generate_uuid(), "other", "Other", at};
+  REQUIRE(a.store->create_organization(other));
+  const auto theirs = user("ADMIN@acme.test", other.id);
+  REQUIRE(a.store->create_user(theirs, {}, nullptr));
+  CHECK(found(other.id, "admin@acme.test") == theirs.id);
+  CHECK(found(a.org.id, "ADMIN@acme.test") == a.admin.id);
+  // A deleted user's address is free again, in any case.
+  const auto bob = user("Bob@acme.test", a.org.id);
+  REQUIRE(a.store->create_user(bob, {}, nullptr));
+  REQUIRE(*a.store->delete_user(bob, at, a.audit("USER_DELETE")) == Store::UserChange::done);
+  CHECK(found(a.org.id, "bob@acme.test") == "none");
+  const auto again = user("BOB@acme.test", a.org.id);
+  REQUIRE(a.store->create_user(again, {}, nullptr));
+  CHECK(found(a.org.id, "bob@ACME.TEST") == again.id);
+  CHECK((*a.store->find_user(bob.id))->email == "Bob@acme.test (deleted " + bob.id + ")");
+}
+
+TEST_CASE(
+    "an older database whose emails differ only in case migrates, each user keeping its sign-in",
+    "[store]") {
+  REQUIRE(init_crypto());
+  TempDir dir;
+  const auto location = new_test_database(dir);
+  const auto run = [&](const std::string& sql) { return accounts_raw_query(location, sql); };
+  // The schema of version 11, as the store applies it.
+  run("CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, description TEXT NOT NULL, "
+      "applied_at TEXT NOT NULL)");
+  const auto& schema = test_store() == StoreKind::postgres ? postgres::migrations() : migrations();
+  for (const auto& migration : schema) {
+    if (migration.version > 11) break;
+    for (const auto statement : migration.statements) run(std::string(statement));
+    run(fmt::format("INSERT INTO schema_migrations VALUES ({}, 'old', '2026-01-01T00:00:00Z')",
+                    migration.version));
+  }
+  run("INSERT INTO organizations (id, slug, name, created_at) VALUES ('org', 'acme', 'Acme', "
+      "'2026-01-01T00:00:00.000000Z')");
+  const auto user = [&](const std::string& id, const std::string& email, const std::string& day,
+                        const std::string& deleted = "NULL") {
+    run(fmt::format(
+        "INSERT INTO users (id, organization_id, email, name, role, password_hash, is_active, "
+        "created_at, updated_at, deleted_at) VALUES ('{}', 'org', '{}', 'U', 'member', 'x', 1, "
+        "'2026-01-{}T00:00:00.000000Z', '2026-01-{}T00:00:00.000000Z', {})",
+        id, email, day, day, deleted));
+  };
+  // Three spellings of one address: u1 and u2 made at the same moment (the id decides),
+  // u3 later; a deleted user and the live one that took its address.
+  user("u3", "CAROL@ACME.TEST", "05");
+  user("u2", "carol@acme.test", "02");
+  user("u1", "Carol@Acme.test", "02");
+  user("u4", "dave@acme.test (deleted u4)", "03", "'2026-01-04T00:00:00.000000Z'");
+  user("u5", "Dave@acme.test", "04");
+
+  auto opened = open_store(location);
+  INFO((opened ? "" : opened.error().message));
+  REQUIRE(opened);
+  auto& store = **opened;
+  const auto found = [&](const std::string& email) {
+    const auto row = store.find_user_by_email("org", email);
+    REQUIRE(row);
+    return row->has_value() ? (*row)->id : std::string("none");
+  };
+  // The oldest keeps the key: any other spelling finds it. The others keep their exact one.
+  CHECK(run("SELECT email_key FROM users WHERE id = 'u1'") == "carol@acme.test");
+  CHECK(run("SELECT email_key FROM users WHERE id = 'u2'") == "carol@acme.test (duplicate u2)");
+  CHECK(run("SELECT email_key FROM users WHERE id = 'u3'") == "carol@acme.test (duplicate u3)");
+  CHECK(found("carol@ACME.test") == "u1");
+  CHECK(found("Carol@Acme.test") == "u1");
+  CHECK(found("carol@acme.test") == "u2");
+  CHECK(found("CAROL@ACME.TEST") == "u3");
+  CHECK((*store.find_user("u3"))->email == "CAROL@ACME.TEST");
+  CHECK(found("DAVE@ACME.TEST") == "u5");
+  // No new spelling of the address can be taken.
+  const User another{generate_uuid(),      "org",       "cArol@acme.test", "U", "member", "x", true,
+                     format_stored(now()), std::nullopt};
+  const auto taken = store.create_user(another, {}, nullptr);
+  REQUIRE_FALSE(taken);
+  CHECK(taken.error().kind == StoreError::Kind::conflict);
 }
