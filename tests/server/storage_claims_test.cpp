@@ -1,0 +1,103 @@
+// Unit checks of what docs/server.md's "Storage and secrets", "Mail" and "Accounts"
+// sections claim and that no other test asserts (docs-20 review, section 3): the shape of
+// generated keys, the Argon2id parameters, an IPv6 client counted by its /64, the index a
+// mail sender reads the outbox by, and SQLite's connection settings.
+#include <catch2/catch.hpp>
+
+#include <sqlite3.h>
+
+#include <algorithm>
+#include <set>
+
+#include "pg_cluster.hpp"
+#include "server/crypto.hpp"
+#include "server/handlers/accounts.hpp"
+#include "server/store/store.hpp"
+#include "test_store.hpp"
+
+using namespace scopegate::server;
+using namespace scopegate::server::testing;
+
+namespace {
+
+// The first column of every row `sql` returns on a SQLite file (NULL as "").
+std::vector<std::string> sqlite_column(const std::string& path, const std::string& sql) {
+  sqlite3* db = nullptr;
+  REQUIRE(sqlite3_open(path.c_str(), &db) == SQLITE_OK);
+  sqlite3_stmt* statement = nullptr;
+  REQUIRE(sqlite3_prepare_v2(db, sql.c_str(), -1, &statement, nullptr) == SQLITE_OK);
+  std::vector<std::string> out;
+  while (sqlite3_step(statement) == SQLITE_ROW) {
+    const auto* text = sqlite3_column_text(statement, 0);
+    out.emplace_back(text == nullptr ? "" : reinterpret_cast<const char*>(text));
+  }
+  sqlite3_finalize(statement);
+  sqlite3_close(db);
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("keys are egk_live_ and 48 characters from a-z and 0-9, their prefix 15 characters") {
+  REQUIRE(init_crypto());
+  std::set<char> seen;
+  std::set<std::string> keys;
+  for (int i = 0; i < 200; ++i) {
+    const auto key = generate_api_key();
+    REQUIRE(key.size() == 57);
+    REQUIRE(key.rfind("egk_live_", 0) == 0);
+    for (const char c : key.substr(9)) {
+      INFO(key);
+      REQUIRE(((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9')));
+      seen.insert(c);
+    }
+    CHECK(key_prefix(key) == key.substr(0, 15));
+    keys.insert(key);
+  }
+  CHECK(keys.size() == 200);
+  CHECK(seen.size() == 36);  // 9600 draws from 36 characters reach every one
+}
+
+TEST_CASE("passwords are hashed with Argon2id, t=2 and m=19 MiB") {
+  REQUIRE(init_crypto());
+  const auto hash = hash_password("correct horse");
+  CHECK(hash.rfind("$argon2id$v=19$m=19456,t=2,p=1$", 0) == 0);
+  CHECK(verify_password(hash, "correct horse"));
+  CHECK_FALSE(verify_password(hash, "correct horsE"));
+  CHECK(hash_password("correct horse") != hash);  // a random salt each time
+}
+
+TEST_CASE("the throttles count an IPv6 client by its /64 and an IPv4 client by its address") {
+  CHECK(client_address_key("2001:db8:1:2::1") == client_address_key("2001:db8:1:2::2"));
+  CHECK(client_address_key("2001:db8:1:2::1") ==
+        client_address_key("2001:db8:1:2:ffff:ffff:ffff:ffff"));
+  CHECK(client_address_key("2001:db8:1:2::1") != client_address_key("2001:db8:1:3::1"));
+  CHECK(client_address_key("192.0.2.1") != client_address_key("192.0.2.2"));
+}
+
+TEST_CASE("a mail sender finds the unsent outbox rows through the index mail_outbox_unsent",
+          "[store]") {
+  REQUIRE(init_crypto());
+  TempDir dir;
+  const auto database = new_test_database(dir);
+  REQUIRE(open_store(database));  // migrated
+  const auto indexes =
+      test_store() == StoreKind::postgres
+          ? PgCluster::shared().column(
+                PgCluster::database_of(database),
+                "SELECT indexname FROM pg_indexes WHERE tablename = 'mail_outbox'")
+          : sqlite_column(database,
+                          "SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = "
+                          "'mail_outbox'");
+  CHECK(std::find(indexes.begin(), indexes.end(), "mail_outbox_unsent") != indexes.end());
+}
+
+TEST_CASE("a SQLite database is in WAL mode once the store opened it") {
+  TempDir dir;
+  const auto database = dir.file("scopegate.db");
+  {
+    auto store = open_store(database);
+    REQUIRE(store);
+    CHECK(sqlite_column(database, "PRAGMA journal_mode") == std::vector<std::string>{"wal"});
+  }
+}
