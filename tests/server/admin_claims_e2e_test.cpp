@@ -1,0 +1,223 @@
+// End-to-end checks of what docs/server.md claims about users and roles and that no other
+// test asserts (docs-20 review, section 3): what deleting a resource or a user drops,
+// sorting, case-sensitive role names, a deleted user on a role's link routes, inactive
+// users' keys and sign-ins, and the details of the users' and roles' audit entries.
+#include <catch2/catch.hpp>
+
+#include <algorithm>
+
+#include "admin_fixture.hpp"
+
+using namespace scopegate::server;
+using namespace scopegate::server::testing;
+
+namespace {
+
+// The newest audit entry of `event` in the default organization.
+nlohmann::json newest_audit_entry(Harness& h, const Headers& admin, const std::string& event) {
+  const auto page = h.client().get("/api/v1/audit-logs?eventType=" + event, admin);
+  REQUIRE(page.status == 200);
+  const auto content = page.json().at("content");
+  REQUIRE(!content.empty());
+  return content[0];
+}
+
+// The ids of the resources a user may start sessions on (direct assignments and roles).
+std::vector<std::string> assigned_resource_ids(Harness& h, const std::string& user_id) {
+  const auto resources = h.open_store()->list_user_resources(user_id);
+  REQUIRE(resources);
+  std::vector<std::string> ids;
+  for (const auto& resource : *resources) ids.push_back(resource.id);
+  return ids;
+}
+
+}  // namespace
+
+TEST_CASE("e2e: deleting a resource drops its role links and its users' direct assignments") {
+  Harness h;
+  AdminFixture f(h);
+  const auto resource = h.resource("db");
+  const auto kept = h.resource("cache");
+  const auto carol = f.member("carol@acme.test", {{"resourceIds", {resource, kept}}});
+  const auto role = id_of(h.client().post("/api/v1/roles", {{"name", "Ops"}}, f.admin));
+  const auto role_path = "/api/v1/roles/" + role;
+  for (const auto& id : {resource, kept}) {
+    REQUIRE(h.client().post(role_path + "/resources/" + id, Json::object(), f.admin).status == 200);
+  }
+  auto both = std::vector<std::string>{resource, kept};
+  std::sort(both.begin(), both.end());
+  CHECK(h.client().get(role_path, f.admin).json().at("resourceIds") == Json(both));
+  CHECK(assigned_resource_ids(h, carol).size() == 2);
+
+  REQUIRE(del(h, "/api/v1/resources/" + resource, f.admin).status == 204);
+  CHECK(h.client().get(role_path, f.admin).json().at("resourceIds") == Json::array({kept}));
+  CHECK(assigned_resource_ids(h, carol) == std::vector<std::string>{kept});
+  // Adding the link again names the resource as unknown, not as already linked.
+  const auto relink =
+      h.client().post(role_path + "/resources/" + resource, Json::object(), f.admin);
+  CHECK(relink.status == 404);
+  CHECK(message_of(relink) == "Resource not found with id: " + resource);
+}
+
+TEST_CASE("e2e: deleting a user drops its direct resource assignments and its role memberships") {
+  Harness h;
+  AdminFixture f(h);
+  const auto resource = f.resource("db");
+  const auto carol = f.member("carol@acme.test", {{"resourceIds", {resource}}});
+  CHECK(assigned_resource_ids(h, carol) == std::vector<std::string>{resource});
+  REQUIRE(del(h, "/api/v1/users/" + carol, f.admin).status == 204);
+  CHECK(assigned_resource_ids(h, carol).empty());
+  // The email is free again; the new user starts with nothing assigned.
+  const auto again = f.member("carol@acme.test");
+  CHECK(again != carol);
+  CHECK(assigned_resource_ids(h, again).empty());
+}
+
+TEST_CASE("e2e: a user's roleNames and a role's resourceIds and userIds come sorted") {
+  Harness h;
+  AdminFixture f(h);
+  // Created (and linked) in the reverse of the expected order.
+  const auto zeta = id_of(h.client().post("/api/v1/roles", {{"name", "Zeta"}}, f.admin));
+  const auto alpha = id_of(h.client().post("/api/v1/roles", {{"name", "Alpha"}}, f.admin));
+  const auto middle = id_of(h.client().post("/api/v1/roles", {{"name", "Mu"}}, f.admin));
+  const auto bob = f.member("bob@acme.test");
+  const auto carol = f.member("carol@acme.test");
+  const auto first = f.resource("first");
+  const auto second = f.resource("second");
+  for (const auto& role : {zeta, middle, alpha}) {
+    REQUIRE(h.client()
+                .post("/api/v1/roles/" + role + "/users/" + bob, Json::object(), f.admin)
+                .status == 200);
+  }
+  const auto user = h.client().get("/api/v1/users/" + bob, f.admin);
+  REQUIRE(user.status == 200);
+  CHECK(user.json().at("roleNames") == Json::array({"Alpha", "Mu", "Zeta"}));
+  const auto listed = h.client().get("/api/v1/users", f.admin).json();
+  const auto in_list = std::find_if(listed.begin(), listed.end(),
+                                    [&](const Json& item) { return item.at("id") == bob; });
+  REQUIRE(in_list != listed.end());
+  CHECK(in_list->at("roleNames") == Json::array({"Alpha", "Mu", "Zeta"}));
+
+  auto users = std::vector<std::string>{carol, bob};
+  auto resources = std::vector<std::string>{second, first};
+  for (const auto& id : users) {
+    REQUIRE(h.client()
+                .post("/api/v1/roles/" + alpha + "/users/" + id, Json::object(), f.admin)
+                .status == (id == bob ? 400 : 200));  // bob is in it already
+  }
+  for (const auto& id : resources) {
+    REQUIRE(h.client()
+                .post("/api/v1/roles/" + alpha + "/resources/" + id, Json::object(), f.admin)
+                .status == 200);
+  }
+  std::sort(users.begin(), users.end());
+  std::sort(resources.begin(), resources.end());
+  const auto role = h.client().get("/api/v1/roles/" + alpha, f.admin).json();
+  CHECK(role.at("userIds") == Json(users));
+  CHECK(role.at("resourceIds") == Json(resources));
+}
+
+TEST_CASE("e2e: role names are unique in an organization, case-sensitively") {
+  Harness h;
+  AdminFixture f(h);
+  REQUIRE(h.client().post("/api/v1/roles", {{"name", "Backend"}}, f.admin).status == 201);
+  const auto lower = h.client().post("/api/v1/roles", {{"name", "backend"}}, f.admin);
+  CHECK(lower.status == 201);
+  CHECK(lower.json().at("name") == "backend");
+  const auto taken = h.client().post("/api/v1/roles", {{"name", "Backend"}}, f.admin);
+  CHECK(taken.status == 400);
+  CHECK(taken.json().at("validationErrors").contains("name"));
+  // Renaming onto another role's name differing only in case is allowed too.
+  const auto upper = id_of(h.client().post("/api/v1/roles", {{"name", "BACKEND"}}, f.admin));
+  CHECK(patch(h, "/api/v1/roles/" + upper, {{"name", "BackEnd"}}, f.admin).status == 200);
+  CHECK(h.client().get("/api/v1/roles", f.admin).json().size() == 3);
+}
+
+TEST_CASE("e2e: a deleted user is not found on a role's link routes") {
+  Harness h;
+  AdminFixture f(h);
+  const auto role = id_of(h.client().post("/api/v1/roles", {{"name", "Ops"}}, f.admin));
+  const auto gone = f.member("gone@acme.test");
+  REQUIRE(del(h, "/api/v1/users/" + gone, f.admin).status == 204);
+  const auto added =
+      h.client().post("/api/v1/roles/" + role + "/users/" + gone, Json::object(), f.admin);
+  CHECK(added.status == 404);
+  CHECK(message_of(added) == "User not found with id: " + gone);
+  CHECK(h.client().get("/api/v1/roles/" + role, f.admin).json().at("userIds").empty());
+}
+
+TEST_CASE(
+    "e2e: an inactive user's sign-in is audited as disabled, and its keys are refused until "
+    "it is reactivated") {
+  Harness h;
+  AdminFixture f(h);
+  const auto carol = f.member("carol@acme.test", {{"isOrgAdmin", true}});
+  const auto created =
+      h.client().post("/api/v1/api-keys", {{"name", "carol's"}, {"scopes", {"sessions:read"}}},
+                      f.member_token("carol@acme.test"));
+  REQUIRE(created.status == 201);
+  const auto key = with_key(created.json().at("plainTextKey").get<std::string>());
+  CHECK(h.client().get("/api/v1/sessions", key).status == 200);
+
+  REQUIRE(patch(h, "/api/v1/users/" + carol, {{"isActive", false}}, f.admin).status == 200);
+  CHECK(h.client().get("/api/v1/sessions", key).status == 401);
+  CHECK(sign_in(h, "default", "carol@acme.test", "member-password").status == 401);
+  // The refused sign-in is audited (batched: it appears within a flush interval).
+  REQUIRE(eventually([&] {
+    const auto page =
+        h.client().get("/api/v1/audit-logs?eventType=USER_LOGIN&size=100", f.admin).json();
+    for (const auto& entry : page.at("content")) {
+      if (entry.at("result") == "FAILURE" && entry.at("actorEmail") == "carol@acme.test" &&
+          entry.at("errorMessage") == "user account is disabled") {
+        return true;
+      }
+    }
+    return false;
+  }));
+
+  REQUIRE(patch(h, "/api/v1/users/" + carol, {{"isActive", true}}, f.admin).status == 200);
+  CHECK(h.client().get("/api/v1/sessions", key).status == 200);
+}
+
+TEST_CASE("e2e: user and role audit entries name their target and hold the details") {
+  Harness h;
+  AdminFixture f(h);
+  const auto bob = f.member("bob@acme.test");
+  const auto created = newest_audit_entry(h, f.admin, "USER_CREATE");
+  CHECK(created.at("resourceType") == "USER");
+  CHECK(created.at("resourceId") == bob);
+  CHECK(created.at("resourceName") == "bob@acme.test");
+  CHECK(created.at("details") == Json{{"isOrgAdmin", false}, {"role", "member"}});
+  const auto admin = f.member("root@acme.test", {{"isOrgAdmin", true}});
+  CHECK(newest_audit_entry(h, f.admin, "USER_CREATE").at("details") ==
+        Json{{"isOrgAdmin", true}, {"role", "admin"}});
+
+  REQUIRE(patch(h, "/api/v1/users/" + bob, {{"name", "Robert"}}, f.admin).status == 200);
+  const auto updated = newest_audit_entry(h, f.admin, "USER_UPDATE");
+  CHECK(updated.at("resourceType") == "USER");
+  CHECK(updated.at("resourceName") == "bob@acme.test");
+  CHECK(updated.at("details") == Json{{"name", "Robert"}});
+
+  const auto role = id_of(h.client().post("/api/v1/roles", {{"name", "Ops"}}, f.admin));
+  const auto resource = f.resource("db");
+  REQUIRE(h.client()
+              .post("/api/v1/roles/" + role + "/resources/" + resource, Json::object(), f.admin)
+              .status == 200);
+  const auto resource_link = newest_audit_entry(h, f.admin, "ROLE_ASSIGN");
+  CHECK(resource_link.at("resourceType") == "ROLE");
+  CHECK(resource_link.at("resourceId") == role);
+  CHECK(resource_link.at("details").at("resourceId") == resource);
+  REQUIRE(
+      h.client().post("/api/v1/roles/" + role + "/users/" + bob, Json::object(), f.admin).status ==
+      200);
+  CHECK(newest_audit_entry(h, f.admin, "ROLE_ASSIGN").at("details").at("userId") == bob);
+  REQUIRE(del(h, "/api/v1/roles/" + role + "/users/" + bob, f.admin).status == 204);
+  const auto unlinked = newest_audit_entry(h, f.admin, "ROLE_UNASSIGN");
+  CHECK(unlinked.at("resourceType") == "ROLE");
+  CHECK(unlinked.at("details").at("userId") == bob);
+
+  REQUIRE(del(h, "/api/v1/users/" + admin, f.admin).status == 204);
+  const auto deleted = newest_audit_entry(h, f.admin, "USER_DELETE");
+  CHECK(deleted.at("resourceType") == "USER");
+  CHECK(deleted.at("resourceId") == admin);
+}
