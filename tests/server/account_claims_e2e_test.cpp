@@ -1,12 +1,17 @@
 // End-to-end checks of what docs/server.md claims about passwords and that no other test
 // asserts (docs-20 review, section 3): the order of change-password's refusals, the
 // 128-character cap on new passwords and the 1024 one on current passwords, and
-// change-expired-password's 300-second token, "must differ" rule and audit entry.
+// change-expired-password's 300-second token, "must differ" rule and audit entry; a reused
+// refresh token's warn line and racing refreshes; 503 for busy password workers; reset
+// links of inactive users; the organization name's length.
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <chrono>
+#include <future>
 
 #include "admin_fixture.hpp"
+#include "outbox.hpp"
 
 using namespace scopegate::server;
 using namespace scopegate::server::testing;
@@ -145,4 +150,135 @@ TEST_CASE(
   CHECK(entry.at("resourceId") == id);
   CHECK(entry.at("resourceName") == "old@localhost");
   CHECK(entry.at("actorEmail") == "old@localhost");
+}
+
+TEST_CASE("e2e: a reused refresh token is logged as a warn line naming the user") {
+  Harness h;
+  const auto first = sign_in(h, "default", "admin@localhost", admin_password);
+  REQUIRE(first.status == 200);
+  const auto refresh_token = first.json().at("refreshToken").get<std::string>();
+  REQUIRE(h.client().post("/api/v1/auth/refresh", {{"refreshToken", refresh_token}}).status == 200);
+  const auto me = h.client().get("/api/v1/auth/me",
+                                 bearer_of(first.json().at("accessToken").get<std::string>()));
+  const auto user_id = me.json().at("id").get<std::string>();
+  REQUIRE(h.client().post("/api/v1/auth/refresh", {{"refreshToken", refresh_token}}).status == 401);
+  h.stop();
+  const auto log = read_file(h.config.log_file);
+  const auto line_at = log.find("refresh token reused for user " + user_id);
+  REQUIRE(line_at != std::string::npos);
+  const auto line_start = log.rfind('\n', line_at) + 1;
+  const auto line = log.substr(line_start, log.find('\n', line_at) - line_start);
+  INFO(line);
+  CHECK(line.find(" warning refresh token reused for user ") != std::string::npos);
+  CHECK(line.find(refresh_token) == std::string::npos);
+}
+
+TEST_CASE("e2e: of two refreshes racing with one token, one wins and the other counts as reuse") {
+  Harness h;
+  for (int round = 0; round < 3; ++round) {
+    INFO("round " << round);
+    const auto signed_in_now = sign_in(h, "default", "admin@localhost", admin_password).json();
+    const auto refresh_token = signed_in_now.at("refreshToken").get<std::string>();
+    auto refresh = [&h, refresh_token] {
+      return h.client().post("/api/v1/auth/refresh", {{"refreshToken", refresh_token}});
+    };
+    auto one = std::async(std::launch::async, refresh);
+    auto two = std::async(std::launch::async, refresh);
+    auto replies = std::vector<Reply>{one.get(), two.get()};
+    std::sort(replies.begin(), replies.end(),
+              [](const Reply& a, const Reply& b) { return a.status < b.status; });
+    REQUIRE(replies[0].status == 200);
+    REQUIRE(replies[1].status == 401);
+    CHECK(message_of(replies[1]) == "refresh token has already been used; sign in again");
+    // The reuse revokes the whole sign-in, the winner's new tokens included.
+    CHECK(h.client()
+              .get("/api/v1/auth/me",
+                   bearer_of(replies[0].json().at("accessToken").get<std::string>()))
+              .status == 401);
+    CHECK(
+        h.client()
+            .post("/api/v1/auth/refresh", {{"refreshToken", replies[0].json().at("refreshToken")}})
+            .status == 401);
+  }
+}
+
+TEST_CASE("e2e: password changes that find every password worker busy get 503 with Retry-After") {
+  Harness h([](Harness& harness) {
+    harness.config.login_password_workers = 1;
+    harness.config.login_password_queue = 0;
+  });
+  member_with_password(h, "busy@localhost", "Old-passw0rd");
+  Headers token;
+  // The worker marks itself free just after it answers: a sign-in right behind the
+  // creation may still find it busy, and is repeated then.
+  REQUIRE(eventually([&] {
+    const auto reply = sign_in(h, "default", "busy@localhost", "Old-passw0rd");
+    if (reply.status != 200) return false;
+    token = bearer_of(reply.json().at("accessToken").get<std::string>());
+    return true;
+  }));
+  // Wrong current passwords: each is checked on the worker (401) or refused at once (503).
+  int checked = 0;
+  int busy = 0;
+  REQUIRE(eventually([&] {
+    std::vector<std::future<Reply>> replies;
+    for (int i = 0; i < 6; ++i) {
+      replies.push_back(std::async(std::launch::async, [&h, &token] {
+        return change_own_password(h, token, "Wrong-passw0rd", "N3w-password");
+      }));
+    }
+    for (auto& reply : replies) {
+      const auto answer = reply.get();
+      if (answer.status == 401) {
+        ++checked;
+      } else {
+        REQUIRE(answer.status == 503);
+        CHECK(answer.headers.at("Retry-After") == "1");
+        CHECK(message_of(answer) == "too many password changes in progress; retry in 1 s");
+        ++busy;
+      }
+    }
+    return checked >= 1 && busy >= 1;
+  }));
+}
+
+TEST_CASE(
+    "e2e: reset-password refuses the link of a user made inactive, and takes it again once "
+    "the user is active") {
+  Harness h;
+  const auto id = member_with_password(h, "reset@localhost", "Old-passw0rd");
+  REQUIRE(h.client()
+              .post("/api/v1/auth/forgot-password",
+                    {{"organizationSlug", "default"}, {"email", "reset@localhost"}})
+              .status == 204);
+  std::string token;
+  REQUIRE(eventually([&] {
+    token = link_token_from_log(h, "reset@localhost");
+    return !token.empty();
+  }));
+  const auto reset = [&] {
+    return h.client().post("/api/v1/auth/reset-password",
+                           {{"token", token}, {"password", "R3set-password"}});
+  };
+  REQUIRE(patch(h, "/api/v1/users/" + id, {{"isActive", false}}, h.bearer()).status == 200);
+  const auto refused = reset();
+  CHECK(refused.status == 400);
+  CHECK(message_of(refused) == "invalid or expired token");
+  REQUIRE(patch(h, "/api/v1/users/" + id, {{"isActive", true}}, h.bearer()).status == 200);
+  CHECK(reset().status == 200);
+  CHECK(sign_in(h, "default", "reset@localhost", "R3set-password").status == 200);
+}
+
+TEST_CASE("e2e: the organization's name is 1 to 255 characters") {
+  Harness h;
+  const auto admin = h.bearer();
+  const auto too_long =
+      patch(h, "/api/v1/organization/settings", {{"name", std::string(256, 'n')}}, admin);
+  CHECK(too_long.status == 400);
+  CHECK(too_long.json().at("validationErrors").contains("name"));
+  CHECK(h.client().get("/api/v1/organization/settings", admin).json().at("name") == "Default");
+  const auto longest =
+      patch(h, "/api/v1/organization/settings", {{"name", std::string(255, 'n')}}, admin);
+  CHECK(longest.status == 200);
+  CHECK(longest.json().at("name") == std::string(255, 'n'));
 }
