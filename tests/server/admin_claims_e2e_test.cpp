@@ -221,3 +221,100 @@ TEST_CASE("e2e: user and role audit entries name their target and hold the detai
   CHECK(deleted.at("resourceType") == "USER");
   CHECK(deleted.at("resourceId") == admin);
 }
+
+TEST_CASE("e2e: the plan's user limit is refused on the email field") {
+  Harness h;
+  const auto registered =
+      h.client().post("/api/v1/auth/register", {{"organizationName", "Tiny Co"},
+                                                {"email", "founder@tiny.test"},
+                                                {"password", "Str0ng-password"}});
+  REQUIRE(registered.status == 201);
+  REQUIRE(registered.json().at("user").at("subscriptionTier") == "FREE");  // 3 users
+  const auto founder = bearer_of(registered.json().at("accessToken").get<std::string>());
+  for (const auto* email : {"two@tiny.test", "three@tiny.test"}) {
+    REQUIRE(h.client().post("/api/v1/users", {{"email", email}}, founder).status == 201);
+  }
+  const auto refused = h.client().post("/api/v1/users", {{"email", "four@tiny.test"}}, founder);
+  CHECK(refused.status == 400);
+  CHECK(refused.json().at("validationErrors") ==
+        Json{{"email", "User limit of the plan reached: FREE allows 3 users"}});
+}
+
+TEST_CASE("e2e: POST /users refuses a resource of another organization in resourceIds") {
+  Harness h;
+  AdminFixture f(h);
+  const auto theirs = f.resource("theirs", f.other_organization_id);
+  const auto ours = f.resource("ours");
+  const auto refused = h.client().post(
+      "/api/v1/users", {{"email", "carol@acme.test"}, {"resourceIds", {ours, theirs}}}, f.admin);
+  CHECK(refused.status == 400);
+  CHECK(refused.json().at("validationErrors") ==
+        Json{{"resourceIds", "every id must name a resource of this organization"}});
+  // Nobody was created.
+  const auto users = h.client().get("/api/v1/users", f.admin).json();
+  CHECK(std::none_of(users.begin(), users.end(),
+                     [](const Json& user) { return user.at("email") == "carol@acme.test"; }));
+}
+
+TEST_CASE("e2e: a user created without a password cannot sign in, whatever password is tried") {
+  Harness h;
+  AdminFixture f(h);
+  REQUIRE(h.client().post("/api/v1/users", {{"email", "nopass@acme.test"}}, f.admin).status == 201);
+  for (const auto* password : {"member-password", "x", " "}) {
+    const auto refused = sign_in(h, "default", "nopass@acme.test", password);
+    INFO(password);
+    CHECK(refused.status == 401);
+    CHECK(message_of(refused) == "invalid organization, email or password");
+  }
+}
+
+TEST_CASE("e2e: deleting a user ends its running sessions, each audited as SESSION_STOP") {
+  Harness h;
+  AdminFixture f(h);
+  const auto db = f.resource("db");
+  const auto bob = f.member("bob@acme.test", {{"resourceIds", {db}}});
+  const auto bob_token = f.member_token("bob@acme.test");
+  const auto session =
+      h.client().post("/api/v1/sessions", {{"ipv4Address", "192.0.2.10"}}, bob_token);
+  REQUIRE(session.status == 201);
+  CHECK(f.audited("SESSION_STOP") == 0);
+  REQUIRE(del(h, "/api/v1/users/" + bob, f.admin).status == 204);
+  CHECK(f.audited("SESSION_STOP") == 1);
+  const auto stop = newest_audit_entry(h, f.admin, "SESSION_STOP");
+  CHECK(stop.at("resourceId") == id_of(session));
+  CHECK(stop.at("details").at("endedReason") == "ADMIN");
+  const auto stopped = h.client().get("/api/v1/sessions/admin", f.admin).json().at(0);
+  CHECK(stopped.at("id") == id_of(session));
+  CHECK(stopped.at("endedReason") == "ADMIN");
+}
+
+TEST_CASE("e2e: deleting a role leaves the sessions started through it running") {
+  Harness h;
+  AdminFixture f(h);
+  const auto db = f.resource("db");
+  const auto bob = f.member("bob@acme.test");
+  const auto bob_token = f.member_token("bob@acme.test");
+  const auto role = id_of(h.client().post("/api/v1/roles", {{"name", "Ops"}}, f.admin));
+  REQUIRE(h.client()
+              .post("/api/v1/roles/" + role + "/resources/" + db, Json::object(), f.admin)
+              .status == 200);
+  REQUIRE(
+      h.client().post("/api/v1/roles/" + role + "/users/" + bob, Json::object(), f.admin).status ==
+      200);
+  const auto started =
+      h.client().post("/api/v1/sessions", {{"ipv4Address", "192.0.2.10"}}, bob_token);
+  REQUIRE(started.status == 201);
+  REQUIRE(started.json().at("resourceIps").size() == 1);
+  const auto path = "/api/v1/sessions/" + id_of(started);
+  REQUIRE(
+      eventually([&] { return h.client().get(path, bob_token).json().at("status") == "ACTIVE"; }));
+
+  REQUIRE(del(h, "/api/v1/roles/" + role, f.admin).status == 204);
+  CHECK(h.client().get("/api/v1/users/" + bob, f.admin).json().at("roleNames").empty());
+  // The session and its entry are as they were.
+  const auto after = h.client().get(path, bob_token).json();
+  CHECK(after.at("status") == "ACTIVE");
+  CHECK(after.at("endedAt").is_null());
+  CHECK(after.at("resourceIps").at(0).at("status") == "APPLIED");
+  CHECK(f.audited("SESSION_STOP") == 0);
+}
