@@ -39,7 +39,7 @@ Reply change_expired_password(Harness& h, const std::string& change_token,
                          {{"passwordChangeToken", change_token}, {"newPassword", next}});
 }
 
-std::int64_t audit_count(Harness& h, const Headers& reader, const std::string& event) {
+std::int64_t audit_total(Harness& h, const Headers& reader, const std::string& event) {
   const auto page = h.client().get("/api/v1/audit-logs?eventType=" + event, reader);
   REQUIRE(page.status == 200);
   return page.json().at("totalElements").get<std::int64_t>();
@@ -70,7 +70,7 @@ TEST_CASE(
   CHECK(message_of(wrong) == "current password is incorrect");
   // Nothing changed.
   CHECK(sign_in(h, "default", "pat@localhost", "Old-passw0rd").status == 200);
-  CHECK(audit_count(h, h.bearer(), "USER_PASSWORD_CHANGE") == 0);
+  CHECK(audit_total(h, h.bearer(), "USER_PASSWORD_CHANGE") == 0);
 }
 
 TEST_CASE("e2e: a new password is at most 128 characters, a current one up to 1024") {
@@ -134,14 +134,14 @@ TEST_CASE(
     CHECK(too_long.status == 400);
     CHECK(too_long.json().at("validationErrors").at("newPassword") ==
           "must be at most 128 characters");
-    CHECK(audit_count(h, auditor, "USER_PASSWORD_CHANGE") == 0);
+    CHECK(audit_total(h, auditor, "USER_PASSWORD_CHANGE") == 0);
     // Still good shortly before its 300 seconds are over.
     {
       const ClockShift nearly(month + std::chrono::seconds(290));
       CHECK(change_expired_password(h, fresh, "Fr3sh-password").status == 200);
     }
   }
-  CHECK(audit_count(h, auditor, "USER_PASSWORD_CHANGE") == 1);
+  CHECK(audit_total(h, auditor, "USER_PASSWORD_CHANGE") == 1);
   const auto entry = h.client()
                          .get("/api/v1/audit-logs?eventType=USER_PASSWORD_CHANGE", auditor)
                          .json()

@@ -1,7 +1,8 @@
 // Unit checks of what docs/server.md's "Storage and secrets", "Mail" and "Accounts"
 // sections claim and that no other test asserts (docs-20 review, section 3): the shape of
 // generated keys, the Argon2id parameters, an IPv6 client counted by its /64, the index a
-// mail sender reads the outbox by, and SQLite's connection settings.
+// mail sender reads the outbox by, SQLite's WAL mode, and which sessions keep a resource from
+// being deleted.
 #include <catch2/catch.hpp>
 
 #include <sqlite3.h>
@@ -13,6 +14,7 @@
 #include "server/crypto.hpp"
 #include "server/handlers/accounts.hpp"
 #include "server/store/store.hpp"
+#include "test_rows.hpp"
 #include "test_store.hpp"
 
 using namespace scopegate::server;
@@ -99,5 +101,56 @@ TEST_CASE("a SQLite database is in WAL mode once the store opened it") {
     auto store = open_store(database);
     REQUIRE(store);
     CHECK(sqlite_column(database, "PRAGMA journal_mode") == std::vector<std::string>{"wal"});
+  }
+}
+
+TEST_CASE(
+    "a resource is not deleted while a PENDING, ACTIVE, PARTIAL or EXPIRING session covers it",
+    "[store]") {
+  REQUIRE(init_crypto());
+  TempDir dir;
+  auto opened = open_store(new_test_database(dir));
+  REQUIRE(opened);
+  auto& store = **opened;
+  const auto at = format_stored(now());
+  const Organization org{generate_uuid(), "acme", "Acme", at};
+  REQUIRE(store.create_organization(org));
+  const User user{generate_uuid(), org.id, "u@acme.test", "U", "admin", "x", true, at,
+                  std::nullopt};
+  REQUIRE(store.create_user(user, {}, nullptr));
+  Credential credential;
+  credential.id = generate_uuid();
+  credential.organization_id = org.id;
+  credential.name = "aws";
+  credential.provider = "AWS";
+  credential.credential_type = "ACCESS_KEY";
+  credential.sealed_data = "xc20p1:sealed";
+  credential.created_at = credential.updated_at = at;
+  REQUIRE(store.create_credential(credential, user_audit(org.id, "CREDENTIAL_CREATE")));
+
+  for (const auto* status : {"PENDING", "ACTIVE", "PARTIAL", "EXPIRING", "EXPIRED", "CANCELLED"}) {
+    INFO(status);
+    Resource resource;
+    resource.id = generate_uuid();
+    resource.organization_id = org.id;
+    resource.name = std::string("db-") + status;
+    resource.credential_id = credential.id;
+    resource.provider = "AWS";
+    resource.resource_type = "SECURITY_GROUP";
+    resource.resource_identifier = "sg-" + resource.name;
+    resource.created_at = resource.updated_at = at;
+    REQUIRE(store.save_resource(resource, user_audit(org.id, "RESOURCE_CREATE")));
+    auto session = active_session(org.id, user.id);
+    session.status = status;
+    session.resource_ips.push_back({generate_uuid(), session.id, resource.id, resource.name, "IPV4",
+                                    "192.0.2.1", "APPLIED", std::nullopt, std::nullopt,
+                                    std::nullopt, std::nullopt});
+    REQUIRE(*store.save_session(session, std::nullopt, nullptr));
+    const bool over = std::string(status) == "EXPIRED" || std::string(status) == "CANCELLED";
+    const auto in_use = store.delete_resource(resource.id, user_audit(org.id, "RESOURCE_DELETE"));
+    REQUIRE(in_use);
+    CHECK(in_use->sessions == (over ? 0 : 1));
+    CHECK(in_use->static_ip_rules == 0);
+    CHECK(store.find_resource(resource.id)->has_value() == !over);
   }
 }
