@@ -3,7 +3,8 @@
 // the secrets key never in the database, a TOTP secret sealed for its own user's row only,
 // recovery codes stored as Argon2id strings, a link token in plaintext only in its log line
 // and outbox row, no USER_LOGIN entry for an MFA challenge, recovery codes with spaces, and
-// the wrong-code throttle counted per client address.
+// the wrong-code throttle counted per client address; verify-mfa and disable answering 503
+// when the password workers are busy.
 #include <catch2/catch.hpp>
 
 #include <sodium.h>
@@ -13,6 +14,8 @@
 #include <cctype>
 #include <chrono>
 #include <filesystem>
+#include <functional>
+#include <future>
 
 #include "admin_fixture.hpp"
 #include "outbox.hpp"
@@ -385,4 +388,56 @@ TEST_CASE("e2e: wrong MFA codes are throttled per client address: another addres
   // The first address is still throttled.
   CHECK(send_mfa_code(h, mfa_challenge(h, "admin@localhost", admin_password), right, first_address)
             .status == 429);
+}
+
+TEST_CASE("e2e: verify-mfa and disable find every password worker busy and get 503 at once") {
+  Harness h([](Harness& harness) {
+    harness.config.login_password_workers = 1;
+    harness.config.login_password_queue = 0;
+    harness.config.login_free_failures = 1000;  // wrong codes are not throttled here
+  });
+  const auto admin = h.bearer();
+  // Confirming needs the worker too: the one right behind the sign-in may find it busy.
+  const auto setup = h.client().post("/api/v1/mfa/setup", Json::object(), admin);
+  REQUIRE(setup.status == 200);
+  const auto secret = setup.json().at("secret").get<std::string>();
+  REQUIRE(eventually([&] {
+    return h.client()
+               .post("/api/v1/mfa/setup/confirm",
+                     {{"secret", secret}, {"code", authenticator_code(secret)}}, admin)
+               .status == 200;
+  }));
+  std::string challenge;
+  REQUIRE(eventually([&] {
+    const auto reply = sign_in(h, "default", "admin@localhost", admin_password);
+    if (reply.status != 200) return false;
+    challenge = reply.json().at("mfaChallengeToken").get<std::string>();
+    return true;
+  }));
+  const auto wrong = authenticator_code(secret) == "000000" ? "000001" : "000000";
+  // Bursts of wrong recovery-code-shaped codes (each checked against 8 Argon2id hashes):
+  // one runs, the others are refused at once, until a burst has shown both.
+  const auto burst = [&](const std::function<Reply()>& send, int refused_status) {
+    int ran = 0;
+    int busy = 0;
+    REQUIRE(eventually([&] {
+      std::vector<std::future<Reply>> replies;
+      for (int i = 0; i < 6; ++i) replies.push_back(std::async(std::launch::async, send));
+      for (auto& reply : replies) {
+        const auto answer = reply.get();
+        if (answer.status == refused_status) {
+          ++ran;
+        } else {
+          REQUIRE(answer.status == 503);
+          CHECK(answer.headers.at("Retry-After") == "1");
+          CHECK(message_of(answer) == "too many MFA requests in progress; retry in 1 s");
+          ++busy;
+        }
+      }
+      return ran >= 1 && busy >= 1;
+    }));
+  };
+  burst([&] { return send_mfa_code(h, challenge, "wxyz2345"); }, 401);
+  burst([&] { return send_mfa_code(h, challenge, wrong); }, 401);
+  burst([&] { return h.client().post("/api/v1/mfa/disable", {{"code", "wxyz2345"}}, admin); }, 400);
 }
