@@ -282,3 +282,39 @@ TEST_CASE("e2e: the organization's name is 1 to 255 characters") {
   CHECK(longest.status == 200);
   CHECK(longest.json().at("name") == std::string(255, 'n'));
 }
+
+TEST_CASE("e2e: forgot-password answers 204 even while every password worker is busy") {
+  Harness h([](Harness& harness) {
+    harness.config.login_password_workers = 1;
+    harness.config.login_password_queue = 0;
+  });
+  member_with_password(h, "forgot@localhost", "Old-passw0rd");
+  Headers token;
+  REQUIRE(eventually([&] {
+    const auto reply = sign_in(h, "default", "forgot@localhost", "Old-passw0rd");
+    if (reply.status != 200) return false;
+    token = bearer_of(reply.json().at("accessToken").get<std::string>());
+    return true;
+  }));
+  // Password changes keep the worker busy (some get 503); every forgot-password beside
+  // them gets its 204.
+  int busy = 0;
+  REQUIRE(eventually([&] {
+    std::vector<std::future<Reply>> changes;
+    std::vector<std::future<Reply>> forgets;
+    for (int i = 0; i < 4; ++i) {
+      changes.push_back(std::async(std::launch::async, [&h, &token] {
+        return change_own_password(h, token, "Wrong-passw0rd", "N3w-password");
+      }));
+      forgets.push_back(std::async(std::launch::async, [&h] {
+        return h.client().post("/api/v1/auth/forgot-password",
+                               {{"organizationSlug", "default"}, {"email", "forgot@localhost"}});
+      }));
+    }
+    for (auto& reply : forgets) CHECK(reply.get().status == 204);
+    for (auto& reply : changes) busy += reply.get().status == 503 ? 1 : 0;
+    return busy >= 1;
+  }));
+  // And the link still comes.
+  CHECK(eventually([&] { return !link_token_from_log(h, "forgot@localhost").empty(); }));
+}
