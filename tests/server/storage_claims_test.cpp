@@ -2,7 +2,8 @@
 // sections claim and that no other test asserts (docs-20 review, section 3): the shape of
 // generated keys, the Argon2id parameters, an IPv6 client counted by its /64, the index a
 // mail sender reads the outbox by, SQLite's WAL mode, and which sessions keep a resource from
-// being deleted.
+// being deleted; what the accounts migration gives organizations and users that existed
+// before it.
 #include <catch2/catch.hpp>
 
 #include <sqlite3.h>
@@ -13,6 +14,8 @@
 #include "pg_cluster.hpp"
 #include "server/crypto.hpp"
 #include "server/handlers/accounts.hpp"
+#include "server/store/migrations.hpp"
+#include "server/store/postgres_migrations.hpp"
 #include "server/store/store.hpp"
 #include "test_rows.hpp"
 #include "test_store.hpp"
@@ -153,4 +156,55 @@ TEST_CASE(
     CHECK(in_use->static_ip_rules == 0);
     CHECK(store.find_resource(resource.id)->has_value() == !over);
   }
+}
+
+TEST_CASE(
+    "an organization that existed before the accounts migration is PLATFORM, and its users' "
+    "passwords count as set when they were created",
+    "[store]") {
+  REQUIRE(init_crypto());
+  TempDir dir;
+  const auto database = new_test_database(dir);
+  const bool postgres = test_store() == StoreKind::postgres;
+  // The schema as the version before accounts (migration 11) left it, with one organization
+  // and one user in it, written as that version would have.
+  std::vector<std::string> statements = {
+      "CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, description TEXT NOT NULL, "
+      "applied_at TEXT NOT NULL)"};
+  for (const auto& migration : postgres ? postgres::migrations() : migrations()) {
+    if (migration.version >= 11) break;
+    for (const auto statement : migration.statements) statements.emplace_back(statement);
+    statements.push_back("INSERT INTO schema_migrations VALUES (" +
+                         std::to_string(migration.version) + ", 'old', '2025-01-01T00:00:00Z')");
+  }
+  const std::string organization_id = generate_uuid();
+  const std::string user_id = generate_uuid();
+  const std::string created = "2025-01-02T03:04:05Z";
+  statements.push_back("INSERT INTO organizations (id, slug, name, created_at) VALUES ('" +
+                       organization_id + "', 'old', 'Old', '" + created + "')");
+  statements.push_back(
+      "INSERT INTO users (id, organization_id, email, name, role, password_hash, is_active, "
+      "created_at, updated_at) VALUES ('" +
+      user_id + "', '" + organization_id + "', 'old@old.test', 'Old', 'admin', 'x', 1, '" +
+      created + "', '" + created + "')");
+  if (postgres) {
+    const auto name = PgCluster::database_of(database);
+    for (const auto& statement : statements) PgCluster::shared().query(name, statement);
+  } else {
+    for (const auto& statement : statements) {
+      INFO(statement);
+      sqlite_column(database, statement);
+    }
+  }
+
+  auto opened = open_store(database);  // migrates to the current version
+  REQUIRE(opened);
+  const auto organization = (*opened)->find_organization(organization_id);
+  REQUIRE(organization);
+  REQUIRE(organization->has_value());
+  CHECK((*organization)->subscription_tier == "PLATFORM");
+  const auto user = (*opened)->find_user(user_id);
+  REQUIRE(user);
+  REQUIRE(user->has_value());
+  CHECK((*user)->password_changed_at == created);
 }
