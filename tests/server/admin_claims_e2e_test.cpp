@@ -1,12 +1,16 @@
 // End-to-end checks of what docs/server.md claims about users and roles and that no other
 // test asserts (docs-20 review, section 3): what deleting a resource or a user drops,
 // sorting, case-sensitive role names, a deleted user on a role's link routes, inactive
-// users' keys and sign-ins, and the details of the users' and roles' audit entries.
+// users' keys and sign-ins, the details of the users' and roles' audit entries, the plan's
+// user limit, foreign resourceIds, a user without a password, the sessions of a deleted user
+// or role, and a user whose invitation link could not be stored.
 #include <catch2/catch.hpp>
 
 #include <algorithm>
 
 #include "admin_fixture.hpp"
+#include "database_sql.hpp"
+#include "outbox.hpp"
 
 using namespace scopegate::server;
 using namespace scopegate::server::testing;
@@ -317,4 +321,41 @@ TEST_CASE("e2e: deleting a role leaves the sessions started through it running")
   CHECK(after.at("endedAt").is_null());
   CHECK(after.at("resourceIps").at(0).at("status") == "APPLIED");
   CHECK(f.audited("SESSION_STOP") == 0);
+}
+
+TEST_CASE(
+    "e2e: when the invitation link cannot be stored, POST /users answers 500 and the user "
+    "exists without an invitation, until an admin deletes and creates it again") {
+  Harness h;
+  AdminFixture f(h);
+  // Another program makes every insert of a one-time token fail.
+  if (test_store() == StoreKind::postgres) {
+    sql_rows(h,
+             "CREATE FUNCTION refuse_one_time_tokens() RETURNS trigger LANGUAGE plpgsql AS "
+             "$$ BEGIN RAISE EXCEPTION 'refused by the test'; END $$");
+    sql_rows(h,
+             "CREATE TRIGGER refuse_one_time_tokens BEFORE INSERT ON one_time_tokens FOR EACH ROW "
+             "EXECUTE FUNCTION refuse_one_time_tokens()");
+  } else {
+    sql_rows(h,
+             "CREATE TRIGGER refuse_one_time_tokens BEFORE INSERT ON one_time_tokens BEGIN SELECT "
+             "RAISE(ABORT, 'refused by the test'); END");
+  }
+  const auto failed = h.client().post("/api/v1/users", {{"email", "invited@acme.test"}}, f.admin);
+  CHECK(failed.status == 500);
+  CHECK(message_of(failed) == "internal error");
+  const auto users = h.client().get("/api/v1/users", f.admin).json();
+  const auto invited = std::find_if(users.begin(), users.end(), [](const Json& user) {
+    return user.at("email") == "invited@acme.test";
+  });
+  REQUIRE(invited != users.end());
+  CHECK(unsent_mail(h).empty());
+  CHECK(link_token_from_log(h, "invited@acme.test").empty());
+
+  sql_rows(h, "DROP TRIGGER refuse_one_time_tokens" +
+                  std::string(test_store() == StoreKind::postgres ? " ON one_time_tokens" : ""));
+  REQUIRE(del(h, "/api/v1/users/" + invited->at("id").get<std::string>(), f.admin).status == 204);
+  CHECK(h.client().post("/api/v1/users", {{"email", "invited@acme.test"}}, f.admin).status == 201);
+  CHECK(unsent_mail(h) == std::vector<std::string>{"invited@acme.test"});
+  CHECK(eventually([&] { return !link_token_from_log(h, "invited@acme.test").empty(); }));
 }

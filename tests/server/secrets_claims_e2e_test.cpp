@@ -8,7 +8,6 @@
 #include <catch2/catch.hpp>
 
 #include <sodium.h>
-#include <sqlite3.h>
 
 #include <algorithm>
 #include <cctype>
@@ -18,6 +17,7 @@
 #include <future>
 
 #include "admin_fixture.hpp"
+#include "database_sql.hpp"
 #include "outbox.hpp"
 #include "server/clock.hpp"
 #include "server/secrets.hpp"
@@ -27,30 +27,6 @@ using namespace scopegate::server;
 using namespace scopegate::server::testing;
 
 namespace {
-
-// Runs `sql` on the harness's database, on either store, as another program would: the
-// first column of every row (NULL as "").
-std::vector<std::string> sql_rows(const Harness& h, const std::string& sql) {
-  if (test_store() == StoreKind::postgres) {
-    return PgCluster::shared().column(PgCluster::database_of(h.config.database_path), sql);
-  }
-  sqlite3* db = nullptr;
-  REQUIRE(sqlite3_open(h.config.database_path.c_str(), &db) == SQLITE_OK);
-  sqlite3_busy_timeout(db, 5000);
-  sqlite3_stmt* statement = nullptr;
-  INFO(sql);
-  REQUIRE(sqlite3_prepare_v2(db, sql.c_str(), -1, &statement, nullptr) == SQLITE_OK);
-  std::vector<std::string> out;
-  int step = SQLITE_ROW;
-  while ((step = sqlite3_step(statement)) == SQLITE_ROW) {
-    const auto* text = sqlite3_column_text(statement, 0);
-    out.emplace_back(text == nullptr ? "" : reinterpret_cast<const char*>(text));
-  }
-  CHECK(step == SQLITE_DONE);
-  sqlite3_finalize(statement);
-  sqlite3_close(db);
-  return out;
-}
 
 // Every row of every table but `skipped`, as text, on either store.
 std::string rows_of_tables_but(const Harness& h, const std::string& skipped) {
