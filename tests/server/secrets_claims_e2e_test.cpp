@@ -417,3 +417,36 @@ TEST_CASE("e2e: verify-mfa and disable find every password worker busy and get 5
   burst([&] { return send_mfa_code(h, challenge, wrong); }, 401);
   burst([&] { return h.client().post("/api/v1/mfa/disable", {{"code", "wxyz2345"}}, admin); }, 400);
 }
+
+TEST_CASE(
+    "e2e: a reset link's outbox row is written in the transaction of its token: when the row "
+    "cannot be written, no token is stored either") {
+  Harness h;
+  const auto admin = h.bearer();
+  if (test_store() == StoreKind::postgres) {
+    sql_rows(h,
+             "CREATE FUNCTION refuse_mail() RETURNS trigger LANGUAGE plpgsql AS "
+             "$$ BEGIN RAISE EXCEPTION 'refused by the test'; END $$");
+    sql_rows(h,
+             "CREATE TRIGGER refuse_mail BEFORE INSERT ON mail_outbox FOR EACH ROW EXECUTE "
+             "FUNCTION refuse_mail()");
+  } else {
+    sql_rows(h,
+             "CREATE TRIGGER refuse_mail BEFORE INSERT ON mail_outbox BEGIN SELECT "
+             "RAISE(ABORT, 'refused by the test'); END");
+  }
+  REQUIRE(h.client()
+              .post("/api/v1/auth/forgot-password",
+                    {{"organizationSlug", "default"}, {"email", "admin@localhost"}})
+              .status == 204);
+  REQUIRE(eventually([&] {
+    return read_file(h.config.log_file).find("forgot-password: storage failed") !=
+           std::string::npos;
+  }));
+  CHECK(sql_rows(h, "SELECT COUNT(*) FROM one_time_tokens") == std::vector<std::string>{"0"});
+  CHECK(sql_rows(h, "SELECT COUNT(*) FROM mail_outbox") == std::vector<std::string>{"0"});
+  CHECK(link_token_from_log(h, "admin@localhost").empty());
+  const auto audit =
+      h.client().get("/api/v1/audit-logs?eventType=USER_PASSWORD_RESET_REQUEST", admin);
+  CHECK(audit.json().at("totalElements") == 0);
+}
