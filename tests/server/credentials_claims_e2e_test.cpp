@@ -2,10 +2,12 @@
 // IP rules and that no other test asserts (docs-20 review, section 3): the AZURE and APISIX
 // types, the shipped provider's offline checks for GCP and APISIX, the 16384-byte cap,
 // extra keys kept sealed, the CREDENTIAL_DELETE and static IP rule audit details, PATCH
-// ignoring resourceType and null, and the 100-resource cap of a rule.
+// ignoring resourceType and null, the 100-resource cap of a rule, and a resource's
+// verification failing on the provider's look at the data.
 #include <catch2/catch.hpp>
 
 #include "admin_fixture.hpp"
+#include "database_sql.hpp"
 #include "server/secrets.hpp"
 
 using namespace scopegate::server;
@@ -224,4 +226,43 @@ TEST_CASE("e2e: a static IP rule names at most 100 resources, and its audit entr
     CHECK(entries[0].at("details") ==
           Json{{"ipAddress", "192.0.2.1/32"}, {"resourceIds", Json::array({db})}});
   }
+}
+
+TEST_CASE(
+    "e2e: verifying a resource fails when the provider finds its credential's data malformed, "
+    "even before the credential's own check") {
+  Harness h;
+  const auto admin = h.bearer();
+  // Another program keeps the sweeper from recording any credential check: the credential
+  // stays unchecked (isValid null), so only the provider's look at the data can fail it.
+  if (test_store() == StoreKind::postgres) {
+    sql_rows(h,
+             "CREATE FUNCTION refuse_checks() RETURNS trigger LANGUAGE plpgsql AS "
+             "$$ BEGIN RAISE EXCEPTION 'refused by the test'; END $$");
+    sql_rows(h,
+             "CREATE TRIGGER refuse_checks BEFORE UPDATE ON credentials FOR EACH ROW EXECUTE "
+             "FUNCTION refuse_checks()");
+  } else {
+    sql_rows(h,
+             "CREATE TRIGGER refuse_checks BEFORE UPDATE ON credentials BEGIN SELECT "
+             "RAISE(ABORT, 'refused by the test'); END");
+  }
+  const auto credential = post_credential(
+      h, admin, "Typo", "AWS", "ACCESS_KEY",
+      {{"accessKeyId", "AKIA-not-an-id"}, {"secretAccessKey", std::string(40, 'k')}});
+  REQUIRE(credential.status == 201);
+  const auto created =
+      h.client().post("/api/v1/resources", aws_resource(id_of(credential), "db"), admin);
+  REQUIRE(created.status == 201);
+  const auto path = "/api/v1/resources/" + id_of(created);
+  const auto verified = h.client().post(path + "/verify", Json::object(), admin);
+  CHECK(h.client().get("/api/v1/credentials/" + id_of(credential), admin).json().at("isValid") ==
+        nullptr);
+  CHECK(verified.status == 400);
+  CHECK(message_of(verified) ==
+        "Verification failed: accessKeyId is not an AWS access key id (AKIA or ASIA and 16 more "
+        "capitals or digits)");
+  const auto resource = h.client().get(path, admin).json();
+  CHECK(resource.at("isActive") == false);
+  CHECK_FALSE(resource.at("lastVerifiedAt").is_null());
 }
