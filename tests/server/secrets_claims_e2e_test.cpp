@@ -121,7 +121,7 @@ bool alphanumeric(const std::string& text) {
 
 TEST_CASE(
     "e2e: keys are egk_live_ and 48 characters from a-z and 0-9, access and refresh tokens 64 "
-    "characters") {
+    "characters, passwords Argon2id") {
   Harness h;
   const auto created = h.client().post("/api/v1/api-keys",
                                        {{"name", "k"}, {"scopes", {"sessions:read"}}}, h.bearer());
@@ -134,6 +134,12 @@ TEST_CASE(
   // Only the SHA-256 of the whole key is stored.
   const auto hashes = sql_rows(h, "SELECT key_hash FROM api_keys");
   CHECK(hashes == std::vector<std::string>{sha256_hex(key)});
+
+  // Passwords: Argon2id, t=2, m=19 MiB.
+  const auto password_hashes =
+      sql_rows(h, "SELECT password_hash FROM users WHERE email = 'admin@localhost'");
+  REQUIRE(password_hashes.size() == 1);
+  CHECK(password_hashes[0].rfind("$argon2id$v=19$m=19456,t=2,p=1$", 0) == 0);
 
   const auto login = sign_in(h, "default", "admin@localhost", admin_password);
   REQUIRE(login.status == 200);
