@@ -3,8 +3,8 @@
 // the secrets key never in the database, a TOTP secret sealed for its own user's row only,
 // recovery codes stored as Argon2id strings, a link token in plaintext only in its log line
 // and outbox row, no USER_LOGIN entry for an MFA challenge, recovery codes with spaces, and
-// the wrong-code throttle counted per client address; verify-mfa and disable answering 503
-// when the password workers are busy.
+// the wrong-code throttle counted per client address; verify-mfa, disable and confirm
+// answering 503 when the password workers are busy.
 #include <catch2/catch.hpp>
 
 #include <sodium.h>
@@ -372,11 +372,14 @@ TEST_CASE("e2e: wrong MFA codes are throttled per client address: another addres
             .status == 429);
 }
 
-TEST_CASE("e2e: verify-mfa and disable find every password worker busy and get 503 at once") {
+TEST_CASE(
+    "e2e: verify-mfa, disable and confirm find every password worker busy and get 503 at once") {
   Harness h([](Harness& harness) {
     harness.config.login_password_workers = 1;
     harness.config.login_password_queue = 0;
-    harness.config.login_free_failures = 1000;  // wrong codes are not throttled here
+    // Wrong codes are not throttled here.
+    harness.config.login_free_failures = 1000;
+    harness.config.login_free_address_failures = 1000;
   });
   const auto admin = h.bearer();
   // Confirming needs the worker too: the one right behind the sign-in may find it busy.
@@ -422,6 +425,29 @@ TEST_CASE("e2e: verify-mfa and disable find every password worker busy and get 5
   burst([&] { return send_mfa_code(h, challenge, "wxyz2345"); }, 401);
   burst([&] { return send_mfa_code(h, challenge, wrong); }, 401);
   burst([&] { return h.client().post("/api/v1/mfa/disable", {{"code", "wxyz2345"}}, admin); }, 400);
+
+  // Confirm, for a user with a pending setup.
+  REQUIRE(
+      h.client()
+          .post("/api/v1/users", {{"email", "bob@localhost"}, {"password", "Bob-passw0rd"}}, admin)
+          .status == 201);
+  Headers bob;
+  REQUIRE(eventually([&] {
+    const auto reply = sign_in(h, "default", "bob@localhost", "Bob-passw0rd");
+    if (reply.status != 200) return false;
+    bob = bearer_of(reply.json().at("accessToken").get<std::string>());
+    return true;
+  }));
+  const auto pending = h.client().post("/api/v1/mfa/setup", Json::object(), bob);
+  REQUIRE(pending.status == 200);
+  const auto bob_secret = pending.json().at("secret").get<std::string>();
+  const auto bob_wrong = authenticator_code(bob_secret) == "000000" ? "000001" : "000000";
+  burst(
+      [&] {
+        return h.client().post("/api/v1/mfa/setup/confirm",
+                               {{"secret", bob_secret}, {"code", bob_wrong}}, bob);
+      },
+      400);
 }
 
 TEST_CASE(
