@@ -58,24 +58,46 @@ Done register_organization(PgConn& db, const Organization& organization, const U
   return Done{};
 }
 
-Done update_organization(PgConn& db, const Organization& o, const AuditEntry& audit) {
+bool update_organization(PgConn& db, const Organization& before, const Organization& after,
+                         const AuditEntry& audit) {
   PgTransaction tx(db);
-  auto params = organization_params(o);
-  // organization_params: id, slug, name, created_at, then the settings from $5 on.
-  db.exec(
-      "UPDATE organizations SET name = $3, subscription_tier = $5, mfa_required = $6, "
-      "password_min_length = $7, password_require_uppercase = $8, password_require_lowercase = "
-      "$9, password_require_digit = $10, password_require_special = $11, "
-      "password_expiration_days = $12 WHERE id = $1 AND slug = $2 AND created_at = $4",
+  // organization_params: id, slug, name, created_at, subscription_tier, then mfa_required
+  // and the password rules (7 values).
+  const auto new_values = organization_params(after);
+  const auto old_values = organization_params(before);
+  std::vector<Param> params{after.id, after.name};
+  params.insert(params.end(), new_values.begin() + 5, new_values.end());  // $3..$9
+  params.push_back(before.name);                                          // $10
+  params.insert(params.end(), old_values.begin() + 5, old_values.end());  // $11..$17
+  const auto updated = db.exec(
+      "UPDATE organizations SET name = $2, mfa_required = $3, password_min_length = $4, "
+      "password_require_uppercase = $5, password_require_lowercase = $6, "
+      "password_require_digit = $7, password_require_special = $8, password_expiration_days = "
+      "$9 WHERE id = $1 AND name = $10 AND mfa_required = $11 AND password_min_length = $12 "
+      "AND password_require_uppercase = $13 AND password_require_lowercase = $14 AND "
+      "password_require_digit = $15 AND password_require_special = $16 AND "
+      "password_expiration_days IS NOT DISTINCT FROM $17",
       params);
+  if (updated.affected() == 0) return false;
   insert_audit(db, audit);
   tx.commit();
-  return Done{};
+  return true;
+}
+
+// The user's row lock orders the writes that end a user's sign-ins (a password change, a
+// family's revocation: FOR UPDATE) against those that add tokens (a rotation: FOR SHARE):
+// under READ COMMITTED a DELETE does not see rows a transaction it raced inserted, so
+// without it a refresh committing during a reset would keep a fresh pair.
+void lock_user(PgConn& db, const std::string& user_id, bool exclusive) {
+  db.exec(exclusive ? "SELECT 1 FROM users WHERE id = $1 FOR UPDATE"
+                    : "SELECT 1 FROM users WHERE id = $1 FOR SHARE",
+          {user_id});
 }
 
 bool rotate_refresh_token(PgConn& db, const std::string& token_hash, const std::string& at,
                           const std::vector<AccessToken>& tokens, const AuditEntry& audit) {
   PgTransaction tx(db);
+  if (!tokens.empty()) lock_user(db, tokens.front().user_id, false);
   const auto used = db.exec(
       "UPDATE access_tokens SET used_at = $1 WHERE token_hash = $2 AND kind = 'refresh' AND "
       "used_at IS NULL",
@@ -90,6 +112,9 @@ bool rotate_refresh_token(PgConn& db, const std::string& token_hash, const std::
 Done revoke_token_family(PgConn& db, const std::string& family_id, bool access_too,
                          const AuditEntry* audit) {
   PgTransaction tx(db);
+  const auto owner =
+      db.exec("SELECT user_id FROM access_tokens WHERE family_id = $1 LIMIT 1", {family_id});
+  if (!owner.empty()) lock_user(db, owner.row(0).text(0), true);
   db.exec(access_too ? "DELETE FROM access_tokens WHERE family_id = $1"
                      : "DELETE FROM access_tokens WHERE family_id = $1 AND kind = 'refresh'",
           {family_id});
@@ -133,6 +158,7 @@ std::optional<OneTimeToken> find_one_time_token(PgConn& db, const std::string& t
 
 bool change_password(PgConn& db, const PasswordChange& change, const AuditEntry& audit) {
   PgTransaction tx(db);
+  lock_user(db, change.user_id, true);
   if (change.spend_token_hash) {
     const auto spent = db.exec(
         "UPDATE one_time_tokens SET used_at = $1 WHERE token_hash = $2 AND used_at IS NULL AND "
@@ -145,6 +171,8 @@ bool change_password(PgConn& db, const PasswordChange& change, const AuditEntry&
   if (change.end_sign_ins) {
     db.exec("DELETE FROM access_tokens WHERE user_id = $1", {change.user_id});
   }
+  // A sign-in waiting for its second factor was started with the old password.
+  db.exec("DELETE FROM mfa_challenges WHERE user_id = $1", {change.user_id});
   db.exec(
       "UPDATE users SET password_hash = $1, password_changed_at = $2, last_login_at = "
       "CASE WHEN $3 = '1' THEN $2 ELSE last_login_at END WHERE id = $4",
@@ -166,11 +194,12 @@ StoreResult<Done> PostgresAccounts::register_organization(const Organization& or
   });
 }
 
-StoreResult<Done> PostgresAccounts::update_organization(const Organization& organization,
+StoreResult<bool> PostgresAccounts::update_organization(const Organization& before,
+                                                        const Organization& after,
                                                         const AuditEntry& audit) {
   return epoch_write([&] {
-    return pool().run<Done>(
-        [&](PgConn& db) { return postgres::update_organization(db, organization, audit); });
+    return pool().run<bool>(
+        [&](PgConn& db) { return postgres::update_organization(db, before, after, audit); });
   });
 }
 

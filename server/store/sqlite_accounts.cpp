@@ -19,15 +19,20 @@ void bind_count(SQLite::Statement& s, int index, const std::optional<std::int64_
 
 // The organization's settings columns, bound from `first` on (in organization_columns'
 // order, after created_at).
+// mfa_required and the password rules, in column order (7 values).
+void bind_rules(SQLite::Statement& s, int first, const Organization& o) {
+  s.bind(first, o.mfa_required ? 1 : 0);
+  s.bind(first + 1, o.password_min_length);
+  s.bind(first + 2, o.password_require_uppercase ? 1 : 0);
+  s.bind(first + 3, o.password_require_lowercase ? 1 : 0);
+  s.bind(first + 4, o.password_require_digit ? 1 : 0);
+  s.bind(first + 5, o.password_require_special ? 1 : 0);
+  bind_count(s, first + 6, o.password_expiration_days);
+}
+
 void bind_settings(SQLite::Statement& s, int first, const Organization& o) {
   s.bind(first, o.subscription_tier);
-  s.bind(first + 1, o.mfa_required ? 1 : 0);
-  s.bind(first + 2, o.password_min_length);
-  s.bind(first + 3, o.password_require_uppercase ? 1 : 0);
-  s.bind(first + 4, o.password_require_lowercase ? 1 : 0);
-  s.bind(first + 5, o.password_require_digit ? 1 : 0);
-  s.bind(first + 6, o.password_require_special ? 1 : 0);
-  bind_count(s, first + 7, o.password_expiration_days);
+  bind_rules(s, first + 1, o);
 }
 
 }  // namespace
@@ -107,20 +112,25 @@ Done register_organization(Conn& db, const Organization& organization, const Use
   return Done{};
 }
 
-Done update_organization(Conn& db, const Organization& o, const AuditEntry& audit) {
+bool update_organization(Conn& db, const Organization& before, const Organization& after,
+                         const AuditEntry& audit) {
   WriteTransaction tx(db);
   SQLite::Statement& s = db.prepare(
-      "UPDATE organizations SET name = ?, subscription_tier = ?, mfa_required = ?, "
-      "password_min_length = ?, password_require_uppercase = ?, password_require_lowercase = ?, "
-      "password_require_digit = ?, password_require_special = ?, password_expiration_days = ? "
-      "WHERE id = ?");
-  s.bind(1, o.name);
-  bind_settings(s, 2, o);
-  s.bind(10, o.id);
-  s.exec();
+      "UPDATE organizations SET name = ?, mfa_required = ?, password_min_length = ?, "
+      "password_require_uppercase = ?, password_require_lowercase = ?, password_require_digit = ?, "
+      "password_require_special = ?, password_expiration_days = ? WHERE id = ? AND name = ? AND "
+      "mfa_required = ? AND password_min_length = ? AND password_require_uppercase = ? AND "
+      "password_require_lowercase = ? AND password_require_digit = ? AND "
+      "password_require_special = ? AND password_expiration_days IS ?");
+  s.bind(1, after.name);
+  bind_rules(s, 2, after);
+  s.bind(9, after.id);
+  s.bind(10, before.name);
+  bind_rules(s, 11, before);
+  if (s.exec() == 0) return false;
   insert_audit(db, audit);
   tx.commit();
-  return Done{};
+  return true;
 }
 
 bool rotate_refresh_token(Conn& db, const std::string& token_hash, const std::string& at,
@@ -227,6 +237,10 @@ bool change_password(Conn& db, const PasswordChange& change, const AuditEntry& a
     end.bind(1, change.user_id);
     end.exec();
   }
+  // A sign-in waiting for its second factor was started with the old password.
+  SQLite::Statement& challenges = db.prepare("DELETE FROM mfa_challenges WHERE user_id = ?");
+  challenges.bind(1, change.user_id);
+  challenges.exec();
   SQLite::Statement& s = db.prepare(
       "UPDATE users SET password_hash = ?, password_changed_at = ?, last_login_at = "
       "CASE WHEN ? THEN ? ELSE last_login_at END WHERE id = ?");

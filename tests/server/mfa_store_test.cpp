@@ -178,3 +178,18 @@ TEST_CASE("an expired challenge is dropped when the next one is stored", "[store
   CHECK_FALSE(*f.store->find_mfa_challenge(old.token_hash));
   CHECK(*f.store->find_mfa_challenge(fresh.token_hash));
 }
+
+TEST_CASE("a password change drops the user's sign-ins waiting for their second factor",
+          "[store]") {
+  MfaFixture f;
+  const MfaChallenge challenge{sha256_hex("pending"), f.user.id,
+                               format_stored(now() + std::chrono::minutes(5)),
+                               format_stored(now())};
+  REQUIRE(f.store->create_mfa_challenge(challenge));
+  PasswordChange change;
+  change.user_id = f.user.id;
+  change.password_hash = "y";
+  change.at = format_stored(now());
+  REQUIRE(*f.store->change_password(change, f.audit("USER_PASSWORD_CHANGE")));
+  CHECK_FALSE(*f.store->find_mfa_challenge(challenge.token_hash));
+}

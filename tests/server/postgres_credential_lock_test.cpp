@@ -1,6 +1,8 @@
-// What docs/server.md claims about deleting a credential on PostgreSQL (docs-20 review,
-// section 3): "the check and the delete are one transaction, and the credential's row lock
-// makes a resource written meanwhile wait for it". Each direction of the race is shown with
+// Row locks that order writes racing on PostgreSQL (SQLite has one writer at a time). What
+// docs/server.md claims about deleting a credential (docs-20 review, section 3): "the check
+// and the delete are one transaction, and the credential's row lock makes a resource
+// written meanwhile wait for it"; and that a password reset ends every sign-in of the user,
+// also one a refresh was adding at the same moment. Each direction of the race is shown with
 // the store on one side and another connection, holding the lock the other side takes, on
 // the other: a resource write waits for a delete in progress and is then refused; a delete
 // waits for a resource write in progress and then counts that resource.
@@ -127,4 +129,46 @@ TEST_CASE(
   REQUIRE(result);
   CHECK(*result == 1);  // refused: one resource uses it
   CHECK(f.store->find_credential(f.credential.id)->has_value());
+}
+
+TEST_CASE(
+    "postgres: a password change that ends a user's sign-ins waits for a refresh in progress, "
+    "then ends the tokens that refresh added") {
+  LockFixture f;
+  User user;
+  user.id = generate_uuid();
+  user.organization_id = f.org.id;
+  user.email = "bob@acme.test";
+  user.name = "Bob";
+  user.role = "member";
+  user.password_hash = hash_password("old-password");
+  user.created_at = user.updated_at = format_stored(now());
+  REQUIRE(f.store->create_user(user, {}, nullptr));
+  HeldTransaction refreshing(f.url);
+  // What rotate_refresh_token does first: lock the user's row for share.
+  refreshing.run("BEGIN");
+  refreshing.run("SELECT 1 FROM users WHERE id = '" + user.id + "' FOR SHARE");
+  PasswordChange change;
+  change.user_id = user.id;
+  change.password_hash = hash_password("new-password");
+  change.at = format_stored(now());
+  change.end_sign_ins = true;
+  auto changed = std::async(std::launch::async, [&] {
+    return f.store->change_password(change, user_audit(f.org.id, "USER_PASSWORD_RESET"));
+  });
+  CHECK(changed.wait_for(still_waiting) == std::future_status::timeout);
+  // The refresh's successor pair, committed while the change waits.
+  const auto expires = format_stored(now() + std::chrono::hours(1));
+  refreshing.run(
+      "INSERT INTO access_tokens (token_hash, user_id, kind, expires_at, created_at, family_id) "
+      "VALUES ('successor', '" +
+      user.id + "', 'access', '" + expires + "', '" + change.at + "', 'family')");
+  refreshing.run("COMMIT");
+  const auto result = changed.get();
+  REQUIRE(result);
+  CHECK(*result);
+  // The successor is gone with every other token of the user.
+  const auto successor = f.store->authenticate_token("successor");
+  REQUIRE(successor);
+  CHECK_FALSE(successor->has_value());
 }
