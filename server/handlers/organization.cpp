@@ -110,26 +110,38 @@ HttpResponse get_settings(RequestContext& context) {
   return json_response(200, settings_json(context.actor->organization));
 }
 
+// The body is applied to the row as it is now, which is written only if it is still so:
+// of two admins changing settings at once, the second's change is applied to the first's
+// result, never over it. A few tries, then 409.
 HttpResponse patch_settings(RequestContext& context) {
-  const auto& before = context.actor->organization;
-  auto changed = apply_settings_body(request_body(context), before);
-  if (!changed) return validation_response(context.request.path, changed.error());
-  // The audit entry's details: the fields whose values changed, with their new values.
-  const auto old_settings = settings_json(before);
-  const auto new_settings = settings_json(*changed);
-  Json details = Json::object();
-  for (const auto& [field, value] : new_settings.items()) {
-    if (old_settings.at(field) != value) details[field] = value;
+  auto& store = context.services.store;
+  constexpr int tries = 3;
+  for (int attempt = 0; attempt < tries; ++attempt) {
+    const auto found = store.find_organization(context.actor->organization.id);
+    if (!found) return store_failure(context, found.error().message);
+    if (!*found) return store_failure(context, "the caller's organization is gone");
+    const auto& before = **found;
+    auto changed = apply_settings_body(request_body(context), before);
+    if (!changed) return validation_response(context.request.path, changed.error());
+    // The audit entry's details: the fields whose values changed, with their new values.
+    const auto old_settings = settings_json(before);
+    const auto new_settings = settings_json(*changed);
+    Json details = Json::object();
+    for (const auto& [field, value] : new_settings.items()) {
+      if (old_settings.at(field) != value) details[field] = value;
+    }
+    if (details.empty()) return json_response(200, new_settings);  // nothing to write or audit
+    auto audit = context.audit("ORGANIZATION_UPDATE");
+    audit.resource_type = "ORGANIZATION";
+    audit.resource_id = before.id;
+    audit.resource_name = before.slug;
+    audit.details_json = details.dump();
+    const auto saved = store.update_organization(before, *changed, audit);
+    if (!saved) return store_failure(context, saved.error().message);
+    if (*saved) return json_response(200, new_settings);
   }
-  if (details.empty()) return json_response(200, new_settings);  // nothing to write or audit
-  auto audit = context.audit("ORGANIZATION_UPDATE");
-  audit.resource_type = "ORGANIZATION";
-  audit.resource_id = before.id;
-  audit.resource_name = before.slug;
-  audit.details_json = details.dump();
-  const auto saved = context.services.store.update_organization(*changed, audit);
-  if (!saved) return store_failure(context, saved.error().message);
-  return json_response(200, new_settings);
+  return error_response(409, "the organization's settings changed meanwhile; try again",
+                        context.request.path);
 }
 
 }  // namespace

@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <map>
 
+#include "server/auth.hpp"
 #include "server/clock.hpp"
 #include "server/crypto.hpp"
 #include "server/handlers/accounts.hpp"
@@ -190,7 +191,10 @@ HttpResponse create_user(RequestContext& context) {
   auto& services = context.services;
   const auto policy = services.engine.policy();
   std::vector<std::string> roles;
-  for (const auto& role : policy->roles()) roles.emplace_back(role.name);
+  for (const auto& role : policy->roles()) {
+    // The stand-in of users who must set up MFA first (server/auth.hpp) is nobody's role.
+    if (role.name != mfa_setup_role) roles.emplace_back(role.name);
+  }
   auto parsed = parse_user_body(request_body(context), roles);
   if (!parsed) {
     const auto& errors = parsed.error();

@@ -24,7 +24,8 @@ void insert_tokens(PgConn& db, const std::vector<AccessToken>& tokens);
 
 Done register_organization(PgConn& db, const Organization& organization, const User& admin,
                            const std::vector<AccessToken>& tokens, const AuditEntry& audit);
-Done update_organization(PgConn& db, const Organization& organization, const AuditEntry& audit);
+bool update_organization(PgConn& db, const Organization& before, const Organization& after,
+                         const AuditEntry& audit);
 bool rotate_refresh_token(PgConn& db, const std::string& token_hash, const std::string& at,
                           const std::vector<AccessToken>& tokens, const AuditEntry& audit);
 Done revoke_token_family(PgConn& db, const std::string& family_id, bool access_too,
@@ -42,7 +43,7 @@ class PostgresAccounts : public PostgresMfaStore {
   StoreResult<Done> register_organization(const Organization& organization, const User& admin,
                                           const std::vector<AccessToken>& tokens,
                                           const AuditEntry& audit) override;
-  StoreResult<Done> update_organization(const Organization& organization,
+  StoreResult<bool> update_organization(const Organization& before, const Organization& after,
                                         const AuditEntry& audit) override;
   StoreResult<bool> rotate_refresh_token(const std::string& token_hash, const std::string& at,
                                          const std::vector<AccessToken>& tokens,

@@ -27,7 +27,8 @@ std::optional<User> find_user_by_email(Conn& db, const std::string& organization
 
 Done register_organization(Conn& db, const Organization& organization, const User& admin,
                            const std::vector<AccessToken>& tokens, const AuditEntry& audit);
-Done update_organization(Conn& db, const Organization& organization, const AuditEntry& audit);
+bool update_organization(Conn& db, const Organization& before, const Organization& after,
+                         const AuditEntry& audit);
 bool rotate_refresh_token(Conn& db, const std::string& token_hash, const std::string& at,
                           const std::vector<AccessToken>& tokens, const AuditEntry& audit);
 Done revoke_token_family(Conn& db, const std::string& family_id, bool access_too,

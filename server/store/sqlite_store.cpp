@@ -204,10 +204,10 @@ class SqliteStore final : public SqliteMfaStore {
       return sqlite::register_organization(db, organization, admin, tokens, audit);
     });
   }
-  StoreResult<Done> update_organization(const Organization& organization,
+  StoreResult<bool> update_organization(const Organization& before, const Organization& after,
                                         const AuditEntry& audit) override {
-    return m_pool.run<Done>(
-        [&](Conn& db) { return sqlite::update_organization(db, organization, audit); });
+    return m_pool.run<bool>(
+        [&](Conn& db) { return sqlite::update_organization(db, before, after, audit); });
   }
   StoreResult<bool> rotate_refresh_token(const std::string& token_hash, const std::string& at,
                                          const std::vector<AccessToken>& tokens,

@@ -98,8 +98,11 @@ class Store {
                                                   const User& admin,
                                                   const std::vector<AccessToken>& tokens,
                                                   const AuditEntry& audit) = 0;
-  // Every column of the organization but its id, slug and created_at.
-  virtual StoreResult<Done> update_organization(const Organization& organization,
+  // Writes the settings an admin changes (name, mfa_required, the password rules; never
+  // the plan, which is the operator's) from `after`, only if the row still holds
+  // `before`'s: false (nothing written) when another change came first.
+  virtual StoreResult<bool> update_organization(const Organization& before,
+                                                const Organization& after,
                                                 const AuditEntry& audit) = 0;
   // Marks the refresh token used and adds `tokens` (its successors), only if it was still
   // unused: false when it had been used already (nothing written).

@@ -110,11 +110,14 @@ TEST_CASE("registration stores the organization, its admin, tokens and audit tog
   CHECK_FALSE(a.store->find_user(other.id)->has_value());
 }
 
-TEST_CASE("organization settings are saved, every column", "[store]") {
+TEST_CASE(
+    "organization settings are saved, but not the plan, and only over the row they were "
+    "read from",
+    "[store]") {
   Accounts a;
   Organization changed = a.org;
   changed.name = "Acme 2";
-  changed.subscription_tier = "BUSINESS";
+  changed.subscription_tier = "BUSINESS";  // the operator's: not written
   changed.mfa_required = true;
   changed.password_min_length = 14;
   changed.password_require_uppercase = false;
@@ -122,14 +125,14 @@ TEST_CASE("organization settings are saved, every column", "[store]") {
   changed.password_require_digit = false;
   changed.password_require_special = true;
   changed.password_expiration_days = 30;
-  REQUIRE(a.store->update_organization(changed, a.audit("ORGANIZATION_UPDATE")));
+  REQUIRE(*a.store->update_organization(a.org, changed, a.audit("ORGANIZATION_UPDATE")));
   const auto found = a.store->find_organization(a.org.id);
   REQUIRE(found);
   REQUIRE(found->has_value());
   const auto& o = **found;
   CHECK(o.slug == "acme");
   CHECK(o.name == "Acme 2");
-  CHECK(o.subscription_tier == "BUSINESS");
+  CHECK(o.subscription_tier == a.org.subscription_tier);
   CHECK(o.mfa_required);
   CHECK(o.password_min_length == 14);
   CHECK_FALSE(o.password_require_uppercase);
@@ -138,9 +141,20 @@ TEST_CASE("organization settings are saved, every column", "[store]") {
   CHECK(o.password_require_special);
   CHECK(o.password_expiration_days == 30);
   CHECK(a.audits("ORGANIZATION_UPDATE") == 1);
-  changed.password_expiration_days.reset();
-  REQUIRE(a.store->update_organization(changed, a.audit("ORGANIZATION_UPDATE")));
+  // A change computed from the row before the first one is refused: it would undo it.
+  Organization stale = a.org;
+  stale.password_min_length = 20;
+  CHECK_FALSE(*a.store->update_organization(a.org, stale, a.audit("ORGANIZATION_UPDATE")));
+  CHECK((*a.store->find_organization(a.org.id))->mfa_required);
+  CHECK(a.audits("ORGANIZATION_UPDATE") == 1);
+  Organization later = o;
+  later.password_expiration_days.reset();
+  REQUIRE(*a.store->update_organization(o, later, a.audit("ORGANIZATION_UPDATE")));
   CHECK_FALSE((*a.store->find_organization(a.org.id))->password_expiration_days);
+  // A null expiry compares as equal to a null expiry.
+  later.password_min_length = 16;
+  CHECK(*a.store->update_organization(**a.store->find_organization(a.org.id), later,
+                                      a.audit("ORGANIZATION_UPDATE")));
 }
 
 TEST_CASE("a refresh token rotates once, and families are revoked whole", "[store]") {

@@ -85,6 +85,11 @@ TEST_CASE("e2e: users are created, listed and read as API-admin.md shapes them")
         f.admin);
     CHECK(contradiction.status == 400);
     CHECK(contradiction.json().at("validationErrors").contains("isOrgAdmin"));
+    // The policy's stand-in role for users who must set up MFA is nobody's to hold.
+    const auto stand_in = h.client().post(
+        "/api/v1/users", {{"email", "e@acme.test"}, {"role", "mfa-setup"}}, f.admin);
+    CHECK(stand_in.status == 400);
+    CHECK(stand_in.json().at("validationErrors").at("role") == "must be one of: admin, member");
     const auto missing = h.client().get("/api/v1/users/nobody", f.admin);
     CHECK(missing.status == 404);
     CHECK(message_of(missing) == "User not found with id: nobody");
