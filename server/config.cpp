@@ -224,6 +224,9 @@ std::map<std::string, std::map<std::string, KeyHandler>> schema(Config& c) {
   s["accounts"]["registrations_per_hour"] = [&c](Reader& r, const toml::node& n) {
     r.integer(n, "accounts.registrations_per_hour", 1, 1'000'000, c.registrations_per_hour);
   };
+  s["accounts"]["password_resets_per_hour"] = [&c](Reader& r, const toml::node& n) {
+    r.integer(n, "accounts.password_resets_per_hour", 1, 1'000'000, c.password_resets_per_hour);
+  };
   s["accounts"]["registration_tier"] = [&c](Reader& r, const toml::node& n) {
     r.string(n, "accounts.registration_tier", c.registration_tier);
     if (!is_plan(c.registration_tier)) {

@@ -76,7 +76,9 @@ struct Config {
   // [accounts] self-service registration (POST /api/v1/auth/register)
   bool registration_enabled = true;
   std::int64_t registrations_per_hour = 5;  // attempts per client address
-  std::string registration_tier = "FREE";   // the plan of a registered organization
+  // POST /api/v1/auth/forgot-password: requests per account and per client address
+  std::int64_t password_resets_per_hour = 5;
+  std::string registration_tier = "FREE";  // the plan of a registered organization
   // [mail] links in mail (password reset, invitation) start with this; empty: the
   // server's own address, http://HOST:PORT of server.listen
   std::string mail_link_base_url;

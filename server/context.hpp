@@ -70,6 +70,9 @@ struct Services {
   const Secrets* secrets = nullptr;
   // POST /auth/register's attempts per client address (handlers/register.cpp).
   AttemptLimiter* registration_limiter = nullptr;
+  // POST /auth/forgot-password's requests per account and per client address
+  // (handlers/passwords.cpp).
+  AttemptLimiter* reset_limiter = nullptr;
 };
 
 struct RequestContext {

@@ -162,6 +162,7 @@ struct Server::Parts {
   std::unique_ptr<WorkerPool> password_workers;
   std::unique_ptr<LoginThrottle> login_throttle;
   std::unique_ptr<AttemptLimiter> registration_limiter;
+  std::unique_ptr<AttemptLimiter> reset_limiter;
   std::unique_ptr<Services> services;
   std::unique_ptr<App> app;
   std::unique_ptr<Gateway> gateway;
@@ -292,6 +293,9 @@ Result<std::unique_ptr<Server>, std::vector<std::string>> Server::start(const Co
   parts->registration_limiter =
       std::make_unique<AttemptLimiter>(config.registrations_per_hour, std::chrono::hours(1));
   parts->services->registration_limiter = parts->registration_limiter.get();
+  parts->reset_limiter =
+      std::make_unique<AttemptLimiter>(config.password_resets_per_hour, std::chrono::hours(1));
+  parts->services->reset_limiter = parts->reset_limiter.get();
   auto app = App::create(*parts->services);
   if (!app) {
     auto problems = std::move(app.error());

@@ -7,8 +7,10 @@
 // sign-in of the user and signs the caller in.
 #include <fmt/format.h>
 
+#include <chrono>
 #include <memory>
 
+#include "server/attempt_limiter.hpp"
 #include "server/clock.hpp"
 #include "server/crypto.hpp"
 #include "server/handlers/accounts.hpp"
@@ -112,6 +114,21 @@ HttpResponse forgot_password(RequestContext& context) {
   const auto slug = required_text(body, "organizationSlug", TextRule{255}, errors);
   const auto email = required_text(body, "email", email_text_rule, errors);
   if (!errors.empty()) return validation_response(context.request.path, errors);
+  auto& services = context.services;
+  // At most accounts.password_resets_per_hour requests per account and per client
+  // address: each writes a mail and voids the user's earlier links, which nobody may do
+  // in a loop. A request over either count gets the same 204 and does nothing but log.
+  const auto at = std::chrono::steady_clock::now();
+  const bool address_ok =
+      services.reset_limiter->attempt("address\n" + client_address_key(context.client_ip), at)
+          .allowed;
+  const bool account_ok =
+      services.reset_limiter->attempt("account\n" + *slug + "\n" + email_key(*email), at).allowed;
+  if (!address_ok || !account_ok) {
+    services.logger->warn("forgot-password: too many requests for {} from {}: ignored",
+                          address_ok ? "this account" : "any account", context.client_ip);
+    return HttpResponse{204, "application/json", {}, ""};
+  }
   // The answer goes first, then the lookup: its time says nothing about the email.
   struct Request {
     HttpRequest request;
@@ -121,7 +138,6 @@ HttpResponse forgot_password(RequestContext& context) {
   };
   auto copy =
       std::make_shared<const Request>(Request{context.request, context.client_ip, *slug, *email});
-  auto& services = context.services;
   HttpResponse response;
   response.later = [&services, copy](HttpResponder respond) {
     respond(HttpResponse{204, "application/json", {}, ""});

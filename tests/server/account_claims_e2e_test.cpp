@@ -318,3 +318,42 @@ TEST_CASE("e2e: forgot-password answers 204 even while every password worker is 
   // And the link still comes.
   CHECK(eventually([&] { return !link_token_from_log(h, "forgot@localhost").empty(); }));
 }
+
+TEST_CASE(
+    "e2e: forgot-password makes at most accounts.password_resets_per_hour links per "
+    "account and per address, answering 204 all the same") {
+  Harness h([](Harness& harness) {
+    harness.config.password_resets_per_hour = 2;
+    harness.config.mail_link_base_url = "https://entryguard.example";
+  });
+  const auto forgot = [&](const std::string& email) {
+    return h.client().post("/api/v1/auth/forgot-password",
+                           {{"organizationSlug", "default"}, {"email", email}});
+  };
+  CHECK(forgot("admin@localhost").status == 204);
+  REQUIRE(eventually([&] { return unsent_mail(h).size() == 1; }));
+  CHECK(forgot("ADMIN@localhost").status == 204);  // the same account, another spelling
+  REQUIRE(eventually([&] { return unsent_mail(h).size() == 2; }));
+  // The third for the account and from the address: the same answer, no mail.
+  const auto third = forgot("admin@localhost");
+  CHECK(third.status == 204);
+  CHECK(third.body.empty());
+  CHECK(eventually([&] {
+    return read_file(h.config.log_file).find("forgot-password: too many requests") !=
+           std::string::npos;
+  }));
+  CHECK(unsent_mail(h).size() == 2);
+  // Another account from the same address is over the address's count too.
+  const auto refusals = [&] {
+    const auto log = read_file(h.config.log_file);
+    std::size_t count = 0;
+    for (auto at = log.find("too many requests for any account"); at != std::string::npos;
+         at = log.find("too many requests for any account", at + 1)) {
+      ++count;
+    }
+    return count;
+  };
+  const auto before = refusals();
+  CHECK(forgot("nobody@localhost").status == 204);
+  CHECK(eventually([&] { return refusals() == before + 1; }));
+}
