@@ -29,6 +29,19 @@ inline Headers bearer_of(const std::string& token) {
   return {{"Authorization", "Bearer " + token}};
 }
 
+// A new organization "Small Co" on the FREE plan, registered through POST /auth/register:
+// its admin's bearer headers.
+inline Headers register_free_organization(Harness& h) {
+  const auto registered =
+      h.client().post("/api/v1/auth/register", {{"organizationName", "Small Co"},
+                                                {"email", "founder@small.test"},
+                                                {"name", "Founder"},
+                                                {"password", "Str0ng-password"}});
+  REQUIRE(registered.status == 201);
+  REQUIRE(registered.json().at("user").at("subscriptionTier") == "FREE");
+  return bearer_of(registered.json().at("accessToken").get<std::string>());
+}
+
 // Signs in; the reply as it comes.
 inline Reply sign_in(Harness& h, const std::string& slug, const std::string& email,
                      const std::string& password) {

@@ -311,14 +311,7 @@ TEST_CASE("e2e: members, API keys and other organizations are refused the static
 
 TEST_CASE("e2e: POST /resources refuses a resource over the plan's limit with 400") {
   Harness h;
-  const auto registered =
-      h.client().post("/api/v1/auth/register", {{"organizationName", "Small Co"},
-                                                {"email", "founder@small.test"},
-                                                {"name", "Founder"},
-                                                {"password", "Str0ng-password"}});
-  REQUIRE(registered.status == 201);
-  CHECK(registered.json().at("user").at("subscriptionTier") == "FREE");  // 5 resources
-  const auto admin = bearer_of(registered.json().at("accessToken").get<std::string>());
+  const auto admin = register_free_organization(h);  // 5 resources
   const auto credential =
       h.client().post("/api/v1/credentials",
                       {{"name", "AWS"},

@@ -86,14 +86,7 @@ TEST_CASE("e2e: a reset link asked for after the invitation voids the invitation
 
 TEST_CASE("e2e: POST /users refuses a user over the plan's limit with 400") {
   Harness h;
-  const auto registered =
-      h.client().post("/api/v1/auth/register", {{"organizationName", "Small Co"},
-                                                {"email", "founder@small.test"},
-                                                {"name", "Founder"},
-                                                {"password", "Str0ng-password"}});
-  REQUIRE(registered.status == 201);
-  CHECK(registered.json().at("user").at("subscriptionTier") == "FREE");  // 3 users
-  const auto admin = bearer_of(registered.json().at("accessToken").get<std::string>());
+  const auto admin = register_free_organization(h);  // 3 users
   const auto create = [&](const std::string& email) {
     return h.client().post("/api/v1/users", {{"email", email}, {"password", "member-password"}},
                            admin);
