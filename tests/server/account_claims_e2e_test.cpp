@@ -208,15 +208,10 @@ TEST_CASE("e2e: password changes that find every password worker busy get 503 wi
     harness.config.login_password_queue = 0;
   });
   member_with_password(h, "busy@localhost", "Old-passw0rd");
-  Headers token;
-  // The worker marks itself free just after it answers: a sign-in right behind the
-  // creation may still find it busy, and is repeated then.
-  REQUIRE(eventually([&] {
-    const auto reply = sign_in(h, "default", "busy@localhost", "Old-passw0rd");
-    if (reply.status != 200) return false;
-    token = bearer_of(reply.json().at("accessToken").get<std::string>());
-    return true;
-  }));
+  const auto token =
+      bearer_of(sign_in_when_worker_free(h, "default", "busy@localhost", "Old-passw0rd")
+                    .at("accessToken")
+                    .get<std::string>());
   // Wrong current passwords: each is checked on the worker (401) or refused at once (503).
   int checked = 0;
   int busy = 0;
@@ -289,13 +284,10 @@ TEST_CASE("e2e: forgot-password answers 204 even while every password worker is 
     harness.config.login_password_queue = 0;
   });
   member_with_password(h, "forgot@localhost", "Old-passw0rd");
-  Headers token;
-  REQUIRE(eventually([&] {
-    const auto reply = sign_in(h, "default", "forgot@localhost", "Old-passw0rd");
-    if (reply.status != 200) return false;
-    token = bearer_of(reply.json().at("accessToken").get<std::string>());
-    return true;
-  }));
+  const auto token =
+      bearer_of(sign_in_when_worker_free(h, "default", "forgot@localhost", "Old-passw0rd")
+                    .at("accessToken")
+                    .get<std::string>());
   // Password changes keep the worker busy (some get 503); every forgot-password beside
   // them gets its 204.
   int busy = 0;

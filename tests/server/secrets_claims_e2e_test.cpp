@@ -392,13 +392,9 @@ TEST_CASE(
                      {{"secret", secret}, {"code", authenticator_code(secret)}}, admin)
                .status == 200;
   }));
-  std::string challenge;
-  REQUIRE(eventually([&] {
-    const auto reply = sign_in(h, "default", "admin@localhost", admin_password);
-    if (reply.status != 200) return false;
-    challenge = reply.json().at("mfaChallengeToken").get<std::string>();
-    return true;
-  }));
+  const auto challenge = sign_in_when_worker_free(h, "default", "admin@localhost", admin_password)
+                             .at("mfaChallengeToken")
+                             .get<std::string>();
   const auto wrong = authenticator_code(secret) == "000000" ? "000001" : "000000";
   // Bursts of wrong recovery-code-shaped codes (each checked against 8 Argon2id hashes):
   // one runs, the others are refused at once, until a burst has shown both.
@@ -431,13 +427,9 @@ TEST_CASE(
       h.client()
           .post("/api/v1/users", {{"email", "bob@localhost"}, {"password", "Bob-passw0rd"}}, admin)
           .status == 201);
-  Headers bob;
-  REQUIRE(eventually([&] {
-    const auto reply = sign_in(h, "default", "bob@localhost", "Bob-passw0rd");
-    if (reply.status != 200) return false;
-    bob = bearer_of(reply.json().at("accessToken").get<std::string>());
-    return true;
-  }));
+  const auto bob = bearer_of(sign_in_when_worker_free(h, "default", "bob@localhost", "Bob-passw0rd")
+                                 .at("accessToken")
+                                 .get<std::string>());
   const auto pending = h.client().post("/api/v1/mfa/setup", Json::object(), bob);
   REQUIRE(pending.status == 200);
   const auto bob_secret = pending.json().at("secret").get<std::string>();
