@@ -41,6 +41,10 @@ void set_clock_offset_for_testing(std::chrono::microseconds offset) {
   test_offset.store(offset.count(), std::memory_order_relaxed);
 }
 
+std::chrono::microseconds clock_offset_for_testing() {
+  return std::chrono::microseconds(test_offset.load(std::memory_order_relaxed));
+}
+
 std::string format_stored(TimePoint time) {
   using namespace std::chrono;
   const auto days = floor<std::chrono::days>(time);

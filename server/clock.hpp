@@ -21,6 +21,8 @@ TimePoint now();
 // For tests only: from now on, now() reads the system clock plus `offset` (process-wide,
 // thread-safe). Set it back to zero when done.
 void set_clock_offset_for_testing(std::chrono::microseconds offset);
+// The offset set last (zero unless a test set one).
+std::chrono::microseconds clock_offset_for_testing();
 // The stored form, with microseconds.
 std::string format_stored(TimePoint time);
 // The wire form of a stored value (or any ISO-8601 UTC text): fraction dropped.

@@ -103,13 +103,20 @@ inline const std::string scope_body =
 inline const std::string key_not_supported_body =
     R"({"error":"Insufficient permissions","message":"API key authentication is not supported for this endpoint"})";
 
-// Moves the server's clock (now()) forward for the rest of the scope, instead of sleeping.
+// Sets the server's clock (now()) to the real clock plus `offset` for the rest of the
+// scope, instead of sleeping; the offset before it comes back at the end, so that shifts
+// nest (an inner one names its whole offset, not an addition to the outer one).
 class ClockShift {
  public:
-  explicit ClockShift(std::chrono::microseconds offset) { set_clock_offset_for_testing(offset); }
-  ~ClockShift() { set_clock_offset_for_testing(std::chrono::microseconds(0)); }
+  explicit ClockShift(std::chrono::microseconds offset) : m_before(clock_offset_for_testing()) {
+    set_clock_offset_for_testing(offset);
+  }
+  ~ClockShift() { set_clock_offset_for_testing(m_before); }
   ClockShift(const ClockShift&) = delete;
   ClockShift& operator=(const ClockShift&) = delete;
+
+ private:
+  std::chrono::microseconds m_before;
 };
 
 template <typename Predicate>
