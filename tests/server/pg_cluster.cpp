@@ -7,7 +7,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cstdlib>
 #include <filesystem>
+#include <fstream>
 #include <memory>
 #include <random>
 #include <stdexcept>
@@ -45,6 +47,35 @@ PgCluster& PgCluster::shared() {
 }
 
 PgCluster::PgCluster() {
+  if (const char* info = std::getenv("SCOPEGATE_PG_SHARED"); info != nullptr && *info != '\0') {
+    join_shared(info);
+  } else {
+    start_own();
+  }
+}
+
+void PgCluster::join_shared(const std::string& info) {
+  std::ifstream in(info);
+  std::string line;
+  std::string port;
+  while (std::getline(in, line)) {
+    const auto equals = line.find('=');
+    if (equals == std::string::npos) continue;
+    const auto name = line.substr(0, equals);
+    const auto value = line.substr(equals + 1);
+    if (name == "dir") m_dir = value;
+    if (name == "port") port = value;
+    if (name == "password") m_password = value;
+  }
+  if (m_dir.empty() || port.empty() || m_password.empty()) {
+    throw std::runtime_error("the ctest run's PostgreSQL cluster did not start (" + info +
+                             " is missing or incomplete): see the test `postgres: the tests' "
+                             "cluster starts`");
+  }
+  m_port = static_cast<std::uint16_t>(std::stoi(port));
+}
+
+void PgCluster::start_own() {
   m_password = random_password();
   ::setenv("SCOPEGATE_PG_PASSWORD", m_password.c_str(), 1);
   // initdb once per build folder (pg_cluster.sh); the caller may choose another place.
@@ -97,7 +128,17 @@ PgCluster::PgCluster() {
 }
 
 PgCluster::~PgCluster() {
-  if (m_lifeline < 0) return;
+  // In a shared cluster, the databases would outlive the process (some 8 MB each).
+  if (m_lifeline < 0) {
+    for (const auto& name : m_databases) {
+      try {
+        query("postgres", "DROP DATABASE IF EXISTS " + name + " WITH (FORCE)");
+      } catch (const std::exception&) {
+        // Left to the end of the run, which removes the whole cluster.
+      }
+    }
+    return;
+  }
   ::close(m_lifeline);
   ::waitpid(m_guardian, nullptr, 0);
 }
@@ -147,8 +188,10 @@ std::vector<std::string> PgCluster::column(const std::string& database,
 std::string PgCluster::create_database() {
   std::string name;
   {
+    // Unique in the cluster: other test processes may share it.
     std::lock_guard lock(m_mutex);
-    name = "scopegate_" + std::to_string(++m_databases);
+    name = "scopegate_" + std::to_string(::getpid()) + "_" + std::to_string(m_databases.size() + 1);
+    m_databases.push_back(name);
   }
   query("postgres", "CREATE DATABASE " + name);
   return url(name);

@@ -1,9 +1,12 @@
-// A real PostgreSQL for the tests: one throwaway cluster per test process, started on
-// first use by tests/server/pg_cluster.sh (initdb into a fresh temporary directory, an
-// unprivileged user, a free loopback port, the unix socket in that directory) and stopped,
-// its directory removed, when the process ends, however it ends. Each test takes a fresh,
-// empty database of its own. Never skipped: without PostgreSQL, shared() throws, and the
-// test fails with the reason. Thread-safe.
+// A real PostgreSQL for the tests: a throwaway cluster started by tests/server/pg_cluster.sh
+// (initdb into a fresh temporary directory, an unprivileged user, a free loopback port, the
+// unix socket in that directory). Under ctest, one cluster serves the whole run (the
+// fixture `postgres`, tests/server/pg_shared_cluster.sh, whose info file
+// $SCOPEGATE_PG_SHARED names): starting one costs more than most tests. A test binary run
+// by hand starts a cluster of its own on first use, stopped, its directory removed, when
+// the process ends, however it ends. Either way each test takes a fresh, empty database of
+// its own, dropped when the process ends. Never skipped: without PostgreSQL, shared()
+// throws, and the test fails with the reason. Thread-safe.
 #pragma once
 
 #include <cstdint>
@@ -42,6 +45,8 @@ class PgCluster {
 
  private:
   PgCluster();
+  void start_own();                           // a cluster for this process
+  void join_shared(const std::string& info);  // the ctest run's cluster
 
   std::string m_dir;
   std::uint16_t m_port = 0;
@@ -49,7 +54,7 @@ class PgCluster {
   int m_lifeline = -1;  // closing it stops the cluster
   int m_guardian = -1;  // pid of pg_cluster.sh
   std::mutex m_mutex;
-  int m_databases = 0;
+  std::vector<std::string> m_databases;  // created here, dropped at the end
 };
 
 }  // namespace scopegate::server::testing
