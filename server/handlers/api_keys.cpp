@@ -17,7 +17,7 @@ namespace {
 constexpr TextRule name_rule{255};
 // A description is free text that may run over lines: tab and line breaks are allowed,
 // no other control character (no NUL, no terminal escapes in a listing).
-constexpr TextRule description_rule{1000, 0, Controls::tab_and_line_breaks};
+constexpr TextRule key_description_rule{1000, 0, Controls::tab_and_line_breaks};
 // Scope names, timestamps and addresses have formats of their own, checked after: these
 // limits only keep a wrong one short, for the message that names it. A scope name may be
 // as long as the policy language allows one (1024 bytes, dsl's max_token_bytes).
@@ -46,7 +46,7 @@ Result<KeyRequest, ValidationErrors> parse_api_key_body(const nlohmann::json& js
       errors["name"] = std::move(*problem);
     }
   }
-  out.description = optional_text(body, "description", description_rule, errors);
+  out.description = optional_text(body, "description", key_description_rule, errors);
   out.scopes =
       optional_text_array(body, "scopes", scope_rule, "must be an array of scope names", errors);
   if (!errors.count("scopes") && (!out.scopes || out.scopes->empty())) {

@@ -25,14 +25,14 @@ constexpr TextRule kind_rule{64};
 // A key's value: a PEM private key is about 1.7 KB; tabs and newlines are allowed.
 constexpr std::size_t max_secret_length = 16 * 1024;
 
-struct CredentialKind {
+struct ProviderCredential {
   std::string_view provider;
   std::string_view type;
   std::vector<std::string_view> keys;  // each required, a non-empty string
 };
 
-const std::array<CredentialKind, 4>& kinds() {
-  static const std::array<CredentialKind, 4> all = {{
+const std::array<ProviderCredential, 4>& kinds() {
+  static const std::array<ProviderCredential, 4> all = {{
       {"AWS", "ACCESS_KEY", {"accessKeyId", "secretAccessKey"}},
       {"GCP",
        "SERVICE_ACCOUNT",
@@ -44,7 +44,7 @@ const std::array<CredentialKind, 4>& kinds() {
   return all;
 }
 
-const CredentialKind* kind_of(std::string_view provider) {
+const ProviderCredential* kind_of(std::string_view provider) {
   for (const auto& kind : kinds()) {
     if (kind.provider == provider) return &kind;
   }
@@ -74,7 +74,8 @@ std::optional<nlohmann::json> data_object(const nlohmann::json& body, Validation
 }
 
 // The first problem with the data's keys, naming the key, never its value.
-std::optional<std::string> data_problem(const CredentialKind& kind, const nlohmann::json& data) {
+std::optional<std::string> data_problem(const ProviderCredential& kind,
+                                        const nlohmann::json& data) {
   for (const auto key : kind.keys) {
     const auto found = data.find(std::string(key));
     if (found == data.end() || !found->is_string() ||
@@ -104,7 +105,7 @@ Result<NewCredential, ValidationErrors> parse_credential_body(const nlohmann::js
     out.name = std::move(*name);
   const auto provider = required_text(body, "provider", kind_rule, errors);
   const auto type = required_text(body, "credentialType", kind_rule, errors);
-  const CredentialKind* kind = provider ? kind_of(*provider) : nullptr;
+  const ProviderCredential* kind = provider ? kind_of(*provider) : nullptr;
   if (provider && kind == nullptr) errors["provider"] = "must be one of AWS, GCP, AZURE, APISIX";
   if (kind != nullptr && type && *type != kind->type) {
     errors["credentialType"] = fmt::format("must be {} for {}", kind->type, kind->provider);

@@ -25,7 +25,8 @@ namespace {
 
 // Passwords as login accepts them (a current password may predate the 128 limit).
 constexpr TextRule current_password_rule{1024, 0, Controls::none};
-constexpr TextRule token_rule{255};
+// A one-time token: a reset or invitation link's, or a password-change token.
+constexpr TextRule one_time_token_rule{255};
 
 // Two required fields: a secret that proves who the caller is, and the new password.
 struct NewPasswordBody {
@@ -202,8 +203,8 @@ HttpResponse spend_for_password(RequestContext& context, const std::string& proo
                                 const std::string& password_field,
                                 std::initializer_list<std::string_view> purposes,
                                 const PasswordSpend& spend) {
-  auto parsed =
-      parse_new_password_body(request_body(context), proof_field, token_rule, password_field);
+  auto parsed = parse_new_password_body(request_body(context), proof_field, one_time_token_rule,
+                                        password_field);
   if (!parsed) return validation_response(context.request.path, parsed.error());
   auto spendable = find_spendable(context, parsed->proof, purposes);
   if (!spendable) return std::move(spendable.error());

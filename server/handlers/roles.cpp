@@ -16,7 +16,7 @@ namespace scopegate::server {
 namespace {
 
 constexpr TextRule role_name_rule{100};
-constexpr TextRule description_rule{1000, 0, Controls::tab_and_line_breaks};
+constexpr TextRule role_description_rule{1000, 0, Controls::tab_and_line_breaks};
 // A year: longer caps are surely mistakes.
 constexpr std::int64_t max_cap_hours = 8760;
 
@@ -31,7 +31,7 @@ Result<RoleFields, ValidationErrors> parse_role_body(const nlohmann::json& json,
   if (!errors.count("name") && (out.name ? out.name->empty() : name_required == NameRequired::yes))
     errors["name"] = "name is required";
   if (body.contains("description")) {
-    out.description = optional_text(body, "description", description_rule, errors);
+    out.description = optional_text(body, "description", role_description_rule, errors);
   }
   if (body.contains("maxSessionDurationHours")) {
     const auto hours = optional_integer(body, "maxSessionDurationHours", errors);

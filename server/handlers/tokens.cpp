@@ -15,7 +15,7 @@ namespace scopegate::server {
 
 namespace {
 
-constexpr TextRule token_rule{255};
+constexpr TextRule refresh_token_rule{255};
 
 // The refresh token of a body, when it names a stored one. `required`: a missing field is
 // a validation error (refresh); otherwise it is nullopt (logout).
@@ -27,8 +27,8 @@ struct BodyToken {
 BodyToken body_token(RequestContext& context, bool required) {
   ValidationErrors errors;
   const auto& body = body_fields(request_body(context), errors);
-  const auto token = required ? required_text(body, "refreshToken", token_rule, errors)
-                              : optional_text(body, "refreshToken", token_rule, errors);
+  const auto token = required ? required_text(body, "refreshToken", refresh_token_rule, errors)
+                              : optional_text(body, "refreshToken", refresh_token_rule, errors);
   if (!errors.empty()) return {std::nullopt, validation_response(context.request.path, errors)};
   if (!token || token->empty()) return {};
   auto found = context.services.store.authenticate_token(sha256_hex(*token));

@@ -64,7 +64,7 @@ TEST_CASE(
   const auto weak = change_own_password(h, token, "Wrong-passw0rd", "weakpassword");
   CHECK(weak.status == 422);
   CHECK(weak.json().at("violatedRules") ==
-        Json::array({"passwordRequireUppercase", "passwordRequireDigit"}));
+        nlohmann::json::array({"passwordRequireUppercase", "passwordRequireDigit"}));
   const auto wrong = change_own_password(h, token, "Wrong-passw0rd", "N3w-password");
   CHECK(wrong.status == 401);
   CHECK(message_of(wrong) == "current password is incorrect");

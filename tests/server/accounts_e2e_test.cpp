@@ -22,7 +22,7 @@ using Headers = std::map<std::string, std::string>;
 // Most tests register several organizations from 127.0.0.1.
 void many_registrations(Harness& h) { h.config.registrations_per_hour = 1000; }
 
-Headers bearer_of(const Json& auth) {
+Headers bearer_of(const nlohmann::json& auth) {
   return {{"Authorization", "Bearer " + auth.at("accessToken").get<std::string>()}};
 }
 
@@ -80,7 +80,7 @@ void disabled_user(Harness& h, const std::string& email, const std::string& refr
   REQUIRE(store->record_login(user.id, user.created_at, {token}, audit));
 }
 
-Json audit_events(Harness& h, const Headers& token, const std::string& type) {
+nlohmann::json audit_events(Harness& h, const Headers& token, const std::string& type) {
   return h.client().get("/api/v1/audit-logs?eventType=" + type, token).json().at("content");
 }
 
@@ -148,7 +148,7 @@ TEST_CASE("e2e: register refuses bad bodies and a taken slug with 400") {
   CHECK(errors.at("password") == "must be at least 8 characters");
   CHECK(register_org(h, "Long", "l@long.test", std::string(129, 'a')).status == 400);
   CHECK(h.client()
-            .post("/api/v1/auth/register", Json::object())
+            .post("/api/v1/auth/register", nlohmann::json::object())
             .json()
             .at("validationErrors")
             .size() == 3);
@@ -159,7 +159,7 @@ TEST_CASE("e2e: register allows 5 attempts per address per hour, and can be turn
     Harness h;  // the default limit
     for (int i = 0; i < 5; ++i) {
       // Failed attempts count too.
-      CHECK(h.client().post("/api/v1/auth/register", Json::object()).status == 400);
+      CHECK(h.client().post("/api/v1/auth/register", nlohmann::json::object()).status == 400);
     }
     const auto refused = register_org(h, "Late", "late@late.test");
     CHECK(refused.status == 429);
@@ -241,7 +241,7 @@ TEST_CASE("e2e: refresh rotates the tokens, and a reused refresh token revokes i
   CHECK(audit_events(h, bearer_of(other), "USER_TOKEN_REFRESH").size() == 1);
 
   // Refusals: missing (400), unknown or an access token (401).
-  CHECK(h.client().post("/api/v1/auth/refresh", Json::object()).status == 400);
+  CHECK(h.client().post("/api/v1/auth/refresh", nlohmann::json::object()).status == 400);
   CHECK(h.client().post("/api/v1/auth/refresh", {{"refreshToken", "nonsense"}}).status == 401);
   CHECK(
       h.client().post("/api/v1/auth/refresh", {{"refreshToken", other.at("accessToken")}}).status ==
@@ -296,7 +296,7 @@ TEST_CASE("e2e: logout revokes the refresh token and always answers 200") {
       h.client().post("/api/v1/auth/logout", {{"refreshToken", auth.at("refreshToken")}}).status ==
       200);
   CHECK(h.client().post("/api/v1/auth/logout", {{"refreshToken", "unknown"}}).status == 200);
-  CHECK(h.client().post("/api/v1/auth/logout", Json::object()).status == 200);
+  CHECK(h.client().post("/api/v1/auth/logout", nlohmann::json::object()).status == 200);
   CHECK(h.client().post("/api/v1/auth/logout", {{"refreshToken", 5}}).status == 400);
   CHECK(audit_events(h, bearer_of(auth), "USER_LOGOUT").size() == 1);
 }
@@ -336,10 +336,10 @@ TEST_CASE("e2e: GET /auth/me reports every Me field, for users and keys") {
 TEST_CASE("e2e: change-password checks the current password and the organization's policy") {
   Harness h;
   const auto token = member(h, "member@localhost", "member-password");
-  const auto change = [&](const Json& body) {
+  const auto change = [&](const nlohmann::json& body) {
     return h.client().post("/api/v1/auth/change-password", body, token);
   };
-  CHECK(change(Json::object()).status == 400);
+  CHECK(change(nlohmann::json::object()).status == 400);
   const auto same =
       change({{"currentPassword", "member-password"}, {"newPassword", "member-password"}});
   CHECK(same.status == 400);
@@ -353,7 +353,7 @@ TEST_CASE("e2e: change-password checks the current password and the organization
   CHECK(weak.status == 422);
   CHECK(weak.json().at("error") == "Unprocessable Entity");
   CHECK(weak.json().at("violatedRules") ==
-        Json::array({"passwordRequireUppercase", "passwordRequireDigit"}));
+        nlohmann::json::array({"passwordRequireUppercase", "passwordRequireDigit"}));
   CHECK(weak.json().at("message") ==
         "the new password breaks the organization's password policy: it needs an uppercase "
         "letter (A-Z), a digit (0-9)");
@@ -373,7 +373,7 @@ TEST_CASE("e2e: change-password checks the current password and the organization
   const auto short_one = change({{"currentPassword", "N3w-password"}, {"newPassword", "An0ther1"}});
   CHECK(short_one.status == 422);
   CHECK(short_one.json().at("violatedRules") ==
-        Json::array({"passwordMinLength", "passwordRequireSpecialChar"}));
+        nlohmann::json::array({"passwordMinLength", "passwordRequireSpecialChar"}));
   // Refusals: a key (even the admin's), nobody.
   const auto key = h.key({"sessions:read", "sessions:write"});
   const auto by_key =
@@ -381,7 +381,7 @@ TEST_CASE("e2e: change-password checks the current password and the organization
                       {{"currentPassword", "x"}, {"newPassword", "y"}}, with_key(key));
   CHECK(by_key.status == 403);
   CHECK(by_key.body == key_not_supported_body);
-  CHECK(h.client().post("/api/v1/auth/change-password", Json::object()).status == 401);
+  CHECK(h.client().post("/api/v1/auth/change-password", nlohmann::json::object()).status == 401);
 }
 
 TEST_CASE("e2e: forgot-password mails a reset link through the outbox, reset-password signs in") {
@@ -559,7 +559,7 @@ TEST_CASE("e2e: an expired password signs in only to change it (change-expired-p
   }
   const auto change_token = body.at("passwordChangeToken").get<std::string>();
   const auto logins = audit_events(h, auditor, "USER_LOGIN");
-  CHECK(logins[0].at("details") == Json{{"passwordExpired", true}});
+  CHECK(logins[0].at("details") == nlohmann::json{{"passwordExpired", true}});
   const auto change = [&](const std::string& value, const std::string& password) {
     return h.client().post("/api/v1/auth/change-expired-password",
                            {{"passwordChangeToken", value}, {"newPassword", password}});
@@ -625,8 +625,9 @@ TEST_CASE("e2e: organization settings: GET and PATCH, for admins of that organiz
   CHECK(patch("{}", token).status == 200);
   const auto audit = audit_events(h, token, "ORGANIZATION_UPDATE");
   REQUIRE(audit.size() == 2);
-  CHECK(audit[1].at("details") ==
-        Json{{"name", "Renamed"}, {"passwordMinLength", 12}, {"passwordExpirationDays", 90}});
+  CHECK(audit[1].at("details") == nlohmann::json{{"name", "Renamed"},
+                                                 {"passwordMinLength", 12},
+                                                 {"passwordExpirationDays", 90}});
 
   const auto bad = patch(
       R"({"passwordMinLength": 7, "passwordExpirationDays": 366, "mfaRequired": "yes",

@@ -10,13 +10,13 @@ using namespace scopegate::server::testing;
 
 namespace {
 
-const std::vector<std::string> roles = {"admin", "member"};
+const std::vector<std::string> assignable_roles = {"admin", "member"};
 
 }  // namespace
 
 TEST_CASE("user body: isOrgAdmin chooses the role unless role says it, and must agree with it") {
   const auto role_of = [](const nlohmann::json& body) {
-    const auto parsed = parse_user_body(body, roles);
+    const auto parsed = parse_user_body(body, assignable_roles);
     REQUIRE(parsed);
     return parsed->role;
   };
@@ -25,13 +25,14 @@ TEST_CASE("user body: isOrgAdmin chooses the role unless role says it, and must 
   CHECK(role_of(nlohmann::json{{"email", "a@b"}, {"isOrgAdmin", false}}) == "member");
   CHECK(role_of(nlohmann::json{{"email", "a@b"}, {"role", "admin"}, {"isOrgAdmin", true}}) ==
         "admin");
+  CHECK(refusal(parse_user_body(
+                    nlohmann::json{{"email", "a@b"}, {"role", "admin"}, {"isOrgAdmin", false}},
+                    assignable_roles),
+                "isOrgAdmin") == "contradicts role `admin`");
   CHECK(refusal(
-            parse_user_body(
-                nlohmann::json{{"email", "a@b"}, {"role", "admin"}, {"isOrgAdmin", false}}, roles),
-            "isOrgAdmin") == "contradicts role `admin`");
-  CHECK(refusal(parse_user_body(nlohmann::json{{"email", "a@b"}, {"isOrgAdmin", 1}}, roles),
-                "isOrgAdmin") == "must be true or false");
-  const auto without_password = parse_user_body(nlohmann::json{{"email", "a@b"}}, roles);
+            parse_user_body(nlohmann::json{{"email", "a@b"}, {"isOrgAdmin", 1}}, assignable_roles),
+            "isOrgAdmin") == "must be true or false");
+  const auto without_password = parse_user_body(nlohmann::json{{"email", "a@b"}}, assignable_roles);
   REQUIRE(without_password);
   CHECK_FALSE(without_password->password);
 }

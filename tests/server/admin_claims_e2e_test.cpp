@@ -46,19 +46,22 @@ TEST_CASE("e2e: deleting a resource drops its role links and its users' direct a
   const auto role = id_of(h.client().post("/api/v1/roles", {{"name", "Ops"}}, f.admin));
   const auto role_path = "/api/v1/roles/" + role;
   for (const auto& id : {resource, kept}) {
-    REQUIRE(h.client().post(role_path + "/resources/" + id, Json::object(), f.admin).status == 200);
+    REQUIRE(
+        h.client().post(role_path + "/resources/" + id, nlohmann::json::object(), f.admin).status ==
+        200);
   }
   auto both = std::vector<std::string>{resource, kept};
   std::sort(both.begin(), both.end());
-  CHECK(h.client().get(role_path, f.admin).json().at("resourceIds") == Json(both));
+  CHECK(h.client().get(role_path, f.admin).json().at("resourceIds") == nlohmann::json(both));
   CHECK(assigned_resource_ids(h, carol).size() == 2);
 
   REQUIRE(del(h, "/api/v1/resources/" + resource, f.admin).status == 204);
-  CHECK(h.client().get(role_path, f.admin).json().at("resourceIds") == Json::array({kept}));
+  CHECK(h.client().get(role_path, f.admin).json().at("resourceIds") ==
+        nlohmann::json::array({kept}));
   CHECK(assigned_resource_ids(h, carol) == std::vector<std::string>{kept});
   // Adding the link again names the resource as unknown, not as already linked.
   const auto relink =
-      h.client().post(role_path + "/resources/" + resource, Json::object(), f.admin);
+      h.client().post(role_path + "/resources/" + resource, nlohmann::json::object(), f.admin);
   CHECK(relink.status == 404);
   CHECK(message_of(relink) == "Resource not found with id: " + resource);
 }
@@ -90,35 +93,37 @@ TEST_CASE("e2e: a user's roleNames and a role's resourceIds and userIds come sor
   const auto second = f.resource("second");
   for (const auto& role : {zeta, middle, alpha}) {
     REQUIRE(h.client()
-                .post("/api/v1/roles/" + role + "/users/" + bob, Json::object(), f.admin)
+                .post("/api/v1/roles/" + role + "/users/" + bob, nlohmann::json::object(), f.admin)
                 .status == 200);
   }
   const auto user = h.client().get("/api/v1/users/" + bob, f.admin);
   REQUIRE(user.status == 200);
-  CHECK(user.json().at("roleNames") == Json::array({"Alpha", "Mu", "Zeta"}));
+  CHECK(user.json().at("roleNames") == nlohmann::json::array({"Alpha", "Mu", "Zeta"}));
   const auto listed = h.client().get("/api/v1/users", f.admin).json();
-  const auto in_list = std::find_if(listed.begin(), listed.end(),
-                                    [&](const Json& item) { return item.at("id") == bob; });
+  const auto in_list = std::find_if(listed.begin(), listed.end(), [&](const nlohmann::json& item) {
+    return item.at("id") == bob;
+  });
   REQUIRE(in_list != listed.end());
-  CHECK(in_list->at("roleNames") == Json::array({"Alpha", "Mu", "Zeta"}));
+  CHECK(in_list->at("roleNames") == nlohmann::json::array({"Alpha", "Mu", "Zeta"}));
 
   auto users = std::vector<std::string>{carol, bob};
   auto resources = std::vector<std::string>{second, first};
   for (const auto& id : users) {
     REQUIRE(h.client()
-                .post("/api/v1/roles/" + alpha + "/users/" + id, Json::object(), f.admin)
+                .post("/api/v1/roles/" + alpha + "/users/" + id, nlohmann::json::object(), f.admin)
                 .status == (id == bob ? 400 : 200));  // bob is in it already
   }
   for (const auto& id : resources) {
-    REQUIRE(h.client()
-                .post("/api/v1/roles/" + alpha + "/resources/" + id, Json::object(), f.admin)
-                .status == 200);
+    REQUIRE(
+        h.client()
+            .post("/api/v1/roles/" + alpha + "/resources/" + id, nlohmann::json::object(), f.admin)
+            .status == 200);
   }
   std::sort(users.begin(), users.end());
   std::sort(resources.begin(), resources.end());
   const auto role = h.client().get("/api/v1/roles/" + alpha, f.admin).json();
-  CHECK(role.at("userIds") == Json(users));
-  CHECK(role.at("resourceIds") == Json(resources));
+  CHECK(role.at("userIds") == nlohmann::json(users));
+  CHECK(role.at("resourceIds") == nlohmann::json(resources));
 }
 
 TEST_CASE("e2e: role names are unique in an organization, case-sensitively") {
@@ -143,8 +148,8 @@ TEST_CASE("e2e: a deleted user is not found on a role's link routes") {
   const auto role = id_of(h.client().post("/api/v1/roles", {{"name", "Ops"}}, f.admin));
   const auto gone = f.member("gone@acme.test");
   REQUIRE(del(h, "/api/v1/users/" + gone, f.admin).status == 204);
-  const auto added =
-      h.client().post("/api/v1/roles/" + role + "/users/" + gone, Json::object(), f.admin);
+  const auto added = h.client().post("/api/v1/roles/" + role + "/users/" + gone,
+                                     nlohmann::json::object(), f.admin);
   CHECK(added.status == 404);
   CHECK(message_of(added) == "User not found with id: " + gone);
   CHECK(h.client().get("/api/v1/roles/" + role, f.admin).json().at("userIds").empty());
@@ -191,29 +196,30 @@ TEST_CASE("e2e: user and role audit entries name their target and hold the detai
   CHECK(created.at("resourceType") == "USER");
   CHECK(created.at("resourceId") == bob);
   CHECK(created.at("resourceName") == "bob@acme.test");
-  CHECK(created.at("details") == Json{{"isOrgAdmin", false}, {"role", "member"}});
+  CHECK(created.at("details") == nlohmann::json{{"isOrgAdmin", false}, {"role", "member"}});
   const auto admin = f.member("root@acme.test", {{"isOrgAdmin", true}});
   CHECK(newest_audit_entry(h, f.admin, "USER_CREATE").at("details") ==
-        Json{{"isOrgAdmin", true}, {"role", "admin"}});
+        nlohmann::json{{"isOrgAdmin", true}, {"role", "admin"}});
 
   REQUIRE(patch(h, "/api/v1/users/" + bob, {{"name", "Robert"}}, f.admin).status == 200);
   const auto updated = newest_audit_entry(h, f.admin, "USER_UPDATE");
   CHECK(updated.at("resourceType") == "USER");
   CHECK(updated.at("resourceName") == "bob@acme.test");
-  CHECK(updated.at("details") == Json{{"name", "Robert"}});
+  CHECK(updated.at("details") == nlohmann::json{{"name", "Robert"}});
 
   const auto role = id_of(h.client().post("/api/v1/roles", {{"name", "Ops"}}, f.admin));
   const auto resource = f.resource("db");
   REQUIRE(h.client()
-              .post("/api/v1/roles/" + role + "/resources/" + resource, Json::object(), f.admin)
+              .post("/api/v1/roles/" + role + "/resources/" + resource, nlohmann::json::object(),
+                    f.admin)
               .status == 200);
   const auto resource_link = newest_audit_entry(h, f.admin, "ROLE_ASSIGN");
   CHECK(resource_link.at("resourceType") == "ROLE");
   CHECK(resource_link.at("resourceId") == role);
   CHECK(resource_link.at("details").at("resourceId") == resource);
-  REQUIRE(
-      h.client().post("/api/v1/roles/" + role + "/users/" + bob, Json::object(), f.admin).status ==
-      200);
+  REQUIRE(h.client()
+              .post("/api/v1/roles/" + role + "/users/" + bob, nlohmann::json::object(), f.admin)
+              .status == 200);
   CHECK(newest_audit_entry(h, f.admin, "ROLE_ASSIGN").at("details").at("userId") == bob);
   REQUIRE(del(h, "/api/v1/roles/" + role + "/users/" + bob, f.admin).status == 204);
   const auto unlinked = newest_audit_entry(h, f.admin, "ROLE_UNASSIGN");
@@ -241,7 +247,7 @@ TEST_CASE("e2e: the plan's user limit is refused on the email field") {
   const auto refused = h.client().post("/api/v1/users", {{"email", "four@tiny.test"}}, founder);
   CHECK(refused.status == 400);
   CHECK(refused.json().at("validationErrors") ==
-        Json{{"email", "User limit of the plan reached: FREE allows 3 users"}});
+        nlohmann::json{{"email", "User limit of the plan reached: FREE allows 3 users"}});
 }
 
 TEST_CASE("e2e: POST /users refuses a resource of another organization in resourceIds") {
@@ -253,11 +259,12 @@ TEST_CASE("e2e: POST /users refuses a resource of another organization in resour
       "/api/v1/users", {{"email", "carol@acme.test"}, {"resourceIds", {ours, theirs}}}, f.admin);
   CHECK(refused.status == 400);
   CHECK(refused.json().at("validationErrors") ==
-        Json{{"resourceIds", "every id must name a resource of this organization"}});
+        nlohmann::json{{"resourceIds", "every id must name a resource of this organization"}});
   // Nobody was created.
   const auto users = h.client().get("/api/v1/users", f.admin).json();
-  CHECK(std::none_of(users.begin(), users.end(),
-                     [](const Json& user) { return user.at("email") == "carol@acme.test"; }));
+  CHECK(std::none_of(users.begin(), users.end(), [](const nlohmann::json& user) {
+    return user.at("email") == "carol@acme.test";
+  }));
 }
 
 TEST_CASE("e2e: a user created without a password cannot sign in, whatever password is tried") {
@@ -300,11 +307,11 @@ TEST_CASE("e2e: deleting a role leaves the sessions started through it running")
   const auto bob_token = f.member_token("bob@acme.test");
   const auto role = id_of(h.client().post("/api/v1/roles", {{"name", "Ops"}}, f.admin));
   REQUIRE(h.client()
-              .post("/api/v1/roles/" + role + "/resources/" + db, Json::object(), f.admin)
+              .post("/api/v1/roles/" + role + "/resources/" + db, nlohmann::json::object(), f.admin)
               .status == 200);
-  REQUIRE(
-      h.client().post("/api/v1/roles/" + role + "/users/" + bob, Json::object(), f.admin).status ==
-      200);
+  REQUIRE(h.client()
+              .post("/api/v1/roles/" + role + "/users/" + bob, nlohmann::json::object(), f.admin)
+              .status == 200);
   const auto started =
       h.client().post("/api/v1/sessions", {{"ipv4Address", "192.0.2.10"}}, bob_token);
   REQUIRE(started.status == 201);
@@ -345,7 +352,7 @@ TEST_CASE(
   CHECK(failed.status == 500);
   CHECK(message_of(failed) == "internal error");
   const auto users = h.client().get("/api/v1/users", f.admin).json();
-  const auto invited = std::find_if(users.begin(), users.end(), [](const Json& user) {
+  const auto invited = std::find_if(users.begin(), users.end(), [](const nlohmann::json& user) {
     return user.at("email") == "invited@acme.test";
   });
   REQUIRE(invited != users.end());

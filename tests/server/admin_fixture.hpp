@@ -15,7 +15,8 @@ namespace scopegate::server::testing {
 
 using Headers = std::map<std::string, std::string>;
 
-inline Reply patch(Harness& h, const std::string& path, const Json& body, const Headers& headers) {
+inline Reply patch(Harness& h, const std::string& path, const nlohmann::json& body,
+                   const Headers& headers) {
   auto with_type = headers;
   with_type["Content-Type"] = "application/json";
   return h.client().send("PATCH", path, with_type, body.dump());
@@ -51,9 +52,10 @@ inline Reply sign_in(Harness& h, const std::string& slug, const std::string& ema
 
 // Signs in where a single password worker may still be busy with the request before (it
 // marks itself free just after it answers): repeated until it is answered 200; the body.
-inline Json sign_in_when_worker_free(Harness& h, const std::string& slug, const std::string& email,
-                                     const std::string& password) {
-  Json body;
+inline nlohmann::json sign_in_when_worker_free(Harness& h, const std::string& slug,
+                                               const std::string& email,
+                                               const std::string& password) {
+  nlohmann::json body;
   REQUIRE(eventually([&] {
     const auto reply = sign_in(h, slug, email, password);
     if (reply.status != 200) return false;
@@ -76,7 +78,7 @@ inline std::string message_of(const Reply& reply) {
 }
 
 // The keys of a JSON object, sorted.
-inline std::vector<std::string> keys_of(const Json& object) {
+inline std::vector<std::string> keys_of(const nlohmann::json& object) {
   std::vector<std::string> out;
   for (const auto& item : object.items()) out.push_back(item.key());
   std::sort(out.begin(), out.end());
@@ -109,8 +111,9 @@ struct AdminFixture {
   }
 
   // A member of the default organization, created through the API; its id.
-  std::string member(const std::string& email, const Json& extra = Json::object()) {
-    Json body = {{"email", email}, {"name", "Member"}, {"password", "member-password"}};
+  std::string member(const std::string& email,
+                     const nlohmann::json& extra = nlohmann::json::object()) {
+    nlohmann::json body = {{"email", email}, {"name", "Member"}, {"password", "member-password"}};
     body.update(extra);
     const auto created = h.client().post("/api/v1/users", body, admin);
     REQUIRE(created.status == 201);

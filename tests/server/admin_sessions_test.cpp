@@ -13,13 +13,13 @@ using namespace scopegate::server::testing;
 
 namespace {
 
-std::set<std::string> resources_of(const Json& session) {
+std::set<std::string> resources_of(const nlohmann::json& session) {
   std::set<std::string> out;
   for (const auto& entry : session.at("resourceIps")) out.insert(entry.at("resourceId"));
   return out;
 }
 
-std::chrono::hours length_of(const Json& session) {
+std::chrono::hours length_of(const nlohmann::json& session) {
   const auto started = parse_iso(session.at("startedAt").get<std::string>());
   const auto expires = parse_iso(session.at("expiresAt").get<std::string>());
   REQUIRE(started);
@@ -37,7 +37,7 @@ TEST_CASE("e2e: users start sessions on their roles' and their own resources, fo
   const auto cache = f.resource("cache");
   const auto bob = f.member("bob@acme.test", {{"resourceIds", {web}}});
   const auto bob_token = f.member_token("bob@acme.test");
-  const Json at = {{"ipv4Address", "192.0.2.10"}};
+  const nlohmann::json at = {{"ipv4Address", "192.0.2.10"}};
 
   // Directly assigned only, at the members' limit (8 hours).
   const auto direct = h.client().post("/api/v1/sessions", at, bob_token);
@@ -49,11 +49,11 @@ TEST_CASE("e2e: users start sessions on their roles' and their own resources, fo
   const auto role = id_of(h.client().post(
       "/api/v1/roles", {{"name", "Backend"}, {"maxSessionDurationHours", 2}}, f.admin));
   REQUIRE(h.client()
-              .post("/api/v1/roles/" + role + "/resources/" + db, Json::object(), f.admin)
+              .post("/api/v1/roles/" + role + "/resources/" + db, nlohmann::json::object(), f.admin)
               .status == 200);
-  REQUIRE(
-      h.client().post("/api/v1/roles/" + role + "/users/" + bob, Json::object(), f.admin).status ==
-      200);
+  REQUIRE(h.client()
+              .post("/api/v1/roles/" + role + "/users/" + bob, nlohmann::json::object(), f.admin)
+              .status == 200);
   const auto capped = h.client().post("/api/v1/sessions", {{"durationHours", 3}}, bob_token);
   CHECK(capped.status == 400);
   CHECK(capped.json().at("validationErrors").at("durationHours") == "must be between 1 and 2");
@@ -70,9 +70,9 @@ TEST_CASE("e2e: users start sessions on their roles' and their own resources, fo
 
   // The shortest cap of the user's roles wins; a role without one does not lift it.
   const auto open = id_of(h.client().post("/api/v1/roles", {{"name", "Open"}}, f.admin));
-  REQUIRE(
-      h.client().post("/api/v1/roles/" + open + "/users/" + bob, Json::object(), f.admin).status ==
-      200);
+  REQUIRE(h.client()
+              .post("/api/v1/roles/" + open + "/users/" + bob, nlohmann::json::object(), f.admin)
+              .status == 200);
   CHECK(h.client().post("/api/v1/sessions", {{"durationHours", 3}}, bob_token).status == 400);
   REQUIRE(
       patch(h, "/api/v1/roles/" + role, {{"maxSessionDurationHours", nullptr}}, f.admin).status ==
@@ -97,7 +97,7 @@ TEST_CASE("e2e: admins list every session of the organization and stop any of th
   const auto bob = f.member("bob@acme.test", {{"resourceIds", {db}}});
   const auto bob_token = f.member_token("bob@acme.test");
   REQUIRE(h.client().post("/api/v1/roles", {{"name", "R"}}, f.admin).status == 201);
-  const Json at = {{"ipv4Address", "192.0.2.10"}};
+  const nlohmann::json at = {{"ipv4Address", "192.0.2.10"}};
   const auto mine = id_of(h.client().post("/api/v1/sessions", at, f.admin));
   const auto bobs = h.client().post("/api/v1/sessions", at, bob_token);
   REQUIRE(bobs.status == 201);
@@ -113,8 +113,8 @@ TEST_CASE("e2e: admins list every session of the organization and stop any of th
   CHECK(below.status == 404);
   CHECK(message_of(below) == "No endpoint matches this path");  // as for any unknown path
 
-  const auto stopped =
-      h.client().post("/api/v1/sessions/admin/" + id_of(bobs) + "/stop", Json::object(), f.admin);
+  const auto stopped = h.client().post("/api/v1/sessions/admin/" + id_of(bobs) + "/stop",
+                                       nlohmann::json::object(), f.admin);
   REQUIRE(stopped.status == 200);
   const auto session = stopped.json();
   CHECK(session.at("status") == "EXPIRING");
@@ -127,30 +127,33 @@ TEST_CASE("e2e: admins list every session of the organization and stop any of th
     return h.client().get("/api/v1/sessions/" + id_of(bobs), bob_token).json().at("status") ==
            "CANCELLED";
   }));
-  const auto again =
-      h.client().post("/api/v1/sessions/admin/" + id_of(bobs) + "/stop", Json::object(), f.admin);
+  const auto again = h.client().post("/api/v1/sessions/admin/" + id_of(bobs) + "/stop",
+                                     nlohmann::json::object(), f.admin);
   CHECK(again.status == 400);
   CHECK(again.json().at("message") == "Session cannot be stopped");
-  CHECK(h.client().post("/api/v1/sessions/admin/nope/stop", Json::object(), f.admin).status == 404);
+  CHECK(h.client()
+            .post("/api/v1/sessions/admin/nope/stop", nlohmann::json::object(), f.admin)
+            .status == 404);
   CHECK(f.audited("SESSION_STOP") == 1);
 
   // Refusals: a member, a key, another organization.
   CHECK(h.client().get("/api/v1/sessions/admin", bob_token).status == 403);
   CHECK(h.client()
-            .post("/api/v1/sessions/admin/" + mine + "/stop", Json::object(), bob_token)
+            .post("/api/v1/sessions/admin/" + mine + "/stop", nlohmann::json::object(), bob_token)
             .status == 403);
   const auto key = h.key({"sessions:read", "sessions:write", "resources:read", "audit:read"});
   for (const auto& reply : {h.client().get("/api/v1/sessions/admin", with_key(key)),
                             h.client().post("/api/v1/sessions/admin/" + mine + "/stop",
-                                            Json::object(), with_key(key))}) {
+                                            nlohmann::json::object(), with_key(key))}) {
     CHECK(reply.status == 403);
     CHECK(reply.body == key_not_supported_body);
   }
+  CHECK(
+      h.client()
+          .post("/api/v1/sessions/admin/" + mine + "/stop", nlohmann::json::object(), f.other_admin)
+          .status == 404);
   CHECK(h.client()
-            .post("/api/v1/sessions/admin/" + mine + "/stop", Json::object(), f.other_admin)
-            .status == 404);
-  CHECK(h.client()
-            .post("/api/v1/sessions/admin/" + theirs + "/stop", Json::object(), f.admin)
+            .post("/api/v1/sessions/admin/" + theirs + "/stop", nlohmann::json::object(), f.admin)
             .status == 404);
   CHECK(h.client().get("/api/v1/sessions/" + mine, f.admin).json().at("status") == "ACTIVE");
 

@@ -14,7 +14,7 @@ const std::string address_refused =
     R"({"error":"Insufficient permissions","message":"API key is not allowed from this address"})";
 
 // Creates a key through the API and returns the whole 201 body.
-Json create_key(Harness& h, const Json& body) {
+nlohmann::json create_key(Harness& h, const nlohmann::json& body) {
   const auto reply = h.client().post("/api/v1/api-keys", body, h.bearer());
   INFO(reply.body);
   REQUIRE(reply.status == 201);
@@ -30,20 +30,21 @@ TEST_CASE("e2e: allowedCidrs are validated, stored and shown on create and list"
       create_key(h, {{"name", "office"},
                      {"scopes", {"sessions:read"}},
                      {"allowedCidrs", {"10.0.0.0/8", "192.0.2.1", "2001:db8::/32", "10.0.0.0/8"}}});
-  CHECK(created.at("allowedCidrs") == Json::array({"10.0.0.0/8", "192.0.2.1/32", "2001:db8::/32"}));
+  CHECK(created.at("allowedCidrs") ==
+        nlohmann::json::array({"10.0.0.0/8", "192.0.2.1/32", "2001:db8::/32"}));
   const auto plain = create_key(h, {{"name", "anywhere"}, {"scopes", {"sessions:read"}}});
-  CHECK(plain.at("allowedCidrs") == Json::array());
+  CHECK(plain.at("allowedCidrs") == nlohmann::json::array());
   const auto listed = h.client().get("/api/v1/api-keys", token).json();
   REQUIRE(listed.size() == 2);
   for (const auto& key : listed) {
     if (key.at("name") == "office") {
       CHECK(key.at("allowedCidrs") == created.at("allowedCidrs"));
     } else {
-      CHECK(key.at("allowedCidrs") == Json::array());
+      CHECK(key.at("allowedCidrs") == nlohmann::json::array());
     }
   }
 
-  const auto refused = [&](const Json& cidrs) {
+  const auto refused = [&](const nlohmann::json& cidrs) {
     INFO(cidrs.dump());
     const auto reply = h.client().post(
         "/api/v1/api-keys", {{"name", "x"}, {"scopes", {"sessions:read"}}, {"allowedCidrs", cidrs}},
@@ -56,7 +57,7 @@ TEST_CASE("e2e: allowedCidrs are validated, stored and shown on create and list"
   CHECK(refused({"10.0.0.0/33"}).find("10.0.0.0/33") != std::string::npos);
   CHECK(refused({"nope"}).find("nope") != std::string::npos);
   refused("10.0.0.0/8");  // not an array
-  refused(Json::array({1}));
+  refused(nlohmann::json::array({1}));
   CHECK(h.client().get("/api/v1/api-keys", token).json().size() == 2);
 }
 
@@ -114,7 +115,7 @@ TEST_CASE("e2e: behind a trusted proxy the forwarded client address decides allo
   auto from_office = with_key(office);
   from_office["X-Forwarded-For"] = "10.1.2.3";
   CHECK(h.client().get("/api/v1/sessions", from_office).status == 200);
-  const auto started = h.client().post("/api/v1/sessions", Json::object(), from_office);
+  const auto started = h.client().post("/api/v1/sessions", nlohmann::json::object(), from_office);
   REQUIRE(started.status == 201);
   CHECK(started.json().at("ipv4Address") == "10.1.2.3");  // the same address as sessions see
 

@@ -15,10 +15,10 @@ using namespace scopegate::server::testing;
 
 namespace {
 
-const Json azure_data = {
+const nlohmann::json azure_data = {
     {"tenantId", "t"}, {"clientId", "c"}, {"clientSecret", "s"}, {"subscriptionId", "sub"}};
 
-Json gcp_data() {
+nlohmann::json gcp_data() {
   return {{"type", "service_account"},
           {"project_id", "p"},
           {"private_key_id", "k"},
@@ -32,7 +32,8 @@ Json gcp_data() {
 }
 
 Reply post_credential(Harness& h, const Headers& admin, const std::string& name,
-                      const std::string& provider, const std::string& type, const Json& data) {
+                      const std::string& provider, const std::string& type,
+                      const nlohmann::json& data) {
   return h.client().post(
       "/api/v1/credentials",
       {{"name", name}, {"provider", provider}, {"credentialType", type}, {"credentialData", data}},
@@ -40,8 +41,8 @@ Reply post_credential(Harness& h, const Headers& admin, const std::string& name,
 }
 
 // The credential once the sweeper has checked it.
-Json checked_credential(Harness& h, const Headers& admin, const std::string& id) {
-  Json body;
+nlohmann::json checked_credential(Harness& h, const Headers& admin, const std::string& id) {
+  nlohmann::json body;
   REQUIRE(eventually([&] {
     body = h.client().get("/api/v1/credentials/" + id, admin).json();
     return !body.at("isValid").is_null();
@@ -95,7 +96,7 @@ TEST_CASE("e2e: the shipped provider checks a GCP service account's type, privat
   const auto good = post_credential(h, admin, "GCP", "GCP", "SERVICE_ACCOUNT", gcp_data());
   REQUIRE(good.status == 201);
   CHECK(checked_credential(h, admin, id_of(good)).at("isValid") == true);
-  const std::vector<std::pair<Json, std::string>> broken = {
+  const std::vector<std::pair<nlohmann::json, std::string>> broken = {
       {{{"type", "user"}}, "type is not `service_account`"},
       {{{"private_key", "not a key"}}, "private_key is not a PEM private key"},
       {{{"client_email", "sa.example"}}, "client_email is not an email address"}};
@@ -115,8 +116,8 @@ TEST_CASE("e2e: each credentialData value is at most 16384 bytes") {
   Harness h;
   const auto admin = h.bearer();
   const auto data = [](std::size_t secret_length) {
-    return Json{{"accessKeyId", "AKIAIOSFODNN7EXAMPLE"},
-                {"secretAccessKey", std::string(secret_length, 's')}};
+    return nlohmann::json{{"accessKeyId", "AKIAIOSFODNN7EXAMPLE"},
+                          {"secretAccessKey", std::string(secret_length, 's')}};
   };
   const auto too_long = post_credential(h, admin, "Long", "AWS", "ACCESS_KEY", data(16385));
   CHECK(too_long.status == 400);
@@ -157,7 +158,7 @@ TEST_CASE("e2e: keys a credential type does not need are kept, sealed with the r
   const Secrets secrets(*key);
   const auto opened = secrets.open((*stored)->sealed_data, credential_context(id));
   REQUIRE(opened);
-  const auto data = Json::parse(*opened);
+  const auto data = nlohmann::json::parse(*opened);
   CHECK(data.at("sessionNote") == "kept-extra-value");
   CHECK(data.at("accessKeyId") == "AKIAIOSFODNN7EXAMPLE");
 }
@@ -175,7 +176,8 @@ TEST_CASE("e2e: CREDENTIAL_DELETE names the credential's provider and type") {
   CHECK(entries[0].at("resourceType") == "CREDENTIAL");
   CHECK(entries[0].at("resourceId") == id);
   CHECK(entries[0].at("resourceName") == "AWS gone");
-  CHECK(entries[0].at("details") == Json{{"provider", "AWS"}, {"credentialType", "ACCESS_KEY"}});
+  CHECK(entries[0].at("details") ==
+        nlohmann::json{{"provider", "AWS"}, {"credentialType", "ACCESS_KEY"}});
 }
 
 TEST_CASE("e2e: PATCH of a resource ignores resourceType and null for the fields it cannot clear") {
@@ -223,8 +225,8 @@ TEST_CASE("e2e: a static IP rule names at most 100 resources, and its audit entr
                              .json()
                              .at("content");
     REQUIRE(entries.size() == 1);
-    CHECK(entries[0].at("details") ==
-          Json{{"ipAddress", "192.0.2.1/32"}, {"resourceIds", Json::array({db})}});
+    CHECK(entries[0].at("details") == nlohmann::json{{"ipAddress", "192.0.2.1/32"},
+                                                     {"resourceIds", nlohmann::json::array({db})}});
   }
 }
 
@@ -255,7 +257,7 @@ TEST_CASE(
       h.client().post("/api/v1/resources", aws_resource(id_of(credential), "db"), admin);
   REQUIRE(created.status == 201);
   const auto path = "/api/v1/resources/" + id_of(created);
-  const auto verified = h.client().post(path + "/verify", Json::object(), admin);
+  const auto verified = h.client().post(path + "/verify", nlohmann::json::object(), admin);
   CHECK(h.client().get("/api/v1/credentials/" + id_of(credential), admin).json().at("isValid") ==
         nullptr);
   CHECK(verified.status == 400);

@@ -23,8 +23,8 @@ namespace {
 const std::string marked_key_id = "AKIAZQXWMARKER000007";
 const std::string marked_secret = "SeCrEtMaRkEr/do-not-leak/0123456789abcde";  // 40 characters
 
-Json aws_credential(const std::string& name, const std::string& key_id = marked_key_id,
-                    const std::string& secret = marked_secret) {
+nlohmann::json aws_credential(const std::string& name, const std::string& key_id = marked_key_id,
+                              const std::string& secret = marked_secret) {
   return {{"name", name},
           {"provider", "AWS"},
           {"credentialType", "ACCESS_KEY"},
@@ -82,7 +82,7 @@ TEST_CASE("e2e: credentials are created, listed, checked in the background and d
   for (const auto& item : listed.json()) CHECK(key_set_of(item) == key_set_of(body));
 
   // A GCP service account may come as the key file's text.
-  const Json gcp_file = {
+  const nlohmann::json gcp_file = {
       {"type", "service_account"},
       {"project_id", "p"},
       {"private_key_id", "k"},
@@ -102,7 +102,7 @@ TEST_CASE("e2e: credentials are created, listed, checked in the background and d
   CHECK(gcp.status == 201);
 
   // Validation: 400 with validationErrors, naming fields, never the values sent.
-  const auto check_refused = [&](const Json& request, const std::string& field) {
+  const auto check_refused = [&](const nlohmann::json& request, const std::string& field) {
     INFO(request.dump());
     const auto reply = h.client().post("/api/v1/credentials", request, admin);
     CHECK(reply.status == 400);
@@ -113,12 +113,12 @@ TEST_CASE("e2e: credentials are created, listed, checked in the background and d
   auto request = aws_credential("x");
   request.erase("name");
   check_refused(request, "name");
-  check_refused(patched(aws_credential("x"), Json{{"provider", "IBM"}}), "provider");
-  check_refused(patched(aws_credential("x"), Json{{"credentialType", "SERVICE_ACCOUNT"}}),
+  check_refused(patched(aws_credential("x"), nlohmann::json{{"provider", "IBM"}}), "provider");
+  check_refused(patched(aws_credential("x"), nlohmann::json{{"credentialType", "SERVICE_ACCOUNT"}}),
                 "credentialType");
-  check_refused(
-      patched(aws_credential("x"), Json{{"credentialData", {{"secretAccessKey", nullptr}}}}),
-      "credentialData");
+  check_refused(patched(aws_credential("x"),
+                        nlohmann::json{{"credentialData", {{"secretAccessKey", nullptr}}}}),
+                "credentialData");
   request = aws_credential("x");
   request.erase("credentialData");
   check_refused(request, "credentialData");
@@ -149,12 +149,13 @@ TEST_CASE("e2e: credentials are created, listed, checked in the background and d
       h.client().get("/api/v1/audit-logs?eventType=CREDENTIAL_CREATE", admin).json();
   REQUIRE(creates.at("totalElements") == 3);
   CHECK(creates.at("content")[2].at("details") ==
-        Json{{"credentialType", "ACCESS_KEY"}, {"provider", "AWS"}});
+        nlohmann::json{{"credentialType", "ACCESS_KEY"}, {"provider", "AWS"}});
   CHECK(creates.at("content")[2].at("resourceType") == "CREDENTIAL");
   const auto verifies =
       h.client().get("/api/v1/audit-logs?eventType=CREDENTIAL_VERIFY", admin).json().at("content");
-  const auto failure = std::find_if(verifies.begin(), verifies.end(),
-                                    [](const Json& e) { return e.at("result") == "FAILURE"; });
+  const auto failure = std::find_if(verifies.begin(), verifies.end(), [](const nlohmann::json& e) {
+    return e.at("result") == "FAILURE";
+  });
   REQUIRE(failure != verifies.end());
   CHECK(failure->at("actorType") == "SYSTEM");
 }
@@ -201,8 +202,9 @@ TEST_CASE("e2e: a credential's data is in no response, log, audit entry or datab
   REQUIRE(created.status == 201);
   const auto id = id_of(created);
   // An error path too: a body refused for another field still holds the data.
-  const auto refused = h.client().post(
-      "/api/v1/credentials", patched(aws_credential("x"), Json{{"provider", "IBM"}}), admin);
+  const auto refused =
+      h.client().post("/api/v1/credentials",
+                      patched(aws_credential("x"), nlohmann::json{{"provider", "IBM"}}), admin);
   CHECK(refused.status == 400);
   REQUIRE(eventually([&] {
     return h.client().get("/api/v1/credentials/" + id, admin).json().at("isValid") == true;
@@ -210,8 +212,8 @@ TEST_CASE("e2e: a credential's data is in no response, log, audit entry or datab
   const auto resource = h.client().post("/api/v1/resources", aws_resource(id), admin);
   REQUIRE(resource.status == 201);
   // Verifying opens the data (the provider checks it) and still shows none of it.
-  const auto verified =
-      h.client().post("/api/v1/resources/" + id_of(resource) + "/verify", Json::object(), admin);
+  const auto verified = h.client().post("/api/v1/resources/" + id_of(resource) + "/verify",
+                                        nlohmann::json::object(), admin);
   CHECK(verified.status == 200);
   std::vector<std::string> seen = {created.body,
                                    refused.body,
@@ -262,7 +264,7 @@ TEST_CASE("secrets: the first start creates a key file beside the database, late
   CHECK(read_file(path) == before);
   // The data sealed before the restart still opens: verifying needs it.
   CHECK(h.client()
-            .post("/api/v1/resources/" + resource + "/verify", Json::object(), h.bearer())
+            .post("/api/v1/resources/" + resource + "/verify", nlohmann::json::object(), h.bearer())
             .status == 200);
 }
 

@@ -15,12 +15,12 @@ using scopegate::server::testing::TempDir;
 
 namespace {
 
-struct Fixture {
+struct CredentialsFixture {
   TempDir dir;
   std::unique_ptr<Store> store;
   Organization org;
 
-  Fixture() {
+  CredentialsFixture() {
     REQUIRE(init_crypto());
     auto opened = open_store(new_test_database(dir));
     REQUIRE(opened);
@@ -82,7 +82,7 @@ struct Fixture {
 
 TEST_CASE("a credential used by a resource is kept, and a resource cannot name a deleted one",
           "[store]") {
-  Fixture f;
+  CredentialsFixture f;
   const auto credential = f.add_credential("aws");
   const auto other = f.add_credential("spare");
   const auto resource = f.add_resource("db", credential.id);
@@ -116,7 +116,7 @@ TEST_CASE("a credential used by a resource is kept, and a resource cannot name a
 }
 
 TEST_CASE("a resource covered by a session that is not over is not deleted", "[store]") {
-  Fixture f;
+  CredentialsFixture f;
   const auto resource = f.add_resource("db", f.add_credential("aws").id);
   User user{generate_uuid(),      f.org.id,    "u@acme.test", "U", "admin", "x", true,
             format_stored(now()), std::nullopt};
@@ -147,7 +147,7 @@ TEST_CASE("a resource covered by a session that is not over is not deleted", "[s
 
 TEST_CASE("a static IP rule goes from PENDING through its progress to DELETING and away",
           "[store]") {
-  Fixture f;
+  CredentialsFixture f;
   const auto credential = f.add_credential("aws");
   const auto alpha = f.add_resource("alpha", credential.id);
   const auto beta = f.add_resource("beta", credential.id);
@@ -203,7 +203,7 @@ TEST_CASE("a static IP rule goes from PENDING through its progress to DELETING a
 
 TEST_CASE("the secrets check is stored by the first claim and returned to every later one",
           "[store]") {
-  Fixture f;
+  CredentialsFixture f;
   CHECK(*f.store->claim_secrets_check("xc20p1:first") == "xc20p1:first");
   CHECK(*f.store->claim_secrets_check("xc20p1:second") == "xc20p1:first");
 }

@@ -42,7 +42,8 @@ TEST_CASE(
   CHECK(key.rfind("egk_live_", 0) == 0);
   CHECK(key.size() >= 49);
   CHECK(body.at("keyPrefix") == key.substr(0, 15));
-  CHECK(body.at("scopes") == Json::array({"sessions:read", "sessions:write", "resources:read"}));
+  CHECK(body.at("scopes") ==
+        nlohmann::json::array({"sessions:read", "sessions:write", "resources:read"}));
   CHECK(body.at("expiresAt").is_null());
   CHECK(body.at("description").is_null());
 
@@ -86,14 +87,15 @@ TEST_CASE("e2e: a read-only key cannot stop or extend a session, and the session
   Harness h;
   const auto writer = h.key({"sessions:write", "sessions:read"});
   const auto reader = h.key({"sessions:read"});
-  const auto session = h.client().post("/api/v1/sessions", Json::object(), with_key(writer)).json();
+  const auto session =
+      h.client().post("/api/v1/sessions", nlohmann::json::object(), with_key(writer)).json();
   const auto id = session.at("id").get<std::string>();
   const auto before = h.client().get("/api/v1/sessions/" + id, with_key(reader));
   REQUIRE(before.status == 200);
   const std::string refused_write =
       R"({"error":"Insufficient permissions","message":"API key does not have required scope: sessions:write"})";
-  const auto stop =
-      h.client().post("/api/v1/sessions/" + id + "/stop", Json::object(), with_key(reader));
+  const auto stop = h.client().post("/api/v1/sessions/" + id + "/stop", nlohmann::json::object(),
+                                    with_key(reader));
   CHECK(stop.status == 403);
   CHECK(stop.body == refused_write);
   const auto extend = h.client().post("/api/v1/sessions/" + id + "/extend",
@@ -197,7 +199,7 @@ TEST_CASE("e2e: a key holding every scope is refused on every user-only area") {
     CHECK(reply.status == 403);
     CHECK(reply.body == key_not_supported_body);
   }
-  const auto mfa = h.client().post("/api/v1/mfa/setup", Json::object(), with_key(key));
+  const auto mfa = h.client().post("/api/v1/mfa/setup", nlohmann::json::object(), with_key(key));
   CHECK(mfa.status == 403);
   CHECK(mfa.body == key_not_supported_body);
   const auto create = h.client().post("/api/v1/resources", {{"name", "x"}}, with_key(key));
@@ -255,7 +257,7 @@ TEST_CASE("e2e: another organization's session is a 404, and so is a missing one
   const auto other_key = create_key_offline(request);
   REQUIRE(other_key);
   const auto theirs =
-      h.client().post("/api/v1/sessions", Json::object(), with_key(other_key->plaintext));
+      h.client().post("/api/v1/sessions", nlohmann::json::object(), with_key(other_key->plaintext));
   REQUIRE(theirs.status == 201);
   CHECK(theirs.json().at("organizationName") == "Other Org");
   const auto id = theirs.json().at("id").get<std::string>();
@@ -264,9 +266,9 @@ TEST_CASE("e2e: another organization's session is a 404, and so is a missing one
   const auto read = h.client().get("/api/v1/sessions/" + id, with_key(mine));
   CHECK(read.status == 404);
   CHECK(read.json().at("status") == 404);
-  CHECK(
-      h.client().post("/api/v1/sessions/" + id + "/stop", Json::object(), with_key(mine)).status ==
-      404);
+  CHECK(h.client()
+            .post("/api/v1/sessions/" + id + "/stop", nlohmann::json::object(), with_key(mine))
+            .status == 404);
   CHECK(h.client().get("/api/v1/sessions/" + id, with_key(other_key->plaintext)).status == 200);
   CHECK(h.client().get("/api/v1/sessions", with_key(mine)).json().empty());
   CHECK(h.client().get("/api/v1/sessions/nope", with_key(mine)).status == 404);
@@ -277,7 +279,9 @@ TEST_CASE("e2e: audit logs page, filter, and record refused key requests") {
   const auto token = h.bearer();
   const auto writer = h.key({"sessions:write", "audit:read"}, "writer");
   for (int i = 0; i < 3; ++i) {
-    REQUIRE(h.client().post("/api/v1/sessions", Json::object(), with_key(writer)).status == 201);
+    REQUIRE(
+        h.client().post("/api/v1/sessions", nlohmann::json::object(), with_key(writer)).status ==
+        201);
   }
   CHECK(h.client().get("/api/v1/sessions", with_key(writer)).status == 403);  // ACCESS_DENIED
   const auto starts = h.client().get("/api/v1/audit-logs?eventType=SESSION_START&size=2", token);
@@ -386,7 +390,7 @@ TEST_CASE("e2e: stopping and extending follow the state machine and the duration
   CHECK(h.client().post("/api/v1/sessions", {{"ipv4Address", "::1"}}, with_key(key)).status == 400);
 
   const auto stopped =
-      h.client().post("/api/v1/sessions/" + id + "/stop", Json::object(), with_key(key));
+      h.client().post("/api/v1/sessions/" + id + "/stop", nlohmann::json::object(), with_key(key));
   REQUIRE(stopped.status == 200);
   CHECK(stopped.json().at("status") == "EXPIRING");
   CHECK(stopped.json().at("endedReason") == "MANUAL");
@@ -396,7 +400,7 @@ TEST_CASE("e2e: stopping and extending follow the state machine and the duration
            "CANCELLED";
   }));
   const auto again =
-      h.client().post("/api/v1/sessions/" + id + "/stop", Json::object(), with_key(key));
+      h.client().post("/api/v1/sessions/" + id + "/stop", nlohmann::json::object(), with_key(key));
   CHECK(again.status == 400);
   CHECK(h.client()
             .post("/api/v1/sessions/" + id + "/extend", {{"additionalHours", 1}}, with_key(key))
@@ -408,13 +412,13 @@ TEST_CASE("e2e: stopping and extending follow the state machine and the duration
 TEST_CASE("e2e: API key validation errors come back as 400 with validationErrors") {
   Harness h;
   const auto token = h.bearer();
-  const auto check = [&](const Json& body, const std::string& field) {
+  const auto check = [&](const nlohmann::json& body, const std::string& field) {
     INFO(body.dump());
     const auto reply = h.client().post("/api/v1/api-keys", body, token);
     CHECK(reply.status == 400);
     CHECK(reply.json().at("validationErrors").contains(field));
   };
-  check({{"name", "x"}, {"scopes", Json::array()}}, "scopes");
+  check({{"name", "x"}, {"scopes", nlohmann::json::array()}}, "scopes");
   check({{"scopes", {"sessions:read"}}}, "name");
   check({{"name", std::string(256, 'n')}, {"scopes", {"sessions:read"}}}, "name");
   check({{"name", "x"}, {"scopes", {"nope:read"}}}, "scopes");
@@ -482,7 +486,7 @@ TEST_CASE("e2e: user-only areas for admins and members") {
       {"Authorization", "Bearer " + login.json().at("accessToken").get<std::string>()}};
   CHECK(h.client().get("/api/v1/api-keys", member).status == 403);
   CHECK(h.client().get("/api/v1/users", member).status == 403);
-  CHECK(h.client().post("/api/v1/sessions", Json::object(), member).status == 201);
+  CHECK(h.client().post("/api/v1/sessions", nlohmann::json::object(), member).status == 201);
   CHECK(h.client().get("/api/v1/sessions", member).json().size() == 1);
   CHECK(h.client().get("/api/v1/sessions", token).json().empty());
 }
@@ -491,7 +495,7 @@ TEST_CASE("e2e: a restart keeps users, keys, sessions and audit logs") {
   Harness h;
   const auto key = h.key({"sessions:read", "sessions:write", "audit:read"});
   const auto id = h.client()
-                      .post("/api/v1/sessions", Json::object(), with_key(key))
+                      .post("/api/v1/sessions", nlohmann::json::object(), with_key(key))
                       .json()
                       .at("id")
                       .get<std::string>();

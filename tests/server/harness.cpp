@@ -142,8 +142,9 @@ std::string Harness::resource(const std::string& name) {
                                      aws_resource(credential(name + " credential"), name), token);
   REQUIRE(created.status == 201);
   const auto id = created.json().at("id").get<std::string>();
-  REQUIRE(client().post("/api/v1/resources/" + id + "/verify", Json::object(), token).status ==
-          200);
+  REQUIRE(client()
+              .post("/api/v1/resources/" + id + "/verify", nlohmann::json::object(), token)
+              .status == 200);
   return id;
 }
 

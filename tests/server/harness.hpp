@@ -28,8 +28,6 @@
 
 namespace scopegate::server::testing {
 
-using Json = nlohmann::json;
-
 inline constexpr const char* admin_password = "e2e-admin-password";
 
 class Harness {
@@ -76,7 +74,8 @@ class Harness {
 std::string start_refusal(const TempDir& dir, const std::function<void(Config&)>& configure);
 
 // The body of POST /api/v1/resources for an AWS security group on `credential_id`.
-inline Json aws_resource(const std::string& credential_id, const std::string& name = "db") {
+inline nlohmann::json aws_resource(const std::string& credential_id,
+                                   const std::string& name = "db") {
   return {{"name", name},
           {"credentialId", credential_id},
           {"provider", "AWS"},
@@ -86,7 +85,7 @@ inline Json aws_resource(const std::string& credential_id, const std::string& na
 }
 
 // `body` with `patch` applied (RFC 7386).
-inline Json patched(Json body, const Json& patch) {
+inline nlohmann::json patched(nlohmann::json body, const nlohmann::json& patch) {
   body.merge_patch(patch);
   return body;
 }
@@ -131,7 +130,7 @@ bool eventually(Predicate predicate,
 }
 
 // The keys of a JSON object, as a set (compared with a literal list in any order).
-inline std::set<std::string> key_set_of(const Json& object) {
+inline std::set<std::string> key_set_of(const nlohmann::json& object) {
   std::set<std::string> keys;
   for (const auto& item : object.items()) keys.insert(item.key());
   return keys;

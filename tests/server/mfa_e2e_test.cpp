@@ -104,7 +104,7 @@ struct Enabled {
 
 // Setup and confirm for the bearer of `headers`, checking both answers' shapes.
 Enabled enable_mfa(const Harness& h, const Headers& headers) {
-  const auto setup = h.client().post("/api/v1/mfa/setup", Json::object(), headers);
+  const auto setup = h.client().post("/api/v1/mfa/setup", nlohmann::json::object(), headers);
   REQUIRE(setup.status == 200);
   const auto body = setup.json();
   CHECK(body.size() == 2);
@@ -186,7 +186,7 @@ TEST_CASE("e2e: MFA from setup to sign-in with a TOTP code, then with a recovery
   const auto mfa = enable_mfa(h, admin);
   CHECK(h.client().get("/api/v1/auth/me", admin).json().at("mfaEnabled") == true);
   // Enabled: neither setup nor confirm again.
-  const auto again = h.client().post("/api/v1/mfa/setup", Json::object(), admin);
+  const auto again = h.client().post("/api/v1/mfa/setup", nlohmann::json::object(), admin);
   CHECK(again.status == 409);
   CHECK(again.json().at("message") == "MFA is already enabled");
   CHECK(h.client()
@@ -253,7 +253,7 @@ TEST_CASE(
   const auto mfa = enable_mfa(h, admin);
 
   const auto regenerated =
-      h.client().post("/api/v1/mfa/recovery-codes/regenerate", Json::object(), admin);
+      h.client().post("/api/v1/mfa/recovery-codes/regenerate", nlohmann::json::object(), admin);
   REQUIRE(regenerated.status == 200);
   const auto fresh = regenerated.json().at("recoveryCodes");
   REQUIRE(fresh.size() == 8);
@@ -266,7 +266,7 @@ TEST_CASE(
   const auto wrong = h.client().post("/api/v1/mfa/disable", {{"code", "000000"}}, admin);
   CHECK(wrong.status == 400);
   CHECK(wrong.json().at("message") == "Invalid MFA code");
-  const auto missing = h.client().post("/api/v1/mfa/disable", Json::object(), admin);
+  const auto missing = h.client().post("/api/v1/mfa/disable", nlohmann::json::object(), admin);
   CHECK(missing.status == 400);
   CHECK(missing.json().at("validationErrors").at("code") == "is required");
   {
@@ -280,8 +280,9 @@ TEST_CASE(
   const auto off = h.client().post("/api/v1/mfa/disable", {{"code", "123456"}}, admin);
   CHECK(off.status == 404);
   CHECK(off.json().at("message") == "MFA is not enabled");
-  CHECK(h.client().post("/api/v1/mfa/recovery-codes/regenerate", Json::object(), admin).status ==
-        404);
+  CHECK(h.client()
+            .post("/api/v1/mfa/recovery-codes/regenerate", nlohmann::json::object(), admin)
+            .status == 404);
   // The challenge issued before is gone with the secret, and the password alone signs in.
   CHECK(verify(h, pending, fresh[1].get<std::string>()).status == 401);
   const auto plain = sign_in_to(h, "admin@localhost", admin_password).json();
@@ -300,15 +301,16 @@ TEST_CASE("e2e: MFA routes refuse API keys and anonymous callers, and check thei
   const auto key = h.key({"sessions:read", "sessions:write", "resources:read", "audit:read"});
   for (const auto* route : mfa_routes) {
     INFO(route);
-    const auto with_api_key = h.client().post(route, Json::object(), with_key(key));
+    const auto with_api_key = h.client().post(route, nlohmann::json::object(), with_key(key));
     CHECK(with_api_key.status == 403);
     CHECK(with_api_key.body == key_not_supported_body);
-    CHECK(h.client().post(route, Json::object()).status == 401);
+    CHECK(h.client().post(route, nlohmann::json::object()).status == 401);
   }
-  const auto reset = h.client().post("/api/v1/users/x/reset-mfa", Json::object(), with_key(key));
+  const auto reset =
+      h.client().post("/api/v1/users/x/reset-mfa", nlohmann::json::object(), with_key(key));
   CHECK(reset.status == 403);
   CHECK(reset.body == key_not_supported_body);
-  CHECK(h.client().post("/api/v1/users/x/reset-mfa", Json::object()).status == 401);
+  CHECK(h.client().post("/api/v1/users/x/reset-mfa", nlohmann::json::object()).status == 401);
 
   const auto admin = h.bearer();
   // Confirm before any setup, with a wrong secret, with a wrong code, without fields.
@@ -316,8 +318,8 @@ TEST_CASE("e2e: MFA routes refuse API keys and anonymous callers, and check thei
                                      {{"secret", "JBSWY3DPEHPK3PXP"}, {"code", "123456"}}, admin);
   CHECK(early.status == 400);
   CHECK(early.json().at("message") == "secret is not the one POST /api/v1/mfa/setup returned last");
-  const auto first = h.client().post("/api/v1/mfa/setup", Json::object(), admin).json();
-  const auto second = h.client().post("/api/v1/mfa/setup", Json::object(), admin).json();
+  const auto first = h.client().post("/api/v1/mfa/setup", nlohmann::json::object(), admin).json();
+  const auto second = h.client().post("/api/v1/mfa/setup", nlohmann::json::object(), admin).json();
   CHECK(first.at("secret") != second.at("secret"));
   const auto secret = second.at("secret").get<std::string>();
   const auto stale = h.client().post(
@@ -329,7 +331,7 @@ TEST_CASE("e2e: MFA routes refuse API keys and anonymous callers, and check thei
       {{"secret", secret}, {"code", code_now(secret) == "000000" ? "000001" : "000000"}}, admin);
   CHECK(wrong_code.status == 400);
   CHECK(wrong_code.json().at("message") == "Invalid MFA code");
-  const auto empty = h.client().post("/api/v1/mfa/setup/confirm", Json::object(), admin);
+  const auto empty = h.client().post("/api/v1/mfa/setup/confirm", nlohmann::json::object(), admin);
   CHECK(empty.status == 400);
   CHECK(empty.json().at("validationErrors").size() == 2);
   const auto short_code =
@@ -357,8 +359,8 @@ TEST_CASE("e2e: an admin resets a member's MFA, a member cannot, another organiz
 
   const auto admin = h.bearer();
   const auto admin_id = h.client().get("/api/v1/auth/me", admin).json().at("id").get<std::string>();
-  const auto by_member = h.client().post("/api/v1/users/" + admin_id + "/reset-mfa", Json::object(),
-                                         bearer_of(member_token));
+  const auto by_member = h.client().post("/api/v1/users/" + admin_id + "/reset-mfa",
+                                         nlohmann::json::object(), bearer_of(member_token));
   CHECK(by_member.status == 403);
   CHECK(by_member.json().at("message") == "User does not have required scope: users:manage");
 
@@ -367,11 +369,11 @@ TEST_CASE("e2e: an admin resets a member's MFA, a member cannot, another organiz
     CHECK(user.at("mfaEnabled") == (user.at("email") == "member@localhost"));
   }
   const auto reset =
-      h.client().post("/api/v1/users/" + member.id + "/reset-mfa", Json::object(), admin);
+      h.client().post("/api/v1/users/" + member.id + "/reset-mfa", nlohmann::json::object(), admin);
   REQUIRE(reset.status == 200);
   CHECK(reset.body == R"({"message":"MFA reset successfully"})");
   const auto twice =
-      h.client().post("/api/v1/users/" + member.id + "/reset-mfa", Json::object(), admin);
+      h.client().post("/api/v1/users/" + member.id + "/reset-mfa", nlohmann::json::object(), admin);
   CHECK(twice.status == 400);
   CHECK(twice.json().at("message") == "MFA is not enabled for this user");
   CHECK(h.client().get("/api/v1/users/" + member.id, admin).json().at("mfaEnabled") == false);
@@ -384,8 +386,9 @@ TEST_CASE("e2e: an admin resets a member's MFA, a member cannot, another organiz
                   bearer_of(plain.at("accessToken")))
             .status == 404);
 
-  const auto unknown = h.client().post(
-      "/api/v1/users/00000000-0000-4000-8000-000000000000/reset-mfa", Json::object(), admin);
+  const auto unknown =
+      h.client().post("/api/v1/users/00000000-0000-4000-8000-000000000000/reset-mfa",
+                      nlohmann::json::object(), admin);
   CHECK(unknown.status == 404);
   CHECK(unknown.json().at("message") ==
         "User not found with id: 00000000-0000-4000-8000-000000000000");
@@ -397,7 +400,7 @@ TEST_CASE("e2e: an admin resets a member's MFA, a member cannot, another organiz
       sign_in_to(h, "boss@other.test", "boss-password", "other").json().at("accessToken");
   enable_mfa(h, bearer_of(boss_token));
   const auto foreign =
-      h.client().post("/api/v1/users/" + boss.id + "/reset-mfa", Json::object(), admin);
+      h.client().post("/api/v1/users/" + boss.id + "/reset-mfa", nlohmann::json::object(), admin);
   CHECK(foreign.status == 404);
   CHECK(foreign.json().at("message") == "User not found with id: " + boss.id);
   CHECK(sign_in_to(h, "boss@other.test", "boss-password", "other").json().at("mfaRequired") ==
@@ -410,7 +413,7 @@ TEST_CASE("e2e: an admin resets a member's MFA, a member cannot, another organiz
                               .get<std::string>()));
   REQUIRE(del(h, "/api/v1/users/" + gone.id, admin).status == 204);
   const auto deleted =
-      h.client().post("/api/v1/users/" + gone.id + "/reset-mfa", Json::object(), admin);
+      h.client().post("/api/v1/users/" + gone.id + "/reset-mfa", nlohmann::json::object(), admin);
   CHECK(deleted.status == 404);
   CHECK(deleted.json().at("message") == "User not found with id: " + gone.id);
   CHECK(has(audit_events(h, admin), "MFA_RESET"));
@@ -499,7 +502,7 @@ TEST_CASE("e2e: MFA routes that hash find every password worker busy and get 503
   });
   const auto admin = h.bearer();
   const auto secret = h.client()
-                          .post("/api/v1/mfa/setup", Json::object(), admin)
+                          .post("/api/v1/mfa/setup", nlohmann::json::object(), admin)
                           .json()
                           .at("secret")
                           .get<std::string>();
@@ -519,7 +522,8 @@ TEST_CASE("e2e: MFA routes that hash find every password worker busy and get 503
     std::vector<std::future<Reply>> replies;
     for (int i = 0; i < 6; ++i) {
       replies.push_back(std::async(std::launch::async, [&h, &admin] {
-        return h.client().post("/api/v1/mfa/recovery-codes/regenerate", Json::object(), admin);
+        return h.client().post("/api/v1/mfa/recovery-codes/regenerate", nlohmann::json::object(),
+                               admin);
       }));
     }
     for (auto& reply : replies) {
@@ -591,9 +595,9 @@ TEST_CASE(
   CHECK(h.client().get("/api/v1/users/" + member.id, admin).json().at("mfaEnabled") == true);
 
   // An admin's reset still works; the next sign-in asks for a new setup.
-  REQUIRE(
-      h.client().post("/api/v1/users/" + member.id + "/reset-mfa", Json::object(), admin).status ==
-      200);
+  REQUIRE(h.client()
+              .post("/api/v1/users/" + member.id + "/reset-mfa", nlohmann::json::object(), admin)
+              .status == 200);
   const auto again = sign_in_to(h, "member@localhost", "member-password").json();
   CHECK(again.at("mfaRequired") == false);
   CHECK(again.at("mfaSetupRequired") == true);

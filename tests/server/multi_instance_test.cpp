@@ -29,7 +29,6 @@ extern char** environ;
 using namespace scopegate::server::testing;
 using scopegate::testing::contains;
 using scopegate::testing::count_of;
-using Json = nlohmann::json;
 using Headers = std::map<std::string, std::string>;
 
 namespace {
@@ -239,11 +238,11 @@ TEST_CASE("instances: a session started on one is seen and stopped on another") 
   const auto seen = service[0].client().get("/api/v1/sessions/" + id, with_key(key));
   REQUIRE(seen.status == 200);
   CHECK(seen.json().at("status") == "ACTIVE");
-  const auto stopped =
-      service[0].client().post("/api/v1/sessions/" + id + "/stop", Json::object(), with_key(key));
+  const auto stopped = service[0].client().post("/api/v1/sessions/" + id + "/stop",
+                                                nlohmann::json::object(), with_key(key));
   CHECK(stopped.status == 200);
   // Seen by the other within the bound (1 s); its cached copy is never written back.
-  Json after;
+  nlohmann::json after;
   CHECK(eventually(
       [&] {
         after = service[1].client().get("/api/v1/sessions/" + id, with_key(key)).json();
@@ -258,7 +257,7 @@ TEST_CASE("instances: a session started on one is seen and stopped on another") 
   // Stopping it again, anywhere, is refused.
   CHECK(service[1]
             .client()
-            .post("/api/v1/sessions/" + id + "/stop", Json::object(), with_key(key))
+            .post("/api/v1/sessions/" + id + "/stop", nlohmann::json::object(), with_key(key))
             .status == 400);
 }
 
@@ -276,7 +275,7 @@ TEST_CASE("instances: of two instances stopping one session at once, exactly one
     const auto ready = go.get_future().share();
     const auto stop_on = [&](int i) {
       ready.wait();
-      return service[i].client().post(target, Json::object(), with_key(key)).status;
+      return service[i].client().post(target, nlohmann::json::object(), with_key(key)).status;
     };
     auto a = std::async(std::launch::async, stop_on, 0);
     auto b = std::async(std::launch::async, stop_on, 1);

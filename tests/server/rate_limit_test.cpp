@@ -212,13 +212,13 @@ TEST_CASE("e2e: a refused login is a USER_LOGIN FAILURE entry that never holds t
   const auto failures = [&](const std::string& email) {
     const auto page =
         h.client().get("/api/v1/audit-logs?eventType=USER_LOGIN&actorEmail=" + email, token).json();
-    std::vector<Json> found;
+    std::vector<nlohmann::json> found;
     for (const auto& entry : page.at("content")) {
       if (entry.at("result") == "FAILURE") found.push_back(entry);
     }
     return found;
   };
-  const auto attempts = [](const std::vector<Json>& entries) {
+  const auto attempts = [](const std::vector<nlohmann::json>& entries) {
     int total = 0;
     for (const auto& entry : entries) total += entry.at("details").value("count", 1);
     return total;

@@ -113,7 +113,7 @@ void check_credentials_read(Harness& h) {
   }
   CHECK(h.client().get("/api/v1/credentials/nope", with_key(key)).status == 404);
   // The write routes stay user-only; a key without the scope is told which scope it lacks.
-  CHECK(h.client().post("/api/v1/credentials", Json::object(), with_key(key)).body ==
+  CHECK(h.client().post("/api/v1/credentials", nlohmann::json::object(), with_key(key)).body ==
         key_not_supported_body);
   CHECK(h.client().send("DELETE", "/api/v1/credentials/" + credential, with_key(key)).body ==
         key_not_supported_body);
@@ -128,7 +128,7 @@ void check_resources_write(Harness& h) {
   const auto admin = h.bearer();
   const auto credential = h.credential("AWS Prod");
   const auto key = h.key({"resources:write"}, "provisioner");
-  const Json body = aws_resource(credential);
+  const nlohmann::json body = aws_resource(credential);
   const auto created = h.client().post("/api/v1/resources", body, with_key(key));
   REQUIRE(created.status == 201);
   CHECK(created.json().at("isActive") == false);
@@ -136,7 +136,7 @@ void check_resources_write(Harness& h) {
   const auto patched = h.client().send("PATCH", path, with_key(key), R"({"name":"db2"})");
   REQUIRE(patched.status == 200);
   CHECK(patched.json().at("name") == "db2");
-  const auto verified = h.client().post(path + "/verify", Json::object(), with_key(key));
+  const auto verified = h.client().post(path + "/verify", nlohmann::json::object(), with_key(key));
   REQUIRE(verified.status == 200);
   CHECK(verified.json().at("isActive") == true);
   const auto audit = h.client().get("/api/v1/audit-logs?eventType=RESOURCE_CREATE", admin).json();
@@ -144,7 +144,7 @@ void check_resources_write(Harness& h) {
   CHECK(audit.at("content")[0].at("actorType") == "API_KEY");
   // resources:write does not imply resources:read, nor reach credentials.
   CHECK(h.client().get(path, with_key(key)).body == refused_resources_read);
-  CHECK(h.client().post("/api/v1/credentials", Json::object(), with_key(key)).body ==
+  CHECK(h.client().post("/api/v1/credentials", nlohmann::json::object(), with_key(key)).body ==
         key_not_supported_body);
   CHECK(h.client().send("DELETE", path, with_key(key)).status == 204);
   // Without the scope, a key is told the one it lacks; admins still write resources.

@@ -81,15 +81,15 @@ void check_roles_read(Harness& h, AdminFixture& f) {
   const auto role = id_of(h.client().post(
       "/api/v1/roles", {{"name", "DevOps"}, {"maxSessionDurationHours", 4}}, f.admin));
   const auto bob = f.member("bob@acme.test");
-  REQUIRE(
-      h.client().post("/api/v1/roles/" + role + "/users/" + bob, Json::object(), f.admin).status ==
-      200);
+  REQUIRE(h.client()
+              .post("/api/v1/roles/" + role + "/users/" + bob, nlohmann::json::object(), f.admin)
+              .status == 200);
   const auto key = h.key({"roles:read"});
   const auto list = h.client().get("/api/v1/roles", with_key(key));
   REQUIRE(list.status == 200);
   CHECK(list.json() == h.client().get("/api/v1/roles", f.admin).json());
   REQUIRE(list.json().size() == 1);
-  CHECK(list.json()[0].at("userIds") == Json::array({bob}));
+  CHECK(list.json()[0].at("userIds") == nlohmann::json::array({bob}));
   const auto one = h.client().get("/api/v1/roles/" + role, with_key(key));
   REQUIRE(one.status == 200);
   CHECK(one.json().at("maxSessionDurationHours") == 4);
@@ -97,9 +97,9 @@ void check_roles_read(Harness& h, AdminFixture& f) {
   require_refused(h.client().post("/api/v1/roles", {{"name", "K"}}, with_key(key)));
   require_refused(patch(h, path, {{"name", "K"}}, with_key(key)));
   require_refused(del(h, path, with_key(key)));
-  require_refused(h.client().post(path + "/users/" + bob, Json::object(), with_key(key)));
+  require_refused(h.client().post(path + "/users/" + bob, nlohmann::json::object(), with_key(key)));
   require_refused(del(h, path + "/users/" + bob, with_key(key)));
-  require_refused(h.client().post(path + "/resources/x", Json::object(), with_key(key)));
+  require_refused(h.client().post(path + "/resources/x", nlohmann::json::object(), with_key(key)));
   require_refused(del(h, path + "/resources/x", with_key(key)));
   CHECK(patch(h, path, {{"name", "Ops"}}, f.admin).status == 200);
 }

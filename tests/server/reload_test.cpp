@@ -95,7 +95,8 @@ TEST_CASE(
   const auto token = h.bearer();
   const auto reader = h.key({"sessions:read", "resources:read"});
   REQUIRE(h.client().get("/api/v1/sessions", with_key(reader)).status == 200);
-  const auto write_key_request = Json{{"name", "writer"}, {"scopes", {"resources:write"}}};
+  const auto write_key_request =
+      nlohmann::json{{"name", "writer"}, {"scopes", {"resources:write"}}};
   CHECK(h.client().post("/api/v1/api-keys", write_key_request, token).status ==
         400);  // a future scope
 
@@ -195,7 +196,7 @@ TEST_CASE("e2e: 100 reloads under load fail no request") {
   const auto reader = h.key({"sessions:read", "sessions:write"});
   const auto lacking = h.key({"resources:read"});
   const auto session = h.client()
-                           .post("/api/v1/sessions", Json::object(), with_key(reader))
+                           .post("/api/v1/sessions", nlohmann::json::object(), with_key(reader))
                            .json()
                            .at("id")
                            .get<std::string>();

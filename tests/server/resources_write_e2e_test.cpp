@@ -13,7 +13,7 @@ using namespace scopegate::server::testing;
 
 namespace {
 
-Json new_resource(const std::string& credential_id, const std::string& name = "Prod SG") {
+nlohmann::json new_resource(const std::string& credential_id, const std::string& name = "Prod SG") {
   return {{"name", name},
           {"credentialId", credential_id},
           {"provider", "AWS"},
@@ -40,13 +40,16 @@ TEST_CASE("e2e: resources are created inactive, patched, verified and deleted") 
   CHECK(body.at("isActive") == false);
   CHECK(body.at("lastVerifiedAt").is_null());
   CHECK(body.at("credentialName") == "AWS Prod");
-  CHECK(body.at("config") == Json{{"port", 5432}});
+  CHECK(body.at("config") == nlohmann::json{{"port", 5432}});
   const auto id = id_of(created);
   const auto path = "/api/v1/resources/" + id;
 
   // Inactive: an admin's session does not cover it yet.
-  CHECK(
-      h.client().post("/api/v1/sessions", Json::object(), admin).json().at("resourceIps").empty());
+  CHECK(h.client()
+            .post("/api/v1/sessions", nlohmann::json::object(), admin)
+            .json()
+            .at("resourceIps")
+            .empty());
 
   // PATCH changes only what it names; null clears config; PUT is not a route.
   const auto patched =
@@ -66,13 +69,13 @@ TEST_CASE("e2e: resources are created inactive, patched, verified and deleted") 
   CHECK(h.client().send("PATCH", path, admin, R"({"credentialId":"nope"})").status == 400);
 
   // Verify: active, lastVerifiedAt now.
-  const auto verified = h.client().post(path + "/verify", Json::object(), admin);
+  const auto verified = h.client().post(path + "/verify", nlohmann::json::object(), admin);
   REQUIRE(verified.status == 200);
   CHECK(verified.json().at("isActive") == true);
   CHECK_FALSE(verified.json().at("lastVerifiedAt").is_null());
 
   // A session covers it now, and while it runs the resource cannot be deleted.
-  const auto session = h.client().post("/api/v1/sessions", Json::object(), admin).json();
+  const auto session = h.client().post("/api/v1/sessions", nlohmann::json::object(), admin).json();
   REQUIRE(session.at("resourceIps").size() == 1);
   const auto in_use = h.client().send("DELETE", path, admin);
   CHECK(in_use.status == 400);
@@ -80,14 +83,14 @@ TEST_CASE("e2e: resources are created inactive, patched, verified and deleted") 
         "Resource is in use by 1 active session: stop them or let them expire first");
   REQUIRE(h.client()
               .post("/api/v1/sessions/" + session.at("id").get<std::string>() + "/stop",
-                    Json::object(), admin)
+                    nlohmann::json::object(), admin)
               .status == 200);
   CHECK(eventually([&] { return h.client().send("DELETE", path, admin).status == 204; }));
   const auto gone = h.client().get(path, admin);
   CHECK(gone.status == 404);
   CHECK(gone.json().at("message") == "Resource with ID " + id + " not found");
   CHECK(h.client().send("DELETE", path, admin).status == 404);
-  CHECK(h.client().post(path + "/verify", Json::object(), admin).status == 404);
+  CHECK(h.client().post(path + "/verify", nlohmann::json::object(), admin).status == 404);
 
   const auto audit = h.client().get("/api/v1/audit-logs?size=100", admin).body;
   for (const std::string event :
@@ -101,7 +104,7 @@ TEST_CASE("e2e: a resource is refused a missing, foreign or mismatched credentia
   Harness h;
   const auto admin = h.bearer();
   const auto credential = h.credential();
-  const auto refused = [&](const Json& body, const std::string& field) {
+  const auto refused = [&](const nlohmann::json& body, const std::string& field) {
     INFO(body.dump());
     const auto reply = h.client().post("/api/v1/resources", body, admin);
     CHECK(reply.status == 400);
@@ -112,13 +115,13 @@ TEST_CASE("e2e: a resource is refused a missing, foreign or mismatched credentia
   body.erase("credentialId");
   CHECK(refused(body, "credentialId") == "is required");
   CHECK(refused(new_resource("nope"), "credentialId") == "Credential with ID nope not found");
-  CHECK(refused(patched(new_resource(credential), Json{{"provider", "GCP"}}), "provider") ==
-        "must be the credential's provider, AWS");
-  CHECK(refused(patched(new_resource(credential), Json{{"region", nullptr}}), "region") ==
+  CHECK(refused(patched(new_resource(credential), nlohmann::json{{"provider", "GCP"}}),
+                "provider") == "must be the credential's provider, AWS");
+  CHECK(refused(patched(new_resource(credential), nlohmann::json{{"region", nullptr}}), "region") ==
         "is required for AWS resources");
-  CHECK(refused(patched(new_resource(credential), Json{{"provider", "aws"}}), "provider") ==
-        "must be one of AWS, GCP, AZURE, APISIX");
-  CHECK(refused(Json::object(), "name") == "is required");
+  CHECK(refused(patched(new_resource(credential), nlohmann::json{{"provider", "aws"}}),
+                "provider") == "must be one of AWS, GCP, AZURE, APISIX");
+  CHECK(refused(nlohmann::json::object(), "name") == "is required");
 }
 
 TEST_CASE("e2e: verifying a resource whose credential failed its check is VERIFICATION_FAILED") {
@@ -138,7 +141,7 @@ TEST_CASE("e2e: verifying a resource whose credential failed its check is VERIFI
   const auto resource = h.client().post("/api/v1/resources", new_resource(id_of(bad)), admin);
   REQUIRE(resource.status == 201);
   const auto path = "/api/v1/resources/" + id_of(resource);
-  const auto failed = h.client().post(path + "/verify", Json::object(), admin);
+  const auto failed = h.client().post(path + "/verify", nlohmann::json::object(), admin);
   CHECK(failed.status == 400);
   CHECK(failed.json().at("message") ==
         "Verification failed: its credential failed its last check: secretAccessKey is not 40 "
@@ -231,7 +234,7 @@ TEST_CASE("e2e: static IP rules are created pending, applied in the background, 
   for (const auto& rule : listed) CHECK(key_set_of(rule) == key_set_of(body));
 
   // Refused bodies.
-  const auto refused = [&](const Json& request, const std::string& field) {
+  const auto refused = [&](const nlohmann::json& request, const std::string& field) {
     INFO(request.dump());
     const auto reply = h.client().post("/api/v1/static-ip-rules", request, admin);
     CHECK(reply.status == 400);
@@ -240,8 +243,9 @@ TEST_CASE("e2e: static IP rules are created pending, applied in the background, 
   CHECK(refused({{"label", "x"}, {"ipAddress", "10.0.0.1/8"}, {"resourceIds", {first}}},
                 "ipAddress") ==
         "must be an IPv4 or IPv6 address or CIDR range (host bits below the prefix zero)");
-  CHECK(refused({{"label", "x"}, {"ipAddress", "10.0.0.0/8"}, {"resourceIds", Json::array()}},
-                "resourceIds") == "must name at least one resource");
+  CHECK(refused(
+            {{"label", "x"}, {"ipAddress", "10.0.0.0/8"}, {"resourceIds", nlohmann::json::array()}},
+            "resourceIds") == "must name at least one resource");
   CHECK(refused({{"label", "x"}, {"ipAddress", "10.0.0.0/8"}, {"resourceIds", {"nope"}}},
                 "resourceIds") == "Resource not found with id: nope");
   CHECK(refused({{"ipAddress", "10.0.0.0/8"}, {"resourceIds", {first}}}, "label") == "is required");
@@ -281,7 +285,8 @@ TEST_CASE("e2e: members, API keys and other organizations are refused the static
   const auto other = h.signed_in("boss@other.test", "admin", "other");
   const auto key = h.key({"sessions:read", "sessions:write", "resources:read", "audit:read"});
   const auto body =
-      Json{{"label", "x"}, {"ipAddress", "192.0.2.0/24"}, {"resourceIds", {resource}}}.dump();
+      nlohmann::json{{"label", "x"}, {"ipAddress", "192.0.2.0/24"}, {"resourceIds", {resource}}}
+          .dump();
   const std::vector<std::pair<std::string, std::string>> routes = {
       {"GET", "/api/v1/static-ip-rules"},
       {"GET", "/api/v1/static-ip-rules/" + rule},
@@ -302,7 +307,8 @@ TEST_CASE("e2e: members, API keys and other organizations are refused the static
   CHECK(h.client().send("DELETE", "/api/v1/static-ip-rules/" + rule, other).status == 404);
   CHECK(h.client().get("/api/v1/static-ip-rules", other).json().empty());
   // Another organization's resource is an unknown one.
-  const auto foreign = h.client().post("/api/v1/static-ip-rules", Json::parse(body), other);
+  const auto foreign =
+      h.client().post("/api/v1/static-ip-rules", nlohmann::json::parse(body), other);
   CHECK(foreign.status == 400);
   CHECK(foreign.json().at("validationErrors").at("resourceIds") ==
         "Resource not found with id: " + resource);

@@ -29,8 +29,8 @@ TEST_CASE("e2e: roles are created, listed, read, changed and deleted") {
   CHECK(role.at("name") == "DevOps");
   CHECK(role.at("description") == "Prod access");
   CHECK(role.at("maxSessionDurationHours") == 24);
-  CHECK(role.at("resourceIds") == Json::array());
-  CHECK(role.at("userIds") == Json::array());
+  CHECK(role.at("resourceIds") == nlohmann::json::array());
+  CHECK(role.at("userIds") == nlohmann::json::array());
   const auto id = role.at("id").get<std::string>();
   const auto path = "/api/v1/roles/" + id;
   const auto bare = h.client().post("/api/v1/roles", {{"name", "Backend"}}, f.admin);
@@ -123,68 +123,70 @@ TEST_CASE("e2e: roles gain and lose resources and users") {
   const auto resource_path = role_path + "/resources/" + resource;
   const auto user_path = role_path + "/users/" + bob;
 
-  const auto assigned = h.client().post(resource_path, Json::object(), f.admin);
+  const auto assigned = h.client().post(resource_path, nlohmann::json::object(), f.admin);
   CHECK(assigned.status == 200);
-  CHECK(assigned.json() == Json{{"message", "Resource assigned to role successfully"}});
-  const auto twice = h.client().post(resource_path, Json::object(), f.admin);
+  CHECK(assigned.json() == nlohmann::json{{"message", "Resource assigned to role successfully"}});
+  const auto twice = h.client().post(resource_path, nlohmann::json::object(), f.admin);
   CHECK(twice.status == 400);
   CHECK(message_of(twice) == "Resource already assigned to this role");
-  const auto joined = h.client().post(user_path, Json::object(), f.admin);
+  const auto joined = h.client().post(user_path, nlohmann::json::object(), f.admin);
   CHECK(joined.status == 200);
-  CHECK(joined.json() == Json{{"message", "User assigned to role successfully"}});
-  CHECK(message_of(h.client().post(user_path, Json::object(), f.admin)) ==
+  CHECK(joined.json() == nlohmann::json{{"message", "User assigned to role successfully"}});
+  CHECK(message_of(h.client().post(user_path, nlohmann::json::object(), f.admin)) ==
         "User already assigned to this role");
 
   const auto read = h.client().get(role_path, f.admin).json();
-  CHECK(read.at("resourceIds") == Json::array({resource}));
-  CHECK(read.at("userIds") == Json::array({bob}));
+  CHECK(read.at("resourceIds") == nlohmann::json::array({resource}));
+  CHECK(read.at("userIds") == nlohmann::json::array({bob}));
   CHECK(h.client().get("/api/v1/users/" + bob, f.admin).json().at("roleNames") ==
-        Json::array({"Backend"}));
+        nlohmann::json::array({"Backend"}));
 
   // What is not there: another organization's resource or user is unknown here.
   const auto unknown_resource =
-      h.client().post(role_path + "/resources/" + theirs, Json::object(), f.admin);
+      h.client().post(role_path + "/resources/" + theirs, nlohmann::json::object(), f.admin);
   CHECK(unknown_resource.status == 404);
   CHECK(message_of(unknown_resource) == "Resource not found with id: " + theirs);
-  const auto unknown_user = h.client().post(role_path + "/users/nobody", Json::object(), f.admin);
+  const auto unknown_user =
+      h.client().post(role_path + "/users/nobody", nlohmann::json::object(), f.admin);
   CHECK(unknown_user.status == 404);
   CHECK(message_of(unknown_user) == "User not found with id: nobody");
   const auto unknown_role =
-      h.client().post("/api/v1/roles/nope/users/" + bob, Json::object(), f.admin);
+      h.client().post("/api/v1/roles/nope/users/" + bob, nlohmann::json::object(), f.admin);
   CHECK(unknown_role.status == 404);
   CHECK(message_of(unknown_role) == "Role not found with id: nope");
 
   // Refusals: a member, a key, another organization.
   const auto member = f.member_token("bob@acme.test");
   for (const auto& reply :
-       {h.client().post(resource_path, Json::object(), member), del(h, resource_path, member),
-        h.client().post(user_path, Json::object(), member), del(h, user_path, member)}) {
+       {h.client().post(resource_path, nlohmann::json::object(), member),
+        del(h, resource_path, member), h.client().post(user_path, nlohmann::json::object(), member),
+        del(h, user_path, member)}) {
     CHECK(reply.status == 403);
     CHECK(message_of(reply) == "User does not have required scope: roles:manage");
   }
   const auto key = h.key({"sessions:read", "sessions:write", "resources:read", "audit:read"});
-  for (const auto& reply : {h.client().post(resource_path, Json::object(), with_key(key)),
+  for (const auto& reply : {h.client().post(resource_path, nlohmann::json::object(), with_key(key)),
                             del(h, resource_path, with_key(key)),
-                            h.client().post(user_path, Json::object(), with_key(key)),
+                            h.client().post(user_path, nlohmann::json::object(), with_key(key)),
                             del(h, user_path, with_key(key))}) {
     CHECK(reply.status == 403);
     CHECK(reply.body == key_not_supported_body);
   }
   // Another organization's admin: this role is unknown there, whatever the link.
-  for (const auto& reply : {h.client().post(resource_path, Json::object(), f.other_admin),
+  for (const auto& reply : {h.client().post(resource_path, nlohmann::json::object(), f.other_admin),
                             del(h, resource_path, f.other_admin),
-                            h.client().post(user_path, Json::object(), f.other_admin),
+                            h.client().post(user_path, nlohmann::json::object(), f.other_admin),
                             del(h, user_path, f.other_admin)}) {
     CHECK(reply.status == 404);
     CHECK(message_of(reply) == "Role not found with id: " + role);
   }
   // And this admin cannot put the other organization's user in this role.
   const auto boss_id = h.client().get("/api/v1/auth/me", f.other_admin).json().at("id");
-  const auto foreign_user =
-      h.client().post(role_path + "/users/" + boss_id.get<std::string>(), Json::object(), f.admin);
+  const auto foreign_user = h.client().post(role_path + "/users/" + boss_id.get<std::string>(),
+                                            nlohmann::json::object(), f.admin);
   CHECK(foreign_user.status == 404);
   CHECK(message_of(foreign_user) == "User not found with id: " + boss_id.get<std::string>());
-  CHECK(h.client().get(role_path, f.admin).json().at("userIds") == Json::array({bob}));
+  CHECK(h.client().get(role_path, f.admin).json().at("userIds") == nlohmann::json::array({bob}));
 
   CHECK(del(h, resource_path, f.admin).status == 204);
   const auto gone = del(h, resource_path, f.admin);
@@ -199,16 +201,17 @@ TEST_CASE("e2e: roles gain and lose resources and users") {
   CHECK(f.audited("ROLE_UNASSIGN") == 2);
 
   // Deleting a role drops its links; the user and the resource stay.
-  CHECK(h.client().post(resource_path, Json::object(), f.admin).status == 200);
-  CHECK(h.client().post(user_path, Json::object(), f.admin).status == 200);
+  CHECK(h.client().post(resource_path, nlohmann::json::object(), f.admin).status == 200);
+  CHECK(h.client().post(user_path, nlohmann::json::object(), f.admin).status == 200);
   CHECK(del(h, role_path, f.admin).status == 204);
   CHECK(h.client().get("/api/v1/users/" + bob, f.admin).json().at("roleNames").empty());
   CHECK(h.client().get("/api/v1/resources/" + resource, f.admin).status == 200);
   // And deleting a user drops its memberships.
   const auto other_role = id_of(h.client().post("/api/v1/roles", {{"name", "Ops"}}, f.admin));
-  CHECK(h.client()
-            .post("/api/v1/roles/" + other_role + "/users/" + bob, Json::object(), f.admin)
-            .status == 200);
+  CHECK(
+      h.client()
+          .post("/api/v1/roles/" + other_role + "/users/" + bob, nlohmann::json::object(), f.admin)
+          .status == 200);
   CHECK(del(h, "/api/v1/users/" + bob, f.admin).status == 204);
   CHECK(h.client().get("/api/v1/roles/" + other_role, f.admin).json().at("userIds").empty());
 }

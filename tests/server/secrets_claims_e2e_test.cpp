@@ -71,7 +71,7 @@ struct MfaOn {
 
 // Setup and confirm for the bearer of `headers`.
 MfaOn turn_mfa_on(const Harness& h, const Headers& headers) {
-  const auto setup = h.client().post("/api/v1/mfa/setup", Json::object(), headers);
+  const auto setup = h.client().post("/api/v1/mfa/setup", nlohmann::json::object(), headers);
   REQUIRE(setup.status == 200);
   MfaOn out;
   out.secret = setup.json().at("secret").get<std::string>();
@@ -226,7 +226,7 @@ TEST_CASE(
     REQUIRE(mfa_secret_of(user_id) == std::vector<std::string>{value});
   };
   const auto setup_secret = [&](const Headers& token) {
-    const auto setup = h.client().post("/api/v1/mfa/setup", Json::object(), token);
+    const auto setup = h.client().post("/api/v1/mfa/setup", nlohmann::json::object(), token);
     REQUIRE(setup.status == 200);
     return setup.json().at("secret").get<std::string>();
   };
@@ -383,7 +383,7 @@ TEST_CASE(
   });
   const auto admin = h.bearer();
   // Confirming needs the worker too: the one right behind the sign-in may find it busy.
-  const auto setup = h.client().post("/api/v1/mfa/setup", Json::object(), admin);
+  const auto setup = h.client().post("/api/v1/mfa/setup", nlohmann::json::object(), admin);
   REQUIRE(setup.status == 200);
   const auto secret = setup.json().at("secret").get<std::string>();
   REQUIRE(eventually([&] {
@@ -430,7 +430,7 @@ TEST_CASE(
   const auto bob = bearer_of(sign_in_when_worker_free(h, "default", "bob@localhost", "Bob-passw0rd")
                                  .at("accessToken")
                                  .get<std::string>());
-  const auto pending = h.client().post("/api/v1/mfa/setup", Json::object(), bob);
+  const auto pending = h.client().post("/api/v1/mfa/setup", nlohmann::json::object(), bob);
   REQUIRE(pending.status == 200);
   const auto bob_secret = pending.json().at("secret").get<std::string>();
   const auto bob_wrong = authenticator_code(bob_secret) == "000000" ? "000001" : "000000";

@@ -36,7 +36,7 @@ TEST_CASE("e2e: users are created, listed and read as API-admin.md shapes them")
   CHECK(bob.at("isActive") == true);
   CHECK(bob.at("mfaEnabled") == false);
   CHECK(bob.at("lastLoginAt").is_null());
-  CHECK(bob.at("roleNames") == Json::array());
+  CHECK(bob.at("roleNames") == nlohmann::json::array());
   CHECK(bob.at("createdAt") == bob.at("updatedAt"));
 
   // An admin made through isOrgAdmin; a user without a password cannot sign in.
