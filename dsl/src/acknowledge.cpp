@@ -22,7 +22,7 @@ struct Acknowledged {
   bool used = false;
 };
 
-std::vector<Acknowledged> collect(const std::vector<ast::File>& files) {
+std::vector<Acknowledged> acknowledgements_in(const std::vector<ast::File>& files) {
   std::vector<Acknowledged> out;
   const auto add = [&](const ast::File& file, const std::vector<ast::Acknowledgement>& list,
                        ast::Range block, const std::string& owner) {
@@ -70,9 +70,14 @@ Diagnostic unused(const Acknowledged& a) {
 
 }  // namespace
 
+std::string acknowledge_help(std::string_view code) {
+  return fmt::format("or, if it is intended, say so in this block: `allow_warning {} \"why\"`",
+                     code);
+}
+
 void apply_acknowledgements(const std::vector<ast::File>& files, Diagnostics& warnings,
                             Lints lints) {
-  std::vector<Acknowledged> acknowledged = collect(files);
+  std::vector<Acknowledged> acknowledged = acknowledgements_in(files);
   Diagnostics kept;
   for (const Diagnostic& warning : warnings.items()) {
     bool silenced = false;

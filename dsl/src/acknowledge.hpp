@@ -1,9 +1,11 @@
 // Acknowledgements: `allow_warning CODE "why"` in a scope, role or forbid block says the
 // warning CODE about that block is intended. apply_acknowledgements() drops each warning
 // an acknowledgement of its block covers, and warns about every acknowledgement that
-// covers none (a stale line, or a code that is not a warning's). Pure function.
+// covers none (a stale line, or a code that is not a warning's). Pure functions.
 #pragma once
 
+#include <string>
+#include <string_view>
 #include <vector>
 
 #include "scopegate/dsl.hpp"
@@ -16,5 +18,9 @@ namespace scopegate {
 // is neither used nor unused.
 void apply_acknowledgements(const std::vector<ast::File>& files, Diagnostics& warnings,
                             Lints lints);
+
+// The help line of a warning that can be acknowledged: how to say in the block that it is
+// intended (`allow_warning CODE "why"`).
+std::string acknowledge_help(std::string_view code);
 
 }  // namespace scopegate

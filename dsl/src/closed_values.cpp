@@ -7,13 +7,12 @@
 
 #include <fmt/format.h>
 
+#include "node_kinds.hpp"
 #include "scopegate/suggest.hpp"
 
 namespace scopegate {
 
 namespace {
-
-using Kind = ConditionSpec::Kind;
 
 class ValueChecker {
  public:
@@ -33,18 +32,19 @@ class ValueChecker {
     if (node.children.size() != 2) return;
     const ConditionSpec& left = node.children[0];
     const ConditionSpec& right = node.children[1];
-    const bool equality =
-        node.kind == Kind::compare && (node.op == CompareOp::eq || node.op == CompareOp::ne);
+    const bool equality = node.kind == ConditionKind::compare &&
+                          (node.op == CompareOp::eq || node.op == CompareOp::ne);
     if (equality) {
-      if (left.kind == Kind::attribute && right.kind == Kind::string_literal) {
+      if (left.kind == ConditionKind::attribute && right.kind == ConditionKind::string_literal) {
         check(left.text, right, spans);
-      } else if (right.kind == Kind::attribute && left.kind == Kind::string_literal) {
+      } else if (right.kind == ConditionKind::attribute &&
+                 left.kind == ConditionKind::string_literal) {
         check(right.text, left, spans);
       }
-    } else if (node.kind == Kind::in && left.kind == Kind::attribute &&
-               right.kind == Kind::list_literal) {
+    } else if (node.kind == ConditionKind::in && left.kind == ConditionKind::attribute &&
+               right.kind == ConditionKind::list_literal) {
       for (const ConditionSpec& item : right.children) {
-        if (item.kind == Kind::string_literal) check(left.text, item, spans);
+        if (item.kind == ConditionKind::string_literal) check(left.text, item, spans);
       }
     }
   }

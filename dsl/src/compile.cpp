@@ -14,6 +14,7 @@
 #include "acknowledge.hpp"
 #include "closed_values.hpp"
 #include "read_file.hpp"
+#include "route_text.hpp"
 #include "scope_names.hpp"
 #include "scopegate/dsl.hpp"
 #include "scopegate/dsl/lower.hpp"
@@ -28,10 +29,6 @@ namespace scopegate {
 namespace {
 
 namespace fs = std::filesystem;
-
-std::string route_text(const RouteSpec& route) {
-  return fmt::format("{} {}", to_string(route.method), route.path_template);
-}
 
 // "scope 'a'", "user scope 'b'", "the public block".
 std::string route_owner(const RouteEntry& entry) {

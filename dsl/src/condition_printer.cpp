@@ -3,26 +3,24 @@
 #include <memory>
 #include <variant>
 
+#include "node_kinds.hpp"
 #include "scopegate/dsl/format.hpp"
 #include "scopegate/dsl/parse.hpp"
+#include "source_scan.hpp"
 
 namespace scopegate {
 
 namespace {
 
-using Kind = ast::Expression::Kind;
-
-bool is_space(char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; }
-
 // Binding strength, loosest first; a node printed where a stronger one is expected
 // gets parentheses.
 int level(const ast::Expression& node) {
   switch (node.kind) {
-    case Kind::or_:
+    case ExpressionKind::or_:
       return 1;
-    case Kind::and_:
+    case ExpressionKind::and_:
       return 2;
-    case Kind::not_:
+    case ExpressionKind::not_:
       return 3;
     default:
       return 4;
@@ -32,7 +30,7 @@ int level(const ast::Expression& node) {
 std::string single_spaced(std::string_view text) {
   std::string out;
   for (const char c : text) {
-    if (is_space(c)) {
+    if (parsing::is_space(c)) {
       if (!out.empty() && out.back() != ' ') out.push_back(' ');
     } else {
       out.push_back(c);
@@ -77,17 +75,17 @@ std::string ConditionPrinter::print(std::uint32_t index, int min_level) const {
 
 std::string ConditionPrinter::print_bare(const ast::Expression& node) const {
   switch (node.kind) {
-    case Kind::string:
+    case ExpressionKind::string:
       return quote(node.text);
-    case Kind::integer:
+    case ExpressionKind::integer:
       return std::to_string(node.integer);
-    case Kind::boolean:
+    case ExpressionKind::boolean:
       return node.boolean ? "true" : "false";
-    case Kind::ip:
-    case Kind::cidr:
-    case Kind::attribute:
+    case ExpressionKind::ip:
+    case ExpressionKind::cidr:
+    case ExpressionKind::attribute:
       return node.text;
-    case Kind::list: {
+    case ExpressionKind::list: {
       std::string out = "[";
       for (std::size_t i = 0; i < node.operands.size(); ++i) {
         if (i > 0) out += ", ";
@@ -95,16 +93,16 @@ std::string ConditionPrinter::print_bare(const ast::Expression& node) const {
       }
       return out + "]";
     }
-    case Kind::compare:
+    case ExpressionKind::compare:
       return print(node.operands[0], 0) + " " + std::string(to_string(node.op)) + " " +
              print(node.operands[1], 0);
-    case Kind::in:
+    case ExpressionKind::in:
       return print(node.operands[0], 0) + " in " + print(node.operands[1], 0);
-    case Kind::not_:
+    case ExpressionKind::not_:
       return "not " + print(node.operands[0], 3);
-    case Kind::and_:
-    case Kind::or_: {
-      const bool is_and = node.kind == Kind::and_;
+    case ExpressionKind::and_:
+    case ExpressionKind::or_: {
+      const bool is_and = node.kind == ExpressionKind::and_;
       std::string out;
       for (std::size_t i = 0; i < node.operands.size(); ++i) {
         if (i > 0) out += is_and ? " and " : " or ";

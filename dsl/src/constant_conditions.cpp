@@ -12,19 +12,16 @@
 
 #include <fmt/format.h>
 
+#include "acknowledge.hpp"
+#include "node_kinds.hpp"
+
 namespace scopegate {
 
 namespace {
 
-using Kind = ConditionSpec::Kind;
 using Int = std::int64_t;
 constexpr Int min_int = std::numeric_limits<Int>::min();
 constexpr Int max_int = std::numeric_limits<Int>::max();
-
-std::string acknowledge_help() {
-  return "or, if it is intended, say so in this block: `allow_warning constant-condition "
-         "\"why\"`";
-}
 
 // `attribute OP literal`, the attribute on the left (`5 < x` is read as `x > 5`).
 struct Comparison {
@@ -52,17 +49,19 @@ CompareOp flipped(CompareOp op) {
 }
 
 std::optional<Comparison> comparison_of(const ConditionSpec& node) {
-  if ((node.kind != Kind::compare && node.kind != Kind::in) || node.children.size() != 2) {
+  if ((node.kind != ConditionKind::compare && node.kind != ConditionKind::in) ||
+      node.children.size() != 2) {
     return std::nullopt;
   }
   const ConditionSpec* attribute = &node.children[0];
   const ConditionSpec* literal = &node.children[1];
   CompareOp op = node.op;
-  if (node.kind == Kind::compare && literal->kind == Kind::attribute) {
+  if (node.kind == ConditionKind::compare && literal->kind == ConditionKind::attribute) {
     std::swap(attribute, literal);
     op = flipped(op);
   }
-  if (attribute->kind != Kind::attribute || literal->kind == Kind::attribute) return std::nullopt;
+  if (attribute->kind != ConditionKind::attribute || literal->kind == ConditionKind::attribute)
+    return std::nullopt;
   const auto info = find_attribute(attribute->text);
   if (!info) return std::nullopt;
   std::string name = attribute->text;
@@ -70,7 +69,7 @@ std::optional<Comparison> comparison_of(const ConditionSpec& node) {
     std::transform(name.begin(), name.end(), name.begin(),
                    [](char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c + 32) : c; });
   }
-  return Comparison{&node, std::move(name), *info, op, node.kind == Kind::in, literal};
+  return Comparison{&node, std::move(name), *info, op, node.kind == ConditionKind::in, literal};
 }
 
 // Whether the attribute has a value on every request (else a comparison with it is
@@ -92,8 +91,8 @@ bool never_missing(Attribute attribute) {
 // The integer a comparison reads (an integer literal, or a timestamp for request.time).
 std::optional<Int> number_of(const Comparison& c) {
   if (c.in) return std::nullopt;
-  if (c.literal->kind == Kind::integer_literal) return c.literal->integer;
-  if (c.info.type == ValueType::time && c.literal->kind == Kind::string_literal) {
+  if (c.literal->kind == ConditionKind::integer_literal) return c.literal->integer;
+  if (c.info.type == ValueType::time && c.literal->kind == ConditionKind::string_literal) {
     return parse_timestamp(c.literal->text);
   }
   return std::nullopt;
@@ -103,14 +102,14 @@ std::optional<Int> number_of(const Comparison& c) {
 std::optional<std::set<std::string>> strings_of(const Comparison& c) {
   if (c.info.type != ValueType::string) return std::nullopt;
   std::set<std::string> out;
-  if (c.in && c.literal->kind == Kind::list_literal) {
+  if (c.in && c.literal->kind == ConditionKind::list_literal) {
     for (const ConditionSpec& item : c.literal->children) {
-      if (item.kind != Kind::string_literal) return std::nullopt;
+      if (item.kind != ConditionKind::string_literal) return std::nullopt;
       out.insert(item.text);
     }
     return out;
   }
-  if (c.in || c.literal->kind != Kind::string_literal) return std::nullopt;
+  if (c.in || c.literal->kind != ConditionKind::string_literal) return std::nullopt;
   if (c.op != CompareOp::eq && c.op != CompareOp::ne) return std::nullopt;
   out.insert(c.literal->text);
   return out;
@@ -120,14 +119,15 @@ std::optional<std::set<std::string>> strings_of(const Comparison& c) {
 std::optional<std::vector<Cidr>> ranges_of(const Comparison& c) {
   if (c.info.type != ValueType::ip || (!c.in && c.op != CompareOp::eq)) return std::nullopt;
   std::vector<const ConditionSpec*> items;
-  if (c.literal->kind == Kind::list_literal) {
+  if (c.literal->kind == ConditionKind::list_literal) {
     for (const ConditionSpec& item : c.literal->children) items.push_back(&item);
   } else {
     items.push_back(c.literal);
   }
   std::vector<Cidr> out;
   for (const ConditionSpec* item : items) {
-    if (item->kind != Kind::ip_literal && item->kind != Kind::cidr_literal) return std::nullopt;
+    if (item->kind != ConditionKind::ip_literal && item->kind != ConditionKind::cidr_literal)
+      return std::nullopt;
     const auto range = parse_cidr(item->text);
     if (!range) return std::nullopt;
     out.push_back(*range);
@@ -324,7 +324,7 @@ class Finder {
   Diagnostics run(const Model& model) {
     for (const RouteEntry& route : model.routes) {
       if (!route.spec.condition) continue;
-      walk(*route.spec.condition, route.condition_nodes, Kind::not_);
+      walk(*route.spec.condition, route.condition_nodes, ConditionKind::not_);
       Place place{route.line, "route", method_of(route.spec.method), {}, {}};
       if (route.scope_kind == ScopeKind::plain) {
         place.kinds = {"api_key", "user"};
@@ -341,7 +341,7 @@ class Finder {
     }
     for (const ForbidEntry& forbid : model.forbids) {
       if (!forbid.spec.condition) continue;
-      walk(*forbid.spec.condition, forbid.condition_nodes, Kind::not_);
+      walk(*forbid.spec.condition, forbid.condition_nodes, ConditionKind::not_);
       contradicts_place(*forbid.spec.condition, forbid.condition_nodes,
                         {forbid.line, "forbid rule", method_of(forbid.spec.method), {}, {}});
     }
@@ -360,7 +360,7 @@ class Finder {
   void contradicts_place(const ConditionSpec& root, const std::vector<Span>& spans,
                          const Place& place) {
     std::vector<const ConditionSpec*> terms;
-    flatten(root, Kind::and_, terms);
+    flatten(root, ConditionKind::and_, terms);
     for (const ConditionSpec* term : terms) {
       const auto c = comparison_of(*term);
       if (!c) continue;
@@ -389,7 +389,7 @@ class Finder {
                              fmt::format("{} never {}; fix the comparison or the {}, remove it, {}",
                                          place.what == "route" ? "the route" : "the rule",
                                          place.what == "route" ? "grants" : "refuses", place.what,
-                                         acknowledge_help()));
+                                         acknowledge_help("constant-condition")));
       d.notes.push_back({place.line, why});
       add(std::move(d));
     }
@@ -414,21 +414,22 @@ class Finder {
         fmt::format("condition is always true: every value of '{}' is in the list", c->attribute),
         fmt::format("a comparison that always holds restricts nothing; remove a value, remove "
                     "the comparison, {}",
-                    acknowledge_help()));
+                    acknowledge_help("constant-condition")));
     d.notes.push_back({span_of(*c->literal, spans),
                        fmt::format("'{}' is always one of {}", c->attribute, listed)});
     add(std::move(d));
   }
 
-  void walk(const ConditionSpec& node, const std::vector<Span>& spans, Kind parent) {
+  void walk(const ConditionSpec& node, const std::vector<Span>& spans, ConditionKind parent) {
     for (const ConditionSpec& child : node.children) walk(child, spans, node.kind);
-    if (node.kind == Kind::compare || node.kind == Kind::in) {
+    if (node.kind == ConditionKind::compare || node.kind == ConditionKind::in) {
       literal_comparison(node, spans);
-      if (parent != Kind::or_) whole_closed_set(node, spans);
-    } else if ((node.kind == Kind::and_ || node.kind == Kind::or_) && node.kind != parent) {
+      if (parent != ConditionKind::or_) whole_closed_set(node, spans);
+    } else if ((node.kind == ConditionKind::and_ || node.kind == ConditionKind::or_) &&
+               node.kind != parent) {
       std::vector<const ConditionSpec*> terms;
       flatten(node, node.kind, terms);
-      if (node.kind == Kind::and_) {
+      if (node.kind == ConditionKind::and_) {
         contradiction(node, terms, spans);
       } else {
         tautology(node, terms, spans);
@@ -436,7 +437,7 @@ class Finder {
     }
   }
 
-  static void flatten(const ConditionSpec& node, Kind kind,
+  static void flatten(const ConditionSpec& node, ConditionKind kind,
                       std::vector<const ConditionSpec*>& out) {
     if (node.kind != kind) {
       out.push_back(&node);
@@ -453,7 +454,8 @@ class Finder {
       auto c = comparison_of(*term);
       if (!c) continue;
       // `x in []` is a constant of its own (reported as such).
-      if (c->in && c->literal->kind == Kind::list_literal && c->literal->children.empty()) continue;
+      if (c->in && c->literal->kind == ConditionKind::list_literal && c->literal->children.empty())
+        continue;
       out[c->attribute].push_back(std::move(*c));
     }
     return out;
@@ -477,7 +479,7 @@ class Finder {
                                    attribute),
             fmt::format("comparisons joined by `and` must all hold at once; fix the values, use "
                         "`or`, {}",
-                        acknowledge_help()));
+                        acknowledge_help("constant-condition")));
         d.notes.push_back(
             {span_of(*c.node, spans),
              pairwise ? fmt::format("no value of '{}' meets both `{}` and this comparison",
@@ -508,7 +510,7 @@ class Finder {
                       which),
           fmt::format("a condition that always holds restricts nothing; fix the values, use "
                       "`and`, {}",
-                      acknowledge_help()));
+                      acknowledge_help("constant-condition")));
       d.notes.push_back(
           {span_of(*pair->second, spans),
            pair->first ? fmt::format("a value of '{}' that does not meet `{}` meets this one",
@@ -523,8 +525,9 @@ class Finder {
   // `x in []`, or a comparison of two literals.
   void literal_comparison(const ConditionSpec& node, const std::vector<Span>& spans) {
     if (node.children.size() != 2) return;
-    const auto literal = [](const ConditionSpec& c) { return c.kind != Kind::attribute; };
-    const bool empty_in = node.kind == Kind::in && node.children[1].kind == Kind::list_literal &&
+    const auto literal = [](const ConditionSpec& c) { return c.kind != ConditionKind::attribute; };
+    const bool empty_in = node.kind == ConditionKind::in &&
+                          node.children[1].kind == ConditionKind::list_literal &&
                           node.children[1].children.empty();
     if (!empty_in && !(literal(node.children[0]) && literal(node.children[1]))) return;
     const std::string written = text_of(node, spans);
@@ -534,7 +537,7 @@ class Finder {
                     : fmt::format("`{}` compares two literals: its value never changes", written),
                 fmt::format("compare an attribute with a value (e.g. `request.ip in "
                             "[10.0.0.0/8]`), remove the comparison, {}",
-                            acknowledge_help())));
+                            acknowledge_help("constant-condition"))));
   }
 
   static Span span_of(const ConditionSpec& node, const std::vector<Span>& spans) {

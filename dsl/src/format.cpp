@@ -6,8 +6,10 @@
 #include "scopegate/dsl/format.hpp"
 
 #include "condition_printer.hpp"
+#include "node_kinds.hpp"
 #include "read_file.hpp"
 #include "scope_names.hpp"
+#include "source_scan.hpp"
 
 #include <algorithm>
 #include <memory>
@@ -23,9 +25,6 @@ namespace scopegate {
 namespace {
 
 namespace fs = std::filesystem;
-using Kind = ast::Expression::Kind;
-
-bool is_space(char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; }
 
 // ---------------------------------------------------------------- comments ---------
 
@@ -58,11 +57,11 @@ std::vector<Comment> scan_comments(std::string_view text) {
     std::size_t end = text.find('\n', i);
     if (end == std::string_view::npos) end = text.size();
     std::size_t last = end;
-    while (last > i && is_space(text[last - 1])) --last;
+    while (last > i && parsing::is_space(text[last - 1])) --last;
     Comment comment{i, std::string(text.substr(i, last - i)), false};
     std::size_t newlines = 0;
     std::size_t next = end;
-    while (next < text.size() && is_space(text[next])) newlines += text[next++] == '\n';
+    while (next < text.size() && parsing::is_space(text[next])) newlines += text[next++] == '\n';
     comment.blank_after = newlines >= 2 && next < text.size();
     comments.push_back(std::move(comment));
     i = end;
@@ -127,7 +126,7 @@ std::size_t route_end(const ast::Route& route) {
   return end;
 }
 
-Item anchor(std::size_t start, std::size_t end) {
+Item anchored_item(std::size_t start, std::size_t end) {
   Item item;
   item.start = start;
   item.end = end;
@@ -139,7 +138,8 @@ std::vector<Item> acknowledgement_items(const std::vector<ast::Acknowledgement>&
                                         std::size_t& last) {
   std::vector<Item> items;
   for (const ast::Acknowledgement& acknowledgement : list) {
-    items.push_back(anchor(acknowledgement.keyword.offset, end_of(acknowledgement.reason.range)));
+    items.push_back(
+        anchored_item(acknowledgement.keyword.offset, end_of(acknowledgement.reason.range)));
     last = std::max(last, end_of(acknowledgement.reason.range));
   }
   return items;
@@ -163,7 +163,7 @@ class Formatter {
   // Past white space and comments from `offset`.
   std::size_t skip_blank(std::size_t offset) const {
     for (;;) {
-      while (offset < m_text.size() && is_space(m_text[offset])) ++offset;
+      while (offset < m_text.size() && parsing::is_space(m_text[offset])) ++offset;
       if (offset >= m_text.size() || m_text[offset] != '#') return offset;
       while (offset < m_text.size() && m_text[offset] != '\n') ++offset;
     }
@@ -172,7 +172,7 @@ class Formatter {
   // The `}` that closes a block whose last item ends at `last_end`.
   Item close_after(std::size_t last_end) const {
     const std::size_t at = skip_blank(last_end);
-    return anchor(at, std::min(at + 1, m_text.size()));
+    return anchored_item(at, std::min(at + 1, m_text.size()));
   }
 
   void build_blocks() {
@@ -184,22 +184,22 @@ class Formatter {
   Block build(const ast::ScopeDecl& decl) {
     ScopeItems items;
     items.decl = &decl;
-    items.header = anchor(decl.head.offset, end_of(decl.open_brace));
+    items.header = anchored_item(decl.head.offset, end_of(decl.open_brace));
     std::size_t last = items.header.end;
     for (const auto* group : {&decl.summaries, &decl.notes, &decl.use_cases}) {
       for (const ast::Metadata& metadata : *group) {
-        items.metadata.emplace_back(&metadata,
-                                    anchor(metadata.keyword.offset, end_of(metadata.text.range)));
+        items.metadata.emplace_back(
+            &metadata, anchored_item(metadata.keyword.offset, end_of(metadata.text.range)));
         last = std::max(last, end_of(metadata.text.range));
       }
     }
     for (const ast::Word& name : decl.implies) {
-      items.implies.push_back(anchor(name.range.offset, end_of(name.range)));
+      items.implies.push_back(anchored_item(name.range.offset, end_of(name.range)));
       last = std::max(last, end_of(name.range));
     }
     items.acknowledgements = acknowledgement_items(decl.acknowledgements, last);
     for (const ast::Route& route : decl.routes) {
-      items.routes.push_back(anchor(route.method.range.offset, route_end(route)));
+      items.routes.push_back(anchored_item(route.method.range.offset, route_end(route)));
       last = std::max(last, route_end(route));
     }
     items.close = close_after(last);
@@ -209,10 +209,10 @@ class Formatter {
   Block build(const ast::AccessBlock& decl) {
     AccessItems items;
     items.decl = &decl;
-    items.header = anchor(decl.keyword.offset, end_of(decl.open_brace));
+    items.header = anchored_item(decl.keyword.offset, end_of(decl.open_brace));
     std::size_t last = items.header.end;
     for (const ast::Route& route : decl.routes) {
-      items.routes.push_back(anchor(route.method.range.offset, route_end(route)));
+      items.routes.push_back(anchored_item(route.method.range.offset, route_end(route)));
       last = std::max(last, route_end(route));
     }
     items.close = close_after(last);
@@ -224,19 +224,22 @@ class Formatter {
     items.decl = &decl;
     // The tree keeps no range for `role`: it is the last such word before the name.
     const std::size_t keyword = m_text.rfind("role", decl.name.range.offset);
-    items.header = anchor(keyword == std::string_view::npos ? decl.name.range.offset : keyword,
-                          end_of(decl.open_brace));
+    items.header =
+        anchored_item(keyword == std::string_view::npos ? decl.name.range.offset : keyword,
+                      end_of(decl.open_brace));
     std::size_t last = items.header.end;
     for (const ast::Metadata& metadata : decl.summaries) {
-      items.summaries.push_back(anchor(metadata.keyword.offset, end_of(metadata.text.range)));
+      items.summaries.push_back(
+          anchored_item(metadata.keyword.offset, end_of(metadata.text.range)));
       last = std::max(last, end_of(metadata.text.range));
     }
     if (decl.all_scopes) {
-      items.scopes.push_back(anchor(decl.all_scopes_range.offset, end_of(decl.all_scopes_range)));
+      items.scopes.push_back(
+          anchored_item(decl.all_scopes_range.offset, end_of(decl.all_scopes_range)));
       last = std::max(last, end_of(decl.all_scopes_range));
     }
     for (const ast::Word& name : decl.scopes) {
-      items.scopes.push_back(anchor(name.range.offset, end_of(name.range)));
+      items.scopes.push_back(anchored_item(name.range.offset, end_of(name.range)));
       last = std::max(last, end_of(name.range));
     }
     items.acknowledgements = acknowledgement_items(decl.acknowledgements, last);
@@ -247,10 +250,10 @@ class Formatter {
   Block build(const ast::ForbidDecl& decl) {
     ForbidItems items;
     items.decl = &decl;
-    items.header = anchor(decl.keyword.offset, end_of(decl.open_brace));
+    items.header = anchored_item(decl.keyword.offset, end_of(decl.open_brace));
     std::size_t last = items.header.end;
     for (const ast::Metadata& metadata : decl.messages) {
-      items.messages.push_back(anchor(metadata.keyword.offset, end_of(metadata.text.range)));
+      items.messages.push_back(anchored_item(metadata.keyword.offset, end_of(metadata.text.range)));
       last = std::max(last, end_of(metadata.text.range));
     }
     items.acknowledgements = acknowledgement_items(decl.acknowledgements, last);
@@ -301,7 +304,8 @@ class Formatter {
   // Whether a blank line comes just before `offset` (only white space in between).
   bool blank_line_before(std::size_t offset) const {
     std::size_t newlines = 0;
-    while (offset > 0 && is_space(m_text[offset - 1])) newlines += m_text[--offset] == '\n';
+    while (offset > 0 && parsing::is_space(m_text[offset - 1]))
+      newlines += m_text[--offset] == '\n';
     return newlines >= 2 && offset > 0;
   }
 
@@ -366,13 +370,13 @@ class Formatter {
     const ConditionPrinter printer(condition);
     const std::string whole = printer.print(condition.root, 0);
     const ast::Expression& root = condition.nodes[condition.root];
-    const bool chain = root.kind == Kind::and_ || root.kind == Kind::or_;
+    const bool chain = root.kind == ExpressionKind::and_ || root.kind == ExpressionKind::or_;
     if (!chain || indent + prefix.size() + 5 + whole.size() + suffix.size() <= format_line_width) {
       leading_lines(indent, item, item.interior);
       line(indent, prefix + "when " + whole + std::string(suffix), item.trailing);
       return;
     }
-    const bool is_and = root.kind == Kind::and_;
+    const bool is_and = root.kind == ExpressionKind::and_;
     const std::size_t operands = root.operands.size();
     std::vector<const Comment*> on_line(operands, nullptr);
     std::vector<const Comment*> unplaced;

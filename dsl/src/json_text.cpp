@@ -20,7 +20,7 @@ void append_string(std::string& out, std::string_view text) {
   }
 }
 
-void append(std::string& out, const Value& value, std::size_t depth) {
+void append_value(std::string& out, const Value& value, std::size_t depth) {
   const std::string indent(2 * (depth + 1), ' ');
   const std::string closing(2 * depth, ' ');
   if (const auto* array = std::get_if<Array>(&value.data)) {
@@ -31,7 +31,7 @@ void append(std::string& out, const Value& value, std::size_t depth) {
     out += "[\n";
     for (std::size_t i = 0; i < array->size(); ++i) {
       out += indent;
-      append(out, (*array)[i], depth + 1);
+      append_value(out, (*array)[i], depth + 1);
       out += i + 1 < array->size() ? ",\n" : "\n";
     }
     out += closing + "]";
@@ -46,7 +46,7 @@ void append(std::string& out, const Value& value, std::size_t depth) {
       out += indent;
       append_string(out, members[i].first);
       out += ": ";
-      append(out, members[i].second, depth + 1);
+      append_value(out, members[i].second, depth + 1);
       out += i + 1 < members.size() ? ",\n" : "\n";
     }
     out += closing + "}";
@@ -77,7 +77,7 @@ Object& Value::object() {
 
 std::string dump(const Value& value) {
   std::string out;
-  append(out, value, 0);
+  append_value(out, value, 0);
   return out + '\n';
 }
 

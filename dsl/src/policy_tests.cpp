@@ -428,7 +428,7 @@ class CaseReader {
   bool m_failed = false;
 };
 
-void append(LoadedTests& into, LoadedTests from) {
+void append_tests(LoadedTests& into, LoadedTests from) {
   into.errors.append(std::move(from.errors));
   for (auto& test : from.cases) into.cases.push_back(std::move(test));
 }
@@ -531,7 +531,7 @@ LoadedTests load_policy_tests(const std::vector<fs::path>& paths) {
   const FileKind kind{"test", ".toml", "no-test-files", max_test_file_bytes,
                       "split the cases into several files"};
   read_files(paths, kind, loaded.errors, [&](std::string name, std::string text) {
-    append(loaded, parse_policy_tests(name, text));
+    append_tests(loaded, parse_policy_tests(name, text));
   });
   loaded.errors.sort();
   return loaded;

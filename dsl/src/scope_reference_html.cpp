@@ -44,7 +44,7 @@ std::string html_escape(std::string_view text) {
 // "sessions:read" -> "scope-sessions-read", "User.Read.All" -> "scope-user-read-all": a
 // readable id for in-page links. Different names may give the same one (`a:b`, `A.b`):
 // AnchorIds makes each unique.
-std::string anchor(std::string_view name) {
+std::string readable_anchor(std::string_view name) {
   std::string id = "scope-";
   for (char c : name) {
     if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
@@ -61,7 +61,7 @@ class AnchorIds {
   explicit AnchorIds(const std::vector<ScopeDoc>& scopes) {
     std::set<std::string> taken;
     for (const ScopeDoc& scope : scopes) {
-      const std::string base = anchor(scope.name);
+      const std::string base = readable_anchor(scope.name);
       std::string id = base;
       for (int n = 2; !taken.insert(id).second; ++n) id = fmt::format("{}-{}", base, n);
       m_ids.emplace(scope.name, std::move(id));
@@ -70,7 +70,7 @@ class AnchorIds {
 
   std::string operator()(const std::string& name) const {
     const auto found = m_ids.find(name);
-    return found == m_ids.end() ? anchor(name) : found->second;
+    return found == m_ids.end() ? readable_anchor(name) : found->second;
   }
 
  private:

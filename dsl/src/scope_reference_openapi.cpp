@@ -5,12 +5,12 @@
 #include <fmt/format.h>
 
 #include <algorithm>
-#include <cctype>
 #include <map>
 #include <set>
 #include <span>
 
 #include "json_text.hpp"
+#include "lowercase.hpp"
 #include "scope_reference_model.hpp"
 #include "scopegate/template.hpp"
 
@@ -28,13 +28,6 @@ constexpr std::string_view bearer_scheme = "bearerAuth";
 // The methods `*` stands for, as OpenAPI names them.
 constexpr Method every_method[] = {Method::get,     Method::put,  Method::post, Method::delete_,
                                    Method::options, Method::head, Method::patch};
-
-std::string lowercase(std::string_view text) {
-  std::string out(text);
-  std::transform(out.begin(), out.end(), out.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return out;
-}
 
 // One OpenAPI path for an endpoint template: `{name}` kept, `*` and a trailing `**`
 // (one or more segments) written as named parameters. `**` also matches the path

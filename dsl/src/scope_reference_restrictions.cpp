@@ -5,6 +5,7 @@
 #include <optional>
 #include <variant>
 
+#include "node_kinds.hpp"
 #include "scope_reference_model.hpp"
 #include "scopegate/dsl/parse.hpp"
 #include "scopegate/template.hpp"
@@ -12,8 +13,6 @@
 namespace scopegate::docs {
 
 namespace {
-
-using Kind = ast::Expression::Kind;
 
 enum class Truth : std::uint8_t { no, yes, maybe };
 
@@ -23,11 +22,12 @@ Truth negate(Truth truth) {
 
 // `principal.kind` against the string literal on the other side, if that is the shape.
 std::optional<std::string> kind_literal(const ast::Expression& left, const ast::Expression& right) {
-  if (left.kind == Kind::attribute && left.text == "principal.kind" && right.kind == Kind::string) {
+  if (left.kind == ExpressionKind::attribute && left.text == "principal.kind" &&
+      right.kind == ExpressionKind::string) {
     return right.text;
   }
-  if (right.kind == Kind::attribute && right.text == "principal.kind" &&
-      left.kind == Kind::string) {
+  if (right.kind == ExpressionKind::attribute && right.text == "principal.kind" &&
+      left.kind == ExpressionKind::string) {
     return left.text;
   }
   return std::nullopt;
@@ -39,34 +39,35 @@ Truth evaluate(const ast::Condition& condition, std::uint32_t index, std::string
     return condition.nodes[node.operands[i]];
   };
   switch (node.kind) {
-    case Kind::boolean:
+    case ExpressionKind::boolean:
       return node.boolean ? Truth::yes : Truth::no;
-    case Kind::compare: {
+    case ExpressionKind::compare: {
       if (node.op != CompareOp::eq && node.op != CompareOp::ne) return Truth::maybe;
       const auto literal = kind_literal(operand(0), operand(1));
       if (!literal) return Truth::maybe;
       const Truth equal = *literal == kind ? Truth::yes : Truth::no;
       return node.op == CompareOp::eq ? equal : negate(equal);
     }
-    case Kind::in: {
+    case ExpressionKind::in: {
       const ast::Expression& left = operand(0);
       const ast::Expression& right = operand(1);
-      if (left.kind != Kind::attribute || left.text != "principal.kind" ||
-          right.kind != Kind::list) {
+      if (left.kind != ExpressionKind::attribute || left.text != "principal.kind" ||
+          right.kind != ExpressionKind::list) {
         return Truth::maybe;
       }
       for (const std::uint32_t item : right.operands) {
-        if (condition.nodes[item].kind == Kind::string && condition.nodes[item].text == kind) {
+        if (condition.nodes[item].kind == ExpressionKind::string &&
+            condition.nodes[item].text == kind) {
           return Truth::yes;
         }
       }
       return Truth::no;
     }
-    case Kind::not_:
+    case ExpressionKind::not_:
       return negate(evaluate(condition, node.operands[0], kind));
-    case Kind::and_:
-    case Kind::or_: {
-      const Truth decisive = node.kind == Kind::and_ ? Truth::no : Truth::yes;
+    case ExpressionKind::and_:
+    case ExpressionKind::or_: {
+      const Truth decisive = node.kind == ExpressionKind::and_ ? Truth::no : Truth::yes;
       Truth result = negate(decisive);
       for (const std::uint32_t child : node.operands) {
         const Truth truth = evaluate(condition, child, kind);

@@ -10,6 +10,7 @@
 
 #include <fmt/format.h>
 
+#include "lowercase.hpp"
 #include "scopegate/dsl/parse.hpp"
 #include "scopegate/method.hpp"
 #include "scopegate/suggest.hpp"
@@ -51,14 +52,6 @@ const char* const forbid_help =
 
 bool contains(const std::vector<std::string>& list, std::string_view word) {
   return std::find(list.begin(), list.end(), word) != list.end();
-}
-
-std::string lowercase(std::string_view word) {
-  std::string out(word);
-  for (char& c : out) {
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-  }
-  return out;
 }
 
 // `AND` for `and`: an operator written in the wrong case.

@@ -11,7 +11,9 @@
 
 #include <fmt/format.h>
 
+#include "acknowledge.hpp"
 #include "constant_conditions.hpp"
+#include "route_text.hpp"
 
 namespace scopegate {
 
@@ -19,10 +21,6 @@ namespace {
 
 // How many endpoints a wildcard warning names before "and N more".
 constexpr std::size_t max_listed = 3;
-
-std::string route_text(Method method, std::string_view path_template) {
-  return fmt::format("{} {}", to_string(method), path_template);
-}
 
 Diagnostic warning(std::string code, Span span, std::string message, std::string help) {
   Diagnostic d;
@@ -32,11 +30,6 @@ Diagnostic warning(std::string code, Span span, std::string message, std::string
   d.message = std::move(message);
   d.help = std::move(help);
   return d;
-}
-
-std::string acknowledge_help(std::string_view code) {
-  return fmt::format("or, if it is intended, say so in this block: `allow_warning {} \"why\"`",
-                     code);
 }
 
 // Whether some concrete path matches both templates.
