@@ -115,7 +115,7 @@ struct ForbidItems {
   Item close;
 };
 
-using Block = std::variant<ScopeItems, AccessItems, RoleItems, ForbidItems>;
+using BlockItems = std::variant<ScopeItems, AccessItems, RoleItems, ForbidItems>;
 
 std::size_t end_of(ast::Range range) { return range.offset + range.length; }
 
@@ -181,7 +181,7 @@ class Formatter {
     }
   }
 
-  Block build(const ast::ScopeDecl& decl) {
+  BlockItems build(const ast::ScopeDecl& decl) {
     ScopeItems items;
     items.decl = &decl;
     items.header = anchored_item(decl.head.offset, end_of(decl.open_brace));
@@ -206,7 +206,7 @@ class Formatter {
     return items;
   }
 
-  Block build(const ast::AccessBlock& decl) {
+  BlockItems build(const ast::AccessBlock& decl) {
     AccessItems items;
     items.decl = &decl;
     items.header = anchored_item(decl.keyword.offset, end_of(decl.open_brace));
@@ -219,7 +219,7 @@ class Formatter {
     return items;
   }
 
-  Block build(const ast::RoleDecl& decl) {
+  BlockItems build(const ast::RoleDecl& decl) {
     RoleItems items;
     items.decl = &decl;
     // The tree keeps no range for `role`: it is the last such word before the name.
@@ -247,7 +247,7 @@ class Formatter {
     return items;
   }
 
-  Block build(const ast::ForbidDecl& decl) {
+  BlockItems build(const ast::ForbidDecl& decl) {
     ForbidItems items;
     items.decl = &decl;
     items.header = anchored_item(decl.keyword.offset, end_of(decl.open_brace));
@@ -268,7 +268,7 @@ class Formatter {
     const auto add_all = [&items](std::vector<Item>& list) {
       for (Item& item : list) items.push_back(&item);
     };
-    for (Block& block : m_blocks) {
+    for (BlockItems& block : m_blocks) {
       std::visit(
           [&](auto& b) {
             using T = std::decay_t<decltype(b)>;
@@ -577,7 +577,7 @@ class Formatter {
   std::string_view m_text;
   const ast::File& m_file;
   std::vector<Comment> m_comments;
-  std::vector<Block> m_blocks;
+  std::vector<BlockItems> m_blocks;
   std::vector<const Comment*> m_end_comments;
   std::string m_out;
 };

@@ -7,6 +7,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cctype>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -58,6 +59,7 @@ void PgCluster::join_shared(const std::string& info) {
   std::ifstream in(info);
   std::string line;
   std::string port;
+  std::string error;
   while (std::getline(in, line)) {
     const auto equals = line.find('=');
     if (equals == std::string::npos) continue;
@@ -66,7 +68,9 @@ void PgCluster::join_shared(const std::string& info) {
     if (name == "dir") m_dir = value;
     if (name == "port") port = value;
     if (name == "password") m_password = value;
+    if (name == "error") error = value;
   }
+  if (!error.empty()) throw std::runtime_error("the ctest run's PostgreSQL cluster: " + error);
   if (m_dir.empty() || port.empty() || m_password.empty()) {
     throw std::runtime_error("the ctest run's PostgreSQL cluster did not start (" + info +
                              " is missing or incomplete): see the test `postgres: the tests' "
@@ -188,9 +192,14 @@ std::vector<std::string> PgCluster::column(const std::string& database,
 std::string PgCluster::create_database() {
   std::string name;
   {
-    // Unique in the cluster: other test processes may share it.
+    // Unique in the cluster, which other test processes share: one that ended without
+    // dropping its databases may have had the same pid.
     std::lock_guard lock(m_mutex);
-    name = "scopegate_" + std::to_string(::getpid()) + "_" + std::to_string(m_databases.size() + 1);
+    // Lower case: SQL folds the unquoted name, a connection's database name does not.
+    std::string suffix = random_password().substr(0, 6);
+    for (auto& c : suffix) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    name = "scopegate_" + std::to_string(::getpid()) + "_" +
+           std::to_string(m_databases.size() + 1) + "_" + suffix;
     m_databases.push_back(name);
   }
   query("postgres", "CREATE DATABASE " + name);

@@ -5,8 +5,9 @@
 // $SCOPEGATE_PG_SHARED names): starting one costs more than most tests. A test binary run
 // by hand starts a cluster of its own on first use, stopped, its directory removed, when
 // the process ends, however it ends. Either way each test takes a fresh, empty database of
-// its own, dropped when the process ends. Never skipped: without PostgreSQL, shared()
-// throws, and the test fails with the reason. Thread-safe.
+// its own; in the shared cluster it is dropped when the process exits normally, and the
+// end of the run removes whatever a killed process left. Never skipped: without PostgreSQL,
+// shared() throws, and the test fails with the reason. Thread-safe.
 #pragma once
 
 #include <cstdint>
@@ -18,8 +19,8 @@ namespace scopegate::server::testing {
 
 class PgCluster {
  public:
-  // The process's cluster, started on the first call; throws std::runtime_error if it
-  // cannot start.
+  // The process's cluster: the ctest run's, or one started on the first call; throws
+  // std::runtime_error if there is none and none can start.
   static PgCluster& shared();
 
   // A new empty database, as a connection URI with the superuser's password, over TCP.

@@ -1,11 +1,11 @@
 #!/bin/sh
-# A throwaway PostgreSQL cluster for the tests (tests/server/pg_cluster.hpp starts it):
-# its data in DIR, a server on 127.0.0.1:PORT with its unix socket in DIR, run as an
-# unprivileged user (PostgreSQL refuses root: as root, the `postgres` account Debian's
-# package creates, or $SCOPEGATE_PG_USER). It prints one line, `ready` or `error: ...`,
-# then waits for its standard input to close: the test process holds the other end, so
-# however that process ends (exit, crash, kill -9), the cluster is stopped and DIR
-# removed.
+# A throwaway PostgreSQL cluster for the tests (started by pg_shared_cluster.sh for a
+# ctest run, or by tests/server/pg_cluster.hpp for a test process run by hand): its data in
+# DIR, a server on 127.0.0.1:PORT with its unix socket in DIR, run as an unprivileged user
+# (PostgreSQL refuses root: as root, the `postgres` account Debian's package creates, or
+# $SCOPEGATE_PG_USER). It prints one line, `ready` or `error: ...`, then waits for its
+# standard input to close: its starter holds the other end, so however the starter ends
+# (exit, crash, kill -9), the cluster is stopped and DIR removed.
 #   pg_cluster.sh DIR PORT   (the superuser `scopegate`'s password in $SCOPEGATE_PG_PASSWORD;
 #                             SCOPEGATE_PG_TEMPLATE_DIR: see below)
 set -u
