@@ -53,6 +53,21 @@ struct Accounts {
 
   AuditEntry audit(const std::string& event) const { return user_audit(org.id, event); }
 
+  // A member of the organization, stored.
+  User add_member(const std::string& email, const std::string& name, const std::string& at) const {
+    User user{generate_uuid(), org.id, email, name, "member", "x", true, at, std::nullopt};
+    REQUIRE(store->create_user(user, {}, nullptr));
+    return user;
+  }
+
+  // An unspent one-time link of `user_id` for `purpose`, valid for ever, stored.
+  void add_link(const std::string& secret, const std::string& purpose, const std::string& user_id,
+                const std::string& at) const {
+    const OneTimeToken token{sha256_hex(secret),     user_id,      purpose,
+                             "2999-01-01T00:00:00Z", std::nullopt, at};
+    REQUIRE(store->create_one_time_token(token, nullptr, nullptr));
+  }
+
   bool token_exists(const std::string& secret) const {
     const auto found = store->authenticate_token(sha256_hex(secret));
     REQUIRE(found);
@@ -271,9 +286,7 @@ TEST_CASE("deleting a user drops its token families and one-time tokens, no one 
           "[store]") {
   Accounts a;
   const auto at = format_stored(now());
-  User bob{generate_uuid(), a.org.id, "bob@acme.test", "Bob", "member", "x", true, at,
-           std::nullopt};
-  REQUIRE(a.store->create_user(bob, {}, nullptr));
+  const User bob = a.add_member("bob@acme.test", "Bob", at);
   const auto bobs = [&](const std::string& secret, TokenKind kind, const std::string& family) {
     auto t = a.token(secret, kind, family);
     t.user_id = bob.id;
@@ -285,12 +298,8 @@ TEST_CASE("deleting a user drops its token families and one-time tokens, no one 
   // A rotated family: the spent refresh token and its successor are both the user's.
   REQUIRE(*a.store->rotate_refresh_token(sha256_hex("br"), at,
                                          {bobs("br2", TokenKind::refresh, "bf")}, a.audit("R")));
-  const OneTimeToken invitation{sha256_hex("bo"),       bob.id,       "SET_PASSWORD",
-                                "2999-01-01T00:00:00Z", std::nullopt, at};
-  REQUIRE(a.store->create_one_time_token(invitation, nullptr, nullptr));
-  const OneTimeToken admins{sha256_hex("ao"),       a.admin.id,   "PASSWORD_RESET",
-                            "2999-01-01T00:00:00Z", std::nullopt, at};
-  REQUIRE(a.store->create_one_time_token(admins, nullptr, nullptr));
+  a.add_link("bo", "SET_PASSWORD", bob.id, at);
+  a.add_link("ao", "PASSWORD_RESET", a.admin.id, at);
   REQUIRE(a.token_exists("br2"));
   REQUIRE(a.store->find_one_time_token(sha256_hex("bo"))->has_value());
 
@@ -310,15 +319,9 @@ TEST_CASE("a new link voids the user's other unused links, and a password change
           "[store]") {
   Accounts a;
   const auto at = format_stored(now());
-  User bob{generate_uuid(), a.org.id, "bob@acme.test", "Bob", "member", "x", true, at,
-           std::nullopt};
-  REQUIRE(a.store->create_user(bob, {}, nullptr));
+  const User bob = a.add_member("bob@acme.test", "Bob", at);
   const auto link = [&](const std::string& secret, const std::string& purpose,
-                        const std::string& user_id) {
-    const OneTimeToken token{sha256_hex(secret),     user_id,      purpose,
-                             "2999-01-01T00:00:00Z", std::nullopt, at};
-    REQUIRE(a.store->create_one_time_token(token, nullptr, nullptr));
-  };
+                        const std::string& user_id) { a.add_link(secret, purpose, user_id, at); };
   const auto live = [&](const std::string& secret) {
     const auto found = a.store->find_one_time_token(sha256_hex(secret));
     REQUIRE(found);

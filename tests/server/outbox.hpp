@@ -1,5 +1,6 @@
-// What the tests of mail read back: the link a queued mail's log line holds, and the
-// outbox rows a sender would deliver (server/mail.hpp, docs/server.md "Mail").
+// What the tests of mail read back: the link a queued mail's log line holds (and a reset
+// link asked for), and the outbox rows a sender would deliver (server/mail.hpp, docs/server.md
+// "Mail").
 #pragma once
 
 #include <catch2/catch.hpp>
@@ -25,6 +26,28 @@ inline std::string link_token_from_log(const Harness& h, const std::string& emai
   if (start == std::string::npos) return "";
   const auto end = log.find_first_of(" \n", start);
   return log.substr(start + 7, end - start - 7);
+}
+
+// The token of the link the log shows for `email` once it is not `previous` (the mail is
+// queued after the answer that asked for it).
+inline std::string next_link_from_log(const Harness& h, const std::string& email,
+                                      const std::string& previous = "") {
+  REQUIRE(eventually([&] {
+    const auto link = link_token_from_log(h, email);
+    return !link.empty() && link != previous;
+  }));
+  return link_token_from_log(h, email);
+}
+
+// POST /api/v1/auth/forgot-password for `email` in organization "default" (204), then the
+// token of the new link the log shows for it.
+inline std::string reset_link_for(const Harness& h, const std::string& email,
+                                  const std::string& previous = "") {
+  REQUIRE(
+      h.client()
+          .post("/api/v1/auth/forgot-password", {{"organizationSlug", "default"}, {"email", email}})
+          .status == 204);
+  return next_link_from_log(h, email, previous);
 }
 
 // The recipients of the outbox rows not sent yet, read from the database as a sender
