@@ -7,13 +7,13 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include <cctype>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <memory>
 #include <random>
 #include <stdexcept>
+#include <string_view>
 
 #include "http_client.hpp"
 
@@ -23,12 +23,15 @@ namespace scopegate::server::testing {
 
 namespace {
 
-std::string random_password() {
-  static constexpr char letters[] =
-      "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
+constexpr std::string_view lower_letters_and_digits = "abcdefghijklmnopqrstuvwxyz0123456789";
+constexpr std::string_view letters_and_digits =
+    "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
+
+// `count` characters drawn at random from `alphabet`.
+std::string random_text(std::size_t count, std::string_view alphabet) {
   std::random_device device;
   std::string out;
-  for (int i = 0; i < 24; ++i) out += letters[device() % (sizeof letters - 1)];
+  for (std::size_t i = 0; i < count; ++i) out += alphabet[device() % alphabet.size()];
   return out;
 }
 
@@ -80,7 +83,7 @@ void PgCluster::join_shared(const std::string& info) {
 }
 
 void PgCluster::start_own() {
-  m_password = random_password();
+  m_password = random_text(24, letters_and_digits);
   ::setenv("SCOPEGATE_PG_PASSWORD", m_password.c_str(), 1);
   // initdb once per build folder (pg_cluster.sh); the caller may choose another place.
   ::setenv("SCOPEGATE_PG_TEMPLATE_DIR", SCOPEGATE_BINARY_DIR "/pg-template", 0);
@@ -196,10 +199,8 @@ std::string PgCluster::create_database() {
     // dropping its databases may have had the same pid.
     std::lock_guard lock(m_mutex);
     // Lower case: SQL folds the unquoted name, a connection's database name does not.
-    std::string suffix = random_password().substr(0, 6);
-    for (auto& c : suffix) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
     name = "scopegate_" + std::to_string(::getpid()) + "_" +
-           std::to_string(m_databases.size() + 1) + "_" + suffix;
+           std::to_string(m_databases.size() + 1) + "_" + random_text(6, lower_letters_and_digits);
     m_databases.push_back(name);
   }
   query("postgres", "CREATE DATABASE " + name);
