@@ -92,22 +92,26 @@ def create_key_offline(db, name, scopes="sessions:read,sessions:write"):
 
 
 class Loop(threading.Thread):
-    """Runs `step` until stopped; records the first failure and counts the steps."""
+    """Runs `step` until stopped, at most one step a `period` seconds; records the first
+    failure and counts the steps."""
 
-    def __init__(self, name, step):
+    def __init__(self, name, step, period=0.0):
         super().__init__(name=name, daemon=True)
         self.step = step
+        self.period = period
         self.stop = threading.Event()
         self.count = 0
         self.failure = None
 
     def run(self):
         while not self.stop.is_set() and self.failure is None:
+            started = time.monotonic()
             try:
                 self.step()
                 self.count += 1
             except Exception as error:  # reported by the test, with the loop's name
                 self.failure = f"{self.name}: {error!r}"
+            self.stop.wait(self.period - (time.monotonic() - started))
 
 
 @pytest.fixture
@@ -185,11 +189,15 @@ def test_server_survives_other_processes_on_its_database(workdir):
                 other.send_signal(signal.SIGTERM)
                 other.wait(timeout=30)
 
-        loops = [Loop(f"writer {i}", start_session) for i in range(4)]
-        loops += [Loop("python sqlite3", python_reader), Loop("sqlite3 shell", shell_reader),
-                  Loop("scopegate keys create", offline_key_works_at_once),
-                  Loop("revocation", revocation_by_another_process_is_seen_at_once),
-                  Loop("second scopegate serve", second_server)]
+        # Paced, so that the test does not take both cores from the rest of the suite: 200
+        # writes a second, 100 opens by Python and 20 by the shell, and 5 a second of each
+        # step that starts scopegate (which compiles the policy), about 100 each in 20 s.
+        loops = [Loop(f"writer {i}", start_session, period=0.02) for i in range(4)]
+        loops += [Loop("python sqlite3", python_reader, period=0.01),
+                  Loop("sqlite3 shell", shell_reader, period=0.05),
+                  Loop("scopegate keys create", offline_key_works_at_once, period=0.2),
+                  Loop("revocation", revocation_by_another_process_is_seen_at_once, period=0.2),
+                  Loop("second scopegate serve", second_server, period=0.2)]
         for loop in loops:
             loop.start()
         deadline = time.monotonic() + SECONDS
