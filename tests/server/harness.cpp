@@ -11,7 +11,7 @@ Harness::Harness(const std::function<void(Harness&)>& configure) {
   setenv("SCOPEGATE_ADMIN_PASSWORD", admin_password, 1);
   config.listen_port = 0;
   config.threads = 2;
-  config.database_path = new_test_database(dir);
+  config.database_path = new_test_database_for_store(dir);
   // On PostgreSQL the secrets key must be configured (SQLite gets a key file beside the
   // database, as a zero-configuration server does).
   if (test_store() == StoreKind::postgres) {

@@ -11,11 +11,13 @@
 #include <filesystem>
 #include <fstream>
 #include <memory>
+#include <mutex>
 #include <random>
 #include <stdexcept>
 #include <string_view>
 
 #include "http_client.hpp"
+#include "server/store/open_store.hpp"
 
 extern char** environ;
 
@@ -23,6 +25,8 @@ namespace scopegate::server::testing {
 
 namespace {
 
+// The database create_migrated_database() copies, made once a cluster.
+constexpr std::string_view migrated_template = "scopegate_migrated_template";
 constexpr std::string_view lower_letters_and_digits = "abcdefghijklmnopqrstuvwxyz0123456789";
 constexpr std::string_view letters_and_digits =
     "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
@@ -192,19 +196,58 @@ std::vector<std::string> PgCluster::column(const std::string& database,
   return values;
 }
 
+std::string PgCluster::new_database_name() {
+  // Unique in the cluster, which other test processes share: one that ended without
+  // dropping its databases may have had the same pid.
+  std::lock_guard lock(m_mutex);
+  // Lower case: SQL folds the unquoted name, a connection's database name does not.
+  auto name = "scopegate_" + std::to_string(::getpid()) + "_" +
+              std::to_string(m_databases.size() + 1) + "_" +
+              random_text(6, lower_letters_and_digits);
+  m_databases.push_back(name);
+  return name;
+}
+
 std::string PgCluster::create_database() {
-  std::string name;
-  {
-    // Unique in the cluster, which other test processes share: one that ended without
-    // dropping its databases may have had the same pid.
-    std::lock_guard lock(m_mutex);
-    // Lower case: SQL folds the unquoted name, a connection's database name does not.
-    name = "scopegate_" + std::to_string(::getpid()) + "_" +
-           std::to_string(m_databases.size() + 1) + "_" + random_text(6, lower_letters_and_digits);
-    m_databases.push_back(name);
-  }
+  const auto name = new_database_name();
   query("postgres", "CREATE DATABASE " + name);
   return url(name);
+}
+
+std::string PgCluster::create_migrated_database() {
+  std::call_once(m_migrated_template, [this] { make_migrated_template(); });
+  const auto name = new_database_name();
+  // CREATE DATABASE waits (up to 5 s) for the template's last connections to close.
+  query("postgres", "CREATE DATABASE " + name + " TEMPLATE " + std::string(migrated_template));
+  return url(name);
+}
+
+void PgCluster::make_migrated_template() {
+  const auto exists = [this] {
+    return !query("postgres", "SELECT 1 FROM pg_database WHERE datname = '" +
+                                  std::string(migrated_template) + "'")
+                .empty();
+  };
+  if (exists()) return;  // made by another test process of the run
+  // Made under a name of this process's, then renamed: of test processes making it at the
+  // same time, the first rename wins and the others' copies are dropped with their own.
+  const auto scratch = new_database_name();
+  query("postgres", "CREATE DATABASE " + scratch);
+  {
+    auto store = open_store(url(scratch));
+    if (!store) {
+      throw std::runtime_error("cannot migrate the tests' template database: " +
+                               store.error().message);
+    }
+  }
+  try {
+    query("postgres", "ALTER DATABASE " + scratch + " RENAME TO " + std::string(migrated_template));
+  } catch (const std::exception&) {
+    if (!exists()) throw;
+    return;
+  }
+  std::lock_guard lock(m_mutex);
+  std::erase(m_databases, scratch);  // the cluster's now: other processes copy it
 }
 
 }  // namespace scopegate::server::testing

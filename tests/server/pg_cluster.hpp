@@ -4,9 +4,9 @@
 // fixture `postgres`, tests/server/pg_shared_cluster.sh, whose info file
 // $SCOPEGATE_PG_SHARED names): starting one costs more than most tests. A test binary run
 // by hand starts a cluster of its own on first use, stopped, its directory removed, when
-// the process ends, however it ends. Either way each test takes a fresh, empty database of
-// its own; in the shared cluster it is dropped when the process exits normally, and the
-// end of the run removes whatever a killed process left. Never skipped: without PostgreSQL,
+// the process ends, however it ends. Either way each test takes a fresh database of its
+// own, empty or migrated; in the shared cluster it is dropped when the process exits normally, and
+// the end of the run removes whatever a killed process left. Never skipped: without PostgreSQL,
 // shared() throws, and the test fails with the reason. Thread-safe.
 #pragma once
 
@@ -25,6 +25,10 @@ class PgCluster {
 
   // A new empty database, as a connection URI with the superuser's password, over TCP.
   std::string create_database();
+  // A new database with every migration of the PostgreSQL store applied, as the store
+  // leaves one it opened: a copy (CREATE DATABASE ... TEMPLATE) of one database that
+  // the first call of the cluster migrates, so that each test does not repeat the DDL.
+  std::string create_migrated_database();
   // The URI of `database` with `password` (the real one when empty).
   std::string url(const std::string& database, const std::string& password = "") const;
   // Runs `sql` (no parameters) as the superuser over the unix socket, in `database`; the
@@ -48,6 +52,8 @@ class PgCluster {
   PgCluster();
   void start_own();                           // a cluster for this process
   void join_shared(const std::string& info);  // the ctest run's cluster
+  std::string new_database_name();
+  void make_migrated_template();
 
   std::string m_dir;
   std::uint16_t m_port = 0;
@@ -56,6 +62,7 @@ class PgCluster {
   int m_guardian = -1;  // pid of pg_cluster.sh
   std::mutex m_mutex;
   std::vector<std::string> m_databases;  // created here, dropped at the end
+  std::once_flag m_migrated_template;
 };
 
 }  // namespace scopegate::server::testing
