@@ -191,6 +191,13 @@ std::map<std::string, std::map<std::string, KeyHandler>> schema(Config& c) {
   s["rate_limit"]["burst"] = [&c](Reader& r, const toml::node& n) {
     r.integer(n, "rate_limit.burst", 0, 1'000'000, c.rate_limit_burst);
   };
+  // libsodium's Argon2id accepts t >= 1 and m >= 8 KiB; 1 GiB is far beyond any server's.
+  s["password_hash"]["iterations"] = [&c](Reader& r, const toml::node& n) {
+    r.integer(n, "password_hash.iterations", 1, 100, c.password_hash.iterations);
+  };
+  s["password_hash"]["memory_kib"] = [&c](Reader& r, const toml::node& n) {
+    r.integer(n, "password_hash.memory_kib", 8, 1024 * 1024, c.password_hash.memory_kib);
+  };
   s["login"]["password_workers"] = [&c](Reader& r, const toml::node& n) {
     r.integer(n, "login.password_workers", 1, 64, c.login_password_workers);
   };

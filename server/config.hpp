@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "scopegate/result.hpp"
+#include "server/crypto.hpp"
 #include "server/store/open_store.hpp"
 
 namespace scopegate::server {
@@ -70,6 +71,8 @@ struct Config {
   int login_window_seconds = 15 * 60;
   int login_base_delay_seconds = 1;
   int login_max_delay_seconds = 15 * 60;
+  // [password_hash] what hashing a password or a recovery code costs (server/crypto.hpp)
+  PasswordHashCost password_hash;
   // [secrets] the key that seals secrets stored in the database (server/secrets.hpp);
   // SCOPEGATE_SECRETS_KEY overrides it. Empty: a key file beside a SQLite database.
   std::string secrets_key_file;

@@ -9,15 +9,6 @@
 
 namespace scopegate::server {
 
-namespace {
-
-// OWASP's Argon2id floor (t=2, m=19 MiB): slow for guessing, small enough for a server
-// that must stay under 50 MB resident.
-constexpr unsigned long long password_opslimit = 2;
-constexpr std::size_t password_memlimit = 19U * 1024U * 1024U;
-
-}  // namespace
-
 bool init_crypto() { return sodium_init() >= 0; }
 
 std::string random_alphanumeric(std::size_t length) {
@@ -82,10 +73,12 @@ Fingerprint fingerprint(std::string_view secret) {
   return out;
 }
 
-std::string hash_password(std::string_view password) {
+std::string hash_password(std::string_view password, const PasswordHashCost& cost) {
   std::array<char, crypto_pwhash_STRBYTES> out{};
-  if (crypto_pwhash_str_alg(out.data(), password.data(), password.size(), password_opslimit,
-                            password_memlimit, crypto_pwhash_ALG_ARGON2ID13) != 0) {
+  if (crypto_pwhash_str_alg(out.data(), password.data(), password.size(),
+                            static_cast<unsigned long long>(cost.iterations),
+                            static_cast<std::size_t>(cost.memory_kib) * 1024U,
+                            crypto_pwhash_ALG_ARGON2ID13) != 0) {
     return {};
   }
   return std::string(out.data());

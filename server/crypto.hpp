@@ -33,8 +33,18 @@ std::string sha256_hex(std::string_view text);
 using Fingerprint = std::array<unsigned char, 16>;
 Fingerprint fingerprint(std::string_view secret);
 
-// Argon2id (libsodium's crypto_pwhash_str); empty on failure (out of memory).
-std::string hash_password(std::string_view password);
+// What an Argon2id password hash costs ([password_hash] in the configuration): by default
+// OWASP's floor for Argon2id, t=2 and m=19 MiB, slow for guessing and small enough for a
+// server that must stay under 50 MB resident. A stored hash names its own cost, so a new
+// cost applies to new hashes while every stored one still verifies.
+struct PasswordHashCost {
+  int iterations = 2;
+  int memory_kib = 19 * 1024;
+  bool below_owasp_floor() const { return iterations < 2 || memory_kib < 19 * 1024; }
+};
+
+// Argon2id (libsodium's crypto_pwhash_str) at `cost`; empty on failure (out of memory).
+std::string hash_password(std::string_view password, const PasswordHashCost& cost);
 bool verify_password(std::string_view stored_hash, std::string_view password);
 
 }  // namespace scopegate::server

@@ -35,10 +35,11 @@ std::string normalized_recovery_code(std::string_view code) {
   return out;
 }
 
-std::vector<RecoveryCode> hashed_recovery_codes(const std::vector<std::string>& codes) {
+std::vector<RecoveryCode> hashed_recovery_codes(const std::vector<std::string>& codes,
+                                                const PasswordHashCost& cost) {
   std::vector<RecoveryCode> out;
   for (const auto& code : codes) {
-    out.push_back({generate_uuid(), hash_password(normalized_recovery_code(code))});
+    out.push_back({generate_uuid(), hash_password(normalized_recovery_code(code), cost)});
   }
   return out;
 }

@@ -9,6 +9,7 @@
 #include <string_view>
 #include <vector>
 
+#include "server/crypto.hpp"
 #include "server/store/records.hpp"
 
 namespace scopegate::server {
@@ -21,7 +22,8 @@ std::vector<std::string> new_recovery_codes();
 // What is hashed and compared: lower case, without the spaces and dashes people type.
 std::string normalized_recovery_code(std::string_view code);
 // A new record for each code: a fresh id and the hash of its normalized text.
-std::vector<RecoveryCode> hashed_recovery_codes(const std::vector<std::string>& codes);
+std::vector<RecoveryCode> hashed_recovery_codes(const std::vector<std::string>& codes,
+                                                const PasswordHashCost& cost);
 // The id of the code in `stored` that `code` is; nullopt when none.
 std::optional<std::string> matching_recovery_code(const std::vector<RecoveryCode>& stored,
                                                   std::string_view code);

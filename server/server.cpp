@@ -88,7 +88,7 @@ Result<Done, std::string> bootstrap(const Config& config, Store& store, std::ost
   admin.email = config.bootstrap_admin_email;
   admin.name = "Administrator";
   admin.role = "admin";
-  admin.password_hash = hash_password(password);
+  admin.password_hash = hash_password(password, config.password_hash);
   admin.created_at = format_stored(now());
   const auto created = store.create_user(admin, {}, nullptr);
   // Another instance on the same database bootstrapped it first, and announced it.
@@ -252,6 +252,12 @@ Result<std::unique_ptr<Server>, std::vector<std::string>> Server::start(const Co
   if (!key_checked) return unexpected(std::vector<std::string>{key_checked.error()});
   if (secrets->notice) notices << *secrets->notice;
   if (secrets->warning) parts->logger->warn("{}", *secrets->warning);
+  if (config.password_hash.below_owasp_floor()) {
+    parts->logger->warn(
+        "passwords are hashed below OWASP's floor for Argon2id (t=2, m=19456 KiB): "
+        "[password_hash] iterations = {}, memory_kib = {}: fit for tests only",
+        config.password_hash.iterations, config.password_hash.memory_kib);
+  }
   parts->secrets = std::move(secrets->secrets);
   const auto bootstrapped = bootstrap(config, *parts->store, notices);
   if (!bootstrapped) {

@@ -26,8 +26,9 @@ namespace {
 
 // Verifying against a real hash when the user does not exist keeps the time of a failed
 // login independent of whether the email is known.
-const std::string& decoy_password_hash() {
-  static const std::string hash = hash_password(random_alphanumeric(24));
+// Made once, at the first sign-in's cost.
+const std::string& decoy_password_hash(const PasswordHashCost& cost) {
+  static const std::string hash = hash_password(random_alphanumeric(24), cost);
   return hash;
 }
 
@@ -160,8 +161,9 @@ HttpResponse sign_in(RequestContext& context, const SignIn& attempt) {
     if (!found) return store_failure(context, found.error().message);
     user = std::move(*found);
   }
-  const bool verified = user ? verify_password(user->password_hash, password)
-                             : (verify_password(decoy_password_hash(), password), false);
+  const bool verified =
+      user ? verify_password(user->password_hash, password)
+           : (verify_password(decoy_password_hash(services.config.password_hash), password), false);
   if (!verified || !user->active) {
     if (*organization) {
       const std::string_view why = !user       ? "unknown user"
@@ -222,10 +224,9 @@ HttpResponse me(RequestContext& context) {
 
 }  // namespace
 
+void make_decoy_password_hash(const PasswordHashCost& cost) { decoy_password_hash(cost); }
+
 void add_auth_handlers(HandlerTable& table) {
-  // Made now, at startup, so that the first sign-in with an unknown email costs one hash
-  // like every other, not two.
-  decoy_password_hash();
   table.add(Method::post, "/api/v1/auth/login", login);
   table.add(Method::get, "/api/v1/auth/me", me);
 }

@@ -121,10 +121,10 @@ struct NewCodes {
   std::vector<std::string> shown;
   std::vector<RecoveryCode> stored;
 };
-NewCodes new_codes() {
+NewCodes new_codes(const PasswordHashCost& cost) {
   NewCodes out;
   out.shown = new_recovery_codes();
-  out.stored = hashed_recovery_codes(out.shown);
+  out.stored = hashed_recovery_codes(out.shown, cost);
   return out;
 }
 
@@ -182,7 +182,7 @@ HttpResponse confirm(RequestContext& context) {
         }
         const auto step = totp_match(*pending, code, unix_now());
         if (!step) return invalid_code(context);
-        const auto codes = new_codes();
+        const auto codes = new_codes(context.services.config.password_hash);
         const auto enabled = store.enable_mfa(user.id, *mfa->secret, *step, codes.stored,
                                               user_audit(context, "MFA_ENABLE", user));
         if (!enabled) return store_failure(context, enabled.error().message);
@@ -225,7 +225,7 @@ HttpResponse regenerate(RequestContext& context) {
     const auto mfa = store.find_user_mfa(user.id);
     if (!mfa) return store_failure(context, mfa.error().message);
     if (!mfa->enabled) return not_enabled(context);
-    const auto codes = new_codes();
+    const auto codes = new_codes(context.services.config.password_hash);
     const auto replaced = store.replace_recovery_codes(
         user.id, codes.stored, user_audit(context, "MFA_RECOVERY_CODES_REGENERATE", user));
     if (!replaced) return store_failure(context, replaced.error().message);

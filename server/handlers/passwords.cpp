@@ -79,7 +79,7 @@ HttpResponse change_password(RequestContext& context) {
     }
     PasswordChange change;
     change.user_id = (*user)->id;
-    change.password_hash = hash_password(input->password);
+    change.password_hash = hash_password(input->password, services.config.password_hash);
     change.at = format_stored(now());
     const auto audit =
         password_audit(deferred, **user, deferred.actor->organization, "USER_PASSWORD_CHANGE");
@@ -228,7 +228,7 @@ HttpResponse spend_for_password(RequestContext& context, const std::string& proo
         if (second_factor_due) tokens.rows.clear();  // nobody signed in yet
         PasswordChange change;
         change.user_id = target.user.id;
-        change.password_hash = hash_password(body.password);
+        change.password_hash = hash_password(body.password, services.config.password_hash);
         change.at = format_stored(now());
         change.spend_token_hash = target.token.token_hash;
         change.end_sign_ins = end_sign_ins;

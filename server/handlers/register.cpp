@@ -76,7 +76,7 @@ HttpResponse create(RequestContext& context, const Registration& input) {
   admin.email = input.email;
   admin.name = input.name.value_or(input.email);
   admin.role = "admin";
-  admin.password_hash = hash_password(input.password);
+  admin.password_hash = hash_password(input.password, services.config.password_hash);
   admin.created_at = at;
   admin.last_login_at = at;
   admin.password_changed_at = at;

@@ -235,7 +235,8 @@ HttpResponse create_user(RequestContext& context) {
   user.role = input.role;
   // Without a password the user cannot sign in until they set one: the stored hash is of
   // a random secret nobody ever sees.
-  user.password_hash = hash_password(input.password.value_or(random_alphanumeric(40)));
+  user.password_hash = hash_password(input.password.value_or(random_alphanumeric(40)),
+                                     context.services.config.password_hash);
   user.created_at = format_stored(now());
   user.updated_at = user.created_at;
   auto audit = user_audit(context, "USER_CREATE", user);

@@ -69,7 +69,7 @@ void disabled_user(Harness& h, const std::string& email, const std::string& refr
   user.email = email;
   user.name = "Disabled";
   user.role = "member";
-  user.password_hash = hash_password("Disabled-passw0rd");
+  user.password_hash = hash_password("Disabled-passw0rd", test_password_hash);
   user.active = false;
   user.created_at = format_stored(now());
   REQUIRE(store->create_user(user, {}, nullptr));

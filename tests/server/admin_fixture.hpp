@@ -102,7 +102,7 @@ struct AdminFixture {
               "boss@other.test",
               "Boss",
               "admin",
-              hash_password("boss-password"),
+              hash_password("boss-password", test_password_hash),
               true,
               at,
               std::nullopt};

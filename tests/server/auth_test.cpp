@@ -15,6 +15,7 @@
 #include "test_support.hpp"
 
 using namespace scopegate::server;
+using scopegate::server::testing::test_password_hash;
 
 namespace {
 
@@ -65,7 +66,7 @@ TEST_CASE("a key's fingerprint is 128 bits, the same for the same key, and diffe
 
 TEST_CASE("passwords are Argon2id hashes that verify only the right password") {
   REQUIRE(init_crypto());
-  const auto hash = hash_password("correct horse");
+  const auto hash = hash_password("correct horse", test_password_hash);
   CHECK(hash.rfind("$argon2id$", 0) == 0);
   CHECK(verify_password(hash, "correct horse"));
   CHECK_FALSE(verify_password(hash, "correct horsE"));

@@ -145,6 +145,25 @@ TEST_CASE("rate_limit.requests_per_minute = 0 turns the limit off, whatever the 
   CHECK(zero_burst->rate_limit_burst == 0);
 }
 
+TEST_CASE("passwords are hashed at OWASP's floor unless [password_hash] says otherwise") {
+  const auto config = parse_config("scopegate.toml", "");
+  REQUIRE(config);
+  CHECK(config->password_hash.iterations == 2);
+  CHECK(config->password_hash.memory_kib == 19456);
+  const auto set =
+      parse_config("scopegate.toml", "[password_hash]\niterations = 3\nmemory_kib = 65536\n");
+  REQUIRE(set);
+  CHECK(set->password_hash.iterations == 3);
+  CHECK(set->password_hash.memory_kib == 65536);
+  // What libsodium's Argon2id refuses is refused here, with the place.
+  const auto message = first_error(parse_config("c.toml", "[password_hash]\nmemory_kib = 4\n"));
+  CHECK(message.rfind("c.toml:2:", 0) == 0);
+  CHECK(message.find("`password_hash.memory_kib`") != std::string::npos);
+  CHECK(message.find("8") != std::string::npos);
+  CHECK(first_error(parse_config("c.toml", "[password_hash]\niterations = 0\n"))
+            .find("`password_hash.iterations`") != std::string::npos);
+}
+
 TEST_CASE("a login delay longer than the window it is counted in is refused") {
   CHECK(first_error(parse_config("c.toml", "[login]\nwindow_seconds = 60\n")) ==
         "c.toml:2:18: error: `login.max_delay_seconds` must not be longer than "

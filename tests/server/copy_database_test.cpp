@@ -17,6 +17,7 @@
 using namespace scopegate::server;
 using scopegate::server::testing::PgCluster;
 using scopegate::server::testing::TempDir;
+using scopegate::server::testing::test_password_hash;
 using scopegate::server::testing::user_audit;
 
 namespace {
@@ -27,8 +28,15 @@ namespace {
 // (seven).
 struct Seeded {
   Organization org{generate_uuid(), "acme", "Acme", format_stored(now())};
-  User admin{generate_uuid(),     org.id, "admin@acme.test",    "Admin",     "admin",
-             hash_password("pw"), true,   format_stored(now()), std::nullopt};
+  User admin{generate_uuid(),
+             org.id,
+             "admin@acme.test",
+             "Admin",
+             "admin",
+             hash_password("pw", test_password_hash),
+             true,
+             format_stored(now()),
+             std::nullopt};
   Credential credential;
   Resource resource;
   StaticIpRule rule;
@@ -115,7 +123,8 @@ struct Seeded {
     REQUIRE(store.save_session(session, std::nullopt, nullptr));
     REQUIRE(*store.start_mfa_setup(admin.id, "JBSWY3DPEHPK3PXP", audit("MFA_SETUP")));
     REQUIRE(*store.enable_mfa(admin.id, "JBSWY3DPEHPK3PXP", 42,
-                              {{generate_uuid(), hash_password("abcd2345")}}, audit("MFA_ENABLE")));
+                              {{generate_uuid(), hash_password("abcd2345", test_password_hash)}},
+                              audit("MFA_ENABLE")));
     REQUIRE(store.create_mfa_challenge(
         {sha256_hex("challenge"), admin.id, "2999-01-01T00:00:00Z", format_stored(now())}));
   }

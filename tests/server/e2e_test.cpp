@@ -243,8 +243,15 @@ TEST_CASE("e2e: another organization's session is a 404, and so is a missing one
     auto store = h.open_store();
     const Organization other{generate_uuid(), "other", "Other Org", format_stored(now())};
     REQUIRE(store->create_organization(other));
-    const User owner{generate_uuid(),    other.id, "boss@other.test",    "Boss",      "admin",
-                     hash_password("x"), true,     format_stored(now()), std::nullopt};
+    const User owner{generate_uuid(),
+                     other.id,
+                     "boss@other.test",
+                     "Boss",
+                     "admin",
+                     hash_password("x", test_password_hash),
+                     true,
+                     format_stored(now()),
+                     std::nullopt};
     REQUIRE(store->create_user(owner, {}, nullptr));
   }
   OfflineKeyRequest request;

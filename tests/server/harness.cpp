@@ -12,6 +12,7 @@ Harness::Harness(const std::function<void(Harness&)>& configure) {
   config.listen_port = 0;
   config.threads = 2;
   config.database_path = new_test_database_for_store(dir);
+  config.password_hash = test_password_hash;
   // On PostgreSQL the secrets key must be configured (SQLite gets a key file beside the
   // database, as a zero-configuration server does).
   if (test_store() == StoreKind::postgres) {
@@ -112,7 +113,7 @@ std::map<std::string, std::string> Harness::signed_in(const std::string& email,
   user.email = email;
   user.name = email;
   user.role = role;
-  user.password_hash = hash_password(password);
+  user.password_hash = hash_password(password, test_password_hash);
   user.created_at = format_stored(now());
   REQUIRE(store->create_user(user, {}, nullptr));
   const auto reply = client().post(

@@ -142,7 +142,7 @@ User add_user(const Harness& h, const std::string& organization_id, const std::s
   user.email = email;
   user.name = email;
   user.role = role;
-  user.password_hash = hash_password(password);
+  user.password_hash = hash_password(password, test_password_hash);
   user.created_at = user.updated_at = format_stored(now());
   REQUIRE(h.open_store()->create_user(user, {}, nullptr));
   return user;

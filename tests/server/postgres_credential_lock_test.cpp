@@ -20,9 +20,11 @@
 #include "server/store/open_store.hpp"
 #include "server/store/store.hpp"
 #include "test_rows.hpp"
+#include "test_support.hpp"
 
 using namespace scopegate::server;
 using scopegate::server::testing::PgCluster;
+using scopegate::server::testing::test_password_hash;
 using scopegate::server::testing::user_audit;
 
 namespace {
@@ -141,7 +143,7 @@ TEST_CASE(
   user.email = "bob@acme.test";
   user.name = "Bob";
   user.role = "member";
-  user.password_hash = hash_password("old-password");
+  user.password_hash = hash_password("old-password", test_password_hash);
   user.created_at = user.updated_at = format_stored(now());
   REQUIRE(f.store->create_user(user, {}, nullptr));
   HeldTransaction refreshing(f.url);
@@ -150,7 +152,7 @@ TEST_CASE(
   refreshing.run("SELECT 1 FROM users WHERE id = '" + user.id + "' FOR SHARE");
   PasswordChange change;
   change.user_id = user.id;
-  change.password_hash = hash_password("new-password");
+  change.password_hash = hash_password("new-password", test_password_hash);
   change.at = format_stored(now());
   change.end_sign_ins = true;
   auto changed = std::async(std::launch::async, [&] {

@@ -122,7 +122,7 @@ bool alphanumeric(const std::string& text) {
 TEST_CASE(
     "e2e: keys are egk_live_ and 48 characters from a-z and 0-9, access and refresh tokens 64 "
     "characters, passwords Argon2id") {
-  Harness h;
+  Harness h([](Harness& server) { server.config.password_hash = PasswordHashCost{}; });
   const auto created = h.client().post("/api/v1/api-keys",
                                        {{"name", "k"}, {"scopes", {"sessions:read"}}}, h.bearer());
   REQUIRE(created.status == 201);
@@ -135,7 +135,7 @@ TEST_CASE(
   const auto hashes = sql_rows(h, "SELECT key_hash FROM api_keys");
   CHECK(hashes == std::vector<std::string>{sha256_hex(key)});
 
-  // Passwords: Argon2id, t=2, m=19 MiB.
+  // Passwords: Argon2id, t=2, m=19 MiB by default.
   const auto password_hashes =
       sql_rows(h, "SELECT password_hash FROM users WHERE email = 'admin@localhost'");
   REQUIRE(password_hashes.size() == 1);
@@ -149,6 +149,20 @@ TEST_CASE(
     CHECK(token.size() == 64);
     CHECK(alphanumeric(token));
   }
+  CHECK(read_file(h.config.log_file).find("below OWASP's floor") == std::string::npos);
+}
+
+TEST_CASE("e2e: a password hash cost below OWASP's floor is used, and warned of at start") {
+  Harness h([](Harness& server) { server.config.password_hash = PasswordHashCost{1, 64}; });
+  CHECK(read_file(h.config.log_file)
+            .find("passwords are hashed below OWASP's floor for Argon2id (t=2, m=19456 KiB): "
+                  "[password_hash] iterations = 1, memory_kib = 64: fit for tests only") !=
+        std::string::npos);
+  const auto hashes =
+      sql_rows(h, "SELECT password_hash FROM users WHERE email = 'admin@localhost'");
+  REQUIRE(hashes.size() == 1);
+  CHECK(hashes[0].rfind("$argon2id$v=19$m=64,t=1,p=1$", 0) == 0);
+  CHECK(sign_in(h, "default", "admin@localhost", admin_password).status == 200);
 }
 
 TEST_CASE("e2e: the secrets key is never written to the database") {
@@ -262,7 +276,7 @@ TEST_CASE(
 }
 
 TEST_CASE("e2e: recovery codes are stored as Argon2id strings") {
-  Harness h;
+  Harness h([](Harness& server) { server.config.password_hash = PasswordHashCost{}; });
   const auto admin = h.bearer();
   const auto mfa = turn_mfa_on(h, admin);
   const auto stored = sql_rows(h, "SELECT code_hash FROM mfa_recovery_codes");

@@ -63,13 +63,20 @@ TEST_CASE("keys are egk_live_ and 48 characters from a-z and 0-9, their prefix 1
   CHECK(seen.size() == 36);  // 9600 draws from 36 characters reach every one
 }
 
-TEST_CASE("passwords are hashed with Argon2id, t=2 and m=19 MiB") {
+TEST_CASE("passwords are hashed with Argon2id, t=2 and m=19 MiB unless configured otherwise") {
   REQUIRE(init_crypto());
-  const auto hash = hash_password("correct horse");
+  const auto hash = hash_password("correct horse", PasswordHashCost{});
   CHECK(hash.rfind("$argon2id$v=19$m=19456,t=2,p=1$", 0) == 0);
   CHECK(verify_password(hash, "correct horse"));
   CHECK_FALSE(verify_password(hash, "correct horsE"));
-  CHECK(hash_password("correct horse") != hash);  // a random salt each time
+  CHECK(hash_password("correct horse", PasswordHashCost{}) != hash);  // a random salt each time
+  // A hash names its cost: one made at another cost verifies as well.
+  const auto cheap = hash_password("correct horse", PasswordHashCost{1, 64});
+  CHECK(cheap.rfind("$argon2id$v=19$m=64,t=1,p=1$", 0) == 0);
+  CHECK(verify_password(cheap, "correct horse"));
+  CHECK_FALSE(verify_password(cheap, "correct horsE"));
+  CHECK_FALSE(PasswordHashCost{}.below_owasp_floor());
+  CHECK(PasswordHashCost{1, 64}.below_owasp_floor());
 }
 
 TEST_CASE("the throttles count an IPv6 client by its /64 and an IPv4 client by its address") {

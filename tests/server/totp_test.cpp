@@ -12,8 +12,10 @@
 #include "server/qr_png.hpp"
 #include "server/recovery_codes.hpp"
 #include "server/totp.hpp"
+#include "test_support.hpp"
 
 using namespace scopegate::server;
+using scopegate::server::testing::test_password_hash;
 
 namespace {
 
@@ -181,7 +183,7 @@ TEST_CASE("recovery codes: 8 distinct codes of 8 characters, matched case-insens
     CHECK(code.size() == 8);
     CHECK(code.find_first_of("01ilo") == std::string::npos);
   }
-  const auto stored = hashed_recovery_codes({codes[0], codes[1]});
+  const auto stored = hashed_recovery_codes({codes[0], codes[1]}, test_password_hash);
   REQUIRE(stored.size() == 2);
   CHECK(stored[0].code_hash.find(codes[0]) == std::string::npos);
   std::string shouted = codes[1];
