@@ -4,6 +4,7 @@
 #include <libpq-fe.h>
 #include <spawn.h>
 #include <stdlib.h>
+#include <sys/statvfs.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -37,6 +38,17 @@ std::string random_text(std::size_t count, std::string_view alphabet) {
   std::string out;
   for (std::size_t i = 0; i < count; ++i) out += alphabet[device() % alphabet.size()];
   return out;
+}
+
+// Where a cluster's files go: tmpfs (/dev/shm) when it has 1 GiB free, else the temporary
+// directory (as pg_shared_cluster.sh chooses, and why).
+std::filesystem::path cluster_base() {
+  struct statvfs shm {};
+  if (::statvfs("/dev/shm", &shm) == 0 && ::access("/dev/shm", W_OK) == 0 &&
+      static_cast<unsigned long long>(shm.f_bavail) * shm.f_frsize >= (1ULL << 30)) {
+    return "/dev/shm";
+  }
+  return std::filesystem::temp_directory_path();
 }
 
 // Reads what the script prints up to its first newline (or its end).
@@ -94,7 +106,7 @@ void PgCluster::start_own() {
   std::string last_error;
   // A port found free may be taken before the server binds it: try another.
   for (int attempt = 0; attempt < 3; ++attempt) {
-    std::string pattern = (std::filesystem::temp_directory_path() / "scopegate-pg-XXXXXX").string();
+    std::string pattern = (cluster_base() / "scopegate-pg-XXXXXX").string();
     if (::mkdtemp(pattern.data()) == nullptr) throw std::runtime_error("mkdtemp failed");
     m_dir = pattern;
     m_port = free_port();

@@ -1,13 +1,14 @@
 // A real PostgreSQL for the tests: a throwaway cluster started by tests/server/pg_cluster.sh
-// (initdb into a fresh temporary directory, an unprivileged user, a free loopback port, the
-// unix socket in that directory). Under ctest, one cluster serves the whole run (the
-// fixture `postgres`, tests/server/pg_shared_cluster.sh, whose info file
-// $SCOPEGATE_PG_SHARED names): starting one costs more than most tests. A test binary run
-// by hand starts a cluster of its own on first use, stopped, its directory removed, when
-// the process ends, however it ends. Either way each test takes a fresh database of its
-// own, empty or migrated; in the shared cluster it is dropped when the process exits normally, and
-// the end of the run removes whatever a killed process left. Never skipped: without PostgreSQL,
-// shared() throws, and the test fails with the reason. Thread-safe.
+// (initdb into a fresh temporary directory, on tmpfs when /dev/shm has room; an
+// unprivileged user, a free loopback port, the unix socket in that directory). Under ctest,
+// one cluster serves the whole run (the fixture `postgres`, tests/server/pg_shared_cluster.sh,
+// whose info file $SCOPEGATE_PG_SHARED names): starting one costs more than most tests. A
+// test binary run by hand starts a cluster of its own on first use, stopped, its directory
+// removed, when the process ends, however it ends. Either way each test takes a fresh
+// database of its own, empty or migrated; in the shared cluster it is dropped when the
+// process exits normally, and the end of the run removes whatever a killed process left.
+// Never skipped: without PostgreSQL, shared() throws, and the test fails with the reason.
+// Thread-safe.
 #pragma once
 
 #include <cstdint>

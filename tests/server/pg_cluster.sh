@@ -74,9 +74,12 @@ else
   fi
 fi
 
+# Nothing is made durable (a test cluster), and the WAL is kept small: DIR may be on tmpfs,
+# and CREATE DATABASE writes the whole new database to the WAL (a run peaks under 100 MB).
 $as "$bin/pg_ctl" -D "$dir/data" -l "$log" -w -t 30 -o "-p $port -k $dir \
   -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off \
-  -c full_page_writes=off -c max_connections=500 -c shared_buffers=32MB" start >/dev/null 2>&1 ||
+  -c full_page_writes=off -c max_connections=500 -c shared_buffers=32MB \
+  -c max_wal_size=64MB -c min_wal_size=32MB" start >/dev/null 2>&1 ||
   fail "the server did not start on port $port: $(tail -n 5 "$log" 2>/dev/null)"
 # Over the socket, where the superuser is trusted: the caller's password, for TCP.
 password=$(printf '%s' "${SCOPEGATE_PG_PASSWORD:-}" | sed "s/'/''/g")
