@@ -2,9 +2,10 @@
 
 #include <fcntl.h>
 #include <libpq-fe.h>
+#include <linux/magic.h>
 #include <spawn.h>
 #include <stdlib.h>
-#include <sys/statvfs.h>
+#include <sys/vfs.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -40,12 +41,13 @@ std::string random_text(std::size_t count, std::string_view alphabet) {
   return out;
 }
 
-// Where a cluster's files go: tmpfs (/dev/shm) when it has 1 GiB free, else the temporary
-// directory (as pg_shared_cluster.sh chooses, and why).
+// Where a cluster's files go: /dev/shm when it is a tmpfs, writable, with 1 GiB free, else
+// the temporary directory (as pg_shared_cluster.sh chooses, and why).
 std::filesystem::path cluster_base() {
-  struct statvfs shm {};
-  if (::statvfs("/dev/shm", &shm) == 0 && ::access("/dev/shm", W_OK) == 0 &&
-      static_cast<unsigned long long>(shm.f_bavail) * shm.f_frsize >= (1ULL << 30)) {
+  struct statfs shm {};
+  if (::statfs("/dev/shm", &shm) == 0 && shm.f_type == TMPFS_MAGIC &&
+      ::access("/dev/shm", W_OK) == 0 &&
+      static_cast<unsigned long long>(shm.f_bavail) * shm.f_bsize >= (1ULL << 30)) {
     return "/dev/shm";
   }
   return std::filesystem::temp_directory_path();
