@@ -5,7 +5,6 @@
 #include "scopegate/path.hpp"
 #include "server/clock.hpp"
 #include "server/handler_table.hpp"
-#include "server/handlers/handlers.hpp"
 #include "server/json.hpp"
 #include "server/shadow.hpp"
 #include "server/store/store.hpp"
@@ -18,7 +17,6 @@ App::App(Services& services, HandlerTable table, Dispatch dispatch)
       m_dispatch(std::make_shared<const Dispatch>(std::move(dispatch))) {}
 
 Result<std::unique_ptr<App>, std::vector<std::string>> App::create(Services& services) {
-  make_decoy_password_hash(services.config.password_hash);
   auto table = make_handler_table();
   auto dispatch = Dispatch::bind(table, services.engine.policy());
   if (!dispatch) return unexpected(std::move(dispatch.error()));

@@ -198,6 +198,9 @@ std::map<std::string, std::map<std::string, KeyHandler>> schema(Config& c) {
   s["password_hash"]["memory_kib"] = [&c](Reader& r, const toml::node& n) {
     r.integer(n, "password_hash.memory_kib", 8, 1024 * 1024, c.password_hash.memory_kib);
   };
+  s["password_hash"]["allow_below_owasp_floor"] = [&c](Reader& r, const toml::node& n) {
+    r.boolean(n, "password_hash.allow_below_owasp_floor", c.password_hash_below_floor_allowed);
+  };
   s["login"]["password_workers"] = [&c](Reader& r, const toml::node& n) {
     r.integer(n, "login.password_workers", 1, 64, c.login_password_workers);
   };

@@ -71,8 +71,10 @@ struct Config {
   int login_window_seconds = 15 * 60;
   int login_base_delay_seconds = 1;
   int login_max_delay_seconds = 15 * 60;
-  // [password_hash] what hashing a password or a recovery code costs (server/crypto.hpp)
+  // [password_hash] what hashing a password or a recovery code costs (server/crypto.hpp);
+  // below OWASP's floor the server starts only with allow_below_owasp_floor (for tests)
   PasswordHashCost password_hash;
+  bool password_hash_below_floor_allowed = false;
   // [secrets] the key that seals secrets stored in the database (server/secrets.hpp);
   // SCOPEGATE_SECRETS_KEY overrides it. Empty: a key file beside a SQLite database.
   std::string secrets_key_file;

@@ -73,6 +73,10 @@ struct Services {
   // POST /auth/forgot-password's requests per account and per client address
   // (handlers/passwords.cpp).
   AttemptLimiter* reset_limiter = nullptr;
+  // What a sign-in with an unknown email is checked against (handlers/auth.cpp): a hash made
+  // at start at the configured cost, so that a failed sign-in takes as long whether or not
+  // the email is known (hashes stored at another cost aside: a stored hash keeps its own).
+  std::string decoy_password_hash = {};
 };
 
 struct RequestContext {

@@ -73,6 +73,18 @@ Fingerprint fingerprint(std::string_view secret) {
   return out;
 }
 
+bool PasswordHashCost::below_owasp_floor() const {
+  struct Floor {
+    int memory_kib;
+    int iterations;
+  };
+  static constexpr std::array<Floor, 5> floors{
+      {{46 * 1024, 1}, {19 * 1024, 2}, {12 * 1024, 3}, {9 * 1024, 4}, {7 * 1024, 5}}};
+  return std::none_of(floors.begin(), floors.end(), [this](const Floor& floor) {
+    return memory_kib >= floor.memory_kib && iterations >= floor.iterations;
+  });
+}
+
 std::string hash_password(std::string_view password, const PasswordHashCost& cost) {
   std::array<char, crypto_pwhash_STRBYTES> out{};
   if (crypto_pwhash_str_alg(out.data(), password.data(), password.size(),

@@ -214,6 +214,13 @@ Result<std::unique_ptr<Server>, std::vector<std::string>> Server::start(const Co
                                                                         std::ostream& notices) {
   if (!init_crypto())
     return unexpected(std::vector<std::string>{"error: libsodium failed to initialize"});
+  if (config.password_hash.below_owasp_floor() && !config.password_hash_below_floor_allowed) {
+    return unexpected(std::vector<std::string>{fmt::format(
+        "error: [password_hash] iterations = {}, memory_kib = {} is below OWASP's floor for "
+        "Argon2id (19456 KiB with 2 passes, 47104 with 1, 12288 with 3, 9216 with 4, 7168 "
+        "with 5): raise it, or set password_hash.allow_below_owasp_floor = true (for tests)",
+        config.password_hash.iterations, config.password_hash.memory_kib)});
+  }
   auto parts = std::make_unique<Parts>();
   parts->config = config;
   try {
@@ -254,8 +261,8 @@ Result<std::unique_ptr<Server>, std::vector<std::string>> Server::start(const Co
   if (secrets->warning) parts->logger->warn("{}", *secrets->warning);
   if (config.password_hash.below_owasp_floor()) {
     parts->logger->warn(
-        "passwords are hashed below OWASP's floor for Argon2id (t=2, m=19456 KiB): "
-        "[password_hash] iterations = {}, memory_kib = {}: fit for tests only",
+        "passwords are hashed below OWASP's floor for Argon2id (t=2, m=19456 KiB, or an "
+        "equivalent): [password_hash] iterations = {}, memory_kib = {}: fit for tests only",
         config.password_hash.iterations, config.password_hash.memory_kib);
   }
   parts->secrets = std::move(secrets->secrets);
@@ -302,6 +309,13 @@ Result<std::unique_ptr<Server>, std::vector<std::string>> Server::start(const Co
   parts->reset_limiter =
       std::make_unique<AttemptLimiter>(config.password_resets_per_hour, std::chrono::hours(1));
   parts->services->reset_limiter = parts->reset_limiter.get();
+  parts->services->decoy_password_hash =
+      hash_password(random_alphanumeric(24), config.password_hash);
+  if (parts->services->decoy_password_hash.empty()) {
+    return unexpected(std::vector<std::string>{fmt::format(
+        "error: cannot hash a password with [password_hash] memory_kib = {}: out of memory",
+        config.password_hash.memory_kib)});
+  }
   auto app = App::create(*parts->services);
   if (!app) {
     auto problems = std::move(app.error());

@@ -24,14 +24,6 @@ namespace scopegate::server {
 
 namespace {
 
-// Verifying against a real hash when the user does not exist keeps the time of a failed
-// login independent of whether the email is known.
-// Made once, at the first sign-in's cost.
-const std::string& decoy_password_hash(const PasswordHashCost& cost) {
-  static const std::string hash = hash_password(random_alphanumeric(24), cost);
-  return hash;
-}
-
 // User text for a log line: JSON-quoted (control characters escaped), at most 64 bytes.
 std::string log_quoted(std::string_view text) {
   return nlohmann::json(std::string(text.substr(0, 64)))
@@ -161,9 +153,10 @@ HttpResponse sign_in(RequestContext& context, const SignIn& attempt) {
     if (!found) return store_failure(context, found.error().message);
     user = std::move(*found);
   }
-  const bool verified =
-      user ? verify_password(user->password_hash, password)
-           : (verify_password(decoy_password_hash(services.config.password_hash), password), false);
+  // An unknown email is checked against a real hash too (Services::decoy_password_hash), so
+  // that a failed sign-in takes as long whether or not the email is known.
+  const bool verified = user ? verify_password(user->password_hash, password)
+                             : (verify_password(services.decoy_password_hash, password), false);
   if (!verified || !user->active) {
     if (*organization) {
       const std::string_view why = !user       ? "unknown user"
@@ -223,8 +216,6 @@ HttpResponse me(RequestContext& context) {
 }
 
 }  // namespace
-
-void make_decoy_password_hash(const PasswordHashCost& cost) { decoy_password_hash(cost); }
 
 void add_auth_handlers(HandlerTable& table) {
   table.add(Method::post, "/api/v1/auth/login", login);

@@ -20,9 +20,6 @@
 namespace scopegate::server {
 
 void add_auth_handlers(HandlerTable& table);
-// The hash a sign-in with an unknown email is checked against (auth.cpp), made once: at
-// startup, so that the first such sign-in costs one hash like every other, not two.
-void make_decoy_password_hash(const PasswordHashCost& cost);
 void add_api_key_handlers(HandlerTable& table);
 void add_session_handlers(HandlerTable& table);
 void add_resource_handlers(HandlerTable& table);

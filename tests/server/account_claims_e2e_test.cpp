@@ -206,6 +206,8 @@ TEST_CASE("e2e: password changes that find every password worker busy get 503 wi
   Harness h([](Harness& harness) {
     harness.config.login_password_workers = 1;
     harness.config.login_password_queue = 0;
+    // At the default cost a hash keeps the one worker busy for tens of milliseconds.
+    harness.config.password_hash = PasswordHashCost{};
   });
   member_with_password(h, "busy@localhost", "Old-passw0rd");
   const auto token =
@@ -282,6 +284,8 @@ TEST_CASE("e2e: forgot-password answers 204 even while every password worker is 
   Harness h([](Harness& harness) {
     harness.config.login_password_workers = 1;
     harness.config.login_password_queue = 0;
+    // At the default cost a hash keeps the one worker busy for tens of milliseconds.
+    harness.config.password_hash = PasswordHashCost{};
   });
   member_with_password(h, "forgot@localhost", "Old-passw0rd");
   const auto token =

@@ -162,6 +162,16 @@ TEST_CASE("passwords are hashed at OWASP's floor unless [password_hash] says oth
   CHECK(message.find("8") != std::string::npos);
   CHECK(first_error(parse_config("c.toml", "[password_hash]\niterations = 0\n"))
             .find("`password_hash.iterations`") != std::string::npos);
+  CHECK(first_error(parse_config("c.toml", "[password_hash]\niterations = 101\n"))
+            .find("`password_hash.iterations`") != std::string::npos);
+  CHECK(first_error(parse_config("c.toml", "[password_hash]\nmemory_kib = 1048577\n"))
+            .find("`password_hash.memory_kib`") != std::string::npos);
+  CHECK_FALSE(config->password_hash_below_floor_allowed);
+  const auto allowed = parse_config(
+      "c.toml",
+      "[password_hash]\niterations = 1\nmemory_kib = 8\nallow_below_owasp_floor = true\n");
+  REQUIRE(allowed);
+  CHECK(allowed->password_hash_below_floor_allowed);
 }
 
 TEST_CASE("a login delay longer than the window it is counted in is refused") {

@@ -13,6 +13,7 @@ Harness::Harness(const std::function<void(Harness&)>& configure) {
   config.threads = 2;
   config.database_path = new_test_database_for_store(dir);
   config.password_hash = test_password_hash;
+  config.password_hash_below_floor_allowed = true;
   // On PostgreSQL the secrets key must be configured (SQLite gets a key file beside the
   // database, as a zero-configuration server does).
   if (test_store() == StoreKind::postgres) {

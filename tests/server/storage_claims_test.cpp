@@ -75,8 +75,16 @@ TEST_CASE("passwords are hashed with Argon2id, t=2 and m=19 MiB unless configure
   CHECK(cheap.rfind("$argon2id$v=19$m=64,t=1,p=1$", 0) == 0);
   CHECK(verify_password(cheap, "correct horse"));
   CHECK_FALSE(verify_password(cheap, "correct horsE"));
-  CHECK_FALSE(PasswordHashCost{}.below_owasp_floor());
+  // OWASP's equally strong minimums (passes, KiB), and just below each.
+  for (const auto& [iterations, memory_kib] :
+       std::vector<std::pair<int, int>>{{1, 47104}, {2, 19456}, {3, 12288}, {4, 9216}, {5, 7168}}) {
+    INFO(iterations << " passes, " << memory_kib << " KiB");
+    CHECK_FALSE(PasswordHashCost{iterations, memory_kib}.below_owasp_floor());
+    CHECK(PasswordHashCost{iterations, memory_kib - 1}.below_owasp_floor());
+  }
+  CHECK(PasswordHashCost{1, 19456}.below_owasp_floor());
   CHECK(PasswordHashCost{1, 64}.below_owasp_floor());
+  CHECK_FALSE(PasswordHashCost{100, 1024 * 1024}.below_owasp_floor());
 }
 
 TEST_CASE("the throttles count an IPv6 client by its /64 and an IPv4 client by its address") {
