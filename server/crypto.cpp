@@ -101,4 +101,11 @@ bool verify_password(std::string_view stored_hash, std::string_view password) {
   return crypto_pwhash_str_verify(hash.c_str(), password.data(), password.size()) == 0;
 }
 
+bool password_needs_rehash(std::string_view stored_hash, const PasswordHashCost& cost) {
+  const std::string hash(stored_hash);
+  return crypto_pwhash_str_needs_rehash(hash.c_str(),
+                                        static_cast<unsigned long long>(cost.iterations),
+                                        static_cast<std::size_t>(cost.memory_kib) * 1024U) != 0;
+}
+
 }  // namespace scopegate::server

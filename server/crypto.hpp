@@ -49,5 +49,7 @@ struct PasswordHashCost {
 // Argon2id (libsodium's crypto_pwhash_str) at `cost`; empty on failure (out of memory).
 std::string hash_password(std::string_view password, const PasswordHashCost& cost);
 bool verify_password(std::string_view stored_hash, std::string_view password);
+// True when `stored_hash` was made at another cost than `cost` (or is no Argon2id hash).
+bool password_needs_rehash(std::string_view stored_hash, const PasswordHashCost& cost);
 
 }  // namespace scopegate::server

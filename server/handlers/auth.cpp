@@ -171,6 +171,19 @@ HttpResponse sign_in(RequestContext& context, const SignIn& attempt) {
     return error_response(401, "invalid organization, email or password", context.request.path);
   }
   services.login_throttle.record_success(attempt.account, attempt.throttle_address);
+  // A hash made at another cost than [password_hash]'s now is made again, while the
+  // password is at hand: so a changed cost reaches every account that signs in, and its
+  // sign-ins take the time an unknown email's do. Failing to store it only keeps the old.
+  if (password_needs_rehash(user->password_hash, services.config.password_hash)) {
+    const auto rehashed = hash_password(password, services.config.password_hash);
+    if (!rehashed.empty()) {
+      const auto stored = services.store.rehash_password(user->id, user->password_hash, rehashed);
+      if (!stored) {
+        services.logger->warn("the password of user {} was not rehashed: {}", user->id,
+                              stored.error().message);
+      }
+    }
+  }
   if (user->mfa_enabled) return mfa_challenge_response(context, *user);
   return complete_sign_in(context, *user, **organization);
 }

@@ -156,6 +156,13 @@ std::optional<OneTimeToken> find_one_time_token(PgConn& db, const std::string& t
                       row.text(3), row.optional_text(4), row.text(5)};
 }
 
+bool rehash_password(PgConn& db, const std::string& user_id, const std::string& old_hash,
+                     const std::string& new_hash) {
+  return db.exec("UPDATE users SET password_hash = $1 WHERE id = $2 AND password_hash = $3",
+                 {new_hash, user_id, old_hash})
+             .affected() == 1;
+}
+
 bool change_password(PgConn& db, const PasswordChange& change, const AuditEntry& audit) {
   PgTransaction tx(db);
   lock_user(db, change.user_id, true);
@@ -243,6 +250,15 @@ StoreResult<bool> PostgresAccounts::change_password(const PasswordChange& change
   return epoch_write([&] {
     return pool().run<bool>(
         [&](PgConn& db) { return postgres::change_password(db, change, audit); });
+  });
+}
+
+StoreResult<bool> PostgresAccounts::rehash_password(const std::string& user_id,
+                                                    const std::string& old_hash,
+                                                    const std::string& new_hash) {
+  return epoch_write([&] {
+    return pool().run<bool>(
+        [&](PgConn& db) { return postgres::rehash_password(db, user_id, old_hash, new_hash); });
   });
 }
 

@@ -34,6 +34,8 @@ Done create_one_time_token(PgConn& db, const OneTimeToken& token, const OutboxMa
                            const AuditEntry* audit);
 std::optional<OneTimeToken> find_one_time_token(PgConn& db, const std::string& token_hash);
 bool change_password(PgConn& db, const PasswordChange& change, const AuditEntry& audit);
+bool rehash_password(PgConn& db, const std::string& user_id, const std::string& old_hash,
+                     const std::string& new_hash);
 
 // The Store's accounts methods, each the function above on a connection of the pool:
 // PostgresStore derives from PostgresAccounts (and so from PostgresMfaStore and
@@ -55,6 +57,8 @@ class PostgresAccounts : public PostgresMfaStore {
   StoreResult<std::optional<OneTimeToken>> find_one_time_token(
       const std::string& token_hash) override;
   StoreResult<bool> change_password(const PasswordChange& change, const AuditEntry& audit) override;
+  StoreResult<bool> rehash_password(const std::string& user_id, const std::string& old_hash,
+                                    const std::string& new_hash) override;
 };
 
 }  // namespace scopegate::server::postgres

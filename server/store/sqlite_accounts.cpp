@@ -216,6 +216,19 @@ std::optional<OneTimeToken> find_one_time_token(Conn& db, const std::string& tok
   return token;
 }
 
+bool rehash_password(Conn& db, const std::string& user_id, const std::string& old_hash,
+                     const std::string& new_hash) {
+  WriteTransaction tx(db);
+  SQLite::Statement& s =
+      db.prepare("UPDATE users SET password_hash = ? WHERE id = ? AND password_hash = ?");
+  s.bind(1, new_hash);
+  s.bind(2, user_id);
+  s.bind(3, old_hash);
+  const bool replaced = s.exec() == 1;
+  tx.commit();
+  return replaced;
+}
+
 bool change_password(Conn& db, const PasswordChange& change, const AuditEntry& audit) {
   WriteTransaction tx(db);
   if (change.spend_token_hash) {

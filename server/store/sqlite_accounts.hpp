@@ -37,5 +37,7 @@ Done create_one_time_token(Conn& db, const OneTimeToken& token, const OutboxMail
                            const AuditEntry* audit);
 std::optional<OneTimeToken> find_one_time_token(Conn& db, const std::string& token_hash);
 bool change_password(Conn& db, const PasswordChange& change, const AuditEntry& audit);
+bool rehash_password(Conn& db, const std::string& user_id, const std::string& old_hash,
+                     const std::string& new_hash);
 
 }  // namespace scopegate::server::sqlite

@@ -234,6 +234,11 @@ class SqliteStore final : public SqliteMfaStore {
                                     const AuditEntry& audit) override {
     return m_pool.run<bool>([&](Conn& db) { return sqlite::change_password(db, change, audit); });
   }
+  StoreResult<bool> rehash_password(const std::string& user_id, const std::string& old_hash,
+                                    const std::string& new_hash) override {
+    return m_pool.run<bool>(
+        [&](Conn& db) { return sqlite::rehash_password(db, user_id, old_hash, new_hash); });
+  }
 
   StoreResult<Done> create_key(const ApiKey& k, const AuditEntry* audit) override {
     return m_pool.run<Done>([&](Conn& db) {

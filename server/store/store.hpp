@@ -127,6 +127,11 @@ class Store {
   // used or expired by then (nothing written).
   virtual StoreResult<bool> change_password(const PasswordChange& change,
                                             const AuditEntry& audit) = 0;
+  // Replaces the user's password hash with the same password hashed at another cost (at a
+  // sign-in, [password_hash]): no audit entry, password_changed_at kept. False (nothing
+  // written) when the stored hash is no longer `old_hash`.
+  virtual StoreResult<bool> rehash_password(const std::string& user_id, const std::string& old_hash,
+                                            const std::string& new_hash) = 0;
 
   // MFA (sqlite_mfa.cpp, postgres_mfa.cpp): the users' mfa_* columns, recovery codes and
   // sign-in challenges. A step, code or challenge is spent by a conditional write, so that

@@ -200,6 +200,35 @@ TEST_CASE(
         std::string::npos);
 }
 
+TEST_CASE("e2e: a password hashed at another cost is hashed again at its next sign-in") {
+  Harness h;  // test_password_hash: 1 pass, 8 KiB
+  const auto stored = [&h] {
+    return sql_rows(h,
+                    "SELECT password_hash || ' ' || password_changed_at FROM users WHERE "
+                    "email = 'admin@localhost'");
+  };
+  const auto before = stored();
+  REQUIRE(before.size() == 1);
+  REQUIRE(before[0].rfind("$argon2id$v=19$m=8,t=1,p=1$", 0) == 0);
+  h.stop();
+  h.config.password_hash = PasswordHashCost{1, 64};
+  h.start();
+  // A wrong password changes nothing; the right one signs in on the old hash and leaves a
+  // new one at the new cost, the password's change time kept, nothing audited as a change.
+  CHECK(sign_in(h, "default", "admin@localhost", "not-the-password").status == 401);
+  CHECK(stored() == before);
+  CHECK(sign_in(h, "default", "admin@localhost", admin_password).status == 200);
+  const auto after = stored();
+  REQUIRE(after.size() == 1);
+  CHECK(after[0].rfind("$argon2id$v=19$m=64,t=1,p=1$", 0) == 0);
+  CHECK(after[0].substr(after[0].find(' ')) == before[0].substr(before[0].find(' ')));
+  CHECK(sql_rows(h, "SELECT COUNT(*) FROM audit_logs WHERE event_type = 'USER_PASSWORD_CHANGE'") ==
+        std::vector<std::string>{"0"});
+  // It signs in again, and is not hashed again.
+  CHECK(sign_in(h, "default", "admin@localhost", admin_password).status == 200);
+  CHECK(stored() == after);
+}
+
 TEST_CASE("e2e: the secrets key is never written to the database") {
   Harness h;
   // Something sealed: a credential and a TOTP secret.

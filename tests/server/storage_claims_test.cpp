@@ -75,6 +75,9 @@ TEST_CASE("passwords are hashed with Argon2id, t=2 and m=19 MiB unless configure
   CHECK(cheap.rfind("$argon2id$v=19$m=64,t=1,p=1$", 0) == 0);
   CHECK(verify_password(cheap, "correct horse"));
   CHECK_FALSE(verify_password(cheap, "correct horsE"));
+  CHECK(password_needs_rehash(cheap, PasswordHashCost{}));
+  CHECK_FALSE(password_needs_rehash(cheap, PasswordHashCost{1, 64}));
+  CHECK_FALSE(password_needs_rehash(hash, PasswordHashCost{}));
   // OWASP's equally strong minimums (passes, KiB), and just below each.
   for (const auto& [iterations, memory_kib] :
        std::vector<std::pair<int, int>>{{1, 47104}, {2, 19456}, {3, 12288}, {4, 9216}, {5, 7168}}) {
