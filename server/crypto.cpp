@@ -91,7 +91,8 @@ std::string hash_password(std::string_view password, const PasswordHashCost& cos
                             static_cast<unsigned long long>(cost.iterations),
                             static_cast<std::size_t>(cost.memory_kib) * 1024U,
                             crypto_pwhash_ALG_ARGON2ID13) != 0) {
-    return {};
+    throw std::runtime_error(fmt::format(
+        "cannot hash a password with Argon2id at {} KiB: out of memory", cost.memory_kib));
   }
   return std::string(out.data());
 }

@@ -88,7 +88,11 @@ Result<Done, std::string> bootstrap(const Config& config, Store& store, std::ost
   admin.email = config.bootstrap_admin_email;
   admin.name = "Administrator";
   admin.role = "admin";
-  admin.password_hash = hash_password(password, config.password_hash);
+  try {
+    admin.password_hash = hash_password(password, config.password_hash);
+  } catch (const std::runtime_error& failure) {
+    return unexpected(std::string(failure.what()));
+  }
   admin.created_at = format_stored(now());
   const auto created = store.create_user(admin, {}, nullptr);
   // Another instance on the same database bootstrapped it first, and announced it.
@@ -309,12 +313,11 @@ Result<std::unique_ptr<Server>, std::vector<std::string>> Server::start(const Co
   parts->reset_limiter =
       std::make_unique<AttemptLimiter>(config.password_resets_per_hour, std::chrono::hours(1));
   parts->services->reset_limiter = parts->reset_limiter.get();
-  parts->services->decoy_password_hash =
-      hash_password(random_alphanumeric(24), config.password_hash);
-  if (parts->services->decoy_password_hash.empty()) {
-    return unexpected(std::vector<std::string>{fmt::format(
-        "error: cannot hash a password with [password_hash] memory_kib = {}: out of memory",
-        config.password_hash.memory_kib)});
+  try {
+    parts->services->decoy_password_hash =
+        hash_password(random_alphanumeric(24), config.password_hash);
+  } catch (const std::runtime_error& failure) {
+    return unexpected(std::vector<std::string>{fmt::format("error: {}", failure.what())});
   }
   auto app = App::create(*parts->services);
   if (!app) {

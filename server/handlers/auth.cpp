@@ -175,13 +175,13 @@ HttpResponse sign_in(RequestContext& context, const SignIn& attempt) {
   // password is at hand: so a changed cost reaches every account that signs in, and its
   // sign-ins take the time an unknown email's do. Failing to store it only keeps the old.
   if (password_needs_rehash(user->password_hash, services.config.password_hash)) {
-    const auto rehashed = hash_password(password, services.config.password_hash);
-    if (!rehashed.empty()) {
+    try {
+      const auto rehashed = hash_password(password, services.config.password_hash);
       const auto stored = services.store.rehash_password(user->id, user->password_hash, rehashed);
-      if (!stored) {
-        services.logger->warn("the password of user {} was not rehashed: {}", user->id,
-                              stored.error().message);
-      }
+      if (!stored) throw std::runtime_error(stored.error().message);
+    } catch (const std::runtime_error& failure) {
+      services.logger->warn("the password of user {} was not rehashed: {}", user->id,
+                            failure.what());
     }
   }
   if (user->mfa_enabled) return mfa_challenge_response(context, *user);
