@@ -37,17 +37,19 @@ constexpr const char* instances_admin_password = "multi-instance-admin-password"
 
 // One `scopegate serve` on `url`, stopped with SIGTERM (or killed) when it goes. The
 // first instance takes the database from --db, the others from `[database] url` in a
-// config file: both ways of choosing the store.
+// config file: both ways of choosing the store. It listens on a port the kernel chooses,
+// read from its log: a port found free beforehand may be taken before the server binds it
+// (by a client's connection, or another test's server).
 class Instance {
  public:
   Instance(const TempDir& dir, const std::string& name, const std::string& url, bool url_in_config,
            const std::string& database_config = "")
-      : m_port(free_port()), m_output(dir.file(name + ".out")), m_log(dir.file(name + ".log")) {
+      : m_output(dir.file(name + ".out")), m_log(dir.file(name + ".log")) {
     const auto config = dir.write(
-        name + ".toml", fmt::format("[server]\nlisten = \"127.0.0.1:{}\"\n[policy]\ndirectory = "
+        name + ".toml", fmt::format("[server]\nlisten = \"127.0.0.1:0\"\n[policy]\ndirectory = "
                                     "\"{}\"\n[log]\nfile = \"{}\"\n[sessions]\n"
                                     "sweep_interval_seconds = 1\n{}",
-                                    m_port, SCOPEGATE_SOURCE_DIR "/policies", m_log,
+                                    SCOPEGATE_SOURCE_DIR "/policies", m_log,
                                     "[database]\n" + database_config +
                                         (url_in_config ? "url = \"" + url + "\"\n" : "")));
     std::vector<std::string> args = {SCOPEGATE_BINARY_DIR "/scopegate", "serve", "--config",
@@ -73,10 +75,11 @@ class Instance {
   Instance(const Instance&) = delete;
   Instance& operator=(const Instance&) = delete;
 
-  bool wait_healthy() const {
+  bool wait_healthy() {
     for (int i = 0; i < 200; ++i) {
       try {
-        if (client().get("/healthz").status == 200) return true;
+        if (m_port == 0) m_port = logged_port();
+        if (m_port != 0 && client().get("/healthz").status == 200) return true;
       } catch (const std::exception&) {
       }
       std::this_thread::sleep_for(std::chrono::milliseconds(50));
@@ -103,7 +106,16 @@ class Instance {
   std::string log() const { return read_file(m_log); }
 
  private:
-  std::uint16_t m_port;
+  // The port of the log's "listening on 127.0.0.1:PORT" line; 0 before it is written.
+  std::uint16_t logged_port() const {
+    constexpr std::string_view mark = "listening on 127.0.0.1:";
+    const auto text = read_file(m_log);
+    const auto at = text.find(mark);
+    if (at == std::string::npos) return 0;
+    return static_cast<std::uint16_t>(std::stoi(text.substr(at + mark.size(), 5)));
+  }
+
+  std::uint16_t m_port = 0;  // known once it has logged it (wait_healthy)
   std::string m_output;
   std::string m_log;
   pid_t m_pid = -1;
