@@ -13,8 +13,8 @@ Run by ctest (tests/server/CMakeLists.txt) with SCOPEGATE_BIN and SCOPEGATE_SOUR
 
 import json
 import os
+import re
 import signal
-import socket
 import sqlite3
 import subprocess
 import tempfile
@@ -32,10 +32,18 @@ SECONDS = float(os.environ.get("SCOPEGATE_MULTIPROCESS_SECONDS", "20"))
 ADMIN_PASSWORD = "multiprocess-admin-password"
 
 
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+def logged_port(log_path, process, seconds=15):
+    """The port of the "listening on 127.0.0.1:PORT" line the server writes to `log_path`
+    (it listens on a port the kernel chooses: one found free beforehand could be taken
+    before the server binds it); None if it exits or does not write it in time."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline and process.poll() is None:
+        with open(log_path, errors="replace") as text:
+            found = re.search(r"listening on 127\.0\.0\.1:(\d+)", text.read())
+        if found:
+            return int(found.group(1))
+        time.sleep(0.02)
+    return None
 
 
 def request(port, method, path, key=None, body=None, timeout=10):
@@ -69,15 +77,16 @@ def wait_healthy(port, process, seconds=15):
     return False
 
 
-def serve(db, port, log):
-    """`scopegate serve` on `db`, without the per-key rate limit (the writers send far
-    more than a key's default 6000 requests a minute)."""
-    config = f"{db}.{port}.toml"
+def serve(db, log):
+    """`scopegate serve` on `db` on a port the kernel chooses (logged_port() reads it),
+    without the per-key rate limit (the writers send far more than a key's default 6000
+    requests a minute)."""
+    config = f"{db}.toml"
     with open(config, "w") as out:
         out.write("[rate_limit]\nrequests_per_minute = 0\n")
     env = dict(os.environ, SCOPEGATE_ADMIN_PASSWORD=ADMIN_PASSWORD)
     return subprocess.Popen(
-        [BIN, "serve", "--config", config, "--listen", f"127.0.0.1:{port}", "--db", db,
+        [BIN, "serve", "--config", config, "--listen", "127.0.0.1:0", "--db", db,
          "--policies", POLICIES],
         stdout=log, stderr=subprocess.STDOUT, env=env)
 
@@ -122,11 +131,12 @@ def workdir():
 
 def test_server_survives_other_processes_on_its_database(workdir):
     db = os.path.join(workdir, "scopegate.db")
-    port = free_port()
-    with open(os.path.join(workdir, "serve.log"), "wb") as log:
-        server = serve(db, port, log)
+    serve_log = os.path.join(workdir, "serve.log")
+    with open(serve_log, "wb") as log:
+        server = serve(db, log)
     try:
-        assert wait_healthy(port, server), "the server did not start"
+        port = logged_port(serve_log, server)
+        assert port and wait_healthy(port, server), "the server did not start"
         # What this test holds is the lock-free commit watch beside other processes: it
         # must be on (it falls back silently to a transaction per request otherwise).
         with open(os.path.join(workdir, "serve.log")) as log_text:
@@ -178,11 +188,13 @@ def test_server_survives_other_processes_on_its_database(workdir):
             assert status == 401, ("a key revoked by another process was accepted", status, body)
 
         def second_server():
-            other_port = free_port()
-            with open(os.path.join(workdir, "second.log"), "ab") as other_log:
-                other = serve(db, other_port, other_log)
+            other_log_path = os.path.join(workdir, "second.log")
+            with open(other_log_path, "wb") as other_log:
+                other = serve(db, other_log)
             try:
-                assert wait_healthy(other_port, other), "the second server did not start"
+                other_port = logged_port(other_log_path, other)
+                assert other_port and wait_healthy(other_port, other), \
+                    "the second server did not start"
                 status, _ = request(other_port, "GET", "/api/v1/sessions", key=key)
                 assert status == 200, status
             finally:
