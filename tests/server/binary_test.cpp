@@ -13,6 +13,7 @@
 #include <iterator>
 #include <regex>
 #include <sstream>
+#include <string_view>
 #include <thread>
 
 #include "http_client.hpp"
@@ -54,6 +55,22 @@ long cpu_ticks(pid_t pid) {
   return user + system;
 }
 
+// The port of the "listening on 127.0.0.1:PORT" line the server writes to `log` (it listens
+// on a port the kernel chooses: one found free beforehand could be taken before the server
+// binds it); 0 if it does not within 10 s.
+std::uint16_t logged_port(const std::string& log) {
+  constexpr std::string_view mark = "listening on 127.0.0.1:";
+  for (int i = 0; i < 200; ++i) {
+    std::ifstream in(log);
+    const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    if (const auto at = text.find(mark); at != std::string::npos) {
+      return static_cast<std::uint16_t>(std::stoi(text.substr(at + mark.size(), 5)));
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  return 0;
+}
+
 bool wait_healthy(const Client& client) {
   for (int i = 0; i < 100; ++i) {
     try {
@@ -70,12 +87,13 @@ bool wait_healthy(const Client& client) {
 TEST_CASE("binary: scopegate serve starts from flags and drains a request in flight on SIGTERM") {
   TempDir dir;
   setenv("SCOPEGATE_ADMIN_PASSWORD", "binary-admin-password", 1);
-  const auto port = free_port();
   const auto output = dir.file("serve.out");
-  const pid_t pid = spawn(
-      {SCOPEGATE_BINARY_DIR "/scopegate", "serve", "--listen", "127.0.0.1:" + std::to_string(port),
-       "--db", dir.file("s.db"), "--policies", SCOPEGATE_SOURCE_DIR "/policies"},
-      output);
+  const pid_t pid =
+      spawn({SCOPEGATE_BINARY_DIR "/scopegate", "serve", "--listen", "127.0.0.1:0", "--db",
+             dir.file("s.db"), "--policies", SCOPEGATE_SOURCE_DIR "/policies"},
+            output);
+  const auto port = logged_port(output);
+  REQUIRE(port != 0);
   const Client client(port);
   REQUIRE(wait_healthy(client));
   CHECK(read_file(output).find("admin user `admin@localhost`") != std::string::npos);
@@ -124,17 +142,17 @@ TEST_CASE(
       std::filesystem::copy_file(entry.path(), policies / entry.path().filename());
   }
   setenv("SCOPEGATE_ADMIN_PASSWORD", "binary-admin-password", 1);
-  const auto port = free_port();
   const auto config = dir.file("serve.toml");
   {
-    std::ofstream(config) << "[server]\nlisten = \"127.0.0.1:" << port
-                          << "\"\n[database]\npath = \"" << dir.file("s.db")
-                          << "\"\n[policy]\ndirectory = \"" << policies.string()
+    std::ofstream(config) << "[server]\nlisten = \"127.0.0.1:0\"\n[database]\npath = \""
+                          << dir.file("s.db") << "\"\n[policy]\ndirectory = \"" << policies.string()
                           << "\"\nreload_interval_milliseconds = 0\n[log]\nfile = \""
                           << dir.file("server.log") << "\"\n";
   }
   const auto output = dir.file("serve.out");
   const pid_t pid = spawn({SCOPEGATE_BINARY_DIR "/scopegate", "serve", "--config", config}, output);
+  const auto port = logged_port(dir.file("server.log"));
+  REQUIRE(port != 0);
   const Client client(port);
   REQUIRE(wait_healthy(client));
   const auto login = client.post("/api/v1/auth/login", {{"organizationSlug", "default"},
