@@ -6,7 +6,7 @@ Run by ctest (tests/server/CMakeLists.txt) with SCOPEGATE_BIN and SCOPEGATE_SOUR
 """
 
 import os
-import socket
+import re
 import subprocess
 import tempfile
 import time
@@ -30,30 +30,32 @@ role admin {
 """
 
 
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def database():
     """A database with its default organization and admin user: `scopegate serve` ran once."""
     with tempfile.TemporaryDirectory(prefix="scopegate-keys-") as path:
         db = os.path.join(path, "scopegate.db")
-        port = free_port()
         env = dict(os.environ, SCOPEGATE_ADMIN_PASSWORD="keys-create-admin-password")
-        server = subprocess.Popen(
-            [BIN, "serve", "--listen", f"127.0.0.1:{port}", "--db", db, "--policies", POLICIES],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
+        log_path = os.path.join(path, "serve.log")
+        # On a port the kernel chooses, read from the log: one found free beforehand could
+        # be taken before the server binds it.
+        with open(log_path, "wb") as log:
+            server = subprocess.Popen(
+                [BIN, "serve", "--listen", "127.0.0.1:0", "--db", db, "--policies", POLICIES],
+                stdout=log, stderr=subprocess.STDOUT, env=env)
         try:
             deadline = time.monotonic() + 15
             while time.monotonic() < deadline:
                 try:
-                    with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=1):
-                        break
+                    with open(log_path, errors="replace") as text:
+                        port = re.search(r"listening on 127\.0\.0\.1:(\d+)", text.read())
+                    if port:
+                        with urllib.request.urlopen(
+                                f"http://127.0.0.1:{port.group(1)}/healthz", timeout=1):
+                            break
                 except OSError:
-                    time.sleep(0.05)
+                    pass
+                time.sleep(0.05)
             else:
                 pytest.fail("the server did not start")
         finally:
