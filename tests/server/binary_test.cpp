@@ -13,7 +13,6 @@
 #include <iterator>
 #include <regex>
 #include <sstream>
-#include <string_view>
 #include <thread>
 
 #include "http_client.hpp"
@@ -55,17 +54,11 @@ long cpu_ticks(pid_t pid) {
   return user + system;
 }
 
-// The port of the "listening on 127.0.0.1:PORT" line the server writes to `log` (it listens
-// on a port the kernel chooses: one found free beforehand could be taken before the server
-// binds it); 0 if it does not within 10 s.
-std::uint16_t logged_port(const std::string& log) {
-  constexpr std::string_view mark = "listening on 127.0.0.1:";
+// The port the server started on 127.0.0.1:0 logs to `log` (logged_port()); 0 if it does
+// not within 10 s.
+std::uint16_t wait_logged_port(const std::string& log) {
   for (int i = 0; i < 200; ++i) {
-    std::ifstream in(log);
-    const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-    if (const auto at = text.find(mark); at != std::string::npos) {
-      return static_cast<std::uint16_t>(std::stoi(text.substr(at + mark.size(), 5)));
-    }
+    if (const auto port = logged_port(log); port != 0) return port;
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
   }
   return 0;
@@ -92,7 +85,7 @@ TEST_CASE("binary: scopegate serve starts from flags and drains a request in fli
       spawn({SCOPEGATE_BINARY_DIR "/scopegate", "serve", "--listen", "127.0.0.1:0", "--db",
              dir.file("s.db"), "--policies", SCOPEGATE_SOURCE_DIR "/policies"},
             output);
-  const auto port = logged_port(output);
+  const auto port = wait_logged_port(output);
   REQUIRE(port != 0);
   const Client client(port);
   REQUIRE(wait_healthy(client));
@@ -151,7 +144,7 @@ TEST_CASE(
   }
   const auto output = dir.file("serve.out");
   const pid_t pid = spawn({SCOPEGATE_BINARY_DIR "/scopegate", "serve", "--config", config}, output);
-  const auto port = logged_port(dir.file("server.log"));
+  const auto port = wait_logged_port(dir.file("server.log"));
   REQUIRE(port != 0);
   const Client client(port);
   REQUIRE(wait_healthy(client));

@@ -7,6 +7,10 @@
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 
+#include <fstream>
+#include <iterator>
+#include <string_view>
+
 namespace scopegate::server::testing {
 
 Reply Client::send(const std::string& method, const std::string& target,
@@ -46,6 +50,15 @@ std::uint16_t free_port() {
   boost::asio::io_context io;
   boost::asio::ip::tcp::acceptor acceptor(io, {boost::asio::ip::make_address("127.0.0.1"), 0});
   return acceptor.local_endpoint().port();
+}
+
+std::uint16_t logged_port(const std::string& log_path) {
+  constexpr std::string_view mark = "listening on 127.0.0.1:";
+  std::ifstream in(log_path);
+  const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  const auto at = text.find(mark);
+  if (at == std::string::npos) return 0;
+  return static_cast<std::uint16_t>(std::stoi(text.substr(at + mark.size(), 5)));
 }
 
 int Client::raw_status(const std::string& bytes) const {

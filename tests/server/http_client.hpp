@@ -45,5 +45,9 @@ class Client {
 
 // A loopback port that nothing listens on now, for a server or cluster a test starts.
 std::uint16_t free_port();
+// The port of the "listening on 127.0.0.1:PORT" line in the log file `log_path` of a
+// `scopegate serve` started on 127.0.0.1:0 (a port the kernel chooses: one found free
+// beforehand could be taken before the server binds it); 0 while there is none.
+std::uint16_t logged_port(const std::string& log_path);
 
 }  // namespace scopegate::server::testing

@@ -78,7 +78,7 @@ class Instance {
   bool wait_healthy() {
     for (int i = 0; i < 200; ++i) {
       try {
-        if (m_port == 0) m_port = logged_port();
+        if (m_port == 0) m_port = logged_port(m_log);
         if (m_port != 0 && client().get("/healthz").status == 200) return true;
       } catch (const std::exception&) {
       }
@@ -106,15 +106,6 @@ class Instance {
   std::string log() const { return read_file(m_log); }
 
  private:
-  // The port of the log's "listening on 127.0.0.1:PORT" line; 0 before it is written.
-  std::uint16_t logged_port() const {
-    constexpr std::string_view mark = "listening on 127.0.0.1:";
-    const auto text = read_file(m_log);
-    const auto at = text.find(mark);
-    if (at == std::string::npos) return 0;
-    return static_cast<std::uint16_t>(std::stoi(text.substr(at + mark.size(), 5)));
-  }
-
   std::uint16_t m_port = 0;  // known once it has logged it (wait_healthy)
   std::string m_output;
   std::string m_log;
