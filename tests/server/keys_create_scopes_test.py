@@ -6,13 +6,13 @@ Run by ctest (tests/server/CMakeLists.txt) with SCOPEGATE_BIN and SCOPEGATE_SOUR
 """
 
 import os
-import re
 import subprocess
 import tempfile
 import time
 import urllib.request
 
 import pytest
+from serve_log import logged_port
 
 BIN = os.environ.get("SCOPEGATE_BIN", "build/scopegate")
 SOURCE_DIR = os.environ.get("SCOPEGATE_SOURCE_DIR", ".")
@@ -44,18 +44,16 @@ def database():
                 [BIN, "serve", "--listen", "127.0.0.1:0", "--db", db, "--policies", POLICIES],
                 stdout=log, stderr=subprocess.STDOUT, env=env)
         try:
+            port = logged_port(log_path, server)
+            if port is None:
+                pytest.fail("the server did not start")
             deadline = time.monotonic() + 15
             while time.monotonic() < deadline:
                 try:
-                    with open(log_path, errors="replace") as text:
-                        port = re.search(r"listening on 127\.0\.0\.1:(\d+)", text.read())
-                    if port:
-                        with urllib.request.urlopen(
-                                f"http://127.0.0.1:{port.group(1)}/healthz", timeout=1):
-                            break
+                    with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=1):
+                        break
                 except OSError:
-                    pass
-                time.sleep(0.05)
+                    time.sleep(0.05)
             else:
                 pytest.fail("the server did not start")
         finally:

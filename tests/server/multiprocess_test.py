@@ -13,7 +13,6 @@ Run by ctest (tests/server/CMakeLists.txt) with SCOPEGATE_BIN and SCOPEGATE_SOUR
 
 import json
 import os
-import re
 import signal
 import sqlite3
 import subprocess
@@ -24,26 +23,13 @@ import urllib.error
 import urllib.request
 
 import pytest
+from serve_log import logged_port
 
 BIN = os.environ.get("SCOPEGATE_BIN", "build/scopegate")
 SOURCE_DIR = os.environ.get("SCOPEGATE_SOURCE_DIR", ".")
 POLICIES = os.path.join(SOURCE_DIR, "policies")
 SECONDS = float(os.environ.get("SCOPEGATE_MULTIPROCESS_SECONDS", "20"))
 ADMIN_PASSWORD = "multiprocess-admin-password"
-
-
-def logged_port(log_path, process, seconds=15):
-    """The port of the "listening on 127.0.0.1:PORT" line the server writes to `log_path`
-    (it listens on a port the kernel chooses: one found free beforehand could be taken
-    before the server binds it); None if it exits or does not write it in time."""
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline and process.poll() is None:
-        with open(log_path, errors="replace") as text:
-            found = re.search(r"listening on 127\.0\.0\.1:(\d+)", text.read())
-        if found:
-            return int(found.group(1))
-        time.sleep(0.02)
-    return None
 
 
 def request(port, method, path, key=None, body=None, timeout=10):
