@@ -73,6 +73,18 @@ Fingerprint fingerprint(std::string_view secret) {
   return out;
 }
 
+namespace {
+
+// libsodium's names for a cost: passes, and memory in bytes.
+unsigned long long opslimit(const PasswordHashCost& cost) {
+  return static_cast<unsigned long long>(cost.iterations);
+}
+std::size_t memlimit(const PasswordHashCost& cost) {
+  return static_cast<std::size_t>(cost.memory_kib) * 1024U;
+}
+
+}  // namespace
+
 bool PasswordHashCost::below_owasp_floor() const {
   struct Floor {
     int memory_kib;
@@ -87,10 +99,8 @@ bool PasswordHashCost::below_owasp_floor() const {
 
 std::string hash_password(std::string_view password, const PasswordHashCost& cost) {
   std::array<char, crypto_pwhash_STRBYTES> out{};
-  if (crypto_pwhash_str_alg(out.data(), password.data(), password.size(),
-                            static_cast<unsigned long long>(cost.iterations),
-                            static_cast<std::size_t>(cost.memory_kib) * 1024U,
-                            crypto_pwhash_ALG_ARGON2ID13) != 0) {
+  if (crypto_pwhash_str_alg(out.data(), password.data(), password.size(), opslimit(cost),
+                            memlimit(cost), crypto_pwhash_ALG_ARGON2ID13) != 0) {
     throw std::runtime_error(fmt::format(
         "cannot hash a password with Argon2id at {} KiB: out of memory", cost.memory_kib));
   }
@@ -104,9 +114,7 @@ bool verify_password(std::string_view stored_hash, std::string_view password) {
 
 bool password_needs_rehash(std::string_view stored_hash, const PasswordHashCost& cost) {
   const std::string hash(stored_hash);
-  return crypto_pwhash_str_needs_rehash(hash.c_str(),
-                                        static_cast<unsigned long long>(cost.iterations),
-                                        static_cast<std::size_t>(cost.memory_kib) * 1024U) != 0;
+  return crypto_pwhash_str_needs_rehash(hash.c_str(), opslimit(cost), memlimit(cost)) != 0;
 }
 
 }  // namespace scopegate::server
