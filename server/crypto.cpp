@@ -102,8 +102,10 @@ std::string hash_password(std::string_view password, const PasswordHashCost& cos
   std::array<char, crypto_pwhash_STRBYTES> out{};
   if (crypto_pwhash_str_alg(out.data(), password.data(), password.size(), opslimit(cost),
                             memlimit(cost), crypto_pwhash_ALG_ARGON2ID13) != 0) {
-    throw std::runtime_error(fmt::format(
-        "cannot hash a password with Argon2id at {} KiB: out of memory", cost.memory_kib));
+    throw std::runtime_error(
+        fmt::format("cannot hash a password with Argon2id at {} passes and {} KiB: out of memory, "
+                    "or a cost outside libsodium's limits",
+                    cost.iterations, cost.memory_kib));
   }
   return std::string(out.data());
 }

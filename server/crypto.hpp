@@ -47,7 +47,8 @@ struct PasswordHashCost {
 };
 
 // Argon2id (libsodium's crypto_pwhash_str) at `cost`. Throws std::runtime_error when
-// libsodium cannot (out of memory): a request then answers 500, never stores an empty hash.
+// libsodium cannot (out of memory, or a cost outside its limits, which the configuration
+// does not allow): a request then answers 500, never stores an empty hash.
 std::string hash_password(std::string_view password, const PasswordHashCost& cost);
 bool verify_password(std::string_view stored_hash, std::string_view password);
 // True when `stored_hash` was made at another cost than `cost` (or is no Argon2id hash).

@@ -1,6 +1,11 @@
 #include <catch2/catch.hpp>
 
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
 #include <algorithm>
+#include <fstream>
 
 #include "scopegate/dsl.hpp"
 #include "server/app.hpp"
@@ -70,6 +75,37 @@ TEST_CASE("passwords are Argon2id hashes that verify only the right password") {
   CHECK(hash.rfind("$argon2id$", 0) == 0);
   CHECK(verify_password(hash, "correct horse"));
   CHECK_FALSE(verify_password(hash, "correct horsE"));
+}
+
+TEST_CASE("a password libsodium cannot hash (no memory or a cost under its minimum) throws") {
+  REQUIRE(init_crypto());
+  // A cost libsodium refuses: under its 8 KiB minimum.
+  CHECK_THROWS_WITH(hash_password("correct horse", PasswordHashCost{1, 1}),
+                    Catch::Contains("1 passes and 1 KiB"));
+  // Memory the process cannot have: a child whose address space is capped 16 MiB above
+  // what it maps now asks for 64 MiB.
+  std::size_t mapped_pages = 0;
+  std::ifstream("/proc/self/statm") >> mapped_pages;
+  REQUIRE(mapped_pages > 0);
+  const auto page = static_cast<rlim_t>(::sysconf(_SC_PAGESIZE));
+  const pid_t child = ::fork();
+  REQUIRE(child >= 0);
+  if (child == 0) {
+    const rlimit cap{mapped_pages * page + (16U << 20), RLIM_INFINITY};
+    if (::setrlimit(RLIMIT_AS, &cap) != 0) ::_exit(3);
+    try {
+      hash_password("correct horse", PasswordHashCost{1, 64 * 1024});
+      ::_exit(1);  // hashed: the cap did not hold
+    } catch (const std::runtime_error&) {
+      ::_exit(0);
+    } catch (...) {
+      ::_exit(2);
+    }
+  }
+  int status = 0;
+  REQUIRE(::waitpid(child, &status, 0) == child);
+  REQUIRE(WIFEXITED(status));
+  CHECK(WEXITSTATUS(status) == 0);
 }
 
 TEST_CASE("credentials: Bearer wins over an API key, ApiKey and X-API-Key both work") {
