@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <map>
+#include <memory>
 
 #include "server/auth.hpp"
 #include "server/clock.hpp"
@@ -187,23 +188,10 @@ StoreResult<Done> invite(RequestContext& context, const User& user) {
   return stored;
 }
 
-HttpResponse create_user(RequestContext& context) {
+// The part of POST /api/v1/users after its body is parsed, on a password worker: it
+// hashes the password (or the random secret of an invited user).
+HttpResponse create_user_on_worker(RequestContext& context, const NewUser& input) {
   auto& services = context.services;
-  const auto policy = services.engine.policy();
-  std::vector<std::string> roles;
-  for (const auto& role : policy->roles()) {
-    // The stand-in of users who must set up MFA first (server/auth.hpp) is nobody's role.
-    if (role.name != mfa_setup_role) roles.emplace_back(role.name);
-  }
-  auto parsed = parse_user_body(request_body(context), roles);
-  if (!parsed) {
-    const auto& errors = parsed.error();
-    if (errors.size() == 1 && errors.count("email")) {
-      return refusal(context, "email", errors.at("email"));
-    }
-    return validation_response(context.request.path, errors);
-  }
-  const auto& input = *parsed;
   const auto& organization = context.actor->organization;
   if (const auto max_users = plan_limits(organization.subscription_tier).max_users) {
     // Checked before the insert: two creations at once may both pass it.
@@ -255,6 +243,28 @@ HttpResponse create_user(RequestContext& context) {
     if (!invited) return store_failure(context, invited.error().message);
   }
   return user_response(context, 201, user);
+}
+
+HttpResponse create_user(RequestContext& context) {
+  auto& services = context.services;
+  const auto policy = services.engine.policy();
+  std::vector<std::string> roles;
+  for (const auto& role : policy->roles()) {
+    // The stand-in of users who must set up MFA first (server/auth.hpp) is nobody's role.
+    if (role.name != mfa_setup_role) roles.emplace_back(role.name);
+  }
+  auto parsed = parse_user_body(request_body(context), roles);
+  if (!parsed) {
+    const auto& errors = parsed.error();
+    if (errors.size() == 1 && errors.count("email")) {
+      return refusal(context, "email", errors.at("email"));
+    }
+    return validation_response(context.request.path, errors);
+  }
+  auto input = std::make_shared<const NewUser>(std::move(*parsed));
+  return on_password_worker(context, "user creations", [input](RequestContext& deferred) {
+    return create_user_on_worker(deferred, *input);
+  });
 }
 
 HttpResponse update_user(RequestContext& context) {
