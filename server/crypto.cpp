@@ -7,6 +7,7 @@
 #include <array>
 #include <chrono>
 #include <cstdint>
+#include <stdexcept>
 
 namespace scopegate::server {
 

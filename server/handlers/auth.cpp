@@ -9,6 +9,7 @@
 #include <algorithm>
 #include <chrono>
 #include <memory>
+#include <stdexcept>
 
 #include "scopegate/ip.hpp"
 #include "server/audit_writer.hpp"

@@ -158,8 +158,8 @@ TEST_CASE("passwords are hashed at OWASP's floor unless [password_hash] says oth
   // What libsodium's Argon2id refuses is refused here, with the place.
   const auto message = first_error(parse_config("c.toml", "[password_hash]\nmemory_kib = 4\n"));
   CHECK(message.rfind("c.toml:2:", 0) == 0);
-  CHECK(message.find("`password_hash.memory_kib`") != std::string::npos);
-  CHECK(message.find("8") != std::string::npos);
+  CHECK(message.find("`password_hash.memory_kib` must be an integer from 8 to 1048576") !=
+        std::string::npos);
   CHECK(first_error(parse_config("c.toml", "[password_hash]\niterations = 0\n"))
             .find("`password_hash.iterations`") != std::string::npos);
   CHECK(first_error(parse_config("c.toml", "[password_hash]\niterations = 101\n"))

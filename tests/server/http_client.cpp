@@ -58,7 +58,12 @@ std::uint16_t logged_port(const std::string& log_path) {
   const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
   const auto at = text.find(mark);
   if (at == std::string::npos) return 0;
-  return static_cast<std::uint16_t>(std::stoi(text.substr(at + mark.size(), 5)));
+  // Only a whole line: the digits and the " (" after them (a buffered log file may hold
+  // the first part of the line only).
+  const auto digits = at + mark.size();
+  const auto end = text.find_first_not_of("0123456789", digits);
+  if (end == std::string::npos || end == digits || text.compare(end, 2, " (") != 0) return 0;
+  return static_cast<std::uint16_t>(std::stoi(text.substr(digits, end - digits)));
 }
 
 int Client::raw_status(const std::string& bytes) const {

@@ -160,9 +160,12 @@ TEST_CASE(
             .find("passwords are hashed below OWASP's floor for Argon2id (t=2, m=19456 KiB, or "
                   "an equivalent): [password_hash] iterations = 1, memory_kib = 64: fit for "
                   "tests only") != std::string::npos);
-  CHECK(sign_in(h, "default", "admin@localhost", admin_password).status == 200);
   // Every hash the server makes takes the configured cost: the bootstrap admin's, recovery
   // codes, a user created with a password, a changed password.
+  const auto bootstrap = sql_rows(h, "SELECT password_hash FROM users");
+  REQUIRE(bootstrap.size() == 1);
+  CHECK(bootstrap[0].rfind("$argon2id$v=19$m=64,t=1,p=1$", 0) == 0);
+  CHECK(sign_in(h, "default", "admin@localhost", admin_password).status == 200);
   const auto admin = h.bearer();
   turn_mfa_on(h, admin);
   REQUIRE(h.client()
