@@ -396,4 +396,16 @@ Result<Config, ConfigError> apply_overrides(Config config, const Overrides& over
   return config;
 }
 
+std::optional<std::string> password_hash_memory_problem(const Config& config,
+                                                        std::uint64_t physical_bytes) {
+  const std::uint64_t kib = static_cast<std::uint64_t>(config.password_hash.memory_kib) *
+                            static_cast<std::uint64_t>(config.login_password_workers);
+  if (kib * 1024 <= physical_bytes / 2) return std::nullopt;
+  return fmt::format(
+      "error: [password_hash] memory_kib = {} with login.password_workers = {} hashes with up "
+      "to {} MiB at once, more than half of this machine's {} MiB: lower either",
+      config.password_hash.memory_kib, config.login_password_workers, kib / 1024,
+      physical_bytes / (1024 * 1024));
+}
+
 }  // namespace scopegate::server

@@ -113,6 +113,13 @@ struct Overrides {
 };
 Result<Config, ConfigError> apply_overrides(Config config, const Overrides& overrides);
 
+// What goes wrong when every password worker hashes at once at [password_hash]'s cost on a
+// machine of `physical_bytes` of memory: an error when that takes more than half of it
+// (with memory overcommitted, the kernel's OOM killer would stop the server rather than a
+// hash failing); nothing when it fits. Server::start refuses such a configuration.
+std::optional<std::string> password_hash_memory_problem(const Config& config,
+                                                        std::uint64_t physical_bytes);
+
 // "127.0.0.1:8080" -> host, port; "[::1]:8080" too.
 bool parse_listen(std::string_view text, std::string& host, std::uint16_t& port);
 

@@ -6,8 +6,10 @@
 #include <spdlog/spdlog.h>
 
 #include <pthread.h>
+#include <unistd.h>
 #include <atomic>
 #include <csignal>
+#include <cstdint>
 #include <cstdlib>
 #include <ostream>
 #include <thread>
@@ -224,6 +226,14 @@ Result<std::unique_ptr<Server>, std::vector<std::string>> Server::start(const Co
         "Argon2id (19456 KiB with 2 passes, 47104 with 1, 12288 with 3, 9216 with 4, 7168 "
         "with 5): raise it, or set password_hash.allow_below_owasp_floor = true (for tests)",
         config.password_hash.iterations, config.password_hash.memory_kib)});
+  }
+  const auto pages = ::sysconf(_SC_PHYS_PAGES);
+  const auto page_size = ::sysconf(_SC_PAGE_SIZE);
+  if (pages > 0 && page_size > 0) {
+    const auto physical = static_cast<std::uint64_t>(pages) * static_cast<std::uint64_t>(page_size);
+    if (auto problem = password_hash_memory_problem(config, physical)) {
+      return unexpected(std::vector<std::string>{std::move(*problem)});
+    }
   }
   auto parts = std::make_unique<Parts>();
   parts->config = config;

@@ -21,8 +21,8 @@ namespace {
 // A member of the default organization with `password`, created by the admin; its id.
 std::string member_with_password(Harness& h, const std::string& email,
                                  const std::string& password) {
-  const auto created = h.client().post(
-      "/api/v1/users", {{"email", email}, {"name", "Member"}, {"password", password}}, h.bearer());
+  const auto created = create_user_when_worker_free(
+      h, {{"email", email}, {"name", "Member"}, {"password", password}}, h.bearer());
   REQUIRE(created.status == 201);
   return id_of(created);
 }

@@ -65,6 +65,18 @@ inline nlohmann::json sign_in_when_worker_free(Harness& h, const std::string& sl
   return body;
 }
 
+// Creates a user where a single password worker may still be busy with the request before
+// (POST /api/v1/users hashes on it): repeated while it is answered 503; the last reply.
+inline Reply create_user_when_worker_free(Harness& h, const nlohmann::json& body,
+                                          const Headers& admin) {
+  Reply reply;
+  REQUIRE(eventually([&] {
+    reply = h.client().post("/api/v1/users", body, admin);
+    return reply.status != 503;
+  }));
+  return reply;
+}
+
 inline Headers signed_in(Harness& h, const std::string& slug, const std::string& email,
                          const std::string& password) {
   const auto reply = sign_in(h, slug, email, password);

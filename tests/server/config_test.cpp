@@ -174,6 +174,21 @@ TEST_CASE("passwords are hashed at OWASP's floor unless [password_hash] says oth
   CHECK(allowed->password_hash_below_floor_allowed);
 }
 
+TEST_CASE(
+    "a password hash cost that every worker at once could not fit in half the memory is refused") {
+  constexpr std::uint64_t eight_gib = 8ULL << 30;
+  auto config = parse_config("scopegate.toml", "");
+  REQUIRE(config);
+  CHECK_FALSE(password_hash_memory_problem(*config, eight_gib));  // 19 MiB, one worker
+  config->password_hash.memory_kib = 1024 * 1024;
+  config->login_password_workers = 4;  // 4 GiB: half of 8 fits
+  CHECK_FALSE(password_hash_memory_problem(*config, eight_gib));
+  config->login_password_workers = 5;
+  CHECK(password_hash_memory_problem(*config, eight_gib) ==
+        "error: [password_hash] memory_kib = 1048576 with login.password_workers = 5 hashes "
+        "with up to 5120 MiB at once, more than half of this machine's 8192 MiB: lower either");
+}
+
 TEST_CASE("a login delay longer than the window it is counted in is refused") {
   CHECK(first_error(parse_config("c.toml", "[login]\nwindow_seconds = 60\n")) ==
         "c.toml:2:18: error: `login.max_delay_seconds` must not be longer than "

@@ -506,10 +506,9 @@ TEST_CASE(
   burst([&] { return h.client().post("/api/v1/mfa/disable", {{"code", "wxyz2345"}}, admin); }, 400);
 
   // Confirm, for a user with a pending setup.
-  REQUIRE(
-      h.client()
-          .post("/api/v1/users", {{"email", "bob@localhost"}, {"password", "Bob-passw0rd"}}, admin)
-          .status == 201);
+  REQUIRE(create_user_when_worker_free(
+              h, {{"email", "bob@localhost"}, {"password", "Bob-passw0rd"}}, admin)
+              .status == 201);
   const auto bob = bearer_of(sign_in_when_worker_free(h, "default", "bob@localhost", "Bob-passw0rd")
                                  .at("accessToken")
                                  .get<std::string>());
