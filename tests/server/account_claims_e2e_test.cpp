@@ -215,28 +215,9 @@ TEST_CASE("e2e: password changes that find every password worker busy get 503 wi
                     .at("accessToken")
                     .get<std::string>());
   // Wrong current passwords: each is checked on the worker (401) or refused at once (503).
-  int checked = 0;
-  int busy = 0;
-  REQUIRE(eventually([&] {
-    std::vector<std::future<Reply>> replies;
-    for (int i = 0; i < 6; ++i) {
-      replies.push_back(std::async(std::launch::async, [&h, &token] {
-        return change_own_password(h, token, "Wrong-passw0rd", "N3w-password");
-      }));
-    }
-    for (auto& reply : replies) {
-      const auto answer = reply.get();
-      if (answer.status == 401) {
-        ++checked;
-      } else {
-        REQUIRE(answer.status == 503);
-        CHECK(answer.headers.at("Retry-After") == "1");
-        CHECK(message_of(answer) == "too many password changes in progress; retry in 1 s");
-        ++busy;
-      }
-    }
-    return checked >= 1 && busy >= 1;
-  }));
+  expect_busy_worker_refusals(
+      [&] { return change_own_password(h, token, "Wrong-passw0rd", "N3w-password"); }, 401,
+      "password changes");
 }
 
 TEST_CASE(

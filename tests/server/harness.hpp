@@ -11,6 +11,7 @@
 #include <chrono>
 #include <cstdlib>
 #include <functional>
+#include <future>
 #include <map>
 #include <set>
 #include <sstream>
@@ -127,6 +128,33 @@ bool eventually(Predicate predicate,
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
   }
   return predicate();
+}
+
+// For a server with one password worker and no queue: sends six `send` at once, burst
+// after burst, until one burst has shown both answers: `ran_status` from a request that
+// ran on the worker, and 503 at once with Retry-After: 1 and "too many WHAT in progress;
+// retry in 1 s" from one that found it busy. Any other answer fails the test.
+inline void expect_busy_worker_refusals(const std::function<Reply()>& send, int ran_status,
+                                        const std::string& what) {
+  int ran = 0;
+  int busy = 0;
+  REQUIRE(eventually([&] {
+    std::vector<std::future<Reply>> replies;
+    for (int i = 0; i < 6; ++i) replies.push_back(std::async(std::launch::async, send));
+    for (auto& reply : replies) {
+      const auto answer = reply.get();
+      if (answer.status == ran_status) {
+        ++ran;
+        continue;
+      }
+      REQUIRE(answer.status == 503);
+      CHECK(answer.headers.at("Retry-After") == "1");
+      CHECK(nlohmann::json::parse(answer.body).at("message") ==
+            "too many " + what + " in progress; retry in 1 s");
+      ++busy;
+    }
+    return ran >= 1 && busy >= 1;
+  }));
 }
 
 // The keys of a JSON object, as a set (compared with a literal list in any order).

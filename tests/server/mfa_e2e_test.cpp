@@ -11,7 +11,6 @@
 
 #include <chrono>
 #include <filesystem>
-#include <future>
 #include <set>
 
 #include "admin_fixture.hpp"
@@ -517,30 +516,13 @@ TEST_CASE("e2e: MFA routes that hash find every password worker busy and get 503
                .status == 200;
   }));
   // Regenerations at once (8 Argon2id hashes each) on one worker: one runs, the others are
-  // refused at once, until a burst has shown both.
-  int done = 0;
-  int busy = 0;
-  REQUIRE(eventually([&] {
-    std::vector<std::future<Reply>> replies;
-    for (int i = 0; i < 6; ++i) {
-      replies.push_back(std::async(std::launch::async, [&h, &admin] {
+  // refused at once.
+  expect_busy_worker_refusals(
+      [&] {
         return h.client().post("/api/v1/mfa/recovery-codes/regenerate", nlohmann::json::object(),
                                admin);
-      }));
-    }
-    for (auto& reply : replies) {
-      const auto answer = reply.get();
-      if (answer.status == 200) {
-        ++done;
-      } else {
-        REQUIRE(answer.status == 503);
-        CHECK(answer.headers.at("Retry-After") == "1");
-        CHECK(answer.json().at("message") == "too many MFA requests in progress; retry in 1 s");
-        ++busy;
-      }
-    }
-    return done >= 1 && busy >= 1;
-  }));
+      },
+      200, "MFA requests");
 }
 
 TEST_CASE(

@@ -14,7 +14,6 @@
 #include <chrono>
 #include <filesystem>
 #include <functional>
-#include <future>
 
 #include "admin_fixture.hpp"
 #include "database_sql.hpp"
@@ -481,25 +480,8 @@ TEST_CASE(
   const auto wrong = authenticator_code(secret) == "000000" ? "000001" : "000000";
   // Bursts of wrong recovery-code-shaped codes (each checked against 8 Argon2id hashes):
   // one runs, the others are refused at once, until a burst has shown both.
-  const auto burst = [&](const std::function<Reply()>& send, int refused_status) {
-    int ran = 0;
-    int busy = 0;
-    REQUIRE(eventually([&] {
-      std::vector<std::future<Reply>> replies;
-      for (int i = 0; i < 6; ++i) replies.push_back(std::async(std::launch::async, send));
-      for (auto& reply : replies) {
-        const auto answer = reply.get();
-        if (answer.status == refused_status) {
-          ++ran;
-        } else {
-          REQUIRE(answer.status == 503);
-          CHECK(answer.headers.at("Retry-After") == "1");
-          CHECK(message_of(answer) == "too many MFA requests in progress; retry in 1 s");
-          ++busy;
-        }
-      }
-      return ran >= 1 && busy >= 1;
-    }));
+  const auto burst = [](const std::function<Reply()>& send, int refused_status) {
+    expect_busy_worker_refusals(send, refused_status, "MFA requests");
   };
   burst([&] { return send_mfa_code(h, challenge, "wxyz2345"); }, 401);
   burst([&] { return send_mfa_code(h, challenge, wrong); }, 401);

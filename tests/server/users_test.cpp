@@ -3,7 +3,7 @@
 // key, another organization's admin), the last-admin rule, inactive and deleted users.
 #include <catch2/catch.hpp>
 
-#include <future>
+#include <atomic>
 
 #include "admin_fixture.hpp"
 
@@ -246,29 +246,12 @@ TEST_CASE("e2e: user creations that find every password worker busy get 503 with
   });
   const auto admin = h.bearer();
   // Creations at once: each is hashed on the worker (201) or refused at once (503).
-  int created = 0;
-  int busy = 0;
-  int next = 0;
-  REQUIRE(eventually([&] {
-    std::vector<std::future<Reply>> replies;
-    for (int i = 0; i < 6; ++i) {
-      const auto email = "busy" + std::to_string(next++) + "@acme.test";
-      replies.push_back(std::async(std::launch::async, [&h, &admin, email] {
+  std::atomic<int> next{0};
+  expect_busy_worker_refusals(
+      [&] {
+        const auto email = "busy" + std::to_string(next++) + "@acme.test";
         return h.client().post("/api/v1/users", {{"email", email}, {"password", "Busy-passw0rd"}},
                                admin);
-      }));
-    }
-    for (auto& reply : replies) {
-      const auto answer = reply.get();
-      if (answer.status == 201) {
-        ++created;
-      } else {
-        REQUIRE(answer.status == 503);
-        CHECK(answer.headers.at("Retry-After") == "1");
-        CHECK(message_of(answer) == "too many user creations in progress; retry in 1 s");
-        ++busy;
-      }
-    }
-    return created >= 1 && busy >= 1;
-  }));
+      },
+      201, "user creations");
 }
