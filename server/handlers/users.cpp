@@ -188,33 +188,11 @@ StoreResult<Done> invite(RequestContext& context, const User& user) {
   return stored;
 }
 
-// The part of POST /api/v1/users after its body is parsed, on a password worker: it
-// hashes the password (or the random secret of an invited user).
-HttpResponse create_user_on_worker(RequestContext& context, const NewUser& input) {
+// The part of POST /api/v1/users that hashes, on a password worker: the password (or the
+// random secret of an invited user), then the insert. `resource_ids` are checked already.
+HttpResponse create_user_on_worker(RequestContext& context, const NewUser& input,
+                                   const std::vector<std::string>& resource_ids) {
   auto& services = context.services;
-  const auto& organization = context.actor->organization;
-  if (const auto max_users = plan_limits(organization.subscription_tier).max_users) {
-    // Checked before the insert: two creations at once may both pass it.
-    const auto users = services.store.list_users(organization.id);
-    if (!users) return store_failure(context, users.error().message);
-    if (static_cast<std::int64_t>(users->size()) >= *max_users) {
-      return refusal(context, "email",
-                     fmt::format("User limit of the plan reached: {} allows {} users",
-                                 organization.subscription_tier, *max_users));
-    }
-  }
-  std::vector<std::string> resource_ids;
-  for (const auto& id : input.resource_ids) {
-    const auto resource = services.store.find_resource(id);
-    if (!resource) return store_failure(context, resource.error().message);
-    if (!*resource || (*resource)->organization_id != context.actor->organization.id) {
-      return validation_response(
-          context.request.path,
-          {{"resourceIds", "every id must name a resource of this organization"}});
-    }
-    resource_ids.push_back((*resource)->id);
-  }
-
   User user;
   user.id = generate_uuid();
   user.organization_id = context.actor->organization.id;
@@ -261,9 +239,33 @@ HttpResponse create_user(RequestContext& context) {
     }
     return validation_response(context.request.path, errors);
   }
+  const auto& organization = context.actor->organization;
+  if (const auto max_users = plan_limits(organization.subscription_tier).max_users) {
+    // Checked before the insert: two creations at once may both pass it.
+    const auto users = services.store.list_users(organization.id);
+    if (!users) return store_failure(context, users.error().message);
+    if (static_cast<std::int64_t>(users->size()) >= *max_users) {
+      return refusal(context, "email",
+                     fmt::format("User limit of the plan reached: {} allows {} users",
+                                 organization.subscription_tier, *max_users));
+    }
+  }
+  std::vector<std::string> resource_ids;
+  for (const auto& id : parsed->resource_ids) {
+    const auto resource = services.store.find_resource(id);
+    if (!resource) return store_failure(context, resource.error().message);
+    if (!*resource || (*resource)->organization_id != context.actor->organization.id) {
+      return validation_response(
+          context.request.path,
+          {{"resourceIds", "every id must name a resource of this organization"}});
+    }
+    resource_ids.push_back((*resource)->id);
+  }
+  // The checks above ran here, on the request's thread, at once; the hash waits for a worker.
   auto input = std::make_shared<const NewUser>(std::move(*parsed));
-  return on_password_worker(context, "user creations", [input](RequestContext& deferred) {
-    return create_user_on_worker(deferred, *input);
+  auto ids = std::make_shared<const std::vector<std::string>>(std::move(resource_ids));
+  return on_password_worker(context, "user creations", [input, ids](RequestContext& deferred) {
+    return create_user_on_worker(deferred, *input, *ids);
   });
 }
 
