@@ -3,6 +3,8 @@
 #include <fmt/format.h>
 
 #include <toml++/toml.h>
+#include <algorithm>
+#include <charconv>
 #include <fstream>
 #include <functional>
 #include <map>
@@ -396,6 +398,20 @@ Result<Config, ConfigError> apply_overrides(Config config, const Overrides& over
   return config;
 }
 
+std::uint64_t memory_limit(std::uint64_t physical_bytes, std::string_view cgroup_v2_max,
+                           std::string_view cgroup_v1_limit) {
+  std::uint64_t limit = physical_bytes;
+  for (auto text : {cgroup_v2_max, cgroup_v1_limit}) {
+    while (!text.empty() && (text.back() == '\n' || text.back() == ' ')) text.remove_suffix(1);
+    std::uint64_t bytes = 0;
+    const auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), bytes);
+    if (error == std::errc{} && end == text.data() + text.size() && bytes > 0) {
+      limit = std::min(limit, bytes);
+    }
+  }
+  return limit;
+}
+
 std::optional<std::string> password_hash_memory_problem(const Config& config,
                                                         std::uint64_t physical_bytes) {
   const std::uint64_t kib = static_cast<std::uint64_t>(config.password_hash.memory_kib) *
@@ -403,7 +419,7 @@ std::optional<std::string> password_hash_memory_problem(const Config& config,
   if (kib * 1024 <= physical_bytes / 2) return std::nullopt;
   return fmt::format(
       "error: [password_hash] memory_kib = {} with login.password_workers = {} hashes with up "
-      "to {} MiB at once, more than half of this machine's {} MiB: lower either",
+      "to {} MiB at once, more than half of the {} MiB this process may use: lower either",
       config.password_hash.memory_kib, config.login_password_workers, kib / 1024,
       physical_bytes / (1024 * 1024));
 }

@@ -113,12 +113,18 @@ struct Overrides {
 };
 Result<Config, ConfigError> apply_overrides(Config config, const Overrides& overrides);
 
-// What goes wrong when every password worker hashes at once at [password_hash]'s cost on a
-// machine of `physical_bytes` of memory: an error when that takes more than half of it
+// What goes wrong when every password worker hashes at once at [password_hash]'s cost in
+// `physical_bytes` of memory (memory_limit()): an error when that takes more than half of it
 // (with memory overcommitted, the kernel's OOM killer would stop the server rather than a
 // hash failing); nothing when it fits. Server::start refuses such a configuration.
 std::optional<std::string> password_hash_memory_problem(const Config& config,
                                                         std::uint64_t physical_bytes);
+// The memory this process may use: the least of the machine's `physical_bytes` and a
+// control group's limit, given as the text of cgroup v2's memory.max ("max": none) or of
+// cgroup v1's memory.limit_in_bytes (empty when the file is missing). In a container,
+// the machine's memory is the host's.
+std::uint64_t memory_limit(std::uint64_t physical_bytes, std::string_view cgroup_v2_max,
+                           std::string_view cgroup_v1_limit);
 
 // "127.0.0.1:8080" -> host, port; "[::1]:8080" too.
 bool parse_listen(std::string_view text, std::string& host, std::uint16_t& port);

@@ -11,6 +11,8 @@
 #include <csignal>
 #include <cstdint>
 #include <cstdlib>
+#include <fstream>
+#include <iterator>
 #include <ostream>
 #include <thread>
 
@@ -231,7 +233,13 @@ Result<std::unique_ptr<Server>, std::vector<std::string>> Server::start(const Co
   const auto page_size = ::sysconf(_SC_PAGE_SIZE);
   if (pages > 0 && page_size > 0) {
     const auto physical = static_cast<std::uint64_t>(pages) * static_cast<std::uint64_t>(page_size);
-    if (auto problem = password_hash_memory_problem(config, physical)) {
+    const auto read_all = [](const char* path) {
+      std::ifstream in(path);
+      return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    };
+    const auto limit = memory_limit(physical, read_all("/sys/fs/cgroup/memory.max"),
+                                    read_all("/sys/fs/cgroup/memory/memory.limit_in_bytes"));
+    if (auto problem = password_hash_memory_problem(config, limit)) {
       return unexpected(std::vector<std::string>{std::move(*problem)});
     }
   }

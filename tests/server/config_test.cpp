@@ -186,7 +186,18 @@ TEST_CASE(
   config->login_password_workers = 5;
   CHECK(password_hash_memory_problem(*config, eight_gib) ==
         "error: [password_hash] memory_kib = 1048576 with login.password_workers = 5 hashes "
-        "with up to 5120 MiB at once, more than half of this machine's 8192 MiB: lower either");
+        "with up to 5120 MiB at once, more than half of the 8192 MiB this process may use: "
+        "lower either");
+}
+
+TEST_CASE("the memory a process may use is the least of the machine's and its control group's") {
+  constexpr std::uint64_t host = 64ULL << 30;
+  CHECK(memory_limit(host, "", "") == host);                     // no control group files
+  CHECK(memory_limit(host, "max\n", "") == host);                // cgroup v2 without a limit
+  CHECK(memory_limit(host, "536870912\n", "") == 512ULL << 20);  // a 512 MiB container
+  CHECK(memory_limit(host, "", "1073741824\n") == 1ULL << 30);   // cgroup v1
+  // cgroup v1's "no limit" is a number above the machine's memory.
+  CHECK(memory_limit(host, "", "9223372036854771712\n") == host);
 }
 
 TEST_CASE("a login delay longer than the window it is counted in is refused") {

@@ -131,7 +131,7 @@ bool eventually(Predicate predicate,
 }
 
 // For a server with one password worker and no queue: sends six `send` at once, burst
-// after burst, until one burst has shown both answers: `ran_status` from a request that
+// after burst, until the bursts have shown both answers: `ran_status` from a request that
 // ran on the worker, and 503 at once with Retry-After: 1 and "too many WHAT in progress;
 // retry in 1 s" from one that found it busy. Any other answer fails the test.
 inline void expect_busy_worker_refusals(const std::function<Reply()>& send, int ran_status,
