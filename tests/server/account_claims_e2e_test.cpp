@@ -203,12 +203,7 @@ TEST_CASE("e2e: of two refreshes racing with one token, one wins and the other c
 }
 
 TEST_CASE("e2e: password changes that find every password worker busy get 503 with Retry-After") {
-  Harness h([](Harness& harness) {
-    harness.config.login_password_workers = 1;
-    harness.config.login_password_queue = 0;
-    // At the default cost a hash keeps the one worker busy for tens of milliseconds.
-    harness.config.password_hash = PasswordHashCost{};
-  });
+  Harness h(one_password_worker);
   member_with_password(h, "busy@localhost", "Old-passw0rd");
   const auto token =
       bearer_of(sign_in_when_worker_free(h, "default", "busy@localhost", "Old-passw0rd")
@@ -262,12 +257,7 @@ TEST_CASE("e2e: the organization's name is 1 to 255 characters") {
 }
 
 TEST_CASE("e2e: forgot-password answers 204 even while every password worker is busy") {
-  Harness h([](Harness& harness) {
-    harness.config.login_password_workers = 1;
-    harness.config.login_password_queue = 0;
-    // At the default cost a hash keeps the one worker busy for tens of milliseconds.
-    harness.config.password_hash = PasswordHashCost{};
-  });
+  Harness h(one_password_worker);
   member_with_password(h, "forgot@localhost", "Old-passw0rd");
   const auto token =
       bearer_of(sign_in_when_worker_free(h, "default", "forgot@localhost", "Old-passw0rd")

@@ -178,10 +178,7 @@ TEST_CASE("e2e: register allows 5 attempts per address per hour, and can be turn
 TEST_CASE("e2e: registrations that find every password worker busy get 503 with Retry-After") {
   Harness h([](Harness& harness) {
     harness.config.registrations_per_hour = 1000;
-    harness.config.login_password_workers = 1;
-    harness.config.login_password_queue = 0;
-    // At the default cost a hash keeps the one worker busy for tens of milliseconds.
-    harness.config.password_hash = PasswordHashCost{};
+    one_password_worker(harness);
   });
   std::atomic<int> next{0};
   expect_busy_worker_refusals(

@@ -130,7 +130,16 @@ bool eventually(Predicate predicate,
   return predicate();
 }
 
-// For a server with one password worker and no queue: sends six `send` at once, burst
+// What expect_busy_worker_refusals() needs: one password worker, no queue, and the default
+// cost, at which a hash keeps the one worker busy for tens of milliseconds.
+inline void one_password_worker(Harness& harness) {
+  harness.config.login_password_workers = 1;
+  harness.config.login_password_queue = 0;
+  harness.config.password_hash = server::PasswordHashCost{};
+}
+
+// For a server with one password worker and no queue (one_password_worker()): sends six
+// `send` at once, burst
 // after burst, until the bursts have shown both answers: `ran_status` from a request that
 // ran on the worker, and 503 at once with Retry-After: 1 and "too many WHAT in progress;
 // retry in 1 s" from one that found it busy. Any other answer fails the test.

@@ -495,12 +495,7 @@ TEST_CASE(
 }
 
 TEST_CASE("e2e: MFA routes that hash find every password worker busy and get 503 at once") {
-  Harness h([](Harness& harness) {
-    harness.config.login_password_workers = 1;
-    harness.config.login_password_queue = 0;
-    // At the default cost a hash keeps the one worker busy for tens of milliseconds.
-    harness.config.password_hash = PasswordHashCost{};
-  });
+  Harness h(one_password_worker);
   const auto admin = h.bearer();
   const auto secret = h.client()
                           .post("/api/v1/mfa/setup", nlohmann::json::object(), admin)

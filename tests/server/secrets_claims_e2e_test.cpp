@@ -455,10 +455,7 @@ TEST_CASE("e2e: wrong MFA codes are throttled per client address: another addres
 TEST_CASE(
     "e2e: verify-mfa, disable and confirm find every password worker busy and get 503 at once") {
   Harness h([](Harness& harness) {
-    harness.config.login_password_workers = 1;
-    harness.config.login_password_queue = 0;
-    // At the default cost a hash keeps the one worker busy for tens of milliseconds.
-    harness.config.password_hash = PasswordHashCost{};
+    one_password_worker(harness);
     // Wrong codes are not throttled here.
     harness.config.login_free_failures = 1000;
     harness.config.login_free_address_failures = 1000;

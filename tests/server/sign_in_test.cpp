@@ -116,10 +116,7 @@ TEST_CASE("e2e: the throttle's thresholds come from the [login] settings") {
 
 TEST_CASE("e2e: a sign-in that finds every password worker busy gets 503 with Retry-After") {
   Harness h([](Harness& harness) {
-    harness.config.login_password_workers = 1;
-    harness.config.login_password_queue = 0;
-    // At the default cost a hash keeps the one worker busy for tens of milliseconds.
-    harness.config.password_hash = PasswordHashCost{};
+    one_password_worker(harness);
     harness.config.login_free_failures = 1000;
     harness.config.login_free_address_failures = 1000;
   });

@@ -238,12 +238,7 @@ TEST_CASE("e2e: a deleted user is gone, cannot sign in or use its keys, and its 
 }
 
 TEST_CASE("e2e: user creations that find every password worker busy get 503 with Retry-After") {
-  Harness h([](Harness& harness) {
-    harness.config.login_password_workers = 1;
-    harness.config.login_password_queue = 0;
-    // At the default cost a hash keeps the one worker busy for tens of milliseconds.
-    harness.config.password_hash = PasswordHashCost{};
-  });
+  Harness h(one_password_worker);
   const auto admin = h.bearer();
   // Creations at once: each is hashed on the worker (201) or refused at once (503).
   std::atomic<int> next{0};
