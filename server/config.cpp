@@ -3,10 +3,12 @@
 #include <fmt/format.h>
 
 #include <toml++/toml.h>
+#include <unistd.h>
 #include <algorithm>
 #include <charconv>
 #include <fstream>
 #include <functional>
+#include <iterator>
 #include <map>
 #include <sstream>
 
@@ -410,6 +412,19 @@ std::uint64_t memory_limit(std::uint64_t physical_bytes, std::string_view cgroup
     }
   }
   return limit;
+}
+
+std::optional<std::uint64_t> process_memory_limit() {
+  const auto pages = ::sysconf(_SC_PHYS_PAGES);
+  const auto page_size = ::sysconf(_SC_PAGE_SIZE);
+  if (pages <= 0 || page_size <= 0) return std::nullopt;
+  const auto read_all = [](const char* path) {
+    std::ifstream in(path);
+    return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  };
+  return memory_limit(static_cast<std::uint64_t>(pages) * static_cast<std::uint64_t>(page_size),
+                      read_all("/sys/fs/cgroup/memory.max"),
+                      read_all("/sys/fs/cgroup/memory/memory.limit_in_bytes"));
 }
 
 std::optional<std::string> password_hash_memory_problem(const Config& config,

@@ -125,6 +125,9 @@ std::optional<std::string> password_hash_memory_problem(const Config& config,
 // the machine's memory is the host's.
 std::uint64_t memory_limit(std::uint64_t physical_bytes, std::string_view cgroup_v2_max,
                            std::string_view cgroup_v1_limit);
+// memory_limit() of this machine (sysconf) and of the control group at /sys/fs/cgroup (a
+// container's own); nullopt when the machine's memory is unknown.
+std::optional<std::uint64_t> process_memory_limit();
 
 // "127.0.0.1:8080" -> host, port; "[::1]:8080" too.
 bool parse_listen(std::string_view text, std::string& host, std::uint16_t& port);

@@ -6,13 +6,9 @@
 #include <spdlog/spdlog.h>
 
 #include <pthread.h>
-#include <unistd.h>
 #include <atomic>
 #include <csignal>
-#include <cstdint>
 #include <cstdlib>
-#include <fstream>
-#include <iterator>
 #include <ostream>
 #include <thread>
 
@@ -229,17 +225,8 @@ Result<std::unique_ptr<Server>, std::vector<std::string>> Server::start(const Co
         "with 5): raise it, or set password_hash.allow_below_owasp_floor = true (for tests)",
         config.password_hash.iterations, config.password_hash.memory_kib)});
   }
-  const auto pages = ::sysconf(_SC_PHYS_PAGES);
-  const auto page_size = ::sysconf(_SC_PAGE_SIZE);
-  if (pages > 0 && page_size > 0) {
-    const auto physical = static_cast<std::uint64_t>(pages) * static_cast<std::uint64_t>(page_size);
-    const auto read_all = [](const char* path) {
-      std::ifstream in(path);
-      return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-    };
-    const auto limit = memory_limit(physical, read_all("/sys/fs/cgroup/memory.max"),
-                                    read_all("/sys/fs/cgroup/memory/memory.limit_in_bytes"));
-    if (auto problem = password_hash_memory_problem(config, limit)) {
+  if (const auto memory = process_memory_limit()) {
+    if (auto problem = password_hash_memory_problem(config, *memory)) {
       return unexpected(std::vector<std::string>{std::move(*problem)});
     }
   }

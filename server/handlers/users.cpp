@@ -202,7 +202,7 @@ HttpResponse create_user_on_worker(RequestContext& context, const NewUser& input
   // Without a password the user cannot sign in until they set one: the stored hash is of
   // a random secret nobody ever sees.
   user.password_hash = hash_password(input.password.value_or(random_alphanumeric(40)),
-                                     context.services.config.password_hash);
+                                     services.config.password_hash);
   user.created_at = format_stored(now());
   user.updated_at = user.created_at;
   auto audit = user_audit(context, "USER_CREATE", user);
