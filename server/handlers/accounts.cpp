@@ -6,8 +6,11 @@
 #include <memory>
 
 #include "scopegate/ip.hpp"
+#include "server/auth.hpp"
+#include "server/authorizer.hpp"
 #include "server/clock.hpp"
 #include "server/crypto.hpp"
+#include "server/decision_response.hpp"
 #include "server/plans.hpp"
 #include "server/worker_pool.hpp"
 
@@ -194,9 +197,34 @@ namespace {
 struct Deferred {
   HttpRequest request;
   std::optional<Actor> actor;
+  Decision decision;
   std::optional<nlohmann::json> body;
   std::string client_ip;
 };
+
+// A request with a caller waited for a worker: meanwhile the caller may have been
+// disabled, signed out, or given a role that no longer grants the route, or the policy
+// reloaded. So it is authenticated and decided again, under the current policy, as
+// App::run did, just before the work: its refusal, or nothing (and `deferred` holds the
+// caller and decision as they are now).
+std::optional<HttpResponse> refused_now(Services& services, Deferred& deferred) {
+  const auto& request = deferred.request;
+  const auto policy = services.engine.policy();
+  auto authenticated = authenticate(request, services.store, *policy);
+  if (!authenticated) return authentication_refusal(authenticated.error(), request.path);
+  std::vector<Header> headers;
+  const auto facts =
+      request_facts(request.method, request.target, deferred.client_ip, request, headers, now());
+  auto decision = policy->decide(*authenticated->principal, facts);
+  if (!decision.allowed()) {
+    const auto& actor = *authenticated->actor;
+    return refusal_response(
+        decision, actor.kind == ActorKind::api_key ? Caller::api_key : Caller::user, request.path);
+  }
+  deferred.actor = *authenticated->actor;
+  deferred.decision = std::move(decision);
+  return std::nullopt;
+}
 
 }  // namespace
 
@@ -206,6 +234,7 @@ HttpResponse on_password_worker(RequestContext& context, std::string_view what,
   auto deferred = std::make_shared<Deferred>();
   deferred->request = context.request;
   if (context.actor != nullptr) deferred->actor = *context.actor;
+  deferred->decision = context.decision;
   if (context.body != nullptr) deferred->body = *context.body;
   deferred->client_ip = context.client_ip;
   HttpResponse response;
@@ -213,10 +242,15 @@ HttpResponse on_password_worker(RequestContext& context, std::string_view what,
                     busy = fmt::format("too many {} in progress; retry in 1 s", what),
                     work = std::move(work)](HttpResponder respond) {
     const bool queued = services.password_workers.try_submit([&services, deferred, work, respond] {
-      static const Decision no_decision{};
       try {
+        if (deferred->actor) {
+          if (auto refusal = refused_now(services, *deferred)) {
+            respond(std::move(*refusal));
+            return;
+          }
+        }
         RequestContext copy{deferred->request,
-                            no_decision,
+                            deferred->decision,
                             deferred->actor ? &*deferred->actor : nullptr,
                             deferred->body ? &*deferred->body : nullptr,
                             deferred->client_ip,

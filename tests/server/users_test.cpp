@@ -250,3 +250,88 @@ TEST_CASE("e2e: user creations that find every password worker busy get 503 with
       },
       201, "user creations");
 }
+
+// A user creation that waits for the one password worker, behind the admin's own sign-in
+// (hashed at a cost that keeps the worker busy for a while), while `change` is made to the
+// admin who sent it: the creation's reply once the worker takes it. The attempt counts
+// only when the replies prove that order (the change done before the sign-in's reply,
+// the creation's after it); otherwise it is tried again with a new admin.
+template <typename Change>
+Reply creation_after_its_sender(Harness& h, const Change& change) {
+  const auto admin = h.bearer();
+  std::optional<Reply> outcome;
+  int attempt = 0;
+  REQUIRE(eventually(
+      [&] {
+        const auto sender_email = "sender" + std::to_string(attempt++) + "@localhost";
+        const auto sender = h.signed_in(sender_email, "admin");
+        using Clock = std::chrono::steady_clock;
+        auto timed = [&h](const std::string& target, const nlohmann::json& body,
+                          const std::map<std::string, std::string>& headers) {
+          return std::async(std::launch::async, [&h, target, body, headers] {
+            auto reply = h.client().post(target, body, headers);
+            return std::pair{reply, Clock::now()};
+          });
+        };
+        auto sign_in = timed("/api/v1/auth/login",
+                             {{"organizationSlug", "default"},
+                              {"email", "admin@localhost"},
+                              {"password", admin_password}},
+                             {});
+        std::this_thread::sleep_for(std::chrono::milliseconds(50));
+        auto creation = timed("/api/v1/users",
+                              {{"email", "waited" + std::to_string(attempt) + "@acme.test"},
+                               {"password", "Waited-passw0rd"}},
+                              sender);
+        std::this_thread::sleep_for(std::chrono::milliseconds(50));
+        change(admin, sender_email);
+        const auto changed = Clock::now();
+        const auto [signed_in, signed_in_at] = sign_in.get();
+        const auto [created, created_at] = creation.get();
+        REQUIRE(signed_in.status == 200);
+        if (!(changed < signed_in_at && signed_in_at < created_at)) return false;
+        outcome = created;
+        return true;
+      },
+      std::chrono::seconds(60)));
+  return *outcome;
+}
+
+std::string user_id_by_email(Harness& h, const std::map<std::string, std::string>& admin,
+                             const std::string& email) {
+  const auto users = h.client().get("/api/v1/users", admin).json();
+  for (const auto& user : users) {
+    if (user.at("email") == email) return user.at("id").get<std::string>();
+  }
+  FAIL("no user " << email);
+  return {};
+}
+
+TEST_CASE(
+    "e2e: a user creation that waited for a password worker is refused if its admin was "
+    "disabled or demoted meanwhile") {
+  Harness h([](Harness& harness) {
+    harness.config.login_password_workers = 1;
+    harness.config.password_hash = PasswordHashCost{4, 64 * 1024};
+  });
+  SECTION("disabled: 401, as any request of a disabled user") {
+    const auto reply = creation_after_its_sender(
+        h, [&h](const std::map<std::string, std::string>& admin, const std::string& email) {
+          const auto id = user_id_by_email(h, admin, email);
+          REQUIRE(patch(h, "/api/v1/users/" + id, {{"isActive", false}}, admin).status == 200);
+        });
+    CHECK(reply.status == 401);
+    CHECK(reply.json().at("message") == "user account is disabled");
+  }
+  SECTION("demoted to member: 403, as the member's own request") {
+    const auto reply = creation_after_its_sender(
+        h, [&h](const std::map<std::string, std::string>& admin, const std::string& email) {
+          const auto id = user_id_by_email(h, admin, email);
+          REQUIRE(patch(h, "/api/v1/users/" + id, {{"isOrgAdmin", false}}, admin).status == 200);
+        });
+    CHECK(reply.status == 403);
+  }
+  // Either way the user was not created.
+  const auto users = h.client().get("/api/v1/users", h.bearer()).json();
+  for (const auto& user : users) CHECK(user.at("email").get<std::string>().rfind("waited", 0) != 0);
+}
