@@ -46,6 +46,10 @@ struct PasswordHashCost {
   bool below_owasp_floor() const;
 };
 
+// Those minimums as messages name them, from the table below_owasp_floor() uses:
+// "19456 KiB with 2 passes, 47104 with 1, 12288 with 3, 9216 with 4, 7168 with 5".
+std::string owasp_floor_text();
+
 // Argon2id (libsodium's crypto_pwhash_str) at `cost`. Throws std::runtime_error when
 // libsodium cannot (out of memory, or a cost outside its limits, which the configuration
 // does not allow): a request then answers 500, never stores an empty hash.

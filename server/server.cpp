@@ -221,9 +221,9 @@ Result<std::unique_ptr<Server>, std::vector<std::string>> Server::start(const Co
   if (config.password_hash.below_owasp_floor() && !config.password_hash_below_floor_allowed) {
     return unexpected(std::vector<std::string>{fmt::format(
         "error: [password_hash] iterations = {}, memory_kib = {} is below OWASP's floor for "
-        "Argon2id (19456 KiB with 2 passes, 47104 with 1, 12288 with 3, 9216 with 4, 7168 "
-        "with 5): raise it, or set password_hash.allow_below_owasp_floor = true (for tests)",
-        config.password_hash.iterations, config.password_hash.memory_kib)});
+        "Argon2id ({}): raise it, or set password_hash.allow_below_owasp_floor = true (for "
+        "tests)",
+        config.password_hash.iterations, config.password_hash.memory_kib, owasp_floor_text())});
   }
   if (const auto memory = process_memory_limit()) {
     if (auto problem = password_hash_memory_problem(config, *memory)) {
