@@ -2,13 +2,12 @@
 
 #include <fcntl.h>
 #include <libpq-fe.h>
-#include <linux/magic.h>
 #include <spawn.h>
 #include <stdlib.h>
-#include <sys/vfs.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -41,16 +40,18 @@ std::string random_text(std::size_t count, std::string_view alphabet) {
   return out;
 }
 
-// Where a cluster's files go: /dev/shm when it is a tmpfs, writable, with 1 GiB free, else
-// the temporary directory (as pg_shared_cluster.sh chooses, and why).
+// Where a cluster's files go: pg_cluster.sh chooses (`pg_cluster.sh base`), for this
+// process as for pg_shared_cluster.sh.
 std::filesystem::path cluster_base() {
-  struct statfs shm {};
-  if (::statfs("/dev/shm", &shm) == 0 && shm.f_type == TMPFS_MAGIC &&
-      ::access("/dev/shm", W_OK) == 0 &&
-      static_cast<unsigned long long>(shm.f_bavail) * shm.f_bsize >= (1ULL << 30)) {
-    return "/dev/shm";
+  const std::string command = "sh '" SCOPEGATE_SOURCE_DIR "/tests/server/pg_cluster.sh' base";
+  std::unique_ptr<FILE, int (*)(FILE*)> pipe(::popen(command.c_str(), "r"), ::pclose);
+  if (!pipe) throw std::runtime_error("cannot run tests/server/pg_cluster.sh base");
+  std::string base;
+  for (int c = std::fgetc(pipe.get()); c != EOF && c != '\n'; c = std::fgetc(pipe.get())) {
+    base += static_cast<char>(c);
   }
-  return std::filesystem::temp_directory_path();
+  if (base.empty()) throw std::runtime_error("tests/server/pg_cluster.sh base printed nothing");
+  return base;
 }
 
 // Reads what the script prints up to its first newline (or its end).

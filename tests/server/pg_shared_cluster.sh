@@ -79,17 +79,7 @@ if other_run; then
   exit 1
 fi
 stop  # the cluster of a run that ended without its stop step, if any
-# The cluster's files go on tmpfs (/dev/shm, when it is one, writable, with 1 GiB free: a
-# run peaks under 100 MB), else in $TMPDIR or /tmp. Each test creates and drops a database
-# of about a thousand files, which on a long-used ext4 disk cost a quarter of ctest's CPU
-# (its inode allocator scans recently deleted inodes); on a fresh one, little.
-# pg_cluster.cpp chooses the same way.
-base=${TMPDIR:-/tmp}
-shm_free=$(df -P -k /dev/shm 2>/dev/null | awk 'NR == 2 {print $4}')
-if [ "$(stat -f -c %T /dev/shm 2>/dev/null)" = tmpfs ] && [ -w /dev/shm ] &&
-  [ "${shm_free:-0}" -ge 1048576 ]; then
-  base=/dev/shm
-fi
+base=$(sh "$here/pg_cluster.sh" base)
 ctest=$PPID
 password=$(od -An -N18 -tx1 /dev/urandom | tr -d ' \n')
 # A port found free may be taken before the server binds it: then another, three times.
