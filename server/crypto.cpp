@@ -85,10 +85,6 @@ std::size_t memlimit(const PasswordHashCost& cost) {
   return static_cast<std::size_t>(cost.memory_kib) * 1024U;
 }
 
-}  // namespace
-
-namespace {
-
 // OWASP's equally strong minimums for Argon2id, the default's first.
 struct Floor {
   int memory_kib;

@@ -43,14 +43,16 @@ std::string random_text(std::size_t count, std::string_view alphabet) {
 // Where a cluster's files go: pg_cluster.sh chooses (`pg_cluster.sh base`), for this
 // process as for pg_shared_cluster.sh.
 std::filesystem::path cluster_base() {
-  const std::string command = "sh '" SCOPEGATE_SOURCE_DIR "/tests/server/pg_cluster.sh' base";
-  std::unique_ptr<FILE, int (*)(FILE*)> pipe(::popen(command.c_str(), "r"), ::pclose);
-  if (!pipe) throw std::runtime_error("cannot run tests/server/pg_cluster.sh base");
+  const std::string command = "/bin/sh '" SCOPEGATE_SOURCE_DIR "/tests/server/pg_cluster.sh' base";
+  FILE* pipe = ::popen(command.c_str(), "re");
+  if (pipe == nullptr) throw std::runtime_error("cannot run tests/server/pg_cluster.sh base");
   std::string base;
-  for (int c = std::fgetc(pipe.get()); c != EOF && c != '\n'; c = std::fgetc(pipe.get())) {
+  for (int c = std::fgetc(pipe); c != EOF && c != '\n'; c = std::fgetc(pipe)) {
     base += static_cast<char>(c);
   }
-  if (base.empty()) throw std::runtime_error("tests/server/pg_cluster.sh base printed nothing");
+  if (::pclose(pipe) != 0 || base.empty()) {
+    throw std::runtime_error("tests/server/pg_cluster.sh base failed");
+  }
   return base;
 }
 
