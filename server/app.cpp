@@ -50,7 +50,8 @@ HttpResponse App::handle(const HttpRequest& request) const {
                     counted](HttpResponder respond) {
     later([this, respond = std::move(respond), method, path, started, principal, reason,
            counted](HttpResponse answer) {
-      log_request(method, path, answer.status, started, principal, reason, counted);
+      log_request(method, path, answer.status, started, principal,
+                  answer.later_reason.empty() ? reason : answer.later_reason, counted);
       respond(std::move(answer));
     });
   };

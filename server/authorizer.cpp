@@ -91,21 +91,15 @@ Result<Authorized, HttpResponse> Authorizer::authorize(
   reason = std::string(decision.reason_code());
   if (shadow != nullptr) shadow->compare(decision, *authorized.principal, facts, principal_label);
   if (decision.allowed()) return authorized;
-  const Caller caller = actor->kind == ActorKind::api_key ? Caller::api_key : Caller::user;
-  if (decision.status() == 403 && mfa_setup_pending(*actor)) {
-    // What the user must do, rather than the scope the stand-in role lacks.
-    return unexpected(error_response(
-        403, "the organization requires MFA: set it up first (POST /api/v1/mfa/setup)", path));
-  }
-  if (caller == Caller::api_key && decision.status() == 403) {
-    audit_key_denial(request, facts, decision, *actor, client, at);
-  }
-  return unexpected(refusal_response(decision, caller, path));
+  return unexpected(caller_refusal(m_services, request, facts, decision, *actor, client, at, path));
 }
 
-void Authorizer::audit_key_denial(const HttpRequest& request, const Request& facts,
-                                  const Decision& decision, const Actor& actor,
-                                  const std::string& client, TimePoint at) const {
+namespace {
+
+// ACCESS_DENIED for an API key's 403: batched, an identical denial counted once.
+void audit_key_denial(Services& services, const HttpRequest& request, const Request& facts,
+                      const Decision& decision, const Actor& actor, const std::string& client,
+                      TimePoint at) {
   // Denials are audited in batches, identical ones once with a count: a repeat costs
   // only its identity (built in this thread's buffers) and one lookup.
   thread_local std::string details;
@@ -118,14 +112,50 @@ void Authorizer::audit_key_denial(const HttpRequest& request, const Request& fac
   identity.clear();
   AuditWriter::append_identity(identity, "ACCESS_DENIED", actor.organization.id, client, details,
                                resource, decision.message());
-  if (m_services.audit.count_repeat(identity, at)) return;
-  const RequestContext context{request, decision, &actor, nullptr, client, m_services};
+  if (services.audit.count_repeat(identity, at)) return;
+  const RequestContext context{request, decision, &actor, nullptr, client, services};
   auto denied = context.audit("ACCESS_DENIED", RequestContext::AuditId::when_written);
   denied.result = "FAILURE";
   denied.error_message = std::string(decision.message());
   denied.resource_type = "ENDPOINT";
   denied.resource_name = resource;
-  m_services.audit.submit_audit(std::move(denied));
+  services.audit.submit_audit(std::move(denied));
+}
+
+}  // namespace
+
+HttpResponse caller_refusal(Services& services, const HttpRequest& request, const Request& facts,
+                            const Decision& decision, const Actor& actor, const std::string& client,
+                            TimePoint at, std::string_view path) {
+  if (decision.status() == 403 && mfa_setup_pending(actor)) {
+    // What the user must do, rather than the scope the stand-in role lacks.
+    return error_response(
+        403, "the organization requires MFA: set it up first (POST /api/v1/mfa/setup)", path);
+  }
+  const bool key = actor.kind == ActorKind::api_key;
+  if (key && decision.status() == 403) {
+    audit_key_denial(services, request, facts, decision, actor, client, at);
+  }
+  return refusal_response(decision, key ? Caller::api_key : Caller::user, path);
+}
+
+Result<Authorized, HttpResponse> authorize_again(Services& services, const HttpRequest& request,
+                                                 const Policy& policy, const std::string& client,
+                                                 std::string& reason) {
+  auto authenticated = authenticate(request, services.store, policy);
+  if (!authenticated) {
+    reason = "unauthenticated";
+    return unexpected(authentication_refusal(authenticated.error(), request.path));
+  }
+  std::vector<Header> headers;
+  const TimePoint at = now();
+  const Request facts = request_facts(request.method, request.target, client, request, headers, at);
+  Authorized authorized{policy.decide(*authenticated->principal, facts), authenticated->actor,
+                        authenticated->principal};
+  reason = std::string(authorized.decision.reason_code());
+  if (authorized.decision.allowed()) return authorized;
+  return unexpected(caller_refusal(services, request, facts, authorized.decision, *authorized.actor,
+                                   client, at, request.path));
 }
 
 }  // namespace scopegate::server

@@ -28,11 +28,26 @@ Request request_facts(std::string_view method, std::string_view target, const st
 
 class ShadowPolicy;
 
+// The answer to a request of `actor` that the engine refused (`decision` not allowed): for
+// a user who must set up MFA first, what to do (403); else the decision's refusal
+// (decision_response.hpp); an API key's 403 is audited as ACCESS_DENIED, in batches.
+HttpResponse caller_refusal(Services& services, const HttpRequest& request, const Request& facts,
+                            const Decision& decision, const Actor& actor, const std::string& client,
+                            TimePoint at, std::string_view path);
+
 struct Authorized {
   Decision decision;  // allowed
   std::shared_ptr<const Actor> actor;
   std::shared_ptr<const Principal> principal;
 };
+
+// A request admitted earlier, judged again later (one that waited for a password worker:
+// handlers/accounts.cpp): its credentials authenticated and the engine asked under `policy`
+// now, as Authorizer::authorize() does, without counting the key's use or its rate limit a
+// second time. `reason`: the decision's reason code, or `unauthenticated`.
+Result<Authorized, HttpResponse> authorize_again(Services& services, const HttpRequest& request,
+                                                 const Policy& policy, const std::string& client,
+                                                 std::string& reason);
 
 class Authorizer {
  public:
@@ -55,10 +70,6 @@ class Authorizer {
                                              std::string& reason) const;
 
  private:
-  // ACCESS_DENIED for an API key's 403: batched, an identical denial counted once.
-  void audit_key_denial(const HttpRequest& request, const Request& facts, const Decision& decision,
-                        const Actor& actor, const std::string& client, TimePoint at) const;
-
   Services& m_services;
   std::vector<Cidr> m_trusted_proxies;
   // Per API key; mutable: authorize() is const and the limiter is thread-safe.

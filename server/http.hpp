@@ -50,6 +50,9 @@ struct HttpResponse {
   // are ignored), and sends that response when it comes, without holding up the thread
   // that serves other connections. It must not refer to the request, gone by then.
   std::function<void(HttpResponder)> later = {};
+  // For the request log and metrics, when the answer that came later was decided there (a
+  // request judged again on a password worker): its reason code. Empty: the request's.
+  std::string later_reason = {};
 };
 
 using HttpHandler = std::function<HttpResponse(const HttpRequest&)>;

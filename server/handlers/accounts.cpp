@@ -6,11 +6,9 @@
 #include <memory>
 
 #include "scopegate/ip.hpp"
-#include "server/auth.hpp"
 #include "server/authorizer.hpp"
 #include "server/clock.hpp"
 #include "server/crypto.hpp"
-#include "server/decision_response.hpp"
 #include "server/plans.hpp"
 #include "server/worker_pool.hpp"
 
@@ -197,32 +195,32 @@ namespace {
 struct Deferred {
   HttpRequest request;
   std::optional<Actor> actor;
+  // The policy `decision` was made under (a Decision borrows from its policy), and the
+  // decision, once the request is judged again; until then no decision.
+  std::shared_ptr<const Policy> policy;
   Decision decision;
   std::optional<nlohmann::json> body;
   std::string client_ip;
 };
 
 // A request with a caller waited for a worker: meanwhile the caller may have been
-// disabled, signed out, or given a role that no longer grants the route, or the policy
+// disabled, deleted or signed out, its key revoked, or its role changed, or the policy
 // reloaded. So it is authenticated and decided again, under the current policy, as
-// App::run did, just before the work: its refusal, or nothing (and `deferred` holds the
-// caller and decision as they are now).
+// App::run did, just before the work: its refusal (with its reason for the request log),
+// or nothing, and `deferred` then holds the caller and the decision as they are now.
 std::optional<HttpResponse> refused_now(Services& services, Deferred& deferred) {
-  const auto& request = deferred.request;
-  const auto policy = services.engine.policy();
-  auto authenticated = authenticate(request, services.store, *policy);
-  if (!authenticated) return authentication_refusal(authenticated.error(), request.path);
-  std::vector<Header> headers;
-  const auto facts =
-      request_facts(request.method, request.target, deferred.client_ip, request, headers, now());
-  auto decision = policy->decide(*authenticated->principal, facts);
-  if (!decision.allowed()) {
-    const auto& actor = *authenticated->actor;
-    return refusal_response(
-        decision, actor.kind == ActorKind::api_key ? Caller::api_key : Caller::user, request.path);
+  auto policy = services.engine.policy();
+  std::string reason;
+  auto authorized =
+      authorize_again(services, deferred.request, *policy, deferred.client_ip, reason);
+  if (!authorized) {
+    auto refusal = std::move(authorized.error());
+    refusal.later_reason = std::move(reason);
+    return refusal;
   }
-  deferred.actor = *authenticated->actor;
-  deferred.decision = std::move(decision);
+  deferred.actor = *authorized->actor;
+  deferred.policy = std::move(policy);
+  deferred.decision = std::move(authorized->decision);
   return std::nullopt;
 }
 
@@ -234,7 +232,6 @@ HttpResponse on_password_worker(RequestContext& context, std::string_view what,
   auto deferred = std::make_shared<Deferred>();
   deferred->request = context.request;
   if (context.actor != nullptr) deferred->actor = *context.actor;
-  deferred->decision = context.decision;
   if (context.body != nullptr) deferred->body = *context.body;
   deferred->client_ip = context.client_ip;
   HttpResponse response;

@@ -83,8 +83,10 @@ HttpResponse password_policy_response(std::string_view path,
 // Runs `work` on a password worker, with copies of the request, its actor and its body
 // (Argon2id never runs on the threads that serve requests): the response comes later.
 // A request with an actor is authenticated and decided again on the worker, just before
-// `work`: a caller disabled, signed out or refused by the current policy while the
-// request waited gets that refusal (401 or 403), and `work` does not run.
+// `work` (authorize_again(), authorizer.hpp): a caller disabled, deleted, signed out or
+// refused by the current policy while the request waited gets App::run's refusal for
+// that (401 or 403), and `work` does not run. Requests without one (sign-ins,
+// registrations, token spends) are not judged again, and `work` gets no decision.
 // When every worker is busy and the queue is full, 503 with Retry-After: 1 at once and
 // the message "too many <what> in progress; retry in 1 s".
 HttpResponse on_password_worker(RequestContext& context, std::string_view what,

@@ -33,8 +33,8 @@ namespace {
 struct SecondInstance {
   explicit SecondInstance(Harness& h)
       : store(h.open_store()),
-        engine([] {
-          auto policy = scopegate::compile_files({SCOPEGATE_SOURCE_DIR "/policies"});
+        engine([&h] {
+          auto policy = scopegate::compile_files({h.config.policy_directory});
           REQUIRE(policy);
           return std::move(*policy);
         }()),
@@ -46,13 +46,20 @@ struct SecondInstance {
         throttle({}),
         services{h.config, *store, engine, audit, *provider, nullptr, logger, workers, throttle} {}
 
-  // POST `target` by `caller`, judged and admitted as App::run does, handed to
+  // What the work saw, when it ran.
+  struct Outcome {
+    HttpResponse answer;
+    bool ran = false;
+    std::string actor_name;
+  };
+
+  // `method` `target` by `caller`, judged and admitted as App::run does, handed to
   // on_password_worker() while the worker is busy; `meanwhile` runs before the worker is
-  // freed. The answer, and whether the work ran.
-  std::pair<HttpResponse, bool> waited(const std::string& target, const Headers& caller,
-                                       const std::function<void()>& meanwhile) {
+  // freed.
+  Outcome waited(const std::string& method, const std::string& target, const Headers& caller,
+                 const std::function<void()>& meanwhile) {
     HttpRequest request;
-    request.method = "POST";
+    request.method = method;
     request.target = target;
     request.path = target;
     for (const auto& [name, value] : caller) {
@@ -71,20 +78,31 @@ struct SecondInstance {
     RequestContext context{request, decision,    authenticated->actor.get(),
                            nullptr, "127.0.0.1", services};
 
-    std::promise<void> release;
-    REQUIRE(workers.try_submit([freed = release.get_future().share()] { freed.wait(); }));
-    bool ran = false;
-    auto response = on_password_worker(context, "tests", [&ran](RequestContext& deferred) {
-      ran = deferred.actor != nullptr;
+    // Shared with the jobs, which may outlive this call if a REQUIRE below fails.
+    auto release = std::make_shared<std::promise<void>>();
+    auto seen = std::make_shared<Outcome>();
+    auto answered = std::make_shared<std::promise<void>>();
+    REQUIRE(workers.try_submit([freed = release->get_future().share()] { freed.wait(); }));
+    auto response = on_password_worker(context, "tests", [seen](RequestContext& deferred) {
+      seen->ran = true;
+      if (deferred.actor != nullptr) seen->actor_name = deferred.actor->user.name;
       return json_response(201, Json::object());
     });
     REQUIRE(response.later);
-    std::promise<HttpResponse> answer;
-    response.later([&answer](HttpResponse given) { answer.set_value(std::move(given)); });
-    meanwhile();
-    release.set_value();
-    auto given = answer.get_future().get();
-    return {std::move(given), ran};
+    response.later([seen, answered](HttpResponse given) {
+      seen->answer = std::move(given);
+      answered->set_value();
+    });
+    struct Release {
+      std::shared_ptr<std::promise<void>> release;
+      ~Release() { release->set_value(); }
+    };
+    {
+      const Release freed{release};
+      meanwhile();
+    }
+    answered->get_future().wait();
+    return *seen;
   }
 
   std::unique_ptr<Store> store;
@@ -109,38 +127,60 @@ std::string message_of(const HttpResponse& response) {
 
 TEST_CASE(
     "e2e: a request that waited for a password worker is refused if its caller was "
-    "disabled, deleted or demoted meanwhile") {
+    "disabled, deleted, demoted or its key revoked meanwhile") {
   Harness h;
   const auto admin = h.bearer();
   SecondInstance second(h);
   const auto sender = h.signed_in("sender@localhost", "admin");
   const auto path = "/api/v1/users/" + id_of(h, sender);
+  const std::string creation = "/api/v1/users";
 
-  SECTION("unchanged: the work runs, with the caller") {
-    const auto [answer, ran] = second.waited("/api/v1/users", sender, [] {});
-    CHECK(answer.status == 201);
-    CHECK(ran);
+  SECTION("unchanged: the work runs, with the caller as it is now") {
+    const auto outcome = second.waited("POST", creation, sender, [&] {
+      REQUIRE(patch(h, path, {{"name", "Renamed"}}, admin).status == 200);
+    });
+    CHECK(outcome.answer.status == 201);
+    CHECK(outcome.answer.later_reason.empty());
+    CHECK(outcome.ran);
+    CHECK(outcome.actor_name == "Renamed");
   }
   SECTION("disabled: 401, as any request of a disabled user") {
-    const auto [answer, ran] = second.waited("/api/v1/users", sender, [&] {
+    const auto outcome = second.waited("POST", creation, sender, [&] {
       REQUIRE(patch(h, path, {{"isActive", false}}, admin).status == 200);
     });
-    CHECK(answer.status == 401);
-    CHECK(message_of(answer) == "user account is disabled");
-    CHECK_FALSE(ran);
+    CHECK(outcome.answer.status == 401);
+    CHECK(message_of(outcome.answer) == "user account is disabled");
+    CHECK(outcome.answer.later_reason == "unauthenticated");
+    CHECK_FALSE(outcome.ran);
   }
   SECTION("deleted: 401") {
-    const auto [answer, ran] = second.waited("/api/v1/users", sender, [&] {
+    const auto outcome = second.waited("POST", creation, sender, [&] {
       REQUIRE(h.client().send("DELETE", path, admin).status == 204);
     });
-    CHECK(answer.status == 401);
-    CHECK_FALSE(ran);
+    CHECK(outcome.answer.status == 401);
+    CHECK_FALSE(outcome.ran);
   }
   SECTION("demoted to member: 403, as the member's own request of an admin route") {
-    const auto [answer, ran] = second.waited("/api/v1/users", sender, [&] {
+    const auto outcome = second.waited("POST", creation, sender, [&] {
       REQUIRE(patch(h, path, {{"isOrgAdmin", false}}, admin).status == 200);
     });
-    CHECK(answer.status == 403);
-    CHECK_FALSE(ran);
+    CHECK(outcome.answer.status == 403);
+    CHECK(outcome.answer.later_reason == "missing_scope");
+    CHECK_FALSE(outcome.ran);
+  }
+  SECTION("an API key revoked: 401") {
+    const auto key = h.key({"sessions:read"});
+    std::string key_id;
+    for (const auto& listed : h.client().get("/api/v1/api-keys", admin).json()) {
+      if (key.rfind(listed.at("keyPrefix").get<std::string>(), 0) == 0) {
+        key_id = listed.at("id").get<std::string>();
+      }
+    }
+    REQUIRE_FALSE(key_id.empty());
+    const auto outcome = second.waited("GET", "/api/v1/sessions", {{"X-API-Key", key}}, [&] {
+      REQUIRE(h.client().send("DELETE", "/api/v1/api-keys/" + key_id, admin).status == 204);
+    });
+    CHECK(outcome.answer.status == 401);
+    CHECK_FALSE(outcome.ran);
   }
 }
