@@ -1,6 +1,13 @@
 #include "server/gateway.hpp"
 
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <array>
+#include <cctype>
+
 #include "scopegate/path.hpp"
+#include "scopegate/result.hpp"
 #include "server/clock.hpp"
 #include "server/json.hpp"
 #include "server/shadow.hpp"
@@ -16,10 +23,75 @@ struct Original {
   std::string_view target;  // path and query
 };
 
-std::string_view first_header(const HttpRequest& request, std::string_view nginx,
-                              std::string_view forwarded) {
-  const auto value = request.header(nginx);
-  return value.empty() ? request.header(forwarded) : value;
+// The headers a proxy names the original request with: nginx's pair and the pair of
+// Traefik and Caddy.
+constexpr std::array<std::string_view, 2> nginx_pair{"x-original-method", "x-original-uri"};
+constexpr std::array<std::string_view, 2> forwarded_pair{"x-forwarded-method", "x-forwarded-uri"};
+
+// How many of `request`'s headers are named `name`.
+std::size_t header_count(const HttpRequest& request, std::string_view name) {
+  return static_cast<std::size_t>(
+      std::count_if(request.headers.begin(), request.headers.end(),
+                    [name](const auto& header) { return header.first == name; }));
+}
+
+// RFC 9110 §5.6.2: a method is a token.
+bool is_token(std::string_view text) {
+  static constexpr std::string_view others = "!#$%&'*+-.^_`|~";
+  return !text.empty() && std::all_of(text.begin(), text.end(), [](char c) {
+    return std::isalnum(static_cast<unsigned char>(c)) != 0 ||
+           others.find(c) != std::string_view::npos;
+  });
+}
+
+// The original request at the gateway path itself, from one pair of headers, or why not.
+// A proxy sets its own pair, but passes on the client's other headers (Caddy and Traefik
+// all of them, nginx those it does not set): a client can add the other pair. So when
+// both pairs are there, nobody can tell which one the proxy wrote, and none is used; nor
+// is a pair whose header comes twice.
+Result<Original, std::string> original_from_headers(const HttpRequest& request) {
+  const auto present = [&request](const auto& pair) {
+    return header_count(request, pair[0]) + header_count(request, pair[1]) > 0;
+  };
+  const bool nginx = present(nginx_pair);
+  if (nginx && present(forwarded_pair)) {
+    return unexpected(std::string(
+        "a forward-auth request must name the original request with one pair of headers, "
+        "X-Original-Method and X-Original-URI (nginx) or X-Forwarded-Method and "
+        "X-Forwarded-Uri (Traefik, Caddy), not both: the proxy must remove the client's "
+        "copies of the other pair (docs/gateway.md)"));
+  }
+  const auto& pair = nginx ? nginx_pair : forwarded_pair;
+  for (const auto name : pair) {
+    if (header_count(request, name) > 1) {
+      return unexpected(fmt::format("a forward-auth request has {} more than once", name));
+    }
+  }
+  Original original{request.header(pair[0]), request.header(pair[1])};
+  if (original.method.empty() || original.target.empty()) {
+    return unexpected(std::string(
+        "a forward-auth request must say which request it asks about: X-Original-Method and "
+        "X-Original-URI (nginx), or X-Forwarded-Method and X-Forwarded-Uri (Traefik, Caddy)"));
+  }
+  if (!is_token(original.method)) {
+    return unexpected(std::string("the original request's method is not an HTTP method"));
+  }
+  return original;
+}
+
+// `text` percent-encoded but for RFC 3986's unreserved characters, as in a query string.
+void append_form_encoded(std::string& out, std::string_view text) {
+  static constexpr std::string_view hex = "0123456789ABCDEF";
+  for (const char c : text) {
+    const auto byte = static_cast<unsigned char>(c);
+    if (std::isalnum(byte) != 0 || c == '-' || c == '.' || c == '_' || c == '~') {
+      out += c;
+    } else {
+      out += '%';
+      out += hex[byte >> 4];
+      out += hex[byte & 0xF];
+    }
+  }
 }
 
 // The scopes `principal` holds, as `policy` names them, space-separated.
@@ -41,7 +113,9 @@ HttpResponse allowed_response(const Policy& policy, const Decision& decision,
   std::string params;
   for (const auto& param : decision.params()) {
     if (!params.empty()) params += '&';
-    params.append(param.name).append("=").append(param.value);
+    append_form_encoded(params, param.name);
+    params += '=';
+    append_form_encoded(params, percent_decode(param.value));
   }
   response.headers.emplace_back("X-Scopegate-Endpoint", endpoint_label(decision.endpoint()));
   response.headers.emplace_back("X-Scopegate-Params", std::move(params));
@@ -109,16 +183,12 @@ HttpResponse Gateway::run(const HttpRequest& request, std::string& original_labe
                           Metrics::Slot& counted) const {
   Original original;
   if (request.path.size() == m_path.size()) {
-    original.method = first_header(request, "x-original-method", "x-forwarded-method");
-    original.target = first_header(request, "x-original-uri", "x-forwarded-uri");
-    if (original.method.empty() || original.target.empty()) {
+    auto named = original_from_headers(request);
+    if (!named) {
       reason = "no_original_request";
-      return error_response(400,
-                            "a forward-auth request must say which request it asks about: "
-                            "X-Original-Method and X-Original-URI (nginx), or X-Forwarded-Method "
-                            "and X-Forwarded-Uri (Traefik, Caddy)",
-                            request.path);
+      return error_response(400, named.error(), request.path);
     }
+    original = *named;
   } else {
     original.method = request.method;
     original.target = std::string_view(request.target).substr(m_path.size());

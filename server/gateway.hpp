@@ -4,13 +4,15 @@
 // A request at the gateway path (any method) describes another one:
 //   - at exactly the path, the original method and URI come from `X-Original-Method` and
 //     `X-Original-URI` (nginx) or `X-Forwarded-Method` and `X-Forwarded-Uri` (Traefik,
-//     Caddy); without them it is a 400;
+//     Caddy); without them, with both pairs (a client may add the pair its proxy does not
+//     set), a header of the pair twice, or a method that is no HTTP token, it is a 400;
 //   - below the path (`/authz/v1/things`, Envoy's `path_prefix`), the original request is
 //     this one's method and the rest of its target.
 // The credentials are this request's `X-API-Key` or `Authorization`, judged as for
 // scopegate's own API (server/authorizer.hpp: the same keys, rate limit and audit). An
 // allowed request gets 200 and, for the proxy to pass upstream, `X-Scopegate-Endpoint`
-// (`METHOD /template`), `X-Scopegate-Params` (`name=value&...`, values as sent),
+// (`METHOD /template`), `X-Scopegate-Params` (`name=value&...`, the decoded values
+// percent-encoded again but for unreserved characters, as in a query string),
 // `X-Scopegate-Scopes` (the caller's scopes, space-separated) and `X-Scopegate-Key-Id`
 // or `X-Scopegate-User-Id` (each empty when it does not apply); a refused one gets the server API's
 // refusal (server/decision_response.hpp), its JSON body repeated in `X-Scopegate-Error` for proxies

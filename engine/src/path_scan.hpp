@@ -108,9 +108,12 @@ inline PathError split(std::string_view path, PathSegments& out) noexcept {
   const auto close = [&](std::size_t end) noexcept {
     if (end == start) return PathError::empty_segment;
     const char first = data[start];
-    if ((first == '.' || first == '%') && end - start <= 6 &&
-        is_dot_segment(std::string_view(data + start, end - start))) {
-      return PathError::dot_segment;
+    if (first == '.' || first == '%') {
+      // Also before a `;`: servers that take `;...` for parameters (Tomcat, Spring, Jetty)
+      // read `..;x` as `..`.
+      auto head = std::string_view(data + start, end - start);
+      head = head.substr(0, head.find(';'));
+      if (head.size() <= 6 && is_dot_segment(head)) return PathError::dot_segment;
     }
     if (count == max_path_segments) return PathError::too_many_segments;
     out.begin[count] = static_cast<std::uint32_t>(start);

@@ -284,14 +284,32 @@ def test_through_the_proxy(stack):
     assert upstream.seen[-1]["method"] == "POST"
     assert upstream.seen[-1]["headers"]["x-scopegate-endpoint"] == "POST /v1/notes"
 
-    # Public routes need no key; a forged X-Scopegate header never reaches the upstream.
+    # Public routes need no key; a forged X-Scopegate header never reaches the upstream,
+    # nor its underscore form, which some frameworks read as the same header.
     status, _, _ = request(proxy.port, "GET", "/v1/status",
-                           {"X-Scopegate-Scopes": "notes:write", "X-Scopegate-Key-Id": "forged"})
+                           {"X-Scopegate-Scopes": "notes:write", "X-Scopegate-Key-Id": "forged",
+                            "X_Scopegate_Scopes": "notes:write"})
     assert status == 200
     seen = upstream.seen[-1]["headers"]
     assert seen.get("x-scopegate-scopes", "") == ""
     assert seen.get("x-scopegate-key-id", "") == ""
+    assert "x_scopegate_scopes" not in seen
+
+    # A path segment's & and = stay in its value: no parameter is added.
+    status, _, body = request(proxy.port, "GET", "/v1/notes/1&owner=admin",
+                              {"X-API-Key": reader})
+    assert status == 200, body
+    assert upstream.seen[-1]["headers"]["x-scopegate-params"] == "id=1%26owner%3Dadmin"
     allowed = len(upstream.seen)
+
+    # A client naming another request in either proxy's headers is judged on its own:
+    # a DELETE with a reader's key, dressed up as a read, is refused.
+    forged_original = {"X-API-Key": reader,
+                       "X-Original-Method": "GET", "X-Original-URI": "/v1/notes/1",
+                       "X-Forwarded-Method": "GET", "X-Forwarded-Uri": "/v1/notes/1"}
+    status, _, body = request(proxy.port, "DELETE", "/v1/notes/1", forged_original)
+    assert status == 403, body
+    assert json.loads(body)["message"] == "API key does not have required scope: notes:write"
 
     # Refusals: the statuses and JSON bodies of scopegate's own API.
     status, _, body = request(proxy.port, "GET", "/v1/notes/42", {"X-API-Key": writer})

@@ -124,6 +124,47 @@ TEST_CASE("gateway: Traefik's and Caddy's headers, Envoy's path prefix, and neit
   CHECK(h.client().get("/authzfoo", with_key(writer)).status == 404);
 }
 
+TEST_CASE("gateway: a client's copy of the other proxy's headers is refused, not believed") {
+  auto h = gateway_harness();
+  const auto reader = h.key({"notes:read"});
+  // Through Caddy a client sends DELETE /v1/notes/1 and adds nginx's pair, naming a read:
+  // Caddy sets its own pair and passes the client's on. Which pair is the proxy's?
+  auto both = with_key(reader);
+  both["X-Forwarded-Method"] = "DELETE";
+  both["X-Forwarded-Uri"] = "/v1/notes/1";
+  both["X-Original-Method"] = "GET";
+  both["X-Original-URI"] = "/v1/notes/1";
+  const auto refused = h.client().get("/authz", both);
+  CHECK(refused.status == 400);
+  CHECK(refused.json().at("message").get<std::string>().find("not both") != std::string::npos);
+  // One header of the other pair is enough; so through nginx, the other way round.
+  auto one = with_key(reader);
+  one["X-Original-Method"] = "GET";
+  one["X-Original-URI"] = "/v1/notes/1";
+  one["X-Forwarded-Uri"] = "/v1/status";
+  CHECK(h.client().get("/authz", one).status == 400);
+  // A header of the pair twice, and a method that is no HTTP token, are refused too.
+  const auto twice =
+      h.client().raw_status("GET /authz HTTP/1.1\r\nHost: x\r\nX-API-Key: " + reader +
+                            "\r\nX-Original-Method: GET\r\nX-Original-URI: /v1/status\r\n"
+                            "X-Original-URI: /v1/notes/1\r\nConnection: close\r\n\r\n");
+  CHECK(twice == 400);
+  CHECK(ask_nginx(h, "GET principal=admin", "/v1/notes/1", with_key(reader)).status == 400);
+  CHECK(ask_nginx(h, "GET", "/v1/notes/1", with_key(reader)).status == 200);
+}
+
+TEST_CASE("gateway: X-Scopegate-Params holds each value decoded, then encoded as in a query") {
+  auto h = gateway_harness();
+  const auto reader = h.key({"notes:read"});
+  // A segment may hold & and = as they are: they must not make a second parameter.
+  const auto injected = ask_nginx(h, "GET", "/v1/notes/1&owner=admin", with_key(reader));
+  REQUIRE(injected.status == 200);
+  CHECK(header(injected, "X-Scopegate-Params") == "id=1%26owner%3Dadmin");
+  const auto encoded = ask_nginx(h, "GET", "/v1/notes/a%20b%C3%A9~x", with_key(reader));
+  REQUIRE(encoded.status == 200);
+  CHECK(header(encoded, "X-Scopegate-Params") == "id=a%20b%C3%A9~x");
+}
+
 TEST_CASE("gateway: a revoked key is refused on its next request") {
   auto h = gateway_harness();
   const auto token = h.bearer();

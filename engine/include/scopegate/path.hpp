@@ -16,7 +16,7 @@ enum class PathError : std::uint8_t {
   none,
   not_absolute,          // does not start with `/`
   empty_segment,         // `//` or a trailing `/`
-  dot_segment,           // `.` or `..`, also percent-encoded (`%2e%2E`)
+  dot_segment,           // `.` or `..`, also percent-encoded (`%2e%2E`) or before a `;` (`..;x`)
   encoded_separator,     // `%2F`, `%5C`, or a raw `\`
   nul_byte,              // raw or `%00`
   control_character,     // a raw byte below 0x20 or 0x7F
