@@ -4,7 +4,7 @@
 
 #include <algorithm>
 #include <array>
-#include <cctype>
+#include <optional>
 
 #include "scopegate/path.hpp"
 #include "scopegate/result.hpp"
@@ -12,6 +12,7 @@
 #include "server/json.hpp"
 #include "server/shadow.hpp"
 #include "server/store/store.hpp"
+#include "server/text.hpp"
 
 namespace scopegate::server {
 
@@ -35,63 +36,80 @@ std::size_t header_count(const HttpRequest& request, std::string_view name) {
                     [name](const auto& header) { return header.first == name; }));
 }
 
-// RFC 9110 §5.6.2: a method is a token.
-bool is_token(std::string_view text) {
+// A method as the original request would have it: an RFC 9110 token without lowercase
+// letters (methods are case-sensitive, and frameworks that upper-case `delete` would run
+// what the policy judged as an unknown method).
+bool is_method(std::string_view text) {
   static constexpr std::string_view others = "!#$%&'*+-.^_`|~";
   return !text.empty() && std::all_of(text.begin(), text.end(), [](char c) {
-    return std::isalnum(static_cast<unsigned char>(c)) != 0 ||
+    return (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
            others.find(c) != std::string_view::npos;
   });
 }
+
+// Headers with which frameworks let a request say it is another one: a method override
+// (Symfony, Laravel, Rails' Rack::MethodOverride) or a URL rewrite (X-Original-URL and
+// X-Rewrite-URL: older Symfony, Zend, IIS URL Rewrite). The proxy passes a client's on,
+// and the policy would judge the request they hide.
+constexpr std::array<std::string_view, 5> disguise_headers{"x-http-method-override",
+                                                           "x-method-override", "x-http-method",
+                                                           "x-original-url", "x-rewrite-url"};
 
 // The original request at the gateway path itself, from one pair of headers, or why not.
 // A proxy sets its own pair, but passes on the client's other headers (Caddy and Traefik
 // all of them, nginx those it does not set): a client can add the other pair. So when
 // both pairs are there, nobody can tell which one the proxy wrote, and none is used; nor
 // is a pair whose header comes twice.
-Result<Original, std::string> original_from_headers(const HttpRequest& request) {
+struct Refused {
+  std::string reason;  // for the log and metrics
+  std::string message;
+};
+
+Result<Original, Refused> original_from_headers(const HttpRequest& request) {
   const auto present = [&request](const auto& pair) {
     return header_count(request, pair[0]) + header_count(request, pair[1]) > 0;
   };
   const bool nginx = present(nginx_pair);
   if (nginx && present(forwarded_pair)) {
-    return unexpected(std::string(
-        "a forward-auth request must name the original request with one pair of headers, "
-        "X-Original-Method and X-Original-URI (nginx) or X-Forwarded-Method and "
-        "X-Forwarded-Uri (Traefik, Caddy), not both: the proxy must remove the client's "
-        "copies of the other pair (docs/gateway.md)"));
+    return unexpected(
+        Refused{"ambiguous_original_request",
+                "a forward-auth request must name the original request with one pair of headers, "
+                "X-Original-Method and X-Original-URI (nginx) or X-Forwarded-Method and "
+                "X-Forwarded-Uri (Traefik, Caddy), not both: the proxy must remove the client's "
+                "copies of the other pair (docs/gateway.md)"});
   }
   const auto& pair = nginx ? nginx_pair : forwarded_pair;
   for (const auto name : pair) {
     if (header_count(request, name) > 1) {
-      return unexpected(fmt::format("a forward-auth request has {} more than once", name));
+      return unexpected(Refused{"ambiguous_original_request",
+                                fmt::format("a forward-auth request has {} more than once", name)});
     }
   }
   Original original{request.header(pair[0]), request.header(pair[1])};
   if (original.method.empty() || original.target.empty()) {
-    return unexpected(std::string(
+    return unexpected(Refused{
+        "no_original_request",
         "a forward-auth request must say which request it asks about: X-Original-Method and "
-        "X-Original-URI (nginx), or X-Forwarded-Method and X-Forwarded-Uri (Traefik, Caddy)"));
+        "X-Original-URI (nginx), or X-Forwarded-Method and X-Forwarded-Uri (Traefik, Caddy)"});
   }
-  if (!is_token(original.method)) {
-    return unexpected(std::string("the original request's method is not an HTTP method"));
+  if (!is_method(original.method)) {
+    return unexpected(Refused{"ambiguous_original_request",
+                              "the original request's method is not an HTTP method in capitals"});
   }
   return original;
 }
 
-// `text` percent-encoded but for RFC 3986's unreserved characters, as in a query string.
-void append_form_encoded(std::string& out, std::string_view text) {
-  static constexpr std::string_view hex = "0123456789ABCDEF";
-  for (const char c : text) {
-    const auto byte = static_cast<unsigned char>(c);
-    if (std::isalnum(byte) != 0 || c == '-' || c == '.' || c == '_' || c == '~') {
-      out += c;
-    } else {
-      out += '%';
-      out += hex[byte >> 4];
-      out += hex[byte & 0xF];
+// A request that says it is another one (disguise_headers): why it is refused, if it is.
+std::optional<Refused> disguised(const HttpRequest& request) {
+  for (const auto name : disguise_headers) {
+    if (header_count(request, name) > 0) {
+      return Refused{"disguised_request",
+                     fmt::format("the request carries {}, with which an API may run another "
+                                 "request than the one judged: the proxy must remove it",
+                                 name)};
     }
   }
+  return std::nullopt;
 }
 
 // The scopes `principal` holds, as `policy` names them, space-separated.
@@ -113,9 +131,8 @@ HttpResponse allowed_response(const Policy& policy, const Decision& decision,
   std::string params;
   for (const auto& param : decision.params()) {
     if (!params.empty()) params += '&';
-    append_form_encoded(params, param.name);
-    params += '=';
-    append_form_encoded(params, percent_decode(param.value));
+    params.append(percent_encoded(param.name)).append("=");
+    params.append(percent_encoded(percent_decode(param.value)));
   }
   response.headers.emplace_back("X-Scopegate-Endpoint", endpoint_label(decision.endpoint()));
   response.headers.emplace_back("X-Scopegate-Params", std::move(params));
@@ -185,8 +202,8 @@ HttpResponse Gateway::run(const HttpRequest& request, std::string& original_labe
   if (request.path.size() == m_path.size()) {
     auto named = original_from_headers(request);
     if (!named) {
-      reason = "no_original_request";
-      return error_response(400, named.error(), request.path);
+      reason = named.error().reason;
+      return error_response(400, named.error().message, request.path);
     }
     original = *named;
   } else {
@@ -195,6 +212,10 @@ HttpResponse Gateway::run(const HttpRequest& request, std::string& original_labe
   }
   const auto path = original.target.substr(0, original.target.find('?'));
   original_label = std::string(original.method).append(" ").append(path);
+  if (auto refused = disguised(request)) {
+    reason = std::move(refused->reason);
+    return error_response(400, refused->message, path);
+  }
 
   PathSegments segments;
   if (const auto error = split_path(path, segments); error != PathError::none) {

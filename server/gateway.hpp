@@ -5,9 +5,12 @@
 //   - at exactly the path, the original method and URI come from `X-Original-Method` and
 //     `X-Original-URI` (nginx) or `X-Forwarded-Method` and `X-Forwarded-Uri` (Traefik,
 //     Caddy); without them, with both pairs (a client may add the pair its proxy does not
-//     set), a header of the pair twice, or a method that is no HTTP token, it is a 400;
+//     set), a header of the pair twice, or a method that is not an HTTP token in capitals,
+//     it is a 400;
 //   - below the path (`/authz/v1/things`, Envoy's `path_prefix`), the original request is
-//     this one's method and the rest of its target.
+//     this one's method and the rest of its target;
+//   - either way, a request carrying a header with which frameworks run another request
+//     than the one judged (a method override, X-Original-URL, X-Rewrite-URL) is a 400.
 // The credentials are this request's `X-API-Key` or `Authorization`, judged as for
 // scopegate's own API (server/authorizer.hpp: the same keys, rate limit and audit). An
 // allowed request gets 200 and, for the proxy to pass upstream, `X-Scopegate-Endpoint`

@@ -35,4 +35,8 @@ struct TextRule {
 // this order: invalid UTF-8, a control character, too long, too short.
 std::optional<std::string> check_text(std::string_view text, const TextRule& rule);
 
+// `text` percent-encoded (upper-case hex) but for RFC 3986's unreserved characters: ASCII
+// letters and digits and `-._~`. For a value in a query string or a URI's label.
+std::string percent_encoded(std::string_view text);
+
 }  // namespace scopegate::server

@@ -4,7 +4,8 @@
 #include <sodium.h>
 
 #include <boost/beast/core/detail/sha1.hpp>
-#include <cctype>
+
+#include "server/text.hpp"
 
 namespace scopegate::server {
 
@@ -45,19 +46,6 @@ Bytes sodium_hmac(const Bytes& key, const Bytes& message) {
   update(&state, message.data(), message.size());
   Bytes out(length);
   final(&state, out.data());
-  return out;
-}
-
-std::string percent_encoded(std::string_view text) {
-  std::string out;
-  for (const char c : text) {
-    const auto byte = static_cast<unsigned char>(c);
-    if (std::isalnum(byte) != 0 || c == '-' || c == '.' || c == '_' || c == '~') {
-      out += c;
-    } else {
-      out += fmt::format("%{:02X}", byte);
-    }
-  }
   return out;
 }
 

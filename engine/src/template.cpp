@@ -51,7 +51,8 @@ Result<Segment, TemplateError> parse_segment(std::string_view text, std::size_t 
     }
     return Segment{SegmentKind::param, std::string(name)};
   }
-  if (text == "." || text == "..") {
+  const auto before_semicolon = text.substr(0, text.find(';'));
+  if (before_semicolon == "." || before_semicolon == "..") {
     return fail(offset, text.size(), "dot segment '" + std::string(text) + "' in template",
                 "requests with dot segments are refused before matching: remove it");
   }

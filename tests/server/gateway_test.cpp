@@ -150,7 +150,33 @@ TEST_CASE("gateway: a client's copy of the other proxy's headers is refused, not
                             "X-Original-URI: /v1/notes/1\r\nConnection: close\r\n\r\n");
   CHECK(twice == 400);
   CHECK(ask_nginx(h, "GET principal=admin", "/v1/notes/1", with_key(reader)).status == 400);
+  // Methods are case-sensitive; a framework that upper-cases `delete` runs a DELETE.
+  CHECK(ask_nginx(h, "delete", "/v1/notes/1", with_key(reader)).status == 400);
   CHECK(ask_nginx(h, "GET", "/v1/notes/1", with_key(reader)).status == 200);
+  auto forwarded_twice =
+      h.client().raw_status("GET /authz HTTP/1.1\r\nHost: x\r\nX-API-Key: " + reader +
+                            "\r\nX-Forwarded-Method: GET\r\nX-Forwarded-Method: DELETE\r\n"
+                            "X-Forwarded-Uri: /v1/notes/1\r\nConnection: close\r\n\r\n");
+  CHECK(forwarded_twice == 400);
+}
+
+TEST_CASE("gateway: a request carrying a method override or a URL rewrite header is refused") {
+  auto h = gateway_harness();
+  const auto writer = h.key({"notes:write"});
+  // Symfony, Laravel and Rack::MethodOverride run this POST as a DELETE; older Symfony,
+  // Zend and IIS URL Rewrite take the URL from X-Original-URL or X-Rewrite-URL.
+  for (const std::string name : {"X-HTTP-Method-Override", "X-Method-Override", "X-HTTP-Method",
+                                 "X-Original-URL", "X-Rewrite-URL"}) {
+    auto headers = with_key(writer);
+    headers[name] = name.find("URL") == std::string::npos ? "DELETE" : "/v1/notes/1";
+    const auto nginx = ask_nginx(h, "POST", "/v1/notes", headers);
+    CHECK(nginx.status == 400);
+    CHECK(nginx.json().at("message").get<std::string>().find("the proxy must remove it") !=
+          std::string::npos);
+    // Envoy's way too: the original request below the gateway path.
+    CHECK(h.client().send("POST", "/authz/v1/notes", headers).status == 400);
+  }
+  CHECK(ask_nginx(h, "POST", "/v1/notes", with_key(writer)).status == 200);
 }
 
 TEST_CASE("gateway: X-Scopegate-Params holds each value decoded, then encoded as in a query") {
