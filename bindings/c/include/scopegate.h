@@ -21,8 +21,12 @@
  * principal_for_*). Every other handle is used by one thread at a time, except that
  * a principal, a policy and diagnostics may be read (passed as `const`) from many threads
  * while nobody changes them. A decision is filled by one scopegate_decide call at a time:
- * give each thread its own and reuse it, which makes a decision allocate nothing once its
- * buffer has held the longest target. */
+ * give each thread its own and reuse it, which makes scopegate_decide allocate nothing once
+ * the decision's buffer has held the longest target (scopegate_decide_request allocates
+ * the list of its headers on each call).
+ *
+ * Strings given are NUL-terminated: a string is read up to its first NUL, so text that
+ * may hold one (a path from the network) must be refused or percent-encoded first. */
 #ifndef SCOPEGATE_H
 #define SCOPEGATE_H
 

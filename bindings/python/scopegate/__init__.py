@@ -76,22 +76,27 @@ _SEVERITIES = ("error", "warning", "note")
 
 
 def _read_diagnostics(handle):
+    # A diagnostic quotes the source line, which need not be UTF-8: such bytes read as
+    # U+FFFD rather than failing the compile's report.
+    def text(value):
+        return value.decode("utf-8", errors="replace")
+
     diagnostics = []
     record = _native.Diagnostic()
     for i in range(lib.scopegate_diagnostics_count(handle)):
         _check(lib.scopegate_diagnostics_get(handle, i, ctypes.byref(record)))
         diagnostics.append(
             Diagnostic(
-                record.file.decode(),
+                text(record.file),
                 record.line,
                 record.column,
                 _SEVERITIES[record.severity],
-                record.code.decode(),
-                record.message.decode(),
-                record.help.decode(),
+                text(record.code),
+                text(record.message),
+                text(record.help),
             )
         )
-    return diagnostics, lib.scopegate_diagnostics_text(handle).decode()
+    return diagnostics, text(lib.scopegate_diagnostics_text(handle))
 
 
 class _Handle:
@@ -124,7 +129,8 @@ class Policy(_Handle):
         as one policy. Raises CompileError."""
         if isinstance(paths, (str, bytes, os.PathLike)):
             paths = [paths]
-        array, count = _native.strings([os.fsdecode(path) for path in paths])
+        # Paths as the file system names them (os.fsencode), not re-encoded as UTF-8.
+        array, count = _native.strings([os.fsencode(path) for path in paths], "a path")
         return cls._finish(
             lambda policy, diagnostics: lib.scopegate_compile_files(
                 array, count, policy, diagnostics
@@ -136,7 +142,10 @@ class Policy(_Handle):
         """Compiles one policy text; `file_name` is what diagnostics name."""
         return cls._finish(
             lambda policy, diagnostics: lib.scopegate_compile_text(
-                file_name.encode(), text.encode(), policy, diagnostics
+                _native.text(file_name, "file_name"),
+                _native.text(text, "the policy text"),
+                policy,
+                diagnostics,
             )
         )
 
@@ -169,17 +178,19 @@ class Principal(_Handle):
 
     def set_identity(self, id=None, name=None, org=None):
         """principal.id, .name and .org for conditions; None is missing."""
-        encode = lambda text: None if text is None else text.encode()  # noqa: E731
         _check(
             lib.scopegate_principal_set_identity(
-                self._pointer, encode(id), encode(name), encode(org)
+                self._pointer,
+                _native.text(id, "id"),
+                _native.text(name, "name"),
+                _native.text(org, "org"),
             )
         )
         return self
 
     def set_allowed_cidrs(self, cidrs):
         """principal.allowed_cidrs, e.g. ["10.0.0.0/8"]; ValueError for a bad range."""
-        array, count = _native.strings(list(cidrs))
+        array, count = _native.strings(list(cidrs), "an address range")
         _check(lib.scopegate_principal_set_allowed_cidrs(self._pointer, array, count))
         return self
 
@@ -288,7 +299,7 @@ class Engine(_Handle):
 
     def principal_for_key(self, scopes) -> Principal:
         """An API key holding `scopes`; names the policy does not know grant nothing."""
-        array, count = _native.strings(list(scopes))
+        array, count = _native.strings(list(scopes), "a scope name")
         pointer = ctypes.c_void_p()
         _check(lib.scopegate_principal_for_key(self._pointer, array, count, ctypes.byref(pointer)))
         return Principal(pointer.value)
@@ -297,30 +308,43 @@ class Engine(_Handle):
         """A signed-in user with `role`; an unknown role holds nothing."""
         pointer = ctypes.c_void_p()
         _check(
-            lib.scopegate_principal_for_role(self._pointer, role.encode(), ctypes.byref(pointer))
+            lib.scopegate_principal_for_role(
+                self._pointer, _native.text(role, "the role"), ctypes.byref(pointer)
+            )
         )
         return Principal(pointer.value)
 
     def decide(self, principal, method, target, ip=None, headers=None, time=None) -> Decision:
         """Decides `method target` (a path, optionally with ?query) for `principal`.
         `ip` (text), `headers` (a mapping or pairs) and `time` (seconds since the epoch)
-        are what conditions may read besides. ValueError for an IP that does not parse."""
+        are what conditions may read besides. ValueError for an IP that does not parse, a
+        time outside 64 bits, or a NUL character in any of the strings (percent-encode it
+        in a target: `%00` is refused as a path should be)."""
+        method_bytes = _native.text(method, "the method")
+        target_bytes = _native.text(target, "the target")
         pointer = ctypes.c_void_p()
         _check(lib.scopegate_decision_new(ctypes.byref(pointer)))
         decision = Decision(pointer.value)
         if ip is None and not headers and time is None:
             status = lib.scopegate_decide(
-                self._pointer, principal._pointer, method.encode(), target.encode(), pointer
+                self._pointer, principal._pointer, method_bytes, target_bytes, pointer
             )
         else:
+            if time is not None and not -(2**63) <= int(time) < 2**63:
+                raise ValueError(f"time {time} does not fit in 64 bits")
             pairs = list(headers.items() if hasattr(headers, "items") else headers or [])
             array = (_native.Header * len(pairs))(
-                *[_native.Header(name.encode(), value.encode()) for name, value in pairs]
+                *[
+                    _native.Header(
+                        _native.text(name, "a header name"), _native.text(value, "a header value")
+                    )
+                    for name, value in pairs
+                ]
             )
             request = _native.Request(
-                method.encode(),
-                target.encode(),
-                None if ip is None else ip.encode(),
+                method_bytes,
+                target_bytes,
+                _native.text(ip, "the ip"),
                 array,
                 len(pairs),
                 0 if time is None else 1,

@@ -123,7 +123,19 @@ POLICY_USED = 4
 OUT_OF_MEMORY = 5
 
 
-def strings(values):
-    """A C array of NUL-terminated UTF-8 strings, and its length."""
-    encoded = [value.encode("utf-8") for value in values]
+def text(value, what):
+    """`value` as a NUL-terminated UTF-8 string for C; None stays None. A NUL inside
+    would end the string there, and C would see less than was given (a path cut short,
+    a policy without its last rules): ValueError instead. `what` names it."""
+    if value is None:
+        return None
+    encoded = value if isinstance(value, bytes) else value.encode("utf-8")
+    if b"\0" in encoded:
+        raise ValueError(f"{what} contains a NUL character, which scopegate cannot be given")
+    return encoded
+
+
+def strings(values, what):
+    """A C array of NUL-terminated UTF-8 strings (see text()), and its length."""
+    encoded = [text(value, what) for value in values]
     return (ctypes.c_char_p * len(encoded))(*encoded), len(encoded)

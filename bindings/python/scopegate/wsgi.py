@@ -52,13 +52,27 @@ def _target(environ):
     return f"{target}?{query}" if query else target
 
 
+def _routed_path_differs(environ, target):
+    """Whether the application would route another path than the request's: a raw
+    REQUEST_URI is what the engine judges, SCRIPT_NAME + PATH_INFO what the application
+    routes on, and a rewrite in between (mod_rewrite, another middleware) could make them
+    differ. Both as bytes: WSGI strings hold bytes as latin-1."""
+    if not (environ.get("REQUEST_URI") or environ.get("RAW_URI")):
+        return False  # the target was built from SCRIPT_NAME + PATH_INFO
+    judged = urllib.parse.unquote_to_bytes(target.split("?", 1)[0])
+    routed = (environ.get("SCRIPT_NAME", "") + environ.get("PATH_INFO", "")).encode("latin-1")
+    return judged != routed
+
+
 def _headers(environ):
+    """The request's headers as the client sent their bytes (WSGI gives them as
+    latin-1), so that conditions see what the bundled server would show them."""
     headers = []
     for name, value in environ.items():
         if name.startswith("HTTP_"):
-            headers.append((name[5:].replace("_", "-").title(), value))
+            headers.append((name[5:].replace("_", "-").title(), value.encode("latin-1")))
         elif name in ("CONTENT_TYPE", "CONTENT_LENGTH") and value:
-            headers.append((name.replace("_", "-").title(), value))
+            headers.append((name.replace("_", "-").title(), value.encode("latin-1")))
     return headers
 
 
@@ -94,11 +108,20 @@ class ScopegateMiddleware:
 
     def __call__(self, environ, start_response):
         method = environ["REQUEST_METHOD"]
-        target = _target(environ)
-        path = target.split("?", 1)[0]
+        text_target = _target(environ)
+        path = text_target.split("?", 1)[0]
+        headers = _headers(environ)
+        # A NUL, which scopegate cannot be given (and the bundled server refuses).
+        if "\0" in text_target:
+            return self._respond(start_response, 400,
+                                 general_body(400, "Path contains a NUL byte", path))
+        if any(b"\0" in value for _, value in headers):
+            return self._respond(start_response, 400,
+                                 general_body(400, "A header contains a NUL byte", path))
+        target = text_target.encode("latin-1")  # the bytes the client sent
         facts = {
             "ip": environ.get("REMOTE_ADDR") or None,
-            "headers": _headers(environ),
+            "headers": headers,
             "time": int(time.time()),
         }
         try:
@@ -106,11 +129,13 @@ class ScopegateMiddleware:
         except ValueError:  # REMOTE_ADDR that is not an address: decide without it
             facts["ip"] = None
             decision = self.engine.decide(self.anonymous, method, target, **facts)
+        if decision.reason == "invalid_path":
+            return self._respond(start_response, 400, general_body(400, decision.message, path))
+        if _routed_path_differs(environ, text_target):
+            message = "the path the application routes differs from the request's path"
+            return self._respond(start_response, 400, general_body(400, message, path))
         principal = self.anonymous
         if not decision.allowed:
-            if decision.reason == "invalid_path":
-                body = general_body(400, decision.message, path)
-                return self._respond(start_response, 400, body)
             key = environ.get("HTTP_X_API_KEY")
             if key is None:
                 return self._unauthorized(start_response, "authentication required", path)

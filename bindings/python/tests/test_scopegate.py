@@ -120,6 +120,39 @@ def test_bad_addresses_are_value_errors(engine):
         key.set_allowed_cidrs(["10.0.0.1/8"])
 
 
+def test_a_nul_character_is_a_value_error_not_a_string_cut_short(engine):
+    # C would see the text up to the NUL: /healthz (public) instead of the whole path, a
+    # policy without the rules after it, a scope named "sessions:read".
+    key = engine.principal_for_key(["audit:read"])
+    with pytest.raises(ValueError, match="the target contains a NUL"):
+        engine.decide(key, "GET", "/healthz\0/../api/v1/users")
+    with pytest.raises(ValueError, match="a header value contains a NUL"):
+        engine.decide(key, "GET", "/api/v1/audit-logs", headers={"X-Tenant": "acme\0x"})
+    with pytest.raises(ValueError, match="a scope name contains a NUL"):
+        engine.principal_for_key(["sessions:read\0x"])
+    with pytest.raises(ValueError, match="the policy text contains a NUL"):
+        scopegate.Policy.from_text('public { GET /healthz }\0forbid * /** { message "no" }')
+    # Encoded, a NUL reaches the engine, which refuses the path.
+    assert engine.decide(key, "GET", "/healthz%00").reason == "invalid_path"
+
+
+def test_a_time_outside_64_bits_is_a_value_error(engine):
+    key = engine.principal_for_key(["audit:read"])
+    with pytest.raises(ValueError, match="64 bits"):
+        engine.decide(key, "GET", "/api/v1/audit-logs", time=2**64 + 5)
+
+
+def test_a_policy_that_is_not_utf8_is_a_compile_error(tmp_path):
+    path = tmp_path / "bad.policy"
+    path.write_bytes(b"scope \xff\xfe {\n}\n")
+    with pytest.raises(scopegate.CompileError) as raised:
+        scopegate.Policy.compile([path])
+    assert raised.value.diagnostics
+    # A path given as bytes is passed as the file system's bytes.
+    with pytest.raises(scopegate.CompileError):
+        scopegate.Policy.compile([bytes(path)])
+
+
 def test_replace_rebinds_principals_and_a_policy_serves_one_engine(engine):
     key = engine.principal_for_key(["sessions:write"])
     before = engine.decide(key, "GET", "/api/v1/sessions/1")

@@ -118,3 +118,24 @@ def test_an_invalid_path_is_a_400_before_any_key_is_looked_at(client):
     response = client.get("/api/v1/sessions/%2e%2e")
     body = general(response, 400, "Path contains a dot segment", "/api/v1/sessions/%2e%2e")
     assert body["error"] == "Bad Request"
+
+
+def test_a_path_the_application_would_route_differently_is_a_400(client):
+    # A rewrite between the server and the middleware: the engine would judge /healthz
+    # (public) while the application serves a session.
+    response = client.get("/api/v1/sessions/1",
+                          environ_overrides={"REQUEST_URI": "/healthz", "RAW_URI": "/healthz"})
+    general(response, 400, "the path the application routes differs from the request's path",
+            "/healthz")
+    # The same bytes, percent-encoded or not, pass.
+    response = client.get("/api/v1/sessions/a%20b", headers={"X-API-Key": "egk_live_reader"})
+    assert response.status_code == 200
+    assert response.json["id"] == "a b"
+
+
+def test_a_nul_in_the_target_or_a_header_is_a_400(client):
+    response = client.get("/healthz", environ_overrides={"REQUEST_URI": "/healthz\0/x",
+                                                         "RAW_URI": "/healthz\0/x"})
+    general(response, 400, "Path contains a NUL byte", "/healthz\0/x")
+    response = client.get("/healthz", headers={"X-Tenant": "a\0b"})
+    general(response, 400, "A header contains a NUL byte", "/healthz")
