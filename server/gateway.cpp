@@ -55,16 +55,17 @@ constexpr std::array<std::string_view, 5> disguise_headers{"x-http-method-overri
                                                            "x-method-override", "x-http-method",
                                                            "x-original-url", "x-rewrite-url"};
 
-// The original request at the gateway path itself, from one pair of headers, or why not.
-// A proxy sets its own pair, but passes on the client's other headers (Caddy and Traefik
-// all of them, nginx those it does not set): a client can add the other pair. So when
-// both pairs are there, nobody can tell which one the proxy wrote, and none is used; nor
-// is a pair whose header comes twice.
+// Why a forward-auth request is refused (400).
 struct Refused {
   std::string reason;  // for the log and metrics
   std::string message;
 };
 
+// The original request at the gateway path itself, from one pair of headers, or why not.
+// A proxy sets its own pair, but passes on the client's other headers (Caddy and Traefik
+// all of them, nginx those it does not set): a client can add the other pair. So when
+// both pairs are there, nobody can tell which one the proxy wrote, and none is used; nor
+// is a pair whose header comes twice.
 Result<Original, Refused> original_from_headers(const HttpRequest& request) {
   const auto present = [&request](const auto& pair) {
     return header_count(request, pair[0]) + header_count(request, pair[1]) > 0;

@@ -29,6 +29,15 @@ Reply ask_nginx(const Harness& h, const std::string& method, const std::string& 
   return h.client().get("/authz", headers);
 }
 
+// `headers` with what Traefik's and Caddy's forward auth add: the original method and URI.
+std::map<std::string, std::string> with_forwarded(std::map<std::string, std::string> headers,
+                                                  const std::string& method,
+                                                  const std::string& uri) {
+  headers["X-Forwarded-Method"] = method;
+  headers["X-Forwarded-Uri"] = uri;
+  return headers;
+}
+
 std::string header(const Reply& reply, const std::string& name) {
   const auto found = reply.headers.find(name);
   return found == reply.headers.end() ? std::string("(absent)") : found->second;
@@ -102,10 +111,8 @@ TEST_CASE("gateway: Traefik's and Caddy's headers, Envoy's path prefix, and neit
   const auto writer = h.key({"notes:write"});
 
   // Traefik and Caddy: X-Forwarded-Method and X-Forwarded-Uri, any method on /authz.
-  auto headers = with_key(writer);
-  headers["X-Forwarded-Method"] = "DELETE";
-  headers["X-Forwarded-Uri"] = "/v1/notes/9";
-  const auto forwarded = h.client().send("POST", "/authz", headers);
+  const auto forwarded =
+      h.client().send("POST", "/authz", with_forwarded(with_key(writer), "DELETE", "/v1/notes/9"));
   CHECK(forwarded.status == 200);
   CHECK(header(forwarded, "X-Scopegate-Endpoint") == "DELETE /v1/notes/{id}");
   CHECK(header(forwarded, "X-Scopegate-Params") == "id=9");
@@ -129,9 +136,7 @@ TEST_CASE("gateway: a client's copy of the other proxy's headers is refused, not
   const auto reader = h.key({"notes:read"});
   // Through Caddy a client sends DELETE /v1/notes/1 and adds nginx's pair, naming a read:
   // Caddy sets its own pair and passes the client's on. Which pair is the proxy's?
-  auto both = with_key(reader);
-  both["X-Forwarded-Method"] = "DELETE";
-  both["X-Forwarded-Uri"] = "/v1/notes/1";
+  auto both = with_forwarded(with_key(reader), "DELETE", "/v1/notes/1");
   both["X-Original-Method"] = "GET";
   both["X-Original-URI"] = "/v1/notes/1";
   const auto refused = h.client().get("/authz", both);
