@@ -7,6 +7,7 @@
 
 #include <fmt/format.h>
 
+#include "scopegate/dsl/format.hpp"
 #include "scopegate/method.hpp"
 #include "scopegate/source_location.hpp"
 #include "scopegate/suggest.hpp"
@@ -133,8 +134,8 @@ ConvertedCondition convert(const Locator& at, const ast::Condition& condition,
   converted.spec = convert_node(at, condition, condition.root, converted.nodes);
   converted.nodes.erase(converted.nodes.begin(),
                         converted.nodes.begin() + static_cast<std::ptrdiff_t>(first_tag));
-  const std::string_view source = at.text();
-  converted.text = condition_text(source.substr(condition.range.offset, condition.range.length));
+  // As `scopegate fmt` writes it, so that formatting a policy keeps its messages.
+  converted.text = format_condition(condition);
   converted.location = at.location(condition.range);
   converted.span = at.span(condition.range);
   converted.is_or = condition.nodes[condition.root].kind == ast::Expression::Kind::or_;

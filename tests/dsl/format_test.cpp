@@ -332,6 +332,27 @@ TEST_CASE("fmt writes conditions with single spaces and only the parentheses nee
   }
 }
 
+TEST_CASE("fmt keeps the message of a failed condition, written with needless parentheses") {
+  const std::string written = R"(scope q:read {
+  summary "Q"
+  GET /q "Q" when request.query.a=="1" and (request.query.b == "2" and
+      (request.query.c == "3"))   # three of them
+}
+)";
+  auto before = scopegate::compile_source("q.policy", written);
+  auto after = scopegate::compile_source("q.policy", format_ok(written));
+  if (!before) FAIL(before.error().render());
+  if (!after) FAIL(after.error().render());
+  const auto refused = [](const Policy& policy) {
+    return std::string(
+        policy.decide(policy.principal_for_key({"q:read"}), "GET", "/q?a=1").message());
+  };
+  CHECK(refused(*before) ==
+        R"(Condition not met: request.query.a == "1" and request.query.b == "2" and )"
+        R"(request.query.c == "3")");
+  CHECK(refused(*after) == refused(*before));
+}
+
 TEST_CASE("fmt breaks a long condition before each top-level operator") {
   const std::string long_value(60, 'v');
   const std::string text = "forbid GET /x when request.header.a == \"" + long_value +
