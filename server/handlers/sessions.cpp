@@ -17,19 +17,20 @@ namespace scopegate::server {
 
 namespace {
 
-// The longest session the caller may hold: the server's limit for admins, and for
-// everyone else the members' limit capped by the shortest maxSessionDurationHours among
-// the user's roles (their session covers the resources of every role at once).
-StoreResult<int> max_hours(RequestContext& context) {
+// The longest session `user` may hold: the server's limit for admins, and for everyone
+// else the members' limit capped by the shortest maxSessionDurationHours among the user's
+// roles (their session covers the resources of every role at once). The session's
+// owner's, whoever extends it.
+StoreResult<int> max_hours(RequestContext& context, const User& user) {
   const auto& config = context.services.config;
-  if (context.actor->is_admin()) return config.session_admin_max_hours;
+  if (user.role == "admin") return config.session_admin_max_hours;
   auto limit = static_cast<std::int64_t>(config.session_max_hours);
-  const auto roles = context.services.store.list_roles(context.actor->organization.id);
+  const auto roles = context.services.store.list_roles(user.organization_id);
   if (!roles) return unexpected(roles.error());
   for (const auto& role : *roles) {
     const auto& members = role.user_ids;
     if (role.max_session_hours &&
-        std::find(members.begin(), members.end(), context.actor->user.id) != members.end()) {
+        std::find(members.begin(), members.end(), user.id) != members.end()) {
       limit = std::min(limit, *role.max_session_hours);
     }
   }
@@ -96,13 +97,17 @@ HttpResponse session_response(RequestContext& context, int status, const Session
 
 namespace {
 
-// The session named by the path, if the caller may see it.
+// The session named by the path, if the caller may see it: their own, and for an admin
+// signed in (not a key: managing every session is the user-only /sessions/admin's job)
+// any of the organization's.
 StoreResult<std::shared_ptr<const Session>> load_session(RequestContext& context) {
   auto found = context.services.store.find_session(context.param("id"));
   if (!found || !*found) return found;
   const auto& session = **found;
-  const bool visible = session.organization_id == context.actor->organization.id &&
-                       (session.user_id == context.actor->user.id || context.actor->is_admin());
+  const auto& actor = *context.actor;
+  const bool visible =
+      session.organization_id == actor.organization.id &&
+      (session.user_id == actor.user.id || (actor.kind == ActorKind::user && actor.is_admin()));
   if (!visible) return std::shared_ptr<const Session>();
   return found;
 }
@@ -140,7 +145,7 @@ HttpResponse get_session(RequestContext& context) {
 
 HttpResponse start_session(RequestContext& context) {
   auto& services = context.services;
-  const auto limit = max_hours(context);
+  const auto limit = max_hours(context, context.actor->user);
   if (!limit) return store_failure(context, limit.error().message);
   auto parsed = parse_session_start_body(
       request_body(context),
@@ -224,7 +229,12 @@ HttpResponse extend_session(RequestContext& context) {
   }
   const auto started = parse_iso(session.started_at).value_or(now());
   const auto new_expiry = *current_expiry + std::chrono::hours(additional);
-  const auto max = max_hours(context);
+  auto owner = session.user_id == context.actor->user.id
+                   ? StoreResult<std::optional<User>>(context.actor->user)
+                   : context.services.store.find_user(session.user_id);
+  if (!owner) return store_failure(context, owner.error().message);
+  if (!*owner) return store_failure(context, "the session's user is missing");
+  const auto max = max_hours(context, **owner);
   if (!max) return store_failure(context, max.error().message);
   const int limit = *max;
   if (new_expiry - started > std::chrono::hours(limit)) {

@@ -269,6 +269,20 @@ HttpResponse create_user(RequestContext& context) {
   });
 }
 
+// Ends the user's running sessions, as an admin does (endedReason ADMIN), once the user
+// can no longer sign in or use a key. A session that changed meanwhile (the sweeper
+// expiring it) is ending already.
+StoreResult<Done> end_running_sessions(RequestContext& context, const std::string& user_id) {
+  const auto sessions = context.services.store.list_sessions(user_id);
+  if (!sessions) return unexpected(sessions.error());
+  for (auto session : *sessions) {
+    if (!can_stop(session.status)) continue;
+    const auto ended = end_session(context, session, "ADMIN");
+    if (!ended) return unexpected(ended.error());
+  }
+  return Done{};
+}
+
 HttpResponse update_user(RequestContext& context) {
   const auto id = context.param("id");
   auto loaded = load_user(context, id);
@@ -283,6 +297,7 @@ HttpResponse update_user(RequestContext& context) {
     changes["name"] = user.name;
   }
   const bool was_admin = user.role == "admin";
+  const bool was_active = user.active;
   if (parsed->is_org_admin && *parsed->is_org_admin != was_admin) {
     // Demoting makes a member; a user of another policy role made admin and demoted
     // again is a member too.
@@ -304,6 +319,12 @@ HttpResponse update_user(RequestContext& context) {
     }
     return refusal(context, "isActive", "Cannot deactivate the last organization admin");
   }
+  if (was_active && !user.active) {
+    // Deactivated: its tokens and keys are refused from now on; end its sessions, whose
+    // addresses the firewall would otherwise keep allowing until they expire.
+    const auto ended = end_running_sessions(context, user.id);
+    if (!ended) return store_failure(context, ended.error().message);
+  }
   return user_response(context, 200, user);
 }
 
@@ -320,15 +341,8 @@ HttpResponse delete_user(RequestContext& context) {
   if (*deleted == Store::UserChange::last_admin) {
     return refusal(context, "id", "Cannot delete the last organization admin");
   }
-  // The user can no longer sign in or use a key; now end what they have running. A
-  // session that changed meanwhile (the sweeper expiring it) is ending already.
-  const auto sessions = store.list_sessions(user.id);
-  if (!sessions) return store_failure(context, sessions.error().message);
-  for (auto session : *sessions) {
-    if (!can_stop(session.status)) continue;
-    const auto ended = end_session(context, session, "ADMIN");
-    if (!ended) return store_failure(context, ended.error().message);
-  }
+  const auto ended = end_running_sessions(context, user.id);
+  if (!ended) return store_failure(context, ended.error().message);
   return HttpResponse{204, "application/json", {}, ""};
 }
 

@@ -167,3 +167,58 @@ TEST_CASE("e2e: admins list every session of the organization and stop any of th
   CHECK((after[0].at("status") == "EXPIRING" || after[0].at("status") == "CANCELLED"));
   CHECK(after[0].at("userEmail").get<std::string>().rfind("bob@acme.test (deleted ", 0) == 0);
 }
+
+TEST_CASE("e2e: deactivating a user ends their running sessions") {
+  Harness h;
+  AdminFixture f(h);
+  const auto db = f.resource("db");
+  const auto bob = f.member("bob@acme.test", {{"resourceIds", {db}}});
+  const auto bob_token = f.member_token("bob@acme.test");
+  const auto running =
+      h.client().post("/api/v1/sessions", {{"ipv4Address", "192.0.2.10"}}, bob_token);
+  REQUIRE(running.status == 201);
+
+  REQUIRE(patch(h, "/api/v1/users/" + bob, {{"isActive", false}}, f.admin).status == 200);
+  const auto ended =
+      h.client().get("/api/v1/sessions/" + id_of(running), f.admin).json();  // an admin's view
+  CHECK(ended.at("endedReason") == "ADMIN");
+  CHECK((ended.at("status") == "EXPIRING" || ended.at("status") == "CANCELLED"));
+  CHECK(f.audited("SESSION_STOP") == 1);
+  CHECK(h.client().get("/api/v1/sessions", bob_token).status == 401);
+}
+
+TEST_CASE(
+    "e2e: an admin's API key acts on its creator's sessions only, and a member's session "
+    "is extended within the member's cap whoever extends it") {
+  Harness h;
+  AdminFixture f(h);
+  f.member("bob@acme.test");
+  const auto bob_token = f.member_token("bob@acme.test");
+  const nlohmann::json at = {{"ipv4Address", "192.0.2.10"}};
+  const auto bobs = id_of(h.client().post(
+      "/api/v1/sessions", {{"ipv4Address", "192.0.2.10"}, {"durationHours", 2}}, bob_token));
+  const auto key = with_key(h.key({"sessions:read", "sessions:write"}));
+
+  // Every session of the organization is the user-only /sessions/admin's business.
+  CHECK(h.client().get("/api/v1/sessions/" + bobs, key).status == 404);
+  CHECK(
+      h.client().post("/api/v1/sessions/" + bobs + "/stop", nlohmann::json::object(), key).status ==
+      404);
+  CHECK(h.client()
+            .post("/api/v1/sessions/" + bobs + "/extend", {{"additionalHours", 1}}, key)
+            .status == 404);
+  const auto admins = id_of(h.client().post("/api/v1/sessions", at, f.admin));
+  CHECK(h.client().get("/api/v1/sessions/" + admins, key).status == 200);
+
+  // The admin signed in still may; Bob's 2-hour session grows to the members' cap of 8
+  // hours, not to the admins' 24.
+  CHECK(h.client().get("/api/v1/sessions/" + bobs, f.admin).status == 200);
+  const auto beyond =
+      h.client().post("/api/v1/sessions/" + bobs + "/extend", {{"additionalHours", 7}}, f.admin);
+  CHECK(beyond.status == 400);
+  CHECK(beyond.json().at("validationErrors").at("additionalHours") ==
+        "the session would exceed the maximum duration of 8 hours");
+  CHECK(h.client()
+            .post("/api/v1/sessions/" + bobs + "/extend", {{"additionalHours", 6}}, f.admin)
+            .status == 200);
+}
