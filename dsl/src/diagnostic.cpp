@@ -41,20 +41,41 @@ std::size_t advance(std::string_view bytes, std::size_t column) {
   return column;
 }
 
-std::string expand_tabs(std::string_view line) {
+// `line`, starting at display column `column`, as a terminal shows it safely: tabs
+// expanded, and every other control character (an escape sequence would recolour the
+// terminal or move its cursor) as U+FFFD, one column as well.
+std::string expand_tabs(std::string_view line, std::size_t column) {
   std::string out;
-  std::size_t column = 0;
   for (char c : line) {
     if (c == '\t') {
       const std::size_t width = tab_stop - column % tab_stop;
       out.append(width, ' ');
       column += width;
+    } else if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) {
+      out += "\xEF\xBF\xBD";
+      ++column;
     } else {
       out.push_back(c);
       if (!is_continuation_byte(c)) ++column;
     }
   }
   return out;
+}
+
+// How much of a long line an excerpt shows: about this many bytes around the span.
+constexpr std::size_t excerpt_context = 60;
+
+// The part of the line [begin, end) that an excerpt of the span [start, stop) shows: all
+// of it when short, else `excerpt_context` bytes either side of the span's start (a
+// 300 KB line is not printed whole), cut at code point boundaries.
+std::pair<std::size_t, std::size_t> excerpt_window(std::string_view text, std::size_t begin,
+                                                   std::size_t end, std::size_t start) {
+  if (end - begin <= 2 * excerpt_context + 40) return {begin, end};
+  std::size_t from = start > begin + excerpt_context ? start - excerpt_context : begin;
+  std::size_t to = std::min(end, start + excerpt_context);
+  while (from > begin && is_continuation_byte(text[from])) --from;
+  while (to < end && is_continuation_byte(text[to])) ++to;
+  return {from, to};
 }
 
 std::string location_prefix(const Span& span) {
@@ -69,16 +90,21 @@ void render_excerpt(std::string& out, const Span& span) {
   const std::string_view text = span.file->text;
   const auto [begin, end] = line_bounds(text, span.offset);
   const std::size_t start = std::min(std::max(span.offset, begin), end);
-  const std::size_t stop = std::min(std::max(start, span.offset + span.length), end);
-  const std::string_view line = text.substr(begin, end - begin);
+  const auto [from, to] = excerpt_window(text, begin, end, start);
+  const std::size_t stop = std::min(std::max(start, span.offset + span.length), to);
+  const std::string_view line = text.substr(from, to - from);
+  // "…" (one column) where the window cuts the line.
+  const std::string before = from > begin ? "\u2026" : "";
+  const std::string after = to < end ? "\u2026" : "";
 
   const std::string number = std::to_string(span.line);
   const std::size_t width = std::max(min_gutter_width, number.size());
-  const std::size_t start_column = advance(line.substr(0, start - begin), 0);
+  const std::size_t start_column = advance(line.substr(0, start - from), before.empty() ? 0 : 1);
   const std::size_t stop_column = advance(text.substr(start, stop - start), start_column);
   const std::size_t tildes = stop_column > start_column ? stop_column - start_column - 1 : 0;
 
-  out += fmt::format("{:>{}} | {}\n", number, width, expand_tabs(line));
+  out += fmt::format("{:>{}} | {}{}{}\n", number, width, before,
+                     expand_tabs(line, before.empty() ? 0 : 1), after);
   out += fmt::format("{:>{}} | {}^{}\n", "", width, std::string(start_column, ' '),
                      std::string(tildes, '~'));
 }

@@ -87,6 +87,37 @@ TEST_CASE("an empty span is one caret, a span past the line end stops at it") {
         "2 errors generated.\n");
 }
 
+TEST_CASE("a long line's excerpt is a window around the span, marked where it is cut") {
+  // An error at the end of a 300 KB line: 60 bytes either side, not the whole line.
+  const std::string line = std::string(300000, 'a') + " x" + std::string(1000, 'b');
+  const auto f = file("t.policy", line + "\n");
+  Diagnostics diagnostics;
+  diagnostics.add(error("syntax-error", make_span(f, 300001, 1), "unexpected 'x'"));
+  const std::string shown =
+      "\u2026" + std::string(59, 'a') + " x" + std::string(59, 'b') + "\u2026";
+  CHECK(diagnostics.render() ==
+        "t.policy:1:300002: error: unexpected 'x' [syntax-error]\n"
+        "    1 | " +
+            shown +
+            "\n"
+            "      | " +
+            std::string(61, ' ') +
+            "^\n"
+            "1 error generated.\n");
+}
+
+TEST_CASE("control characters in an excerpt are shown as U+FFFD, keeping the caret in place") {
+  // A raw ESC would recolour the terminal; it takes one column, as U+FFFD does.
+  const auto f = file("t.policy", "GET /a \"\x1b[31mred\" x\n");
+  Diagnostics diagnostics;
+  diagnostics.add(error("syntax-error", make_span(f, 18, 1), "unexpected 'x'"));
+  CHECK(diagnostics.render() ==
+        "t.policy:1:19: error: unexpected 'x' [syntax-error]\n"
+        "    1 | GET /a \"\xEF\xBF\xBD[31mred\" x\n"
+        "      |                   ^\n"
+        "1 error generated.\n");
+}
+
 TEST_CASE("diagnostics sort by file, then offset, then code") {
   const auto a = file("a.policy", "0123456789");
   const auto b = file("b.policy", "0123456789");
