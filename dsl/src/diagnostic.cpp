@@ -73,8 +73,9 @@ std::pair<std::size_t, std::size_t> excerpt_window(std::string_view text, std::s
   if (end - begin <= 2 * excerpt_context + 40) return {begin, end};
   std::size_t from = start > begin + excerpt_context ? start - excerpt_context : begin;
   std::size_t to = std::min(end, start + excerpt_context);
-  while (from > begin && is_continuation_byte(text[from])) --from;
-  while (to < end && is_continuation_byte(text[to])) ++to;
+  // A code point has at most 3 continuation bytes; more are not UTF-8, and cut anywhere.
+  for (int i = 0; i < 3 && from > begin && is_continuation_byte(text[from]); ++i) --from;
+  for (int i = 0; i < 3 && to < end && is_continuation_byte(text[to]); ++i) ++to;
   return {from, to};
 }
 

@@ -233,7 +233,11 @@ HttpResponse extend_session(RequestContext& context) {
                    ? StoreResult<std::optional<User>>(context.actor->user)
                    : context.services.store.find_user(session.user_id);
   if (!owner) return store_failure(context, owner.error().message);
-  if (!*owner) return store_failure(context, "the session's user is missing");
+  if (!*owner) {
+    return validation_response(
+        context.request.path, {{"status", "the session's user was deleted: it cannot be extended"}},
+        "Session cannot be extended");
+  }
   const auto max = max_hours(context, **owner);
   if (!max) return store_failure(context, max.error().message);
   const int limit = *max;

@@ -297,7 +297,6 @@ HttpResponse update_user(RequestContext& context) {
     changes["name"] = user.name;
   }
   const bool was_admin = user.role == "admin";
-  const bool was_active = user.active;
   if (parsed->is_org_admin && *parsed->is_org_admin != was_admin) {
     // Demoting makes a member; a user of another policy role made admin and demoted
     // again is a member too.
@@ -319,9 +318,10 @@ HttpResponse update_user(RequestContext& context) {
     }
     return refusal(context, "isActive", "Cannot deactivate the last organization admin");
   }
-  if (was_active && !user.active) {
-    // Deactivated: its tokens and keys are refused from now on; end its sessions, whose
-    // addresses the firewall would otherwise keep allowing until they expire.
+  if (!user.active) {
+    // Inactive: its tokens and keys are refused from now on; end its sessions, whose
+    // addresses the firewall would otherwise keep allowing until they expire (also when
+    // a first attempt failed partway: a retried PATCH ends the rest).
     const auto ended = end_running_sessions(context, user.id);
     if (!ended) return store_failure(context, ended.error().message);
   }

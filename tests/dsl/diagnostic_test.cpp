@@ -106,6 +106,14 @@ TEST_CASE("a long line's excerpt is a window around the span, marked where it is
             "1 error generated.\n");
 }
 
+TEST_CASE("a long line that is not UTF-8 is windowed too") {
+  // 300 KB of continuation bytes: no code point boundary to cut at.
+  const auto f = file("t.policy", std::string(300000, '\x80') + " x\n");
+  Diagnostics diagnostics;
+  diagnostics.add(error("syntax-error", make_span(f, 300001, 1), "unexpected 'x'"));
+  CHECK(diagnostics.render().size() < 400);
+}
+
 TEST_CASE("control characters in an excerpt are shown as U+FFFD, keeping the caret in place") {
   // A raw ESC would recolour the terminal; it takes one column, as U+FFFD does.
   const auto f = file("t.policy", "GET /a \"\x1b[31mred\" x\n");

@@ -317,7 +317,8 @@ class Engine(_Handle):
     def decide(self, principal, method, target, ip=None, headers=None, time=None) -> Decision:
         """Decides `method target` (a path, optionally with ?query) for `principal`.
         `ip` (text), `headers` (a mapping or pairs) and `time` (seconds since the epoch)
-        are what conditions may read besides. ValueError for an IP that does not parse, a
+        are what conditions may read besides. Strings may be str (passed as UTF-8) or bytes
+        (passed as they are). ValueError for an IP that does not parse, a
         time outside 64 bits, or a NUL character in any of the strings (percent-encode it
         in a target: `%00` is refused as a path should be)."""
         method_bytes = _native.text(method, "the method")

@@ -59,9 +59,12 @@ def _routed_path_differs(environ, target):
     differ. Both as bytes: WSGI strings hold bytes as latin-1."""
     if not (environ.get("REQUEST_URI") or environ.get("RAW_URI")):
         return False  # the target was built from SCRIPT_NAME + PATH_INFO
-    judged = urllib.parse.unquote_to_bytes(target.split("?", 1)[0])
-    routed = (environ.get("SCRIPT_NAME", "") + environ.get("PATH_INFO", "")).encode("latin-1")
-    return judged != routed
+    judged = urllib.parse.unquote_to_bytes(target.split("?", 1)[0].encode("latin-1"))
+    path_info = environ.get("PATH_INFO", "").encode("latin-1")
+    # A mount's prefix may be the proxy's (X-Forwarded-Prefix through ProxyFix), missing
+    # from REQUEST_URI: the application routes on PATH_INFO within it.
+    routed = (environ.get("SCRIPT_NAME", "").encode("latin-1") + path_info, path_info)
+    return judged not in routed
 
 
 def _headers(environ):

@@ -139,3 +139,17 @@ def test_a_nul_in_the_target_or_a_header_is_a_400(client):
     general(response, 400, "Path contains a NUL byte", "/healthz\0/x")
     response = client.get("/healthz", headers={"X-Tenant": "a\0b"})
     general(response, 400, "A header contains a NUL byte", "/healthz")
+
+
+def test_a_raw_utf8_path_and_a_proxy_s_prefix_are_the_paths_the_application_routes(client):
+    # The client's bytes, as WSGI gives them (latin-1): /api/v1/sessions/café in UTF-8.
+    raw = "/api/v1/sessions/caf\u00c3\u00a9"
+    response = client.get("/api/v1/sessions/caf\u00e9", headers={"X-API-Key": "egk_live_reader"},
+                          environ_overrides={"REQUEST_URI": raw, "RAW_URI": raw})
+    assert response.status_code == 200
+    assert response.json["id"] == "caf\u00e9"
+    # A prefix that ProxyFix took from X-Forwarded-Prefix into SCRIPT_NAME.
+    response = client.get("/api/v1/sessions/1", headers={"X-API-Key": "egk_live_reader"},
+                          environ_overrides={"SCRIPT_NAME": "/prefix",
+                                             "REQUEST_URI": "/api/v1/sessions/1"})
+    assert response.status_code == 200

@@ -61,7 +61,7 @@ struct Scope {
 // `when ...` on a route line (or on its scope): the line grants only while it holds.
 struct GrantCondition {
   std::uint32_t index = 0;  // the compiled condition
-  std::string_view text;    // as written
+  std::string_view text;    // as the compiler gives it (the dsl: as `scopegate fmt` writes it)
   SourceLocation location;
   std::string_view message;  // "Condition not met: request.query.size <= 100"
 };

@@ -39,7 +39,7 @@ struct RouteSpec {
   SourceLocation location;
   // `when ...`: the grant counts only while this holds (scoped routes only).
   std::optional<ConditionSpec> condition;
-  std::string condition_text;  // as written, for messages and `explain`
+  std::string condition_text;  // for messages and `explain` (the dsl: as `scopegate fmt` writes it)
   SourceLocation condition_location;
 };
 
