@@ -207,7 +207,9 @@ HttpResponse stop_session(RequestContext& context) {
   auto loaded = load_session(context);
   if (!loaded) return store_failure(context, loaded.error().message);
   if (!*loaded) return not_found(context, "session");
-  return stop_loaded_session(context, **loaded, "MANUAL");
+  // An admin stopping another user's session here does what /sessions/admin does.
+  const bool own = (*loaded)->user_id == context.actor->user.id;
+  return stop_loaded_session(context, **loaded, own ? "MANUAL" : "ADMIN");
 }
 
 HttpResponse extend_session(RequestContext& context) {

@@ -188,8 +188,8 @@ TEST_CASE("e2e: deactivating a user ends their running sessions") {
 }
 
 TEST_CASE(
-    "e2e: an admin's API key acts on its creator's sessions only, and a member's session "
-    "is extended within the member's cap whoever extends it") {
+    "e2e: an admin's API key acts on its creator's sessions only, and an admin signed in "
+    "extends a member's session within the member's cap and stops it as ADMIN") {
   Harness h;
   AdminFixture f(h);
   f.member("bob@acme.test");
@@ -221,4 +221,12 @@ TEST_CASE(
   CHECK(h.client()
             .post("/api/v1/sessions/" + bobs + "/extend", {{"additionalHours", 6}}, f.admin)
             .status == 200);
+  // Stopping it there is what /sessions/admin does; stopping one's own is MANUAL.
+  const auto stopped =
+      h.client().post("/api/v1/sessions/" + bobs + "/stop", nlohmann::json::object(), f.admin);
+  REQUIRE(stopped.status == 200);
+  CHECK(stopped.json().at("endedReason") == "ADMIN");
+  const auto own =
+      h.client().post("/api/v1/sessions/" + admins + "/stop", nlohmann::json::object(), f.admin);
+  CHECK(own.json().at("endedReason") == "MANUAL");
 }
