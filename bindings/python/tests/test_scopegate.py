@@ -6,6 +6,7 @@ import threading
 import pytest
 
 import scopegate
+from conftest import POLICY_TEXT
 
 
 def test_the_shipped_policy_compiles_without_warnings(policies):
@@ -184,6 +185,37 @@ def test_an_engine_decides_from_many_threads(engine):
     for thread in threads:
         thread.join()
     assert results == [True] * 4
+
+
+def test_an_engine_decides_from_many_threads_while_its_policy_is_replaced(engine):
+    # ctypes lets go of the GIL in each call: the threads decide in C at once, while the
+    # main thread swaps the policy 50 times. Every decision is one policy's or the other's,
+    # and a principal made before the swaps is rebound to whichever it meets.
+    key = engine.principal_for_key(["sessions:read"])
+    texts = [POLICY_TEXT, POLICY_TEXT.replace('"Get session details"', '"Read a session"')]
+    stop = threading.Event()
+    seen, failures = set(), []
+
+    def work():
+        while not stop.is_set():
+            decision = engine.decide(key, "GET", "/api/v1/sessions/7")
+            if not decision.allowed or decision.params != {"id": "7"}:
+                failures.append((decision.status, decision.reason))
+            seen.add(decision.endpoint.description)
+
+    threads = [threading.Thread(target=work) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    try:
+        for i in range(50):
+            engine.replace(scopegate.Policy.from_text(texts[i % 2], f"p{i}.policy"))
+    finally:
+        stop.set()
+        for thread in threads:
+            thread.join()
+    assert failures == []
+    assert seen <= {"Get session details", "Read a session"}
+    assert engine.decide(key, "GET", "/api/v1/sessions/7").rule.file == "p49.policy"
 
 
 def test_version_is_the_library_s():
