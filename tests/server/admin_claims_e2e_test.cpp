@@ -279,24 +279,35 @@ TEST_CASE("e2e: a user created without a password cannot sign in, whatever passw
   }
 }
 
-TEST_CASE("e2e: deleting a user ends its running sessions, each audited as SESSION_STOP") {
-  Harness h;
-  AdminFixture f(h);
-  const auto db = f.resource("db");
-  const auto bob = f.member("bob@acme.test", {{"resourceIds", {db}}});
-  const auto bob_token = f.member_token("bob@acme.test");
-  const auto session =
-      h.client().post("/api/v1/sessions", {{"ipv4Address", "192.0.2.10"}}, bob_token);
-  REQUIRE(session.status == 201);
-  CHECK(f.audited("SESSION_STOP") == 0);
-  REQUIRE(del(h, "/api/v1/users/" + bob, f.admin).status == 204);
-  CHECK(f.audited("SESSION_STOP") == 1);
-  const auto stop = newest_audit_entry(h, f.admin, "SESSION_STOP");
-  CHECK(stop.at("resourceId") == id_of(session));
-  CHECK(stop.at("details").at("endedReason") == "ADMIN");
-  const auto stopped = h.client().get("/api/v1/sessions/admin", f.admin).json().at(0);
-  CHECK(stopped.at("id") == id_of(session));
-  CHECK(stopped.at("endedReason") == "ADMIN");
+TEST_CASE(
+    "e2e: deleting or deactivating a user ends its running sessions, each audited as "
+    "SESSION_STOP") {
+  for (const bool deleting : {true, false}) {
+    INFO((deleting ? "deleting" : "deactivating"));
+    Harness h;
+    AdminFixture f(h);
+    const auto db = f.resource("db");
+    const auto bob = f.member("bob@acme.test", {{"resourceIds", {db}}});
+    const auto bob_token = f.member_token("bob@acme.test");
+    const auto session =
+        h.client().post("/api/v1/sessions", {{"ipv4Address", "192.0.2.10"}}, bob_token);
+    REQUIRE(session.status == 201);
+    CHECK(f.audited("SESSION_STOP") == 0);
+    if (deleting) {
+      REQUIRE(del(h, "/api/v1/users/" + bob, f.admin).status == 204);
+    } else {
+      REQUIRE(patch(h, "/api/v1/users/" + bob, {{"isActive", false}}, f.admin).status == 200);
+    }
+    CHECK(f.audited("SESSION_STOP") == 1);
+    const auto stop = newest_audit_entry(h, f.admin, "SESSION_STOP");
+    CHECK(stop.at("resourceId") == id_of(session));
+    CHECK(stop.at("details").at("endedReason") == "ADMIN");
+    const auto stopped = h.client().get("/api/v1/sessions/admin", f.admin).json().at(0);
+    CHECK(stopped.at("id") == id_of(session));
+    CHECK(stopped.at("endedReason") == "ADMIN");
+    CHECK((stopped.at("status") == "EXPIRING" || stopped.at("status") == "CANCELLED"));
+    CHECK(h.client().get("/api/v1/sessions", bob_token).status == 401);
+  }
 }
 
 TEST_CASE("e2e: deleting a role leaves the sessions started through it running") {

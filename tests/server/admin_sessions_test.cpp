@@ -168,25 +168,6 @@ TEST_CASE("e2e: admins list every session of the organization and stop any of th
   CHECK(after[0].at("userEmail").get<std::string>().rfind("bob@acme.test (deleted ", 0) == 0);
 }
 
-TEST_CASE("e2e: deactivating a user ends their running sessions") {
-  Harness h;
-  AdminFixture f(h);
-  const auto db = f.resource("db");
-  const auto bob = f.member("bob@acme.test", {{"resourceIds", {db}}});
-  const auto bob_token = f.member_token("bob@acme.test");
-  const auto running =
-      h.client().post("/api/v1/sessions", {{"ipv4Address", "192.0.2.10"}}, bob_token);
-  REQUIRE(running.status == 201);
-
-  REQUIRE(patch(h, "/api/v1/users/" + bob, {{"isActive", false}}, f.admin).status == 200);
-  const auto ended =
-      h.client().get("/api/v1/sessions/" + id_of(running), f.admin).json();  // an admin's view
-  CHECK(ended.at("endedReason") == "ADMIN");
-  CHECK((ended.at("status") == "EXPIRING" || ended.at("status") == "CANCELLED"));
-  CHECK(f.audited("SESSION_STOP") == 1);
-  CHECK(h.client().get("/api/v1/sessions", bob_token).status == 401);
-}
-
 TEST_CASE(
     "e2e: an admin's API key acts on its creator's sessions only, and an admin signed in "
     "extends a member's session within the member's cap and stops it as ADMIN") {
