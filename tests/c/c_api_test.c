@@ -56,6 +56,10 @@ static void test_statuses(void) {
   CHECK(strcmp(scopegate_status_string(SCOPEGATE_ERROR_INTERNAL), "internal error") == 0);
   CHECK(strcmp(scopegate_status_string((scopegate_status)99), "unknown status") == 0);
   CHECK(strcmp(scopegate_version(), SCOPEGATE_EXPECTED_VERSION) == 0);
+  char header[32];
+  snprintf(header, sizeof header, "%d.%d.%d", SCOPEGATE_VERSION_MAJOR, SCOPEGATE_VERSION_MINOR,
+           SCOPEGATE_VERSION_PATCH);
+  CHECK(strcmp(scopegate_version(), header) == 0);
 }
 
 static void test_compile_errors(const char* policies) {

@@ -57,6 +57,12 @@ typedef enum scopegate_status {
 SCOPEGATE_API const char* scopegate_status_string(scopegate_status status);
 /* "0.1.0": the library's version. */
 SCOPEGATE_API const char* scopegate_version(void);
+/* The version of this header, which a program was compiled against: compare it with
+ * scopegate_version() to tell that it loaded another release than it was built for.
+ * (bindings/c/CMakeLists.txt refuses to configure when these drift from the project's.) */
+#define SCOPEGATE_VERSION_MAJOR 0
+#define SCOPEGATE_VERSION_MINOR 1
+#define SCOPEGATE_VERSION_PATCH 0
 
 typedef struct scopegate_string {
   const char* data; /* never NULL, possibly not NUL-terminated */
