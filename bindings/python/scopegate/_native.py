@@ -125,9 +125,9 @@ OUT_OF_MEMORY = 5
 
 def text(value, what):
     """`value` as a NUL-terminated string for C: a str as UTF-8, bytes as they are; None
-    stays None. A NUL inside
-    would end the string there, and C would see less than was given (a path cut short,
-    a policy without its last rules): ValueError instead. `what` names it."""
+    stays None. A NUL inside would end the string there, and C would see less than was
+    given (a path cut short, a policy without its last rules): ValueError instead, naming
+    the value as `what`."""
     if value is None:
         return None
     encoded = value if isinstance(value, bytes) else value.encode("utf-8")

@@ -52,14 +52,15 @@ def _target(environ):
     return f"{target}?{query}" if query else target
 
 
-def _routed_path_differs(environ, target):
-    """Whether the application would route another path than the request's: a raw
-    REQUEST_URI is what the engine judges, SCRIPT_NAME + PATH_INFO what the application
-    routes on, and a rewrite in between (mod_rewrite, another middleware) could make them
-    differ. Both as bytes: WSGI strings hold bytes as latin-1."""
+def _routed_path_differs(environ, path):
+    """Whether the application would route another path than the request's `path` (the
+    target without its query): a raw REQUEST_URI is what the engine judges, SCRIPT_NAME +
+    PATH_INFO what the application routes on, and a rewrite in between (mod_rewrite,
+    another middleware) could make them differ. Both as bytes: WSGI strings hold bytes as
+    latin-1."""
     if not (environ.get("REQUEST_URI") or environ.get("RAW_URI")):
         return False  # the target was built from SCRIPT_NAME + PATH_INFO
-    judged = urllib.parse.unquote_to_bytes(target.split("?", 1)[0].encode("latin-1"))
+    judged = urllib.parse.unquote_to_bytes(path.encode("latin-1"))
     path_info = environ.get("PATH_INFO", "").encode("latin-1")
     # A mount's prefix may be the proxy's (X-Forwarded-Prefix through ProxyFix), missing
     # from REQUEST_URI: the application routes on PATH_INFO within it.
@@ -134,7 +135,7 @@ class ScopegateMiddleware:
             decision = self.engine.decide(self.anonymous, method, target, **facts)
         if decision.reason == "invalid_path":
             return self._respond(start_response, 400, general_body(400, decision.message, path))
-        if _routed_path_differs(environ, text_target):
+        if _routed_path_differs(environ, path):
             message = "the path the application routes differs from the request's path"
             return self._respond(start_response, 400, general_body(400, message, path))
         principal = self.anonymous
