@@ -74,6 +74,14 @@ inline bool is_dot_segment(std::string_view segment) noexcept {
   return dots <= 2;
 }
 
+// `segment` (valid encoding) is a dot segment, also before a `;`: servers that take `;...`
+// for parameters (Tomcat, Spring, Jetty) read `..;x` as `..`. Apart from split(), which
+// calls it only for the rare segment that starts with `.` or `%`, to keep its loop small.
+inline bool is_dot_segment_before_parameters(std::string_view segment) noexcept {
+  const std::string_view head = segment.substr(0, segment.find(';'));
+  return head.size() <= 6 && is_dot_segment(head);
+}
+
 // What `%` at `at` stands for: PathError::none for a valid escape of an ordinary byte.
 inline PathError check_escape(std::string_view path, std::size_t at) noexcept {
   if (at + 2 >= path.size()) return PathError::bad_percent_encoding;
@@ -108,12 +116,9 @@ inline PathError split(std::string_view path, PathSegments& out) noexcept {
   const auto close = [&](std::size_t end) noexcept {
     if (end == start) return PathError::empty_segment;
     const char first = data[start];
-    if (first == '.' || first == '%') {
-      // Also before a `;`: servers that take `;...` for parameters (Tomcat, Spring, Jetty)
-      // read `..;x` as `..`.
-      auto head = std::string_view(data + start, end - start);
-      head = head.substr(0, head.find(';'));
-      if (head.size() <= 6 && is_dot_segment(head)) return PathError::dot_segment;
+    if ((first == '.' || first == '%') &&
+        is_dot_segment_before_parameters(std::string_view(data + start, end - start))) {
+      return PathError::dot_segment;
     }
     if (count == max_path_segments) return PathError::too_many_segments;
     out.begin[count] = static_cast<std::uint32_t>(start);
