@@ -18,7 +18,7 @@ struct Acknowledged {
   const ast::Acknowledgement* acknowledgement = nullptr;
   std::shared_ptr<const SourceFile> file;
   ast::Range block;
-  std::string owner;  // "scope 'a:b'", "role 'x'", "the forbid rule"
+  std::string owner;  // "scope 'a:b'", "role 'x'", "the forbid rule", "the public block"
   bool used = false;
 };
 
@@ -37,6 +37,9 @@ std::vector<Acknowledged> acknowledgements_in(const std::vector<ast::File>& file
         add(file, role->acknowledgements, role->range, fmt::format("role '{}'", role->name.text));
       } else if (const auto* forbid = std::get_if<ast::ForbidDecl>(&declaration)) {
         add(file, forbid->acknowledgements, forbid->range, "the forbid rule");
+      } else if (const auto* access = std::get_if<ast::AccessBlock>(&declaration)) {
+        add(file, access->acknowledgements, access->range,
+            access->access == Access::public_ ? "the public block" : "the authenticated block");
       }
     }
   }

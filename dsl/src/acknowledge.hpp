@@ -1,7 +1,7 @@
-// Acknowledgements: `allow_warning CODE "why"` in a scope, role or forbid block says the
-// warning CODE about that block is intended. apply_acknowledgements() drops each warning
-// an acknowledgement of its block covers, and warns about every acknowledgement that
-// covers none (a stale line, or a code that is not a warning's). Pure functions.
+// Acknowledgements: `allow_warning CODE "why"` in a block (scope, role, forbid rule, public
+// or authenticated) says the warning CODE about that block is intended. apply_acknowledgements()
+// drops each warning an acknowledgement of its block covers, and warns about every acknowledgement
+// that covers none (a stale line, or a code that is not a warning's). Pure functions.
 #pragma once
 
 #include <string>

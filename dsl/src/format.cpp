@@ -94,6 +94,7 @@ struct ScopeItems {
 struct AccessItems {
   const ast::AccessBlock* decl = nullptr;
   Item header;
+  std::vector<Item> acknowledgements;
   std::vector<Item> routes;
   Item close;
 };
@@ -211,6 +212,7 @@ class Formatter {
     items.decl = &decl;
     items.header = anchored_item(decl.keyword.offset, end_of(decl.open_brace));
     std::size_t last = items.header.end;
+    items.acknowledgements = acknowledgement_items(decl.acknowledgements, last);
     for (const ast::Route& route : decl.routes) {
       items.routes.push_back(anchored_item(route.method.range.offset, route_end(route)));
       last = std::max(last, route_end(route));
@@ -279,6 +281,7 @@ class Formatter {
               add_all(b.acknowledgements);
               add_all(b.routes);
             } else if constexpr (std::is_same_v<T, AccessItems>) {
+              add_all(b.acknowledgements);
               add_all(b.routes);
             } else if constexpr (std::is_same_v<T, RoleItems>) {
               add_all(b.summaries);
@@ -526,6 +529,8 @@ class Formatter {
 
   void print(const AccessItems& b) {
     simple_item(0, b.header, b.decl->access == Access::public_ ? "public {" : "authenticated {");
+    acknowledgements(b.decl->acknowledgements, b.acknowledgements);
+    if (!b.decl->routes.empty() && !b.acknowledgements.empty()) m_out.push_back('\n');
     routes(b.decl->routes, b.routes);
     close_block(b.close);
   }

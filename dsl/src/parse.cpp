@@ -170,6 +170,7 @@ struct Action<g::close_brace> {
         break;
       case Block::public_:
       case Block::authenticated:
+        state.tree.access.range = through_brace(state.tree.access.keyword.offset);
         state.tree.file->declarations.emplace_back(std::move(state.tree.access));
         break;
       case Block::role:
@@ -230,6 +231,8 @@ struct Action<g::allow_warning_item> {
       state.tree.role.acknowledgements.push_back(std::move(acknowledgement));
     } else if (state.tree.block == Block::forbid) {
       state.tree.forbid.acknowledgements.push_back(std::move(acknowledgement));
+    } else if (state.tree.block == Block::public_ || state.tree.block == Block::authenticated) {
+      state.tree.access.acknowledgements.push_back(std::move(acknowledgement));
     } else {
       state.tree.scope.acknowledgements.push_back(std::move(acknowledgement));
     }

@@ -26,6 +26,7 @@ const std::vector<std::string> scope_items = {"summary", "note", "use_case", "im
                                               "allow_warning"};
 const std::vector<std::string> role_items = {"summary", "scopes", "allow_warning"};
 const std::vector<std::string> forbid_items = {"message", "allow_warning"};
+const std::vector<std::string> access_items = {"allow_warning"};
 const std::vector<std::string> all_item_keywords = {"summary", "note",    "use_case",     "implies",
                                                     "scopes",  "message", "allow_warning"};
 const std::vector<std::string> operator_words = {"and", "or", "not", "in"};
@@ -98,7 +99,8 @@ std::string block_items_help(Block block) {
              "(`METHOD /path \"description\"`)";
     case Block::public_:
     case Block::authenticated:
-      return "this block holds route lines only (`METHOD /path \"description\"`)";
+      return "this block holds route lines (`METHOD /path \"description\"`) and "
+             "`allow_warning` lines";
     case Block::role:
       return "a role holds a `summary` line and `scopes` lines";
     case Block::forbid:
@@ -114,6 +116,7 @@ const std::vector<std::string>& block_item_keywords(Block block) {
   if (block == Block::scope) return scope_items;
   if (block == Block::role) return role_items;
   if (block == Block::forbid) return forbid_items;
+  if (block == Block::public_ || block == Block::authenticated) return access_items;
   return none;
 }
 

@@ -209,12 +209,12 @@ class WarningFinder {
     }
   }
 
-  // A `**` or `*`-method route of a scope grants what no route declares: any path below
-  // its prefix, or the methods no route lists on its template. Endpoints other blocks
-  // declare are wildcard-grant's; this is the rest.
+  // A `**` or `*`-method route grants what no route declares: any path below its prefix,
+  // or the methods no route lists on its template. Endpoints other blocks declare are
+  // wildcard-grant's; this is the rest. In the public and authenticated blocks too, where
+  // it opens the undeclared endpoints to anyone, or to any caller with credentials.
   void open_wildcards() {
     for (const RouteEntry& route : m_model.routes) {
-      if (route.spec.access != Access::scoped) continue;
       const auto parsed = parse_template(route.spec.path_template);
       if (!parsed) continue;
       const bool rest =
@@ -235,15 +235,35 @@ class WarningFinder {
         what =
             fmt::format("{} on '{}'", listed(methods, "other methods"), route.spec.path_template);
       }
+      const Grantees who = grantees(route.spec);
       m_out.add(warning(
           "open-wildcard", route.line,
-          fmt::format("route '{}' of scope '{}' grants what no route declares: {}",
-                      route_text(route.spec.method, route.spec.path_template), route.spec.scope,
-                      what),
-          fmt::format("holders of '{}' may call whatever the server serves there, now and later; "
-                      "list the routes the scope should grant, {}",
-                      route.spec.scope, acknowledge_help("open-wildcard"))));
+          fmt::format("route '{}' of {} grants what no route declares: {}",
+                      route_text(route.spec.method, route.spec.path_template), who.block, what),
+          fmt::format("{} may call whatever the server serves there, now and later; list the "
+                      "routes {} should grant, {}",
+                      who.callers, who.kind, acknowledge_help("open-wildcard"))));
     }
+  }
+
+  struct Grantees {
+    std::string block;    // "scope 'a:b'", "the public block"
+    std::string kind;     // "the scope", "the block"
+    std::string callers;  // who the block's grants reach
+  };
+
+  static Grantees grantees(const RouteSpec& route) {
+    switch (route.access) {
+      case Access::public_:
+        return {"the public block", "the block", "anyone, without credentials,"};
+      case Access::authenticated:
+        return {"the authenticated block", "the block",
+                "every API key, whatever its scopes, and every signed-in user"};
+      case Access::scoped:
+        break;
+    }
+    return {fmt::format("scope '{}'", route.scope), "the scope",
+            fmt::format("holders of '{}'", route.scope)};
   }
 
   // The methods no route lists on exactly this template, and then any other method.

@@ -394,6 +394,15 @@ TEST_CASE("fmt keeps one blank line between routes the author separated, none el
         "public {\n  GET /a\n\n  GET /b\n  GET /c\n}\n\nrole r {\n}\n");
 }
 
+TEST_CASE("fmt puts a public block's allow_warning lines before its routes, as in a scope") {
+  CHECK(
+      format_ok("public { GET /healthz GET /static/** allow_warning open-wildcard \"files\" }") ==
+      "public {\n  allow_warning open-wildcard \"files\"\n\n  GET /healthz\n  GET /static/**\n}\n");
+  require_safe_format(
+      "access.policy",
+      "authenticated {\n  * /me  # all of it\n  allow_warning open-wildcard \"x\"\n}\n");
+}
+
 TEST_CASE("fmt reports a syntax error and formats nothing") {
   auto result = format_source("bad.policy", "scope a:b {\n  GET /x \"unterminated\n}\n");
   REQUIRE_FALSE(result);

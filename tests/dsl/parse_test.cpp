@@ -84,7 +84,7 @@ TEST_CASE("syntax errors say what was expected, where, and what to do") {
       {"unknown declaration", "scop a:b { }", "unknown-keyword", 1, 1, "unknown declaration 'scop'",
        "did you mean 'scope'?"},
       {"metadata in a public block", "public { summary \"x\" }", "syntax-error", 1, 10,
-       "'summary' is not allowed in the public block", "route lines only"},
+       "'summary' is not allowed in the public block", "route lines (`METHOD /path"},
       {"scopes in a scope", "scope a:b { scopes c:d }", "syntax-error", 1, 13,
        "'scopes' is not allowed in scope 'a:b'", "implies"},
       {"route outside a block", "GET /x", "syntax-error", 1, 1, "route line outside a block",

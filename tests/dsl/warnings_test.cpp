@@ -127,11 +127,46 @@ TEST_CASE("a *-method route over other scopes' methods names them, and the metho
   CHECK(codes_of(acknowledged.diagnostics) == std::vector<std::string>{"wildcard-grant"});
 }
 
-TEST_CASE("wildcards of public and authenticated blocks grant no scope and draw nothing") {
-  const auto checked = scopegate::check_source(
-      "w.policy", "public { GET /static/** }\nauthenticated { * /me/{id} }\n");
+TEST_CASE("a public ** route opens every path below it to anyone, and says so") {
+  const auto checked =
+      scopegate::check_source("w.policy",
+                              "public { GET /api/** }\nauthenticated { GET /me/{id} * /me/{id} }\n"
+                              "scope notes:read { GET /api/notes }\n");
   INFO(checked.diagnostics.render());
-  CHECK(checked.diagnostics.empty());
+  REQUIRE(codes_of(checked.diagnostics) ==
+          std::vector<std::string>{"open-wildcard", "open-wildcard"});
+  CHECK(checked.diagnostics.items()[0].message ==
+        "route 'GET /api/**' of the public block grants what no route declares: GET on any path "
+        "below '/api'");
+  CHECK_THAT(checked.diagnostics.items()[0].help,
+             Catch::StartsWith("anyone, without credentials, may call whatever the server "
+                               "serves there"));
+  CHECK(checked.diagnostics.items()[1].message ==
+        "route '* /me/{id}' of the authenticated block grants what no route declares: POST, PUT, "
+        "PATCH and 4 other methods on '/me/{id}'");
+  CHECK_THAT(checked.diagnostics.items()[1].help,
+             Catch::StartsWith("every API key, whatever its scopes, and every signed-in user"));
+}
+
+TEST_CASE("an allow_warning line in the public or authenticated block acknowledges its routes") {
+  const auto acknowledged = scopegate::check_source(
+      "w.policy",
+      "public {\n  allow_warning open-wildcard \"static files\"\n  GET /static/**\n}\n"
+      "authenticated {\n  allow_warning open-wildcard \"every method of the profile\"\n"
+      "  * /me\n}\n");
+  INFO(acknowledged.diagnostics.render());
+  CHECK(acknowledged.diagnostics.empty());
+  // Only the block the line is in: a second public block's wildcard still warns, and a
+  // line that acknowledges nothing is itself a warning.
+  const auto elsewhere = scopegate::check_source(
+      "w.policy",
+      "public {\n  allow_warning open-wildcard \"static files\"\n  GET /healthz\n}\n"
+      "public { GET /static/** }\n");
+  INFO(elsewhere.diagnostics.render());
+  REQUIRE(codes_of(elsewhere.diagnostics) ==
+          std::vector<std::string>{"unused-allow-warning", "open-wildcard"});
+  CHECK(elsewhere.diagnostics.items()[0].message ==
+        "`allow_warning open-wildcard` in the public block allows no warning");
 }
 
 TEST_CASE("the intended forms of those policies draw no warning") {

@@ -115,7 +115,9 @@ struct AccessBlock {
   Access access = Access::public_;
   Range keyword;
   Range open_brace;
+  std::vector<Acknowledgement> acknowledgements;
   std::vector<Route> routes;
+  Range range;  // the whole block, to its `}`
 };
 
 // `role NAME { summary "..."? scopes ... }`.

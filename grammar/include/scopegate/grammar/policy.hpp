@@ -217,12 +217,14 @@ struct scope_decl : seq<scope_head, skip, must<scope_name>, skip, opt<condition,
 
 // ---------------------------------------------------------------- access blocks ----
 
+struct access_item : sor<allow_warning_item, route_line> {};
+// access_item <- allow_warning_item / route_line
 struct public_block
-    : seq<kw_public, skip, must<open_brace>, skip, star<route_line, skip>, must<close_brace>> {};
-// public_block <- kw_public skip ^open_brace skip (route_line skip)* ^close_brace
+    : seq<kw_public, skip, must<open_brace>, skip, star<access_item, skip>, must<close_brace>> {};
+// public_block <- kw_public skip ^open_brace skip (access_item skip)* ^close_brace
 struct authenticated_block : seq<kw_authenticated, skip, must<open_brace>, skip,
-                                 star<route_line, skip>, must<close_brace>> {};
-// authenticated_block <- kw_authenticated skip ^open_brace skip (route_line skip)*
+                                 star<access_item, skip>, must<close_brace>> {};
+// authenticated_block <- kw_authenticated skip ^open_brace skip (access_item skip)*
 //                        ^close_brace
 
 // ---------------------------------------------------------------- roles ------------
