@@ -104,6 +104,9 @@ std::map<std::string, std::map<std::string, KeyHandler>> schema(Config& c) {
               fmt::format("`database.revocation` must be notify or every-request, got `{}`", text));
     }
   };
+  s["database"]["timeout_milliseconds"] = [&c](Reader& r, const toml::node& n) {
+    r.integer(n, "database.timeout_milliseconds", 100, 600'000, c.database_timeout_milliseconds);
+  };
   s["policy"]["directory"] = [&c](Reader& r, const toml::node& n) {
     r.string(n, "policy.directory", c.policy_directory);
   };

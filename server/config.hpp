@@ -29,6 +29,9 @@ struct Config {
   // store/open_store.hpp): "notify" (within 1 s, no round trip per request) or
   // "every-request"
   Revocation database_revocation = Revocation::notify;
+  // [database] timeout_milliseconds: PostgreSQL: how long a statement waits for its answer
+  // before its request fails (StoreOptions::timeout)
+  int database_timeout_milliseconds = 5000;
   // [policy]
   std::string policy_directory = "./policies";
   int reload_interval_milliseconds = 1000;  // polling for changes; 0: no watching (SIGHUP only)

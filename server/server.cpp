@@ -256,7 +256,10 @@ Result<std::unique_ptr<Server>, std::vector<std::string>> Server::start(const Co
   }
 
   const auto database = redact_location(config.database_path);
-  auto store = open_store(config.database_path, StoreOptions{config.database_revocation});
+  auto store =
+      open_store(config.database_path,
+                 StoreOptions{config.database_revocation,
+                              std::chrono::milliseconds(config.database_timeout_milliseconds)});
   if (!store) {
     return unexpected(std::vector<std::string>{
         fmt::format("{}: error: cannot open the database: {}", database, store.error().message)});

@@ -4,6 +4,7 @@
 // plain path. Pure functions but open_store(), which opens (and migrates) the store.
 #pragma once
 
+#include <chrono>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -28,6 +29,10 @@ enum class Revocation { every_request, notify };
 
 struct StoreOptions {
   Revocation revocation = Revocation::every_request;
+  // PostgreSQL: how long a statement waits for its answer (and a connection for its setup)
+  // before the request fails; a connection that timed out is dropped. SQLite waits for a
+  // lock 5 s (its busy timeout) whatever this says.
+  std::chrono::milliseconds timeout{5000};
 };
 
 // "every-request" or "notify", as the configuration spells them.

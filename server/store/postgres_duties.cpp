@@ -23,7 +23,8 @@ bool PgDuties::hold(const std::string& duty) {
   Slot& slot = m_slots[duty];
   if (slot.connection && !slot.connection->still_connected()) slot = Slot{};
   try {
-    if (!slot.connection) slot.connection = std::make_unique<PgConn>(m_url, application_name);
+    if (!slot.connection)
+      slot.connection = std::make_unique<PgConn>(m_url, m_timeout, application_name);
     if (slot.held) {
       // The lock lives as long as the session: a round trip proves the session is there.
       slot.connection->exec("SELECT 1");

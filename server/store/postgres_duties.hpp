@@ -6,6 +6,7 @@
 // call that its connection is still there; a lost connection is a lost duty. Thread-safe.
 #pragma once
 
+#include <chrono>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -19,7 +20,8 @@ class PgDuties {
  public:
   static constexpr const char* application_name = "scopegate duty";
 
-  explicit PgDuties(std::string url) : m_url(std::move(url)) {}
+  PgDuties(std::string url, std::chrono::milliseconds timeout)
+      : m_url(std::move(url)), m_timeout(timeout) {}
 
   // True while this process holds `duty` (taken now if it was free); throws PgError.
   bool hold(const std::string& duty);
@@ -30,6 +32,7 @@ class PgDuties {
     bool held = false;
   };
   std::string m_url;
+  std::chrono::milliseconds m_timeout;
   std::mutex m_mutex;
   std::unordered_map<std::string, Slot> m_slots;
 };

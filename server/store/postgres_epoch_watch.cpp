@@ -15,7 +15,8 @@ Epochs read_epochs(PgConn& db) {
   return Epochs{rows.row(0).optional_integer(0), rows.row(0).optional_integer(1)};
 }
 
-EpochWatch::EpochWatch(std::string url) : m_url(std::move(url)) {
+EpochWatch::EpochWatch(std::string url, std::chrono::milliseconds timeout)
+    : m_url(std::move(url)), m_timeout(timeout) {
   if (::pipe2(m_wake_pipe, O_NONBLOCK | O_CLOEXEC) != 0) m_wake_pipe[0] = m_wake_pipe[1] = -1;
   m_thread = std::thread([this] { run(); });
 }
@@ -68,7 +69,7 @@ void EpochWatch::run() {
   while (!m_stopping) {
     try {
       if (!listener) {
-        listener = std::make_unique<PgConn>(m_url, application_name);
+        listener = std::make_unique<PgConn>(m_url, m_timeout, application_name);
         listener->exec_plain(fmt::format("LISTEN {}", channel));
       }
       // Epochs read by a statement that begins now are at least as new as `began`:

@@ -43,7 +43,8 @@ class EpochWatch {
 
   // Starts the thread; never fails (a connection it cannot open is retried every
   // poll_interval, and current() answers nothing meanwhile).
-  explicit EpochWatch(std::string url);
+  // `timeout` bounds each wait for an answer (PgConn).
+  EpochWatch(std::string url, std::chrono::milliseconds timeout);
   ~EpochWatch();
   EpochWatch(const EpochWatch&) = delete;
   EpochWatch& operator=(const EpochWatch&) = delete;
@@ -65,6 +66,7 @@ class EpochWatch {
   void drain_wake_pipe();
 
   std::string m_url;
+  std::chrono::milliseconds m_timeout;
   mutable std::mutex m_mutex;
   std::optional<Epochs> m_epochs;
   SteadyClock::time_point m_read_at;

@@ -4,6 +4,8 @@
 
 #include <poll.h>
 
+#include <algorithm>
+#include <cerrno>
 #include <charconv>
 
 namespace scopegate::server::postgres {
@@ -62,18 +64,34 @@ std::int64_t PgResult::affected() const {
 
 namespace {
 
-// The URI expanded into parameters (expand_dbname), then `application_name` over its own.
-PGconn* connect(const std::string& url, const char* application_name) {
-  if (application_name == nullptr) return PQconnectdb(url.c_str());
-  const char* keywords[] = {"dbname", "application_name", nullptr};
-  const char* values[] = {url.c_str(), application_name, nullptr};
-  return PQconnectdbParams(keywords, values, 1);
+// Our defaults, then the URI expanded into parameters (expand_dbname), which may override
+// them, then `application_name` over the URI's. The defaults bound the setup (libpq's
+// connect_timeout counts whole seconds, at least 2) and have TCP notice a peer that is
+// gone (keepalives; tcp_user_timeout: data left unacknowledged that long ends it).
+PGconn* connect(const std::string& url, std::chrono::milliseconds timeout,
+                const char* application_name) {
+  const auto seconds = std::to_string(
+      timeout.count() == 0 ? 0 : std::max<long long>(2, (timeout.count() + 999) / 1000));
+  const auto unacknowledged = std::to_string(std::max<long long>(timeout.count(), 10000));
+  std::vector<const char*> keywords = {
+      "connect_timeout",  "keepalives",       "keepalives_idle", "keepalives_interval",
+      "keepalives_count", "tcp_user_timeout", "dbname"};
+  std::vector<const char*> values = {seconds.c_str(),        "1",        "30", "10", "3",
+                                     unacknowledged.c_str(), url.c_str()};
+  if (application_name != nullptr) {
+    keywords.push_back("application_name");
+    values.push_back(application_name);
+  }
+  keywords.push_back(nullptr);
+  values.push_back(nullptr);
+  return PQconnectdbParams(keywords.data(), values.data(), 1);
 }
 
 }  // namespace
 
-PgConn::PgConn(const std::string& url, const char* application_name)
-    : m_conn(connect(url, application_name)) {
+PgConn::PgConn(const std::string& url, std::chrono::milliseconds timeout,
+               const char* application_name)
+    : m_conn(connect(url, timeout, application_name)), m_timeout(timeout) {
   if (m_conn == nullptr) throw PgError("", "PostgreSQL: out of memory while connecting");
   if (PQstatus(m_conn) != CONNECTION_OK) {
     auto message = "PostgreSQL: " + trimmed_message(PQerrorMessage(m_conn));
@@ -94,30 +112,63 @@ PgConn::PgConn(const std::string& url, const char* application_name)
 
 PgConn::~PgConn() { PQfinish(m_conn); }
 
+PGresult* PgConn::answer() {
+  if (m_timed_out) throw PgError("", "PostgreSQL: the connection timed out before");
+  const auto deadline = std::chrono::steady_clock::now() + m_timeout;
+  PGresult* last = nullptr;
+  while (true) {
+    while (PQisBusy(m_conn) != 0) {
+      int wait = -1;
+      if (m_timeout.count() > 0) {
+        wait =
+            static_cast<int>(std::max<long long>(0, std::chrono::ceil<std::chrono::milliseconds>(
+                                                        deadline - std::chrono::steady_clock::now())
+                                                        .count()));
+      }
+      pollfd socket{PQsocket(m_conn), POLLIN, 0};
+      const int ready = wait == 0 ? 0 : ::poll(&socket, 1, wait);
+      if (ready < 0 && errno == EINTR) continue;
+      if (ready == 0) {
+        m_timed_out = true;
+        if (last != nullptr) PQclear(last);
+        throw PgError("", fmt::format("PostgreSQL: no answer within {} ms", m_timeout.count()));
+      }
+      if (PQconsumeInput(m_conn) == 0) break;  // PQgetResult reports the error
+    }
+    PGresult* result = PQgetResult(m_conn);
+    if (result == nullptr) return last;
+    if (last != nullptr) PQclear(last);
+    last = result;
+  }
+}
+
 PgResult PgConn::exec(const std::string& sql, const std::vector<Param>& params) {
   auto found = m_prepared.find(sql);
   if (found == m_prepared.end()) {
     auto name = fmt::format("s{}", m_prepared.size());
-    PQclear(checked(m_conn, PQprepare(m_conn, name.c_str(), sql.c_str(), 0, nullptr),
-                    PGRES_COMMAND_OK));
+    if (PQsendPrepare(m_conn, name.c_str(), sql.c_str(), 0, nullptr) == 0) {
+      checked(m_conn, nullptr, PGRES_COMMAND_OK);
+    }
+    PQclear(checked(m_conn, answer(), PGRES_COMMAND_OK));
     found = m_prepared.emplace(sql, std::move(name)).first;
   }
   std::vector<const char*> values;
   values.reserve(params.size());
   for (const auto& param : params) values.push_back(param ? param->c_str() : nullptr);
-  return PgResult(
-      checked(m_conn,
-              PQexecPrepared(m_conn, found->second.c_str(), static_cast<int>(values.size()),
-                             values.data(), nullptr, nullptr, 0),
-              PGRES_TUPLES_OK));
+  if (PQsendQueryPrepared(m_conn, found->second.c_str(), static_cast<int>(values.size()),
+                          values.data(), nullptr, nullptr, 0) == 0) {
+    checked(m_conn, nullptr, PGRES_TUPLES_OK);
+  }
+  return PgResult(checked(m_conn, answer(), PGRES_TUPLES_OK));
 }
 
 void PgConn::exec_plain(const std::string& sql) {
-  PQclear(checked(m_conn, PQexec(m_conn, sql.c_str()), PGRES_TUPLES_OK));
+  if (PQsendQuery(m_conn, sql.c_str()) == 0) checked(m_conn, nullptr, PGRES_TUPLES_OK);
+  PQclear(checked(m_conn, answer(), PGRES_TUPLES_OK));
 }
 
 PgTransaction::~PgTransaction() {
-  if (m_done) return;
+  if (m_done || m_db.timed_out()) return;
   // A failed ROLLBACK leaves the connection unhealthy, and the pool drops it.
   PGresult* result = PQexec(m_db.raw(), "ROLLBACK");
   if (result != nullptr) PQclear(result);
@@ -142,7 +193,7 @@ PgPool::Lease PgPool::acquire() {
     }
     if (db->still_connected()) return Lease(*this, std::move(db));
   }
-  return Lease(*this, std::make_unique<PgConn>(m_url));
+  return Lease(*this, std::make_unique<PgConn>(m_url, m_timeout));
 }
 
 void PgPool::release(std::unique_ptr<PgConn> db) {

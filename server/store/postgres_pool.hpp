@@ -3,7 +3,10 @@
 // its exec() sends text parameters (nullopt is NULL) and returns a PgResult or throws
 // PgError. PgTransaction is BEGIN ... COMMIT, rolled back unless committed. PgPool lends
 // connections, opening one when none is idle and dropping any that broke, was left in a
-// transaction, or was closed by the server while idle (a restart); run() turns every PgError into a
+// transaction, did not answer in time, or was closed by the server while idle (a restart); every
+// statement waits for its answer at most the pool's timeout, so that a database that hangs (a
+// stopped server, a lost network) fails requests instead of holding the server's threads; run()
+// turns every PgError into a
 // StoreError, so nothing above this file sees one. The password of the connection URI is held by
 // libpq only, and never appears in an error this file makes. PgPool is thread-safe; a PgConn
 // belongs to one thread at a time.
@@ -11,6 +14,7 @@
 
 #include <libpq-fe.h>
 
+#include <chrono>
 #include <cstdint>
 #include <memory>
 #include <mutex>
@@ -79,7 +83,10 @@ class PgConn {
  public:
   // Connects, or throws PgError. `application_name`, when given, overrides the URI's: how
   // pg_stat_activity names a connection with a job of its own (a listener, a lock holder).
-  explicit PgConn(const std::string& url, const char* application_name = nullptr);
+  // `timeout` bounds the wait for each answer (0: no bound) and, unless the URI sets
+  // connect_timeout, the connection's setup.
+  PgConn(const std::string& url, std::chrono::milliseconds timeout,
+         const char* application_name = nullptr);
   ~PgConn();
   PgConn(const PgConn&) = delete;
   PgConn& operator=(const PgConn&) = delete;
@@ -94,12 +101,25 @@ class PgConn {
   bool still_connected();
 
   bool healthy() const {
-    return PQstatus(m_conn) == CONNECTION_OK && PQtransactionStatus(m_conn) == PQTRANS_IDLE;
+    return !m_timed_out && PQstatus(m_conn) == CONNECTION_OK &&
+           PQtransactionStatus(m_conn) == PQTRANS_IDLE;
   }
+  // True once a statement got no answer in time: the connection is not used again (its
+  // statement may still be running), not even for a ROLLBACK.
+  bool timed_out() const { return m_timed_out; }
+  // The bound on each answer from now on (0: none), e.g. lifted for migrations, which may
+  // wait for another instance's.
+  void set_timeout(std::chrono::milliseconds timeout) { m_timeout = timeout; }
   PGconn* raw() const { return m_conn; }
 
  private:
+  // The result of the statement just sent (the last one, as PQexec returns), waiting at
+  // most m_timeout for it; throws PgError when it does not come in time.
+  PGresult* answer();
+
   PGconn* m_conn;
+  std::chrono::milliseconds m_timeout;
+  bool m_timed_out = false;
   std::unordered_map<std::string, std::string> m_prepared;  // SQL text -> statement name
 };
 
@@ -121,7 +141,8 @@ class PgTransaction {
 
 class PgPool {
  public:
-  explicit PgPool(std::string url) : m_url(std::move(url)) {}
+  PgPool(std::string url, std::chrono::milliseconds timeout)
+      : m_url(std::move(url)), m_timeout(timeout) {}
   PgPool(const PgPool&) = delete;
   PgPool& operator=(const PgPool&) = delete;
 
@@ -155,6 +176,7 @@ class PgPool {
   void release(std::unique_ptr<PgConn> db);
 
   std::string m_url;
+  std::chrono::milliseconds m_timeout;
   std::mutex m_mutex;
   std::vector<std::unique_ptr<PgConn>> m_idle;
 };

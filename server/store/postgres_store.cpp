@@ -74,7 +74,10 @@ std::string placeholders(int first, std::size_t count) {
 class PostgresStore final : public PostgresAccounts {
  public:
   PostgresStore(const std::string& url, const StoreOptions& options)
-      : m_url(url), m_options(options), m_pool(url), m_duties(url) {}
+      : m_url(url),
+        m_options(options),
+        m_pool(url, options.timeout),
+        m_duties(url, options.timeout) {}
 
   std::string describe() const override { return m_description; }
   PgPool& pool() override { return m_pool; }
@@ -93,6 +96,8 @@ class PostgresStore final : public PostgresAccounts {
   void migrate() {
     auto lease = m_pool.acquire();
     PgConn& db = *lease;
+    // Unbounded: a migration may wait for another instance's, and take its time.
+    db.set_timeout(std::chrono::milliseconds(0));
     PgTransaction tx(db);
     db.exec_plain(fmt::format("SELECT pg_advisory_xact_lock({})", migration_lock));
     db.exec_plain(
@@ -107,8 +112,10 @@ class PostgresStore final : public PostgresAccounts {
               {version, std::string(migration.description), format_stored(now())});
     }
     tx.commit();
+    db.set_timeout(m_options.timeout);
     m_description = describe_connection(db, m_options.revocation);
-    if (m_options.revocation == Revocation::notify) m_watch = std::make_unique<EpochWatch>(m_url);
+    if (m_options.revocation == Revocation::notify)
+      m_watch = std::make_unique<EpochWatch>(m_url, m_options.timeout);
   }
 
   StoreResult<std::int64_t> count_users() override {

@@ -31,7 +31,9 @@ Conn::Conn(const std::string& path)
     : m_db(path, SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE | SQLite::OPEN_NOMUTEX,
            busy_timeout_ms) {
   m_db.exec("PRAGMA journal_mode=WAL");
-  m_db.exec("PRAGMA synchronous=NORMAL");
+  // FULL: a commit is on disk before the answer goes out, also across a power loss or an
+  // operating-system crash (NORMAL keeps it across a process crash only).
+  m_db.exec("PRAGMA synchronous=FULL");
   m_db.exec("PRAGMA foreign_keys=ON");
 }
 

@@ -54,7 +54,7 @@ std::string status(Store& store, const std::string& session_id) {
 // neither pays a round trip for them.
 bool answers_with_epochs_locked(const TwoInstances& db, Store& store, const std::string& key_hash,
                                 const std::string& session_id) {
-  postgres::PgConn locker(db.url);
+  postgres::PgConn locker(db.url, std::chrono::milliseconds(0));
   locker.exec_plain("BEGIN");
   locker.exec_plain("LOCK TABLE credential_epoch, session_epoch IN ACCESS EXCLUSIVE MODE");
   auto answered = std::async(std::launch::async, [&] {

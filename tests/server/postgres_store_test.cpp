@@ -13,6 +13,7 @@
 #include "server/crypto.hpp"
 #include "server/store/open_store.hpp"
 #include "server/store/postgres_migrations.hpp"
+#include "server/store/postgres_pool.hpp"
 #include "server/store/store.hpp"
 
 using namespace scopegate::server;
@@ -229,4 +230,29 @@ TEST_CASE("postgres: connections the server closed while idle are replaced, and 
   REQUIRE(after);
   CHECK(*after != nullptr);
   CHECK(db.two->find_key(key.id));
+}
+
+TEST_CASE("postgres: a statement the database does not answer in time fails, and the next works") {
+  auto& cluster = PgCluster::shared();
+  const auto url = cluster.create_migrated_database();
+  auto store =
+      open_store(url, StoreOptions{Revocation::every_request, std::chrono::milliseconds(300)});
+  REQUIRE(store);
+  REQUIRE((*store)->authenticate_key(sha256_hex("not-a-key")));
+  // Another session holds the key table: the store's next lookup waits for the lock,
+  // and would wait as long as the lock is held (or the database is stopped).
+  postgres::PgConn locker(url, std::chrono::milliseconds(0));
+  locker.exec_plain("BEGIN; LOCK TABLE api_keys IN ACCESS EXCLUSIVE MODE");
+  const auto started = std::chrono::steady_clock::now();
+  const auto blocked = (*store)->authenticate_key(sha256_hex("not-a-key"));
+  const auto waited = std::chrono::steady_clock::now() - started;
+  REQUIRE_FALSE(blocked);
+  CHECK(blocked.error().message == "PostgreSQL: no answer within 300 ms");
+  CHECK(waited >= std::chrono::milliseconds(300));
+  CHECK(waited < std::chrono::seconds(5));
+  locker.exec_plain("COMMIT");
+  // The connection that timed out is dropped; a new one answers.
+  const auto after = (*store)->authenticate_key(sha256_hex("not-a-key"));
+  REQUIRE(after);
+  CHECK(*after == nullptr);
 }
