@@ -19,6 +19,12 @@ enum class Exit : int {
   denied = 3,        // `explain --exit-code` only: the decision was a deny
 };
 
+// For the commands that write the database (serve, keys, migrate): every file they create
+// from now on (the database and its -wal and -shm, the log, the secrets key) is readable
+// by its owner only. They hold password hashes, sealed secrets and, in the log and the
+// outbox, live reset links.
+void create_files_owner_only();
+
 // Where a subcommand's callback leaves its exit status for main().
 struct Outcome {
   Exit exit = Exit::ok;

@@ -45,6 +45,7 @@ Exit run_keys_create(const KeysCreateOptions& options) {
                         options.scope_names.end());
   request.allowed_cidrs = options.allowed_cidrs;
   if (!options.expires.empty()) request.expires = options.expires;
+  create_files_owner_only();
   const auto issued = server::create_key_offline(request);
   if (!issued) {
     for (const auto& message : issued.error()) std::cerr << message << '\n';

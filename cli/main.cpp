@@ -2,10 +2,14 @@
 // the one subcommand chosen (see commands.hpp); every parse error exits with status 2.
 #include <CLI/CLI.hpp>
 
+#include <sys/stat.h>
+
 #include <exception>
 #include <iostream>
 
 #include "commands.hpp"
+
+void scopegate::cli::create_files_owner_only() { ::umask(0077); }
 
 int main(int argc, char** argv) {
   using scopegate::cli::Exit;

@@ -21,6 +21,7 @@ struct MigrateOptions {
 };
 
 Exit run_migrate(const MigrateOptions& options) {
+  create_files_owner_only();
   const auto copied = server::copy_database(options.from, options.to);
   if (!copied) {
     std::cerr << copied.error() << '\n';

@@ -58,6 +58,7 @@ Exit run_serve(const ServeOptions& options) {
     return Exit::policy_error;
   }
   block_termination_signals();
+  create_files_owner_only();
   auto server = Server::start(*config, std::cout);
   if (!server) {
     for (const auto& message : server.error()) std::cerr << message << '\n';

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <chrono>
+#include <filesystem>
 #include <nlohmann/json.hpp>
 #include <optional>
 
@@ -53,6 +54,16 @@ Result<IssuedKey, std::vector<std::string>> create_key_offline(const OfflineKeyR
     gateway.emplace(std::move(*loaded));
   }
   const auto database = redact_location(request.database_path);
+  if (store_kind(request.database_path) == StoreKind::sqlite) {
+    // Opening would create an empty database: a typo in --db would get a key nobody serves.
+    std::error_code error;
+    if (!std::filesystem::exists(sqlite_file(request.database_path), error)) {
+      return unexpected(
+          Errors{fmt::format("{}: error: no database there (start `scopegate serve` on it once to "
+                             "create it, or check --db)",
+                             database)});
+    }
+  }
   auto store = open_store(request.database_path);
   if (!store) {
     return unexpected(Errors{

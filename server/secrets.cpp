@@ -170,11 +170,7 @@ std::optional<SecretsKey> parse_secrets_key(std::string_view text) {
 
 std::optional<std::string> generated_key_file(const std::string& database_location) {
   if (store_kind(database_location) == StoreKind::postgres) return std::nullopt;
-  constexpr std::string_view prefix = "sqlite:";
-  const auto path = database_location.rfind(prefix, 0) == 0
-                        ? database_location.substr(prefix.size())
-                        : database_location;
-  return path + ".secrets-key";
+  return sqlite_file(database_location) + ".secrets-key";
 }
 
 Result<LoadedSecrets, std::string> load_secrets(const Config& config) {
@@ -205,6 +201,7 @@ Result<LoadedSecrets, std::string> load_secrets(const Config& config) {
     auto created = create_key_file(path);
     if (!created) return unexpected(std::move(created.error()));
     if (*created) {
+      out.created = path;
       out.notice = fmt::format(
           "scopegate: created the secrets key file {} (mode 0600): it seals the credentials "
           "stored in the database; back it up with the database, and keep it apart from its "

@@ -51,6 +51,7 @@ struct LoadedSecrets {
   std::unique_ptr<Secrets> secrets;
   std::string source;                  // for messages: "SCOPEGATE_SECRETS_KEY" or the file
   std::optional<std::string> notice;   // said once, when a key file was created
+  std::optional<std::string> created;  // the key file, when this call created it
   std::optional<std::string> warning;  // e.g. a key file others may read
 };
 

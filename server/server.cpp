@@ -9,6 +9,7 @@
 #include <atomic>
 #include <csignal>
 #include <cstdlib>
+#include <filesystem>
 #include <ostream>
 #include <thread>
 
@@ -26,12 +27,14 @@
 #include "server/load_policy.hpp"
 #include "server/login_throttle.hpp"
 #include "server/metrics_endpoint.hpp"
+#include "server/password_policy.hpp"
 #include "server/provider.hpp"
 #include "server/secrets.hpp"
 #include "server/shadow.hpp"
 #include "server/store/open_store.hpp"
 #include "server/store/store.hpp"
 #include "server/sweeper.hpp"
+#include "server/text.hpp"
 #include "server/worker_pool.hpp"
 
 namespace scopegate::server {
@@ -80,6 +83,16 @@ Result<Done, std::string> bootstrap(const Config& config, Store& store, std::ost
   }
   const char* chosen = std::getenv("SCOPEGATE_ADMIN_PASSWORD");
   const bool from_env = chosen != nullptr && *chosen != '\0';
+  if (from_env) {
+    // The rule every new password meets (POST /users, a reset): not weaker for the admin.
+    const TextRule rule{max_password_characters, min_password_characters, Controls::none};
+    if (auto problem = check_text(chosen, rule)) {
+      return unexpected(fmt::format(
+          "SCOPEGATE_ADMIN_PASSWORD {} (the admin's password: {} to {} characters, no control "
+          "characters)",
+          *problem, min_password_characters, max_password_characters));
+    }
+  }
   const std::string password =
       from_env ? std::string(chosen) : random_alphanumeric(generated_password_length);
   User admin;
@@ -268,6 +281,14 @@ Result<std::unique_ptr<Server>, std::vector<std::string>> Server::start(const Co
   auto secrets = load_secrets(config);
   if (!secrets) return unexpected(std::vector<std::string>{secrets.error()});
   const auto key_checked = check_secrets_key(*parts->store, *secrets, database);
+  if (!key_checked && secrets->created) {
+    // The key file was missing, not wrong: a new one cannot open what the database holds.
+    std::filesystem::remove(*secrets->created);
+    return unexpected(std::vector<std::string>{fmt::format(
+        "{}: error: the secrets key file {} is missing, and this database holds secrets sealed "
+        "with a key: restore the file from your backup (or set {}); a new key cannot open them",
+        database, *secrets->created, secrets_key_variable)});
+  }
   if (!key_checked) return unexpected(std::vector<std::string>{key_checked.error()});
   if (secrets->notice) notices << *secrets->notice;
   if (secrets->warning) parts->logger->warn("{}", *secrets->warning);
@@ -278,11 +299,6 @@ Result<std::unique_ptr<Server>, std::vector<std::string>> Server::start(const Co
         config.password_hash.iterations, config.password_hash.memory_kib);
   }
   parts->secrets = std::move(secrets->secrets);
-  const auto bootstrapped = bootstrap(config, *parts->store, notices);
-  if (!bootstrapped) {
-    return unexpected(std::vector<std::string>{fmt::format(
-        "{}: error: cannot bootstrap the database: {}", database, bootstrapped.error())});
-  }
 
   for (const auto& [directory, engine] :
        {std::pair{&config.policy_shadow_directory, &parts->shadow_engine},
@@ -384,6 +400,13 @@ Result<std::unique_ptr<Server>, std::vector<std::string>> Server::start(const Co
                                  });
   if (!http) return unexpected(std::vector<std::string>{fmt::format("error: {}", http.error())});
   parts->http = std::move(*http);
+  // Last of all that can fail, so that a start that fails creates no admin whose password
+  // it shows and then forgets (a port in use, a policy the handlers do not match).
+  const auto bootstrapped = bootstrap(config, *parts->store, notices);
+  if (!bootstrapped) {
+    return unexpected(std::vector<std::string>{fmt::format(
+        "{}: error: cannot bootstrap the database: {}", database, bootstrapped.error())});
+  }
   parts->reloader->watch(std::chrono::milliseconds(config.reload_interval_milliseconds));
   for (const auto& [directory, engine] :
        {std::pair{&config.policy_shadow_directory, parts->shadow_engine.get()},

@@ -119,10 +119,7 @@ class PostgresTables final : public Tables {
 std::unique_ptr<Tables> open_tables(const std::string& location) {
   if (store_kind(location) == StoreKind::postgres)
     return std::make_unique<PostgresTables>(location);
-  constexpr std::string_view prefix = "sqlite:";
-  if (location.rfind(prefix, 0) == 0)
-    return std::make_unique<SqliteTables>(location.substr(prefix.size()));
-  return std::make_unique<SqliteTables>(location);
+  return std::make_unique<SqliteTables>(sqlite_file(location));
 }
 
 Result<std::vector<CopiedTable>, std::string> copy(Tables& source, Tables& destination,

@@ -37,6 +37,11 @@ StoreKind store_kind(std::string_view location) {
              : StoreKind::sqlite;
 }
 
+std::string sqlite_file(std::string_view location) {
+  if (starts_with(location, sqlite_prefix)) location.remove_prefix(sqlite_prefix.size());
+  return std::string(location);
+}
+
 std::string redact_location(std::string_view location) {
   if (store_kind(location) != StoreKind::postgres) return std::string(location);
   const auto authority_start = location.find("://") + 3;
@@ -68,9 +73,7 @@ std::string_view revocation_name(Revocation revocation) {
 StoreResult<std::unique_ptr<Store>> open_store(const std::string& location,
                                                const StoreOptions& options) {
   if (store_kind(location) == StoreKind::postgres) return open_postgres_store(location, options);
-  if (starts_with(location, sqlite_prefix))
-    return open_sqlite_store(location.substr(sqlite_prefix.size()));
-  return open_sqlite_store(location);
+  return open_sqlite_store(sqlite_file(location));
 }
 
 }  // namespace scopegate::server

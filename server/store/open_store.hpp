@@ -40,6 +40,9 @@ std::string_view revocation_name(Revocation revocation);
 
 StoreKind store_kind(std::string_view location);
 
+// The file a SQLite location names: the location without its `sqlite:` prefix.
+std::string sqlite_file(std::string_view location);
+
 // The location with any password (in the URI's user information or a `password`
 // parameter) replaced by `***`: the only form of a location that may be logged or shown.
 std::string redact_location(std::string_view location);

@@ -2,10 +2,15 @@
 // and a SIGTERM that lets a request in flight finish before the process exits 0.
 #include <catch2/catch.hpp>
 
+#include <arpa/inet.h>
 #include <fcntl.h>
+#include <netinet/in.h>
 #include <signal.h>
 #include <spawn.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include <chrono>
 #include <fstream>
@@ -205,6 +210,14 @@ TEST_CASE(
                                     {{"X-API-Key", key}});
   CHECK(resource.status == 201);
 
+  // What it created holds hashes, sealed secrets and reset links: its owner's only.
+  for (const char* name : {"s.db", "s.db-wal", "s.db-shm", "s.db.secrets-key", "server.log"}) {
+    INFO(name);
+    struct stat file {};
+    REQUIRE(::stat(dir.file(name).c_str(), &file) == 0);
+    CHECK((file.st_mode & 0777) == 0600);
+  }
+
   REQUIRE(kill(pid, SIGTERM) == 0);  // still a clean stop after a SIGHUP
   int status = 0;
   REQUIRE(waitpid(pid, &status, 0) == pid);
@@ -212,4 +225,91 @@ TEST_CASE(
   CHECK(WEXITSTATUS(status) == 0);
   CHECK(read_file(dir.file("server.log")).find("policy reload (SIGHUP) applied") !=
         std::string::npos);
+}
+
+namespace {
+
+// Runs the binary to its end; its exit status, and what it printed in `output`.
+int run_to_end(const std::vector<std::string>& args, const std::string& output) {
+  const pid_t pid = spawn(args, output);
+  int status = 0;
+  REQUIRE(waitpid(pid, &status, 0) == pid);
+  REQUIRE(WIFEXITED(status));
+  return WEXITSTATUS(status);
+}
+
+}  // namespace
+
+TEST_CASE(
+    "binary: a start that fails creates no admin, so the next start still shows its "
+    "password") {
+  TempDir dir;
+  unsetenv("SCOPEGATE_ADMIN_PASSWORD");
+  // The port is taken: the start fails after the database is opened.
+  const int taken = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  REQUIRE(::bind(taken, reinterpret_cast<sockaddr*>(&address), sizeof address) == 0);
+  REQUIRE(::listen(taken, 1) == 0);
+  socklen_t length = sizeof address;
+  REQUIRE(::getsockname(taken, reinterpret_cast<sockaddr*>(&address), &length) == 0);
+  const auto listen = "127.0.0.1:" + std::to_string(ntohs(address.sin_port));
+  const auto failed = dir.file("failed.out");
+  CHECK(run_to_end({SCOPEGATE_BINARY_DIR "/scopegate", "serve", "--listen", listen, "--db",
+                    dir.file("s.db"), "--policies", SCOPEGATE_SOURCE_DIR "/policies"},
+                   failed) == 1);
+  ::close(taken);
+  CHECK(read_file(failed).find("the server was not started") != std::string::npos);
+  CHECK(read_file(failed).find("admin password (shown this once)") == std::string::npos);
+
+  const auto output = dir.file("serve.out");
+  const pid_t pid =
+      spawn({SCOPEGATE_BINARY_DIR "/scopegate", "serve", "--listen", "127.0.0.1:0", "--db",
+             dir.file("s.db"), "--policies", SCOPEGATE_SOURCE_DIR "/policies"},
+            output);
+  REQUIRE(wait_logged_port(output) != 0);
+  CHECK(read_file(output).find("admin password (shown this once)") != std::string::npos);
+  REQUIRE(kill(pid, SIGTERM) == 0);
+  int status = 0;
+  REQUIRE(waitpid(pid, &status, 0) == pid);
+
+  // Without its key file, the database's secrets cannot be opened: the start says the file
+  // is missing, and leaves no new key file behind to blame later.
+  const auto key_file = dir.file("s.db.secrets-key");
+  std::filesystem::rename(key_file, dir.file("elsewhere"));
+  const auto keyless = dir.file("keyless.out");
+  CHECK(run_to_end({SCOPEGATE_BINARY_DIR "/scopegate", "serve", "--listen", "127.0.0.1:0", "--db",
+                    dir.file("s.db"), "--policies", SCOPEGATE_SOURCE_DIR "/policies"},
+                   keyless) == 1);
+  CHECK(read_file(keyless).find("error: the secrets key file " + key_file + " is missing") !=
+        std::string::npos);
+  CHECK_FALSE(std::filesystem::exists(key_file));
+}
+
+TEST_CASE("binary: keys create refuses a database file that does not exist, and creates none") {
+  TempDir dir;
+  const auto output = dir.file("keys.out");
+  CHECK(run_to_end({SCOPEGATE_BINARY_DIR "/scopegate", "keys", "create", "--db",
+                    dir.file("typo.db"), "--policies", SCOPEGATE_SOURCE_DIR "/policies", "--email",
+                    "admin@localhost", "--name", "ci", "--scopes", "sessions:read"},
+                   output) == 1);
+  CHECK(read_file(output).find(dir.file("typo.db") + ": error: no database there") !=
+        std::string::npos);
+  CHECK_FALSE(std::filesystem::exists(dir.file("typo.db")));
+}
+
+TEST_CASE(
+    "binary: an admin password from the environment meets the rule every new password "
+    "meets") {
+  TempDir dir;
+  setenv("SCOPEGATE_ADMIN_PASSWORD", "short", 1);
+  const auto output = dir.file("serve.out");
+  CHECK(run_to_end({SCOPEGATE_BINARY_DIR "/scopegate", "serve", "--listen", "127.0.0.1:0", "--db",
+                    dir.file("s.db"), "--policies", SCOPEGATE_SOURCE_DIR "/policies"},
+                   output) == 1);
+  CHECK(read_file(output).find("SCOPEGATE_ADMIN_PASSWORD must be at least 8 characters (the "
+                               "admin's password: 8 to 128 characters, no control characters)") !=
+        std::string::npos);
+  setenv("SCOPEGATE_ADMIN_PASSWORD", "binary-admin-password", 1);
 }
