@@ -1,11 +1,13 @@
 #include "warnings.hpp"
 
 #include <algorithm>
+#include <cstdint>
 #include <map>
 #include <optional>
 #include <set>
 #include <string>
 #include <tuple>
+#include <unordered_map>
 #include <utility>
 #include <vector>
 
@@ -14,6 +16,7 @@
 #include "acknowledge.hpp"
 #include "constant_conditions.hpp"
 #include "route_text.hpp"
+#include "template_overlap.hpp"
 
 namespace scopegate {
 
@@ -32,26 +35,13 @@ Diagnostic warning(std::string code, Span span, std::string message, std::string
   return d;
 }
 
-// Whether some concrete path matches both templates.
-bool overlap(const Template& a, const Template& b) {
-  const std::size_t n = std::min(a.segments.size(), b.segments.size());
-  for (std::size_t i = 0; i < n; ++i) {
-    const Segment& x = a.segments[i];
-    const Segment& y = b.segments[i];
-    if (x.kind == SegmentKind::rest || y.kind == SegmentKind::rest) return true;
-    if (x.kind == SegmentKind::literal && y.kind == SegmentKind::literal && x.text != y.text) {
-      return false;
-    }
-  }
-  const auto rest_at = [](const Template& t, std::size_t i) {
-    return i < t.segments.size() && t.segments[i].kind == SegmentKind::rest;
-  };
-  return a.segments.size() == b.segments.size() || rest_at(a, n) || rest_at(b, n);
-}
-
 bool methods_meet(Method a, Method b) { return a == Method::any || b == Method::any || a == b; }
 
 using EndpointKey = std::pair<Method, std::string>;
+
+using LineAt = std::tuple<std::string, std::uint32_t, std::uint32_t>;
+
+LineAt line_at(const SourceLocation& at) { return {std::string(at.file), at.line, at.column}; }
 
 class WarningFinder {
  public:
@@ -69,6 +59,7 @@ class WarningFinder {
   Diagnostics run() {
     shared_routes();
     wildcard_grants();
+    overlapping_routes();
     open_wildcards();
     forbids_matching_nothing();
     m_out.append(find_constant_conditions(m_model));
@@ -147,11 +138,14 @@ class WarningFinder {
   }
 
   // Whether scope `scope` lists the endpoint itself in its own block.
-  bool listed_by_scope(const Endpoint& endpoint, std::string_view scope) const {
+  // (Its line, or null.)
+  const RouteEntry* listed_by_scope(const Endpoint& endpoint, std::string_view scope) const {
     const auto found = m_listed_by.find({endpoint.method, std::string(endpoint.path_template)});
-    if (found == m_listed_by.end()) return false;
-    return std::any_of(found->second.begin(), found->second.end(),
-                       [&](std::size_t i) { return m_model.routes[i].spec.scope == scope; });
+    if (found == m_listed_by.end()) return nullptr;
+    for (const std::size_t i : found->second) {
+      if (m_model.routes[i].spec.scope == scope) return &m_model.routes[i];
+    }
+    return nullptr;
   }
 
   std::string defined_by(const Endpoint& endpoint) const {
@@ -168,7 +162,10 @@ class WarningFinder {
       if (endpoint.access != Access::scoped) continue;
       for (const Grant& grant : endpoint.grants) {
         const std::string_view scope = m_policy.scopes()[grant.scope].name;
-        if (listed_by_scope(endpoint, scope)) continue;
+        if (const RouteEntry* own = listed_by_scope(endpoint, scope)) {
+          if (own->spec.location != grant.location) condition_dropped(endpoint, grant, *own);
+          continue;
+        }
         const SourceLocation& at = grant.location;
         const auto route = m_route_at.find(std::tuple(std::string(at.file), at.line, at.column));
         if (route == m_route_at.end()) continue;
@@ -207,6 +204,176 @@ class WarningFinder {
       }
       m_out.add(std::move(d));
     }
+  }
+
+  // A wildcard line of a scope that grants an endpoint the scope's own line grants with a
+  // condition, without that condition (or with another): the endpoint is granted while
+  // either line's condition holds, so the own line's no longer restricts the scope.
+  void condition_dropped(const Endpoint& endpoint, const Grant& grant, const RouteEntry& listed) {
+    const std::string_view scope = m_policy.scopes()[grant.scope].name;
+    const auto own =
+        std::find_if(endpoint.grants.begin(), endpoint.grants.end(),
+                     [&](const Grant& g) { return g.location == listed.spec.location; });
+    if (own == endpoint.grants.end() || !own->has_condition()) return;
+    if (grant.has_condition() && grant.condition->text == own->condition->text) return;
+    const auto wildcard = m_route_at.find(line_at(grant.location));
+    if (wildcard == m_route_at.end()) return;
+    const RouteEntry& route = m_model.routes[wildcard->second];
+    const std::string granted = route_text(endpoint.method, endpoint.path_template);
+    const std::string_view condition = own->condition->text;
+    Diagnostic d = warning(
+        "wildcard-grant", route.line,
+        grant.has_condition()
+            ? fmt::format("route '{}' of scope '{}' also grants '{}' under another condition "
+                          "than the scope's own line for it: `{}` instead of `{}`",
+                          route_text(route.spec.method, route.spec.path_template), scope, granted,
+                          grant.condition->text, condition)
+            : fmt::format("route '{}' of scope '{}' also grants '{}' without the condition the "
+                          "scope's own line for it has: `{}`",
+                          route_text(route.spec.method, route.spec.path_template), scope, granted,
+                          condition),
+        grant.has_condition()
+            ? fmt::format("holders of '{}' may call it where `{}` holds, even where `{}` does "
+                          "not; give both lines the same condition, narrow the template, {}",
+                          scope, grant.condition->text, condition,
+                          acknowledge_help("wildcard-grant"))
+            : fmt::format("holders of '{}' may call it whether `{}` holds or not; put the "
+                          "condition on this line too, narrow the template, {}",
+                          scope, condition, acknowledge_help("wildcard-grant")));
+    d.notes.push_back(
+        {listed.line, fmt::format("'{}' is declared here, with `{}`", granted, condition)});
+    m_out.add(std::move(d));
+  }
+
+  // Two endpoints whose templates overlap without either covering the other
+  // (`/api/{org}/reports/secret` and `/api/acme/reports/{name}`): a path both match
+  // resolves to the more specific one alone, and the other's grants have no say there.
+  // Reported when their methods meet and their grants differ, at the route that loses
+  // such a path (which route wins is the engine's own lookup's answer), naming the path.
+  void overlapping_routes() {
+    const std::vector<Endpoint>& endpoints = m_policy.endpoints();
+    const Templates& templates = parsed_templates();
+    std::optional<std::string> placeholder;
+    const TemplateTrie trie(templates.parsed);
+    std::vector<std::uint32_t> met;
+    for (std::size_t a = 0; a < templates.parsed.size(); ++a) {
+      met.clear();
+      trie.overlapping(templates.parsed[a], met);
+      for (const std::uint32_t b : met) {
+        if (b <= a) continue;  // each pair once; one template's methods are one endpoint each
+        const Template& x = templates.parsed[a];
+        const Template& y = templates.parsed[b];
+        if (covers(x, y) || covers(y, x)) continue;
+        for (const std::uint32_t i : templates.endpoints[a]) {
+          for (const std::uint32_t j : templates.endpoints[b]) {
+            if (!methods_meet(endpoints[i].method, endpoints[j].method) ||
+                same_grants(endpoints[i], endpoints[j])) {
+              continue;
+            }
+            if (!placeholder) placeholder = unused_literal(templates.parsed);
+            overlapping_pair(endpoints[i], endpoints[j], x, y, example_path(x, y, *placeholder));
+          }
+        }
+      }
+    }
+  }
+
+  // Each distinct template of the policy's endpoints parsed once, with its endpoints.
+  struct Templates {
+    std::vector<Template> parsed;
+    std::vector<std::vector<std::uint32_t>> endpoints;  // per template, in policy order
+    std::vector<std::uint32_t> of;                      // per endpoint: its template
+  };
+
+  const Templates& parsed_templates() {
+    if (m_templates) return *m_templates;
+    Templates& out = m_templates.emplace();
+    std::unordered_map<std::string_view, std::uint32_t> index;
+    const std::vector<Endpoint>& endpoints = m_policy.endpoints();
+    index.reserve(endpoints.size());
+    out.of.reserve(endpoints.size());
+    for (std::size_t e = 0; e < endpoints.size(); ++e) {
+      const auto [at, added] = index.try_emplace(endpoints[e].path_template,
+                                                 static_cast<std::uint32_t>(out.parsed.size()));
+      if (added) {
+        out.parsed.push_back(endpoints[e].parsed());
+        out.endpoints.emplace_back();
+      }
+      out.endpoints[at->second].push_back(static_cast<std::uint32_t>(e));
+      out.of.push_back(at->second);
+    }
+    return out;
+  }
+
+  static bool same_grants(const Endpoint& a, const Endpoint& b) {
+    if (a.access != b.access || a.grants.size() != b.grants.size()) return false;
+    using Key = std::pair<ScopeId, std::string_view>;
+    const auto keys = [](const Endpoint& e) {
+      std::vector<Key> out;
+      for (const Grant& grant : e.grants) {
+        out.emplace_back(grant.scope,
+                         grant.has_condition() ? grant.condition->text : std::string_view());
+      }
+      std::sort(out.begin(), out.end());
+      return out;
+    };
+    return keys(a) == keys(b);
+  }
+
+  // Whether `won` lets in a caller `lost` would refuse: it is more open, or some scope
+  // grants it (under some condition, or none) whose holders `lost` does not let in as
+  // well (through a scope they hold, under the same condition or none).
+  bool widens(const Endpoint& won, const Endpoint& lost) const {
+    if (won.access != Access::scoped || lost.access != Access::scoped) {
+      const auto openness = [](Access access) {
+        return access == Access::public_ ? 2 : access == Access::authenticated ? 1 : 0;
+      };
+      return openness(won.access) > openness(lost.access);
+    }
+    return std::any_of(won.grants.begin(), won.grants.end(), [&](const Grant& grant) {
+      const auto& closure = m_policy.scopes()[grant.scope].closure;
+      return std::none_of(lost.grants.begin(), lost.grants.end(), [&](const Grant& other) {
+        return std::binary_search(closure.begin(), closure.end(), other.scope) &&
+               !(grant.scope_kind == ScopeKind::plain && other.scope_kind == ScopeKind::user) &&
+               (!other.has_condition() ||
+                (grant.has_condition() && grant.condition->text == other.condition->text));
+      });
+    });
+  }
+
+  void overlapping_pair(const Endpoint& a, const Endpoint& b, const Template& a_parsed,
+                        const Template& b_parsed, const std::string& path) {
+    const Method method = a.method != Method::any   ? a.method
+                          : b.method != Method::any ? b.method
+                                                    : Method::get;
+    const Endpoint* won = m_policy.decide(Principal{}, to_string(method), path).endpoint();
+    if (won != &a && won != &b) return;  // a third, more specific route decides it
+    const Endpoint& lost = won == &a ? b : a;
+    if (!widens(*won, lost)) return;  // stricter where it wins: not a grant
+    if (!(won == &a ? crosses(b_parsed, a_parsed) : crosses(a_parsed, b_parsed))) return;
+    const auto winner = m_route_at.find(line_at(won->location));
+    const auto loser = m_route_at.find(line_at(lost.location));
+    if (winner == m_route_at.end() || loser == m_route_at.end()) return;
+    const RouteEntry& winning = m_model.routes[winner->second];
+    const RouteEntry& losing = m_model.routes[loser->second];
+    Grantees who = grantees(winning.spec);
+    if (is_user_scope(losing.spec.scope) && !won->key_scopes().empty()) {
+      who.callers += ", API keys among them,";
+    }
+    const std::string example = fmt::format("{} {}", to_string(method), path);
+    Diagnostic d = warning(
+        "overlapping-routes", losing.line,
+        fmt::format("route '{}' of {} overlaps route '{}' of {}: '{}' matches both, and the "
+                    "more specific '{}' decides it",
+                    route_text(lost.method, lost.path_template), grantees(losing.spec).block,
+                    route_text(won->method, won->path_template), who.block, example,
+                    won->path_template),
+        fmt::format("{} may call it, whatever {} asks; declare the paths both match in the "
+                    "block that should decide them, make the templates disjoint, {}",
+                    who.callers, grantees(losing.spec).block,
+                    acknowledge_help("overlapping-routes")));
+    d.notes.push_back({winning.line, fmt::format("'{}' goes to this route", example)});
+    m_out.add(std::move(d));
   }
 
   // A `**` or `*`-method route grants what no route declares: any path below its prefix,
@@ -296,15 +463,16 @@ class WarningFinder {
   }
 
   void forbids_matching_nothing() {
-    std::vector<std::pair<Method, Template>> endpoints;
-    for (const Endpoint& endpoint : m_policy.endpoints()) {
-      endpoints.emplace_back(endpoint.method, endpoint.parsed());
+    const Templates& templates = parsed_templates();
+    std::vector<std::pair<Method, const Template*>> endpoints;
+    for (std::size_t e = 0; e < m_policy.endpoints().size(); ++e) {
+      endpoints.emplace_back(m_policy.endpoints()[e].method, &templates.parsed[templates.of[e]]);
     }
     for (const ForbidEntry& forbid : m_model.forbids) {
       const auto parsed = parse_template(forbid.spec.path_template);
       if (!parsed) continue;
       const bool matches = std::any_of(endpoints.begin(), endpoints.end(), [&](const auto& e) {
-        return methods_meet(forbid.spec.method, e.first) && overlap(*parsed, e.second);
+        return methods_meet(forbid.spec.method, e.first) && overlap(*parsed, *e.second);
       });
       if (matches) {
         refusing_nobody(forbid, *parsed);
@@ -325,9 +493,11 @@ class WarningFinder {
   // reaches an endpoint only user scopes grant, an anonymous caller only public ones.
   void refusing_nobody(const ForbidEntry& forbid, const Template& parsed) {
     std::set<std::string_view> reaching;
-    for (const Endpoint& endpoint : m_policy.endpoints()) {
+    const Templates& templates = parsed_templates();
+    for (std::size_t e = 0; e < m_policy.endpoints().size(); ++e) {
+      const Endpoint& endpoint = m_policy.endpoints()[e];
       if (!methods_meet(forbid.spec.method, endpoint.method) ||
-          !overlap(parsed, endpoint.parsed())) {
+          !overlap(parsed, templates.parsed[templates.of[e]])) {
         continue;
       }
       reaching.insert("user");
@@ -465,7 +635,8 @@ class WarningFinder {
 
   const Model& m_model;
   const Policy& m_policy;
-  std::map<std::tuple<std::string, std::uint32_t, std::uint32_t>, std::size_t> m_route_at;
+  std::map<LineAt, std::size_t> m_route_at;
+  std::optional<Templates> m_templates;                         // parsed_templates(), once
   std::map<EndpointKey, std::vector<std::size_t>> m_listed_by;  // scoped route lines
   Diagnostics m_out;
 };
@@ -474,9 +645,9 @@ class WarningFinder {
 
 std::span<const std::string_view> warning_codes() noexcept {
   static constexpr std::string_view codes[] = {
-      "shared-route",  "wildcard-grant",  "forbid-matches-nothing", "constant-condition",
-      "empty-scope",   "empty-role",      "redundant-implies",      "unused-allow-warning",
-      "open-wildcard", "scope-name-style"};
+      "shared-route",  "wildcard-grant",   "forbid-matches-nothing", "constant-condition",
+      "empty-scope",   "empty-role",       "redundant-implies",      "unused-allow-warning",
+      "open-wildcard", "scope-name-style", "overlapping-routes"};
   return codes;
 }
 

@@ -1,7 +1,9 @@
 // Warnings: what compiles but is probably not what the author meant, in a policy that
 // built without errors — a route granted by two scopes, a wildcard that reaches into
-// other scopes' endpoints, a forbid rule or condition that can never change a decision,
-// a scope, role or `implies` that adds nothing. Each is a Diagnostic of severity
+// other scopes' endpoints (or past its own scope's condition) or opens what no route
+// declares, two templates that overlap where the route that wins lets in more, a forbid
+// rule or condition that can never change a decision, a scope, role or `implies` that
+// adds nothing. Each is a Diagnostic of severity
 // warning, pointed at the text; acknowledgements are applied by the caller. Pure
 // function of its input.
 #pragma once

@@ -37,6 +37,50 @@ TEST_CASE("mistakes that compile draw a warning naming what is granted") {
        "route 'GET /repos/{owner}/{repo}/*' of scope 'issues:read' also grants 2 endpoints "
        "declared in other blocks: 'GET /repos/{owner}/{repo}/contents' (scope 'repos:read'), "
        "'GET /repos/{owner}/{repo}/branches' (scope 'repos:read')"},
+      {"a wildcard line of a scope that drops the condition of the scope's own line",
+       "scope reports:read {\n  GET /reports/{id}/pdf when request.ip in [10.0.0.0/8]\n"
+       "  GET /reports/{id}/{format}\n}\n",
+       "wildcard-grant",
+       "route 'GET /reports/{id}/{format}' of scope 'reports:read' also grants 'GET "
+       "/reports/{id}/pdf' without the condition the scope's own line for it has: `request.ip "
+       "in [10.0.0.0/8]`"},
+      {"a wildcard line of a scope that grants its own conditional route under another condition",
+       "scope reports:read {\n  GET /reports/{id}/pdf when request.ip in [10.0.0.0/8]\n"
+       "  GET /reports/{id}/{format} when request.query.size <= 10\n}\n",
+       "wildcard-grant",
+       "also grants 'GET /reports/{id}/pdf' under another condition than the scope's own line "
+       "for it: `request.query.size <= 10` instead of `request.ip in [10.0.0.0/8]`"},
+      {"a public route that overlaps a scope's without covering it, and wins",
+       "scope reports:admin { GET /api/{org}/reports/secret }\n"
+       "public { GET /api/acme/reports/{name} }\n",
+       "overlapping-routes",
+       "route 'GET /api/{org}/reports/secret' of scope 'reports:admin' overlaps route 'GET "
+       "/api/acme/reports/{name}' of the public block: 'GET /api/acme/reports/secret' matches "
+       "both, and the more specific '/api/acme/reports/{name}' decides it"},
+      {"two scopes' routes that overlap without covering each other",
+       "scope reports:admin { GET /api/{org}/reports/secret }\n"
+       "scope reports:read { GET /api/acme/reports/{name} }\n",
+       "overlapping-routes",
+       "'GET /api/acme/reports/secret' matches both, and the more specific "
+       "'/api/acme/reports/{name}' decides it"},
+      {"a plain scope's route that takes paths of a user scope's route it does not cover",
+       "user scope members:manage { DELETE /orgs/{org}/members/{id} }\n"
+       "scope cache:purge { DELETE /orgs/acme/{kind}/{key} }\n",
+       "overlapping-routes",
+       "route 'DELETE /orgs/{org}/members/{id}' of scope 'members:manage' overlaps route "
+       "'DELETE /orgs/acme/{kind}/{key}' of scope 'cache:purge': 'DELETE /orgs/acme/members/1' "
+       "matches both"},
+      {"a *-method route that overlaps a GET route of another scope",
+       "scope a:read { GET /a/{id}/secret }\nscope a:admin {\n  allow_warning open-wildcard \"all "
+       "of x\"\n  * /a/x/{name}\n}\n",
+       "overlapping-routes", "'GET /a/x/secret' matches both"},
+      {"a ** route that overlaps a route naming a segment below it",
+       "scope files:admin { GET /files/{id}/acl }\n"
+       "authenticated {\n  allow_warning open-wildcard \"shared files\"\n  GET "
+       "/files/shared/**\n}\n",
+       "overlapping-routes",
+       "route 'GET /files/{id}/acl' of scope 'files:admin' overlaps route 'GET /files/shared/**' "
+       "of the authenticated block: 'GET /files/shared/acl' matches both"},
       {"a ** route that grants paths no route declares",
        "scope files:read { GET /files GET /files/** }\n", "open-wildcard",
        "route 'GET /files/**' of scope 'files:read' grants what no route declares: GET on any "
@@ -181,6 +225,27 @@ TEST_CASE("the intended forms of those policies draw no warning") {
       "scope a:read { GET /a }\nrole guest { scopes a:read }\n",
       "scope a:read { GET /a }\nscope a:admin { implies a:read }\n",
       "scope a:read { GET /a/{id} }\nforbid * /a/{id}/x/** { }\nscope b:read { GET /a/{id}/x }\n",
+      // The wildcard line carries the condition too, or names only the other formats.
+      "scope reports:read {\n  GET /reports/{id}/pdf when request.ip in [10.0.0.0/8]\n"
+      "  GET /reports/{id}/{format} when request.ip in [10.0.0.0/8]\n}\n",
+      "scope reports:read when request.ip in [10.0.0.0/8] {\n  GET /reports/{id}/pdf\n"
+      "  GET /reports/{id}/{format}\n}\n",
+      "scope reports:read {\n  GET /reports/{id}/pdf when request.ip in [10.0.0.0/8]\n"
+      "  GET /reports/{id}/csv\n}\n",
+      // The path both match declared where it belongs: the most specific route decides it.
+      "scope reports:admin { GET /api/{org}/reports/secret GET /api/acme/reports/secret }\n"
+      "public { GET /api/acme/reports/{name} }\n",
+      // Disjoint templates: nothing matches both.
+      "user scope members:manage { DELETE /orgs/{org}/members/{id} }\n"
+      "scope cache:purge { DELETE /orgs/acme/cache/{key} }\n",
+      // The same grants on both, methods that never meet, or a stricter route carving
+      // out an area (as the shipped policy's `/sessions/admin/**` beside `/sessions/{id}`).
+      "scope a:read { GET /a/{id}/secret GET /a/x/{name} }\n",
+      "scope a:read { GET /a/{id}/secret }\nscope a:write { POST /a/x/{name} }\n",
+      "scope s:read { GET /s/{id} }\nuser scope s:admin {\n"
+      "  allow_warning open-wildcard \"the admin area\"\n  GET /s/admin/**\n}\n",
+      "public { GET /api/{org}/reports/secret }\nscope reports:read { GET /api/acme/reports/{name} "
+      "}\n",
   };
   for (const char* policy : clean) {
     const auto checked = scopegate::check_source("w.policy", policy);
@@ -270,4 +335,64 @@ TEST_CASE("a shared route in a scope that implies the other is called redundant"
              Catch::Contains("only grants it where `request.query.q == \"1\"` does not hold"));
   CHECK_THAT(help_of("scope a:b { GET /x }\nscope c:d { GET /x }\n"),
              Catch::Contains("the other may `implies` it"));
+}
+
+TEST_CASE("an overlap is acknowledged in the block of the route that loses the paths") {
+  const std::string rest =
+      "  GET /api/{org}/reports/secret\n}\npublic { GET /api/acme/reports/{name} }\n";
+  const auto checked = scopegate::check_source(
+      "w.policy",
+      "scope reports:admin {\n  allow_warning overlapping-routes \"acme's are "
+      "public\"\n" +
+          rest);
+  INFO(checked.diagnostics.render());
+  CHECK(checked.diagnostics.empty());
+  // The help says who reaches the path, the note where it goes.
+  const auto warned = scopegate::check_source("w.policy", "scope reports:admin {\n" + rest);
+  INFO(warned.diagnostics.render());
+  REQUIRE(codes_of(warned.diagnostics) == std::vector<std::string>{"overlapping-routes"});
+  const auto& d = warned.diagnostics.items().front();
+  CHECK(d.span.offset == std::string("scope reports:admin {\n  ").size());
+  CHECK_THAT(d.help, Catch::StartsWith("anyone, without credentials, may call it, whatever "
+                                       "scope 'reports:admin' asks"));
+  CHECK_THAT(d.help, Catch::Contains("allow_warning overlapping-routes"));
+  REQUIRE(d.notes.size() == 1);
+  CHECK(d.notes.front().message == "'GET /api/acme/reports/secret' goes to this route");
+  // A user scope's route: the help says API keys reach it.
+  const auto user =
+      scopegate::check_source("w.policy",
+                              "user scope members:manage { DELETE /orgs/{org}/members/{id} }\n"
+                              "scope cache:purge { DELETE /orgs/acme/{kind}/{key} }\n");
+  REQUIRE(user.diagnostics.size() == 1);
+  CHECK_THAT(user.diagnostics.items().front().help,
+             Catch::StartsWith("holders of 'cache:purge', API keys among them, may call it"));
+  // Acknowledged in the winning block instead, it still warns, and the line is unused.
+  const auto elsewhere = scopegate::check_source(
+      "w.policy", "scope reports:admin {\n" + rest.substr(0, rest.find("public")) +
+                      "public {\n  allow_warning overlapping-routes \"why\"\n"
+                      "  GET /api/acme/reports/{name}\n}\n");
+  INFO(elsewhere.diagnostics.render());
+  CHECK(codes_of(elsewhere.diagnostics) ==
+        std::vector<std::string>{"overlapping-routes", "unused-allow-warning"});
+}
+
+TEST_CASE("the overlap's example path is one the engine sends to the winning route") {
+  // A third route more specific than both decides their common paths: no overlap
+  // (each of the two grants it, which wildcard-grant says).
+  const auto third =
+      scopegate::check_source("w.policy",
+                              "scope a:read { GET /a/{x}/b/c }\nscope a:write { GET /a/y/b/{z} }\n"
+                              "scope a:admin { GET /a/y/b/c }\n");
+  INFO(third.diagnostics.render());
+  CHECK(codes_of(third.diagnostics) ==
+        std::vector<std::string>{"wildcard-grant", "wildcard-grant"});
+  // A parameter in both takes a value no literal of the policy has.
+  const auto checked = scopegate::check_source(
+      "w.policy",
+      "scope a:read { GET /a/{x}/{y}/c }\nscope a:write { GET /a/1/{z}/{w} }\n"
+      "public { GET /b/2 }\n");
+  INFO(checked.diagnostics.render());
+  REQUIRE(codes_of(checked.diagnostics) == std::vector<std::string>{"overlapping-routes"});
+  CHECK_THAT(checked.diagnostics.items().front().message,
+             Catch::Contains("'GET /a/1/3/c' matches both"));
 }
