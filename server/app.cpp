@@ -8,8 +8,39 @@
 #include "server/json.hpp"
 #include "server/shadow.hpp"
 #include "server/store/store.hpp"
+#include "server/text.hpp"
 
 namespace scopegate::server {
+
+namespace {
+
+// What a response's log line and metrics give as its reason: the policy's or the
+// authentication's, unless they allowed the request and the handler then refused it (a
+// wrong password, a throttled sign-in, a body that fails validation): then its status's.
+std::string_view outcome_reason(std::string_view reason, int status) {
+  if (reason != "allowed" || status < 400) return reason;
+  switch (status) {
+    case 400:
+    case 422:
+      return "invalid_request";
+    case 401:
+      return "unauthenticated";
+    case 403:
+      return "refused";
+    case 404:
+      return "not_found";
+    case 409:
+      return "conflict";
+    case 429:
+      return "rate_limited";
+    case 503:
+      return "unavailable";
+    default:
+      return status >= 500 ? "error" : "refused";
+  }
+}
+
+}  // namespace
 
 App::App(Services& services, HandlerTable table, Dispatch dispatch)
     : m_services(services),
@@ -62,10 +93,11 @@ void App::log_request(std::string_view method, std::string_view path, int status
                       std::chrono::steady_clock::time_point started, std::string_view principal,
                       std::string_view reason, const Metrics::Slot& counted) const {
   const auto taken = std::chrono::steady_clock::now() - started;
-  if (m_services.metrics != nullptr) m_services.metrics->record_request(counted, reason, taken);
+  const std::string_view outcome = outcome_reason(reason, status);
+  if (m_services.metrics != nullptr) m_services.metrics->record_request(counted, outcome, taken);
   const auto elapsed = std::chrono::duration<double, std::milli>(taken);
-  m_services.logger->info("{} {} {} {:.3f}ms principal={} reason={}", method, path, status,
-                          elapsed.count(), principal, reason);
+  m_services.logger->info("{} {} {} {:.3f}ms principal={} reason={}", method, log_field(path),
+                          status, elapsed.count(), principal, outcome);
 }
 
 std::shared_ptr<const Dispatch> App::dispatch() const {
@@ -86,6 +118,11 @@ std::shared_ptr<const Dispatch> App::dispatch() const {
 HttpResponse App::run(const HttpRequest& request, std::string& principal_label, std::string& reason,
                       Metrics::Slot& counted) const {
   const auto& path = request.path;
+  // One policy for the whole request: both decisions, the principal and the handler.
+  const auto dispatch = this->dispatch();
+  if (dispatch && m_services.metrics != nullptr) {
+    counted.counters = m_services.metrics->counters_for(Surface::api, dispatch->policy());
+  }
   PathSegments segments;
   if (const auto error = split_path(path, segments); error != PathError::none) {
     reason = std::string(to_string(Reason::invalid_path));
@@ -108,16 +145,11 @@ HttpResponse App::run(const HttpRequest& request, std::string& principal_label, 
   const TimePoint at = now();  // the request's one reading of the clock
   const Request facts = request_facts(request.method, request.target, client, request, headers, at);
 
-  // One policy for the whole request: both decisions, the principal and the handler.
-  const auto dispatch = this->dispatch();
   if (!dispatch) {
     reason = "no_handler";
     return error_response(500, "no handler for this endpoint", path);
   }
   const Policy& policy = dispatch->policy();
-  if (m_services.metrics != nullptr) {
-    counted.counters = m_services.metrics->counters_for(Surface::api, policy);
-  }
   std::shared_ptr<const Actor> actor;
   std::optional<ReadScope> reads;  // authentication and the handler: one read transaction
   Decision decision = policy.decide(Principal{}, facts);

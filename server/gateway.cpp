@@ -191,8 +191,8 @@ HttpResponse Gateway::handle(const HttpRequest& request) const {
   if (m_services.metrics != nullptr) m_services.metrics->record_request(counted, reason, taken);
   const auto elapsed = std::chrono::duration<double, std::milli>(taken);
   m_services.logger->info("{} {} {} {:.3f}ms gateway={} principal={} reason={}", request.method,
-                          request.path, response.status, elapsed.count(), original, principal,
-                          reason);
+                          log_field(request.path), response.status, elapsed.count(), original,
+                          principal, reason);
   return response;
 }
 
@@ -212,7 +212,7 @@ HttpResponse Gateway::run(const HttpRequest& request, std::string& original_labe
     original.target = std::string_view(request.target).substr(m_path.size());
   }
   const auto path = original.target.substr(0, original.target.find('?'));
-  original_label = std::string(original.method).append(" ").append(path);
+  original_label = std::string(original.method).append(" ").append(log_field(path));
   if (auto refused = disguised(request)) {
     reason = std::move(refused->reason);
     return error_response(400, refused->message, path);

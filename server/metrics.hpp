@@ -94,7 +94,8 @@ class Metrics {
   std::string render(const Snapshot& snapshot) const;
 
   // Reason labels, in counter order; the last one is `other`.
-  static constexpr std::array<std::string_view, 12> reasons = {"allowed",
+  // The policy's and the authentication's first, then a handler's refusals (app.cpp).
+  static constexpr std::array<std::string_view, 18> reasons = {"allowed",
                                                                "invalid_path",
                                                                "unauthenticated",
                                                                "api_key_not_supported",
@@ -105,6 +106,12 @@ class Metrics {
                                                                "method_not_allowed",
                                                                "rate_limited",
                                                                "malformed_json",
+                                                               "invalid_request",
+                                                               "refused",
+                                                               "not_found",
+                                                               "conflict",
+                                                               "unavailable",
+                                                               "error",
                                                                "other"};
   // Upper bounds of the latency buckets, in seconds (+Inf is implied).
   static constexpr std::array<double, 14> buckets = {0.00005, 0.0001, 0.00025, 0.0005, 0.001,

@@ -75,6 +75,25 @@ std::optional<std::string> check_text(std::string_view text, const TextRule& rul
   return std::nullopt;
 }
 
+std::string log_field(std::string_view text) {
+  std::string out;
+  out.reserve(text.size());
+  for (std::size_t pos = 0; pos < text.size();) {
+    const std::size_t start = pos;
+    const auto c = next_code_point(text, pos);
+    if (c && !is_control(*c) && *c != ' ' && *c != '\\') {
+      out.append(text.substr(start, pos - start));
+      continue;
+    }
+    // Not UTF-8 (next_code_point did not advance): the one byte; else the whole character.
+    if (!c) pos = start + 1;
+    for (std::size_t i = start; i < pos; ++i) {
+      out += fmt::format("\\x{:02X}", static_cast<unsigned char>(text[i]));
+    }
+  }
+  return out;
+}
+
 std::string percent_encoded(std::string_view text) {
   static constexpr std::string_view hex = "0123456789ABCDEF";
   std::string out;

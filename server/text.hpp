@@ -35,6 +35,11 @@ struct TextRule {
 // this order: invalid UTF-8, a control character, too long, too short.
 std::optional<std::string> check_text(std::string_view text, const TextRule& rule);
 
+// `text` for a field of a log line, unchanged when it is printable ASCII or valid UTF-8
+// without controls: a space, a backslash, a control character and a byte that is not
+// UTF-8 become `\xHH`, so that a field cannot forge another (`reason=allowed`) or a line.
+std::string log_field(std::string_view text);
+
 // `text` percent-encoded (upper-case hex) but for RFC 3986's unreserved characters: ASCII
 // letters and digits and `-._~`. For a value in a query string or a URI's label.
 std::string percent_encoded(std::string_view text);

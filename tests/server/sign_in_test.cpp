@@ -5,6 +5,7 @@
 #include <catch2/catch.hpp>
 
 #include <future>
+#include <regex>
 #include <stdexcept>
 #include <string>
 #include <thread>
@@ -182,4 +183,36 @@ TEST_CASE("a deferred answer is sent once, and work that fails to start answers 
   const auto refused = answer_connection_bytes(two_requests, options, failing, errors);
   CHECK(count(refused, "HTTP/1.1 500") == 2);
   CHECK(count(refused, "500 internal error") == 2);
+}
+
+TEST_CASE("e2e: a sign-in the handler refuses is logged and counted with the refusal's reason") {
+  Harness h(through_proxy);
+  CHECK(sign_in(h, "203.0.113.9", "wrong-password").status == 401);
+  CHECK(h.client()
+            .post("/api/v1/auth/login", {{"organizationSlug", "default"}, {"password", "x"}})
+            .status == 400);
+  CHECK(h.client()
+            .send("POST", "/api/v1/auth/login", {{"Content-Type", "application/json"}}, "{not json")
+            .status == 400);
+  CHECK(sign_in(h, "203.0.113.9", admin_password).status == 200);
+  const auto metrics = h.client().get("/metrics").body;
+  const auto counted = [&](const std::string& reason, const std::string& endpoint) {
+    return metrics.find("scopegate_decisions_total{policy=\"api\",reason=\"" + reason +
+                        "\",endpoint=\"" + endpoint + "\"} 1\n") != std::string::npos;
+  };
+  CHECK(counted("unauthenticated", "POST /api/v1/auth/login"));
+  CHECK(counted("invalid_request", "POST /api/v1/auth/login"));
+  CHECK(counted("allowed", "POST /api/v1/auth/login"));
+  CHECK(counted("malformed_json", "-"));  // refused before the endpoint is looked up
+  h.stop();                               // flushes the log
+  const auto log = read_file(h.config.log_file);
+  const auto logged = [&](const std::string& status, const std::string& reason) {
+    const std::regex line("POST /api/v1/auth/login " + status +
+                          " [0-9.]+ms principal=\\S+ reason=" + reason + "\n");
+    return std::regex_search(log, line);
+  };
+  CHECK(logged("401", "unauthenticated"));
+  CHECK(logged("400", "invalid_request"));
+  CHECK(logged("400", "malformed_json"));
+  CHECK(logged("200", "allowed"));
 }

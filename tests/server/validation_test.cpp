@@ -63,6 +63,16 @@ TEST_CASE("check_text: free text accepts tab and line breaks but no other contro
   });
 }
 
+TEST_CASE("log_field: a field of a log line cannot forge another field or a line") {
+  CHECK(log_field("/api/v1/sessions/42") == "/api/v1/sessions/42");
+  CHECK(log_field("/caf\xC3\xA9/\xE2\x82\xAC") == "/caf\xC3\xA9/\xE2\x82\xAC");  // UTF-8 as is
+  CHECK(log_field("/w/1\tX reason=allowed") == "/w/1\\x09X\\x20reason=allowed");
+  CHECK(log_field("/a\nGET /b") == "/a\\x0AGET\\x20/b");
+  CHECK(log_field("/a\\b") == "/a\\x5Cb");           // a backslash, so that `\x` is never ambiguous
+  CHECK(log_field("/\xA8/\xC3") == "/\\xA8/\\xC3");  // not UTF-8: byte by byte
+  CHECK(log_field("/\xC2\x85") == "/\\xC2\\x85");    // U+0085, a C1 control
+}
+
 TEST_CASE("check_text: a minimum length is counted in characters too") {
   const TextRule rule{10, 3};
   CHECK(check_text("ab", rule) == "must be at least 3 characters");
