@@ -11,7 +11,11 @@ namespace scopegate::server {
 
 namespace {
 constexpr std::size_t flush_threshold = 512;
-}
+// A batch the store refused is written again with the next one; past this many entries
+// waiting, the oldest are dropped (and said so), so that a database down for long does
+// not take the server's memory with it.
+constexpr std::size_t max_retried = 100'000;
+}  // namespace
 
 AuditWriter::AuditWriter(Store& store, std::chrono::milliseconds interval,
                          std::shared_ptr<spdlog::logger> logger)
@@ -89,17 +93,23 @@ void AuditWriter::flush() {
 }
 
 void AuditWriter::write_pending(std::unique_lock<std::mutex>& lock) {
-  if (m_audits.empty() && m_uses.empty()) return;
+  if (m_audits.empty() && m_uses.empty() && m_retry.empty() && m_retry_uses.empty()) return;
   std::vector<Pending> pending;
   pending.swap(m_audits);
   m_coalesce.clear();
-  std::vector<Store::KeyUse> uses;
-  uses.reserve(m_uses.size());
-  for (auto& [id, use] : m_uses) uses.push_back({id, format_stored(use.at), std::move(use.ip)});
+  // What the store refused last time first; a key's newer use replaces its older one.
+  std::map<std::string, Store::KeyUse, std::less<>> by_key;
+  for (auto& use : m_retry_uses) by_key[use.key_id] = std::move(use);
+  m_retry_uses.clear();
+  for (auto& [id, use] : m_uses) by_key[id] = {id, format_stored(use.at), std::move(use.ip)};
   m_uses.clear();
-  lock.unlock();
+  std::vector<Store::KeyUse> uses;
+  uses.reserve(by_key.size());
+  for (auto& [id, use] : by_key) uses.push_back(std::move(use));
   std::vector<AuditEntry> audits;
-  audits.reserve(pending.size());
+  audits.swap(m_retry);
+  lock.unlock();
+  audits.reserve(audits.size() + pending.size());
   for (auto& item : pending) {
     if (item.entry.id.empty()) item.entry.id = generate_uuid();
     if (item.count > 1) {
@@ -112,17 +122,32 @@ void AuditWriter::write_pending(std::unique_lock<std::mutex>& lock) {
     audits.push_back(std::move(item.entry));
   }
   const auto written = m_store.record_key_uses(uses, audits);
-  if (!written) {
-    m_write_errors.fetch_add(1, std::memory_order_relaxed);
-    m_logger->error("audit writer: {} entries and {} key uses lost: {}", audits.size(), uses.size(),
-                    written.error().message);
-  }
   lock.lock();
+  if (written) return;
+  m_write_errors.fetch_add(1, std::memory_order_relaxed);
+  m_logger->error(
+      "audit writer: {} entries and {} key uses not written, retried with the next "
+      "batch: {}",
+      audits.size(), uses.size(), written.error().message);
+  // (A flush() that ran meanwhile may have put its own refused batch back too.)
+  audits.insert(audits.end(), std::make_move_iterator(m_retry.begin()),
+                std::make_move_iterator(m_retry.end()));
+  uses.insert(uses.end(), std::make_move_iterator(m_retry_uses.begin()),
+              std::make_move_iterator(m_retry_uses.end()));
+  if (audits.size() > max_retried) {
+    const auto dropped = audits.size() - max_retried;
+    audits.erase(audits.begin(), audits.begin() + static_cast<long>(dropped));
+    m_logger->error("audit writer: {} oldest entries dropped: over {} waiting", dropped,
+                    max_retried);
+  }
+  m_retry = std::move(audits);
+  m_retry_uses = std::move(uses);
 }
 
 AuditWriter::Stats AuditWriter::stats() {
   const std::lock_guard lock(m_mutex);
-  return Stats{m_audits.size() + m_uses.size(), m_write_errors.load(std::memory_order_relaxed)};
+  return Stats{m_audits.size() + m_uses.size() + m_retry.size() + m_retry_uses.size(),
+               m_write_errors.load(std::memory_order_relaxed)};
 }
 
 void AuditWriter::loop() {
@@ -131,6 +156,8 @@ void AuditWriter::loop() {
     m_wake.wait_for(lock, m_interval,
                     [this] { return m_stopping || m_audits.size() >= flush_threshold; });
     write_pending(lock);
+    // The request log too, at the same pace: a kill -9 loses at most one interval of it.
+    m_logger->flush();
   }
   write_pending(lock);
 }

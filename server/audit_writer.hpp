@@ -4,7 +4,9 @@
 // are coalesced per key; identical denials (same key, request, message) pending in one
 // interval become one entry with `details.count` and `details.lastAt`, so that a key
 // hammering a refused endpoint costs one row per interval, not one per request.
-// An entry submitted without an id gets one when it is written.
+// An entry submitted without an id gets one when it is written. A batch the store refuses
+// (busy, unreachable) is written again with the next one, up to a bound. Each tick also
+// flushes the server's log, so that a kill -9 loses at most one interval of either.
 // submit_*() never touch the database and are thread-safe; flush() forces a write now;
 // the destructor flushes what is left.
 #pragma once
@@ -80,6 +82,9 @@ class AuditWriter {
     std::string ip;
   };
   std::map<std::string, PendingUse, std::less<>> m_uses;  // by key id
+  // The last batch the store refused, written first with the next (at most max_retried).
+  std::vector<AuditEntry> m_retry;
+  std::vector<Store::KeyUse> m_retry_uses;
   bool m_stopping = false;
   std::atomic<std::uint64_t> m_write_errors{0};
   std::thread m_thread;

@@ -377,3 +377,35 @@ TEST_CASE(
   CHECK(unsent_mail(h) == std::vector<std::string>{"invited@acme.test"});
   CHECK(eventually([&] { return !link_token_from_log(h, "invited@acme.test").empty(); }));
 }
+
+TEST_CASE("e2e: audit entries the database refuses are written with the next batch, not lost") {
+  Harness h;
+  const auto key = h.key({"sessions:read"});
+  const bool postgres = test_store() == StoreKind::postgres;
+  // Every insert into audit_logs fails until the trigger goes: the database refusing, as
+  // it does when it is locked or down.
+  if (postgres) {
+    sql_rows(h,
+             "CREATE FUNCTION refuse_audit() RETURNS trigger AS $$ BEGIN RAISE EXCEPTION "
+             "'refused'; END $$ LANGUAGE plpgsql");
+    sql_rows(h,
+             "CREATE TRIGGER refuse_audit BEFORE INSERT ON audit_logs FOR EACH ROW EXECUTE "
+             "FUNCTION refuse_audit()");
+  } else {
+    sql_rows(h,
+             "CREATE TRIGGER refuse_audit BEFORE INSERT ON audit_logs BEGIN SELECT "
+             "RAISE(ABORT, 'refused'); END");
+  }
+  const auto denied = [&] {
+    return sql_rows(h, "SELECT COUNT(*) FROM audit_logs WHERE event_type = 'ACCESS_DENIED'");
+  };
+  // A refused key request: its ACCESS_DENIED entry goes to the batch the database refuses.
+  CHECK(h.client().get("/api/v1/audit-logs", {{"X-API-Key", key}}).status == 403);
+  REQUIRE(eventually([&] {
+    return h.client().get("/metrics").body.find("scopegate_audit_write_errors_total 0\n") ==
+           std::string::npos;
+  }));
+  CHECK(denied() == std::vector<std::string>{"0"});
+  sql_rows(h, postgres ? "DROP TRIGGER refuse_audit ON audit_logs" : "DROP TRIGGER refuse_audit");
+  CHECK(eventually([&] { return denied() == std::vector<std::string>{"1"}; }));
+}
