@@ -131,6 +131,10 @@ void PolicyBuild::compute_closures() {
       pending.pop_back();
       if (closure.contains(next)) continue;
       closure.insert(next);
+      // A future scope grants nothing yet, not even what it implies: held through another
+      // scope, it stops there until it is released (its own closure lists its implies,
+      // for the docs).
+      if (next != id && spec_of(next).kind == ScopeKind::future) continue;
       for (const ScopeId implied : m_scopes[next].implies) pending.push_back(implied);
     }
     m_scopes[id].closure = std::move(closure);
@@ -154,7 +158,11 @@ void PolicyBuild::add_roles() {
         continue;
       }
       role.listed.push_back(*found);
-      role.closure.insert_all(m_scopes[*found].closure);
+      if (spec_of(*found).kind == ScopeKind::future) {
+        role.closure.insert(*found);  // nothing more until released (compute_closures)
+      } else {
+        role.closure.insert_all(m_scopes[*found].closure);
+      }
     }
     if (spec.all_scopes) {
       for (ScopeId id = 0; id < m_scopes.size(); ++id) role.closure.insert(id);

@@ -193,6 +193,30 @@ TEST_CASE(
   CHECK(to_vector(d.required_scopes()) == std::vector<std::string>{"data:admin"});
 }
 
+TEST_CASE("engine: a future scope grants nothing through what it implies until released") {
+  const auto policy_with = [](ScopeKind export_kind) {
+    PolicyInput in;
+    in.scopes = {
+        scope("data:delete"),
+        scope("data:export", export_kind, {"data:delete"}),
+        scope("data:admin", ScopeKind::plain, {"data:export"}),
+    };
+    in.routes = {route(Method::delete_, "/data/{id}", "data:delete")};
+    in.roles = {role("beta", {"data:export"}), role("admin", {"data:admin"})};
+    return build(std::move(in));
+  };
+  const Policy future = policy_with(ScopeKind::future);
+  for (const Principal& who :
+       {future.principal_for_role("beta"), future.principal_for_role("admin"),
+        future.principal_for_key({"data:admin"})}) {
+    CHECK(future.decide(who, "DELETE", "/data/1").reason() == Reason::missing_scope);
+  }
+  // Released (`future scope` becomes `scope`): what it implies is granted at once.
+  const Policy released = policy_with(ScopeKind::plain);
+  CHECK(released.decide(released.principal_for_role("beta"), "DELETE", "/data/1").allowed());
+  CHECK(released.decide(released.principal_for_key({"data:admin"}), "DELETE", "/data/1").allowed());
+}
+
 TEST_CASE("engine: future and user scopes never grant an API key") {
   PolicyInput in;
   in.scopes = {
