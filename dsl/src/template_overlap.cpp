@@ -52,7 +52,7 @@ std::uint32_t TemplateTrie::child(std::uint32_t node, const Segment& segment) {
 }
 
 void TemplateTrie::walk(std::uint32_t node, std::size_t i, const Template& t,
-          std::vector<std::uint32_t>& out) const {
+                        std::vector<std::uint32_t>& out) const {
   const Node& n = m_nodes[node];
   if (i < t.segments.size() && t.segments[i].kind == SegmentKind::rest) {
     subtree(node, out);
