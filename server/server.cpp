@@ -27,6 +27,7 @@
 #include "server/load_policy.hpp"
 #include "server/login_throttle.hpp"
 #include "server/metrics_endpoint.hpp"
+#include "server/net.hpp"
 #include "server/password_policy.hpp"
 #include "server/provider.hpp"
 #include "server/secrets.hpp"
@@ -292,6 +293,23 @@ Result<std::unique_ptr<Server>, std::vector<std::string>> Server::start(const Co
   if (!key_checked) return unexpected(std::vector<std::string>{key_checked.error()});
   if (secrets->notice) notices << *secrets->notice;
   if (secrets->warning) parts->logger->warn("{}", *secrets->warning);
+  for (const std::string& proxy : config.trusted_proxies) {
+    // Anyone who can reach the server could then choose their address: a key's
+    // allowedCidrs and the per-address throttles would mean nothing.
+    if (const auto range = parse_cidr(proxy); range && range->prefix < 8) {
+      parts->logger->warn(
+          "network.trusted_proxies holds {}: every address in it may set X-Forwarded-For and "
+          "X-Real-IP, so a client there chooses the address a key's allowedCidrs and the "
+          "sign-in throttle see; list only your proxies' addresses",
+          proxy);
+    }
+  }
+  if (!config.metrics_bearer_token.empty() && config.metrics_bearer_token.size() < 16) {
+    parts->logger->warn(
+        "metrics.bearer_token is {} characters: a token under 16 can be guessed; use e.g. "
+        "`openssl rand -hex 16`",
+        config.metrics_bearer_token.size());
+  }
   if (config.password_hash.below_owasp_floor()) {
     parts->logger->warn(
         "passwords are hashed below OWASP's floor for Argon2id (t=2, m=19456 KiB, or an "

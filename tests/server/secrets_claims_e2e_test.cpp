@@ -535,3 +535,24 @@ TEST_CASE(
       h.client().get("/api/v1/audit-logs?eventType=USER_PASSWORD_RESET_REQUEST", admin);
   CHECK(audit.json().at("totalElements") == 0);
 }
+
+TEST_CASE(
+    "e2e: a trusted proxy range that lets anyone choose their address, or a short metrics "
+    "token, is warned of at start") {
+  Harness loose([](Harness& server) {
+    server.config.trusted_proxies = {"10.0.0.0/8", "0.0.0.0/0"};
+    server.config.metrics_bearer_token = "short";
+  });
+  const auto log = read_file(loose.config.log_file);
+  CHECK(log.find("network.trusted_proxies holds 0.0.0.0/0: every address in it may set "
+                 "X-Forwarded-For") != std::string::npos);
+  CHECK(log.find("holds 10.0.0.0/8") == std::string::npos);
+  CHECK(log.find("metrics.bearer_token is 5 characters") != std::string::npos);
+  Harness tight([](Harness& server) {
+    server.config.trusted_proxies = {"10.0.0.0/8"};
+    server.config.metrics_bearer_token = "0123456789abcdef0123456789abcdef";
+  });
+  const auto quiet = read_file(tight.config.log_file);
+  CHECK(quiet.find("trusted_proxies holds") == std::string::npos);
+  CHECK(quiet.find("metrics.bearer_token is") == std::string::npos);
+}
