@@ -34,6 +34,8 @@ std::string_view path_error_code(PathError error) {
       return "too_many_segments";
     case PathError::too_long:
       return "too_long";
+    case PathError::path_parameters:
+      return "path_parameters";
   }
   return "invalid";
 }

@@ -26,6 +26,8 @@ std::string_view describe(PathError error) noexcept {
       return "Path has too many segments";
     case PathError::too_long:
       return "Path is too long";
+    case PathError::path_parameters:
+      return "Path contains a ';' (path parameters); send it as %3B";
   }
   return "Path is invalid";
 }

@@ -16,12 +16,12 @@
 
 namespace scopegate::path_scan {
 
-// The bytes split() stops at: `/`, `%`, `?`, `\`, and control bytes (below 0x20, 0x7f).
-// Bytes from 0x80 up are plain, as are all others.
+// The bytes split() stops at: `/`, `%`, `?`, `\`, `;` and control bytes (below 0x20,
+// 0x7f). Bytes from 0x80 up are plain, as are all others.
 inline constexpr std::array<bool, 256> special_bytes = [] {
   std::array<bool, 256> special{};
   for (std::size_t c = 0; c < 0x20; ++c) special[c] = true;
-  for (const char c : std::string_view("/%?\\")) special[static_cast<unsigned char>(c)] = true;
+  for (const char c : std::string_view("/%?\\;")) special[static_cast<unsigned char>(c)] = true;
   special[0x7f] = true;
   return special;
 }();
@@ -50,7 +50,8 @@ inline unsigned find_special_in_block(const char* at) noexcept {
   // The bytes up to 0x1f are those that an unsigned minimum with 0x1f leaves as they are.
   const __m128i control = _mm_cmpeq_epi8(_mm_min_epu8(bytes, _mm_set1_epi8(0x1f)), bytes);
   const __m128i separators = _mm_or_si128(_mm_or_si128(equal('/'), equal('?')), equal('\\'));
-  const __m128i others = _mm_or_si128(_mm_or_si128(equal('%'), equal(0x7f)), control);
+  const __m128i others =
+      _mm_or_si128(_mm_or_si128(_mm_or_si128(equal('%'), equal(';')), equal(0x7f)), control);
   return static_cast<unsigned>(_mm_movemask_epi8(_mm_or_si128(separators, others)));
 #else
   return find_special(at, block_size);
@@ -74,14 +75,6 @@ inline bool is_dot_segment(std::string_view segment) noexcept {
   return dots <= 2;
 }
 
-// `segment` (valid encoding) is a dot segment, also before a `;`: servers that take `;...`
-// for parameters (Tomcat, Spring, Jetty) read `..;x` as `..`. Apart from split(), which
-// calls it only for the rare segment that starts with `.` or `%`, to keep its loop small.
-inline bool is_dot_segment_before_parameters(std::string_view segment) noexcept {
-  const std::string_view head = segment.substr(0, segment.find(';'));
-  return head.size() <= 6 && is_dot_segment(head);
-}
-
 // What `%` at `at` stands for: PathError::none for a valid escape of an ordinary byte.
 inline PathError check_escape(std::string_view path, std::size_t at) noexcept {
   if (at + 2 >= path.size()) return PathError::bad_percent_encoding;
@@ -98,6 +91,7 @@ inline PathError check_escape(std::string_view path, std::size_t at) noexcept {
 inline PathError raw_byte_error(char c) noexcept {
   if (c == '\0') return PathError::nul_byte;
   if (c == '\\') return PathError::encoded_separator;
+  if (c == ';') return PathError::path_parameters;
   return PathError::control_character;
 }
 
@@ -116,8 +110,8 @@ inline PathError split(std::string_view path, PathSegments& out) noexcept {
   const auto close = [&](std::size_t end) noexcept {
     if (end == start) return PathError::empty_segment;
     const char first = data[start];
-    if ((first == '.' || first == '%') &&
-        is_dot_segment_before_parameters(std::string_view(data + start, end - start))) {
+    if ((first == '.' || first == '%') && end - start <= 6 &&
+        is_dot_segment(std::string_view(data + start, end - start))) {
       return PathError::dot_segment;
     }
     if (count == max_path_segments) return PathError::too_many_segments;

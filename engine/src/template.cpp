@@ -7,8 +7,9 @@ namespace {
 
 bool is_literal_char(char c) noexcept {
   if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')) return true;
-  // RFC 3986 unreserved and sub-delims, plus ':' and '@' (pchar), minus '%'.
-  constexpr std::string_view allowed = "-._~!$&'()+,;=:@";
+  // RFC 3986 unreserved and sub-delims, plus ':' and '@' (pchar), minus '%' and ';' (which
+  // requests may not hold: PathError::path_parameters).
+  constexpr std::string_view allowed = "-._~!$&'()+,=:@";
   return allowed.find(c) != std::string_view::npos;
 }
 
@@ -51,8 +52,7 @@ Result<Segment, TemplateError> parse_segment(std::string_view text, std::size_t 
     }
     return Segment{SegmentKind::param, std::string(name)};
   }
-  const auto before_semicolon = text.substr(0, text.find(';'));
-  if (before_semicolon == "." || before_semicolon == "..") {
+  if (text == "." || text == "..") {
     return fail(offset, text.size(), "dot segment '" + std::string(text) + "' in template",
                 "requests with dot segments are refused before matching: remove it");
   }
@@ -61,6 +61,11 @@ Result<Segment, TemplateError> parse_segment(std::string_view text, std::size_t 
     if (c == '*') {
       return fail(offset + i, 1, "'*' must stand alone in its segment",
                   "use '/*/' for any one segment or a trailing '/**' for any rest");
+    }
+    if (c == ';') {
+      return fail(offset + i, 1, "';' in a template",
+                  "requests with a raw ';' (path parameters) are refused before matching, so "
+                  "the route could never match: remove it");
     }
     if (c == '{' || c == '}') {
       return fail(offset + i, 1, "a parameter must be a whole segment",

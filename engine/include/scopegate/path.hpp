@@ -16,13 +16,17 @@ enum class PathError : std::uint8_t {
   none,
   not_absolute,          // does not start with `/`
   empty_segment,         // `//` or a trailing `/`
-  dot_segment,           // `.` or `..`, also percent-encoded (`%2e%2E`) or before a `;` (`..;x`)
+  dot_segment,           // `.` or `..`, also percent-encoded (`%2e%2E`)
   encoded_separator,     // `%2F`, `%5C`, or a raw `\`
   nul_byte,              // raw or `%00`
   control_character,     // a raw byte below 0x20 or 0x7F
   bad_percent_encoding,  // `%` not followed by two hex digits
   too_many_segments,     // more than max_path_segments
   too_long,              // 4 GiB or more (segment offsets are 32-bit); checked first
+  // A raw `;`: Tomcat, Spring and Jetty take `;...` in a segment for path parameters and
+  // route on the rest (`/admin;x` is `/admin`, `..;x` is `..`), other servers do not, so
+  // the path the policy would judge is not always the one served. As data it is `%3B`.
+  path_parameters,
 };
 
 // A message for people and response bodies: "Path contains a dot segment".
