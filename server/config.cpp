@@ -85,6 +85,15 @@ std::map<std::string, std::map<std::string, KeyHandler>> schema(Config& c) {
   s["server"]["idle_timeout_seconds"] = [&c](Reader& r, const toml::node& n) {
     r.integer(n, "server.idle_timeout_seconds", 1, 3600, c.idle_timeout_seconds);
   };
+  s["server"]["max_connections"] = [&c](Reader& r, const toml::node& n) {
+    r.integer(n, "server.max_connections", 1, 1'000'000, c.max_connections);
+  };
+  s["server"]["request_head_timeout_seconds"] = [&c](Reader& r, const toml::node& n) {
+    r.integer(n, "server.request_head_timeout_seconds", 1, 3600, c.request_head_timeout_seconds);
+  };
+  s["server"]["request_body_timeout_seconds"] = [&c](Reader& r, const toml::node& n) {
+    r.integer(n, "server.request_body_timeout_seconds", 1, 3600, c.request_body_timeout_seconds);
+  };
   s["database"]["path"] = [&c](Reader& r, const toml::node& n) {
     r.string(n, "database.path", c.database_path);
   };

@@ -22,6 +22,11 @@ struct Config {
   int threads = 2;
   int shutdown_grace_seconds = 10;
   int idle_timeout_seconds = 60;
+  // Slow clients and floods (server/http.hpp HttpOptions): connections open at once (more
+  // get 503), and how long a request's head, then its body, may take to arrive (else 408)
+  int max_connections = 1024;
+  int request_head_timeout_seconds = 10;
+  int request_body_timeout_seconds = 30;
   // [database] path or url: a SQLite file (or `sqlite:PATH`), or a PostgreSQL URI
   // (postgresql://...); see store/open_store.hpp
   std::string database_path = "./scopegate.db";

@@ -11,9 +11,12 @@
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 
+#include <sys/resource.h>
+
 #include <algorithm>
 #include <atomic>
 #include <cctype>
+#include <cstdio>
 #include <future>
 #include <mutex>
 #include <optional>
@@ -137,6 +140,21 @@ std::string serialize(http::response<http::string_body>& message, Payload payloa
   return out;
 }
 
+std::string serialize_response(HttpResponse response, bool keep_alive, Payload payload) {
+  http::response<http::string_body> out;
+  out.result(static_cast<unsigned>(response.status));
+  out.version(11);
+  out.set(http::field::server, "scopegate");
+  if (!response.body.empty() || response.status != 204) {
+    out.set(http::field::content_type, response.content_type);
+  }
+  for (const auto& [name, value] : response.headers) out.set(name, value);
+  out.body() = std::move(response.body);
+  out.keep_alive(keep_alive);
+  out.prepare_payload();
+  return serialize(out, payload);
+}
+
 // Whether more bytes may still arrive after those in the buffer.
 enum class Input { open, ended };
 // Whether the server is shutting down (then it keeps no connection alive).
@@ -162,6 +180,10 @@ void start_later(const std::function<void(HttpResponder)>& later, const HttpErro
   }
 }
 
+// Where a connection is in receiving a request: waiting for its first byte (the idle
+// timeout), in its head (request_head_timeout) or in its body (request_body_timeout).
+enum class Phase { waiting, head, body };
+
 // What a connection does after Exchange::advance().
 enum class Next { read, write_then_continue, write_then_close, close, answer_later };
 struct Step {
@@ -182,6 +204,19 @@ class Exchange {
         m_handler(handler),
         m_error_body(error_body),
         m_peer(std::move(peer_ip)) {}
+
+  // Where the request being received is; `input` holds what advance() left unparsed.
+  Phase phase(const beast::flat_buffer& input) const {
+    if (m_parser && m_parser->is_header_done()) return Phase::body;
+    if (input.size() > 0 || (m_parser && m_parser->got_some())) return Phase::head;
+    return Phase::waiting;
+  }
+
+  // The step that answers a request not received in time: 408, then the connection closes.
+  Step time_out() {
+    if (!m_parser) start_message();
+    return refuse(408, "request not received in time");
+  }
 
   // Parses what `input` holds (consuming what it uses) and says what to do next. After a
   // write_then_continue step, call again: the input may already hold the next request.
@@ -295,21 +330,6 @@ class Exchange {
     return {Next::write_then_close, serialize_response(std::move(response), false, Payload::body)};
   }
 
-  static std::string serialize_response(HttpResponse response, bool keep_alive, Payload payload) {
-    http::response<http::string_body> out;
-    out.result(static_cast<unsigned>(response.status));
-    out.version(11);
-    out.set(http::field::server, "scopegate");
-    if (!response.body.empty() || response.status != 204) {
-      out.set(http::field::content_type, response.content_type);
-    }
-    for (const auto& [name, value] : response.headers) out.set(name, value);
-    out.body() = std::move(response.body);
-    out.keep_alive(keep_alive);
-    out.prepare_payload();
-    return serialize(out, payload);
-  }
-
   const HttpOptions& m_options;
   const HttpHandler& m_handler;
   const HttpErrorBody& m_error_body;
@@ -326,6 +346,23 @@ class Exchange {
 
 class Connection;
 
+// A warning given once per burst: again only after `quiet` without the trouble.
+class BurstWarning {
+ public:
+  // Whether the trouble seen now starts a burst (then warn).
+  bool starts_burst(std::chrono::steady_clock::time_point now) {
+    const bool starts = !m_seen || now - m_last > quiet;
+    m_seen = true;
+    m_last = now;
+    return starts;
+  }
+
+ private:
+  static constexpr std::chrono::seconds quiet{10};
+  bool m_seen = false;
+  std::chrono::steady_clock::time_point m_last;
+};
+
 struct HttpServer::Impl {
   HttpOptions options;
   HttpHandler handler;
@@ -338,8 +375,23 @@ struct HttpServer::Impl {
   std::set<std::shared_ptr<Connection>> connections;
   std::optional<asio::steady_timer> grace_timer;
   std::optional<asio::steady_timer> drain_timer;
+  // On the acceptor's strand: the back-off after a failed accept, and the warnings.
+  std::size_t max_connections = 0;  // options.max_connections within the descriptor limit
+  asio::steady_timer accept_timer{acceptor.get_executor()};
+  std::chrono::milliseconds accept_delay{0};
+  BurstWarning accept_failing;
+  BurstWarning connections_full;
 
   void accept();
+  void back_off(const beast::error_code& error);
+  void refuse_connection(tcp::socket socket);
+  void warn(const std::string& line) const {
+    if (options.warn) {
+      options.warn(line);
+    } else {
+      fmt::print(stderr, "scopegate: warning: {}\n", line);
+    }
+  }
   void wait_drained() {
     bool empty = false;
     {
@@ -361,13 +413,15 @@ struct HttpServer::Impl {
   }
 };
 
-// The socket side of an Exchange: reads, writes, the idle timeout and shutdown.
+// The socket side of an Exchange: reads, writes, the timeouts and shutdown.
 class Connection : public std::enable_shared_from_this<Connection> {
  public:
   Connection(tcp::socket socket, HttpServer::Impl& server)
       : m_stream(std::move(socket)),
         m_server(server),
-        m_exchange(server.options, server.handler, server.error_body, peer_of(m_stream)) {}
+        m_exchange(server.options, server.handler, server.error_body, peer_of(m_stream)),
+        m_deadline_timer(m_stream.get_executor()),
+        m_deadline(std::chrono::steady_clock::now() + server.options.request_head_timeout) {}
 
   void start() {
     asio::dispatch(m_stream.get_executor(), [self = shared_from_this()] { self->read(); });
@@ -381,6 +435,8 @@ class Connection : public std::enable_shared_from_this<Connection> {
   }
 
  private:
+  using Clock = std::chrono::steady_clock;
+
   static std::string peer_of(beast::tcp_stream& stream) {
     beast::error_code ignored;
     const auto endpoint = stream.socket().remote_endpoint(ignored);
@@ -392,16 +448,61 @@ class Connection : public std::enable_shared_from_this<Connection> {
     return address.to_string();
   }
 
+  // Waiting for a request, the idle timeout (for the first one, also the head deadline,
+  // counted from the connection's opening) closes the connection; a request started must
+  // be received by its deadline, however often its bytes come (slowloris), or it gets 408.
   void read() {
-    m_stream.expires_after(std::chrono::seconds(m_server.options.idle_timeout_seconds));
+    const auto now = Clock::now();
+    const auto idle = std::chrono::seconds(m_server.options.idle_timeout_seconds);
+    const auto phase = m_exchange.phase(m_buffer);
+    if (phase != m_phase) {
+      m_phase = phase;
+      if (phase == Phase::head && !m_first_request) {
+        m_deadline = now + m_server.options.request_head_timeout;
+      }
+      if (phase == Phase::body) m_deadline = now + m_server.options.request_body_timeout;
+      if (phase != Phase::waiting) arm_deadline();
+    }
+    if (phase == Phase::waiting) {
+      m_stream.expires_at(m_first_request ? std::min(now + idle, m_deadline) : now + idle);
+    } else {
+      if (now >= m_deadline) return time_out();
+      m_stream.expires_after(idle);
+    }
     m_stream.async_read_some(m_buffer.prepare(beast::read_size(m_buffer, 64 * 1024)),
                              [self = shared_from_this()](beast::error_code error, std::size_t n) {
                                self->on_read(error, n);
                              });
   }
 
+  // The deadline cancels the read it finds; on_read() then answers 408.
+  void arm_deadline() {
+    m_deadline_timer.expires_at(m_deadline);
+    m_deadline_timer.async_wait(
+        [self = shared_from_this(), armed = ++m_armed](beast::error_code error) {
+          if (error || self->m_closed || armed != self->m_armed) return;
+          self->m_timed_out = true;
+          beast::error_code ignored;
+          self->m_stream.socket().cancel(ignored);
+        });
+  }
+
+  // The request is received (or refused, or the connection is closing): no deadline.
+  void disarm_deadline() {
+    ++m_armed;
+    m_deadline_timer.cancel();
+    m_timed_out = false;
+    m_phase = Phase::waiting;
+  }
+
+  void time_out() {
+    disarm_deadline();
+    write(m_exchange.time_out());
+  }
+
   void on_read(beast::error_code error, std::size_t n) {
     m_buffer.commit(n);
+    if (m_timed_out && !m_closed) return time_out();
     if (error == asio::error::eof) return advance(Input::ended);
     if (error) return close();
     advance(Input::open);
@@ -409,6 +510,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
 
   void advance(Input end) {
     auto step = m_exchange.advance(m_buffer, end, m_server.stopping ? Draining::yes : Draining::no);
+    if (step.next != Next::read) disarm_deadline();
     switch (step.next) {
       case Next::read:
         return read();
@@ -434,6 +536,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
 
   void write(Step step) {
     m_busy = true;
+    m_first_request = false;
     const bool keep = step.next == Next::write_then_continue;
     auto bytes = std::make_shared<std::string>(std::move(step.bytes));
     m_stream.expires_after(std::chrono::seconds(m_server.options.idle_timeout_seconds));
@@ -449,6 +552,8 @@ class Connection : public std::enable_shared_from_this<Connection> {
   void close() {
     if (m_closed) return;
     m_closed = true;
+    ++m_armed;
+    m_deadline_timer.cancel();
     beast::error_code ignored;
     m_stream.socket().shutdown(tcp::socket::shutdown_both, ignored);
     m_stream.close();
@@ -459,26 +564,90 @@ class Connection : public std::enable_shared_from_this<Connection> {
   HttpServer::Impl& m_server;
   Exchange m_exchange;
   beast::flat_buffer m_buffer;
+  asio::steady_timer m_deadline_timer;
+  Clock::time_point m_deadline;  // of the request being received
+  Phase m_phase = Phase::waiting;
+  std::uint64_t m_armed = 0;    // which wait of the deadline timer counts
+  bool m_timed_out = false;     // the deadline passed while reading
+  bool m_first_request = true;  // nothing written yet: the head deadline counts from the opening
   bool m_busy = false;
   bool m_closed = false;
 };
 
+// Out of descriptors (EMFILE), the listening socket stays readable and every accept fails
+// at once: retrying at once would spin a core and starve the open connections. Wait 10 ms,
+// doubling to 100 ms, until an accept succeeds; warn once per burst.
+void HttpServer::Impl::back_off(const beast::error_code& error) {
+  if (accept_failing.starts_burst(std::chrono::steady_clock::now())) {
+    warn(fmt::format(
+        "accepting a connection failed: {}; retrying every 10 to 100 ms, open connections are "
+        "still served (no more of this warning until 10 s without a failure)",
+        error.message()));
+  }
+  accept_delay =
+      std::clamp(accept_delay * 2, std::chrono::milliseconds(10), std::chrono::milliseconds(100));
+  accept_timer.expires_after(accept_delay);
+  accept_timer.async_wait([this](beast::error_code timer_error) {
+    if (!timer_error && !stopping) accept();
+  });
+}
+
+// One connection over max_connections: a 503 if the socket takes it at once, then closed.
+void HttpServer::Impl::refuse_connection(tcp::socket socket) {
+  if (connections_full.starts_burst(std::chrono::steady_clock::now())) {
+    warn(fmt::format(
+        "{} connections are open, the most allowed (server.max_connections {}{}): new ones are "
+        "answered 503 and closed (no more of this warning until 10 s without one)",
+        max_connections, options.max_connections,
+        max_connections < options.max_connections ? ", lowered to the descriptor limit less 64"
+                                                  : ""));
+  }
+  HttpResponse response;
+  response.status = 503;
+  response.headers.emplace_back("Retry-After", "1");
+  response.body = error_body(503, "too many connections", "");
+  const auto bytes = serialize_response(std::move(response), false, Payload::body);
+  beast::error_code ignored;
+  socket.non_blocking(true, ignored);
+  socket.write_some(asio::buffer(bytes), ignored);
+  socket.shutdown(tcp::socket::shutdown_both, ignored);
+  socket.close(ignored);
+}
+
 void HttpServer::Impl::accept() {
   acceptor.async_accept(asio::make_strand(io), [this](beast::error_code error, tcp::socket socket) {
-    if (error) {
-      if (!stopping && error != asio::error::operation_aborted) accept();
-      return;
-    }
-    if (stopping) return;
-    auto connection = std::make_shared<Connection>(std::move(socket), *this);
+    if (stopping || error == asio::error::operation_aborted) return;
+    if (error) return back_off(error);
+    accept_delay = std::chrono::milliseconds(0);
+    std::shared_ptr<Connection> connection;
     {
       std::lock_guard lock(mutex);
-      connections.insert(connection);
+      if (connections.size() < max_connections) {
+        connection = std::make_shared<Connection>(std::move(socket), *this);
+        connections.insert(connection);
+      }
     }
-    connection->start();
+    if (connection) {
+      connection->start();
+    } else {
+      refuse_connection(std::move(socket));
+    }
     accept();
   });
 }
+
+namespace {
+
+// options.max_connections, or fewer: what the soft descriptor limit leaves after 64.
+std::size_t connection_cap(std::size_t configured) {
+  constexpr rlim_t kept = 64;
+  rlimit limit{};
+  if (getrlimit(RLIMIT_NOFILE, &limit) != 0 || limit.rlim_cur == RLIM_INFINITY) return configured;
+  const auto usable = limit.rlim_cur > kept ? limit.rlim_cur - kept : 1;
+  return std::max<std::size_t>(1, std::min<std::size_t>(configured, usable));
+}
+
+}  // namespace
 
 Result<std::unique_ptr<HttpServer>, std::string> HttpServer::listen(const HttpOptions& options,
                                                                     HttpHandler handler,
@@ -501,6 +670,7 @@ Result<std::unique_ptr<HttpServer>, std::string> HttpServer::listen(const HttpOp
         fmt::format("cannot listen on {}:{}: {}", options.host, options.port, error.message()));
   }
   impl->port = impl->acceptor.local_endpoint().port();
+  impl->max_connections = connection_cap(options.max_connections);
   impl->accept();
   return std::unique_ptr<HttpServer>(new HttpServer(std::move(impl)));
 }
@@ -545,6 +715,7 @@ void HttpServer::stop() {
     if (impl->stopping.exchange(true)) return;
     beast::error_code ignored;
     impl->acceptor.close(ignored);
+    impl->accept_timer.cancel();
     std::vector<std::shared_ptr<Connection>> open;
     {
       std::lock_guard lock(impl->mutex);

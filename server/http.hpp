@@ -5,11 +5,15 @@
 // or missing `Host`, any `Transfer-Encoding` but exactly `chunked`, `Content-Length` with
 // it, several or non-decimal `Content-Length`, obsolete line folding; see docs/server.md),
 // 413 body over the limit, 414 request line alone over the header limit, 431 head over it.
-// Idle connections time out and never stall the others (async I/O on a small thread pool).
+// Idle connections time out and never stall the others (async I/O on a small thread pool);
+// a request whose head or body is sent too slowly gets 408 and a closed connection; the
+// connections open at once are capped (one more gets 503 and is closed); when accepting
+// fails (out of descriptors) the acceptor backs off instead of spinning.
 // run() blocks until stop(); stop() may be called from any thread (e.g. a signal
 // watcher): it stops accepting, lets requests in flight finish, closes idle connections.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -65,8 +69,21 @@ struct HttpOptions {
   int threads = 2;
   std::size_t max_body_bytes = 1024 * 1024;
   std::size_t max_header_bytes = 16 * 1024;
-  int idle_timeout_seconds = 60;
+  int idle_timeout_seconds = 60;  // waiting for a request, and writing a response
   int shutdown_grace_seconds = 10;
+  // Connections open at once; one more is answered 503 and closed at once. Never more
+  // than the soft RLIMIT_NOFILE at listen() less 64 descriptors kept for the rest of the
+  // process (database, log, policy files).
+  std::size_t max_connections = 1024;
+  // A request's head must have arrived this long after its first byte (a connection's
+  // first request: after the connection opened), and its body this long after its head;
+  // if not, 408 and the connection closes (a client sending a byte now and then cannot
+  // hold a connection). Between requests, a keep-alive connection waits the idle timeout.
+  std::chrono::milliseconds request_head_timeout{std::chrono::seconds(10)};
+  std::chrono::milliseconds request_body_timeout{std::chrono::seconds(30)};
+  // Where the transport's warnings go (accepting fails, the connection cap is reached),
+  // one line each, at most one per burst of the same trouble; unset: stderr.
+  std::function<void(std::string_view)> warn = {};
 };
 
 // The bytes the server would write back on a connection that received `received` and then

@@ -412,6 +412,12 @@ Result<std::unique_ptr<Server>, std::vector<std::string>> Server::start(const Co
   options.max_header_bytes = config.max_header_bytes;
   options.idle_timeout_seconds = config.idle_timeout_seconds;
   options.shutdown_grace_seconds = config.shutdown_grace_seconds;
+  options.max_connections = static_cast<std::size_t>(config.max_connections);
+  options.request_head_timeout = std::chrono::seconds(config.request_head_timeout_seconds);
+  options.request_body_timeout = std::chrono::seconds(config.request_body_timeout_seconds);
+  options.warn = [logger = parts->logger](std::string_view line) {
+    logger->warn("http: {}", line);
+  };
   auto http = HttpServer::listen(options, front_handler(*parts),
                                  [](int status, std::string_view message, std::string_view path) {
                                    return error_body(status, message, path);

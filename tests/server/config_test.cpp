@@ -24,6 +24,10 @@ TEST_CASE("an empty config file gives every default") {
   CHECK(config->bootstrap_organization_name == "Default");
   CHECK(config->bootstrap_admin_email == "admin@localhost");
   CHECK(config->trusted_proxies.empty());
+  CHECK(config->max_connections == 1024);
+  CHECK(config->request_head_timeout_seconds == 10);
+  CHECK(config->request_body_timeout_seconds == 30);
+  CHECK(config->database_timeout_milliseconds == 5000);
 }
 
 TEST_CASE("config values are read from their sections") {
@@ -31,8 +35,12 @@ TEST_CASE("config values are read from their sections") {
 [server]
 listen = "0.0.0.0:9000"
 threads = 4
+max_connections = 64
+request_head_timeout_seconds = 5
+request_body_timeout_seconds = 7
 [database]
 path = "/var/lib/scopegate.db"
+timeout_milliseconds = 250
 [limits]
 max_body_bytes = 2048
 [network]
@@ -48,6 +56,10 @@ max_hours = 12
   CHECK(config->max_body_bytes == 2048);
   CHECK(config->trusted_proxies.size() == 2);
   CHECK(config->session_max_hours == 12);
+  CHECK(config->max_connections == 64);
+  CHECK(config->request_head_timeout_seconds == 5);
+  CHECK(config->request_body_timeout_seconds == 7);
+  CHECK(config->database_timeout_milliseconds == 250);
 }
 
 TEST_CASE("an unknown config key is reported with file:line:col") {

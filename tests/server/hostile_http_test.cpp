@@ -2,7 +2,8 @@
 // raw socket, then the test checks the status of every answer (a refused request gets
 // exactly one, so nothing smuggled in its body is ever answered) and that the server
 // closed the connection. The table grows whenever a new case is found: add a row whose
-// note names it.
+// note names it. After it, the availability tests (`http: ...`): slow requests, the
+// connection cap and accepting out of descriptors, against HttpServer with short deadlines.
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/read.hpp>
@@ -10,8 +11,21 @@
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
 #include <chrono>
+#include <fstream>
+#include <iterator>
+#include <memory>
+#include <sstream>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "harness.hpp"
@@ -351,6 +365,335 @@ TEST_CASE("a HEAD request is answered with a head and no body, then the next req
   const std::string rest = sent.substr(first.size());
   CHECK(rest.starts_with("HTTP/1.1 200 "));
   CHECK(rest.ends_with("\r\n\r\n{\"status\":\"UP\"}"));
+}
+
+// The availability tests below run the HTTP layer alone (HttpServer, a trivial handler) on
+// real sockets, with deadlines short enough to wait for.
+
+using namespace std::chrono_literals;
+using Clock = std::chrono::steady_clock;
+
+const HttpHandler up_handler = [](const HttpRequest&) {
+  return HttpResponse{200, "application/json", {}, R"({"status":"UP"})"};
+};
+const HttpErrorBody plain_errors = [](int status, std::string_view message, std::string_view path) {
+  return error_body(status, message, path);
+};
+
+const std::string get_healthz = "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n";
+
+// An HttpServer on a free loopback port, running on its own thread until the scope ends.
+class RunningServer {
+ public:
+  explicit RunningServer(HttpOptions options) {
+    options.host = "127.0.0.1";
+    options.port = 0;
+    auto listened = HttpServer::listen(options, up_handler, plain_errors);
+    REQUIRE(listened);
+    m_server = std::move(*listened);
+    m_thread = std::thread([this] { m_server->run(); });
+  }
+  ~RunningServer() {
+    m_server->stop();
+    m_thread.join();
+  }
+  RunningServer(const RunningServer&) = delete;
+  RunningServer& operator=(const RunningServer&) = delete;
+
+  std::uint16_t port() const { return m_server->port(); }
+
+ private:
+  std::unique_ptr<HttpServer> m_server;
+  std::thread m_thread;
+};
+
+// One client connection, written and read a step at a time, each step bounded in time.
+class RawConnection {
+ public:
+  explicit RawConnection(std::uint16_t port) : m_socket(m_io) {
+    m_socket.connect({asio::ip::make_address("127.0.0.1"), port});
+  }
+
+  // False when the server has closed its side (the write fails).
+  bool send(std::string_view bytes) {
+    boost::system::error_code error;
+    asio::write(m_socket, asio::buffer(bytes.data(), bytes.size()), error);
+    return !error;
+  }
+
+  // Waits up to `limit` for bytes or the server's close; whether either came.
+  bool read_some(std::chrono::milliseconds limit) {
+    if (m_closed) return true;
+    bool came = false;
+    char chunk[4096];
+    m_socket.async_read_some(asio::buffer(chunk),
+                             [&](boost::system::error_code error, std::size_t n) {
+                               m_received.append(chunk, n);
+                               if (error == asio::error::operation_aborted) return;
+                               came = true;
+                               if (error) m_closed = true;
+                             });
+    m_io.restart();
+    m_io.run_for(limit);
+    if (!came) {
+      boost::system::error_code ignored;
+      m_socket.cancel(ignored);
+      m_io.restart();
+      m_io.run();
+    }
+    return came;
+  }
+
+  // Reads until the server closes the connection or `limit` passes; whether it closed.
+  bool wait_closed(std::chrono::milliseconds limit) {
+    const auto end = Clock::now() + limit;
+    while (!m_closed && Clock::now() < end) {
+      read_some(std::chrono::duration_cast<std::chrono::milliseconds>(end - Clock::now()));
+    }
+    return m_closed;
+  }
+
+  // The status of the next whole response, read within `limit` (then it is consumed), or 0.
+  int response(std::chrono::milliseconds limit) {
+    const auto end = Clock::now() + limit;
+    for (;;) {
+      const auto sent = parse_responses(m_received);
+      if (!sent.statuses.empty()) {
+        m_received = m_received.substr(m_received.size() - sent.unparsed.size());
+        return sent.statuses.front();  // the tests wait for one response at a time
+      }
+      if (m_closed || Clock::now() >= end) return 0;
+      read_some(std::chrono::duration_cast<std::chrono::milliseconds>(end - Clock::now()));
+    }
+  }
+
+  bool closed() const { return m_closed; }
+  const std::string& received() const { return m_received; }
+
+ private:
+  asio::io_context m_io;
+  asio::ip::tcp::socket m_socket;
+  std::string m_received;
+  bool m_closed = false;
+};
+
+HttpOptions short_deadlines() {
+  HttpOptions options;
+  options.idle_timeout_seconds = 3;
+  options.request_head_timeout = 300ms;
+  options.request_body_timeout = 300ms;
+  return options;
+}
+
+// Sends `bytes` a byte every 40 ms until the server answers or closes, or 2 s pass; the
+// time that took.
+Clock::duration dribble(RawConnection& connection, std::string_view bytes) {
+  const auto start = Clock::now();
+  for (const char c : bytes) {
+    if (!connection.send(std::string_view(&c, 1))) break;
+    if (connection.read_some(40ms) || Clock::now() - start > 2s) break;
+  }
+  connection.wait_closed(1s);
+  return Clock::now() - start;
+}
+
+TEST_CASE("http: a request head sent a byte at a time is cut off at its deadline with 408") {
+  RunningServer server(short_deadlines());
+  // 120 bytes at 25 a second would take 4.8 s; each byte restarted the idle timeout, so
+  // such a client once held its connection as long as it liked (slowloris)
+  const std::string slow =
+      "GET /healthz HTTP/1.1\r\nHost: x\r\nX-Pad: " + std::string(80, 'a') + "\r\n\r\n";
+  RawConnection connection(server.port());
+  const auto took = dribble(connection, slow);
+  CHECK(parse_responses(connection.received()).statuses == std::vector<int>{408});
+  CHECK(connection.closed());
+  CHECK(took < 1s);
+
+  SECTION("a head in pieces within the deadline is answered") {
+    RawConnection on_time(server.port());
+    CHECK(on_time.send("GET /healthz HTTP/1.1\r\n"));
+    for (const auto piece : {"Host: x\r\n", "\r\n"}) {
+      CHECK_FALSE(on_time.read_some(50ms));
+      CHECK(on_time.send(piece));
+    }
+    CHECK(on_time.response(1s) == 200);
+  }
+  SECTION("a connection that sends nothing is closed at the head deadline, without an answer") {
+    RawConnection silent(server.port());
+    const auto start = Clock::now();
+    CHECK(silent.wait_closed(2s));
+    CHECK(Clock::now() - start < 1s);
+    CHECK(silent.received().empty());
+  }
+}
+
+TEST_CASE("http: a request body sent too slowly is cut off at its deadline with 408") {
+  RunningServer server(short_deadlines());
+  const std::string head = "POST /healthz HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n";
+  RawConnection connection(server.port());
+  CHECK(connection.send(head));
+  const auto took = dribble(connection, std::string(100, 'a'));
+  CHECK(parse_responses(connection.received()).statuses == std::vector<int>{408});
+  CHECK(connection.closed());
+  CHECK(took < 1s);
+
+  SECTION("a body in pieces within the deadline is answered") {
+    RawConnection on_time(server.port());
+    CHECK(on_time.send(head));
+    for (int i = 0; i < 4; ++i) {
+      CHECK_FALSE(on_time.read_some(50ms));
+      CHECK(on_time.send(std::string(25, 'a')));
+    }
+    CHECK(on_time.response(1s) == 200);
+  }
+}
+
+TEST_CASE(
+    "http: between requests a keep-alive connection waits the idle timeout, not the head "
+    "deadline") {
+  RunningServer server(short_deadlines());
+  RawConnection connection(server.port());
+  CHECK(connection.send(get_healthz));
+  CHECK(connection.response(1s) == 200);
+  // longer than the head deadline, shorter than the idle timeout
+  for (int i = 0; i < 6; ++i) CHECK_FALSE(connection.read_some(100ms));
+  CHECK(connection.send(get_healthz));
+  CHECK(connection.response(1s) == 200);
+}
+
+TEST_CASE(
+    "http: connections over max_connections get 503 and are closed at once; the others are "
+    "served") {
+  auto options = short_deadlines();
+  options.max_connections = 3;
+  RunningServer server(options);
+  std::vector<std::unique_ptr<RawConnection>> open;
+  for (int i = 0; i < 3; ++i) {
+    open.push_back(std::make_unique<RawConnection>(server.port()));
+    CHECK(open.back()->send(get_healthz));
+    CHECK(open.back()->response(1s) == 200);
+  }
+  RawConnection over(server.port());
+  const auto start = Clock::now();
+  CHECK(over.wait_closed(1s));
+  CHECK(Clock::now() - start < 500ms);
+  CHECK(parse_responses(over.received()).statuses == std::vector<int>{503});
+
+  CHECK(open.front()->send(get_healthz));
+  CHECK(open.front()->response(1s) == 200);
+  // One closes: a new connection is served again (once the server has seen the close)
+  open.pop_back();
+  int status = 0;
+  for (int attempt = 0; attempt < 20 && status != 200; ++attempt) {
+    RawConnection again(server.port());
+    again.send(get_healthz);  // may fail if the server refused it first
+    status = again.response(1s);
+    if (status != 200) again.read_some(20ms);
+  }
+  CHECK(status == 200);
+}
+
+// The CPU time (user and system) process `pid` has used so far, from /proc.
+std::chrono::milliseconds cpu_time(pid_t pid) {
+  std::ifstream file(fmt::format("/proc/{}/stat", pid));
+  std::string stat((std::istreambuf_iterator<char>(file)), std::istreambuf_iterator<char>());
+  std::istringstream fields(stat.substr(stat.rfind(')') + 2));
+  std::vector<std::string> values{std::istream_iterator<std::string>(fields), {}};
+  REQUIRE(values.size() > 12);
+  const long ticks = std::stol(values[11]) + std::stol(values[12]);  // utime, stime
+  return std::chrono::milliseconds(ticks * 1000 / sysconf(_SC_CLK_TCK));
+}
+
+// In a child process: an HttpServer whose process has 4 free descriptors left (a soft
+// RLIMIT_NOFILE of 128, the rest held open); it writes its port to `port_fd` and each
+// warning, a line each, to `warn_fd`.
+[[noreturn]] void run_starved_server(int port_fd, int warn_fd) {
+  rlimit limit{};
+  getrlimit(RLIMIT_NOFILE, &limit);
+  limit.rlim_cur = 128;
+  if (setrlimit(RLIMIT_NOFILE, &limit) != 0) _exit(2);
+  HttpOptions options;
+  options.port = 0;
+  options.warn = [warn_fd](std::string_view line) {
+    const std::string text = std::string(line) + "\n";
+    if (write(warn_fd, text.data(), text.size()) < 0) _exit(3);
+  };
+  auto server = HttpServer::listen(options, up_handler, plain_errors);
+  if (!server) _exit(4);
+  std::vector<int> held;
+  for (int fd = open("/dev/null", O_RDONLY); fd >= 0; fd = open("/dev/null", O_RDONLY)) {
+    held.push_back(fd);
+  }
+  for (int i = 0; i < 4 && !held.empty(); ++i) {
+    close(held.back());
+    held.pop_back();
+  }
+  const std::uint16_t port = (*server)->port();
+  if (write(port_fd, &port, sizeof port) != sizeof port) _exit(5);
+  (*server)->run();
+  _exit(0);
+}
+
+TEST_CASE(
+    "http: out of descriptors, accepting backs off instead of spinning, warns once and "
+    "serves again after") {
+  int port_pipe[2];
+  int warn_pipe[2];
+  REQUIRE(pipe(port_pipe) == 0);
+  REQUIRE(pipe(warn_pipe) == 0);
+  const pid_t child = fork();
+  REQUIRE(child >= 0);
+  if (child == 0) run_starved_server(port_pipe[1], warn_pipe[1]);
+  struct Reap {
+    pid_t pid;
+    ~Reap() {
+      kill(pid, SIGKILL);
+      waitpid(pid, nullptr, 0);
+    }
+  } reap{child};
+  close(port_pipe[1]);
+  close(warn_pipe[1]);
+  std::uint16_t port = 0;
+  pollfd ready{port_pipe[0], POLLIN, 0};
+  REQUIRE(poll(&ready, 1, 5000) == 1);
+  REQUIRE(read(port_pipe[0], &port, sizeof port) == sizeof port);
+  close(port_pipe[0]);
+
+  RawConnection early(port);
+  CHECK(early.send(get_healthz));
+  CHECK(early.response(1s) == 200);
+  // 300 connections: the kernel completes them all, the server can accept 3
+  std::vector<std::unique_ptr<RawConnection>> flood;
+  for (int i = 0; i < 300; ++i) flood.push_back(std::make_unique<RawConnection>(port));
+  early.read_some(100ms);  // the server reaches its descriptor limit
+  const auto cpu_before = cpu_time(child);
+  const auto start = Clock::now();
+  for (int i = 0; i < 8; ++i) {
+    CHECK(early.send(get_healthz));
+    CHECK(early.response(1s) == 200);  // the open connection is served meanwhile
+    early.read_some(100ms);
+  }
+  const auto elapsed = Clock::now() - start;
+  const auto cpu = cpu_time(child) - cpu_before;
+  INFO("the server used " << cpu.count() << " ms of CPU in "
+                          << std::chrono::duration_cast<std::chrono::milliseconds>(elapsed).count()
+                          << " ms");
+  // Retrying accept at once spun a core: about as much CPU as time passed
+  CHECK(cpu * 4 < elapsed);
+
+  flood.clear();
+  RawConnection after(port);
+  CHECK(after.send(get_healthz));
+  CHECK(after.response(3s) == 200);
+
+  kill(child, SIGKILL);
+  std::string warnings;
+  char chunk[1024];
+  for (ssize_t n = 0; (n = read(warn_pipe[0], chunk, sizeof chunk)) > 0;) warnings.append(chunk, n);
+  close(warn_pipe[0]);
+  INFO(warnings);
+  CHECK(std::count(warnings.begin(), warnings.end(), '\n') == 1);
+  CHECK(warnings.find("Too many open files") != std::string::npos);
 }
 
 }  // namespace
