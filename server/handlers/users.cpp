@@ -188,6 +188,13 @@ StoreResult<Done> invite(RequestContext& context, const User& user) {
   return stored;
 }
 
+HttpResponse user_limit_refusal(RequestContext& context, const Organization& organization,
+                                std::int64_t max_users) {
+  return refusal(context, "email",
+                 fmt::format("User limit of the plan reached: {} allows {} users",
+                             organization.subscription_tier, max_users));
+}
+
 // The part of POST /api/v1/users that hashes, on a password worker: the password (or the
 // random secret of an invited user), then the insert. `resource_ids` are checked already.
 HttpResponse create_user_on_worker(RequestContext& context, const NewUser& input,
@@ -207,7 +214,9 @@ HttpResponse create_user_on_worker(RequestContext& context, const NewUser& input
   user.updated_at = user.created_at;
   auto audit = user_audit(context, "USER_CREATE", user);
   add_details(audit, {{"isOrgAdmin", user.role == "admin"}, {"role", user.role}});
-  const auto created = services.store.create_user(user, resource_ids, &audit);
+  const auto& organization = context.actor->organization;
+  const auto max_users = plan_limits(organization.subscription_tier).max_users;
+  const auto created = services.store.create_user(user, resource_ids, &audit, max_users);
   if (!created) {
     if (created.error().kind == StoreError::Kind::conflict) {
       return refusal(
@@ -216,6 +225,7 @@ HttpResponse create_user_on_worker(RequestContext& context, const NewUser& input
     }
     return store_failure(context, created.error().message);
   }
+  if (!*created) return user_limit_refusal(context, organization, *max_users);
   if (!input.password) {
     const auto invited = invite(context, user);
     if (!invited) return store_failure(context, invited.error().message);
@@ -241,13 +251,12 @@ HttpResponse create_user(RequestContext& context) {
   }
   const auto& organization = context.actor->organization;
   if (const auto max_users = plan_limits(organization.subscription_tier).max_users) {
-    // Checked before the insert: two creations at once may both pass it.
+    // Early, before a password is hashed for nothing; the store counts again in the
+    // transaction that inserts (creations at once cannot pass it together).
     const auto users = services.store.list_users(organization.id);
     if (!users) return store_failure(context, users.error().message);
     if (static_cast<std::int64_t>(users->size()) >= *max_users) {
-      return refusal(context, "email",
-                     fmt::format("User limit of the plan reached: {} allows {} users",
-                                 organization.subscription_tier, *max_users));
+      return user_limit_refusal(context, organization, *max_users);
     }
   }
   std::vector<std::string> resource_ids;

@@ -149,10 +149,23 @@ class PostgresStore final : public PostgresAccounts {
     });
   }
 
-  StoreResult<Done> create_user(const User& u, const std::vector<std::string>& resource_ids,
-                                const AuditEntry* audit) override {
-    return write<Done>([&](PgConn& db) {
+  StoreResult<bool> create_user(const User& u, const std::vector<std::string>& resource_ids,
+                                const AuditEntry* audit,
+                                std::optional<std::int64_t> max_users) override {
+    return write<bool>([&](PgConn& db) {
       PgTransaction tx(db);
+      if (max_users) {
+        // The organization's row locked: creations in it wait for this commit, and then
+        // count what it added.
+        db.exec("SELECT id FROM organizations WHERE id = $1 FOR UPDATE", {u.organization_id});
+        const auto users = db.exec(
+                                 "SELECT COUNT(*) FROM users WHERE organization_id = $1 AND "
+                                 "deleted_at IS NULL",
+                                 {u.organization_id})
+                               .row(0)
+                               .integer(0);
+        if (users >= *max_users) return false;
+      }
       insert_user(db, u);
       for (const auto& resource_id : resource_ids) {
         db.exec("INSERT INTO user_resources (user_id, resource_id) VALUES ($1, $2)",
@@ -160,7 +173,7 @@ class PostgresStore final : public PostgresAccounts {
       }
       if (audit != nullptr) insert_audit(db, *audit);
       tx.commit();
-      return Done{};
+      return true;
     });
   }
 

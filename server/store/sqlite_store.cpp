@@ -115,10 +115,20 @@ class SqliteStore final : public SqliteMfaStore {
     });
   }
 
-  StoreResult<Done> create_user(const User& u, const std::vector<std::string>& resource_ids,
-                                const AuditEntry* audit) override {
-    return m_pool.run<Done>([&](Conn& db) {
-      WriteTransaction tx(db);
+  StoreResult<bool> create_user(const User& u, const std::vector<std::string>& resource_ids,
+                                const AuditEntry* audit,
+                                std::optional<std::int64_t> max_users) override {
+    return m_pool.run<bool>([&](Conn& db) {
+      WriteTransaction tx(db);  // BEGIN IMMEDIATE: no other writer until the commit
+      if (max_users) {
+        SQLite::Statement& count = db.prepare(
+            "SELECT COUNT(*) FROM users WHERE organization_id = ? AND deleted_at IS NULL");
+        count.bind(1, u.organization_id);
+        count.executeStep();
+        const std::int64_t users = count.getColumn(0).getInt64();
+        count.reset();
+        if (users >= *max_users) return false;
+      }
       insert_user(db, u);
       for (const auto& resource_id : resource_ids) {
         SQLite::Statement& a =
@@ -129,7 +139,7 @@ class SqliteStore final : public SqliteMfaStore {
       }
       if (audit != nullptr) insert_audit(db, *audit);
       tx.commit();
-      return Done{};
+      return true;
     });
   }
 

@@ -56,10 +56,13 @@ class Store {
   virtual StoreResult<std::optional<Organization>> find_organization_by_slug(
       const std::string& slug) = 0;
   // `audit` may be null (bootstrap writes no audit entry). Conflict: the organization has
-  // a user with that email_key() already.
-  virtual StoreResult<Done> create_user(const User& user,
+  // a user with that email_key() already. False, and nothing written, when the
+  // organization already has `max_users` users (the deleted ones aside): counted in the
+  // transaction that inserts, so that creations at once cannot pass the limit together.
+  virtual StoreResult<bool> create_user(const User& user,
                                         const std::vector<std::string>& resource_ids,
-                                        const AuditEntry* audit) = 0;
+                                        const AuditEntry* audit,
+                                        std::optional<std::int64_t> max_users = std::nullopt) = 0;
   virtual StoreResult<std::optional<User>> find_user(const std::string& id) = 0;
   // The user whose email has the email_key() of `email` (or, first, whose email is exactly
   // `email`: see migration 12 for the two rows an older database may hold for one key).

@@ -7,6 +7,7 @@
 #include <catch2/catch.hpp>
 
 #include <algorithm>
+#include <future>
 
 #include "admin_fixture.hpp"
 #include "database_sql.hpp"
@@ -248,6 +249,36 @@ TEST_CASE("e2e: the plan's user limit is refused on the email field") {
   CHECK(refused.status == 400);
   CHECK(refused.json().at("validationErrors") ==
         nlohmann::json{{"email", "User limit of the plan reached: FREE allows 3 users"}});
+}
+
+TEST_CASE("e2e: creations sent at once never pass the plan's user limit together") {
+  Harness h;
+  const auto registered =
+      h.client().post("/api/v1/auth/register", {{"organizationName", "Tiny Co"},
+                                                {"email", "founder@tiny.test"},
+                                                {"password", "Str0ng-password"}});
+  REQUIRE(registered.status == 201);
+  const auto founder = bearer_of(registered.json().at("accessToken").get<std::string>());
+  const auto organization = registered.json().at("user").at("organizationId").get<std::string>();
+  // Eight at once: each finds two free places before any inserts.
+  std::vector<std::future<int>> replies;
+  for (int i = 0; i < 8; ++i) {
+    replies.push_back(std::async(std::launch::async, [&, i] {
+      return h.client()
+          .post("/api/v1/users", {{"email", "user" + std::to_string(i) + "@tiny.test"}}, founder)
+          .status;
+    }));
+  }
+  int created = 0;
+  for (auto& reply : replies) {
+    const int status = reply.get();
+    CHECK((status == 201 || status == 400 || status == 503));
+    created += status == 201 ? 1 : 0;
+  }
+  CHECK(created <= 2);
+  const auto users = h.open_store()->list_users(organization);
+  REQUIRE(users);
+  CHECK(users->size() == static_cast<std::size_t>(1 + created));
 }
 
 TEST_CASE("e2e: POST /users refuses a resource of another organization in resourceIds") {
