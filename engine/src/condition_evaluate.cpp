@@ -1,6 +1,7 @@
 // ConditionProgram::evaluate: a compiled condition tested against one request and
 // principal. Reads request texts in place (percent- and form-decoding them byte by byte),
-// never allocates, never throws; a missing value makes its comparison false.
+// never allocates, never throws; a missing value makes its comparison false, and one that
+// cannot be read as compared makes the whole condition answer as the caller says.
 #include <algorithm>
 #include <charconv>
 
@@ -39,10 +40,18 @@ std::optional<std::int64_t> parse_integer(std::string_view text, Encoding encodi
   return value;
 }
 
-std::optional<std::string_view> query_value(std::string_view target,
-                                            std::string_view key) noexcept {
+// A query parameter's or header's value as a condition reads it: the first one, and
+// whether another with the same name has a different value (servers differ on which one
+// counts, so such a value is not read at all).
+struct Found {
+  std::optional<std::string_view> value;
+  bool ambiguous = false;
+};
+
+Found query_value(std::string_view target, std::string_view key) noexcept {
+  Found found;
   const std::size_t question = target.find('?');
-  if (question == std::string_view::npos) return std::nullopt;
+  if (question == std::string_view::npos) return found;
   std::string_view rest = target.substr(question + 1);
   rest = rest.substr(0, rest.find('#'));
   while (!rest.empty()) {
@@ -50,12 +59,19 @@ std::optional<std::string_view> query_value(std::string_view target,
     const std::string_view pair = rest.substr(0, amp);
     const std::size_t equals = pair.find('=');
     if (decoded_equal(pair.substr(0, equals), Encoding::form, key, Encoding::plain)) {
-      return equals == std::string_view::npos ? std::string_view{} : pair.substr(equals + 1);
+      const std::string_view value =
+          equals == std::string_view::npos ? std::string_view{} : pair.substr(equals + 1);
+      if (!found.value) {
+        found.value = value;
+      } else if (!decoded_equal(*found.value, Encoding::form, value, Encoding::form)) {
+        found.ambiguous = true;
+        return found;
+      }
     }
     if (amp == std::string_view::npos) break;
     rest.remove_prefix(amp + 1);
   }
-  return std::nullopt;
+  return found;
 }
 
 bool equal_ignoring_case(std::string_view a, std::string_view b) noexcept {
@@ -85,8 +101,8 @@ struct ConditionProgram::Value {
   const ScopeSet* scopes = nullptr;
 };
 
-ConditionProgram::Value ConditionProgram::value_of(const Node& node,
-                                                   const EvalContext& context) const noexcept {
+ConditionProgram::Value ConditionProgram::value_of(const Node& node, const EvalContext& context,
+                                                   bool& unreadable) const noexcept {
   Value value;
   value.type = node.type;
   value.present = true;
@@ -113,10 +129,15 @@ ConditionProgram::Value ConditionProgram::value_of(const Node& node,
     case Kind::attribute:
       break;
     default:
-      value.integer = test(node, context, case_of(context.principal)) ? 1 : 0;
+      value.integer = test(node, context, case_of(context.principal), unreadable) ? 1 : 0;
       return value;
   }
   const Principal& principal = context.principal;
+  const auto ambiguous = [&] {
+    unreadable = true;
+    value.present = false;
+    return value;
+  };
   const auto text = [&](std::string_view s) {
     value.text = s;
     value.present = !s.empty();
@@ -142,20 +163,24 @@ ConditionProgram::Value ConditionProgram::value_of(const Node& node,
       value.present = false;
       return value;
     case Attribute::request_query: {
-      const auto found = query_value(context.request.target, node.text);
-      value.present = found.has_value();
-      if (found) value.text = *found;
+      const Found found = query_value(context.request.target, node.text);
+      if (found.ambiguous) return ambiguous();
+      value.present = found.value.has_value();
+      if (found.value) value.text = *found.value;
       value.encoding = Encoding::form;
       return value;
     }
     case Attribute::request_header:
+      value.present = false;
       for (const Header& header : context.request.headers) {
-        if (equal_ignoring_case(header.name, node.text)) {
+        if (!equal_ignoring_case(header.name, node.text)) continue;
+        if (!value.present) {
           value.text = header.value;
-          return value;
+          value.present = true;
+        } else if (header.value != value.text) {
+          return ambiguous();
         }
       }
-      value.present = false;
       return value;
     case Attribute::request_time:
       value.present = context.request.time.has_value();
@@ -183,8 +208,8 @@ ConditionProgram::Value ConditionProgram::value_of(const Node& node,
   return value;
 }
 
-bool ConditionProgram::test(const Node& node, const EvalContext& context,
-                            unsigned principal_case) const noexcept {
+bool ConditionProgram::test(const Node& node, const EvalContext& context, unsigned principal_case,
+                            bool& unreadable) const noexcept {
   // Nodes the principal alone decides (shortcut comparisons, literals, and whatever
   // and/or/not make of them) are answered from the table built by verdicts_of().
   if (const Verdict known = verdict_for(node, principal_case); known != Verdict::depends) {
@@ -192,28 +217,31 @@ bool ConditionProgram::test(const Node& node, const EvalContext& context,
   }
   switch (node.kind) {
     case Kind::not_:
-      return !test(m_nodes[node.children[0]], context, principal_case);
+      return !test(m_nodes[node.children[0]], context, principal_case, unreadable);
     case Kind::and_:
       for (const std::uint32_t child : node.children) {
-        if (!test(m_nodes[child], context, principal_case)) return false;
+        if (!test(m_nodes[child], context, principal_case, unreadable)) return false;
       }
       return true;
     case Kind::or_:
       for (const std::uint32_t child : node.children) {
-        if (test(m_nodes[child], context, principal_case)) return true;
+        if (test(m_nodes[child], context, principal_case, unreadable)) return true;
       }
       return false;
     case Kind::compare: {
       const Node& left_node = m_nodes[node.children[0]];
       const Node& right_node = m_nodes[node.children[1]];
-      Value left = value_of(left_node, context);
-      Value right = value_of(right_node, context);
+      Value left = value_of(left_node, context, unreadable);
+      Value right = value_of(right_node, context, unreadable);
       if (!left.present || !right.present) return false;
       if (node.coerce_integer) {
         for (Value* side : {&left, &right}) {
           if (side->type != ValueType::string) continue;
           const auto number = parse_integer(side->text, side->encoding);
-          if (!number) return false;
+          if (!number) {
+            unreadable = true;
+            return false;
+          }
           side->integer = *number;
           side->type = ValueType::integer;
         }
@@ -261,12 +289,15 @@ bool ConditionProgram::test(const Node& node, const EvalContext& context,
     }
     case Kind::in: {
       const Node& left_node = m_nodes[node.children[0]];
-      Value left = value_of(left_node, context);
-      const Value right = value_of(m_nodes[node.children[1]], context);
+      Value left = value_of(left_node, context, unreadable);
+      const Value right = value_of(m_nodes[node.children[1]], context, unreadable);
       if (!left.present || !right.present) return false;
       if (node.coerce_integer) {
         const auto number = parse_integer(left.text, left.encoding);
-        if (!number) return false;
+        if (!number) {
+          unreadable = true;
+          return false;
+        }
         left.integer = *number;
       }
       switch (right.type) {
@@ -294,8 +325,12 @@ bool ConditionProgram::test(const Node& node, const EvalContext& context,
   }
 }
 
-bool ConditionProgram::evaluate(std::uint32_t root, const EvalContext& context) const noexcept {
-  return root < m_nodes.size() && test(m_nodes[root], context, case_of(context.principal));
+bool ConditionProgram::evaluate(std::uint32_t root, const EvalContext& context,
+                                bool if_unreadable) const noexcept {
+  if (root >= m_nodes.size()) return false;
+  bool unreadable = false;
+  const bool holds = test(m_nodes[root], context, case_of(context.principal), unreadable);
+  return unreadable ? if_unreadable : holds;
 }
 
 }  // namespace scopegate

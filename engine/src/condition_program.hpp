@@ -65,7 +65,13 @@ class ConditionProgram {
                                                 const ScopeLookup& scopes,
                                                 const std::vector<std::string>* params);
 
-  bool evaluate(std::uint32_t root, const EvalContext& context) const noexcept;
+  // Whether the condition at `root` holds for the request. A value it compared that is
+  // present but cannot be read as it is compared (an integer that is not a plain decimal
+  // one, such as `+5`, `5.0` or `1e3`; a query parameter or header sent more than once
+  // with different values) makes the answer `if_unreadable` instead: false for a grant's
+  // condition, true for a forbid rule's, so that such a request is refused either way
+  // rather than read differently by the server behind.
+  bool evaluate(std::uint32_t root, const EvalContext& context, bool if_unreadable) const noexcept;
 
   // What `root` gives when the principal alone decides it: its kind and whether its
   // allowed_cidrs is empty. Precomputed for each of those 6 cases from the shortcut
@@ -127,8 +133,10 @@ class ConditionProgram {
   static Verdict verdict_for(const Node& node, unsigned principal_case) noexcept {
     return static_cast<Verdict>(node.verdicts >> (2 * principal_case) & 3U);
   }
-  Value value_of(const Node& node, const EvalContext& context) const noexcept;
-  bool test(const Node& node, const EvalContext& context, unsigned principal_case) const noexcept;
+  // `unreadable` is set when a value compared cannot be read (see evaluate()).
+  Value value_of(const Node& node, const EvalContext& context, bool& unreadable) const noexcept;
+  bool test(const Node& node, const EvalContext& context, unsigned principal_case,
+            bool& unreadable) const noexcept;
 
   std::vector<Node> m_nodes;
 };

@@ -133,7 +133,8 @@ const ForbidRule* matching_forbid(const Policy::Impl& impl, const ForbidLink& li
   }
   if (verdict == ConditionProgram::Verdict::yes) return &rule;
   const EvalContext context{request.get(), segments, principal, {params.data(), count}, bound};
-  return impl.conditions.evaluate(rule.condition, context) ? &rule : nullptr;
+  // A value the condition cannot read refuses, as the rule would.
+  return impl.conditions.evaluate(rule.condition, context, true) ? &rule : nullptr;
 }
 
 }  // namespace
@@ -200,7 +201,7 @@ Decision Policy::decide(const Principal& principal, std::string_view method, std
   const auto holds = [&](std::uint32_t condition) {
     const EvalContext context{conditions_request.get(), segments, principal, decision.params(),
                               bound};
-    return m_impl->conditions.evaluate(condition, context);
+    return m_impl->conditions.evaluate(condition, context, false);  // unreadable: no grant
   };
   const Grant* failed = nullptr;
   if (entry.access == Access::public_) {

@@ -85,6 +85,18 @@ inline Decision decide_probe(const Policy& policy, const Probe& probe,
   return policy.decide(principal_for(policy, probe), request);
 }
 
+// Does a forbid rule `forbid * /c/** when condition` refuse `probe` (granted otherwise)?
+inline bool forbids(const ConditionSpec& condition, const Probe& probe) {
+  PolicyInput in = probe_input(std::nullopt);
+  in.forbids = {forbid(Method::any, "/c/**", condition)};
+  const Policy policy = build(std::move(in));
+  std::vector<Header> headers;
+  const Decision d = decide_probe(policy, probe, headers);
+  INFO(describe(d));
+  REQUIRE((d.reason() == Reason::allowed || d.reason() == Reason::forbidden));
+  return d.reason() == Reason::forbidden;
+}
+
 // Does `condition` hold for `probe`?
 inline bool holds(const ConditionSpec& condition, const Probe& probe) {
   const Policy policy = build(probe_input(condition));

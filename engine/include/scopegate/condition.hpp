@@ -40,7 +40,7 @@ enum class Attribute : std::uint8_t {
   request_path,             // string, the path without its query
   request_ip,               // ip; missing when the caller gave none
   request_param,            // string: request.param.NAME, a bound path parameter
-  request_query,            // string: request.query.NAME, the first value of that query key
+  request_query,            // string: request.query.NAME (two different values: unreadable)
   request_header,           // string: request.header.NAME, case-insensitive name
   request_time,             // time; missing when the caller gave none
   principal_kind,           // string: "api_key", "user" or "anonymous"
