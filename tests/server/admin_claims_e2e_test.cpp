@@ -8,6 +8,8 @@
 
 #include <algorithm>
 #include <future>
+#include <string>
+#include <utility>
 
 #include "admin_fixture.hpp"
 #include "database_sql.hpp"
@@ -235,17 +237,11 @@ TEST_CASE("e2e: user and role audit entries name their target and hold the detai
 
 TEST_CASE("e2e: the plan's user limit is refused on the email field") {
   Harness h;
-  const auto registered =
-      h.client().post("/api/v1/auth/register", {{"organizationName", "Tiny Co"},
-                                                {"email", "founder@tiny.test"},
-                                                {"password", "Str0ng-password"}});
-  REQUIRE(registered.status == 201);
-  REQUIRE(registered.json().at("user").at("subscriptionTier") == "FREE");  // 3 users
-  const auto founder = bearer_of(registered.json().at("accessToken").get<std::string>());
-  for (const auto* email : {"two@tiny.test", "three@tiny.test"}) {
+  const auto founder = register_free_organization(h);
+  for (const auto* email : {"two@small.test", "three@small.test"}) {
     REQUIRE(h.client().post("/api/v1/users", {{"email", email}}, founder).status == 201);
   }
-  const auto refused = h.client().post("/api/v1/users", {{"email", "four@tiny.test"}}, founder);
+  const auto refused = h.client().post("/api/v1/users", {{"email", "four@small.test"}}, founder);
   CHECK(refused.status == 400);
   CHECK(refused.json().at("validationErrors") ==
         nlohmann::json{{"email", "User limit of the plan reached: FREE allows 3 users"}});
@@ -253,19 +249,15 @@ TEST_CASE("e2e: the plan's user limit is refused on the email field") {
 
 TEST_CASE("e2e: creations sent at once never pass the plan's user limit together") {
   Harness h;
-  const auto registered =
-      h.client().post("/api/v1/auth/register", {{"organizationName", "Tiny Co"},
-                                                {"email", "founder@tiny.test"},
-                                                {"password", "Str0ng-password"}});
-  REQUIRE(registered.status == 201);
-  const auto founder = bearer_of(registered.json().at("accessToken").get<std::string>());
-  const auto organization = registered.json().at("user").at("organizationId").get<std::string>();
+  const auto founder = register_free_organization(h);
+  const auto organization =
+      h.client().get("/api/v1/auth/me", founder).json().at("organizationId").get<std::string>();
   // Eight at once: each finds two free places before any inserts.
   std::vector<std::future<int>> replies;
   for (int i = 0; i < 8; ++i) {
     replies.push_back(std::async(std::launch::async, [&, i] {
       return h.client()
-          .post("/api/v1/users", {{"email", "user" + std::to_string(i) + "@tiny.test"}}, founder)
+          .post("/api/v1/users", {{"email", "user" + std::to_string(i) + "@small.test"}}, founder)
           .status;
     }));
   }
