@@ -30,7 +30,15 @@ std::string_view after_word(std::string_view text, std::string_view word) {
   return rest;
 }
 
-Result<Authenticated, AuthFailure> failure(std::string message, int status = 401) {
+Result<Authenticated, AuthFailure> failure(std::string message, int status = 401);
+
+// The store could not answer: 503 when it is busy or unreachable (worth a retry), else 500.
+Result<Authenticated, AuthFailure> unavailable(const StoreError& error) {
+  return failure("authentication is unavailable",
+                 error.kind == StoreError::Kind::unavailable ? 503 : 500);
+}
+
+Result<Authenticated, AuthFailure> failure(std::string message, int status) {
   return unexpected(AuthFailure{status, std::move(message)});
 }
 
@@ -103,7 +111,7 @@ Result<Authenticated, AuthFailure> authenticate_bearer(std::string_view token, S
                                                        const Policy& policy) {
   if (token.empty()) return failure("invalid or expired access token");
   const auto found = store.authenticate_token(sha256_hex(token));
-  if (!found) return failure("authentication is unavailable", 500);
+  if (!found) return unavailable(found.error());
   if (!*found || (*found)->token.kind != TokenKind::access) {
     return failure("invalid or expired access token");
   }
@@ -128,7 +136,7 @@ Result<Authenticated, AuthFailure> authenticate_key(std::string_view key, Store&
   const std::string computed = known ? std::string() : sha256_hex(key);
   const std::string& hash = known ? known->hash : computed;
   const auto found = store.authenticate_key(hash);
-  if (!found) return failure("authentication is unavailable", 500);
+  if (!found) return unavailable(found.error());
   const auto& row = *found;
   if (!row) return failure("invalid API key");
   if (row->key.revoked_at) return failure("API key has been revoked");

@@ -28,6 +28,18 @@ Request request_facts(std::string_view method, std::string_view target, const st
   return facts;
 }
 
+namespace {
+
+// A refused authentication's log reason: no valid credentials, or a store that could not
+// answer (busy or unreachable: `unavailable`; otherwise `error`).
+std::string refusal_reason(const AuthFailure& failure) {
+  return failure.status == 401   ? "unauthenticated"
+         : failure.status == 503 ? "unavailable"
+                                 : "error";
+}
+
+}  // namespace
+
 Authorizer::Authorizer(Services& services)
     : m_services(services),
       m_rate_limiter(services.config.rate_limit_requests_per_minute,
@@ -62,7 +74,7 @@ Result<Authorized, HttpResponse> Authorizer::authorize(
     if (shadow != nullptr && authenticated.error().status == 401) {
       shadow->compare_unauthenticated(policy.decide(Principal{}, facts), facts);
     }
-    reason = "unauthenticated";
+    reason = refusal_reason(authenticated.error());
     return unexpected(authentication_refusal(authenticated.error(), path));
   }
   const auto& actor = authenticated->actor;
@@ -144,7 +156,7 @@ Result<Authorized, HttpResponse> authorize_again(Services& services, const HttpR
                                                  std::string& reason) {
   auto authenticated = authenticate(request, services.store, policy);
   if (!authenticated) {
-    reason = "unauthenticated";
+    reason = refusal_reason(authenticated.error());
     return unexpected(authentication_refusal(authenticated.error(), request.path));
   }
   std::vector<Header> headers;

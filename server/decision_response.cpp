@@ -43,6 +43,7 @@ HttpResponse authentication_refusal(const AuthFailure& failure, std::string_view
   if (failure.status == 401) {
     response.headers.emplace_back("WWW-Authenticate", std::string(www_authenticate_challenge));
   }
+  if (failure.status == 503) response.headers.emplace_back("Retry-After", "1");
   return response;
 }
 

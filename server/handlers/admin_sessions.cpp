@@ -20,9 +20,9 @@ HttpResponse list_organization_sessions(RequestContext& context) {
   auto& store = context.services.store;
   const auto& organization = context.actor->organization;
   const auto sessions = store.list_organization_sessions(organization.id);
-  if (!sessions) return store_failure(context, sessions.error().message);
+  if (!sessions) return store_failure(context, sessions.error());
   const auto users = store.list_users(organization.id);
-  if (!users) return store_failure(context, users.error().message);
+  if (!users) return store_failure(context, users.error());
   std::map<std::string, User> owners;
   for (const auto& user : *users) owners.emplace(user.id, user);
   HttpResponse response{200, "application/json", {}, "["};
@@ -31,7 +31,7 @@ HttpResponse list_organization_sessions(RequestContext& context) {
     if (owner == owners.end()) {
       // A deleted user's session: its row is still there.
       const auto found = store.find_user(session.user_id);
-      if (!found) return store_failure(context, found.error().message);
+      if (!found) return store_failure(context, found.error());
       owner = owners.emplace(session.user_id, found->value_or(User{})).first;
     }
     if (response.body.size() > 1) response.body += ',';
@@ -43,7 +43,7 @@ HttpResponse list_organization_sessions(RequestContext& context) {
 
 HttpResponse stop_any_session(RequestContext& context) {
   const auto found = context.services.store.find_session(context.param("id"));
-  if (!found) return store_failure(context, found.error().message);
+  if (!found) return store_failure(context, found.error());
   if (!*found || (*found)->organization_id != context.actor->organization.id) {
     return not_found(context, "session");
   }

@@ -85,7 +85,7 @@ HttpResponse create_key(RequestContext& context) {
   if (!key.allowed_cidrs.empty()) details["allowedCidrs"] = key.allowed_cidrs;
   audit.details_json = details.dump();
   const auto created = context.services.store.create_key(key, &audit);
-  if (!created) return store_failure(context, created.error().message);
+  if (!created) return store_failure(context, created.error());
 
   Json out;
   out["id"] = key.id;
@@ -102,7 +102,7 @@ HttpResponse create_key(RequestContext& context) {
 
 HttpResponse list_keys(RequestContext& context) {
   const auto keys = context.services.store.list_keys(context.actor->organization.id);
-  if (!keys) return store_failure(context, keys.error().message);
+  if (!keys) return store_failure(context, keys.error());
   Json out = Json::array();
   for (const auto& key : *keys) out.push_back(api_key_json(key));
   return json_response(200, out);
@@ -111,7 +111,7 @@ HttpResponse list_keys(RequestContext& context) {
 HttpResponse revoke_key(RequestContext& context) {
   auto& store = context.services.store;
   const auto key = store.find_key(context.param("id"));
-  if (!key) return store_failure(context, key.error().message);
+  if (!key) return store_failure(context, key.error());
   if (!*key || (*key)->organization_id != context.actor->organization.id) {
     return not_found(context, "API key");
   }
@@ -121,7 +121,7 @@ HttpResponse revoke_key(RequestContext& context) {
     audit.resource_id = (*key)->id;
     audit.resource_name = (*key)->name;
     const auto revoked = store.revoke_key((*key)->id, format_stored(now()), audit);
-    if (!revoked) return store_failure(context, revoked.error().message);
+    if (!revoked) return store_failure(context, revoked.error());
   }
   return HttpResponse{204, "application/json", {}, ""};
 }

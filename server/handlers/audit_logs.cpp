@@ -95,7 +95,7 @@ HttpResponse list_audit_logs(RequestContext& context) {
   filter.organization_id = context.actor->organization.id;
 
   const auto page = context.services.store.query_audit(filter);
-  if (!page) return store_failure(context, page.error().message);
+  if (!page) return store_failure(context, page.error());
   Json content = Json::array();
   for (const auto& entry : page->content) {
     content.push_back(audit_json(entry, context.actor->organization.name));

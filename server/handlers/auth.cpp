@@ -105,14 +105,14 @@ HttpResponse complete_sign_in(const RequestContext& context, User user,
     details["passwordExpired"] = true;
     audit.details_json = details.dump();
     const auto stored = services.store.create_one_time_token(change.row, nullptr, &audit);
-    if (!stored) return store_failure(context, stored.error().message);
+    if (!stored) return store_failure(context, stored.error());
     return json_response(200, password_expired_json(change.token));
   }
   if (!details.empty()) audit.details_json = details.dump();
   const auto tokens = issue_tokens(services.config, user.id);
   const auto at = tokens.rows.front().created_at;
   const auto recorded = services.store.record_login(user.id, at, tokens.rows, audit);
-  if (!recorded) return store_failure(context, recorded.error().message);
+  if (!recorded) return store_failure(context, recorded.error());
   user.last_login_at = at;
   return json_response(200, login_response_json(services.config, tokens, user, organization));
 }
@@ -147,11 +147,11 @@ HttpResponse sign_in(RequestContext& context, const SignIn& attempt) {
   const auto& password = attempt.body.password;
 
   const auto organization = services.store.find_organization_by_slug(slug);
-  if (!organization) return store_failure(context, organization.error().message);
+  if (!organization) return store_failure(context, organization.error());
   std::optional<User> user;
   if (*organization) {
     auto found = services.store.find_user_by_email((*organization)->id, email);
-    if (!found) return store_failure(context, found.error().message);
+    if (!found) return store_failure(context, found.error());
     user = std::move(*found);
   }
   // An unknown email is checked against a real hash too (Services::decoy_password_hash), so

@@ -109,4 +109,14 @@ HttpResponse store_failure(const RequestContext& context, std::string_view messa
   return error_response(500, "internal error", context.request.path);
 }
 
+HttpResponse store_failure(const RequestContext& context, const StoreError& error) {
+  if (error.kind != StoreError::Kind::unavailable) return store_failure(context, error.message);
+  if (context.services.metrics != nullptr) context.services.metrics->record_database_error();
+  context.services.logger->warn("{} {}: the database is unavailable: {}", context.request.method,
+                                context.request.path, error.message);
+  auto response = error_response(503, "the database is busy; retry shortly", context.request.path);
+  response.headers.emplace_back("Retry-After", "1");
+  return response;
+}
+
 }  // namespace scopegate::server

@@ -155,7 +155,7 @@ AuditEntry credential_audit(RequestContext& context, std::string_view event,
 
 HttpResponse list_credentials(RequestContext& context) {
   const auto credentials = context.services.store.list_credentials(context.actor->organization.id);
-  if (!credentials) return store_failure(context, credentials.error().message);
+  if (!credentials) return store_failure(context, credentials.error());
   Json out = Json::array();
   for (const auto& credential : *credentials) out.push_back(credential_json(credential));
   return json_response(200, out);
@@ -163,7 +163,7 @@ HttpResponse list_credentials(RequestContext& context) {
 
 HttpResponse get_credential(RequestContext& context) {
   const auto credential = load_credential(context);
-  if (!credential) return store_failure(context, credential.error().message);
+  if (!credential) return store_failure(context, credential.error());
   if (!*credential) return credential_not_found(context);
   return json_response(200, credential_json(**credential));
 }
@@ -188,18 +188,18 @@ HttpResponse create_credential(RequestContext& context) {
   credential.updated_at = credential.created_at;
   const auto saved = context.services.store.create_credential(
       credential, credential_audit(context, "CREDENTIAL_CREATE", credential));
-  if (!saved) return store_failure(context, saved.error().message);
+  if (!saved) return store_failure(context, saved.error());
   if (context.services.sweeper != nullptr) context.services.sweeper->wake();  // check it now
   return json_response(201, credential_json(credential));
 }
 
 HttpResponse delete_credential(RequestContext& context) {
   const auto loaded = load_credential(context);
-  if (!loaded) return store_failure(context, loaded.error().message);
+  if (!loaded) return store_failure(context, loaded.error());
   if (!*loaded) return credential_not_found(context);
   const auto resources = context.services.store.delete_credential(
       (*loaded)->id, credential_audit(context, "CREDENTIAL_DELETE", **loaded));
-  if (!resources) return store_failure(context, resources.error().message);
+  if (!resources) return store_failure(context, resources.error());
   if (*resources > 0) {
     return error_response(
         400,

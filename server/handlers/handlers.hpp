@@ -101,5 +101,8 @@ HttpResponse complete_sign_in(const RequestContext& context, User user,
 // 200 LoginResponse that carries it instead of tokens.
 HttpResponse mfa_challenge_response(const RequestContext& context, const User& user);
 HttpResponse store_failure(const RequestContext& context, std::string_view message);
+// The same for a StoreError: 503 with Retry-After: 1 when the database is busy or
+// unreachable (StoreError::Kind::unavailable), else 500.
+HttpResponse store_failure(const RequestContext& context, const StoreError& error);
 
 }  // namespace scopegate::server

@@ -140,7 +140,7 @@ HttpResponse setup(RequestContext& context) {
   auto& store = context.services.store;
   const auto& user = context.actor->user;
   const auto mfa = store.find_user_mfa(user.id);
-  if (!mfa) return store_failure(context, mfa.error().message);
+  if (!mfa) return store_failure(context, mfa.error());
   if (mfa->enabled) return already_enabled(context);
   if (context.services.secrets == nullptr) {
     return error_response(503, "MFA cannot be set up: the server has no secrets key",
@@ -155,7 +155,7 @@ HttpResponse setup(RequestContext& context) {
   const auto started = store.start_mfa_setup(
       user.id, context.services.secrets->seal(secret, secret_context(user.id)),
       user_audit(context, "MFA_SETUP", user));
-  if (!started) return store_failure(context, started.error().message);
+  if (!started) return store_failure(context, started.error());
   if (!*started) return already_enabled(context);
   Json out;
   out["qrCodeBase64"] = base64(image->png);
@@ -173,7 +173,7 @@ HttpResponse confirm(RequestContext& context) {
         auto& store = context.services.store;
         const auto& user = context.actor->user;
         const auto mfa = store.find_user_mfa(user.id);
-        if (!mfa) return store_failure(context, mfa.error().message);
+        if (!mfa) return store_failure(context, mfa.error());
         if (mfa->enabled) return already_enabled(context);
         const auto pending = totp_key(context.services, user.id, mfa->secret);
         if (!pending || base32_decode(secret) != pending) {
@@ -185,7 +185,7 @@ HttpResponse confirm(RequestContext& context) {
         const auto codes = new_codes(context.services.config.password_hash);
         const auto enabled = store.enable_mfa(user.id, *mfa->secret, *step, codes.stored,
                                               user_audit(context, "MFA_ENABLE", user));
-        if (!enabled) return store_failure(context, enabled.error().message);
+        if (!enabled) return store_failure(context, enabled.error());
         if (!*enabled) return already_enabled(context);
         return recovery_codes_response(codes.shown);
       });
@@ -206,12 +206,12 @@ HttpResponse disable(RequestContext& context) {
         auto& store = context.services.store;
         const auto& user = context.actor->user;
         const auto mfa = store.find_user_mfa(user.id);
-        if (!mfa) return store_failure(context, mfa.error().message);
+        if (!mfa) return store_failure(context, mfa.error());
         if (!mfa->enabled) return not_enabled(context);
         if (!match_second_factor(context.services, user.id, *mfa, code))
           return invalid_code(context);
         const auto disabled = store.disable_mfa(user.id, user_audit(context, "MFA_DISABLE", user));
-        if (!disabled) return store_failure(context, disabled.error().message);
+        if (!disabled) return store_failure(context, disabled.error());
         if (!*disabled) return not_enabled(context);
         return HttpResponse{200, "text/plain; charset=utf-8", {}, {}};
       });
@@ -223,12 +223,12 @@ HttpResponse regenerate(RequestContext& context) {
     auto& store = context.services.store;
     const auto& user = context.actor->user;
     const auto mfa = store.find_user_mfa(user.id);
-    if (!mfa) return store_failure(context, mfa.error().message);
+    if (!mfa) return store_failure(context, mfa.error());
     if (!mfa->enabled) return not_enabled(context);
     const auto codes = new_codes(context.services.config.password_hash);
     const auto replaced = store.replace_recovery_codes(
         user.id, codes.stored, user_audit(context, "MFA_RECOVERY_CODES_REGENERATE", user));
-    if (!replaced) return store_failure(context, replaced.error().message);
+    if (!replaced) return store_failure(context, replaced.error());
     if (!*replaced) return not_enabled(context);
     return recovery_codes_response(codes.shown);
   });
@@ -263,7 +263,7 @@ HttpResponse verify_mfa(RequestContext& context) {
   auto& services = context.services;
   const auto token_hash = sha256_hex(parsed->field);
   const auto challenge = services.store.find_mfa_challenge(token_hash);
-  if (!challenge) return store_failure(context, challenge.error().message);
+  if (!challenge) return store_failure(context, challenge.error());
   if (!*challenge || (*challenge)->expires_at <= format_stored(now())) {
     return challenge_refused(context);
   }
@@ -283,13 +283,13 @@ HttpResponse verify_mfa(RequestContext& context) {
       context, "MFA requests", [=, code = parsed->code](RequestContext& context) {
         auto& store = context.services.store;
         const auto user = store.find_user(user_id);
-        if (!user) return store_failure(context, user.error().message);
+        if (!user) return store_failure(context, user.error());
         if (!*user || !(*user)->active) return challenge_refused(context);
         const auto organization = store.find_organization((*user)->organization_id);
-        if (!organization) return store_failure(context, organization.error().message);
+        if (!organization) return store_failure(context, organization.error());
         if (!*organization) return challenge_refused(context);
         const auto mfa = store.find_user_mfa(user_id);
-        if (!mfa) return store_failure(context, mfa.error().message);
+        if (!mfa) return store_failure(context, mfa.error());
         const auto match = match_second_factor(context.services, user_id, *mfa, code);
         if (!match) {
           audit_failed_factor(context, **user, **organization);
@@ -297,10 +297,10 @@ HttpResponse verify_mfa(RequestContext& context) {
         }
         context.services.login_throttle.record_success(account, address);
         const auto spent_challenge = store.spend_mfa_challenge(token_hash);
-        if (!spent_challenge) return store_failure(context, spent_challenge.error().message);
+        if (!spent_challenge) return store_failure(context, spent_challenge.error());
         if (!*spent_challenge) return challenge_refused(context);
         const auto spent = spend_second_factor(store, user_id, *match);
-        if (!spent) return store_failure(context, spent.error().message);
+        if (!spent) return store_failure(context, spent.error());
         if (!*spent) {
           return error_response(401, "invalid or already used MFA code", context.request.path);
         }
@@ -313,12 +313,12 @@ HttpResponse reset_mfa(RequestContext& context) {
   auto& store = context.services.store;
   const auto id = context.param("id");
   const auto user = load_user(context, id);
-  if (!user) return store_failure(context, user.error().message);
+  if (!user) return store_failure(context, user.error());
   if (!*user) {
     return error_response(404, fmt::format("User not found with id: {}", id), context.request.path);
   }
   const auto reset = store.disable_mfa(id, user_audit(context, "MFA_RESET", **user));
-  if (!reset) return store_failure(context, reset.error().message);
+  if (!reset) return store_failure(context, reset.error());
   if (!*reset) {
     return error_response(400, "MFA is not enabled for this user", context.request.path);
   }
@@ -356,7 +356,7 @@ HttpResponse mfa_challenge_response(const RequestContext& context, const User& u
                                format_stored(created + std::chrono::seconds(challenge_seconds)),
                                format_stored(created)};
   const auto stored = context.services.store.create_mfa_challenge(challenge);
-  if (!stored) return store_failure(context, stored.error().message);
+  if (!stored) return store_failure(context, stored.error());
   return json_response(200, mfa_challenge_json(token, challenge_seconds));
 }
 

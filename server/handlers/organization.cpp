@@ -118,7 +118,7 @@ HttpResponse patch_settings(RequestContext& context) {
   constexpr int tries = 3;
   for (int attempt = 0; attempt < tries; ++attempt) {
     const auto found = store.find_organization(context.actor->organization.id);
-    if (!found) return store_failure(context, found.error().message);
+    if (!found) return store_failure(context, found.error());
     if (!*found) return store_failure(context, "the caller's organization is gone");
     const auto& before = **found;
     auto changed = apply_settings_body(request_body(context), before);
@@ -137,7 +137,7 @@ HttpResponse patch_settings(RequestContext& context) {
     audit.resource_name = before.slug;
     audit.details_json = details.dump();
     const auto saved = store.update_organization(before, *changed, audit);
-    if (!saved) return store_failure(context, saved.error().message);
+    if (!saved) return store_failure(context, saved.error());
     if (*saved) return json_response(200, new_settings);
   }
   return error_response(409, "the organization's settings changed meanwhile; try again",

@@ -72,7 +72,7 @@ HttpResponse change_password(RequestContext& context) {
     auto& services = deferred.services;
     // The stored hash now, not the one read at authentication.
     const auto user = services.store.find_user(deferred.actor->user.id);
-    if (!user) return store_failure(deferred, user.error().message);
+    if (!user) return store_failure(deferred, user.error());
     if (!*user) return error_response(401, "user not found", deferred.request.path);
     if (!verify_password((*user)->password_hash, input->proof)) {
       return error_response(401, "current password is incorrect", deferred.request.path);
@@ -84,7 +84,7 @@ HttpResponse change_password(RequestContext& context) {
     const auto audit =
         password_audit(deferred, **user, deferred.actor->organization, "USER_PASSWORD_CHANGE");
     const auto changed = services.store.change_password(change, audit);
-    if (!changed) return store_failure(deferred, changed.error().message);
+    if (!changed) return store_failure(deferred, changed.error());
     return json_response(200, Json::object());
   });
 }
@@ -172,16 +172,16 @@ Result<SpendableToken, HttpResponse> find_spendable(
     return error_response(400, "invalid or expired token", context.request.path);
   };
   const auto found = store.find_one_time_token(sha256_hex(token));
-  if (!found) return unexpected(store_failure(context, found.error().message));
+  if (!found) return unexpected(store_failure(context, found.error()));
   if (!*found || (*found)->used_at || (*found)->expires_at <= format_stored(now()) ||
       std::find(purposes.begin(), purposes.end(), (*found)->purpose) == purposes.end()) {
     return unexpected(invalid());
   }
   const auto user = store.find_user((*found)->user_id);
-  if (!user) return unexpected(store_failure(context, user.error().message));
+  if (!user) return unexpected(store_failure(context, user.error()));
   if (!*user || !(*user)->active) return unexpected(invalid());
   const auto organization = store.find_organization((*user)->organization_id);
-  if (!organization) return unexpected(store_failure(context, organization.error().message));
+  if (!organization) return unexpected(store_failure(context, organization.error()));
   if (!*organization) return unexpected(invalid());
   return SpendableToken{**found, **user, **organization};
 }
@@ -235,7 +235,7 @@ HttpResponse spend_for_password(RequestContext& context, const std::string& proo
         change.tokens = tokens.rows;
         const auto audit = password_audit(deferred, target.user, target.organization, event);
         const auto changed = services.store.change_password(change, audit);
-        if (!changed) return store_failure(deferred, changed.error().message);
+        if (!changed) return store_failure(deferred, changed.error());
         if (!*changed) {
           return error_response(400, "invalid or expired token", deferred.request.path);
         }

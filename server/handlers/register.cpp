@@ -97,7 +97,7 @@ HttpResponse create(RequestContext& context, const Registration& input) {
         {{"organizationName",
           fmt::format("an organization with the slug `{}` already exists", organization.slug)}});
   }
-  if (!created) return store_failure(context, created.error().message);
+  if (!created) return store_failure(context, created.error());
   return json_response(201, auth_response_json(services.config, tokens, admin, organization));
 }
 

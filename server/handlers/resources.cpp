@@ -126,7 +126,7 @@ StoreResult<std::optional<Resource>> load_resource(RequestContext& context) {
 Result<Credential, HttpResponse> credential_for(RequestContext& context, const std::string& id,
                                                 const std::string& provider) {
   const auto found = context.services.store.find_credential(id);
-  if (!found) return unexpected(store_failure(context, found.error().message));
+  if (!found) return unexpected(store_failure(context, found.error()));
   if (!*found || (*found)->organization_id != context.actor->organization.id) {
     return unexpected(validation_response(
         context.request.path,
@@ -154,20 +154,20 @@ AuditEntry resource_audit(RequestContext& context, std::string_view event,
 HttpResponse save_and_answer(RequestContext& context, const Resource& resource,
                              const AuditEntry& audit, int status) {
   const auto saved = context.services.store.save_resource(resource, audit);
-  if (!saved) return store_failure(context, saved.error().message);
+  if (!saved) return store_failure(context, saved.error());
   if (!*saved) {
     return validation_response(
         context.request.path, {{"credentialId", fmt::format("Credential with ID {} not found",
                                                             resource.credential_id.value_or(""))}});
   }
   const auto stored = context.services.store.find_resource(resource.id);
-  if (!stored) return store_failure(context, stored.error().message);
+  if (!stored) return store_failure(context, stored.error());
   return json_response(status, resource_json(stored->value_or(resource)));
 }
 
 HttpResponse list_resources(RequestContext& context) {
   const auto resources = context.services.store.list_resources(context.actor->organization.id);
-  if (!resources) return store_failure(context, resources.error().message);
+  if (!resources) return store_failure(context, resources.error());
   Json out = Json::array();
   for (const auto& resource : *resources) out.push_back(resource_json(resource));
   return json_response(200, out);
@@ -175,7 +175,7 @@ HttpResponse list_resources(RequestContext& context) {
 
 HttpResponse get_resource(RequestContext& context) {
   const auto resource = load_resource(context);
-  if (!resource) return store_failure(context, resource.error().message);
+  if (!resource) return store_failure(context, resource.error());
   if (!*resource) return resource_not_found(context);
   return json_response(200, resource_json(**resource));
 }
@@ -187,7 +187,7 @@ HttpResponse create_resource(RequestContext& context) {
   if (const auto max_resources = plan_limits(organization.subscription_tier).max_resources) {
     // Checked before the insert, as the user limit is: two creations at once may both pass.
     const auto resources = context.services.store.list_resources(organization.id);
-    if (!resources) return store_failure(context, resources.error().message);
+    if (!resources) return store_failure(context, resources.error());
     if (static_cast<std::int64_t>(resources->size()) >= *max_resources) {
       return refusal(context, "name",
                      fmt::format("Resource limit of the plan reached: {} allows {} resources",
@@ -215,7 +215,7 @@ HttpResponse create_resource(RequestContext& context) {
 
 HttpResponse update_resource(RequestContext& context) {
   auto loaded = load_resource(context);
-  if (!loaded) return store_failure(context, loaded.error().message);
+  if (!loaded) return store_failure(context, loaded.error());
   if (!*loaded) return resource_not_found(context);
   auto patch = parse_resource_patch_body(request_body(context));
   if (!patch) return validation_response(context.request.path, patch.error());
@@ -241,11 +241,11 @@ HttpResponse update_resource(RequestContext& context) {
 
 HttpResponse delete_resource(RequestContext& context) {
   const auto loaded = load_resource(context);
-  if (!loaded) return store_failure(context, loaded.error().message);
+  if (!loaded) return store_failure(context, loaded.error());
   if (!*loaded) return resource_not_found(context);
   const auto in_use = context.services.store.delete_resource(
       (*loaded)->id, resource_audit(context, "RESOURCE_DELETE", **loaded));
-  if (!in_use) return store_failure(context, in_use.error().message);
+  if (!in_use) return store_failure(context, in_use.error());
   if (const auto sessions = in_use->sessions; sessions > 0) {
     return error_response(
         400,
@@ -269,7 +269,7 @@ std::optional<std::string> verification_problem(RequestContext& context, const R
   if (!resource.credential_id) return "the resource has no credential";
   const auto found = context.services.store.find_credential(*resource.credential_id);
   if (!found) {
-    failure = store_failure(context, found.error().message);
+    failure = store_failure(context, found.error());
     return std::nullopt;
   }
   if (!*found || (*found)->organization_id != resource.organization_id) {
@@ -292,7 +292,7 @@ std::optional<std::string> verification_problem(RequestContext& context, const R
 
 HttpResponse verify_resource(RequestContext& context) {
   auto loaded = load_resource(context);
-  if (!loaded) return store_failure(context, loaded.error().message);
+  if (!loaded) return store_failure(context, loaded.error());
   if (!*loaded) return resource_not_found(context);
   auto resource = std::move(**loaded);
   std::optional<HttpResponse> failure;
@@ -307,7 +307,7 @@ HttpResponse verify_resource(RequestContext& context) {
     audit.error_message = *problem;
   }
   const auto saved = context.services.store.save_resource(resource, audit);
-  if (!saved) return store_failure(context, saved.error().message);
+  if (!saved) return store_failure(context, saved.error());
   if (problem) {
     return error_response(400, fmt::format("Verification failed: {}", *problem),
                           context.request.path);

@@ -91,10 +91,10 @@ HttpResponse save(RequestContext& context, int status, OrgRole& role, std::strin
       return refusal(context, "name",
                      fmt::format("A role with name '{}' already exists", role.name));
     }
-    return store_failure(context, saved.error().message);
+    return store_failure(context, saved.error());
   }
   const auto stored = context.services.store.find_role(role.id);
-  if (!stored) return store_failure(context, stored.error().message);
+  if (!stored) return store_failure(context, stored.error());
   return json_response(status, role_json(stored->value_or(role)));
 }
 
@@ -106,7 +106,7 @@ HttpResponse role_fields_refused(RequestContext& context, const ValidationErrors
 
 HttpResponse list_roles(RequestContext& context) {
   const auto roles = context.services.store.list_roles(context.actor->organization.id);
-  if (!roles) return store_failure(context, roles.error().message);
+  if (!roles) return store_failure(context, roles.error());
   Json out = Json::array();
   for (const auto& role : *roles) out.push_back(role_json(role));
   return json_response(200, out);
@@ -114,7 +114,7 @@ HttpResponse list_roles(RequestContext& context) {
 
 HttpResponse get_role(RequestContext& context) {
   const auto role = load_role(context);
-  if (!role) return store_failure(context, role.error().message);
+  if (!role) return store_failure(context, role.error());
   if (!*role) return missing(context, "Role", context.param("id"));
   return json_response(200, role_json(**role));
 }
@@ -135,7 +135,7 @@ HttpResponse create_role(RequestContext& context) {
 
 HttpResponse update_role(RequestContext& context) {
   const auto loaded = load_role(context);
-  if (!loaded) return store_failure(context, loaded.error().message);
+  if (!loaded) return store_failure(context, loaded.error());
   if (!*loaded) return missing(context, "Role", context.param("id"));
   const auto parsed = parse_role_body(request_body(context), NameRequired::no);
   if (!parsed) return role_fields_refused(context, parsed.error());
@@ -149,11 +149,11 @@ HttpResponse update_role(RequestContext& context) {
 
 HttpResponse delete_role(RequestContext& context) {
   const auto role = load_role(context);
-  if (!role) return store_failure(context, role.error().message);
+  if (!role) return store_failure(context, role.error());
   if (!*role) return missing(context, "Role", context.param("id"));
   const auto deleted =
       context.services.store.delete_role((*role)->id, role_audit(context, "ROLE_DELETE", **role));
-  if (!deleted) return store_failure(context, deleted.error().message);
+  if (!deleted) return store_failure(context, deleted.error());
   return HttpResponse{204, "application/json", {}, ""};
 }
 
@@ -185,11 +185,11 @@ StoreResult<bool> link_target_exists(RequestContext& context, const LinkKind& ki
 // exist; adding twice and removing what is not there are the contract's 400 and 404.
 HttpResponse change_link(RequestContext& context, const LinkKind& kind, bool add) {
   const auto role = load_role(context);
-  if (!role) return store_failure(context, role.error().message);
+  if (!role) return store_failure(context, role.error());
   if (!*role) return missing(context, "Role", context.param("id"));
   const auto other = context.param(kind.param);
   const auto exists = link_target_exists(context, kind, other);
-  if (!exists) return store_failure(context, exists.error().message);
+  if (!exists) return store_failure(context, exists.error());
   if (!*exists) return missing(context, kind.noun, other);
 
   auto audit = role_audit(context, add ? "ROLE_ASSIGN" : "ROLE_UNASSIGN", **role);
@@ -199,7 +199,7 @@ HttpResponse change_link(RequestContext& context, const LinkKind& kind, bool add
   auto& store = context.services.store;
   const auto changed = add ? store.link_role((*role)->id, kind.link, other, audit)
                            : store.unlink_role((*role)->id, kind.link, other, audit);
-  if (!changed) return store_failure(context, changed.error().message);
+  if (!changed) return store_failure(context, changed.error());
   const auto noun = kind.noun;
   if (!add) {
     if (!*changed) {

@@ -89,7 +89,7 @@ HttpResponse session_response(RequestContext& context, int status, const Session
     return response;
   }
   const auto owner = context.services.store.find_user(session.user_id);
-  if (!owner) return store_failure(context, owner.error().message);
+  if (!owner) return store_failure(context, owner.error());
   const User user = *owner ? **owner : User{};
   append_session_body(response.body, session, user, context.actor->organization);
   return response;
@@ -126,7 +126,7 @@ AuditEntry session_audit(RequestContext& context, std::string_view event, const 
 
 HttpResponse list_sessions(RequestContext& context) {
   const auto sessions = context.services.store.list_sessions(context.actor->user.id);
-  if (!sessions) return store_failure(context, sessions.error().message);
+  if (!sessions) return store_failure(context, sessions.error());
   HttpResponse response{200, "application/json", {}, "["};
   for (const auto& session : *sessions) {
     if (response.body.size() > 1) response.body += ',';
@@ -138,7 +138,7 @@ HttpResponse list_sessions(RequestContext& context) {
 
 HttpResponse get_session(RequestContext& context) {
   const auto session = load_session(context);
-  if (!session) return store_failure(context, session.error().message);
+  if (!session) return store_failure(context, session.error());
   if (!*session) return not_found(context, "session");
   return session_response(context, 200, **session);
 }
@@ -146,7 +146,7 @@ HttpResponse get_session(RequestContext& context) {
 HttpResponse start_session(RequestContext& context) {
   auto& services = context.services;
   const auto limit = max_hours(context, context.actor->user);
-  if (!limit) return store_failure(context, limit.error().message);
+  if (!limit) return store_failure(context, limit.error());
   auto parsed = parse_session_start_body(
       request_body(context),
       SessionLimits{std::min(services.config.session_default_hours, *limit), *limit});
@@ -168,7 +168,7 @@ HttpResponse start_session(RequestContext& context) {
   const auto resources = context.actor->is_admin()
                              ? services.store.list_resources(context.actor->organization.id)
                              : services.store.list_user_resources(context.actor->user.id);
-  if (!resources) return store_failure(context, resources.error().message);
+  if (!resources) return store_failure(context, resources.error());
 
   const auto started = now();
   Session session;
@@ -199,13 +199,13 @@ HttpResponse start_session(RequestContext& context) {
   apply_entries(session, *resources, services.provider);
   const auto audit = session_audit(context, "SESSION_START", session);
   const auto saved = services.store.save_session(session, std::nullopt, &audit);
-  if (!saved) return store_failure(context, saved.error().message);
+  if (!saved) return store_failure(context, saved.error());
   return session_response(context, 201, session);
 }
 
 HttpResponse stop_session(RequestContext& context) {
   auto loaded = load_session(context);
-  if (!loaded) return store_failure(context, loaded.error().message);
+  if (!loaded) return store_failure(context, loaded.error());
   if (!*loaded) return not_found(context, "session");
   // An admin stopping another user's session here does what /sessions/admin does.
   const bool own = (*loaded)->user_id == context.actor->user.id;
@@ -214,7 +214,7 @@ HttpResponse stop_session(RequestContext& context) {
 
 HttpResponse extend_session(RequestContext& context) {
   auto loaded = load_session(context);
-  if (!loaded) return store_failure(context, loaded.error().message);
+  if (!loaded) return store_failure(context, loaded.error());
   if (!*loaded) return not_found(context, "session");
   auto session = **loaded;  // a copy to change
   const auto parsed = parse_session_extend_body(request_body(context));
@@ -234,14 +234,14 @@ HttpResponse extend_session(RequestContext& context) {
   auto owner = session.user_id == context.actor->user.id
                    ? StoreResult<std::optional<User>>(context.actor->user)
                    : context.services.store.find_user(session.user_id);
-  if (!owner) return store_failure(context, owner.error().message);
+  if (!owner) return store_failure(context, owner.error());
   if (!*owner) {
     return validation_response(
         context.request.path, {{"status", "the session's user was deleted: it cannot be extended"}},
         "Session cannot be extended");
   }
   const auto max = max_hours(context, **owner);
-  if (!max) return store_failure(context, max.error().message);
+  if (!max) return store_failure(context, max.error());
   const int limit = *max;
   if (new_expiry - started > std::chrono::hours(limit)) {
     return validation_response(
@@ -253,7 +253,7 @@ HttpResponse extend_session(RequestContext& context) {
   session.expires_at = format_stored(new_expiry);
   const auto audit = session_audit(context, "SESSION_EXTEND", session);
   const auto saved = context.services.store.save_session(session, previous, &audit);
-  if (!saved) return store_failure(context, saved.error().message);
+  if (!saved) return store_failure(context, saved.error());
   if (!*saved) {
     return validation_response(context.request.path, {{"status", "the session changed meanwhile"}},
                                "Session cannot be extended");
@@ -272,7 +272,7 @@ HttpResponse stop_loaded_session(RequestContext& context, Session session,
         "Session cannot be stopped");
   }
   const auto saved = end_session(context, session, reason);
-  if (!saved) return store_failure(context, saved.error().message);
+  if (!saved) return store_failure(context, saved.error());
   if (!*saved) {
     return validation_response(context.request.path, {{"status", "the session changed meanwhile"}},
                                "Session cannot be stopped");

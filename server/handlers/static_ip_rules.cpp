@@ -89,7 +89,7 @@ AuditEntry rule_audit(RequestContext& context, std::string_view event, const Sta
 
 HttpResponse list_rules(RequestContext& context) {
   const auto rules = context.services.store.list_static_ip_rules(context.actor->organization.id);
-  if (!rules) return store_failure(context, rules.error().message);
+  if (!rules) return store_failure(context, rules.error());
   Json out = Json::array();
   for (const auto& rule : *rules) out.push_back(static_ip_rule_json(rule));
   return json_response(200, out);
@@ -97,7 +97,7 @@ HttpResponse list_rules(RequestContext& context) {
 
 HttpResponse get_rule(RequestContext& context) {
   const auto rule = load_rule(context);
-  if (!rule) return store_failure(context, rule.error().message);
+  if (!rule) return store_failure(context, rule.error());
   if (!*rule) return rule_not_found(context);
   return json_response(200, static_ip_rule_json(**rule));
 }
@@ -115,7 +115,7 @@ HttpResponse create_rule(RequestContext& context) {
   rule.created_at = format_stored(now());
   for (const auto& id : body->resource_ids) {
     const auto resource = context.services.store.find_resource(id);
-    if (!resource) return store_failure(context, resource.error().message);
+    if (!resource) return store_failure(context, resource.error());
     if (!*resource || (*resource)->organization_id != rule.organization_id) {
       return validation_response(
           context.request.path,
@@ -129,18 +129,18 @@ HttpResponse create_rule(RequestContext& context) {
   });
   const auto saved = context.services.store.create_static_ip_rule(
       rule, rule_audit(context, "STATIC_IP_RULE_CREATED", rule));
-  if (!saved) return store_failure(context, saved.error().message);
+  if (!saved) return store_failure(context, saved.error());
   if (context.services.sweeper != nullptr) context.services.sweeper->wake();
   return json_response(201, static_ip_rule_json(rule));
 }
 
 HttpResponse delete_rule(RequestContext& context) {
   const auto loaded = load_rule(context);
-  if (!loaded) return store_failure(context, loaded.error().message);
+  if (!loaded) return store_failure(context, loaded.error());
   if (!*loaded) return rule_not_found(context);
   const auto deleted = context.services.store.delete_static_ip_rule(
       (*loaded)->id, rule_audit(context, "STATIC_IP_RULE_DELETED", **loaded));
-  if (!deleted) return store_failure(context, deleted.error().message);
+  if (!deleted) return store_failure(context, deleted.error());
   if (!*deleted) return rule_not_found(context);  // deleted meanwhile
   if (context.services.sweeper != nullptr) context.services.sweeper->wake();
   return HttpResponse{204, "application/json", {}, ""};

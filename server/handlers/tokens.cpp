@@ -32,7 +32,7 @@ BodyToken body_token(RequestContext& context, bool required) {
   if (!errors.empty()) return {std::nullopt, validation_response(context.request.path, errors)};
   if (!token || token->empty()) return {};
   auto found = context.services.store.authenticate_token(sha256_hex(*token));
-  if (!found) return {std::nullopt, store_failure(context, found.error().message)};
+  if (!found) return {std::nullopt, store_failure(context, found.error())};
   if (!*found || (*found)->token.kind != TokenKind::refresh) return {};
   return {std::move(*found), std::nullopt};
 }
@@ -61,7 +61,7 @@ HttpResponse reused(RequestContext& context, const Store::TokenActor& row) {
   audit.error_message = "a used refresh token was presented again; its sign-in is revoked";
   const auto revoked =
       context.services.store.revoke_token_family(row.token.family_id, true, &audit);
-  if (!revoked) return store_failure(context, revoked.error().message);
+  if (!revoked) return store_failure(context, revoked.error());
   context.services.logger->warn(
       "refresh token reused for user {}: every token of its sign-in "
       "is revoked",
@@ -85,7 +85,7 @@ HttpResponse refresh(RequestContext& context) {
   const auto audit = user_audit(context, row, "USER_TOKEN_REFRESH");
   const auto rotated =
       context.services.store.rotate_refresh_token(row.token.token_hash, at, tokens.rows, audit);
-  if (!rotated) return store_failure(context, rotated.error().message);
+  if (!rotated) return store_failure(context, rotated.error());
   if (!*rotated) return reused(context, row);  // another refresh spent it first
   return json_response(
       200, auth_response_json(context.services.config, tokens, row.user, row.organization));
@@ -99,7 +99,7 @@ HttpResponse logout(RequestContext& context) {
     const auto audit = user_audit(context, row, "USER_LOGOUT");
     const auto revoked =
         context.services.store.revoke_token_family(row.token.family_id, false, &audit);
-    if (!revoked) return store_failure(context, revoked.error().message);
+    if (!revoked) return store_failure(context, revoked.error());
   }
   return json_response(200, Json::object());
 }

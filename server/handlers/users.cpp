@@ -116,7 +116,7 @@ Json user_body(const User& user, const std::vector<OrgRole>& roles) {
 
 HttpResponse user_response(RequestContext& context, int status, const User& user) {
   const auto roles = context.services.store.list_roles(user.organization_id);
-  if (!roles) return store_failure(context, roles.error().message);
+  if (!roles) return store_failure(context, roles.error());
   return json_response(status, user_body(user, *roles));
 }
 
@@ -156,9 +156,9 @@ void add_details(AuditEntry& audit, const nlohmann::json& changes) {
 HttpResponse list_users(RequestContext& context) {
   const auto& organization = context.actor->organization;
   const auto users = context.services.store.list_users(organization.id);
-  if (!users) return store_failure(context, users.error().message);
+  if (!users) return store_failure(context, users.error());
   const auto roles = context.services.store.list_roles(organization.id);
-  if (!roles) return store_failure(context, roles.error().message);
+  if (!roles) return store_failure(context, roles.error());
   Json out = Json::array();
   for (const auto& user : *users) out.push_back(user_body(user, *roles));
   return json_response(200, out);
@@ -167,7 +167,7 @@ HttpResponse list_users(RequestContext& context) {
 HttpResponse get_user(RequestContext& context) {
   const auto id = context.param("id");
   const auto user = load_user(context, id);
-  if (!user) return store_failure(context, user.error().message);
+  if (!user) return store_failure(context, user.error());
   if (!*user) return user_not_found(context, id);
   return user_response(context, 200, **user);
 }
@@ -223,12 +223,12 @@ HttpResponse create_user_on_worker(RequestContext& context, const NewUser& input
           context, "email",
           fmt::format("A user with email '{}' already exists in this organization", user.email));
     }
-    return store_failure(context, created.error().message);
+    return store_failure(context, created.error());
   }
   if (!*created) return user_limit_refusal(context, organization, *max_users);
   if (!input.password) {
     const auto invited = invite(context, user);
-    if (!invited) return store_failure(context, invited.error().message);
+    if (!invited) return store_failure(context, invited.error());
   }
   return user_response(context, 201, user);
 }
@@ -254,7 +254,7 @@ HttpResponse create_user(RequestContext& context) {
     // Early, before a password is hashed for nothing; the store counts again in the
     // transaction that inserts (creations at once cannot pass it together).
     const auto users = services.store.list_users(organization.id);
-    if (!users) return store_failure(context, users.error().message);
+    if (!users) return store_failure(context, users.error());
     if (static_cast<std::int64_t>(users->size()) >= *max_users) {
       return user_limit_refusal(context, organization, *max_users);
     }
@@ -262,7 +262,7 @@ HttpResponse create_user(RequestContext& context) {
   std::vector<std::string> resource_ids;
   for (const auto& id : parsed->resource_ids) {
     const auto resource = services.store.find_resource(id);
-    if (!resource) return store_failure(context, resource.error().message);
+    if (!resource) return store_failure(context, resource.error());
     if (!*resource || (*resource)->organization_id != context.actor->organization.id) {
       return validation_response(
           context.request.path,
@@ -295,7 +295,7 @@ StoreResult<Done> end_running_sessions(RequestContext& context, const std::strin
 HttpResponse update_user(RequestContext& context) {
   const auto id = context.param("id");
   auto loaded = load_user(context, id);
-  if (!loaded) return store_failure(context, loaded.error().message);
+  if (!loaded) return store_failure(context, loaded.error());
   if (!*loaded) return user_not_found(context, id);
   const auto parsed = parse_user_changes_body(request_body(context));
   if (!parsed) return validation_response(context.request.path, parsed.error());
@@ -320,7 +320,7 @@ HttpResponse update_user(RequestContext& context) {
   auto audit = user_audit(context, "USER_UPDATE", user);
   add_details(audit, changes);
   const auto updated = context.services.store.update_user(user, audit);
-  if (!updated) return store_failure(context, updated.error().message);
+  if (!updated) return store_failure(context, updated.error());
   if (*updated == Store::UserChange::last_admin) {
     if (was_admin && user.role != "admin") {
       return refusal(context, "isOrgAdmin", "Cannot demote the last organization admin");
@@ -332,7 +332,7 @@ HttpResponse update_user(RequestContext& context) {
     // addresses the firewall would otherwise keep allowing until they expire (also when
     // a first attempt failed partway: a retried PATCH ends the rest).
     const auto ended = end_running_sessions(context, user.id);
-    if (!ended) return store_failure(context, ended.error().message);
+    if (!ended) return store_failure(context, ended.error());
   }
   return user_response(context, 200, user);
 }
@@ -341,17 +341,17 @@ HttpResponse delete_user(RequestContext& context) {
   auto& store = context.services.store;
   const auto id = context.param("id");
   const auto loaded = load_user(context, id);
-  if (!loaded) return store_failure(context, loaded.error().message);
+  if (!loaded) return store_failure(context, loaded.error());
   if (!*loaded) return user_not_found(context, id);
   const auto& user = **loaded;
   const auto deleted =
       store.delete_user(user, format_stored(now()), user_audit(context, "USER_DELETE", user));
-  if (!deleted) return store_failure(context, deleted.error().message);
+  if (!deleted) return store_failure(context, deleted.error());
   if (*deleted == Store::UserChange::last_admin) {
     return refusal(context, "id", "Cannot delete the last organization admin");
   }
   const auto ended = end_running_sessions(context, user.id);
-  if (!ended) return store_failure(context, ended.error().message);
+  if (!ended) return store_failure(context, ended.error());
   return HttpResponse{204, "application/json", {}, ""};
 }
 

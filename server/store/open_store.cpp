@@ -73,7 +73,7 @@ std::string_view revocation_name(Revocation revocation) {
 StoreResult<std::unique_ptr<Store>> open_store(const std::string& location,
                                                const StoreOptions& options) {
   if (store_kind(location) == StoreKind::postgres) return open_postgres_store(location, options);
-  return open_sqlite_store(sqlite_file(location));
+  return open_sqlite_store(sqlite_file(location), options.timeout);
 }
 
 }  // namespace scopegate::server

@@ -29,9 +29,9 @@ enum class Revocation { every_request, notify };
 
 struct StoreOptions {
   Revocation revocation = Revocation::every_request;
-  // PostgreSQL: how long a statement waits for its answer (and a connection for its setup)
-  // before the request fails; a connection that timed out is dropped. SQLite waits for a
-  // lock 5 s (its busy timeout) whatever this says.
+  // How long a statement waits before its request fails with StoreError::unavailable:
+  // for another connection's lock on SQLite (its busy timeout); for its answer (and a
+  // connection for its setup) on PostgreSQL, whose connection that timed out is dropped.
   std::chrono::milliseconds timeout{5000};
 };
 

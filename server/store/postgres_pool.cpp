@@ -40,9 +40,17 @@ PGresult* checked(PGconn* conn, PGresult* result, ExecStatusType ok) {
 }  // namespace
 
 StoreError to_error(const PgError& error) {
-  return StoreError{
-      error.sqlstate() == unique_violation ? StoreError::Kind::conflict : StoreError::Kind::failure,
-      error.what()};
+  const std::string& state = error.sqlstate();
+  // Worth retrying: no connection or no answer in time (no SQLSTATE), a connection
+  // exception (class 08), the server shutting down (57P0x), a lock not available (55P03),
+  // a statement cancelled (57014), a serialization failure or deadlock (40001, 40P01).
+  const bool unavailable = state.empty() || state.rfind("08", 0) == 0 ||
+                           state.rfind("57P0", 0) == 0 || state == "55P03" || state == "57014" ||
+                           state == "40001" || state == "40P01";
+  return StoreError{state == unique_violation ? StoreError::Kind::conflict
+                    : unavailable             ? StoreError::Kind::unavailable
+                                              : StoreError::Kind::failure,
+                    error.what()};
 }
 
 std::int64_t Row::integer(int column) const {

@@ -40,7 +40,8 @@ class PgError : public std::runtime_error {
   std::string m_sqlstate;
 };
 
-// A unique violation (SQLSTATE 23505) is a conflict; anything else a failure.
+// A unique violation (SQLSTATE 23505) is a conflict; a lost connection, no answer in time
+// or a transient server state is unavailable; anything else a failure.
 StoreError to_error(const PgError& error);
 
 using Param = std::optional<std::string>;

@@ -6,8 +6,6 @@ namespace scopegate::server::sqlite {
 
 namespace {
 
-constexpr int busy_timeout_ms = 5000;
-
 // The calling thread's read scope (Store::begin_read_scope): which pool it belongs to,
 // the connection it holds, and how deeply scopes are nested.
 struct ThreadScope {
@@ -23,13 +21,17 @@ thread_local ThreadScope t_scope;
 StoreError to_error(const SQLite::Exception& error) {
   const int code = error.getExtendedErrorCode();
   const bool conflict = code == SQLITE_CONSTRAINT_UNIQUE || code == SQLITE_CONSTRAINT_PRIMARYKEY;
-  return StoreError{conflict ? StoreError::Kind::conflict : StoreError::Kind::failure,
+  const int primary = code & 0xff;
+  const bool busy = primary == SQLITE_BUSY || primary == SQLITE_LOCKED;
+  return StoreError{conflict ? StoreError::Kind::conflict
+                    : busy   ? StoreError::Kind::unavailable
+                             : StoreError::Kind::failure,
                     error.what()};
 }
 
-Conn::Conn(const std::string& path)
+Conn::Conn(const std::string& path, std::chrono::milliseconds busy_timeout)
     : m_db(path, SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE | SQLite::OPEN_NOMUTEX,
-           busy_timeout_ms) {
+           static_cast<int>(busy_timeout.count())) {
   m_db.exec("PRAGMA journal_mode=WAL");
   // FULL: a commit is on disk before the answer goes out, also across a power loss or an
   // operating-system crash (NORMAL keeps it across a process crash only).
@@ -103,7 +105,7 @@ std::unique_ptr<Conn> SqlitePool::take() {
       return db;
     }
   }
-  return std::make_unique<Conn>(m_path);
+  return std::make_unique<Conn>(m_path, m_busy_timeout);
 }
 
 void SqlitePool::release(std::unique_ptr<Conn> db) {

@@ -10,6 +10,8 @@
 // Lease and a WriteTransaction belong to one thread at a time.
 #pragma once
 
+#include <chrono>
+
 #include <SQLiteCpp/SQLiteCpp.h>
 
 #include <memory>
@@ -25,13 +27,15 @@
 
 namespace scopegate::server::sqlite {
 
-// A unique or primary-key violation is a conflict; anything else a failure.
+// A unique or primary-key violation is a conflict; the database busy or locked past the
+// timeout is unavailable; anything else a failure.
 StoreError to_error(const SQLite::Exception& error);
 
 // One connection and its prepared statements, reused across requests.
 class Conn {
  public:
-  explicit Conn(const std::string& path);
+  // `busy_timeout`: how long a statement waits for another connection's lock.
+  Conn(const std::string& path, std::chrono::milliseconds busy_timeout);
 
   void exec(const std::string& sql) { m_db.exec(sql); }
 
@@ -65,7 +69,8 @@ class WriteTransaction {
 
 class SqlitePool {
  public:
-  explicit SqlitePool(std::string path) : m_path(std::move(path)) {}
+  SqlitePool(std::string path, std::chrono::milliseconds busy_timeout)
+      : m_path(std::move(path)), m_busy_timeout(busy_timeout) {}
   SqlitePool(const SqlitePool&) = delete;
   SqlitePool& operator=(const SqlitePool&) = delete;
 
@@ -130,6 +135,7 @@ class SqlitePool {
   void release(std::unique_ptr<Conn> db);
 
   std::string m_path;
+  std::chrono::milliseconds m_busy_timeout;
   std::mutex m_mutex;
   std::vector<std::unique_ptr<Conn>> m_connections;
   std::unique_ptr<CommitWatch> m_watch;

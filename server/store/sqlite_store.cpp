@@ -42,7 +42,8 @@ void load_resource_ips(Conn& db, Session& session) {
 
 class SqliteStore final : public SqliteMfaStore {
  public:
-  explicit SqliteStore(std::string path) : m_pool(std::move(path)) {}
+  SqliteStore(std::string path, std::chrono::milliseconds busy_timeout)
+      : m_pool(std::move(path), busy_timeout) {}
 
   void enable_commit_watch(std::unique_ptr<CommitWatch> watch) {
     m_pool.enable_commit_watch(std::move(watch));
@@ -687,14 +688,15 @@ class SqliteStore final : public SqliteMfaStore {
 }  // namespace
 }  // namespace sqlite
 
-StoreResult<std::unique_ptr<Store>> open_sqlite_store(const std::string& path) {
+StoreResult<std::unique_ptr<Store>> open_sqlite_store(const std::string& path,
+                                                      std::chrono::milliseconds busy_timeout) {
   // Before SQLite initializes: no allocation statistics, whose global mutex every
   // allocation of every connection would otherwise take. Refused (harmlessly) if SQLite
   // was already initialized.
   static std::once_flag configured;
   std::call_once(configured, [] { sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0); });
   try {
-    auto store = std::make_unique<sqlite::SqliteStore>(path);
+    auto store = std::make_unique<sqlite::SqliteStore>(path, busy_timeout);
     auto migrated = store->migrate();
     if (!migrated) return unexpected(migrated.error());
     store->enable_commit_watch(CommitWatch::open(path));

@@ -3,6 +3,8 @@
 // thread-safe, as every Store is.
 #pragma once
 
+#include <chrono>
+
 #include <memory>
 #include <string>
 
@@ -11,6 +13,8 @@
 namespace scopegate::server {
 
 // Opens (creating if needed) the database at `path` and applies every pending migration.
-StoreResult<std::unique_ptr<Store>> open_sqlite_store(const std::string& path);
+// `busy_timeout`: how long a statement waits for another process's lock (StoreOptions).
+StoreResult<std::unique_ptr<Store>> open_sqlite_store(
+    const std::string& path, std::chrono::milliseconds busy_timeout = std::chrono::seconds(5));
 
 }  // namespace scopegate::server

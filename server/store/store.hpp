@@ -23,7 +23,9 @@
 namespace scopegate::server {
 
 struct StoreError {
-  enum class Kind { failure, conflict };  // conflict: a unique constraint was violated
+  // conflict: a unique constraint was violated; unavailable: the database is busy, locked
+  // or unreachable past the store's timeout (worth retrying; 503).
+  enum class Kind { failure, conflict, unavailable };
   Kind kind = Kind::failure;
   std::string message;
 };

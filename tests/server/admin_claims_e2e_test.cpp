@@ -14,6 +14,7 @@
 #include "admin_fixture.hpp"
 #include "database_sql.hpp"
 #include "outbox.hpp"
+#include "server/store/postgres_pool.hpp"
 
 using namespace scopegate::server;
 using namespace scopegate::server::testing;
@@ -431,4 +432,36 @@ TEST_CASE("e2e: audit entries the database refuses are written with the next bat
   CHECK(denied() == std::vector<std::string>{"0"});
   sql_rows(h, postgres ? "DROP TRIGGER refuse_audit ON audit_logs" : "DROP TRIGGER refuse_audit");
   CHECK(eventually([&] { return denied() == std::vector<std::string>{"1"}; }));
+}
+
+TEST_CASE(
+    "e2e: a database busy past database.timeout_milliseconds answers 503 with Retry-After, "
+    "and the next request works") {
+  Harness h([](Harness& server) { server.config.database_timeout_milliseconds = 300; });
+  const auto admin = h.bearer();
+  const nlohmann::json key = {{"name", "ci"}, {"scopes", {"sessions:read"}}};
+  // Another program holds the write lock (SQLite) or the key table (PostgreSQL).
+  std::unique_ptr<postgres::PgConn> pg;
+  sqlite3* db = nullptr;
+  if (test_store() == StoreKind::postgres) {
+    pg = std::make_unique<postgres::PgConn>(h.config.database_path, std::chrono::milliseconds(0));
+    pg->exec_plain("BEGIN; LOCK TABLE api_keys IN ACCESS EXCLUSIVE MODE");
+  } else {
+    REQUIRE(sqlite3_open(h.config.database_path.c_str(), &db) == SQLITE_OK);
+    REQUIRE(sqlite3_exec(db, "BEGIN IMMEDIATE", nullptr, nullptr, nullptr) == SQLITE_OK);
+  }
+  const auto busy = h.client().post("/api/v1/api-keys", key, admin);
+  CHECK(busy.status == 503);
+  CHECK(busy.headers.at("Retry-After") == "1");
+  CHECK(busy.json().at("message") == "the database is busy; retry shortly");
+  if (pg) {
+    pg->exec_plain("COMMIT");
+  } else {
+    sqlite3_exec(db, "COMMIT", nullptr, nullptr, nullptr);
+    sqlite3_close(db);
+  }
+  CHECK(h.client().post("/api/v1/api-keys", key, admin).status == 201);
+  h.stop();
+  CHECK(read_file(h.config.log_file).find("POST /api/v1/api-keys 503 ") != std::string::npos);
+  CHECK(read_file(h.config.log_file).find("reason=unavailable") != std::string::npos);
 }
