@@ -149,17 +149,44 @@ AuditEntry resource_audit(RequestContext& context, std::string_view event,
   return audit;
 }
 
-// Saves the resource (with its audit entry) and answers with it, re-read so that the
-// credential's name is current; `status` on success.
-HttpResponse save_and_answer(RequestContext& context, const Resource& resource,
-                             const AuditEntry& audit, int status) {
-  const auto saved = context.services.store.save_resource(resource, audit);
-  if (!saved) return store_failure(context, saved.error());
-  if (!*saved) {
-    return validation_response(
-        context.request.path, {{"credentialId", fmt::format("Credential with ID {} not found",
-                                                            resource.credential_id.value_or(""))}});
+HttpResponse resource_limit_refusal(RequestContext& context, std::int64_t max_resources) {
+  const auto& organization = context.actor->organization;
+  return refusal(context, "name",
+                 fmt::format("Resource limit of the plan reached: {} allows {} resources",
+                             organization.subscription_tier, max_resources));
+}
+
+// What a create_resource() or update_resource() that wrote nothing answers, if anything.
+std::optional<HttpResponse> unsaved(RequestContext& context, const Resource& resource,
+                                    Store::ResourceWrite written,
+                                    std::optional<std::int64_t> max_resources) {
+  switch (written) {
+    case Store::ResourceWrite::saved:
+      return std::nullopt;
+    case Store::ResourceWrite::foreign_credential:
+      return validation_response(
+          context.request.path,
+          {{"credentialId",
+            fmt::format("Credential with ID {} not found", resource.credential_id.value_or(""))}});
+    case Store::ResourceWrite::limit_reached:
+      return resource_limit_refusal(context, max_resources.value_or(0));
+    case Store::ResourceWrite::gone:
+      break;
   }
+  return resource_not_found(context);
+}
+
+// Creates or updates the resource (with its audit entry) and answers with it, re-read so
+// that the credential's name is current; `status` on success. `max_resources`: a creation
+// under the plan's limit.
+HttpResponse save_and_answer(RequestContext& context, const Resource& resource,
+                             const AuditEntry& audit, int status, bool create,
+                             std::optional<std::int64_t> max_resources = std::nullopt) {
+  auto& store = context.services.store;
+  const auto saved = create ? store.create_resource(resource, audit, max_resources)
+                            : store.update_resource(resource, audit);
+  if (!saved) return store_failure(context, saved.error());
+  if (auto refused = unsaved(context, resource, *saved, max_resources)) return std::move(*refused);
   const auto stored = context.services.store.find_resource(resource.id);
   if (!stored) return store_failure(context, stored.error());
   return json_response(status, resource_json(stored->value_or(resource)));
@@ -184,16 +211,7 @@ HttpResponse create_resource(RequestContext& context) {
   auto fields = parse_resource_body(request_body(context));
   if (!fields) return validation_response(context.request.path, fields.error());
   const auto& organization = context.actor->organization;
-  if (const auto max_resources = plan_limits(organization.subscription_tier).max_resources) {
-    // Checked before the insert, as the user limit is: two creations at once may both pass.
-    const auto resources = context.services.store.list_resources(organization.id);
-    if (!resources) return store_failure(context, resources.error());
-    if (static_cast<std::int64_t>(resources->size()) >= *max_resources) {
-      return refusal(context, "name",
-                     fmt::format("Resource limit of the plan reached: {} allows {} resources",
-                                 organization.subscription_tier, *max_resources));
-    }
-  }
+  const auto max_resources = plan_limits(organization.subscription_tier).max_resources;
   const auto credential = credential_for(context, fields->credential_id, fields->provider);
   if (!credential) return credential.error();
   Resource resource;
@@ -210,7 +228,7 @@ HttpResponse create_resource(RequestContext& context) {
   resource.created_at = format_stored(now());
   resource.updated_at = resource.created_at;
   return save_and_answer(context, resource, resource_audit(context, "RESOURCE_CREATE", resource),
-                         201);
+                         201, true, max_resources);
 }
 
 HttpResponse update_resource(RequestContext& context) {
@@ -236,7 +254,7 @@ HttpResponse update_resource(RequestContext& context) {
   }
   resource.updated_at = format_stored(now());
   return save_and_answer(context, resource, resource_audit(context, "RESOURCE_UPDATE", resource),
-                         200);
+                         200, false);
 }
 
 HttpResponse delete_resource(RequestContext& context) {
@@ -306,8 +324,12 @@ HttpResponse verify_resource(RequestContext& context) {
     audit.result = "FAILURE";
     audit.error_message = *problem;
   }
-  const auto saved = context.services.store.save_resource(resource, audit);
+  const auto saved = context.services.store.update_resource(resource, audit);
   if (!saved) return store_failure(context, saved.error());
+  if (*saved != Store::ResourceWrite::saved) {
+    // Deleted, or its credential, meanwhile: as if the request had come after.
+    if (auto refused = unsaved(context, resource, *saved, std::nullopt)) return std::move(*refused);
+  }
   if (problem) {
     return error_response(400, fmt::format("Verification failed: {}", *problem),
                           context.request.path);

@@ -203,10 +203,23 @@ class Store {
   // The resources a user may start sessions on: assigned directly or through a role.
   virtual StoreResult<std::vector<Resource>> list_user_resources(const std::string& user_id) = 0;
   virtual StoreResult<std::optional<Resource>> find_resource(const std::string& id) = 0;
-  // Inserts or updates. A resource naming a credential is written only if that credential
-  // is still there, in the resource's organization, when the transaction runs (checked
-  // under the lock that delete_credential() takes): false when it is not (nothing written).
-  virtual StoreResult<bool> save_resource(const Resource& resource, const AuditEntry& audit) = 0;
+  // What create_resource() and update_resource() did; nothing is written but for `saved`.
+  enum class ResourceWrite {
+    saved,
+    foreign_credential,  // its credential is gone, or of another organization
+    limit_reached,       // create: the organization has max_resources already
+    gone,                // update: the resource was deleted meanwhile
+  };
+  // A resource naming a credential is written only if that credential is still there, in
+  // the resource's organization, when the transaction runs (checked under the lock that
+  // delete_credential() takes). The limit is counted in the transaction that inserts, so
+  // that creations at once cannot pass it together; an update never inserts, so that an
+  // edit racing a delete cannot bring the resource back.
+  virtual StoreResult<ResourceWrite> create_resource(
+      const Resource& resource, const AuditEntry& audit,
+      std::optional<std::int64_t> max_resources = std::nullopt) = 0;
+  virtual StoreResult<ResourceWrite> update_resource(const Resource& resource,
+                                                     const AuditEntry& audit) = 0;
   // What keeps a resource from being deleted: sessions that are not over yet (PENDING
   // ACTIVE PARTIAL EXPIRING) and static IP rules applied to it or about to be (a target
   // PENDING or APPLIED: its address would stay open on the provider with nobody to remove

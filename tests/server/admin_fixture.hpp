@@ -155,7 +155,7 @@ struct AdminFixture {
     r.resource_identifier = "sg-" + name;
     r.region = "eu-west-1";
     r.created_at = r.updated_at = format_stored(now());
-    REQUIRE(store->save_resource(r, user_audit(organization_id, "RESOURCE_CREATE")));
+    REQUIRE(store->create_resource(r, user_audit(organization_id, "RESOURCE_CREATE")));
     return r.id;
   }
 

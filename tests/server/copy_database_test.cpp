@@ -67,7 +67,7 @@ struct Seeded {
     resource.resource_type = "SECURITY_GROUP";
     resource.resource_identifier = "sg-1";
     resource.created_at = resource.updated_at = format_stored(now());
-    REQUIRE(store.save_resource(resource, audit("RESOURCE_CREATE")));
+    REQUIRE(store.create_resource(resource, audit("RESOURCE_CREATE")));
     REQUIRE(store.create_user(admin, {resource.id}, nullptr));
     rule = StaticIpRule{
         generate_uuid(),

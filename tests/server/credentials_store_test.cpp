@@ -64,9 +64,9 @@ struct CredentialsFixture {
     r.resource_identifier = "sg-" + name;
     r.created_at = format_stored(now());
     r.updated_at = r.created_at;
-    const auto saved = store->save_resource(r, audit("RESOURCE_CREATE"));
+    const auto saved = store->create_resource(r, audit("RESOURCE_CREATE"));
     REQUIRE(saved);
-    REQUIRE(*saved);
+    REQUIRE(*saved == Store::ResourceWrite::saved);
     return r;
   }
 
@@ -95,7 +95,8 @@ TEST_CASE("a credential used by a resource is kept, and a resource cannot name a
   CHECK(f.audits("CREDENTIAL_DELETE") == 1);
   auto moved = resource;
   moved.credential_id = other.id;
-  CHECK(*f.store->save_resource(moved, f.audit("RESOURCE_UPDATE")) == false);
+  CHECK(*f.store->update_resource(moved, f.audit("RESOURCE_UPDATE")) ==
+        Store::ResourceWrite::foreign_credential);
   CHECK((*f.store->find_resource(resource.id))->credential_id == credential.id);
   CHECK(f.audits("RESOURCE_UPDATE") == 0);
 
@@ -113,6 +114,19 @@ TEST_CASE("a credential used by a resource is kept, and a resource cannot name a
   CHECK(stored.verification_error == "bad format");
   CHECK(stored.sealed_data == "xc20p1:sealed");
   CHECK(f.store->list_credentials(f.org.id)->size() == 1);
+}
+
+TEST_CASE("an update of a resource deleted meanwhile writes nothing and does not bring it back",
+          "[store]") {
+  CredentialsFixture f;
+  const auto credential = f.add_credential("aws");
+  auto edited = f.add_resource("db", credential.id);  // as a PATCH loaded it
+  REQUIRE(f.store->delete_resource(edited.id, f.audit("RESOURCE_DELETE")));
+  edited.name = "renamed";
+  CHECK(*f.store->update_resource(edited, f.audit("RESOURCE_UPDATE")) ==
+        Store::ResourceWrite::gone);
+  CHECK_FALSE(*f.store->find_resource(edited.id));
+  CHECK(f.audits("RESOURCE_UPDATE") == 0);
 }
 
 TEST_CASE("a resource covered by a session that is not over is not deleted", "[store]") {

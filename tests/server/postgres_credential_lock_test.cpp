@@ -97,14 +97,14 @@ TEST_CASE(
   deleting.run("SELECT 1 FROM credentials WHERE id = '" + f.credential.id + "' FOR UPDATE");
   const auto resource = f.resource_on_credential("db");
   auto saved = std::async(std::launch::async, [&] {
-    return f.store->save_resource(resource, user_audit(f.org.id, "RESOURCE_CREATE"));
+    return f.store->create_resource(resource, user_audit(f.org.id, "RESOURCE_CREATE"));
   });
   CHECK(saved.wait_for(still_waiting) == std::future_status::timeout);
   deleting.run("DELETE FROM credentials WHERE id = '" + f.credential.id + "'");
   deleting.run("COMMIT");
   const auto result = saved.get();
   REQUIRE(result);
-  CHECK_FALSE(*result);  // its credential is gone
+  CHECK(*result == Store::ResourceWrite::foreign_credential);  // its credential is gone
   CHECK_FALSE(*f.store->find_resource(resource.id));
 }
 
@@ -113,7 +113,7 @@ TEST_CASE(
     "counts that resource and keeps the credential") {
   LockFixture f;
   HeldTransaction writing(f.url);
-  // What save_resource does first: lock the credential's row for share.
+  // What create_resource does first: lock the credential's row for share.
   writing.run("BEGIN");
   writing.run("SELECT 1 FROM credentials WHERE id = '" + f.credential.id + "' FOR SHARE");
   auto deleted = std::async(std::launch::async, [&] {

@@ -3,6 +3,7 @@
 // audit entries, and the refusals (members, API keys, other organizations).
 #include <catch2/catch.hpp>
 
+#include <future>
 #include <set>
 
 #include "admin_fixture.hpp"
@@ -313,6 +314,38 @@ TEST_CASE("e2e: members, API keys and other organizations are refused the static
   CHECK(foreign.json().at("validationErrors").at("resourceIds") ==
         "Resource not found with id: " + resource);
   CHECK(h.client().get("/api/v1/static-ip-rules/" + rule, admin).status == 200);
+}
+
+TEST_CASE("e2e: resource creations sent at once never pass the plan's limit together") {
+  Harness h;
+  const auto admin = register_free_organization(h);  // 5 resources
+  const auto credential =
+      h.client().post("/api/v1/credentials",
+                      {{"name", "AWS"},
+                       {"provider", "AWS"},
+                       {"credentialType", "ACCESS_KEY"},
+                       {"credentialData",
+                        {{"accessKeyId", "AKIAIOSFODNN7EXAMPLE"},
+                         {"secretAccessKey", "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"}}}},
+                      admin);
+  REQUIRE(credential.status == 201);
+  std::vector<std::future<int>> replies;
+  for (int i = 0; i < 10; ++i) {
+    replies.push_back(std::async(std::launch::async, [&, i] {
+      return h.client()
+          .post("/api/v1/resources", new_resource(id_of(credential), "sg " + std::to_string(i)),
+                admin)
+          .status;
+    }));
+  }
+  int created = 0;
+  for (auto& reply : replies) {
+    const int status = reply.get();
+    CHECK((status == 201 || status == 400));
+    created += status == 201 ? 1 : 0;
+  }
+  CHECK(created == 5);
+  CHECK(h.client().get("/api/v1/resources", admin).json().size() == 5);
 }
 
 TEST_CASE("e2e: POST /resources refuses a resource over the plan's limit with 400") {

@@ -91,7 +91,7 @@ struct RuleFixture {
       r.resource_type = "SECURITY_GROUP";
       r.resource_identifier = "sg-" + name;
       r.created_at = r.updated_at = format_stored(now());
-      REQUIRE(store->save_resource(r, user_audit(org.id, "RESOURCE_CREATE")));
+      REQUIRE(store->create_resource(r, user_audit(org.id, "RESOURCE_CREATE")));
       rule.targets.push_back({r.id, name, "PENDING", std::nullopt, std::nullopt, std::nullopt});
     }
     REQUIRE(store->create_static_ip_rule(rule, user_audit(org.id, "STATIC_IP_RULE_CREATED")));

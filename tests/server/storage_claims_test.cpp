@@ -160,7 +160,7 @@ TEST_CASE(
     resource.resource_type = "SECURITY_GROUP";
     resource.resource_identifier = "sg-" + resource.name;
     resource.created_at = resource.updated_at = at;
-    REQUIRE(store.save_resource(resource, user_audit(org.id, "RESOURCE_CREATE")));
+    REQUIRE(store.create_resource(resource, user_audit(org.id, "RESOURCE_CREATE")));
     auto session = active_session(org.id, user.id);
     session.status = status;
     session.resource_ips.push_back({generate_uuid(), session.id, resource.id, resource.name, "IPV4",
