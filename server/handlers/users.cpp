@@ -319,8 +319,11 @@ HttpResponse update_user(RequestContext& context) {
   user.updated_at = format_stored(now());
   auto audit = user_audit(context, "USER_UPDATE", user);
   add_details(audit, changes);
-  const auto updated = context.services.store.update_user(user, audit);
+  const Store::UserFields fields{parsed->name.has_value(), changes.contains("isOrgAdmin"),
+                                 parsed->active.has_value()};
+  const auto updated = context.services.store.update_user(user, fields, audit);
   if (!updated) return store_failure(context, updated.error());
+  if (*updated == Store::UserChange::gone) return user_not_found(context, id);
   if (*updated == Store::UserChange::last_admin) {
     if (was_admin && user.role != "admin") {
       return refusal(context, "isOrgAdmin", "Cannot demote the last organization admin");
@@ -334,7 +337,11 @@ HttpResponse update_user(RequestContext& context) {
     const auto ended = end_running_sessions(context, user.id);
     if (!ended) return store_failure(context, ended.error());
   }
-  return user_response(context, 200, user);
+  // What the row holds now: the fields this change set, and any another set meanwhile.
+  const auto current = load_user(context, id);
+  if (!current) return store_failure(context, current.error());
+  if (!*current) return user_not_found(context, id);
+  return user_response(context, 200, **current);
 }
 
 HttpResponse delete_user(RequestContext& context) {

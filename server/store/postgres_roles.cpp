@@ -79,15 +79,20 @@ OptionalText integer_param(const std::optional<std::int64_t>& value) {
 
 }  // namespace
 
-StoreResult<Store::UserChange> PostgresRoles::update_user(const User& u, const AuditEntry& audit) {
+StoreResult<Store::UserChange> PostgresRoles::update_user(const User& u, UserFields fields,
+                                                          const AuditEntry& audit) {
   return epoch_write([&] {
     return pool().run<UserChange>([&](PgConn& db) {
       PgTransaction tx(db);
       lock_organization(db, u.organization_id);
-      db.exec(
-          "UPDATE users SET name = $1, role = $2, is_active = $3, updated_at = $4 WHERE id = $5 "
-          "AND deleted_at IS NULL",
-          {u.name, u.role, flag(u.active), u.updated_at, u.id});
+      // A field the change does not set is sent NULL and keeps the row's value.
+      const auto updated = db.exec(
+          "UPDATE users SET name = COALESCE($1, name), role = COALESCE($2, role), is_active = "
+          "COALESCE($3::integer, is_active), updated_at = $4 WHERE id = $5 AND deleted_at IS "
+          "NULL",
+          {fields.name ? Param(u.name) : std::nullopt, fields.role ? Param(u.role) : std::nullopt,
+           fields.active ? Param(flag(u.active)) : std::nullopt, u.updated_at, u.id});
+      if (updated.affected() == 0) return UserChange::gone;
       if (!has_active_admin(db, u.organization_id)) return UserChange::last_admin;
       insert_audit(db, audit);
       tx.commit();

@@ -72,18 +72,20 @@ std::vector<OrgRole> roles_where(Conn& db, std::string_view column, const std::s
 
 }  // namespace
 
-StoreResult<Store::UserChange> SqliteRoles::update_user(const User& u, const AuditEntry& audit) {
+StoreResult<Store::UserChange> SqliteRoles::update_user(const User& u, UserFields fields,
+                                                        const AuditEntry& audit) {
   return pool().run<UserChange>([&](Conn& db) {
     WriteTransaction tx(db);
+    // A field the change does not set is bound NULL and keeps the row's value.
     SQLite::Statement& s = db.prepare(
-        "UPDATE users SET name = ?, role = ?, is_active = ?, updated_at = ? WHERE id = ? AND "
-        "deleted_at IS NULL");
-    s.bind(1, u.name);
-    s.bind(2, u.role);
-    s.bind(3, u.active ? 1 : 0);
+        "UPDATE users SET name = COALESCE(?, name), role = COALESCE(?, role), is_active = "
+        "COALESCE(?, is_active), updated_at = ? WHERE id = ? AND deleted_at IS NULL");
+    if (fields.name) s.bind(1, u.name);
+    if (fields.role) s.bind(2, u.role);
+    if (fields.active) s.bind(3, u.active ? 1 : 0);
     s.bind(4, u.updated_at);
     s.bind(5, u.id);
-    s.exec();
+    if (s.exec() == 0) return UserChange::gone;
     if (!has_active_admin(db, u.organization_id)) return UserChange::last_admin;
     insert_audit(db, audit);
     tx.commit();

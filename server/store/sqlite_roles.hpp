@@ -12,7 +12,8 @@ namespace scopegate::server::sqlite {
 
 class SqliteRoles : public Store {
  public:
-  StoreResult<UserChange> update_user(const User& user, const AuditEntry& audit) override;
+  StoreResult<UserChange> update_user(const User& user, UserFields fields,
+                                      const AuditEntry& audit) override;
   StoreResult<UserChange> delete_user(const User& user, const std::string& at,
                                       const AuditEntry& audit) override;
 

@@ -85,10 +85,19 @@ class Store {
   virtual StoreResult<std::optional<TokenActor>> authenticate_token(
       const std::string& token_hash) = 0;
   // An admin's changes to a user. Each keeps an active admin in the organization: a change
-  // that would leave none writes nothing and answers last_admin.
-  enum class UserChange { done, last_admin };
-  // Writes name, role, is_active and updated_at of a user that is not deleted.
-  virtual StoreResult<UserChange> update_user(const User& user, const AuditEntry& audit) = 0;
+  // that would leave none writes nothing and answers last_admin; one whose user is deleted
+  // (meanwhile) writes nothing and answers gone.
+  enum class UserChange { done, last_admin, gone };
+  // Which of name, role and is_active a change writes (with updated_at, always); the
+  // others keep what the row holds when the transaction runs, so that a change made
+  // meanwhile to them (another admin deactivating the user) is not undone.
+  struct UserFields {
+    bool name = false;
+    bool role = false;
+    bool active = false;
+  };
+  virtual StoreResult<UserChange> update_user(const User& user, UserFields fields,
+                                              const AuditEntry& audit) = 0;
   // Marks the user deleted at `at`: inactive, its email freed (the stored one gains the
   // suffix " (deleted <id>)"), its role memberships, resource assignments and tokens gone.
   // Its sessions are the caller's to end.

@@ -49,6 +49,30 @@ struct Org {
 
 }  // namespace
 
+TEST_CASE(
+    "a change to a user writes only its own fields: another admin's change meanwhile "
+    "stays, and a deleted user is not written",
+    "[store]") {
+  Org o;
+  o.user("boss@acme.test", "admin");
+  auto loaded = o.user("bob@acme.test", "member");  // as one admin's PATCH {name} loaded it
+  auto deactivated = loaded;                        // another admin's PATCH {isActive:false}
+  deactivated.active = false;
+  REQUIRE(*o.store->update_user(deactivated, {.active = true}, o.audit("USER_UPDATE")) ==
+          Store::UserChange::done);
+  loaded.name = "Bob";
+  REQUIRE(*o.store->update_user(loaded, {.name = true}, o.audit("USER_UPDATE")) ==
+          Store::UserChange::done);
+  const auto stored = o.store->find_user(loaded.id);
+  REQUIRE(stored);
+  REQUIRE(*stored);
+  CHECK((*stored)->name == "Bob");
+  CHECK_FALSE((*stored)->active);  // not undone by the stale copy
+  REQUIRE(o.store->delete_user(loaded, format_stored(now()), o.audit("USER_DELETE")));
+  CHECK(*o.store->update_user(loaded, {.name = true}, o.audit("USER_UPDATE")) ==
+        Store::UserChange::gone);
+}
+
 TEST_CASE("two admins demoting each other at once leave one admin", "[store]") {
   Org o;
   for (int round = 0; round < 10; ++round) {
@@ -62,7 +86,7 @@ TEST_CASE("two admins demoting each other at once leave one admin", "[store]") {
       if (other.id == a.id || other.id == b.id || other.role != "admin") continue;
       auto demoted = other;
       demoted.role = "member";
-      REQUIRE(o.store->update_user(demoted, o.audit("USER_UPDATE")).value() ==
+      REQUIRE(o.store->update_user(demoted, {.role = true}, o.audit("USER_UPDATE")).value() ==
               Store::UserChange::done);
     }
     a.role = b.role = "member";
@@ -72,10 +96,12 @@ TEST_CASE("two admins demoting each other at once leave one admin", "[store]") {
     REQUIRE(second);
     std::atomic<int> done{0};
     std::thread first([&] {
-      if (o.store->update_user(a, o.audit("USER_UPDATE")).value() == Store::UserChange::done)
+      if (o.store->update_user(a, {.role = true}, o.audit("USER_UPDATE")).value() ==
+          Store::UserChange::done)
         ++done;
     });
-    if ((*second)->update_user(b, o.audit("USER_UPDATE")).value() == Store::UserChange::done)
+    if ((*second)->update_user(b, {.role = true}, o.audit("USER_UPDATE")).value() ==
+        Store::UserChange::done)
       ++done;
     first.join();
     CHECK(done == 1);
