@@ -83,9 +83,18 @@ AuditEntry role_audit(RequestContext& context, std::string_view event, const Org
   return audit;
 }
 
-// Writes the role; a name taken in the organization is the contract's 400.
-HttpResponse save(RequestContext& context, int status, OrgRole& role, std::string_view event) {
-  const auto saved = context.services.store.save_role(role, role_audit(context, event, role));
+// Writes the role (a new one: 201, else 200); a name taken in the organization is the
+// contract's 400, a role deleted meanwhile 404.
+HttpResponse save(RequestContext& context, bool create, OrgRole& role) {
+  auto& store = context.services.store;
+  const auto audit = role_audit(context, create ? "ROLE_CREATE" : "ROLE_UPDATE", role);
+  StoreResult<bool> saved = true;
+  if (create) {
+    const auto created = store.create_role(role, audit);
+    if (!created) saved = unexpected(created.error());
+  } else {
+    saved = store.update_role(role, audit);
+  }
   if (!saved) {
     if (saved.error().kind == StoreError::Kind::conflict) {
       return refusal(context, "name",
@@ -93,9 +102,10 @@ HttpResponse save(RequestContext& context, int status, OrgRole& role, std::strin
     }
     return store_failure(context, saved.error());
   }
+  if (!*saved) return missing(context, "Role", role.id);
   const auto stored = context.services.store.find_role(role.id);
   if (!stored) return store_failure(context, stored.error());
-  return json_response(status, role_json(stored->value_or(role)));
+  return json_response(create ? 201 : 200, role_json(stored->value_or(role)));
 }
 
 HttpResponse role_fields_refused(RequestContext& context, const ValidationErrors& errors) {
@@ -130,7 +140,7 @@ HttpResponse create_role(RequestContext& context) {
   role.max_session_hours = parsed->max_session_hours.value_or(std::nullopt);
   role.created_at = format_stored(now());
   role.updated_at = role.created_at;
-  return save(context, 201, role, "ROLE_CREATE");
+  return save(context, true, role);
 }
 
 HttpResponse update_role(RequestContext& context) {
@@ -144,7 +154,7 @@ HttpResponse update_role(RequestContext& context) {
   if (parsed->description) role.description = *parsed->description;
   if (parsed->max_session_hours) role.max_session_hours = *parsed->max_session_hours;
   role.updated_at = format_stored(now());
-  return save(context, 200, role, "ROLE_UPDATE");
+  return save(context, false, role);
 }
 
 HttpResponse delete_role(RequestContext& context) {

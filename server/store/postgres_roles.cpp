@@ -138,20 +138,32 @@ StoreResult<std::optional<OrgRole>> PostgresRoles::find_role(const std::string& 
   });
 }
 
-StoreResult<Done> PostgresRoles::save_role(const OrgRole& r, const AuditEntry& audit) {
+StoreResult<Done> PostgresRoles::create_role(const OrgRole& r, const AuditEntry& audit) {
   forget_scope_epochs();
   return pool().run<Done>([&](PgConn& db) {
     PgTransaction tx(db);
-    static const std::string sql = fmt::format(
-        "INSERT INTO roles ({}) VALUES ($1,$2,$3,$4,$5,$6,$7) ON CONFLICT (id) DO UPDATE SET "
-        "name = excluded.name, description = excluded.description, max_session_hours = "
-        "excluded.max_session_hours, updated_at = excluded.updated_at",
-        role_columns);
+    static const std::string sql =
+        fmt::format("INSERT INTO roles ({}) VALUES ($1,$2,$3,$4,$5,$6,$7)", role_columns);
     db.exec(sql, {r.id, r.organization_id, r.name, r.description,
                   integer_param(r.max_session_hours), r.created_at, r.updated_at});
     insert_audit(db, audit);
     tx.commit();
     return Done{};
+  });
+}
+
+StoreResult<bool> PostgresRoles::update_role(const OrgRole& r, const AuditEntry& audit) {
+  forget_scope_epochs();
+  return pool().run<bool>([&](PgConn& db) {
+    PgTransaction tx(db);
+    const auto updated = db.exec(
+        "UPDATE roles SET name = $1, description = $2, max_session_hours = $3, updated_at = $4 "
+        "WHERE id = $5",
+        {r.name, r.description, integer_param(r.max_session_hours), r.updated_at, r.id});
+    if (updated.affected() == 0) return false;
+    insert_audit(db, audit);
+    tx.commit();
+    return true;
   });
 }
 

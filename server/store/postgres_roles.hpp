@@ -19,7 +19,8 @@ class PostgresRoles : public Store {
 
   StoreResult<std::vector<OrgRole>> list_roles(const std::string& organization_id) override;
   StoreResult<std::optional<OrgRole>> find_role(const std::string& id) override;
-  StoreResult<Done> save_role(const OrgRole& role, const AuditEntry& audit) override;
+  StoreResult<Done> create_role(const OrgRole& role, const AuditEntry& audit) override;
+  StoreResult<bool> update_role(const OrgRole& role, const AuditEntry& audit) override;
   StoreResult<Done> delete_role(const std::string& id, const AuditEntry& audit) override;
   StoreResult<bool> link_role(const std::string& role_id, RoleLink link,
                               const std::string& other_id, const AuditEntry& audit) override;

@@ -147,14 +147,11 @@ StoreResult<std::optional<OrgRole>> SqliteRoles::find_role(const std::string& id
   });
 }
 
-StoreResult<Done> SqliteRoles::save_role(const OrgRole& r, const AuditEntry& audit) {
+StoreResult<Done> SqliteRoles::create_role(const OrgRole& r, const AuditEntry& audit) {
   return pool().run<Done>([&](Conn& db) {
     WriteTransaction tx(db);
-    SQLite::Statement& s = db.prepare(fmt::format(
-        "INSERT INTO roles ({}) VALUES (?,?,?,?,?,?,?) ON CONFLICT (id) DO UPDATE SET name = "
-        "excluded.name, description = excluded.description, max_session_hours = "
-        "excluded.max_session_hours, updated_at = excluded.updated_at",
-        role_columns));
+    SQLite::Statement& s =
+        db.prepare(fmt::format("INSERT INTO roles ({}) VALUES (?,?,?,?,?,?,?)", role_columns));
     s.bind(1, r.id);
     s.bind(2, r.organization_id);
     s.bind(3, r.name);
@@ -170,6 +167,28 @@ StoreResult<Done> SqliteRoles::save_role(const OrgRole& r, const AuditEntry& aud
     insert_audit(db, audit);
     tx.commit();
     return Done{};
+  });
+}
+
+StoreResult<bool> SqliteRoles::update_role(const OrgRole& r, const AuditEntry& audit) {
+  return pool().run<bool>([&](Conn& db) {
+    WriteTransaction tx(db);
+    SQLite::Statement& s = db.prepare(
+        "UPDATE roles SET name = ?, description = ?, max_session_hours = ?, updated_at = ? "
+        "WHERE id = ?");
+    s.bind(1, r.name);
+    bind_text(s, 2, r.description);
+    if (r.max_session_hours) {
+      s.bind(3, *r.max_session_hours);
+    } else {
+      s.bind(3);
+    }
+    s.bind(4, r.updated_at);
+    s.bind(5, r.id);
+    if (s.exec() == 0) return false;
+    insert_audit(db, audit);
+    tx.commit();
+    return true;
   });
 }
 

@@ -281,11 +281,13 @@ class Store {
   virtual StoreResult<std::string> claim_secrets_check(const std::string& sealed) = 0;
 
   // Roles, with their links (OrgRole::resource_ids, OrgRole::user_ids). A role's name is unique
-  // in its organization: save_role() answers a conflict for a taken one.
+  // in its organization: create_role() and update_role() answer a conflict for a taken one.
   virtual StoreResult<std::vector<OrgRole>> list_roles(const std::string& organization_id) = 0;
   virtual StoreResult<std::optional<OrgRole>> find_role(const std::string& id) = 0;
-  // Inserts the role or updates its own fields (not its links).
-  virtual StoreResult<Done> save_role(const OrgRole& role, const AuditEntry& audit) = 0;
+  // Inserts the role; updates its own fields (not its links), answering false and writing
+  // nothing when it is gone (deleted meanwhile: an edit never brings it back).
+  virtual StoreResult<Done> create_role(const OrgRole& role, const AuditEntry& audit) = 0;
+  virtual StoreResult<bool> update_role(const OrgRole& role, const AuditEntry& audit) = 0;
   // Deletes the role and its links; users, resources and sessions stay.
   virtual StoreResult<Done> delete_role(const std::string& id, const AuditEntry& audit) = 0;
   // Adds the link (false: it was there already; nothing written).

@@ -84,7 +84,7 @@ struct Seeded {
     role.name = "Backend";
     role.max_session_hours = 4;
     role.created_at = role.updated_at = format_stored(now());
-    REQUIRE(store.save_role(role, audit("ROLE_CREATE")));
+    REQUIRE(store.create_role(role, audit("ROLE_CREATE")));
     REQUIRE(store.link_role(role.id, RoleLink::user, admin.id, audit("ROLE_ASSIGN")));
     REQUIRE(store.link_role(role.id, RoleLink::resource, resource.id, audit("ROLE_ASSIGN")));
     key.id = generate_uuid();

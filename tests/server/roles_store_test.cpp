@@ -121,12 +121,23 @@ TEST_CASE("a role's links are added once and removed once, and go with the role"
   role.organization_id = o.org.id;
   role.name = "Backend";
   role.created_at = role.updated_at = format_stored(now());
-  REQUIRE(o.store->save_role(role, o.audit("ROLE_CREATE")));
+  REQUIRE(o.store->create_role(role, o.audit("ROLE_CREATE")));
   auto twin = role;
   twin.id = generate_uuid();
-  const auto taken = o.store->save_role(twin, o.audit("ROLE_CREATE"));
+  const auto taken = o.store->create_role(twin, o.audit("ROLE_CREATE"));
   REQUIRE_FALSE(taken);
   CHECK(taken.error().kind == StoreError::Kind::conflict);
+  // An edit writes the role's own fields; one of a role deleted meanwhile writes nothing
+  // and does not bring it back.
+  auto renamed = role;
+  renamed.name = "Platform";
+  CHECK(o.store->update_role(renamed, o.audit("ROLE_UPDATE")).value());
+  CHECK(o.store->find_role(role.id).value()->name == "Platform");
+  auto ghost = role;
+  ghost.id = generate_uuid();
+  ghost.name = "Ghost";
+  CHECK_FALSE(o.store->update_role(ghost, o.audit("ROLE_UPDATE")).value());
+  CHECK_FALSE(o.store->find_role(ghost.id).value());
 
   CHECK(o.store->link_role(role.id, RoleLink::user, bob.id, o.audit("ROLE_ASSIGN")).value());
   CHECK_FALSE(o.store->link_role(role.id, RoleLink::user, bob.id, o.audit("ROLE_ASSIGN")).value());
@@ -138,9 +149,10 @@ TEST_CASE("a role's links are added once and removed once, and go with the role"
   REQUIRE(o.store->delete_role(role.id, o.audit("ROLE_DELETE")));
   CHECK_FALSE(o.store->find_role(role.id).value());
   CHECK(o.store->list_roles(o.org.id).value().empty());
-  // Audited: two creates refused or not, the changes that happened.
+  // Audited: the changes that happened (the create, the rename, the links, the delete),
+  // not the refused create nor the update of a role that is not there.
   AuditFilter all{o.org.id, std::nullopt, std::nullopt, std::nullopt, std::nullopt, 0, 50};
-  CHECK(o.store->query_audit(all)->total == 5);
+  CHECK(o.store->query_audit(all)->total == 6);
 }
 
 TEST_CASE("a deleted user frees its email and keeps its row", "[store]") {
