@@ -125,6 +125,12 @@ void AuditWriter::write_pending(std::unique_lock<std::mutex>& lock) {
   lock.lock();
   if (written) return;
   m_write_errors.fetch_add(1, std::memory_order_relaxed);
+  if (written.error().kind != StoreError::Kind::unavailable) {
+    // Refused for what it holds, it would be refused again, and every batch after it.
+    m_logger->error("audit writer: {} entries and {} key uses lost: {}", audits.size(), uses.size(),
+                    written.error().message);
+    return;
+  }
   m_logger->error(
       "audit writer: {} entries and {} key uses not written, retried with the next "
       "batch: {}",
@@ -157,7 +163,10 @@ void AuditWriter::loop() {
                     [this] { return m_stopping || m_audits.size() >= flush_threshold; });
     write_pending(lock);
     // The request log too, at the same pace: a kill -9 loses at most one interval of it.
+    // Not under the lock, which every request that queues an entry takes.
+    lock.unlock();
     m_logger->flush();
+    lock.lock();
   }
   write_pending(lock);
 }

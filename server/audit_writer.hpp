@@ -4,11 +4,12 @@
 // are coalesced per key; identical denials (same key, request, message) pending in one
 // interval become one entry with `details.count` and `details.lastAt`, so that a key
 // hammering a refused endpoint costs one row per interval, not one per request.
-// An entry submitted without an id gets one when it is written. A batch the store refuses
-// (busy, unreachable) is written again with the next one, up to a bound. Each tick also
-// flushes the server's log, so that a kill -9 loses at most one interval of either.
-// submit_*() never touch the database and are thread-safe; flush() forces a write now;
-// the destructor flushes what is left.
+// An entry submitted without an id gets one when it is written. A batch the store cannot
+// take now (busy, unreachable: StoreError::unavailable) is written again with the next
+// one, up to a bound; one it refuses for what it holds is dropped, with an error line. Each tick
+// also flushes the server's log, so that a kill -9 loses at most one interval of either. submit_*()
+// never touch the database and are thread-safe; flush() forces a write now; the destructor flushes
+// what is left.
 #pragma once
 
 #include <atomic>

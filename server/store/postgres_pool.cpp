@@ -177,9 +177,25 @@ void PgConn::exec_plain(const std::string& sql) {
 
 PgTransaction::~PgTransaction() {
   if (m_done || m_db.timed_out()) return;
-  // A failed ROLLBACK leaves the connection unhealthy, and the pool drops it.
-  PGresult* result = PQexec(m_db.raw(), "ROLLBACK");
-  if (result != nullptr) PQclear(result);
+  // Bounded like any statement; a failed ROLLBACK leaves the connection unhealthy (or
+  // timed out), and the pool drops it.
+  try {
+    m_db.exec_plain("ROLLBACK");
+  } catch (const PgError&) {
+  }
+}
+
+void PgTransaction::commit() {
+  try {
+    m_db.exec_plain("COMMIT");
+  } catch (const PgError& error) {
+    // No answer to COMMIT: it may have committed. Not `unavailable` (retry): a client
+    // that retried a creation could make it twice.
+    if (!m_db.timed_out()) throw;
+    throw PgError("XX000", std::string(error.what()) +
+                               " to COMMIT: whether the change was committed is unknown");
+  }
+  m_done = true;
 }
 
 bool PgConn::still_connected() {

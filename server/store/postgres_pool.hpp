@@ -130,10 +130,9 @@ class PgTransaction {
   ~PgTransaction();
   PgTransaction(const PgTransaction&) = delete;
   PgTransaction& operator=(const PgTransaction&) = delete;
-  void commit() {
-    m_db.exec_plain("COMMIT");
-    m_done = true;
-  }
+  // A COMMIT that gets no answer in time throws a failure, not `unavailable`: whether it
+  // committed is unknown.
+  void commit();
 
  private:
   PgConn& m_db;

@@ -402,13 +402,45 @@ TEST_CASE(
   CHECK(eventually([&] { return !link_token_from_log(h, "invited@acme.test").empty(); }));
 }
 
-TEST_CASE("e2e: audit entries the database refuses are written with the next batch, not lost") {
-  Harness h;
+TEST_CASE(
+    "e2e: audit entries a busy database cannot take are written with the next batch, and "
+    "a batch it refuses for what it holds is dropped") {
+  Harness h([](Harness& server) { server.config.database_timeout_milliseconds = 300; });
   const auto key = h.key({"sessions:read"});
-  const bool postgres = test_store() == StoreKind::postgres;
-  // Every insert into audit_logs fails until the trigger goes: the database refusing, as
-  // it does when it is locked or down.
-  if (postgres) {
+  const auto denied = [&] {
+    return sql_rows(h, "SELECT COUNT(*) FROM audit_logs WHERE event_type = 'ACCESS_DENIED'");
+  };
+  const auto write_errors = [&] {
+    const auto metrics = h.client().get("/metrics").body;
+    const std::string name = "\nscopegate_audit_write_errors_total ";
+    const auto at = metrics.find(name);
+    REQUIRE(at != std::string::npos);
+    return std::stoi(metrics.substr(at + name.size()));
+  };
+  // Busy: another program holds the write lock (SQLite) or the audit table (PostgreSQL)
+  // longer than the store waits. The refused key request's entry waits for the next batch.
+  std::unique_ptr<postgres::PgConn> pg;
+  sqlite3* db = nullptr;
+  if (test_store() == StoreKind::postgres) {
+    pg = std::make_unique<postgres::PgConn>(h.config.database_path, std::chrono::milliseconds(0));
+    pg->exec_plain("BEGIN; LOCK TABLE audit_logs IN ACCESS EXCLUSIVE MODE");
+  } else {
+    REQUIRE(sqlite3_open(h.config.database_path.c_str(), &db) == SQLITE_OK);
+    REQUIRE(sqlite3_exec(db, "BEGIN IMMEDIATE", nullptr, nullptr, nullptr) == SQLITE_OK);
+  }
+  CHECK(h.client().get("/api/v1/audit-logs", {{"X-API-Key", key}}).status == 403);
+  REQUIRE(eventually([&] { return write_errors() >= 1; }));
+  if (pg) {
+    pg->exec_plain("COMMIT");
+  } else {
+    sqlite3_exec(db, "COMMIT", nullptr, nullptr, nullptr);
+    sqlite3_close(db);
+  }
+  CHECK(eventually([&] { return denied() == std::vector<std::string>{"1"}; }));
+
+  // Refused for what it holds (a trigger refusing every audit row): dropped, so that it
+  // does not hold back every batch after it.
+  if (test_store() == StoreKind::postgres) {
     sql_rows(h,
              "CREATE FUNCTION refuse_audit() RETURNS trigger AS $$ BEGIN RAISE EXCEPTION "
              "'refused'; END $$ LANGUAGE plpgsql");
@@ -420,18 +452,16 @@ TEST_CASE("e2e: audit entries the database refuses are written with the next bat
              "CREATE TRIGGER refuse_audit BEFORE INSERT ON audit_logs BEGIN SELECT "
              "RAISE(ABORT, 'refused'); END");
   }
-  const auto denied = [&] {
-    return sql_rows(h, "SELECT COUNT(*) FROM audit_logs WHERE event_type = 'ACCESS_DENIED'");
-  };
-  // A refused key request: its ACCESS_DENIED entry goes to the batch the database refuses.
-  CHECK(h.client().get("/api/v1/audit-logs", {{"X-API-Key", key}}).status == 403);
-  REQUIRE(eventually([&] {
-    return h.client().get("/metrics").body.find("scopegate_audit_write_errors_total 0\n") ==
-           std::string::npos;
-  }));
-  CHECK(denied() == std::vector<std::string>{"0"});
-  sql_rows(h, postgres ? "DROP TRIGGER refuse_audit ON audit_logs" : "DROP TRIGGER refuse_audit");
-  CHECK(eventually([&] { return denied() == std::vector<std::string>{"1"}; }));
+  const int before = write_errors();
+  CHECK(h.client().get("/api/v1/audit-logs?page=1", {{"X-API-Key", key}}).status == 403);
+  REQUIRE(eventually([&] { return write_errors() > before; }));
+  sql_rows(h, test_store() == StoreKind::postgres ? "DROP TRIGGER refuse_audit ON audit_logs"
+                                                  : "DROP TRIGGER refuse_audit");
+  CHECK(h.client().get("/api/v1/roles", {{"X-API-Key", key}}).status == 403);
+  // The new denial is written; the dropped one is not retried.
+  CHECK(eventually([&] { return denied() == std::vector<std::string>{"2"}; }));
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  CHECK(denied() == std::vector<std::string>{"2"});
 }
 
 TEST_CASE(
