@@ -21,6 +21,7 @@
 #include "server/store/sqlite_credentials.hpp"
 #include "server/store/sqlite_mfa.hpp"
 #include "server/store/sqlite_pool.hpp"
+#include "server/store/sqlite_resources.hpp"
 #include "server/store/sqlite_roles.hpp"
 #include "server/store/sqlite_rows.hpp"
 #include "server/store/sqlite_static_ip_rules.hpp"
@@ -401,63 +402,13 @@ class SqliteStore final : public SqliteMfaStore {
 
   StoreResult<ResourceWrite> create_resource(const Resource& r, const AuditEntry& audit,
                                              std::optional<std::int64_t> max_resources) override {
-    return m_pool.run<ResourceWrite>([&](Conn& db) {
-      WriteTransaction tx(db);  // BEGIN IMMEDIATE: no other writer until the commit
-      if (r.credential_id && !credential_in_organization(db, *r.credential_id, r.organization_id))
-        return ResourceWrite::foreign_credential;
-      if (max_resources) {
-        SQLite::Statement& count =
-            db.prepare("SELECT COUNT(*) FROM resources WHERE organization_id = ?");
-        count.bind(1, r.organization_id);
-        count.executeStep();
-        const std::int64_t resources = count.getColumn(0).getInt64();
-        count.reset();
-        if (resources >= *max_resources) return ResourceWrite::limit_reached;
-      }
-      SQLite::Statement& s = db.prepare(
-          "INSERT INTO resources (name, credential_id, provider, resource_type, "
-          "resource_identifier, region, config, is_active, last_verified_at, updated_at, id, "
-          "organization_id, created_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)");
-      bind_resource(s, r);
-      s.bind(12, r.organization_id);
-      s.bind(13, r.created_at);
-      s.exec();
-      insert_audit(db, audit);
-      tx.commit();
-      return ResourceWrite::saved;
-    });
+    return m_pool.run<ResourceWrite>(
+        [&](Conn& db) { return sqlite::create_resource(db, r, audit, max_resources); });
   }
 
   StoreResult<ResourceWrite> update_resource(const Resource& r, const AuditEntry& audit) override {
-    return m_pool.run<ResourceWrite>([&](Conn& db) {
-      WriteTransaction tx(db);
-      if (r.credential_id && !credential_in_organization(db, *r.credential_id, r.organization_id))
-        return ResourceWrite::foreign_credential;
-      SQLite::Statement& s = db.prepare(
-          "UPDATE resources SET name = ?, credential_id = ?, provider = ?, resource_type = ?, "
-          "resource_identifier = ?, region = ?, config = ?, is_active = ?, last_verified_at = ?, "
-          "updated_at = ? WHERE id = ?");
-      bind_resource(s, r);
-      if (s.exec() == 0) return ResourceWrite::gone;
-      insert_audit(db, audit);
-      tx.commit();
-      return ResourceWrite::saved;
-    });
-  }
-
-  // The columns both writes set, as ? 1 to 10, and the id as ? 11.
-  static void bind_resource(SQLite::Statement& s, const Resource& r) {
-    s.bind(1, r.name);
-    bind_text(s, 2, r.credential_id);
-    s.bind(3, r.provider);
-    s.bind(4, r.resource_type);
-    s.bind(5, r.resource_identifier);
-    bind_text(s, 6, r.region);
-    bind_text(s, 7, r.config_json);
-    s.bind(8, r.active ? 1 : 0);
-    bind_text(s, 9, r.last_verified_at);
-    s.bind(10, r.updated_at);
-    s.bind(11, r.id);
+    return m_pool.run<ResourceWrite>(
+        [&](Conn& db) { return sqlite::update_resource(db, r, audit); });
   }
 
   StoreResult<ResourceInUse> delete_resource(const std::string& id,
