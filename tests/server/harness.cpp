@@ -124,7 +124,8 @@ std::map<std::string, std::string> Harness::signed_in(const std::string& email,
   return {{"Authorization", "Bearer " + reply.json().at("accessToken").get<std::string>()}};
 }
 
-std::string Harness::credential(const std::string& name) {
+std::string Harness::credential(const std::string& name,
+                                const std::map<std::string, std::string>& caller) {
   const auto reply =
       client().post("/api/v1/credentials",
                     {{"name", name},
@@ -133,7 +134,7 @@ std::string Harness::credential(const std::string& name) {
                      {"credentialData",
                       {{"accessKeyId", "AKIAIOSFODNN7EXAMPLE"},
                        {"secretAccessKey", "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"}}}},
-                    bearer());
+                    caller.empty() ? bearer() : caller);
   REQUIRE(reply.status == 201);
   return reply.json().at("id").get<std::string>();
 }

@@ -56,8 +56,10 @@ class Harness {
   std::map<std::string, std::string> signed_in(const std::string& email, const std::string& role,
                                                const std::string& organization_slug = "default");
 
-  // An AWS credential created through the API as the admin; its id.
-  std::string credential(const std::string& name = "AWS test");
+  // An AWS credential created through the API as the admin (or as `caller`, the
+  // Authorization header of another organization's admin); its id.
+  std::string credential(const std::string& name = "AWS test",
+                         const std::map<std::string, std::string>& caller = {});
   // A resource created through the API as the admin, on a new credential, and verified
   // (so active: admins' sessions cover it); its id.
   std::string resource(const std::string& name = "db");

@@ -319,22 +319,12 @@ TEST_CASE("e2e: members, API keys and other organizations are refused the static
 TEST_CASE("e2e: resource creations sent at once never pass the plan's limit together") {
   Harness h;
   const auto admin = register_free_organization(h);  // 5 resources
-  const auto credential =
-      h.client().post("/api/v1/credentials",
-                      {{"name", "AWS"},
-                       {"provider", "AWS"},
-                       {"credentialType", "ACCESS_KEY"},
-                       {"credentialData",
-                        {{"accessKeyId", "AKIAIOSFODNN7EXAMPLE"},
-                         {"secretAccessKey", "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"}}}},
-                      admin);
-  REQUIRE(credential.status == 201);
+  const auto credential = h.credential("AWS", admin);
   std::vector<std::future<int>> replies;
   for (int i = 0; i < 10; ++i) {
     replies.push_back(std::async(std::launch::async, [&, i] {
       return h.client()
-          .post("/api/v1/resources", new_resource(id_of(credential), "sg " + std::to_string(i)),
-                admin)
+          .post("/api/v1/resources", new_resource(credential, "sg " + std::to_string(i)), admin)
           .status;
     }));
   }
@@ -351,34 +341,23 @@ TEST_CASE("e2e: resource creations sent at once never pass the plan's limit toge
 TEST_CASE("e2e: POST /resources refuses a resource over the plan's limit with 400") {
   Harness h;
   const auto admin = register_free_organization(h);  // 5 resources
-  const auto credential =
-      h.client().post("/api/v1/credentials",
-                      {{"name", "AWS"},
-                       {"provider", "AWS"},
-                       {"credentialType", "ACCESS_KEY"},
-                       {"credentialData",
-                        {{"accessKeyId", "AKIAIOSFODNN7EXAMPLE"},
-                         {"secretAccessKey", "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"}}}},
-                      admin);
-  REQUIRE(credential.status == 201);
+  const auto credential = h.credential("AWS", admin);
   std::vector<std::string> ids;
   for (int i = 0; i < 5; ++i) {
     const auto created = h.client().post(
-        "/api/v1/resources", new_resource(id_of(credential), "sg " + std::to_string(i)), admin);
+        "/api/v1/resources", new_resource(credential, "sg " + std::to_string(i)), admin);
     REQUIRE(created.status == 201);
     ids.push_back(id_of(created));
   }
-  const auto sixth =
-      h.client().post("/api/v1/resources", new_resource(id_of(credential), "sg 5"), admin);
+  const auto sixth = h.client().post("/api/v1/resources", new_resource(credential, "sg 5"), admin);
   CHECK(sixth.status == 400);
   CHECK(sixth.json().at("message") ==
         "Resource limit of the plan reached: FREE allows 5 resources");
   CHECK(h.client().get("/api/v1/resources", admin).json().size() == 5);
   // A deleted resource frees its place; the bootstrap organization (PLATFORM) has no limit.
   REQUIRE(del(h, "/api/v1/resources/" + ids.front(), admin).status == 204);
-  CHECK(
-      h.client().post("/api/v1/resources", new_resource(id_of(credential), "sg 5"), admin).status ==
-      201);
+  CHECK(h.client().post("/api/v1/resources", new_resource(credential, "sg 5"), admin).status ==
+        201);
   const auto platform = h.credential("Platform");
   for (int i = 0; i < 6; ++i) {
     CHECK(
